@@ -1,0 +1,25 @@
+/* Helpers shared by the cmocka tests: runfile paths, fresh random tensors,
+ * relative-error comparison. */
+#ifndef BLOCKFUSE_TESTS_TEST_SUPPORT_H
+#define BLOCKFUSE_TESTS_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Absolute path of a runfile, e.g. "blockfuse/models/efficientnet_b0" or
+ * "efficientnet_b0_tfjs/panda.jpg". Returns a static buffer per call slot. */
+const char *test_runfile(const char *rel);
+
+/* Reads a whole file; caller frees. NULL on failure. */
+uint8_t *test_read_file(const char *path, size_t *len);
+
+/* Fills x with uniform values in [lo, hi) from a seed drawn fresh per run
+ * (time and pid), printed so that a failure can be replayed with
+ * BLOCKFUSE_TEST_SEED. */
+void test_fill_random(float *x, size_t n, float lo, float hi);
+uint64_t test_seed(void);
+
+/* ||out - ref|| / ||ref||; returns +inf if any element of out is NaN/inf. */
+double test_rel_err(const float *out, const float *ref, size_t n);
+
+#endif
