@@ -1,0 +1,410 @@
+/* Scheduler unit tests with a fake backend: batching, preferred sizes,
+ * deadlines, queue full, drain/cancel, backend errors, exactly-once answers
+ * under concurrent submitters. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scheduler/sched.h"
+
+#define IMG_BYTES 12
+#define CLASSES 5
+
+/* Fake backend: sleeps, logits[i][j] = image[i][0] * 10 + j, remembers batch
+ * sizes, fails a batch whose first pixel byte is 0xEE. */
+typedef struct {
+  int sleep_us;
+  int max_seen;
+  int runs;
+  int sizes[256];
+  pthread_mutex_t lock;
+} fake_state;
+
+static int fake_create(const model_net *net, const model_backend_config *cfg, void **self,
+                       char *err, size_t errlen) {
+  return 0;
+}
+static void fake_destroy(void *self) {}
+static int fake_run(void *self, const uint8_t *images, int n, float *logits, char *err,
+                    size_t errlen) {
+  fake_state *f = self;
+  usleep((useconds_t)f->sleep_us);
+  for (int i = 0; i < n; i++) {
+    if (images[(size_t)i * IMG_BYTES] == 0xEE) {
+      snprintf(err, errlen, "injected failure");
+      return -EIO;
+    }
+    for (int j = 0; j < CLASSES; j++)
+      logits[i * CLASSES + j] = images[(size_t)i * IMG_BYTES] * 10.0f + j;
+  }
+  pthread_mutex_lock(&f->lock);
+  if (f->runs < 256) f->sizes[f->runs] = n;
+  f->runs++;
+  if (n > f->max_seen) f->max_seen = n;
+  pthread_mutex_unlock(&f->lock);
+  return 0;
+}
+static int fake_times(void *self, double *s, int n, int *batch) {
+  for (int i = 0; i < n; i++) s[i] = 0.001 * (i + 1);
+  *batch = 1;
+  return 0;
+}
+static void fake_peaks(void *self, double *f, double *b) {
+  *f = 1e12;
+  *b = 1e11;
+}
+static const model_backend_ops fake_ops = {"fake",       4,        4,          fake_create,
+                                           fake_destroy, fake_run, fake_times, fake_peaks};
+
+static int fake_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
+  b->ops = &fake_ops;
+  b->self = arg;
+  b->net = NULL;
+  return 0;
+}
+static int failing_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
+  snprintf(err, errlen, "no device %d", ex);
+  return -ENODEV;
+}
+
+/* Completion bookkeeping shared by all requests of a test. */
+typedef struct {
+  pthread_mutex_t lock;
+  pthread_cond_t cv;
+  int done;
+  int calls[512];
+} tracker;
+
+typedef struct {
+  sched_request r;
+  tracker *t;
+  int id;
+  uint8_t img[4 * IMG_BYTES];
+  float out[4 * CLASSES];
+} job;
+
+static void on_done(sched_request *r) {
+  job *j = r->user;
+  pthread_mutex_lock(&j->t->lock);
+  j->t->calls[j->id]++;
+  j->t->done++;
+  pthread_cond_broadcast(&j->t->cv);
+  pthread_mutex_unlock(&j->t->lock);
+}
+
+static void wait_done(tracker *t, int n) {
+  pthread_mutex_lock(&t->lock);
+  while (t->done < n) pthread_cond_wait(&t->cv, &t->lock);
+  pthread_mutex_unlock(&t->lock);
+}
+
+static void job_init(job *j, tracker *t, int id, int n, uint8_t pix) {
+  memset(j, 0, sizeof *j);
+  j->t = t;
+  j->id = id;
+  for (int i = 0; i < n; i++) memset(j->img + i * IMG_BYTES, (uint8_t)(pix + i), IMG_BYTES);
+  j->r.images = j->img;
+  j->r.n = n;
+  j->r.logits = j->out;
+  j->r.done = on_done;
+  j->r.user = j;
+}
+
+static sched *make(fake_state *f, int executors, int max_batch, int max_queue, int delay_us) {
+  sched_config c = {0};
+  c.factory.open = fake_open;
+  c.factory.arg = f;
+  c.executors = executors;
+  c.max_batch = max_batch;
+  c.max_queue = max_queue;
+  c.max_queue_delay_ns = (uint64_t)delay_us * 1000;
+  c.image_bytes = IMG_BYTES;
+  c.num_classes = CLASSES;
+  c.n_blocks = 3;
+  sched *s = NULL;
+  char err[200];
+  assert_int_equal(sched_create(&s, &c, err, sizeof err), 0);
+  return s;
+}
+
+static void tracker_init(tracker *t) {
+  memset(t, 0, sizeof *t);
+  pthread_mutex_init(&t->lock, NULL);
+  pthread_cond_init(&t->cv, NULL);
+}
+
+/* Requests queued within the delay window run as one batch, and each gets
+ * its own logits back. */
+static void test_batches_form(void **state) {
+  fake_state f = {.sleep_us = 1000, .lock = PTHREAD_MUTEX_INITIALIZER};
+  sched *s = make(&f, 1, 8, 64, 200000);
+  tracker t;
+  tracker_init(&t);
+  static job jobs[8];
+  for (int i = 0; i < 8; i++) {
+    job_init(&jobs[i], &t, i, 1, (uint8_t)(i + 1));
+    assert_int_equal(sched_submit(s, &jobs[i].r), 0);
+  }
+  wait_done(&t, 8);
+  assert_int_equal(f.runs, 1);
+  assert_int_equal(f.max_seen, 8);
+  for (int i = 0; i < 8; i++) {
+    assert_int_equal(jobs[i].r.status, 0);
+    assert_int_equal(jobs[i].r.batch, 8);
+    assert_true(jobs[i].out[2] == (i + 1) * 10.0f + 2);
+  }
+  sched_stats st;
+  assert_int_equal(sched_stats_get(s, &st), 0);
+  assert_int_equal(st.exec_count, 1);
+  assert_int_equal(st.inference_count, 8);
+  assert_int_equal(st.batch_count[8], 1);
+  sched_stats_free(&st);
+  double times[3];
+  int b;
+  assert_int_equal(sched_block_times(s, times, 3, &b), 0);
+  assert_true(times[2] > 0.0029 && times[2] < 0.0031);
+  sched_destroy(s);
+}
+
+/* A partial batch waits at most max_queue_delay, then runs anyway. */
+static void test_partial_batch_delay(void **state) {
+  fake_state f = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  sched *s = make(&f, 1, 8, 64, 50000);
+  tracker t;
+  tracker_init(&t);
+  job j;
+  job_init(&j, &t, 0, 3, 7);
+  uint64_t t0 = sched_now_ns();
+  assert_int_equal(sched_submit(s, &j.r), 0);
+  wait_done(&t, 1);
+  uint64_t dt = sched_now_ns() - t0;
+  assert_true(dt >= 50000000ull);
+  assert_true(dt < 2000000000ull);
+  assert_int_equal(j.r.batch, 3);
+  assert_true(j.out[CLASSES * 2 + 1] == 9 * 10.0f + 1); /* third image = pix 9 */
+  sched_destroy(s);
+}
+
+/* A preferred size dispatches at once instead of waiting for max_batch. */
+static void test_preferred(void **state) {
+  fake_state f = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  sched_config c = {0};
+  c.factory.open = fake_open;
+  c.factory.arg = &f;
+  c.executors = 1;
+  c.max_batch = 16;
+  c.max_queue = 64;
+  c.max_queue_delay_ns = 5000000000ull;
+  c.preferred[0] = 2;
+  c.n_preferred = 1;
+  c.image_bytes = IMG_BYTES;
+  c.num_classes = CLASSES;
+  sched *s;
+  char err[200];
+  assert_int_equal(sched_create(&s, &c, err, sizeof err), 0);
+  tracker t;
+  tracker_init(&t);
+  job a, b;
+  job_init(&a, &t, 0, 1, 1);
+  job_init(&b, &t, 1, 1, 2);
+  uint64_t t0 = sched_now_ns();
+  assert_int_equal(sched_submit(s, &a.r), 0);
+  assert_int_equal(sched_submit(s, &b.r), 0);
+  wait_done(&t, 2);
+  assert_true(sched_now_ns() - t0 < 1000000000ull);
+  sched_destroy(s);
+}
+
+/* The queue bound refuses at once with -EAGAIN; oversize requests -E2BIG. */
+static void test_queue_full(void **state) {
+  fake_state f = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  sched *s = make(&f, 1, 8, 2, 300000);
+  tracker t;
+  tracker_init(&t);
+  static job jobs[4];
+  for (int i = 0; i < 4; i++) job_init(&jobs[i], &t, i, 1, 1);
+  assert_int_equal(sched_submit(s, &jobs[0].r), 0);
+  assert_int_equal(sched_submit(s, &jobs[1].r), 0);
+  uint64_t t0 = sched_now_ns();
+  assert_int_equal(sched_submit(s, &jobs[2].r), -EAGAIN);
+  assert_true(sched_now_ns() - t0 < 5000000ull);
+  job big;
+  job_init(&big, &t, 3, 1, 1);
+  big.r.n = 9;
+  assert_int_equal(sched_submit(s, &big.r), -E2BIG);
+  wait_done(&t, 2);
+  assert_int_equal(t.calls[2], 0);
+  assert_int_equal(sched_submit(s, &jobs[3].r), 0);
+  wait_done(&t, 3);
+  sched_destroy(s);
+}
+
+/* A request whose deadline passes while queued is answered -ETIMEDOUT and
+ * never reaches the backend. */
+static void test_deadline(void **state) {
+  fake_state f = {.sleep_us = 100000, .lock = PTHREAD_MUTEX_INITIALIZER};
+  sched *s = make(&f, 1, 1, 16, 0);
+  tracker t;
+  tracker_init(&t);
+  job a, b;
+  job_init(&a, &t, 0, 1, 1);
+  job_init(&b, &t, 1, 1, 2);
+  assert_int_equal(sched_submit(s, &a.r), 0); /* occupies the executor 100 ms */
+  usleep(10000);
+  b.r.deadline_ns = sched_now_ns() + 20000000ull;
+  assert_int_equal(sched_submit(s, &b.r), 0);
+  wait_done(&t, 2);
+  assert_int_equal(a.r.status, 0);
+  assert_int_equal(b.r.status, -ETIMEDOUT);
+  assert_int_equal(f.runs, 1);
+  sched_stats st;
+  assert_int_equal(sched_stats_get(s, &st), 0);
+  assert_int_equal(st.timeouts, 1);
+  sched_stats_free(&st);
+  sched_destroy(s);
+}
+
+/* A failing batch answers each of its requests with the backend's error. */
+static void test_backend_error(void **state) {
+  fake_state f = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  sched *s = make(&f, 1, 4, 16, 0);
+  tracker t;
+  tracker_init(&t);
+  job a;
+  job_init(&a, &t, 0, 1, 0xEE);
+  assert_int_equal(sched_submit(s, &a.r), 0);
+  wait_done(&t, 1);
+  assert_int_equal(a.r.status, -EIO);
+  assert_non_null(strstr(a.r.err, "injected"));
+  sched_destroy(s);
+}
+
+/* Drain refuses new work but finishes queued work; cancel answers the rest. */
+static void test_drain_cancel(void **state) {
+  fake_state f = {.sleep_us = 50000, .lock = PTHREAD_MUTEX_INITIALIZER};
+  sched *s = make(&f, 1, 1, 16, 0);
+  tracker t;
+  tracker_init(&t);
+  static job jobs[5];
+  for (int i = 0; i < 5; i++) {
+    job_init(&jobs[i], &t, i, 1, 1);
+    assert_int_equal(sched_submit(s, &jobs[i].r), 0);
+  }
+  sched_drain(s);
+  job late;
+  job_init(&late, &t, 5, 1, 1);
+  assert_int_equal(sched_submit(s, &late.r), -ESHUTDOWN);
+  usleep(20000);
+  sched_cancel(s);
+  wait_done(&t, 5);
+  int ok = 0, cancelled = 0;
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(t.calls[i], 1);
+    ok += jobs[i].r.status == 0;
+    cancelled += jobs[i].r.status == -ECANCELED;
+  }
+  assert_int_equal(ok + cancelled, 5);
+  assert_true(ok >= 1);
+  assert_true(cancelled >= 1);
+  sched_destroy(s);
+}
+
+typedef struct {
+  sched *s;
+  tracker *t;
+  job *jobs;
+  int first, count;
+  int refused;
+} submitter;
+
+static void *submit_thread(void *arg) {
+  submitter *sb = arg;
+  for (int i = sb->first; i < sb->first + sb->count; i++) {
+    int n = 1 + i % 3;
+    job_init(&sb->jobs[i], sb->t, i, n, (uint8_t)(i % 200));
+    int rc;
+    while ((rc = sched_submit(sb->s, &sb->jobs[i].r)) == -EAGAIN) {
+      sb->refused++;
+      usleep(200);
+    }
+    assert_int_equal(rc, 0);
+  }
+  return NULL;
+}
+
+/* Four submitters, three executors: every request answered exactly once,
+ * with its own results, and the image count adds up. */
+static void test_exactly_once(void **state) {
+  fake_state f = {.sleep_us = 300, .lock = PTHREAD_MUTEX_INITIALIZER};
+  sched *s = make(&f, 3, 8, 32, 500);
+  tracker t;
+  tracker_init(&t);
+  static job jobs[400];
+  submitter sb[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    sb[i] = (submitter){s, &t, jobs, i * 100, 100, 0};
+    pthread_create(&th[i], NULL, submit_thread, &sb[i]);
+  }
+  for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+  wait_done(&t, 400);
+  uint64_t images = 0;
+  for (int i = 0; i < 400; i++) {
+    assert_int_equal(t.calls[i], 1);
+    assert_int_equal(jobs[i].r.status, 0);
+    assert_true(jobs[i].r.batch >= jobs[i].r.n && jobs[i].r.batch <= 8);
+    for (int k = 0; k < jobs[i].r.n; k++)
+      assert_true(jobs[i].out[k * CLASSES + 4] == (float)((i % 200 + k) % 256) * 10.0f + 4);
+    images += (uint64_t)jobs[i].r.n;
+  }
+  sched_stats st;
+  assert_int_equal(sched_stats_get(s, &st), 0);
+  assert_int_equal(st.inference_count, images);
+  uint64_t sum = 0;
+  for (int b = 1; b <= 8; b++) sum += st.batch_count[b] * (uint64_t)b;
+  assert_int_equal(sum, images);
+  assert_int_equal(st.pending, 0);
+  sched_stats_free(&st);
+  sched_destroy(s);
+}
+
+/* A backend that cannot open fails sched_create with its message. */
+static void test_open_failure(void **state) {
+  sched_config c = {0};
+  c.factory.open = failing_open;
+  c.executors = 2;
+  c.max_batch = 2;
+  c.max_queue = 2;
+  c.image_bytes = IMG_BYTES;
+  c.num_classes = CLASSES;
+  sched *s = (sched *)1;
+  char err[200] = "";
+  assert_int_equal(sched_create(&s, &c, err, sizeof err), -ENODEV);
+  assert_null(s);
+  assert_non_null(strstr(err, "no device"));
+  c.factory.open = fake_open;
+  c.max_batch = 0;
+  assert_int_equal(sched_create(&s, &c, err, sizeof err), -EINVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_batches_form), cmocka_unit_test(test_partial_batch_delay),
+      cmocka_unit_test(test_preferred),    cmocka_unit_test(test_queue_full),
+      cmocka_unit_test(test_deadline),     cmocka_unit_test(test_backend_error),
+      cmocka_unit_test(test_drain_cancel), cmocka_unit_test(test_exactly_once),
+      cmocka_unit_test(test_open_failure),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
