@@ -1,0 +1,33 @@
+/* The blockfuse command-line subcommands that run a model in-process, and
+ * what they share with the daemon: finding the default model. */
+#ifndef BLOCKFUSE_SERVER_CLI_H
+#define BLOCKFUSE_SERVER_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/backend.h"
+
+#define CLI_DEFAULT_MODEL "efficientnet_b0"
+
+/* Finds the default model repository: $BLOCKFUSE_MODEL_DIR, then the Bazel
+ * runfiles of this binary, then <prefix>/share/blockfuse/models and
+ * /usr/share/blockfuse/models. Returns 0 with the path in out, or -ENOENT
+ * with a message naming the places looked at. */
+int cli_default_model_dir(char *out, size_t len, char *err, size_t errlen);
+
+/* One classification: the top-k of a softmax over logits. */
+typedef struct {
+  int index;
+  float score;
+} cli_class;
+
+/* Softmax over n logits (in place, numerically stable). */
+void cli_softmax(float *x, int n);
+/* The k best of n scores, best first. k is clamped to n; returns k. */
+int cli_top_k(const float *scores, int n, int k, cli_class *out);
+
+int cli_classify_main(int argc, char **argv);
+int cli_bench_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,203 @@
+/* `blockfuse bench`: throughput and latency of a backend on fresh random
+ * images, with the per-block roofline table (FLOPs, minimum bytes, time,
+ * achieved rates, efficiency = ideal time / measured time). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/cli.h"
+
+static void bench_usage(FILE *f) {
+  fprintf(f,
+          "usage: blockfuse bench [options]\n"
+          "Times the forward pass on random uint8 images.\n"
+          "  --model DIR      model repository (default: the built-in %s)\n"
+          "  --backend NAME   cpu, cuda or auto (default auto)\n"
+          "  --batch N        images per run (default 1)\n"
+          "  --iters N        timed runs (default 50)\n"
+          "  --warmup N       untimed runs first (default 5)\n"
+          "  --threads N      CPU backend threads (default: all cores)\n"
+          "  --device N       GPU ordinal (default 0)\n"
+          "  --per-block      print the per-block roofline table (default on)\n"
+          "  --no-per-block   skip it\n"
+          "  --peak-flops X   override the measured peak FLOP/s\n"
+          "  --peak-bw X      override the measured peak bytes/s\n"
+          "  -h, --help       this text\n",
+          CLI_DEFAULT_MODEL);
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double percentile(const double *sorted, int n, double p) {
+  int i = (int)(p * (n - 1) + 0.5);
+  return sorted[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+/* Fills buf with fresh pseudo-random bytes (xorshift seeded from the clock). */
+static void fill_random(uint8_t *buf, size_t n, uint64_t *state) {
+  for (size_t i = 0; i < n; i++) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    buf[i] = (uint8_t)(*state >> 24);
+  }
+}
+
+static int parse_pos(const char *name, const char *s, int min, int *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (*end || v < min || v > 1 << 20) {
+    fprintf(stderr, "blockfuse bench: %s needs an integer >= %d, got '%s'\n", name, min, s);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+/* Prints the roofline table from a profiled run of `be`. */
+static void print_blocks(const model_backend *be, const double *t, int batch) {
+  const model_net *net = be->net;
+  double pf = 0, pb = 0;
+  be->ops->peaks(be->self, &pf, &pb);
+  printf("\nper-block roofline (batch %d; peaks %.1f GFLOP/s, %.1f GB/s; %s backend)\n", batch,
+         pf / 1e9, pb / 1e9, be->ops->name);
+  printf("%-15s %-10s %9s %9s %9s %9s %8s %6s\n", "block", "kind", "MFLOP", "min MB", "time ms",
+         "GFLOP/s", "GB/s", "eff %");
+  double tf = 0, tb = 0, tt = 0, ti = 0;
+  for (int i = 0; i < net->n_blocks; i++) {
+    const model_block *b = &net->blocks[i];
+    double f = model_block_flops(b, batch);
+    double by = model_block_min_bytes(b, batch, be->ops->act_bytes, be->ops->w_bytes);
+    double ideal = f / pf > by / pb ? f / pf : by / pb;
+    printf("%-15s %-10s %9.1f %9.2f %9.3f %9.1f %8.1f %6.1f\n", b->name,
+           model_block_kind_name(b->kind), f / 1e6, by / 1e6, t[i] * 1e3, f / t[i] / 1e9,
+           by / t[i] / 1e9, 100 * ideal / t[i]);
+    tf += f, tb += by, tt += t[i], ti += ideal;
+  }
+  printf("%-15s %-10s %9.1f %9.2f %9.3f %9.1f %8.1f %6.1f\n", "total", "", tf / 1e6, tb / 1e6,
+         tt * 1e3, tf / tt / 1e9, tb / tt / 1e9, 100 * ti / tt);
+}
+
+int cli_bench_main(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"model", required_argument, 0, 'm'},      {"backend", required_argument, 0, 'b'},
+      {"batch", required_argument, 0, 'n'},      {"iters", required_argument, 0, 'i'},
+      {"warmup", required_argument, 0, 'w'},     {"threads", required_argument, 0, 't'},
+      {"device", required_argument, 0, 'd'},     {"per-block", no_argument, 0, 'P'},
+      {"no-per-block", no_argument, 0, 'N'},     {"peak-flops", required_argument, 0, 'F'},
+      {"peak-bw", required_argument, 0, 'B'},    {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  const char *model_dir = NULL, *backend_name = "auto";
+  int batch = 1, iters = 50, warmup = 5, per_block = 1, c;
+  model_backend_config cfg = {0};
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    int bad = 0;
+    switch (c) {
+      case 'm': model_dir = optarg; break;
+      case 'b': backend_name = optarg; break;
+      case 'n': bad = parse_pos("--batch", optarg, 1, &batch); break;
+      case 'i': bad = parse_pos("--iters", optarg, 1, &iters); break;
+      case 'w': bad = parse_pos("--warmup", optarg, 0, &warmup); break;
+      case 't': bad = parse_pos("--threads", optarg, 0, &cfg.threads); break;
+      case 'd': bad = parse_pos("--device", optarg, 0, &cfg.device); break;
+      case 'P': per_block = 1; break;
+      case 'N': per_block = 0; break;
+      case 'F': cfg.peak_flops = strtod(optarg, NULL); bad = !(cfg.peak_flops > 0); break;
+      case 'B': cfg.peak_bw = strtod(optarg, NULL); bad = !(cfg.peak_bw > 0); break;
+      case 'h': bench_usage(stdout); return 0;
+      default: bench_usage(stderr); return 2;
+    }
+    if (bad) {
+      if (c == 'F' || c == 'B') fprintf(stderr, "blockfuse bench: peaks must be positive numbers\n");
+      return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "blockfuse bench: unexpected argument '%s'\n", argv[optind]);
+    return 2;
+  }
+  char err[1024], dirbuf[4096];
+  if (!model_dir) {
+    if (cli_default_model_dir(dirbuf, sizeof dirbuf, err, sizeof err)) {
+      fprintf(stderr, "blockfuse bench: %s\n", err);
+      return 1;
+    }
+    model_dir = dirbuf;
+  }
+  model_net net;
+  if (model_net_load(model_dir, &net, err, sizeof err)) {
+    fprintf(stderr, "blockfuse bench: model %s: %s\n", model_dir, err);
+    return 1;
+  }
+  if (batch > net.max_batch) {
+    fprintf(stderr, "blockfuse bench: --batch %d exceeds the model's max_batch_size %d\n", batch,
+            net.max_batch);
+    model_net_free(&net);
+    return 2;
+  }
+  cfg.max_batch = batch;
+  cfg.profile_every = per_block ? 1 : 0;
+  model_backend be;
+  if (model_backend_open(&be, backend_name, &net, &cfg, err, sizeof err)) {
+    fprintf(stderr, "blockfuse bench: backend %s: %s\n", backend_name, err);
+    model_net_free(&net);
+    return 1;
+  }
+  /* Three input sets rotate so that repeated runs do not just hit the cache. */
+  size_t per_img = (size_t)net.in_h * net.in_w * 3;
+  uint8_t *imgs = malloc(3 * per_img * (size_t)batch);
+  float *logits = malloc((size_t)batch * net.num_classes * sizeof *logits);
+  double *lat = malloc((size_t)iters * sizeof *lat);
+  int rc = imgs && logits && lat ? 0 : -ENOMEM;
+  uint64_t state = (uint64_t)time(NULL) * 2654435761u | 1;
+  if (rc == 0) fill_random(imgs, 3 * per_img * (size_t)batch, &state);
+  for (int i = 0; rc == 0 && i < warmup; i++)
+    rc = be.ops->run(be.self, imgs + (i % 3) * per_img * batch, batch, logits, err, sizeof err);
+  double t0 = now_s();
+  for (int i = 0; rc == 0 && i < iters; i++) {
+    double s = now_s();
+    rc = be.ops->run(be.self, imgs + (i % 3) * per_img * batch, batch, logits, err, sizeof err);
+    lat[i] = now_s() - s;
+  }
+  double total = now_s() - t0;
+  if (rc) {
+    fprintf(stderr, "blockfuse bench: run failed: %s\n", rc == -ENOMEM ? "out of memory" : err);
+  } else {
+    qsort(lat, (size_t)iters, sizeof *lat, cmp_double);
+    printf("model %s, backend %s, batch %d, %d iters (+%d warm-up)\n", net.name, be.ops->name,
+           batch, iters, warmup);
+    printf("throughput %.1f img/s\n", (double)batch * iters / total);
+    printf("latency ms: mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  min %.3f  max %.3f\n",
+           total / iters * 1e3, percentile(lat, iters, 0.5) * 1e3,
+           percentile(lat, iters, 0.9) * 1e3, percentile(lat, iters, 0.99) * 1e3, lat[0] * 1e3,
+           lat[iters - 1] * 1e3);
+    double *bt = calloc((size_t)net.n_blocks, sizeof *bt);
+    int pb = 0;
+    if (per_block && bt && be.ops->block_times &&
+        be.ops->block_times(be.self, bt, net.n_blocks, &pb) == 0)
+      print_blocks(&be, bt, pb);
+    else if (per_block)
+      printf("\n(per-block times not available from the %s backend)\n", be.ops->name);
+    free(bt);
+  }
+  free(imgs);
+  free(logits);
+  free(lat);
+  model_backend_close(&be);
+  model_net_free(&net);
+  return rc ? 1 : 0;
+}

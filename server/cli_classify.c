@@ -1,0 +1,191 @@
+/* `blockfuse classify`: the whole pipeline in-process, for one or more files:
+ * decode -> resize/crop -> backend -> softmax -> top-k. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/cli.h"
+#include "server/img.h"
+
+static void classify_usage(FILE *f) {
+  fprintf(f,
+          "usage: blockfuse classify [options] IMAGE...\n"
+          "Classifies JPEG or PNG files and prints the top-k labels with probabilities.\n"
+          "  --model DIR      model repository (default: the built-in %s)\n"
+          "  --top-k K        how many classes per image (default 5)\n"
+          "  --backend NAME   cpu, cuda or auto (default auto: cuda if a GPU is usable)\n"
+          "  --threads N      CPU backend threads (default: all cores)\n"
+          "  --max-pixels N   refuse larger images (default %u)\n"
+          "  --json           print one JSON object per image instead of text\n"
+          "  -h, --help       this text\n",
+          CLI_DEFAULT_MODEL, IMG_DEFAULT_MAX_PIXELS);
+}
+
+static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  uint8_t *buf = NULL;
+  size_t cap = 0, n = 0;
+  for (;;) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 1 << 16;
+      uint8_t *nb = realloc(buf, cap);
+      if (!nb) {
+        free(buf);
+        fclose(f);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+      }
+      buf = nb;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0) break;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    free(buf);
+    snprintf(err, errlen, "%s: read error", path);
+    return NULL;
+  }
+  *len = n;
+  return buf;
+}
+
+static void print_json_string(const char *s) {
+  putchar('"');
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') printf("\\%c", *s);
+    else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
+    else putchar(*s);
+  }
+  putchar('"');
+}
+
+int cli_classify_main(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"model", required_argument, 0, 'm'},   {"top-k", required_argument, 0, 'k'},
+      {"backend", required_argument, 0, 'b'}, {"threads", required_argument, 0, 't'},
+      {"max-pixels", required_argument, 0, 'p'}, {"json", no_argument, 0, 'j'},
+      {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+  const char *model_dir = NULL, *backend_name = "auto";
+  int top_k = 5, threads = 0, json = 0;
+  unsigned long long max_pixels = IMG_DEFAULT_MAX_PIXELS;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    char *end = NULL;
+    switch (c) {
+      case 'm': model_dir = optarg; break;
+      case 'b': backend_name = optarg; break;
+      case 'j': json = 1; break;
+      case 'k':
+        top_k = (int)strtol(optarg, &end, 10);
+        if (*end || top_k < 1) {
+          fprintf(stderr, "blockfuse classify: --top-k needs a positive integer, got '%s'\n", optarg);
+          return 2;
+        }
+        break;
+      case 't':
+        threads = (int)strtol(optarg, &end, 10);
+        if (*end || threads < 0) {
+          fprintf(stderr, "blockfuse classify: --threads needs an integer >= 0, got '%s'\n", optarg);
+          return 2;
+        }
+        break;
+      case 'p':
+        max_pixels = strtoull(optarg, &end, 10);
+        if (*end || max_pixels == 0) {
+          fprintf(stderr, "blockfuse classify: --max-pixels needs a positive integer\n");
+          return 2;
+        }
+        break;
+      case 'h': classify_usage(stdout); return 0;
+      default: classify_usage(stderr); return 2;
+    }
+  }
+  if (optind >= argc) {
+    fprintf(stderr, "blockfuse classify: no IMAGE given\n");
+    classify_usage(stderr);
+    return 2;
+  }
+  char err[1024], dirbuf[4096];
+  if (!model_dir) {
+    if (cli_default_model_dir(dirbuf, sizeof dirbuf, err, sizeof err)) {
+      fprintf(stderr, "blockfuse classify: %s\n", err);
+      return 1;
+    }
+    model_dir = dirbuf;
+  }
+  model_net net;
+  if (model_net_load(model_dir, &net, err, sizeof err)) {
+    fprintf(stderr, "blockfuse classify: model %s: %s\n", model_dir, err);
+    return 1;
+  }
+  model_backend be;
+  model_backend_config cfg = {.threads = threads, .max_batch = 1};
+  if (model_backend_open(&be, backend_name, &net, &cfg, err, sizeof err)) {
+    fprintf(stderr, "blockfuse classify: backend %s: %s\n", backend_name, err);
+    model_net_free(&net);
+    return 1;
+  }
+  size_t img_bytes = (size_t)net.in_h * net.in_w * 3;
+  uint8_t *pixels = malloc(img_bytes);
+  float *logits = malloc((size_t)net.num_classes * sizeof *logits);
+  cli_class *top = malloc((size_t)top_k * sizeof *top);
+  int failures = 0;
+  if (!pixels || !logits || !top) {
+    fprintf(stderr, "blockfuse classify: out of memory\n");
+    failures = argc;
+  }
+  for (int i = optind; i < argc && pixels && logits && top; i++) {
+    size_t len = 0;
+    uint8_t *data = read_file(argv[i], &len, err, sizeof err);
+    int rc = data ? 0 : -EIO;
+    const char *what = data ? argv[i] : NULL; /* read_file's message names the file */
+    if (data) {
+      rc = img_prepare(data, len, max_pixels, net.resize_shorter, net.in_w, net.in_h, pixels, err,
+                       sizeof err);
+      free(data);
+    }
+    if (rc == 0) {
+      rc = be.ops->run(be.self, pixels, 1, logits, err, sizeof err);
+      what = rc ? "inference" : what;
+    }
+    if (rc) {
+      fprintf(stderr, "blockfuse classify: %s%s%s\n", what ? what : "", what ? ": " : "", err);
+      failures++;
+      continue;
+    }
+    cli_softmax(logits, net.num_classes);
+    int k = cli_top_k(logits, net.num_classes, top_k, top);
+    if (json) {
+      printf("{\"file\":");
+      print_json_string(argv[i]);
+      printf(",\"model\":\"%s\",\"top_k\":[", net.name);
+      for (int j = 0; j < k; j++) {
+        printf("%s{\"label\":", j ? "," : "");
+        print_json_string(net.labels[top[j].index]);
+        printf(",\"index\":%d,\"score\":%.6f}", top[j].index, top[j].score);
+      }
+      printf("]}\n");
+    } else {
+      printf("%s\n", argv[i]);
+      for (int j = 0; j < k; j++)
+        printf("  %.4f  %s (%d)\n", top[j].score, net.labels[top[j].index], top[j].index);
+    }
+  }
+  free(pixels);
+  free(logits);
+  free(top);
+  model_backend_close(&be);
+  model_net_free(&net);
+  return failures ? 1 : 0;
+}

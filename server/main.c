@@ -1,0 +1,39 @@
+/* blockfuse: one binary, several subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "server/cli.h"
+
+typedef struct {
+  const char *name;
+  int (*main)(int argc, char **argv);
+  const char *help;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"classify", cli_classify_main, "classify image files and print the top-k labels"},
+    {"bench", cli_bench_main, "time the forward pass and print the per-block roofline table"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: blockfuse COMMAND [options]   (blockfuse COMMAND --help for more)\n\n");
+  for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+    fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].help);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+    if (strcmp(argv[1], subcommands[i].name) == 0) return subcommands[i].main(argc - 1, argv + 1);
+  fprintf(stderr, "blockfuse: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
