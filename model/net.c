@@ -92,10 +92,18 @@ typedef struct {
   int64_t dims[4];
 } want;
 
-static want W0(void) { return (want){0, 0, {0}}; }
-static want W1(int req, int64_t a) { return (want){req, 1, {a}}; }
-static want W2(int req, int64_t a, int64_t b) { return (want){req, 2, {a, b}}; }
-static want W3(int req, int64_t a, int64_t b, int64_t c) { return (want){req, 3, {a, b, c}}; }
+static want W0(void) {
+  return (want){0, 0, {0}};
+}
+static want W1(int req, int64_t a) {
+  return (want){req, 1, {a}};
+}
+static want W2(int req, int64_t a, int64_t b) {
+  return (want){req, 2, {a, b}};
+}
+static want W3(int req, int64_t a, int64_t b, int64_t c) {
+  return (want){req, 3, {a, b, c}};
+}
 static want W4(int req, int64_t a, int64_t b, int64_t c, int64_t d) {
   return (want){req, 4, {a, b, c, d}};
 }
@@ -203,8 +211,8 @@ static int get_int(json_t *o, const char *key, int dflt) {
 }
 
 /* Resolves one block's shapes from its config entry and the running (h,w,c). */
-static int resolve_block(json_t *jb, int idx, int tf_same, int *h, int *w, int *c,
-                         model_block *b, char *err, size_t errlen) {
+static int resolve_block(json_t *jb, int idx, int tf_same, int *h, int *w, int *c, model_block *b,
+                         char *err, size_t errlen) {
   const char *name = json_string_value(json_object_get(jb, "name"));
   const char *kind = json_string_value(json_object_get(jb, "kind"));
   if (!name || !kind || strlen(name) >= sizeof b->name) {
@@ -246,7 +254,8 @@ static int resolve_block(json_t *jb, int idx, int tf_same, int *h, int *w, int *
     b->groups = b->kind == MODEL_BLOCK_MBCONV ? b->mid_c : *c;
   }
   if (b->kernel < 1 || b->kernel > 15 || b->stride < 1 || b->stride > 4 || b->out_c < 1 ||
-      b->mid_c < 0 || b->se_c < 0 || b->groups < 1 || (b->kind != MODEL_BLOCK_HEAD && b->mid_c < 1)) {
+      b->mid_c < 0 || b->se_c < 0 || b->groups < 1 ||
+      (b->kind != MODEL_BLOCK_HEAD && b->mid_c < 1)) {
     snprintf(err, errlen, "block '%s': kernel/stride/out/mid/se/groups out of range", name);
     return -EINVAL;
   }
@@ -263,10 +272,10 @@ static int resolve_block(json_t *jb, int idx, int tf_same, int *h, int *w, int *
   }
   json_t *res = json_object_get(jb, "residual");
   int can_add = b->out_c == b->in_c && b->out_h == b->in_h && b->out_w == b->in_w;
-  b->residual = json_is_boolean(res) ? json_is_true(res)
-                                     : (can_add && b->kind != MODEL_BLOCK_STEM &&
-                                        b->kind != MODEL_BLOCK_DOWNSAMPLE &&
-                                        b->kind != MODEL_BLOCK_HEAD);
+  b->residual = json_is_boolean(res)
+                    ? json_is_true(res)
+                    : (can_add && b->kind != MODEL_BLOCK_STEM &&
+                       b->kind != MODEL_BLOCK_DOWNSAMPLE && b->kind != MODEL_BLOCK_HEAD);
   if (b->residual && !can_add) {
     snprintf(err, errlen, "block '%s': residual needs equal input and output shapes", name);
     return -EINVAL;
@@ -357,7 +366,8 @@ static int parse_header(json_t *root, model_net *net, char *err, size_t errlen) 
   net->resize_shorter = get_int(pre, "resize_shorter", net->in_h);
   if (net->in_h < 8 || net->in_w < 8 || net->in_h > 4096 || net->in_w > 4096 || net->in_c != 3 ||
       net->max_batch < 1 || net->max_batch > 4096 || net->num_classes < 1 ||
-      net->num_classes > 1000000 || net->resize_shorter < (net->in_h < net->in_w ? net->in_h : net->in_w)) {
+      net->num_classes > 1000000 ||
+      net->resize_shorter < (net->in_h < net->in_w ? net->in_h : net->in_w)) {
     snprintf(err, errlen,
              "config.json: input must be HxWx3 (8..4096), max_batch_size 1..4096, "
              "num_classes >= 1, resize_shorter >= the crop");
@@ -396,8 +406,8 @@ int model_net_load(const char *dir, model_net *net, char *err, size_t errlen) {
     rc = -EINVAL;
   }
   json_t *blocks = json_object_get(root, "blocks");
-  if (rc == 0 && (!json_is_array(blocks) || json_array_size(blocks) < 2 ||
-                  json_array_size(blocks) > 1024)) {
+  if (rc == 0 &&
+      (!json_is_array(blocks) || json_array_size(blocks) < 2 || json_array_size(blocks) > 1024)) {
     snprintf(err, errlen, "config.json: 'blocks' must list 2..1024 blocks");
     rc = -EINVAL;
   }
@@ -478,6 +488,7 @@ double model_block_min_bytes(const model_block *b, int batch, int act_bytes, int
   double weights = 0;
   for (size_t i = 0; i < NSLOTS; i++) weights += (double)slot((model_block *)b, i)->numel;
   double in = (double)b->in_h * b->in_w * b->in_c * (b->kind == MODEL_BLOCK_STEM ? 1 : act_bytes);
-  double out = (double)b->out_h * b->out_w * b->out_c * (b->kind == MODEL_BLOCK_HEAD ? 4 : act_bytes);
+  double out =
+      (double)b->out_h * b->out_w * b->out_c * (b->kind == MODEL_BLOCK_HEAD ? 4 : act_bytes);
   return (in + out) * batch + weights * w_bytes;
 }

@@ -177,9 +177,9 @@ void safetensors_free(safetensors_file *f) {
   f->count = 0;
 }
 
-int safetensors_write_f32(const char *path, int count, const char *const *names,
-                          const int *ndims, const int64_t (*shapes)[4], const float *const *data,
-                          char *err, size_t errlen) {
+int safetensors_write_f32(const char *path, int count, const char *const *names, const int *ndims,
+                          const int64_t (*shapes)[4], const float *const *data, char *err,
+                          size_t errlen) {
   json_t *hdr = json_object();
   if (!hdr) return -ENOMEM;
   uint64_t off = 0;

@@ -92,14 +92,19 @@ static void print_blocks(const model_backend *be, const double *t, int batch) {
 }
 
 int cli_bench_main(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"model", required_argument, 0, 'm'},      {"backend", required_argument, 0, 'b'},
-      {"batch", required_argument, 0, 'n'},      {"iters", required_argument, 0, 'i'},
-      {"warmup", required_argument, 0, 'w'},     {"threads", required_argument, 0, 't'},
-      {"device", required_argument, 0, 'd'},     {"per-block", no_argument, 0, 'P'},
-      {"no-per-block", no_argument, 0, 'N'},     {"peak-flops", required_argument, 0, 'F'},
-      {"peak-bw", required_argument, 0, 'B'},    {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+  static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                       {"backend", required_argument, 0, 'b'},
+                                       {"batch", required_argument, 0, 'n'},
+                                       {"iters", required_argument, 0, 'i'},
+                                       {"warmup", required_argument, 0, 'w'},
+                                       {"threads", required_argument, 0, 't'},
+                                       {"device", required_argument, 0, 'd'},
+                                       {"per-block", no_argument, 0, 'P'},
+                                       {"no-per-block", no_argument, 0, 'N'},
+                                       {"peak-flops", required_argument, 0, 'F'},
+                                       {"peak-bw", required_argument, 0, 'B'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *model_dir = NULL, *backend_name = "auto";
   int batch = 1, iters = 50, warmup = 5, per_block = 1, c;
   model_backend_config cfg = {0};
@@ -107,22 +112,51 @@ int cli_bench_main(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     int bad = 0;
     switch (c) {
-      case 'm': model_dir = optarg; break;
-      case 'b': backend_name = optarg; break;
-      case 'n': bad = parse_pos("--batch", optarg, 1, &batch); break;
-      case 'i': bad = parse_pos("--iters", optarg, 1, &iters); break;
-      case 'w': bad = parse_pos("--warmup", optarg, 0, &warmup); break;
-      case 't': bad = parse_pos("--threads", optarg, 0, &cfg.threads); break;
-      case 'd': bad = parse_pos("--device", optarg, 0, &cfg.device); break;
-      case 'P': per_block = 1; break;
-      case 'N': per_block = 0; break;
-      case 'F': cfg.peak_flops = strtod(optarg, NULL); bad = !(cfg.peak_flops > 0); break;
-      case 'B': cfg.peak_bw = strtod(optarg, NULL); bad = !(cfg.peak_bw > 0); break;
-      case 'h': bench_usage(stdout); return 0;
-      default: bench_usage(stderr); return 2;
+      case 'm':
+        model_dir = optarg;
+        break;
+      case 'b':
+        backend_name = optarg;
+        break;
+      case 'n':
+        bad = parse_pos("--batch", optarg, 1, &batch);
+        break;
+      case 'i':
+        bad = parse_pos("--iters", optarg, 1, &iters);
+        break;
+      case 'w':
+        bad = parse_pos("--warmup", optarg, 0, &warmup);
+        break;
+      case 't':
+        bad = parse_pos("--threads", optarg, 0, &cfg.threads);
+        break;
+      case 'd':
+        bad = parse_pos("--device", optarg, 0, &cfg.device);
+        break;
+      case 'P':
+        per_block = 1;
+        break;
+      case 'N':
+        per_block = 0;
+        break;
+      case 'F':
+        cfg.peak_flops = strtod(optarg, NULL);
+        bad = !(cfg.peak_flops > 0);
+        break;
+      case 'B':
+        cfg.peak_bw = strtod(optarg, NULL);
+        bad = !(cfg.peak_bw > 0);
+        break;
+      case 'h':
+        bench_usage(stdout);
+        return 0;
+      default:
+        bench_usage(stderr);
+        return 2;
     }
     if (bad) {
-      if (c == 'F' || c == 'B') fprintf(stderr, "blockfuse bench: peaks must be positive numbers\n");
+      if (c == 'F' || c == 'B')
+        fprintf(stderr, "blockfuse bench: peaks must be positive numbers\n");
       return 2;
     }
   }

@@ -62,19 +62,25 @@ static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errle
 static void print_json_string(const char *s) {
   putchar('"');
   for (; *s; s++) {
-    if (*s == '"' || *s == '\\') printf("\\%c", *s);
-    else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
-    else putchar(*s);
+    if (*s == '"' || *s == '\\')
+      printf("\\%c", *s);
+    else if ((unsigned char)*s < 0x20)
+      printf("\\u%04x", *s);
+    else
+      putchar(*s);
   }
   putchar('"');
 }
 
 int cli_classify_main(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"model", required_argument, 0, 'm'},   {"top-k", required_argument, 0, 'k'},
-      {"backend", required_argument, 0, 'b'}, {"threads", required_argument, 0, 't'},
-      {"max-pixels", required_argument, 0, 'p'}, {"json", no_argument, 0, 'j'},
-      {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+  static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                       {"top-k", required_argument, 0, 'k'},
+                                       {"backend", required_argument, 0, 'b'},
+                                       {"threads", required_argument, 0, 't'},
+                                       {"max-pixels", required_argument, 0, 'p'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *model_dir = NULL, *backend_name = "auto";
   int top_k = 5, threads = 0, json = 0;
   unsigned long long max_pixels = IMG_DEFAULT_MAX_PIXELS;
@@ -83,20 +89,28 @@ int cli_classify_main(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     char *end = NULL;
     switch (c) {
-      case 'm': model_dir = optarg; break;
-      case 'b': backend_name = optarg; break;
-      case 'j': json = 1; break;
+      case 'm':
+        model_dir = optarg;
+        break;
+      case 'b':
+        backend_name = optarg;
+        break;
+      case 'j':
+        json = 1;
+        break;
       case 'k':
         top_k = (int)strtol(optarg, &end, 10);
         if (*end || top_k < 1) {
-          fprintf(stderr, "blockfuse classify: --top-k needs a positive integer, got '%s'\n", optarg);
+          fprintf(stderr, "blockfuse classify: --top-k needs a positive integer, got '%s'\n",
+                  optarg);
           return 2;
         }
         break;
       case 't':
         threads = (int)strtol(optarg, &end, 10);
         if (*end || threads < 0) {
-          fprintf(stderr, "blockfuse classify: --threads needs an integer >= 0, got '%s'\n", optarg);
+          fprintf(stderr, "blockfuse classify: --threads needs an integer >= 0, got '%s'\n",
+                  optarg);
           return 2;
         }
         break;
@@ -107,8 +121,12 @@ int cli_classify_main(int argc, char **argv) {
           return 2;
         }
         break;
-      case 'h': classify_usage(stdout); return 0;
-      default: classify_usage(stderr); return 2;
+      case 'h':
+        classify_usage(stdout);
+        return 0;
+      default:
+        classify_usage(stderr);
+        return 2;
     }
   }
   if (optind >= argc) {

@@ -38,7 +38,8 @@ int cli_default_model_dir(char *out, size_t len, char *err, size_t errlen) {
   const char *runfiles = getenv("RUNFILES_DIR");
   char cand[5][PATH_MAX + 64];
   int nc = 0;
-  if (runfiles) snprintf(cand[nc++], sizeof cand[0], "%s/blockfuse/models/%s", runfiles, CLI_DEFAULT_MODEL);
+  if (runfiles)
+    snprintf(cand[nc++], sizeof cand[0], "%s/blockfuse/models/%s", runfiles, CLI_DEFAULT_MODEL);
   if (exe[0]) {
     snprintf(cand[nc++], sizeof cand[0], "%s.runfiles/blockfuse/models/%s", exe, CLI_DEFAULT_MODEL);
     /* bazel-bin/server/blockfuse: the model is built at bazel-bin/models/. */
