@@ -1,6 +1,9 @@
 /* blockfuse: one binary, several subcommands. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server/cli.h"
 
@@ -22,6 +25,9 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  /* Under `bazel run`, relative paths are the user's, not the runfiles'. */
+  const char *wd = getenv("BUILD_WORKING_DIRECTORY");
+  if (wd && chdir(wd) != 0) fprintf(stderr, "blockfuse: cannot enter %s\n", wd);
   if (argc < 2) {
     usage(stderr);
     return 2;
