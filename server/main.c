@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "server/cli.h"
+#include "server/loadgen.h"
 
 typedef struct {
   const char *name;
@@ -16,6 +17,7 @@ typedef struct {
 static const subcommand subcommands[] = {
     {"classify", cli_classify_main, "classify image files and print the top-k labels"},
     {"bench", cli_bench_main, "time the forward pass and print the per-block roofline table"},
+    {"loadgen", loadgen_main, "load-test a /v1 or KServe v2 server (latency percentiles)"},
 };
 
 static void usage(FILE *f) {

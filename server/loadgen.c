@@ -1,0 +1,163 @@
+/* blockfuse loadgen: the subcommand's entry point and its reports. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server/loadgen.h"
+
+static const double kPercentiles[] = {50, 90, 99, 99.9};
+static const char *const kPercentileNames[] = {"p50", "p90", "p99", "p99.9"};
+
+static const char *api_name(loadgen_api a) {
+  return a == LOADGEN_API_V1 ? "v1" : a == LOADGEN_API_V2_JSON ? "v2" : "v2-binary";
+}
+
+static uint64_t failures(const loadgen_result *res) {
+  return res->sent - res->ok;
+}
+
+void loadgen_report_text(const loadgen_config *cfg, const loadgen_result *res, FILE *out) {
+  double secs = res->elapsed_s > 0 ? res->elapsed_s : 1e-9;
+  if (cfg->rate > 0)
+    fprintf(out, "open loop, %s arrivals at %.6g req/s, up to %d connections\n",
+            cfg->arrival == LOADGEN_ARRIVAL_POISSON ? "Poisson" : "constant", cfg->rate,
+            cfg->concurrency);
+  else
+    fprintf(out, "closed loop, %d connection%s\n", cfg->concurrency,
+            cfg->concurrency == 1 ? "" : "s");
+  fprintf(out, "target     http://%s:%s%s  api %s  model %s  batch %d\n", cfg->host, cfg->port,
+          cfg->base_path, api_name(cfg->api), cfg->model, cfg->batch);
+  fprintf(out, "requests   %llu sent, %llu ok, %llu failed in %.3f s\n",
+          (unsigned long long)res->sent, (unsigned long long)res->ok,
+          (unsigned long long)failures(res), res->elapsed_s);
+  fprintf(out, "throughput %.2f req/s ok, %.2f inferences/s\n", (double)res->ok / secs,
+          (double)res->images_ok / secs);
+  if (res->ok) {
+    fprintf(out, "latency    mean %.3f ms  min %.3f ms  max %.3f ms\n",
+            loadgen_hist_mean(&res->latency) / 1000.0, (double)res->latency.min / 1000.0,
+            (double)res->latency.max / 1000.0);
+    fprintf(out, "          ");
+    for (size_t i = 0; i < sizeof kPercentiles / sizeof *kPercentiles; i++)
+      fprintf(out, " %s %.3f ms ", kPercentileNames[i],
+              (double)loadgen_hist_percentile(&res->latency, kPercentiles[i]) / 1000.0);
+    fprintf(out, "\n");
+    if (cfg->rate > 0) fprintf(out, "           (from each request's intended send time)\n");
+  }
+  fprintf(out, "status    ");
+  int any = 0;
+  for (int s = 1; s < LOADGEN_MAX_STATUS; s++) {
+    if (!res->by_status[s]) continue;
+    fprintf(out, " %d: %llu", s, (unsigned long long)res->by_status[s]);
+    any = 1;
+  }
+  if (res->by_status[0]) fprintf(out, " other: %llu", (unsigned long long)res->by_status[0]);
+  if (res->err_connect) fprintf(out, " connect: %llu", (unsigned long long)res->err_connect);
+  if (res->err_timeout) fprintf(out, " timeout: %llu", (unsigned long long)res->err_timeout);
+  if (res->err_io) fprintf(out, " io: %llu", (unsigned long long)res->err_io);
+  if (!any && !res->by_status[0] && !res->err_connect && !res->err_timeout && !res->err_io)
+    fprintf(out, " (none)");
+  fprintf(out, "\n");
+  fprintf(out, "transfer   %.2f MB out, %.2f MB in (bodies)\n", (double)res->bytes_out / 1e6,
+          (double)res->bytes_in / 1e6);
+  if (cfg->rate > 0) {
+    fprintf(out, "schedule   %llu sends >1 ms late (worst %.3f ms), %llu never sent\n",
+            (unsigned long long)res->late_sends, (double)res->max_lag_us / 1000.0,
+            (unsigned long long)res->unsent);
+    if (res->unsent || res->late_sends > res->sent / 100)
+      fprintf(out,
+              "warning    the offered rate was not sustained: raise -c or lower -r; "
+              "latency above includes the wait\n");
+  }
+}
+
+void loadgen_report_json(const loadgen_config *cfg, const loadgen_result *res, FILE *out) {
+  double secs = res->elapsed_s > 0 ? res->elapsed_s : 1e-9;
+  fprintf(out, "{\"target\":\"http://%s:%s%s\",\"api\":\"%s\",\"model\":\"%s\",\"batch\":%d,",
+          cfg->host, cfg->port, cfg->base_path, api_name(cfg->api), cfg->model, cfg->batch);
+  fprintf(out, "\"mode\":\"%s\",\"concurrency\":%d,", cfg->rate > 0 ? "open" : "closed",
+          cfg->concurrency);
+  if (cfg->rate > 0)
+    fprintf(out, "\"rate\":%.6g,\"arrival\":\"%s\",", cfg->rate,
+            cfg->arrival == LOADGEN_ARRIVAL_POISSON ? "poisson" : "constant");
+  fprintf(out,
+          "\"elapsed_s\":%.6f,\"sent\":%llu,\"ok\":%llu,\"failed\":%llu,"
+          "\"throughput_rps\":%.3f,\"inferences_per_s\":%.3f,",
+          res->elapsed_s, (unsigned long long)res->sent, (unsigned long long)res->ok,
+          (unsigned long long)failures(res), (double)res->ok / secs, (double)res->images_ok / secs);
+  fprintf(out, "\"latency_us\":{\"mean\":%.1f,\"min\":%llu,\"max\":%llu",
+          loadgen_hist_mean(&res->latency),
+          (unsigned long long)(res->latency.total ? res->latency.min : 0),
+          (unsigned long long)res->latency.max);
+  for (size_t i = 0; i < sizeof kPercentiles / sizeof *kPercentiles; i++)
+    fprintf(out, ",\"%s\":%llu", kPercentileNames[i],
+            (unsigned long long)loadgen_hist_percentile(&res->latency, kPercentiles[i]));
+  fprintf(out, "},\"status\":{");
+  int first = 1;
+  for (int s = 1; s < LOADGEN_MAX_STATUS; s++) {
+    if (!res->by_status[s]) continue;
+    fprintf(out, "%s\"%d\":%llu", first ? "" : ",", s, (unsigned long long)res->by_status[s]);
+    first = 0;
+  }
+  fprintf(out, "},\"errors\":{\"connect\":%llu,\"timeout\":%llu,\"io\":%llu},",
+          (unsigned long long)res->err_connect, (unsigned long long)res->err_timeout,
+          (unsigned long long)res->err_io);
+  fprintf(out,
+          "\"bytes_out\":%llu,\"bytes_in\":%llu,\"late_sends\":%llu,\"max_lag_us\":%llu,"
+          "\"unsent\":%llu}\n",
+          (unsigned long long)res->bytes_out, (unsigned long long)res->bytes_in,
+          (unsigned long long)res->late_sends, (unsigned long long)res->max_lag_us,
+          (unsigned long long)res->unsent);
+}
+
+/* Opens an output path; "-" is stdout. */
+static FILE *open_out(const char *path, char *err, size_t errlen) {
+  if (strcmp(path, "-") == 0) return stdout;
+  FILE *f = fopen(path, "w");
+  if (!f) snprintf(err, errlen, "%s: %s", path, strerror(errno));
+  return f;
+}
+
+static void close_out(FILE *f) {
+  if (f && f != stdout) fclose(f);
+}
+
+int loadgen_main(int argc, char **argv) {
+  loadgen_config cfg;
+  loadgen_result res; /* about 24 KiB */
+  char err[512] = "";
+  int rc = loadgen_parse_args(argc, argv, &cfg, stdout, err, sizeof err);
+  if (rc == 1) return 0;
+  if (rc) {
+    fprintf(stderr, "blockfuse loadgen: %s\n", err);
+    return 2;
+  }
+  loadgen_payloads p;
+  rc = loadgen_payloads_build(&cfg, &p, err, sizeof err);
+  if (rc) {
+    fprintf(stderr, "blockfuse loadgen: %s\n", err);
+    return 2;
+  }
+  FILE *csv = NULL, *json = NULL;
+  if (cfg.csv_path && !(csv = open_out(cfg.csv_path, err, sizeof err))) goto fail;
+  if (cfg.json_path && !(json = open_out(cfg.json_path, err, sizeof err))) goto fail;
+  rc = loadgen_run(&cfg, &p, &res, csv, err, sizeof err);
+  if (rc) goto fail;
+  /* The text summary goes to stderr when stdout carries CSV or JSON. */
+  FILE *text = (csv == stdout || json == stdout) ? stderr : stdout;
+  if (!cfg.quiet) loadgen_report_text(&cfg, &res, text);
+  if (json) loadgen_report_json(&cfg, &res, json);
+  close_out(csv);
+  close_out(json);
+  loadgen_payloads_free(&p);
+  if (res.ok == 0) {
+    fprintf(stderr, "blockfuse loadgen: no request succeeded\n");
+    return 1;
+  }
+  return 0;
+fail:
+  fprintf(stderr, "blockfuse loadgen: %s\n", err);
+  close_out(csv);
+  close_out(json);
+  loadgen_payloads_free(&p);
+  return 1;
+}
