@@ -59,11 +59,12 @@ static uint8_t *encode_jpeg(const uint8_t *px, int w, int h, int pf, int subsamp
  * file) with libspng; plte/trns/exif optional. Returns a malloc'd copy. */
 static uint8_t *encode_png(const void *px, size_t pxlen, int w, int h, int color_type, int depth,
                            struct spng_plte *plte, struct spng_trns *trns, struct spng_exif *exif,
-                           size_t *len) {
+                           int interlace, size_t *len) {
   spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
   assert_non_null(ctx);
   assert_int_equal(spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1), 0);
-  struct spng_ihdr ihdr = {(uint32_t)w, (uint32_t)h, (uint8_t)depth, (uint8_t)color_type, 0, 0, 0};
+  struct spng_ihdr ihdr = {(uint32_t)w, (uint32_t)h, (uint8_t)depth,    (uint8_t)color_type,
+                           0,           0,           (uint8_t)interlace};
   assert_int_equal(spng_set_ihdr(ctx, &ihdr), 0);
   if (plte) assert_int_equal(spng_set_plte(ctx, plte), 0);
   if (trns) assert_int_equal(spng_set_trns(ctx, trns), 0);
@@ -382,7 +383,7 @@ static void test_png_variants(void **state) {
     size_t len;
     uint8_t *png =
         encode_png(cases[k].px, cases[k].pxlen, w, h, cases[k].ct, cases[k].depth,
-                   cases[k].ct == SPNG_COLOR_TYPE_INDEXED ? &plte : NULL, NULL, NULL, &len);
+                   cases[k].ct == SPNG_COLOR_TYPE_INDEXED ? &plte : NULL, NULL, NULL, 0, &len);
     img_opts o = opts_full();
     img_rgb img;
     char err[256] = "";
@@ -432,6 +433,41 @@ static void test_png_variants(void **state) {
   }
 }
 
+/* Palette transparency (tRNS) and Adam7 interlacing. */
+static void test_png_trns_interlaced(void **state) {
+  (void)state;
+  int w = 11, h = 9;
+  uint8_t pal[11 * 9], rgb[11 * 9 * 3];
+  for (int i = 0; i < w * h; i++) pal[i] = (uint8_t)(i % 3);
+  for (int i = 0; i < w * h * 3; i++) rgb[i] = (uint8_t)rnd(256);
+  struct spng_plte plte = {0};
+  plte.n_entries = 3;
+  plte.entries[0].red = 10, plte.entries[1].green = 200, plte.entries[2].blue = 90;
+  struct spng_trns trns = {0};
+  trns.n_type3_entries = 2;
+  trns.type3_alpha[0] = 0, trns.type3_alpha[1] = 100;
+  size_t len;
+  uint8_t *png =
+      encode_png(pal, sizeof pal, w, h, SPNG_COLOR_TYPE_INDEXED, 8, &plte, &trns, NULL, 0, &len);
+  img_opts o = opts_full();
+  img_rgb img;
+  char err[256] = "";
+  assert_int_equal(img_decode(png, len, &o, &img, err, sizeof err), 0);
+  uint8_t want[3][3] = {{255, 255, 255}, /* alpha 0 */
+                        {(255 * 155 + 127) / 255, (200 * 100 + 255 * 155 + 127) / 255,
+                         (255 * 155 + 127) / 255}, /* alpha 100 */
+                        {0, 0, 90}};               /* opaque */
+  for (int i = 0; i < w * h; i++) assert_memory_equal(img.data + 3 * i, want[i % 3], 3);
+  img_free(&img);
+  free(png);
+  png = encode_png(rgb, sizeof rgb, w, h, SPNG_COLOR_TYPE_TRUECOLOR, 8, NULL, NULL, NULL, 1, &len);
+  assert_int_equal(png[28], 1); /* IHDR says Adam7 */
+  assert_int_equal(img_decode(png, len, &o, &img, err, sizeof err), 0);
+  assert_memory_equal(img.data, rgb, sizeof rgb);
+  img_free(&img);
+  free(png);
+}
+
 static void test_png_exif_orientation(void **state) {
   (void)state;
   int w = 5, h = 3;
@@ -442,7 +478,7 @@ static void test_png_exif_orientation(void **state) {
   struct spng_exif exif = {sizeof tiff, (char *)tiff};
   size_t len;
   uint8_t *png =
-      encode_png(px, sizeof px, w, h, SPNG_COLOR_TYPE_TRUECOLOR, 8, NULL, NULL, &exif, &len);
+      encode_png(px, sizeof px, w, h, SPNG_COLOR_TYPE_TRUECOLOR, 8, NULL, NULL, &exif, 0, &len);
   img_opts o = opts_full();
   img_rgb img;
   char err[256];
@@ -491,7 +527,7 @@ static void test_pixel_limit(void **state) {
   uint8_t px[4 * 4 * 3] = {0};
   size_t plen;
   uint8_t *png =
-      encode_png(px, sizeof px, 4, 4, SPNG_COLOR_TYPE_TRUECOLOR, 8, NULL, NULL, NULL, &plen);
+      encode_png(px, sizeof px, 4, 4, SPNG_COLOR_TYPE_TRUECOLOR, 8, NULL, NULL, NULL, 0, &plen);
   assert_memory_equal(png + 12, "IHDR", 4);
   put_be32(png + 16, 100000), put_be32(png + 20, 100000);
   put_be32(png + 29, png_crc(png + 12, 17));
@@ -508,7 +544,7 @@ static void test_truncated_and_corrupt(void **state) {
   size_t len, plen;
   uint8_t *jpg = encode_jpeg(src, w, h, TJPF_RGB, TJSAMP_420, 90, &len);
   uint8_t *png = encode_png(src, (size_t)w * h * 3, w, h, SPNG_COLOR_TYPE_TRUECOLOR, 8, NULL, NULL,
-                            NULL, &plen);
+                            NULL, 0, &plen);
   img_opts o = opts_full();
   img_rgb img;
   char err[256];
@@ -581,7 +617,7 @@ static void test_fuzz(void **state) {
   uint8_t *file[3];
   file[0] = encode_jpeg(src, w, h, TJPF_RGB, TJSAMP_420, 85, &len[0]);
   file[1] = encode_png(src, (size_t)w * h * 3, w, h, SPNG_COLOR_TYPE_TRUECOLOR, 8, NULL, NULL, NULL,
-                       &len[1]);
+                       0, &len[1]);
   uint8_t *j = file[0];
   file[2] = jpeg_with_exif(j, len[0], 6, 1, &len[2]);
   int counts[4] = {0};
@@ -845,6 +881,7 @@ int main(void) {
       cmocka_unit_test(test_jpeg_cmyk),
       cmocka_unit_test(test_jpeg_exif_orientation),
       cmocka_unit_test(test_png_variants),
+      cmocka_unit_test(test_png_trns_interlaced),
       cmocka_unit_test(test_png_exif_orientation),
       cmocka_unit_test(test_pixel_limit),
       cmocka_unit_test(test_truncated_and_corrupt),
