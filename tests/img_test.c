@@ -36,14 +36,15 @@ static img_opts opts_full(void) {
   return o;
 }
 
-/* JPEG-encodes px (format pf) with TurboJPEG; returns a malloc'd copy. */
-static uint8_t *encode_jpeg(const uint8_t *px, int w, int h, int pf, int subsamp, int quality,
-                            size_t *len) {
+/* JPEG-encodes px (format pf) with TurboJPEG and extra TJFLAG_* flags;
+ * returns a malloc'd copy. */
+static uint8_t *encode_jpeg_flags(const uint8_t *px, int w, int h, int pf, int subsamp, int quality,
+                                  int flags, size_t *len) {
   tjhandle tj = tjInitCompress();
   assert_non_null(tj);
   unsigned char *jpg = NULL;
   unsigned long n = 0;
-  int rc = tjCompress2(tj, px, w, 0, h, pf, &jpg, &n, subsamp, quality, TJFLAG_ACCURATEDCT);
+  int rc = tjCompress2(tj, px, w, 0, h, pf, &jpg, &n, subsamp, quality, TJFLAG_ACCURATEDCT | flags);
   if (rc != 0) fprintf(stderr, "tjCompress2: %s\n", tjGetErrorStr2(tj));
   assert_int_equal(rc, 0);
   uint8_t *copy = malloc(n);
@@ -53,6 +54,11 @@ static uint8_t *encode_jpeg(const uint8_t *px, int w, int h, int pf, int subsamp
   tjDestroy(tj);
   *len = n;
   return copy;
+}
+
+static uint8_t *encode_jpeg(const uint8_t *px, int w, int h, int pf, int subsamp, int quality,
+                            size_t *len) {
+  return encode_jpeg_flags(px, w, h, pf, subsamp, quality, 0, len);
 }
 
 /* PNG-encodes raw PNG-layout pixels (16-bit samples big-endian as in the
@@ -183,6 +189,15 @@ static void test_jpeg_rgb(void **state) {
   assert_true(mean < 1.5);
   img_free(&img);
   assert_null(img.data);
+  free(jpg);
+  /* Progressive, 4:2:0: same picture. */
+  jpg = encode_jpeg_flags(src, w, h, TJPF_RGB, TJSAMP_420, 98, TJFLAG_PROGRESSIVE, &len);
+  assert_int_equal(img_decode(jpg, len, &o, &img, err, sizeof err), 0);
+  assert_int_equal(img.w, w);
+  m = max_abs_diff(img.data, src, (size_t)w * h * 3, &mean);
+  assert_true(m <= 16);
+  assert_true(mean < 2.0);
+  img_free(&img);
   free(jpg);
   free(src);
 }
@@ -607,24 +622,29 @@ static void test_unknown_and_empty(void **state) {
   assert_int_equal(img_decode(gif, sizeof gif, &o, &img, NULL, 0), -ENOTSUP);
 }
 
-/* Random truncations and bit flips of valid files: every call must return a
+/* Random truncations and bit flips of valid files (baseline, EXIF and
+ * progressive JPEG, PNG): every call must return a
  * defined status, and success must come with a sane image. */
 static void test_fuzz(void **state) {
   (void)state;
   int w = 40, h = 30;
   uint8_t *src = make_smooth(w, h);
-  size_t len[3];
-  uint8_t *file[3];
+  size_t len[4];
+  uint8_t *file[4];
   file[0] = encode_jpeg(src, w, h, TJPF_RGB, TJSAMP_420, 85, &len[0]);
   file[1] = encode_png(src, (size_t)w * h * 3, w, h, SPNG_COLOR_TYPE_TRUECOLOR, 8, NULL, NULL, NULL,
                        0, &len[1]);
   uint8_t *j = file[0];
   file[2] = jpeg_with_exif(j, len[0], 6, 1, &len[2]);
+  file[3] = encode_jpeg_flags(src, w, h, TJPF_RGB, TJSAMP_444, 85, TJFLAG_PROGRESSIVE, &len[3]);
+  /* BLOCKFUSE_IMG_FUZZ_ITERS raises the count for a longer soak. */
+  const char *env = getenv("BLOCKFUSE_IMG_FUZZ_ITERS");
+  int iters = env && atoi(env) > 0 ? atoi(env) : 300;
   int counts[4] = {0};
-  for (int f = 0; f < 3; f++) {
+  for (int f = 0; f < 4; f++) {
     uint8_t *buf = malloc(len[f]);
     assert_non_null(buf);
-    for (int it = 0; it < 300; it++) {
+    for (int it = 0; it < iters; it++) {
       memcpy(buf, file[f], len[f]);
       size_t n = len[f];
       int mode = rnd(3);
