@@ -1,7 +1,8 @@
-/* Tests for server/img*: decoding of generated JPEG/PNG variants (grey,
- * RGBA, 16-bit, palette, CMYK), EXIF orientation, the pixel limit, bad data
- * (truncated, corrupt, fuzzed, unknown, empty), DCT scaling, and the resize
- * against a direct 2-D implementation of the same filter. */
+/* Tests for server/img* decoding: generated JPEG/PNG variants (grey, RGBA,
+ * 16-bit, palette, CMYK, progressive, interlaced), EXIF orientation, the
+ * pixel limit, bad data (truncated, corrupt, fuzzed, unknown, empty), DCT
+ * scaling, speed and the real sample photo. The resize is in
+ * img_resize_test.c. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -766,133 +767,6 @@ static void test_sample_photo(void **state) {
   free(buf);
 }
 
-/* --- resize -------------------------------------------------------------- */
-
-/* Direct 2-D evaluation of the documented filter, in double: resized size,
- * crop offset, triangle weights with support scaled by the downscale factor,
- * normalised per axis, rounded half up. */
-static void naive_resize(const img_rgb *s, int shorter, int ow, int oh, uint8_t *dst) {
-  int w = s->w, h = s->h, nw, nh;
-  if (w < h)
-    nw = shorter, nh = (int)floor((double)h * shorter / w + 0.5);
-  else
-    nh = shorter, nw = (int)floor((double)w * shorter / h + 0.5);
-  int left = (nw - ow) / 2, top = (nh - oh) / 2;
-  double sx = (double)w / nw, sy = (double)h / nh;
-  double fx = sx > 1 ? sx : 1, fy = sy > 1 ? sy : 1;
-  for (int y = 0; y < oh; y++)
-    for (int x = 0; x < ow; x++) {
-      double cx = (left + x + 0.5) * sx, cy = (top + y + 0.5) * sy;
-      double acc[3] = {0}, wsum = 0;
-      for (int j = 0; j < h; j++) {
-        double wy = 1 - fabs((j + 0.5 - cy) / fy);
-        if (wy <= 0) continue;
-        for (int i = 0; i < w; i++) {
-          double wx = 1 - fabs((i + 0.5 - cx) / fx);
-          if (wx <= 0) continue;
-          for (int c = 0; c < 3; c++) acc[c] += wx * wy * s->data[((size_t)j * w + i) * 3 + c];
-          wsum += wx * wy;
-        }
-      }
-      for (int c = 0; c < 3; c++) {
-        double v = floor(acc[c] / wsum + 0.5);
-        dst[((size_t)y * ow + x) * 3 + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-      }
-    }
-}
-
-static void test_resize_vs_naive(void **state) {
-  (void)state;
-  struct {
-    int w, h, shorter, ow, oh;
-  } cases[] = {
-      {37, 23, 11, 11, 9},    /* downscale, odd sizes */
-      {64, 64, 32, 32, 32},   /* exact 2x */
-      {255, 101, 48, 47, 48}, /* wide */
-      {17, 300, 9, 9, 41},    /* tall, big factor */
-      {5, 7, 20, 19, 25},     /* upscale */
-      {1, 1, 3, 3, 3},        /* single pixel */
-      {120, 90, 90, 90, 90},  /* shorter side unchanged: long side only */
-      {333, 250, 224, 224, 224},
-  };
-  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-    img_rgb s = {malloc((size_t)cases[k].w * cases[k].h * 3), cases[k].w, cases[k].h};
-    assert_non_null(s.data);
-    size_t n = (size_t)cases[k].w * cases[k].h * 3;
-    for (size_t i = 0; i < n; i++) s.data[i] = (uint8_t)rnd(256);
-    size_t on = (size_t)cases[k].ow * cases[k].oh * 3;
-    uint8_t *got = malloc(on), *want = malloc(on);
-    assert_non_null(got);
-    assert_non_null(want);
-    char err[256];
-    int rc = img_resize_crop(&s, cases[k].shorter, cases[k].ow, cases[k].oh, got, err, sizeof err);
-    if (rc) fprintf(stderr, "case %zu: %s\n", k, err);
-    assert_int_equal(rc, 0);
-    naive_resize(&s, cases[k].shorter, cases[k].ow, cases[k].oh, want);
-    size_t off = 0;
-    int m = 0;
-    for (size_t i = 0; i < on; i++) {
-      int d = abs((int)got[i] - want[i]);
-      m = d > m ? d : m;
-      off += d != 0;
-    }
-    if (m > 1 || off * 100 > on)
-      fprintf(stderr, "resize %dx%d -> %d crop %dx%d: max diff %d, %zu/%zu differ\n", cases[k].w,
-              cases[k].h, cases[k].shorter, cases[k].ow, cases[k].oh, m, off, on);
-    /* fp32 vs double may round a value sitting on .5 the other way. */
-    assert_true(m <= 1);
-    assert_true(off * 100 <= on);
-    free(got);
-    free(want);
-    free(s.data);
-  }
-}
-
-static void test_resize_constant_and_errors(void **state) {
-  (void)state;
-  int sizes[][2] = {{1, 1}, {31, 17}, {200, 150}, {3, 400}};
-  for (int k = 0; k < 4; k++) {
-    img_rgb s = {malloc((size_t)sizes[k][0] * sizes[k][1] * 3), sizes[k][0], sizes[k][1]};
-    assert_non_null(s.data);
-    uint8_t col[3] = {(uint8_t)rnd(256), (uint8_t)rnd(256), (uint8_t)rnd(256)};
-    for (int i = 0; i < s.w * s.h; i++) memcpy(s.data + 3 * i, col, 3);
-    uint8_t out[13 * 15 * 3];
-    char err[256];
-    assert_int_equal(img_resize_crop(&s, 15, 13, 15, out, err, sizeof err), 0);
-    for (int i = 0; i < 13 * 15; i++) assert_memory_equal(out + 3 * i, col, 3);
-    /* Crop larger than the resized image, and bad sizes. */
-    assert_int_equal(img_resize_crop(&s, 15, 16, 16, out, err, sizeof err), -EINVAL);
-    assert_non_null(strstr(err, "does not fit"));
-    assert_int_equal(img_resize_crop(&s, 0, 1, 1, out, err, sizeof err), -EINVAL);
-    assert_int_equal(img_resize_crop(&s, 15, 0, 1, out, err, sizeof err), -EINVAL);
-    free(s.data);
-  }
-  img_rgb empty = {NULL, 0, 0};
-  uint8_t out[3];
-  char err[64];
-  assert_int_equal(img_resize_crop(&empty, 1, 1, 1, out, err, sizeof err), -EINVAL);
-}
-
-/* The crop is centred: a left/right split image resized to its own height
- * and cropped square keeps the boundary at the crop's middle. */
-static void test_crop_centred(void **state) {
-  (void)state;
-  int w = 40, h = 10; /* resized to 20x5 at shorter 5, crop 5x5 from x = 7 */
-  img_rgb s = {malloc((size_t)w * h * 3), w, h};
-  assert_non_null(s.data);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) memset(s.data + ((size_t)y * w + x) * 3, x < 19 ? 0 : 200, 3);
-  uint8_t out[5 * 5 * 3];
-  char err[64];
-  assert_int_equal(img_resize_crop(&s, 5, 5, 5, out, err, sizeof err), 0);
-  /* Full-image column c covers input [2c, 2c+2) with neighbours: columns 7, 8
-   * are dark (inputs < 19), column 9 straddles, 10, 11 are bright. */
-  assert_true(out[0] == 0 && out[3] == 0);
-  assert_true(out[3 * 3] == 200 && out[4 * 3] == 200);
-  assert_true(out[2 * 3] > 0 && out[2 * 3] < 200);
-  free(s.data);
-}
-
 int main(void) {
   test_seed();
   const struct CMUnitTest tests[] = {
@@ -910,9 +784,6 @@ int main(void) {
       cmocka_unit_test(test_dct_scaling),
       cmocka_unit_test(test_speed_large_photo),
       cmocka_unit_test(test_sample_photo),
-      cmocka_unit_test(test_resize_vs_naive),
-      cmocka_unit_test(test_resize_constant_and_errors),
-      cmocka_unit_test(test_crop_centred),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
