@@ -8,6 +8,7 @@
 
 #include "server/img_internal.h"
 
+/* Contract in img_internal.h: formats the message, passes rc through. */
 int img_fail(int rc, char *err, size_t errlen, const char *fmt, ...) {
   if (err && errlen) {
     va_list ap;
@@ -43,6 +44,8 @@ int img_decode(const uint8_t *buf, size_t len, const img_opts *opts, img_rgb *ou
   return rc;
 }
 
+/* The DCT scaling target is the resize target, so big JPEGs are decoded
+ * just large enough for the resize. */
 int img_prepare(const uint8_t *buf, size_t len, uint64_t max_pixels, int shorter, int out_w,
                 int out_h, uint8_t *dst, char *err, size_t errlen) {
   img_opts opts = {max_pixels, shorter};
@@ -54,6 +57,7 @@ int img_prepare(const uint8_t *buf, size_t len, uint64_t max_pixels, int shorter
   return rc;
 }
 
+/* Safe on an already freed or never filled image. */
 void img_free(img_rgb *img) {
   if (!img) return;
   free(img->data);

@@ -81,6 +81,8 @@ static void jpeg_cmyk_to_rgb(uint8_t *px, size_t n, int inverted) {
   }
 }
 
+/* Header and limit first, then one TurboJPEG decode at the chosen scale;
+ * contract in img_internal.h. */
 int img_jpeg_decode(const uint8_t *buf, size_t len, const img_opts *opts, img_rgb *out,
                     int *orientation, char *err, size_t errlen) {
   jpeg_markers mk;

@@ -19,6 +19,8 @@ static void png_composite_white(uint8_t *px, size_t n) {
   }
 }
 
+/* Header and limit first, then the whole image as RGBA8; contract in
+ * img_internal.h. */
 int img_png_decode(const uint8_t *buf, size_t len, const img_opts *opts, img_rgb *out,
                    int *orientation, char *err, size_t errlen) {
   spng_ctx *ctx = spng_ctx_new(0);

@@ -20,6 +20,7 @@ typedef struct {
   int taps;
 } img_axis;
 
+/* Frees whatever axis_init managed to allocate. */
 static void axis_free(img_axis *ax) {
   free(ax->start);
   free(ax->count);
@@ -67,6 +68,7 @@ static int axis_init(img_axis *ax, int in, int out_full, int off, int n) {
   return 0;
 }
 
+/* Contract in img.h; the arithmetic is specified in docs/preprocessing.md. */
 int img_resize_crop(const img_rgb *src, int shorter, int out_w, int out_h, uint8_t *dst, char *err,
                     size_t errlen) {
   if (!src || !src->data || src->w <= 0 || src->h <= 0 || !dst)
