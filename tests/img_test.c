@@ -533,9 +533,7 @@ static void test_pixel_limit(void **state) {
   jpg[sof + 5] = 0xEA, jpg[sof + 6] = 0x60; /* height */
   jpg[sof + 7] = 0xEA, jpg[sof + 8] = 0x60; /* width */
   o.max_pixels = IMG_DEFAULT_MAX_PIXELS;
-  clock_t t0 = clock();
   assert_int_equal(img_decode(jpg, len, &o, &img, err, sizeof err), -E2BIG);
-  assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 0.1);
   uint8_t dst[8 * 8 * 3];
   assert_int_equal(img_prepare(jpg, len, IMG_DEFAULT_MAX_PIXELS, 8, 8, 8, dst, err, sizeof err),
                    -E2BIG);
