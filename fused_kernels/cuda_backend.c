@@ -1,0 +1,470 @@
+/* The cuda backend: model_cuda_backend. One instance = one executor on one
+ * GPU (cfg->device): a stream, pinned staging for the uint8 images and the
+ * logits, device buffers sized for max_batch, and one CUDA graph per batch
+ * bucket (powers of two up to max_batch, plus max_batch), captured at create.
+ * run() copies n images into pinned memory, replays the smallest bucket's
+ * graph that holds n, and copies n rows of logits out. Every profile_every-th
+ * run is instead launched eagerly with an event between blocks. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fused_kernels/cuda_backend.h"
+#include "fused_kernels/cuda_internal.h"
+#include "model/backend.h"
+
+#define MAX_BUCKETS 16
+
+typedef struct {
+  int batch;
+  cuda_blk_plan *plans; /* [n_blocks] */
+  cudaGraphExec_t exec;
+} cuda_bucket;
+
+typedef struct {
+  const model_net *net;
+  int device, max_batch, profile_every;
+  cudaStream_t st;
+  cuda_arena ar;
+  cuda_blk *blks;
+  int n_blocks;
+  cuda_device_caps caps;
+  cuda_bucket buckets[MAX_BUCKETS];
+  int n_buckets;
+  uint8_t *h_img;  /* pinned [max_batch][in_h][in_w][3] */
+  float *h_logits; /* pinned [max_batch][classes] */
+  void *d_img, *d_act[2], *d_stage, *d_sums, *d_scale, *d_counter, *d_pooled;
+  float *d_logits; /* [pad16(max_batch)][ClsP] */
+  int cls_p;
+  size_t img_bytes;
+  cudaEvent_t *ev; /* n_blocks + 1 */
+  double *times;   /* last profile, seconds per block */
+  int times_batch;
+  unsigned long runs;
+  double peak_flops, peak_bw;
+} cuda_backend;
+
+/* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
+ * records an event before each block and after the last. Capturable. */
+static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, char *err,
+                       size_t errlen) {
+  int rc = 0;
+  const int B = bk->batch, classes = s->net->num_classes;
+  CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
+  int cur = 0;
+  for (int i = 0; i < s->n_blocks; i++) {
+    const cuda_blk *blk = &s->blks[i];
+    if (ev) CUDA_TRY(cudaEventRecord(ev[i], s->st));
+    const void *x = i == 0 ? s->d_img : s->d_act[cur];
+    void *y = i == 0 ? s->d_act[0] : s->d_act[1 - cur];
+    if ((rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
+                               errlen)))
+      return rc;
+    if (i > 0) cur = 1 - cur;
+  }
+  if (ev) CUDA_TRY(cudaEventRecord(ev[s->n_blocks], s->st));
+  CUDA_TRY(cudaMemcpy2DAsync(s->h_logits, (size_t)classes * 4, s->d_logits, (size_t)s->cls_p * 4,
+                             (size_t)classes * 4, B, cudaMemcpyDeviceToHost, s->st));
+  return 0;
+fail:
+  return rc;
+}
+
+/* Median-free quick timer: best of `reps` launches of one block's plan. */
+static int time_block(cuda_backend *s, int i, const cuda_blk_plan *p, int B, const void *x, void *y,
+                      double *best, char *err, size_t errlen) {
+  int rc = 0;
+  *best = INFINITY;
+  for (int r = 0; r < 4; r++) {
+    CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
+    if ((rc = cuda_blk_enqueue(&s->blks[i], p, B, x, y, s->d_pooled, s->d_logits, s->st, err,
+                               errlen)))
+      return rc;
+    CUDA_TRY(cudaEventRecord(s->ev[1], s->st));
+    CUDA_TRY(cudaEventSynchronize(s->ev[1]));
+    float ms = 0;
+    CUDA_TRY(cudaEventElapsedTime(&ms, s->ev[0], s->ev[1]));
+    if (r > 0 && ms * 1e-3 < *best) *best = ms * 1e-3; /* first is warm-up */
+  }
+  return 0;
+fail:
+  return rc;
+}
+
+/* Plans every block for bucket bk; for squeeze-excite blocks times the
+ * staged and the recomputing pass 2 on the real activations (the stem and
+ * earlier blocks have just run on random images) and keeps the faster. */
+static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
+  int rc = 0;
+  const int B = bk->batch;
+  bk->plans = calloc((size_t)s->n_blocks, sizeof *bk->plans);
+  if (!bk->plans) {
+    snprintf(err, errlen, "out of memory");
+    return -ENOMEM;
+  }
+  int cur = 0;
+  for (int i = 0; i < s->n_blocks; i++) {
+    cuda_blk *blk = &s->blks[i];
+    const void *x = i == 0 ? s->d_img : s->d_act[cur];
+    void *y = i == 0 ? s->d_act[0] : s->d_act[1 - cur];
+    if (blk->b->kind == MODEL_BLOCK_MBCONV) {
+      cuda_blk_plan cand[2];
+      double t[2] = {INFINITY, INFINITY};
+      const int variants = blk->mb.se_c > 0 ? 2 : 1;
+      for (int v = 0; v < variants; v++) {
+        if ((rc = cuda_blk_plan_mbconv(blk, B, v, &s->caps, &cand[v], err, errlen))) return rc;
+        for (int k = 0; k < cand[v].n; k++) cand[v].l[k].sums = s->d_sums;
+        if (variants > 1 && (rc = time_block(s, i, &cand[v], B, x, y, &t[v], err, errlen)))
+          return rc;
+      }
+      bk->plans[i] = cand[variants > 1 && t[1] < t[0] ? 1 : 0];
+    }
+    if ((rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
+                               errlen)))
+      return rc;
+    if (i > 0) cur = 1 - cur;
+  }
+  CUDA_TRY(cudaStreamSynchronize(s->st));
+  return 0;
+fail:
+  return rc;
+}
+
+/* Captures the bucket's graph once; replays are the hot path. */
+static int capture_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
+  int rc = 0;
+  cudaGraph_t g = NULL;
+  CUDA_TRY(cudaStreamBeginCapture(s->st, cudaStreamCaptureModeThreadLocal));
+  rc = enqueue_net(s, bk, NULL, err, errlen);
+  {
+    cudaError_t e = cudaStreamEndCapture(s->st, &g);
+    if (rc) goto fail;
+    CUDA_TRY(e);
+  }
+  CUDA_TRY(cudaGraphInstantiate(&bk->exec, g, 0));
+  CUDA_TRY(cudaGraphUpload(bk->exec, s->st));
+fail:
+  if (g) cudaGraphDestroy(g);
+  return rc;
+}
+
+/* The roofline: a device-to-device copy (read + write bytes) and the
+ * tensor-core loop, best of a few, unless cfg overrides them. */
+static int measure_peaks(cuda_backend *s, const model_backend_config *cfg, char *err,
+                         size_t errlen) {
+  int rc = 0;
+  void *a = NULL, *b = NULL;
+  float *sink = NULL;
+  s->peak_flops = cfg->peak_flops, s->peak_bw = cfg->peak_bw;
+  if (s->peak_bw <= 0) {
+    const size_t bytes = 256u << 20;
+    CUDA_TRY(cudaMalloc(&a, bytes));
+    CUDA_TRY(cudaMalloc(&b, bytes));
+    CUDA_TRY(cudaMemset(a, 0x5a, bytes));
+    double best = INFINITY;
+    for (int r = 0; r < 4; r++) {
+      CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
+      CUDA_TRY(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, s->st));
+      CUDA_TRY(cudaEventRecord(s->ev[1], s->st));
+      CUDA_TRY(cudaEventSynchronize(s->ev[1]));
+      float ms;
+      CUDA_TRY(cudaEventElapsedTime(&ms, s->ev[0], s->ev[1]));
+      if (r > 0 && ms < best) best = ms;
+    }
+    s->peak_bw = 2.0 * bytes / (best * 1e-3);
+  }
+  if (s->peak_flops <= 0) {
+    CUDA_TRY(cudaMalloc((void **)&sink, CUDA_THREADS * 4));
+    double best = INFINITY, flops = 0;
+    for (int r = 0; r < 4; r++) {
+      CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
+      CUDA_TRY(cuda_tc_loop_launch(s->caps.sms * 4, 4096, sink, &flops, s->st));
+      CUDA_TRY(cudaEventRecord(s->ev[1], s->st));
+      CUDA_TRY(cudaEventSynchronize(s->ev[1]));
+      float ms;
+      CUDA_TRY(cudaEventElapsedTime(&ms, s->ev[0], s->ev[1]));
+      if (r > 0 && ms < best) best = ms;
+    }
+    s->peak_flops = flops / (best * 1e-3);
+  }
+fail:
+  cudaFree(a), cudaFree(b), cudaFree(sink);
+  return rc;
+}
+
+static void cuda_destroy(void *self);
+
+/* Allocates the device buffers; sizes come from every block's shapes. */
+static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t errlen) {
+  int rc = 0;
+  const int M = s->max_batch;
+  size_t act = 0, stage = 0, cmid = 16;
+  for (int i = 0; i < s->n_blocks; i++) {
+    const cuda_blk *b = &s->blks[i];
+    if (b->b->kind == MODEL_BLOCK_STEM || b->b->kind == MODEL_BLOCK_MBCONV) {
+      if ((size_t)b->out_elems > act) act = (size_t)b->out_elems;
+    }
+    if (b->b->kind == MODEL_BLOCK_MBCONV) {
+      const size_t st = (size_t)b->mb.Ho * b->mb.Wo * b->mb.CmidP;
+      if (b->mb.se_c > 0 && st > stage) stage = st;
+      if ((size_t)b->mb.CmidP > cmid) cmid = (size_t)b->mb.CmidP;
+    }
+  }
+  const cuda_blk *head = &s->blks[s->n_blocks - 1];
+  s->cls_p = head->fc.NP;
+  CUDA_TRY(cudaMalloc(&s->d_img, s->img_bytes * M));
+  CUDA_TRY(cudaMemset(s->d_img, 0, s->img_bytes * M));
+  for (int k = 0; k < 2; k++) {
+    CUDA_TRY(cudaMalloc(&s->d_act[k], act * M * 2));
+    CUDA_TRY(cudaMemset(s->d_act[k], 0, act * M * 2));
+  }
+  CUDA_TRY(cudaMalloc(&s->d_stage, (stage ? stage : 8) * M * 2));
+  CUDA_TRY(cudaMalloc(&s->d_sums, (sums_per_img ? sums_per_img : 1) * M * 4));
+  CUDA_TRY(cudaMalloc(&s->d_scale, cmid * M * 4));
+  CUDA_TRY(cudaMalloc(&s->d_counter, (size_t)M * 4));
+  CUDA_TRY(cudaMemset(s->d_counter, 0, (size_t)M * 4));
+  CUDA_TRY(cudaMalloc(&s->d_pooled, (size_t)cuda_pad16(M) * head->head.ChP * 2));
+  CUDA_TRY(cudaMemset(s->d_pooled, 0, (size_t)cuda_pad16(M) * head->head.ChP * 2));
+  CUDA_TRY(cudaMalloc((void **)&s->d_logits, (size_t)cuda_pad16(M) * s->cls_p * 4));
+  CUDA_TRY(cudaHostAlloc((void **)&s->h_img, s->img_bytes * M, cudaHostAllocDefault));
+  CUDA_TRY(cudaHostAlloc((void **)&s->h_logits, (size_t)M * s->net->num_classes * 4,
+                         cudaHostAllocDefault));
+  for (int i = 0; i < s->n_blocks; i++) {
+    cuda_mbconv_args *m = &s->blks[i].mb;
+    m->stage = s->d_stage, m->sums = s->d_sums, m->scale = s->d_scale, m->counter = s->d_counter;
+  }
+fail:
+  return rc;
+}
+
+static int cuda_create(const model_net *net, const model_backend_config *cfg, void **self,
+                       char *err, size_t errlen) {
+  int rc = 0;
+  cuda_backend *s = calloc(1, sizeof *s);
+  if (!s) {
+    snprintf(err, errlen, "out of memory");
+    return -ENOMEM;
+  }
+  s->net = net, s->device = cfg->device, s->profile_every = cfg->profile_every;
+  s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
+  s->n_blocks = net->n_blocks;
+  s->img_bytes = (size_t)net->in_h * net->in_w * 3;
+  if (s->max_batch < 1 || net->n_blocks < 2 || net->blocks[0].kind != MODEL_BLOCK_STEM ||
+      net->blocks[net->n_blocks - 1].kind != MODEL_BLOCK_HEAD) {
+    snprintf(err, errlen, "cuda backend: needs max_batch >= 1 and a stem ... head network");
+    free(s);
+    return -EINVAL;
+  }
+  int ndev = 0;
+  if (cudaGetDeviceCount(&ndev) != cudaSuccess || ndev == 0) {
+    snprintf(err, errlen, "no CUDA device is usable");
+    free(s);
+    return -ENODEV;
+  }
+  if (cfg->device < 0 || cfg->device >= ndev) {
+    snprintf(err, errlen, "CUDA device %d does not exist (%d found)", cfg->device, ndev);
+    free(s);
+    return -ENODEV;
+  }
+  CUDA_TRY(cudaSetDevice(s->device));
+  CUDA_TRY(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking));
+  s->ev = calloc((size_t)s->n_blocks + 1, sizeof *s->ev);
+  s->times = calloc((size_t)s->n_blocks, sizeof *s->times);
+  s->blks = calloc((size_t)s->n_blocks, sizeof *s->blks);
+  if (!s->ev || !s->times || !s->blks) {
+    snprintf(err, errlen, "out of memory");
+    rc = -ENOMEM;
+    goto fail;
+  }
+  for (int i = 0; i <= s->n_blocks; i++) CUDA_TRY(cudaEventCreate(&s->ev[i]));
+  if ((rc = cuda_caps_query(s->device, &s->caps, err, errlen))) goto fail;
+  if ((rc = measure_peaks(s, cfg, err, errlen))) goto fail;
+  s->caps.peak_flops = s->peak_flops, s->caps.peak_bw = s->peak_bw;
+
+  if ((rc = cuda_arena_init(&s->ar, err, errlen))) goto fail;
+  for (int i = 0; i < s->n_blocks; i++)
+    if ((rc = cuda_blk_prepare(&s->blks[i], &net->blocks[i], net->mean, net->std, &s->ar, err,
+                               errlen)))
+      goto fail;
+  if ((rc = cuda_arena_upload(&s->ar, err, errlen))) goto fail;
+  for (int i = 0; i < s->n_blocks; i++) cuda_blk_resolve(&s->blks[i], &s->ar);
+
+  /* Buckets, and the largest per-tile sums any plan of any bucket needs. */
+  for (int b = 1; b < s->max_batch && s->n_buckets < MAX_BUCKETS - 1; b *= 2)
+    s->buckets[s->n_buckets++].batch = b;
+  s->buckets[s->n_buckets++].batch = s->max_batch;
+  size_t sums = 0;
+  for (int k = 0; k < s->n_buckets; k++) {
+    for (int i = 0; i < s->n_blocks; i++) {
+      if (s->blks[i].b->kind != MODEL_BLOCK_MBCONV || s->blks[i].mb.se_c <= 0) continue;
+      for (int v = 0; v < 2; v++) {
+        cuda_blk_plan p;
+        if ((rc = cuda_blk_plan_mbconv(&s->blks[i], s->buckets[k].batch, v, &s->caps, &p, err,
+                                       errlen)))
+          goto fail;
+        if (cuda_blk_plan_sums(&p) > sums) sums = cuda_blk_plan_sums(&p);
+      }
+    }
+  }
+  if ((rc = alloc_buffers(s, sums, err, errlen))) goto fail;
+  /* Random images so that the variant timing runs on realistic activations. */
+  uint32_t h = 2463534242u;
+  for (size_t i = 0; i < s->img_bytes * s->max_batch; i++) {
+    h ^= h << 13, h ^= h >> 17, h ^= h << 5;
+    s->h_img[i] = (uint8_t)h;
+  }
+  CUDA_TRY(cudaMemcpy(s->d_img, s->h_img, s->img_bytes * s->max_batch, cudaMemcpyHostToDevice));
+  for (int k = 0; k < s->n_buckets; k++) {
+    if ((rc = plan_bucket(s, &s->buckets[k], err, errlen))) goto fail;
+    if ((rc = capture_bucket(s, &s->buckets[k], err, errlen))) goto fail;
+  }
+  *self = s;
+  return 0;
+fail:
+  cuda_destroy(s);
+  return rc;
+}
+
+static void cuda_destroy(void *self) {
+  cuda_backend *s = self;
+  if (!s) return;
+  cudaSetDevice(s->device);
+  if (s->st) cudaStreamSynchronize(s->st);
+  for (int k = 0; k < s->n_buckets; k++) {
+    if (s->buckets[k].exec) cudaGraphExecDestroy(s->buckets[k].exec);
+    free(s->buckets[k].plans);
+  }
+  if (s->ev)
+    for (int i = 0; i <= s->n_blocks; i++)
+      if (s->ev[i]) cudaEventDestroy(s->ev[i]);
+  cudaFree(s->d_img), cudaFree(s->d_act[0]), cudaFree(s->d_act[1]), cudaFree(s->d_stage);
+  cudaFree(s->d_sums), cudaFree(s->d_scale), cudaFree(s->d_counter), cudaFree(s->d_pooled);
+  cudaFree(s->d_logits);
+  if (s->h_img) cudaFreeHost(s->h_img);
+  if (s->h_logits) cudaFreeHost(s->h_logits);
+  cuda_arena_free(&s->ar);
+  if (s->st) cudaStreamDestroy(s->st);
+  free(s->ev), free(s->times), free(s->blks);
+  free(s);
+}
+
+/* Smallest bucket that holds n images. */
+static cuda_bucket *bucket_for(cuda_backend *s, int n) {
+  for (int k = 0; k < s->n_buckets; k++)
+    if (s->buckets[k].batch >= n) return &s->buckets[k];
+  return NULL;
+}
+
+static int cuda_run(void *self, const uint8_t *images, int n, float *logits, char *err,
+                    size_t errlen) {
+  cuda_backend *s = self;
+  int rc = 0;
+  cuda_bucket *bk = n >= 1 ? bucket_for(s, n) : NULL;
+  if (!bk) {
+    snprintf(err, errlen, "batch of %d outside 1..%d", n, s->max_batch);
+    return -EINVAL;
+  }
+  CUDA_TRY(cudaSetDevice(s->device));
+  memcpy(s->h_img, images, s->img_bytes * n);
+  s->runs++;
+  const int profile = s->profile_every > 0 && s->runs % (unsigned long)s->profile_every == 0;
+  if (profile) {
+    if ((rc = enqueue_net(s, bk, s->ev, err, errlen))) goto fail;
+  } else {
+    CUDA_TRY(cudaGraphLaunch(bk->exec, s->st));
+  }
+  CUDA_TRY(cudaStreamSynchronize(s->st));
+  if (profile) {
+    for (int i = 0; i < s->n_blocks; i++) {
+      float ms = 0;
+      CUDA_TRY(cudaEventElapsedTime(&ms, s->ev[i], s->ev[i + 1]));
+      s->times[i] = ms * 1e-3;
+    }
+    s->times_batch = bk->batch;
+  }
+  memcpy(logits, s->h_logits, (size_t)n * s->net->num_classes * 4);
+  return 0;
+fail:
+  return rc;
+}
+
+static int cuda_block_times(void *self, double *seconds, int n_blocks, int *batch) {
+  cuda_backend *s = self;
+  if (!s->times_batch) return -EAGAIN;
+  for (int i = 0; i < n_blocks && i < s->n_blocks; i++) seconds[i] = s->times[i];
+  *batch = s->times_batch;
+  return 0;
+}
+
+static void cuda_peaks(void *self, double *flops_per_s, double *bytes_per_s) {
+  cuda_backend *s = self;
+  *flops_per_s = s->peak_flops;
+  *bytes_per_s = s->peak_bw;
+}
+
+int cuda_backend_graph_time(void *self, int batch, int iters, double *seconds, char *err,
+                            size_t errlen) {
+  cuda_backend *s = self;
+  int rc = 0;
+  cuda_bucket *bk = bucket_for(s, batch);
+  float *ms = NULL;
+  if (!bk || iters < 1 || !(ms = malloc(sizeof *ms * (size_t)iters))) {
+    snprintf(err, errlen, "bad batch %d or iters %d", batch, iters);
+    free(ms);
+    return -EINVAL;
+  }
+  CUDA_TRY(cudaSetDevice(s->device));
+  CUDA_TRY(cudaGraphLaunch(bk->exec, s->st));
+  for (int i = 0; i < iters; i++) {
+    CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
+    CUDA_TRY(cudaGraphLaunch(bk->exec, s->st));
+    CUDA_TRY(cudaEventRecord(s->ev[1], s->st));
+    CUDA_TRY(cudaEventSynchronize(s->ev[1]));
+    CUDA_TRY(cudaEventElapsedTime(&ms[i], s->ev[0], s->ev[1]));
+  }
+  for (int i = 1; i < iters; i++) /* insertion sort: iters is small */
+    for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--) {
+      float t = ms[j];
+      ms[j] = ms[j - 1], ms[j - 1] = t;
+    }
+  *seconds = ms[iters / 2] * 1e-3;
+fail:
+  free(ms);
+  return rc;
+}
+
+int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
+  cuda_backend *s = self;
+  cuda_bucket *bk = bucket_for(s, batch);
+  size_t w = 0;
+  if (!bk) return snprintf(buf, len, "no bucket for batch %d\n", batch);
+  for (int i = 0; i < s->n_blocks; i++) {
+    const cuda_blk_plan *p = &bk->plans[i];
+    char line[256];
+    int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
+    for (int j = 0; j < p->n; j++) {
+      const cuda_mbconv_args *a = &p->l[j];
+      static const char *modes[] = {"fused", "pass1", "recompute", "staged"};
+      k += snprintf(line + k, sizeof line - (size_t)k,
+                    "  [%s tile %dx%d cc %d grid %dx%d smem %zu]", modes[a->mode], a->TH, a->TW,
+                    a->CC, a->tiles_y, a->tiles_x, cuda_mbconv_smem(a));
+    }
+    snprintf(line + k, sizeof line - (size_t)k, "\n");
+    const int m = snprintf(buf + (w < len ? w : len), w < len ? len - w : 0, "%s", line);
+    w += (size_t)m;
+  }
+  return (int)w;
+}
+
+const model_backend_ops model_cuda_backend = {
+    .name = "cuda",
+    .act_bytes = 2,
+    .w_bytes = 2,
+    .create = cuda_create,
+    .destroy = cuda_destroy,
+    .run = cuda_run,
+    .block_times = cuda_block_times,
+    .peaks = cuda_peaks,
+};

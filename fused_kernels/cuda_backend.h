@@ -1,0 +1,33 @@
+/* Entry points of the cuda backend beyond model_backend_ops, for the GPU
+ * tests and the benchmark. The backend itself is model_cuda_backend
+ * (model/backend.h). */
+#ifndef BLOCKFUSE_FUSED_KERNELS_CUDA_BACKEND_H
+#define BLOCKFUSE_FUSED_KERNELS_CUDA_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/net.h"
+
+/* Number of usable CUDA devices; 0 where none (or CUDA is not built in). */
+int cuda_device_count(void);
+
+/* Runs one block alone on `device`, for the kernel tests. in: stem uint8
+ * NHWC (mean/std apply), else fp32 NHWC (n x in_h x in_w x in_c); out: fp32
+ * NHWC (n x out_h x out_w x out_c), head: n x classes. The output is
+ * poisoned (NaN) before the launch. staged picks the SE pass-2 variant
+ * (1 staged, 0 recompute); ignored without SE. */
+int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
+                        const void *in, float *out, int staged, int device, char *err,
+                        size_t errlen);
+
+/* Device time of the batch bucket's captured graph (H2D of the images,
+ * every kernel, D2H of the logits), median of `iters` replays. */
+int cuda_backend_graph_time(void *self, int batch, int iters, double *seconds, char *err,
+                            size_t errlen);
+
+/* One line per block describing the plan at `batch` (tiles, chunk, SE
+ * variant); returns the length written, as snprintf. */
+int cuda_backend_describe(void *self, int batch, char *buf, size_t len);
+
+#endif

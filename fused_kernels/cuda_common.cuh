@@ -1,0 +1,56 @@
+// Device helpers shared by the fused-block kernels: activations, fp16
+// packing, and the warp-scratch epilogue of a 16x16 tensor-core tile.
+#ifndef BLOCKFUSE_FUSED_KERNELS_CUDA_COMMON_CUH
+#define BLOCKFUSE_FUSED_KERNELS_CUDA_COMMON_CUH
+
+#include <cuda_fp16.h>
+#include <mma.h>
+
+#include "model/net.h"
+
+namespace bf {
+
+using namespace nvcuda;
+typedef wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> frag_a;
+typedef wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> frag_b;
+typedef wmma::fragment<wmma::accumulator, 16, 16, 16, float> frag_c;
+
+// model_act applied in fp32; the values match model/net.h's enum.
+__device__ __forceinline__ float act_apply(float x, int act) {
+  switch (act) {
+    case MODEL_ACT_RELU:
+      return fmaxf(x, 0.f);
+    case MODEL_ACT_RELU6:
+      return fminf(fmaxf(x, 0.f), 6.f);
+    case MODEL_ACT_SWISH:
+      return x / (1.f + __expf(-x));
+    case MODEL_ACT_GELU:
+      return 0.5f * x * (1.f + erff(x * 0.70710678f));
+    case MODEL_ACT_SIGMOID:
+      return 1.f / (1.f + __expf(-x));
+    default:
+      return x;
+  }
+}
+
+// 8 fp16 values <-> 8 floats through one 16-byte word.
+__device__ __forceinline__ void unpack8(uint4 u, float *f) {
+  const __half2 *h = reinterpret_cast<const __half2 *>(&u);
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    float2 t = __half22float2(h[i]);
+    f[2 * i] = t.x;
+    f[2 * i + 1] = t.y;
+  }
+}
+__device__ __forceinline__ uint4 pack8(const float *f) {
+  uint4 u;
+  __half2 *h = reinterpret_cast<__half2 *>(&u);
+#pragma unroll
+  for (int i = 0; i < 4; i++) h[i] = __floats2half2_rn(f[2 * i], f[2 * i + 1]);
+  return u;
+}
+
+}  // namespace bf
+
+#endif

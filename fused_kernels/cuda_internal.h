@@ -1,0 +1,78 @@
+/* Private to the cuda backend: per-block device state, the weight arena and
+ * the one-block launch path shared by the backend and the kernel tests. */
+#ifndef BLOCKFUSE_FUSED_KERNELS_CUDA_INTERNAL_H
+#define BLOCKFUSE_FUSED_KERNELS_CUDA_INTERNAL_H
+
+#include <cuda_runtime_api.h>
+#include <stddef.h>
+
+#include "fused_kernels/cuda_kernels.h"
+#include "fused_kernels/cuda_plan.h"
+#include "model/net.h"
+
+/* Records a CUDA failure in err and jumps to `fail`; every CUDA call goes
+ * through it. */
+#define CUDA_TRY(call)                                                                            \
+  do {                                                                                            \
+    cudaError_t e_ = (cudaError_t)(call);                                                         \
+    if (e_ != cudaSuccess) {                                                                      \
+      snprintf(err, errlen, "%s: %s (%s:%d)", #call, cudaGetErrorString(e_), __FILE__, __LINE__); \
+      rc = -EIO;                                                                                  \
+      goto fail;                                                                                  \
+    }                                                                                             \
+  } while (0)
+
+/* Host-side builder of one contiguous weight buffer: tensors are appended
+ * converted (fp16 matrices, fp32 vectors) and padded, then uploaded at once.
+ * Offsets stay valid; pointers are resolved with cuda_arena_ptr after upload. */
+typedef struct {
+  unsigned char *host;
+  size_t len, cap;
+  unsigned char *dev;
+} cuda_arena;
+
+/* One block's device state. Weight fields hold arena offsets until
+ * cuda_blocks_resolve() turns them into device pointers inside the args. */
+typedef struct {
+  const model_block *b;
+  cuda_mbconv_args mb; /* MBConv: shapes + weights; x/y/tile set per launch */
+  cuda_stem_args stem;
+  cuda_head_args head;
+  cuda_gemm_args fc;
+  size_t off[16];          /* arena offsets of this block's tensors */
+  int in_elems, out_elems; /* per image, padded channel stride */
+} cuda_blk;
+
+/* Per-launch plan of one block at one batch: 1 or 2 MBConv launches. */
+typedef struct {
+  cuda_mbconv_args l[2];
+  int n;
+  int staged; /* SE: 1 = staged variant, 0 = recompute */
+} cuda_blk_plan;
+
+int cuda_arena_init(cuda_arena *ar, char *err, size_t errlen);
+void cuda_arena_free(cuda_arena *ar);
+int cuda_arena_upload(cuda_arena *ar, char *err, size_t errlen);
+
+/* Appends one block's weights (BN already folded by the importer) to the
+ * arena and fills blk's shapes. mean/std: the stem's preprocessing. */
+int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], const float std[3],
+                     cuda_arena *ar, char *err, size_t errlen);
+/* After upload: turn the arena offsets into device pointers. */
+void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar);
+
+/* Plans an MBConv block at `batch`: staged selects the SE variant. The
+ * scratch pointers (stage, sums, scale, counter) must already be in blk->mb. */
+int cuda_blk_plan_mbconv(const cuda_blk *blk, int batch, int staged, const cuda_device_caps *caps,
+                         cuda_blk_plan *p, char *err, size_t errlen);
+/* Largest per-tile sums buffer (floats per image) a plan needs. */
+size_t cuda_blk_plan_sums(const cuda_blk_plan *p);
+
+/* Enqueues one block on st: x -> y (head: x -> logits via pooled). */
+int cuda_blk_enqueue(const cuda_blk *blk, const cuda_blk_plan *p, int batch, const void *x, void *y,
+                     void *pooled, float *logits, cudaStream_t st, char *err, size_t errlen);
+
+/* Reads the device's properties and the MBConv kernel's register counts. */
+int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen);
+
+#endif

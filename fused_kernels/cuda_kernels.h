@@ -1,0 +1,139 @@
+/* The fused-block kernels' C interface: argument structs and extern "C"
+ * launchers implemented in *.cu. Host code (the backend, the planner, tests)
+ * is plain C; only the kernels are CUDA C++.
+ *
+ * Layouts (device): activations NHWC fp16 with the channel stride rounded up
+ * to 16 (CP = cuda_pad16(C)); padded channels hold zeros. Matrices fp16
+ * row-major [K][N] with both dimensions padded to 16 and zero-filled; biases
+ * and per-channel scales fp32 padded to 16. Depthwise weights fp16 [K*K][CP].
+ * Pointers typed void* here are fp16 (__half) on the device. */
+#ifndef BLOCKFUSE_FUSED_KERNELS_CUDA_KERNELS_H
+#define BLOCKFUSE_FUSED_KERNELS_CUDA_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct CUstream_st *cuda_stream_t; /* = cudaStream_t */
+
+#define CUDA_THREADS 256 /* threads per CTA of every tensor-core kernel: 8 warps */
+#define CUDA_WARPS 8
+#define CUDA_MAX_NF 16 /* most 16x16 accumulator tiles one warp may hold */
+
+static inline int cuda_pad16(int c) {
+  return (c + 15) & ~15;
+}
+
+/* MBConv kernel modes (see mbconv.cu). */
+enum {
+  CUDA_MB_FUSED = 0,  /* expand -> dw -> project (+res): the whole block, one pass */
+  CUDA_MB_PASS1 = 1,  /* expand -> dw -> per-tile channel sums [+ stage dw out]; last CTA per
+                         image runs the SE MLP and writes scale[n][c] */
+  CUDA_MB_RECOMP = 2, /* pass 2, recomputing: expand -> dw -> *scale -> project (+res) */
+  CUDA_MB_STAGED = 3, /* pass 2, staged: stage * scale -> project (+res) */
+};
+
+typedef struct {
+  const void *x;   /* [N][H][W][CinP] */
+  void *y;         /* [N][Ho][Wo][CoutP] */
+  const void *res; /* residual, layout of y, or NULL */
+  const void *w_exp;
+  const float *b_exp; /* [CinP][CmidP], NULL when has_expand == 0 */
+  const void *w_dw;
+  const float *b_dw; /* [K*K][CmidP] */
+  const void *w_proj;
+  const float *b_proj; /* [CmidP][CoutP] */
+  const void *w_ser;
+  const float *b_ser; /* SE reduce [CmidP][se_c], bias [se_c] */
+  const void *w_see;
+  const float *b_see; /* SE expand [se_c][CmidP] */
+  void *stage;        /* [N][Ho][Wo][CmidP]: dw output, PASS1 writes (if non-NULL), STAGED reads */
+  float *sums;        /* [N][tiles][CmidP] per-tile channel sums (PASS1) */
+  float *scale;       /* [N][CmidP] SE gate, written by PASS1, read by RECOMP / STAGED */
+  unsigned *counter;  /* [N] tiles finished per image; zero between launches */
+  int H, W, Cin, Cmid, Cout, Ho, Wo;
+  int CinP, CmidP, CoutP;
+  int K, S, pad_t, pad_l, se_c;
+  int act, se_act, has_expand, mode;
+  int TH, TW, CC; /* output tile, channel chunk of the expanded width */
+  int tiles_x, tiles_y;
+} cuda_mbconv_args;
+
+/* Shared-memory bytes the MBConv kernel needs for a tile (the planner's
+ * constraint and the launcher's request agree through this one function). */
+static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
+  int ih = (a->TH - 1) * a->S + a->K, iw = (a->TW - 1) * a->S + a->K;
+  size_t pin = (size_t)cuda_pad16(ih * iw), pout = (size_t)cuda_pad16(a->TH * a->TW);
+  size_t s = (size_t)CUDA_WARPS * 256 * 4; /* per-warp fp32 scratch */
+  s += (size_t)a->CC * 4 + 32;             /* chunk channel sums + flag */
+  size_t body = 0;
+  if (a->mode != CUDA_MB_STAGED) {
+    if (a->has_expand) body += pin * (size_t)a->CinP * 2; /* input tile */
+    body += pin * (size_t)a->CC * 2;                      /* expanded chunk */
+  }
+  size_t se = ((size_t)a->CmidP + (size_t)cuda_pad16(a->se_c)) * 4;
+  if (a->mode == CUDA_MB_PASS1 && body < se) body = se; /* SE MLP reuses the body */
+  s += body;
+  s += pout * (size_t)(a->CC + 8) * 2; /* dw output chunk, row pad 8 halves */
+  return (s + 127) & ~(size_t)127;
+}
+
+/* Accumulator tiles per warp the MBConv kernel holds for the projection. */
+static inline int cuda_mbconv_nf(const cuda_mbconv_args *a) {
+  if (a->mode == CUDA_MB_PASS1) return 1;
+  int f = (cuda_pad16(a->TH * a->TW) / 16) * (a->CoutP / 16);
+  return (f + CUDA_WARPS - 1) / CUDA_WARPS;
+}
+
+typedef struct {
+  const uint8_t *img; /* [N][H][W][3] */
+  void *y;            /* [N][Ho][Wo][CoutP] */
+  const float *w;     /* [K][K][3][CoutP] fp32 */
+  const float *b;     /* [CoutP] */
+  float mean[3], inv_std[3];
+  int H, W, Ho, Wo, Cout, CoutP, K, S, pad_t, pad_l, act;
+} cuda_stem_args;
+
+typedef struct {
+  const void *x;  /* [N][P][CinP], P = Ho*Wo pixels */
+  void *pooled;   /* [MP][ChP] fp16: mean over pixels of act(x W + b) */
+  const void *w;  /* [CinP][ChP] */
+  const float *b; /* [ChP] */
+  int P, CinP, Ch, ChP, act;
+} cuda_head_args;
+
+typedef struct {
+  const void *a; /* [M][K] fp16, M multiple of 16 */
+  const void *b; /* [K][NP] fp16 */
+  const float *bias;
+  float *c; /* [M][NP] fp32 */
+  int M, K, NP;
+} cuda_gemm_args;
+
+/* Launchers: return a cudaError_t value (0 = success) of the launch. */
+int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st);
+int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
+int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st);
+int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st);
+/* Raises every kernel's dynamic shared-memory limit to `bytes`. */
+int cuda_kernels_init(int smem_optin_bytes);
+/* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
+ * accumulator tiles per warp; 0 on error. */
+int cuda_mbconv_regs(int nf);
+
+/* Peak probes: a tensor-core loop (fp16 in, fp32 accumulate) of `ctas` CTAs;
+ * returns its FLOPs per launch in *flops. `sink` absorbs the results. */
+int cuda_tc_loop_launch(int ctas, int iters, float *sink, double *flops, cuda_stream_t st);
+
+/* fp32 <-> fp16 helpers for the host (round to nearest even). */
+uint16_t cuda_f32_to_f16(float f);
+float cuda_f16_to_f32(uint16_t h);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

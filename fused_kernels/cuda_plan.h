@@ -1,0 +1,33 @@
+/* The launch planner: picks each fused kernel's tile (TH x TW output pixels,
+ * CC expanded channels per chunk) from the block's shapes, the batch and the
+ * device's properties, under the kernel's shared-memory and register limits.
+ * Nothing in it is specific to an EfficientNet layer. Pure C, no CUDA calls. */
+#ifndef BLOCKFUSE_FUSED_KERNELS_CUDA_PLAN_H
+#define BLOCKFUSE_FUSED_KERNELS_CUDA_PLAN_H
+
+#include "fused_kernels/cuda_kernels.h"
+
+typedef struct {
+  int sms;            /* multiprocessors */
+  int clock_khz;      /* SM clock */
+  size_t smem_optin;  /* most dynamic shared memory one CTA may ask for */
+  size_t smem_per_sm; /* shared memory per multiprocessor */
+  int regs_per_sm;    /* 32-bit registers per multiprocessor */
+  int regs_nf[5];     /* registers per thread of the MBConv kernel, NF = 1,2,4,8,16 */
+  double peak_flops;  /* measured (or configured) tensor-core FLOP/s */
+  double peak_bw;     /* measured (or configured) DRAM bytes/s */
+} cuda_device_caps;
+
+/* Fills a->TH, TW, CC, tiles_x, tiles_y for a->mode at `batch` images,
+ * minimising the modelled time (per-tile cost from FLOPs, bytes and sync
+ * overhead, times the number of waves over the device). Every other field of
+ * `a` that describes shapes must be set. Returns 0, or -ENOSPC if no tile
+ * fits (message in err). */
+int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps, char *err,
+                     size_t errlen);
+
+/* The modelled cycles of one launch with the tile already in `a` (exposed for
+ * the tests and the docs' napkin math). */
+double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_caps *caps);
+
+#endif

@@ -1,0 +1,431 @@
+/* Weight conversion and the one-block launch path of the cuda backend:
+ * fp32 model tensors -> padded fp16 matrices in one device arena, per-block
+ * kernel arguments, planning and enqueueing. Also the kernel-test hook. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fused_kernels/cuda_backend.h"
+#include "fused_kernels/cuda_internal.h"
+
+#define NO_OFF SIZE_MAX
+
+/* IEEE binary16 from binary32, round to nearest even, with subnormals,
+ * overflow to inf and NaN kept NaN. */
+uint16_t cuda_f32_to_f16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const uint32_t absx = x & 0x7fffffffu;
+  if (absx > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);
+  if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* rounds to >= 65520 */
+  if (absx < 0x38800000u) {                                   /* below 2^-14: subnormal */
+    if (absx < 0x33000000u) return (uint16_t)sign;            /* below half of 2^-24 */
+    const uint32_t e = absx >> 23, m = (absx & 0x7fffffu) | 0x800000u;
+    const int shift = 126 - (int)e; /* 14 + (127 - e) - 1 ... m >> (shift) gives 10-bit mantissa */
+    uint32_t r = m >> shift;
+    const uint32_t rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (r & 1))) r++;
+    return (uint16_t)(sign | r);
+  }
+  uint32_t r = ((absx >> 13) - (112u << 10));
+  const uint32_t rem = absx & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (r & 1))) r++;
+  return (uint16_t)(sign | r);
+}
+
+/* binary16 -> binary32, exact. */
+float cuda_f16_to_f32(uint16_t h) {
+  const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t e = (h >> 10) & 0x1f, m = h & 0x3ffu, x;
+  if (e == 0) {
+    if (m == 0) {
+      x = sign;
+    } else { /* subnormal: normalise */
+      e = 113;
+      while (!(m & 0x400u)) m <<= 1, e--;
+      x = sign | (e << 23) | ((m & 0x3ffu) << 13);
+    }
+  } else if (e == 31) {
+    x = sign | 0x7f800000u | (m << 13);
+  } else {
+    x = sign | ((e + 112) << 23) | (m << 13);
+  }
+  float f;
+  memcpy(&f, &x, 4);
+  return f;
+}
+
+int cuda_arena_init(cuda_arena *ar, char *err, size_t errlen) {
+  memset(ar, 0, sizeof *ar);
+  ar->cap = 1 << 20;
+  ar->host = calloc(1, ar->cap);
+  if (!ar->host) {
+    snprintf(err, errlen, "out of memory for the weight arena");
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+void cuda_arena_free(cuda_arena *ar) {
+  free(ar->host);
+  if (ar->dev) cudaFree(ar->dev);
+  memset(ar, 0, sizeof *ar);
+}
+
+/* Reserves `bytes` (256-aligned, zeroed) and returns its offset, or NO_OFF. */
+static size_t arena_alloc(cuda_arena *ar, size_t bytes) {
+  const size_t off = (ar->len + 255) & ~(size_t)255;
+  if (off + bytes > ar->cap) {
+    size_t cap = ar->cap;
+    while (off + bytes > cap) cap *= 2;
+    unsigned char *h = realloc(ar->host, cap);
+    if (!h) return NO_OFF;
+    memset(h + ar->cap, 0, cap - ar->cap);
+    ar->host = h, ar->cap = cap;
+  }
+  ar->len = off + bytes;
+  return off;
+}
+
+/* fp32 [rows][cols] -> fp16 [rows_p][cols_p], zero padded; src NULL = zeros. */
+static size_t arena_f16(cuda_arena *ar, const float *src, int rows, int cols, int rows_p,
+                        int cols_p) {
+  const size_t off = arena_alloc(ar, (size_t)rows_p * cols_p * 2);
+  if (off == NO_OFF || !src) return off;
+  uint16_t *d = (uint16_t *)(ar->host + off);
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c++)
+      d[(size_t)r * cols_p + c] = cuda_f32_to_f16(src[(size_t)r * cols + c]);
+  return off;
+}
+
+/* fp32 [rows][cols] -> fp32 [rows][cols_p]; src NULL = zeros. */
+static size_t arena_f32(cuda_arena *ar, const float *src, int rows, int cols, int cols_p) {
+  const size_t off = arena_alloc(ar, (size_t)rows * cols_p * 4);
+  if (off == NO_OFF || !src) return off;
+  float *d = (float *)(ar->host + off);
+  for (int r = 0; r < rows; r++)
+    memcpy(d + (size_t)r * cols_p, src + (size_t)r * cols, (size_t)cols * 4);
+  return off;
+}
+
+int cuda_arena_upload(cuda_arena *ar, char *err, size_t errlen) {
+  int rc = 0;
+  CUDA_TRY(cudaMalloc((void **)&ar->dev, ar->len ? ar->len : 256));
+  CUDA_TRY(cudaMemcpy(ar->dev, ar->host, ar->len, cudaMemcpyHostToDevice));
+  return 0;
+fail:
+  return rc;
+}
+
+static const float *tdata(const model_tensor *t) {
+  return t->data;
+}
+
+int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], const float std[3],
+                     cuda_arena *ar, char *err, size_t errlen) {
+  memset(blk, 0, sizeof *blk);
+  for (int i = 0; i < 16; i++) blk->off[i] = NO_OFF;
+  blk->b = b;
+  size_t *o = blk->off;
+  int n_off = 0;
+  if (b->kind == MODEL_BLOCK_STEM) {
+    const int cp = cuda_pad16(b->out_c);
+    if (b->in_c != 3 || b->groups > 1 || !b->conv_w.data) {
+      snprintf(err, errlen, "%s: the cuda stem takes a 3-channel dense conv", b->name);
+      return -ENOTSUP;
+    }
+    cuda_stem_args *s = &blk->stem;
+    s->H = b->in_h, s->W = b->in_w, s->Ho = b->out_h, s->Wo = b->out_w, s->Cout = b->out_c;
+    s->CoutP = cp, s->K = b->kernel, s->S = b->stride, s->pad_t = b->pad_t, s->pad_l = b->pad_l;
+    s->act = b->act;
+    for (int c = 0; c < 3; c++) s->mean[c] = mean[c], s->inv_std[c] = 1.f / std[c];
+    o[0] = arena_f32(ar, tdata(&b->conv_w), b->kernel * b->kernel * 3, b->out_c, cp);
+    o[1] = arena_f32(ar, tdata(&b->conv_b), 1, b->out_c, cp);
+    n_off = 2;
+    blk->in_elems = b->in_h * b->in_w * 3;
+    blk->out_elems = b->out_h * b->out_w * cp;
+  } else if (b->kind == MODEL_BLOCK_MBCONV) {
+    cuda_mbconv_args *m = &blk->mb;
+    m->has_expand = b->expand_w.data != NULL;
+    m->H = b->in_h, m->W = b->in_w, m->Cin = b->in_c, m->Cout = b->out_c;
+    m->Cmid = m->has_expand ? b->mid_c : b->in_c;
+    m->Ho = b->out_h, m->Wo = b->out_w;
+    m->CinP = cuda_pad16(m->Cin), m->CmidP = cuda_pad16(m->Cmid), m->CoutP = cuda_pad16(m->Cout);
+    m->K = b->kernel, m->S = b->stride, m->pad_t = b->pad_t, m->pad_l = b->pad_l;
+    m->se_c = b->se_c, m->act = b->act, m->se_act = b->se_act;
+    if (b->groups != m->Cmid || !b->dw_w.data || !b->project_w.data ||
+        (b->residual && (b->in_c != b->out_c || b->in_h != b->out_h || b->in_w != b->out_w))) {
+      snprintf(err, errlen, "%s: MBConv shapes the cuda kernel does not take", b->name);
+      return -ENOTSUP;
+    }
+    if (m->has_expand) {
+      o[0] = arena_f16(ar, tdata(&b->expand_w), m->Cin, m->Cmid, m->CinP, m->CmidP);
+      o[1] = arena_f32(ar, tdata(&b->expand_b), 1, m->Cmid, m->CmidP);
+    }
+    o[2] = arena_f16(ar, tdata(&b->dw_w), m->K * m->K, m->Cmid, m->K * m->K, m->CmidP);
+    o[3] = arena_f32(ar, tdata(&b->dw_b), 1, m->Cmid, m->CmidP);
+    o[4] = arena_f16(ar, tdata(&b->project_w), m->Cmid, m->Cout, m->CmidP, m->CoutP);
+    o[5] = arena_f32(ar, tdata(&b->project_b), 1, m->Cout, m->CoutP);
+    if (b->se_c > 0) {
+      if (!b->se_reduce_w.data || !b->se_expand_w.data) {
+        snprintf(err, errlen, "%s: squeeze-excite weights missing", b->name);
+        return -EINVAL;
+      }
+      o[6] = arena_f16(ar, tdata(&b->se_reduce_w), m->Cmid, b->se_c, m->CmidP, b->se_c);
+      o[7] = arena_f32(ar, tdata(&b->se_reduce_b), 1, b->se_c, cuda_pad16(b->se_c));
+      o[8] = arena_f16(ar, tdata(&b->se_expand_w), b->se_c, m->Cmid, b->se_c, m->CmidP);
+      o[9] = arena_f32(ar, tdata(&b->se_expand_b), 1, m->Cmid, m->CmidP);
+    }
+    n_off = 10;
+    blk->in_elems = m->H * m->W * m->CinP;
+    blk->out_elems = m->Ho * m->Wo * m->CoutP;
+  } else if (b->kind == MODEL_BLOCK_HEAD) {
+    if (b->mid_c <= 0 || !b->expand_w.data || !b->fc_w.data || b->norm_w.data) {
+      snprintf(err, errlen, "%s: the cuda head takes 1x1 conv -> act -> pool -> FC", b->name);
+      return -ENOTSUP;
+    }
+    const int cinp = cuda_pad16(b->in_c), chp = cuda_pad16(b->mid_c), clsp = cuda_pad16(b->out_c);
+    cuda_head_args *h = &blk->head;
+    h->P = b->in_h * b->in_w, h->CinP = cinp, h->Ch = b->mid_c, h->ChP = chp, h->act = b->act;
+    blk->fc.K = chp, blk->fc.NP = clsp;
+    o[0] = arena_f16(ar, tdata(&b->expand_w), b->in_c, b->mid_c, cinp, chp);
+    o[1] = arena_f32(ar, tdata(&b->expand_b), 1, b->mid_c, chp);
+    o[2] = arena_f16(ar, tdata(&b->fc_w), b->mid_c, b->out_c, chp, clsp);
+    o[3] = arena_f32(ar, tdata(&b->fc_b), 1, b->out_c, clsp);
+    n_off = 4;
+    blk->in_elems = b->in_h * b->in_w * cinp;
+    blk->out_elems = clsp;
+  } else {
+    snprintf(err, errlen, "%s: block kind %s has no cuda kernel yet", b->name,
+             model_block_kind_name(b->kind));
+    return -ENOTSUP;
+  }
+  for (int i = 0; i < n_off; i++) {
+    /* absent optional tensors are NO_OFF by design; a failed allocation is caught here */
+    if (o[i] == NO_OFF && ar->len > ar->cap) return -ENOMEM;
+  }
+  if (ar->len > ar->cap || !ar->host) {
+    snprintf(err, errlen, "out of memory converting %s", b->name);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+/* Device pointer of an arena offset (NULL for an absent tensor). */
+static void *aptr(const cuda_arena *ar, size_t off) {
+  return off == NO_OFF ? NULL : ar->dev + off;
+}
+
+void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar) {
+  const size_t *o = blk->off;
+  switch (blk->b->kind) {
+    case MODEL_BLOCK_STEM:
+      blk->stem.w = aptr(ar, o[0]), blk->stem.b = aptr(ar, o[1]);
+      break;
+    case MODEL_BLOCK_MBCONV:
+      blk->mb.w_exp = aptr(ar, o[0]), blk->mb.b_exp = aptr(ar, o[1]);
+      blk->mb.w_dw = aptr(ar, o[2]), blk->mb.b_dw = aptr(ar, o[3]);
+      blk->mb.w_proj = aptr(ar, o[4]), blk->mb.b_proj = aptr(ar, o[5]);
+      blk->mb.w_ser = aptr(ar, o[6]), blk->mb.b_ser = aptr(ar, o[7]);
+      blk->mb.w_see = aptr(ar, o[8]), blk->mb.b_see = aptr(ar, o[9]);
+      break;
+    case MODEL_BLOCK_HEAD:
+      blk->head.w = aptr(ar, o[0]), blk->head.b = aptr(ar, o[1]);
+      blk->fc.b = aptr(ar, o[2]), blk->fc.bias = aptr(ar, o[3]);
+      break;
+    default:
+      break;
+  }
+}
+
+int cuda_blk_plan_mbconv(const cuda_blk *blk, int batch, int staged, const cuda_device_caps *caps,
+                         cuda_blk_plan *p, char *err, size_t errlen) {
+  int rc;
+  memset(p, 0, sizeof *p);
+  p->l[0] = blk->mb;
+  p->l[0].res = blk->b->residual ? (const void *)1 : NULL; /* for the cost model; set at launch */
+  if (blk->mb.se_c <= 0) {
+    p->l[0].mode = CUDA_MB_FUSED;
+    p->n = 1;
+    return cuda_plan_mbconv(&p->l[0], batch, caps, err, errlen);
+  }
+  p->staged = staged;
+  p->l[0].mode = CUDA_MB_PASS1;
+  if (!staged) p->l[0].stage = NULL;
+  p->l[1] = p->l[0];
+  p->l[1].stage = blk->mb.stage;
+  p->l[1].mode = staged ? CUDA_MB_STAGED : CUDA_MB_RECOMP;
+  p->n = 2;
+  if ((rc = cuda_plan_mbconv(&p->l[0], batch, caps, err, errlen))) return rc;
+  return cuda_plan_mbconv(&p->l[1], batch, caps, err, errlen);
+}
+
+size_t cuda_blk_plan_sums(const cuda_blk_plan *p) {
+  if (p->n < 2) return 0;
+  return (size_t)p->l[0].tiles_x * p->l[0].tiles_y * p->l[0].CmidP;
+}
+
+int cuda_blk_enqueue(const cuda_blk *blk, const cuda_blk_plan *p, int batch, const void *x, void *y,
+                     void *pooled, float *logits, cudaStream_t st, char *err, size_t errlen) {
+  int rc = 0;
+  switch (blk->b->kind) {
+    case MODEL_BLOCK_STEM: {
+      cuda_stem_args s = blk->stem;
+      s.img = x, s.y = y;
+      CUDA_TRY(cuda_stem_launch(&s, batch, st));
+      break;
+    }
+    case MODEL_BLOCK_MBCONV:
+      for (int i = 0; i < p->n; i++) {
+        cuda_mbconv_args a = p->l[i];
+        a.x = x, a.y = y, a.res = blk->b->residual ? x : NULL;
+        CUDA_TRY(cuda_mbconv_launch(&a, batch, st));
+      }
+      break;
+    case MODEL_BLOCK_HEAD: {
+      cuda_head_args h = blk->head;
+      h.x = x, h.pooled = pooled;
+      CUDA_TRY(cuda_head_launch(&h, batch, st));
+      cuda_gemm_args g = blk->fc;
+      g.a = pooled, g.c = logits, g.M = cuda_pad16(batch);
+      CUDA_TRY(cuda_gemm_launch(&g, st));
+      break;
+    }
+    default:
+      snprintf(err, errlen, "%s: no cuda kernel", blk->b->name);
+      return -ENOTSUP;
+  }
+  return 0;
+fail:
+  return rc;
+}
+
+int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen) {
+  int rc = 0, v = 0;
+  memset(caps, 0, sizeof *caps);
+  CUDA_TRY(cudaDeviceGetAttribute(&caps->sms, cudaDevAttrMultiProcessorCount, device));
+  CUDA_TRY(cudaDeviceGetAttribute(&caps->clock_khz, cudaDevAttrClockRate, device));
+  CUDA_TRY(cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  caps->smem_optin = (size_t)v;
+  CUDA_TRY(cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerMultiprocessor, device));
+  caps->smem_per_sm = (size_t)v;
+  CUDA_TRY(
+      cudaDeviceGetAttribute(&caps->regs_per_sm, cudaDevAttrMaxRegistersPerMultiprocessor, device));
+  CUDA_TRY(cuda_kernels_init((int)caps->smem_optin));
+  static const int nfs[5] = {1, 2, 4, 8, 16};
+  for (int i = 0; i < 5; i++) caps->regs_nf[i] = cuda_mbconv_regs(nfs[i]);
+  return 0;
+fail:
+  return rc;
+}
+
+int cuda_device_count(void) {
+  int n = 0;
+  return cudaGetDeviceCount(&n) == cudaSuccess ? n : 0;
+}
+
+/* fp32 NHWC (c channels) -> fp16 NHWC (cp channels, zero pad). */
+static void to_f16_padded(const float *src, uint16_t *dst, size_t px, int c, int cp) {
+  for (size_t p = 0; p < px; p++)
+    for (int k = 0; k < cp; k++) dst[p * cp + k] = k < c ? cuda_f32_to_f16(src[p * c + k]) : 0;
+}
+
+int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
+                        const void *in, float *out, int staged, int device, char *err,
+                        size_t errlen) {
+  int rc = 0;
+  cuda_arena ar = {0};
+  cuda_blk blk;
+  cuda_blk_plan plan = {0};
+  cuda_device_caps caps;
+  cudaStream_t st = NULL;
+  void *d_in = NULL, *d_out = NULL, *d_pooled = NULL, *d_stage = NULL, *d_sums = NULL,
+       *d_scale = NULL, *d_counter = NULL;
+  void *h_in = NULL, *h_out = NULL;
+  CUDA_TRY(cudaSetDevice(device));
+  if ((rc = cuda_caps_query(device, &caps, err, errlen))) goto fail;
+  caps.peak_flops = 4e14, caps.peak_bw = 3e12; /* planner rates; no probe in tests */
+  if ((rc = cuda_arena_init(&ar, err, errlen))) goto fail;
+  if ((rc = cuda_blk_prepare(&blk, b, mean, std, &ar, err, errlen))) goto fail;
+  if ((rc = cuda_arena_upload(&ar, err, errlen))) goto fail;
+  cuda_blk_resolve(&blk, &ar);
+  CUDA_TRY(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+
+  const size_t in_px = (size_t)n * b->in_h * b->in_w;
+  const size_t in_bytes = b->kind == MODEL_BLOCK_STEM ? in_px * 3 : (size_t)n * blk.in_elems * 2;
+  const size_t out_bytes = b->kind == MODEL_BLOCK_HEAD ? (size_t)cuda_pad16(n) * blk.out_elems * 4
+                                                       : (size_t)n * blk.out_elems * 2;
+  h_in = malloc(in_bytes);
+  h_out = malloc(out_bytes);
+  if (!h_in || !h_out) {
+    snprintf(err, errlen, "out of memory");
+    rc = -ENOMEM;
+    goto fail;
+  }
+  if (b->kind == MODEL_BLOCK_STEM)
+    memcpy(h_in, in, in_bytes);
+  else
+    to_f16_padded(in, h_in, in_px, b->in_c, cuda_pad16(b->in_c));
+  CUDA_TRY(cudaMalloc(&d_in, in_bytes));
+  CUDA_TRY(cudaMalloc(&d_out, out_bytes));
+  CUDA_TRY(cudaMemcpy(d_in, h_in, in_bytes, cudaMemcpyHostToDevice));
+  CUDA_TRY(cudaMemset(d_out, 0xff, out_bytes)); /* NaN in fp16 and fp32 */
+  if (b->kind == MODEL_BLOCK_MBCONV) {
+    cuda_mbconv_args *m = &blk.mb;
+    CUDA_TRY(cudaMalloc(&d_stage, (size_t)n * m->Ho * m->Wo * m->CmidP * 2));
+    CUDA_TRY(cudaMemset(d_stage, 0xff, (size_t)n * m->Ho * m->Wo * m->CmidP * 2));
+    CUDA_TRY(cudaMalloc(&d_scale, (size_t)n * m->CmidP * 4));
+    CUDA_TRY(cudaMemset(d_scale, 0xff, (size_t)n * m->CmidP * 4));
+    CUDA_TRY(cudaMalloc(&d_counter, (size_t)n * 4));
+    CUDA_TRY(cudaMemset(d_counter, 0, (size_t)n * 4));
+    m->stage = d_stage, m->scale = d_scale, m->counter = d_counter;
+    if ((rc = cuda_blk_plan_mbconv(&blk, n, staged, &caps, &plan, err, errlen))) goto fail;
+    const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
+    CUDA_TRY(cudaMalloc(&d_sums, sums ? sums : 4));
+    CUDA_TRY(cudaMemset(d_sums, 0xff, sums ? sums : 4));
+    for (int i = 0; i < plan.n; i++) plan.l[i].sums = d_sums;
+  } else if (b->kind == MODEL_BLOCK_HEAD) {
+    CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
+    CUDA_TRY(cudaMemset(d_pooled, 0, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
+  }
+  if ((rc =
+           cuda_blk_enqueue(&blk, &plan, n, d_in, b->kind == MODEL_BLOCK_HEAD ? NULL : d_out,
+                            d_pooled, b->kind == MODEL_BLOCK_HEAD ? d_out : NULL, st, err, errlen)))
+    goto fail;
+  CUDA_TRY(cudaStreamSynchronize(st));
+  CUDA_TRY(cudaMemcpy(h_out, d_out, out_bytes, cudaMemcpyDeviceToHost));
+  if (b->kind == MODEL_BLOCK_HEAD) {
+    for (int i = 0; i < n; i++)
+      for (int c = 0; c < b->out_c; c++)
+        out[(size_t)i * b->out_c + c] = ((float *)h_out)[(size_t)i * blk.out_elems + c];
+  } else {
+    const int cp = cuda_pad16(b->out_c);
+    const size_t px = (size_t)n * b->out_h * b->out_w;
+    const uint16_t *h = h_out;
+    for (size_t p = 0; p < px; p++) {
+      for (int c = 0; c < cp; c++) {
+        const float v = cuda_f16_to_f32(h[p * cp + c]);
+        if (c < b->out_c)
+          out[p * b->out_c + c] = v;
+        else if (v != 0.f) { /* padded channels must stay zero for the next block */
+          snprintf(err, errlen, "%s: padded channel %d of pixel %zu is %g, not 0", b->name, c, p,
+                   v);
+          rc = -EPROTO;
+          goto fail;
+        }
+      }
+    }
+  }
+fail:
+  if (st) cudaStreamDestroy(st);
+  cudaFree(d_in), cudaFree(d_out), cudaFree(d_pooled), cudaFree(d_stage), cudaFree(d_sums);
+  cudaFree(d_scale), cudaFree(d_counter);
+  free(h_in), free(h_out);
+  cuda_arena_free(&ar);
+  return rc;
+}

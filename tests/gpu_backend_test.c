@@ -1,0 +1,186 @@
+/* The whole cuda backend against the CPU backend on the real photos (panda,
+ * car): same top-1, logits close; results independent of the batch bucket;
+ * profiling, peaks and argument errors. Skips with a message without a GPU,
+ * unless BLOCKFUSE_GPU_TESTS=1 demands one. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fused_kernels/cuda_backend.h"
+#include "model/backend.h"
+#include "model/net.h"
+#include "server/img.h"
+#include "tests/test_support.h"
+
+#define NET_TOL 3e-2 /* fp16 storage through 18 blocks */
+
+typedef struct {
+  model_net net;
+  uint8_t *imgs; /* [2][in_h][in_w][3]: panda, car */
+  size_t img_bytes;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  char err[512];
+  if (!f) return -1;
+  if (model_net_load(test_runfile("blockfuse/models/efficientnet_b0"), &f->net, err, sizeof err)) {
+    fprintf(stderr, "load: %s\n", err);
+    free(f);
+    return -1;
+  }
+  f->img_bytes = (size_t)f->net.in_h * f->net.in_w * 3;
+  f->imgs = malloc(2 * f->img_bytes);
+  static const char *names[2] = {"efficientnet_b0_tfjs/panda.jpg", "efficientnet_b0_tfjs/car.jpg"};
+  for (int i = 0; i < 2; i++) {
+    size_t len = 0;
+    uint8_t *buf = test_read_file(test_runfile(names[i]), &len);
+    if (!buf || !f->imgs ||
+        img_prepare(buf, len, IMG_DEFAULT_MAX_PIXELS, f->net.resize_shorter, f->net.in_w,
+                    f->net.in_h, f->imgs + i * f->img_bytes, err, sizeof err)) {
+      fprintf(stderr, "image %s: %s\n", names[i], buf ? err : "unreadable");
+      free(buf);
+      return -1;
+    }
+    free(buf);
+  }
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  model_net_free(&f->net);
+  free(f->imgs);
+  free(f);
+  return 0;
+}
+
+static int need_gpu(void) {
+  if (cuda_device_count() > 0) return 0;
+  const char *e = getenv("BLOCKFUSE_GPU_TESTS");
+  if (e && strcmp(e, "1") == 0) fail_msg("BLOCKFUSE_GPU_TESTS=1 but no usable CUDA device");
+  print_message(
+      "SKIP: no CUDA device (or CUDA not built in); run ./bazelw test --config=gpu //tests:gpu on "
+      "a GPU host\n");
+  skip();
+  return 1;
+}
+
+static int argmax(const float *x, int n) {
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (x[i] > x[best]) best = i;
+  return best;
+}
+
+static void test_network_matches_cpu(void **state) {
+  if (need_gpu()) return;
+  fixture *f = *state;
+  const int C = f->net.num_classes;
+  char err[512];
+  model_backend cpu, gpu;
+  model_backend_config cfg = {.threads = 0, .device = 0, .max_batch = 8, .profile_every = 0};
+  if (model_backend_open(&cpu, "cpu", &f->net, &cfg, err, sizeof err)) fail_msg("cpu: %s", err);
+  if (model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err)) fail_msg("cuda: %s", err);
+  float *ref = malloc(2 * C * sizeof *ref), *out = malloc(8 * C * sizeof *out);
+  assert_non_null(ref);
+  assert_non_null(out);
+  assert_int_equal(cpu.ops->run(cpu.self, f->imgs, 2, ref, err, sizeof err), 0);
+  for (size_t i = 0; i < 8 * (size_t)C; i++) out[i] = NAN;
+  if (gpu.ops->run(gpu.self, f->imgs, 2, out, err, sizeof err)) fail_msg("cuda run: %s", err);
+  for (int i = 0; i < 2; i++) {
+    const double e = test_rel_err(out + i * C, ref + i * C, (size_t)C);
+    const int tc = argmax(ref + i * C, C), tg = argmax(out + i * C, C);
+    print_message("image %d: cpu top-1 %d (%s) %.3f, cuda top-1 %d %.3f, logits rel err %.2e\n", i,
+                  tc, f->net.labels[tc], ref[i * C + tc], tg, out[i * C + tg], e);
+    assert_int_equal(tg, tc);
+    if (!(e < NET_TOL)) fail_msg("image %d: logits rel err %g >= %g", i, e, NET_TOL);
+  }
+  /* The same images in other buckets (1, 3 -> 4, 8 with stale padding). */
+  uint8_t *batch = malloc(8 * f->img_bytes);
+  assert_non_null(batch);
+  for (int i = 0; i < 8; i++)
+    memcpy(batch + i * f->img_bytes, f->imgs + (i % 2) * f->img_bytes, f->img_bytes);
+  static const int sizes[] = {1, 3, 8, 5};
+  for (unsigned s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+    for (size_t i = 0; i < 8 * (size_t)C; i++) out[i] = NAN;
+    if (gpu.ops->run(gpu.self, batch, sizes[s], out, err, sizeof err))
+      fail_msg("run n=%d: %s", sizes[s], err);
+    for (int i = 0; i < sizes[s]; i++) {
+      const double e = test_rel_err(out + i * C, ref + (i % 2) * C, (size_t)C);
+      if (!(e < NET_TOL)) fail_msg("n=%d image %d: rel err %g", sizes[s], i, e);
+    }
+    for (int i = sizes[s] * C; i < 8 * C; i++)
+      assert_true(isnan(out[i])); /* nothing past n written */
+  }
+  free(batch), free(ref), free(out);
+  model_backend_close(&gpu);
+  model_backend_close(&cpu);
+}
+
+static void test_profile_and_peaks(void **state) {
+  if (need_gpu()) return;
+  fixture *f = *state;
+  const int C = f->net.num_classes, nb = f->net.n_blocks;
+  char err[512];
+  model_backend gpu;
+  model_backend_config cfg = {.device = 0, .max_batch = 4, .profile_every = 2};
+  if (model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err)) fail_msg("cuda: %s", err);
+  double *t = calloc((size_t)nb, sizeof *t), fl = 0, bw = 0;
+  float *out = malloc(4 * C * sizeof *out);
+  int batch = 0;
+  assert_non_null(t);
+  assert_non_null(out);
+  assert_int_equal(gpu.ops->block_times(gpu.self, t, nb, &batch), -EAGAIN);
+  assert_int_equal(gpu.ops->run(gpu.self, f->imgs, 2, out, err, sizeof err), 0);
+  assert_int_equal(gpu.ops->block_times(gpu.self, t, nb, &batch), -EAGAIN); /* run 1: not sampled */
+  assert_int_equal(gpu.ops->run(gpu.self, f->imgs, 2, out, err, sizeof err), 0);
+  assert_int_equal(gpu.ops->block_times(gpu.self, t, nb, &batch), 0);
+  assert_int_equal(batch, 2);
+  double sum = 0;
+  for (int i = 0; i < nb; i++) {
+    assert_true(t[i] > 0 && t[i] < 1.0);
+    sum += t[i];
+  }
+  gpu.ops->peaks(gpu.self, &fl, &bw);
+  print_message("profiled run: %.3f ms over %d blocks; peaks %.1f TFLOP/s, %.0f GB/s\n", sum * 1e3,
+                nb, fl / 1e12, bw / 1e9);
+  assert_true(fl > 1e13 && fl < 1e16);
+  assert_true(bw > 1e11 && bw < 1e14);
+  /* bad batch sizes are refused with a message, not run */
+  err[0] = 0;
+  assert_int_equal(gpu.ops->run(gpu.self, f->imgs, 5, out, err, sizeof err), -EINVAL);
+  assert_true(strlen(err) > 0);
+  assert_int_equal(gpu.ops->run(gpu.self, f->imgs, 0, out, err, sizeof err), -EINVAL);
+  double gt = 0;
+  assert_int_equal(cuda_backend_graph_time(gpu.self, 4, 5, &gt, err, sizeof err), 0);
+  assert_true(gt > 0);
+  model_backend_close(&gpu);
+  /* configured peaks override the probes; a missing device is an error */
+  cfg.peak_flops = 1e15, cfg.peak_bw = 2e12;
+  if (model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err)) fail_msg("cuda: %s", err);
+  gpu.ops->peaks(gpu.self, &fl, &bw);
+  assert_true(fl == 1e15 && bw == 2e12);
+  model_backend_close(&gpu);
+  cfg.device = cuda_device_count();
+  assert_int_equal(model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err), -ENODEV);
+  free(t), free(out);
+}
+
+int main(void) {
+  test_seed();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_network_matches_cpu),
+      cmocka_unit_test(test_profile_and_peaks),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,214 @@
+/* Every fused CUDA kernel against the CPU reference (model/cpu_layers.h) on
+ * fresh random weights and inputs: stem, MBConv with and without expansion,
+ * with and without squeeze-excite (both pass-2 variants), residual, stride 2,
+ * odd spatial sizes and channel counts that are not multiples of 16, and the
+ * head. fp16 storage: ||out - ref|| / ||ref|| < 1e-2, no NaN (outputs are
+ * poisoned with NaN before each launch, and padded channels must be zero).
+ * Without a GPU the tests skip with a message, unless BLOCKFUSE_GPU_TESTS=1
+ * demands one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fused_kernels/cuda_backend.h"
+#include "model/cpu_layers.h"
+#include "model/net.h"
+#include "tests/test_support.h"
+
+#define TOL 1e-2
+
+/* Skips (or fails, where BLOCKFUSE_GPU_TESTS=1 asks for a GPU run) without a GPU. */
+static int need_gpu(void **state) {
+  (void)state;
+  if (cuda_device_count() > 0) return 0;
+  const char *e = getenv("BLOCKFUSE_GPU_TESTS");
+  if (e && strcmp(e, "1") == 0) fail_msg("BLOCKFUSE_GPU_TESTS=1 but no usable CUDA device");
+  print_message(
+      "SKIP: no CUDA device (or CUDA not built in); run ./bazelw test --config=gpu //tests:gpu on "
+      "a GPU host\n");
+  skip();
+  return 1;
+}
+
+/* Owns the random tensors of one test block. */
+typedef struct {
+  model_block b;
+  float *bufs[16];
+  int nb;
+} tblock;
+
+/* A fresh random tensor with scale ~ 1/sqrt(fan_in), wired into t. */
+static void rand_tensor(tblock *tb, model_tensor *t, int ndim, const int64_t *shape, float scale) {
+  size_t n = 1;
+  for (int i = 0; i < ndim; i++) n *= (size_t)shape[i], t->shape[i] = shape[i];
+  float *d = malloc(n * sizeof *d);
+  assert_non_null(d);
+  test_fill_random(d, n, -scale, scale);
+  t->data = d, t->ndim = ndim, t->numel = n;
+  tb->bufs[tb->nb++] = d;
+}
+
+static void tblock_free(tblock *tb) {
+  for (int i = 0; i < tb->nb; i++) free(tb->bufs[i]);
+}
+
+static float inv_sqrt(int n) {
+  return 1.0f / sqrtf((float)n);
+}
+
+/* MBConv: mid == 0 means no expansion (mid = cin). */
+static void make_mbconv(tblock *tb, int h, int w, int cin, int mid, int cout, int k, int s, int se,
+                        int residual) {
+  memset(tb, 0, sizeof *tb);
+  model_block *b = &tb->b;
+  snprintf(b->name, sizeof b->name, "mb%dx%d_%d_%d_%d_k%ds%d", h, w, cin, mid, cout, k, s);
+  b->kind = MODEL_BLOCK_MBCONV;
+  b->in_h = h, b->in_w = w, b->in_c = cin, b->out_c = cout;
+  b->out_h = model_conv_out(h, k, s, 1, &b->pad_t);
+  b->out_w = model_conv_out(w, k, s, 1, &b->pad_l);
+  b->kernel = k, b->stride = s, b->act = MODEL_ACT_SWISH, b->se_act = MODEL_ACT_SWISH;
+  b->residual = residual;
+  const int m = mid ? mid : cin;
+  b->mid_c = m, b->groups = m, b->se_c = se;
+  if (mid) {
+    rand_tensor(tb, &b->expand_w, 2, (int64_t[]){cin, m}, 1.7f * inv_sqrt(cin));
+    rand_tensor(tb, &b->expand_b, 1, (int64_t[]){m}, 0.5f);
+  }
+  rand_tensor(tb, &b->dw_w, 3, (int64_t[]){k, k, m}, 1.7f / (float)k);
+  rand_tensor(tb, &b->dw_b, 1, (int64_t[]){m}, 0.5f);
+  if (se) {
+    rand_tensor(tb, &b->se_reduce_w, 2, (int64_t[]){m, se}, 1.7f * inv_sqrt(m));
+    rand_tensor(tb, &b->se_reduce_b, 1, (int64_t[]){se}, 0.5f);
+    rand_tensor(tb, &b->se_expand_w, 2, (int64_t[]){se, m}, 1.7f * inv_sqrt(se));
+    rand_tensor(tb, &b->se_expand_b, 1, (int64_t[]){m}, 0.5f);
+  }
+  rand_tensor(tb, &b->project_w, 2, (int64_t[]){m, cout}, 1.7f * inv_sqrt(m));
+  rand_tensor(tb, &b->project_b, 1, (int64_t[]){cout}, 0.5f);
+}
+
+static const float kMean[3] = {123.7f, 116.3f, 103.5f}, kStd[3] = {58.4f, 57.1f, 57.4f};
+
+/* Runs b on the GPU and on the CPU reference and compares. */
+static void check_block(const model_block *b, int n, int staged) {
+  const size_t in_n = (size_t)n * b->in_h * b->in_w * b->in_c;
+  const size_t out_n = b->kind == MODEL_BLOCK_HEAD ? (size_t)n * b->out_c
+                                                   : (size_t)n * b->out_h * b->out_w * b->out_c;
+  void *in;
+  float *ref = malloc(out_n * sizeof *ref), *out = malloc(out_n * sizeof *out);
+  assert_non_null(ref);
+  assert_non_null(out);
+  if (b->kind == MODEL_BLOCK_STEM) {
+    float *f = malloc(in_n * sizeof *f);
+    uint8_t *u = malloc(in_n);
+    assert_non_null(f);
+    assert_non_null(u);
+    test_fill_random(f, in_n, 0.f, 256.f);
+    for (size_t i = 0; i < in_n; i++) u[i] = (uint8_t)f[i];
+    free(f);
+    in = u;
+  } else {
+    float *f = malloc(in_n * sizeof *f);
+    assert_non_null(f);
+    test_fill_random(f, in_n, -1.f, 1.f);
+    in = f;
+  }
+  char err[512] = "";
+  int rc = cpu_block_forward(b, kMean, kStd, in, n, ref, 1, 0, err, sizeof err);
+  if (rc) fail_msg("cpu reference %s: %s", b->name, err);
+  rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, 0, err, sizeof err);
+  if (rc) fail_msg("cuda %s: %s", b->name, err);
+  const double e = test_rel_err(out, ref, out_n);
+  print_message("%-28s n=%d %s rel err %.2e\n", b->name, n,
+                b->se_c ? (staged ? "staged   " : "recompute") : "fused    ", e);
+  if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
+  free(in), free(ref), free(out);
+}
+
+static void test_stem(void **state) {
+  if (need_gpu(state)) return;
+  static const int cases[][4] = {{224, 224, 32, 2}, {17, 19, 24, 3}, {31, 12, 40, 1}};
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    tblock tb = {0};
+    model_block *b = &tb.b;
+    snprintf(b->name, sizeof b->name, "stem%dx%d_%d", cases[c][0], cases[c][1], cases[c][2]);
+    b->kind = MODEL_BLOCK_STEM, b->in_h = cases[c][0], b->in_w = cases[c][1], b->in_c = 3;
+    b->out_c = cases[c][2], b->kernel = 3, b->stride = 2, b->groups = 1, b->act = MODEL_ACT_SWISH;
+    b->out_h = model_conv_out(b->in_h, 3, 2, 1, &b->pad_t);
+    b->out_w = model_conv_out(b->in_w, 3, 2, 1, &b->pad_l);
+    rand_tensor(&tb, &b->conv_w, 4, (int64_t[]){3, 3, 3, b->out_c}, 1.7f * inv_sqrt(27));
+    rand_tensor(&tb, &b->conv_b, 1, (int64_t[]){b->out_c}, 0.5f);
+    check_block(b, cases[c][3], 0);
+    tblock_free(&tb);
+  }
+}
+
+static void test_mbconv_plain(void **state) {
+  if (need_gpu(state)) return;
+  tblock tb;
+  make_mbconv(&tb, 13, 13, 24, 144, 24, 3, 1, 0, 1); /* expand, residual, odd size */
+  check_block(&tb.b, 3, 0);
+  tblock_free(&tb);
+  make_mbconv(&tb, 15, 17, 40, 0, 48, 5, 2, 0, 0); /* no expand, stride 2, k5 */
+  check_block(&tb.b, 2, 0);
+  tblock_free(&tb);
+  make_mbconv(&tb, 9, 11, 20, 70, 36, 3, 2, 0, 0); /* channels not multiples of 16 */
+  check_block(&tb.b, 5, 0);
+  tblock_free(&tb);
+}
+
+static void test_mbconv_se(void **state) {
+  if (need_gpu(state)) return;
+  static const int cases[][9] = {
+      /* h, w, cin, mid, cout, k, s, se, residual */
+      {29, 29, 24, 144, 40, 5, 2, 6, 0},   {37, 37, 32, 0, 16, 3, 1, 8, 0},
+      {7, 7, 192, 1152, 320, 3, 1, 48, 0}, {28, 28, 40, 240, 40, 5, 1, 10, 1},
+      {14, 13, 80, 480, 80, 3, 1, 20, 1},  {57, 55, 16, 96, 24, 3, 2, 4, 0},
+  };
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int *k = cases[c];
+    for (int staged = 0; staged < 2; staged++) {
+      tblock tb;
+      make_mbconv(&tb, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
+      check_block(&tb.b, c % 2 ? 3 : 2, staged);
+      tblock_free(&tb);
+    }
+  }
+}
+
+static void test_head(void **state) {
+  if (need_gpu(state)) return;
+  static const int cases[][6] = {
+      {7, 7, 320, 1280, 1000, 3}, {5, 3, 40, 72, 10, 17}, {1, 1, 24, 16, 5, 1}};
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int *k = cases[c];
+    tblock tb = {0};
+    model_block *b = &tb.b;
+    snprintf(b->name, sizeof b->name, "head%dx%d_%d_%d_%d", k[0], k[1], k[2], k[3], k[4]);
+    b->kind = MODEL_BLOCK_HEAD, b->in_h = k[0], b->in_w = k[1], b->in_c = k[2];
+    b->mid_c = k[3], b->out_c = k[4], b->out_h = 1, b->out_w = 1, b->act = MODEL_ACT_SWISH;
+    rand_tensor(&tb, &b->expand_w, 2, (int64_t[]){k[2], k[3]}, 1.7f * inv_sqrt(k[2]));
+    rand_tensor(&tb, &b->expand_b, 1, (int64_t[]){k[3]}, 0.5f);
+    rand_tensor(&tb, &b->fc_w, 2, (int64_t[]){k[3], k[4]}, 1.7f * inv_sqrt(k[3]));
+    rand_tensor(&tb, &b->fc_b, 1, (int64_t[]){k[4]}, 0.5f);
+    check_block(b, k[5], 0);
+    tblock_free(&tb);
+  }
+}
+
+int main(void) {
+  test_seed();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_stem),
+      cmocka_unit_test(test_mbconv_plain),
+      cmocka_unit_test(test_mbconv_se),
+      cmocka_unit_test(test_head),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
