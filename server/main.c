@@ -7,6 +7,7 @@
 
 #include "server/cli.h"
 #include "server/loadgen.h"
+#include "server/serve.h"
 
 typedef struct {
   const char *name;
@@ -17,6 +18,7 @@ typedef struct {
 static const subcommand subcommands[] = {
     {"classify", cli_classify_main, "classify image files and print the top-k labels"},
     {"bench", cli_bench_main, "time the forward pass and print the per-block roofline table"},
+    {"serve", serve_main, "run the inference daemon (HTTP: /v1 classify, KServe v2, /metrics)"},
     {"loadgen", loadgen_main, "load-test a /v1 or KServe v2 server (latency percentiles)"},
 };
 

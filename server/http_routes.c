@@ -1,0 +1,349 @@
+/* Routes: /v1 classify, KServe v2 (health, metadata, infer, stats, config),
+ * per-block efficiency and /metrics. Synchronous routes answer inside the
+ * access handler; inference routes suspend, parse + decode on the libuv
+ * threadpool, then go through the scheduler. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/http_codec.h"
+#include "server/http_internal.h"
+
+#define SERVER_NAME "blockfuse"
+#define SERVER_VERSION "0.1.0"
+
+/* Splits url into route + model name + version. Returns the route or
+ * ROUTE_NONE. name/version are empty when the URL has none. */
+static http_route match(const char *url, char *name, size_t ncap, char *ver, size_t vcap) {
+  name[0] = ver[0] = 0;
+  if (strcmp(url, "/v2/health/live") == 0) return ROUTE_LIVE;
+  if (strcmp(url, "/v2/health/ready") == 0) return ROUTE_READY;
+  if (strcmp(url, "/v2") == 0 || strcmp(url, "/v2/") == 0) return ROUTE_SERVER_META;
+  if (strcmp(url, "/metrics") == 0) return ROUTE_METRICS;
+  if (strcmp(url, "/v1/classify") == 0) return ROUTE_CLASSIFY;
+  if (strcmp(url, "/v2/models/stats") == 0) return ROUTE_STATS;
+  if (strncmp(url, "/v1/models/", 11) == 0) {
+    const char *p = url + 11, *colon = strstr(p, ":classify");
+    if (!colon || colon[9] != 0 || colon == p || (size_t)(colon - p) >= ncap) return ROUTE_NONE;
+    if (memchr(p, '/', (size_t)(colon - p))) return ROUTE_NONE;
+    memcpy(name, p, (size_t)(colon - p));
+    name[colon - p] = 0;
+    return ROUTE_CLASSIFY;
+  }
+  if (strncmp(url, "/v2/models/", 11) != 0) return ROUTE_NONE;
+  const char *p = url + 11, *slash = strchr(p, '/');
+  size_t nl = slash ? (size_t)(slash - p) : strlen(p);
+  if (nl == 0 || nl >= ncap) return ROUTE_NONE;
+  memcpy(name, p, nl);
+  name[nl] = 0;
+  if (!slash) return ROUTE_MODEL_META;
+  p = slash + 1;
+  if (strncmp(p, "versions/", 9) == 0) {
+    p += 9;
+    slash = strchr(p, '/');
+    size_t vl = slash ? (size_t)(slash - p) : strlen(p);
+    if (vl == 0 || vl >= vcap) return ROUTE_NONE;
+    memcpy(ver, p, vl);
+    ver[vl] = 0;
+    if (!slash) return ROUTE_MODEL_META;
+    p = slash + 1;
+  }
+  static const struct {
+    const char *s;
+    http_route r;
+  } actions[] = {{"ready", ROUTE_MODEL_READY},
+                 {"infer", ROUTE_INFER},
+                 {"stats", ROUTE_STATS},
+                 {"config", ROUTE_CONFIG},
+                 {"efficiency", ROUTE_EFFICIENCY}};
+  for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+    if (strcmp(p, actions[i].s) == 0) return actions[i].r;
+  return ROUTE_NONE;
+}
+
+/* Sets a JSON value as the response (consumes o). */
+static void respond_json(http_req *r, int status, json_t *o) {
+  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  json_decref(o);
+  if (!s) {
+    http_req_error(r, 500, "out of memory");
+    return;
+  }
+  http_req_set_body(r, status, s, strlen(s), "application/json");
+}
+
+static void respond_text(http_req *r, int status, char *s, size_t len, const char *type) {
+  if (!s) {
+    http_req_error(r, 500, "out of memory");
+    return;
+  }
+  http_req_set_body(r, status, s, len, type);
+}
+
+static json_t *model_metadata(const http_server *s) {
+  const char *backend = NULL;
+  sched_backend_info(s->sched, NULL, NULL, &backend, NULL, NULL);
+  char platform[64];
+  snprintf(platform, sizeof platform, "blockfuse_%s", backend ? backend : "unknown");
+  int C = s->mi.num_classes;
+  return json_pack(
+      "{s:s,s:[s],s:s,s:[{s:s,s:s,s:[i,i,i,i]},{s:s,s:s,s:[i]}],"
+      "s:[{s:s,s:s,s:[i,i]},{s:s,s:s,s:[i,i]}]}",
+      "name", s->mi.name, "versions", s->mi.version, "platform", platform, "inputs", "name",
+      "input", "datatype", "UINT8", "shape", -1, -1, -1, 3, "name", "image", "datatype", "BYTES",
+      "shape", -1, "outputs", "name", "logits", "datatype", "FP32", "shape", -1, C, "name",
+      "probabilities", "datatype", "FP32", "shape", -1, C);
+}
+
+/* Threadpool: parse the body and decode every image into r->images. */
+static void work_parse(uv_work_t *w) {
+  http_req *r = w->data;
+  const http_model_info *m = &r->srv->mi;
+  size_t img_bytes = (size_t)m->in_h * (size_t)m->in_w * 3;
+  char err[300] = "";
+  int rc;
+  if (r->route == ROUTE_CLASSIFY) {
+    http_blobs blobs = {0};
+    rc = http_v1_parse(r->content_type, r->body, r->len, m->max_batch, &blobs, &r->top_k, err,
+                       sizeof err);
+    if (rc == 0) {
+      r->n = blobs.n;
+      r->images = malloc(img_bytes * (size_t)r->n);
+      rc = r->images ? http_decode_blobs(&blobs, m, r->images, err, sizeof err) : -ENOMEM;
+    }
+    http_blobs_free(&blobs);
+  } else {
+    size_t json_len = r->len;
+    rc = r->has_header_len ? http_header_length(r->header_len, r->len, &json_len, err, sizeof err)
+                           : 0;
+    if (rc == 0) rc = http_v2_parse(r->body, r->len, json_len, m, &r->v2, err, sizeof err);
+    if (rc == 0) {
+      r->n = r->v2.n;
+      r->images = malloc(img_bytes * (size_t)r->n);
+      rc = r->images ? http_v2_images(&r->v2, m, r->images, err, sizeof err) : -ENOMEM;
+    }
+  }
+  if (rc == 0) {
+    r->logits = malloc(sizeof(float) * (size_t)r->n * (size_t)m->num_classes);
+    if (!r->logits) rc = -ENOMEM;
+  }
+  if (rc == -ENOMEM && !err[0]) snprintf(err, sizeof err, "out of memory");
+  r->work_rc = rc;
+  snprintf(r->err, sizeof r->err, "%s", err);
+}
+
+/* Loop: submit the decoded request, or answer its parse error. */
+static void work_done(uv_work_t *w, int status) {
+  http_req *r = w->data;
+  http_server *s = r->srv;
+  r->t_work = sched_now_ns();
+  uint64_t elapsed = r->t_work - r->t0;
+  int rc = status ? status : r->work_rc;
+  if (rc) {
+    if (rc == -ENOMEM)
+      http_req_error(r, 500, "%s", r->err);
+    else
+      http_req_error(r, 400, "%s", r->err[0] ? r->err : "bad request");
+    http_metrics_failure(&s->metrics, HTTP_FAIL_OTHER, elapsed);
+  } else {
+    uint64_t tmo = r->v2.timeout_us ? (uint64_t)r->v2.timeout_us : s->cfg.default_timeout_us;
+    sched_request *q = &r->sreq;
+    q->images = r->images;
+    q->n = r->n;
+    q->logits = r->logits;
+    q->deadline_ns = tmo ? r->t0 + tmo * 1000 : 0;
+    http_req_bind_sched(r);
+    rc = sched_submit(s->sched, q);
+    if (rc == 0) {
+      r->state = REQ_SCHED;
+      return;
+    }
+    if (rc == -EAGAIN)
+      http_req_error(r, 503, "overloaded: request queue is full");
+    else if (rc == -ESHUTDOWN)
+      http_req_error(r, 503, "server is shutting down");
+    else if (rc == -E2BIG)
+      http_req_error(r, 400, "more images than max_batch_size");
+    else
+      http_req_error(r, 500, "cannot schedule request (%d)", rc);
+    http_metrics_failure(&s->metrics, rc == -E2BIG ? HTTP_FAIL_OTHER : HTTP_FAIL_REJECTED, elapsed);
+  }
+  http_req_complete(r);
+  http_pump(s);
+}
+
+void http_routes_finish_sched(http_req *r) {
+  http_server *s = r->srv;
+  sched_request *q = &r->sreq;
+  uint64_t now = sched_now_ns();
+  if (q->status == -ETIMEDOUT) {
+    http_req_error(r, 504, "deadline exceeded before compute");
+    http_metrics_failure(&s->metrics, HTTP_FAIL_REJECTED, now - r->t0);
+    return;
+  }
+  if (q->status == -ECANCELED) {
+    http_req_error(r, 503, "cancelled: server shutting down");
+    http_metrics_failure(&s->metrics, HTTP_FAIL_CANCELED, now - r->t0);
+    return;
+  }
+  if (q->status) {
+    http_req_error(r, 500, "backend error: %s", q->err);
+    http_metrics_failure(&s->metrics, HTTP_FAIL_BACKEND, now - r->t0);
+    return;
+  }
+  const http_model_info *m = &s->mi;
+  if (r->route == ROUTE_CLASSIFY) {
+    http_timings t = {
+        (double)(r->t_work - r->t_body) / 1e3, (double)(q->start_ns - q->enqueue_ns) / 1e3,
+        (double)(q->end_ns - q->start_ns) / 1e3, (double)(now - r->t0) / 1e3, q->batch};
+    size_t len = 0;
+    char *body = http_v1_response(m, r->logits, r->n, r->top_k, &t, &len);
+    respond_text(r, 200, body, len, "application/json");
+  } else {
+    char *body = NULL;
+    size_t len = 0, jl = 0;
+    if (http_v2_response(&r->v2, m, r->logits, &body, &len, &jl) != 0) {
+      http_req_error(r, 500, "out of memory");
+    } else {
+      http_req_set_body(r, 200, body, len,
+                        jl == len ? "application/json" : "application/octet-stream");
+      r->resp_json_len = jl;
+    }
+  }
+  uint64_t end = sched_now_ns();
+  if (r->status == 200) {
+    http_metrics_success(&s->metrics, end - r->t0, q->start_ns - q->enqueue_ns,
+                         r->t_work - r->t_body, q->end_ns - q->start_ns, end - r->t_sched_done);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    s->metrics.last_inference_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+  } else {
+    http_metrics_failure(&s->metrics, HTTP_FAIL_OTHER, end - r->t0);
+  }
+}
+
+/* Reads ?top_k= for classify; 0 or -EINVAL with the error response set. */
+static int query_top_k(http_req *r) {
+  const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "top_k");
+  if (!v) return 0;
+  char *end;
+  long k = strtol(v, &end, 10);
+  if (*v == 0 || *end || k < 1 || k > HTTP_MAX_TOP_K) {
+    http_req_error(r, 400, "top_k must be an integer in 1..%d", HTTP_MAX_TOP_K);
+    return -EINVAL;
+  }
+  r->top_k = (int)k;
+  return 0;
+}
+
+/* Starts the asynchronous part of an inference request. */
+static void start_inference(http_req *r) {
+  http_server *s = r->srv;
+  if (r->route == ROUTE_CLASSIFY && query_top_k(r) != 0) return;
+  r->inference = 1;
+  r->state = REQ_WORK;
+  r->work.data = r;
+  int rc = uv_queue_work(s->loop, &r->work, work_parse, work_done);
+  if (rc) {
+    r->state = REQ_RECV;
+    http_req_error(r, 500, "cannot queue work: %s", uv_strerror(rc));
+    return;
+  }
+  http_req_suspend(r);
+}
+
+void http_routes_dispatch(http_req *r, const char *url, const char *method) {
+  http_server *s = r->srv;
+  char name[MODEL_NAME_MAX + 1], ver[32];
+  http_route route = match(url, name, sizeof name, ver, sizeof ver);
+  r->route = route;
+  if (route == ROUTE_NONE) {
+    http_req_error(r, 404, "no route for %s %.200s", method, url);
+    return;
+  }
+  int post = route == ROUTE_INFER || route == ROUTE_CLASSIFY;
+  if ((post && !r->is_post) || (!post && !r->is_get)) {
+    r->is_get = post; /* Allow: header names the other method */
+    http_req_error(r, 405, "method %s not allowed on %.200s", method, url);
+    return;
+  }
+  switch (route) {
+    case ROUTE_LIVE:
+      respond_json(r, 200, json_pack("{s:b}", "live", 1));
+      return;
+    case ROUTE_READY:
+      if (s->ready)
+        respond_json(r, 200, json_pack("{s:b}", "ready", 1));
+      else
+        respond_json(r, 503,
+                     json_pack("{s:b,s:s}", "ready", 0, "error",
+                               s->draining ? "shutting down" : "model loading"));
+      return;
+    case ROUTE_SERVER_META:
+      respond_json(r, 200,
+                   json_pack("{s:s,s:s,s:[s,s,s,s,s]}", "name", SERVER_NAME, "version",
+                             SERVER_VERSION, "extensions", "classification", "binary_tensor_data",
+                             "statistics", "model_configuration", "model_repository"));
+      return;
+    case ROUTE_METRICS: {
+      size_t len = 0;
+      if (!s->net) {
+        const char *t = "# blockfuse: model not loaded yet\n";
+        respond_text(r, 200, strdup(t), strlen(t), "text/plain; version=0.0.4; charset=utf-8");
+        return;
+      }
+      http_metrics_view v = {&s->metrics, &s->mi, s->sched, s->net};
+      char *txt = http_metrics_render(&v, &len);
+      respond_text(r, 200, txt, len, "text/plain; version=0.0.4; charset=utf-8");
+      return;
+    }
+    default:
+      break;
+  }
+  /* Model routes. */
+  if (!s->net) {
+    http_req_error(r, 503, "model not ready");
+    return;
+  }
+  if (name[0] && strcmp(name, s->mi.name) != 0) {
+    http_req_error(r, 404, "unknown model '%.64s'", name);
+    return;
+  }
+  if (ver[0] && strcmp(ver, s->mi.version) != 0) {
+    http_req_error(r, 404, "model '%s' has no version '%.16s'", s->mi.name, ver);
+    return;
+  }
+  http_metrics_view v = {&s->metrics, &s->mi, s->sched, s->net};
+  size_t len = 0;
+  switch (route) {
+    case ROUTE_MODEL_META:
+      respond_json(r, 200, model_metadata(s));
+      return;
+    case ROUTE_MODEL_READY:
+      respond_json(r, s->ready ? 200 : 503,
+                   json_pack("{s:s,s:b}", "name", s->mi.name, "ready", s->ready));
+      return;
+    case ROUTE_STATS:
+      respond_text(r, 200, http_stats_json(&v, &len), len, "application/json");
+      return;
+    case ROUTE_CONFIG:
+      respond_text(r, 200, strdup(s->config_json), strlen(s->config_json), "application/json");
+      return;
+    case ROUTE_EFFICIENCY:
+      respond_text(r, 200, http_efficiency_json(&v, &len), len, "application/json");
+      return;
+    case ROUTE_INFER:
+    case ROUTE_CLASSIFY:
+      if (!s->ready) {
+        http_req_error(r, 503, "not ready");
+        return;
+      }
+      start_inference(r);
+      return;
+    default:
+      http_req_error(r, 404, "no route");
+  }
+}

@@ -1,0 +1,343 @@
+/* `blockfuse serve`: the daemon's lifecycle.
+ *
+ *   listen (live) -> load model + start executors + warm-up on the threadpool
+ *   -> ready (sd_notify READY=1) -> serve -> SIGTERM/SIGINT: not ready,
+ *   STOPPING=1, listening socket closed, in-flight requests finish (queued
+ *   ones are cancelled after the grace period) -> exit 0.
+ * A second signal cancels queued work at once. */
+#define _GNU_SOURCE
+#include "server/serve.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "model/backend.h"
+#include "model/net.h"
+#include "scheduler/sched.h"
+#include "server/cli.h"
+#include "server/http_server.h"
+#include "server/serve_config.h"
+#include "server/serve_log.h"
+
+typedef struct {
+  serve_config cfg;
+  serve_logger log;
+  uv_loop_t loop;
+  http_server *srv;
+  uv_signal_t sigterm, sigint;
+  uv_timer_t watchdog, grace;
+  uv_work_t load;
+  int signals, load_done, load_rc, stopping_done;
+  char load_err[512];
+  char model_dir[1024];
+  model_net net;
+  int net_loaded;
+  sched *sched;
+  model_backend_config bcfg;
+} serve_ctx;
+
+/* Executor factory: each executor opens its own backend instance. */
+static int open_backend(void *arg, int executor, model_backend *b, char *err, size_t errlen) {
+  serve_ctx *c = arg;
+  return model_backend_open(b, c->cfg.backend, &c->net, &c->bcfg, err, errlen);
+}
+
+static void close_backend(void *arg, int executor, model_backend *b) {
+  model_backend_close(b);
+}
+
+/* Parses "4,8,16" into p[]; returns the count or -EINVAL. */
+static int parse_preferred(const char *s, int *p, int max_batch) {
+  int n = 0;
+  while (*s) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || v < 1 || v > max_batch || n == SCHED_MAX_PREFERRED) return -EINVAL;
+    p[n++] = (int)v;
+    s = end;
+    if (*s == ',')
+      s++;
+    else if (*s)
+      return -EINVAL;
+  }
+  return n;
+}
+
+/* Threadpool: load the model, start the executors, run their warm-up. */
+static void load_work(uv_work_t *w) {
+  serve_ctx *c = w->data;
+  int rc = model_net_load(c->model_dir, &c->net, c->load_err, sizeof c->load_err);
+  if (rc) {
+    c->load_rc = rc;
+    return;
+  }
+  c->net_loaded = 1;
+  int max_batch = c->cfg.max_batch_size > 0 ? c->cfg.max_batch_size : c->net.max_batch;
+  if (max_batch < 1) max_batch = 1;
+  int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  c->bcfg = (model_backend_config){
+      .threads = c->cfg.threads > 0 ? c->cfg.threads
+                                    : (cores / c->cfg.executors > 0 ? cores / c->cfg.executors : 1),
+      .device = 0,
+      .max_batch = max_batch,
+      .profile_every = c->cfg.profile_every,
+      .peak_flops = c->cfg.peak_flops,
+      .peak_bw = c->cfg.peak_bw,
+  };
+  sched_config sc = {0};
+  sc.factory = (sched_backend_factory){open_backend, close_backend, c};
+  sc.executors = c->cfg.executors;
+  sc.max_batch = max_batch;
+  sc.max_queue = c->cfg.max_queue_size;
+  sc.max_queue_delay_ns = (uint64_t)c->cfg.max_queue_delay_us * 1000;
+  sc.n_preferred = parse_preferred(c->cfg.preferred_batch_sizes, sc.preferred, max_batch);
+  if (sc.n_preferred < 0) {
+    snprintf(c->load_err, sizeof c->load_err,
+             "preferred-batch-sizes '%s': expected up to %d sizes in 1..%d",
+             c->cfg.preferred_batch_sizes, SCHED_MAX_PREFERRED, max_batch);
+    c->load_rc = -EINVAL;
+    return;
+  }
+  sc.image_bytes = (size_t)c->net.in_h * (size_t)c->net.in_w * 3;
+  sc.num_classes = c->net.num_classes;
+  sc.n_blocks = c->net.n_blocks;
+  /* Warm-up input: a smooth colour ramp (the result is not used). */
+  uint8_t *warm = malloc(sc.image_bytes);
+  if (!warm) {
+    snprintf(c->load_err, sizeof c->load_err, "out of memory");
+    c->load_rc = -ENOMEM;
+    return;
+  }
+  for (size_t i = 0; i < sc.image_bytes; i++) warm[i] = (uint8_t)((i * 7 / 3) & 0xff);
+  sc.warmup_image = warm;
+  sc.warmup_n = c->cfg.warmup_batch;
+  c->load_rc = sched_create(&c->sched, &sc, c->load_err, sizeof c->load_err);
+  free(warm);
+}
+
+/* Builds the GET .../config body (Triton's model configuration shape). */
+static char *config_json(serve_ctx *c, int max_batch) {
+  int pref[SCHED_MAX_PREFERRED];
+  int np = parse_preferred(c->cfg.preferred_batch_sizes, pref, max_batch);
+  json_t *pl = json_array();
+  for (int i = 0; i < np; i++) json_array_append_new(pl, json_integer(pref[i]));
+  const char *backend = NULL;
+  sched_backend_info(c->sched, NULL, NULL, &backend, NULL, NULL);
+  json_t *o = json_pack(
+      "{s:s,s:s,s:s,s:i,s:[{s:s,s:s,s:[i,i,i]},{s:s,s:s,s:[i]}],"
+      "s:[{s:s,s:s,s:[i]},{s:s,s:s,s:[i]}],"
+      "s:{s:o,s:I,s:i,s:{s:I}},s:[{s:i,s:s}],s:{s:i,s:[i,i]}}",
+      "name", c->net.name, "platform", "blockfuse", "backend", backend ? backend : "",
+      "max_batch_size", max_batch, "input", "name", "input", "data_type", "TYPE_UINT8", "dims",
+      c->net.in_h, c->net.in_w, 3, "name", "image", "data_type", "TYPE_STRING", "dims", 1, "output",
+      "name", "logits", "data_type", "TYPE_FP32", "dims", c->net.num_classes, "name",
+      "probabilities", "data_type", "TYPE_FP32", "dims", c->net.num_classes, "dynamic_batching",
+      "preferred_batch_size", pl, "max_queue_delay_microseconds",
+      (json_int_t)c->cfg.max_queue_delay_us, "max_queue_size", c->cfg.max_queue_size,
+      "default_queue_policy", "default_timeout_microseconds", (json_int_t)c->cfg.default_timeout_us,
+      "instance_group", "count", c->cfg.executors, "kind",
+      strcmp(backend ? backend : "", "cpu") == 0 ? "KIND_CPU" : "KIND_GPU", "preprocessing",
+      "resize_shorter", c->net.resize_shorter, "crop", c->net.in_h, c->net.in_w);
+  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  json_decref(o);
+  return s;
+}
+
+/* Stops the HTTP front and closes every handle so uv_run returns. */
+static void close_all(serve_ctx *c) {
+  if (c->stopping_done) return;
+  c->stopping_done = 1;
+  http_server_stop(c->srv);
+  uv_close((uv_handle_t *)&c->sigterm, NULL);
+  uv_close((uv_handle_t *)&c->sigint, NULL);
+  uv_close((uv_handle_t *)&c->watchdog, NULL);
+  uv_close((uv_handle_t *)&c->grace, NULL);
+}
+
+/* Loop: the model is loaded (or failed); go ready or shut down. */
+static void load_done(uv_work_t *w, int status) {
+  serve_ctx *c = w->data;
+  c->load_done = 1;
+  if (status || c->load_rc) {
+    char q[600];
+    serve_log(&c->log, SERVE_LOG_ERROR, "model_load_failed", "dir=\"%s\" error=\"%s\"",
+              serve_log_quote(c->model_dir, q, 300), serve_log_quote(c->load_err, q + 300, 300));
+    c->load_rc = c->load_rc ? c->load_rc : status;
+    close_all(c);
+    return;
+  }
+  int max_batch = c->bcfg.max_batch;
+  http_model_info mi = {c->net.name,
+                        "1",
+                        c->net.in_h,
+                        c->net.in_w,
+                        c->net.resize_shorter,
+                        c->net.num_classes,
+                        max_batch,
+                        c->net.labels,
+                        (uint64_t)c->cfg.max_image_pixels};
+  char *cj = config_json(c, max_batch);
+  if (!cj || http_server_set_model(c->srv, &c->net, c->sched, &mi, cj) != 0) {
+    serve_log(&c->log, SERVE_LOG_ERROR, "startup_failed", "error=\"out of memory\"");
+    free(cj);
+    return;
+  }
+  free(cj);
+  if (c->signals) return; /* a signal arrived during load: stay not ready */
+  const char *backend = NULL;
+  sched_backend_info(c->sched, NULL, NULL, &backend, NULL, NULL);
+  serve_log(&c->log, SERVE_LOG_INFO, "ready",
+            "model=%s backend=%s executors=%d max_batch_size=%d blocks=%d classes=%d", c->net.name,
+            backend, c->cfg.executors, max_batch, c->net.n_blocks, c->net.num_classes);
+  sd_notify(0, "READY=1\nSTATUS=serving");
+}
+
+static void on_drained(void *arg) {
+  serve_ctx *c = arg;
+  serve_log(&c->log, SERVE_LOG_INFO, "drained", "in_flight=0");
+  close_all(c);
+}
+
+/* Grace period over: cancel what is still queued; in-flight batches finish. */
+static void on_grace(uv_timer_t *t) {
+  serve_ctx *c = t->data;
+  serve_log(&c->log, SERVE_LOG_WARN, "grace_period_over", "in_flight=%d",
+            http_server_in_flight(c->srv));
+  if (c->sched) sched_cancel(c->sched);
+  http_server_force_drain(c->srv);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  serve_ctx *c = h->data;
+  c->signals++;
+  if (c->signals > 1) {
+    serve_log(&c->log, SERVE_LOG_WARN, "second_signal", "signal=%d action=cancel_queued", signum);
+    on_grace(&c->grace);
+    return;
+  }
+  serve_log(&c->log, SERVE_LOG_INFO, "draining", "signal=%d in_flight=%d grace_s=%d", signum,
+            http_server_in_flight(c->srv), c->cfg.grace_period_s);
+  sd_notify(0, "STOPPING=1\nSTATUS=draining");
+  uv_timer_start(&c->grace, on_grace, (uint64_t)c->cfg.grace_period_s * 1000, 0);
+  http_server_drain(c->srv, on_drained, c);
+}
+
+static void on_watchdog(uv_timer_t *t) {
+  sd_notify(0, "WATCHDOG=1");
+}
+
+/* Writes the port atomically (tmp + rename) so readers never see half. */
+static int write_port_file(const char *path, int port) {
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -errno;
+  fprintf(f, "%d\n", port);
+  if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    int e = errno;
+    unlink(tmp);
+    return -e;
+  }
+  return 0;
+}
+
+/* Everything after configuration; returns the exit status. */
+static int run(serve_ctx *c) {
+  char err[512];
+  if (c->cfg.model[0]) {
+    snprintf(c->model_dir, sizeof c->model_dir, "%s", c->cfg.model);
+  } else if (cli_default_model_dir(c->model_dir, sizeof c->model_dir, err, sizeof err) != 0) {
+    serve_log(&c->log, SERVE_LOG_ERROR, "no_model", "error=\"%s\"", err);
+    return 1;
+  }
+  char tp[16];
+  snprintf(tp, sizeof tp, "%d", c->cfg.decode_threads);
+  setenv("UV_THREADPOOL_SIZE", tp, 1); /* read by libuv at its first queued work */
+  int rc = uv_loop_init(&c->loop);
+  if (rc) {
+    serve_log(&c->log, SERVE_LOG_ERROR, "loop_init_failed", "error=\"%s\"", uv_strerror(rc));
+    return 1;
+  }
+  http_server_config hc = {c->cfg.host,
+                           c->cfg.port,
+                           (size_t)c->cfg.max_body_bytes,
+                           (unsigned)c->cfg.max_connections,
+                           (unsigned)c->cfg.idle_timeout_s,
+                           (uint64_t)c->cfg.default_timeout_us,
+                           c->cfg.top_k,
+                           &c->log};
+  if (http_server_start(&c->srv, &c->loop, &hc, err, sizeof err) != 0) {
+    serve_log(&c->log, SERVE_LOG_ERROR, "listen_failed", "error=\"%s\"", err);
+    uv_loop_close(&c->loop);
+    return 1;
+  }
+  int port = http_server_port(c->srv);
+  serve_log(&c->log, SERVE_LOG_INFO, "listening", "host=%s port=%d", c->cfg.host, port);
+  if (c->cfg.port_file[0] && (rc = write_port_file(c->cfg.port_file, port)) != 0)
+    serve_log(&c->log, SERVE_LOG_WARN, "port_file_failed", "path=\"%s\" error=\"%s\"",
+              c->cfg.port_file, strerror(-rc));
+  uv_signal_init(&c->loop, &c->sigterm);
+  uv_signal_init(&c->loop, &c->sigint);
+  c->sigterm.data = c->sigint.data = c;
+  uv_signal_start(&c->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&c->sigint, on_signal, SIGINT);
+  uv_timer_init(&c->loop, &c->grace);
+  uv_timer_init(&c->loop, &c->watchdog);
+  c->grace.data = c->watchdog.data = c;
+  uint64_t wd_us = 0;
+  if (sd_watchdog_enabled(0, &wd_us) > 0 && wd_us > 0) {
+    uint64_t ms = wd_us / 2000 ? wd_us / 2000 : 1;
+    uv_timer_start(&c->watchdog, on_watchdog, ms, ms);
+    serve_log(&c->log, SERVE_LOG_INFO, "watchdog", "interval_ms=%llu", (unsigned long long)ms);
+  }
+  serve_log(&c->log, SERVE_LOG_INFO, "loading_model", "dir=\"%s\" backend=%s", c->model_dir,
+            c->cfg.backend);
+  c->load.data = c;
+  uv_queue_work(&c->loop, &c->load, load_work, load_done);
+  uv_run(&c->loop, UV_RUN_DEFAULT);
+  int code = c->load_rc ? 1 : 0;
+  if (c->sched) sched_destroy(c->sched);
+  if (c->net_loaded) model_net_free(&c->net);
+  http_server_free(c->srv);
+  if (uv_loop_close(&c->loop) != 0) serve_log(&c->log, SERVE_LOG_WARN, "loop_close_busy", NULL);
+  serve_log(&c->log, SERVE_LOG_INFO, "exit", "code=%d", code);
+  return code;
+}
+
+int serve_main(int argc, char **argv) {
+  serve_ctx *c = calloc(1, sizeof *c);
+  if (!c) {
+    fprintf(stderr, "blockfuse serve: out of memory\n");
+    return 1;
+  }
+  char err[512];
+  if (serve_config_load(&c->cfg, argc, argv, err, sizeof err) != 0) {
+    fprintf(stderr, "blockfuse serve: %s\n", err);
+    free(c);
+    return 2;
+  }
+  if (c->cfg.help) {
+    serve_config_usage(stdout);
+    free(c);
+    return 0;
+  }
+  c->log.json = strcmp(c->cfg.log_format, "json") == 0;
+  c->log.level = serve_log_level_parse(c->cfg.log_level);
+  if (c->log.level < 0) {
+    fprintf(stderr, "blockfuse serve: log-level must be debug, info, warn or error\n");
+    free(c);
+    return 2;
+  }
+  char desc[4096];
+  serve_config_describe(&c->cfg, desc, sizeof desc);
+  serve_log(&c->log, SERVE_LOG_INFO, "config", "%s", desc);
+  int code = run(c);
+  free(c);
+  return code;
+}

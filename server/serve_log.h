@@ -1,0 +1,27 @@
+/* One line per event on stderr: text `TS LEVEL event k=v ...` or, with
+ * json, {"ts":...,"level":...,"event":...,"k":"v"}. Values that contain
+ * spaces are written k="..." by the caller (use serve_log_quote). */
+#ifndef BLOCKFUSE_SERVER_SERVE_LOG_H
+#define BLOCKFUSE_SERVER_SERVE_LOG_H
+
+#include <stddef.h>
+
+enum { SERVE_LOG_DEBUG = 0, SERVE_LOG_INFO, SERVE_LOG_WARN, SERVE_LOG_ERROR };
+
+typedef struct {
+  int json;
+  int level; /* events below this are dropped */
+} serve_logger;
+
+/* Parses "debug"|"info"|"warn"|"error"; -1 if unknown. */
+int serve_log_level_parse(const char *s);
+
+/* fmt formats the `k=v k="v w"` tail. Thread-safe (one write per line). */
+void serve_log(const serve_logger *l, int level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Copies s into out (cap bytes) with '"' and '\\' escaped and control
+ * characters replaced, for use inside k="...". Returns out. */
+const char *serve_log_quote(const char *s, char *out, size_t cap);
+
+#endif
