@@ -286,7 +286,7 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
       respond_json(r, 200,
                    json_pack("{s:s,s:s,s:[s,s,s,s,s]}", "name", SERVER_NAME, "version",
                              SERVER_VERSION, "extensions", "classification", "binary_tensor_data",
-                             "statistics", "model_configuration", "model_repository"));
+                             "statistics", "model_configuration", "efficiency"));
       return;
     case ROUTE_METRICS: {
       size_t len = 0;
@@ -326,15 +326,19 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
       respond_json(r, s->ready ? 200 : 503,
                    json_pack("{s:s,s:b}", "name", s->mi.name, "ready", s->ready));
       return;
-    case ROUTE_STATS:
-      respond_text(r, 200, http_stats_json(&v, &len), len, "application/json");
+    case ROUTE_STATS: {
+      char *body = http_stats_json(&v, &len);
+      respond_text(r, 200, body, len, "application/json");
       return;
+    }
     case ROUTE_CONFIG:
       respond_text(r, 200, strdup(s->config_json), strlen(s->config_json), "application/json");
       return;
-    case ROUTE_EFFICIENCY:
-      respond_text(r, 200, http_efficiency_json(&v, &len), len, "application/json");
+    case ROUTE_EFFICIENCY: {
+      char *body = http_efficiency_json(&v, &len);
+      respond_text(r, 200, body, len, "application/json");
       return;
+    }
     case ROUTE_INFER:
     case ROUTE_CLASSIFY:
       if (!s->ready) {

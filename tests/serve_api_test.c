@@ -1,0 +1,309 @@
+/* Every route of the real daemon (CPU backend, real model, ephemeral
+ * loopback port), on happy and error paths; after the errors the daemon
+ * must still serve. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "tests/serve_harness.h"
+#include "tests/test_support.h"
+
+static serve_daemon D;
+static uint8_t *panda, *car;
+static size_t panda_len, car_len;
+
+static int setup(void **state) {
+  curl_global_init(CURL_GLOBAL_ALL);
+  panda = test_read_file(test_runfile("efficientnet_b0_tfjs/panda.jpg"), &panda_len);
+  car = test_read_file(test_runfile("efficientnet_b0_tfjs/car.jpg"), &car_len);
+  if (!panda || !car) return -1;
+  const char *extra[] = {"--max-body-bytes=2000000", "--idle-timeout-s=1",
+                         "--max-queue-delay-us=1000", "--profile-every=1", NULL};
+  return serve_daemon_start(&D, extra);
+}
+
+static int teardown(void **state) {
+  int code = serve_daemon_signal_wait(&D, SIGTERM, 30);
+  free(panda);
+  free(car);
+  return code == 0 ? 0 : -1;
+}
+
+/* GET path expecting status; returns the parsed JSON body (or NULL). */
+static json_t *get_json(const char *path, long want) {
+  serve_resp r;
+  serve_http(&D, "GET", path, NULL, NULL, 0, &r);
+  if (r.status != want) fail_msg("GET %s: status %ld, want %ld: %s", path, r.status, want, r.body);
+  json_t *o = r.body ? json_loads(r.body, 0, NULL) : NULL;
+  serve_resp_free(&r);
+  return o;
+}
+
+/* POST expecting status; returns the JSON body. */
+static json_t *post_json(const char *path, const char *ctype, const void *body, size_t len,
+                         long want) {
+  char h[300];
+  snprintf(h, sizeof h, "Content-Type: %s", ctype);
+  const char *hdrs[] = {h, NULL};
+  serve_resp r;
+  serve_http(&D, "POST", path, hdrs, body, len, &r);
+  if (r.status != want)
+    fail_msg("POST %s: status %ld, want %ld: %.300s", path, r.status, want, r.body);
+  json_t *o = r.body ? json_loads(r.body, 0, NULL) : NULL;
+  if (want >= 400 && (!o || !json_is_string(json_object_get(o, "error"))))
+    fail_msg("POST %s: error body is not {\"error\": ...}: %.200s", path, r.body);
+  serve_resp_free(&r);
+  return o;
+}
+
+static const char *top_label(json_t *o, int img) {
+  json_t *p = json_array_get(json_object_get(o, "predictions"), (size_t)img);
+  return json_string_value(
+      json_object_get(json_array_get(json_object_get(p, "top_k"), 0), "label"));
+}
+
+static void test_health_and_metadata(void **state) {
+  json_decref(get_json("/v2/health/live", 200));
+  json_decref(get_json("/v2/health/ready", 200));
+  json_t *o = get_json("/v2", 200);
+  assert_string_equal(json_string_value(json_object_get(o, "name")), "blockfuse");
+  assert_true(json_array_size(json_object_get(o, "extensions")) >= 4);
+  json_decref(o);
+  o = get_json("/v2/models/efficientnet_b0", 200);
+  assert_string_equal(json_string_value(json_object_get(o, "name")), "efficientnet_b0");
+  json_t *out = json_array_get(json_object_get(o, "outputs"), 0);
+  assert_int_equal(json_integer_value(json_array_get(json_object_get(out, "shape"), 1)), 1000);
+  json_decref(o);
+  json_decref(get_json("/v2/models/efficientnet_b0/versions/1", 200));
+  json_decref(get_json("/v2/models/efficientnet_b0/ready", 200));
+  o = get_json("/v2/models/efficientnet_b0/config", 200);
+  assert_true(json_integer_value(json_object_get(o, "max_batch_size")) >= 1);
+  json_decref(o);
+  json_decref(get_json("/v2/models/nope", 404));
+  json_decref(get_json("/v2/models/nope/ready", 404));
+  json_decref(get_json("/v2/models/efficientnet_b0/versions/7", 404));
+  json_decref(get_json("/nothing/here", 404));
+  json_decref(get_json("/v2/models/efficientnet_b0/infer", 405));
+  json_decref(post_json("/v2/health/live", "text/plain", "x", 1, 405));
+}
+
+static void test_classify_forms(void **state) {
+  json_t *o = post_json("/v1/classify", "image/jpeg", panda, panda_len, 200);
+  assert_non_null(strstr(top_label(o, 0), "panda"));
+  assert_int_equal(
+      json_array_size(
+          json_array_get(json_object_get(o, "predictions"), 0)
+              ? json_object_get(json_array_get(json_object_get(o, "predictions"), 0), "top_k")
+              : NULL),
+      5);
+  assert_true(json_real_value(json_object_get(json_object_get(o, "timings_us"), "compute")) > 0);
+  json_decref(o);
+  o = post_json("/v1/models/efficientnet_b0:classify?top_k=2", "image/jpeg", car, car_len, 200);
+  assert_int_equal(json_array_size(json_object_get(
+                       json_array_get(json_object_get(o, "predictions"), 0), "top_k")),
+                   2);
+  json_decref(o);
+  /* multipart with two files */
+  const char *b = "BFtestBoundary";
+  size_t cap = panda_len + car_len + 1024, n = 0;
+  char *mp = malloc(cap);
+  n += (size_t)sprintf(mp + n,
+                       "--%s\r\nContent-Disposition: form-data; name=\"image\"; "
+                       "filename=\"panda.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n",
+                       b);
+  memcpy(mp + n, panda, panda_len);
+  n += panda_len;
+  n += (size_t)sprintf(mp + n,
+                       "\r\n--%s\r\nContent-Disposition: form-data; name=\"image\"; "
+                       "filename=\"car.jpg\"\r\n\r\n",
+                       b);
+  memcpy(mp + n, car, car_len);
+  n += car_len;
+  n += (size_t)sprintf(mp + n, "\r\n--%s--\r\n", b);
+  o = post_json("/v1/classify", "multipart/form-data; boundary=BFtestBoundary", mp, n, 200);
+  assert_int_equal(json_array_size(json_object_get(o, "predictions")), 2);
+  assert_non_null(strstr(top_label(o, 0), "panda"));
+  json_decref(o);
+  free(mp);
+  /* TF Serving-style JSON with base64 */
+  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *js = malloc(panda_len * 2 + 100);
+  size_t o2 = (size_t)sprintf(js, "{\"instances\":[{\"b64\":\"");
+  for (size_t i = 0; i < panda_len; i += 3) {
+    uint32_t v = (uint32_t)panda[i] << 16 | (i + 1 < panda_len ? (uint32_t)panda[i + 1] << 8 : 0) |
+                 (i + 2 < panda_len ? panda[i + 2] : 0);
+    js[o2++] = tbl[v >> 18 & 63];
+    js[o2++] = tbl[v >> 12 & 63];
+    js[o2++] = i + 1 < panda_len ? tbl[v >> 6 & 63] : '=';
+    js[o2++] = i + 2 < panda_len ? tbl[v & 63] : '=';
+  }
+  o2 += (size_t)sprintf(js + o2, "\"}],\"top_k\":1}");
+  o = post_json("/v1/classify", "application/json", js, o2, 200);
+  assert_non_null(strstr(top_label(o, 0), "panda"));
+  json_decref(o);
+  /* the same base64 as a v2 BYTES tensor with the classification extension */
+  char *v2 = malloc(o2 + 300);
+  const char *b64 = strstr(js, "\"b64\":\"") + 7;
+  size_t bl = (size_t)(strchr(b64, '"') - b64);
+  int l = sprintf(v2,
+                  "{\"inputs\":[{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":[1],"
+                  "\"data\":[\"%.*s\"]}],\"parameters\":{\"classification\":3}}",
+                  (int)bl, b64);
+  o = post_json("/v2/models/efficientnet_b0/infer", "application/json", v2, (size_t)l, 200);
+  json_t *out = json_array_get(json_object_get(o, "outputs"), 0);
+  assert_string_equal(json_string_value(json_object_get(out, "datatype")), "BYTES");
+  assert_non_null(
+      strstr(json_string_value(json_array_get(json_object_get(out, "data"), 0)), "panda"));
+  json_decref(o);
+  free(v2);
+  free(js);
+}
+
+/* Binary tensor extension: UINT8 [2,224,224,3] in, FP32 logits out. */
+static void test_v2_binary(void **state) {
+  size_t px = 2 * 224 * 224 * 3;
+  char hdr[400];
+  int hl = snprintf(hdr, sizeof hdr,
+                    "{\"id\":\"bin\",\"inputs\":[{\"name\":\"input\",\"datatype\":\"UINT8\","
+                    "\"shape\":[2,224,224,3],\"parameters\":{\"binary_data_size\":%zu}}],"
+                    "\"outputs\":[{\"name\":\"logits\",\"parameters\":{\"binary_data\":true}}]}",
+                    px);
+  uint8_t *body = malloc((size_t)hl + px);
+  memcpy(body, hdr, (size_t)hl);
+  float *r = malloc(sizeof(float) * px);
+  test_fill_random(r, px, 0, 256);
+  for (size_t i = 0; i < px; i++) body[hl + i] = (uint8_t)r[i];
+  free(r);
+  char lenh[80];
+  snprintf(lenh, sizeof lenh, "Inference-Header-Content-Length: %d", hl);
+  const char *hdrs[] = {"Content-Type: application/octet-stream", lenh, NULL};
+  serve_resp resp;
+  serve_http(&D, "POST", "/v2/models/efficientnet_b0/infer", hdrs, body, (size_t)hl + px, &resp);
+  assert_int_equal(resp.status, 200);
+  size_t jl = strtoull(resp.header_len, NULL, 10);
+  assert_true(jl > 0);
+  assert_int_equal(resp.len - jl, 2 * 1000 * 4);
+  json_t *o = json_loadb(resp.body, jl, 0, NULL);
+  assert_non_null(o);
+  assert_string_equal(json_string_value(json_object_get(o, "id")), "bin");
+  json_decref(o);
+  const float *lg = (const float *)(resp.body + jl);
+  for (int i = 0; i < 2000; i++) assert_true(lg[i] == lg[i] && lg[i] > -1e4 && lg[i] < 1e4);
+  serve_resp_free(&resp);
+  /* bad header length */
+  const char *bad[] = {"Content-Type: application/octet-stream",
+                       "Inference-Header-Content-Length: 999999999", NULL};
+  serve_http(&D, "POST", "/v2/models/efficientnet_b0/infer", bad, body, (size_t)hl + px, &resp);
+  assert_int_equal(resp.status, 400);
+  serve_resp_free(&resp);
+  free(body);
+}
+
+static void test_bad_inputs(void **state) {
+  const char *path = "/v2/models/efficientnet_b0/infer";
+  json_decref(post_json(path, "application/json", "{\"inputs\":[{", 12, 400));
+  const char *shape =
+      "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"UINT8\",\"shape\":[1,2,3],"
+      "\"data\":[1,2,3,4,5,6]}]}";
+  json_decref(post_json(path, "application/json", shape, strlen(shape), 400));
+  const char *dtype =
+      "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"INT32\",\"shape\":[1,1,1,3],"
+      "\"data\":[1,2,3]}]}";
+  json_decref(post_json(path, "application/json", dtype, strlen(dtype), 400));
+  json_decref(post_json("/v2/models/resnet/infer", "application/json", dtype, strlen(dtype), 404));
+  json_decref(post_json("/v1/models/resnet:classify", "image/jpeg", panda, panda_len, 404));
+  json_decref(post_json("/v1/classify", "image/jpeg", panda, panda_len / 2, 400)); /* truncated */
+  json_decref(post_json("/v1/classify", "image/jpeg", "not an image", 12, 400));
+  json_decref(post_json("/v1/classify", "application/json", "{\"instances\":", 13, 400));
+  json_decref(post_json("/v1/classify?top_k=0", "image/jpeg", panda, panda_len, 400));
+  json_decref(post_json("/v1/classify", "image/jpeg", "", 0, 400));
+  /* oversized body: 413 whether or not the client waits for 100-continue */
+  size_t big = 2100000;
+  char *b = calloc(1, big);
+  json_decref(post_json("/v1/classify", "image/jpeg", b, big, 413));
+  free(b);
+}
+
+/* A request that stops halfway is closed after the idle timeout without an
+ * answer, and the daemon goes on serving. */
+static void test_half_sent(void **state) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)D.port)};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  const char *req =
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+      "Content-Length: 100000\r\n\r\n\xff\xd8\xff";
+  assert_true(write(fd, req, strlen(req)) > 0);
+  struct timeval tv = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  /* meanwhile the daemon answers others */
+  json_decref(get_json("/v2/health/ready", 200));
+  char buf[256];
+  ssize_t n = read(fd, buf, sizeof buf); /* EOF once the idle timeout (1 s) closes it */
+  assert_true(n <= 0);
+  close(fd);
+  json_t *o = post_json("/v1/classify", "image/jpeg", panda, panda_len, 200);
+  assert_non_null(strstr(top_label(o, 0), "panda"));
+  json_decref(o);
+}
+
+static void test_stats_metrics_efficiency(void **state) {
+  json_t *o = get_json("/v2/models/efficientnet_b0/stats", 200);
+  json_t *ms = json_array_get(json_object_get(o, "model_stats"), 0);
+  assert_true(json_integer_value(json_object_get(ms, "inference_count")) >= 4);
+  json_t *succ = json_object_get(json_object_get(ms, "inference_stats"), "success");
+  assert_true(json_integer_value(json_object_get(succ, "count")) >= 4);
+  assert_true(json_integer_value(json_object_get(succ, "ns")) > 0);
+  json_decref(o);
+  o = get_json("/v2/models/efficientnet_b0/efficiency", 200);
+  assert_true(json_is_true(json_object_get(o, "profiled")));
+  json_t *blocks = json_object_get(o, "blocks");
+  assert_true(json_array_size(blocks) > 5);
+  json_t *b0 = json_array_get(blocks, 1);
+  assert_true(json_real_value(json_object_get(b0, "flops")) > 0);
+  assert_true(json_real_value(json_object_get(b0, "seconds")) > 0);
+  double eff = json_real_value(json_object_get(b0, "efficiency"));
+  assert_true(eff > 0 && eff < 1.5);
+  json_decref(o);
+  serve_resp r;
+  serve_http(&D, "GET", "/metrics", NULL, NULL, 0, &r);
+  assert_int_equal(r.status, 200);
+  assert_true(serve_metric(r.body, "nv_inference_request_success", "efficientnet_b0") >= 4);
+  assert_true(serve_metric(r.body, "nv_inference_request_failure", "OTHER") >= 5);
+  assert_true(serve_metric(r.body, "nv_inference_count", "") >= 5);
+  assert_true(serve_metric(r.body, "nv_inference_exec_count", "") >= 1);
+  assert_true(serve_metric(r.body, "nv_inference_compute_infer_duration_us", "") > 0);
+  assert_true(serve_metric(r.body, "blockfuse_request_duration_us_count", "") >= 4);
+  assert_true(serve_metric(r.body, "blockfuse_batch_size_count", "") >= 1);
+  assert_true(serve_metric(r.body, "blockfuse_block_flops", "kind=") > 0);
+  assert_true(serve_metric(r.body, "blockfuse_block_efficiency", "kind=") > 0);
+  assert_non_null(strstr(r.body, "# TYPE nv_inference_request_success counter"));
+  serve_resp_free(&r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_health_and_metadata), cmocka_unit_test(test_classify_forms),
+      cmocka_unit_test(test_v2_binary),           cmocka_unit_test(test_bad_inputs),
+      cmocka_unit_test(test_half_sent),           cmocka_unit_test(test_stats_metrics_efficiency),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,206 @@
+/* The daemon under load (real binary, CPU backend, real model): batches form
+ * under 64 concurrent clients, a full queue answers 503 at once, and SIGTERM
+ * with requests in flight answers every one of them and exits 0. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "tests/serve_harness.h"
+#include "tests/test_support.h"
+
+#define INFER "/v2/models/efficientnet_b0/infer"
+
+/* A v2 binary request of one random UINT8 224x224 image: no JPEG decode,
+ * so the scheduler is what the test exercises. */
+typedef struct {
+  uint8_t *body;
+  size_t len;
+  char hlen[80];
+  const char *hdrs[3];
+} tensor_req;
+
+static void tensor_req_init(tensor_req *t) {
+  size_t px = 224 * 224 * 3;
+  char hdr[300];
+  int hl =
+      snprintf(hdr, sizeof hdr,
+               "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"UINT8\",\"shape\":[1,224,224,3],"
+               "\"parameters\":{\"binary_data_size\":%zu}}],\"parameters\":{\"classification\":1}}",
+               px);
+  t->len = (size_t)hl + px;
+  t->body = malloc(t->len);
+  memcpy(t->body, hdr, (size_t)hl);
+  float *r = malloc(sizeof(float) * px);
+  test_fill_random(r, px, 0, 256);
+  for (size_t i = 0; i < px; i++) t->body[hl + i] = (uint8_t)r[i];
+  free(r);
+  snprintf(t->hlen, sizeof t->hlen, "Inference-Header-Content-Length: %d", hl);
+  t->hdrs[0] = "Content-Type: application/octet-stream";
+  t->hdrs[1] = t->hlen;
+  t->hdrs[2] = NULL;
+}
+
+static double metric(serve_daemon *d, const char *name, const char *label) {
+  serve_resp r;
+  serve_http(d, "GET", "/metrics", NULL, NULL, 0, &r);
+  double v = r.status == 200 ? serve_metric(r.body, name, label) : -1;
+  serve_resp_free(&r);
+  return v;
+}
+
+/* 64 concurrent clients: every request succeeds and some batch holds more
+ * than one image, which the batch-size histogram shows. */
+static void test_batching_64_clients(void **state) {
+  serve_daemon d;
+  const char *extra[] = {"--max-batch-size=16", "--max-queue-delay-us=20000", NULL};
+  assert_int_equal(serve_daemon_start(&d, extra), 0);
+  tensor_req t;
+  tensor_req_init(&t);
+  long st[64];
+  assert_int_equal(serve_http_many(&d, INFER, t.hdrs, t.body, t.len, 64, st), 0);
+  for (int i = 0; i < 64; i++) assert_int_equal(st[i], 200);
+  double count = metric(&d, "blockfuse_batch_size_count", "");
+  double sum = metric(&d, "blockfuse_batch_size_sum", "");
+  double ones = metric(&d, "blockfuse_batch_size_bucket", "le=\"1\"");
+  fprintf(stderr, "batches %g, images %g, batches of 1: %g\n", count, sum, ones);
+  assert_true(sum >= 64);
+  assert_true(count < sum);  /* mean batch > 1 */
+  assert_true(ones < count); /* at least one batch > 1 */
+  assert_true(metric(&d, "nv_inference_request_success", "") >= 64);
+  assert_true(metric(&d, "nv_inference_exec_count", "") == count);
+  free(t.body);
+  assert_int_equal(serve_daemon_signal_wait(&d, SIGTERM, 30), 0);
+}
+
+typedef struct {
+  serve_daemon *d;
+  tensor_req *t;
+  long status;
+} bg_req;
+
+static void *bg_post(void *arg) {
+  bg_req *b = arg;
+  serve_resp r;
+  serve_http(b->d, "POST", INFER, b->t->hdrs, b->t->body, b->t->len, &r);
+  b->status = r.status;
+  serve_resp_free(&r);
+  return NULL;
+}
+
+/* Waits until the pending gauge reaches n (the requests are queued). */
+static void wait_pending(serve_daemon *d, int n) {
+  for (int i = 0; i < 400; i++) {
+    if (metric(d, "nv_inference_pending_request_count", "") >= n) return;
+    usleep(10000);
+  }
+  fail_msg("pending requests never reached %d", n);
+}
+
+/* A queue of 2 held by a 3 s batch delay: the third request gets 503 with
+ * Retry-After in under 50 ms; the two queued ones still succeed. */
+static void test_queue_full_503(void **state) {
+  serve_daemon d;
+  const char *extra[] = {"--max-batch-size=8", "--max-queue-size=2", "--max-queue-delay-us=3000000",
+                         NULL};
+  assert_int_equal(serve_daemon_start(&d, extra), 0);
+  tensor_req t;
+  tensor_req_init(&t);
+  bg_req bg[2] = {{&d, &t, 0}, {&d, &t, 0}};
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, bg_post, &bg[i]);
+  wait_pending(&d, 2);
+  serve_resp r;
+  serve_http(&d, "POST", INFER, t.hdrs, t.body, t.len, &r);
+  fprintf(stderr, "queue full answered %ld in %.1f ms\n", r.status, r.seconds * 1e3);
+  assert_int_equal(r.status, 503);
+  assert_true(r.seconds < 0.050);
+  assert_string_equal(r.retry_after, "1");
+  assert_non_null(strstr(r.body, "queue is full"));
+  serve_resp_free(&r);
+  for (int i = 0; i < 2; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(bg[i].status, 200);
+  }
+  assert_true(metric(&d, "nv_inference_request_failure", "REJECTED") >= 1);
+  free(t.body);
+  assert_int_equal(serve_daemon_signal_wait(&d, SIGTERM, 30), 0);
+}
+
+/* A deadline shorter than the batch delay: 504, counted as REJECTED. */
+static void test_deadline_504(void **state) {
+  serve_daemon d;
+  const char *extra[] = {"--max-batch-size=8", "--max-queue-delay-us=400000",
+                         "--default-timeout-us=100000", NULL};
+  assert_int_equal(serve_daemon_start(&d, extra), 0);
+  tensor_req t;
+  tensor_req_init(&t);
+  serve_resp r;
+  serve_http(&d, "POST", INFER, t.hdrs, t.body, t.len, &r);
+  assert_int_equal(r.status, 504);
+  serve_resp_free(&r);
+  assert_true(metric(&d, "blockfuse_scheduler_timeouts", "") >= 1);
+  free(t.body);
+  assert_int_equal(serve_daemon_signal_wait(&d, SIGTERM, 30), 0);
+}
+
+static int connect_port(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+  close(fd);
+  return rc;
+}
+
+/* SIGTERM with 8 requests queued: new connections are refused, all 8 are
+ * answered 200, and the daemon exits 0. */
+static void test_sigterm_drains(void **state) {
+  serve_daemon d;
+  const char *extra[] = {"--max-batch-size=16", "--max-queue-delay-us=1500000", NULL};
+  assert_int_equal(serve_daemon_start(&d, extra), 0);
+  tensor_req t;
+  tensor_req_init(&t);
+  bg_req bg[8];
+  pthread_t th[8];
+  for (int i = 0; i < 8; i++) {
+    bg[i] = (bg_req){&d, &t, 0};
+    pthread_create(&th[i], NULL, bg_post, &bg[i]);
+  }
+  wait_pending(&d, 8);
+  kill(d.pid, SIGTERM);
+  usleep(150000);
+  assert_int_not_equal(connect_port(d.port), 0); /* listening socket closed */
+  for (int i = 0; i < 8; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(bg[i].status, 200);
+  }
+  assert_int_equal(serve_daemon_signal_wait(&d, 0, 30), 0);
+  free(t.body);
+}
+
+int main(void) {
+  curl_global_init(CURL_GLOBAL_ALL);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_batching_64_clients),
+      cmocka_unit_test(test_queue_full_503),
+      cmocka_unit_test(test_deadline_504),
+      cmocka_unit_test(test_sigterm_drains),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
