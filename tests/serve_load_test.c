@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -194,13 +195,52 @@ static void test_sigterm_drains(void **state) {
   free(t.body);
 }
 
+/* Receives one sd_notify datagram containing want within timeout_ms. */
+static int recv_notify(int fd, const char *want, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    char buf[512];
+    ssize_t n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+    if (n > 0) {
+      buf[n] = 0;
+      if (strstr(buf, want)) return 0;
+      continue;
+    }
+    usleep(10000);
+  }
+  return -1;
+}
+
+/* systemd integration: READY=1 once ready, WATCHDOG=1 pings at half the
+ * WATCHDOG_USEC interval, STOPPING=1 when the drain begins. */
+static void test_sd_notify(void **state) {
+  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  const char *tmp = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";
+  snprintf(a.sun_path, sizeof a.sun_path, "%s/notify%d", tmp, (int)getpid());
+  unlink(a.sun_path);
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  setenv("NOTIFY_SOCKET", a.sun_path, 1);
+  setenv("WATCHDOG_USEC", "200000", 1);
+  serve_daemon d;
+  int rc = serve_daemon_start(&d, NULL);
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("WATCHDOG_USEC");
+  assert_int_equal(rc, 0);
+  assert_int_equal(recv_notify(fd, "READY=1", 2000), 0);
+  assert_int_equal(recv_notify(fd, "WATCHDOG=1", 1000), 0);
+  kill(d.pid, SIGTERM);
+  assert_int_equal(recv_notify(fd, "STOPPING=1", 2000), 0);
+  assert_int_equal(serve_daemon_signal_wait(&d, 0, 30), 0);
+  close(fd);
+  unlink(a.sun_path);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_ALL);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_batching_64_clients),
-      cmocka_unit_test(test_queue_full_503),
-      cmocka_unit_test(test_deadline_504),
-      cmocka_unit_test(test_sigterm_drains),
+      cmocka_unit_test(test_batching_64_clients), cmocka_unit_test(test_queue_full_503),
+      cmocka_unit_test(test_deadline_504),        cmocka_unit_test(test_sigterm_drains),
+      cmocka_unit_test(test_sd_notify),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
