@@ -78,7 +78,9 @@ static void load_work(uv_work_t *w) {
     return;
   }
   c->net_loaded = 1;
-  int max_batch = c->cfg.max_batch_size > 0 ? c->cfg.max_batch_size : c->net.max_batch;
+  int max_batch = c->net.max_batch;
+  if (c->cfg.max_batch_size > 0 && (max_batch < 1 || c->cfg.max_batch_size < max_batch))
+    max_batch = c->cfg.max_batch_size;
   if (max_batch < 1) max_batch = 1;
   int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
   c->bcfg = (model_backend_config){
