@@ -119,7 +119,7 @@ kdir = os.path.join(ROOT, "deploy/kubernetes")
 for name in sorted(os.listdir(kdir)):
     if name.endswith(".yaml"):
         for d in yaml.safe_load_all(read(f"deploy/kubernetes/{name}")):
-            if d and "kind" in d:
+            if d and "kind" in d and d["kind"] != "Kustomization":
                 need("metadata" in d and d["metadata"].get("name"), f"{name}: no metadata.name")
                 docs[d["kind"]] = d
 for kind in ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap"]:
