@@ -72,12 +72,12 @@ fail:
   return rc;
 }
 
-/* Median-free quick timer: best of `reps` launches of one block's plan. */
+/* Best of 2 timed launches (after one warm-up) of one block's plan. */
 static int time_block(cuda_backend *s, int i, const cuda_blk_plan *p, int B, const void *x, void *y,
                       double *best, char *err, size_t errlen) {
   int rc = 0;
   *best = INFINITY;
-  for (int r = 0; r < 4; r++) {
+  for (int r = 0; r < 3; r++) {
     CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
     if ((rc = cuda_blk_enqueue(&s->blks[i], p, B, x, y, s->d_pooled, s->d_logits, s->st, err,
                                errlen)))
@@ -93,9 +93,46 @@ fail:
   return rc;
 }
 
-/* Plans every block for bucket bk; for squeeze-excite blocks times the
- * staged and the recomputing pass 2 on the real activations (the stem and
- * earlier blocks have just run on random images) and keeps the faster. */
+/* Launch `which` (0 or 1) of the candidates planned under each shared-memory
+ * cap (1..4 CTAs per SM): times the distinct ones alone and keeps the fastest
+ * in *out. The other launch of the plan is taken from `base`. */
+static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, const void *x, void *y,
+                       cuda_blk_plan *out, double *t_out, char *err, size_t errlen) {
+  int rc;
+  cuda_mbconv_args seen[4];
+  int nseen = 0;
+  *t_out = INFINITY;
+  for (int k = 1; k <= 4; k++) {
+    const size_t cap = s->caps.smem_per_sm / (size_t)k - 1024;
+    cuda_blk_plan p;
+    if ((rc = cuda_blk_plan_mbconv(&s->blks[i], B, staged, &s->caps, which == 0 ? cap : 0,
+                                   which == 1 ? cap : 0, &p, err, errlen)))
+      return k == 1 ? rc : 0; /* a smaller cap may not fit: keep what we have */
+    const cuda_mbconv_args *c = &p.l[which];
+    int dup = 0;
+    for (int j = 0; j < nseen; j++)
+      dup |= seen[j].TH == c->TH && seen[j].TW == c->TW && seen[j].CC == c->CC &&
+             seen[j].zsplit == c->zsplit;
+    if (dup) continue;
+    seen[nseen++] = *c;
+    cuda_blk_plan one = p;
+    one.l[0] = *c, one.l[0].sums = s->d_sums, one.n = 1;
+    double t;
+    if ((rc = time_block(s, i, &one, B, x, y, &t, err, errlen))) return rc;
+    if (t < *t_out) {
+      *t_out = t;
+      out->l[which] = *c;
+      out->l[which].sums = s->d_sums;
+    }
+  }
+  return 0;
+}
+
+/* Plans every block for bucket bk by measurement: for each MBConv block the
+ * planner's best tile under 1..4 CTAs per SM is timed, launch by launch, on
+ * the real activations (the stem and earlier blocks have just run on random
+ * images); squeeze-excite blocks also time the staged and the recomputing
+ * pass 2 and keep the faster pair. */
 static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch;
@@ -110,14 +147,25 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
     const void *x = i == 0 ? s->d_img : s->d_act[cur];
     void *y = i == 0 ? s->d_act[0] : s->d_act[1 - cur];
     if (blk->b->kind == MODEL_BLOCK_MBCONV) {
+      const int variants = blk->mb.se_c > 0 ? 2 : 1;
       cuda_blk_plan cand[2];
       double t[2] = {INFINITY, INFINITY};
-      const int variants = blk->mb.se_c > 0 ? 2 : 1;
       for (int v = 0; v < variants; v++) {
-        if ((rc = cuda_blk_plan_mbconv(blk, B, v, &s->caps, &cand[v], err, errlen))) return rc;
-        for (int k = 0; k < cand[v].n; k++) cand[v].l[k].sums = s->d_sums;
-        if (variants > 1 && (rc = time_block(s, i, &cand[v], B, x, y, &t[v], err, errlen)))
+        if ((rc = cuda_blk_plan_mbconv(blk, B, v, &s->caps, 0, 0, &cand[v], err, errlen)))
           return rc;
+        for (int k = 0; k < cand[v].n; k++) cand[v].l[k].sums = s->d_sums;
+        double t1 = 0, t2 = 0;
+        if ((rc = tune_launch(s, i, B, v, 0, x, y, &cand[v], &t1, err, errlen))) return rc;
+        if (cand[v].n > 1) {
+          /* pass 2 reads what pass 1 wrote (gate, staged tensor) */
+          cuda_blk_plan first = cand[v];
+          first.n = 1;
+          if ((rc = cuda_blk_enqueue(blk, &first, B, x, y, s->d_pooled, s->d_logits, s->st, err,
+                                     errlen)))
+            return rc;
+          if ((rc = tune_launch(s, i, B, v, 1, x, y, &cand[v], &t2, err, errlen))) return rc;
+        }
+        t[v] = t1 + t2;
       }
       bk->plans[i] = cand[variants > 1 && t[1] < t[0] ? 1 : 0];
     }
@@ -291,22 +339,17 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   if ((rc = cuda_arena_upload(&s->ar, err, errlen))) goto fail;
   for (int i = 0; i < s->n_blocks; i++) cuda_blk_resolve(&s->blks[i], &s->ar);
 
-  /* Buckets, and the largest per-tile sums any plan of any bucket needs. */
+  /* Buckets. Per-tile sums are sized for the smallest tile (one pixel), so
+   * that any plan the tuning picks fits. */
   for (int b = 1; b < s->max_batch && s->n_buckets < MAX_BUCKETS - 1; b *= 2)
     s->buckets[s->n_buckets++].batch = b;
   s->buckets[s->n_buckets++].batch = s->max_batch;
   size_t sums = 0;
-  for (int k = 0; k < s->n_buckets; k++) {
-    for (int i = 0; i < s->n_blocks; i++) {
-      if (s->blks[i].b->kind != MODEL_BLOCK_MBCONV || s->blks[i].mb.se_c <= 0) continue;
-      for (int v = 0; v < 2; v++) {
-        cuda_blk_plan p;
-        if ((rc = cuda_blk_plan_mbconv(&s->blks[i], s->buckets[k].batch, v, &s->caps, &p, err,
-                                       errlen)))
-          goto fail;
-        if (cuda_blk_plan_sums(&p) > sums) sums = cuda_blk_plan_sums(&p);
-      }
-    }
+  for (int i = 0; i < s->n_blocks; i++) {
+    const cuda_mbconv_args *m = &s->blks[i].mb;
+    if (s->blks[i].b->kind == MODEL_BLOCK_MBCONV && m->se_c > 0 &&
+        (size_t)m->Ho * m->Wo * m->CmidP > sums)
+      sums = (size_t)m->Ho * m->Wo * m->CmidP;
   }
   if ((rc = alloc_buffers(s, sums, err, errlen))) goto fail;
   /* Random images so that the variant timing runs on realistic activations. */
@@ -448,8 +491,8 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       const cuda_mbconv_args *a = &p->l[j];
       static const char *modes[] = {"fused", "pass1", "recompute", "staged"};
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [%s tile %dx%d cc %d grid %dx%d smem %zu]", modes[a->mode], a->TH, a->TW,
-                    a->CC, a->tiles_y, a->tiles_x, cuda_mbconv_smem(a));
+                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu]", modes[a->mode], a->TH,
+                    a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x, cuda_mbconv_smem(a));
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
     const int m = snprintf(buf + (w < len ? w : len), w < len ? len - w : 0, "%s", line);

@@ -16,9 +16,10 @@ int cuda_device_count(void);
  * NHWC (mean/std apply), else fp32 NHWC (n x in_h x in_w x in_c); out: fp32
  * NHWC (n x out_h x out_w x out_c), head: n x classes. The output is
  * poisoned (NaN) before the launch. staged picks the SE pass-2 variant
- * (1 staged, 0 recompute); ignored without SE. */
+ * (1 staged, 0 recompute); ignored without SE. zsplit > 0 forces that many
+ * grid.z splits (clamped to what each launch can take); 0 = the planner's. */
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
-                        const void *in, float *out, int staged, int device, char *err,
+                        const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);
 
 /* Device time of the batch bucket's captured graph (H2D of the images,

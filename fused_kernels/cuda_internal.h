@@ -61,10 +61,12 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
 /* After upload: turn the arena offsets into device pointers. */
 void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar);
 
-/* Plans an MBConv block at `batch`: staged selects the SE variant. The
- * scratch pointers (stage, sums, scale, counter) must already be in blk->mb. */
+/* Plans an MBConv block at `batch`: staged selects the SE variant; cap1 and
+ * cap2 bound the shared memory of the first and second launch (0 = device
+ * limit). The scratch pointers (stage, sums, scale, counter) must already be
+ * in blk->mb. */
 int cuda_blk_plan_mbconv(const cuda_blk *blk, int batch, int staged, const cuda_device_caps *caps,
-                         cuda_blk_plan *p, char *err, size_t errlen);
+                         size_t cap1, size_t cap2, cuda_blk_plan *p, char *err, size_t errlen);
 /* Largest per-tile sums buffer (floats per image) a plan needs. */
 size_t cuda_blk_plan_sums(const cuda_blk_plan *p);
 

@@ -47,7 +47,7 @@ typedef struct {
   const void *w_proj;
   const float *b_proj; /* [CmidP][CoutP] */
   const void *w_ser;
-  const float *b_ser; /* SE reduce [CmidP][se_c], bias [se_c] */
+  const float *b_ser; /* SE reduce [CmidP][round8(se_c)], bias [pad16(se_c)] */
   const void *w_see;
   const float *b_see; /* SE expand [se_c][CmidP] */
   void *stage;        /* [N][Ho][Wo][CmidP]: dw output, PASS1 writes (if non-NULL), STAGED reads */
@@ -60,31 +60,52 @@ typedef struct {
   int act, se_act, has_expand, mode;
   int TH, TW, CC; /* output tile, channel chunk of the expanded width */
   int tiles_x, tiles_y;
+  int zsplit; /* grid.z: PASS1 splits the chunks of Cmid, the others the columns of Cout */
 } cuda_mbconv_args;
+
+/* Splits of the launch's third grid dimension (at least 1). */
+static inline int cuda_mbconv_z(const cuda_mbconv_args *a) {
+  return a->zsplit > 1 ? a->zsplit : 1;
+}
+
+/* 16-wide output column tiles one CTA projects (modes with a projection). */
+static inline int cuda_mbconv_nctz(const cuda_mbconv_args *a) {
+  const int nct = a->CoutP / 16, z = cuda_mbconv_z(a);
+  return (nct + z - 1) / z;
+}
 
 /* Shared-memory bytes the MBConv kernel needs for a tile (the planner's
  * constraint and the launcher's request agree through this one function). */
 static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
   int ih = (a->TH - 1) * a->S + a->K, iw = (a->TW - 1) * a->S + a->K;
   size_t pin = (size_t)cuda_pad16(ih * iw), pout = (size_t)cuda_pad16(a->TH * a->TW);
+  size_t cc = (size_t)a->CC;
+  int staged = a->mode == CUDA_MB_STAGED, proj = a->mode != CUDA_MB_PASS1;
   size_t s = (size_t)CUDA_WARPS * 256 * 4; /* per-warp fp32 scratch */
-  s += (size_t)a->CC * 4 + 32;             /* chunk channel sums + flag */
+  s += cc * 4 + 32;                        /* chunk channel sums + flag */
+  s += cc * 4 * 3;                         /* chunk biases (expand, dw) and gate */
+  s += (512 + pin) * 4;                    /* pixel tables (output 2 x 256, input tile) */
+  if (!staged) {
+    s += (size_t)a->K * a->K * cc * 2;                      /* dw weights of the chunk */
+    if (a->has_expand) s += (size_t)a->CinP * (cc + 8) * 2; /* expand weights of the chunk */
+  }
+  if (proj) s += cc * (size_t)(cuda_mbconv_nctz(a) * 16 + 8) * 2; /* project weights of the chunk */
   size_t body = 0;
-  if (a->mode != CUDA_MB_STAGED) {
+  if (!staged) {
     if (a->has_expand) body += pin * (size_t)a->CinP * 2; /* input tile */
-    body += pin * (size_t)a->CC * 2;                      /* expanded chunk */
+    body += pin * cc * 2;                                 /* expanded chunk */
   }
   size_t se = ((size_t)a->CmidP + (size_t)cuda_pad16(a->se_c)) * 4;
   if (a->mode == CUDA_MB_PASS1 && body < se) body = se; /* SE MLP reuses the body */
   s += body;
-  s += pout * (size_t)(a->CC + 8) * 2; /* dw output chunk, row pad 8 halves */
+  s += pout * (cc + 8) * 2; /* dw output chunk, row pad 8 halves */
   return (s + 127) & ~(size_t)127;
 }
 
 /* Accumulator tiles per warp the MBConv kernel holds for the projection. */
 static inline int cuda_mbconv_nf(const cuda_mbconv_args *a) {
   if (a->mode == CUDA_MB_PASS1) return 1;
-  int f = (cuda_pad16(a->TH * a->TW) / 16) * (a->CoutP / 16);
+  int f = (cuda_pad16(a->TH * a->TW) / 16) * cuda_mbconv_nctz(a);
   return (f + CUDA_WARPS - 1) / CUDA_WARPS;
 }
 

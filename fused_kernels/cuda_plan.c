@@ -20,7 +20,10 @@ static int occupancy(const cuda_mbconv_args *a, const cuda_device_caps *c) {
 /* Cost model, in SM cycles. Rates per SM per cycle come from the measured
  * peaks and the clock; the depthwise conv runs on the FP32 pipes at an
  * assumed 64 FMA/cycle (loads bound it, not the 128 FMA units); each chunk
- * pays ~4 barriers. Time = waves * per-tile cycles * CTAs sharing an SM. */
+ * pays ~4 barriers; weights are re-read from L2 by every CTA. A split along
+ * grid.z divides a CTA's chunks (PASS1) or output columns (the others; the
+ * expand and dw are then recomputed per split). Time = waves * per-tile
+ * cycles * CTAs sharing an SM. */
 double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_caps *c) {
   const double clk = c->clock_khz > 0 ? c->clock_khz * 1e3 : 1.7e9;
   const double tc = c->peak_flops > 0 ? c->peak_flops / 2 / c->sms / clk : 512;
@@ -28,61 +31,74 @@ double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_ca
   const int ih = (a->TH - 1) * a->S + a->K, iw = (a->TW - 1) * a->S + a->K;
   const double pin = cuda_pad16(ih * iw), pout = cuda_pad16(a->TH * a->TW), px = a->TH * a->TW;
   const int staged = a->mode == CUDA_MB_STAGED, proj = a->mode != CUDA_MB_PASS1;
-  double macs = 0, dw = 0, bytes = 0;
+  const int z = cuda_mbconv_z(a), nchunks = (a->CmidP + a->CC - 1) / a->CC;
+  const int chunks = proj ? nchunks : (nchunks + z - 1) / z; /* chunks one CTA walks */
+  const double cfrac = (double)chunks / nchunks;
+  const double colfrac = proj ? (double)cuda_mbconv_nctz(a) * 16 / a->CoutP : 0;
+  double macs = 0, dw = 0, bytes = 0, wbytes = 0;
   if (!staged) {
-    if (a->has_expand) macs += pin * a->CinP * a->CmidP;
-    dw = px * a->K * a->K * a->CmidP;
+    if (a->has_expand) macs += pin * a->CinP * a->CmidP * cfrac;
+    dw = px * a->K * a->K * a->CmidP * cfrac;
     bytes += (double)ih * iw * a->CinP * 2;
+    wbytes += ((a->has_expand ? a->CinP : 0) + a->K * a->K) * (double)a->CmidP * 2 * cfrac;
   } else {
     bytes += px * a->CmidP * 2;
   }
   if (proj) {
-    macs += pout * a->CmidP * a->CoutP;
-    bytes += px * a->CoutP * 2 * (a->res ? 2 : 1);
+    macs += pout * a->CmidP * a->CoutP * colfrac;
+    bytes += px * a->CoutP * 2 * (a->res ? 2 : 1) * colfrac;
+    wbytes += (double)a->CmidP * a->CoutP * 2 * colfrac;
   }
-  if (a->mode == CUDA_MB_PASS1 && a->stage) bytes += px * a->CmidP * 2;
-  const int chunks = (a->CmidP + a->CC - 1) / a->CC;
-  /* tensor cores via wmma from shared memory reach roughly half their peak */
-  const double work = macs / (tc * 0.5) + dw / 64 + bytes / bw + chunks * 4 * 60 + 600;
+  if (a->mode == CUDA_MB_PASS1 && a->stage) bytes += px * a->CmidP * 2 * cfrac;
+  const double fixed = chunks * 4 * 60 + 600;
+  /* tensor cores via wmma from shared memory reach roughly half their peak;
+   * weights come from L2 at an assumed 32 B/cycle/SM */
+  const double shared = macs / (tc * 0.5) + dw / 64 + bytes / bw + wbytes / 32;
   const int occ = occupancy(a, c);
   if (occ < 1) return INFINITY;
-  const double ctas = (double)a->tiles_x * a->tiles_y * batch;
+  const double ctas = (double)a->tiles_x * a->tiles_y * batch * z;
   const double waves = ceil(ctas / ((double)c->sms * occ));
   /* CTAs resident together share the SM's throughput but hide each other's
    * latency: count the shared part fully and the fixed part once. */
-  const double shared = work - chunks * 4 * 60 - 600;
   const double per_sm = ctas < (double)c->sms * occ ? ceil(ctas / c->sms) : occ;
-  return waves * (shared * per_sm + chunks * 4 * 60 + 600);
+  return waves * (shared * per_sm + fixed);
 }
 
-int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps, char *err,
-                     size_t errlen) {
+int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps, size_t smem_cap,
+                     char *err, size_t errlen) {
   static const int ccs[] = {16, 32, 64, 128};
+  const size_t cap = smem_cap && smem_cap < caps->smem_optin ? smem_cap : caps->smem_optin;
   double best = INFINITY;
-  int bth = 0, btw = 0, bcc = 0;
+  int bth = 0, btw = 0, bcc = 0, bz = 1;
   const int mth = a->Ho < 32 ? a->Ho : 32, mtw = a->Wo < 32 ? a->Wo : 32;
+  const int proj = a->mode != CUDA_MB_PASS1, nct = a->CoutP / 16;
   for (int th = 1; th <= mth; th++) {
     for (int tw = 1; tw <= mtw; tw++) {
       if (th * tw > 256) continue;
       for (unsigned k = 0; k < sizeof ccs / sizeof ccs[0]; k++) {
         if (ccs[k] > a->CmidP) break;
-        a->TH = th, a->TW = tw, a->CC = ccs[k];
-        a->tiles_y = (a->Ho + th - 1) / th, a->tiles_x = (a->Wo + tw - 1) / tw;
-        if (cuda_mbconv_nf(a) > CUDA_MAX_NF || cuda_mbconv_smem(a) > caps->smem_optin) continue;
-        const double t = cuda_plan_cost(a, batch, caps);
-        if (t < best * 0.999 || (t <= best * 1.001 && th * tw > bth * btw)) {
-          best = t, bth = th, btw = tw, bcc = ccs[k];
+        const int nch = (a->CmidP + ccs[k] - 1) / ccs[k], maxz = proj ? nct : nch;
+        for (int z = 1; z <= maxz && z <= 16; z++) {
+          const int per = proj ? (nct + z - 1) / z : (nch + z - 1) / z, n = proj ? nct : nch;
+          if ((z - 1) * per >= n) continue; /* every split must get work */
+          a->TH = th, a->TW = tw, a->CC = ccs[k], a->zsplit = z;
+          a->tiles_y = (a->Ho + th - 1) / th, a->tiles_x = (a->Wo + tw - 1) / tw;
+          if (cuda_mbconv_nf(a) > CUDA_MAX_NF || cuda_mbconv_smem(a) > cap) continue;
+          const double t = cuda_plan_cost(a, batch, caps);
+          if (t < best * 0.999 || (t <= best * 1.001 && th * tw > bth * btw)) {
+            best = t, bth = th, btw = tw, bcc = ccs[k], bz = z;
+          }
         }
       }
     }
   }
   if (!bth) {
     snprintf(err, errlen,
-             "no MBConv tile fits %zu bytes of shared memory (Cin %d, Cmid %d, Cout %d, k %d)",
-             caps->smem_optin, a->Cin, a->Cmid, a->Cout, a->K);
+             "no MBConv tile fits %zu bytes of shared memory (Cin %d, Cmid %d, Cout %d, k %d)", cap,
+             a->Cin, a->Cmid, a->Cout, a->K);
     return -ENOSPC;
   }
-  a->TH = bth, a->TW = btw, a->CC = bcc;
+  a->TH = bth, a->TW = btw, a->CC = bcc, a->zsplit = bz;
   a->tiles_y = (a->Ho + bth - 1) / bth, a->tiles_x = (a->Wo + btw - 1) / btw;
   return 0;
 }

@@ -18,13 +18,15 @@ typedef struct {
   double peak_bw;     /* measured (or configured) DRAM bytes/s */
 } cuda_device_caps;
 
-/* Fills a->TH, TW, CC, tiles_x, tiles_y for a->mode at `batch` images,
+/* Fills a->TH, TW, CC, zsplit, tiles_x, tiles_y for a->mode at `batch` images,
  * minimising the modelled time (per-tile cost from FLOPs, bytes and sync
  * overhead, times the number of waves over the device). Every other field of
- * `a` that describes shapes must be set. Returns 0, or -ENOSPC if no tile
+ * `a` that describes shapes must be set. smem_cap (0 = the device's limit)
+ * bounds the shared memory per CTA, so that callers can trade tile size for
+ * occupancy and time the candidates. Returns 0, or -ENOSPC if no tile
  * fits (message in err). */
-int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps, char *err,
-                     size_t errlen);
+int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps, size_t smem_cap,
+                     char *err, size_t errlen);
 
 /* The modelled cycles of one launch with the tile already in `a` (exposed for
  * the tests and the docs' napkin math). */

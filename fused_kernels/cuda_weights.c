@@ -176,7 +176,7 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
         snprintf(err, errlen, "%s: squeeze-excite weights missing", b->name);
         return -EINVAL;
       }
-      o[6] = arena_f16(ar, tdata(&b->se_reduce_w), m->Cmid, b->se_c, m->CmidP, b->se_c);
+      o[6] = arena_f16(ar, tdata(&b->se_reduce_w), m->Cmid, b->se_c, m->CmidP, (b->se_c + 7) & ~7);
       o[7] = arena_f32(ar, tdata(&b->se_reduce_b), 1, b->se_c, cuda_pad16(b->se_c));
       o[8] = arena_f16(ar, tdata(&b->se_expand_w), b->se_c, m->Cmid, b->se_c, m->CmidP);
       o[9] = arena_f32(ar, tdata(&b->se_expand_b), 1, m->Cmid, m->CmidP);
@@ -244,7 +244,7 @@ void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar) {
 }
 
 int cuda_blk_plan_mbconv(const cuda_blk *blk, int batch, int staged, const cuda_device_caps *caps,
-                         cuda_blk_plan *p, char *err, size_t errlen) {
+                         size_t cap1, size_t cap2, cuda_blk_plan *p, char *err, size_t errlen) {
   int rc;
   memset(p, 0, sizeof *p);
   p->l[0] = blk->mb;
@@ -252,7 +252,7 @@ int cuda_blk_plan_mbconv(const cuda_blk *blk, int batch, int staged, const cuda_
   if (blk->mb.se_c <= 0) {
     p->l[0].mode = CUDA_MB_FUSED;
     p->n = 1;
-    return cuda_plan_mbconv(&p->l[0], batch, caps, err, errlen);
+    return cuda_plan_mbconv(&p->l[0], batch, caps, cap1, err, errlen);
   }
   p->staged = staged;
   p->l[0].mode = CUDA_MB_PASS1;
@@ -261,8 +261,8 @@ int cuda_blk_plan_mbconv(const cuda_blk *blk, int batch, int staged, const cuda_
   p->l[1].stage = blk->mb.stage;
   p->l[1].mode = staged ? CUDA_MB_STAGED : CUDA_MB_RECOMP;
   p->n = 2;
-  if ((rc = cuda_plan_mbconv(&p->l[0], batch, caps, err, errlen))) return rc;
-  return cuda_plan_mbconv(&p->l[1], batch, caps, err, errlen);
+  if ((rc = cuda_plan_mbconv(&p->l[0], batch, caps, cap1, err, errlen))) return rc;
+  return cuda_plan_mbconv(&p->l[1], batch, caps, cap2, err, errlen);
 }
 
 size_t cuda_blk_plan_sums(const cuda_blk_plan *p) {
@@ -336,7 +336,7 @@ static void to_f16_padded(const float *src, uint16_t *dst, size_t px, int c, int
 }
 
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
-                        const void *in, float *out, int staged, int device, char *err,
+                        const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen) {
   int rc = 0;
   cuda_arena ar = {0};
@@ -384,11 +384,24 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     CUDA_TRY(cudaMalloc(&d_counter, (size_t)n * 4));
     CUDA_TRY(cudaMemset(d_counter, 0, (size_t)n * 4));
     m->stage = d_stage, m->scale = d_scale, m->counter = d_counter;
-    if ((rc = cuda_blk_plan_mbconv(&blk, n, staged, &caps, &plan, err, errlen))) goto fail;
+    if ((rc = cuda_blk_plan_mbconv(&blk, n, staged, &caps, 0, 0, &plan, err, errlen))) goto fail;
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
     CUDA_TRY(cudaMalloc(&d_sums, sums ? sums : 4));
     CUDA_TRY(cudaMemset(d_sums, 0xff, sums ? sums : 4));
-    for (int i = 0; i < plan.n; i++) plan.l[i].sums = d_sums;
+    for (int i = 0; i < plan.n; i++) {
+      cuda_mbconv_args *l = &plan.l[i];
+      l->sums = d_sums;
+      if (zsplit > 0) { /* largest split <= zsplit that gives every CTA work */
+        const int nch = (l->CmidP + l->CC - 1) / l->CC, nct = l->CoutP / 16;
+        const int units = l->mode == CUDA_MB_PASS1 ? nch : nct;
+        for (int z = zsplit < units ? zsplit : units; z >= 1; z--) {
+          if ((z - 1) * ((units + z - 1) / z) < units) {
+            l->zsplit = z;
+            break;
+          }
+        }
+      }
+    }
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
     CUDA_TRY(cudaMemset(d_pooled, 0, (size_t)cuda_pad16(n) * blk.head.ChP * 2));

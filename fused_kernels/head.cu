@@ -7,7 +7,7 @@
 // input once per channel group (L2 absorbs the repeats), weights via L2.
 //
 // gemm_kernel: C[M x NP] = A[M x K] B[K x NP] + bias, fp32 out; CTA tile 64x64,
-// 8 warps x 2 tiles, fragments straight from global (L1/L2). Used for the FC.
+// 8 warps x 2 tiles, K staged through shared memory 32 at a time. The FC.
 #include <cuda_runtime.h>
 
 #include "fused_kernels/cuda_common.cuh"
@@ -21,14 +21,24 @@ namespace bf {
 __global__ void __launch_bounds__(CUDA_THREADS) head_pool_kernel(const cuda_head_args a) {
   extern __shared__ __align__(128) unsigned char smem[];
   float *scr_all = reinterpret_cast<float *>(smem);
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, ldw = HEAD_COLS + 8;
   float *scr = scr_all + warp * 256;
-  float *colsum = scr_all + CUDA_WARPS * 256;
-  __half *xs = reinterpret_cast<__half *>(colsum + HEAD_COLS);
-  const int n = blockIdx.y, h0 = blockIdx.x * HEAD_COLS;
+  float *colsum = scr_all + CUDA_WARPS * 256, *bias = colsum + HEAD_COLS;
+  __half *ws = reinterpret_cast<__half *>(bias + HEAD_COLS);  // [CinP][HEAD_COLS + 8]
+  __half *xs = ws + (size_t)a.CinP * ldw;                     // [HEAD_ROWS][CinP]
+  const int n = blockIdx.y, h0 = blockIdx.x * HEAD_COLS, ncols = min(HEAD_COLS, a.ChP - h0);
   const __half *x = (const __half *)a.x + (size_t)n * a.P * a.CinP;
   const __half *w = (const __half *)a.w;
-  if (threadIdx.x < HEAD_COLS) colsum[threadIdx.x] = 0.f;
+  const int c8n = ncols / 8;
+  for (int i = threadIdx.x; i < a.CinP * c8n; i += blockDim.x) {
+    const int r = i / c8n, c = (i % c8n) * 8;
+    *reinterpret_cast<uint4 *>(ws + (size_t)r * ldw + c) =
+        *reinterpret_cast<const uint4 *>(w + (size_t)r * a.ChP + h0 + c);
+  }
+  if (threadIdx.x < HEAD_COLS) {
+    colsum[threadIdx.x] = 0.f;
+    bias[threadIdx.x] = threadIdx.x < ncols ? a.b[h0 + threadIdx.x] : 0.f;
+  }
   for (int p0 = 0; p0 < a.P; p0 += HEAD_ROWS) {
     const int v8 = a.CinP / 8;
     __syncthreads();
@@ -41,58 +51,87 @@ __global__ void __launch_bounds__(CUDA_THREADS) head_pool_kernel(const cuda_head
     __syncthreads();
     for (int t = warp; t < (HEAD_ROWS / 16) * (HEAD_COLS / 16); t += CUDA_WARPS) {
       const int mt = t / (HEAD_COLS / 16), nt = t % (HEAD_COLS / 16);
-      if (p0 + mt * 16 >= a.P || h0 + nt * 16 >= a.ChP) continue;
+      if (p0 + mt * 16 >= a.P || nt * 16 >= ncols) continue;
       frag_c acc;
       wmma::fill_fragment(acc, 0.f);
       for (int k = 0; k < a.CinP / 16; k++) {
         frag_a fa;
         frag_b fb;
         wmma::load_matrix_sync(fa, xs + (size_t)mt * 16 * a.CinP + k * 16, a.CinP);
-        wmma::load_matrix_sync(fb, w + (size_t)k * 16 * a.ChP + h0 + nt * 16, a.ChP);
+        wmma::load_matrix_sync(fb, ws + (size_t)k * 16 * ldw + nt * 16, ldw);
         wmma::mma_sync(acc, fa, fb, acc);
       }
       wmma::store_matrix_sync(scr, acc, 16, wmma::mem_row_major);
       __syncwarp();
       // lane: column (lane & 15), rows (lane >> 4) + 2i
-      const int c = lane & 15, c_abs = h0 + nt * 16 + c;
+      const int c = lane & 15;
       float s = 0.f;
       for (int r = lane >> 4; r < 16; r += 2)
-        if (p0 + mt * 16 + r < a.P) s += act_apply(scr[r * 16 + c] + a.b[c_abs], a.act);
+        if (p0 + mt * 16 + r < a.P) s += act_apply(scr[r * 16 + c] + bias[nt * 16 + c], a.act);
       s += __shfl_xor_sync(0xffffffffu, s, 16);
       if (lane < 16) atomicAdd(&colsum[nt * 16 + c], s);
       __syncwarp();
     }
   }
   __syncthreads();
-  if (threadIdx.x < HEAD_COLS && h0 + threadIdx.x < a.ChP) {
+  if (threadIdx.x < ncols) {
     const int c = h0 + threadIdx.x;
     ((__half *)a.pooled)[(size_t)n * a.ChP + c] =
         __float2half(c < a.Ch ? colsum[threadIdx.x] / (float)a.P : 0.f);
   }
 }
 
+#define GEMM_KC 32
+// C tile 64x64 per CTA; K in chunks of 32 staged in shared memory; warp w
+// owns row tile w/2 and column tiles 2(w%2), 2(w%2)+1.
 __global__ void __launch_bounds__(CUDA_THREADS) gemm_kernel(const cuda_gemm_args a) {
   __shared__ __align__(128) float scr_all[CUDA_WARPS * 256];
+  __shared__ __align__(128) __half As[64][GEMM_KC + 8];
+  __shared__ __align__(128) __half Bs[GEMM_KC][64 + 8];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   float *scr = scr_all + warp * 256;
   const __half *A = (const __half *)a.a, *B = (const __half *)a.b;
-  for (int t = warp; t < 16; t += CUDA_WARPS) {
-    const int mt = blockIdx.y * 4 + t / 4, nt = blockIdx.x * 4 + t % 4;
-    if (mt * 16 >= a.M || nt * 16 >= a.NP) continue;
-    frag_c acc;
-    wmma::fill_fragment(acc, 0.f);
-    for (int k = 0; k < a.K / 16; k++) {
-      frag_a fa;
-      frag_b fb;
-      wmma::load_matrix_sync(fa, A + (size_t)mt * 16 * a.K + k * 16, a.K);
-      wmma::load_matrix_sync(fb, B + (size_t)k * 16 * a.NP + nt * 16, a.NP);
-      wmma::mma_sync(acc, fa, fb, acc);
+  const int m0 = blockIdx.y * 64, n0 = blockIdx.x * 64;
+  const int mt = warp / 2, nt0 = (warp % 2) * 2;
+  frag_c acc[2];
+  wmma::fill_fragment(acc[0], 0.f);
+  wmma::fill_fragment(acc[1], 0.f);
+  for (int k0 = 0; k0 < a.K; k0 += GEMM_KC) {
+    {  // 64 x 32 of A and 32 x 64 of B: one 16-byte load per thread each
+      const int r = threadIdx.x / 4, c = (threadIdx.x % 4) * 8;
+      uint4 u = make_uint4(0, 0, 0, 0);
+      if (m0 + r < a.M && k0 + c < a.K)
+        u = *reinterpret_cast<const uint4 *>(A + (size_t)(m0 + r) * a.K + k0 + c);
+      *reinterpret_cast<uint4 *>(&As[r][c]) = u;
+      const int rb = threadIdx.x / 8, cb = (threadIdx.x % 8) * 8;
+      uint4 v = make_uint4(0, 0, 0, 0);
+      if (k0 + rb < a.K && n0 + cb < a.NP)
+        v = *reinterpret_cast<const uint4 *>(B + (size_t)(k0 + rb) * a.NP + n0 + cb);
+      *reinterpret_cast<uint4 *>(&Bs[rb][cb]) = v;
     }
-    wmma::store_matrix_sync(scr, acc, 16, wmma::mem_row_major);
+    __syncthreads();
+#pragma unroll
+    for (int k = 0; k < GEMM_KC / 16; k++) {
+      frag_a fa;
+      wmma::load_matrix_sync(fa, &As[mt * 16][k * 16], GEMM_KC + 8);
+#pragma unroll
+      for (int j = 0; j < 2; j++) {
+        frag_b fb;
+        wmma::load_matrix_sync(fb, &Bs[k * 16][(nt0 + j) * 16], 64 + 8);
+        wmma::mma_sync(acc[j], fa, fb, acc[j]);
+      }
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int j = 0; j < 2; j++) {
+    const int row = m0 + mt * 16, col = n0 + (nt0 + j) * 16;
+    if (row >= a.M || col >= a.NP) continue;
+    wmma::store_matrix_sync(scr, acc[j], 16, wmma::mem_row_major);
     __syncwarp();
     for (int e = lane; e < 256; e += 32) {
       const int r = e / 16, c = e % 16;
-      a.c[(size_t)(mt * 16 + r) * a.NP + nt * 16 + c] = scr[e] + a.bias[nt * 16 + c];
+      a.c[(size_t)(row + r) * a.NP + col + c] = scr[e] + a.bias[col + c];
     }
     __syncwarp();
   }
@@ -101,8 +140,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) gemm_kernel(const cuda_gemm_args
 }  // namespace bf
 
 extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st) {
-  const size_t smem =
-      (size_t)CUDA_WARPS * 256 * 4 + HEAD_COLS * 4 + (size_t)HEAD_ROWS * a->CinP * 2;
+  const size_t smem = (size_t)CUDA_WARPS * 256 * 4 + HEAD_COLS * 8 +
+                      (size_t)a->CinP * (HEAD_COLS + 8) * 2 + (size_t)HEAD_ROWS * a->CinP * 2;
   if (a->CinP % 16 || a->ChP % 16) return (int)cudaErrorInvalidValue;
   const dim3 grid((a->ChP + HEAD_COLS - 1) / HEAD_COLS, n);
   bf::head_pool_kernel<<<grid, CUDA_THREADS, smem, st>>>(*a);

@@ -29,11 +29,11 @@ namespace bf {
 
 // Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b), zero
 // for halo pixels outside the image. Caller syncs before and after.
-__device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, __half *mid, float *scr,
-                             int pin, int npin, int c0, int cc, int iy0, int ix0, int iw) {
+__device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
+                             const float *bexp, const int *pglob, __half *mid, float *scr, int pin,
+                             int npin, int cc) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int mt_n = npin / 16, nt_n = cc / 16, kt_n = a.CinP / 16;
-  const __half *wexp = (const __half *)a.w_exp;
+  const int mt_n = npin / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
   for (int t = warp; t < mt_n * nt_n; t += CUDA_WARPS) {
     const int mt = t / nt_n, nt = t % nt_n;
     frag_c acc;
@@ -42,20 +42,19 @@ __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, __hal
       frag_a fa;
       frag_b fb;
       wmma::load_matrix_sync(fa, xin + (size_t)mt * 16 * a.CinP + k * 16, a.CinP);
-      wmma::load_matrix_sync(fb, wexp + (size_t)k * 16 * a.CmidP + c0 + nt * 16, a.CmidP);
+      wmma::load_matrix_sync(fb, wexp + (size_t)k * 16 * ldw + nt * 16, ldw);
       wmma::mma_sync(acc, fa, fb, acc);
     }
     wmma::store_matrix_sync(scr, acc, 16, wmma::mem_row_major);
     __syncwarp();
     const int r = lane >> 1, c8 = (lane & 1) * 8, p = mt * 16 + r;
     if (p < pin) {
-      const int iy = iy0 + p / iw, ix = ix0 + p % iw;
       float v[8];
-      const bool in = iy >= 0 && iy < a.H && ix >= 0 && ix < a.W;
+      const bool in = pglob[p] >= 0;
 #pragma unroll
       for (int j = 0; j < 8; j++) {
         const int c = nt * 16 + c8 + j;
-        v[j] = in ? act_apply(scr[r * 16 + c8 + j] + a.b_exp[c0 + c], a.act) : 0.f;
+        v[j] = in ? act_apply(scr[r * 16 + c8 + j] + bexp[c], a.act) : 0.f;
       }
       *reinterpret_cast<uint4 *>(mid + (size_t)p * cc + nt * 16 + c8) = pack8(v);
     }
@@ -65,63 +64,95 @@ __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, __hal
 
 // Depthwise conv of one chunk from mid (ih x iw x cc) into dwo (pout rows of
 // ldd halves): act(sum + b) [* scale]; zero for pixels outside the output.
-__device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, __half *dwo, int ldd, int c0,
-                         int cc, int oy0, int ox0, int iw, const float *gate) {
-  const int nc2 = cc / 2, npx = a.TH * a.TW;
-  const __half *wdw = (const __half *)a.w_dw;
-  for (int i = threadIdx.x; i < npx * nc2; i += blockDim.x) {
-    const int q = i / nc2, c = (i % nc2) * 2;
-    const int oy = q / a.TW, ox = q % a.TW;
+__device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                         const float *bdw, const int *qmid, const int *qglob, __half *dwo, int ldd,
+                         int cc, const float *gate) {
+  const int nc2 = cc / 2, npx = a.TH * a.TW, kk = a.K;
+  const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
+  if (g >= G) return;
+  const float2 b = make_float2(bdw[c], bdw[c + 1]);
+  const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
+  const int row = (a.TW - 1) * a.S + kk; /* mid pixels per input-tile row */
+  for (int q = g; q < npx; q += G) {
     float2 acc = make_float2(0.f, 0.f);
-    if (oy0 + oy < a.Ho && ox0 + ox < a.Wo) {
-      acc = make_float2(a.b_dw[c0 + c], a.b_dw[c0 + c + 1]);
-      const __half *m0 = mid + ((size_t)(oy * a.S) * iw + ox * a.S) * cc + c;
-      for (int ky = 0; ky < a.K; ky++) {
-        for (int kx = 0; kx < a.K; kx++) {
-          const float2 m =
-              __half22float2(*reinterpret_cast<const __half2 *>(m0 + ((size_t)ky * iw + kx) * cc));
-          const float2 w = __half22float2(
-              *reinterpret_cast<const __half2 *>(wdw + (size_t)(ky * a.K + kx) * a.CmidP + c0 + c));
+    if (qglob[q] >= 0) {
+      acc = b;
+      const __half *m0 = mid + (size_t)qmid[q] * cc + c;
+      for (int ky = 0; ky < kk; ky++) {
+        const __half *mr = m0 + (size_t)ky * row * cc;
+        const __half *wr = wdw + ky * kk * a.CC + c;
+        for (int kx = 0; kx < kk; kx++) {
+          const float2 m = __half22float2(*reinterpret_cast<const __half2 *>(mr + kx * cc));
+          const float2 w = __half22float2(*reinterpret_cast<const __half2 *>(wr + kx * a.CC));
           acc.x = fmaf(m.x, w.x, acc.x);
           acc.y = fmaf(m.y, w.y, acc.y);
         }
       }
-      acc.x = act_apply(acc.x, a.act);
-      acc.y = act_apply(acc.y, a.act);
-      if (gate) {
-        acc.x *= gate[c0 + c];
-        acc.y *= gate[c0 + c + 1];
-      }
+      acc.x = act_apply(acc.x, a.act) * sc.x;
+      acc.y = act_apply(acc.y, a.act) * sc.y;
     }
     *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = __floats2half2_rn(acc.x, acc.y);
   }
 }
 
 // The last CTA of image n: mean of the per-tile sums, SE MLP, gate -> scale.
-// `f` is shared scratch of CmidP + pad16(se_c) floats.
+// `f` is shared scratch of CmidP + pad16(se_c) floats. One CTA per image runs
+// this at the tail of the launch, so every loop keeps many independent 16-byte
+// loads in flight (a dependent chain of L2 round trips costs ~100 us here).
+// w_ser rows are padded to se_c rounded up to 8.
 __device__ void se_finish(const cuda_mbconv_args &a, int n, float *f) {
-  const int tiles = a.tiles_x * a.tiles_y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int tiles = a.tiles_x * a.tiles_y, sep = (a.se_c + 7) & ~7, j8n = sep / 8;
   float *mean = f, *r = f + a.CmidP;
   const float inv = 1.f / (float)(a.Ho * a.Wo);
-  for (int c = threadIdx.x; c < a.CmidP; c += blockDim.x) {
-    float s = 0.f;
-    for (int t = 0; t < tiles; t++) s += __ldcg(a.sums + ((size_t)n * tiles + t) * a.CmidP + c);
-    mean[c] = s * inv;
+  const float4 *sums = reinterpret_cast<const float4 *>(a.sums + (size_t)n * tiles * a.CmidP);
+  for (int c4 = threadIdx.x; c4 < a.CmidP / 4; c4 += blockDim.x) {
+    float4 s = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 4
+    for (int t = 0; t < tiles; t++) {
+      const float4 v = __ldcg(sums + (size_t)t * (a.CmidP / 4) + c4);
+      s.x += v.x, s.y += v.y, s.z += v.z, s.w += v.w;
+    }
+    mean[4 * c4] = s.x * inv, mean[4 * c4 + 1] = s.y * inv;
+    mean[4 * c4 + 2] = s.z * inv, mean[4 * c4 + 3] = s.w * inv;
   }
+  for (int j = threadIdx.x; j < sep; j += blockDim.x) r[j] = 0.f;
   __syncthreads();
   const __half *wr = (const __half *)a.w_ser, *we = (const __half *)a.w_see;
-  for (int j = warp; j < a.se_c; j += CUDA_WARPS) {
-    float s = 0.f;
-    for (int c = lane; c < a.Cmid; c += 32) s += mean[c] * __half2float(wr[(size_t)c * a.se_c + j]);
+  const int groups = blockDim.x / j8n;
+  if ((int)threadIdx.x < groups * j8n) {
+    const int j8 = threadIdx.x % j8n;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+#pragma unroll 4
+    for (int c = threadIdx.x / j8n; c < a.Cmid; c += groups) {
+      float w[8];
+      unpack8(__ldg(reinterpret_cast<const uint4 *>(wr + (size_t)c * sep + j8 * 8)), w);
+      const float m = mean[c];
 #pragma unroll
-    for (int o = 16; o; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-    if (lane == 0) r[j] = act_apply(s + a.b_ser[j], a.se_act);
+      for (int k = 0; k < 8; k++) acc[k] = fmaf(m, w[k], acc[k]);
+    }
+#pragma unroll
+    for (int k = 0; k < 8; k++) atomicAdd(&r[j8 * 8 + k], acc[k]);
   }
   __syncthreads();
-  for (int c = threadIdx.x; c < a.CmidP; c += blockDim.x) {
-    float s = a.b_see[c];
-    for (int j = 0; j < a.se_c; j++) s += r[j] * __half2float(we[(size_t)j * a.CmidP + c]);
-    a.scale[(size_t)n * a.CmidP + c] = c < a.Cmid ? 1.f / (1.f + __expf(-s)) : 0.f;
+  for (int j = threadIdx.x; j < a.se_c; j += blockDim.x)
+    r[j] = act_apply(r[j] + a.b_ser[j], a.se_act);
+  __syncthreads();
+  for (int c8 = threadIdx.x; c8 < a.CmidP / 8; c8 += blockDim.x) {
+    float acc[8];
+#pragma unroll
+    for (int k = 0; k < 8; k++) acc[k] = a.b_see[c8 * 8 + k];
+#pragma unroll 4
+    for (int j = 0; j < a.se_c; j++) {
+      float w[8];
+      unpack8(__ldg(reinterpret_cast<const uint4 *>(we + (size_t)j * a.CmidP + c8 * 8)), w);
+      const float rj = r[j];
+#pragma unroll
+      for (int k = 0; k < 8; k++) acc[k] = fmaf(rj, w[k], acc[k]);
+    }
+    float *dst = a.scale + (size_t)n * a.CmidP + c8 * 8;
+#pragma unroll
+    for (int k = 0; k < 8; k++)
+      dst[k] = c8 * 8 + k < a.Cmid ? __fdividef(1.f, 1.f + __expf(-acc[k])) : 0.f;
   }
   if (threadIdx.x == 0) a.counter[n] = 0;  // ready for the next launch
 }
@@ -129,7 +160,7 @@ __device__ void se_finish(const cuda_mbconv_args &a, int n, float *f) {
 template <int NF>
 __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbconv_args a) {
   extern __shared__ __align__(128) unsigned char smem[];
-  const int n = blockIdx.y, tile = blockIdx.x;
+  const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
   const int oy0 = ty * a.TH, ox0 = tx * a.TW;
   const int ih = (a.TH - 1) * a.S + a.K, iw = (a.TW - 1) * a.S + a.K;
@@ -143,7 +174,31 @@ __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbco
   float *scr = scr_all + warp * 256;
   float *csum = scr_all + CUDA_WARPS * 256;
   int *flag = reinterpret_cast<int *>(csum + a.CC);
-  unsigned char *body = reinterpret_cast<unsigned char *>(flag + 8);  // 32B-aligned for wmma
+  float *bexp_s = reinterpret_cast<float *>(flag + 8), *bdw_s = bexp_s + a.CC,
+        *gate_s = bdw_s + a.CC;
+  // Pixel tables, built once so that no loop divides: qmid[q] = the output
+  // pixel's top-left tap in the input tile, qglob[q] = its index in the
+  // output image (-1 past the edge), pglob[p] = input tile pixel's index in
+  // the input image (-1 in the zero padding).
+  int *qmid = reinterpret_cast<int *>(gate_s + a.CC), *qglob = qmid + 256, *pglob = qglob + 256;
+  unsigned char *p = reinterpret_cast<unsigned char *>(pglob + npin);  // 32B-aligned for wmma
+  __half *wdw_s = nullptr, *wexp_s = nullptr, *wproj_s = nullptr;
+  const int nct = a.CoutP / 16, nctz = (nct + Z - 1) / Z, nt0 = z * nctz;
+  const int ncols = min(nctz, nct - nt0); /* this CTA's output column tiles */
+  const int ldw = a.CC + 8, ldp = nctz * 16 + 8;
+  if (!staged) {
+    wdw_s = reinterpret_cast<__half *>(p);
+    p += (size_t)a.K * a.K * a.CC * 2;
+    if (a.has_expand) {
+      wexp_s = reinterpret_cast<__half *>(p);
+      p += (size_t)a.CinP * ldw * 2;
+    }
+  }
+  if (proj) {
+    wproj_s = reinterpret_cast<__half *>(p);
+    p += (size_t)a.CC * ldp * 2;
+  }
+  unsigned char *body = p;
   __half *xin = reinterpret_cast<__half *>(body);
   size_t body_bytes = 0;
   if (!staged) {
@@ -159,19 +214,26 @@ __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbco
   const float *gate =
       a.mode == CUDA_MB_FUSED || a.mode == CUDA_MB_PASS1 ? nullptr : a.scale + (size_t)n * a.CmidP;
 
+  for (int q = threadIdx.x; q < npx; q += blockDim.x) {
+    const int oy = q / a.TW, ox = q % a.TW;
+    qmid[q] = oy * a.S * iw + ox * a.S;
+    qglob[q] = oy0 + oy < a.Ho && ox0 + ox < a.Wo ? (oy0 + oy) * a.Wo + ox0 + ox : -1;
+  }
+  for (int i = threadIdx.x; i < npin; i += blockDim.x) {
+    const int gy = iy0 + i / iw, gx = ix0 + i % iw;
+    pglob[i] = i < pin && gy >= 0 && gy < a.H && gx >= 0 && gx < a.W ? gy * a.W + gx : -1;
+  }
+  __syncthreads();
   // Input tile (with halo) for the expand GEMM; rows past pin are zero.
   if (!staged && a.has_expand) {
-    const int v8 = a.CinP / 8;
-    for (int i = threadIdx.x; i < npin * v8; i += blockDim.x) {
-      const int p = i / v8, c = (i % v8) * 8;
-      uint4 u = make_uint4(0, 0, 0, 0);
-      if (p < pin) {
-        const int gy = iy0 + p / iw, gx = ix0 + p % iw;
-        if (gy >= 0 && gy < a.H && gx >= 0 && gx < a.W)
-          u = *reinterpret_cast<const uint4 *>(x + ((size_t)gy * a.W + gx) * a.CinP + c);
+    const int v8 = a.CinP / 8, c = (threadIdx.x % v8) * 8, G = blockDim.x / v8;
+    if ((int)threadIdx.x < G * v8)
+      for (int p = threadIdx.x / v8; p < npin; p += G) {
+        const int gp = pglob[p];
+        uint4 u = make_uint4(0, 0, 0, 0);
+        if (gp >= 0) u = *reinterpret_cast<const uint4 *>(x + (size_t)gp * a.CinP + c);
+        *reinterpret_cast<uint4 *>(xin + (size_t)p * a.CinP + c) = u;
       }
-      *reinterpret_cast<uint4 *>(xin + (size_t)p * a.CinP + c) = u;
-    }
   }
   // Rows of the dw output past the tile stay zero for the projection.
   for (int i = threadIdx.x; i < (pout - npx) * ldd; i += blockDim.x)
@@ -180,43 +242,70 @@ __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbco
   frag_c acc[NF];
 #pragma unroll
   for (int i = 0; i < NF; i++) wmma::fill_fragment(acc[i], 0.f);
-  const int nct = a.CoutP / 16, nfrag = (pout / 16) * nct;
+  const int nfrag = (pout / 16) * ncols;
+  const int nchunks = (a.CmidP + a.CC - 1) / a.CC, cpz = (nchunks + Z - 1) / Z;
+  /* PASS1 splits the chunks over grid.z; the projecting modes split columns */
+  const int c_begin = proj ? 0 : z * cpz * a.CC,
+            c_end = proj ? a.CmidP : min(a.CmidP, (z + 1) * cpz * a.CC);
   const __half *wproj = (const __half *)a.w_proj;
-  __syncthreads();
+  const __half *gw_exp = (const __half *)a.w_exp, *gw_dw = (const __half *)a.w_dw;
 
-  for (int c0 = 0; c0 < a.CmidP; c0 += a.CC) {
-    const int cc = min(a.CC, a.CmidP - c0);
+  for (int c0 = c_begin; c0 < c_end; c0 += a.CC) {
+    const int cc = min(a.CC, a.CmidP - c0), v8 = cc / 8;
+    const int c8 = (threadIdx.x % v8) * 8, G8 = blockDim.x / v8; /* (pixel, 8 channels) walk */
+    // This chunk's weights into shared memory: every load in flight at once,
+    // instead of one dependent L2 round trip per tensor-core fragment.
+    if (!staged) {
+      for (int i = threadIdx.x; i < a.K * a.K * v8; i += blockDim.x) {
+        const int t = i / v8, c = (i % v8) * 8;
+        *reinterpret_cast<uint4 *>(wdw_s + t * a.CC + c) =
+            *reinterpret_cast<const uint4 *>(gw_dw + (size_t)t * a.CmidP + c0 + c);
+      }
+      if (a.has_expand)
+        for (int i = threadIdx.x; i < a.CinP * v8; i += blockDim.x) {
+          const int r = i / v8, c = (i % v8) * 8;
+          *reinterpret_cast<uint4 *>(wexp_s + (size_t)r * ldw + c) =
+              *reinterpret_cast<const uint4 *>(gw_exp + (size_t)r * a.CmidP + c0 + c);
+        }
+    }
+    if (proj) {
+      const int w8 = ncols * 2;
+      for (int i = threadIdx.x; i < cc * w8; i += blockDim.x) {
+        const int r = i / w8, c = (i % w8) * 8;
+        *reinterpret_cast<uint4 *>(wproj_s + (size_t)r * ldp + c) =
+            *reinterpret_cast<const uint4 *>(wproj + (size_t)(c0 + r) * a.CoutP + nt0 * 16 + c);
+      }
+    }
+    for (int c = threadIdx.x; c < cc; c += blockDim.x) {
+      bexp_s[c] = a.has_expand ? a.b_exp[c0 + c] : 0.f;
+      bdw_s[c] = a.b_dw[c0 + c];
+      gate_s[c] = gate ? gate[c0 + c] : 1.f;
+    }
+    __syncthreads();
     if (!staged) {
       if (a.has_expand) {
-        expand_chunk(a, xin, mid, scr, pin, npin, c0, cc, iy0, ix0, iw);
-      } else {  // no expansion: the chunk is the input's own channels
-        const int v8 = cc / 8;
-        for (int i = threadIdx.x; i < pin * v8; i += blockDim.x) {
-          const int p = i / v8, c = (i % v8) * 8;
-          const int gy = iy0 + p / iw, gx = ix0 + p % iw;
+        expand_chunk(a, xin, wexp_s, bexp_s, pglob, mid, scr, pin, npin, cc);
+      } else if ((int)threadIdx.x < G8 * v8) {  // no expansion: the input's own channels
+        for (int p = threadIdx.x / v8; p < pin; p += G8) {
+          const int gp = pglob[p];
           uint4 u = make_uint4(0, 0, 0, 0);
-          if (gy >= 0 && gy < a.H && gx >= 0 && gx < a.W)
-            u = *reinterpret_cast<const uint4 *>(x + ((size_t)gy * a.W + gx) * a.CinP + c0 + c);
-          *reinterpret_cast<uint4 *>(mid + (size_t)p * cc + c) = u;
+          if (gp >= 0) u = *reinterpret_cast<const uint4 *>(x + (size_t)gp * a.CinP + c0 + c8);
+          *reinterpret_cast<uint4 *>(mid + (size_t)p * cc + c8) = u;
         }
       }
       __syncthreads();
-      dw_chunk(a, mid, dwo, ldd, c0, cc, oy0, ox0, iw, gate);
-    } else {  // staged dw output, gated
-      const int v8 = cc / 8;
+      dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr);
+    } else if ((int)threadIdx.x < G8 * v8) {  // staged dw output, gated
       const __half *st = (const __half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP;
-      for (int i = threadIdx.x; i < npx * v8; i += blockDim.x) {
-        const int q = i / v8, c = (i % v8) * 8;
-        const int gy = oy0 + q / a.TW, gx = ox0 + q % a.TW;
+      for (int q = threadIdx.x / v8; q < npx; q += G8) {
+        const int gq = qglob[q];
         float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        if (gy < a.Ho && gx < a.Wo) {
-          unpack8(
-              *reinterpret_cast<const uint4 *>(st + ((size_t)gy * a.Wo + gx) * a.CmidP + c0 + c),
-              v);
+        if (gq >= 0) {
+          unpack8(*reinterpret_cast<const uint4 *>(st + (size_t)gq * a.CmidP + c0 + c8), v);
 #pragma unroll
-          for (int j = 0; j < 8; j++) v[j] *= gate[c0 + c + j];
+          for (int j = 0; j < 8; j++) v[j] *= gate_s[c8 + j];
         }
-        *reinterpret_cast<uint4 *>(dwo + (size_t)q * ldd + c) = pack8(v);
+        *reinterpret_cast<uint4 *>(dwo + (size_t)q * ldd + c8) = pack8(v);
       }
     }
     __syncthreads();
@@ -226,12 +315,12 @@ __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbco
       for (int i = 0; i < NF; i++) {
         const int f = warp + i * CUDA_WARPS;
         if (f < nfrag) {
-          const int mt = f / nct, nt = f % nct;
+          const int mt = f / ncols, nt = f % ncols;
           for (int k = 0; k < cc / 16; k++) {
             frag_a fa;
             frag_b fb;
             wmma::load_matrix_sync(fa, dwo + (size_t)mt * 16 * ldd + k * 16, ldd);
-            wmma::load_matrix_sync(fb, wproj + (size_t)(c0 + k * 16) * a.CoutP + nt * 16, a.CoutP);
+            wmma::load_matrix_sync(fb, wproj_s + (size_t)k * 16 * ldp + nt * 16, ldp);
             wmma::mma_sync(acc[i], fa, fb, acc[i]);
           }
         }
@@ -246,15 +335,13 @@ __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbco
         for (int q = g; q < npx; q += groups) s += __half2float(dwo[(size_t)q * ldd + c]);
         atomicAdd(&csum[c], s);
       }
-      if (a.stage) {
-        const int v8 = cc / 8;
+      if (a.stage && (int)threadIdx.x < G8 * v8) {
         __half *st = (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP;
-        for (int i = threadIdx.x; i < npx * v8; i += blockDim.x) {
-          const int q = i / v8, c = (i % v8) * 8;
-          const int gy = oy0 + q / a.TW, gx = ox0 + q % a.TW;
-          if (gy < a.Ho && gx < a.Wo)
-            *reinterpret_cast<uint4 *>(st + ((size_t)gy * a.Wo + gx) * a.CmidP + c0 + c) =
-                *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c);
+        for (int q = threadIdx.x / v8; q < npx; q += G8) {
+          const int gq = qglob[q];
+          if (gq >= 0)
+            *reinterpret_cast<uint4 *>(st + (size_t)gq * a.CmidP + c0 + c8) =
+                *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
         }
       }
       __syncthreads();
@@ -270,7 +357,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbco
     __syncthreads();
     if (threadIdx.x == 0) {
       const unsigned prev = atomicAdd(a.counter + n, 1u);
-      flag[0] = prev == (unsigned)(a.tiles_x * a.tiles_y - 1);
+      flag[0] = prev == (unsigned)(a.tiles_x * a.tiles_y * Z - 1);
     }
     __syncthreads();
     if (flag[0]) {
@@ -287,13 +374,13 @@ __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbco
   for (int i = 0; i < NF; i++) {
     const int f = warp + i * CUDA_WARPS;
     if (f < nfrag) {
-      const int mt = f / nct, nt = f % nct;
+      const int mt = f / ncols, nt = nt0 + f % ncols;
       wmma::store_matrix_sync(scr, acc[i], 16, wmma::mem_row_major);
       __syncwarp();
       const int r = lane >> 1, c8 = (lane & 1) * 8, q = mt * 16 + r;
-      const int gy = oy0 + q / a.TW, gx = ox0 + q % a.TW;
-      if (q < npx && gy < a.Ho && gx < a.Wo) {
-        const size_t off = ((size_t)gy * a.Wo + gx) * a.CoutP + nt * 16 + c8;
+      const int gq = q < npx ? qglob[q] : -1;
+      if (gq >= 0) {
+        const size_t off = (size_t)gq * a.CoutP + nt * 16 + c8;
         float v[8], rv[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         if (res) unpack8(*reinterpret_cast<const uint4 *>(res + off), rv);
 #pragma unroll
@@ -313,9 +400,14 @@ __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbco
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
   const int nf = cuda_mbconv_nf(a);
-  const dim3 grid(a->tiles_x * a->tiles_y, n);
+  const dim3 grid(a->tiles_x * a->tiles_y, n, cuda_mbconv_z(a));
   const size_t smem = cuda_mbconv_smem(a);
-  if (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF) return (int)cudaErrorInvalidValue;
+  const int z = cuda_mbconv_z(a), nct = a->CoutP / 16;
+  const int nch = (a->CmidP + a->CC - 1) / a->CC;
+  const int zbad = a->mode == CUDA_MB_PASS1 ? (z - 1) * ((nch + z - 1) / z) >= nch
+                                            : (z - 1) * cuda_mbconv_nctz(a) >= nct;
+  if (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535)
+    return (int)cudaErrorInvalidValue;
   if (nf <= 1)
     bf::mbconv_kernel<1><<<grid, CUDA_THREADS, smem, st>>>(*a);
   else if (nf <= 2)

@@ -96,7 +96,7 @@ static void make_mbconv(tblock *tb, int h, int w, int cin, int mid, int cout, in
 static const float kMean[3] = {123.7f, 116.3f, 103.5f}, kStd[3] = {58.4f, 57.1f, 57.4f};
 
 /* Runs b on the GPU and on the CPU reference and compares. */
-static void check_block(const model_block *b, int n, int staged) {
+static void check_block(const model_block *b, int n, int staged, int zsplit) {
   const size_t in_n = (size_t)n * b->in_h * b->in_w * b->in_c;
   const size_t out_n = b->kind == MODEL_BLOCK_HEAD ? (size_t)n * b->out_c
                                                    : (size_t)n * b->out_h * b->out_w * b->out_c;
@@ -122,11 +122,11 @@ static void check_block(const model_block *b, int n, int staged) {
   char err[512] = "";
   int rc = cpu_block_forward(b, kMean, kStd, in, n, ref, 1, 0, err, sizeof err);
   if (rc) fail_msg("cpu reference %s: %s", b->name, err);
-  rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, 0, err, sizeof err);
+  rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s rel err %.2e\n", b->name, n,
-                b->se_c ? (staged ? "staged   " : "recompute") : "fused    ", e);
+  print_message("%-28s n=%d %s z=%d rel err %.2e\n", b->name, n,
+                b->se_c ? (staged ? "staged   " : "recompute") : "fused    ", zsplit, e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -144,7 +144,7 @@ static void test_stem(void **state) {
     b->out_w = model_conv_out(b->in_w, 3, 2, 1, &b->pad_l);
     rand_tensor(&tb, &b->conv_w, 4, (int64_t[]){3, 3, 3, b->out_c}, 1.7f * inv_sqrt(27));
     rand_tensor(&tb, &b->conv_b, 1, (int64_t[]){b->out_c}, 0.5f);
-    check_block(b, cases[c][3], 0);
+    check_block(b, cases[c][3], 0, 0);
     tblock_free(&tb);
   }
 }
@@ -153,13 +153,14 @@ static void test_mbconv_plain(void **state) {
   if (need_gpu(state)) return;
   tblock tb;
   make_mbconv(&tb, 13, 13, 24, 144, 24, 3, 1, 0, 1); /* expand, residual, odd size */
-  check_block(&tb.b, 3, 0);
+  check_block(&tb.b, 3, 0, 0);
+  check_block(&tb.b, 2, 0, 2);
   tblock_free(&tb);
   make_mbconv(&tb, 15, 17, 40, 0, 48, 5, 2, 0, 0); /* no expand, stride 2, k5 */
-  check_block(&tb.b, 2, 0);
+  check_block(&tb.b, 2, 0, 0);
   tblock_free(&tb);
   make_mbconv(&tb, 9, 11, 20, 70, 36, 3, 2, 0, 0); /* channels not multiples of 16 */
-  check_block(&tb.b, 5, 0);
+  check_block(&tb.b, 5, 0, 3);
   tblock_free(&tb);
 }
 
@@ -176,7 +177,8 @@ static void test_mbconv_se(void **state) {
     for (int staged = 0; staged < 2; staged++) {
       tblock tb;
       make_mbconv(&tb, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
-      check_block(&tb.b, c % 2 ? 3 : 2, staged);
+      check_block(&tb.b, c % 2 ? 3 : 2, staged, 0);
+      check_block(&tb.b, 1, staged, 3); /* forced grid.z split */
       tblock_free(&tb);
     }
   }
@@ -192,12 +194,13 @@ static void test_head(void **state) {
     model_block *b = &tb.b;
     snprintf(b->name, sizeof b->name, "head%dx%d_%d_%d_%d", k[0], k[1], k[2], k[3], k[4]);
     b->kind = MODEL_BLOCK_HEAD, b->in_h = k[0], b->in_w = k[1], b->in_c = k[2];
+    b->kernel = 1, b->stride = 1;
     b->mid_c = k[3], b->out_c = k[4], b->out_h = 1, b->out_w = 1, b->act = MODEL_ACT_SWISH;
     rand_tensor(&tb, &b->expand_w, 2, (int64_t[]){k[2], k[3]}, 1.7f * inv_sqrt(k[2]));
     rand_tensor(&tb, &b->expand_b, 1, (int64_t[]){k[3]}, 0.5f);
     rand_tensor(&tb, &b->fc_w, 2, (int64_t[]){k[3], k[4]}, 1.7f * inv_sqrt(k[3]));
     rand_tensor(&tb, &b->fc_b, 1, (int64_t[]){k[4]}, 0.5f);
-    check_block(b, k[5], 0);
+    check_block(b, k[5], 0, 0);
     tblock_free(&tb);
   }
 }
