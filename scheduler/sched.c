@@ -35,7 +35,7 @@ struct sched {
   pthread_cond_t opened;   /* an executor finished open + warm-up */
   sched_request *head, *tail;
   int queued, queued_images, running;
-  int accepting, stopping;
+  int accepting, stopping, flushing;
   int n_opened;
   sched_stats st;
   double *times; /* latest block profile, guarded by lock */
@@ -94,7 +94,8 @@ static int pop_batch(sched *s, sched_request **batch, sched_request **expired) {
     if (!s->head) return -1;
     uint64_t now = sched_now_ns();
     uint64_t fill_by = s->head->enqueue_ns + s->cfg.max_queue_delay_ns;
-    if (!s->stopping && s->accepting && !batch_ready(s, s->queued_images) && now < fill_by) {
+    if (!s->stopping && !s->flushing && s->accepting && !batch_ready(s, s->queued_images) &&
+        now < fill_by) {
       struct timespec ts = ns_to_ts(fill_by);
       pthread_cond_timedwait(&s->nonempty, &s->lock, &ts);
       continue;
@@ -360,6 +361,13 @@ void sched_drain(sched *s) {
   pthread_mutex_lock(&s->lock);
   s->accepting = 0;
   pthread_cond_broadcast(&s->nonempty); /* partial batches stop waiting to fill */
+  pthread_mutex_unlock(&s->lock);
+}
+
+void sched_flush(sched *s) {
+  pthread_mutex_lock(&s->lock);
+  s->flushing = 1;
+  pthread_cond_broadcast(&s->nonempty);
   pthread_mutex_unlock(&s->lock);
 }
 

@@ -95,6 +95,10 @@ int sched_submit(sched *s, sched_request *r);
 /* Stops accepting; queued work still runs. Thread-safe, idempotent. */
 void sched_drain(sched *s);
 
+/* From now on partial batches run at once instead of waiting for
+ * max_queue_delay (used when draining); requests are still accepted. */
+void sched_flush(sched *s);
+
 /* Answers every queued (not yet running) request with -ECANCELED. */
 void sched_cancel(sched *s);
 

@@ -398,13 +398,31 @@ static void test_open_failure(void **state) {
   assert_int_equal(sched_create(&s, &c, err, sizeof err), -EINVAL);
 }
 
+/* After sched_flush a partial batch runs at once instead of waiting. */
+static void test_flush(void **state) {
+  fake_state f = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  sched *s = make(&f, 1, 8, 16, 5000000);
+  tracker t;
+  tracker_init(&t);
+  job j;
+  job_init(&j, &t, 0, 1, 3);
+  uint64_t t0 = sched_now_ns();
+  assert_int_equal(sched_submit(s, &j.r), 0);
+  usleep(10000);
+  sched_flush(s);
+  wait_done(&t, 1);
+  assert_true(sched_now_ns() - t0 < 1000000000ull);
+  assert_int_equal(j.r.status, 0);
+  sched_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_batches_form), cmocka_unit_test(test_partial_batch_delay),
       cmocka_unit_test(test_preferred),    cmocka_unit_test(test_queue_full),
       cmocka_unit_test(test_deadline),     cmocka_unit_test(test_backend_error),
       cmocka_unit_test(test_drain_cancel), cmocka_unit_test(test_exactly_once),
-      cmocka_unit_test(test_open_failure),
+      cmocka_unit_test(test_open_failure), cmocka_unit_test(test_flush),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

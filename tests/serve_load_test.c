@@ -195,6 +195,37 @@ static void test_sigterm_drains(void **state) {
   free(t.body);
 }
 
+/* Grace period 0: what is still queued when the drain starts is answered
+ * 503 (cancelled), what runs finishes with 200; nothing goes unanswered and
+ * the exit status is 0. */
+static void test_grace_expiry_cancels_queued(void **state) {
+  serve_daemon d;
+  const char *extra[] = {"--max-batch-size=1", "--grace-period-s=0", NULL};
+  assert_int_equal(serve_daemon_start(&d, extra), 0);
+  tensor_req t;
+  tensor_req_init(&t);
+  bg_req bg[6];
+  pthread_t th[6];
+  for (int i = 0; i < 6; i++) {
+    bg[i] = (bg_req){&d, &t, 0};
+    pthread_create(&th[i], NULL, bg_post, &bg[i]);
+  }
+  wait_pending(&d, 5);
+  kill(d.pid, SIGTERM);
+  int ok = 0, cancelled = 0;
+  for (int i = 0; i < 6; i++) {
+    pthread_join(th[i], NULL);
+    ok += bg[i].status == 200;
+    cancelled += bg[i].status == 503;
+  }
+  fprintf(stderr, "grace 0: %d answered 200, %d cancelled 503\n", ok, cancelled);
+  assert_int_equal(ok + cancelled, 6);
+  assert_true(ok >= 1);
+  assert_true(cancelled >= 1);
+  assert_int_equal(serve_daemon_signal_wait(&d, 0, 30), 0);
+  free(t.body);
+}
+
 /* Receives one sd_notify datagram containing want within timeout_ms. */
 static int recv_notify(int fd, const char *want, int timeout_ms) {
   for (int waited = 0; waited < timeout_ms; waited += 10) {
@@ -238,8 +269,11 @@ static void test_sd_notify(void **state) {
 int main(void) {
   curl_global_init(CURL_GLOBAL_ALL);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_batching_64_clients), cmocka_unit_test(test_queue_full_503),
-      cmocka_unit_test(test_deadline_504),        cmocka_unit_test(test_sigterm_drains),
+      cmocka_unit_test(test_batching_64_clients),
+      cmocka_unit_test(test_queue_full_503),
+      cmocka_unit_test(test_deadline_504),
+      cmocka_unit_test(test_sigterm_drains),
+      cmocka_unit_test(test_grace_expiry_cancels_queued),
       cmocka_unit_test(test_sd_notify),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
