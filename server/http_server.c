@@ -169,9 +169,10 @@ static http_req *begin_request(http_server *s, struct MHD_Connection *c, const c
     unsigned long long v = strtoull(cl, &end, 10);
     if (*end == 0 && v > s->cfg.max_body)
       r->too_large = 1;
-    else if (*end == 0 && v > 0) {
-      r->body = malloc((size_t)v);
-      r->cap = r->body ? (size_t)v : 0;
+    else if (*end == 0 && v > 0) { /* reserve up front, but not more than 1 MiB before data */
+      size_t want = v < (1u << 20) ? (size_t)v : (1u << 20);
+      r->body = malloc(want);
+      r->cap = r->body ? want : 0;
     }
   }
   s->in_flight++;
