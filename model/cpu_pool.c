@@ -12,8 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Spin iterations before sleeping (each a pause instruction, ~10-40 ns). */
-#define CPU_POOL_SPIN 4000
+/* Spin iterations before sleeping (each a pause instruction, ~10-40 ns):
+ * long enough to bridge consecutive phases, short enough not to steal a
+ * shared core from a descheduled worker for long. */
+#define CPU_POOL_SPIN 1000
 
 typedef struct {
   cpu_pool *pool;

@@ -420,6 +420,23 @@ static void test_mbconv(void **state) {
   }
 }
 
+/* EfficientNet-B0 sizes, where the automatic tile height splits the image
+ * into several chunks per band. */
+static void test_mbconv_real_sizes(void **state) {
+  (void)state;
+  static const int cases[][9] = {{112, 112, 16, 24, 96, 3, 2, 4, 1},
+                                 {56, 56, 24, 24, 144, 3, 1, 6, 1},
+                                 {28, 28, 40, 40, 240, 5, 1, 10, 1},
+                                 {7, 7, 192, 192, 1152, 5, 1, 48, 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    arena ar = {0};
+    const int *c = cases[i];
+    model_block b = make_mbconv(&ar, c[0], c[1], c[2], c[3], c[4], c[5], c[6], 1, c[7], c[8]);
+    check_block(&b, 1, 2, 0);
+    arena_free(&ar);
+  }
+}
+
 static void test_convfirst(void **state) {
   (void)state;
   /* h, w, c, cout, mid, k, s, groups */
@@ -548,6 +565,7 @@ int main(void) {
       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_stem),
       cmocka_unit_test(test_mbconv),
+      cmocka_unit_test(test_mbconv_real_sizes),
       cmocka_unit_test(test_convfirst),
       cmocka_unit_test(test_convnext),
       cmocka_unit_test(test_downsample),
