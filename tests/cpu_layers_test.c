@@ -377,7 +377,7 @@ static model_block make_mbconv(arena *ar, int h, int w, int cin, int cout, int m
   set_geometry(&b, h, w, cin, cout, k, s, tf);
   b.mid_c = mid, b.groups = mid, b.se_c = se;
   b.act = MODEL_ACT_SWISH, b.se_act = MODEL_ACT_SWISH;
-  b.residual = s == 1 && cin == cout;
+  b.residual = b.out_h == h && b.out_w == w && cin == cout;
   if (mid != cin || bias == 2) b.expand_w = wt(ar, (size_t)cin * mid, cin);
   if (bias && b.expand_w.data) b.expand_b = wt(ar, mid, 1);
   b.dw_w = wt(ar, (size_t)k * k * mid, k * k);
@@ -531,6 +531,53 @@ static void test_head(void **state) {
   }
 }
 
+/* A uniform integer in [lo, hi], from the seeded test generator. */
+static int rnd_int(int lo, int hi) {
+  float u;
+  test_fill_random(&u, 1, 0.0f, 1.0f);
+  int v = lo + (int)(u * (float)(hi - lo + 1));
+  return v > hi ? hi : v;
+}
+
+/* Random geometries (sizes 1..13, channels 1..40, kernel 1..7, stride 1..3,
+ * either padding) of every spatial kind, run with random batch, threads and
+ * tile heights: the shapes nobody thought to list. */
+static void test_random_blocks(void **state) {
+  (void)state;
+  for (int it = 0; it < 60; it++) {
+    arena ar = {0};
+    int h = rnd_int(1, 13), w = rnd_int(1, 13), cin = rnd_int(1, 40), cout = rnd_int(1, 40);
+    int k = rnd_int(1, 7), s = rnd_int(1, 3), tf = rnd_int(0, 1), kind = rnd_int(0, 2);
+    model_block b;
+    if (kind == 0) {
+      int mid = rnd_int(0, 1) ? cin : rnd_int(1, 64);
+      b = make_mbconv(&ar, h, w, cin, rnd_int(0, 1) ? cin : cout, mid, k, s, tf,
+                      rnd_int(0, 1) ? rnd_int(1, 9) : 0, rnd_int(0, 2));
+    } else if (kind == 1) {
+      int g = rnd_int(0, 1) ? cin : 1;
+      b = (model_block){
+          .name = "cf", .kind = MODEL_BLOCK_CONVFIRST, .groups = g, .act = MODEL_ACT_RELU6};
+      set_geometry(&b, h, w, cin, cout, k, s, tf);
+      b.mid_c = rnd_int(1, 50);
+      b.residual = b.out_h == h && b.out_w == w && cin == cout;
+      b.conv_w = wt(&ar, (size_t)k * k * (cin / g) * cin, k * k * cin / g);
+      b.expand_w = wt(&ar, (size_t)cin * b.mid_c, cin);
+      b.project_w = wt(&ar, (size_t)b.mid_c * cout, b.mid_c);
+    } else {
+      b = (model_block){.name = "ds",
+                        .kind = MODEL_BLOCK_DOWNSAMPLE,
+                        .groups = 1,
+                        .ln_eps = 1e-5f,
+                        .act = MODEL_ACT_SWISH};
+      set_geometry(&b, h, w, cin, cout, k, s, tf);
+      b.conv_w = wt(&ar, (size_t)k * k * cin * cout, k * k * cin);
+      if (rnd_int(0, 1)) b.norm_w = wt(&ar, cin, 1), b.norm_b = wt(&ar, cin, 1);
+    }
+    check_block(&b, rnd_int(1, 3), rnd_int(1, 3), rnd_int(0, 3));
+    arena_free(&ar);
+  }
+}
+
 /* Malformed blocks are refused with a message, never run. */
 static void test_bad_blocks(void **state) {
   (void)state;
@@ -570,6 +617,7 @@ int main(void) {
       cmocka_unit_test(test_convnext),
       cmocka_unit_test(test_downsample),
       cmocka_unit_test(test_head),
+      cmocka_unit_test(test_random_blocks),
       cmocka_unit_test(test_bad_blocks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
