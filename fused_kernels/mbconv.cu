@@ -27,72 +27,133 @@
 
 namespace bf {
 
+// m16n8k16 tensor-core MMA, fp16 in, fp32 accumulate (sm_80+ PTX).
+__device__ __forceinline__ void mma16816(float *c, const unsigned *a, unsigned b0, unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) {
+  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
+  if (trans)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+  else
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
 // Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b), zero
-// for halo pixels outside the image. Caller syncs before and after.
+// for halo pixels outside the image. Each warp computes 16x16 tiles with two
+// m16n8k16 MMAs per k-step (ldmatrix operands) and applies bias + act to the
+// accumulators in registers, storing fp16 pairs straight into mid. Caller
+// syncs before and after.
 __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
-                             const float *bexp, const int *pglob, __half *mid, float *scr, int pin,
-                             int npin, int cc) {
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+                             const float *bexp, const int *pglob, __half *mid, int pin, int npin,
+                             int cc) {
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
   const int mt_n = npin / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
+  const int lrow = lane & 15, lcol = (lane >> 4) * 8;
   for (int t = warp; t < mt_n * nt_n; t += CUDA_WARPS) {
     const int mt = t / nt_n, nt = t % nt_n;
-    frag_c acc;
-    wmma::fill_fragment(acc, 0.f);
+    float c[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+    const __half *ap = xin + (size_t)(mt * 16 + lrow) * a.CinP + lcol;
+    const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
     for (int k = 0; k < kt_n; k++) {
-      frag_a fa;
-      frag_b fb;
-      wmma::load_matrix_sync(fa, xin + (size_t)mt * 16 * a.CinP + k * 16, a.CinP);
-      wmma::load_matrix_sync(fb, wexp + (size_t)k * 16 * ldw + nt * 16, ldw);
-      wmma::mma_sync(acc, fa, fb, acc);
+      unsigned af[4], bf[4];
+      ldsm_x4(af, ap + k * 16, false);
+      ldsm_x4(bf, bp + (size_t)k * 16 * ldw, true);
+      mma16816(c[0], af, bf[0], bf[1]);
+      mma16816(c[1], af, bf[2], bf[3]);
     }
-    wmma::store_matrix_sync(scr, acc, 16, wmma::mem_row_major);
-    __syncwarp();
-    const int r = lane >> 1, c8 = (lane & 1) * 8, p = mt * 16 + r;
-    if (p < pin) {
-      float v[8];
+#pragma unroll
+    for (int h = 0; h < 2; h++) { /* rows g and g + 8 */
+      const int p = mt * 16 + g + h * 8;
+      if (p >= pin) continue;
       const bool in = pglob[p] >= 0;
 #pragma unroll
-      for (int j = 0; j < 8; j++) {
-        const int c = nt * 16 + c8 + j;
-        v[j] = in ? act_apply(scr[r * 16 + c8 + j] + bexp[c], a.act) : 0.f;
+      for (int j = 0; j < 2; j++) {
+        const int col = nt * 16 + j * 8 + 2 * t4;
+        float v0 = 0.f, v1 = 0.f;
+        if (in) {
+          v0 = act_apply(c[j][2 * h] + bexp[col], a.act);
+          v1 = act_apply(c[j][2 * h + 1] + bexp[col + 1], a.act);
+        }
+        *reinterpret_cast<__half2 *>(mid + (size_t)p * cc + col) = __floats2half2_rn(v0, v1);
       }
-      *reinterpret_cast<uint4 *>(mid + (size_t)p * cc + nt * 16 + c8) = pack8(v);
     }
-    __syncwarp();
   }
 }
 
-// Depthwise conv of one chunk from mid (ih x iw x cc) into dwo (pout rows of
-// ldd halves): act(sum + b) [* scale]; zero for pixels outside the output.
-__device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
-                         const float *bdw, const int *qmid, const int *qglob, __half *dwo, int ldd,
-                         int cc, const float *gate) {
-  const int nc2 = cc / 2, npx = a.TH * a.TW, kk = a.K;
+// Depthwise conv of one chunk from mid (input tile x cc) into dwo (pout rows
+// of ldd halves): act(sum + b) [* gate]; zero for pixels outside the output.
+// Thread = one channel pair over a strided walk of the tile's pixels; with K
+// known at compile time the taps' weights sit in registers.
+template <int KK>
+__device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                           const float *bdw, const int *qmid, const int *qglob, __half *dwo,
+                           int ldd, int cc, const float *gate) {
+  const int kk = KK > 0 ? KK : a.K;
+  const int nc2 = cc / 2, npx = a.TH * a.TW;
   const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
   if (g >= G) return;
   const float2 b = make_float2(bdw[c], bdw[c + 1]);
   const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
-  const int row = (a.TW - 1) * a.S + kk; /* mid pixels per input-tile row */
+  const int rowstride = ((a.TW - 1) * a.S + kk) * cc; /* halves per input-tile row */
+  __half2 w[KK > 0 ? KK * KK : 1];
+  if (KK > 0) {
+#pragma unroll
+    for (int i = 0; i < (KK > 0 ? KK * KK : 1); i++)
+      w[i] = *reinterpret_cast<const __half2 *>(wdw + i * a.CC + c);
+  }
   for (int q = g; q < npx; q += G) {
     float2 acc = make_float2(0.f, 0.f);
     if (qglob[q] >= 0) {
       acc = b;
       const __half *m0 = mid + (size_t)qmid[q] * cc + c;
-      for (int ky = 0; ky < kk; ky++) {
-        const __half *mr = m0 + (size_t)ky * row * cc;
-        const __half *wr = wdw + ky * kk * a.CC + c;
-        for (int kx = 0; kx < kk; kx++) {
-          const float2 m = __half22float2(*reinterpret_cast<const __half2 *>(mr + kx * cc));
-          const float2 w = __half22float2(*reinterpret_cast<const __half2 *>(wr + kx * a.CC));
-          acc.x = fmaf(m.x, w.x, acc.x);
-          acc.y = fmaf(m.y, w.y, acc.y);
-        }
+      if (KK > 0) {
+#pragma unroll
+        for (int ky = 0; ky < (KK > 0 ? KK : 1); ky++)
+#pragma unroll
+          for (int kx = 0; kx < (KK > 0 ? KK : 1); kx++) {
+            const float2 m =
+                __half22float2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * cc));
+            const float2 wv = __half22float2(w[ky * KK + kx]);
+            acc.x = fmaf(m.x, wv.x, acc.x);
+            acc.y = fmaf(m.y, wv.y, acc.y);
+          }
+      } else {
+        for (int ky = 0; ky < kk; ky++)
+          for (int kx = 0; kx < kk; kx++) {
+            const float2 m =
+                __half22float2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * cc));
+            const float2 wv =
+                __half22float2(*reinterpret_cast<const __half2 *>(wdw + (ky * kk + kx) * a.CC + c));
+            acc.x = fmaf(m.x, wv.x, acc.x);
+            acc.y = fmaf(m.y, wv.y, acc.y);
+          }
       }
       acc.x = act_apply(acc.x, a.act) * sc.x;
       acc.y = act_apply(acc.y, a.act) * sc.y;
     }
     *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = __floats2half2_rn(acc.x, acc.y);
   }
+}
+
+__device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                         const float *bdw, const int *qmid, const int *qglob, __half *dwo, int ldd,
+                         int cc, const float *gate) {
+  if (a.K == 3)
+    dw_chunk_k<3>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate);
+  else if (a.K == 5)
+    dw_chunk_k<5>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate);
+  else
+    dw_chunk_k<0>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate);
 }
 
 // The last CTA of image n: mean of the per-tile sums, SE MLP, gate -> scale.
@@ -158,7 +219,8 @@ __device__ void se_finish(const cuda_mbconv_args &a, int n, float *f) {
 }
 
 template <int NF>
-__global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbconv_args a) {
+__global__ void __launch_bounds__(CUDA_THREADS, NF <= 2 ? 2 : 1)
+    mbconv_kernel(const cuda_mbconv_args a) {
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
@@ -284,7 +346,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, 1) mbconv_kernel(const cuda_mbco
     __syncthreads();
     if (!staged) {
       if (a.has_expand) {
-        expand_chunk(a, xin, wexp_s, bexp_s, pglob, mid, scr, pin, npin, cc);
+        expand_chunk(a, xin, wexp_s, bexp_s, pglob, mid, pin, npin, cc);
       } else if ((int)threadIdx.x < G8 * v8) {  // no expansion: the input's own channels
         for (int p = threadIdx.x / v8; p < pin; p += G8) {
           const int gp = pglob[p];
