@@ -19,8 +19,8 @@
 #define CPU_GROUP_MIN 8
 /* Largest batch create() accepts. */
 #define CPU_MAX_BATCH 65536
-/* Bytes per buffer of the bandwidth probe: two of them exceed a 32 MiB L3. */
-#define CPU_BW_BYTES ((size_t)32 << 20)
+/* Bytes per buffer of the bandwidth probe: the pair exceeds a 32 MiB L3. */
+#define CPU_BW_BYTES ((size_t)24 << 20)
 
 typedef struct {
   const model_net *net;
