@@ -15,6 +15,7 @@
 #include "model/backend.h"
 #include "model/cpu_layers.h"
 #include "model/net.h"
+#include "tests/cpu_naive.h"
 #include "tests/test_support.h"
 
 #define NB 6
@@ -271,12 +272,70 @@ static void test_bad_nets(void **state) {
   free_tiny(t);
 }
 
+/* The naive loops over the whole network, one image: logits out. */
+static void naive_logits(const model_net *n, const uint8_t *img, float *logits) {
+  const void *in = img;
+  float *bufs[2] = {NULL, NULL};
+  for (int i = 0; i < n->n_blocks; i++) {
+    const model_block *b = &n->blocks[i];
+    float *out = logits;
+    if (i < n->n_blocks - 1) {
+      out = bufs[i & 1] = realloc(bufs[i & 1], sizeof(float) * b->out_h * b->out_w * b->out_c);
+      assert_non_null(out);
+    }
+    naive_block(b, n->mean, n->std, in, out);
+    in = out;
+  }
+  free(bufs[0]);
+  free(bufs[1]);
+}
+
+/* EfficientNet-B0 as built, real weights: a batch of two (bands, SE
+ * staging, real channel counts) against the naive loops, and against
+ * batch-1 runs. */
+static void test_real_model(void **state) {
+  (void)state;
+  model_net net;
+  char err[512] = "";
+  if (model_net_load(test_runfile("blockfuse/models/efficientnet_b0"), &net, err, sizeof err))
+    fail_msg("model: %s", err);
+  model_backend_config cfg = {.threads = 2, .max_batch = 2, .peak_flops = 1, .peak_bw = 1};
+  void *self = NULL;
+  if (model_cpu_backend.create(&net, &cfg, &self, err, sizeof err)) fail_msg("create: %s", err);
+  const size_t img = (size_t)net.in_h * net.in_w * 3, nc = (size_t)net.num_classes;
+  uint8_t *images = random_images(&net, 2);
+  float *batch = malloc(2 * nc * sizeof(float)), *one = malloc(nc * sizeof(float));
+  float *ref = malloc(nc * sizeof(float));
+  assert_non_null(batch);
+  assert_non_null(one);
+  assert_non_null(ref);
+  poison(batch, 2 * nc);
+  assert_int_equal(model_cpu_backend.run(self, images, 2, batch, err, sizeof err), 0);
+  for (int i = 0; i < 2; i++) {
+    poison(one, nc);
+    poison(ref, nc);
+    assert_int_equal(model_cpu_backend.run(self, images + i * img, 1, one, err, sizeof err), 0);
+    naive_logits(&net, images + i * img, ref);
+    double e_naive = test_rel_err(batch + i * nc, ref, nc);
+    double e_one = test_rel_err(one, batch + i * nc, nc);
+    print_message("image %d: backend vs naive %.2e, batch-1 vs batch-2 %.2e\n", i, e_naive, e_one);
+    assert_true(e_naive < 1e-4);
+    assert_true(e_one < 1e-5);
+  }
+  model_cpu_backend.destroy(self);
+  free(images);
+  free(batch);
+  free(one);
+  free(ref);
+  model_net_free(&net);
+}
+
 int main(void) {
   test_seed();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_identity),     cmocka_unit_test(test_batch_equals_single),
       cmocka_unit_test(test_batch_limits), cmocka_unit_test(test_profile_every),
-      cmocka_unit_test(test_bad_nets),
+      cmocka_unit_test(test_bad_nets),     cmocka_unit_test(test_real_model),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

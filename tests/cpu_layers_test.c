@@ -15,167 +15,15 @@
 
 #include "model/cpu_layers.h"
 #include "model/net.h"
+#include "tests/cpu_naive.h"
 #include "tests/test_support.h"
 
 #define TOL 1e-4
-
-/* ---- naive reference ------------------------------------------------------ */
-
-static double ref_act(model_act a, double x) {
-  switch (a) {
-    case MODEL_ACT_RELU:
-      return x > 0 ? x : 0;
-    case MODEL_ACT_RELU6:
-      return x < 0 ? 0 : x > 6 ? 6 : x;
-    case MODEL_ACT_SWISH:
-      return x / (1 + exp(-x));
-    case MODEL_ACT_GELU:
-      return 0.5 * x * (1 + erf(x / sqrt(2.0)));
-    case MODEL_ACT_SIGMOID:
-      return 1 / (1 + exp(-x));
-    default:
-      return x;
-  }
-}
-
-/* Direct grouped conv, one image; w [K][K][cin/groups][cout]. */
-static void ref_conv(const float *in, int h, int w, int cin, int k, int s, int pt, int pl, int oh,
-                     int ow, int groups, int cout, const float *wt, const float *b, model_act act,
-                     float *out) {
-  int cg = cin / groups, og = cout / groups;
-  for (int y = 0; y < oh; y++)
-    for (int x = 0; x < ow; x++)
-      for (int co = 0; co < cout; co++) {
-        int g = co / og;
-        double acc = b ? b[co] : 0;
-        for (int kh = 0; kh < k; kh++)
-          for (int kw = 0; kw < k; kw++) {
-            int iy = y * s - pt + kh, ix = x * s - pl + kw;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            for (int ci = 0; ci < cg; ci++)
-              acc += (double)in[((size_t)iy * w + ix) * cin + g * cg + ci] *
-                     wt[(((size_t)kh * k + kw) * cg + ci) * cout + co];
-          }
-        out[((size_t)y * ow + x) * cout + co] = (float)ref_act(act, acc);
-      }
-}
-
-static void ref_pw(const float *in, size_t npix, int cin, const float *w, const float *b, int cout,
-                   model_act act, float *out) {
-  ref_conv(in, 1, (int)npix, cin, 1, 1, 0, 0, 1, (int)npix, 1, cout, w, b, act, out);
-}
-
-static void ref_ln(float *x, size_t npix, int c, const float *g, const float *b, float eps) {
-  for (size_t p = 0; p < npix; p++) {
-    double m = 0, v = 0;
-    for (int i = 0; i < c; i++) m += x[p * c + i];
-    m /= c;
-    for (int i = 0; i < c; i++) v += (x[p * c + i] - m) * (x[p * c + i] - m);
-    v /= c;
-    for (int i = 0; i < c; i++)
-      x[p * c + i] = (float)((x[p * c + i] - m) / sqrt(v + eps) * (g ? g[i] : 1) + (b ? b[i] : 0));
-  }
-}
 
 static float *fbuf(size_t n) {
   float *p = malloc((n ? n : 1) * sizeof(float));
   assert_non_null(p);
   return p;
-}
-
-/* A whole block on one image, composed from the loops above. */
-static void ref_block(const model_block *b, const float mean[3], const float std[3],
-                      const void *in_any, float *out) {
-  const int H = b->in_h, W = b->in_w, C = b->in_c, OH = b->out_h, OW = b->out_w;
-  const size_t ipix = (size_t)H * W, opix = (size_t)OH * OW;
-  const float *in = in_any;
-  switch (b->kind) {
-    case MODEL_BLOCK_STEM: {
-      const uint8_t *u = in_any;
-      float *x = fbuf(ipix * 3);
-      for (size_t i = 0; i < ipix * 3; i++)
-        x[i] = (float)((u[i] - mean[i % 3]) / (double)std[i % 3]);
-      ref_conv(x, H, W, 3, b->kernel, b->stride, b->pad_t, b->pad_l, OH, OW, 1, b->out_c,
-               b->conv_w.data, b->conv_b.data, b->act, out);
-      free(x);
-      return;
-    }
-    case MODEL_BLOCK_MBCONV: {
-      const int M = b->mid_c;
-      float *e = fbuf(ipix * M), *d = fbuf(opix * M);
-      if (b->expand_w.data)
-        ref_pw(in, ipix, C, b->expand_w.data, b->expand_b.data, M, b->act, e);
-      else
-        memcpy(e, in, ipix * M * sizeof(float));
-      ref_conv(e, H, W, M, b->kernel, b->stride, b->pad_t, b->pad_l, OH, OW, M, M, b->dw_w.data,
-               b->dw_b.data, b->act, d);
-      if (b->se_c) {
-        float *m = fbuf(M), *r = fbuf(b->se_c), *g = fbuf(M);
-        for (int c = 0; c < M; c++) {
-          double s = 0;
-          for (size_t p = 0; p < opix; p++) s += d[p * M + c];
-          m[c] = (float)(s / opix);
-        }
-        ref_pw(m, 1, M, b->se_reduce_w.data, b->se_reduce_b.data, b->se_c, b->se_act, r);
-        ref_pw(r, 1, b->se_c, b->se_expand_w.data, b->se_expand_b.data, M, MODEL_ACT_SIGMOID, g);
-        for (size_t p = 0; p < opix; p++)
-          for (int c = 0; c < M; c++) d[p * M + c] *= g[c];
-        free(m), free(r), free(g);
-      }
-      ref_pw(d, opix, M, b->project_w.data, b->project_b.data, b->out_c, MODEL_ACT_NONE, out);
-      if (b->residual)
-        for (size_t i = 0; i < opix * b->out_c; i++) out[i] += in[i];
-      free(e), free(d);
-      return;
-    }
-    case MODEL_BLOCK_CONVFIRST:
-    case MODEL_BLOCK_CONVNEXT: {
-      const int M = b->mid_c, next = b->kind == MODEL_BLOCK_CONVNEXT;
-      float *t = fbuf(opix * C), *m = fbuf(opix * M);
-      if (next)
-        ref_conv(in, H, W, C, b->kernel, 1, b->pad_t, b->pad_l, OH, OW, C, C, b->dw_w.data,
-                 b->dw_b.data, MODEL_ACT_NONE, t);
-      else
-        ref_conv(in, H, W, C, b->kernel, b->stride, b->pad_t, b->pad_l, OH, OW, b->groups, C,
-                 b->conv_w.data, b->conv_b.data, MODEL_ACT_NONE, t);
-      if (next) ref_ln(t, opix, C, b->norm_w.data, b->norm_b.data, b->ln_eps);
-      ref_pw(t, opix, C, b->expand_w.data, b->expand_b.data, M, b->act, m);
-      ref_pw(m, opix, M, b->project_w.data, b->project_b.data, b->out_c, MODEL_ACT_NONE, out);
-      for (size_t i = 0; i < opix * b->out_c; i++) {
-        if (next && b->layer_scale.data) out[i] *= b->layer_scale.data[i % b->out_c];
-        if (b->residual) out[i] += in[i];
-      }
-      free(t), free(m);
-      return;
-    }
-    case MODEL_BLOCK_DOWNSAMPLE: {
-      float *t = fbuf(ipix * C);
-      memcpy(t, in, ipix * C * sizeof(float));
-      if (b->norm_w.data) ref_ln(t, ipix, C, b->norm_w.data, b->norm_b.data, b->ln_eps);
-      ref_conv(t, H, W, C, b->kernel, b->stride, b->pad_t, b->pad_l, OH, OW, b->groups, b->out_c,
-               b->conv_w.data, b->conv_b.data, b->act, out);
-      free(t);
-      return;
-    }
-    case MODEL_BLOCK_HEAD: {
-      const int M = b->mid_c ? b->mid_c : C;
-      float *m = fbuf(ipix * M), *v = fbuf(M);
-      if (b->mid_c)
-        ref_pw(in, ipix, C, b->expand_w.data, b->expand_b.data, M, b->act, m);
-      else
-        memcpy(m, in, ipix * C * sizeof(float));
-      for (int c = 0; c < M; c++) {
-        double s = 0;
-        for (size_t p = 0; p < ipix; p++) s += m[p * M + c];
-        v[c] = (float)(s / ipix);
-      }
-      if (b->norm_w.data) ref_ln(v, 1, M, b->norm_w.data, b->norm_b.data, b->ln_eps);
-      ref_pw(v, 1, M, b->fc_w.data, b->fc_b.data, b->out_c, MODEL_ACT_NONE, out);
-      free(m), free(v);
-      return;
-    }
-  }
-  fail_msg("unknown block kind");
 }
 
 /* ---- fixtures -------------------------------------------------------------- */
@@ -236,8 +84,8 @@ static void check_block(const model_block *b, int n, int threads, int tile_rows)
                              tile_rows, err, sizeof err);
   if (rc) fail_msg("cpu_block_forward: %s", err);
   for (int i = 0; i < n; i++)
-    ref_block(b, MEAN, STD, stem ? (const void *)(inu + i * in_n) : inf + i * in_n,
-              ref + i * out_n);
+    naive_block(b, MEAN, STD, stem ? (const void *)(inu + i * in_n) : inf + i * in_n,
+                ref + i * out_n);
   double e = test_rel_err(out, ref, out_n * n);
   if (!(e < TOL))
     fail_msg(
@@ -258,7 +106,7 @@ static void test_activations(void **state) {
   x[0] = 0.0f, x[1] = -100.0f, x[2] = 100.0f, x[3] = 6.5f, x[4] = -0.25f;
   for (int a = MODEL_ACT_NONE; a <= MODEL_ACT_SIGMOID; a++) {
     for (int i = 0; i < 301; i++) {
-      double r = ref_act((model_act)a, x[i]), got = cpu_act((model_act)a, x[i]);
+      double r = naive_act((model_act)a, x[i]), got = cpu_act((model_act)a, x[i]);
       assert_true(fabs(got - r) <= 1e-6 * fabs(r) + 1e-6);
     }
   }
@@ -268,7 +116,7 @@ static void test_activations(void **state) {
     char err[128];
     assert_int_equal(cpu_pointwise(x, 301, 1, &one, NULL, 1, (model_act)a, out, err, sizeof err),
                      0);
-    for (int i = 0; i < 301; i++) ref[i] = (float)ref_act((model_act)a, x[i]);
+    for (int i = 0; i < 301; i++) ref[i] = (float)naive_act((model_act)a, x[i]);
     assert_true(test_rel_err(out, ref, 301) < 1e-6);
   }
 }
@@ -287,7 +135,7 @@ static void test_pointwise(void **state) {
       poison(out, (size_t)np * co);
       char err[128];
       assert_int_equal(cpu_pointwise(in, np, ci, w, b, co, (model_act)a, out, err, sizeof err), 0);
-      ref_pw(in, np, ci, w, b, co, (model_act)a, ref);
+      naive_pw(in, np, ci, w, b, co, (model_act)a, ref);
       double e = test_rel_err(out, ref, (size_t)np * co);
       if (!(e < TOL)) fail_msg("pointwise %dx%d->%d act %d: %g", np, ci, co, a, e);
       arena_free(&ar);
@@ -322,7 +170,7 @@ static void test_depthwise_and_conv(void **state) {
         assert_int_equal(cpu_conv2d(in, h, w, ci, k, s, pt, pl, oh, ow, g, co, wts, b, act, out,
                                     err, sizeof err),
                          0);
-      ref_conv(in, h, w, ci, k, s, pt, pl, oh, ow, g, co, wts, b, act, ref);
+      naive_conv(in, h, w, ci, k, s, pt, pl, oh, ow, g, co, wts, b, act, ref);
       double e = test_rel_err(out, ref, on);
       if (!(e < TOL)) fail_msg("conv case %zu tf %d: rel err %g", i, tf, e);
       arena_free(&ar);
@@ -341,7 +189,7 @@ static void test_layernorm(void **state) {
     memcpy(ref, x, (size_t)np * c * sizeof(float));
     poison(out, (size_t)np * c);
     cpu_layernorm(x, np, c, i % 2 ? g : NULL, i % 2 ? b : NULL, 1e-6f, out);
-    ref_ln(ref, np, c, i % 2 ? g : NULL, i % 2 ? b : NULL, 1e-6f);
+    naive_ln(ref, np, c, i % 2 ? g : NULL, i % 2 ? b : NULL, 1e-6f);
     /* c == 1 normalises to exactly beta: compare absolutely there. */
     assert_true(test_rel_err(out, ref, (size_t)np * c) < TOL || c == 1);
     if (c == 1)
