@@ -37,6 +37,7 @@ typedef struct {
   double peak_flops, peak_bw;
 } cpu_backend;
 
+/* Monotonic wall clock in seconds. */
 static double now_s(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -150,6 +151,7 @@ static void measure_peaks(cpu_backend *cb, double *flops, double *bw) {
   free(dst);
 }
 
+/* Frees whatever cpu_create() got to; safe on a half-built backend. */
 static void cpu_destroy(void *self) {
   cpu_backend *cb = self;
   if (!cb) return;
@@ -164,6 +166,8 @@ static void cpu_destroy(void *self) {
   free(cb);
 }
 
+/* Validates the network, packs every block's weights, sizes scratch for a
+ * group of images and measures the peaks (unless cfg overrides both). */
 static int cpu_create(const model_net *net, const model_backend_config *cfg, void **self, char *err,
                       size_t errlen) {
   *self = NULL;
@@ -235,6 +239,8 @@ static int cpu_create(const model_net *net, const model_backend_config *cfg, voi
   return 0;
 }
 
+/* Runs n images through every block, a group of images at a time; times
+ * each block on the runs that profile_every selects. */
 static int cpu_run(void *self, const uint8_t *images, int n, float *logits, char *err,
                    size_t errlen) {
   cpu_backend *cb = self;
@@ -270,6 +276,7 @@ static int cpu_run(void *self, const uint8_t *images, int n, float *logits, char
   return 0;
 }
 
+/* Copies the last profile (up to n_blocks entries). */
 static int cpu_block_times(void *self, double *seconds, int n_blocks, int *batch) {
   cpu_backend *cb = self;
   if (!cb || !cb->have_prof) return -EAGAIN;
@@ -279,6 +286,7 @@ static int cpu_block_times(void *self, double *seconds, int n_blocks, int *batch
   return 0;
 }
 
+/* The roofline: measured at create or given in the config. */
 static void cpu_peaks(void *self, double *flops_per_s, double *bytes_per_s) {
   cpu_backend *cb = self;
   if (flops_per_s) *flops_per_s = cb ? cb->peak_flops : 0;

@@ -11,10 +11,12 @@
 
 typedef int32_t cpu_v8i __attribute__((vector_size(32)));
 
+/* Eight copies of x. */
 static inline cpu_v8 vsplat(float x) {
   return (cpu_v8){x, x, x, x, x, x, x, x};
 }
 
+/* Unaligned load / store of eight floats. */
 static inline cpu_v8 vload(const float *p) {
   return *(const cpu_v8u *)p;
 }
