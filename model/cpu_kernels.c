@@ -230,9 +230,11 @@ void cpu_gemm(const cpu_pack *w, int g, int p0, int p1, const float *a, size_t l
   }
 }
 
-void cpu_dw_row(const float *const *rows, int in_w, int C, int K, int s, int pad_l, const float *w,
-                const float *b, model_act act, int out_w, float *out) {
-  for (int ow = 0; ow < out_w; ow++) {
+/* Output pixels [ow0, ow1) of a depthwise row, any of them at the image
+ * edge: taps are clipped per pixel. */
+static void dw_pixels(const float *const *rows, int in_w, int C, int K, int s, int pad_l,
+                      const float *w, const float *b, model_act act, int ow0, int ow1, float *out) {
+  for (int ow = ow0; ow < ow1; ow++) {
     const int iw0 = ow * s - pad_l;
     const int kw_lo = iw0 < 0 ? -iw0 : 0;
     const int kw_hi = in_w - iw0 < K ? in_w - iw0 : K;
@@ -272,6 +274,65 @@ void cpu_dw_row(const float *const *rows, int in_w, int C, int K, int s, int pad
       o[c] = cpu_act_f(act, a0);
     }
   }
+}
+
+/* Eight channels of four interior output pixels (every tap inside the
+ * row): each weight vector is loaded once for the four. */
+static inline void dw_quad(const float *const *rows, int C, int K, int s, int pad_l, const float *w,
+                           cpu_v8 bias, model_act act, int ow, int c, float *out) {
+  cpu_v8 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+  const size_t step = (size_t)s * C;
+  for (int kh = 0; kh < K; kh++) {
+    if (!rows[kh]) continue;
+    const float *x = rows[kh] + (size_t)(ow * s - pad_l) * C + c;
+    const float *wk = w + (size_t)kh * K * C + c;
+    for (int kw = 0; kw < K; kw++, x += C) {
+      const cpu_v8 wv = vload(wk + (size_t)kw * C);
+      a0 += vload(x) * wv;
+      a1 += vload(x + step) * wv;
+      a2 += vload(x + 2 * step) * wv;
+      a3 += vload(x + 3 * step) * wv;
+    }
+  }
+  float *o = out + (size_t)ow * C + c;
+  vstore(o, vact(act, a0));
+  vstore(o + (size_t)C, vact(act, a1));
+  vstore(o + 2 * (size_t)C, vact(act, a2));
+  vstore(o + 3 * (size_t)C, vact(act, a3));
+}
+
+void cpu_dw_row(const float *const *rows, int in_w, int C, int K, int s, int pad_l, const float *w,
+                const float *b, model_act act, int out_w, float *out) {
+  /* Interior pixels [lo, hi): ow * s - pad_l >= 0 and ow * s - pad_l + K <= in_w. */
+  int lo = (pad_l + s - 1) / s, hi = in_w - K + pad_l >= 0 ? (in_w - K + pad_l) / s + 1 : 0;
+  if (lo > out_w) lo = out_w;
+  if (hi > out_w) hi = out_w;
+  if (hi < lo) hi = lo;
+  dw_pixels(rows, in_w, C, K, s, pad_l, w, b, act, 0, lo, out);
+  const int quads = (hi - lo) / 4 * 4, c8 = C / 8 * 8;
+  if (quads > 0) {
+    for (int c = 0; c < c8; c += 8) {
+      const cpu_v8 bias = b ? vload(b + c) : vsplat(0.0f);
+      for (int ow = lo; ow < lo + quads; ow += 4)
+        dw_quad(rows, C, K, s, pad_l, w, bias, act, ow, c, out);
+    }
+    if (c8 < C) {
+      /* Channel tail of the quads: scalar. */
+      for (int ow = lo; ow < lo + quads; ow++) {
+        const int iw0 = ow * s - pad_l;
+        for (int c = c8; c < C; c++) {
+          float a0 = b ? b[c] : 0.0f;
+          for (int kh = 0; kh < K; kh++) {
+            if (!rows[kh]) continue;
+            for (int kw = 0; kw < K; kw++)
+              a0 += rows[kh][(size_t)(iw0 + kw) * C + c] * w[((size_t)kh * K + kw) * C + c];
+          }
+          out[(size_t)ow * C + c] = cpu_act_f(act, a0);
+        }
+      }
+    }
+  }
+  dw_pixels(rows, in_w, C, K, s, pad_l, w, b, act, lo + quads, out_w, out);
 }
 
 void cpu_im2col_row(const float *const *rows, int in_w, int C, int c0, int cg, int K, int s,
