@@ -20,7 +20,7 @@ static char tmpdir[PATH_MAX];
 
 /* Runs a shell command; returns its exit status and its stderr in out. */
 static int run(const char *cmd, char *out, size_t outlen) {
-  char full[8192];
+  char full[4 * 4200 + 16];
   snprintf(full, sizeof full, "%s 2>&1", cmd);
   FILE *p = popen(full, "r");
   assert_non_null(p);
@@ -49,7 +49,7 @@ static int teardown(void **state) {
 }
 
 static int import_into(const char *graph, const char *out_dir, char *out, size_t outlen) {
-  char cmd[8192];
+  char cmd[4 * 4200];
   snprintf(cmd, sizeof cmd, "'%s' --graph '%s' --labels '%s' --out '%s'",
            test_runfile("blockfuse/model/import_tfjs"), graph,
            test_runfile("efficientnet_b0_tfjs/misc/labels_map.json"), out_dir);
