@@ -35,7 +35,7 @@ static int setup(void **state) {
   char t[] = "/tmp/import_test_XXXXXX";
   if (!mkdtemp(t)) return -1;
   snprintf(tmpdir, sizeof tmpdir, "%s", t);
-  char cmd[8192], out[4096];
+  char cmd[4 * 4200], out[4096];
   snprintf(cmd, sizeof cmd, "cp -rL '%s' '%s/graph'",
            test_runfile("efficientnet_b0_tfjs/lib/tfjs/web_model"), tmpdir);
   return run(cmd, out, sizeof out);
@@ -73,7 +73,7 @@ static void test_reproduces_built_model(void **state) {
 
 static void test_truncated_shard(void **state) {
   (void)state;
-  char cmd[8192], out[4096], graph[PATH_MAX + 8], out_dir[PATH_MAX + 8];
+  char cmd[4 * 4200], out[4096], graph[PATH_MAX + 8], out_dir[PATH_MAX + 8];
   snprintf(graph, sizeof graph, "%s/bad", tmpdir);
   snprintf(out_dir, sizeof out_dir, "%s/m2", tmpdir);
   snprintf(cmd, sizeof cmd, "cp -r '%s/graph' '%s' && truncate -s -100 '%s/group1-shard6of6.bin'",
@@ -91,7 +91,7 @@ static void test_truncated_shard(void **state) {
 
 static void test_broken_manifest_and_args(void **state) {
   (void)state;
-  char cmd[8192], out[4096], graph[PATH_MAX + 8], out_dir[PATH_MAX + 8];
+  char cmd[4 * 4200], out[4096], graph[PATH_MAX + 8], out_dir[PATH_MAX + 8];
   snprintf(graph, sizeof graph, "%s/bad2", tmpdir);
   snprintf(out_dir, sizeof out_dir, "%s/m3", tmpdir);
   snprintf(cmd, sizeof cmd,
