@@ -124,6 +124,7 @@ typedef struct {
   const void *w;  /* [CinP][ChP] */
   const float *b; /* [ChP] */
   int P, CinP, Ch, ChP, act;
+  int n, ipc; /* set by the launcher: images, images per CTA */
 } cuda_head_args;
 
 typedef struct {

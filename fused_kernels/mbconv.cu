@@ -219,7 +219,9 @@ __device__ void se_finish(const cuda_mbconv_args &a, int n, float *f) {
 }
 
 template <int NF>
-__global__ void __launch_bounds__(CUDA_THREADS, NF <= 2 ? 2 : 1)
+__global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
+                                                : NF <= 4 ? 2
+                                                          : 1)
     mbconv_kernel(const cuda_mbconv_args a) {
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;

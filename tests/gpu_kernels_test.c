@@ -159,6 +159,10 @@ static void test_mbconv_plain(void **state) {
   make_mbconv(&tb, 15, 17, 40, 0, 48, 5, 2, 0, 0); /* no expand, stride 2, k5 */
   check_block(&tb.b, 2, 0, 0);
   tblock_free(&tb);
+  make_mbconv(&tb, 12, 10, 32, 96, 32, 3, 1, 0, 1); /* MobileNetV2: relu6 */
+  tb.b.act = MODEL_ACT_RELU6;
+  check_block(&tb.b, 2, 0, 0);
+  tblock_free(&tb);
   make_mbconv(&tb, 9, 11, 20, 70, 36, 3, 2, 0, 0); /* channels not multiples of 16 */
   check_block(&tb.b, 5, 0, 3);
   tblock_free(&tb);
