@@ -92,8 +92,8 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
   if (proj) s += cc * (size_t)(cuda_mbconv_nctz(a) * 16 + 8) * 2; /* project weights of the chunk */
   size_t body = 0;
   if (!staged) {
-    if (a->has_expand) body += pin * (size_t)a->CinP * 2; /* input tile */
-    body += pin * cc * 2;                                 /* expanded chunk */
+    if (a->has_expand) body += pin * (size_t)(a->CinP + 8) * 2; /* input tile, rows padded */
+    body += pin * (cc + 8) * 2;                                 /* expanded chunk, rows padded */
   }
   size_t se = ((size_t)a->CmidP + (size_t)cuda_pad16(a->se_c)) * 4;
   if (a->mode == CUDA_MB_PASS1 && body < se) body = se; /* SE MLP reuses the body */

@@ -49,7 +49,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) head_pool_kernel(const cuda_head
         const int r = i / v8, c = (i % v8) * 8;
         uint4 u = make_uint4(0, 0, 0, 0);
         if (p0 + r < a.P) u = *reinterpret_cast<const uint4 *>(x + (size_t)(p0 + r) * a.CinP + c);
-        *reinterpret_cast<uint4 *>(xs + (size_t)r * a.CinP + c) = u;
+        *reinterpret_cast<uint4 *>(xs + (size_t)r * (a.CinP + 8) + c) = u;
       }
       __syncthreads();
       for (int t = warp; t < (HEAD_ROWS / 16) * (HEAD_COLS / 16); t += CUDA_WARPS) {
@@ -60,7 +60,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) head_pool_kernel(const cuda_head
         for (int k = 0; k < a.CinP / 16; k++) {
           frag_a fa;
           frag_b fb;
-          wmma::load_matrix_sync(fa, xs + (size_t)mt * 16 * a.CinP + k * 16, a.CinP);
+          wmma::load_matrix_sync(fa, xs + (size_t)mt * 16 * (a.CinP + 8) + k * 16, a.CinP + 8);
           wmma::load_matrix_sync(fb, ws + (size_t)k * 16 * ldw + nt * 16, ldw);
           wmma::mma_sync(acc, fa, fb, acc);
         }
@@ -145,7 +145,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) gemm_kernel(const cuda_gemm_args
 
 extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st) {
   const size_t smem = (size_t)CUDA_WARPS * 256 * 4 + HEAD_COLS * 8 +
-                      (size_t)a->CinP * (HEAD_COLS + 8) * 2 + (size_t)HEAD_ROWS * a->CinP * 2;
+                      (size_t)a->CinP * (HEAD_COLS + 8) * 2 + (size_t)HEAD_ROWS * (a->CinP + 8) * 2;
   if (a->CinP % 16 || a->ChP % 16) return (int)cudaErrorInvalidValue;
   cuda_head_args b = *a;
   b.n = n;

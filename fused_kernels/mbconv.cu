@@ -62,7 +62,8 @@ __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const
   for (int t = warp; t < mt_n * nt_n; t += CUDA_WARPS) {
     const int mt = t / nt_n, nt = t % nt_n;
     float c[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
-    const __half *ap = xin + (size_t)(mt * 16 + lrow) * a.CinP + lcol;
+    const __half *ap =
+        xin + (size_t)(mt * 16 + lrow) * (a.CinP + 8) + lcol; /* rows padded: no bank conflicts */
     const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
     for (int k = 0; k < kt_n; k++) {
       unsigned af[4], bf[4];
@@ -84,7 +85,8 @@ __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const
           v0 = act_apply(c[j][2 * h] + bexp[col], a.act);
           v1 = act_apply(c[j][2 * h + 1] + bexp[col + 1], a.act);
         }
-        *reinterpret_cast<__half2 *>(mid + (size_t)p * cc + col) = __floats2half2_rn(v0, v1);
+        *reinterpret_cast<__half2 *>(mid + (size_t)p * (a.CC + 8) + col) =
+            __floats2half2_rn(v0, v1);
       }
     }
   }
@@ -103,8 +105,9 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
   const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
   if (g >= G) return;
   const float2 b = make_float2(bdw[c], bdw[c + 1]);
+  const int ldm = a.CC + 8; /* mid row pitch, padded against bank conflicts */
+  const int rowstride = ((a.TW - 1) * a.S + kk) * ldm; /* halves per input-tile row */
   const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
-  const int rowstride = ((a.TW - 1) * a.S + kk) * cc; /* halves per input-tile row */
   __half2 w[KK > 0 ? KK * KK : 1];
   if (KK > 0) {
 #pragma unroll
@@ -115,14 +118,14 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
     float2 acc = make_float2(0.f, 0.f);
     if (qglob[q] >= 0) {
       acc = b;
-      const __half *m0 = mid + (size_t)qmid[q] * cc + c;
+      const __half *m0 = mid + (size_t)qmid[q] * ldm + c;
       if (KK > 0) {
 #pragma unroll
         for (int ky = 0; ky < (KK > 0 ? KK : 1); ky++)
 #pragma unroll
           for (int kx = 0; kx < (KK > 0 ? KK : 1); kx++) {
             const float2 m =
-                __half22float2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * cc));
+                __half22float2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * ldm));
             const float2 wv = __half22float2(w[ky * KK + kx]);
             acc.x = fmaf(m.x, wv.x, acc.x);
             acc.y = fmaf(m.y, wv.y, acc.y);
@@ -131,7 +134,7 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
         for (int ky = 0; ky < kk; ky++)
           for (int kx = 0; kx < kk; kx++) {
             const float2 m =
-                __half22float2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * cc));
+                __half22float2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * ldm));
             const float2 wv =
                 __half22float2(*reinterpret_cast<const __half2 *>(wdw + (ky * kk + kx) * a.CC + c));
             acc.x = fmaf(m.x, wv.x, acc.x);
@@ -266,10 +269,10 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
   __half *xin = reinterpret_cast<__half *>(body);
   size_t body_bytes = 0;
   if (!staged) {
-    if (a.has_expand) body_bytes += (size_t)npin * a.CinP * 2;
-    body_bytes += (size_t)npin * a.CC * 2;
+    if (a.has_expand) body_bytes += (size_t)npin * (a.CinP + 8) * 2;
+    body_bytes += (size_t)npin * (a.CC + 8) * 2;
   }
-  __half *mid = xin + (a.has_expand ? (size_t)npin * a.CinP : 0);
+  __half *mid = xin + (a.has_expand ? (size_t)npin * (a.CinP + 8) : 0);
   size_t se_bytes = ((size_t)a.CmidP + ((a.se_c + 15) & ~15)) * 4;
   if (a.mode == CUDA_MB_PASS1 && body_bytes < se_bytes) body_bytes = se_bytes;
   __half *dwo = reinterpret_cast<__half *>(body + body_bytes);
@@ -296,7 +299,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
         const int gp = pglob[p];
         uint4 u = make_uint4(0, 0, 0, 0);
         if (gp >= 0) u = *reinterpret_cast<const uint4 *>(x + (size_t)gp * a.CinP + c);
-        *reinterpret_cast<uint4 *>(xin + (size_t)p * a.CinP + c) = u;
+        *reinterpret_cast<uint4 *>(xin + (size_t)p * (a.CinP + 8) + c) = u;
       }
   }
   // Rows of the dw output past the tile stay zero for the projection.
@@ -354,7 +357,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
           const int gp = pglob[p];
           uint4 u = make_uint4(0, 0, 0, 0);
           if (gp >= 0) u = *reinterpret_cast<const uint4 *>(x + (size_t)gp * a.CinP + c0 + c8);
-          *reinterpret_cast<uint4 *>(mid + (size_t)p * cc + c8) = u;
+          *reinterpret_cast<uint4 *>(mid + (size_t)p * (a.CC + 8) + c8) = u;
         }
       }
       __syncthreads();
