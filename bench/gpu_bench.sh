@@ -6,8 +6,10 @@
 #       the ignored .gpu/ folder;
 #   bench/gpu_bench.sh run     (on the GPU host, repo root, .gpu/ carried)
 #       runs the kernel and network tests, compute-sanitizer memcheck and
-#       racecheck, then gpu_bench and the PyTorch baseline in the same run.
-# PHASES (default "test,sanitize,bench,torch") picks what `run` does; logs go
+#       racecheck, then gpu_bench, `blockfuse serve --backend cuda` under
+#       `blockfuse loadgen` (JPEG and binary uint8 tensors), and the PyTorch
+#       baseline on the same machine.
+# PHASES (default "test,sanitize,bench,serve,torch") picks what `run` does; logs go
 # to $OUT (default /tmp/blockfuse-gpu). Correctness gates the timing: no
 # bench when a test or a sanitizer fails.
 set -u
@@ -16,9 +18,10 @@ case "$cmd" in
 stage)
   set -e
   ./bazelw build --dynamic_mode=off //tests:gpu_kernels_test //tests:gpu_backend_test //bench:gpu_bench \
-    //models:efficientnet_b0 //models:sample_images
+    //server:blockfuse //models:efficientnet_b0 //models:sample_images
   mkdir -p .gpu/bin .gpu/runfiles/blockfuse/models .gpu/runfiles/efficientnet_b0_tfjs
-  cp -f bazel-bin/tests/gpu_kernels_test bazel-bin/tests/gpu_backend_test bazel-bin/bench/gpu_bench .gpu/bin/
+  cp -f bazel-bin/tests/gpu_kernels_test bazel-bin/tests/gpu_backend_test bazel-bin/bench/gpu_bench \
+    bazel-bin/server/blockfuse .gpu/bin/
   rm -rf .gpu/runfiles/blockfuse/models/efficientnet_b0
   cp -rL bazel-bin/models/efficientnet_b0 .gpu/runfiles/blockfuse/models/
   cp -L bazel-bin/tests/gpu_backend_test.runfiles/efficientnet_b0_tfjs/*.jpg .gpu/runfiles/efficientnet_b0_tfjs/
@@ -30,7 +33,7 @@ stage)
   du -sh .gpu
   ;;
 run)
-  PHASES=${PHASES:-test,sanitize,bench,torch}
+  PHASES=${PHASES:-test,sanitize,bench,serve,torch}
   OUT=${OUT:-/tmp/blockfuse-gpu}
   mkdir -p "$OUT"
   export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -55,7 +58,7 @@ run)
       grep -E "ERROR SUMMARY|RACECHECK SUMMARY|FAIL|PASSED" "$OUT/san_$tool.log" | tail -4
     done
     echo "== compute-sanitizer memcheck gpu_backend_test"
-    compute-sanitizer --tool memcheck --error-exitcode 99 .gpu/bin/gpu_backend_test >"$OUT/san_net.log" 2>&1 ||
+    timeout 240 compute-sanitizer --tool memcheck --error-exitcode 99 .gpu/bin/gpu_backend_test >"$OUT/san_net.log" 2>&1 ||
       { ok=0; echo "FAIL sanitizer memcheck (network)"; }
     grep -E "ERROR SUMMARY|FAIL|PASSED" "$OUT/san_net.log" | tail -3
   fi
@@ -67,6 +70,32 @@ run)
     echo "== gpu_bench"
     .gpu/bin/gpu_bench .gpu/runfiles/blockfuse/models/efficientnet_b0 --batches "${BATCHES:-1,8,64,256}" \
       --iters "${ITERS:-100}" --json "$OUT/blockfuse.jsonl" 2>&1 | tee "$OUT/gpu_bench.txt"
+  fi
+  if has serve; then
+    M=.gpu/runfiles/blockfuse/models/efficientnet_b0
+    IMG=.gpu/runfiles/efficientnet_b0_tfjs/panda.jpg
+    rm -f /tmp/bf.port
+    .gpu/bin/blockfuse serve --backend cuda --model "$M" --port 0 --port-file /tmp/bf.port \
+      --executors "${EXECUTORS:-2}" --max-batch-size "${MAXB:-64}" --decode-threads 8 \
+      --log-level warn >"$OUT/serve.log" 2>&1 &
+    spid=$!
+    for _ in $(seq 1 300); do [ -s /tmp/bf.port ] && break; sleep 0.1; done
+    port=$(cat /tmp/bf.port 2>/dev/null)
+    if [ -n "$port" ]; then
+      url=http://127.0.0.1:$port
+      for _ in $(seq 1 300); do curl -sf "$url/v2/health/ready" >/dev/null && break; sleep 0.1; done
+      echo "== loadgen JPEG (v1, closed loop, 64 connections)"
+      .gpu/bin/blockfuse loadgen -c 64 --warmup 2 -d 10 --api v1 -i "$IMG" "$url" 2>&1 | tee "$OUT/load_jpeg.txt"
+      echo "== loadgen uint8 tensors (v2-binary, closed loop, 64 connections)"
+      .gpu/bin/blockfuse loadgen -c 64 --warmup 2 -d 10 --api v2-binary --tensor uint8 "$url" 2>&1 |
+        tee "$OUT/load_u8.txt"
+      curl -s "$url/metrics" | grep -E "^blockfuse_block" | head -60 >"$OUT/metrics.txt"
+      curl -s "$url/v2/models/efficientnet_b0/efficiency" >"$OUT/efficiency.json"
+      echo "metrics lines: $(wc -l <"$OUT/metrics.txt"), efficiency bytes: $(wc -c <"$OUT/efficiency.json")"
+    else
+      echo "serve did not start:"; tail -20 "$OUT/serve.log"
+    fi
+    kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
   fi
   if has torch; then
     echo "== torch baseline"

@@ -27,6 +27,12 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
 int cuda_backend_graph_time(void *self, int batch, int iters, double *seconds, char *err,
                             size_t errlen);
 
+/* The instance's pinned image staging (max_batch images, NHWC uint8).
+ * A caller that decodes straight into it and passes it to run() skips the
+ * host copy (at batch 256 that copy is ~6 ms of ~18). Valid until destroy;
+ * owned by the backend; not to be written while a run() is in flight. */
+uint8_t *cuda_backend_staging(void *self);
+
 /* One line per block describing the plan at `batch` (tiles, chunk, SE
  * variant); returns the length written, as snprintf. */
 int cuda_backend_describe(void *self, int batch, char *buf, size_t len);

@@ -35,6 +35,11 @@ int cuda_backend_graph_time(void *self, int batch, int iters, double *seconds, c
   return -ENOTSUP;
 }
 
+uint8_t *cuda_backend_staging(void *self) {
+  (void)self;
+  return NULL;
+}
+
 int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
   (void)self, (void)batch;
   return snprintf(buf, len, "no CUDA support in this build\n");

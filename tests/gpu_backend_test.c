@@ -122,6 +122,13 @@ static void test_network_matches_cpu(void **state) {
     for (int i = sizes[s] * C; i < 8 * C; i++)
       assert_true(isnan(out[i])); /* nothing past n written */
   }
+  /* zero-copy: images placed straight into the backend's pinned staging */
+  uint8_t *stg = cuda_backend_staging(gpu.self);
+  assert_non_null(stg);
+  memcpy(stg, f->imgs, 2 * f->img_bytes);
+  if (gpu.ops->run(gpu.self, stg, 2, out, err, sizeof err)) fail_msg("zero-copy run: %s", err);
+  for (int i = 0; i < 2; i++)
+    assert_true(test_rel_err(out + i * C, ref + i * C, (size_t)C) < NET_TOL);
   free(batch), free(ref), free(out);
   model_backend_close(&gpu);
   model_backend_close(&cpu);
