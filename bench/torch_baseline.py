@@ -54,7 +54,7 @@ def main():
     print(f"{'batch':>6} {'variant':>10} {'ms':>9} {'img/s':>10} {'compile s':>10}")
     for b in [int(s) for s in args.batches.split(",")]:
         x = torch.randn(b, 3, 224, 224, device=dev).half().contiguous(memory_format=torch.channels_last)
-        variants = [("eager", model)] + ([("compile", compiled)] if compiled else [])
+        variants = [("eager", model)] + ([("compile", compiled)] if compiled is not None else [])
         for name, fn in variants:
             t0 = time.time()
             with torch.inference_mode():
