@@ -164,7 +164,7 @@ static void test_v2_json_open_loop_matches_metrics(void **state) {
   json_t *s;
   assert_int_equal(
       loadgen(d, &s, "--api", "v2", "-i", test_runfile("efficientnet_b0_tfjs/panda.jpg"), "-r",
-              "15", "-d", "1.5", "-c", "8", "--seed", "7", NULL),
+              "15", "-d", "1.5", "-c", "32", "--seed", "7", NULL),
       0);
   counters after = scrape(d);
   int ok = (int)jnum(s, "ok");
