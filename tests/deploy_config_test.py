@@ -34,6 +34,10 @@ need(len(options) >= 10, f"`blockfuse serve --help` lists only {len(options)} op
 defaults = dict(re.findall(r"^\s+--([a-z0-9-]+)\s.*\(default: ([^)]*)\)$", help_text, re.M))
 ENV_NAMES = {"BLOCKFUSE_" + o.upper().replace("-", "_") for o in options}
 
+ops_doc = read("docs/operations.md")
+for o in options:
+    need(f"`--{o}`" in ops_doc, f"docs/operations.md does not document --{o}")
+
 
 def check_env(where, env):
     """Every BLOCKFUSE_* name must be an option, and serve must accept the values."""
