@@ -8,14 +8,17 @@
 static const double kPercentiles[] = {50, 90, 99, 99.9};
 static const char *const kPercentileNames[] = {"p50", "p90", "p99", "p99.9"};
 
+/* The --api spelling of a, for reports. */
 static const char *api_name(loadgen_api a) {
   return a == LOADGEN_API_V1 ? "v1" : a == LOADGEN_API_V2_JSON ? "v2" : "v2-binary";
 }
 
+/* Measured requests without a 2xx answer (HTTP errors and transport failures). */
 static uint64_t failures(const loadgen_result *res) {
   return res->sent - res->ok;
 }
 
+/* Human-readable summary: mode, counts, throughput, percentiles, errors by status. */
 void loadgen_report_text(const loadgen_config *cfg, const loadgen_result *res, FILE *out) {
   double secs = res->elapsed_s > 0 ? res->elapsed_s : 1e-9;
   if (cfg->rate > 0)
@@ -70,6 +73,7 @@ void loadgen_report_text(const loadgen_config *cfg, const loadgen_result *res, F
   }
 }
 
+/* The same figures as one JSON object on one line (latencies in us), for scripts. */
 void loadgen_report_json(const loadgen_config *cfg, const loadgen_result *res, FILE *out) {
   double secs = res->elapsed_s > 0 ? res->elapsed_s : 1e-9;
   fprintf(out, "{\"target\":\"http://%s:%s%s\",\"api\":\"%s\",\"model\":\"%s\",\"batch\":%d,",
@@ -117,10 +121,12 @@ static FILE *open_out(const char *path, char *err, size_t errlen) {
   return f;
 }
 
+/* Closes what open_out() opened; stdout stays open. */
 static void close_out(FILE *f) {
   if (f && f != stdout) fclose(f);
 }
 
+/* Parse, build payloads, run, report; exit status as loadgen.h documents. */
 int loadgen_main(int argc, char **argv) {
   loadgen_config cfg;
   loadgen_result res; /* about 24 KiB */

@@ -9,6 +9,7 @@
 
 #include "server/loadgen.h"
 
+/* The --help text: every option with its default. */
 void loadgen_usage(FILE *out) {
   fputs(
       "Usage: blockfuse loadgen [options] URL\n"
@@ -163,6 +164,7 @@ static void defaults(loadgen_config *cfg) {
   cfg->seed = 1;
 }
 
+/* See loadgen.h. Options may come in any order around the URL. */
 int loadgen_parse_args(int argc, char **argv, loadgen_config *cfg, FILE *out, char *err,
                        size_t errlen) {
   defaults(cfg);

@@ -4,6 +4,7 @@
 
 #include "server/loadgen.h"
 
+/* Empty histogram; min starts high so the first sample sets it. */
 void loadgen_hist_init(loadgen_hist *h) {
   memset(h, 0, sizeof *h);
   h->min = UINT64_MAX;
@@ -14,6 +15,7 @@ static int floor_log2(uint64_t v) {
   return 63 - __builtin_clzll(v);
 }
 
+/* Bucket of a value: exact below 128, then 64 buckets per power of two. */
 int loadgen_hist_index(uint64_t us) {
   if (us > LOADGEN_HIST_MAX_US) us = LOADGEN_HIST_MAX_US;
   if (us < 2 * LOADGEN_HIST_SUB) return (int)us;
@@ -22,6 +24,7 @@ int loadgen_hist_index(uint64_t us) {
   return 2 * LOADGEN_HIST_SUB + (shift - 1) * LOADGEN_HIST_SUB + (top - LOADGEN_HIST_SUB);
 }
 
+/* Inverse of loadgen_hist_index(): the values bucket idx holds. */
 void loadgen_hist_bucket_range(int idx, uint64_t *lo, uint64_t *hi) {
   if (idx < 2 * LOADGEN_HIST_SUB) {
     *lo = *hi = (uint64_t)idx;
@@ -34,6 +37,7 @@ void loadgen_hist_bucket_range(int idx, uint64_t *lo, uint64_t *hi) {
   *hi = *lo + (UINT64_C(1) << shift) - 1;
 }
 
+/* Adds one sample (us); O(1). */
 void loadgen_hist_record(loadgen_hist *h, uint64_t us) {
   h->counts[loadgen_hist_index(us)]++;
   h->total++;
@@ -42,6 +46,7 @@ void loadgen_hist_record(loadgen_hist *h, uint64_t us) {
   if (us > h->max) h->max = us;
 }
 
+/* See loadgen.h: nearest-rank percentile, reported as its bucket's top. */
 uint64_t loadgen_hist_percentile(const loadgen_hist *h, double p) {
   if (h->total == 0) return 0;
   if (p <= 0) return h->min;
@@ -63,6 +68,7 @@ uint64_t loadgen_hist_percentile(const loadgen_hist *h, double p) {
   return h->max;
 }
 
+/* Exact mean from the running sum. */
 double loadgen_hist_mean(const loadgen_hist *h) {
   return h->total ? h->sum / (double)h->total : 0.0;
 }
@@ -75,6 +81,7 @@ static uint64_t splitmix64(uint64_t *state) {
   return z ^ (z >> 31);
 }
 
+/* A schedule whose first send is due at t = 0. */
 void loadgen_schedule_init(loadgen_schedule *s, loadgen_arrival kind, double rate, uint64_t seed) {
   s->kind = kind;
   s->rate = rate;
@@ -83,6 +90,7 @@ void loadgen_schedule_init(loadgen_schedule *s, loadgen_arrival kind, double rat
   s->next_s = 0.0;
 }
 
+/* Next intended send time, ns from the start. */
 uint64_t loadgen_schedule_next(loadgen_schedule *s) {
   double t;
   if (s->kind == LOADGEN_ARRIVAL_CONSTANT) {

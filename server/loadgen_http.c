@@ -19,6 +19,7 @@ enum {
   ST_DONE,
 };
 
+/* Ready for a new response; keep-alive until the response says otherwise. */
 void loadgen_resp_init(loadgen_resp *r) {
   memset(r, 0, sizeof *r);
   r->state = ST_STATUS;
@@ -26,10 +27,12 @@ void loadgen_resp_init(loadgen_resp *r) {
   r->keep_alive = 1;
 }
 
+/* True once the whole response, body included, has been consumed. */
 int loadgen_resp_done(const loadgen_resp *r) {
   return r->state == ST_DONE;
 }
 
+/* The peer closed: completes a body framed by the close (see loadgen.h). */
 int loadgen_resp_eof(loadgen_resp *r) {
   if (r->state == ST_UNTIL_EOF) {
     r->state = ST_DONE;
@@ -145,6 +148,7 @@ static int on_line(loadgen_resp *r, const char *l) {
   }
 }
 
+/* Consumes bytes up to the end of the response; body bytes are counted, not kept. */
 long loadgen_resp_feed(loadgen_resp *r, const char *data, size_t len) {
   size_t i = 0;
   while (i < len && r->state != ST_DONE) {

@@ -38,6 +38,7 @@ static int sb_reserve(sbuf *b, size_t n) {
   return 0;
 }
 
+/* Appends n raw bytes. */
 static void sb_put(sbuf *b, const void *data, size_t n) {
   if (sb_reserve(b, n)) return;
   memcpy(b->p + b->len, data, n);
@@ -45,6 +46,7 @@ static void sb_put(sbuf *b, const void *data, size_t n) {
   b->p[b->len] = '\0';
 }
 
+/* Appends formatted text. */
 static void sb_printf(sbuf *b, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -68,6 +70,7 @@ static void sb_base64(sbuf *b, const uint8_t *data, size_t n) {
   b->p[b->len] = '\0';
 }
 
+/* RFC 4648 base64 with '=' padding, as JSON image payloads carry it. */
 size_t loadgen_base64(const uint8_t *in, size_t n, char *out) {
   static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t o = 0, i = 0;
@@ -226,6 +229,7 @@ static int build(const loadgen_config *cfg, const image_set *set, loadgen_reques
   return 0;
 }
 
+/* One request carrying cfg->batch copies of img (or random pixels when img is NULL). */
 int loadgen_request_build(const loadgen_config *cfg, const uint8_t *img, size_t img_len,
                           loadgen_request *r, char *err, size_t errlen) {
   int n = cfg->batch;
@@ -252,12 +256,14 @@ int loadgen_request_build(const loadgen_config *cfg, const uint8_t *img, size_t 
   return rc;
 }
 
+/* Frees head and body; r is zeroed. */
 void loadgen_request_free(loadgen_request *r) {
   free(r->head);
   free(r->body);
   memset(r, 0, sizeof *r);
 }
 
+/* Frees every request of the set. */
 void loadgen_payloads_free(loadgen_payloads *p) {
   for (size_t i = 0; i < p->n; i++) loadgen_request_free(&p->reqs[i]);
   free(p->reqs);
@@ -271,6 +277,7 @@ static int is_image_name(const char *name) {
   return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
 }
 
+/* qsort order for path lists: byte-wise, so runs are reproducible. */
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -379,6 +386,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len, char *err, s
   return 0;
 }
 
+/* One request per image file (or one random tensor); everything is read up front. */
 int loadgen_payloads_build(const loadgen_config *cfg, loadgen_payloads *p, char *err,
                            size_t errlen) {
   memset(p, 0, sizeof *p);

@@ -80,6 +80,7 @@ static uint64_t now_ns(const lg_run *r) {
   return uv_hrtime() - r->t0;
 }
 
+/* Close callback for handles whose memory the run owns and frees itself. */
 static void noop_close(uv_handle_t *h) {
   (void)h;
 }
@@ -163,6 +164,7 @@ static void finish_request(lg_conn *c, int status, const char *kind) {
   }
 }
 
+/* The socket is closed; reconnect at once if a request is waiting for it. */
 static void tcp_closed(uv_handle_t *h) {
   lg_conn *c = h->data;
   c->tcp_closing = 0;
@@ -203,12 +205,14 @@ static void conn_fail(lg_conn *c, const char *kind) {
   conn_idle(c);
 }
 
+/* Reads land in the connection's own buffer: one read at a time per connection. */
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   lg_conn *c = h->data;
   (void)suggested;
   *buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
 }
 
+/* Feeds answers to the parser; completes, fails or drops the connection's request. */
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   lg_conn *c = s->data;
   if (nread == 0) return;
@@ -242,6 +246,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   conn_idle(c);
 }
 
+/* A failed write fails the request; success needs no action (the answer follows). */
 static void on_write(uv_write_t *w, int status) {
   lg_conn *c = w->data;
   c->writing = 0;
@@ -270,6 +275,7 @@ static void conn_send(lg_conn *c) {
   }
 }
 
+/* Connection timer: end of a reconnect back-off, or a request timeout. */
 static void on_timer(uv_timer_t *t) {
   lg_conn *c = t->data;
   if (c->backoff) {
@@ -280,6 +286,7 @@ static void on_timer(uv_timer_t *t) {
   }
 }
 
+/* Connected: send the waiting request. Refused before any success: a setup error. */
 static void on_connect(uv_connect_t *req, int status) {
   lg_conn *c = req->data;
   lg_run *r = c->run;
@@ -402,6 +409,7 @@ static void dispatch(lg_run *r) {
   if (!r->stopping && r->next_due > now) arm_tick(r);
 }
 
+/* The timerfd fired: a scheduled send is due. */
 static void on_tick(uv_poll_t *h, int status, int events) {
   lg_run *r = h->data;
   uint64_t expirations;
@@ -411,10 +419,12 @@ static void on_tick(uv_poll_t *h, int status, int events) {
   dispatch(r);
 }
 
+/* The measured duration is over. */
 static void on_stop_timer(uv_timer_t *t) {
   begin_stop(t->data);
 }
 
+/* Ctrl-C ends the run early, still reporting what was measured. */
 static void on_sigint(uv_signal_t *s, int sig) {
   (void)sig;
   begin_stop(s->data);
@@ -437,6 +447,7 @@ static int resolve(lg_run *r, char *err, size_t errlen) {
   return 0;
 }
 
+/* See loadgen.h. Owns its loop and every handle; returns when all are closed. */
 int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,
                 FILE *csv, char *err, size_t errlen) {
   memset(res, 0, sizeof *res);

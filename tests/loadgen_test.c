@@ -476,6 +476,7 @@ static void tconn_free(uv_handle_t *h) {
   if (++c->closed_handles == 2) free(c);
 }
 
+/* Closes both handles once; tconn_free() releases c after the second. */
 static void tconn_close(tconn *c) {
   if (c->closing) return;
   c->closing = 1;
