@@ -1,5 +1,6 @@
 /* blockfuse loadgen: the subcommand's entry point and its reports. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,6 +129,9 @@ static void close_out(FILE *f) {
 
 /* Parse, build payloads, run, report; exit status as loadgen.h documents. */
 int loadgen_main(int argc, char **argv) {
+  /* A server may close a connection while a request is being written: that
+   * must be an io error for that request, not SIGPIPE ending the run. */
+  signal(SIGPIPE, SIG_IGN);
   loadgen_config cfg;
   loadgen_result res; /* about 24 KiB */
   char err[512] = "";

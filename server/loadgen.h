@@ -189,7 +189,8 @@ typedef struct {
 
 /* Runs the load described by cfg with the prepared payloads; res receives the
  * figures of the measured window (after warm-up). Returns 0, or a negative
- * errno with a message when the run could not start (e.g. bad address). */
+ * errno with a message when the run could not start (e.g. bad address).
+ * The caller should ignore SIGPIPE (loadgen_main does). */
 int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,
                 FILE *csv, char *err, size_t errlen);
 
