@@ -3,7 +3,7 @@
 # Usage: bench/cpu_bench.sh [extra blockfuse bench flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./bazelw build //:blockfuse //models:efficientnet_b0 >&2
+./bazelw build //:blockfuse //models:efficientnet_b0 //bench:cpu_layerwise >&2
 BIN=bazel-bin/server/blockfuse
 echo "# $(date -u +%F) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
 for b in 1 16; do
@@ -12,3 +12,6 @@ for b in 1 16; do
   "$BIN" bench --backend cpu --batch "$b" --iters "$iters" --warmup 3 "$@"
   echo
 done
+# Baseline in the same run: the same kernels layer by layer, one thread.
+echo "\$ bazel-bin/bench/cpu_layerwise bazel-bin/models/efficientnet_b0 20"
+bazel-bin/bench/cpu_layerwise bazel-bin/models/efficientnet_b0 20
