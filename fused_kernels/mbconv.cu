@@ -22,6 +22,8 @@
 // between them by timing both at create.
 #include <cuda_runtime.h>
 
+#include <type_traits>
+
 #include "fused_kernels/cuda_common.cuh"
 #include "fused_kernels/cuda_kernels.h"
 
@@ -53,41 +55,68 @@ __device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) 
 // m16n8k16 MMAs per k-step (ldmatrix operands) and applies bias + act to the
 // accumulators in registers, storing fp16 pairs straight into mid. Caller
 // syncs before and after.
+// One 16x16 output tile of the expand GEMM for this warp: k-loop of two
+// m16n8k16 MMAs, then bias + act in registers and fp16 pairs into mid.
+__device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __half *ap,
+                                            const __half *bp, int kt_n, int ldw, const float *bias,
+                                            const int *pglob, __half *mid, int mrow, int col0,
+                                            int pin) {
+  const int lane = threadIdx.x & 31, g = lane >> 2;
+  float c[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+  for (int k = 0; k < kt_n; k++) {
+    unsigned af[4], bf[4];
+    ldsm_x4(af, ap + k * 16, false);
+    ldsm_x4(bf, bp + (size_t)k * 16 * ldw, true);
+    mma16816(c[0], af, bf[0], bf[1]);
+    mma16816(c[1], af, bf[2], bf[3]);
+  }
+  const int ldm = a.CC + 8;
+#pragma unroll
+  for (int h = 0; h < 2; h++) { /* rows g and g + 8 */
+    const int p = mrow + g + h * 8;
+    if (p >= pin) continue;
+    const bool in = pglob[p] >= 0;
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+      float v0 = 0.f, v1 = 0.f;
+      if (in) {
+        v0 = act_apply(c[j][2 * h] + bias[2 * j], a.act);
+        v1 = act_apply(c[j][2 * h + 1] + bias[2 * j + 1], a.act);
+      }
+      *reinterpret_cast<__half2 *>(mid + (size_t)p * ldm + col0 + j * 8) =
+          __floats2half2_rn(v0, v1);
+    }
+  }
+}
+
+// Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b), zero
+// for halo pixels outside the image. Each warp computes 16x16 tiles with two
+// m16n8k16 MMAs per k-step (ldmatrix operands) and applies bias + act to the
+// accumulators in registers, storing fp16 pairs straight into mid. When the
+// chunk's column tiles divide the 8 warps, a warp keeps one column tile (its
+// bias in registers, no per-tile index arithmetic) and strides over rows.
+// Caller syncs before and after.
 __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
                              const float *bexp, const int *pglob, __half *mid, int pin, int npin,
                              int cc) {
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3;
   const int mt_n = npin / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
+  const int ldx = a.CinP + 8; /* input rows padded: no bank conflicts */
   const int lrow = lane & 15, lcol = (lane >> 4) * 8;
-  for (int t = warp; t < mt_n * nt_n; t += CUDA_WARPS) {
-    const int mt = t / nt_n, nt = t % nt_n;
-    float c[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
-    const __half *ap =
-        xin + (size_t)(mt * 16 + lrow) * (a.CinP + 8) + lcol; /* rows padded: no bank conflicts */
+  if (CUDA_WARPS % nt_n == 0) {
+    const int nt = warp % nt_n, mstep = CUDA_WARPS / nt_n, col0 = nt * 16 + 2 * t4;
+    const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
     const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
-    for (int k = 0; k < kt_n; k++) {
-      unsigned af[4], bf[4];
-      ldsm_x4(af, ap + k * 16, false);
-      ldsm_x4(bf, bp + (size_t)k * 16 * ldw, true);
-      mma16816(c[0], af, bf[0], bf[1]);
-      mma16816(c[1], af, bf[2], bf[3]);
-    }
-#pragma unroll
-    for (int h = 0; h < 2; h++) { /* rows g and g + 8 */
-      const int p = mt * 16 + g + h * 8;
-      if (p >= pin) continue;
-      const bool in = pglob[p] >= 0;
-#pragma unroll
-      for (int j = 0; j < 2; j++) {
-        const int col = nt * 16 + j * 8 + 2 * t4;
-        float v0 = 0.f, v1 = 0.f;
-        if (in) {
-          v0 = act_apply(c[j][2 * h] + bexp[col], a.act);
-          v1 = act_apply(c[j][2 * h + 1] + bexp[col + 1], a.act);
-        }
-        *reinterpret_cast<__half2 *>(mid + (size_t)p * (a.CC + 8) + col) =
-            __floats2half2_rn(v0, v1);
-      }
+    for (int mt = warp / nt_n; mt < mt_n; mt += mstep)
+      expand_tile(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol, bp, kt_n, ldw, bias, pglob, mid,
+                  mt * 16, col0, pin);
+  } else {
+    for (int t = warp; t < mt_n * nt_n; t += CUDA_WARPS) {
+      const int mt = t / nt_n, nt = t % nt_n, col0 = nt * 16 + 2 * t4;
+      const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
+      expand_tile(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol,
+                  wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, pglob, mid, mt * 16,
+                  col0, pin);
     }
   }
 }
@@ -96,6 +125,23 @@ __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const
 // of ldd halves): act(sum + b) [* gate]; zero for pixels outside the output.
 // Thread = one channel pair over a strided walk of the tile's pixels; with K
 // known at compile time the taps' weights sit in registers.
+template <typename T>
+__device__ __forceinline__ T to_wtype(__half2 h);
+template <>
+__device__ __forceinline__ float2 to_wtype<float2>(__half2 h) {
+  return __half22float2(h);
+}
+template <>
+__device__ __forceinline__ __half2 to_wtype<__half2>(__half2 h) {
+  return h;
+}
+__device__ __forceinline__ float2 as_float2(float2 v) {
+  return v;
+}
+__device__ __forceinline__ float2 as_float2(__half2 v) {
+  return __half22float2(v);
+}
+
 template <int KK>
 __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                            const float *bdw, const int *qmid, const int *qglob, __half *dwo,
@@ -108,11 +154,14 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
   const int ldm = a.CC + 8; /* mid row pitch, padded against bank conflicts */
   const int rowstride = ((a.TW - 1) * a.S + kk) * ldm; /* halves per input-tile row */
   const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
-  __half2 w[KK > 0 ? KK * KK : 1];
+  /* taps' weights in registers: fp32 for k = 3, fp16 pairs for larger k
+   * (register budget at 3 CTAs per SM) */
+  typedef typename std::conditional<(KK == 3), float2, __half2>::type wtype;
+  wtype w[KK > 0 ? KK * KK : 1];
   if (KK > 0) {
 #pragma unroll
     for (int i = 0; i < (KK > 0 ? KK * KK : 1); i++)
-      w[i] = *reinterpret_cast<const __half2 *>(wdw + i * a.CC + c);
+      w[i] = to_wtype<wtype>(*reinterpret_cast<const __half2 *>(wdw + i * a.CC + c));
   }
   for (int q = g; q < npx; q += G) {
     float2 acc = make_float2(0.f, 0.f);
@@ -126,7 +175,7 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
           for (int kx = 0; kx < (KK > 0 ? KK : 1); kx++) {
             const float2 m =
                 __half22float2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * ldm));
-            const float2 wv = __half22float2(w[ky * KK + kx]);
+            const float2 wv = as_float2(w[ky * KK + kx]);
             acc.x = fmaf(m.x, wv.x, acc.x);
             acc.y = fmaf(m.y, wv.y, acc.y);
           }
