@@ -1,6 +1,8 @@
 /* Backend selection: maps a name to its ops table and creates an instance. */
 #include "model/backend.h"
 
+#include "fused_kernels/cuda_backend.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,4 +41,16 @@ int model_backend_open(model_backend *b, const char *name, const model_net *net,
 void model_backend_close(model_backend *b) {
   if (b->ops && b->self) b->ops->destroy(b->self);
   memset(b, 0, sizeof *b);
+}
+
+int model_backend_devices(const char *name, const char **resolved) {
+  int gpus = strcmp(name, "cpu") == 0 ? 0 : cuda_device_count();
+  const char *r = NULL;
+  int n = -EINVAL;
+  if (strcmp(name, "cpu") == 0 || (strcmp(name, "auto") == 0 && gpus == 0))
+    r = "cpu", n = 1;
+  else if (strcmp(name, "cuda") == 0 || strcmp(name, "auto") == 0)
+    r = "cuda", n = gpus;
+  if (resolved) *resolved = r;
+  return n;
 }

@@ -52,4 +52,11 @@ int model_backend_open(model_backend *b, const char *name, const model_net *net,
                        const model_backend_config *cfg, char *err, size_t errlen);
 void model_backend_close(model_backend *b);
 
+/* Which backend `name` means on this host and how many devices it can use:
+ * "cpu" is one device; "cuda" is every visible GPU (0 where none or not
+ * built in); "auto" resolves to "cuda" when a GPU is visible, else "cpu".
+ * *resolved (may be NULL) receives "cpu" or "cuda"; returns the device
+ * count, or -EINVAL for an unknown name. */
+int model_backend_devices(const char *name, const char **resolved);
+
 #endif

@@ -25,6 +25,8 @@
 #include "server/serve_config.h"
 #include "server/serve_log.h"
 
+#define SERVE_MAX_GPUS 16
+
 typedef struct {
   serve_config cfg;
   serve_logger log;
@@ -40,12 +42,76 @@ typedef struct {
   int net_loaded;
   sched *sched;
   model_backend_config bcfg;
+  const char *backend; /* resolved: "cpu" or "cuda" */
+  int devices[SERVE_MAX_GPUS], n_devices;
+  double dev_peak_flops[SERVE_MAX_GPUS], dev_peak_bw[SERVE_MAX_GPUS];
+  uv_mutex_t open_lock; /* executors open one at a time (see open_backend) */
 } serve_ctx;
 
-/* Executor factory: each executor opens its own backend instance. */
+/* Executor factory: executor i runs on device i / executors. Opens are
+ * serialised, and the peaks the first instance on a GPU measured are handed
+ * to the others: instances probing at once would halve each other's result. */
 static int open_backend(void *arg, int executor, model_backend *b, char *err, size_t errlen) {
   serve_ctx *c = arg;
-  return model_backend_open(b, c->cfg.backend, &c->net, &c->bcfg, err, errlen);
+  int d = executor / c->cfg.executors;
+  if (d >= c->n_devices) d = c->n_devices - 1;
+  uv_mutex_lock(&c->open_lock);
+  model_backend_config bc = c->bcfg;
+  bc.device = c->devices[d];
+  if (bc.peak_flops == 0) bc.peak_flops = c->dev_peak_flops[d];
+  if (bc.peak_bw == 0) bc.peak_bw = c->dev_peak_bw[d];
+  int rc = model_backend_open(b, c->backend, &c->net, &bc, err, errlen);
+  if (rc == 0 && c->dev_peak_flops[d] == 0 && b->ops->peaks)
+    b->ops->peaks(b->self, &c->dev_peak_flops[d], &c->dev_peak_bw[d]);
+  uv_mutex_unlock(&c->open_lock);
+  return rc;
+}
+
+/* Resolves --backend and --gpus into c->backend and c->devices. */
+static int pick_devices(serve_ctx *c, char *err, size_t errlen) {
+  int n = model_backend_devices(c->cfg.backend, &c->backend);
+  if (n < 0) {
+    snprintf(err, errlen, "backend '%s': expected cpu, cuda or auto", c->cfg.backend);
+    return -EINVAL;
+  }
+  if (strcmp(c->backend, "cpu") == 0) {
+    c->n_devices = 1, c->devices[0] = 0;
+    return 0;
+  }
+  if (n == 0) {
+    snprintf(err, errlen, "backend cuda: no CUDA device is visible");
+    return -ENODEV;
+  }
+  c->n_devices = 0;
+  if (strcmp(c->cfg.gpus, "all") == 0) {
+    for (int i = 0; i < n && i < SERVE_MAX_GPUS; i++) c->devices[c->n_devices++] = i;
+    return 0;
+  }
+  for (const char *p = c->cfg.gpus; *p;) {
+    char *end;
+    long g = strtol(p, &end, 10);
+    if (end == p || g < 0 || g >= n || c->n_devices == SERVE_MAX_GPUS) {
+      snprintf(err, errlen, "--gpus '%s': expected all or ordinals below %d", c->cfg.gpus, n);
+      return -EINVAL;
+    }
+    for (int i = 0; i < c->n_devices; i++) {
+      if (c->devices[i] == g) {
+        snprintf(err, errlen, "--gpus '%s': GPU %ld listed twice", c->cfg.gpus, g);
+        return -EINVAL;
+      }
+    }
+    c->devices[c->n_devices++] = (int)g;
+    p = *end == ',' ? end + 1 : end;
+    if (*end && *end != ',') {
+      snprintf(err, errlen, "--gpus '%s': expected all or ordinals like 0,2", c->cfg.gpus);
+      return -EINVAL;
+    }
+  }
+  if (c->n_devices == 0) {
+    snprintf(err, errlen, "--gpus is empty");
+    return -EINVAL;
+  }
+  return 0;
 }
 
 static void close_backend(void *arg, int executor, model_backend *b) {
@@ -78,6 +144,11 @@ static void load_work(uv_work_t *w) {
     return;
   }
   c->net_loaded = 1;
+  rc = pick_devices(c, c->load_err, sizeof c->load_err);
+  if (rc) {
+    c->load_rc = rc;
+    return;
+  }
   int max_batch = c->net.max_batch;
   if (c->cfg.max_batch_size > 0 && (max_batch < 1 || c->cfg.max_batch_size < max_batch))
     max_batch = c->cfg.max_batch_size;
@@ -94,7 +165,7 @@ static void load_work(uv_work_t *w) {
   };
   sched_config sc = {0};
   sc.factory = (sched_backend_factory){open_backend, close_backend, c};
-  sc.executors = c->cfg.executors;
+  sc.executors = c->cfg.executors * c->n_devices;
   sc.max_batch = max_batch;
   sc.max_queue = c->cfg.max_queue_size;
   sc.max_queue_delay_ns = (uint64_t)c->cfg.max_queue_delay_us * 1000;
@@ -195,8 +266,10 @@ static void load_done(uv_work_t *w, int status) {
   const char *backend = NULL;
   sched_backend_info(c->sched, NULL, NULL, &backend, NULL, NULL);
   serve_log(&c->log, SERVE_LOG_INFO, "ready",
-            "model=%s backend=%s executors=%d max_batch_size=%d blocks=%d classes=%d", c->net.name,
-            backend, c->cfg.executors, max_batch, c->net.n_blocks, c->net.num_classes);
+            "model=%s backend=%s devices=%d executors_per_device=%d max_batch_size=%d blocks=%d "
+            "classes=%d",
+            c->net.name, backend, c->n_devices, c->cfg.executors, max_batch, c->net.n_blocks,
+            c->net.num_classes);
   sd_notify(0, "READY=1\nSTATUS=serving");
 }
 
@@ -340,7 +413,13 @@ int serve_main(int argc, char **argv) {
   char desc[4096];
   serve_config_describe(&c->cfg, desc, sizeof desc);
   serve_log(&c->log, SERVE_LOG_INFO, "config", "%s", desc);
+  if (uv_mutex_init(&c->open_lock) != 0) {
+    fprintf(stderr, "blockfuse serve: cannot create a mutex\n");
+    free(c);
+    return 1;
+  }
   int code = run(c);
+  uv_mutex_destroy(&c->open_lock);
   free(c);
   return code;
 }

@@ -16,6 +16,7 @@ typedef struct {
   char port_file[1024];
   char model[1024];
   char backend[16];
+  char gpus[128];
   int executors;
   int threads;
   int max_batch_size;

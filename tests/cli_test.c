@@ -35,12 +35,12 @@ static void test_help(void **state) {
   (void)state;
   assert_int_equal(blockfuse("--help", out, sizeof out), 0);
   assert_non_null(strstr(out, "classify"));
-  const char *subs[] = {"classify", "bench"};
+  const char *subs[] = {"classify", "bench", "serve", "loadgen"};
   for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
     char a[64];
     snprintf(a, sizeof a, "%s --help", subs[i]);
     assert_int_equal(blockfuse(a, out, sizeof out), 0);
-    assert_non_null(strstr(out, "usage: blockfuse"));
+    assert_true(strstr(out, "usage: blockfuse") || strstr(out, "Usage: blockfuse"));
   }
   assert_int_equal(blockfuse("", out, sizeof out), 2);
   assert_int_equal(blockfuse("frobnicate", out, sizeof out), 2);
@@ -76,6 +76,11 @@ static void test_bad_input(void **state) {
   assert_non_null(strstr(out, "unknown backend"));
   assert_int_equal(blockfuse("classify --model /nonexistent x.jpg", out, sizeof out), 1);
   assert_non_null(strstr(out, "config.json"));
+  /* A GPU that does not exist: a clear refusal at start-up, exit 1. */
+  assert_int_equal(blockfuse("serve --backend cuda --gpus 99 --port 0", out, sizeof out), 1);
+  assert_true(strstr(out, "no CUDA device") || strstr(out, "--gpus '99'"));
+  assert_int_equal(blockfuse("serve --backend tpu --port 0", out, sizeof out), 1);
+  assert_non_null(strstr(out, "backend 'tpu'"));
   assert_int_equal(blockfuse("bench --batch 0", out, sizeof out), 2);
   assert_int_equal(blockfuse("bench --batch 100000", out, sizeof out), 2);
 }

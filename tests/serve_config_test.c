@@ -23,7 +23,8 @@ static void test_defaults(void **state) {
   char *argv[] = {"serve", NULL};
   assert_int_equal(serve_config_load(&c, 1, argv, err, sizeof err), 0);
   assert_int_equal(c.port, 8000);
-  assert_string_equal(c.backend, "cpu");
+  assert_string_equal(c.backend, "auto");
+  assert_string_equal(c.gpus, "all");
   assert_int_equal(c.max_queue_size, 256);
   assert_int_equal(c.max_body_bytes, 67108864);
   assert_int_equal(c.help, 0);
