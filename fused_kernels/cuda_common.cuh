@@ -48,6 +48,15 @@ __device__ __forceinline__ float act_apply(float x, int act) {
   return act_slow(x, act);
 }
 
+// act_apply with the activation known at compile time (ACT >= 0), or the
+// run-time dispatch (ACT < 0). Hot loops are instantiated for swish.
+template <int ACT>
+__device__ __forceinline__ float act_t(float x, int act) {
+  if (ACT == MODEL_ACT_SWISH) return swish_fast(x);
+  if (ACT == MODEL_ACT_NONE) return x;
+  return act_apply(x, act);
+}
+
 // 8 fp16 values <-> 8 floats through one 16-byte word.
 __device__ __forceinline__ void unpack8(uint4 u, float *f) {
   const __half2 *h = reinterpret_cast<const __half2 *>(&u);

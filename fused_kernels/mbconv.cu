@@ -57,6 +57,7 @@ __device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) 
 // syncs before and after.
 // One 16x16 output tile of the expand GEMM for this warp: k-loop of two
 // m16n8k16 MMAs, then bias + act in registers and fp16 pairs into mid.
+template <int ACT>
 __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __half *ap,
                                             const __half *bp, int kt_n, int ldw, const float *bias,
                                             const int *pglob, __half *mid, int mrow, int col0,
@@ -80,8 +81,8 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
     for (int j = 0; j < 2; j++) {
       float v0 = 0.f, v1 = 0.f;
       if (in) {
-        v0 = act_apply(c[j][2 * h] + bias[2 * j], a.act);
-        v1 = act_apply(c[j][2 * h + 1] + bias[2 * j + 1], a.act);
+        v0 = act_t<ACT>(c[j][2 * h] + bias[2 * j], a.act);
+        v1 = act_t<ACT>(c[j][2 * h + 1] + bias[2 * j + 1], a.act);
       }
       *reinterpret_cast<__half2 *>(mid + (size_t)p * ldm + col0 + j * 8) =
           __floats2half2_rn(v0, v1);
@@ -96,9 +97,10 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 // chunk's column tiles divide the 8 warps, a warp keeps one column tile (its
 // bias in registers, no per-tile index arithmetic) and strides over rows.
 // Caller syncs before and after.
-__device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
-                             const float *bexp, const int *pglob, __half *mid, int pin, int npin,
-                             int cc) {
+template <int ACT>
+__device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
+                               const float *bexp, const int *pglob, __half *mid, int pin, int npin,
+                               int cc) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3;
   const int mt_n = npin / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
   const int ldx = a.CinP + 8; /* input rows padded: no bank conflicts */
@@ -108,17 +110,26 @@ __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const
     const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
     const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
     for (int mt = warp / nt_n; mt < mt_n; mt += mstep)
-      expand_tile(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol, bp, kt_n, ldw, bias, pglob, mid,
-                  mt * 16, col0, pin);
+      expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol, bp, kt_n, ldw, bias, pglob,
+                       mid, mt * 16, col0, pin);
   } else {
     for (int t = warp; t < mt_n * nt_n; t += CUDA_WARPS) {
       const int mt = t / nt_n, nt = t % nt_n, col0 = nt * 16 + 2 * t4;
       const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
-      expand_tile(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol,
-                  wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, pglob, mid, mt * 16,
-                  col0, pin);
+      expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol,
+                       wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, pglob, mid,
+                       mt * 16, col0, pin);
     }
   }
+}
+
+__device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
+                             const float *bexp, const int *pglob, __half *mid, int pin, int npin,
+                             int cc) {
+  if (a.act == MODEL_ACT_SWISH)
+    expand_chunk_t<MODEL_ACT_SWISH>(a, xin, wexp, bexp, pglob, mid, pin, npin, cc);
+  else
+    expand_chunk_t<-1>(a, xin, wexp, bexp, pglob, mid, pin, npin, cc);
 }
 
 // Depthwise conv of one chunk from mid (input tile x cc) into dwo (pout rows
@@ -142,10 +153,10 @@ __device__ __forceinline__ float2 as_float2(__half2 v) {
   return __half22float2(v);
 }
 
-template <int KK>
+template <int KK, int ACT>
 __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                            const float *bdw, const int *qmid, const int *qglob, __half *dwo,
-                           int ldd, int cc, const float *gate) {
+                           int ldd, int cc, const float *gate, float *csum) {
   const int kk = KK > 0 ? KK : a.K;
   const int nc2 = cc / 2, npx = a.TH * a.TW;
   const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
@@ -163,6 +174,7 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
     for (int i = 0; i < (KK > 0 ? KK * KK : 1); i++)
       w[i] = to_wtype<wtype>(*reinterpret_cast<const __half2 *>(wdw + i * a.CC + c));
   }
+  float2 sum = make_float2(0.f, 0.f);
   for (int q = g; q < npx; q += G) {
     float2 acc = make_float2(0.f, 0.f);
     if (qglob[q] >= 0) {
@@ -190,22 +202,32 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
             acc.y = fmaf(m.y, wv.y, acc.y);
           }
       }
-      acc.x = act_apply(acc.x, a.act) * sc.x;
-      acc.y = act_apply(acc.y, a.act) * sc.y;
+      acc.x = act_t<ACT>(acc.x, a.act) * sc.x;
+      acc.y = act_t<ACT>(acc.y, a.act) * sc.y;
+      sum.x += acc.x, sum.y += acc.y;
     }
     *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = __floats2half2_rn(acc.x, acc.y);
+  }
+  if (csum) { /* PASS1: the chunk's channel sums for squeeze-excite */
+    atomicAdd(&csum[c], sum.x);
+    atomicAdd(&csum[c + 1], sum.y);
   }
 }
 
 __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                          const float *bdw, const int *qmid, const int *qglob, __half *dwo, int ldd,
-                         int cc, const float *gate) {
-  if (a.K == 3)
-    dw_chunk_k<3>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate);
+                         int cc, const float *gate, float *csum) {
+  const bool sw = a.act == MODEL_ACT_SWISH;
+  if (a.K == 3 && sw)
+    dw_chunk_k<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.K == 5 && sw)
+    dw_chunk_k<5, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.K == 3)
+    dw_chunk_k<3, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
   else if (a.K == 5)
-    dw_chunk_k<5>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate);
+    dw_chunk_k<5, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
   else
-    dw_chunk_k<0>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate);
+    dw_chunk_k<0, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
 }
 
 // The last CTA of image n: mean of the per-tile sums, SE MLP, gate -> scale.
@@ -396,6 +418,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
       bexp_s[c] = a.has_expand ? a.b_exp[c0 + c] : 0.f;
       bdw_s[c] = a.b_dw[c0 + c];
       gate_s[c] = gate ? gate[c0 + c] : 1.f;
+      csum[c] = 0.f;
     }
     __syncthreads();
     if (!staged) {
@@ -410,7 +433,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
         }
       }
       __syncthreads();
-      dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr);
+      dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr,
+               proj ? nullptr : csum);
     } else if ((int)threadIdx.x < G8 * v8) {  // staged dw output, gated
       const __half *st = (const __half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP;
       for (int q = threadIdx.x / v8; q < npx; q += G8) {
@@ -442,15 +466,6 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
         }
       }
     } else {  // PASS1: channel sums of this chunk [+ stage]
-      for (int c = threadIdx.x; c < cc; c += blockDim.x) csum[c] = 0.f;
-      __syncthreads();
-      const int groups = blockDim.x / cc > 0 ? blockDim.x / cc : 1;
-      if (threadIdx.x < groups * cc) {
-        const int c = threadIdx.x % cc, g = threadIdx.x / cc;
-        float s = 0.f;
-        for (int q = g; q < npx; q += groups) s += __half2float(dwo[(size_t)q * ldd + c]);
-        atomicAdd(&csum[c], s);
-      }
       if (a.stage && (int)threadIdx.x < G8 * v8) {
         __half *st = (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP;
         for (int q = threadIdx.x / v8; q < npx; q += G8) {
@@ -460,8 +475,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
                 *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
         }
       }
-      __syncthreads();
-      const int tiles = a.tiles_x * a.tiles_y;
+      const int tiles = a.tiles_x * a.tiles_y; /* csum is complete: the dw phase synced */
       for (int c = threadIdx.x; c < cc; c += blockDim.x)
         a.sums[((size_t)n * tiles + tile) * a.CmidP + c0 + c] = csum[c];
     }
