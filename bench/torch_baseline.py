@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch baseline for bench/RESULTS.md: timm efficientnet_b0 (random
 weights), fp16, channels_last, cudnn.benchmark, eager and torch.compile, on
-the same card and in the same run as blockfuse's gpu_bench.
+the same card and in the same run as blockfuse's gpu_bench. A third variant,
+torch.compile(mode="reduce-overhead"), adds CUDA graphs, which is what
+blockfuse itself uses.
 
 The input is already a normalised fp16 tensor on the GPU (the baseline gets
 its preprocessing and transfers for free; blockfuse's numbers include the
@@ -49,16 +51,20 @@ def main():
     model = timm.create_model("efficientnet_b0", pretrained=False).eval()
     model = model.to(dev, memory_format=torch.channels_last).half()
     compiled = None if args.no_compile else torch.compile(model)
+    graphed = None if args.no_compile else torch.compile(model, mode="reduce-overhead")
     print(f"torch {torch.__version__}, timm {timm.__version__}, {torch.cuda.get_device_name(0)}")
     rows = []
     print(f"{'batch':>6} {'variant':>10} {'ms':>9} {'img/s':>10} {'compile s':>10}")
     for b in [int(s) for s in args.batches.split(",")]:
         x = torch.randn(b, 3, 224, 224, device=dev).half().contiguous(memory_format=torch.channels_last)
-        variants = [("eager", model)] + ([("compile", compiled)] if compiled is not None else [])
+        variants = [("eager", model)]
+        if compiled is not None:
+            variants += [("compile", compiled), ("compile+cg", graphed)]
         for name, fn in variants:
             t0 = time.time()
             with torch.inference_mode():
-                fn(x)  # first call compiles
+                for _ in range(3):  # first calls compile (and record graphs)
+                    fn(x)
             torch.cuda.synchronize()
             first = time.time() - t0
             ms = bench(fn, x, args.iters, 10)
