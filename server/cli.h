@@ -16,6 +16,14 @@
  * with a message naming the places looked at. */
 int cli_default_model_dir(char *out, size_t len, char *err, size_t errlen);
 
+/* Loads the model at model_dir (NULL: the default model) and opens backend
+ * `name` on it for batches of up to cfg->max_batch. On failure prints
+ * "blockfuse <cmd>: ..." to stderr, releases everything and returns the exit
+ * status (2 for a batch the model does not allow, 1 otherwise); 0 on success,
+ * after which the caller closes be and frees net. */
+int cli_open_model(const char *cmd, const char *model_dir, const char *name,
+                   const model_backend_config *cfg, model_net *net, model_backend *be);
+
 /* One classification: the top-k of a softmax over logits. */
 typedef struct {
   int index;

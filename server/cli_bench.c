@@ -164,33 +164,13 @@ int cli_bench_main(int argc, char **argv) {
     fprintf(stderr, "blockfuse bench: unexpected argument '%s'\n", argv[optind]);
     return 2;
   }
-  char err[1024], dirbuf[4096];
-  if (!model_dir) {
-    if (cli_default_model_dir(dirbuf, sizeof dirbuf, err, sizeof err)) {
-      fprintf(stderr, "blockfuse bench: %s\n", err);
-      return 1;
-    }
-    model_dir = dirbuf;
-  }
-  model_net net;
-  if (model_net_load(model_dir, &net, err, sizeof err)) {
-    fprintf(stderr, "blockfuse bench: model %s: %s\n", model_dir, err);
-    return 1;
-  }
-  if (batch > net.max_batch) {
-    fprintf(stderr, "blockfuse bench: --batch %d exceeds the model's max_batch_size %d\n", batch,
-            net.max_batch);
-    model_net_free(&net);
-    return 2;
-  }
   cfg.max_batch = batch;
   cfg.profile_every = per_block ? 1 : 0;
+  model_net net;
   model_backend be;
-  if (model_backend_open(&be, backend_name, &net, &cfg, err, sizeof err)) {
-    fprintf(stderr, "blockfuse bench: backend %s: %s\n", backend_name, err);
-    model_net_free(&net);
-    return 1;
-  }
+  int status = cli_open_model("bench", model_dir, backend_name, &cfg, &net, &be);
+  if (status) return status;
+  char err[1024];
   /* Three input sets rotate so that repeated runs do not just hit the cache. */
   size_t per_img = (size_t)net.in_h * net.in_w * 3;
   uint8_t *imgs = malloc(3 * per_img * (size_t)batch);

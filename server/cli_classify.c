@@ -134,26 +134,12 @@ int cli_classify_main(int argc, char **argv) {
     classify_usage(stderr);
     return 2;
   }
-  char err[1024], dirbuf[4096];
-  if (!model_dir) {
-    if (cli_default_model_dir(dirbuf, sizeof dirbuf, err, sizeof err)) {
-      fprintf(stderr, "blockfuse classify: %s\n", err);
-      return 1;
-    }
-    model_dir = dirbuf;
-  }
-  model_net net;
-  if (model_net_load(model_dir, &net, err, sizeof err)) {
-    fprintf(stderr, "blockfuse classify: model %s: %s\n", model_dir, err);
-    return 1;
-  }
-  model_backend be;
   model_backend_config cfg = {.threads = threads, .max_batch = 1};
-  if (model_backend_open(&be, backend_name, &net, &cfg, err, sizeof err)) {
-    fprintf(stderr, "blockfuse classify: backend %s: %s\n", backend_name, err);
-    model_net_free(&net);
-    return 1;
-  }
+  model_net net;
+  model_backend be;
+  int status = cli_open_model("classify", model_dir, backend_name, &cfg, &net, &be);
+  if (status) return status;
+  char err[1024];
   size_t img_bytes = (size_t)net.in_h * net.in_w * 3;
   uint8_t *pixels = malloc(img_bytes);
   float *logits = malloc((size_t)net.num_classes * sizeof *logits);

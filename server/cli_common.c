@@ -83,3 +83,31 @@ int cli_top_k(const float *scores, int n, int k, cli_class *out) {
   }
   return k;
 }
+
+int cli_open_model(const char *cmd, const char *model_dir, const char *name,
+                   const model_backend_config *cfg, model_net *net, model_backend *be) {
+  char err[1024], dirbuf[4096];
+  if (!model_dir) {
+    if (cli_default_model_dir(dirbuf, sizeof dirbuf, err, sizeof err)) {
+      fprintf(stderr, "blockfuse %s: %s\n", cmd, err);
+      return 1;
+    }
+    model_dir = dirbuf;
+  }
+  if (model_net_load(model_dir, net, err, sizeof err)) {
+    fprintf(stderr, "blockfuse %s: model %s: %s\n", cmd, model_dir, err);
+    return 1;
+  }
+  if (cfg->max_batch > net->max_batch) {
+    fprintf(stderr, "blockfuse %s: --batch %d exceeds the model's max_batch_size %d\n", cmd,
+            cfg->max_batch, net->max_batch);
+    model_net_free(net);
+    return 2;
+  }
+  if (model_backend_open(be, name, net, cfg, err, sizeof err)) {
+    fprintf(stderr, "blockfuse %s: backend %s: %s\n", cmd, name, err);
+    model_net_free(net);
+    return 1;
+  }
+  return 0;
+}

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -18,15 +17,10 @@
  * stdout+stderr in out. */
 static int blockfuse(const char *args, char *out, size_t outlen) {
   char cmd[8192];
-  snprintf(cmd, sizeof cmd, "BLOCKFUSE_MODEL_DIR='%s' '%s' %s 2>&1",
+  snprintf(cmd, sizeof cmd, "BLOCKFUSE_MODEL_DIR='%s' '%s' %s",
            test_runfile("blockfuse/models/efficientnet_b0"),
            test_runfile("blockfuse/server/blockfuse"), args);
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, outlen - 1, p);
-  out[n] = 0;
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return test_run_cmd(cmd, out, outlen);
 }
 
 static char out[1 << 16];

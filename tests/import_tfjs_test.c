@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -18,16 +17,10 @@
 
 static char tmpdir[PATH_MAX];
 
-/* Runs a shell command; returns its exit status and its stderr in out. */
 static int run(const char *cmd, char *out, size_t outlen) {
-  char full[4 * 4200 + 16];
-  snprintf(full, sizeof full, "%s 2>&1", cmd);
-  FILE *p = popen(full, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, outlen - 1, p);
-  out[n] = 0;
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  int rc = test_run_cmd(cmd, out, outlen);
+  assert_true(rc >= 0);
+  return rc;
 }
 
 static int setup(void **state) {

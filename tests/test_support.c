@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 #include "tests/test_support.h"
 
 #include <math.h>
@@ -5,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *test_runfile(const char *rel) {
@@ -21,14 +23,40 @@ const char *test_runfile(const char *rel) {
 uint8_t *test_read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
-  if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return NULL; }
+  if (fseek(f, 0, SEEK_END) != 0) {
+    fclose(f);
+    return NULL;
+  }
   long n = ftell(f);
-  if (n < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return NULL; }
+  if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    return NULL;
+  }
   uint8_t *buf = malloc((size_t)n + 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
   fclose(f);
   if (buf) *len = (size_t)n;
   return buf;
+}
+
+int test_run_cmd(const char *cmd, char *out, size_t outlen) {
+  size_t len = strlen(cmd) + 8;
+  char *full = malloc(len);
+  if (!full) return -1;
+  snprintf(full, len, "%s 2>&1", cmd);
+  FILE *p = popen(full, "r");
+  free(full);
+  if (!p) return -1;
+  size_t n = fread(out, 1, outlen - 1, p);
+  out[n] = 0;
+  char sink[4096]; /* drain the rest so the child is not killed by SIGPIPE */
+  while (fread(sink, 1, sizeof sink, p) > 0) {
+  }
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static uint64_t rng_state;

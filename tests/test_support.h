@@ -13,6 +13,10 @@ const char *test_runfile(const char *rel);
 /* Reads a whole file; caller frees. NULL on failure. */
 uint8_t *test_read_file(const char *path, size_t *len);
 
+/* Runs a shell command with stderr joined to stdout; returns its exit status
+ * (-1 if it did not exit normally) and as much output as fits in out. */
+int test_run_cmd(const char *cmd, char *out, size_t outlen);
+
 /* Fills x with uniform values in [lo, hi) from a seed drawn fresh per run
  * (time and pid), printed so that a failure can be replayed with
  * BLOCKFUSE_TEST_SEED. */
