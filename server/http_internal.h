@@ -85,6 +85,9 @@ struct http_req {
   int status;
   char *resp;
   size_t resp_len, resp_json_len;
+  /* Response body encoded on the threadpool (see http_routes_finish_sched). */
+  char *enc_body;
+  size_t enc_len, enc_json_len;
   const char *resp_type;
   int retry_after;
   int inference; /* counts toward inference metrics */
@@ -95,7 +98,10 @@ struct http_req {
  * inference requests through the threadpool and scheduler. */
 void http_routes_dispatch(http_req *r, const char *url, const char *method);
 /* Builds the response of a finished scheduler request (loop thread). */
-void http_routes_finish_sched(http_req *r);
+/* Loop thread: answers a request the scheduler finished. Errors are answered
+ * at once (returns 0: the caller completes r); a result's body is encoded on
+ * the threadpool, off the loop, and r completed from there (returns 1). */
+int http_routes_finish_sched(http_req *r);
 
 /* http_server.c helpers used by the routes. */
 void http_req_set_body(http_req *r, int status, char *body, size_t len, const char *type);

@@ -175,44 +175,41 @@ static void work_done(uv_work_t *w, int status) {
   http_pump(s);
 }
 
-void http_routes_finish_sched(http_req *r) {
-  http_server *s = r->srv;
+/* Threadpool: encode the body of a successful inference (JSON of up to
+ * max_batch x num_classes numbers is too slow for the loop thread). */
+static void work_encode(uv_work_t *w) {
+  http_req *r = w->data;
+  const http_model_info *m = &r->srv->mi;
   sched_request *q = &r->sreq;
-  uint64_t now = sched_now_ns();
-  if (q->status == -ETIMEDOUT) {
-    http_req_error(r, 504, "deadline exceeded before compute");
-    http_metrics_failure(&s->metrics, HTTP_FAIL_REJECTED, now - r->t0);
-    return;
-  }
-  if (q->status == -ECANCELED) {
-    http_req_error(r, 503, "cancelled: server shutting down");
-    http_metrics_failure(&s->metrics, HTTP_FAIL_CANCELED, now - r->t0);
-    return;
-  }
-  if (q->status) {
-    http_req_error(r, 500, "backend error: %s", q->err);
-    http_metrics_failure(&s->metrics, HTTP_FAIL_BACKEND, now - r->t0);
-    return;
-  }
-  const http_model_info *m = &s->mi;
+  r->enc_body = NULL;
+  r->enc_len = r->enc_json_len = 0;
   if (r->route == ROUTE_CLASSIFY) {
     http_timings t = {
         (double)(r->t_work - r->t_body) / 1e3, (double)(q->start_ns - q->enqueue_ns) / 1e3,
-        (double)(q->end_ns - q->start_ns) / 1e3, (double)(now - r->t0) / 1e3, q->batch};
-    size_t len = 0;
-    char *body = http_v1_response(m, r->logits, r->n, r->top_k, &t, &len);
-    respond_text(r, 200, body, len, "application/json");
-  } else {
-    char *body = NULL;
-    size_t len = 0, jl = 0;
-    if (http_v2_response(&r->v2, m, r->logits, &body, &len, &jl) != 0) {
-      http_req_error(r, 500, "out of memory");
-    } else {
-      http_req_set_body(r, 200, body, len,
-                        jl == len ? "application/json" : "application/octet-stream");
-      r->resp_json_len = jl;
-    }
+        (double)(q->end_ns - q->start_ns) / 1e3, (double)(sched_now_ns() - r->t0) / 1e3, q->batch};
+    r->enc_body = http_v1_response(m, r->logits, r->n, r->top_k, &t, &r->enc_len);
+    r->enc_json_len = r->enc_len;
+  } else if (http_v2_response(&r->v2, m, r->logits, &r->enc_body, &r->enc_len, &r->enc_json_len) !=
+             0) {
+    r->enc_body = NULL;
   }
+}
+
+/* Loop thread: send what work_encode built, count it, resume the connection. */
+static void work_encode_done(uv_work_t *w, int status) {
+  http_req *r = w->data;
+  http_server *s = r->srv;
+  sched_request *q = &r->sreq;
+  if (status != 0 || !r->enc_body) {
+    free(r->enc_body);
+    http_req_error(r, 500, "out of memory");
+  } else {
+    http_req_set_body(
+        r, 200, r->enc_body, r->enc_len,
+        r->enc_json_len == r->enc_len ? "application/json" : "application/octet-stream");
+    r->resp_json_len = r->enc_json_len;
+  }
+  r->enc_body = NULL;
   uint64_t end = sched_now_ns();
   if (r->status == 200) {
     http_metrics_success(&s->metrics, end - r->t0, q->start_ns - q->enqueue_ns,
@@ -223,6 +220,37 @@ void http_routes_finish_sched(http_req *r) {
   } else {
     http_metrics_failure(&s->metrics, HTTP_FAIL_OTHER, end - r->t0);
   }
+  http_req_complete(r);
+  http_pump(s);
+}
+
+int http_routes_finish_sched(http_req *r) {
+  http_server *s = r->srv;
+  sched_request *q = &r->sreq;
+  uint64_t now = sched_now_ns();
+  if (q->status == -ETIMEDOUT) {
+    http_req_error(r, 504, "deadline exceeded before compute");
+    http_metrics_failure(&s->metrics, HTTP_FAIL_REJECTED, now - r->t0);
+    return 0;
+  }
+  if (q->status == -ECANCELED) {
+    http_req_error(r, 503, "cancelled: server shutting down");
+    http_metrics_failure(&s->metrics, HTTP_FAIL_CANCELED, now - r->t0);
+    return 0;
+  }
+  if (q->status) {
+    http_req_error(r, 500, "backend error: %s", q->err);
+    http_metrics_failure(&s->metrics, HTTP_FAIL_BACKEND, now - r->t0);
+    return 0;
+  }
+  r->work.data = r;
+  int rc = uv_queue_work(s->loop, &r->work, work_encode, work_encode_done);
+  if (rc) {
+    http_req_error(r, 500, "cannot queue work: %s", uv_strerror(rc));
+    http_metrics_failure(&s->metrics, HTTP_FAIL_OTHER, now - r->t0);
+    return 0;
+  }
+  return 1;
 }
 
 /* Reads ?top_k= for classify; 0 or -EINVAL with the error response set. */

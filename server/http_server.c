@@ -260,8 +260,7 @@ static void on_async(uv_async_t *a) {
   while (list) {
     http_req *next = list->next_done;
     list->t_sched_done = sched_now_ns();
-    http_routes_finish_sched(list);
-    http_req_complete(list);
+    if (!http_routes_finish_sched(list)) http_req_complete(list);
     list = next;
     any = 1;
   }
