@@ -133,7 +133,11 @@ typedef struct {
   const float *bias;
   float *c; /* [M][NP] fp32 */
   int M, K, NP;
+  float *part; /* split-K partials, CUDA_GEMM_MAX_SPLIT x M x NP floats; NULL = no split */
+  int sms;     /* multiprocessors, to size the split */
 } cuda_gemm_args;
+
+#define CUDA_GEMM_MAX_SPLIT 8
 
 /* Launchers: return a cudaError_t value (0 = success) of the launch. */
 int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st);

@@ -345,7 +345,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   cuda_device_caps caps;
   cudaStream_t st = NULL;
   void *d_in = NULL, *d_out = NULL, *d_pooled = NULL, *d_stage = NULL, *d_sums = NULL,
-       *d_scale = NULL, *d_counter = NULL;
+       *d_scale = NULL, *d_counter = NULL, *d_part = NULL;
   void *h_in = NULL, *h_out = NULL;
   CUDA_TRY(cudaSetDevice(device));
   if ((rc = cuda_caps_query(device, &caps, err, errlen))) goto fail;
@@ -404,6 +404,8 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     }
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
+    CUDA_TRY(cudaMalloc(&d_part, (size_t)CUDA_GEMM_MAX_SPLIT * cuda_pad16(n) * blk.fc.NP * 4));
+    blk.fc.part = d_part, blk.fc.sms = caps.sms;
     CUDA_TRY(cudaMemset(d_pooled, 0, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
   }
   if ((rc =
@@ -437,7 +439,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
 fail:
   if (st) cudaStreamDestroy(st);
   cudaFree(d_in), cudaFree(d_out), cudaFree(d_pooled), cudaFree(d_stage), cudaFree(d_sums);
-  cudaFree(d_scale), cudaFree(d_counter);
+  cudaFree(d_scale), cudaFree(d_counter), cudaFree(d_part);
   free(h_in), free(h_out);
   cuda_arena_free(&ar);
   return rc;

@@ -100,7 +100,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) gemm_kernel(const cuda_gemm_args
   frag_c acc[2];
   wmma::fill_fragment(acc[0], 0.f);
   wmma::fill_fragment(acc[1], 0.f);
-  for (int k0 = 0; k0 < a.K; k0 += GEMM_KC) {
+  /* split-K: blockIdx.z takes every gridDim.z-th chunk and writes a partial */
+  for (int k0 = blockIdx.z * GEMM_KC; k0 < a.K; k0 += GEMM_KC * gridDim.z) {
     {  // 64 x 32 of A and 32 x 64 of B: one 16-byte load per thread each
       const int r = threadIdx.x / 4, c = (threadIdx.x % 4) * 8;
       uint4 u = make_uint4(0, 0, 0, 0);
@@ -135,10 +136,22 @@ __global__ void __launch_bounds__(CUDA_THREADS) gemm_kernel(const cuda_gemm_args
     __syncwarp();
     for (int e = lane; e < 256; e += 32) {
       const int r = e / 16, c = e % 16;
-      a.c[(size_t)(row + r) * a.NP + col + c] = scr[e] + a.bias[col + c];
+      if (gridDim.z == 1)
+        a.c[(size_t)(row + r) * a.NP + col + c] = scr[e] + a.bias[col + c];
+      else
+        a.part[((size_t)blockIdx.z * a.M + row + r) * a.NP + col + c] = scr[e];
     }
     __syncwarp();
   }
+}
+
+// Sums the split-K partials in a fixed order (deterministic) and adds the bias.
+__global__ void gemm_reduce_kernel(const cuda_gemm_args a, int split) {
+  const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x, n = (size_t)a.M * a.NP;
+  if (i >= n) return;
+  float s = a.bias[i % a.NP];
+  for (int z = 0; z < split; z++) s += a.part[(size_t)z * n + i];
+  a.c[i] = s;
 }
 
 }  // namespace bf
@@ -157,8 +170,21 @@ extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st
 
 extern "C" int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st) {
   if (a->M % 16 || a->K % 16 || a->NP % 16) return (int)cudaErrorInvalidValue;
-  const dim3 grid((a->NP + 63) / 64, (a->M + 63) / 64);
+  /* Few output tiles (small batches): split K so that more CTAs stream the
+   * weights, then reduce the partials in a second, tiny kernel. */
+  const int tiles = ((a->NP + 63) / 64) * ((a->M + 63) / 64), chunks = (a->K + 31) / 32;
+  int split = a->part && a->sms > 0 ? a->sms / tiles : 1;
+  if (split > CUDA_GEMM_MAX_SPLIT) split = CUDA_GEMM_MAX_SPLIT;
+  if (split > chunks) split = chunks;
+  if (split < 1) split = 1;
+  const dim3 grid((a->NP + 63) / 64, (a->M + 63) / 64, split);
   bf::gemm_kernel<<<grid, CUDA_THREADS, 0, st>>>(*a);
+  if (split > 1) {
+    const cudaError_t e = cudaGetLastError();
+    if (e) return (int)e;
+    const size_t n = (size_t)a->M * a->NP;
+    bf::gemm_reduce_kernel<<<(unsigned)((n + 255) / 256), 256, 0, st>>>(*a, split);
+  }
   return (int)cudaGetLastError();
 }
 

@@ -242,7 +242,7 @@ __device__ void se_finish(const cuda_mbconv_args &a, int n, float *f) {
   const float4 *sums = reinterpret_cast<const float4 *>(a.sums + (size_t)n * tiles * a.CmidP);
   for (int c4 = threadIdx.x; c4 < a.CmidP / 4; c4 += blockDim.x) {
     float4 s = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll 4
+#pragma unroll 8
     for (int t = 0; t < tiles; t++) {
       const float4 v = __ldcg(sums + (size_t)t * (a.CmidP / 4) + c4);
       s.x += v.x, s.y += v.y, s.z += v.z, s.w += v.w;
@@ -257,7 +257,7 @@ __device__ void se_finish(const cuda_mbconv_args &a, int n, float *f) {
   if ((int)threadIdx.x < groups * j8n) {
     const int j8 = threadIdx.x % j8n;
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-#pragma unroll 4
+#pragma unroll 8
     for (int c = threadIdx.x / j8n; c < a.Cmid; c += groups) {
       float w[8];
       unpack8(__ldg(reinterpret_cast<const uint4 *>(wr + (size_t)c * sep + j8 * 8)), w);
@@ -276,7 +276,7 @@ __device__ void se_finish(const cuda_mbconv_args &a, int n, float *f) {
     float acc[8];
 #pragma unroll
     for (int k = 0; k < 8; k++) acc[k] = a.b_see[c8 * 8 + k];
-#pragma unroll 4
+#pragma unroll 8
     for (int j = 0; j < a.se_c; j++) {
       float w[8];
       unpack8(__ldg(reinterpret_cast<const uint4 *>(we + (size_t)j * a.CmidP + c8 * 8)), w);
