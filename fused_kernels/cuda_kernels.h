@@ -30,8 +30,8 @@ static inline int cuda_pad16(int c) {
 /* MBConv kernel modes (see mbconv.cu). */
 enum {
   CUDA_MB_FUSED = 0,  /* expand -> dw -> project (+res): the whole block, one pass */
-  CUDA_MB_PASS1 = 1,  /* expand -> dw -> per-tile channel sums [+ stage dw out]; last CTA per
-                         image runs the SE MLP and writes scale[n][c] */
+  CUDA_MB_PASS1 = 1,  /* expand -> dw -> per-tile channel sums [+ stage dw out]; then two
+                         small kernels finish the SE MLP and write scale[n][c] */
   CUDA_MB_RECOMP = 2, /* pass 2, recomputing: expand -> dw -> *scale -> project (+res) */
   CUDA_MB_STAGED = 3, /* pass 2, staged: stage * scale -> project (+res) */
 };
@@ -53,7 +53,8 @@ typedef struct {
   void *stage;        /* [N][Ho][Wo][CmidP]: dw output, PASS1 writes (if non-NULL), STAGED reads */
   float *sums;        /* [N][tiles][CmidP] per-tile channel sums (PASS1) */
   float *scale;       /* [N][CmidP] SE gate, written by PASS1, read by RECOMP / STAGED */
-  unsigned *counter;  /* [N] tiles finished per image; zero between launches */
+  float *racc;        /* [N][CmidP] SE reduce FC accumulators (j < se_c); PASS1 zeroes them,
+                         se_reduce_kernel adds into them, se_gate_kernel reads them */
   int H, W, Cin, Cmid, Cout, Ho, Wo;
   int CinP, CmidP, CoutP;
   int K, S, pad_t, pad_l, se_c;
@@ -82,7 +83,7 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
   size_t cc = (size_t)a->CC;
   int staged = a->mode == CUDA_MB_STAGED, proj = a->mode != CUDA_MB_PASS1;
   size_t s = (size_t)CUDA_WARPS * 256 * 4; /* per-warp fp32 scratch */
-  s += cc * 4 + 32;                        /* chunk channel sums + flag */
+  s += cc * 4 + 32;                        /* chunk channel sums + pad */
   s += cc * 4 * 3;                         /* chunk biases (expand, dw) and gate */
   s += (512 + pin) * 4;                    /* pixel tables (output 2 x 256, input tile) */
   if (!staged) {
@@ -95,8 +96,6 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
     if (a->has_expand) body += pin * (size_t)(a->CinP + 8) * 2; /* input tile, rows padded */
     body += pin * (cc + 8) * 2;                                 /* expanded chunk, rows padded */
   }
-  size_t se = ((size_t)a->CmidP + (size_t)cuda_pad16(a->se_c)) * 4;
-  if (a->mode == CUDA_MB_PASS1 && body < se) body = se; /* SE MLP reuses the body */
   s += body;
   s += pout * (cc + 8) * 2; /* dw output chunk, row pad 8 halves */
   return (s + 127) & ~(size_t)127;

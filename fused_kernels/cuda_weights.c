@@ -345,7 +345,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   cuda_device_caps caps;
   cudaStream_t st = NULL;
   void *d_in = NULL, *d_out = NULL, *d_pooled = NULL, *d_stage = NULL, *d_sums = NULL,
-       *d_scale = NULL, *d_counter = NULL, *d_part = NULL;
+       *d_scale = NULL, *d_racc = NULL, *d_part = NULL;
   void *h_in = NULL, *h_out = NULL;
   CUDA_TRY(cudaSetDevice(device));
   if ((rc = cuda_caps_query(device, &caps, err, errlen))) goto fail;
@@ -381,9 +381,9 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     CUDA_TRY(cudaMemset(d_stage, 0xff, (size_t)n * m->Ho * m->Wo * m->CmidP * 2));
     CUDA_TRY(cudaMalloc(&d_scale, (size_t)n * m->CmidP * 4));
     CUDA_TRY(cudaMemset(d_scale, 0xff, (size_t)n * m->CmidP * 4));
-    CUDA_TRY(cudaMalloc(&d_counter, (size_t)n * 4));
-    CUDA_TRY(cudaMemset(d_counter, 0, (size_t)n * 4));
-    m->stage = d_stage, m->scale = d_scale, m->counter = d_counter;
+    CUDA_TRY(cudaMalloc(&d_racc, (size_t)n * m->CmidP * 4));
+    CUDA_TRY(cudaMemset(d_racc, 0xff, (size_t)n * m->CmidP * 4)); /* PASS1 must zero it */
+    m->stage = d_stage, m->scale = d_scale, m->racc = d_racc;
     if ((rc = cuda_blk_plan_mbconv(&blk, n, staged, &caps, 0, 0, &plan, err, errlen))) goto fail;
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
     CUDA_TRY(cudaMalloc(&d_sums, sums ? sums : 4));
@@ -439,7 +439,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
 fail:
   if (st) cudaStreamDestroy(st);
   cudaFree(d_in), cudaFree(d_out), cudaFree(d_pooled), cudaFree(d_stage), cudaFree(d_sums);
-  cudaFree(d_scale), cudaFree(d_counter), cudaFree(d_part);
+  cudaFree(d_scale), cudaFree(d_racc), cudaFree(d_part);
   free(h_in), free(h_out);
   cuda_arena_free(&ar);
   return rc;
