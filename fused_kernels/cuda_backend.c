@@ -518,4 +518,5 @@ const model_backend_ops model_cuda_backend = {
     .run = cuda_run,
     .block_times = cuda_block_times,
     .peaks = cuda_peaks,
+    .input_buffer = cuda_backend_staging,
 };

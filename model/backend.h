@@ -36,6 +36,11 @@ typedef struct {
   int (*block_times)(void *self, double *seconds, int n_blocks, int *batch);
   /* The roofline this backend is judged against: peak FLOP/s and bytes/s. */
   void (*peaks)(void *self, double *flops_per_s, double *bytes_per_s);
+  /* Optional (may be NULL, or return NULL): where run() reads its images
+   * from (max_batch images, e.g. pinned host memory). A caller that gathers
+   * a batch there and passes that pointer to run() saves one copy. Owned by
+   * the instance; not to be written while a run() is in flight. */
+  uint8_t *(*input_buffer)(void *self);
 } model_backend_ops;
 
 typedef struct {
