@@ -9,7 +9,8 @@
 #       racecheck, then gpu_bench, `blockfuse serve --backend cuda` under
 #       `blockfuse loadgen` (JPEG and binary uint8 tensors), and the PyTorch
 #       baseline on the same machine.
-# PHASES (default "test,sanitize,bench,serve,torch") picks what `run` does; logs go
+# PHASES (default "test,sanitize,servetest,bench,serve,torch") picks what `run` does
+# (servetest: the daemon's integration tests of issue #3 on the cuda backend); logs go
 # to $OUT (default /tmp/blockfuse-gpu). Correctness gates the timing: no
 # bench when a test or a sanitizer fails.
 set -u
@@ -18,10 +19,13 @@ case "$cmd" in
 stage)
   set -e
   ./bazelw build --dynamic_mode=off //tests:gpu_kernels_test //tests:gpu_backend_test //bench:gpu_bench \
-    //server:blockfuse //models:efficientnet_b0 //models:sample_images
+    //server:blockfuse //models:efficientnet_b0 //models:sample_images \
+    //tests:serve_api_test //tests:serve_load_test
   mkdir -p .gpu/bin .gpu/runfiles/blockfuse/models .gpu/runfiles/efficientnet_b0_tfjs
   cp -f bazel-bin/tests/gpu_kernels_test bazel-bin/tests/gpu_backend_test bazel-bin/bench/gpu_bench \
-    bazel-bin/server/blockfuse .gpu/bin/
+    bazel-bin/server/blockfuse bazel-bin/tests/serve_api_test bazel-bin/tests/serve_load_test .gpu/bin/
+  mkdir -p .gpu/runfiles/blockfuse/server
+  cp -f bazel-bin/server/blockfuse .gpu/runfiles/blockfuse/server/
   rm -rf .gpu/runfiles/blockfuse/models/efficientnet_b0
   cp -rL bazel-bin/models/efficientnet_b0 .gpu/runfiles/blockfuse/models/
   cp -L bazel-bin/tests/gpu_backend_test.runfiles/efficientnet_b0_tfjs/*.jpg .gpu/runfiles/efficientnet_b0_tfjs/
@@ -33,7 +37,7 @@ stage)
   du -sh .gpu
   ;;
 run)
-  PHASES=${PHASES:-test,sanitize,bench,serve,torch}
+  PHASES=${PHASES:-test,sanitize,servetest,bench,serve,torch}
   OUT=${OUT:-/tmp/blockfuse-gpu}
   mkdir -p "$OUT"
   export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -61,6 +65,13 @@ run)
     timeout 240 compute-sanitizer --tool memcheck --error-exitcode 99 .gpu/bin/gpu_backend_test >"$OUT/san_net.log" 2>&1 ||
       { ok=0; echo "FAIL sanitizer memcheck (network)"; }
     grep -E "ERROR SUMMARY|FAIL|PASSED" "$OUT/san_net.log" | tail -3
+  fi
+  if has servetest; then
+    for t in serve_api_test serve_load_test; do
+      echo "== $t (BLOCKFUSE_TEST_BACKEND=cuda)"
+      BLOCKFUSE_TEST_BACKEND=cuda .gpu/bin/$t >"$OUT/$t.log" 2>&1 || { ok=0; echo "FAIL $t"; }
+      grep -E "^\[ +(OK|FAILED|PASSED|ERROR) +\]|LINE" "$OUT/$t.log" | tail -20
+    done
   fi
   if [ "$ok" != 1 ]; then
     echo "correctness failed: not timing (logs in $OUT)"

@@ -37,7 +37,11 @@ int serve_daemon_start(serve_daemon *d, const char *const *extra) {
   argv[a++] = "serve";
   argv[a++] = "--host=127.0.0.1";
   argv[a++] = "--port=0";
-  argv[a++] = "--backend=cpu";
+  /* cpu here and in CI; `--config=gpu` runs the same tests on the cuda backend. */
+  const char *be = getenv("BLOCKFUSE_TEST_BACKEND");
+  char backend[64];
+  snprintf(backend, sizeof backend, "--backend=%s", be && *be ? be : "cpu");
+  argv[a++] = backend;
   argv[a++] = "--port-file";
   argv[a++] = port_file;
   argv[a++] = "--model";
