@@ -299,7 +299,12 @@ static void on_signal(uv_signal_t *h, int signum) {
   serve_log(&c->log, SERVE_LOG_INFO, "draining", "signal=%d in_flight=%d grace_s=%d", signum,
             http_server_in_flight(c->srv), c->cfg.grace_period_s);
   sd_notify(0, "STOPPING=1\nSTATUS=draining");
-  if (c->sched) sched_flush(c->sched); /* queued work runs now, not after the batch delay */
+  if (c->sched) {
+    if (c->cfg.grace_period_s > 0)
+      sched_flush(c->sched); /* queued work runs now, not after the batch delay */
+    else
+      sched_cancel(c->sched); /* no grace: only batches already computing finish */
+  }
   uv_timer_start(&c->grace, on_grace, (uint64_t)c->cfg.grace_period_s * 1000, 0);
   http_server_drain(c->srv, on_drained, c);
 }
