@@ -277,6 +277,10 @@ static void flatten(json_t *d, json_t **flat, size_t *k) {
 /* Converts one [H,W,3] pixel tensor (JSON leaves or binary) to RGB8. */
 static int pixels_to_rgb(const http_v2_request *r, json_t **flat, size_t off, size_t count,
                          uint8_t *rgb, char *err, size_t errlen) {
+  if (!flat && r->dtype == HTTP_DT_UINT8) { /* binary UINT8: every byte is a valid pixel */
+    memcpy(rgb, r->bin + off, count);
+    return 0;
+  }
   for (size_t i = 0; i < count; i++) {
     double v;
     if (flat)

@@ -223,6 +223,29 @@ static void test_v2_json(void **state) {
   free(req);
 }
 
+/* Binary extension with UINT8 pixels: two images arrive byte for byte. */
+static void test_v2_binary_uint8(void **state) {
+  char hdr[512];
+  int hl = snprintf(hdr, sizeof hdr,
+                    "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"UINT8\",\"shape\":[2,4,4,3],"
+                    "\"parameters\":{\"binary_data_size\":96}}]}");
+  uint8_t body[512 + 96], px[96], img[96];
+  float r[96];
+  test_fill_random(r, 96, 0, 256);
+  for (int i = 0; i < 96; i++) px[i] = (uint8_t)r[i];
+  memcpy(body, hdr, (size_t)hl);
+  memcpy(body + hl, px, sizeof px);
+  http_v2_request q;
+  char err[300];
+  assert_int_equal(http_v2_parse(body, (size_t)hl + 96, (size_t)hl, &model3, &q, err, sizeof err),
+                   0);
+  assert_int_equal(q.n, 2);
+  memset(img, 0xA5, sizeof img);
+  assert_int_equal(http_v2_images(&q, &model3, img, err, sizeof err), 0);
+  assert_memory_equal(img, px, sizeof px);
+  http_v2_free(&q);
+}
+
 static void test_v2_errors(void **state) {
   const char *cases[][2] = {
       {"{\"inputs\":[", "malformed"},
@@ -334,7 +357,8 @@ int main(void) {
       cmocka_unit_test(test_base64),        cmocka_unit_test(test_multipart),
       cmocka_unit_test(test_header_length), cmocka_unit_test(test_v1_json),
       cmocka_unit_test(test_v2_json),       cmocka_unit_test(test_v2_errors),
-      cmocka_unit_test(test_v2_binary),     cmocka_unit_test(test_top_k),
+      cmocka_unit_test(test_v2_binary),     cmocka_unit_test(test_v2_binary_uint8),
+      cmocka_unit_test(test_top_k),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
