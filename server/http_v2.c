@@ -219,8 +219,8 @@ static int parse_input(json_t *in, const uint8_t *bin, size_t bin_len, const htt
   return 0;
 }
 
-int http_v2_parse(const uint8_t *body, size_t len, size_t json_len, const http_model_info *m,
-                  http_v2_request *r, char *err, size_t errlen) {
+static int parse_request(const uint8_t *body, size_t len, size_t json_len, const http_model_info *m,
+                         http_v2_request *r, char *err, size_t errlen) {
   memset(r, 0, sizeof *r);
   json_error_t je;
   r->root = json_loadb((const char *)body, json_len, 0, &je);
@@ -261,6 +261,13 @@ int http_v2_parse(const uint8_t *body, size_t len, size_t json_len, const http_m
 void http_v2_free(http_v2_request *r) {
   json_decref(r->root);
   memset(r, 0, sizeof *r);
+}
+
+int http_v2_parse(const uint8_t *body, size_t len, size_t json_len, const http_model_info *m,
+                  http_v2_request *r, char *err, size_t errlen) {
+  int rc = parse_request(body, len, json_len, m, r, err, errlen);
+  if (rc) http_v2_free(r); /* a refused request holds nothing */
+  return rc;
 }
 
 /* Appends the leaves of nested JSON data, in order, to flat[*k]. */

@@ -51,7 +51,8 @@ typedef struct {
  * binary tensor data (json_len == len: pure JSON). Validates names, types,
  * shapes, element counts and sizes against m. Returns 0, or -EINVAL
  * (malformed or invalid: 400), -ENOENT unknown input/output name (400),
- * -E2BIG batch above max_batch (400), -ENOMEM. */
+ * -E2BIG batch above max_batch (400), -ENOMEM. On success r owns the parsed
+ * request until http_v2_free(); on failure it holds nothing. */
 int http_v2_parse(const uint8_t *body, size_t len, size_t json_len, const http_model_info *m,
                   http_v2_request *r, char *err, size_t errlen);
 
