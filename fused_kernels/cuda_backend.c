@@ -95,8 +95,9 @@ fail:
 }
 
 /* Launch `which` (0 or 1) of the candidates planned under each shared-memory
- * cap (1..4 CTAs per SM): times the distinct ones alone and keeps the fastest
- * in *out. The other launch of the plan is taken from `base`. */
+ * cap (1..4 CTAs per SM): times the distinct ones alone (those holding one
+ * accumulator tile per warp also as the 64-register variant, where 4 CTAs
+ * fit) and keeps the fastest in *out. The other launch of the plan is taken from `base`. */
 static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, const void *x, void *y,
                        cuda_blk_plan *out, double *t_out, char *err, size_t errlen) {
   int rc;
@@ -118,12 +119,17 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
     seen[nseen++] = *c;
     cuda_blk_plan one = p;
     one.l[0] = *c, one.l[0].sums = s->d_sums, one.n = 1;
-    double t;
-    if ((rc = time_block(s, i, &one, B, x, y, &t, err, errlen))) return rc;
-    if (t < *t_out) {
-      *t_out = t;
-      out->l[which] = *c;
-      out->l[which].sums = s->d_sums;
+    /* the 64-register variant too, where its 4 CTAs per SM fit in shared memory */
+    const int lowreg_ok =
+        cuda_mbconv_nf(c) == 1 && (cuda_mbconv_smem(c) + 1024) * 4 <= s->caps.smem_per_sm;
+    for (int lr = 0; lr <= lowreg_ok; lr++) {
+      one.l[0].lowreg = lr;
+      double t;
+      if ((rc = time_block(s, i, &one, B, x, y, &t, err, errlen))) return rc;
+      if (t < *t_out) {
+        *t_out = t;
+        out->l[which] = one.l[0];
+      }
     }
   }
   return 0;
@@ -499,8 +505,9 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       const cuda_mbconv_args *a = &p->l[j];
       static const char *modes[] = {"fused", "pass1", "recompute", "staged"};
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu]", modes[a->mode], a->TH,
-                    a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x, cuda_mbconv_smem(a));
+                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s]", modes[a->mode], a->TH,
+                    a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x, cuda_mbconv_smem(a),
+                    a->lowreg ? " lowreg" : "");
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
     const int m = snprintf(buf + (w < len ? w : len), w < len ? len - w : 0, "%s", line);

@@ -16,8 +16,11 @@ int cuda_device_count(void);
  * NHWC (mean/std apply), else fp32 NHWC (n x in_h x in_w x in_c); out: fp32
  * NHWC (n x out_h x out_w x out_c), head: n x classes. The output is
  * poisoned (NaN) before the launch. staged picks the SE pass-2 variant
- * (1 staged, 0 recompute); ignored without SE. zsplit > 0 forces that many
- * grid.z splits (clamped to what each launch can take); 0 = the planner's. */
+ * (1 staged, 0 recompute; ignored without SE), or'ed with CUDA_TEST_LOWREG
+ * to run the launches holding one accumulator tile per warp as the
+ * 64-register variant. zsplit > 0 forces that many grid.z splits (clamped to
+ * what each launch can take); 0 = the planner's. */
+#define CUDA_TEST_LOWREG 2
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);

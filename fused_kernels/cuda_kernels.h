@@ -62,6 +62,8 @@ typedef struct {
   int TH, TW, CC; /* output tile, channel chunk of the expanded width */
   int tiles_x, tiles_y;
   int zsplit; /* grid.z: PASS1 splits the chunks of Cmid, the others the columns of Cout */
+  int lowreg; /* 1: the instantiation capped at 64 registers (4 CTAs of 256 threads per SM,
+                 some spills); only where cuda_mbconv_nf() == 1. The tuner times both. */
 } cuda_mbconv_args;
 
 /* Splits of the launch's third grid dimension (at least 1). */
@@ -146,7 +148,7 @@ int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st);
 /* Raises every kernel's dynamic shared-memory limit to `bytes`. */
 int cuda_kernels_init(int smem_optin_bytes);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
- * accumulator tiles per warp; 0 on error. */
+ * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */
 int cuda_mbconv_regs(int nf);
 
 /* Peak probes: a tensor-core loop (fp16 in, fp32 accumulate) of `ctas` CTAs;

@@ -384,7 +384,8 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     CUDA_TRY(cudaMalloc(&d_racc, (size_t)n * m->CmidP * 4));
     CUDA_TRY(cudaMemset(d_racc, 0xff, (size_t)n * m->CmidP * 4)); /* PASS1 must zero it */
     m->stage = d_stage, m->scale = d_scale, m->racc = d_racc;
-    if ((rc = cuda_blk_plan_mbconv(&blk, n, staged, &caps, 0, 0, &plan, err, errlen))) goto fail;
+    if ((rc = cuda_blk_plan_mbconv(&blk, n, staged & 1, &caps, 0, 0, &plan, err, errlen)))
+      goto fail;
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
     CUDA_TRY(cudaMalloc(&d_sums, sums ? sums : 4));
     CUDA_TRY(cudaMemset(d_sums, 0xff, sums ? sums : 4));
@@ -401,6 +402,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
           }
         }
       }
+      l->lowreg = (staged & CUDA_TEST_LOWREG) && cuda_mbconv_nf(l) == 1;
     }
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));

@@ -50,11 +50,32 @@ __device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) 
                  : "r"(addr));
 }
 
-// Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b), zero
-// for halo pixels outside the image. Each warp computes 16x16 tiles with two
-// m16n8k16 MMAs per k-step (ldmatrix operands) and applies bias + act to the
-// accumulators in registers, storing fp16 pairs straight into mid. Caller
-// syncs before and after.
+// Asynchronous 16-byte global -> shared copies (sm_80+ cp.async, bypassing
+// L1): the chunk loop prefetches weights with them while other phases compute.
+// The zfill form writes zeros instead of reading when `valid` is false (`g`
+// must still be a mapped address).
+__device__ __forceinline__ void cp_async16(void *s, const void *g) {
+  const unsigned sa = (unsigned)__cvta_generic_to_shared(s);
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sa), "l"(g) : "memory");
+}
+__device__ __forceinline__ void cp_async16_zfill(void *s, const void *g, bool valid) {
+  const unsigned sa = (unsigned)__cvta_generic_to_shared(s);
+  const int n = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(sa), "l"(g), "r"(n)
+               : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+// Wait until at most one (wait1) or none (wait0) of this thread's committed
+// groups is still in flight; a barrier then publishes them to the CTA.
+__device__ __forceinline__ void cp_async_wait1() {
+  asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+}
+__device__ __forceinline__ void cp_async_wait0() {
+  asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+}
+
 // One 16x16 output tile of the expand GEMM for this warp: k-loop of two
 // m16n8k16 MMAs, then bias + act in registers and fp16 pairs into mid.
 template <int ACT>
@@ -290,11 +311,10 @@ __global__ void __launch_bounds__(256) se_gate_kernel(const cuda_mbconv_args a) 
   a.scale[(size_t)n * a.CmidP + c] = c < a.Cmid ? __fdividef(1.f, 1.f + __expf(-s)) : 0.f;
 }
 
-template <int NF>
-__global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
-                                                : NF <= 4 ? 2
-                                                          : 1)
-    mbconv_kernel(const cuda_mbconv_args a) {
+// NF accumulator tiles per warp; MINB CTAs per SM the registers must allow
+// (3 for NF <= 2, 2 for 4, 1 above; 4 = the lowreg variant of NF = 1).
+template <int NF, int MINB>
+__global__ void __launch_bounds__(CUDA_THREADS, MINB) mbconv_kernel(const cuda_mbconv_args a) {
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
@@ -347,6 +367,56 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
   const float *gate =
       a.mode == CUDA_MB_FUSED || a.mode == CUDA_MB_PASS1 ? nullptr : a.scale + (size_t)n * a.CmidP;
 
+  const __half *wproj = (const __half *)a.w_proj;
+  const __half *gw_exp = (const __half *)a.w_exp, *gw_dw = (const __half *)a.w_dw;
+  const int nchunks = (a.CmidP + a.CC - 1) / a.CC, cpz = (nchunks + Z - 1) / Z;
+  /* PASS1 splits the chunks over grid.z; the projecting modes split columns */
+  const int c_begin = proj ? 0 : z * cpz * a.CC,
+            c_end = proj ? a.CmidP : min(a.CmidP, (z + 1) * cpz * a.CC);
+
+  // The chunk's weights travel by cp.async in three commit groups, each issued
+  // as soon as the previous chunk's readers of that buffer are past a barrier
+  // (see the loop), so the L2 round trips overlap the other phases' compute:
+  //   E(c): expand weights + bias    issued after B2(c-1), needed at B1(c)
+  //   D(c): dw weights, bias, gate   issued after B3(c-1), needed at B2(c)
+  //   P(c): projection weights       issued after B1(c),   needed at B3(c)
+  // Every thread commits every group (empty ones too), so "wait until at most
+  // one group is pending" before each barrier always means the group needed.
+  auto issue_exp = [&](int c0) {
+    if (staged || !a.has_expand || c0 >= c_end) return;
+    const int v8 = min(a.CC, a.CmidP - c0) / 8;
+    for (int i = threadIdx.x; i < a.CinP * v8; i += blockDim.x) {
+      const int r = i / v8, c = (i - r * v8) * 8;
+      cp_async16(wexp_s + (size_t)r * ldw + c, gw_exp + (size_t)r * a.CmidP + c0 + c);
+    }
+    for (int i = threadIdx.x; i < v8 * 2; i += blockDim.x)
+      cp_async16(bexp_s + i * 4, a.b_exp + c0 + i * 4);
+  };
+  auto issue_dw = [&](int c0) {
+    if (c0 >= c_end) return;
+    const int v8 = min(a.CC, a.CmidP - c0) / 8;
+    if (!staged) {
+      for (int i = threadIdx.x; i < a.K * a.K * v8; i += blockDim.x) {
+        const int t = i / v8, c = (i - t * v8) * 8;
+        cp_async16(wdw_s + t * a.CC + c, gw_dw + (size_t)t * a.CmidP + c0 + c);
+      }
+      for (int i = threadIdx.x; i < v8 * 2; i += blockDim.x)
+        cp_async16(bdw_s + i * 4, a.b_dw + c0 + i * 4);
+    }
+    if (gate)
+      for (int i = threadIdx.x; i < v8 * 2; i += blockDim.x)
+        cp_async16(gate_s + i * 4, gate + c0 + i * 4);
+  };
+  auto issue_proj = [&](int c0) {
+    if (!proj) return;
+    const int cc = min(a.CC, a.CmidP - c0), w8 = ncols * 2;
+    for (int i = threadIdx.x; i < cc * w8; i += blockDim.x) {
+      const int r = i / w8, c = (i - r * w8) * 8;
+      cp_async16(wproj_s + (size_t)r * ldp + c, wproj + (size_t)(c0 + r) * a.CoutP + nt0 * 16 + c);
+    }
+  };
+  issue_exp(c_begin); /* overlaps the table build below */
+
   for (int q = threadIdx.x; q < npx; q += blockDim.x) {
     const int oy = q / a.TW, ox = q % a.TW;
     qmid[q] = oy * a.S * iw + ox * a.S;
@@ -357,17 +427,20 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
     pglob[i] = i < pin && gy >= 0 && gy < a.H && gx >= 0 && gx < a.W ? gy * a.W + gx : -1;
   }
   __syncthreads();
-  // Input tile (with halo) for the expand GEMM; rows past pin are zero.
+  // Input tile (with halo) for the expand GEMM, in group E of the first
+  // chunk; rows past pin and pixels in the padding are zero-filled.
   if (!staged && a.has_expand) {
     const int v8 = a.CinP / 8, c = (threadIdx.x % v8) * 8, G = blockDim.x / v8;
     if ((int)threadIdx.x < G * v8)
       for (int p = threadIdx.x / v8; p < npin; p += G) {
         const int gp = pglob[p];
-        uint4 u = make_uint4(0, 0, 0, 0);
-        if (gp >= 0) u = *reinterpret_cast<const uint4 *>(x + (size_t)gp * a.CinP + c);
-        *reinterpret_cast<uint4 *>(xin + (size_t)p * (a.CinP + 8) + c) = u;
+        cp_async16_zfill(xin + (size_t)p * (a.CinP + 8) + c,
+                         x + (size_t)(gp >= 0 ? gp : 0) * a.CinP + c, gp >= 0);
       }
   }
+  cp_async_commit(); /* E(c_begin) */
+  issue_dw(c_begin);
+  cp_async_commit(); /* D(c_begin) */
   // Rows of the dw output past the tile stay zero for the projection.
   for (int i = threadIdx.x; i < (pout - npx) * ldd; i += blockDim.x)
     dwo[(size_t)npx * ldd + i] = __float2half(0.f);
@@ -376,46 +449,16 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
 #pragma unroll
   for (int i = 0; i < NF; i++) wmma::fill_fragment(acc[i], 0.f);
   const int nfrag = (pout / 16) * ncols;
-  const int nchunks = (a.CmidP + a.CC - 1) / a.CC, cpz = (nchunks + Z - 1) / Z;
-  /* PASS1 splits the chunks over grid.z; the projecting modes split columns */
-  const int c_begin = proj ? 0 : z * cpz * a.CC,
-            c_end = proj ? a.CmidP : min(a.CmidP, (z + 1) * cpz * a.CC);
-  const __half *wproj = (const __half *)a.w_proj;
-  const __half *gw_exp = (const __half *)a.w_exp, *gw_dw = (const __half *)a.w_dw;
 
   for (int c0 = c_begin; c0 < c_end; c0 += a.CC) {
     const int cc = min(a.CC, a.CmidP - c0), v8 = cc / 8;
     const int c8 = (threadIdx.x % v8) * 8, G8 = blockDim.x / v8; /* (pixel, 8 channels) walk */
-    // This chunk's weights into shared memory: every load in flight at once,
-    // instead of one dependent L2 round trip per tensor-core fragment.
-    if (!staged) {
-      for (int i = threadIdx.x; i < a.K * a.K * v8; i += blockDim.x) {
-        const int t = i / v8, c = (i % v8) * 8;
-        *reinterpret_cast<uint4 *>(wdw_s + t * a.CC + c) =
-            *reinterpret_cast<const uint4 *>(gw_dw + (size_t)t * a.CmidP + c0 + c);
-      }
-      if (a.has_expand)
-        for (int i = threadIdx.x; i < a.CinP * v8; i += blockDim.x) {
-          const int r = i / v8, c = (i % v8) * 8;
-          *reinterpret_cast<uint4 *>(wexp_s + (size_t)r * ldw + c) =
-              *reinterpret_cast<const uint4 *>(gw_exp + (size_t)r * a.CmidP + c0 + c);
-        }
-    }
-    if (proj) {
-      const int w8 = ncols * 2;
-      for (int i = threadIdx.x; i < cc * w8; i += blockDim.x) {
-        const int r = i / w8, c = (i % w8) * 8;
-        *reinterpret_cast<uint4 *>(wproj_s + (size_t)r * ldp + c) =
-            *reinterpret_cast<const uint4 *>(wproj + (size_t)(c0 + r) * a.CoutP + nt0 * 16 + c);
-      }
-    }
-    for (int c = threadIdx.x; c < cc; c += blockDim.x) {
-      bexp_s[c] = a.has_expand ? a.b_exp[c0 + c] : 0.f;
-      bdw_s[c] = a.b_dw[c0 + c];
-      gate_s[c] = gate ? gate[c0 + c] : 1.f;
-      csum[c] = 0.f;
-    }
-    __syncthreads();
+    if (!proj)
+      for (int c = threadIdx.x; c < cc; c += blockDim.x) csum[c] = 0.f;
+    cp_async_wait1(); /* E(c) landed */
+    __syncthreads();  /* B1: E(c) visible; project(c-1) done with wproj_s and dwo */
+    issue_proj(c0);
+    cp_async_commit(); /* P(c) */
     if (!staged) {
       if (a.has_expand) {
         expand_chunk(a, xin, wexp_s, bexp_s, pglob, mid, pin, npin, cc);
@@ -427,7 +470,12 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
           *reinterpret_cast<uint4 *>(mid + (size_t)p * (a.CC + 8) + c8) = u;
         }
       }
-      __syncthreads();
+    }
+    cp_async_wait1(); /* D(c) landed */
+    __syncthreads();  /* B2: mid and D(c) visible; expand(c) done with wexp_s */
+    issue_exp(c0 + a.CC);
+    cp_async_commit(); /* E(c+1) */
+    if (!staged) {
       dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr,
                proj ? nullptr : csum);
     } else if ((int)threadIdx.x < G8 * v8) {  // staged dw output, gated
@@ -443,7 +491,10 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
         *reinterpret_cast<uint4 *>(dwo + (size_t)q * ldd + c8) = pack8(v);
       }
     }
-    __syncthreads();
+    cp_async_wait1(); /* P(c) landed */
+    __syncthreads();  /* B3: dwo and P(c) visible; dw(c) done with wdw_s, biases, gate */
+    issue_dw(c0 + a.CC);
+    cp_async_commit(); /* D(c+1) */
 
     if (proj) {
 #pragma unroll
@@ -460,6 +511,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
           }
         }
       }
+      /* no barrier here: B1 and B2 of the next chunk precede any write to
+       * wproj_s or dwo */
     } else {  // PASS1: channel sums of this chunk [+ stage]
       if (a.stage && (int)threadIdx.x < G8 * v8) {
         __half *st = (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP;
@@ -470,13 +523,13 @@ __global__ void __launch_bounds__(CUDA_THREADS, NF <= 2   ? 3
                 *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
         }
       }
-      const int tiles = a.tiles_x * a.tiles_y; /* csum is complete: the dw phase synced */
+      const int tiles = a.tiles_x * a.tiles_y; /* csum is complete: B3 */
       for (int c = threadIdx.x; c < cc; c += blockDim.x)
         a.sums[((size_t)n * tiles + tile) * a.CmidP + c0 + c] = csum[c];
+      __syncthreads(); /* B4: csum and dwo read before the next chunk rewrites them */
     }
-    __syncthreads();
   }
-
+  cp_async_wait0();
   if (!proj) { /* zero the SE accumulators for se_reduce_kernel (runs after this launch) */
     if (tile == 0 && z == 0)
       for (int j = threadIdx.x; j < a.se_c; j += blockDim.x) a.racc[(size_t)n * a.CmidP + j] = 0.f;
@@ -524,16 +577,19 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
                                             : (z - 1) * cuda_mbconv_nctz(a) >= nct;
   if (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535)
     return (int)cudaErrorInvalidValue;
-  if (nf <= 1)
-    bf::mbconv_kernel<1><<<grid, CUDA_THREADS, smem, st>>>(*a);
+  if (a->lowreg && nf > 1) return (int)cudaErrorInvalidValue;
+  if (nf <= 1 && a->lowreg)
+    bf::mbconv_kernel<1, 4><<<grid, CUDA_THREADS, smem, st>>>(*a);
+  else if (nf <= 1)
+    bf::mbconv_kernel<1, 3><<<grid, CUDA_THREADS, smem, st>>>(*a);
   else if (nf <= 2)
-    bf::mbconv_kernel<2><<<grid, CUDA_THREADS, smem, st>>>(*a);
+    bf::mbconv_kernel<2, 3><<<grid, CUDA_THREADS, smem, st>>>(*a);
   else if (nf <= 4)
-    bf::mbconv_kernel<4><<<grid, CUDA_THREADS, smem, st>>>(*a);
+    bf::mbconv_kernel<4, 2><<<grid, CUDA_THREADS, smem, st>>>(*a);
   else if (nf <= 8)
-    bf::mbconv_kernel<8><<<grid, CUDA_THREADS, smem, st>>>(*a);
+    bf::mbconv_kernel<8, 1><<<grid, CUDA_THREADS, smem, st>>>(*a);
   else
-    bf::mbconv_kernel<16><<<grid, CUDA_THREADS, smem, st>>>(*a);
+    bf::mbconv_kernel<16, 1><<<grid, CUDA_THREADS, smem, st>>>(*a);
   if (a->mode == CUDA_MB_PASS1 && a->se_c > 0) {
     cudaError_t e = cudaGetLastError();
     if (e) return (int)e;
@@ -546,35 +602,32 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
 }
 
 extern "C" int cuda_mbconv_set_smem(int bytes) {
-  cudaError_t e;
-  if ((e = cudaFuncSetAttribute(bf::mbconv_kernel<1>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                bytes)))
-    return (int)e;
-  if ((e = cudaFuncSetAttribute(bf::mbconv_kernel<2>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                bytes)))
-    return (int)e;
-  if ((e = cudaFuncSetAttribute(bf::mbconv_kernel<4>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                bytes)))
-    return (int)e;
-  if ((e = cudaFuncSetAttribute(bf::mbconv_kernel<8>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                bytes)))
-    return (int)e;
-  return (int)cudaFuncSetAttribute(bf::mbconv_kernel<16>,
-                                   cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  const void *fns[] = {
+      (const void *)bf::mbconv_kernel<1, 4>, (const void *)bf::mbconv_kernel<1, 3>,
+      (const void *)bf::mbconv_kernel<2, 3>, (const void *)bf::mbconv_kernel<4, 2>,
+      (const void *)bf::mbconv_kernel<8, 1>, (const void *)bf::mbconv_kernel<16, 1>};
+  for (unsigned i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    cudaError_t e =
+        cudaFuncSetAttribute(fns[i], cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    if (e) return (int)e;
+  }
+  return 0;
 }
 
 extern "C" int cuda_mbconv_regs(int nf) {
   cudaFuncAttributes fa;
   cudaError_t e;
-  if (nf <= 1)
-    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<1>);
+  if (nf <= 0)
+    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<1, 4>);
+  else if (nf <= 1)
+    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<1, 3>);
   else if (nf <= 2)
-    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<2>);
+    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<2, 3>);
   else if (nf <= 4)
-    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<4>);
+    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<4, 2>);
   else if (nf <= 8)
-    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<8>);
+    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<8, 1>);
   else
-    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<16>);
+    e = cudaFuncGetAttributes(&fa, bf::mbconv_kernel<16, 1>);
   return e == cudaSuccess ? fa.numRegs : 0;
 }

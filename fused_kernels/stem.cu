@@ -11,9 +11,15 @@
 
 namespace bf {
 
+// KK > 0: the kernel size known at compile time (3 for every EfficientNet),
+// so the taps unroll and all K*K*3 input bytes are loaded up front (taps in
+// the padding read nothing and count as 0, i.e. zero in normalised space)
+// instead of one dependent load per tap; KK = 0 walks a run-time a.K.
+template <int KK>
 __global__ void __launch_bounds__(CUDA_THREADS) stem_kernel(const cuda_stem_args a, int n) {
   extern __shared__ __align__(16) float w[];
-  const int nw = a.K * a.K * 3 * a.CoutP, groups = a.CoutP / 8;
+  const int K = KK > 0 ? KK : a.K;
+  const int nw = K * K * 3 * a.CoutP, groups = a.CoutP / 8;
   for (int i = threadIdx.x; i < nw; i += blockDim.x) w[i] = a.w[i];
   __syncthreads();
   const long long total = (long long)n * a.Ho * a.Wo * groups;
@@ -28,19 +34,47 @@ __global__ void __launch_bounds__(CUDA_THREADS) stem_kernel(const cuda_stem_args
   float acc[8];
 #pragma unroll
   for (int j = 0; j < 8; j++) acc[j] = a.b[c0 + j];
-  for (int ky = 0; ky < a.K; ky++) {
-    const int iy = oy * a.S - a.pad_t + ky;
-    if (iy < 0 || iy >= a.H) continue;
-    for (int kx = 0; kx < a.K; kx++) {
-      const int ix = ox * a.S - a.pad_l + kx;
-      if (ix < 0 || ix >= a.W) continue;
-      const uint8_t *p = src + ((size_t)iy * a.W + ix) * 3;
+  if (KK > 0) {
+    constexpr int T = KK > 0 ? KK * KK * 3 : 1;
+    float v[T];
 #pragma unroll
-      for (int ci = 0; ci < 3; ci++) {
-        const float v = ((float)p[ci] - a.mean[ci]) * a.inv_std[ci];
-        const float *wr = w + ((ky * a.K + kx) * 3 + ci) * a.CoutP + c0;
+    for (int ky = 0; ky < KK; ky++) {
+      const int iy = oy * a.S - a.pad_t + ky;
 #pragma unroll
-        for (int j = 0; j < 8; j++) acc[j] = fmaf(v, wr[j], acc[j]);
+      for (int kx = 0; kx < KK; kx++) {
+        const int ix = ox * a.S - a.pad_l + kx;
+        const bool in = iy >= 0 && iy < a.H && ix >= 0 && ix < a.W;
+        const uint8_t *p = src + (in ? ((size_t)iy * a.W + ix) * 3 : 0);
+#pragma unroll
+        for (int ci = 0; ci < 3; ci++)
+          v[(ky * KK + kx) * 3 + ci] =
+              in ? ((float)__ldg(p + ci) - a.mean[ci]) * a.inv_std[ci] : 0.f;
+      }
+    }
+#pragma unroll
+    for (int t = 0; t < T; t++) {
+      const float4 *wr = reinterpret_cast<const float4 *>(w + t * a.CoutP + c0);
+      const float4 w0 = wr[0], w1 = wr[1];
+      acc[0] = fmaf(v[t], w0.x, acc[0]), acc[1] = fmaf(v[t], w0.y, acc[1]);
+      acc[2] = fmaf(v[t], w0.z, acc[2]), acc[3] = fmaf(v[t], w0.w, acc[3]);
+      acc[4] = fmaf(v[t], w1.x, acc[4]), acc[5] = fmaf(v[t], w1.y, acc[5]);
+      acc[6] = fmaf(v[t], w1.z, acc[6]), acc[7] = fmaf(v[t], w1.w, acc[7]);
+    }
+  } else {
+    for (int ky = 0; ky < K; ky++) {
+      const int iy = oy * a.S - a.pad_t + ky;
+      if (iy < 0 || iy >= a.H) continue;
+      for (int kx = 0; kx < K; kx++) {
+        const int ix = ox * a.S - a.pad_l + kx;
+        if (ix < 0 || ix >= a.W) continue;
+        const uint8_t *p = src + ((size_t)iy * a.W + ix) * 3;
+#pragma unroll
+        for (int ci = 0; ci < 3; ci++) {
+          const float v = ((float)p[ci] - a.mean[ci]) * a.inv_std[ci];
+          const float *wr = w + ((ky * K + kx) * 3 + ci) * a.CoutP + c0;
+#pragma unroll
+          for (int j = 0; j < 8; j++) acc[j] = fmaf(v, wr[j], acc[j]);
+        }
       }
     }
   }
@@ -56,6 +90,9 @@ extern "C" int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st
   const size_t smem = (size_t)a->K * a->K * 3 * a->CoutP * sizeof(float);
   if (a->CoutP % 8 || smem > 48 * 1024) return (int)cudaErrorInvalidValue;
   const unsigned blocks = (unsigned)((total + CUDA_THREADS - 1) / CUDA_THREADS);
-  bf::stem_kernel<<<blocks, CUDA_THREADS, smem, st>>>(*a, n);
+  if (a->K == 3)
+    bf::stem_kernel<3><<<blocks, CUDA_THREADS, smem, st>>>(*a, n);
+  else
+    bf::stem_kernel<0><<<blocks, CUDA_THREADS, smem, st>>>(*a, n);
   return (int)cudaGetLastError();
 }

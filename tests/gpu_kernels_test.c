@@ -125,8 +125,9 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s z=%d rel err %.2e\n", b->name, n,
-                b->se_c ? (staged ? "staged   " : "recompute") : "fused    ", zsplit, e);
+  print_message("%-28s n=%d %s z=%d%s rel err %.2e\n", b->name, n,
+                b->se_c ? (staged & 1 ? "staged   " : "recompute") : "fused    ", zsplit,
+                staged & CUDA_TEST_LOWREG ? " lowreg" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -155,9 +156,11 @@ static void test_mbconv_plain(void **state) {
   make_mbconv(&tb, 13, 13, 24, 144, 24, 3, 1, 0, 1); /* expand, residual, odd size */
   check_block(&tb.b, 3, 0, 0);
   check_block(&tb.b, 2, 0, 2);
+  check_block(&tb.b, 2, CUDA_TEST_LOWREG, 2);
   tblock_free(&tb);
   make_mbconv(&tb, 15, 17, 40, 0, 48, 5, 2, 0, 0); /* no expand, stride 2, k5 */
   check_block(&tb.b, 2, 0, 0);
+  check_block(&tb.b, 2, CUDA_TEST_LOWREG, 3);
   tblock_free(&tb);
   make_mbconv(&tb, 12, 10, 32, 96, 32, 3, 1, 0, 1); /* MobileNetV2: relu6 */
   tb.b.act = MODEL_ACT_RELU6;
@@ -182,7 +185,8 @@ static void test_mbconv_se(void **state) {
       tblock tb;
       make_mbconv(&tb, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
       check_block(&tb.b, c % 2 ? 3 : 2, staged, 0);
-      check_block(&tb.b, 1, staged, 3); /* forced grid.z split */
+      check_block(&tb.b, 1, staged, 3);                    /* forced grid.z split */
+      check_block(&tb.b, 2, staged | CUDA_TEST_LOWREG, 0); /* 64-register variant */
       tblock_free(&tb);
     }
   }
