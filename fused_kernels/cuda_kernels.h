@@ -64,6 +64,8 @@ typedef struct {
   int zsplit; /* grid.z: PASS1 splits the chunks of Cmid, the others the columns of Cout */
   int lowreg; /* 1: the instantiation capped at 64 registers (4 CTAs of 256 threads per SM,
                  some spills); only where cuda_mbconv_nf() == 1. The tuner times both. */
+  int dwh2;   /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
+                 in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
 } cuda_mbconv_args;
 
 /* Splits of the launch's third grid dimension (at least 1). */

@@ -403,6 +403,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         }
       }
       l->lowreg = (staged & CUDA_TEST_LOWREG) && cuda_mbconv_nf(l) == 1;
+      l->dwh2 = (staged & CUDA_TEST_DWH2) != 0;
     }
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));

@@ -235,11 +235,66 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
   }
 }
 
+// dw_chunk_k with packed fp16 taps (a.dwh2): each kernel row is summed with
+// HFMA2 on channel pairs (one instruction per tap instead of two converts and
+// two FFMAs), the rows and the bias in fp32. K known at compile time.
+template <int KK, int ACT>
+__device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                            const float *bdw, const int *qmid, const int *qglob, __half *dwo,
+                            int ldd, int cc, const float *gate, float *csum) {
+  const int nc2 = cc / 2, npx = a.TH * a.TW;
+  const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
+  if (g >= G) return;
+  const float2 b = make_float2(bdw[c], bdw[c + 1]);
+  const int ldm = a.CC + 8;
+  const int rowstride = ((a.TW - 1) * a.S + KK) * ldm;
+  const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
+  __half2 w[KK * KK];
+#pragma unroll
+  for (int i = 0; i < KK * KK; i++) w[i] = *reinterpret_cast<const __half2 *>(wdw + i * a.CC + c);
+  float2 sum = make_float2(0.f, 0.f);
+  for (int q = g; q < npx; q += G) {
+    float2 acc = make_float2(0.f, 0.f);
+    if (qglob[q] >= 0) {
+      acc = b;
+      const __half *m0 = mid + (size_t)qmid[q] * ldm + c;
+#pragma unroll
+      for (int ky = 0; ky < KK; ky++) {
+        const __half *r = m0 + ky * rowstride;
+        __half2 s = __hmul2(*reinterpret_cast<const __half2 *>(r), w[ky * KK]);
+#pragma unroll
+        for (int kx = 1; kx < KK; kx++)
+          s = __hfma2(*reinterpret_cast<const __half2 *>(r + kx * ldm), w[ky * KK + kx], s);
+        const float2 f = __half22float2(s);
+        acc.x += f.x, acc.y += f.y;
+      }
+      acc.x = act_t<ACT>(acc.x, a.act) * sc.x;
+      acc.y = act_t<ACT>(acc.y, a.act) * sc.y;
+      sum.x += acc.x, sum.y += acc.y;
+    }
+    *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = __floats2half2_rn(acc.x, acc.y);
+  }
+  if (csum) {
+    atomicAdd(&csum[c], sum.x);
+    atomicAdd(&csum[c + 1], sum.y);
+  }
+}
+
+// Picks the depthwise instantiation: K = 3 / 5 and swish compiled in, packed
+// fp16 taps where a.dwh2 asks for them, the generic loop otherwise.
 __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                          const float *bdw, const int *qmid, const int *qglob, __half *dwo, int ldd,
                          int cc, const float *gate, float *csum) {
   const bool sw = a.act == MODEL_ACT_SWISH;
-  if (a.K == 3 && sw)
+  if (a.dwh2 && a.K == 3 && sw)
+    dw_chunk_h2<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.dwh2 && a.K == 5 && sw)
+    dw_chunk_h2<5, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.dwh2 && a.K == 3)
+    dw_chunk_h2<3, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.dwh2 && a.K == 5)
+    dw_chunk_h2<5, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.K == 3 && sw)
     dw_chunk_k<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
   else if (a.K == 5 && sw)
     dw_chunk_k<5, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);

@@ -125,9 +125,10 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s z=%d%s rel err %.2e\n", b->name, n,
+  print_message("%-28s n=%d %s z=%d%s%s rel err %.2e\n", b->name, n,
                 b->se_c ? (staged & 1 ? "staged   " : "recompute") : "fused    ", zsplit,
-                staged & CUDA_TEST_LOWREG ? " lowreg" : "", e);
+                staged & CUDA_TEST_LOWREG ? " lowreg" : "", staged & CUDA_TEST_DWH2 ? " dwh2" : "",
+                e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -157,14 +158,17 @@ static void test_mbconv_plain(void **state) {
   check_block(&tb.b, 3, 0, 0);
   check_block(&tb.b, 2, 0, 2);
   check_block(&tb.b, 2, CUDA_TEST_LOWREG, 2);
+  check_block(&tb.b, 3, CUDA_TEST_DWH2, 0);
   tblock_free(&tb);
   make_mbconv(&tb, 15, 17, 40, 0, 48, 5, 2, 0, 0); /* no expand, stride 2, k5 */
   check_block(&tb.b, 2, 0, 0);
   check_block(&tb.b, 2, CUDA_TEST_LOWREG, 3);
+  check_block(&tb.b, 2, CUDA_TEST_DWH2, 0);
   tblock_free(&tb);
   make_mbconv(&tb, 12, 10, 32, 96, 32, 3, 1, 0, 1); /* MobileNetV2: relu6 */
   tb.b.act = MODEL_ACT_RELU6;
   check_block(&tb.b, 2, 0, 0);
+  check_block(&tb.b, 2, CUDA_TEST_DWH2, 0);
   tblock_free(&tb);
   make_mbconv(&tb, 9, 11, 20, 70, 36, 3, 2, 0, 0); /* channels not multiples of 16 */
   check_block(&tb.b, 5, 0, 3);
@@ -187,6 +191,8 @@ static void test_mbconv_se(void **state) {
       check_block(&tb.b, c % 2 ? 3 : 2, staged, 0);
       check_block(&tb.b, 1, staged, 3);                    /* forced grid.z split */
       check_block(&tb.b, 2, staged | CUDA_TEST_LOWREG, 0); /* 64-register variant */
+      check_block(&tb.b, 2, staged | CUDA_TEST_DWH2, 0);   /* packed fp16 dw taps */
+      check_block(&tb.b, 1, staged | CUDA_TEST_DWH2 | CUDA_TEST_LOWREG, 3);
       tblock_free(&tb);
     }
   }
