@@ -145,6 +145,12 @@ static int append_body(http_req *r, const char *data, size_t n) {
   return 0;
 }
 
+/* True when the request carries "Expect: 100-continue". */
+static int expects_continue(struct MHD_Connection *c) {
+  const char *e = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+  return e && strcasecmp(e, "100-continue") == 0;
+}
+
 /* First call for a request: context, header capture, early 413. */
 static http_req *begin_request(http_server *s, struct MHD_Connection *c, const char *method) {
   http_req *r = calloc(1, sizeof *r);
@@ -188,8 +194,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     r = begin_request(s, c, method);
     if (!r) return MHD_NO;
     *con_cls = r;
-    if (r->too_large) {
-      /* Answer before the body is read; MHD closes the connection after. */
+    if (r->too_large && expects_continue(c)) {
+      /* The client waits for "100 Continue" before sending the body: answer
+       * now, and it never sends it. Without that handshake the body is
+       * already on its way, and closing on it would reset the connection
+       * before the client reads the 413: append_body() discards it instead
+       * and the 413 goes out once it is in. */
       http_req_error(r, 413, "body larger than max_body_bytes %zu", s->cfg.max_body);
       r->state = REQ_DONE;
       return send_response(r);

@@ -258,11 +258,36 @@ static void test_half_sent(void **state) {
   json_decref(get_json("/v2/health/ready", 200));
   char buf[256];
   ssize_t n = read(fd, buf, sizeof buf); /* EOF once the idle timeout (1 s) closes it */
-  assert_int_equal(n, 0); /* no response, closed (not the 5 s read timeout) */
+  assert_int_equal(n, 0);                /* no response, closed (not the 5 s read timeout) */
   close(fd);
   json_t *o = post_json("/v1/classify", "image/jpeg", panda, panda_len, 200);
   assert_non_null(strstr(top_label(o, 0), "panda"));
   json_decref(o);
+}
+
+/* A client that announces a too-large body and waits for "100 Continue"
+ * gets the 413 at once, without sending the body. */
+static void test_expect_continue_413(void **state) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)D.port)};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  const char *req =
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+      "Content-Length: 3000000\r\nExpect: 100-continue\r\n\r\n";
+  assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+  struct timeval tv = {10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[1024];
+  size_t got = 0;
+  ssize_t n;
+  while (got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+    got += (size_t)n;
+  buf[got] = 0;
+  close(fd);
+  if (strncmp(buf, "HTTP/1.1 413", 12) != 0) fail_msg("wanted an early 413, got: %.200s", buf);
+  assert_non_null(strstr(buf, "\"error\""));
+  assert_null(strstr(buf, "100 Continue"));
 }
 
 static void test_stats_metrics_efficiency(void **state) {
@@ -301,9 +326,13 @@ static void test_stats_metrics_efficiency(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_health_and_metadata), cmocka_unit_test(test_classify_forms),
-      cmocka_unit_test(test_v2_binary),           cmocka_unit_test(test_bad_inputs),
-      cmocka_unit_test(test_half_sent),           cmocka_unit_test(test_stats_metrics_efficiency),
+      cmocka_unit_test(test_health_and_metadata),
+      cmocka_unit_test(test_classify_forms),
+      cmocka_unit_test(test_v2_binary),
+      cmocka_unit_test(test_bad_inputs),
+      cmocka_unit_test(test_half_sent),
+      cmocka_unit_test(test_expect_continue_413),
+      cmocka_unit_test(test_stats_metrics_efficiency),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
