@@ -87,7 +87,7 @@ run)
     IMG=.gpu/runfiles/efficientnet_b0_tfjs/panda.jpg
     rm -f /tmp/bf.port
     .gpu/bin/blockfuse serve --backend cuda --model "$M" --port 0 --port-file /tmp/bf.port \
-      --executors "${EXECUTORS:-2}" --max-batch-size "${MAXB:-64}" --decode-threads 8 \
+      --executors "${EXECUTORS:-2}" --max-batch-size "${MAXB:-64}" --decode-threads "${DECODE:-0}" \
       --log-level warn >"$OUT/serve.log" 2>&1 &
     spid=$!
     for _ in $(seq 1 300); do [ -s /tmp/bf.port ] && break; sleep 0.1; done
