@@ -145,6 +145,12 @@ static int append_body(http_req *r, const char *data, size_t n) {
   return 0;
 }
 
+/* Per-connection memory of libmicrohttpd and the step its read buffer grows
+ * by. Its defaults (32 KiB, 1 KiB) read a 150 KB tensor body in many small
+ * recv()s; larger ones let one read take what the socket holds. */
+#define HTTP_CONN_MEMORY (256u * 1024u)
+#define HTTP_READ_INCREMENT (64u * 1024u)
+
 /* True when the request carries "Expect: 100-continue". */
 static int expects_continue(struct MHD_Connection *c) {
   const char *e = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
@@ -319,9 +325,10 @@ int http_server_start(http_server **out, uv_loop_t *loop, const http_server_conf
   s->mhd = MHD_start_daemon(
       flags, (uint16_t)cfg->port, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-      MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-      s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-      MHD_OPTION_END);
+      MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)HTTP_READ_INCREMENT,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
   if (!s->mhd) {
     snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
              errno ? strerror(errno) : "libmicrohttpd failed to start");
