@@ -241,19 +241,27 @@ static void test_bad_inputs(void **state) {
   free(b);
 }
 
-/* A request that stops halfway is closed after the idle timeout without an
- * answer, and the daemon goes on serving. */
-static void test_half_sent(void **state) {
+/* A plain TCP connection to the daemon, for requests curl will not send;
+ * reads on it time out after `timeout_s`. */
+static int raw_connect_timeout(int timeout_s) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)D.port)};
   inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  struct timeval tv = {timeout_s, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+/* A request that stops halfway is closed after the idle timeout without an
+ * answer, and the daemon goes on serving. */
+static void test_half_sent(void **state) {
+  int fd = raw_connect_timeout(5);
   const char *req =
       "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
       "Content-Length: 100000\r\n\r\n\xff\xd8\xff";
   assert_true(write(fd, req, strlen(req)) > 0);
-  struct timeval tv = {5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   /* meanwhile the daemon answers others */
   json_decref(get_json("/v2/health/ready", 200));
   char buf[256];
@@ -268,16 +276,11 @@ static void test_half_sent(void **state) {
 /* A client that announces a too-large body and waits for "100 Continue"
  * gets the 413 at once, without sending the body. */
 static void test_expect_continue_413(void **state) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)D.port)};
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  int fd = raw_connect_timeout(10);
   const char *req =
       "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
       "Content-Length: 3000000\r\nExpect: 100-continue\r\n\r\n";
   assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
-  struct timeval tv = {10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char buf[1024];
   size_t got = 0;
   ssize_t n;
