@@ -367,6 +367,13 @@ int sched_submit(sched *s, sched_request *r) {
   return rc;
 }
 
+int sched_full(sched *s) {
+  pthread_mutex_lock(&s->lock);
+  int full = s->queued >= s->cfg.max_queue;
+  pthread_mutex_unlock(&s->lock);
+  return full;
+}
+
 void sched_drain(sched *s) {
   pthread_mutex_lock(&s->lock);
   s->accepting = 0;

@@ -92,6 +92,11 @@ int sched_create(sched **out, const sched_config *cfg, char *err, size_t errlen)
  * max_batch, -EINVAL bad request. Thread-safe. */
 int sched_submit(sched *s, sched_request *r);
 
+/* True when sched_submit() would now refuse a request for a full queue: a
+ * hint for rejecting before costly work (decoding), which another thread's
+ * submit or dispatch may change at once. Thread-safe. */
+int sched_full(sched *s);
+
 /* Stops accepting; queued work still runs. Thread-safe, idempotent. */
 void sched_drain(sched *s);
 

@@ -271,6 +271,11 @@ static int query_top_k(http_req *r) {
 static void start_inference(http_req *r) {
   http_server *s = r->srv;
   if (r->route == ROUTE_CLASSIFY && query_top_k(r) != 0) return;
+  if (s->sched && sched_full(s->sched)) { /* refuse now rather than after decoding */
+    http_req_error(r, 503, "overloaded: request queue is full");
+    http_metrics_failure(&s->metrics, HTTP_FAIL_REJECTED, sched_now_ns() - r->t0);
+    return;
+  }
   r->inference = 1;
   r->state = REQ_WORK;
   r->work.data = r;

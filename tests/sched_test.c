@@ -255,8 +255,11 @@ static void test_queue_full(void **state) {
   tracker_init(&t);
   static job jobs[4];
   for (int i = 0; i < 4; i++) job_init(&jobs[i], &t, i, 1, 1);
+  assert_false(sched_full(s));
   assert_int_equal(sched_submit(s, &jobs[0].r), 0);
+  assert_false(sched_full(s));
   assert_int_equal(sched_submit(s, &jobs[1].r), 0);
+  assert_true(sched_full(s)); /* held by the 300 ms batch delay */
   uint64_t t0 = sched_now_ns();
   assert_int_equal(sched_submit(s, &jobs[2].r), -EAGAIN);
   assert_true(sched_now_ns() - t0 < 50000000ull); /* refused at once, not after the delay */
@@ -266,6 +269,7 @@ static void test_queue_full(void **state) {
   assert_int_equal(sched_submit(s, &big.r), -E2BIG);
   wait_done(&t, 2);
   assert_int_equal(t.calls[2], 0);
+  assert_false(sched_full(s));
   assert_int_equal(sched_submit(s, &jobs[3].r), 0);
   wait_done(&t, 3);
   sched_destroy(s);
