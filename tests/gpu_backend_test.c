@@ -64,17 +64,6 @@ static int teardown(void **state) {
   return 0;
 }
 
-static int need_gpu(void) {
-  if (cuda_device_count() > 0) return 0;
-  const char *e = getenv("BLOCKFUSE_GPU_TESTS");
-  if (e && strcmp(e, "1") == 0) fail_msg("BLOCKFUSE_GPU_TESTS=1 but no usable CUDA device");
-  print_message(
-      "SKIP: no CUDA device (or CUDA not built in); run ./bazelw test --config=gpu //tests:gpu on "
-      "a GPU host\n");
-  skip();
-  return 1;
-}
-
 static int argmax(const float *x, int n) {
   int best = 0;
   for (int i = 1; i < n; i++)
@@ -83,7 +72,7 @@ static int argmax(const float *x, int n) {
 }
 
 static void test_network_matches_cpu(void **state) {
-  if (need_gpu()) return;
+  if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
   const int C = f->net.num_classes;
   char err[512];
@@ -135,7 +124,7 @@ static void test_network_matches_cpu(void **state) {
 }
 
 static void test_profile_and_peaks(void **state) {
-  if (need_gpu()) return;
+  if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
   const int C = f->net.num_classes, nb = f->net.n_blocks;
   char err[512];

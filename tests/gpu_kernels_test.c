@@ -24,19 +24,6 @@
 
 #define TOL 1e-2
 
-/* Skips (or fails, where BLOCKFUSE_GPU_TESTS=1 asks for a GPU run) without a GPU. */
-static int need_gpu(void **state) {
-  (void)state;
-  if (cuda_device_count() > 0) return 0;
-  const char *e = getenv("BLOCKFUSE_GPU_TESTS");
-  if (e && strcmp(e, "1") == 0) fail_msg("BLOCKFUSE_GPU_TESTS=1 but no usable CUDA device");
-  print_message(
-      "SKIP: no CUDA device (or CUDA not built in); run ./bazelw test --config=gpu //tests:gpu on "
-      "a GPU host\n");
-  skip();
-  return 1;
-}
-
 /* Owns the random tensors of one test block. */
 typedef struct {
   model_block b;
@@ -134,7 +121,7 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
 }
 
 static void test_stem(void **state) {
-  if (need_gpu(state)) return;
+  if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][4] = {{224, 224, 32, 2}, {17, 19, 24, 3}, {31, 12, 40, 1}};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     tblock tb = {0};
@@ -152,7 +139,7 @@ static void test_stem(void **state) {
 }
 
 static void test_mbconv_plain(void **state) {
-  if (need_gpu(state)) return;
+  if (test_need_gpu(cuda_device_count())) return;
   tblock tb;
   make_mbconv(&tb, 13, 13, 24, 144, 24, 3, 1, 0, 1); /* expand, residual, odd size */
   check_block(&tb.b, 3, 0, 0);
@@ -176,7 +163,7 @@ static void test_mbconv_plain(void **state) {
 }
 
 static void test_mbconv_se(void **state) {
-  if (need_gpu(state)) return;
+  if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][9] = {
       /* h, w, cin, mid, cout, k, s, se, residual */
       {29, 29, 24, 144, 40, 5, 2, 6, 0},   {37, 37, 32, 0, 16, 3, 1, 8, 0},
@@ -199,7 +186,7 @@ static void test_mbconv_se(void **state) {
 }
 
 static void test_head(void **state) {
-  if (need_gpu(state)) return;
+  if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][6] = {
       {7, 7, 320, 1280, 1000, 3}, {5, 3, 40, 72, 10, 17}, {1, 1, 24, 16, 5, 1}};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {

@@ -2,12 +2,18 @@
 #include "tests/test_support.h"
 
 #include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 const char *test_runfile(const char *rel) {
   static char bufs[8][4096];
@@ -57,6 +63,17 @@ int test_run_cmd(const char *cmd, char *out, size_t outlen) {
   }
   int st = pclose(p);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int test_need_gpu(int devices) {
+  if (devices > 0) return 0;
+  const char *e = getenv("BLOCKFUSE_GPU_TESTS");
+  if (e && strcmp(e, "1") == 0) fail_msg("BLOCKFUSE_GPU_TESTS=1 but no usable CUDA device");
+  print_message(
+      "SKIP: no CUDA device (or CUDA not built in); run ./bazelw test --config=gpu //tests:gpu on "
+      "a GPU host\n");
+  skip();
+  return 1;
 }
 
 static uint64_t rng_state;

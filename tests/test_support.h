@@ -17,6 +17,11 @@ uint8_t *test_read_file(const char *path, size_t *len);
  * (-1 if it did not exit normally) and as much output as fits in out. */
 int test_run_cmd(const char *cmd, char *out, size_t outlen);
 
+/* For GPU tests: returns 0 when `devices` (cuda_device_count()) is positive.
+ * Otherwise skips the current cmocka test with a message, and returns 1; or
+ * fails it where BLOCKFUSE_GPU_TESTS=1 asked for a real GPU run. */
+int test_need_gpu(int devices);
+
 /* Fills x with uniform values in [lo, hi) from a seed drawn fresh per run
  * (time and pid), printed so that a failure can be replayed with
  * BLOCKFUSE_TEST_SEED. */
