@@ -338,6 +338,11 @@ int sched_create(sched **out, const sched_config *cfg, char *err, size_t errlen)
   return 0;
 }
 
+/* The queue holds max_queue requests. Caller must hold s->lock. */
+static int queue_full_locked(const sched *s) {
+  return s->queued >= s->cfg.max_queue;
+}
+
 int sched_submit(sched *s, sched_request *r) {
   if (!r || !r->done || !r->images || !r->logits || r->n < 1) return -EINVAL;
   if (r->n > s->cfg.max_batch) return -E2BIG;
@@ -350,7 +355,7 @@ int sched_submit(sched *s, sched_request *r) {
   int rc = 0;
   if (!s->accepting)
     rc = -ESHUTDOWN;
-  else if (s->queued >= s->cfg.max_queue)
+  else if (queue_full_locked(s))
     rc = -EAGAIN;
   if (rc == 0) {
     r->enqueue_ns = sched_now_ns();
@@ -369,7 +374,7 @@ int sched_submit(sched *s, sched_request *r) {
 
 int sched_full(sched *s) {
   pthread_mutex_lock(&s->lock);
-  int full = s->queued >= s->cfg.max_queue;
+  int full = queue_full_locked(s);
   pthread_mutex_unlock(&s->lock);
   return full;
 }
