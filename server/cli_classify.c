@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/cli.h"
+#include "server/file_read.h"
 #include "server/img.h"
 
 static void classify_usage(FILE *f) {
@@ -22,41 +23,6 @@ static void classify_usage(FILE *f) {
           "  --json           print one JSON object per image instead of text\n"
           "  -h, --help       this text\n",
           CLI_DEFAULT_MODEL, IMG_DEFAULT_MAX_PIXELS);
-}
-
-static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return NULL;
-  }
-  uint8_t *buf = NULL;
-  size_t cap = 0, n = 0;
-  for (;;) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 1 << 16;
-      uint8_t *nb = realloc(buf, cap);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return NULL;
-      }
-      buf = nb;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) break;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (bad) {
-    free(buf);
-    snprintf(err, errlen, "%s: read error", path);
-    return NULL;
-  }
-  *len = n;
-  return buf;
 }
 
 static void print_json_string(const char *s) {
@@ -151,9 +117,9 @@ int cli_classify_main(int argc, char **argv) {
   }
   for (int i = optind; i < argc && pixels && logits && top; i++) {
     size_t len = 0;
-    uint8_t *data = read_file(argv[i], &len, err, sizeof err);
-    int rc = data ? 0 : -EIO;
-    const char *what = data ? argv[i] : NULL; /* read_file's message names the file */
+    uint8_t *data = NULL;
+    int rc = file_read_all(argv[i], SIZE_MAX, &data, &len, err, sizeof err);
+    const char *what = data ? argv[i] : NULL; /* file_read_all's message names the file */
     if (data) {
       rc = img_prepare(data, len, max_pixels, net.resize_shorter, net.in_w, net.in_h, pixels, err,
                        sizeof err);

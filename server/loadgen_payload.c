@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "server/file_read.h"
 #include "server/loadgen.h"
 
 #define MAX_IMAGE_BYTES (64u << 20)
@@ -339,53 +340,6 @@ static int collect(const loadgen_config *cfg, char ***out, size_t *n, char *err,
   return 0;
 }
 
-/* Reads a whole file of at most MAX_IMAGE_BYTES. */
-static int read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return -errno;
-  }
-  uint8_t *buf = NULL;
-  size_t n = 0, cap = 0;
-  int rc = 0;
-  for (;;) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 65536;
-      uint8_t *b = realloc(buf, cap);
-      if (!b) {
-        rc = -ENOMEM;
-        break;
-      }
-      buf = b;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (n > MAX_IMAGE_BYTES) {
-      rc = -EFBIG;
-      break;
-    }
-    if (got == 0) {
-      if (ferror(f)) rc = -EIO;
-      break;
-    }
-  }
-  fclose(f);
-  if (rc == 0 && n == 0) rc = -ENODATA;
-  if (rc) {
-    free(buf);
-    snprintf(err, errlen, "%s: %s", path,
-             rc == -EFBIG     ? "larger than 64 MiB"
-             : rc == -ENODATA ? "empty file"
-             : rc == -ENOMEM  ? "out of memory"
-                              : "read error");
-    return rc;
-  }
-  *data = buf;
-  *len = n;
-  return 0;
-}
-
 /* One request per image file (or one random tensor); everything is read up front. */
 int loadgen_payloads_build(const loadgen_config *cfg, loadgen_payloads *p, char *err,
                            size_t errlen) {
@@ -425,7 +379,11 @@ int loadgen_payloads_build(const loadgen_config *cfg, loadgen_payloads *p, char 
     }
   }
   for (size_t i = 0; rc == 0 && i < n; i++) {
-    rc = read_file(paths[i], &data[i], &len[i], err, errlen);
+    rc = file_read_all(paths[i], MAX_IMAGE_BYTES, &data[i], &len[i], err, errlen);
+    if (rc == 0 && len[i] == 0) {
+      snprintf(err, errlen, "%s: empty file", paths[i]);
+      rc = -ENODATA;
+    }
     if (rc == 0 && !image_mime(data[i], len[i])) {
       snprintf(err, errlen, "%s: neither JPEG nor PNG (by its first bytes)", paths[i]);
       rc = -EINVAL;
