@@ -99,7 +99,7 @@ static void test_panda_and_car(void **state) {
 
 static void test_bad_batch_refused(void **state) {
   fixture *f = *state;
-  uint8_t img[16];
+  uint8_t img[16] = {0};
   float out[16];
   char err[512] = "";
   assert_int_not_equal(f->be.ops->run(f->be.self, img, 0, out, err, sizeof err), 0);

@@ -20,7 +20,7 @@
 #include "server/http_v2.h"
 #include "tests/test_support.h"
 
-static const char *labels3[] = {"cat", "dog", "eel"};
+static char *const labels3[] = {"cat", "dog", "eel"};
 static const http_model_info model = {"m", "1", 4, 4, 4, 3, 8, labels3, 1000000};
 
 static uint64_t rng;
@@ -183,7 +183,7 @@ static void test_small_codecs(void **state) {
     if (rc == 0) assert_true(n <= http_base64_max(len));
     buf[len] = 0;
     char b[80], e[128];
-    char ct[128];
+    char ct[320];
     snprintf(ct, sizeof ct, "multipart/form-data; boundary=%s", (char *)buf);
     rc = http_multipart_boundary(ct, b, sizeof b);
     assert_true(rc == 0 || rc == -EINVAL);
