@@ -67,8 +67,14 @@ static void fake_peaks(void *self, double *f, double *b) {
   *f = 1e12;
   *b = 1e11;
 }
-static const model_backend_ops fake_ops = {"fake",       4,        4,          fake_create,
-                                           fake_destroy, fake_run, fake_times, fake_peaks};
+static const model_backend_ops fake_ops = {.name = "fake",
+                                           .act_bytes = 4,
+                                           .w_bytes = 4,
+                                           .create = fake_create,
+                                           .destroy = fake_destroy,
+                                           .run = fake_run,
+                                           .block_times = fake_times,
+                                           .peaks = fake_peaks};
 
 static int fake_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
   b->ops = &fake_ops;
