@@ -17,8 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <cuda_profiler_api.h>
-
 #include "fused_kernels/cuda_backend.h"
 #include "model/backend.h"
 #include "model/net.h"
@@ -119,9 +117,9 @@ int main(int argc, char **argv) {
          peak_f / 1e12, peak_b / 1e9);
   if (ncu_batch > 0) { /* one run inside the profiler window (ncu --profile-from-start off) */
     be.ops->run(be.self, images, ncu_batch, logits, err, sizeof err);
-    cudaProfilerStart();
+    cuda_profiler_window(1);
     const int rc = be.ops->run(be.self, images, ncu_batch, logits, err, sizeof err);
-    cudaProfilerStop();
+    cuda_profiler_window(0);
     printf("profiled one run at batch %d: %s\n", ncu_batch, rc ? err : "ok");
     return rc ? 1 : 0;
   }

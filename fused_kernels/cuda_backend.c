@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cuda_profiler_api.h>
+
 #include "fused_kernels/cuda_backend.h"
 #include "fused_kernels/cuda_internal.h"
 #include "model/backend.h"
@@ -500,6 +502,10 @@ int cuda_backend_graph_time(void *self, int batch, int iters, double *seconds, c
 fail:
   free(ms);
   return rc;
+}
+
+int cuda_profiler_window(int on) {
+  return (on ? cudaProfilerStart() : cudaProfilerStop()) == cudaSuccess ? 0 : -EIO;
 }
 
 uint8_t *cuda_backend_staging(void *self) {

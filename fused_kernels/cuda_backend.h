@@ -41,4 +41,8 @@ uint8_t *cuda_backend_staging(void *self);
  * variant); returns the length written, as snprintf. */
 int cuda_backend_describe(void *self, int batch, char *buf, size_t len);
 
+/* Opens (on != 0) or closes the profiler's capture window, for
+ * `ncu --profile-from-start off`; 0 or -ENOTSUP without CUDA. */
+int cuda_profiler_window(int on);
+
 #endif

@@ -45,6 +45,11 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
   return snprintf(buf, len, "no CUDA support in this build\n");
 }
 
+int cuda_profiler_window(int on) {
+  (void)on;
+  return -ENOTSUP;
+}
+
 const model_backend_ops model_cuda_backend = {
     .name = "cuda",
     .act_bytes = 2,

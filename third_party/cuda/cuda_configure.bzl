@@ -4,9 +4,13 @@ Looks for nvcc in $CUDA_PATH/bin, then on PATH, then in /usr/local/cuda/bin.
 The generated repository always exists; `CUDA_ENABLED` in its defs.bzl says
 whether a toolkit was found, so that the rest of the tree builds without one.
 BLOCKFUSE_CUDA_ARCH picks the SM architecture (default 90).
+BLOCKFUSE_CUDA=0 builds as if no toolkit were installed (what CI machines
+without CUDA get), so that configuration can be checked anywhere.
 """
 
 def _find_nvcc(ctx):
+    if ctx.os.environ.get("BLOCKFUSE_CUDA", "") == "0":
+        return None
     cuda_path = ctx.os.environ.get("CUDA_PATH", "")
     if cuda_path:
         p = ctx.path(cuda_path + "/bin/nvcc")
@@ -62,6 +66,6 @@ CUDA_ARCH = "{arch}"
 
 cuda_configure = repository_rule(
     implementation = _cuda_configure_impl,
-    environ = ["CUDA_PATH", "PATH", "BLOCKFUSE_CUDA_ARCH"],
+    environ = ["CUDA_PATH", "PATH", "BLOCKFUSE_CUDA", "BLOCKFUSE_CUDA_ARCH"],
     local = True,
 )
