@@ -47,6 +47,7 @@ typedef struct {
   int times_batch;
   unsigned long runs;
   double peak_flops, peak_bw;
+  int try_cluster; /* BLOCKFUSE_CUDA_CLUSTER=1: the tuner also times the cluster mode */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -151,11 +152,49 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   return 0;
 }
 
+/* The one-pass cluster mode, where the image fits one tile: times every
+ * cluster size (1, 2, 4, 8 CTAs per image) and chunk (16, 32, 64 channels)
+ * that fits, then the fastest with packed fp16 depthwise taps. A candidate
+ * whose launch fails (a cluster that cannot be co-scheduled) is skipped.
+ * *t_out stays INFINITY where none applies. Opt-in (BLOCKFUSE_CUDA_CLUSTER=1)
+ * until the mode has been validated on a GPU: see docs/cuda-backend.md. */
+static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *out,
+                        double *t_out, char *err, size_t errlen) {
+  static const int cls[] = {1, 2, 4, 8}, ccs[] = {16, 32, 64};
+  *t_out = INFINITY;
+  if (!s->try_cluster) return 0;
+  for (unsigned a = 0; a < sizeof cls / sizeof cls[0]; a++) {
+    for (unsigned b = 0; b < sizeof ccs / sizeof ccs[0]; b++) {
+      cuda_blk_plan p;
+      char why[256];
+      if (cuda_blk_plan_cluster(&s->blks[i], cls[a], ccs[b], &s->caps, &p, why, sizeof why))
+        continue;
+      double t;
+      if (time_block(s, i, &p, B, x, y, &t, why, sizeof why)) {
+        (void)cudaGetLastError(); /* not sticky: a launch-configuration error */
+        continue;
+      }
+      if (t < *t_out) *t_out = t, *out = p;
+    }
+  }
+  const cuda_mbconv_args *b = &out->l[0];
+  if (*t_out < INFINITY && (b->K == 3 || b->K == 5)) {
+    cuda_blk_plan h = *out;
+    h.l[0].dwh2 = 1;
+    double t;
+    int rc = time_block(s, i, &h, B, x, y, &t, err, errlen);
+    if (rc) return rc;
+    if (t < *t_out) *t_out = t, *out = h;
+  }
+  return 0;
+}
+
 /* Plans every block for bucket bk by measurement: for each MBConv block the
  * planner's best tile under 1..4 CTAs per SM is timed, launch by launch, on
  * the real activations (the stem and earlier blocks have just run on random
  * images); squeeze-excite blocks also time the staged and the recomputing
- * pass 2 and keep the faster pair. */
+ * pass 2 and keep the faster pair; small images also time the one-pass
+ * cluster mode. */
 static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch;
@@ -191,6 +230,10 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
         t[v] = t1 + t2;
       }
       bk->plans[i] = cand[variants > 1 && t[1] < t[0] ? 1 : 0];
+      double tcl;
+      cuda_blk_plan cl;
+      if ((rc = tune_cluster(s, i, B, x, y, &cl, &tcl, err, errlen))) return rc;
+      if (tcl < (t[0] < t[1] ? t[0] : t[1])) bk->plans[i] = cl;
     }
     if ((rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
                                errlen)))
@@ -322,6 +365,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
     return -ENOMEM;
   }
   s->net = net, s->device = cfg->device, s->profile_every = cfg->profile_every;
+  const char *cl = getenv("BLOCKFUSE_CUDA_CLUSTER");
+  s->try_cluster = cl && !strcmp(cl, "1");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -523,7 +568,13 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
     for (int j = 0; j < p->n; j++) {
       const cuda_mbconv_args *a = &p->l[j];
-      static const char *modes[] = {"fused", "pass1", "recompute", "staged"};
+      static const char *modes[] = {"fused", "pass1", "recompute", "staged", "cluster"};
+      if (a->mode == CUDA_MB_CLUSTER) {
+        k += snprintf(line + k, sizeof line - (size_t)k,
+                      "  [cluster %d CTAs/image, %d row groups, cc %d smem %zu%s]", a->cl, a->clr,
+                      a->CC, cuda_mbconv_smem(a), a->dwh2 ? " dwh2" : "");
+        continue;
+      }
       k += snprintf(line + k, sizeof line - (size_t)k,
                     "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s]", modes[a->mode], a->TH,
                     a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x, cuda_mbconv_smem(a),

@@ -67,6 +67,9 @@ void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar);
  * in blk->mb. */
 int cuda_blk_plan_mbconv(const cuda_blk *blk, int batch, int staged, const cuda_device_caps *caps,
                          size_t cap1, size_t cap2, cuda_blk_plan *p, char *err, size_t errlen);
+/* Plans an MBConv block as one CLUSTER launch (cuda_plan_mbconv_cluster). */
+int cuda_blk_plan_cluster(const cuda_blk *blk, int cl, int cc, const cuda_device_caps *caps,
+                          cuda_blk_plan *p, char *err, size_t errlen);
 /* Largest per-tile sums buffer (floats per image) a plan needs. */
 size_t cuda_blk_plan_sums(const cuda_blk_plan *p);
 

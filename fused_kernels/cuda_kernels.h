@@ -19,11 +19,18 @@ extern "C" {
 
 typedef struct CUstream_st *cuda_stream_t; /* = cudaStream_t */
 
+/* Inline helpers below are shared by the host planner and the kernels. */
+#ifdef __CUDACC__
+#define CUDA_HD __host__ __device__
+#else
+#define CUDA_HD
+#endif
+
 #define CUDA_THREADS 256 /* threads per CTA of every tensor-core kernel: 8 warps */
 #define CUDA_WARPS 8
 #define CUDA_MAX_NF 16 /* most 16x16 accumulator tiles one warp may hold */
 
-static inline int cuda_pad16(int c) {
+static inline CUDA_HD int cuda_pad16(int c) {
   return (c + 15) & ~15;
 }
 
@@ -34,6 +41,10 @@ enum {
                          small kernels finish the SE MLP and write scale[n][c] */
   CUDA_MB_RECOMP = 2, /* pass 2, recomputing: expand -> dw -> *scale -> project (+res) */
   CUDA_MB_STAGED = 3, /* pass 2, staged: stage * scale -> project (+res) */
+  CUDA_MB_CLUSTER = 4 /* the whole block in one pass for images of <= 256 output pixels: a
+                         cluster of `cl` CTAs per image splits the expanded channels, finishes
+                         squeeze-excite through distributed shared memory and splits the
+                         projection's output tiles (mbconv_cluster.cu) */
 };
 
 typedef struct {
@@ -66,6 +77,8 @@ typedef struct {
                  some spills); only where cuda_mbconv_nf() == 1. The tuner times both. */
   int dwh2;   /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
                  in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
+  int cl;     /* CLUSTER: CTAs per image (1..8), the thread-block cluster's size */
+  int clr;    /* CLUSTER: row groups of the projection (divides cl); cl / clr column groups */
 } cuda_mbconv_args;
 
 /* Splits of the launch's third grid dimension (at least 1). */
@@ -79,9 +92,67 @@ static inline int cuda_mbconv_nctz(const cuda_mbconv_args *a) {
   return (nct + z - 1) / z;
 }
 
+/* CLUSTER mode's shared-memory layout (byte offsets, each 128-aligned).
+ * Every CTA keeps its share of the expanded channels' depthwise output for
+ * the whole image (dwall) until the SE gate is known; the expand phase's
+ * buffers and the projection's double buffers share one region. */
+typedef struct {
+  size_t scr, csum, bexp, bdw, gate, rpart, rfull, qmid, qglob, pglob, wdw, wexp;
+  size_t xin, mid, abuf, wbuf, dwall, total;
+  int cpr;   /* expanded-channel chunks per CTA */
+  int mycp;  /* channels per CTA (cpr * CC), dwall's row length before its pad */
+  int rows;  /* projection rows per CTA (16 * row tiles) */
+  int cols;  /* projection 16-wide column tiles per CTA */
+} cuda_mbcl_layout;
+
+static inline CUDA_HD size_t cuda_mbcl_al(size_t *at, size_t bytes) {
+  const size_t o = *at;
+  *at = (o + bytes + 127) & ~(size_t)127;
+  return o;
+}
+
+static inline CUDA_HD void cuda_mbcl_layout_of(const cuda_mbconv_args *a, cuda_mbcl_layout *L) {
+  const int ih = (a->TH - 1) * a->S + a->K, iw = (a->TW - 1) * a->S + a->K;
+  const size_t npin = (size_t)cuda_pad16(ih * iw), pout = (size_t)cuda_pad16(a->TH * a->TW);
+  const int cl = a->cl > 0 ? a->cl : 1, clr = a->clr > 0 ? a->clr : 1;
+  const int nch = (a->CmidP + a->CC - 1) / a->CC, mt = (int)pout / 16, nct = a->CoutP / 16;
+  const int sep = ((a->se_c > 0 ? a->se_c : 1) + 7) & ~7;
+  const size_t cc = (size_t)a->CC;
+  size_t at = 0;
+  L->cpr = (nch + cl - 1) / cl;
+  L->mycp = L->cpr * a->CC;
+  L->rows = 16 * ((mt + clr - 1) / clr);
+  L->cols = (nct + cl / clr - 1) / (cl / clr);
+  L->scr = cuda_mbcl_al(&at, (size_t)CUDA_WARPS * 256 * 4);
+  L->csum = cuda_mbcl_al(&at, (size_t)L->mycp * 4);
+  L->bexp = cuda_mbcl_al(&at, cc * 4);
+  L->bdw = cuda_mbcl_al(&at, cc * 4);
+  L->gate = cuda_mbcl_al(&at, (size_t)L->mycp * 4);
+  L->rpart = cuda_mbcl_al(&at, (size_t)sep * 4);
+  L->rfull = cuda_mbcl_al(&at, (size_t)sep * 4);
+  L->qmid = cuda_mbcl_al(&at, 256 * 4);
+  L->qglob = cuda_mbcl_al(&at, 256 * 4);
+  L->pglob = cuda_mbcl_al(&at, npin * 4);
+  L->wdw = cuda_mbcl_al(&at, (size_t)a->K * a->K * cc * 2);
+  L->wexp = cuda_mbcl_al(&at, a->has_expand ? (size_t)a->CinP * (cc + 8) * 2 : 0);
+  L->dwall = cuda_mbcl_al(&at, pout * (size_t)(L->mycp + 8) * 2);
+  /* the union: expand-phase tiles, or the projection's double buffers */
+  size_t ua = at, uc = at;
+  L->xin = cuda_mbcl_al(&ua, a->has_expand ? npin * (size_t)(a->CinP + 8) * 2 : 0);
+  L->mid = cuda_mbcl_al(&ua, npin * (cc + 8) * 2);
+  L->abuf = cuda_mbcl_al(&uc, 2 * (size_t)L->rows * (cc + 8) * 2);
+  L->wbuf = cuda_mbcl_al(&uc, 2 * cc * (size_t)(L->cols * 16 + 8) * 2);
+  L->total = ua > uc ? ua : uc;
+}
+
 /* Shared-memory bytes the MBConv kernel needs for a tile (the planner's
  * constraint and the launcher's request agree through this one function). */
 static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
+  if (a->mode == CUDA_MB_CLUSTER) {
+    cuda_mbcl_layout L;
+    cuda_mbcl_layout_of(a, &L);
+    return L.total;
+  }
   int ih = (a->TH - 1) * a->S + a->K, iw = (a->TW - 1) * a->S + a->K;
   size_t pin = (size_t)cuda_pad16(ih * iw), pout = (size_t)cuda_pad16(a->TH * a->TW);
   size_t cc = (size_t)a->CC;
@@ -108,6 +179,11 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
 /* Accumulator tiles per warp the MBConv kernel holds for the projection. */
 static inline int cuda_mbconv_nf(const cuda_mbconv_args *a) {
   if (a->mode == CUDA_MB_PASS1) return 1;
+  if (a->mode == CUDA_MB_CLUSTER) {
+    cuda_mbcl_layout L;
+    cuda_mbcl_layout_of(a, &L);
+    return ((L.rows / 16) * L.cols + CUDA_WARPS - 1) / CUDA_WARPS;
+  }
   int f = (cuda_pad16(a->TH * a->TW) / 16) * cuda_mbconv_nctz(a);
   return (f + CUDA_WARPS - 1) / CUDA_WARPS;
 }

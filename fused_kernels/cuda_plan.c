@@ -102,3 +102,32 @@ int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *cap
   a->tiles_y = (a->Ho + bth - 1) / bth, a->tiles_x = (a->Wo + btw - 1) / btw;
   return 0;
 }
+
+int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_device_caps *caps,
+                             size_t smem_cap, char *err, size_t errlen) {
+  const size_t cap = smem_cap && smem_cap < caps->smem_optin ? smem_cap : caps->smem_optin;
+  if (a->Ho * a->Wo > 256 || cl < 1 || cl > 8 || cc < 16 || cc > 64 || cc % 16 || cc > a->CmidP) {
+    snprintf(err, errlen, "cluster mode: %dx%d output, cl %d, cc %d do not apply", a->Ho, a->Wo,
+             cl, cc);
+    return -ENOSPC;
+  }
+  a->mode = CUDA_MB_CLUSTER, a->TH = a->Ho, a->TW = a->Wo, a->tiles_x = a->tiles_y = 1;
+  a->zsplit = 1, a->lowreg = 0, a->CC = cc, a->cl = cl;
+  const int mt = cuda_pad16(a->Ho * a->Wo) / 16, nct = a->CoutP / 16;
+  double best_units = INFINITY, best_traffic = INFINITY;
+  for (int d = 1; d <= cl; d++) {
+    if (cl % d) continue;
+    const int rows = (mt + d - 1) / d, cols = (nct + cl / d - 1) / (cl / d);
+    const double units = (double)rows * cols;
+    const double traffic = (double)rows * 16 * a->CmidP + (double)a->CmidP * cols * 16;
+    if (units < best_units || (units == best_units && traffic < best_traffic))
+      best_units = units, best_traffic = traffic, a->clr = d;
+  }
+  const size_t smem = cuda_mbconv_smem(a);
+  if (cuda_mbconv_nf(a) > CUDA_MAX_NF || smem > cap) {
+    snprintf(err, errlen, "cluster mode: cl %d, cc %d needs %zu bytes of shared memory (cap %zu)",
+             cl, cc, smem, cap);
+    return -ENOSPC;
+  }
+  return 0;
+}

@@ -28,6 +28,14 @@ typedef struct {
 int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps, size_t smem_cap,
                      char *err, size_t errlen);
 
+/* Plans the one-pass CLUSTER mode (Ho * Wo <= 256) with `cl` CTAs per image
+ * and chunks of `cc` expanded channels: the whole image is the tile, and the
+ * projection's row/column split (a->clr) is the one with the fewest output
+ * tiles per CTA, then the least operand traffic. Returns 0, or -ENOSPC where
+ * the mode does not apply or does not fit smem_cap (0 = the device's limit). */
+int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_device_caps *caps,
+                             size_t smem_cap, char *err, size_t errlen);
+
 /* The modelled cycles of one launch with the tile already in `a` (exposed for
  * the tests and the docs' napkin math). */
 double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_caps *caps);

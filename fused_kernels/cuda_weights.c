@@ -265,6 +265,15 @@ int cuda_blk_plan_mbconv(const cuda_blk *blk, int batch, int staged, const cuda_
   return cuda_plan_mbconv(&p->l[1], batch, caps, cap2, err, errlen);
 }
 
+int cuda_blk_plan_cluster(const cuda_blk *blk, int cl, int cc, const cuda_device_caps *caps,
+                          cuda_blk_plan *p, char *err, size_t errlen) {
+  memset(p, 0, sizeof *p);
+  p->l[0] = blk->mb;
+  p->l[0].res = blk->b->residual ? (const void *)1 : NULL; /* set at launch */
+  p->n = 1;
+  return cuda_plan_mbconv_cluster(&p->l[0], cl, cc, caps, 0, err, errlen);
+}
+
 size_t cuda_blk_plan_sums(const cuda_blk_plan *p) {
   if (p->n < 2) return 0;
   return (size_t)p->l[0].tiles_x * p->l[0].tiles_y * p->l[0].CmidP;
@@ -384,8 +393,16 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     CUDA_TRY(cudaMalloc(&d_racc, (size_t)n * m->CmidP * 4));
     CUDA_TRY(cudaMemset(d_racc, 0xff, (size_t)n * m->CmidP * 4)); /* PASS1 must zero it */
     m->stage = d_stage, m->scale = d_scale, m->racc = d_racc;
-    if ((rc = cuda_blk_plan_mbconv(&blk, n, staged & 1, &caps, 0, 0, &plan, err, errlen)))
+    if (staged & CUDA_TEST_CLUSTER) { /* cl = zsplit (default 4), the largest chunk that fits */
+      rc = -ENOSPC;
+      for (int cc = staged & CUDA_TEST_CC16 ? 16 : 64; cc >= 16 && rc; cc /= 2)
+        rc = cuda_blk_plan_cluster(&blk, zsplit > 0 ? zsplit : 4, cc, &caps, &plan, err, errlen);
+      if (rc) goto fail;
+      plan.l[0].dwh2 = (staged & CUDA_TEST_DWH2) != 0;
+      zsplit = 0, staged &= ~CUDA_TEST_LOWREG;
+    } else if ((rc = cuda_blk_plan_mbconv(&blk, n, staged & 1, &caps, 0, 0, &plan, err, errlen))) {
       goto fail;
+    }
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
     CUDA_TRY(cudaMalloc(&d_sums, sums ? sums : 4));
     CUDA_TRY(cudaMemset(d_sums, 0xff, sums ? sums : 4));

@@ -113,7 +113,10 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
   print_message("%-28s n=%d %s z=%d%s%s rel err %.2e\n", b->name, n,
-                b->se_c ? (staged & 1 ? "staged   " : "recompute") : "fused    ", zsplit,
+                staged & CUDA_TEST_CLUSTER ? "cluster  "
+                : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
+                                           : "fused    ",
+                zsplit,
                 staged & CUDA_TEST_LOWREG ? " lowreg" : "", staged & CUDA_TEST_DWH2 ? " dwh2" : "",
                 e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
@@ -185,6 +188,34 @@ static void test_mbconv_se(void **state) {
   }
 }
 
+/* The one-pass cluster mode (images of <= 256 output pixels): every cluster
+ * size, both chunk widths, with and without SE, residual, stride 2, no
+ * expansion, channel counts that leave some CTAs without channels or without
+ * output tiles, and the packed fp16 depthwise taps. */
+static void test_mbconv_cluster(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  static const int cases[][10] = {
+      /* h, w, cin, mid, cout, k, s, se, residual, smallest cluster that fits */
+      {7, 7, 192, 1152, 320, 3, 1, 48, 0, 1}, {14, 13, 80, 480, 80, 3, 1, 20, 1, 2},
+      {27, 28, 40, 240, 80, 3, 2, 10, 0, 2},  {15, 17, 40, 0, 48, 5, 2, 8, 0, 1},
+      {13, 13, 24, 144, 24, 3, 1, 0, 1, 1},   {9, 11, 20, 70, 36, 3, 2, 5, 0, 1},
+      {14, 14, 112, 672, 112, 5, 1, 28, 1, 4},
+  };
+  static const int cls[] = {1, 2, 4, 8};
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int *k = cases[c];
+    tblock tb;
+    make_mbconv(&tb, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
+    for (unsigned j = 0; j < sizeof cls / sizeof cls[0]; j++) {
+      if (cls[j] < k[9]) continue;
+      const int flags = CUDA_TEST_CLUSTER | (j % 2 ? CUDA_TEST_CC16 : 0);
+      check_block(&tb.b, 1 + (int)(c + j) % 3, flags, cls[j]);
+    }
+    check_block(&tb.b, 2, CUDA_TEST_CLUSTER | CUDA_TEST_DWH2, 8);
+    tblock_free(&tb);
+  }
+}
+
 static void test_head(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][6] = {
@@ -212,6 +243,7 @@ int main(void) {
       cmocka_unit_test(test_stem),
       cmocka_unit_test(test_mbconv_plain),
       cmocka_unit_test(test_mbconv_se),
+      cmocka_unit_test(test_mbconv_cluster),
       cmocka_unit_test(test_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

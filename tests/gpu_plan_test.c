@@ -152,12 +152,111 @@ static void test_smaller_device(void **state) {
   assert_true(strlen(err) > 0);
 }
 
+/* The cluster mode's layout and work split, as the kernel indexes them: the
+ * CTAs' channel ranges tile [0, CmidP) without overlap, their projection
+ * tiles cover every (row tile, column tile) once, the accumulators fit, and
+ * the shared-memory regions are 128-byte aligned, disjoint and inside the
+ * total (the expand buffers and the projection buffers share one region). */
+static void check_cluster(const cuda_mbconv_args *a, const cuda_device_caps *c) {
+  cuda_mbcl_layout L;
+  cuda_mbcl_layout_of(a, &L);
+  assert_int_equal(a->mode, CUDA_MB_CLUSTER);
+  assert_true(a->TH == a->Ho && a->TW == a->Wo && a->Ho * a->Wo <= 256);
+  assert_true(a->cl >= 1 && a->cl <= 8 && a->clr >= 1 && a->cl % a->clr == 0);
+  assert_true(a->CC >= 16 && a->CC <= 64 && a->CC % 16 == 0);
+  assert_true(L.total <= c->smem_optin && cuda_mbconv_smem(a) == L.total);
+  assert_true(cuda_mbconv_nf(a) <= CUDA_MAX_NF);
+  /* channels: rank r owns [r * mycp, min(CmidP, (r + 1) * mycp)) */
+  int covered = 0;
+  for (int r = 0; r < a->cl; r++) {
+    const int b = r * L.mycp < a->CmidP ? r * L.mycp : a->CmidP;
+    const int e = b + L.mycp < a->CmidP ? b + L.mycp : a->CmidP;
+    assert_int_equal(b, covered);
+    covered = e;
+  }
+  assert_int_equal(covered, a->CmidP);
+  assert_true(L.cpr * a->cl * a->CC >= a->CmidP);
+  /* projection tiles: each (mt, nt) owned by exactly one rank */
+  const int mt_n = cuda_pad16(a->Ho * a->Wo) / 16, nct = a->CoutP / 16, cg = a->cl / a->clr;
+  static unsigned char own[16][64];
+  assert_true(mt_n <= 16 && nct <= 64);
+  memset(own, 0, sizeof own);
+  for (int r = 0; r < a->cl; r++) {
+    const int mt0 = (r / cg) * (L.rows / 16), nt0 = (r % cg) * L.cols;
+    int frags = 0;
+    for (int mt = mt0; mt < mt0 + L.rows / 16 && mt < mt_n; mt++)
+      for (int nt = nt0; nt < nt0 + L.cols && nt < nct; nt++) own[mt][nt]++, frags++;
+    assert_true(frags <= CUDA_WARPS * cuda_mbconv_nf(a));
+  }
+  for (int mt = 0; mt < mt_n; mt++)
+    for (int nt = 0; nt < nct; nt++) assert_int_equal(own[mt][nt], 1);
+  /* regions: aligned, in order, no overlap outside the shared union */
+  const size_t fixed[] = {L.scr,  L.csum,  L.bexp,  L.bdw, L.gate, L.rpart, L.rfull,
+                          L.qmid, L.qglob, L.pglob, L.wdw, L.wexp, L.dwall};
+  for (unsigned i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+    assert_int_equal(fixed[i] % 128, 0);
+    if (i) assert_true(fixed[i] >= fixed[i - 1]);
+  }
+  const int ih = (a->TH - 1) * a->S + a->K, iw = (a->TW - 1) * a->S + a->K;
+  const size_t npin = (size_t)cuda_pad16(ih * iw), pout = (size_t)cuda_pad16(a->Ho * a->Wo);
+  assert_true(L.dwall + pout * (L.mycp + 8) * 2 <= L.xin && L.xin <= L.abuf);
+  assert_true(L.mid + npin * (a->CC + 8) * 2 <= L.total);
+  assert_true(L.abuf + 2 * (size_t)L.rows * (a->CC + 8) * 2 <= L.wbuf);
+  assert_true(L.wbuf + 2 * (size_t)a->CC * (L.cols * 16 + 8) * 2 <= L.total);
+  assert_true(L.qglob - L.qmid >= 256 * 4 && L.wdw - L.pglob >= npin * 4);
+}
+
+static void test_cluster_plans(void **state) {
+  (void)state;
+  const cuda_device_caps c = hopper();
+  char err[256];
+  int planned = 0;
+  for (unsigned i = 0; i < sizeof kB0 / sizeof kB0[0]; i++) {
+    const int *k = kB0[i];
+    for (int cl = 1; cl <= 8; cl *= 2) {
+      for (int cc = 16; cc <= 64; cc *= 2) {
+        cuda_mbconv_args a = shapes(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], CUDA_MB_FUSED);
+        const int rc = cuda_plan_mbconv_cluster(&a, cl, cc, &c, 0, err, sizeof err);
+        if (a.Ho * a.Wo > 256) { /* 56x56 and 28x28 outputs: not this mode */
+          assert_int_equal(rc, -ENOSPC);
+          continue;
+        }
+        if (rc == 0) check_cluster(&a, &c), planned++;
+        /* every 14x14 and 7x7 block of B0 fits with 8 CTAs and 16-channel chunks */
+        if (cl == 8 && cc == 16) assert_int_equal(rc, 0);
+      }
+    }
+  }
+  assert_true(planned >= 40);
+  /* odd shapes: channel counts that leave CTAs without channels or tiles */
+  static const int odd[][8] = {
+      {9, 11, 20, 70, 36, 3, 2, 5}, {15, 17, 40, 40, 48, 5, 2, 8}, {13, 13, 24, 144, 24, 3, 1, 0}};
+  for (unsigned i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+    for (int cl = 1; cl <= 8; cl *= 2) {
+      const int *k = odd[i];
+      cuda_mbconv_args a = shapes(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], CUDA_MB_FUSED);
+      if (cuda_plan_mbconv_cluster(&a, cl, 16, &c, 0, err, sizeof err)) fail_msg("%s", err);
+      check_cluster(&a, &c);
+    }
+  }
+  /* refusals carry a message */
+  cuda_mbconv_args a = shapes(14, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_FUSED);
+  err[0] = 0;
+  assert_int_equal(cuda_plan_mbconv_cluster(&a, 3, 16, &c, 0, err, sizeof err) == 0, 1);
+  check_cluster(&a, &c);
+  assert_int_equal(cuda_plan_mbconv_cluster(&a, 16, 16, &c, 0, err, sizeof err), -ENOSPC);
+  assert_int_equal(cuda_plan_mbconv_cluster(&a, 8, 24, &c, 0, err, sizeof err), -ENOSPC);
+  assert_int_equal(cuda_plan_mbconv_cluster(&a, 1, 16, &c, 0, err, sizeof err), -ENOSPC);
+  assert_true(strlen(err) > 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_b0_plans_valid),
       cmocka_unit_test(test_odd_shapes),
       cmocka_unit_test(test_small_batch_spreads_work),
       cmocka_unit_test(test_smaller_device),
+      cmocka_unit_test(test_cluster_plans),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,296 @@
+// Device building blocks of the MBConv kernels (mbconv.cu, mbconv_cluster.cu):
+// tensor-core MMA and ldmatrix wrappers, cp.async, the expand GEMM of one
+// expanded-channel chunk and the depthwise conv of one chunk. Everything here
+// is a template or has internal linkage, so each .cu gets its own copy.
+#ifndef BLOCKFUSE_FUSED_KERNELS_MBCONV_PARTS_CUH
+#define BLOCKFUSE_FUSED_KERNELS_MBCONV_PARTS_CUH
+
+#include <cuda_runtime.h>
+
+#include <type_traits>
+
+#include "fused_kernels/cuda_common.cuh"
+#include "fused_kernels/cuda_kernels.h"
+
+namespace bf {
+
+// m16n8k16 tensor-core MMA, fp16 in, fp32 accumulate (sm_80+ PTX).
+__device__ __forceinline__ void mma16816(float *c, const unsigned *a, unsigned b0, unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) {
+  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
+  if (trans)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+  else
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
+// Asynchronous 16-byte global -> shared copies (sm_80+ cp.async, bypassing
+// L1): the chunk loop prefetches weights with them while other phases compute.
+// The zfill form writes zeros instead of reading when `valid` is false (`g`
+// must still be a mapped address).
+__device__ __forceinline__ void cp_async16(void *s, const void *g) {
+  const unsigned sa = (unsigned)__cvta_generic_to_shared(s);
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sa), "l"(g) : "memory");
+}
+__device__ __forceinline__ void cp_async16_zfill(void *s, const void *g, bool valid) {
+  const unsigned sa = (unsigned)__cvta_generic_to_shared(s);
+  const int n = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(sa), "l"(g), "r"(n)
+               : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+// Wait until at most one (wait1) or none (wait0) of this thread's committed
+// groups is still in flight; a barrier then publishes them to the CTA.
+__device__ __forceinline__ void cp_async_wait1() {
+  asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+}
+__device__ __forceinline__ void cp_async_wait0() {
+  asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+}
+
+// One 16x16 output tile of the expand GEMM for this warp: k-loop of two
+// m16n8k16 MMAs, then bias + act in registers and fp16 pairs into mid.
+template <int ACT>
+__device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __half *ap,
+                                            const __half *bp, int kt_n, int ldw, const float *bias,
+                                            const int *pglob, __half *mid, int mrow, int col0,
+                                            int pin) {
+  const int lane = threadIdx.x & 31, g = lane >> 2;
+  float c[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+  for (int k = 0; k < kt_n; k++) {
+    unsigned af[4], bf[4];
+    ldsm_x4(af, ap + k * 16, false);
+    ldsm_x4(bf, bp + (size_t)k * 16 * ldw, true);
+    mma16816(c[0], af, bf[0], bf[1]);
+    mma16816(c[1], af, bf[2], bf[3]);
+  }
+  const int ldm = a.CC + 8;
+#pragma unroll
+  for (int h = 0; h < 2; h++) { /* rows g and g + 8 */
+    const int p = mrow + g + h * 8;
+    if (p >= pin) continue;
+    const bool in = pglob[p] >= 0;
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+      float v0 = 0.f, v1 = 0.f;
+      if (in) {
+        v0 = act_t<ACT>(c[j][2 * h] + bias[2 * j], a.act);
+        v1 = act_t<ACT>(c[j][2 * h + 1] + bias[2 * j + 1], a.act);
+      }
+      *reinterpret_cast<__half2 *>(mid + (size_t)p * ldm + col0 + j * 8) =
+          __floats2half2_rn(v0, v1);
+    }
+  }
+}
+
+// Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b), zero
+// for halo pixels outside the image. Each warp computes 16x16 tiles with two
+// m16n8k16 MMAs per k-step (ldmatrix operands) and applies bias + act to the
+// accumulators in registers, storing fp16 pairs straight into mid. When the
+// chunk's column tiles divide the 8 warps, a warp keeps one column tile (its
+// bias in registers, no per-tile index arithmetic) and strides over rows.
+// Caller syncs before and after.
+template <int ACT>
+__device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
+                               const float *bexp, const int *pglob, __half *mid, int pin, int npin,
+                               int cc) {
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3;
+  const int mt_n = npin / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
+  const int ldx = a.CinP + 8; /* input rows padded: no bank conflicts */
+  const int lrow = lane & 15, lcol = (lane >> 4) * 8;
+  if (CUDA_WARPS % nt_n == 0) {
+    const int nt = warp % nt_n, mstep = CUDA_WARPS / nt_n, col0 = nt * 16 + 2 * t4;
+    const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
+    const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
+    for (int mt = warp / nt_n; mt < mt_n; mt += mstep)
+      expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol, bp, kt_n, ldw, bias, pglob,
+                       mid, mt * 16, col0, pin);
+  } else {
+    for (int t = warp; t < mt_n * nt_n; t += CUDA_WARPS) {
+      const int mt = t / nt_n, nt = t % nt_n, col0 = nt * 16 + 2 * t4;
+      const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
+      expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol,
+                       wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, pglob, mid,
+                       mt * 16, col0, pin);
+    }
+  }
+}
+
+static __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
+                             const float *bexp, const int *pglob, __half *mid, int pin, int npin,
+                             int cc) {
+  if (a.act == MODEL_ACT_SWISH)
+    expand_chunk_t<MODEL_ACT_SWISH>(a, xin, wexp, bexp, pglob, mid, pin, npin, cc);
+  else
+    expand_chunk_t<-1>(a, xin, wexp, bexp, pglob, mid, pin, npin, cc);
+}
+
+// Depthwise conv of one chunk from mid (input tile x cc) into dwo (pout rows
+// of ldd halves): act(sum + b) [* gate]; zero for pixels outside the output.
+// Thread = one channel pair over a strided walk of the tile's pixels; with K
+// known at compile time the taps' weights sit in registers.
+template <typename T>
+__device__ __forceinline__ T to_wtype(__half2 h);
+template <>
+__device__ __forceinline__ float2 to_wtype<float2>(__half2 h) {
+  return __half22float2(h);
+}
+template <>
+__device__ __forceinline__ __half2 to_wtype<__half2>(__half2 h) {
+  return h;
+}
+__device__ __forceinline__ float2 as_float2(float2 v) {
+  return v;
+}
+__device__ __forceinline__ float2 as_float2(__half2 v) {
+  return __half22float2(v);
+}
+
+template <int KK, int ACT>
+__device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                           const float *bdw, const int *qmid, const int *qglob, __half *dwo,
+                           int ldd, int cc, const float *gate, float *csum) {
+  const int kk = KK > 0 ? KK : a.K;
+  const int nc2 = cc / 2, npx = a.TH * a.TW;
+  const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
+  if (g >= G) return;
+  const float2 b = make_float2(bdw[c], bdw[c + 1]);
+  const int ldm = a.CC + 8; /* mid row pitch, padded against bank conflicts */
+  const int rowstride = ((a.TW - 1) * a.S + kk) * ldm; /* halves per input-tile row */
+  const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
+  /* taps' weights in registers: fp32 for k = 3, fp16 pairs for larger k
+   * (register budget at 3 CTAs per SM) */
+  typedef typename std::conditional<(KK == 3), float2, __half2>::type wtype;
+  wtype w[KK > 0 ? KK * KK : 1];
+  if (KK > 0) {
+#pragma unroll
+    for (int i = 0; i < (KK > 0 ? KK * KK : 1); i++)
+      w[i] = to_wtype<wtype>(*reinterpret_cast<const __half2 *>(wdw + i * a.CC + c));
+  }
+  float2 sum = make_float2(0.f, 0.f);
+  for (int q = g; q < npx; q += G) {
+    float2 acc = make_float2(0.f, 0.f);
+    if (qglob[q] >= 0) {
+      acc = b;
+      const __half *m0 = mid + (size_t)qmid[q] * ldm + c;
+      if (KK > 0) {
+#pragma unroll
+        for (int ky = 0; ky < (KK > 0 ? KK : 1); ky++)
+#pragma unroll
+          for (int kx = 0; kx < (KK > 0 ? KK : 1); kx++) {
+            const float2 m =
+                __half22float2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * ldm));
+            const float2 wv = as_float2(w[ky * KK + kx]);
+            acc.x = fmaf(m.x, wv.x, acc.x);
+            acc.y = fmaf(m.y, wv.y, acc.y);
+          }
+      } else {
+        for (int ky = 0; ky < kk; ky++)
+          for (int kx = 0; kx < kk; kx++) {
+            const float2 m =
+                __half22float2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * ldm));
+            const float2 wv =
+                __half22float2(*reinterpret_cast<const __half2 *>(wdw + (ky * kk + kx) * a.CC + c));
+            acc.x = fmaf(m.x, wv.x, acc.x);
+            acc.y = fmaf(m.y, wv.y, acc.y);
+          }
+      }
+      acc.x = act_t<ACT>(acc.x, a.act) * sc.x;
+      acc.y = act_t<ACT>(acc.y, a.act) * sc.y;
+      sum.x += acc.x, sum.y += acc.y;
+    }
+    *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = __floats2half2_rn(acc.x, acc.y);
+  }
+  if (csum) { /* PASS1: the chunk's channel sums for squeeze-excite */
+    atomicAdd(&csum[c], sum.x);
+    atomicAdd(&csum[c + 1], sum.y);
+  }
+}
+
+// dw_chunk_k with packed fp16 taps (a.dwh2): each kernel row is summed with
+// HFMA2 on channel pairs (one instruction per tap instead of two converts and
+// two FFMAs), the rows and the bias in fp32. K known at compile time.
+template <int KK, int ACT>
+__device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                            const float *bdw, const int *qmid, const int *qglob, __half *dwo,
+                            int ldd, int cc, const float *gate, float *csum) {
+  const int nc2 = cc / 2, npx = a.TH * a.TW;
+  const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
+  if (g >= G) return;
+  const float2 b = make_float2(bdw[c], bdw[c + 1]);
+  const int ldm = a.CC + 8;
+  const int rowstride = ((a.TW - 1) * a.S + KK) * ldm;
+  const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
+  __half2 w[KK * KK];
+#pragma unroll
+  for (int i = 0; i < KK * KK; i++) w[i] = *reinterpret_cast<const __half2 *>(wdw + i * a.CC + c);
+  float2 sum = make_float2(0.f, 0.f);
+  for (int q = g; q < npx; q += G) {
+    float2 acc = make_float2(0.f, 0.f);
+    if (qglob[q] >= 0) {
+      acc = b;
+      const __half *m0 = mid + (size_t)qmid[q] * ldm + c;
+#pragma unroll
+      for (int ky = 0; ky < KK; ky++) {
+        const __half *r = m0 + ky * rowstride;
+        __half2 s = __hmul2(*reinterpret_cast<const __half2 *>(r), w[ky * KK]);
+#pragma unroll
+        for (int kx = 1; kx < KK; kx++)
+          s = __hfma2(*reinterpret_cast<const __half2 *>(r + kx * ldm), w[ky * KK + kx], s);
+        const float2 f = __half22float2(s);
+        acc.x += f.x, acc.y += f.y;
+      }
+      acc.x = act_t<ACT>(acc.x, a.act) * sc.x;
+      acc.y = act_t<ACT>(acc.y, a.act) * sc.y;
+      sum.x += acc.x, sum.y += acc.y;
+    }
+    *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = __floats2half2_rn(acc.x, acc.y);
+  }
+  if (csum) {
+    atomicAdd(&csum[c], sum.x);
+    atomicAdd(&csum[c + 1], sum.y);
+  }
+}
+
+// Picks the depthwise instantiation: K = 3 / 5 and swish compiled in, packed
+// fp16 taps where a.dwh2 asks for them, the generic loop otherwise.
+static __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                         const float *bdw, const int *qmid, const int *qglob, __half *dwo, int ldd,
+                         int cc, const float *gate, float *csum) {
+  const bool sw = a.act == MODEL_ACT_SWISH;
+  if (a.dwh2 && a.K == 3 && sw)
+    dw_chunk_h2<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.dwh2 && a.K == 5 && sw)
+    dw_chunk_h2<5, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.dwh2 && a.K == 3)
+    dw_chunk_h2<3, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.dwh2 && a.K == 5)
+    dw_chunk_h2<5, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.K == 3 && sw)
+    dw_chunk_k<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.K == 5 && sw)
+    dw_chunk_k<5, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.K == 3)
+    dw_chunk_k<3, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else if (a.K == 5)
+    dw_chunk_k<5, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+  else
+    dw_chunk_k<0, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+}
+
+}  // namespace bf
+
+#endif
