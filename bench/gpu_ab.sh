@@ -5,6 +5,10 @@
 #   bench/gpu_ab.sh A_BIN B_BIN [gpu_bench options...]
 # e.g. (on the GPU host, .gpu/ carried; base staged from the previous commit)
 #   bench/gpu_ab.sh .gpu/bin/gpu_bench_base .gpu/bin/gpu_bench --batches 1,8,64,256 --iters 50
+# A_ENV / B_ENV add environment settings to one side, e.g. the same binary
+# without and with the cluster mode:
+#   A_ENV=BLOCKFUSE_CUDA_CLUSTER=0 B_ENV=BLOCKFUSE_CUDA_CLUSTER=1 \
+#     bench/gpu_ab.sh .gpu/bin/gpu_bench .gpu/bin/gpu_bench --batches 1,8,64,256 --iters 50
 # Logs: $OUT/ab_{A,B}{1,2}.txt (OUT defaults to /tmp/blockfuse-gpu).
 set -u
 [ $# -ge 2 ] || { echo "usage: $0 A_BIN B_BIN [gpu_bench options...]" >&2; exit 2; }
@@ -17,11 +21,12 @@ export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$L
 rc=0
 for round in 1 2; do
   for side in A B; do
-    bin=$a
-    [ "$side" = B ] && bin=$b
+    bin=$a sideenv=${A_ENV:-}
+    [ "$side" = B ] && bin=$b sideenv=${B_ENV:-}
     log="$OUT/ab_$side$round.txt"
-    echo "== $side$round: $bin"
-    "$bin" "$MODEL" "$@" >"$log" 2>&1 || { rc=1; echo "FAIL $side$round"; tail -5 "$log"; continue; }
+    echo "== $side$round: $sideenv $bin"
+    # shellcheck disable=SC2086 # sideenv is a list of NAME=VALUE words
+    env $sideenv "$bin" "$MODEL" "$@" >"$log" 2>&1 || { rc=1; echo "FAIL $side$round"; tail -5 "$log"; continue; }
     # the throughput table: from its header to the first blank line
     awk '/^ *batch /{p=1} p&&/^$/{exit} p' "$log"
     grep -E "^total" "$log"
