@@ -99,10 +99,10 @@ static inline int cuda_mbconv_nctz(const cuda_mbconv_args *a) {
 typedef struct {
   size_t scr, csum, bexp, bdw, gate, rpart, rfull, qmid, qglob, pglob, wdw, wexp;
   size_t xin, mid, abuf, wbuf, dwall, total;
-  int cpr;   /* expanded-channel chunks per CTA */
-  int mycp;  /* channels per CTA (cpr * CC), dwall's row length before its pad */
-  int rows;  /* projection rows per CTA (16 * row tiles) */
-  int cols;  /* projection 16-wide column tiles per CTA */
+  int cpr;  /* expanded-channel chunks per CTA */
+  int mycp; /* channels per CTA (cpr * CC), dwall's row length before its pad */
+  int rows; /* projection rows per CTA (16 * row tiles) */
+  int cols; /* projection 16-wide column tiles per CTA */
 } cuda_mbcl_layout;
 
 static inline CUDA_HD size_t cuda_mbcl_al(size_t *at, size_t bytes) {

@@ -107,8 +107,8 @@ int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_dev
                              size_t smem_cap, char *err, size_t errlen) {
   const size_t cap = smem_cap && smem_cap < caps->smem_optin ? smem_cap : caps->smem_optin;
   if (a->Ho * a->Wo > 256 || cl < 1 || cl > 8 || cc < 16 || cc > 64 || cc % 16 || cc > a->CmidP) {
-    snprintf(err, errlen, "cluster mode: %dx%d output, cl %d, cc %d do not apply", a->Ho, a->Wo,
-             cl, cc);
+    snprintf(err, errlen, "cluster mode: %dx%d output, cl %d, cc %d do not apply", a->Ho, a->Wo, cl,
+             cc);
     return -ENOSPC;
   }
   a->mode = CUDA_MB_CLUSTER, a->TH = a->Ho, a->TW = a->Wo, a->tiles_x = a->tiles_y = 1;

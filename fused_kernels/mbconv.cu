@@ -317,25 +317,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB) mbconv_kernel(const cuda_m
 #pragma unroll
   for (int i = 0; i < NF; i++) {
     const int f = warp + i * CUDA_WARPS;
-    if (f < nfrag) {
-      const int mt = f / ncols, nt = nt0 + f % ncols;
-      wmma::store_matrix_sync(scr, acc[i], 16, wmma::mem_row_major);
-      __syncwarp();
-      const int r = lane >> 1, c8 = (lane & 1) * 8, q = mt * 16 + r;
-      const int gq = q < npx ? qglob[q] : -1;
-      if (gq >= 0) {
-        const size_t off = (size_t)gq * a.CoutP + nt * 16 + c8;
-        float v[8], rv[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        if (res) unpack8(*reinterpret_cast<const uint4 *>(res + off), rv);
-#pragma unroll
-        for (int j = 0; j < 8; j++) {
-          const int c = nt * 16 + c8 + j;
-          v[j] = c < a.Cout ? scr[r * 16 + c8 + j] + a.b_proj[c] + rv[j] : 0.f;
-        }
-        *reinterpret_cast<uint4 *>(y + off) = pack8(v);
-      }
-      __syncwarp();
-    }
+    if (f < nfrag)
+      store_proj_tile<true>(a, acc[i], scr, y, res, f / ncols, nt0 + f % ncols, npx, qglob, lane);
   }
 }
 

@@ -173,7 +173,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
     for (int c = tid; c < myc; c += blockDim.x) {
       const int cg = c_begin + c;
       float s = a.b_see[cg];
-      for (int j = 0; j < a.se_c; j++) s = fmaf(rfull[j], __half2float(we[(size_t)j * a.CmidP + cg]), s);
+      for (int j = 0; j < a.se_c; j++)
+        s = fmaf(rfull[j], __half2float(we[(size_t)j * a.CmidP + cg]), s);
       gate_s[c] = cg < a.Cmid ? __fdividef(1.f, 1.f + __expf(-s)) : 0.f;
     }
     __syncthreads();
@@ -272,24 +273,9 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
 #pragma unroll
   for (int i = 0; i < NF; i++) {
     const int f = warp + i * CUDA_WARPS;
-    if (f < nfrag) {
-      const int mt = mt0 + f / ncols, nt = nt0 + f % ncols;
-      wmma::store_matrix_sync(scr, acc[i], 16, wmma::mem_row_major);
-      __syncwarp();
-      const int r = lane >> 1, c8 = (lane & 1) * 8, q = mt * 16 + r;
-      if (q < npx) {
-        const size_t off = (size_t)q * a.CoutP + nt * 16 + c8;
-        float v[8], rv[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        if (res) unpack8(*reinterpret_cast<const uint4 *>(res + off), rv);
-#pragma unroll
-        for (int j = 0; j < 8; j++) {
-          const int c = nt * 16 + c8 + j;
-          v[j] = c < a.Cout ? scr[r * 16 + c8 + j] + a.b_proj[c] + rv[j] : 0.f;
-        }
-        *reinterpret_cast<uint4 *>(y + off) = pack8(v);
-      }
-      __syncwarp();
-    }
+    if (f < nfrag)
+      store_proj_tile<false>(a, acc[i], scr, y, res, mt0 + f / ncols, nt0 + f % ncols, npx, nullptr,
+                             lane);
   }
   cluster_wait(); /* peers are done reading this CTA's dwall */
 }
@@ -336,11 +322,10 @@ extern "C" int cuda_mbconv_cluster_launch(const cuda_mbconv_args *a, int n, cuda
 }
 
 extern "C" int cuda_mbconv_cluster_set_smem(int bytes) {
-  const void *fns[] = {(const void *)bf::mbconv_cluster_kernel<1, 2>,
-                       (const void *)bf::mbconv_cluster_kernel<2, 2>,
-                       (const void *)bf::mbconv_cluster_kernel<4, 2>,
-                       (const void *)bf::mbconv_cluster_kernel<8, 1>,
-                       (const void *)bf::mbconv_cluster_kernel<16, 1>};
+  const void *fns[] = {
+      (const void *)bf::mbconv_cluster_kernel<1, 2>, (const void *)bf::mbconv_cluster_kernel<2, 2>,
+      (const void *)bf::mbconv_cluster_kernel<4, 2>, (const void *)bf::mbconv_cluster_kernel<8, 1>,
+      (const void *)bf::mbconv_cluster_kernel<16, 1>};
   for (unsigned i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     cudaError_t e =
         cudaFuncSetAttribute(fns[i], cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);

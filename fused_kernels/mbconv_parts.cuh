@@ -129,9 +129,9 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
   }
 }
 
-static __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
-                             const float *bexp, const int *pglob, __half *mid, int pin, int npin,
-                             int cc) {
+static __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin,
+                                    const __half *wexp, const float *bexp, const int *pglob,
+                                    __half *mid, int pin, int npin, int cc) {
   if (a.act == MODEL_ACT_SWISH)
     expand_chunk_t<MODEL_ACT_SWISH>(a, xin, wexp, bexp, pglob, mid, pin, npin, cc);
   else
@@ -268,8 +268,8 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
 // Picks the depthwise instantiation: K = 3 / 5 and swish compiled in, packed
 // fp16 taps where a.dwh2 asks for them, the generic loop otherwise.
 static __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
-                         const float *bdw, const int *qmid, const int *qglob, __half *dwo, int ldd,
-                         int cc, const float *gate, float *csum) {
+                                const float *bdw, const int *qmid, const int *qglob, __half *dwo,
+                                int ldd, int cc, const float *gate, float *csum) {
   const bool sw = a.act == MODEL_ACT_SWISH;
   if (a.dwh2 && a.K == 3 && sw)
     dw_chunk_h2<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
@@ -289,6 +289,33 @@ static __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, co
     dw_chunk_k<5, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
   else
     dw_chunk_k<0, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+}
+
+// One warp writes one 16x16 projection tile: accumulators -> the warp's fp32
+// scratch -> + bias (+ residual) -> fp16, padded channels forced to zero, one
+// 16-byte store per lane (lane / 2 = row, 8 columns). Row q of the tile is
+// output pixel qglob[q] (MAPPED) or q; rows at or past npx, or mapped to -1,
+// are not stored. y and res point at the image.
+template <bool MAPPED>
+__device__ __forceinline__ void store_proj_tile(const cuda_mbconv_args &a, const frag_c &acc,
+                                                float *scr, __half *y, const __half *res, int mt,
+                                                int nt, int npx, const int *qglob, int lane) {
+  wmma::store_matrix_sync(scr, acc, 16, wmma::mem_row_major);
+  __syncwarp();
+  const int r = lane >> 1, c8 = (lane & 1) * 8, q = mt * 16 + r;
+  const int gq = q < npx ? (MAPPED ? qglob[q] : q) : -1;
+  if (gq >= 0) {
+    const size_t off = (size_t)gq * a.CoutP + nt * 16 + c8;
+    float v[8], rv[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (res) unpack8(*reinterpret_cast<const uint4 *>(res + off), rv);
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+      const int c = nt * 16 + c8 + j;
+      v[j] = c < a.Cout ? scr[r * 16 + c8 + j] + a.b_proj[c] + rv[j] : 0.f;
+    }
+    *reinterpret_cast<uint4 *>(y + off) = pack8(v);
+  }
+  __syncwarp();
 }
 
 }  // namespace bf

@@ -116,9 +116,8 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
-                zsplit,
-                staged & CUDA_TEST_LOWREG ? " lowreg" : "", staged & CUDA_TEST_DWH2 ? " dwh2" : "",
-                e);
+                zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
+                staged & CUDA_TEST_DWH2 ? " dwh2" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -196,9 +195,9 @@ static void test_mbconv_cluster(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][10] = {
       /* h, w, cin, mid, cout, k, s, se, residual, smallest cluster that fits */
-      {7, 7, 192, 1152, 320, 3, 1, 48, 0, 1}, {14, 13, 80, 480, 80, 3, 1, 20, 1, 2},
-      {27, 28, 40, 240, 80, 3, 2, 10, 0, 2},  {15, 17, 40, 0, 48, 5, 2, 8, 0, 1},
-      {13, 13, 24, 144, 24, 3, 1, 0, 1, 1},   {9, 11, 20, 70, 36, 3, 2, 5, 0, 1},
+      {7, 7, 192, 1152, 320, 3, 1, 48, 0, 1},  {14, 13, 80, 480, 80, 3, 1, 20, 1, 2},
+      {27, 28, 40, 240, 80, 3, 2, 10, 0, 2},   {15, 17, 40, 0, 48, 5, 2, 8, 0, 1},
+      {13, 13, 24, 144, 24, 3, 1, 0, 1, 1},    {9, 11, 20, 70, 36, 3, 2, 5, 0, 1},
       {14, 14, 112, 672, 112, 5, 1, 28, 1, 4},
   };
   static const int cls[] = {1, 2, 4, 8};
@@ -240,10 +239,8 @@ static void test_head(void **state) {
 int main(void) {
   test_seed();
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_stem),
-      cmocka_unit_test(test_mbconv_plain),
-      cmocka_unit_test(test_mbconv_se),
-      cmocka_unit_test(test_mbconv_cluster),
+      cmocka_unit_test(test_stem),      cmocka_unit_test(test_mbconv_plain),
+      cmocka_unit_test(test_mbconv_se), cmocka_unit_test(test_mbconv_cluster),
       cmocka_unit_test(test_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
