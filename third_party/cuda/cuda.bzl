@@ -19,7 +19,7 @@ def cuda_library(name, srcs, hdrs = [], cu_hdrs = [], deps = [], fallback_srcs =
             name = name + "_" + src.replace("/", "_").replace(".", "_"),
             srcs = [src] + hdrs + cu_hdrs + ["@local_config_cuda//:cuda_headers"],
             outs = [obj],
-            cmd = ("{nvcc} -O3 -std=c++17 -gencode=arch=compute_{a},code=sm_{a} " +
+            cmd = ("{nvcc} -O3 -std=c++17 -gencode=arch=compute_{a},code=[sm_{a},compute_{a}] " +
                    "-lineinfo -Xcompiler -fPIC -Xptxas -warn-spills {extra} " +
                    "-I. -I$(GENDIR) -c $(location {src}) -o $@").format(
                 nvcc = NVCC,
