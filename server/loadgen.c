@@ -19,6 +19,17 @@ static uint64_t failures(const loadgen_result *res) {
   return res->sent - res->ok;
 }
 
+/* See loadgen.h: the three reasons to say the offered rate was not sustained. */
+int loadgen_schedule_verdict(const loadgen_result *res) {
+  int why = 0;
+  if (res->unsent) why |= LOADGEN_LAG_UNSENT;
+  if (res->max_lag_us > LOADGEN_WARN_MAX_LAG_US) why |= LOADGEN_LAG_WORST;
+  if (res->sent >= LOADGEN_WARN_MIN_SENDS &&
+      res->late_sends * 100 > res->sent * LOADGEN_WARN_LATE_PERCENT)
+    why |= LOADGEN_LAG_OFTEN;
+  return why;
+}
+
 /* Human-readable summary: mode, counts, throughput, percentiles, errors by status. */
 void loadgen_report_text(const loadgen_config *cfg, const loadgen_result *res, FILE *out) {
   double secs = res->elapsed_s > 0 ? res->elapsed_s : 1e-9;
@@ -64,13 +75,27 @@ void loadgen_report_text(const loadgen_config *cfg, const loadgen_result *res, F
   fprintf(out, "transfer   %.2f MB out, %.2f MB in (bodies)\n", (double)res->bytes_out / 1e6,
           (double)res->bytes_in / 1e6);
   if (cfg->rate > 0) {
-    fprintf(out, "schedule   %llu sends >1 ms late (worst %.3f ms), %llu never sent\n",
-            (unsigned long long)res->late_sends, (double)res->max_lag_us / 1000.0,
-            (unsigned long long)res->unsent);
-    if (res->unsent || res->late_sends > res->sent / 100)
-      fprintf(out,
-              "warning    the offered rate was not sustained: raise -c or lower -r; "
-              "latency above includes the wait\n");
+    fprintf(out, "schedule   %llu sends >%g ms late (worst %.3f ms), %llu never sent\n",
+            (unsigned long long)res->late_sends, LOADGEN_LATE_SEND_US / 1000.0,
+            (double)res->max_lag_us / 1000.0, (unsigned long long)res->unsent);
+    int why = loadgen_schedule_verdict(res);
+    if (why) {
+      fprintf(out, "warning    the offered rate was not sustained (");
+      const char *sep = "";
+      if (why & LOADGEN_LAG_UNSENT) {
+        fprintf(out, "%srequests never sent", sep);
+        sep = ", ";
+      }
+      if (why & LOADGEN_LAG_WORST) {
+        fprintf(out, "%sa send %.3g ms late, over %g ms", sep, (double)res->max_lag_us / 1000.0,
+                LOADGEN_WARN_MAX_LAG_US / 1000.0);
+        sep = ", ";
+      }
+      if (why & LOADGEN_LAG_OFTEN)
+        fprintf(out, "%s%.2g%% of sends late, over %d%%", sep,
+                100.0 * (double)res->late_sends / (double)res->sent, LOADGEN_WARN_LATE_PERCENT);
+      fprintf(out, "): raise -c or lower -r; latency above includes the wait\n");
+    }
   }
 }
 
@@ -108,10 +133,13 @@ void loadgen_report_json(const loadgen_config *cfg, const loadgen_result *res, F
           (unsigned long long)res->err_io);
   fprintf(out,
           "\"bytes_out\":%llu,\"bytes_in\":%llu,\"late_sends\":%llu,\"max_lag_us\":%llu,"
-          "\"unsent\":%llu}\n",
+          "\"unsent\":%llu",
           (unsigned long long)res->bytes_out, (unsigned long long)res->bytes_in,
           (unsigned long long)res->late_sends, (unsigned long long)res->max_lag_us,
           (unsigned long long)res->unsent);
+  if (cfg->rate > 0)
+    fprintf(out, ",\"rate_sustained\":%s", loadgen_schedule_verdict(res) ? "false" : "true");
+  fprintf(out, "}\n");
 }
 
 /* Opens an output path; "-" is stdout. */

@@ -182,7 +182,7 @@ typedef struct {
   uint64_t err_connect, err_timeout, err_io; /* no HTTP answer at all */
   uint64_t bytes_in, bytes_out;
   double elapsed_s;    /* measured window */
-  uint64_t late_sends; /* open loop: sends more than 1 ms behind schedule */
+  uint64_t late_sends; /* open loop: sends more than LOADGEN_LATE_SEND_US late */
   uint64_t max_lag_us; /* open loop: worst send lag behind schedule */
   uint64_t unsent;     /* open loop: fell due but no connection was free by the end */
 } loadgen_result;
@@ -193,6 +193,32 @@ typedef struct {
  * The caller should ignore SIGPIPE (loadgen_main does). */
 int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,
                 FILE *csv, char *err, size_t errlen);
+
+/* ---- open-loop schedule verdict -------------------------------------------
+ * A send is late when it leaves more than LOADGEN_LATE_SEND_US after its
+ * intended time. Latency always runs from the intended time, so lag never
+ * hides in the figures; the question is only whether the client offered the
+ * rate it was asked for. It did not when (any of):
+ *   UNSENT: a request fell due and never went out (no free connection);
+ *   WORST:  the worst lag exceeds LOADGEN_WARN_MAX_LAG_US. A client that
+ *           cannot keep up builds a backlog that grows without bound, so a
+ *           real shortfall crosses 10 ms quickly, while a lone wake-up delay
+ *           of a few ms (one scheduler slice on a busy host) does not change
+ *           the offered rate;
+ *   OFTEN:  more than 1% of sends were late (the send-lag p99 is above 1 ms:
+ *           systematic lateness below 10 ms), judged once there are at least
+ *           LOADGEN_WARN_MIN_SENDS sends: below 100, a single late send is
+ *           already over 1%, so the fraction says nothing yet. */
+#define LOADGEN_LATE_SEND_US 1000
+#define LOADGEN_WARN_MAX_LAG_US 10000
+#define LOADGEN_WARN_LATE_PERCENT 1
+#define LOADGEN_WARN_MIN_SENDS 100
+
+enum { LOADGEN_LAG_UNSENT = 1, LOADGEN_LAG_WORST = 2, LOADGEN_LAG_OFTEN = 4 };
+
+/* Which of the conditions above hold for an open-loop result, as a mask of
+ * LOADGEN_LAG_* bits; 0 means the offered rate was sustained. */
+int loadgen_schedule_verdict(const loadgen_result *res);
 
 /* Writes the summary: human-readable text or JSON. */
 void loadgen_report_text(const loadgen_config *cfg, const loadgen_result *res, FILE *out);

@@ -58,6 +58,15 @@ void loadgen_usage(FILE *out) {
       "Exit status: 0 when at least one request succeeded, 1 when none did or the run\n"
       "failed, 2 for bad arguments.\n",
       out);
+  fprintf(out,
+          "\n"
+          "Open loop: the summary counts sends that left more than %g ms after their\n"
+          "intended time, and warns that the offered rate was not sustained only when a\n"
+          "due request was never sent, the worst send lag exceeds %g ms, or more than %d%%\n"
+          "of the sends were late (judged from %d sends on). The latency figures include\n"
+          "any send lag either way.\n",
+          LOADGEN_LATE_SEND_US / 1000.0, LOADGEN_WARN_MAX_LAG_US / 1000.0,
+          LOADGEN_WARN_LATE_PERCENT, LOADGEN_WARN_MIN_SENDS);
 }
 
 /* Formats a message into err; returns -EINVAL for the caller to pass up. */

@@ -20,7 +20,6 @@
 #include "server/loadgen.h"
 
 #define RECONNECT_BACKOFF_MS 50
-#define LATE_SEND_NS 1000000
 
 typedef struct lg_run lg_run;
 
@@ -261,7 +260,7 @@ static void conn_send(lg_conn *c) {
   c->sent_ns = now_ns(r);
   if (c->measured && r->open_loop) {
     uint64_t lag = c->sent_ns > c->intended_ns ? c->sent_ns - c->intended_ns : 0;
-    if (lag > LATE_SEND_NS) r->res->late_sends++;
+    if (lag > (uint64_t)LOADGEN_LATE_SEND_US * 1000) r->res->late_sends++;
     if (lag / 1000 > r->res->max_lag_us) r->res->max_lag_us = lag / 1000;
   }
   loadgen_resp_init(&c->resp);

@@ -19,7 +19,7 @@ def _npm_efficientnet_impl(ctx):
         npm = ctx.which("npm")
         if not npm:
             fail("npm is not installed; install it (apt-get install npm) or " + _hint(ctx))
-        res = ctx.execute([npm, "pack", "--silent", "{}@{}".format(ctx.attr.package, ctx.attr.version)], timeout = 600)
+        res = ctx.execute([npm, "pack", "--loglevel=error", "--fetch-retries=1", "{}@{}".format(ctx.attr.package, ctx.attr.version)], timeout = 600)
         if res.return_code != 0 or not ctx.path(tgz_name).exists:
             fail("`npm pack {}@{}` failed: {}\n{}".format(ctx.attr.package, ctx.attr.version, res.stderr, _hint(ctx)))
     res = ctx.execute(["sha256sum", tgz_name])
