@@ -139,6 +139,13 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
       snprintf(err, errlen, "%s: the cuda stem takes a 3-channel dense conv", b->name);
       return -ENOTSUP;
     }
+    if (b->norm_w.data || b->norm_b.data) {
+      snprintf(err, errlen,
+               "%s: the cuda stem has no LayerNorm after its conv (norm.* tensors); "
+               "use the cpu backend",
+               b->name);
+      return -ENOTSUP;
+    }
     cuda_stem_args *s = &blk->stem;
     s->H = b->in_h, s->W = b->in_w, s->Ho = b->out_h, s->Wo = b->out_w, s->Cout = b->out_c;
     s->CoutP = cp, s->K = b->kernel, s->S = b->stride, s->pad_t = b->pad_t, s->pad_l = b->pad_l;

@@ -69,6 +69,8 @@ static int check_block(const model_block *b, char *err, size_t errlen) {
       }
       CHECK(conv_w, kk * 3 * out, 1);
       CHECK(conv_b, out, 0);
+      CHECK(norm_w, out, 0);
+      CHECK(norm_b, out, 0);
       return 0;
     case MODEL_BLOCK_MBCONV:
       if (mid < 1 || (!b->expand_w.data && mid != in)) {
@@ -208,7 +210,8 @@ int cpu_block_plan_init(cpu_block_plan *p, const model_block *b, const float mea
   if (rc) return rc;
   p->b = b;
   p->has_expand = b->kind == MODEL_BLOCK_MBCONV && b->expand_w.data != NULL;
-  p->has_ln = (b->kind == MODEL_BLOCK_DOWNSAMPLE || b->kind == MODEL_BLOCK_HEAD) &&
+  p->has_ln = (b->kind == MODEL_BLOCK_STEM || b->kind == MODEL_BLOCK_DOWNSAMPLE ||
+               b->kind == MODEL_BLOCK_HEAD) &&
               (b->norm_w.data || b->norm_b.data);
   p->cin_g = b->kind == MODEL_BLOCK_STEM ? 3 : b->in_c / (b->groups > 0 ? b->groups : 1);
   p->dw_conv = b->kind == MODEL_BLOCK_CONVFIRST && b->groups == b->in_c;
@@ -327,7 +330,9 @@ static void input_span(const model_block *b, int c0, int c1, int *lo, int *hi) {
   if (*hi < *lo) *hi = *lo;
 }
 
-/* STEM: normalise + im2col from uint8, then one GEMM per chunk. */
+/* STEM: normalise + im2col from uint8, then one GEMM per chunk; with a
+ * LayerNorm (ConvNeXt), the GEMM stays linear and the chunk's output pixels
+ * are normalised, then activated, while still in cache. */
 static void stem_item(void *arg, int item, int thread) {
   run_ctx *c = arg;
   const cpu_block_plan *p = c->p;
@@ -350,8 +355,14 @@ static void stem_item(void *arg, int item, int thread) {
       cpu_im2col_row_u8(rows, b->in_w, K, b->stride, b->pad_l, b->out_w, p->lut,
                         col + (size_t)(r - c0) * b->out_w * taps);
     }
-    cpu_gemm(&p->conv, 0, 0, p->conv.ppg, col, taps, (c1 - c0) * b->out_w, b->act, NULL, 0,
-             out + (size_t)c0 * b->out_w * b->out_c, b->out_c);
+    const size_t pix = (size_t)(c1 - c0) * b->out_w;
+    float *o = out + (size_t)c0 * b->out_w * b->out_c;
+    cpu_gemm(&p->conv, 0, 0, p->conv.ppg, col, taps, (int)pix, p->has_ln ? MODEL_ACT_NONE : b->act,
+             NULL, 0, o, b->out_c);
+    if (p->has_ln) {
+      cpu_layernorm_rows(o, o, pix, b->out_c, b->norm_w.data, b->norm_b.data, b->ln_eps);
+      cpu_act_inplace(b->act, o, pix * b->out_c);
+    }
   }
 }
 

@@ -22,7 +22,7 @@
 typedef struct {
   const model_block *b;
   int has_expand; /* MBCONV: a 1x1 expand is present */
-  int has_ln;     /* DOWNSAMPLE / HEAD: LayerNorm present */
+  int has_ln;     /* STEM / DOWNSAMPLE / HEAD: LayerNorm present */
   int dw_conv;    /* CONVFIRST: the grouped conv is depthwise */
   int cin_g;      /* spatial conv input channels per group */
   cpu_pack expand, project, conv, fc;

@@ -117,7 +117,9 @@ static void expected_tensors(const model_block *b, int classes, want *w) {
     case MODEL_BLOCK_DOWNSAMPLE:
       w[0] = W4(1, k, k, in / b->groups, out);
       w[1] = W1(0, out);
+      /* LayerNorm: downsample normalises its input, stem its conv output. */
       if (b->kind == MODEL_BLOCK_DOWNSAMPLE) w[12] = W1(0, in), w[13] = W1(0, in);
+      if (b->kind == MODEL_BLOCK_STEM) w[12] = W1(0, out), w[13] = W1(0, out);
       break;
     case MODEL_BLOCK_MBCONV:
       w[2] = W2(mid != in, in, mid);

@@ -27,7 +27,7 @@ typedef enum {
 } model_act;
 
 typedef enum {
-  MODEL_BLOCK_STEM = 0,   /* uint8 normalise -> KxK conv (stride s) -> act */
+  MODEL_BLOCK_STEM = 0,   /* uint8 normalise -> KxK conv, stride s -> [LayerNorm] -> act */
   MODEL_BLOCK_MBCONV,     /* [1x1 expand -> act] -> KxK dw -> act -> [SE] -> 1x1 project -> [+x] */
   MODEL_BLOCK_CONVFIRST,  /* KxK grouped/dw conv -> 1x1 expand -> act -> 1x1 project -> [+x] */
   MODEL_BLOCK_CONVNEXT,   /* 7x7 dw -> LayerNorm -> 1x1 expand -> GELU -> 1x1 project -> scale -> +x */

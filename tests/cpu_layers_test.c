@@ -218,6 +218,35 @@ static void test_stem(void **state) {
   }
 }
 
+/* ConvNeXt's stem: a patchify conv (k = s, TF-SAME gives no padding when s
+ * divides the input) followed by a LayerNorm over the output channels, then
+ * the activation (none in ConvNeXt; others check the order LN -> act). */
+static void test_stem_layernorm(void **state) {
+  (void)state;
+  /* h, w, k, s, tf, cout, act, norm (0: gamma + beta, 1: gamma only, 2: beta only) */
+  static const int cases[][8] = {
+      {32, 32, 4, 4, 1, 16, MODEL_ACT_NONE, 0}, {64, 64, 4, 4, 1, 96, MODEL_ACT_NONE, 0},
+      {17, 23, 4, 4, 0, 24, MODEL_ACT_GELU, 0}, {20, 12, 3, 2, 1, 8, MODEL_ACT_RELU6, 1},
+      {15, 9, 2, 2, 0, 33, MODEL_ACT_SWISH, 2}, {9, 13, 5, 1, 1, 2, MODEL_ACT_NONE, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    arena ar = {0};
+    const int *c = cases[i];
+    model_block b = {.name = "stem", .kind = MODEL_BLOCK_STEM, .groups = 1};
+    set_geometry(&b, c[0], c[1], 3, c[5], c[2], c[3], c[4]);
+    b.act = (model_act)c[6];
+    b.ln_eps = i % 2 ? 1e-5f : 1e-6f;
+    b.conv_w = wt(&ar, (size_t)c[2] * c[2] * 3 * b.out_c, c[2] * c[2] * 3);
+    if (i != 1) b.conv_b = wt(&ar, b.out_c, 1);
+    if (c[7] != 2) b.norm_w = (model_tensor){rnd(&ar, b.out_c, 0.5f, 1.5f), 1, {c[5]}, c[5]};
+    if (c[7] != 1) b.norm_b = wt(&ar, b.out_c, 1);
+    check_block(&b, 2, 2, 0);
+    check_block(&b, 1, 3, 1);
+    check_block(&b, 3, 1, 2);
+    arena_free(&ar);
+  }
+}
+
 /* An MBConv block with the given options, weights from the arena. */
 static model_block make_mbconv(arena *ar, int h, int w, int cin, int cout, int mid, int k, int s,
                                int tf, int se, int bias) {
@@ -448,6 +477,16 @@ static void test_bad_blocks(void **state) {
   bad = b, bad.kind = (model_block_kind)42;
   assert_int_equal(cpu_block_forward(&bad, MEAN, STD, in, 1, out, 1, 0, err, sizeof err), -EINVAL);
   assert_int_equal(cpu_block_forward(&b, MEAN, STD, in, 0, out, 1, 0, err, sizeof err), -EINVAL);
+  /* A stem LayerNorm must span the conv's output channels. */
+  uint8_t px[8 * 8 * 3] = {0};
+  model_block st = {.name = "stem", .kind = MODEL_BLOCK_STEM, .groups = 1, .ln_eps = 1e-6f};
+  set_geometry(&st, 8, 8, 3, 4, 4, 4, 1);
+  st.conv_w = wt(&ar, 4 * 4 * 3 * 4, 48);
+  st.norm_w = wt(&ar, 3, 1);
+  assert_int_equal(cpu_block_forward(&st, MEAN, STD, px, 1, out, 1, 0, err, sizeof err), -EINVAL);
+  assert_non_null(strstr(err, "norm_w"));
+  st.norm_w = wt(&ar, 4, 1);
+  assert_int_equal(cpu_block_forward(&st, MEAN, STD, px, 1, out, 1, 0, err, sizeof err), 0);
   arena_free(&ar);
 }
 
@@ -459,6 +498,7 @@ int main(void) {
       cmocka_unit_test(test_depthwise_and_conv),
       cmocka_unit_test(test_layernorm),
       cmocka_unit_test(test_stem),
+      cmocka_unit_test(test_stem_layernorm),
       cmocka_unit_test(test_mbconv),
       cmocka_unit_test(test_mbconv_real_sizes),
       cmocka_unit_test(test_convfirst),

@@ -90,8 +90,13 @@ void naive_block(const model_block *b, const float mean[3], const float std[3], 
       float *x = fbuf(ipix * 3);
       for (size_t i = 0; i < ipix * 3; i++)
         x[i] = (float)((u[i] - mean[i % 3]) / (double)std[i % 3]);
+      const int ln = b->norm_w.data || b->norm_b.data; /* ConvNeXt: conv -> LN -> act */
       naive_conv(x, H, W, 3, b->kernel, b->stride, b->pad_t, b->pad_l, OH, OW, 1, b->out_c,
-                 b->conv_w.data, b->conv_b.data, b->act, out);
+                 b->conv_w.data, b->conv_b.data, ln ? MODEL_ACT_NONE : b->act, out);
+      if (ln) {
+        naive_ln(out, opix, b->out_c, b->norm_w.data, b->norm_b.data, b->ln_eps);
+        for (size_t i = 0; i < opix * b->out_c; i++) out[i] = (float)naive_act(b->act, out[i]);
+      }
       free(x);
       return;
     }
