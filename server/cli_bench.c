@@ -17,10 +17,10 @@ static void bench_usage(FILE *f) {
           "Times the forward pass on random uint8 images.\n"
           "  --model DIR      model repository (default: the built-in %s)\n"
           "  --backend NAME   cpu, cuda or auto (default auto)\n"
-          "  --batch N        images per run (default 1)\n"
+          "  --batch N        images per run, up to the model's max_batch_size (default 1)\n"
           "  --iters N        timed runs (default 50)\n"
           "  --warmup N       untimed runs first (default 5)\n"
-          "  --threads N      CPU backend threads (default: all cores)\n"
+          "  --threads N      CPU backend threads, 0 to 256 (default 0: all cores)\n"
           "  --device N       GPU ordinal (default 0)\n"
           "  --per-block      print the per-block roofline table (default on)\n"
           "  --no-per-block   skip it\n"
@@ -54,17 +54,6 @@ static void fill_random(uint8_t *buf, size_t n, uint64_t *state) {
     *state ^= *state << 17;
     buf[i] = (uint8_t)(*state >> 24);
   }
-}
-
-static int parse_pos(const char *name, const char *s, int min, int *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*end || v < min || v > 1 << 20) {
-    fprintf(stderr, "blockfuse bench: %s needs an integer >= %d, got '%s'\n", name, min, s);
-    return -1;
-  }
-  *out = (int)v;
-  return 0;
 }
 
 /* Prints the roofline table from a profiled run of `be`. */
@@ -109,7 +98,8 @@ int cli_bench_main(int argc, char **argv) {
   int batch = 1, iters = 50, warmup = 5, per_block = 1, c;
   model_backend_config cfg = {0};
   optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     int bad = 0;
     switch (c) {
       case 'm':
@@ -119,19 +109,19 @@ int cli_bench_main(int argc, char **argv) {
         backend_name = optarg;
         break;
       case 'n':
-        bad = parse_pos("--batch", optarg, 1, &batch);
+        bad = cli_parse_int("bench", "--batch", optarg, 1, CLI_MAX_COUNT, &batch);
         break;
       case 'i':
-        bad = parse_pos("--iters", optarg, 1, &iters);
+        bad = cli_parse_int("bench", "--iters", optarg, 1, CLI_MAX_COUNT, &iters);
         break;
       case 'w':
-        bad = parse_pos("--warmup", optarg, 0, &warmup);
+        bad = cli_parse_int("bench", "--warmup", optarg, 0, CLI_MAX_COUNT, &warmup);
         break;
       case 't':
-        bad = parse_pos("--threads", optarg, 0, &cfg.threads);
+        bad = cli_parse_int("bench", "--threads", optarg, 0, CLI_MAX_THREADS, &cfg.threads);
         break;
       case 'd':
-        bad = parse_pos("--device", optarg, 0, &cfg.device);
+        bad = cli_parse_int("bench", "--device", optarg, 0, CLI_MAX_DEVICE, &cfg.device);
         break;
       case 'P':
         per_block = 1;
@@ -140,25 +130,20 @@ int cli_bench_main(int argc, char **argv) {
         per_block = 0;
         break;
       case 'F':
-        cfg.peak_flops = strtod(optarg, NULL);
-        bad = !(cfg.peak_flops > 0);
+        bad = cli_parse_positive("bench", "--peak-flops", optarg, &cfg.peak_flops);
         break;
       case 'B':
-        cfg.peak_bw = strtod(optarg, NULL);
-        bad = !(cfg.peak_bw > 0);
+        bad = cli_parse_positive("bench", "--peak-bw", optarg, &cfg.peak_bw);
         break;
       case 'h':
         bench_usage(stdout);
         return 0;
       default:
-        bench_usage(stderr);
+        cli_option_error("bench", opts, c, argv);
+        fprintf(stderr, "(blockfuse bench --help lists the options)\n");
         return 2;
     }
-    if (bad) {
-      if (c == 'F' || c == 'B')
-        fprintf(stderr, "blockfuse bench: peaks must be positive numbers\n");
-      return 2;
-    }
+    if (bad) return 2;
   }
   if (optind < argc) {
     fprintf(stderr, "blockfuse bench: unexpected argument '%s'\n", argv[optind]);

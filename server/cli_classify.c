@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,15 @@ static void classify_usage(FILE *f) {
           "usage: blockfuse classify [options] IMAGE...\n"
           "Classifies JPEG or PNG files and prints the top-k labels with probabilities.\n"
           "  --model DIR      model repository (default: the built-in %s)\n"
-          "  --top-k K        how many classes per image (default 5)\n"
+          "  --top-k K        how many classes per image (default 5; a K above the\n"
+          "                   model's number of classes prints them all)\n"
           "  --backend NAME   cpu, cuda or auto (default auto: cuda if a GPU is usable)\n"
-          "  --threads N      CPU backend threads (default: all cores)\n"
-          "  --max-pixels N   refuse larger images (default %u)\n"
+          "  --threads N      CPU backend threads, 0 to 256 (default 0: all cores)\n"
+          "  --max-pixels N   refuse images of more pixels (default %u)\n"
           "  --json           print one JSON object per image instead of text\n"
-          "  -h, --help       this text\n",
-          CLI_DEFAULT_MODEL, IMG_DEFAULT_MAX_PIXELS);
+          "  -h, --help       this text\n"
+          "Files larger than %zu MiB are refused before they are read.\n",
+          CLI_DEFAULT_MODEL, IMG_DEFAULT_MAX_PIXELS, FILE_READ_MAX_IMAGE_BYTES >> 20);
 }
 
 static void print_json_string(const char *s) {
@@ -49,11 +52,12 @@ int cli_classify_main(int argc, char **argv) {
                                        {0, 0, 0, 0}};
   const char *model_dir = NULL, *backend_name = "auto";
   int top_k = 5, threads = 0, json = 0;
-  unsigned long long max_pixels = IMG_DEFAULT_MAX_PIXELS;
+  uint64_t max_pixels = IMG_DEFAULT_MAX_PIXELS;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    char *end = NULL;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int bad = 0;
     switch (c) {
       case 'm':
         model_dir = optarg;
@@ -65,35 +69,24 @@ int cli_classify_main(int argc, char **argv) {
         json = 1;
         break;
       case 'k':
-        top_k = (int)strtol(optarg, &end, 10);
-        if (*end || top_k < 1) {
-          fprintf(stderr, "blockfuse classify: --top-k needs a positive integer, got '%s'\n",
-                  optarg);
-          return 2;
-        }
+        /* Clamped to the model's classes once it is loaded. */
+        bad = cli_parse_int("classify", "--top-k", optarg, 1, INT_MAX, &top_k);
         break;
       case 't':
-        threads = (int)strtol(optarg, &end, 10);
-        if (*end || threads < 0) {
-          fprintf(stderr, "blockfuse classify: --threads needs an integer >= 0, got '%s'\n",
-                  optarg);
-          return 2;
-        }
+        bad = cli_parse_int("classify", "--threads", optarg, 0, CLI_MAX_THREADS, &threads);
         break;
       case 'p':
-        max_pixels = strtoull(optarg, &end, 10);
-        if (*end || max_pixels == 0) {
-          fprintf(stderr, "blockfuse classify: --max-pixels needs a positive integer\n");
-          return 2;
-        }
+        bad = cli_parse_u64("classify", "--max-pixels", optarg, 1, UINT64_MAX, &max_pixels);
         break;
       case 'h':
         classify_usage(stdout);
         return 0;
       default:
-        classify_usage(stderr);
+        cli_option_error("classify", opts, c, argv);
+        fprintf(stderr, "(blockfuse classify --help lists the options)\n");
         return 2;
     }
+    if (bad) return 2;
   }
   if (optind >= argc) {
     fprintf(stderr, "blockfuse classify: no IMAGE given\n");
@@ -106,6 +99,7 @@ int cli_classify_main(int argc, char **argv) {
   int status = cli_open_model("classify", model_dir, backend_name, &cfg, &net, &be);
   if (status) return status;
   char err[1024];
+  if (top_k > net.num_classes) top_k = net.num_classes;
   size_t img_bytes = (size_t)net.in_h * net.in_w * 3;
   uint8_t *pixels = malloc(img_bytes);
   float *logits = malloc((size_t)net.num_classes * sizeof *logits);
@@ -118,7 +112,7 @@ int cli_classify_main(int argc, char **argv) {
   for (int i = optind; i < argc && pixels && logits && top; i++) {
     size_t len = 0;
     uint8_t *data = NULL;
-    int rc = file_read_all(argv[i], SIZE_MAX, &data, &len, err, sizeof err);
+    int rc = file_read_all(argv[i], FILE_READ_MAX_IMAGE_BYTES, &data, &len, err, sizeof err);
     const char *what = data ? argv[i] : NULL; /* file_read_all's message names the file */
     if (data) {
       rc = img_prepare(data, len, max_pixels, net.resize_shorter, net.in_w, net.in_h, pixels, err,

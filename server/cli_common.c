@@ -1,6 +1,7 @@
 /* Pieces shared by the CLI subcommands and the daemon. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
@@ -84,6 +85,35 @@ int cli_top_k(const float *scores, int n, int k, cli_class *out) {
   return k;
 }
 
+/* Checks that dir/config.json can be opened and is a regular file, so that
+ * a wrong --model gets the OS's reason (model_net_load's message for a file
+ * jansson cannot open ends in a meaningless "(line -1)"). 0 or -errno. */
+static int check_config(const char *dir, char *err, size_t errlen) {
+  char p[4096 + 16];
+  struct stat st;
+  if (stat(dir, &st) != 0) {
+    int e = errno;
+    snprintf(err, errlen, "%s", strerror(e));
+    return -e;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "not a directory (expected a model repository with config.json)");
+    return -ENOTDIR;
+  }
+  snprintf(p, sizeof p, "%s/config.json", dir);
+  int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  int rc = 0;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    rc = -errno;
+    snprintf(err, errlen, "config.json: %s", strerror(-rc));
+  } else if (!S_ISREG(st.st_mode)) {
+    rc = -EINVAL;
+    snprintf(err, errlen, "config.json: not a regular file");
+  }
+  if (fd >= 0) close(fd);
+  return rc;
+}
+
 int cli_open_model(const char *cmd, const char *model_dir, const char *name,
                    const model_backend_config *cfg, model_net *net, model_backend *be) {
   char err[1024], dirbuf[4096];
@@ -93,6 +123,10 @@ int cli_open_model(const char *cmd, const char *model_dir, const char *name,
       return 1;
     }
     model_dir = dirbuf;
+  }
+  if (check_config(model_dir, err, sizeof err)) {
+    fprintf(stderr, "blockfuse %s: model %s: %s\n", cmd, model_dir, err);
+    return 1;
   }
   if (model_net_load(model_dir, net, err, sizeof err)) {
     fprintf(stderr, "blockfuse %s: model %s: %s\n", cmd, model_dir, err);
