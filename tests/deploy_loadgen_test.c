@@ -82,13 +82,13 @@ static counters scrape(const deploy_daemon *d) {
   assert_int_equal(deploy_http_get(d->port, "/metrics", text, 1 << 20), 200);
   const char *m = "model=\"efficientnet_b0\"";
   counters c = {
-      deploy_metric_sum(text, "nv_inference_request_success", m),
-      deploy_metric_sum(text, "nv_inference_request_failure", m),
-      deploy_metric_sum(text, "nv_inference_count", m),
-      deploy_metric_sum(text, "nv_inference_request_duration_us", m),
-      deploy_metric_sum(text, "blockfuse_http_responses", "code=\"2xx\""),
-      deploy_metric_sum(text, "blockfuse_http_responses", "code=\"4xx\""),
-      deploy_metric_sum(text, "blockfuse_http_responses", "code=\"5xx\""),
+      .success = deploy_metric_sum(text, "nv_inference_request_success", m),
+      .failure = deploy_metric_sum(text, "nv_inference_request_failure", m),
+      .inferences = deploy_metric_sum(text, "nv_inference_count", m),
+      .duration_us = deploy_metric_sum(text, "nv_inference_request_duration_us", m),
+      .http_2xx = deploy_metric_sum(text, "blockfuse_http_responses", "code=\"2xx\""),
+      .http_4xx = deploy_metric_sum(text, "blockfuse_http_responses", "code=\"4xx\""),
+      .http_5xx = deploy_metric_sum(text, "blockfuse_http_responses", "code=\"5xx\""),
   };
   assert_false(isnan(c.success) || isnan(c.inferences) || isnan(c.duration_us) ||
                isnan(c.http_2xx) || isnan(c.http_4xx));
