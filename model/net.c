@@ -396,7 +396,10 @@ int model_net_load(const char *dir, model_net *net, char *err, size_t errlen) {
   json_error_t jerr;
   json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
   if (!root) {
-    snprintf(err, errlen, "%s: %s (line %d)", path, jerr.text, jerr.line);
+    if (jerr.line > 0) /* a syntax error; otherwise jansson could not read the file */
+      snprintf(err, errlen, "%s: %s (line %d)", path, jerr.text, jerr.line);
+    else
+      snprintf(err, errlen, "%s: %s", path, jerr.text);
     return -EINVAL;
   }
   safetensors_file st = {0};

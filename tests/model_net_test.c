@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -149,8 +150,15 @@ static void test_refuses_mismatched_configs(void **state) {
   char err[512];
   assert_int_equal(model_net_load(dir, &n, err, sizeof err), 0);
   model_net_free(&n);
-  /* Missing weights file. */
+  /* A directory without config.json: the reason, and no "(line -1)". */
   char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/empty", dir);
+  assert_int_equal(mkdir(path, 0700), 0);
+  assert_int_not_equal(model_net_load(path, &n, err, sizeof err), 0);
+  assert_non_null(strstr(err, "config.json"));
+  assert_null(strstr(err, "line"));
+  assert_int_equal(rmdir(path), 0);
+  /* Missing weights file. */
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
   unlink(path);
   assert_int_not_equal(model_net_load(dir, &n, err, sizeof err), 0);
