@@ -25,6 +25,7 @@ typedef struct {
   int in_borrowed;
   float *out;    /* max_batch x num_classes */
   double *times; /* n_blocks */
+  int slot;      /* index of its device in sched.dev */
   int open_rc;
   char open_err[200];
 } sched_executor;
@@ -42,6 +43,14 @@ struct sched {
   double *times; /* latest block profile, guarded by lock */
   int times_batch, have_times;
   double peak_flops, peak_bw;
+  /* per device: the latest profile of any of its executors, and its roofline */
+  struct {
+    int device, batch, have;
+    double *times; /* n_blocks, inside dev_times */
+    double peak_flops, peak_bw;
+  } dev[SCHED_MAX_EXECUTORS];
+  int n_dev;
+  double *dev_times; /* n_dev x n_blocks */
   const char *backend_name;
   int act_bytes, w_bytes;
   sched_executor ex[SCHED_MAX_EXECUTORS];
@@ -156,6 +165,9 @@ static void run_batch(sched_executor *e, sched_request *batch) {
       memcpy(s->times, e->times, sizeof(double) * (size_t)c->n_blocks);
       s->times_batch = prof_batch;
       s->have_times = 1;
+      memcpy(s->dev[e->slot].times, e->times, sizeof(double) * (size_t)c->n_blocks);
+      s->dev[e->slot].batch = prof_batch;
+      s->dev[e->slot].have = 1;
     }
   }
   pthread_mutex_unlock(&s->lock);
@@ -287,10 +299,21 @@ int sched_create(sched **out, const sched_config *cfg, char *err, size_t errlen)
   s->st.batch_count = calloc((size_t)cfg->max_batch + 1, sizeof(uint64_t));
   s->st.batch_compute_ns = calloc((size_t)cfg->max_batch + 1, sizeof(uint64_t));
   s->times = cfg->n_blocks > 0 ? calloc((size_t)cfg->n_blocks, sizeof(double)) : NULL;
-  if (!s->st.batch_count || !s->st.batch_compute_ns || (cfg->n_blocks > 0 && !s->times)) {
+  for (int i = 0; i < cfg->executors; i++) { /* one profile slot per distinct device */
+    int k = 0;
+    while (k < s->n_dev && s->dev[k].device != cfg->device_of[i]) k++;
+    if (k == s->n_dev) s->dev[s->n_dev++].device = cfg->device_of[i];
+    s->ex[i].slot = k;
+  }
+  const size_t nb = cfg->n_blocks > 0 ? (size_t)cfg->n_blocks : 1;
+  s->dev_times = calloc((size_t)s->n_dev * nb, sizeof(double));
+  for (int k = 0; s->dev_times && k < s->n_dev; k++) s->dev[k].times = s->dev_times + k * nb;
+  if (!s->st.batch_count || !s->st.batch_compute_ns || (cfg->n_blocks > 0 && !s->times) ||
+      !s->dev_times) {
     free(s->st.batch_count);
     free(s->st.batch_compute_ns);
     free(s->times);
+    free(s->dev_times);
     free(s);
     snprintf(err, errlen, "scheduler: out of memory");
     return -ENOMEM;
@@ -331,6 +354,11 @@ int sched_create(sched **out, const sched_config *cfg, char *err, size_t errlen)
   }
   model_backend *b0 = &s->ex[0].backend;
   if (b0->ops->peaks) b0->ops->peaks(b0->self, &s->peak_flops, &s->peak_bw);
+  for (int i = cfg->executors - 1; i >= 0; i--) { /* ends on each device's first executor */
+    model_backend *b = &s->ex[i].backend;
+    if (b->ops->peaks)
+      b->ops->peaks(b->self, &s->dev[s->ex[i].slot].peak_flops, &s->dev[s->ex[i].slot].peak_bw);
+  }
   s->backend_name = b0->ops->name;
   s->act_bytes = b0->ops->act_bytes;
   s->w_bytes = b0->ops->w_bytes;
@@ -428,6 +456,7 @@ void sched_destroy(sched *s) {
   free(s->st.batch_count);
   free(s->st.batch_compute_ns);
   free(s->times);
+  free(s->dev_times);
   free(s);
 }
 
@@ -464,6 +493,30 @@ int sched_block_times(sched *s, double *seconds, int n_blocks, int *batch) {
   if (s->have_times && n_blocks == s->cfg.n_blocks) {
     memcpy(seconds, s->times, sizeof(double) * (size_t)n_blocks);
     *batch = s->times_batch;
+    rc = 0;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return rc;
+}
+
+int sched_devices(sched *s, int *devices, int max) {
+  for (int k = 0; k < s->n_dev && k < max; k++) devices[k] = s->dev[k].device;
+  return s->n_dev;
+}
+
+int sched_device_profile(sched *s, int device, double *seconds, int n_blocks, int *batch,
+                         double *peak_flops, double *peak_bw) {
+  int k = 0;
+  while (k < s->n_dev && s->dev[k].device != device) k++;
+  *batch = 0;
+  if (k == s->n_dev) return -ENOENT;
+  int rc = -EAGAIN;
+  pthread_mutex_lock(&s->lock);
+  if (peak_flops) *peak_flops = s->dev[k].peak_flops;
+  if (peak_bw) *peak_bw = s->dev[k].peak_bw;
+  if (s->dev[k].have && n_blocks == s->cfg.n_blocks) {
+    memcpy(seconds, s->dev[k].times, sizeof(double) * (size_t)n_blocks);
+    *batch = s->dev[k].batch;
     rc = 0;
   }
   pthread_mutex_unlock(&s->lock);

@@ -65,6 +65,9 @@ typedef struct {
   size_t image_bytes; /* bytes of one input image */
   int num_classes;    /* logits per image */
   int n_blocks;       /* for block_times snapshots; 0 = none */
+  /* Device ordinal of each executor (e.g. its GPU); block profiles and the
+   * roofline are kept per device. All 0 (the zeroed default) = one device. */
+  int device_of[SCHED_MAX_EXECUTORS];
   /* Optional: each executor runs one batch of warmup_n copies of this image
    * before sched_create() returns. */
   const uint8_t *warmup_image;
@@ -118,6 +121,17 @@ void sched_stats_free(sched_stats *st);
 /* Latest per-block profile from any executor: seconds[n_blocks] and the batch
  * it was taken at. Returns 0, or -EAGAIN if no executor has profiled yet. */
 int sched_block_times(sched *s, double *seconds, int n_blocks, int *batch);
+
+/* The distinct devices of the executors (cfg.device_of) in executor order:
+ * writes up to max of them and returns how many there are. Thread-safe. */
+int sched_devices(sched *s, int *devices, int max);
+
+/* The latest per-block profile taken on `device` (any of its executors) and
+ * that device's roofline (its first executor's backend peaks). Returns 0;
+ * -EAGAIN where nothing has been profiled on it yet (peaks are still set,
+ * *batch is 0); -ENOENT where no executor runs on it. Thread-safe. */
+int sched_device_profile(sched *s, int device, double *seconds, int n_blocks, int *batch,
+                         double *peak_flops, double *peak_bw);
 
 /* The roofline of executor 0's backend, its name and element sizes. */
 void sched_backend_info(sched *s, double *peak_flops, double *peak_bw, const char **name,

@@ -100,14 +100,18 @@ typedef struct {
   double flops, bytes, seconds, ideal, efficiency;
 } block_eff;
 
-/* Fills e[n_blocks] from the latest profile. Returns the profiled batch, or
- * 0 if no profile exists yet (seconds and efficiency are then 0). */
-static int block_efficiency(const http_metrics_view *v, block_eff *e, double *pf, double *pb) {
+/* Fills e[n_blocks] from the latest profile taken on `device` and that
+ * device's roofline. Returns the profiled batch, or 0 if there is no profile
+ * on it yet (seconds and efficiency are then 0). */
+static int block_efficiency(const http_metrics_view *v, int device, block_eff *e, double *pf,
+                            double *pb) {
   const model_net *net = v->net;
   int act = 4, w = 4, batch = 0;
-  sched_backend_info(v->s, pf, pb, NULL, &act, &w);
+  sched_backend_info(v->s, NULL, NULL, NULL, &act, &w);
+  *pf = *pb = 0;
   double *sec = calloc((size_t)net->n_blocks, sizeof(double));
-  if (sec && sched_block_times(v->s, sec, net->n_blocks, &batch) != 0) batch = 0;
+  if (!sec || sched_device_profile(v->s, device, sec, net->n_blocks, &batch, pf, pb) != 0)
+    batch = 0;
   int b = batch > 0 ? batch : 1;
   for (int i = 0; i < net->n_blocks; i++) {
     e[i].flops = model_block_flops(&net->blocks[i], b);
@@ -121,26 +125,37 @@ static int block_efficiency(const http_metrics_view *v, block_eff *e, double *pf
   return batch;
 }
 
-/* blockfuse_block_* families: one sample per block. */
+/* The roofline families and blockfuse_block_*: one sample per device (the
+ * executors' devices: GPUs, or 0 for the CPU) and block. */
 static void render_blocks(text *t, const http_metrics_view *v) {
   const model_net *net = v->net;
-  block_eff *e = calloc((size_t)net->n_blocks, sizeof *e);
+  int devs[SCHED_MAX_EXECUTORS];
+  const int nd = sched_devices(v->s, devs, SCHED_MAX_EXECUTORS);
+  block_eff *e = calloc((size_t)nd * (size_t)net->n_blocks, sizeof *e);
+  double pf[SCHED_MAX_EXECUTORS], pb[SCHED_MAX_EXECUTORS];
+  int batch[SCHED_MAX_EXECUTORS], any = 0;
   if (!e) {
     t->oom = 1;
     return;
   }
-  double pf = 0, pb = 0;
-  int batch = block_efficiency(v, e, &pf, &pb);
+  for (int d = 0; d < nd; d++) {
+    batch[d] = block_efficiency(v, devs[d], e + (size_t)d * net->n_blocks, &pf[d], &pb[d]);
+    any |= batch[d] > 0;
+  }
   const char *mn = v->mi->name;
-  put(t, "# HELP blockfuse_backend_peak_flops_per_second Roofline peak FLOP/s of the backend\n");
-  put(t, "# TYPE blockfuse_backend_peak_flops_per_second gauge\n");
-  put(t, "blockfuse_backend_peak_flops_per_second{model=\"%s\"} %.6g\n", mn, pf);
-  put(t, "# HELP blockfuse_backend_peak_bytes_per_second Roofline peak DRAM bytes/s\n");
-  put(t, "# TYPE blockfuse_backend_peak_bytes_per_second gauge\n");
-  put(t, "blockfuse_backend_peak_bytes_per_second{model=\"%s\"} %.6g\n", mn, pb);
-  put(t, "# HELP blockfuse_block_profile_batch Batch size of the latest block profile\n");
-  put(t, "# TYPE blockfuse_block_profile_batch gauge\n");
-  put(t, "blockfuse_block_profile_batch{model=\"%s\"} %d\n", mn, batch);
+  static const char *const gauges[3][2] = {
+      {"blockfuse_backend_peak_flops_per_second", "Roofline peak FLOP/s of the device"},
+      {"blockfuse_backend_peak_bytes_per_second", "Roofline peak DRAM bytes/s of the device"},
+      {"blockfuse_block_profile_batch", "Batch size of the device's latest block profile"},
+  };
+  for (int g = 0; g < 3; g++) {
+    counter(t, gauges[g][0], gauges[g][1], "gauge");
+    for (int d = 0; d < nd; d++)
+      put(t, "%s{model=\"%s\",device=\"%d\"} %.6g\n", gauges[g][0], mn, devs[d],
+          g == 0   ? pf[d]
+          : g == 1 ? pb[d]
+                   : (double)batch[d]);
+  }
   static const char *const fam[][2] = {
       {"blockfuse_block_flops", "FLOPs of the block at the profiled batch"},
       {"blockfuse_block_bytes", "Minimum DRAM bytes of the block at the profiled batch"},
@@ -150,17 +165,21 @@ static void render_blocks(text *t, const http_metrics_view *v) {
       {"blockfuse_block_efficiency", "max(FLOPs/peak, bytes/peak_bw) / measured time"},
   };
   for (int f = 0; f < 6; f++) {
-    if (f >= 2 && batch == 0) break; /* no profile yet: costs only */
+    if (f >= 2 && !any) break; /* no profile yet: costs only */
     counter(t, fam[f][0], fam[f][1], "gauge");
-    for (int i = 0; i < net->n_blocks; i++) {
-      double val = f == 0   ? e[i].flops
-                   : f == 1 ? e[i].bytes
-                   : f == 2 ? e[i].seconds
-                   : f == 3 ? (e[i].seconds > 0 ? e[i].flops / e[i].seconds : 0)
-                   : f == 4 ? (e[i].seconds > 0 ? e[i].bytes / e[i].seconds : 0)
-                            : e[i].efficiency;
-      put(t, "%s{model=\"%s\",block=\"%s\",kind=\"%s\"} %.9g\n", fam[f][0], mn, net->blocks[i].name,
-          model_block_kind_name(net->blocks[i].kind), val);
+    for (int d = 0; d < nd; d++) {
+      if (f >= 2 && batch[d] == 0) continue; /* this device has not profiled yet */
+      const block_eff *de = e + (size_t)d * net->n_blocks;
+      for (int i = 0; i < net->n_blocks; i++) {
+        double val = f == 0   ? de[i].flops
+                     : f == 1 ? de[i].bytes
+                     : f == 2 ? de[i].seconds
+                     : f == 3 ? (de[i].seconds > 0 ? de[i].flops / de[i].seconds : 0)
+                     : f == 4 ? (de[i].seconds > 0 ? de[i].bytes / de[i].seconds : 0)
+                              : de[i].efficiency;
+        put(t, "%s{model=\"%s\",device=\"%d\",block=\"%s\",kind=\"%s\"} %.9g\n", fam[f][0], mn,
+            devs[d], net->blocks[i].name, model_block_kind_name(net->blocks[i].kind), val);
+      }
     }
   }
   free(e);
@@ -269,13 +288,24 @@ char *http_stats_json(const http_metrics_view *v, size_t *len) {
   return s;
 }
 
-char *http_efficiency_json(const http_metrics_view *v, size_t *len) {
+char *http_efficiency_json_device(const http_metrics_view *v, int device, size_t *len) {
   const model_net *net = v->net;
+  int devs[SCHED_MAX_EXECUTORS];
+  const int nd = sched_devices(v->s, devs, SCHED_MAX_EXECUTORS);
+  if (device < 0) { /* the first device with a profile, else the first */
+    double *sec = calloc((size_t)net->n_blocks, sizeof(double));
+    int b = 0;
+    device = nd > 0 ? devs[0] : 0;
+    for (int d = nd - 1; sec && d >= 0; d--)
+      if (sched_device_profile(v->s, devs[d], sec, net->n_blocks, &b, NULL, NULL) == 0)
+        device = devs[d];
+    free(sec);
+  }
   block_eff *e = calloc((size_t)net->n_blocks, sizeof *e);
   if (!e) return NULL;
   double pf = 0, pb = 0;
   const char *backend = NULL;
-  int batch = block_efficiency(v, e, &pf, &pb);
+  int batch = block_efficiency(v, device, e, &pf, &pb);
   sched_backend_info(v->s, NULL, NULL, &backend, NULL, NULL);
   json_t *blocks = json_array();
   double tf = 0, tb = 0, ts = 0, ti = 0;
@@ -305,13 +335,20 @@ char *http_efficiency_json(const http_metrics_view *v, size_t *len) {
     json_object_set_new(total, "seconds", json_real(ts));
     json_object_set_new(total, "efficiency", json_real(ts > 0 ? ti / ts : 0));
   }
-  json_t *root = json_pack("{s:s,s:s,s:s,s:b,s:i,s:f,s:f,s:o,s:o}", "model", v->mi->name, "version",
-                           v->mi->version, "backend", backend ? backend : "", "profiled", batch > 0,
-                           "batch", batch > 0 ? batch : 1, "peak_flops_per_second", pf,
-                           "peak_bytes_per_second", pb, "blocks", blocks, "total", total);
+  json_t *dl = json_array();
+  for (int d = 0; d < nd; d++) json_array_append_new(dl, json_integer(devs[d]));
+  json_t *root =
+      json_pack("{s:s,s:s,s:s,s:i,s:o,s:b,s:i,s:f,s:f,s:o,s:o}", "model", v->mi->name, "version",
+                v->mi->version, "backend", backend ? backend : "", "device", device, "devices", dl,
+                "profiled", batch > 0, "batch", batch > 0 ? batch : 1, "peak_flops_per_second", pf,
+                "peak_bytes_per_second", pb, "blocks", blocks, "total", total);
   free(e);
   char *s = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
   json_decref(root);
   if (s) *len = strlen(s);
   return s;
+}
+
+char *http_efficiency_json(const http_metrics_view *v, size_t *len) {
+  return http_efficiency_json_device(v, -1, len);
 }

@@ -63,7 +63,11 @@ char *http_metrics_render(const http_metrics_view *v, size_t *len);
 /* GET /v2/models/{m}/stats body. malloc'd JSON or NULL. */
 char *http_stats_json(const http_metrics_view *v, size_t *len);
 
-/* GET /v2/models/{m}/efficiency body. malloc'd JSON or NULL. */
+/* GET /v2/models/{m}/efficiency body for `device` (one of sched_devices();
+ * -1 = the first device that has a profile): malloc'd JSON or NULL. */
+char *http_efficiency_json_device(const http_metrics_view *v, int device, size_t *len);
+
+/* The same for device -1. */
 char *http_efficiency_json(const http_metrics_view *v, size_t *len);
 
 #endif

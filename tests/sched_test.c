@@ -3,6 +3,7 @@
  * under concurrent submitters. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -481,6 +482,110 @@ static void test_direct_input_buffer(void **state) {
   sched_destroy(s);
 }
 
+/* Per-device profiles: executors on devices {5, 5, 2}. Each executor's fake
+ * backend reports block times scaled by (its device + 1) and peaks by (its
+ * index + 1); run() holds every executor until all three have entered it,
+ * so each runs a batch. The scheduler must keep one profile per device
+ * (never a mix), take each device's roofline from its first executor, and
+ * list the devices in executor order. */
+typedef struct {
+  int device, index;
+  pthread_mutex_t *lock;
+  pthread_cond_t *cv;
+  int *entered;
+} devfake;
+
+static int devfake_run(void *self, const uint8_t *images, int n, float *logits, char *err,
+                       size_t errlen) {
+  devfake *d = self;
+  pthread_mutex_lock(d->lock);
+  (*d->entered) |= 1 << d->index;
+  pthread_cond_broadcast(d->cv);
+  struct timespec dl;
+  clock_gettime(CLOCK_REALTIME, &dl);
+  dl.tv_sec += 5;
+  while (*d->entered != 7 && pthread_cond_timedwait(d->cv, d->lock, &dl) == 0) {
+  }
+  pthread_mutex_unlock(d->lock);
+  memset(logits, 0, sizeof(float) * (size_t)n * CLASSES);
+  return 0;
+}
+static int devfake_times(void *self, double *s, int n, int *batch) {
+  const devfake *d = self;
+  for (int i = 0; i < n; i++) s[i] = 0.001 * (i + 1) * (d->device + 1);
+  *batch = 1;
+  return 0;
+}
+static void devfake_peaks(void *self, double *f, double *b) {
+  const devfake *d = self;
+  *f = 1e12 * (d->index + 1);
+  *b = 1e11 * (d->index + 1);
+}
+static const model_backend_ops devfake_ops = {.name = "devfake",
+                                              .act_bytes = 4,
+                                              .w_bytes = 4,
+                                              .create = fake_create,
+                                              .destroy = fake_destroy,
+                                              .run = devfake_run,
+                                              .block_times = devfake_times,
+                                              .peaks = devfake_peaks};
+static int devfake_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
+  b->ops = &devfake_ops;
+  b->self = (devfake *)arg + ex;
+  b->net = NULL;
+  return 0;
+}
+
+static void test_device_profiles(void **state) {
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+  int entered = 0;
+  devfake d[3] = {
+      {5, 0, &lock, &cv, &entered}, {5, 1, &lock, &cv, &entered}, {2, 2, &lock, &cv, &entered}};
+  sched_config c = {0};
+  c.factory.open = devfake_open;
+  c.factory.arg = d;
+  c.executors = 3;
+  c.max_batch = 1;
+  c.max_queue = 16;
+  c.image_bytes = IMG_BYTES;
+  c.num_classes = CLASSES;
+  c.n_blocks = 3;
+  c.device_of[0] = 5, c.device_of[1] = 5, c.device_of[2] = 2;
+  sched *s = NULL;
+  char err[200];
+  assert_int_equal(sched_create(&s, &c, err, sizeof err), 0);
+  int devs[4] = {-1, -1, -1, -1};
+  assert_int_equal(sched_devices(s, devs, 4), 2);
+  assert_int_equal(devs[0], 5);
+  assert_int_equal(devs[1], 2);
+  double times[3], pf = 0, pb = 0;
+  int batch = -1;
+  /* before any batch: no profile, but the roofline is known */
+  assert_int_equal(sched_device_profile(s, 2, times, 3, &batch, &pf, &pb), -EAGAIN);
+  assert_int_equal(batch, 0);
+  assert_true(pf == 3e12 && pb == 3e11);
+  assert_int_equal(sched_device_profile(s, 7, times, 3, &batch, &pf, &pb), -ENOENT);
+  tracker t;
+  tracker_init(&t);
+  static job jobs[3];
+  for (int i = 0; i < 3; i++) {
+    job_init(&jobs[i], &t, i, 1, 1);
+    assert_int_equal(sched_submit(s, &jobs[i].r), 0);
+  }
+  wait_done(&t, 3);
+  assert_int_equal(entered, 7); /* every executor ran one batch */
+  for (int k = 0; k < 2; k++) {
+    const int dev = devs[k];
+    assert_int_equal(sched_device_profile(s, dev, times, 3, &batch, &pf, &pb), 0);
+    assert_int_equal(batch, 1);
+    for (int i = 0; i < 3; i++) assert_true(fabs(times[i] - 0.001 * (i + 1) * (dev + 1)) < 1e-12);
+    assert_true(pf == (dev == 5 ? 1e12 : 3e12)); /* the device's first executor */
+  }
+  assert_int_equal(sched_device_profile(s, 5, times, 2, &batch, &pf, &pb), -EAGAIN); /* size */
+  sched_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_direct_input_buffer),
@@ -494,6 +599,7 @@ int main(void) {
       cmocka_unit_test(test_exactly_once),
       cmocka_unit_test(test_open_failure),
       cmocka_unit_test(test_flush),
+      cmocka_unit_test(test_device_profiles),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
