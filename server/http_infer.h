@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The "platform" of the served model in both the v2 model metadata and the
+ * model configuration (the backend, cpu or cuda, is the config's "backend"). */
+#define HTTP_PLATFORM "blockfuse"
+
 /* The model as the HTTP layer sees it. Borrowed pointers; the model_net they
  * come from outlives every request. */
 typedef struct {

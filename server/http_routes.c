@@ -83,18 +83,17 @@ static void respond_text(http_req *r, int status, char *s, size_t len, const cha
   http_req_set_body(r, status, s, len, type);
 }
 
+/* GET /v2/models/{m}: must agree with the model configuration built in
+ * serve.c (same platform; shapes are its dims with the batch dim first).
+ * The two inputs are alternatives: a request carries exactly one. */
 static json_t *model_metadata(const http_server *s) {
-  const char *backend = NULL;
-  sched_backend_info(s->sched, NULL, NULL, &backend, NULL, NULL);
-  char platform[64];
-  snprintf(platform, sizeof platform, "blockfuse_%s", backend ? backend : "unknown");
   int C = s->mi.num_classes;
   return json_pack(
-      "{s:s,s:[s],s:s,s:[{s:s,s:s,s:[i,i,i,i]},{s:s,s:s,s:[i]}],"
+      "{s:s,s:[s],s:s,s:[{s:s,s:s,s:[i,i,i,i]},{s:s,s:s,s:[i,i]}],"
       "s:[{s:s,s:s,s:[i,i]},{s:s,s:s,s:[i,i]}]}",
-      "name", s->mi.name, "versions", s->mi.version, "platform", platform, "inputs", "name",
+      "name", s->mi.name, "versions", s->mi.version, "platform", HTTP_PLATFORM, "inputs", "name",
       "input", "datatype", "UINT8", "shape", -1, -1, -1, 3, "name", "image", "datatype", "BYTES",
-      "shape", -1, "outputs", "name", "logits", "datatype", "FP32", "shape", -1, C, "name",
+      "shape", -1, 1, "outputs", "name", "logits", "datatype", "FP32", "shape", -1, C, "name",
       "probabilities", "datatype", "FP32", "shape", -1, C);
 }
 
@@ -310,10 +309,8 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
     case ROUTE_READY:
       if (s->ready)
         respond_json(r, 200, json_pack("{s:b}", "ready", 1));
-      else
-        respond_json(r, 503,
-                     json_pack("{s:b,s:s}", "ready", 0, "error",
-                               s->draining ? "shutting down" : "model loading"));
+      else /* a draining server answers before routing (http_server.c) */
+        respond_json(r, 503, json_pack("{s:b,s:s}", "ready", 0, "error", "model loading"));
       return;
     case ROUTE_SERVER_META:
       respond_json(r, 200,

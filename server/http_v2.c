@@ -222,6 +222,12 @@ static int parse_input(json_t *in, const uint8_t *bin, size_t bin_len, const htt
 static int parse_request(const uint8_t *body, size_t len, size_t json_len, const http_model_info *m,
                          http_v2_request *r, char *err, size_t errlen) {
   memset(r, 0, sizeof *r);
+  if (len == 0) {
+    snprintf(err, errlen,
+             "empty body: send a JSON inference request {\"inputs\":[{\"name\":...,"
+             "\"datatype\":...,\"shape\":[...],\"data\":[...]}]}");
+    return -EINVAL;
+  }
   json_error_t je;
   r->root = json_loadb((const char *)body, json_len, 0, &je);
   if (!r->root) {
@@ -247,6 +253,13 @@ static int parse_request(const uint8_t *body, size_t len, size_t json_len, const
   if (get_int_param(params, "timeout", INT64_MAX / 1000, &r->timeout_us, err, errlen))
     return -EINVAL;
   json_t *inputs = json_object_get(root, "inputs");
+  if (json_is_array(inputs) && json_array_size(inputs) > 1) {
+    snprintf(err, errlen,
+             "'inputs' has %zu inputs; give exactly one: 'input' (UINT8/FP32 pixels) or "
+             "'image' (BYTES encoded images), both optional alternatives",
+             json_array_size(inputs));
+    return -EINVAL;
+  }
   if (!json_is_array(inputs) || json_array_size(inputs) != 1 ||
       !json_is_object(json_array_get(inputs, 0))) {
     snprintf(err, errlen, "'inputs' must be an array of exactly one input object");

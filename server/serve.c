@@ -194,7 +194,9 @@ static void load_work(uv_work_t *w) {
   free(warm);
 }
 
-/* Builds the GET .../config body (Triton's model configuration shape). */
+/* Builds the GET .../config body (Triton's model configuration shape). The
+ * inputs are optional alternatives (a request gives exactly one), any HxW is
+ * resized, and dims omit the batch dim: they match GET /v2/models/{m}. */
 static char *config_json(serve_ctx *c, int max_batch) {
   int pref[SCHED_MAX_PREFERRED];
   int np = parse_preferred(c->cfg.preferred_batch_sizes, pref, max_batch);
@@ -203,13 +205,13 @@ static char *config_json(serve_ctx *c, int max_batch) {
   const char *backend = NULL;
   sched_backend_info(c->sched, NULL, NULL, &backend, NULL, NULL);
   json_t *o = json_pack(
-      "{s:s,s:s,s:s,s:i,s:[{s:s,s:s,s:[i,i,i]},{s:s,s:s,s:[i]}],"
+      "{s:s,s:s,s:s,s:i,s:[{s:s,s:s,s:[i,i,i],s:b},{s:s,s:s,s:[i],s:b}],"
       "s:[{s:s,s:s,s:[i]},{s:s,s:s,s:[i]}],"
       "s:{s:o,s:I,s:i,s:{s:I}},s:[{s:i,s:s}],s:{s:i,s:[i,i]}}",
-      "name", c->net.name, "platform", "blockfuse", "backend", backend ? backend : "",
-      "max_batch_size", max_batch, "input", "name", "input", "data_type", "TYPE_UINT8", "dims",
-      c->net.in_h, c->net.in_w, 3, "name", "image", "data_type", "TYPE_STRING", "dims", 1, "output",
-      "name", "logits", "data_type", "TYPE_FP32", "dims", c->net.num_classes, "name",
+      "name", c->net.name, "platform", HTTP_PLATFORM, "backend", backend ? backend : "",
+      "max_batch_size", max_batch, "input", "name", "input", "data_type", "TYPE_UINT8", "dims", -1,
+      -1, 3, "optional", 1, "name", "image", "data_type", "TYPE_STRING", "dims", 1, "optional", 1,
+      "output", "name", "logits", "data_type", "TYPE_FP32", "dims", c->net.num_classes, "name",
       "probabilities", "data_type", "TYPE_FP32", "dims", c->net.num_classes, "dynamic_batching",
       "preferred_batch_size", pl, "max_queue_delay_microseconds",
       (json_int_t)c->cfg.max_queue_delay_us, "max_queue_size", c->cfg.max_queue_size,

@@ -28,7 +28,8 @@ static const opt options[] = {
     {"port-file", OPT_STR, F(port_file), "", 0, 0,
      "write the bound port to this file once listening"},
     {"model", OPT_STR, F(model), "", 0, 0,
-     "model repository directory (default: the built-in efficientnet_b0)"},
+     "model repository directory; empty = $BLOCKFUSE_MODEL_DIR, else the efficientnet_b0 built "
+     "next to the binary"},
     {"backend", OPT_STR, F(backend), "auto", 0, 0,
      "cpu, cuda or auto (cuda where a GPU is visible, else cpu)"},
     {"gpus", OPT_STR, F(gpus), "all", 0, 0,
@@ -49,7 +50,7 @@ static const opt options[] = {
     {"max-body-bytes", OPT_I64, F(max_body_bytes), "67108864", 1024, 4e9,
      "largest request body; larger gets 413"},
     {"max-connections", OPT_INT, F(max_connections), "1024", 1, 1 << 20,
-     "concurrent connections; more are closed at accept"},
+     "concurrent connections; at the limit accepting stops and more wait in the listen backlog"},
     {"idle-timeout-s", OPT_INT, F(idle_timeout_s), "30", 1, 86400,
      "close a connection idle (or stalled mid-request) this long"},
     {"max-image-pixels", OPT_I64, F(max_image_pixels), "67108864", 1, 1e12,
