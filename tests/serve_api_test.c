@@ -495,6 +495,10 @@ static void test_v2_pixel_tensors(void **state) {
   free(js);
   free(enc);
   assert_int_equal(argmax(ref, (int)C), 388);
+  /* the same pixels at the same batch size: equal on the CPU backend up to
+   * summation order; the fp16 CUDA backend gets a looser bound */
+  const char *be = getenv("BLOCKFUSE_TEST_BACKEND");
+  const double tol = be && strcmp(be, "cuda") == 0 ? 1e-2 : 1e-4;
   static const char *const types[] = {"UINT8", "FP32"};
   for (int t = 0; t < 2; t++) {
     size_t len;
@@ -509,7 +513,7 @@ static void test_v2_pixel_tensors(void **state) {
     json_decref(o);
     assert_int_equal(argmax(got, (int)C), 388);
     double e = test_rel_err(got, ref, C);
-    if (!(e < 1e-4)) fail_msg("%s tensor logits differ from the JPEG's: rel err %g", types[t], e);
+    if (!(e < tol)) fail_msg("%s tensor logits differ from the JPEG's: rel err %g", types[t], e);
   }
   /* binary FP32 */
   char hdr[300];
@@ -535,7 +539,7 @@ static void test_v2_pixel_tensors(void **state) {
   output_floats(o, "logits", got, C);
   json_decref(o);
   serve_resp_free(&resp);
-  assert_true(test_rel_err(got, ref, C) < 1e-4);
+  assert_true(test_rel_err(got, ref, C) < tol);
   /* an FP32 value outside [0,255] is refused, not clamped */
   float bad = 255.75f;
   memcpy(body + hl + 100 * 4, &bad, 4);
