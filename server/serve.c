@@ -48,13 +48,19 @@ typedef struct {
   uv_mutex_t open_lock; /* executors open one at a time (see open_backend) */
 } serve_ctx;
 
+/* Index into c->devices of executor i's device: executors are grouped per
+ * device, --executors of them each. */
+static int device_index(const serve_ctx *c, int executor) {
+  const int d = executor / c->cfg.executors;
+  return d < c->n_devices ? d : c->n_devices - 1;
+}
+
 /* Executor factory: executor i runs on device i / executors. Opens are
  * serialised, and the peaks the first instance on a GPU measured are handed
  * to the others: instances probing at once would halve each other's result. */
 static int open_backend(void *arg, int executor, model_backend *b, char *err, size_t errlen) {
   serve_ctx *c = arg;
-  int d = executor / c->cfg.executors;
-  if (d >= c->n_devices) d = c->n_devices - 1;
+  const int d = device_index(c, executor);
   uv_mutex_lock(&c->open_lock);
   model_backend_config bc = c->bcfg;
   bc.device = c->devices[d];
@@ -166,6 +172,8 @@ static void load_work(uv_work_t *w) {
   sched_config sc = {0};
   sc.factory = (sched_backend_factory){open_backend, close_backend, c};
   sc.executors = c->cfg.executors * c->n_devices;
+  for (int i = 0; i < sc.executors && i < SCHED_MAX_EXECUTORS; i++)
+    sc.device_of[i] = c->devices[device_index(c, i)];
   sc.max_batch = max_batch;
   sc.max_queue = c->cfg.max_queue_size;
   sc.max_queue_delay_ns = (uint64_t)c->cfg.max_queue_delay_us * 1000;
