@@ -266,6 +266,30 @@ static int query_top_k(http_req *r) {
   return 0;
 }
 
+/* Reads ?device= for the efficiency report: one of the executors' devices
+ * (sched_devices); 0 with *device unchanged when absent, or -EINVAL with a
+ * 400 set (not an integer) / -ENOENT with a 404 (no executor on it). */
+static int query_device(http_req *r, sched *sc, int *device) {
+  const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "device");
+  if (!v) return 0;
+  char *end;
+  errno = 0;
+  long d = strtol(v, &end, 10);
+  if (*v == 0 || *end || errno || d < 0 || d > 1 << 20) {
+    http_req_error(r, 400, "device must be a non-negative integer");
+    return -EINVAL;
+  }
+  int devs[SCHED_MAX_EXECUTORS];
+  const int n = sched_devices(sc, devs, SCHED_MAX_EXECUTORS);
+  for (int i = 0; i < n && i < SCHED_MAX_EXECUTORS; i++)
+    if (devs[i] == d) {
+      *device = (int)d;
+      return 0;
+    }
+  http_req_error(r, 404, "no executor runs on device %ld", d);
+  return -ENOENT;
+}
+
 /* Starts the asynchronous part of an inference request. */
 static void start_inference(http_req *r) {
   http_server *s = r->srv;
@@ -365,7 +389,9 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
       respond_text(r, 200, strdup(s->config_json), strlen(s->config_json), "application/json");
       return;
     case ROUTE_EFFICIENCY: {
-      char *body = http_efficiency_json(&v, &len);
+      int device = -1;
+      if (query_device(r, s->sched, &device) != 0) return;
+      char *body = http_efficiency_json_device(&v, device, &len);
       respond_text(r, 200, body, len, "application/json");
       return;
     }

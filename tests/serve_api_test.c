@@ -321,7 +321,19 @@ static void test_stats_metrics_efficiency(void **state) {
   assert_true(json_real_value(json_object_get(b0, "seconds")) > 0);
   double eff = json_real_value(json_object_get(b0, "efficiency"));
   assert_true(eff > 0 && eff < 1.5);
+  /* one device (0: the CPU, or the first GPU), named and listed */
+  assert_int_equal(json_integer_value(json_object_get(o, "device")), 0);
+  assert_int_equal(json_array_size(json_object_get(o, "devices")), 1);
+  assert_int_equal(json_integer_value(json_array_get(json_object_get(o, "devices"), 0)), 0);
   json_decref(o);
+  o = get_json("/v2/models/efficientnet_b0/efficiency?device=0", 200);
+  assert_true(json_is_true(json_object_get(o, "profiled")));
+  json_decref(o);
+  o = get_json("/v2/models/efficientnet_b0/efficiency?device=7", 404);
+  assert_non_null(strstr(json_string_value(json_object_get(o, "error")), "device 7"));
+  json_decref(o);
+  json_decref(get_json("/v2/models/efficientnet_b0/efficiency?device=x", 400));
+  json_decref(get_json("/v2/models/efficientnet_b0/efficiency?device=-1", 400));
   serve_resp r;
   serve_http(&D, "GET", "/metrics", NULL, NULL, 0, &r);
   assert_int_equal(r.status, 200);
@@ -334,6 +346,9 @@ static void test_stats_metrics_efficiency(void **state) {
   assert_true(serve_metric(r.body, "blockfuse_batch_size_count", "") >= 1);
   assert_true(serve_metric(r.body, "blockfuse_block_flops", "kind=") > 0);
   assert_true(serve_metric(r.body, "blockfuse_block_efficiency", "kind=") > 0);
+  assert_true(serve_metric(r.body, "blockfuse_block_efficiency", "device=\"0\",block=") > 0);
+  assert_true(serve_metric(r.body, "blockfuse_backend_peak_flops_per_second", "device=\"0\"") > 0);
+  assert_true(serve_metric(r.body, "blockfuse_block_profile_batch", "device=\"0\"") >= 1);
   assert_non_null(strstr(r.body, "# TYPE nv_inference_request_success counter"));
   serve_resp_free(&r);
 }
