@@ -43,7 +43,36 @@ static void json_put(char *buf, size_t cap, size_t *o, const char *s, size_t n) 
   }
 }
 
-/* Rewrites a `k=v k="v w"` tail as JSON members into buf at *o. */
+/* True when s[0..n) is a JSON number (RFC 8259 grammar) or true/false, so an
+ * unquoted value can go into the JSON line as itself rather than a string. */
+static int json_literal(const char *s, size_t n) {
+  if ((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s, "false", 5))) return 1;
+  size_t i = 0;
+  if (i < n && s[i] == '-') i++;
+  if (i >= n) return 0;
+  if (s[i] == '0')
+    i++;
+  else if (s[i] >= '1' && s[i] <= '9')
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+  else
+    return 0;
+  if (i < n && s[i] == '.') {
+    const size_t d = ++i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    if (i == d) return 0;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+    const size_t d = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    if (i == d) return 0;
+  }
+  return i == n;
+}
+
+/* Rewrites a `k=v k="v w"` tail as JSON members into buf at *o: quoted
+ * values become strings, unquoted numbers and booleans stay literals. */
 static void kv_to_json(const char *kv, char *buf, size_t cap, size_t *o) {
   const char *p = kv;
   while (*p) {
@@ -52,8 +81,16 @@ static void kv_to_json(const char *kv, char *buf, size_t cap, size_t *o) {
     if (!*p || !eq) break;
     if (*o + 4 < cap) memcpy(buf + *o, ",\"", 2), *o += 2;
     json_put(buf, cap, o, p, (size_t)(eq - p));
-    if (*o + 4 < cap) memcpy(buf + *o, "\":\"", 3), *o += 3;
     p = eq + 1;
+    size_t vn = 0;
+    while (p[vn] && p[vn] != ' ') vn++;
+    if (*p != '"' && json_literal(p, vn)) {
+      if (*o + 2 < cap) buf[(*o)++] = '"', buf[(*o)++] = ':';
+      json_put(buf, cap, o, p, vn);
+      p += vn;
+      continue;
+    }
+    if (*o + 4 < cap) memcpy(buf + *o, "\":\"", 3), *o += 3;
     if (*p == '"') {
       p++;
       const char *s = p;

@@ -103,8 +103,10 @@ static void test_json_log(void **state) {
   dup2(p[1], STDERR_FILENO);
   serve_logger lg = {1, SERVE_LOG_INFO};
   char q[64];
-  serve_log(&lg, SERVE_LOG_INFO, "listening", "port=%d msg=\"%s\"", 8123,
-            serve_log_quote("a \"b\" c", q, sizeof q));
+  serve_log(&lg, SERVE_LOG_INFO, "listening",
+            "port=%d msg=\"%s\" ratio=%.2f big=1e9 neg=-3 ready=true ver=\"2\" lead=007 ip=1.2.3.4 "
+            "inf=inf dot=1. name=efficientnet_b0",
+            8123, serve_log_quote("a \"b\" c", q, sizeof q), 0.25);
   serve_log(&lg, SERVE_LOG_DEBUG, "dropped", NULL);
   dup2(saved, STDERR_FILENO);
   close(p[1]);
@@ -118,7 +120,18 @@ static void test_json_log(void **state) {
   json_t *o = json_loads(buf, 0, &je);
   if (!o) fail_msg("not JSON: %s (%s)", buf, je.text);
   assert_string_equal(json_string_value(json_object_get(o, "event")), "listening");
-  assert_string_equal(json_string_value(json_object_get(o, "port")), "8123");
+  /* numbers and booleans are JSON literals; quoted values and non-JSON numbers are strings */
+  assert_int_equal(json_integer_value(json_object_get(o, "port")), 8123);
+  assert_true(json_real_value(json_object_get(o, "ratio")) == 0.25);
+  assert_true(json_number_value(json_object_get(o, "big")) == 1e9);
+  assert_int_equal(json_integer_value(json_object_get(o, "neg")), -3);
+  assert_true(json_is_true(json_object_get(o, "ready")));
+  assert_string_equal(json_string_value(json_object_get(o, "ver")), "2");
+  assert_string_equal(json_string_value(json_object_get(o, "lead")), "007");
+  assert_string_equal(json_string_value(json_object_get(o, "ip")), "1.2.3.4");
+  assert_string_equal(json_string_value(json_object_get(o, "inf")), "inf");
+  assert_string_equal(json_string_value(json_object_get(o, "dot")), "1.");
+  assert_string_equal(json_string_value(json_object_get(o, "name")), "efficientnet_b0");
   assert_string_equal(json_string_value(json_object_get(o, "msg")), "a \"b\" c");
   json_decref(o);
 }
