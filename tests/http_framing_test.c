@@ -1,0 +1,256 @@
+/* Malformed HTTP framing against the real daemon (CPU backend, real model,
+ * ephemeral loopback port), over raw TCP sockets: bad Content-Length
+ * values get exactly one JSON error response, a huge declared body gets
+ * 413 at once, a trickled upload is cut off, and the daemon keeps
+ * serving afterwards. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "tests/serve_harness.h"
+
+/* The daemon's idle timeout; the slow-upload deadline derives from it. */
+#define IDLE_S 3
+
+static serve_daemon D;
+
+static int setup(void **state) {
+  (void)state;
+  curl_global_init(CURL_GLOBAL_ALL);
+  const char *extra[] = {"--max-body-bytes=2000000", "--idle-timeout-s=3", NULL};
+  return serve_daemon_start(&D, extra);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  int code = serve_daemon_signal_wait(&D, SIGTERM, 30);
+  curl_global_cleanup();
+  return code == 0 ? 0 : -1;
+}
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A loopback connection to the daemon. */
+static int connect_daemon(void) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)D.port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+typedef struct {
+  char buf[16384];
+  size_t len;
+  int eof;        /* the server closed (FIN or reset) */
+  double seconds; /* until EOF, or the wait ran out */
+} raw_reply;
+
+/* Reads from fd until the server closes it or wait_s passes. */
+static void read_reply(int fd, double wait_s, raw_reply *r) {
+  double t0 = now_s();
+  r->len = 0;
+  r->eof = 0;
+  for (;;) {
+    double left = wait_s - (now_s() - t0);
+    if (left <= 0) break;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, (int)(left * 1000) + 1) <= 0) continue;
+    ssize_t n = recv(fd, r->buf + r->len, sizeof r->buf - 1 - r->len, 0);
+    if (n <= 0) {
+      r->eof = 1;
+      break;
+    }
+    r->len += (size_t)n;
+    if (r->len == sizeof r->buf - 1) break;
+  }
+  r->buf[r->len] = 0;
+  r->seconds = now_s() - t0;
+}
+
+/* Sends req in one write and reads the reply (the server must close). */
+static void exchange(const char *req, size_t len, raw_reply *r) {
+  int fd = connect_daemon();
+  assert_int_equal(send(fd, req, len, MSG_NOSIGNAL), (ssize_t)len);
+  read_reply(fd, 10, r);
+  close(fd);
+}
+
+/* Status lines in a reply: occurrences of "HTTP/1.1 " (a body may run
+ * straight into the next response, so not only at line starts). */
+static int count_status_lines(const raw_reply *r) {
+  int n = 0;
+  for (const char *p = r->buf; (p = strstr(p, "HTTP/1.1 ")) != NULL; p += 9) n++;
+  return n;
+}
+
+/* Checks r is exactly one response with this status, a JSON
+ * {"error": ...} body of the declared length and Connection: close. */
+static void expect_one_json_error(const raw_reply *r, int status, const char *what) {
+  if (count_status_lines(r) != 1)
+    fail_msg("%s: %d status lines in reply: %.300s", what, count_status_lines(r), r->buf);
+  int got = 0;
+  if (sscanf(r->buf, "HTTP/1.1 %d", &got) != 1 || got != status)
+    fail_msg("%s: status %d, want %d: %.200s", what, got, status, r->buf);
+  const char *end = strstr(r->buf, "\r\n\r\n");
+  assert_non_null(end);
+  const char *body = end + 4;
+  if (!strcasestr(r->buf, "\r\nContent-Type: application/json\r\n"))
+    fail_msg("%s: not JSON: %.300s", what, r->buf);
+  if (!strcasestr(r->buf, "\r\nConnection: close\r\n"))
+    fail_msg("%s: no Connection: close: %.300s", what, r->buf);
+  const char *cl = strcasestr(r->buf, "\r\nContent-Length: ");
+  assert_true(cl && cl < end);
+  size_t body_len = strtoul(cl + 18, NULL, 10);
+  assert_int_equal(body_len, r->len - (size_t)(body - r->buf));
+  json_error_t je;
+  json_t *o = json_loads(body, 0, &je);
+  if (!o || !json_is_string(json_object_get(o, "error")))
+    fail_msg("%s: body is not {\"error\": ...}: %s", what, body);
+  json_decref(o);
+  assert_true(r->eof);
+}
+
+/* /v2/health/ready still answers 200. */
+static void expect_ready(void) {
+  serve_resp r;
+  serve_http(&D, "GET", "/v2/health/ready", NULL, NULL, 0, &r);
+  assert_int_equal(r.status, 200);
+  serve_resp_free(&r);
+}
+
+/* Content-Length values libmicrohttpd rejects (it would write its status
+ * line and headers twice): one JSON error each, on several routes. */
+static void test_bad_content_length(void **state) {
+  (void)state;
+  static const struct {
+    const char *value;
+    int status;
+  } cases[] = {
+      {"-5", 400},
+      {"abc", 400},
+      {"12x", 400},
+      {"", 400},
+      {"+3", 400},
+      {"3 ", 400},
+      {"184467440737095516160", 413},
+      {"18446744073709551616", 413},
+  };
+  static const char *paths[] = {"/v1/classify", "/v2/models/efficientnet_b0/infer"};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char req[512], what[128];
+    const char *path = paths[i % 2];
+    int n = snprintf(req, sizeof req,
+                     "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+                     "Content-Length: %s\r\n\r\nabc",
+                     path, cases[i].value);
+    snprintf(what, sizeof what, "Content-Length '%s' on %s", cases[i].value, path);
+    raw_reply r;
+    exchange(req, (size_t)n, &r);
+    expect_one_json_error(&r, cases[i].status, what);
+  }
+  expect_ready();
+}
+
+/* A declared length far past what the daemon reads, no Expect, a few body
+ * bytes: 413 at once, not after the idle timeout. */
+static void test_huge_content_length(void **state) {
+  (void)state;
+  static const char *lengths[] = {"99999999999999", "18446744073709551615"};
+  for (size_t i = 0; i < 2; i++) {
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+                     "Content-Length: %s\r\n\r\nabc",
+                     lengths[i]);
+    raw_reply r;
+    exchange(req, (size_t)n, &r);
+    expect_one_json_error(&r, 413, lengths[i]);
+    if (r.seconds >= IDLE_S - 1) fail_msg("413 took %.2f s (idle timeout %d s)", r.seconds, IDLE_S);
+  }
+  expect_ready();
+}
+
+/* A body trickled a byte every 0.25 s never goes idle, but falls behind
+ * the minimum upload rate: the daemon closes the connection soon after
+ * IDLE_S seconds (MHD's own timeout only catches silence). */
+static void test_trickled_body(void **state) {
+  (void)state;
+  int fd = connect_daemon();
+  const char *h =
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+      "Content-Length: 100000\r\n\r\n";
+  assert_int_equal(send(fd, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  double t0 = now_s();
+  int closed = 0;
+  while (!closed && now_s() - t0 < IDLE_S + 6) {
+    if (send(fd, "x", 1, MSG_NOSIGNAL) != 1) {
+      closed = 1;
+      break;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 250) > 0) {
+      char b[512];
+      closed = recv(fd, b, sizeof b, 0) <= 0;
+    }
+  }
+  double took = now_s() - t0;
+  close(fd);
+  if (!closed) fail_msg("trickled upload still open after %.1f s", took);
+  if (took < IDLE_S - 0.5) fail_msg("trickled upload closed too early: %.2f s", took);
+  expect_ready();
+}
+
+/* A well-formed request on the same daemon still works on a fresh and on
+ * a kept-alive connection (the framing check only reads ahead). */
+static void test_good_requests_pass(void **state) {
+  (void)state;
+  const char *req =
+      "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /v2/health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  raw_reply r;
+  exchange(req, strlen(req), &r);
+  assert_int_equal(count_status_lines(&r), 2);
+  assert_non_null(strstr(r.buf, "{\"live\":true}"));
+  assert_non_null(strstr(r.buf, "{\"ready\":true}"));
+  const char *post =
+      "POST /v2/models/efficientnet_b0/infer HTTP/1.1\r\nHost: x\r\n"
+      "Content-Length: 7\r\nConnection: close\r\n\r\n{\"a\":1}";
+  exchange(post, strlen(post), &r);
+  assert_int_equal(count_status_lines(&r), 1);
+  assert_non_null(strstr(r.buf, "HTTP/1.1 400 "));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bad_content_length),
+      cmocka_unit_test(test_huge_content_length),
+      cmocka_unit_test(test_trickled_body),
+      cmocka_unit_test(test_good_requests_pass),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
