@@ -178,6 +178,13 @@ static int upload_too_slow(const http_req *r) {
   return sched_now_ns() - r->t0 > allowed_ns;
 }
 
+/* True when the request names a Transfer-Encoding other than chunked:
+ * MHD cannot frame its body and would wait for it until the idle timeout. */
+static int unknown_transfer_coding(struct MHD_Connection *c) {
+  const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+  return te && strcasecmp(te, "chunked") != 0;
+}
+
 /* True when the request carries "Expect: 100-continue". */
 static int expects_continue(struct MHD_Connection *c) {
   const char *e = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
@@ -235,6 +242,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     r = begin_request(s, c, method, &answer_now);
     if (!r) return MHD_NO;
     *con_cls = r;
+    if (unknown_transfer_coding(c)) { /* RFC 9112 6.1; MHD closes after it */
+      http_req_error(r, 501, "Transfer-Encoding other than chunked is not supported");
+      r->state = REQ_DONE;
+      return send_response(r);
+    }
     if (r->too_large && (answer_now || expects_continue(c))) {
       /* The client waits for "100 Continue" before sending the body: answer
        * now, and it never sends it. Without that handshake the body is

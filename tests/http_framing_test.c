@@ -195,6 +195,28 @@ static void test_huge_content_length(void **state) {
   expect_ready();
 }
 
+/* A transfer coding MHD cannot frame (not chunked): 501 at once, also on
+ * a kept-alive connection's second request, instead of a wait for the idle
+ * timeout. */
+static void test_unknown_transfer_coding(void **state) {
+  (void)state;
+  const char *req =
+      "POST /v2/models/efficientnet_b0/infer HTTP/1.1\r\nHost: x\r\n"
+      "Transfer-Encoding: gzip\r\n\r\nabc";
+  raw_reply r;
+  exchange(req, strlen(req), &r);
+  expect_one_json_error(&r, 501, "Transfer-Encoding: gzip");
+  if (r.seconds >= IDLE_S - 1) fail_msg("501 took %.2f s", r.seconds);
+  const char *two =
+      "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: br\r\n\r\nabc";
+  exchange(two, strlen(two), &r);
+  assert_int_equal(count_status_lines(&r), 2);
+  assert_non_null(strstr(r.buf, "HTTP/1.1 501 "));
+  assert_true(r.eof && r.seconds < IDLE_S - 1);
+  expect_ready();
+}
+
 /* A body trickled a byte every 0.25 s never goes idle, but falls behind
  * the minimum upload rate: the daemon closes the connection soon after
  * IDLE_S seconds (MHD's own timeout only catches silence). */
@@ -247,9 +269,8 @@ static void test_good_requests_pass(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_bad_content_length),
-      cmocka_unit_test(test_huge_content_length),
-      cmocka_unit_test(test_trickled_body),
+      cmocka_unit_test(test_bad_content_length),      cmocka_unit_test(test_huge_content_length),
+      cmocka_unit_test(test_unknown_transfer_coding), cmocka_unit_test(test_trickled_body),
       cmocka_unit_test(test_good_requests_pass),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
