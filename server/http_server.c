@@ -2,7 +2,9 @@
  *
  * MHD runs with MHD_USE_EPOLL and no threads of its own: its epoll fd is a
  * uv_poll handle, and after every MHD_run the uv_timer is re-armed from
- * MHD_get_timeout (0 when MHD has buffered work). A request's context is
+ * MHD_get_timeout (0 when MHD has buffered work). The daemon accepts
+ * connections itself and checks the first request's framing before handing
+ * the socket to MHD (see "Own listener" below). A request's context is
  * created on the first access-handler call, collects the body, and either
  * gets an immediate response or is suspended until http_req_complete()
  * resumes it; MHD then calls the handler again and the stored response is
@@ -341,7 +343,7 @@ static void on_async(uv_async_t *a) {
   if (any) http_pump(s);
 }
 
-/* --- Own listener and framing pre-check -------------------------------
+/* --- Own listener and framing pre-check ---------------------------------
  *
  * libmicrohttpd 0.9.75 writes its status line and headers twice when it
  * rejects a request's Content-Length (negative, non-numeric or overflowing
@@ -376,6 +378,7 @@ typedef struct http_front {
   int lfd;
   uv_poll_t lpoll;
   int listening;
+  int accept_paused; /* after an accept() failure, until the next sweep */
   http_pending *pending;
   unsigned npending;
 } http_front;
@@ -518,10 +521,16 @@ static void on_listen(uv_poll_t *h, int status, int events) {
     p->alen = sizeof p->addr;
     p->fd = accept4(f->lfd, (struct sockaddr *)&p->addr, &p->alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (p->fd < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
-        serve_log(f->s.cfg.log, SERVE_LOG_WARN, "accept_failed", "error=\"%s\"", strerror(errno));
+      int e = errno;
       free(p);
-      if (errno == ECONNABORTED || errno == EINTR) continue;
+      if (e == ECONNABORTED || e == EINTR) continue;
+      if (e != EAGAIN && e != EWOULDBLOCK) {
+        /* Out of fds or memory: the connection stays queued and the poll
+         * would spin; front_sweep() resumes accepting a second later. */
+        serve_log(f->s.cfg.log, SERVE_LOG_WARN, "accept_failed", "error=\"%s\"", strerror(e));
+        uv_poll_stop(&f->lpoll);
+        f->accept_paused = 1;
+      }
       return;
     }
     if (f->npending >= f->s.cfg.max_connections || uv_poll_init(f->s.loop, &p->poll, p->fd) != 0) {
@@ -540,10 +549,15 @@ static void on_listen(uv_poll_t *h, int status, int events) {
   }
 }
 
-/* Closes pending connections silent for longer than the idle timeout;
- * returns how many are left. */
+/* Closes pending connections silent for longer than the idle timeout and
+ * resumes a paused accept; returns nonzero while either needs a timer. */
 static unsigned front_sweep(http_server *s) {
   http_front *f = (http_front *)s;
+  if (f->accept_paused && f->listening) {
+    f->accept_paused = 0;
+    uv_poll_start(&f->lpoll, UV_READABLE, on_listen);
+    return 1;
+  }
   uint64_t now = sched_now_ns(), limit = (uint64_t)f->s.cfg.idle_timeout_s * 1000000000ull;
   for (http_pending *p = f->pending, *next; p; p = next) {
     next = p->next;
