@@ -2,9 +2,7 @@
  *
  * MHD runs with MHD_USE_EPOLL and no threads of its own: its epoll fd is a
  * uv_poll handle, and after every MHD_run the uv_timer is re-armed from
- * MHD_get_timeout (0 when MHD has buffered work). The daemon accepts
- * connections itself and checks the first request's framing before handing
- * the socket to MHD (see "Own listener" below). A request's context is
+ * MHD_get_timeout (0 when MHD has buffered work). A request's context is
  * created on the first access-handler call, collects the body, and either
  * gets an immediate response or is suspended until http_req_complete()
  * resumes it; MHD then calls the handler again and the stored response is
@@ -31,17 +29,13 @@ static void on_timer(uv_timer_t *t) {
   http_pump(t->data);
 }
 
-static unsigned front_sweep(http_server *s);
-
 /* Runs MHD once and re-arms the timer; reports a finished drain. */
 void http_pump(http_server *s) {
   if (s->stopped) return;
   MHD_run(s->mhd);
-  /* Accepted connections not yet handed to MHD time out here, checked at
-   * least every second while there are any. */
-  MHD_UNSIGNED_LONG_LONG to = 0, cap = front_sweep(s) ? 1000 : 60000;
+  MHD_UNSIGNED_LONG_LONG to = 0;
   if (MHD_get_timeout(s->mhd, &to) == MHD_YES) {
-    uv_timer_start(&s->timer, on_timer, to > cap ? cap : to, 0);
+    uv_timer_start(&s->timer, on_timer, to > 60000 ? 60000 : to, 0);
   } else {
     uv_timer_start(&s->timer, on_timer, 1000, 0);
   }
@@ -343,263 +337,6 @@ static void on_async(uv_async_t *a) {
   if (any) http_pump(s);
 }
 
-/* --- Own listener and framing pre-check ---------------------------------
- *
- * libmicrohttpd 0.9.75 writes its status line and headers twice when it
- * rejects a request's Content-Length (negative, non-numeric or overflowing
- * uint64: 400/413): parse_connection_headers() builds the error response
- * and the state machine then builds the header again before sending. No
- * option or callback runs in between, so the daemon accepts connections
- * itself (MHD_USE_NO_LISTEN_SOCKET), peeks at the first request's header
- * block and answers such requests with a JSON error before handing the
- * socket to MHD (MHD_add_connection). Requests after the first on a
- * keep-alive connection, and header blocks not complete in the first
- * segment, still reach MHD unchecked (see docs/api.md). */
-
-/* Bytes of a new connection peeked at for its header block. */
-#define HTTP_PEEK_MAX 8192
-
-/* A connection accepted but not yet handed to MHD. */
-typedef struct http_pending {
-  uv_poll_t poll;
-  struct http_front *f;
-  int fd;
-  struct sockaddr_storage addr;
-  socklen_t alen;
-  uint64_t t0;
-  struct http_pending *prev, *next;
-} http_pending;
-
-/* The server plus the listener state only this file knows about; the
- * http_server comes first, so an http_server pointer is an http_front
- * pointer. */
-typedef struct http_front {
-  http_server s;
-  int lfd;
-  uv_poll_t lpoll;
-  int listening;
-  int accept_paused; /* after an accept() failure, until the next sweep */
-  http_pending *pending;
-  unsigned npending;
-} http_front;
-
-/* Case-insensitive compare of a header name of length n with name. */
-static int name_is(const char *p, size_t n, const char *name) {
-  return strlen(name) == n && strncasecmp(p, name, n) == 0;
-}
-
-/* Looks at the start of a connection's stream: -1 while the first header
- * block is incomplete, 0 when MHD may take it, 1 when its Content-Length
- * is one MHD would reject (status and msg set). The checks mirror MHD's:
- * only the first Content-Length counts, and none when Transfer-Encoding
- * is present. */
-static int http_check_framing(const char *buf, size_t n, int *status, const char **msg) {
-  size_t i = 0;
-  while (i < n && (buf[i] == '\r' || buf[i] == '\n')) i++; /* MHD skips empty lines */
-  const char *eol = memchr(buf + i, '\n', n - i);
-  if (!eol) return -1;
-  const char *p = eol + 1, *end = buf + n;
-  const char *cl = NULL;
-  size_t cl_len = 0;
-  int has_te = 0;
-  for (;;) {
-    const char *e = memchr(p, '\n', (size_t)(end - p));
-    if (!e) return -1; /* header block not complete */
-    size_t len = (size_t)(e - p);
-    if (len && p[len - 1] == '\r') len--;
-    if (len == 0) break; /* end of the header block */
-    const char *colon = memchr(p, ':', len);
-    if (colon && p[0] != ' ' && p[0] != '\t') {
-      size_t nl = (size_t)(colon - p);
-      const char *v = colon + 1, *ve = p + len;
-      while (v < ve && (*v == ' ' || *v == '\t')) v++;
-      if (name_is(p, nl, "Transfer-Encoding")) has_te = 1;
-      if (!cl && name_is(p, nl, "Content-Length")) {
-        cl = v;
-        cl_len = (size_t)(ve - v);
-      }
-    }
-    p = e + 1;
-  }
-  if (!cl || has_te) return 0; /* MHD ignores Content-Length next to Transfer-Encoding */
-  uint64_t v = 0;
-  size_t k = 0;
-  int overflow = 0;
-  for (; k < cl_len && cl[k] >= '0' && cl[k] <= '9'; k++) {
-    unsigned d = (unsigned)(cl[k] - '0');
-    if (v > (UINT64_MAX - d) / 10) overflow = 1;
-    v = v * 10 + d;
-  }
-  if (k == cl_len && k > 0 && !overflow) return 0;
-  if (k == cl_len && k > 0) {
-    *status = 413;
-    *msg = "Content-Length does not fit in 64 bits";
-  } else {
-    *status = 400;
-    *msg = "Content-Length is not a non-negative decimal integer";
-  }
-  return 1;
-}
-
-static void free_pending(uv_handle_t *h) {
-  free(h->data);
-}
-
-/* Unlinks p and closes its poll handle (not its fd). */
-static void pending_unlink(http_pending *p) {
-  http_front *f = p->f;
-  if (p->prev)
-    p->prev->next = p->next;
-  else
-    f->pending = p->next;
-  if (p->next) p->next->prev = p->prev;
-  f->npending--;
-  uv_poll_stop(&p->poll);
-  uv_close((uv_handle_t *)&p->poll, free_pending);
-}
-
-/* Gives p's socket to MHD, which owns (and closes) it from now on. */
-static void pending_hand_over(http_pending *p) {
-  http_server *s = &p->f->s;
-  int fd = p->fd;
-  pending_unlink(p); /* p itself is freed later, by the close callback */
-  if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&p->addr, p->alen) != MHD_YES)
-    serve_log(s->cfg.log, SERVE_LOG_WARN, "http_connection_refused", "error=\"%s\"",
-              strerror(errno));
-}
-
-/* Answers p's first request with a JSON error and closes the socket,
- * reading what the client already sent so the close is not a reset. */
-static void pending_reject(http_pending *p, int status, const char *msg) {
-  http_server *s = &p->f->s;
-  char body[160], resp[512];
-  int bl = snprintf(body, sizeof body, "{\"error\":\"%s\"}", msg);
-  int rl = snprintf(resp, sizeof resp,
-                    "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                    "Content-Length: %d\r\n\r\n%s",
-                    status, status == 413 ? "Content Too Large" : "Bad Request", bl, body);
-  if (send(p->fd, resp, (size_t)rl, MSG_NOSIGNAL) < 0)
-    serve_log(s->cfg.log, SERVE_LOG_DEBUG, "http_reject_send", "error=\"%s\"", strerror(errno));
-  pending_unlink(p);
-  char sink[4096];
-  for (int i = 0; i < 64 && recv(p->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++) {
-  }
-  shutdown(p->fd, SHUT_WR);
-  close(p->fd);
-  s->metrics.http_by_class[4]++;
-  serve_log(s->cfg.log, SERVE_LOG_INFO, "http_bad_framing", "status=%d reason=\"%s\"", status, msg);
-}
-
-/* A new connection has data (or closed): check its first header block. */
-static void on_pending(uv_poll_t *h, int status, int events) {
-  (void)events;
-  http_pending *p = h->data;
-  char buf[HTTP_PEEK_MAX];
-  ssize_t n = status < 0 ? -1 : recv(p->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
-  if (n < 0 && status >= 0 && (errno == EAGAIN || errno == EINTR)) return;
-  int code = 0;
-  const char *msg = NULL;
-  if (n > 0 && http_check_framing(buf, (size_t)n, &code, &msg) == 1) {
-    pending_reject(p, code, msg);
-    return;
-  }
-  /* Good, incomplete (waiting for the rest would spin: the peeked bytes
-   * keep the socket readable), closed or failed: MHD handles it. */
-  http_server *s = &p->f->s;
-  pending_hand_over(p);
-  http_pump(s);
-}
-
-/* The listening socket is readable: accept what is queued. */
-static void on_listen(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  http_front *f = h->data;
-  for (int i = 0; i < 64; i++) {
-    http_pending *p = calloc(1, sizeof *p);
-    if (!p) return;
-    p->alen = sizeof p->addr;
-    p->fd = accept4(f->lfd, (struct sockaddr *)&p->addr, &p->alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (p->fd < 0) {
-      int e = errno;
-      free(p);
-      if (e == ECONNABORTED || e == EINTR) continue;
-      if (e != EAGAIN && e != EWOULDBLOCK) {
-        /* Out of fds or memory: the connection stays queued and the poll
-         * would spin; front_sweep() resumes accepting a second later. */
-        serve_log(f->s.cfg.log, SERVE_LOG_WARN, "accept_failed", "error=\"%s\"", strerror(e));
-        uv_poll_stop(&f->lpoll);
-        f->accept_paused = 1;
-      }
-      return;
-    }
-    if (f->npending >= f->s.cfg.max_connections || uv_poll_init(f->s.loop, &p->poll, p->fd) != 0) {
-      close(p->fd);
-      free(p);
-      continue;
-    }
-    p->f = f;
-    p->t0 = sched_now_ns();
-    p->poll.data = p;
-    p->next = f->pending;
-    if (f->pending) f->pending->prev = p;
-    f->pending = p;
-    f->npending++;
-    uv_poll_start(&p->poll, UV_READABLE | UV_DISCONNECT, on_pending);
-  }
-}
-
-/* Closes pending connections silent for longer than the idle timeout and
- * resumes a paused accept; returns nonzero while either needs a timer. */
-static unsigned front_sweep(http_server *s) {
-  http_front *f = (http_front *)s;
-  if (f->accept_paused && f->listening) {
-    f->accept_paused = 0;
-    uv_poll_start(&f->lpoll, UV_READABLE, on_listen);
-    return 1;
-  }
-  uint64_t now = sched_now_ns(), limit = (uint64_t)f->s.cfg.idle_timeout_s * 1000000000ull;
-  for (http_pending *p = f->pending, *next; p; p = next) {
-    next = p->next;
-    if (now - p->t0 > limit) {
-      pending_unlink(p);
-      close(p->fd);
-    }
-  }
-  return f->npending;
-}
-
-/* Hands every pending connection to MHD (drain: they get 503 there). */
-static void hand_over_all(http_front *f) {
-  while (f->pending) pending_hand_over(f->pending);
-}
-
-/* Stops accepting: the listening socket is closed. */
-static void close_listener(http_front *f) {
-  if (!f->listening) return;
-  f->listening = 0;
-  uv_poll_stop(&f->lpoll);
-  uv_close((uv_handle_t *)&f->lpoll, NULL);
-  close(f->lfd);
-  f->lfd = -1;
-}
-
-/* Binds and listens on ss (non-blocking). Returns the fd or -errno. */
-static int open_listener(const struct sockaddr_storage *ss, int v6) {
-  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-  if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, 1024) != 0) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
-  return fd;
-}
-
 /* Fills a sockaddr for host:port. Returns 0 or -EINVAL. */
 static int make_addr(const char *host, int port, struct sockaddr_storage *ss, int *v6) {
   memset(ss, 0, sizeof *ss);
@@ -630,43 +367,32 @@ int http_server_start(http_server **out, uv_loop_t *loop, const http_server_conf
              cfg->port);
     return -EINVAL;
   }
-  int lfd = open_listener(&ss, v6);
-  if (lfd < 0) {
-    snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port, strerror(-lfd));
-    return lfd;
-  }
-  http_front *f = calloc(1, sizeof *f);
-  if (!f) {
-    close(lfd);
+  http_server *s = calloc(1, sizeof *s);
+  if (!s) {
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
-  http_server *s = &f->s;
-  f->lfd = lfd;
   s->cfg = *cfg;
   s->loop = loop;
   pthread_mutex_init(&s->done_lock, NULL);
-  /* Connections come from on_listen() via MHD_add_connection(). */
-  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
   s->mhd = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_access, s, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+      flags, (uint16_t)cfg->port, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
       MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
       (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)HTTP_READ_INCREMENT,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
   if (!s->mhd) {
-    snprintf(err, errlen, "cannot start libmicrohttpd: %s", errno ? strerror(errno) : "failed");
+    snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
+             errno ? strerror(errno) : "libmicrohttpd failed to start");
     pthread_mutex_destroy(&s->done_lock);
-    close(lfd);
-    free(f);
-    return -EIO;
+    free(s);
+    return -EADDRINUSE;
   }
-  struct sockaddr_storage bound;
-  socklen_t blen = sizeof bound;
-  s->port = cfg->port;
-  if (getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0)
-    s->port = ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                       : ((struct sockaddr_in *)&bound)->sin_port);
+  const union MHD_DaemonInfo *pi = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
   const union MHD_DaemonInfo *ei = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+  s->port = pi ? pi->port : cfg->port;
   int rc = ei ? uv_poll_init(loop, &s->poll, ei->epoll_fd) : UV_EINVAL;
   if (rc == 0) {
     s->poll.data = s;
@@ -676,20 +402,10 @@ int http_server_start(http_server **out, uv_loop_t *loop, const http_server_conf
     rc = uv_async_init(loop, &s->async, on_async);
     s->async.data = s;
   }
-  if (rc == 0) {
-    rc = uv_poll_init(loop, &f->lpoll, lfd);
-    if (rc == 0) {
-      f->lpoll.data = f;
-      f->listening = 1;
-      uv_poll_start(&f->lpoll, UV_READABLE, on_listen);
-    }
-  }
   if (rc) {
-    /* Not reached in practice (uv_*_init only fail on bad arguments); the
-     * handles initialised so far stay with the loop. */
     snprintf(err, errlen, "event loop setup failed: %s", uv_strerror(rc));
     MHD_stop_daemon(s->mhd);
-    close(lfd);
+    free(s);
     return -EIO;
   }
   s->handles_open = 3;
@@ -719,8 +435,8 @@ void http_server_drain(http_server *s, void (*on_drained)(void *arg), void *arg)
   s->drained_arg = arg;
   if (!s->draining) {
     s->draining = 1;
-    hand_over_all((http_front *)s);
-    close_listener((http_front *)s);
+    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
   }
   http_pump(s);
 }
@@ -744,13 +460,6 @@ void http_server_stop(http_server *s) {
   s->stopped = 1;
   uv_poll_stop(&s->poll);
   uv_timer_stop(&s->timer);
-  http_front *f = (http_front *)s;
-  close_listener(f);
-  while (f->pending) {
-    int fd = f->pending->fd;
-    pending_unlink(f->pending);
-    close(fd);
-  }
   MHD_stop_daemon(s->mhd);
   s->mhd = NULL;
   uv_close((uv_handle_t *)&s->poll, on_closed);
@@ -762,7 +471,7 @@ void http_server_free(http_server *s) {
   if (!s) return;
   pthread_mutex_destroy(&s->done_lock);
   free(s->config_json);
-  free((http_front *)s); /* s is the first member of its http_front */
+  free(s);
 }
 
 void http_req_bind_sched(http_req *r) {
