@@ -75,38 +75,16 @@ typedef struct {
   double seconds; /* until EOF, or the wait ran out */
 } raw_reply;
 
-/* Reads from fd until the server closes it or wait_s passes. */
-static void read_reply(int fd, double wait_s, raw_reply *r) {
-  double t0 = now_s();
-  r->len = 0;
-  r->eof = 0;
-  for (;;) {
-    double left = wait_s - (now_s() - t0);
-    if (left <= 0) break;
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, (int)(left * 1000) + 1) <= 0) continue;
-    ssize_t n = recv(fd, r->buf + r->len, sizeof r->buf - 1 - r->len, 0);
-    if (n <= 0) {
-      r->eof = 1;
-      break;
-    }
-    r->len += (size_t)n;
-    if (r->len == sizeof r->buf - 1) break;
-  }
-  r->buf[r->len] = 0;
-  r->seconds = now_s() - t0;
-}
-
-/* Reads one complete response (header block plus Content-Length bytes)
- * without waiting for the server to close: for kept-alive connections.
- * Gives up after wait_s (r->len then short). */
-static void read_response(int fd, double wait_s, raw_reply *r) {
+/* Reads from fd until the server closes it or wait_s passes; with
+ * one_response, also stops after one complete response (header block plus
+ * Content-Length bytes), for kept-alive connections. */
+static void read_until(int fd, double wait_s, int one_response, raw_reply *r) {
   double t0 = now_s();
   r->len = 0;
   r->eof = 0;
   for (;;) {
     r->buf[r->len] = 0;
-    const char *end = strstr(r->buf, "\r\n\r\n");
+    const char *end = one_response ? strstr(r->buf, "\r\n\r\n") : NULL;
     const char *cl = end ? strcasestr(r->buf, "\r\nContent-Length: ") : NULL;
     if (end && cl && cl < end && r->len >= (size_t)(end + 4 - r->buf) + strtoul(cl + 18, NULL, 10))
       break;
@@ -124,6 +102,10 @@ static void read_response(int fd, double wait_s, raw_reply *r) {
   }
   r->buf[r->len] = 0;
   r->seconds = now_s() - t0;
+}
+
+static void read_reply(int fd, double wait_s, raw_reply *r) {
+  read_until(fd, wait_s, 0, r);
 }
 
 /* Sends req in one write and reads the reply (the server must close). */
@@ -315,7 +297,7 @@ static void test_max_connections_backlog(void **state) {
   int a = connect_port(d2.port);
   assert_int_equal(send(a, keep, sizeof keep - 1, MSG_NOSIGNAL), (ssize_t)(sizeof keep - 1));
   raw_reply r;
-  read_response(a, 20, &r); /* keep-alive: the reply comes, the connection stays */
+  read_until(a, 20, 1, &r); /* keep-alive: the reply comes, the connection stays */
   if (!strstr(r.buf, "HTTP/1.1 200") || r.eof)
     fail_msg("first client: %s after %.1f s: %.200s", r.eof ? "closed" : "no reply", r.seconds,
              r.buf);

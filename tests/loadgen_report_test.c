@@ -13,22 +13,7 @@
 #include <string.h>
 
 #include "server/loadgen.h"
-
-/* Parses a NULL-terminated argument list (argv[0] = "loadgen"). */
-static int parse(loadgen_config *cfg, char *err, ...) {
-  char *argv[64];
-  int argc = 0;
-  argv[argc++] = "loadgen";
-  va_list ap;
-  va_start(ap, err);
-  for (char *a; (a = va_arg(ap, char *)) && argc < 63;) argv[argc++] = a;
-  va_end(ap);
-  FILE *devnull = fopen("/dev/null", "w");
-  assert_non_null(devnull);
-  int rc = loadgen_parse_args(argc, argv, cfg, devnull, err, 256);
-  fclose(devnull);
-  return rc;
-}
+#include "tests/loadgen_argv.h"
 
 /* An open-loop result with the given send-lag figures. */
 static loadgen_result lag_result(uint64_t sent, uint64_t late, uint64_t max_lag_us,
@@ -95,7 +80,8 @@ static void test_report_rate_warning(void **state) {
   (void)state;
   loadgen_config c;
   char err[256], *text, *json;
-  assert_int_equal(parse(&c, err, "--api", "v2", "-r", "50", "http://127.0.0.1:1", NULL), 0);
+  assert_int_equal(
+      loadgen_test_parse(&c, err, "--api", "v2", "-r", "50", "http://127.0.0.1:1", NULL), 0);
 
   loadgen_result r = lag_result(68, 1, 1100, 0);
   render(&c, &r, &text, &json);
@@ -119,7 +105,8 @@ static void test_report_rate_warning(void **state) {
   free(text);
   free(json);
 
-  assert_int_equal(parse(&c, err, "--api", "v2", "-c", "2", "http://127.0.0.1:1", NULL), 0);
+  assert_int_equal(
+      loadgen_test_parse(&c, err, "--api", "v2", "-c", "2", "http://127.0.0.1:1", NULL), 0);
   r = lag_result(68, 0, 0, 0);
   render(&c, &r, &text, &json);
   assert_null(strstr(text, "schedule"));

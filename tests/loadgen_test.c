@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "server/loadgen.h"
+#include "tests/loadgen_argv.h"
 #include "tests/test_support.h"
 
 /* ---- histogram ------------------------------------------------------------ */
@@ -146,26 +147,11 @@ static void test_schedule_poisson(void **state) {
 
 /* ---- arguments ------------------------------------------------------------ */
 
-/* Parses a NULL-terminated argument list. */
-static int parse(loadgen_config *cfg, char *err, ...) {
-  char *argv[64];
-  int argc = 0;
-  argv[argc++] = "loadgen";
-  va_list ap;
-  va_start(ap, err);
-  for (char *a; (a = va_arg(ap, char *));) argv[argc++] = a;
-  va_end(ap);
-  FILE *devnull = fopen("/dev/null", "w");
-  int rc = loadgen_parse_args(argc, argv, cfg, devnull, err, 256);
-  fclose(devnull);
-  return rc;
-}
-
 static void test_args_defaults_and_url(void **state) {
   (void)state;
   loadgen_config c;
   char err[256];
-  assert_int_equal(parse(&c, err, "-i", "x.jpg", "http://127.0.0.1:8000", NULL), 0);
+  assert_int_equal(loadgen_test_parse(&c, err, "-i", "x.jpg", "http://127.0.0.1:8000", NULL), 0);
   assert_string_equal(c.host, "127.0.0.1");
   assert_string_equal(c.port, "8000");
   assert_string_equal(c.base_path, "");
@@ -176,9 +162,10 @@ static void test_args_defaults_and_url(void **state) {
   assert_string_equal(c.model, "efficientnet_b0");
   assert_int_equal(c.batch, 1);
 
-  assert_int_equal(parse(&c, err, "--api=v2", "--rate", "250.5", "--arrival=constant", "-n", "1000",
+  assert_int_equal(
+      loadgen_test_parse(&c, err, "--api=v2", "--rate", "250.5", "--arrival=constant", "-n", "1000",
                          "--shape", "64x48", "http://[::1]:9/prefix/", NULL),
-                   0);
+      0);
   assert_string_equal(c.host, "::1");
   assert_string_equal(c.port, "9");
   assert_string_equal(c.base_path, "/prefix");
@@ -193,14 +180,15 @@ static void test_args_defaults_and_url(void **state) {
   assert_int_equal(c.height, 64);
   assert_int_equal(c.width, 48);
 
-  assert_int_equal(parse(&c, err, "--api", "v2-binary", "-i", "a", "-i", "b", "host", NULL), 0);
+  assert_int_equal(
+      loadgen_test_parse(&c, err, "--api", "v2-binary", "-i", "a", "-i", "b", "host", NULL), 0);
   assert_string_equal(c.host, "host");
   assert_string_equal(c.port, "80");
   assert_int_equal(c.tensor, LOADGEN_TENSOR_BYTES);
   assert_string_equal(c.input_name, "image");
   assert_int_equal(c.n_image_args, 2);
 
-  assert_int_equal(parse(&c, err, "--help", NULL), 1);
+  assert_int_equal(loadgen_test_parse(&c, err, "--help", NULL), 1);
 }
 
 /* Each bad argument fails with a message that names the culprit. */
@@ -240,8 +228,9 @@ static void test_args_errors(void **state) {
     if (rc != -EINVAL || !strstr(err, cases[k].needle))
       fail_msg("case %zu: rc %d, err '%s', wanted '%s'", k, rc, err, cases[k].needle);
   }
-  assert_int_equal(parse(&c, err, "--api", "v2", "--tensor", "fp32", "-i", "x", "h", NULL),
-                   -EINVAL);
+  assert_int_equal(
+      loadgen_test_parse(&c, err, "--api", "v2", "--tensor", "fp32", "-i", "x", "h", NULL),
+      -EINVAL);
   assert_non_null(strstr(err, "random pixels"));
 }
 
@@ -263,7 +252,8 @@ static void test_request_v1(void **state) {
   (void)state;
   loadgen_config c;
   char err[256], v[128];
-  assert_int_equal(parse(&c, err, "-i", "x", "--top-k", "3", "http://h:81/p", NULL), 0);
+  assert_int_equal(loadgen_test_parse(&c, err, "-i", "x", "--top-k", "3", "http://h:81/p", NULL),
+                   0);
   loadgen_request r;
   assert_int_equal(loadgen_request_build(&c, kJpeg, sizeof kJpeg, &r, err, sizeof err), 0);
   assert_true(
@@ -277,7 +267,7 @@ static void test_request_v1(void **state) {
   loadgen_request_free(&r);
 
   /* --batch 2 on /v1: TF Serving style JSON instances. */
-  assert_int_equal(parse(&c, err, "-i", "x", "--batch", "2", "h", NULL), 0);
+  assert_int_equal(loadgen_test_parse(&c, err, "-i", "x", "--batch", "2", "h", NULL), 0);
   assert_int_equal(loadgen_request_build(&c, kJpeg, sizeof kJpeg, &r, err, sizeof err), 0);
   char b64[32];
   b64[loadgen_base64(kJpeg, sizeof kJpeg, b64)] = '\0';
@@ -290,7 +280,7 @@ static void test_request_v1(void **state) {
 
   /* Not an image: refused with a message. */
   static const uint8_t text[] = "hello";
-  assert_int_equal(parse(&c, err, "-i", "x", "h", NULL), 0);
+  assert_int_equal(loadgen_test_parse(&c, err, "-i", "x", "h", NULL), 0);
   assert_int_equal(loadgen_request_build(&c, text, 5, &r, err, sizeof err), -EINVAL);
   assert_non_null(strstr(err, "JPEG"));
 }
@@ -303,7 +293,8 @@ static void test_request_v2(void **state) {
   char b64[32];
   b64[loadgen_base64(kJpeg, sizeof kJpeg, b64)] = '\0';
 
-  assert_int_equal(parse(&c, err, "--api", "v2", "-i", "x", "--top-k", "5", "h:8000", NULL), 0);
+  assert_int_equal(
+      loadgen_test_parse(&c, err, "--api", "v2", "-i", "x", "--top-k", "5", "h:8000", NULL), 0);
   assert_int_equal(loadgen_request_build(&c, kJpeg, sizeof kJpeg, &r, err, sizeof err), 0);
   assert_true(strncmp(r.head, "POST /v2/models/efficientnet_b0/infer HTTP/1.1", 46) == 0);
   char want[256];
@@ -316,7 +307,7 @@ static void test_request_v2(void **state) {
   loadgen_request_free(&r);
 
   /* Binary extension, BYTES: JSON header, then 4-byte LE length + image. */
-  assert_int_equal(parse(&c, err, "--api", "v2-binary", "-i", "x", "h", NULL), 0);
+  assert_int_equal(loadgen_test_parse(&c, err, "--api", "v2-binary", "-i", "x", "h", NULL), 0);
   assert_int_equal(loadgen_request_build(&c, kJpeg, sizeof kJpeg, &r, err, sizeof err), 0);
   long jl = atol(header(&r, "\r\nInference-Header-Content-Length: ", v, sizeof v));
   assert_string_equal(header(&r, "\r\nContent-Type: ", v, sizeof v), "application/octet-stream");
@@ -328,8 +319,8 @@ static void test_request_v2(void **state) {
   loadgen_request_free(&r);
 
   /* Random FP32 tensor, binary: N*H*W*3 floats, integral values 0..255. */
-  assert_int_equal(parse(&c, err, "--api", "v2-binary", "--tensor", "fp32", "--batch", "2",
-                         "--shape", "5x7", "h", NULL),
+  assert_int_equal(loadgen_test_parse(&c, err, "--api", "v2-binary", "--tensor", "fp32", "--batch",
+                                      "2", "--shape", "5x7", "h", NULL),
                    0);
   assert_int_equal(loadgen_request_build(&c, NULL, 0, &r, err, sizeof err), 0);
   jl = atol(header(&r, "\r\nInference-Header-Content-Length: ", v, sizeof v));
@@ -348,7 +339,7 @@ static void test_request_v2(void **state) {
   loadgen_request_free(&r);
 
   /* Random UINT8 tensor as JSON: exactly N*H*W*3 numbers. */
-  assert_int_equal(parse(&c, err, "--api", "v2", "--shape", "4x4", "h", NULL), 0);
+  assert_int_equal(loadgen_test_parse(&c, err, "--api", "v2", "--shape", "4x4", "h", NULL), 0);
   assert_int_equal(loadgen_request_build(&c, NULL, 0, &r, err, sizeof err), 0);
   const char *data = memmem(r.body, r.body_len, "\"data\":[", 8);
   assert_non_null(data);
@@ -632,8 +623,8 @@ static void run_cfg(loadgen_config *c, const tsrv *s, const char *a1, const char
                     const char *a8) {
   char url[64], err[256];
   snprintf(url, sizeof url, "http://127.0.0.1:%d", s->port);
-  int rc = parse(c, err, "--api", "v2", "--shape", "8x8", "--timeout", "5", url, a1, a2, a3, a4, a5,
-                 a6, a7, a8, NULL);
+  int rc = loadgen_test_parse(c, err, "--api", "v2", "--shape", "8x8", "--timeout", "5", url, a1,
+                              a2, a3, a4, a5, a6, a7, a8, NULL);
   if (rc) fail_msg("parse: %s", err);
 }
 

@@ -364,15 +364,10 @@ static void assert_error_has(const char *body, const char *want) {
 /* POST a JSON body expecting an error status whose message mentions `want`. */
 static void post_error(const char *path, const char *ctype, const void *body, size_t len,
                        long status, const char *want) {
-  char h[300];
-  snprintf(h, sizeof h, "Content-Type: %s", ctype);
-  const char *hdrs[] = {h, NULL};
-  serve_resp r;
-  serve_http(&D, "POST", path, hdrs, body, len, &r);
-  if (r.status != status)
-    fail_msg("POST %s: status %ld, want %ld: %.300s", path, r.status, status, r.body);
-  assert_error_has(r.body, want);
-  serve_resp_free(&r);
+  json_t *o = post_json(path, ctype, body, len, status);
+  const char *e = json_string_value(json_object_get(o, "error"));
+  if (!e || !strstr(e, want)) fail_msg("POST %s: error '%s' does not mention '%s'", path, e, want);
+  json_decref(o);
 }
 
 /* The KServe metadata and the Triton model configuration describe the same
