@@ -50,7 +50,9 @@ struct sched {
     double peak_flops, peak_bw;
   } dev[SCHED_MAX_EXECUTORS];
   int n_dev;
-  double *dev_times; /* n_dev x n_blocks */
+  double *dev_times;        /* n_dev x n_blocks */
+  int consecutive_failures; /* failed batches since the last good one */
+  char last_error[160];
   const char *backend_name;
   int act_bytes, w_bytes;
   sched_executor ex[SCHED_MAX_EXECUTORS];
@@ -156,6 +158,12 @@ static void run_batch(sched_executor *e, sched_request *batch) {
 
   pthread_mutex_lock(&s->lock);
   s->running--;
+  if (rc != 0) {
+    s->consecutive_failures++;
+    snprintf(s->last_error, sizeof s->last_error, "%s", err);
+  } else {
+    s->consecutive_failures = 0;
+  }
   if (rc == 0) {
     s->st.exec_count++;
     s->st.inference_count += (uint64_t)n;
@@ -475,6 +483,7 @@ int sched_stats_get(sched *s, sched_stats *st) {
   memcpy(bn, s->st.batch_compute_ns, n * sizeof(uint64_t));
   st->queued = s->queued;
   st->pending = s->queued + s->running;
+  st->consecutive_failures = s->consecutive_failures;
   pthread_mutex_unlock(&s->lock);
   st->batch_count = bc;
   st->batch_compute_ns = bn;
@@ -497,6 +506,15 @@ int sched_block_times(sched *s, double *seconds, int n_blocks, int *batch) {
   }
   pthread_mutex_unlock(&s->lock);
   return rc;
+}
+
+int sched_backend_failing(sched *s, char *why, size_t whylen) {
+  pthread_mutex_lock(&s->lock);
+  const int n = s->consecutive_failures;
+  const int failing = s->cfg.failing_after > 0 && n >= s->cfg.failing_after;
+  if (failing && why) snprintf(why, whylen, "%s", s->last_error);
+  pthread_mutex_unlock(&s->lock);
+  return failing ? n : 0;
 }
 
 int sched_devices(sched *s, int *devices, int max) {

@@ -68,6 +68,10 @@ typedef struct {
   /* Device ordinal of each executor (e.g. its GPU); block profiles and the
    * roofline are kept per device. All 0 (the zeroed default) = one device. */
   int device_of[SCHED_MAX_EXECUTORS];
+  /* After this many consecutive failed batches (backend errors, e.g. a lost
+   * GPU) sched_backend_failing() reports the backend as failing, until a
+   * batch succeeds again; 0 = never. */
+  int failing_after;
   /* Optional: each executor runs one batch of warmup_n copies of this image
    * before sched_create() returns. */
   const uint8_t *warmup_image;
@@ -79,8 +83,9 @@ typedef struct {
   uint64_t exec_count;      /* batches run */
   uint64_t inference_count; /* images run */
   uint64_t timeouts, cancelled, failed;
-  int pending; /* requests queued or running */
-  int queued;  /* requests waiting */
+  int pending;              /* requests queued or running */
+  int consecutive_failures; /* failed batches since the last good one */
+  int queued;               /* requests waiting */
   int max_batch;
   uint64_t *batch_count;      /* [max_batch + 1] */
   uint64_t *batch_compute_ns; /* [max_batch + 1] */
@@ -121,6 +126,10 @@ void sched_stats_free(sched_stats *st);
 /* Latest per-block profile from any executor: seconds[n_blocks] and the batch
  * it was taken at. Returns 0, or -EAGAIN if no executor has profiled yet. */
 int sched_block_times(sched *s, double *seconds, int n_blocks, int *batch);
+
+/* Nonzero (the count of consecutive failed batches) when it has reached
+ * cfg.failing_after; the last backend error then goes to why. Thread-safe. */
+int sched_backend_failing(sched *s, char *why, size_t whylen);
 
 /* The distinct devices of the executors (cfg.device_of) in executor order:
  * writes up to max of them and returns how many there are. Thread-safe. */

@@ -241,6 +241,11 @@ char *http_metrics_render(const http_metrics_view *v, size_t *len) {
     render_batch_hist(&t, lbl, &st);
     counter(&t, "blockfuse_scheduler_timeouts", "Requests dropped at their deadline", "counter");
     put(&t, "blockfuse_scheduler_timeouts{%s} %llu\n", lbl, (unsigned long long)st.timeouts);
+    counter(&t, "blockfuse_backend_consecutive_failures",
+            "Failed batches since the last good one (health turns 503 at "
+            "--unhealthy-after-failures)",
+            "gauge");
+    put(&t, "blockfuse_backend_consecutive_failures{%s} %d\n", lbl, st.consecutive_failures);
     sched_stats_free(&st);
   }
   static const char *const cls[6] = {"0xx", "1xx", "2xx", "3xx", "4xx", "5xx"};

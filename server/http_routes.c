@@ -266,6 +266,17 @@ static int query_top_k(http_req *r) {
   return 0;
 }
 
+/* Nonzero, with a message in why, while the scheduler reports the backend
+ * failing (cfg.failing_after consecutive failed batches): live and ready
+ * then answer 503, so that an orchestrator stops routing to this process
+ * and restarts it (a lost GPU does not come back by itself). */
+static int backend_failing(http_server *s, char *why, size_t len) {
+  char last[200] = "";
+  const int n = s->sched ? sched_backend_failing(s->sched, last, sizeof last) : 0;
+  if (n) snprintf(why, len, "backend failing: %d consecutive batches failed; last: %s", n, last);
+  return n;
+}
+
 /* Reads ?device= for the efficiency report: one of the executors' devices
  * (sched_devices); 0 with *device unchanged when absent, or -EINVAL with a
  * 400 set (not an integer) / -ENOENT with a 404 (no executor on it). */
@@ -326,12 +337,18 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
     http_req_error(r, 405, "method %s not allowed on %.200s", method, url);
     return;
   }
+  char failing[300];
   switch (route) {
     case ROUTE_LIVE:
-      respond_json(r, 200, json_pack("{s:b}", "live", 1));
+      if (backend_failing(s, failing, sizeof failing))
+        respond_json(r, 503, json_pack("{s:b,s:s}", "live", 0, "error", failing));
+      else
+        respond_json(r, 200, json_pack("{s:b}", "live", 1));
       return;
     case ROUTE_READY:
-      if (s->ready)
+      if (backend_failing(s, failing, sizeof failing))
+        respond_json(r, 503, json_pack("{s:b,s:s}", "ready", 0, "error", failing));
+      else if (s->ready)
         respond_json(r, 200, json_pack("{s:b}", "ready", 1));
       else /* a draining server answers before routing (http_server.c) */
         respond_json(r, 503, json_pack("{s:b,s:s}", "ready", 0, "error", "model loading"));
@@ -376,10 +393,11 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
     case ROUTE_MODEL_META:
       respond_json(r, 200, model_metadata(s));
       return;
-    case ROUTE_MODEL_READY:
-      respond_json(r, s->ready ? 200 : 503,
-                   json_pack("{s:s,s:b}", "name", s->mi.name, "ready", s->ready));
+    case ROUTE_MODEL_READY: {
+      const int ok = s->ready && !backend_failing(s, failing, sizeof failing);
+      respond_json(r, ok ? 200 : 503, json_pack("{s:s,s:b}", "name", s->mi.name, "ready", ok));
       return;
+    }
     case ROUTE_STATS: {
       char *body = http_stats_json(&v, &len);
       respond_text(r, 200, body, len, "application/json");

@@ -176,6 +176,7 @@ static void load_work(uv_work_t *w) {
     sc.device_of[i] = c->devices[device_index(c, i)];
   sc.max_batch = max_batch;
   sc.max_queue = c->cfg.max_queue_size;
+  sc.failing_after = c->cfg.unhealthy_after_failures;
   sc.max_queue_delay_ns = (uint64_t)c->cfg.max_queue_delay_us * 1000;
   sc.n_preferred = parse_preferred(c->cfg.preferred_batch_sizes, sc.preferred, max_batch);
   if (sc.n_preferred < 0) {

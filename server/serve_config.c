@@ -63,6 +63,9 @@ static const opt options[] = {
      "images in each executor's warm-up batch, run before readiness"},
     {"profile-every", OPT_INT, F(profile_every), "16", 0, 1 << 30,
      "time every block on every Nth batch (0 = never) for the efficiency metrics"},
+    {"unhealthy-after-failures", OPT_INT, F(unhealthy_after_failures), "5", 0, 1 << 20,
+     "consecutive failed batches (backend errors, e.g. a lost GPU) after which live and ready "
+     "report 503 until a batch succeeds; 0 = never"},
     {"peak-flops", OPT_DBL, F(peak_flops), "0", 0, 1e18,
      "override the backend's peak FLOP/s (0 = backend's own)"},
     {"peak-bw", OPT_DBL, F(peak_bw), "0", 0, 1e16,

@@ -32,6 +32,7 @@ typedef struct {
   int decode_threads;
   int warmup_batch;
   int profile_every;
+  int unhealthy_after_failures;
   double peak_flops;
   double peak_bw;
   int top_k;

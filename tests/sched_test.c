@@ -482,6 +482,57 @@ static void test_direct_input_buffer(void **state) {
   sched_destroy(s);
 }
 
+/* A run of failed batches (backend errors) makes sched_backend_failing()
+ * report the backend as failing once it reaches cfg.failing_after, with the
+ * last error; one good batch clears it. */
+static void test_backend_failing(void **state) {
+  fake_state f = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  sched_config c = {0};
+  c.factory.open = fake_open;
+  c.factory.arg = &f;
+  c.executors = 1;
+  c.max_batch = 1;
+  c.max_queue = 16;
+  c.image_bytes = IMG_BYTES;
+  c.num_classes = CLASSES;
+  c.failing_after = 3;
+  sched *s = NULL;
+  char err[200], why[200] = "";
+  assert_int_equal(sched_create(&s, &c, err, sizeof err), 0);
+  tracker t;
+  tracker_init(&t);
+  static job jobs[5];
+  for (int i = 0; i < 5; i++) { /* 0xEE fails in the fake backend; one at a time */
+    job_init(&jobs[i], &t, i, 1, i < 3 ? 0xEE : 1);
+    assert_int_equal(sched_submit(s, &jobs[i].r), 0);
+    wait_done(&t, i + 1);
+    if (i < 2) assert_int_equal(sched_backend_failing(s, why, sizeof why), 0);
+    if (i == 2) {
+      assert_int_equal(sched_backend_failing(s, why, sizeof why), 3);
+      assert_string_equal(why, "injected failure");
+      sched_stats st;
+      assert_int_equal(sched_stats_get(s, &st), 0);
+      assert_int_equal(st.consecutive_failures, 3);
+      sched_stats_free(&st);
+    }
+    if (i >= 3) assert_int_equal(sched_backend_failing(s, why, sizeof why), 0);
+  }
+  assert_int_equal(jobs[2].r.status, -EIO);
+  assert_int_equal(jobs[3].r.status, 0);
+  sched_destroy(s);
+  /* failing_after 0: never reported */
+  c.failing_after = 0;
+  assert_int_equal(sched_create(&s, &c, err, sizeof err), 0);
+  tracker_init(&t);
+  for (int i = 0; i < 4; i++) {
+    job_init(&jobs[i], &t, i, 1, 0xEE);
+    assert_int_equal(sched_submit(s, &jobs[i].r), 0);
+    wait_done(&t, i + 1);
+  }
+  assert_int_equal(sched_backend_failing(s, why, sizeof why), 0);
+  sched_destroy(s);
+}
+
 /* Per-device profiles: executors on devices {5, 5, 2}. Each executor's fake
  * backend reports block times scaled by (its device + 1) and peaks by (its
  * index + 1); run() holds every executor until all three have entered it,
@@ -600,6 +651,7 @@ int main(void) {
       cmocka_unit_test(test_open_failure),
       cmocka_unit_test(test_flush),
       cmocka_unit_test(test_device_profiles),
+      cmocka_unit_test(test_backend_failing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -352,6 +352,8 @@ static void test_stats_metrics_efficiency(void **state) {
   assert_true(serve_metric(r.body, "blockfuse_block_efficiency", "device=\"0\",block=") > 0);
   assert_true(serve_metric(r.body, "blockfuse_backend_peak_flops_per_second", "device=\"0\"") > 0);
   assert_true(serve_metric(r.body, "blockfuse_block_profile_batch", "device=\"0\"") >= 1);
+  /* the bad requests before (400s) are not backend failures: health stays 200 */
+  assert_true(serve_metric(r.body, "blockfuse_backend_consecutive_failures", "") == 0);
   assert_non_null(strstr(r.body, "# TYPE nv_inference_request_success counter"));
   serve_resp_free(&r);
 }
