@@ -320,7 +320,12 @@ static void on_signal(uv_signal_t *h, int signum) {
   http_server_drain(c->srv, on_drained, c);
 }
 
+/* Keeps systemd's watchdog fed from the event loop, except while the
+ * backend keeps failing (--unhealthy-after-failures): then the pings stop,
+ * so that systemd restarts the service as a Kubernetes liveness probe would. */
 static void on_watchdog(uv_timer_t *t) {
+  serve_ctx *c = t->data;
+  if (c->load_done && c->sched && sched_backend_failing(c->sched, NULL, 0)) return;
   sd_notify(0, "WATCHDOG=1");
 }
 
