@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <uv.h>
@@ -329,6 +330,32 @@ static void on_watchdog(uv_timer_t *t) {
   sd_notify(0, "WATCHDOG=1");
 }
 
+/* Descriptors the process needs besides its connections: model files,
+ * epoll and eventfds, the threadpool, logs, GPU driver handles. */
+#define SERVE_FD_RESERVE 256
+
+/* Raises the soft RLIMIT_NOFILE so that --max-connections connections fit
+ * (distributions start services with a soft limit of 1024, the default
+ * max-connections); where the hard limit is too low, raises to it and warns
+ * with the number of connections that will fit. */
+static void raise_nofile(serve_ctx *c, int threads) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  const rlim_t want = (rlim_t)c->cfg.max_connections + SERVE_FD_RESERVE + (rlim_t)threads;
+  if (rl.rlim_cur >= want) return;
+  const rlim_t old = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) rl.rlim_cur = old;
+  if (rl.rlim_cur < want)
+    serve_log(&c->log, SERVE_LOG_WARN, "nofile_limit",
+              "soft=%llu hard=%llu max_connections=%d fit=%lld", (unsigned long long)rl.rlim_cur,
+              (unsigned long long)rl.rlim_max, c->cfg.max_connections,
+              (long long)rl.rlim_cur - SERVE_FD_RESERVE - threads);
+  else
+    serve_log(&c->log, SERVE_LOG_INFO, "nofile_raised", "from=%llu to=%llu",
+              (unsigned long long)old, (unsigned long long)rl.rlim_cur);
+}
+
 /* Writes the port atomically (tmp + rename) so readers never see half. */
 static int write_port_file(const char *path, int port) {
   char tmp[1100];
@@ -361,6 +388,7 @@ static int run(serve_ctx *c) {
       c->cfg.decode_threads > 0 ? c->cfg.decode_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
   snprintf(tp, sizeof tp, "%d", decode > 1 ? decode : 1);
   setenv("UV_THREADPOOL_SIZE", tp, 1); /* read by libuv at its first queued work */
+  raise_nofile(c, decode);
   int rc = uv_loop_init(&c->loop);
   if (rc) {
     serve_log(&c->log, SERVE_LOG_ERROR, "loop_init_failed", "error=\"%s\"", uv_strerror(rc));

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -313,6 +314,38 @@ static void test_max_connections_backlog(void **state) {
   assert_int_equal(serve_daemon_signal_wait(&d2, SIGTERM, 30), 0);
 }
 
+/* The daemon raises its soft RLIMIT_NOFILE so that --max-connections fit:
+ * started with a soft limit of 300, it runs with room for 1500 connections
+ * (read back from /proc/PID/limits). */
+static void test_nofile_raised(void **state) {
+  (void)state;
+  struct rlimit saved, low;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 2000) {
+    print_message("hard RLIMIT_NOFILE %llu < 2000: nothing to raise to, skipped\n",
+                  (unsigned long long)saved.rlim_max);
+    return;
+  }
+  low = saved;
+  low.rlim_cur = 300;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  serve_daemon d3;
+  const char *extra[] = {"--max-connections=1500", NULL};
+  const int started = serve_daemon_start(&d3, extra);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0); /* the test's own limit back */
+  assert_int_equal(started, 0);
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/limits", (int)d3.pid);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  unsigned long long soft = 0;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "Max open files %llu", &soft) == 1) break;
+  fclose(f);
+  if (soft < 1500) fail_msg("daemon's soft RLIMIT_NOFILE is %llu, below --max-connections", soft);
+  assert_int_equal(serve_daemon_signal_wait(&d3, SIGTERM, 30), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_content_length),
@@ -321,6 +354,7 @@ int main(void) {
       cmocka_unit_test(test_trickled_body),
       cmocka_unit_test(test_good_requests_pass),
       cmocka_unit_test(test_max_connections_backlog),
+      cmocka_unit_test(test_nofile_raised),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
