@@ -91,6 +91,10 @@ struct http_req {
   const char *resp_type;
   int retry_after;
   int inference; /* counts toward inference metrics */
+  /* for the access log */
+  char method[8];
+  char path[200];
+  size_t sent; /* response bytes queued */
   http_req *next_done;
 };
 

@@ -91,6 +91,7 @@ static enum MHD_Result send_response(http_req *r) {
   if (r->status == 405) MHD_add_response_header(resp, "Allow", r->is_get ? "POST" : "GET");
   if (s->draining) MHD_add_response_header(resp, "Connection", "close");
   enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+  r->sent = r->resp_len;
   MHD_destroy_response(resp);
   int cls = r->status / 100;
   if (cls >= 1 && cls <= 5) s->metrics.http_by_class[cls]++;
@@ -238,6 +239,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     r = begin_request(s, c, method, &answer_now);
     if (!r) return MHD_NO;
     *con_cls = r;
+    snprintf(r->method, sizeof r->method, "%s", method);
+    snprintf(r->path, sizeof r->path, "%s", url);
     if (unknown_transfer_coding(c)) { /* RFC 9112 6.1; MHD closes after it */
       http_req_error(r, 501, "Transfer-Encoding other than chunked is not supported");
       r->state = REQ_DONE;
@@ -293,6 +296,27 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
   return send_response(r);
 }
 
+/* The http_access line of a finished request: client, method, path,
+ * status (0 when no response was sent), bytes in and out, microseconds
+ * from the first header to completion, and whether it completed. */
+static void access_log(http_server *s, struct MHD_Connection *c, const http_req *r, int ok) {
+  char client[INET6_ADDRSTRLEN] = "-", path[420];
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci && ci->client_addr) {
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+      inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof client);
+    else if (sa->sa_family == AF_INET6)
+      inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof client);
+  }
+  serve_log(s->cfg.log, SERVE_LOG_INFO, "http_access",
+            "client=%s method=%s path=\"%s\" status=%d in=%zu out=%zu us=%llu completed=%s", client,
+            r->method, serve_log_quote(r->path, path, sizeof path), r->sent ? r->status : 0,
+            r->len + r->discarded, r->sent, (unsigned long long)((sched_now_ns() - r->t0) / 1000),
+            ok ? "true" : "false");
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
   http_server *s = cls;
@@ -302,6 +326,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
     serve_log(s->cfg.log, SERVE_LOG_DEBUG, "http_request_aborted", "code=%d received=%zu", (int)toe,
               r->len);
+  if (s->cfg.access_log) access_log(s, c, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
   http_req_release_work(r);
   free(r->resp);
   free(r);

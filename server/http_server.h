@@ -29,6 +29,7 @@ typedef struct {
   unsigned idle_timeout_s;     /* per-connection inactivity limit */
   uint64_t default_timeout_us; /* request deadline when the client sets none; 0 = none */
   int default_top_k;
+  int access_log; /* one info line per finished request (http_access) */
   const serve_logger *log;
 } http_server_config;
 

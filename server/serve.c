@@ -401,6 +401,7 @@ static int run(serve_ctx *c) {
                            (unsigned)c->cfg.idle_timeout_s,
                            (uint64_t)c->cfg.default_timeout_us,
                            c->cfg.top_k,
+                           c->cfg.access_log,
                            &c->log};
   if (http_server_start(&c->srv, &c->loop, &hc, err, sizeof err) != 0) {
     serve_log(&c->log, SERVE_LOG_ERROR, "listen_failed", "error=\"%s\"", err);

@@ -71,6 +71,9 @@ static const opt options[] = {
     {"peak-bw", OPT_DBL, F(peak_bw), "0", 0, 1e16,
      "override the backend's peak bytes/s (0 = backend's own)"},
     {"top-k", OPT_INT, F(top_k), "5", 1, 100, "default top_k of /v1 classify"},
+    {"access-log", OPT_INT, F(access_log), "0", 0, 1,
+     "1 = one info line (event http_access) per finished request: client, method, path, "
+     "status, bytes, microseconds"},
     {"log-format", OPT_STR, F(log_format), "text", 0, 0, "text or json"},
     {"log-level", OPT_STR, F(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"config", OPT_STR, F(config), "", 0, 0, "config file of `name = value` lines"},

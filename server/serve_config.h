@@ -33,6 +33,7 @@ typedef struct {
   int warmup_batch;
   int profile_every;
   int unhealthy_after_failures;
+  int access_log;
   double peak_flops;
   double peak_bw;
   int top_k;

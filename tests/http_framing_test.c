@@ -346,6 +346,64 @@ static void test_nofile_raised(void **state) {
   assert_int_equal(serve_daemon_signal_wait(&d3, SIGTERM, 30), 0);
 }
 
+/* --access-log 1: one http_access line per finished request, with the
+ * client, method, path, status, bytes and time (JSON logs: typed fields). */
+static void test_access_log(void **state) {
+  (void)state;
+  char log_path[300];
+  snprintf(log_path, sizeof log_path, "%s/access.log",
+           getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp");
+  serve_daemon d5;
+  const char *extra[] = {"--access-log=1", "--log-format=json", NULL};
+  assert_int_equal(serve_daemon_start_logged(&d5, extra, log_path), 0);
+  serve_resp r;
+  serve_http(&d5, "GET", "/v2/health/live", NULL, NULL, 0, &r);
+  assert_int_equal(r.status, 200);
+  serve_resp_free(&r);
+  const char *hj[] = {"Content-Type: image/jpeg", NULL};
+  serve_http(&d5, "POST", "/v1/classify?top_k=2", hj, "not a jpeg", 10, &r);
+  assert_int_equal(r.status, 400);
+  serve_resp_free(&r);
+  serve_http(&d5, "GET", "/nope", NULL, NULL, 0, &r);
+  assert_int_equal(r.status, 404);
+  serve_resp_free(&r);
+  assert_int_equal(serve_daemon_signal_wait(&d5, SIGTERM, 30), 0);
+  FILE *f = fopen(log_path, "r");
+  assert_non_null(f);
+  static const struct {
+    const char *method, *path;
+    int status;
+    int in;
+  } want[] = {{"GET", "/v2/health/live", 200, 0},
+              {"POST", "/v1/classify", 400, 10},
+              {"GET", "/nope", 404, 0}};
+  int found[3] = {0, 0, 0};
+  char line[4096];
+  while (fgets(line, sizeof line, f)) {
+    json_t *o = json_loads(line, 0, NULL);
+    if (!o) fail_msg("log line is not JSON: %s", line);
+    const char *ev = json_string_value(json_object_get(o, "event"));
+    if (ev && !strcmp(ev, "http_access")) {
+      const char *m = json_string_value(json_object_get(o, "method"));
+      const char *p = json_string_value(json_object_get(o, "path"));
+      for (int i = 0; i < 3; i++) {
+        if (!m || !p || strcmp(m, want[i].method) || strcmp(p, want[i].path)) continue;
+        assert_int_equal(json_integer_value(json_object_get(o, "status")), want[i].status);
+        assert_int_equal(json_integer_value(json_object_get(o, "in")), want[i].in);
+        assert_true(json_integer_value(json_object_get(o, "out")) > 0);
+        assert_true(json_integer_value(json_object_get(o, "us")) > 0);
+        assert_true(json_is_true(json_object_get(o, "completed")));
+        assert_string_equal(json_string_value(json_object_get(o, "client")), "127.0.0.1");
+        found[i]++;
+      }
+    }
+    json_decref(o);
+  }
+  fclose(f);
+  for (int i = 0; i < 3; i++)
+    if (found[i] != 1) fail_msg("%s %s: %d access lines", want[i].method, want[i].path, found[i]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_content_length),
@@ -355,6 +413,7 @@ int main(void) {
       cmocka_unit_test(test_good_requests_pass),
       cmocka_unit_test(test_max_connections_backlog),
       cmocka_unit_test(test_nofile_raised),
+      cmocka_unit_test(test_access_log),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

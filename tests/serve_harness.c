@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,10 @@ static double now_s(void) {
 }
 
 int serve_daemon_start(serve_daemon *d, const char *const *extra) {
+  return serve_daemon_start_logged(d, extra, NULL);
+}
+
+int serve_daemon_start_logged(serve_daemon *d, const char *const *extra, const char *log_path) {
   memset(d, 0, sizeof *d);
   snprintf(d->dir, sizeof d->dir, "%s/serveXXXXXX",
            getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp");
@@ -51,6 +56,10 @@ int serve_daemon_start(serve_daemon *d, const char *const *extra) {
   d->pid = fork();
   if (d->pid < 0) return -1;
   if (d->pid == 0) {
+    if (log_path) {
+      int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) _exit(126);
+    }
     execv(bin, (char *const *)argv);
     _exit(127);
   }

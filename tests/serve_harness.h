@@ -19,6 +19,9 @@ typedef struct {
  * Returns 0 or -1 (daemon killed). */
 int serve_daemon_start(serve_daemon *d, const char *const *extra);
 
+/* The same with the daemon's stderr (its log) written to log_path. */
+int serve_daemon_start_logged(serve_daemon *d, const char *const *extra, const char *log_path);
+
 /* Sends sig and waits for exit; returns the exit status, or -1 if it
  * did not exit within timeout_s or died from a signal. */
 int serve_daemon_signal_wait(serve_daemon *d, int sig, int timeout_s);
