@@ -26,6 +26,7 @@ typedef enum {
   ROUTE_EFFICIENCY,
   ROUTE_CLASSIFY,
   ROUTE_METRICS,
+  ROUTE_LOGGING,
 } http_route;
 
 typedef enum { REQ_RECV = 0, REQ_WORK, REQ_SCHED, REQ_DONE } http_req_state;

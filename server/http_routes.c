@@ -23,6 +23,7 @@ static http_route match(const char *url, char *name, size_t ncap, char *ver, siz
   if (strcmp(url, "/v2/health/ready") == 0) return ROUTE_READY;
   if (strcmp(url, "/v2") == 0 || strcmp(url, "/v2/") == 0) return ROUTE_SERVER_META;
   if (strcmp(url, "/metrics") == 0) return ROUTE_METRICS;
+  if (strcmp(url, "/v2/logging") == 0) return ROUTE_LOGGING;
   if (strcmp(url, "/v1/classify") == 0) return ROUTE_CLASSIFY;
   if (strcmp(url, "/v2/models/stats") == 0) return ROUTE_STATS;
   if (strncmp(url, "/v1/models/", 11) == 0) {
@@ -301,6 +302,62 @@ static int query_device(http_req *r, sched *sc, int *device) {
   return -ENOENT;
 }
 
+/* The current log settings as the JSON object GET /v2/logging returns. */
+static json_t *logging_json(const http_server *s) {
+  const serve_logger *l = s->cfg.log;
+  const int level = l ? __atomic_load_n(&l->level, __ATOMIC_RELAXED) : SERVE_LOG_INFO;
+  const int json = l ? __atomic_load_n(&l->json, __ATOMIC_RELAXED) : 0;
+  return json_pack("{s:s,s:s,s:b}", "level", serve_log_level_name(level), "format",
+                   json ? "json" : "text", "access_log", s->cfg.access_log);
+}
+
+/* GET /v2/logging: the log settings. POST: changes any of "level" (debug,
+ * info, warn, error), "format" (text, json) and "access_log" (bool); the
+ * whole body is checked before anything changes (400 on any bad field). */
+static void logging_route(http_req *r) {
+  http_server *s = r->srv;
+  if (r->is_post) {
+    json_error_t je;
+    json_t *o = json_loadb((const char *)r->body, r->len, 0, &je);
+    if (!o || !json_is_object(o)) {
+      json_decref(o);
+      http_req_error(r, 400, "expected a JSON object with level, format or access_log");
+      return;
+    }
+    int level = s->cfg.log ? s->cfg.log->level : SERVE_LOG_INFO;
+    int fmt = s->cfg.log ? s->cfg.log->json : 0, access = s->cfg.access_log;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+      const char *sv = json_string_value(v);
+      if (!strcmp(key, "level") && sv && serve_log_level_parse(sv) >= 0) {
+        level = serve_log_level_parse(sv);
+      } else if (!strcmp(key, "format") && sv && (!strcmp(sv, "text") || !strcmp(sv, "json"))) {
+        fmt = !strcmp(sv, "json");
+      } else if (!strcmp(key, "access_log") && json_is_boolean(v)) {
+        access = json_is_true(v);
+      } else {
+        http_req_error(r, 400,
+                       "bad logging field '%.40s' (level: debug|info|warn|error, format: "
+                       "text|json, access_log: true|false)",
+                       key);
+        json_decref(o);
+        return;
+      }
+    }
+    json_decref(o);
+    if (!s->cfg.log) {
+      http_req_error(r, 500, "no logger");
+      return;
+    }
+    serve_log_set(s->cfg.log, level, fmt);
+    s->cfg.access_log = access;
+    serve_log(s->cfg.log, SERVE_LOG_WARN, "logging_changed", "level=%s format=%s access_log=%s",
+              serve_log_level_name(level), fmt ? "json" : "text", access ? "true" : "false");
+  }
+  respond_json(r, 200, logging_json(s));
+}
+
 /* Starts the asynchronous part of an inference request. */
 static void start_inference(http_req *r) {
   http_server *s = r->srv;
@@ -332,6 +389,10 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
     return;
   }
   int post = route == ROUTE_INFER || route == ROUTE_CLASSIFY;
+  if (route == ROUTE_LOGGING && (r->is_get || r->is_post)) {
+    logging_route(r);
+    return;
+  }
   if ((post && !r->is_post) || (!post && !r->is_get)) {
     r->is_get = post; /* Allow: header names the other method */
     http_req_error(r, 405, "method %s not allowed on %.200s", method, url);
@@ -355,9 +416,9 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
       return;
     case ROUTE_SERVER_META:
       respond_json(r, 200,
-                   json_pack("{s:s,s:s,s:[s,s,s,s,s]}", "name", SERVER_NAME, "version",
+                   json_pack("{s:s,s:s,s:[s,s,s,s,s,s]}", "name", SERVER_NAME, "version",
                              SERVER_VERSION, "extensions", "classification", "binary_tensor_data",
-                             "statistics", "model_configuration", "efficiency"));
+                             "statistics", "model_configuration", "efficiency", "logging"));
       return;
     case ROUTE_METRICS: {
       size_t len = 0;

@@ -29,8 +29,8 @@ typedef struct {
   unsigned idle_timeout_s;     /* per-connection inactivity limit */
   uint64_t default_timeout_us; /* request deadline when the client sets none; 0 = none */
   int default_top_k;
-  int access_log; /* one info line per finished request (http_access) */
-  const serve_logger *log;
+  int access_log;    /* one info line per finished request (http_access) */
+  serve_logger *log; /* POST /v2/logging changes its level and format */
 } http_server_config;
 
 /* Binds and starts serving (health/live answers at once; model routes 503

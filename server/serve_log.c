@@ -18,6 +18,15 @@ int serve_log_level_parse(const char *s) {
   return -1;
 }
 
+const char *serve_log_level_name(int level) {
+  return level >= 0 && level < 4 ? level_names[level] : "?";
+}
+
+void serve_log_set(serve_logger *l, int level, int json) {
+  __atomic_store_n(&l->level, level, __ATOMIC_RELAXED);
+  __atomic_store_n(&l->json, json, __ATOMIC_RELAXED);
+}
+
 const char *serve_log_quote(const char *s, char *out, size_t cap) {
   size_t o = 0;
   for (; s && *s && o + 3 < cap; s++) {
@@ -108,7 +117,7 @@ static void kv_to_json(const char *kv, char *buf, size_t cap, size_t *o) {
 }
 
 void serve_log(const serve_logger *l, int level, const char *event, const char *fmt, ...) {
-  if (l && level < l->level) return;
+  if (l && level < __atomic_load_n(&l->level, __ATOMIC_RELAXED)) return;
   char kv[2048] = "", line[4096];
   if (fmt) {
     va_list ap;
@@ -124,7 +133,7 @@ void serve_log(const serve_logger *l, int level, const char *event, const char *
   snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
   size_t o;
-  if (l && l->json) {
+  if (l && __atomic_load_n(&l->json, __ATOMIC_RELAXED)) {
     o = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"", ts,
                          level_names[level]);
     json_put(line, sizeof line, &o, event, strlen(event));

@@ -16,6 +16,13 @@ typedef struct {
 /* Parses "debug"|"info"|"warn"|"error"; -1 if unknown. */
 int serve_log_level_parse(const char *s);
 
+/* The name of a level ("debug" ... "error"). */
+const char *serve_log_level_name(int level);
+
+/* Changes the level and the format at run time (GET/POST /v2/logging);
+ * other threads logging at the same moment see the old or the new value. */
+void serve_log_set(serve_logger *l, int level, int json);
+
 /* fmt formats the `k=v k="v w"` tail. Thread-safe (one write per line). */
 void serve_log(const serve_logger *l, int level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

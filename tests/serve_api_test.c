@@ -683,6 +683,39 @@ static void test_cut_in_headers(void **state) {
   json_decref(o);
 }
 
+/* GET/POST /v2/logging: the log settings, changed at run time; a bad field
+ * changes nothing. Restores the daemon's settings at the end. */
+static void test_logging_route(void **state) {
+  json_t *o = get_json("/v2/logging", 200);
+  assert_string_equal(json_string_value(json_object_get(o, "level")), "info");
+  assert_string_equal(json_string_value(json_object_get(o, "format")), "text");
+  assert_true(json_is_false(json_object_get(o, "access_log")));
+  json_decref(o);
+  static const char debug[] = "{\"level\":\"debug\",\"access_log\":true}";
+  o = post_json("/v2/logging", "application/json", debug, sizeof debug - 1, 200);
+  assert_string_equal(json_string_value(json_object_get(o, "level")), "debug");
+  assert_true(json_is_true(json_object_get(o, "access_log")));
+  json_decref(o);
+  static const char bad[] = "{\"format\":\"json\",\"level\":\"loud\"}";
+  post_error("/v2/logging", "application/json", bad, sizeof bad - 1, 400, "level");
+  post_error("/v2/logging", "application/json", "[1]", 3, 400, "JSON object");
+  post_error("/v2/logging", "application/json", "{\"colour\":1}", 12, 400, "colour");
+  o = get_json("/v2/logging", 200); /* the bad requests changed nothing */
+  assert_string_equal(json_string_value(json_object_get(o, "level")), "debug");
+  assert_string_equal(json_string_value(json_object_get(o, "format")), "text");
+  json_decref(o);
+  static const char back[] = "{\"level\":\"info\",\"format\":\"text\",\"access_log\":false}";
+  o = post_json("/v2/logging", "application/json", back, sizeof back - 1, 200);
+  assert_string_equal(json_string_value(json_object_get(o, "level")), "info");
+  assert_true(json_is_false(json_object_get(o, "access_log")));
+  json_decref(o);
+  json_decref(get_json("/v2/logging", 200));
+  serve_resp r;
+  serve_http(&D, "PUT", "/v2/logging", NULL, NULL, 0, &r);
+  assert_int_equal(r.status, 405);
+  serve_resp_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_health_and_metadata),
@@ -699,6 +732,7 @@ int main(void) {
       cmocka_unit_test(test_multipart_errors),
       cmocka_unit_test(test_cut_in_headers),
       cmocka_unit_test(test_stats_metrics_efficiency),
+      cmocka_unit_test(test_logging_route),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
