@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "server/fd_limit.h"
 #include "server/loadgen.h"
 
 static const double kPercentiles[] = {50, 90, 99, 99.9};
@@ -169,6 +170,13 @@ int loadgen_main(int argc, char **argv) {
     fprintf(stderr, "blockfuse loadgen: %s\n", err);
     return 2;
   }
+  /* one socket per connection, plus stdio, the loop's own fds and files */
+  unsigned long long soft = 0, hard = 0;
+  if (fd_limit_raise((unsigned long long)cfg.concurrency + 64, &soft, &hard) == -EMFILE)
+    fprintf(stderr,
+            "blockfuse loadgen: warning: the descriptor limit (%llu, hard %llu) is below %d "
+            "connections + 64; connections past it will fail (raise it with ulimit -n)\n",
+            soft, hard, cfg.concurrency);
   loadgen_payloads p;
   rc = loadgen_payloads_build(&cfg, &p, err, sizeof err);
   if (rc) {

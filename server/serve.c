@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <uv.h>
@@ -22,6 +21,7 @@
 #include "model/net.h"
 #include "scheduler/sched.h"
 #include "server/cli.h"
+#include "server/fd_limit.h"
 #include "server/http_server.h"
 #include "server/serve_config.h"
 #include "server/serve_log.h"
@@ -334,26 +334,21 @@ static void on_watchdog(uv_timer_t *t) {
  * epoll and eventfds, the threadpool, logs, GPU driver handles. */
 #define SERVE_FD_RESERVE 256
 
-/* Raises the soft RLIMIT_NOFILE so that --max-connections connections fit
- * (distributions start services with a soft limit of 1024, the default
- * max-connections); where the hard limit is too low, raises to it and warns
- * with the number of connections that will fit. */
+/* Raises the soft RLIMIT_NOFILE so that --max-connections connections fit;
+ * where the hard limit is too low, warns with how many will fit. */
 static void raise_nofile(serve_ctx *c, int threads) {
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-  const rlim_t want = (rlim_t)c->cfg.max_connections + SERVE_FD_RESERVE + (rlim_t)threads;
-  if (rl.rlim_cur >= want) return;
-  const rlim_t old = rl.rlim_cur;
-  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) rl.rlim_cur = old;
-  if (rl.rlim_cur < want)
+  const unsigned long long want =
+      (unsigned long long)c->cfg.max_connections + SERVE_FD_RESERVE + (unsigned long long)threads;
+  unsigned long long soft = 0, hard = 0;
+  int rc = fd_limit_raise(want, &soft, &hard);
+  if (rc == -EMFILE)
     serve_log(&c->log, SERVE_LOG_WARN, "nofile_limit",
-              "soft=%llu hard=%llu max_connections=%d fit=%lld", (unsigned long long)rl.rlim_cur,
-              (unsigned long long)rl.rlim_max, c->cfg.max_connections,
-              (long long)rl.rlim_cur - SERVE_FD_RESERVE - threads);
+              "soft=%llu hard=%llu max_connections=%d fit=%lld", soft, hard, c->cfg.max_connections,
+              (long long)soft - SERVE_FD_RESERVE - threads);
+  else if (rc)
+    serve_log(&c->log, SERVE_LOG_WARN, "nofile_limit", "error=\"%s\"", strerror(-rc));
   else
-    serve_log(&c->log, SERVE_LOG_INFO, "nofile_raised", "from=%llu to=%llu",
-              (unsigned long long)old, (unsigned long long)rl.rlim_cur);
+    serve_log(&c->log, SERVE_LOG_DEBUG, "nofile", "soft=%llu hard=%llu", soft, hard);
 }
 
 /* Writes the port atomically (tmp + rename) so readers never see half. */
