@@ -88,7 +88,11 @@ static enum MHD_Result send_response(http_req *r) {
     snprintf(v, sizeof v, "%d", r->retry_after);
     MHD_add_response_header(resp, "Retry-After", v);
   }
-  if (r->status == 405) MHD_add_response_header(resp, "Allow", r->is_get ? "POST" : "GET");
+  if (r->status == 405) /* the route's methods */
+    MHD_add_response_header(resp, "Allow",
+                            r->route == ROUTE_LOGGING ? "GET, POST"
+                            : r->is_get               ? "POST"
+                                                      : "GET");
   if (s->draining) MHD_add_response_header(resp, "Connection", "close");
   enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)r->status, resp);
   r->sent = r->resp_len;

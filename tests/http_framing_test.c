@@ -404,6 +404,27 @@ static void test_access_log(void **state) {
     if (found[i] != 1) fail_msg("%s %s: %d access lines", want[i].method, want[i].path, found[i]);
 }
 
+/* 405 names the methods the route takes in Allow. */
+static void test_allow_header(void **state) {
+  (void)state;
+  static const struct {
+    const char *req, *allow;
+  } cases[] = {
+      {"PUT /v2/logging HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET, POST"},
+      {"GET /v1/classify HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "POST"},
+      {"DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    raw_reply r;
+    exchange(cases[i].req, strlen(cases[i].req), &r);
+    int got = 0;
+    if (sscanf(r.buf, "HTTP/1.1 %d", &got) != 1 || got != 405) fail_msg("not 405: %.200s", r.buf);
+    char want[64];
+    snprintf(want, sizeof want, "\r\nAllow: %s\r\n", cases[i].allow);
+    if (!strcasestr(r.buf, want)) fail_msg("no '%s' in: %.300s", cases[i].allow, r.buf);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_content_length),
@@ -414,6 +435,7 @@ int main(void) {
       cmocka_unit_test(test_max_connections_backlog),
       cmocka_unit_test(test_nofile_raised),
       cmocka_unit_test(test_access_log),
+      cmocka_unit_test(test_allow_header),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
