@@ -1,8 +1,9 @@
-/* Malformed HTTP framing against the real daemon (CPU backend, real model,
- * ephemeral loopback port), over raw TCP sockets: bad Content-Length
- * values get exactly one JSON error response, a huge declared body gets
- * 413 at once, a trickled upload is cut off, and the daemon keeps
- * serving afterwards. */
+/* The HTTP front against the real daemon (CPU backend, real model,
+ * ephemeral loopback port), over raw TCP sockets: malformed Content-Length
+ * gets libmicrohttpd's 4xx, a huge declared body gets a JSON 413 at once, an
+ * unknown transfer coding a JSON 501, a trickled upload is cut off, and the
+ * daemon keeps serving afterwards; clients past --max-connections wait in
+ * the backlog; the descriptor limit is raised; the access log; 405 Allow. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -265,8 +266,8 @@ static void test_trickled_body(void **state) {
   expect_ready();
 }
 
-/* A well-formed request on the same daemon still works on a fresh and on
- * a kept-alive connection (the framing check only reads ahead). */
+/* After all of the above, well-formed requests on the same daemon still
+ * work, pipelined on a kept-alive connection and on a fresh one. */
 static void test_good_requests_pass(void **state) {
   (void)state;
   const char *req =
