@@ -73,6 +73,15 @@ void cli_option_error(const char *cmd, const struct option *opts, int c, char **
     fprintf(stderr, "blockfuse %s: option '-%c' needs a value\n", cmd, optopt);
     return;
   }
+  /* An unknown short option (optopt is its letter, and no option has it
+   * as val): name it from optopt, since getopt may be inside a cluster
+   * ("-zq") whose element argv[optind - 1] is not. */
+  int known = 0;
+  for (const struct option *o = opts; o->name; o++) known |= optopt && o->val == optopt;
+  if (optopt && !known) {
+    fprintf(stderr, "blockfuse %s: unrecognized option '-%c'\n", cmd, optopt);
+    return;
+  }
   if (strncmp(arg, "--", 2) != 0) {
     if (optopt)
       fprintf(stderr, "blockfuse %s: unrecognized option '-%c'\n", cmd, optopt);

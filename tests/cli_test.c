@@ -163,6 +163,8 @@ static void test_option_messages(void **state) {
   } bad[] = {
       {"classify --frobnicate x.jpg", "blockfuse classify: unrecognized option '--frobnicate'"},
       {"classify -x x.jpg", "blockfuse classify: unrecognized option '-x'"},
+      /* inside a cluster after a long option: the letter, not the option before */
+      {"classify --top-k=3 -zq x.jpg", "blockfuse classify: unrecognized option '-z'"},
       {"classify x.jpg --top-k", "blockfuse classify: option '--top-k' needs a value"},
       {"classify --json=yes x.jpg", "blockfuse classify: option '--json' takes no value"},
       {"classify --t 1 x.jpg", "blockfuse classify: option '--t' is ambiguous"},
