@@ -46,13 +46,13 @@ struct sched {
   /* per device: the latest profile of any of its executors, and its roofline */
   struct {
     int device, batch, have;
+    int failures; /* consecutive failed batches on this device */
+    char last_error[160];
     double *times; /* n_blocks, inside dev_times */
     double peak_flops, peak_bw;
   } dev[SCHED_MAX_EXECUTORS];
   int n_dev;
-  double *dev_times;        /* n_dev x n_blocks */
-  int consecutive_failures; /* failed batches since the last good one */
-  char last_error[160];
+  double *dev_times; /* n_dev x n_blocks */
   const char *backend_name;
   int act_bytes, w_bytes;
   sched_executor ex[SCHED_MAX_EXECUTORS];
@@ -158,11 +158,11 @@ static void run_batch(sched_executor *e, sched_request *batch) {
 
   pthread_mutex_lock(&s->lock);
   s->running--;
-  if (rc != 0) {
-    s->consecutive_failures++;
-    snprintf(s->last_error, sizeof s->last_error, "%s", err);
+  if (rc != 0) { /* per device: a lost GPU must not be hidden by healthy ones */
+    s->dev[e->slot].failures++;
+    snprintf(s->dev[e->slot].last_error, sizeof s->dev[e->slot].last_error, "%s", err);
   } else {
-    s->consecutive_failures = 0;
+    s->dev[e->slot].failures = 0;
   }
   if (rc == 0) {
     s->st.exec_count++;
@@ -468,6 +468,14 @@ void sched_destroy(sched *s) {
   free(s);
 }
 
+/* The device with the longest run of failed batches; caller holds the lock. */
+static int worst_device(const sched *s) {
+  int w = 0;
+  for (int k = 1; k < s->n_dev; k++)
+    if (s->dev[k].failures > s->dev[w].failures) w = k;
+  return w;
+}
+
 int sched_stats_get(sched *s, sched_stats *st) {
   size_t n = (size_t)s->cfg.max_batch + 1;
   memset(st, 0, sizeof *st);
@@ -483,7 +491,7 @@ int sched_stats_get(sched *s, sched_stats *st) {
   memcpy(bn, s->st.batch_compute_ns, n * sizeof(uint64_t));
   st->queued = s->queued;
   st->pending = s->queued + s->running;
-  st->consecutive_failures = s->consecutive_failures;
+  st->consecutive_failures = s->dev[worst_device(s)].failures;
   pthread_mutex_unlock(&s->lock);
   st->batch_count = bc;
   st->batch_compute_ns = bn;
@@ -510,9 +518,10 @@ int sched_block_times(sched *s, double *seconds, int n_blocks, int *batch) {
 
 int sched_backend_failing(sched *s, char *why, size_t whylen) {
   pthread_mutex_lock(&s->lock);
-  const int n = s->consecutive_failures;
+  const int w = worst_device(s), n = s->dev[w].failures;
   const int failing = s->cfg.failing_after > 0 && n >= s->cfg.failing_after;
-  if (failing && why) snprintf(why, whylen, "%s", s->last_error);
+  if (failing && why)
+    snprintf(why, whylen, "device %d: %s", s->dev[w].device, s->dev[w].last_error);
   pthread_mutex_unlock(&s->lock);
   return failing ? n : 0;
 }

@@ -84,7 +84,7 @@ typedef struct {
   uint64_t inference_count; /* images run */
   uint64_t timeouts, cancelled, failed;
   int pending;              /* requests queued or running */
-  int consecutive_failures; /* failed batches since the last good one */
+  int consecutive_failures; /* the longest run of failed batches on one device, up to now */
   int queued;               /* requests waiting */
   int max_batch;
   uint64_t *batch_count;      /* [max_batch + 1] */
@@ -127,8 +127,10 @@ void sched_stats_free(sched_stats *st);
  * it was taken at. Returns 0, or -EAGAIN if no executor has profiled yet. */
 int sched_block_times(sched *s, double *seconds, int n_blocks, int *batch);
 
-/* Nonzero (the count of consecutive failed batches) when it has reached
- * cfg.failing_after; the last backend error then goes to why. Thread-safe. */
+/* Nonzero (the count of consecutive failed batches on one device) when a
+ * device's run of failures has reached cfg.failing_after, counted per device
+ * so that healthy GPUs do not mask a lost one; "device N: <last error>" then
+ * goes to why. Thread-safe. */
 int sched_backend_failing(sched *s, char *why, size_t whylen);
 
 /* The distinct devices of the executors (cfg.device_of) in executor order:

@@ -509,7 +509,7 @@ static void test_backend_failing(void **state) {
     if (i < 2) assert_int_equal(sched_backend_failing(s, why, sizeof why), 0);
     if (i == 2) {
       assert_int_equal(sched_backend_failing(s, why, sizeof why), 3);
-      assert_string_equal(why, "injected failure");
+      assert_string_equal(why, "device 0: injected failure");
       sched_stats st;
       assert_int_equal(sched_stats_get(s, &st), 0);
       assert_int_equal(st.consecutive_failures, 3);
@@ -530,6 +530,71 @@ static void test_backend_failing(void **state) {
     wait_done(&t, i + 1);
   }
   assert_int_equal(sched_backend_failing(s, why, sizeof why), 0);
+  sched_destroy(s);
+}
+
+/* Failures count per device: executor 1 (device 1) fails every batch while
+ * executor 0 (device 0) succeeds. Once device 1 has failed failing_after
+ * times the backend is failing, even right after a success on device 0
+ * (a scheduler-wide count would have been reset by it). */
+typedef struct {
+  int fail;
+} flaky;
+static int flaky_run(void *self, const uint8_t *images, int n, float *logits, char *err,
+                     size_t errlen) {
+  usleep(500);
+  if (((flaky *)self)->fail) {
+    snprintf(err, errlen, "lost the GPU");
+    return -EIO;
+  }
+  memset(logits, 0, sizeof(float) * (size_t)n * CLASSES);
+  return 0;
+}
+static const model_backend_ops flaky_ops = {
+    .name = "flaky", .create = fake_create, .destroy = fake_destroy, .run = flaky_run};
+static int flaky_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
+  b->ops = &flaky_ops;
+  b->self = (flaky *)arg + ex;
+  b->net = NULL;
+  return 0;
+}
+
+static void test_failing_per_device(void **state) {
+  flaky fl[2] = {{0}, {1}};
+  sched_config c = {0};
+  c.factory.open = flaky_open;
+  c.factory.arg = fl;
+  c.executors = 2;
+  c.device_of[0] = 0, c.device_of[1] = 1;
+  c.max_batch = 1;
+  c.max_queue = 16;
+  c.image_bytes = IMG_BYTES;
+  c.num_classes = CLASSES;
+  c.failing_after = 3;
+  sched *s = NULL;
+  char err[200], why[200] = "";
+  assert_int_equal(sched_create(&s, &c, err, sizeof err), 0);
+  tracker t;
+  tracker_init(&t);
+  static job jobs[400];
+  int failed = 0, i = 0;
+  for (; i < 400; i += 2) { /* pairs, so that both executors take work */
+    job_init(&jobs[i], &t, i, 1, 1);
+    job_init(&jobs[i + 1], &t, i + 1, 1, 1);
+    assert_int_equal(sched_submit(s, &jobs[i].r), 0);
+    assert_int_equal(sched_submit(s, &jobs[i + 1].r), 0);
+    wait_done(&t, i + 2);
+    failed += (jobs[i].r.status != 0) + (jobs[i + 1].r.status != 0);
+    const int ok_one = jobs[i].r.status == 0 || jobs[i + 1].r.status == 0;
+    if (failed >= 3 && ok_one) break; /* device 0 has just succeeded too */
+  }
+  if (i >= 400) fail_msg("executor 1 never took 3 batches (%d failed)", failed);
+  assert_int_equal(sched_backend_failing(s, why, sizeof why), failed);
+  assert_string_equal(why, "device 1: lost the GPU");
+  sched_stats st;
+  assert_int_equal(sched_stats_get(s, &st), 0);
+  assert_int_equal(st.consecutive_failures, failed);
+  sched_stats_free(&st);
   sched_destroy(s);
 }
 
@@ -652,6 +717,7 @@ int main(void) {
       cmocka_unit_test(test_flush),
       cmocka_unit_test(test_device_profiles),
       cmocka_unit_test(test_backend_failing),
+      cmocka_unit_test(test_failing_per_device),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
