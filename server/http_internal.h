@@ -95,7 +95,8 @@ struct http_req {
   /* for the access log */
   char method[8];
   char path[200];
-  size_t sent; /* response bytes queued */
+  size_t sent;   /* response bytes queued */
+  int responded; /* a response was queued */
   http_req *next_done;
 };
 

@@ -95,7 +95,7 @@ static enum MHD_Result send_response(http_req *r) {
                                                       : "GET");
   if (s->draining) MHD_add_response_header(resp, "Connection", "close");
   enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)r->status, resp);
-  r->sent = r->resp_len;
+  if (rc == MHD_YES) r->sent = r->resp_len, r->responded = 1;
   MHD_destroy_response(resp);
   int cls = r->status / 100;
   if (cls >= 1 && cls <= 5) s->metrics.http_by_class[cls]++;
@@ -316,7 +316,7 @@ static void access_log(http_server *s, struct MHD_Connection *c, const http_req 
   }
   serve_log(s->cfg.log, SERVE_LOG_INFO, "http_access",
             "client=%s method=%s path=\"%s\" status=%d in=%zu out=%zu us=%llu completed=%s", client,
-            r->method, serve_log_quote(r->path, path, sizeof path), r->sent ? r->status : 0,
+            r->method, serve_log_quote(r->path, path, sizeof path), r->responded ? r->status : 0,
             r->len + r->discarded, r->sent, (unsigned long long)((sched_now_ns() - r->t0) / 1000),
             ok ? "true" : "false");
 }
