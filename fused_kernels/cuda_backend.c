@@ -152,14 +152,61 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   return 0;
 }
 
+/* Runs plan p of block i (x -> y) and copies y's n fp16 values to host. */
+static int run_fetch(cuda_backend *s, int i, const cuda_blk_plan *p, int B, const void *x, void *y,
+                     uint16_t *host, size_t n, char *err, size_t errlen) {
+  int rc = 0;
+  if ((rc =
+           cuda_blk_enqueue(&s->blks[i], p, B, x, y, s->d_pooled, s->d_logits, s->st, err, errlen)))
+    return rc;
+  CUDA_TRY(cudaStreamSynchronize(s->st));
+  CUDA_TRY(cudaMemcpy(host, y, n * 2, cudaMemcpyDeviceToHost));
+fail:
+  return rc;
+}
+
+/* Checks the chosen cluster plan against the tiled plan on the same input:
+ * the mode has not been validated on a GPU yet, so a wrong result must stop
+ * create() rather than be served. */
+static int verify_cluster(cuda_backend *s, int i, int B, const void *x, void *y,
+                          const cuda_blk_plan *tiled, const cuda_blk_plan *cl, char *err,
+                          size_t errlen) {
+  const size_t n = (size_t)B * (size_t)s->blks[i].out_elems;
+  uint16_t *ref = malloc(n * 2), *got = malloc(n * 2);
+  int rc = ref && got ? 0 : -ENOMEM;
+  if (rc) snprintf(err, errlen, "out of memory");
+  if (!rc) rc = run_fetch(s, i, tiled, B, x, y, ref, n, err, errlen);
+  if (!rc) rc = run_fetch(s, i, cl, B, x, y, got, n, err, errlen);
+  if (!rc) {
+    double d2 = 0, r2 = 0;
+    for (size_t k = 0; k < n; k++) {
+      const double r = cuda_f16_to_f32(ref[k]), g = cuda_f16_to_f32(got[k]);
+      d2 += (g - r) * (g - r), r2 += r * r;
+    }
+    const double rel = sqrt(d2 / (r2 > 0 ? r2 : 1));
+    if (!(rel < 2e-2)) {
+      snprintf(err, errlen,
+               "%s: the cluster mode (cl %d, cc %d) disagrees with the tiled plan at batch %d "
+               "(rel err %.3g); unset BLOCKFUSE_CUDA_CLUSTER",
+               s->blks[i].b->name, cl->l[0].cl, cl->l[0].CC, B, rel);
+      rc = -EPROTO;
+    }
+  }
+  free(ref), free(got);
+  return rc;
+}
+
 /* The one-pass cluster mode, where the image fits one tile: times every
  * cluster size (1, 2, 4, 8 CTAs per image) and chunk (16, 32, 64 channels)
- * that fits, then the fastest with packed fp16 depthwise taps. A candidate
- * whose launch fails (a cluster that cannot be co-scheduled) is skipped.
- * *t_out stays INFINITY where none applies. Opt-in (BLOCKFUSE_CUDA_CLUSTER=1)
- * until the mode has been validated on a GPU: see docs/cuda-backend.md. */
-static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *out,
-                        double *t_out, char *err, size_t errlen) {
+ * that fits, then the fastest with packed fp16 depthwise taps, and checks the
+ * winner's output against the tiled plan's. A candidate whose launch is
+ * refused (a cluster that cannot be co-scheduled) is skipped; one that breaks
+ * the CUDA context fails create(). *t_out stays INFINITY where none applies.
+ * Opt-in (BLOCKFUSE_CUDA_CLUSTER=1) until the mode has been validated on a
+ * GPU: see docs/cuda-backend.md. */
+static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y,
+                        const cuda_blk_plan *tiled, cuda_blk_plan *out, double *t_out, char *err,
+                        size_t errlen) {
   static const int cls[] = {1, 2, 4, 8}, ccs[] = {16, 32, 64};
   *t_out = INFINITY;
   if (!s->try_cluster) return 0;
@@ -171,7 +218,13 @@ static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y, c
         continue;
       double t;
       if (time_block(s, i, &p, B, x, y, &t, why, sizeof why)) {
-        (void)cudaGetLastError(); /* not sticky: a launch-configuration error */
+        (void)cudaGetLastError();                      /* clears a launch-configuration error... */
+        const cudaError_t e = cudaDeviceSynchronize(); /* ...but not a sticky one */
+        if (e != cudaSuccess) {
+          snprintf(err, errlen, "%s: cluster candidate cl %d cc %d broke the CUDA context: %s",
+                   s->blks[i].b->name, cls[a], ccs[b], cudaGetErrorString(e));
+          return -EIO;
+        }
         continue;
       }
       if (t < *t_out) *t_out = t, *out = p;
@@ -186,6 +239,7 @@ static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y, c
     if (rc) return rc;
     if (t < *t_out) *t_out = t, *out = h;
   }
+  if (*t_out < INFINITY) return verify_cluster(s, i, B, x, y, tiled, out, err, errlen);
   return 0;
 }
 
@@ -232,7 +286,7 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
       bk->plans[i] = cand[variants > 1 && t[1] < t[0] ? 1 : 0];
       double tcl;
       cuda_blk_plan cl;
-      if ((rc = tune_cluster(s, i, B, x, y, &cl, &tcl, err, errlen))) return rc;
+      if ((rc = tune_cluster(s, i, B, x, y, &bk->plans[i], &cl, &tcl, err, errlen))) return rc;
       if (tcl < (t[0] < t[1] ? t[0] : t[1])) bk->plans[i] = cl;
     }
     if ((rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
