@@ -366,6 +366,46 @@ static int write_port_file(const char *path, int port) {
   return 0;
 }
 
+/* --check: what load_work() would do before creating backends (model,
+ * backend and GPUs, batch settings), on this thread; prints one line and
+ * returns the exit status. For ExecStartPre= and deploy pipelines. */
+static int check_only(serve_ctx *c) {
+  char err[512] = "";
+  int rc = model_net_load(c->model_dir, &c->net, err, sizeof err);
+  if (rc == 0) {
+    c->net_loaded = 1;
+    rc = pick_devices(c, err, sizeof err);
+  }
+  int max_batch = c->net.max_batch;
+  if (rc == 0) {
+    if (c->cfg.max_batch_size > 0 && (max_batch < 1 || c->cfg.max_batch_size < max_batch))
+      max_batch = c->cfg.max_batch_size;
+    if (max_batch < 1) max_batch = 1;
+    int pref[SCHED_MAX_PREFERRED];
+    if (parse_preferred(c->cfg.preferred_batch_sizes, pref, max_batch) < 0) {
+      snprintf(err, sizeof err, "preferred-batch-sizes '%s': expected up to %d sizes in 1..%d",
+               c->cfg.preferred_batch_sizes, SCHED_MAX_PREFERRED, max_batch);
+      rc = -EINVAL;
+    }
+  }
+  if (rc) {
+    fprintf(stderr, "blockfuse serve: check failed: %s\n", err);
+    if (c->net_loaded) model_net_free(&c->net);
+    return 1;
+  }
+  char gpus[128] = "";
+  for (int i = 0, o = 0; i < c->n_devices && o < (int)sizeof gpus - 8; i++)
+    o += snprintf(gpus + o, sizeof gpus - (size_t)o, "%s%d", i ? "," : "", c->devices[i]);
+  printf(
+      "ok: model %s (%d blocks, %d classes, %dx%d input) from %s; backend %s%s%s; "
+      "max batch %d; %d executor(s) per device\n",
+      c->net.name, c->net.n_blocks, c->net.num_classes, c->net.in_h, c->net.in_w, c->model_dir,
+      c->backend, strcmp(c->backend, "cuda") ? "" : " on GPUs ",
+      strcmp(c->backend, "cuda") ? "" : gpus, max_batch, c->cfg.executors);
+  model_net_free(&c->net);
+  return 0;
+}
+
 /* Everything after configuration; returns the exit status. */
 static int run(serve_ctx *c) {
   char err[512];
@@ -375,6 +415,7 @@ static int run(serve_ctx *c) {
     serve_log(&c->log, SERVE_LOG_ERROR, "no_model", "error=\"%s\"", err);
     return 1;
   }
+  if (c->cfg.check) return check_only(c);
   char tp[16];
   /* JPEG decoding is what bounds a GPU daemon's request rate: by default
    * every core decodes (measured on an H200 host: 8 threads 2.7k req/s, 16

@@ -77,6 +77,9 @@ static const opt options[] = {
     {"log-format", OPT_STR, F(log_format), "text", 0, 0, "text or json"},
     {"log-level", OPT_STR, F(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"config", OPT_STR, F(config), "", 0, 0, "config file of `name = value` lines"},
+    {"check", OPT_INT, F(check), "0", 0, 1,
+     "1 = check the configuration and the model (load it, resolve the backend and GPUs, the "
+     "batch settings), print a summary and exit 0, or 1 with the reason; binds no port"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 

@@ -34,6 +34,7 @@ typedef struct {
   int profile_every;
   int unhealthy_after_failures;
   int access_log;
+  int check;
   double peak_flops;
   double peak_bw;
   int top_k;

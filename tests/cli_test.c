@@ -318,6 +318,24 @@ static void test_default_model(void **state) {
   sh(cmd);
 }
 
+/* `serve --check 1`: validates the model and the settings without serving:
+ * exit 0 with a summary, 1 with the reason, 2 for a bad option value. */
+static void test_serve_check(void **state) {
+  (void)state;
+  assert_int_equal(blockfuse("serve --check 1 --backend cpu --log-level warn", out, sizeof out), 0);
+  assert_non_null(strstr(out, "ok: model efficientnet_b0 (18 blocks, 1000 classes, 224x224"));
+  assert_non_null(strstr(out, "backend cpu"));
+  assert_int_equal(
+      blockfuse("serve --check 1 --model /nonexistent --log-level warn", out, sizeof out), 1);
+  assert_non_null(strstr(out, "check failed: /nonexistent/config.json"));
+  assert_int_equal(blockfuse("serve --check 1 --backend cpu --preferred-batch-sizes 0,5 "
+                             "--log-level warn",
+                             out, sizeof out),
+                   1);
+  assert_non_null(strstr(out, "preferred-batch-sizes"));
+  assert_int_equal(blockfuse("serve --check 2", out, sizeof out), 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_help),
@@ -329,6 +347,7 @@ int main(void) {
       cmocka_unit_test(test_input_files),
       cmocka_unit_test(test_model_errors),
       cmocka_unit_test(test_default_model),
+      cmocka_unit_test(test_serve_check),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
