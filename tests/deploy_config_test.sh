@@ -28,9 +28,19 @@ check() { # name, then the command; prints PASS/FAIL
 # binary under test. Everything else stays as shipped.
 unit="$TMP/blockfuse.service"
 sed -e "s#^ExecStart=/usr/local/bin/blockfuse#ExecStart=$BIN#" \
+    -e "s#^ExecStartPre=/usr/local/bin/blockfuse#ExecStartPre=$BIN#" \
     -e "s#^EnvironmentFile=.*#EnvironmentFile=$R/deploy/systemd/blockfuse.env#" \
     "$R/deploy/systemd/blockfuse.service" > "$unit"
 grep -q "^ExecStart=$BIN serve" "$unit" || { echo "FAIL ExecStart is not '/usr/local/bin/blockfuse serve'"; exit 1; }
+# The unit's pre-start check is a real `serve --check` invocation: it must run
+# clean with the shipped environment file's settings and the test's model.
+pre=$(sed -n "s#^ExecStartPre=##p" "$unit")
+[[ $pre == "$BIN serve --check 1" ]] || { echo "FAIL ExecStartPre is '$pre'"; exit 1; }
+check_pre() {
+  (set -a; . "$R/deploy/systemd/blockfuse.env"; set +a
+   BLOCKFUSE_MODEL="$R/models/efficientnet_b0" BLOCKFUSE_BACKEND=cpu BLOCKFUSE_LOG_LEVEL=warn \
+     $pre) | grep -q "^ok: model efficientnet_b0"
+}
 
 verify_clean() {
   local out
@@ -45,6 +55,7 @@ security_ok() {
 if command -v systemd-analyze > /dev/null; then
   check "systemd-analyze verify (no output)" verify_clean
   check "systemd-analyze security exposure <= 2.5" security_ok
+  check "ExecStartPre serve --check passes with blockfuse.env" check_pre
 else
   echo "FAIL systemd-analyze not installed (apt-get install systemd; ./bazelw installs it)"
   fails=$((fails + 1))
