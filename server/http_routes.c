@@ -11,9 +11,10 @@
 
 #include "server/http_codec.h"
 #include "server/http_internal.h"
+#include "server/version.h"
 
 #define SERVER_NAME "blockfuse"
-#define SERVER_VERSION "0.1.0"
+#define SERVER_VERSION BLOCKFUSE_VERSION
 
 /* Splits url into route + model name + version. Returns the route or
  * ROUTE_NONE. name/version are empty when the URL has none. */

@@ -7,7 +7,9 @@
 
 #include "server/cli.h"
 #include "server/loadgen.h"
+#include "model/backend.h"
 #include "server/serve.h"
+#include "server/version.h"
 
 typedef struct {
   const char *name;
@@ -23,9 +25,22 @@ static const subcommand subcommands[] = {
 };
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: blockfuse COMMAND [options]   (blockfuse COMMAND --help for more)\n\n");
+  fprintf(f,
+          "usage: blockfuse COMMAND [options]   (blockfuse COMMAND --help for more)\n"
+          "       blockfuse --version\n\n");
   for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
     fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].help);
+}
+
+/* `blockfuse --version`: the release and what this binary can run on here. */
+static int version(void) {
+  printf("blockfuse %s\n", BLOCKFUSE_VERSION);
+  printf("backends: cpu (%ld cores online)", sysconf(_SC_NPROCESSORS_ONLN));
+  if (model_cuda_backend.run)
+    printf(", cuda (built in; %d GPU(s) visible)\n", model_backend_devices("cuda", NULL));
+  else
+    printf("; cuda not built in (no CUDA toolkit at build time)\n");
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -36,6 +51,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) return version();
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
       strcmp(argv[1], "help") == 0) {
     usage(stdout);

@@ -64,6 +64,11 @@ static void test_help(void **state) {
   assert_int_equal(blockfuse("", out, sizeof out), 2);
   assert_int_equal(blockfuse("frobnicate", out, sizeof out), 2);
   assert_non_null(strstr(out, "unknown command"));
+  /* --version: the release, and whether the cuda backend is in this build */
+  assert_int_equal(blockfuse("--version", out, sizeof out), 0);
+  assert_int_equal(strncmp(out, "blockfuse 0.", 12), 0);
+  assert_non_null(strstr(out, "backends: cpu ("));
+  assert_true(strstr(out, "cuda (built in;") || strstr(out, "cuda not built in"));
 }
 
 static void test_classify_cli(void **state) {
