@@ -10,7 +10,8 @@
 #       `blockfuse loadgen` (JPEG and binary uint8 tensors), and the PyTorch
 #       baseline on the same machine.
 # PHASES (default "test,sanitize,servetest,bench,serve,torch") picks what `run` does
-# (servetest: the daemon's integration tests of issue #3 on the cuda backend); logs go
+# (servetest: the daemon's integration tests of issue #3 on the cuda backend; cluster,
+# not in the default: bench/gpu_ab.sh without and with BLOCKFUSE_CUDA_CLUSTER=1); logs go
 # to $OUT (default /tmp/blockfuse-gpu). Correctness gates the timing: no
 # bench when a test or a sanitizer fails.
 set -u
@@ -81,6 +82,13 @@ run)
     echo "== gpu_bench"
     .gpu/bin/gpu_bench .gpu/runfiles/blockfuse/models/efficientnet_b0 --batches "${BATCHES:-1,8,64,256}" \
       --iters "${ITERS:-100}" --json "$OUT/blockfuse.jsonl" 2>&1 | tee "$OUT/gpu_bench.txt"
+  fi
+  if has cluster; then # the opt-in cluster mode against the default plans, same binary, A/B
+    echo "== cluster mode A/B (BLOCKFUSE_CUDA_CLUSTER=0 vs 1)"
+    A_ENV=BLOCKFUSE_CUDA_CLUSTER=0 B_ENV=BLOCKFUSE_CUDA_CLUSTER=1 OUT="$OUT" \
+      bench/gpu_ab.sh .gpu/bin/gpu_bench .gpu/bin/gpu_bench --batches "${BATCHES:-1,8,64,256}" \
+      --iters "${ITERS:-50}" || ok=0
+    grep -A40 "^plans at batch 1:" "$OUT/ab_B1.txt" | head -24
   fi
   if has serve; then
     M=.gpu/runfiles/blockfuse/models/efficientnet_b0
