@@ -72,6 +72,9 @@ struct http_req {
   char content_type[256];
   char header_len[32];
   int has_header_len;
+  int content_encoding; /* HTTP_ENC_* of the body, -1 unsupported (http_zip.h) */
+  char coding_name[32]; /* as sent, for the 415 message */
+  int accept_gzip;      /* the client takes a gzip response */
   int top_k;
   /* threadpool work: parse + decode */
   uv_work_t work;
@@ -86,9 +89,12 @@ struct http_req {
   int status;
   char *resp;
   size_t resp_len, resp_json_len;
+  int resp_gzip;   /* resp is the gzip of the body */
+  int resp_binary; /* with resp_gzip: the body has a binary part after resp_json_len bytes */
   /* Response body encoded on the threadpool (see http_routes_finish_sched). */
   char *enc_body;
   size_t enc_len, enc_json_len;
+  int enc_gzip; /* enc_body is gzip-compressed */
   const char *resp_type;
   int retry_after;
   int inference; /* counts toward inference metrics */

@@ -11,10 +11,13 @@
 
 #include "server/http_codec.h"
 #include "server/http_internal.h"
+#include "server/http_zip.h"
 #include "server/version.h"
 
 #define SERVER_NAME "blockfuse"
 #define SERVER_VERSION BLOCKFUSE_VERSION
+/* Responses shorter than this go out uncompressed even to gzip clients. */
+#define HTTP_GZIP_MIN 1024
 
 /* Splits url into route + model name + version. Returns the route or
  * ROUTE_NONE. name/version are empty when the URL has none. */
@@ -106,6 +109,19 @@ static void work_parse(uv_work_t *w) {
   size_t img_bytes = (size_t)m->in_h * (size_t)m->in_w * 3;
   char err[300] = "";
   int rc;
+  if (r->content_encoding > 0) { /* gzip / deflate: inflate, bounded like a plain body */
+    uint8_t *plain;
+    size_t n;
+    rc = http_zip_inflate(r->content_encoding, r->body, r->len, r->srv->cfg.max_body, &plain, &n,
+                          err, sizeof err);
+    if (rc) {
+      r->work_rc = rc;
+      snprintf(r->err, sizeof r->err, "%s", err);
+      return;
+    }
+    free(r->body);
+    r->body = plain, r->len = r->cap = n;
+  }
   if (r->route == ROUTE_CLASSIFY) {
     http_blobs blobs = {0};
     rc = http_v1_parse(r->content_type, r->body, r->len, m->max_batch, &blobs, &r->top_k, err,
@@ -146,6 +162,8 @@ static void work_done(uv_work_t *w, int status) {
   if (rc) {
     if (rc == -ENOMEM)
       http_req_error(r, 500, "%s", r->err);
+    else if (rc == -EFBIG)
+      http_req_error(r, 413, "%s", r->err);
     else
       http_req_error(r, 400, "%s", r->err[0] ? r->err : "bad request");
     http_metrics_failure(&s->metrics, HTTP_FAIL_OTHER, elapsed);
@@ -194,6 +212,18 @@ static void work_encode(uv_work_t *w) {
              0) {
     r->enc_body = NULL;
   }
+  /* gzip where the client takes it and it is worth a header (small bodies
+   * are left alone); a failed compression sends the body as it is */
+  r->enc_gzip = 0;
+  uint8_t *z;
+  size_t zn;
+  if (r->enc_body && r->accept_gzip && r->enc_len >= HTTP_GZIP_MIN &&
+      http_zip_gzip((const uint8_t *)r->enc_body, r->enc_len, &z, &zn) == 0) {
+    r->enc_gzip = r->enc_json_len != r->enc_len ? 2 : 1; /* 2: has a binary part */
+    free(r->enc_body);
+    r->enc_body = (char *)z;
+    r->enc_len = zn;
+  }
 }
 
 /* Loop thread: send what work_encode built, count it, resume the connection. */
@@ -205,10 +235,12 @@ static void work_encode_done(uv_work_t *w, int status) {
     free(r->enc_body);
     http_req_error(r, 500, "out of memory");
   } else {
-    http_req_set_body(
-        r, 200, r->enc_body, r->enc_len,
-        r->enc_json_len == r->enc_len ? "application/json" : "application/octet-stream");
+    const int binary = r->enc_gzip ? r->enc_gzip == 2 : r->enc_json_len != r->enc_len;
+    http_req_set_body(r, 200, r->enc_body, r->enc_len,
+                      binary ? "application/octet-stream" : "application/json");
     r->resp_json_len = r->enc_json_len;
+    r->resp_gzip = r->enc_gzip != 0;
+    r->resp_binary = binary;
   }
   r->enc_body = NULL;
   uint64_t end = sched_now_ns();
@@ -390,6 +422,14 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
     return;
   }
   int post = route == ROUTE_INFER || route == ROUTE_CLASSIFY;
+  if (r->content_encoding < 0 || (r->content_encoding > 0 && !post)) {
+    http_req_error(r, 415,
+                   r->content_encoding < 0
+                       ? "Content-Encoding '%.32s' is not supported (gzip, deflate or identity)"
+                       : "Content-Encoding '%.32s' is only accepted on the inference routes",
+                   r->coding_name);
+    return;
+  }
   if (route == ROUTE_LOGGING && (r->is_get || r->is_post)) {
     logging_route(r);
     return;

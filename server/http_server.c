@@ -9,6 +9,7 @@
  * queued. The context is freed in the request-completed callback. */
 #define _GNU_SOURCE
 #include "server/http_internal.h"
+#include "server/http_zip.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -78,7 +79,9 @@ static enum MHD_Result send_response(http_req *r) {
   if (!resp) return MHD_NO;
   r->resp = NULL; /* MHD owns it now */
   MHD_add_response_header(resp, "Content-Type", r->resp_type ? r->resp_type : "application/json");
-  if (r->resp_json_len != r->resp_len) {
+  if (r->resp_gzip) MHD_add_response_header(resp, "Content-Encoding", "gzip");
+  /* binary extension: the JSON part's length, of the uncompressed body */
+  if (r->resp_gzip ? r->resp_binary : r->resp_json_len != r->resp_len) {
     char v[32];
     snprintf(v, sizeof v, "%zu", r->resp_json_len);
     MHD_add_response_header(resp, "Inference-Header-Content-Length", v);
@@ -208,6 +211,11 @@ static http_req *begin_request(http_server *s, struct MHD_Connection *c, const c
   r->top_k = s->cfg.default_top_k;
   const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
   if (ct) snprintf(r->content_type, sizeof r->content_type, "%s", ct);
+  const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
+  r->content_encoding = http_zip_coding(ce);
+  if (ce) snprintf(r->coding_name, sizeof r->coding_name, "%s", ce);
+  r->accept_gzip =
+      http_zip_accepts_gzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"));
   const char *hl =
       MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Inference-Header-Content-Length");
   if (hl) {

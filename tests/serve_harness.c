@@ -119,10 +119,10 @@ static size_t on_body(char *p, size_t sz, size_t n, void *u) {
 static size_t on_header(char *p, size_t sz, size_t n, void *u) {
   serve_resp *r = u;
   size_t len = sz * n;
-  const char *keys[2] = {"Retry-After:", "Inference-Header-Content-Length:"};
-  char *dst[2] = {r->retry_after, r->header_len};
-  size_t cap[2] = {sizeof r->retry_after, sizeof r->header_len};
-  for (int k = 0; k < 2; k++) {
+  const char *keys[3] = {"Retry-After:", "Inference-Header-Content-Length:", "Content-Encoding:"};
+  char *dst[3] = {r->retry_after, r->header_len, r->content_encoding};
+  size_t cap[3] = {sizeof r->retry_after, sizeof r->header_len, sizeof r->content_encoding};
+  for (int k = 0; k < 3; k++) {
     size_t kl = strlen(keys[k]);
     if (len > kl && strncasecmp(p, keys[k], kl) == 0) {
       size_t s = kl;

@@ -32,6 +32,7 @@ typedef struct {
   size_t len;
   char retry_after[16];
   char header_len[32];
+  char content_encoding[32]; /* as sent: the body is left encoded */
   double seconds;
 } serve_resp;
 
