@@ -482,19 +482,27 @@ static void test_direct_input_buffer(void **state) {
   sched_destroy(s);
 }
 
+/* A one-image-per-batch configuration over this factory, for the tests
+ * that look at single batches (health, devices). */
+static sched_config small_config(int (*open)(void *, int, model_backend *, char *, size_t),
+                                 void *arg, int executors) {
+  sched_config c = {0};
+  c.factory.open = open;
+  c.factory.arg = arg;
+  c.executors = executors;
+  c.max_batch = 1;
+  c.max_queue = 16;
+  c.image_bytes = IMG_BYTES;
+  c.num_classes = CLASSES;
+  return c;
+}
+
 /* A run of failed batches (backend errors) makes sched_backend_failing()
  * report the backend as failing once it reaches cfg.failing_after, with the
  * last error; one good batch clears it. */
 static void test_backend_failing(void **state) {
   fake_state f = {.lock = PTHREAD_MUTEX_INITIALIZER};
-  sched_config c = {0};
-  c.factory.open = fake_open;
-  c.factory.arg = &f;
-  c.executors = 1;
-  c.max_batch = 1;
-  c.max_queue = 16;
-  c.image_bytes = IMG_BYTES;
-  c.num_classes = CLASSES;
+  sched_config c = small_config(fake_open, &f, 1);
   c.failing_after = 3;
   sched *s = NULL;
   char err[200], why[200] = "";
@@ -561,15 +569,8 @@ static int flaky_open(void *arg, int ex, model_backend *b, char *err, size_t err
 
 static void test_failing_per_device(void **state) {
   flaky fl[2] = {{0}, {1}};
-  sched_config c = {0};
-  c.factory.open = flaky_open;
-  c.factory.arg = fl;
-  c.executors = 2;
+  sched_config c = small_config(flaky_open, fl, 2);
   c.device_of[0] = 0, c.device_of[1] = 1;
-  c.max_batch = 1;
-  c.max_queue = 16;
-  c.image_bytes = IMG_BYTES;
-  c.num_classes = CLASSES;
   c.failing_after = 3;
   sched *s = NULL;
   char err[200], why[200] = "";
@@ -658,14 +659,7 @@ static void test_device_profiles(void **state) {
   int entered = 0;
   devfake d[3] = {
       {5, 0, &lock, &cv, &entered}, {5, 1, &lock, &cv, &entered}, {2, 2, &lock, &cv, &entered}};
-  sched_config c = {0};
-  c.factory.open = devfake_open;
-  c.factory.arg = d;
-  c.executors = 3;
-  c.max_batch = 1;
-  c.max_queue = 16;
-  c.image_bytes = IMG_BYTES;
-  c.num_classes = CLASSES;
+  sched_config c = small_config(devfake_open, d, 3);
   c.n_blocks = 3;
   c.device_of[0] = 5, c.device_of[1] = 5, c.device_of[2] = 2;
   sched *s = NULL;
