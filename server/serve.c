@@ -142,24 +142,37 @@ static int parse_preferred(const char *s, int *p, int max_batch) {
   return n;
 }
 
+/* What serving and --check share: loads the model, resolves the backend
+ * and GPUs, the batch size and the preferred sizes (pref holds
+ * SCHED_MAX_PREFERRED). Returns 0 or a negative errno with err set. */
+static int prepare(serve_ctx *c, int *max_batch, int *pref, int *n_pref, char *err, size_t errlen) {
+  int rc = model_net_load(c->model_dir, &c->net, err, errlen);
+  if (rc) return rc;
+  c->net_loaded = 1;
+  if ((rc = pick_devices(c, err, errlen))) return rc;
+  int mb = c->net.max_batch;
+  if (c->cfg.max_batch_size > 0 && (mb < 1 || c->cfg.max_batch_size < mb))
+    mb = c->cfg.max_batch_size;
+  *max_batch = mb < 1 ? 1 : mb;
+  *n_pref = parse_preferred(c->cfg.preferred_batch_sizes, pref, *max_batch);
+  if (*n_pref < 0) {
+    snprintf(err, errlen, "preferred-batch-sizes '%s': expected up to %d sizes in 1..%d",
+             c->cfg.preferred_batch_sizes, SCHED_MAX_PREFERRED, *max_batch);
+    return -EINVAL;
+  }
+  return 0;
+}
+
 /* Threadpool: load the model, start the executors, run their warm-up. */
 static void load_work(uv_work_t *w) {
   serve_ctx *c = w->data;
-  int rc = model_net_load(c->model_dir, &c->net, c->load_err, sizeof c->load_err);
+  sched_config sc = {0};
+  int max_batch = 1;
+  int rc = prepare(c, &max_batch, sc.preferred, &sc.n_preferred, c->load_err, sizeof c->load_err);
   if (rc) {
     c->load_rc = rc;
     return;
   }
-  c->net_loaded = 1;
-  rc = pick_devices(c, c->load_err, sizeof c->load_err);
-  if (rc) {
-    c->load_rc = rc;
-    return;
-  }
-  int max_batch = c->net.max_batch;
-  if (c->cfg.max_batch_size > 0 && (max_batch < 1 || c->cfg.max_batch_size < max_batch))
-    max_batch = c->cfg.max_batch_size;
-  if (max_batch < 1) max_batch = 1;
   int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
   c->bcfg = (model_backend_config){
       .threads = c->cfg.threads > 0 ? c->cfg.threads
@@ -170,7 +183,6 @@ static void load_work(uv_work_t *w) {
       .peak_flops = c->cfg.peak_flops,
       .peak_bw = c->cfg.peak_bw,
   };
-  sched_config sc = {0};
   sc.factory = (sched_backend_factory){open_backend, close_backend, c};
   sc.executors = c->cfg.executors * c->n_devices;
   for (int i = 0; i < sc.executors && i < SCHED_MAX_EXECUTORS; i++)
@@ -179,14 +191,6 @@ static void load_work(uv_work_t *w) {
   sc.max_queue = c->cfg.max_queue_size;
   sc.failing_after = c->cfg.unhealthy_after_failures;
   sc.max_queue_delay_ns = (uint64_t)c->cfg.max_queue_delay_us * 1000;
-  sc.n_preferred = parse_preferred(c->cfg.preferred_batch_sizes, sc.preferred, max_batch);
-  if (sc.n_preferred < 0) {
-    snprintf(c->load_err, sizeof c->load_err,
-             "preferred-batch-sizes '%s': expected up to %d sizes in 1..%d",
-             c->cfg.preferred_batch_sizes, SCHED_MAX_PREFERRED, max_batch);
-    c->load_rc = -EINVAL;
-    return;
-  }
   sc.image_bytes = (size_t)c->net.in_h * (size_t)c->net.in_w * 3;
   sc.num_classes = c->net.num_classes;
   sc.n_blocks = c->net.n_blocks;
@@ -371,24 +375,8 @@ static int write_port_file(const char *path, int port) {
  * returns the exit status. For ExecStartPre= and deploy pipelines. */
 static int check_only(serve_ctx *c) {
   char err[512] = "";
-  int rc = model_net_load(c->model_dir, &c->net, err, sizeof err);
-  if (rc == 0) {
-    c->net_loaded = 1;
-    rc = pick_devices(c, err, sizeof err);
-  }
-  int max_batch = c->net.max_batch;
-  if (rc == 0) {
-    if (c->cfg.max_batch_size > 0 && (max_batch < 1 || c->cfg.max_batch_size < max_batch))
-      max_batch = c->cfg.max_batch_size;
-    if (max_batch < 1) max_batch = 1;
-    int pref[SCHED_MAX_PREFERRED];
-    if (parse_preferred(c->cfg.preferred_batch_sizes, pref, max_batch) < 0) {
-      snprintf(err, sizeof err, "preferred-batch-sizes '%s': expected up to %d sizes in 1..%d",
-               c->cfg.preferred_batch_sizes, SCHED_MAX_PREFERRED, max_batch);
-      rc = -EINVAL;
-    }
-  }
-  if (rc) {
+  int max_batch = 1, pref[SCHED_MAX_PREFERRED], n_pref = 0;
+  if (prepare(c, &max_batch, pref, &n_pref, err, sizeof err)) {
     fprintf(stderr, "blockfuse serve: check failed: %s\n", err);
     if (c->net_loaded) model_net_free(&c->net);
     return 1;
