@@ -251,8 +251,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     r = begin_request(s, c, method, &answer_now);
     if (!r) return MHD_NO;
     *con_cls = r;
-    snprintf(r->method, sizeof r->method, "%s", method);
-    snprintf(r->path, sizeof r->path, "%s", url);
+    if (s->cfg.access_log) { /* only then: kept off the per-request path otherwise */
+      snprintf(r->method, sizeof r->method, "%s", method);
+      snprintf(r->path, sizeof r->path, "%s", url);
+    }
     if (unknown_transfer_coding(c)) { /* RFC 9112 6.1; MHD closes after it */
       http_req_error(r, 501, "Transfer-Encoding other than chunked is not supported");
       r->state = REQ_DONE;
@@ -324,7 +326,8 @@ static void access_log(http_server *s, struct MHD_Connection *c, const http_req 
   }
   serve_log(s->cfg.log, SERVE_LOG_INFO, "http_access",
             "client=%s method=%s path=\"%s\" status=%d in=%zu out=%zu us=%llu completed=%s", client,
-            r->method, serve_log_quote(r->path, path, sizeof path), r->responded ? r->status : 0,
+            r->method[0] ? r->method : "-", /* "-": began before the access log was on */
+            serve_log_quote(r->path, path, sizeof path), r->responded ? r->status : 0,
             r->len + r->discarded, r->sent, (unsigned long long)((sched_now_ns() - r->t0) / 1000),
             ok ? "true" : "false");
 }
