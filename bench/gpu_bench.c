@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
       const double t = pct(v, 5, 0.5);
       const model_block *b = &net.blocks[i];
       const double fl = model_block_flops(b, got), by = model_block_min_bytes(b, got, 2, 2);
-      const double ideal = fmax(fl / peak_f, by / peak_b);
+      const double ideal = model_roofline_seconds(fl, by, peak_f, peak_b);
       sum_t += t, sum_i += ideal;
       printf("%-14s %-7s %10.1f %10.2f %9.1f %8.2f %8.0f %9.1f %6.1f\n", b->name,
              model_block_kind_name(b->kind), fl / 1e6, by / 1e6, t * 1e6, fl / t / 1e12,

@@ -489,6 +489,11 @@ double model_block_flops(const model_block *b, int batch) {
   return 2.0 * macs * batch;
 }
 
+double model_roofline_seconds(double flops, double bytes, double peak_flops, double peak_bw) {
+  const double tf = peak_flops > 0 ? flops / peak_flops : 0, tb = peak_bw > 0 ? bytes / peak_bw : 0;
+  return tf > tb ? tf : tb;
+}
+
 double model_block_min_bytes(const model_block *b, int batch, int act_bytes, int w_bytes) {
   double weights = 0;
   for (size_t i = 0; i < NSLOTS; i++) weights += (double)slot((model_block *)b, i)->numel;

@@ -70,7 +70,7 @@ static void print_blocks(const model_backend *be, const double *t, int batch) {
     const model_block *b = &net->blocks[i];
     double f = model_block_flops(b, batch);
     double by = model_block_min_bytes(b, batch, be->ops->act_bytes, be->ops->w_bytes);
-    double ideal = f / pf > by / pb ? f / pf : by / pb;
+    double ideal = model_roofline_seconds(f, by, pf, pb);
     printf("%-15s %-10s %9.1f %9.2f %9.3f %9.1f %8.1f %6.1f\n", b->name,
            model_block_kind_name(b->kind), f / 1e6, by / 1e6, t[i] * 1e3, f / t[i] / 1e9,
            by / t[i] / 1e9, 100 * ideal / t[i]);

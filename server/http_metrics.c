@@ -116,8 +116,7 @@ static int block_efficiency(const http_metrics_view *v, int device, block_eff *e
   for (int i = 0; i < net->n_blocks; i++) {
     e[i].flops = model_block_flops(&net->blocks[i], b);
     e[i].bytes = model_block_min_bytes(&net->blocks[i], b, act, w);
-    double tf = *pf > 0 ? e[i].flops / *pf : 0, tb = *pb > 0 ? e[i].bytes / *pb : 0;
-    e[i].ideal = tf > tb ? tf : tb;
+    e[i].ideal = model_roofline_seconds(e[i].flops, e[i].bytes, *pf, *pb);
     e[i].seconds = batch && sec ? sec[i] : 0;
     e[i].efficiency = e[i].seconds > 0 ? e[i].ideal / e[i].seconds : 0;
   }

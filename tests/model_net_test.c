@@ -167,6 +167,17 @@ static void test_refuses_mismatched_configs(void **state) {
   assert_int_equal(system(path), 0);
 }
 
+/* The roofline's ideal time: the larger of compute and memory time; a term
+ * with an unknown (0) peak does not count. */
+static void test_roofline_seconds(void **state) {
+  (void)state;
+  assert_true(model_roofline_seconds(2e12, 1e9, 1e12, 1e12) == 2.0); /* compute-bound */
+  assert_true(model_roofline_seconds(1e9, 3e12, 1e12, 1e12) == 3.0); /* memory-bound */
+  assert_true(model_roofline_seconds(2e12, 3e12, 0, 1e12) == 3.0);   /* no FLOP peak */
+  assert_true(model_roofline_seconds(2e12, 3e12, 1e12, 0) == 2.0);   /* no bandwidth peak */
+  assert_true(model_roofline_seconds(2e12, 3e12, 0, 0) == 0.0);
+}
+
 static void test_conv_out_padding(void **state) {
   (void)state;
   int pad;
@@ -434,6 +445,7 @@ int main(void) {
       cmocka_unit_test(test_efficientnet_b0_structure),
       cmocka_unit_test(test_refuses_mismatched_configs),
       cmocka_unit_test(test_conv_out_padding),
+      cmocka_unit_test(test_roofline_seconds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
