@@ -34,6 +34,14 @@ typedef struct {
   int direct_runs;    /* runs whose images were own_input */
 } fake_state;
 
+/* What every fake factory's open() does: hand out ops over self. */
+static int bind_fake(model_backend *b, const model_backend_ops *ops, void *self) {
+  b->ops = ops;
+  b->self = self;
+  b->net = NULL;
+  return 0;
+}
+
 static int fake_create(const model_net *net, const model_backend_config *cfg, void **self,
                        char *err, size_t errlen) {
   return 0;
@@ -78,10 +86,7 @@ static const model_backend_ops fake_ops = {.name = "fake",
                                            .peaks = fake_peaks};
 
 static int fake_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
-  b->ops = &fake_ops;
-  b->self = arg;
-  b->net = NULL;
-  return 0;
+  return bind_fake(b, &fake_ops, arg);
 }
 static uint8_t *fake_input_buffer(void *self) {
   return ((fake_state *)self)->own_input;
@@ -96,10 +101,7 @@ static const model_backend_ops fake_direct_ops = {.name = "fake-direct",
                                                   .peaks = fake_peaks,
                                                   .input_buffer = fake_input_buffer};
 static int fake_direct_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
-  b->ops = &fake_direct_ops;
-  b->self = arg;
-  b->net = NULL;
-  return 0;
+  return bind_fake(b, &fake_direct_ops, arg);
 }
 static int failing_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
   snprintf(err, errlen, "no device %d", ex);
@@ -561,10 +563,7 @@ static int flaky_run(void *self, const uint8_t *images, int n, float *logits, ch
 static const model_backend_ops flaky_ops = {
     .name = "flaky", .create = fake_create, .destroy = fake_destroy, .run = flaky_run};
 static int flaky_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
-  b->ops = &flaky_ops;
-  b->self = (flaky *)arg + ex;
-  b->net = NULL;
-  return 0;
+  return bind_fake(b, &flaky_ops, (flaky *)arg + ex);
 }
 
 static void test_failing_per_device(void **state) {
@@ -647,10 +646,7 @@ static const model_backend_ops devfake_ops = {.name = "devfake",
                                               .block_times = devfake_times,
                                               .peaks = devfake_peaks};
 static int devfake_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
-  b->ops = &devfake_ops;
-  b->self = (devfake *)arg + ex;
-  b->net = NULL;
-  return 0;
+  return bind_fake(b, &devfake_ops, (devfake *)arg + ex);
 }
 
 static void test_device_profiles(void **state) {
