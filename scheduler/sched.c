@@ -40,9 +40,6 @@ struct sched {
   int accepting, stopping, flushing;
   int n_opened;
   sched_stats st;
-  double *times; /* latest block profile, guarded by lock */
-  int times_batch, have_times;
-  double peak_flops, peak_bw;
   /* per device: the latest profile of any of its executors, and its roofline */
   struct {
     int device, batch, have;
@@ -170,9 +167,6 @@ static void run_batch(sched_executor *e, sched_request *batch) {
     s->st.batch_count[n]++;
     s->st.batch_compute_ns[n] += t1 - t0;
     if (have_prof) {
-      memcpy(s->times, e->times, sizeof(double) * (size_t)c->n_blocks);
-      s->times_batch = prof_batch;
-      s->have_times = 1;
       memcpy(s->dev[e->slot].times, e->times, sizeof(double) * (size_t)c->n_blocks);
       s->dev[e->slot].batch = prof_batch;
       s->dev[e->slot].have = 1;
@@ -292,6 +286,13 @@ static int check_config(const sched_config *c, char *err, size_t errlen) {
   return 0;
 }
 
+/* Index in s->dev of `device`, or s->n_dev where it has none yet. */
+static int dev_slot(const sched *s, int device) {
+  int k = 0;
+  while (k < s->n_dev && s->dev[k].device != device) k++;
+  return k;
+}
+
 int sched_create(sched **out, const sched_config *cfg, char *err, size_t errlen) {
   *out = NULL;
   int rc = check_config(cfg, err, errlen);
@@ -306,21 +307,17 @@ int sched_create(sched **out, const sched_config *cfg, char *err, size_t errlen)
   s->st.max_batch = cfg->max_batch;
   s->st.batch_count = calloc((size_t)cfg->max_batch + 1, sizeof(uint64_t));
   s->st.batch_compute_ns = calloc((size_t)cfg->max_batch + 1, sizeof(uint64_t));
-  s->times = cfg->n_blocks > 0 ? calloc((size_t)cfg->n_blocks, sizeof(double)) : NULL;
   for (int i = 0; i < cfg->executors; i++) { /* one profile slot per distinct device */
-    int k = 0;
-    while (k < s->n_dev && s->dev[k].device != cfg->device_of[i]) k++;
+    const int k = dev_slot(s, cfg->device_of[i]);
     if (k == s->n_dev) s->dev[s->n_dev++].device = cfg->device_of[i];
     s->ex[i].slot = k;
   }
   const size_t nb = cfg->n_blocks > 0 ? (size_t)cfg->n_blocks : 1;
   s->dev_times = calloc((size_t)s->n_dev * nb, sizeof(double));
   for (int k = 0; s->dev_times && k < s->n_dev; k++) s->dev[k].times = s->dev_times + k * nb;
-  if (!s->st.batch_count || !s->st.batch_compute_ns || (cfg->n_blocks > 0 && !s->times) ||
-      !s->dev_times) {
+  if (!s->st.batch_count || !s->st.batch_compute_ns || !s->dev_times) {
     free(s->st.batch_count);
     free(s->st.batch_compute_ns);
-    free(s->times);
     free(s->dev_times);
     free(s);
     snprintf(err, errlen, "scheduler: out of memory");
@@ -361,7 +358,6 @@ int sched_create(sched **out, const sched_config *cfg, char *err, size_t errlen)
     return rc;
   }
   model_backend *b0 = &s->ex[0].backend;
-  if (b0->ops->peaks) b0->ops->peaks(b0->self, &s->peak_flops, &s->peak_bw);
   for (int i = cfg->executors - 1; i >= 0; i--) { /* ends on each device's first executor */
     model_backend *b = &s->ex[i].backend;
     if (b->ops->peaks)
@@ -463,7 +459,6 @@ void sched_destroy(sched *s) {
   pthread_mutex_destroy(&s->lock);
   free(s->st.batch_count);
   free(s->st.batch_compute_ns);
-  free(s->times);
   free(s->dev_times);
   free(s);
 }
@@ -504,18 +499,6 @@ void sched_stats_free(sched_stats *st) {
   st->batch_count = st->batch_compute_ns = NULL;
 }
 
-int sched_block_times(sched *s, double *seconds, int n_blocks, int *batch) {
-  int rc = -EAGAIN;
-  pthread_mutex_lock(&s->lock);
-  if (s->have_times && n_blocks == s->cfg.n_blocks) {
-    memcpy(seconds, s->times, sizeof(double) * (size_t)n_blocks);
-    *batch = s->times_batch;
-    rc = 0;
-  }
-  pthread_mutex_unlock(&s->lock);
-  return rc;
-}
-
 int sched_backend_failing(sched *s, char *why, size_t whylen) {
   pthread_mutex_lock(&s->lock);
   const int w = worst_device(s), n = s->dev[w].failures;
@@ -533,8 +516,7 @@ int sched_devices(sched *s, int *devices, int max) {
 
 int sched_device_profile(sched *s, int device, double *seconds, int n_blocks, int *batch,
                          double *peak_flops, double *peak_bw) {
-  int k = 0;
-  while (k < s->n_dev && s->dev[k].device != device) k++;
+  const int k = dev_slot(s, device);
   *batch = 0;
   if (k == s->n_dev) return -ENOENT;
   int rc = -EAGAIN;
@@ -550,10 +532,7 @@ int sched_device_profile(sched *s, int device, double *seconds, int n_blocks, in
   return rc;
 }
 
-void sched_backend_info(sched *s, double *peak_flops, double *peak_bw, const char **name,
-                        int *act_bytes, int *w_bytes) {
-  if (peak_flops) *peak_flops = s->peak_flops;
-  if (peak_bw) *peak_bw = s->peak_bw;
+void sched_backend_info(sched *s, const char **name, int *act_bytes, int *w_bytes) {
   if (name) *name = s->backend_name;
   if (act_bytes) *act_bytes = s->act_bytes;
   if (w_bytes) *w_bytes = s->w_bytes;

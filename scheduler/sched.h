@@ -123,10 +123,6 @@ void sched_destroy(sched *s);
 int sched_stats_get(sched *s, sched_stats *st);
 void sched_stats_free(sched_stats *st);
 
-/* Latest per-block profile from any executor: seconds[n_blocks] and the batch
- * it was taken at. Returns 0, or -EAGAIN if no executor has profiled yet. */
-int sched_block_times(sched *s, double *seconds, int n_blocks, int *batch);
-
 /* Nonzero (the count of consecutive failed batches on one device) when a
  * device's run of failures has reached cfg.failing_after, counted per device
  * so that healthy GPUs do not mask a lost one; "device N: <last error>" then
@@ -144,8 +140,8 @@ int sched_devices(sched *s, int *devices, int max);
 int sched_device_profile(sched *s, int device, double *seconds, int n_blocks, int *batch,
                          double *peak_flops, double *peak_bw);
 
-/* The roofline of executor 0's backend, its name and element sizes. */
-void sched_backend_info(sched *s, double *peak_flops, double *peak_bw, const char **name,
-                        int *act_bytes, int *w_bytes);
+/* Executor 0's backend: its name and element sizes (the rooflines are per
+ * device: sched_device_profile). */
+void sched_backend_info(sched *s, const char **name, int *act_bytes, int *w_bytes);
 
 #endif

@@ -107,7 +107,7 @@ static int block_efficiency(const http_metrics_view *v, int device, block_eff *e
                             double *pb) {
   const model_net *net = v->net;
   int act = 4, w = 4, batch = 0;
-  sched_backend_info(v->s, NULL, NULL, NULL, &act, &w);
+  sched_backend_info(v->s, NULL, &act, &w);
   *pf = *pb = 0;
   double *sec = calloc((size_t)net->n_blocks, sizeof(double));
   if (!sec || sched_device_profile(v->s, device, sec, net->n_blocks, &batch, pf, pb) != 0)
@@ -310,7 +310,7 @@ char *http_efficiency_json_device(const http_metrics_view *v, int device, size_t
   double pf = 0, pb = 0;
   const char *backend = NULL;
   int batch = block_efficiency(v, device, e, &pf, &pb);
-  sched_backend_info(v->s, NULL, NULL, &backend, NULL, NULL);
+  sched_backend_info(v->s, &backend, NULL, NULL);
   json_t *blocks = json_array();
   double tf = 0, tb = 0, ts = 0, ti = 0;
   for (int i = 0; i < net->n_blocks; i++) {

@@ -217,7 +217,7 @@ static char *config_json(serve_ctx *c, int max_batch) {
   json_t *pl = json_array();
   for (int i = 0; i < np; i++) json_array_append_new(pl, json_integer(pref[i]));
   const char *backend = NULL;
-  sched_backend_info(c->sched, NULL, NULL, &backend, NULL, NULL);
+  sched_backend_info(c->sched, &backend, NULL, NULL);
   json_t *o = json_pack(
       "{s:s,s:s,s:s,s:i,s:[{s:s,s:s,s:[i,i,i],s:b},{s:s,s:s,s:[i],s:b}],"
       "s:[{s:s,s:s,s:[i]},{s:s,s:s,s:[i]}],"
@@ -280,7 +280,7 @@ static void load_done(uv_work_t *w, int status) {
   free(cj);
   if (c->signals) return; /* a signal arrived during load: stay not ready */
   const char *backend = NULL;
-  sched_backend_info(c->sched, NULL, NULL, &backend, NULL, NULL);
+  sched_backend_info(c->sched, &backend, NULL, NULL);
   serve_log(&c->log, SERVE_LOG_INFO, "ready",
             "model=%s backend=%s devices=%d executors_per_device=%d max_batch_size=%d blocks=%d "
             "classes=%d",

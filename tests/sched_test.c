@@ -202,7 +202,7 @@ static void test_batches_form(void **state) {
   sched_stats_free(&st);
   double times[3];
   int b;
-  assert_int_equal(sched_block_times(s, times, 3, &b), 0);
+  assert_int_equal(sched_device_profile(s, 0, times, 3, &b, NULL, NULL), 0);
   assert_true(times[2] > 0.0029 && times[2] < 0.0031);
   sched_destroy(s);
 }
