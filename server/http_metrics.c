@@ -300,9 +300,11 @@ char *http_efficiency_json_device(const http_metrics_view *v, int device, size_t
     double *sec = calloc((size_t)net->n_blocks, sizeof(double));
     int b = 0;
     device = nd > 0 ? devs[0] : 0;
-    for (int d = nd - 1; sec && d >= 0; d--)
-      if (sched_device_profile(v->s, devs[d], sec, net->n_blocks, &b, NULL, NULL) == 0)
+    for (int d = 0; sec && d < nd; d++)
+      if (sched_device_profile(v->s, devs[d], sec, net->n_blocks, &b, NULL, NULL) == 0) {
         device = devs[d];
+        break;
+      }
     free(sec);
   }
   block_eff *e = calloc((size_t)net->n_blocks, sizeof *e);
