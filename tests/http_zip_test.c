@@ -93,10 +93,13 @@ static void test_round_trips(void **state) {
   assert_int_equal(http_zip_inflate(HTTP_ENC_GZIP, gz, gzn - 5, len, &out, &outn, err, sizeof err),
                    -EINVAL);
   assert_non_null(strstr(err, "corrupt or truncated gzip"));
-  gz[gzn / 2] ^= 0x5a;
+  /* a flipped byte in the CRC-32 trailer: the data inflates in full, the
+   * check fails. (A flip in the middle of the stream of fresh random data is
+   * not deterministic: the damaged stream may also run past max, -EFBIG.) */
+  gz[gzn - 8] ^= 0x5a;
   const int flipped = http_zip_inflate(HTTP_ENC_GZIP, gz, gzn, len, &out, &outn, err, sizeof err);
-  assert_int_equal(flipped, -EINVAL); /* the CRC or the stream catches it */
-  gz[gzn / 2] ^= 0x5a;
+  assert_int_equal(flipped, -EINVAL);
+  gz[gzn - 8] ^= 0x5a;
   uint8_t *trail = malloc(gzn + 3);
   assert_non_null(trail);
   memcpy(trail, gz, gzn);
