@@ -37,7 +37,7 @@ typedef struct {
   int n_buckets;
   uint8_t *h_img;  /* pinned [max_batch][in_h][in_w][3] */
   float *h_logits; /* pinned [max_batch][classes] */
-  void *d_img, *d_act[2], *d_stage, *d_sums, *d_scale, *d_racc, *d_pooled;
+  void *d_img, *d_act[2], *d_stage, *d_sums, *d_scale, *d_pooled;
   float *d_logits; /* [pad16(max_batch)][ClsP] */
   float *d_fcpart; /* FC split-K partials */
   int cls_p;
@@ -390,7 +390,6 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
   CUDA_TRY(cudaMalloc(&s->d_stage, (stage ? stage : 8) * M * 2));
   CUDA_TRY(cudaMalloc(&s->d_sums, (sums_per_img ? sums_per_img : 1) * M * 4));
   CUDA_TRY(cudaMalloc(&s->d_scale, cmid * M * 4));
-  CUDA_TRY(cudaMalloc(&s->d_racc, cmid * M * 4));
   CUDA_TRY(cudaMalloc(&s->d_pooled, (size_t)cuda_pad16(M) * head->head.ChP * 2));
   CUDA_TRY(cudaMemset(s->d_pooled, 0, (size_t)cuda_pad16(M) * head->head.ChP * 2));
   CUDA_TRY(cudaMalloc((void **)&s->d_logits, (size_t)cuda_pad16(M) * s->cls_p * 4));
@@ -403,7 +402,7 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
                          cudaHostAllocDefault));
   for (int i = 0; i < s->n_blocks; i++) {
     cuda_mbconv_args *m = &s->blks[i].mb;
-    m->stage = s->d_stage, m->sums = s->d_sums, m->scale = s->d_scale, m->racc = s->d_racc;
+    m->stage = s->d_stage, m->sums = s->d_sums, m->scale = s->d_scale;
   }
 fail:
   return rc;
@@ -507,7 +506,7 @@ static void cuda_destroy(void *self) {
     for (int i = 0; i <= s->n_blocks; i++)
       if (s->ev[i]) cudaEventDestroy(s->ev[i]);
   cudaFree(s->d_img), cudaFree(s->d_act[0]), cudaFree(s->d_act[1]), cudaFree(s->d_stage);
-  cudaFree(s->d_sums), cudaFree(s->d_scale), cudaFree(s->d_racc), cudaFree(s->d_pooled);
+  cudaFree(s->d_sums), cudaFree(s->d_scale), cudaFree(s->d_pooled);
   cudaFree(s->d_logits), cudaFree(s->d_fcpart);
   if (s->h_img) cudaFreeHost(s->h_img);
   if (s->h_logits) cudaFreeHost(s->h_logits);

@@ -19,12 +19,14 @@ int cuda_device_count(void);
  * (1 staged, 0 recompute; ignored without SE), or'ed with CUDA_TEST_LOWREG
  * to run the launches holding one accumulator tile per warp as the
  * 64-register variant, with CUDA_TEST_DWH2 for packed fp16 depthwise taps,
- * with CUDA_TEST_CLUSTER for the one-pass cluster mode (zsplit = its size). zsplit > 0 forces
+ * with CUDA_TEST_CLUSTER for the one-pass cluster mode (zsplit = its size), with
+ * CUDA_TEST_SE1 for one SE-kernel CTA per image (the large-batch shape). zsplit > 0 forces
  * that many grid.z splits (clamped to what each launch can take); 0 = the planner's. */
 #define CUDA_TEST_LOWREG 2
 #define CUDA_TEST_DWH2 4
 #define CUDA_TEST_CLUSTER 8 /* the one-pass cluster mode, zsplit = CTAs per image */
 #define CUDA_TEST_CC16 16   /* with CUDA_TEST_CLUSTER: chunks of 16 channels */
+#define CUDA_TEST_SE1 32    /* the SE kernel after PASS1 with one CTA per image */
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);

@@ -75,6 +75,21 @@ __device__ __forceinline__ uint4 pack8(const float *f) {
   return u;
 }
 
+// Host side: raises each kernel's dynamic shared-memory limit to smem_bytes
+// (skipped when < 0) and sets its preferred carveout (skipped when < 0).
+static inline cudaError_t set_kernel_attrs(const void *const *fns, int n, int smem_bytes,
+                                           int carveout) {
+  for (int i = 0; i < n; i++) {
+    cudaError_t e = cudaSuccess;
+    if (smem_bytes >= 0)
+      e = cudaFuncSetAttribute(fns[i], cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes);
+    if (!e && carveout >= 0)
+      e = cudaFuncSetAttribute(fns[i], cudaFuncAttributePreferredSharedMemoryCarveout, carveout);
+    if (e) return e;
+  }
+  return cudaSuccess;
+}
+
 }  // namespace bf
 
 #endif

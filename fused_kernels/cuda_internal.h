@@ -63,7 +63,7 @@ void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar);
 
 /* Plans an MBConv block at `batch`: staged selects the SE variant; cap1 and
  * cap2 bound the shared memory of the first and second launch (0 = device
- * limit). The scratch pointers (stage, sums, scale, racc) must already be
+ * limit). The scratch pointers (stage, sums, scale) must already be
  * in blk->mb. */
 int cuda_blk_plan_mbconv(const cuda_blk *blk, int batch, int staged, const cuda_device_caps *caps,
                          size_t cap1, size_t cap2, cuda_blk_plan *p, char *err, size_t errlen);

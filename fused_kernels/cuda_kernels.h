@@ -37,8 +37,8 @@ static inline CUDA_HD int cuda_pad16(int c) {
 /* MBConv kernel modes (see mbconv.cu). */
 enum {
   CUDA_MB_FUSED = 0,  /* expand -> dw -> project (+res): the whole block, one pass */
-  CUDA_MB_PASS1 = 1,  /* expand -> dw -> per-tile channel sums [+ stage dw out]; then two
-                         small kernels finish the SE MLP and write scale[n][c] */
+  CUDA_MB_PASS1 = 1,  /* expand -> dw -> per-tile channel sums [+ stage dw out]; then a
+                         small kernel finishes the SE MLP and writes scale[n][c] */
   CUDA_MB_RECOMP = 2, /* pass 2, recomputing: expand -> dw -> *scale -> project (+res) */
   CUDA_MB_STAGED = 3, /* pass 2, staged: stage * scale -> project (+res) */
   CUDA_MB_CLUSTER = 4 /* the whole block in one pass for images of <= 256 output pixels: a
@@ -63,9 +63,7 @@ typedef struct {
   const float *b_see; /* SE expand [se_c][CmidP] */
   void *stage;        /* [N][Ho][Wo][CmidP]: dw output, PASS1 writes (if non-NULL), STAGED reads */
   float *sums;        /* [N][tiles][CmidP] per-tile channel sums (PASS1) */
-  float *scale;       /* [N][CmidP] SE gate, written by PASS1, read by RECOMP / STAGED */
-  float *racc;        /* [N][CmidP] SE reduce FC accumulators (j < se_c); PASS1 zeroes them,
-                         se_reduce_kernel adds into them, se_gate_kernel reads them */
+  float *scale;       /* [N][CmidP] SE gate, written after PASS1, read by RECOMP / STAGED */
   int H, W, Cin, Cmid, Cout, Ho, Wo;
   int CinP, CmidP, CoutP;
   int K, S, pad_t, pad_l, se_c;
@@ -77,9 +75,18 @@ typedef struct {
                  some spills); only where cuda_mbconv_nf() == 1. The tuner times both. */
   int dwh2;   /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
                  in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
+  int se_g;   /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
   int cl;     /* CLUSTER: CTAs per image (1..8), the thread-block cluster's size */
   int clr;    /* CLUSTER: row groups of the projection (divides cl); cl / clr column groups */
 } cuda_mbconv_args;
+
+/* Dynamic shared memory of the SE kernel after PASS1: the channel means,
+ * the reduce FC's partial sums (256 threads x 8 columns, or one row of
+ * round8(se_c)) and its output (floats). */
+static inline size_t cuda_se_smem(const cuda_mbconv_args *a) {
+  const int sep = (a->se_c + 7) & ~7;
+  return (size_t)(a->CmidP + (sep > 2048 ? sep : 2048) + sep) * 4;
+}
 
 /* Splits of the launch's third grid dimension (at least 1). */
 static inline int cuda_mbconv_z(const cuda_mbconv_args *a) {
@@ -223,8 +230,15 @@ int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st);
 int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st);
 int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st);
-/* Raises every kernel's dynamic shared-memory limit to `bytes`. */
-int cuda_kernels_init(int smem_optin_bytes);
+/* Raises every kernel's dynamic shared-memory limit to `bytes`, and sets
+ * every kernel's preferred shared-memory carveout to `carveout` percent
+ * (0..100; < 0 leaves the driver's choice). One carveout for all kernels
+ * keeps the SMs from reconfiguring L1/shared memory between consecutive
+ * kernels that would otherwise prefer different splits. */
+int cuda_kernels_init(int smem_optin_bytes, int carveout);
+/* The carveout cuda_kernels_init is given: BLOCKFUSE_CUDA_CARVEOUT (0..100,
+ * or -1 = the driver's choice) if set and valid, else 100 (all shared). */
+int cuda_kernels_carveout(void);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */
 int cuda_mbconv_regs(int nf);

@@ -332,12 +332,20 @@ int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen
   caps->smem_per_sm = (size_t)v;
   CUDA_TRY(
       cudaDeviceGetAttribute(&caps->regs_per_sm, cudaDevAttrMaxRegistersPerMultiprocessor, device));
-  CUDA_TRY(cuda_kernels_init((int)caps->smem_optin));
+  CUDA_TRY(cuda_kernels_init((int)caps->smem_optin, cuda_kernels_carveout()));
   static const int nfs[5] = {1, 2, 4, 8, 16};
   for (int i = 0; i < 5; i++) caps->regs_nf[i] = cuda_mbconv_regs(nfs[i]);
   return 0;
 fail:
   return rc;
+}
+
+int cuda_kernels_carveout(void) {
+  const char *v = getenv("BLOCKFUSE_CUDA_CARVEOUT");
+  char *end;
+  if (!v || !*v) return 100;
+  const long c = strtol(v, &end, 10);
+  return *end || c < -1 || c > 100 ? 100 : (int)c;
 }
 
 int cuda_device_count(void) {
@@ -361,7 +369,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   cuda_device_caps caps;
   cudaStream_t st = NULL;
   void *d_in = NULL, *d_out = NULL, *d_pooled = NULL, *d_stage = NULL, *d_sums = NULL,
-       *d_scale = NULL, *d_racc = NULL, *d_part = NULL;
+       *d_scale = NULL, *d_part = NULL;
   void *h_in = NULL, *h_out = NULL;
   CUDA_TRY(cudaSetDevice(device));
   if ((rc = cuda_caps_query(device, &caps, err, errlen))) goto fail;
@@ -397,9 +405,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     CUDA_TRY(cudaMemset(d_stage, 0xff, (size_t)n * m->Ho * m->Wo * m->CmidP * 2));
     CUDA_TRY(cudaMalloc(&d_scale, (size_t)n * m->CmidP * 4));
     CUDA_TRY(cudaMemset(d_scale, 0xff, (size_t)n * m->CmidP * 4));
-    CUDA_TRY(cudaMalloc(&d_racc, (size_t)n * m->CmidP * 4));
-    CUDA_TRY(cudaMemset(d_racc, 0xff, (size_t)n * m->CmidP * 4)); /* PASS1 must zero it */
-    m->stage = d_stage, m->scale = d_scale, m->racc = d_racc;
+    m->stage = d_stage, m->scale = d_scale;
     if (staged & CUDA_TEST_CLUSTER) { /* cl = zsplit (default 4), the largest chunk that fits */
       rc = -ENOSPC;
       for (int cc = staged & CUDA_TEST_CC16 ? 16 : 64; cc >= 16 && rc; cc /= 2)
@@ -428,6 +434,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       }
       l->lowreg = (staged & CUDA_TEST_LOWREG) && cuda_mbconv_nf(l) == 1;
       l->dwh2 = (staged & CUDA_TEST_DWH2) != 0;
+      l->se_g = staged & CUDA_TEST_SE1 ? 1 : 0;
     }
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
@@ -466,7 +473,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
 fail:
   if (st) cudaStreamDestroy(st);
   cudaFree(d_in), cudaFree(d_out), cudaFree(d_pooled), cudaFree(d_stage), cudaFree(d_sums);
-  cudaFree(d_scale), cudaFree(d_racc), cudaFree(d_part);
+  cudaFree(d_scale), cudaFree(d_part);
   free(h_in), free(h_out);
   cuda_arena_free(&ar);
   return rc;

@@ -188,7 +188,9 @@ extern "C" int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st) {
   return (int)cudaGetLastError();
 }
 
-extern "C" int cuda_head_set_smem(int bytes) {
-  return (int)cudaFuncSetAttribute(bf::head_pool_kernel,
-                                   cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+extern "C" int cuda_head_set_attrs(int bytes, int carveout) {
+  const void *pool[] = {(const void *)bf::head_pool_kernel};
+  const void *gemm[] = {(const void *)bf::gemm_kernel, (const void *)bf::gemm_reduce_kernel};
+  cudaError_t e = bf::set_kernel_attrs(pool, 1, bytes, carveout);
+  return (int)(e ? e : bf::set_kernel_attrs(gemm, 2, -1, carveout));
 }

@@ -26,64 +26,91 @@
 
 namespace bf {
 
-// The SE MLP after PASS1, spread over the GPU instead of one CTA per image
-// (that serial tail was ~45 % of the batch-1 latency):
-//  se_reduce_kernel: grid (CmidP / 64, N). Each CTA finishes the mean of 64
-//    channels from the per-tile sums and adds their share of the reduce FC,
-//    sum_c mean[c] Wr[c][j], into racc[n][j] (zeroed by PASS1);
-//  se_gate_kernel: grid (CmidP / 256, N). r = act(racc + b), then one thread
-//    per channel: gate = sigmoid(b + r . We[:, c]) -> scale.
-// Neither reads the activations: the block still makes two passes over them.
-__global__ void __launch_bounds__(256) se_reduce_kernel(const cuda_mbconv_args a) {
-  __shared__ float mean[64];
-  __shared__ float r[1024];
-  const int n = blockIdx.y, cb = blockIdx.x * 64, tiles = a.tiles_x * a.tiles_y;
-  const int sep = (a.se_c + 7) & ~7, j8n = sep / 8, groups = blockDim.x / j8n;
-  if (threadIdx.x < 64) mean[threadIdx.x] = 0.f;
-  for (int j = threadIdx.x; j < sep; j += blockDim.x) r[j] = 0.f;
-  __syncthreads();
-  {
-    const int c = threadIdx.x & 63, g = threadIdx.x >> 6, G = blockDim.x >> 6;
-    float s = 0.f;
-    if (cb + c < a.CmidP)
-#pragma unroll 4
-      for (int t = g; t < tiles; t += G) s += a.sums[((size_t)n * tiles + t) * a.CmidP + cb + c];
-    atomicAdd(&mean[c], s * (1.f / (float)(a.Ho * a.Wo)));
+// The SE MLP after PASS1, one kernel, no atomics: grid (G, N), 256 threads.
+// Every CTA of image n finishes the channel means from the per-tile sums
+// and the whole reduce FC r = act(b + mean . Wr) in shared memory (cheap:
+// Cmid x se_c MACs, the weights from L2), then computes the gates of its
+// share of the channels, gate[c] = sigmoid(b + r . We[:, c]) -> scale. With
+// G > 1 the reduce is repeated per CTA, which at small batch costs less than
+// a second launch would. (The two-kernel version it replaces combined
+// partial FCs with shared- and global-memory float atomics; their contention
+// made it take 14-24 us per block at batch 1.) It does not read the
+// activations: the block still makes two passes over them.
+__global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a) {
+  extern __shared__ float se_s[];
+  const int sep = (a.se_c + 7) & ~7, J = sep / 8; /* Wr rows are sep fp16 = J x 16 bytes */
+  const int R = J >= 256 ? 1 : 256 / J;            /* Wr rows read in parallel */
+  float *mean = se_s, *part = mean + a.CmidP, *r = part + max(2048, sep);
+  const int n = blockIdx.y, tiles = a.tiles_x * a.tiles_y, tid = threadIdx.x;
+  const float inv = 1.f / (float)(a.Ho * a.Wo);
+  const float *sums = a.sums + (size_t)n * tiles * a.CmidP;
+  for (int c = tid; c < a.Cmid; c += 256) { /* coalesced over c; 4 loads in flight */
+    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+    int t = 0;
+    for (; t + 4 <= tiles; t += 4) {
+      s0 += sums[(size_t)t * a.CmidP + c];
+      s1 += sums[(size_t)(t + 1) * a.CmidP + c];
+      s2 += sums[(size_t)(t + 2) * a.CmidP + c];
+      s3 += sums[(size_t)(t + 3) * a.CmidP + c];
+    }
+    for (; t < tiles; t++) s0 += sums[(size_t)t * a.CmidP + c];
+    mean[c] = ((s0 + s1) + (s2 + s3)) * inv;
   }
   __syncthreads();
-  if ((int)threadIdx.x < groups * j8n) {
-    const __half *wr = (const __half *)a.w_ser;
-    const int j8 = threadIdx.x % j8n;
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int c = threadIdx.x / j8n; c < 64 && cb + c < a.Cmid; c += groups) {
-      float w[8];
-      unpack8(__ldg(reinterpret_cast<const uint4 *>(wr + (size_t)(cb + c) * sep + j8 * 8)), w);
+  /* Reduce FC: thread q takes the 8 columns j8 of rows r0, r0 + R, ... with
+     16-byte loads, four rows in flight (the reduce is L2-latency-bound: up to
+     1152 x 48 weights per image). Rows r0 >= Cmid leave zeros. */
+  const uint4 *wr = reinterpret_cast<const uint4 *>(a.w_ser);
+  const int rows = min(R, a.Cmid);
+  for (int q = tid; q < rows * J; q += 256) {
+    const int j8 = q % J, r0 = q / J;
+    float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f}, w[8];
+    int c = r0;
+    for (; c + 3 * R < a.Cmid; c += 4 * R) {
+      uint4 u[4];
+#pragma unroll
+      for (int i = 0; i < 4; i++) u[i] = __ldg(wr + (size_t)(c + i * R) * J + j8);
+#pragma unroll
+      for (int i = 0; i < 4; i++) {
+        const float m = mean[c + i * R];
+        unpack8(u[i], w);
+#pragma unroll
+        for (int k = 0; k < 8; k++) acc[k] = fmaf(m, w[k], acc[k]);
+      }
+    }
+    for (; c < a.Cmid; c += R) {
       const float m = mean[c];
+      unpack8(__ldg(wr + (size_t)c * J + j8), w);
 #pragma unroll
       for (int k = 0; k < 8; k++) acc[k] = fmaf(m, w[k], acc[k]);
     }
 #pragma unroll
-    for (int k = 0; k < 8; k++)
-      if (acc[k] != 0.f) atomicAdd(&r[j8 * 8 + k], acc[k]);
+    for (int k = 0; k < 8; k++) part[r0 * sep + j8 * 8 + k] = acc[k];
   }
   __syncthreads();
-  for (int j = threadIdx.x; j < a.se_c; j += blockDim.x)
-    if (r[j] != 0.f) atomicAdd(a.racc + (size_t)n * a.CmidP + j, r[j]);
-}
-
-__global__ void __launch_bounds__(256) se_gate_kernel(const cuda_mbconv_args a) {
-  __shared__ float r[1024];
-  const int n = blockIdx.y, c = blockIdx.x * blockDim.x + threadIdx.x;
-  for (int j = threadIdx.x; j < a.se_c; j += blockDim.x)
-    r[j] = act_apply(a.racc[(size_t)n * a.CmidP + j] + a.b_ser[j], a.se_act);
+  for (int j = tid; j < a.se_c; j += 256) {
+    float s0 = a.b_ser[j], s1 = 0.f, s2 = 0.f, s3 = 0.f;
+    int k = 0;
+    for (; k + 4 <= rows; k += 4) {
+      s0 += part[k * sep + j], s1 += part[(k + 1) * sep + j];
+      s2 += part[(k + 2) * sep + j], s3 += part[(k + 3) * sep + j];
+    }
+    for (; k < rows; k++) s0 += part[k * sep + j];
+    r[j] = act_apply((s0 + s1) + (s2 + s3), a.se_act);
+  }
   __syncthreads();
-  if (c >= a.CmidP) return;
   const __half *we = (const __half *)a.w_see;
-  float s = a.b_see[c];
-#pragma unroll 8
-  for (int j = 0; j < a.se_c; j++)
-    s = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s);
-  a.scale[(size_t)n * a.CmidP + c] = c < a.Cmid ? __fdividef(1.f, 1.f + __expf(-s)) : 0.f;
+  for (int c = blockIdx.x * 256 + tid; c < a.CmidP; c += gridDim.x * 256) {
+    float s0 = a.b_see[c], s1 = 0.f;
+    int j = 0;
+#pragma unroll 4
+    for (; j + 2 <= a.se_c; j += 2) {
+      s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
+      s1 = fmaf(r[j + 1], __half2float(__ldg(we + (size_t)(j + 1) * a.CmidP + c)), s1);
+    }
+    if (j < a.se_c) s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
+    a.scale[(size_t)n * a.CmidP + c] = c < a.Cmid ? __fdividef(1.f, 1.f + __expf(-(s0 + s1))) : 0.f;
+  }
 }
 
 // NF accumulator tiles per warp; MINB CTAs per SM the registers must allow
@@ -305,11 +332,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB) mbconv_kernel(const cuda_m
     }
   }
   cp_async_wait0();
-  if (!proj) { /* zero the SE accumulators for se_reduce_kernel (runs after this launch) */
-    if (tile == 0 && z == 0)
-      for (int j = threadIdx.x; j < a.se_c; j += blockDim.x) a.racc[(size_t)n * a.CmidP + j] = 0.f;
-    return;
-  }
+  if (!proj) return; /* se_kernel (the next launch) reads the sums */
 
   // Epilogue: bias (+ residual), padded channels forced to zero, 16B stores.
   __half *y = (__half *)a.y + (size_t)n * a.Ho * a.Wo * a.CoutP;
@@ -325,7 +348,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB) mbconv_kernel(const cuda_m
 }  // namespace bf
 
 extern "C" int cuda_mbconv_cluster_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
-extern "C" int cuda_mbconv_cluster_set_smem(int bytes);
+extern "C" int cuda_mbconv_cluster_set_attrs(int bytes, int carveout);
 
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
@@ -355,25 +378,26 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   if (a->mode == CUDA_MB_PASS1 && a->se_c > 0) {
     cudaError_t e = cudaGetLastError();
     if (e) return (int)e;
-    if (a->se_c > 1024) return (int)cudaErrorInvalidValue;
-    bf::se_reduce_kernel<<<dim3((a->CmidP + 63) / 64, n), 256, 0, st>>>(*a);
-    if ((e = cudaGetLastError())) return (int)e;
-    bf::se_gate_kernel<<<dim3((a->CmidP + 255) / 256, n), 256, 0, st>>>(*a);
+    const size_t se_smem = cuda_se_smem(a);
+    if (se_smem > 48 * 1024) return (int)cudaErrorInvalidValue;
+    /* one CTA per 256 channels while that leaves the GPU under ~8 waves of
+       small CTAs; past it one CTA per image (the reduce is then done once) */
+    const int gfull = (a->CmidP + 255) / 256;
+    const int g = a->se_g > 0 ? min(a->se_g, gfull) : n * gfull <= 1024 ? gfull : 1;
+    bf::se_kernel<<<dim3(g, n), 256, se_smem, st>>>(*a);
   }
   return (int)cudaGetLastError();
 }
 
-extern "C" int cuda_mbconv_set_smem(int bytes) {
+extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
   const void *fns[] = {
       (const void *)bf::mbconv_kernel<1, 4>, (const void *)bf::mbconv_kernel<1, 3>,
       (const void *)bf::mbconv_kernel<2, 3>, (const void *)bf::mbconv_kernel<4, 2>,
       (const void *)bf::mbconv_kernel<8, 1>, (const void *)bf::mbconv_kernel<16, 1>};
-  for (unsigned i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    cudaError_t e =
-        cudaFuncSetAttribute(fns[i], cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
-    if (e) return (int)e;
-  }
-  return cuda_mbconv_cluster_set_smem(bytes);
+  const void *se[] = {(const void *)bf::se_kernel};
+  cudaError_t e = bf::set_kernel_attrs(fns, 6, bytes, carveout);
+  if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
+  return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
 }
 
 extern "C" int cuda_mbconv_regs(int nf) {

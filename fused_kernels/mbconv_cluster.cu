@@ -321,15 +321,10 @@ extern "C" int cuda_mbconv_cluster_launch(const cuda_mbconv_args *a, int n, cuda
   return (int)e;
 }
 
-extern "C" int cuda_mbconv_cluster_set_smem(int bytes) {
+extern "C" int cuda_mbconv_cluster_set_attrs(int bytes, int carveout) {
   const void *fns[] = {
       (const void *)bf::mbconv_cluster_kernel<1, 2>, (const void *)bf::mbconv_cluster_kernel<2, 2>,
       (const void *)bf::mbconv_cluster_kernel<4, 2>, (const void *)bf::mbconv_cluster_kernel<8, 1>,
       (const void *)bf::mbconv_cluster_kernel<16, 1>};
-  for (unsigned i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    cudaError_t e =
-        cudaFuncSetAttribute(fns[i], cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
-    if (e) return (int)e;
-  }
-  return 0;
+  return (int)bf::set_kernel_attrs(fns, 5, bytes, carveout);
 }

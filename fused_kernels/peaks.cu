@@ -45,11 +45,13 @@ extern "C" int cuda_tc_loop_launch(int ctas, int iters, float *sink, double *flo
   return (int)cudaGetLastError();
 }
 
-extern "C" int cuda_mbconv_set_smem(int bytes);
-extern "C" int cuda_head_set_smem(int bytes);
+extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout);
+extern "C" int cuda_head_set_attrs(int bytes, int carveout);
+extern "C" int cuda_stem_set_attrs(int carveout);
 
-extern "C" int cuda_kernels_init(int smem_optin_bytes) {
-  int e = cuda_mbconv_set_smem(smem_optin_bytes);
-  if (e) return e;
-  return cuda_head_set_smem(smem_optin_bytes);
+extern "C" int cuda_kernels_init(int smem_optin_bytes, int carveout) {
+  int e = cuda_mbconv_set_attrs(smem_optin_bytes, carveout);
+  if (!e) e = cuda_head_set_attrs(smem_optin_bytes, carveout);
+  if (!e) e = cuda_stem_set_attrs(carveout);
+  return e;
 }

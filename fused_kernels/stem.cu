@@ -96,3 +96,8 @@ extern "C" int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st
     bf::stem_kernel<0><<<blocks, CUDA_THREADS, smem, st>>>(*a, n);
   return (int)cudaGetLastError();
 }
+
+extern "C" int cuda_stem_set_attrs(int carveout) {
+  const void *fns[] = {(const void *)bf::stem_kernel<3>, (const void *)bf::stem_kernel<0>};
+  return (int)bf::set_kernel_attrs(fns, 2, -1, carveout);
+}
