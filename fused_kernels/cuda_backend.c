@@ -120,36 +120,43 @@ static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cu
 static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, const void *x, void *y,
                        cuda_blk_plan *out, double *t_out, char *err, size_t errlen) {
   int rc;
-  cuda_mbconv_args seen[4];
+  cuda_mbconv_args seen[20];
   cuda_blk_plan best = {0};
   int nseen = 0;
   *t_out = INFINITY;
+  /* the planner's best tile under 1..4 CTAs per SM, and under each cap the
+     best tile of every chunk width (the cost model ranks those least well) */
+  static const int ccs[5] = {0, 16, 32, 64, 128};
   for (int k = 1; k <= 4; k++) {
     const size_t cap = s->caps.smem_per_sm / (size_t)k - 1024;
     cuda_blk_plan p;
     if ((rc = cuda_blk_plan_mbconv(&s->blks[i], B, staged, &s->caps, which == 0 ? cap : 0,
                                    which == 1 ? cap : 0, &p, err, errlen)))
       return k == 1 ? rc : 0; /* a smaller cap may not fit: keep what we have */
-    const cuda_mbconv_args *c = &p.l[which];
-    int dup = 0;
-    for (int j = 0; j < nseen; j++)
-      dup |= seen[j].TH == c->TH && seen[j].TW == c->TW && seen[j].CC == c->CC &&
-             seen[j].zsplit == c->zsplit;
-    if (dup) continue;
-    seen[nseen++] = *c;
-    cuda_blk_plan one = p;
-    one.l[0] = *c, one.l[0].sums = s->d_sums, one.n = 1;
-    /* the 64-register variant too, where its 4 CTAs per SM fit in shared memory */
-    const int lowreg_ok =
-        cuda_mbconv_nf(c) == 1 && (cuda_mbconv_smem(c) + 1024) * 4 <= s->caps.smem_per_sm;
-    for (int lr = 0; lr <= lowreg_ok; lr++) {
-      one.l[0].lowreg = lr;
-      double t;
-      if ((rc = time_block(s, i, &one, B, x, y, &t, err, errlen))) return rc;
-      if (t < *t_out) {
-        *t_out = t;
-        out->l[which] = one.l[0];
-        best = one;
+    for (int q = 0; q < 5; q++) {
+      cuda_mbconv_args c = p.l[which];
+      char why[256];
+      if (ccs[q] && cuda_plan_mbconv_cc(&c, B, &s->caps, cap, ccs[q], why, sizeof why)) continue;
+      int dup = 0;
+      for (int j = 0; j < nseen; j++)
+        dup |= seen[j].TH == c.TH && seen[j].TW == c.TW && seen[j].CC == c.CC &&
+               seen[j].zsplit == c.zsplit;
+      if (dup) continue;
+      seen[nseen++] = c;
+      cuda_blk_plan one = p;
+      one.l[0] = c, one.l[0].sums = s->d_sums, one.n = 1;
+      /* the 64-register variant too, where its 4 CTAs per SM fit in shared memory */
+      const int lowreg_ok =
+          cuda_mbconv_nf(&c) == 1 && (cuda_mbconv_smem(&c) + 1024) * 4 <= s->caps.smem_per_sm;
+      for (int lr = 0; lr <= lowreg_ok; lr++) {
+        one.l[0].lowreg = lr;
+        double t;
+        if ((rc = time_block(s, i, &one, B, x, y, &t, err, errlen))) return rc;
+        if (t < *t_out) {
+          *t_out = t;
+          out->l[which] = one.l[0];
+          best = one;
+        }
       }
     }
   }

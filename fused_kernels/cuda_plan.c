@@ -66,6 +66,11 @@ double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_ca
 
 int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps, size_t smem_cap,
                      char *err, size_t errlen) {
+  return cuda_plan_mbconv_cc(a, batch, caps, smem_cap, 0, err, errlen);
+}
+
+int cuda_plan_mbconv_cc(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps,
+                        size_t smem_cap, int cc, char *err, size_t errlen) {
   static const int ccs[] = {16, 32, 64, 128};
   const size_t cap = smem_cap && smem_cap < caps->smem_optin ? smem_cap : caps->smem_optin;
   double best = INFINITY;
@@ -77,6 +82,7 @@ int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *cap
       if (th * tw > 256) continue;
       for (unsigned k = 0; k < sizeof ccs / sizeof ccs[0]; k++) {
         if (ccs[k] > a->CmidP) break;
+        if (cc && ccs[k] != cc) continue;
         const int nch = (a->CmidP + ccs[k] - 1) / ccs[k], maxz = proj ? nct : nch;
         for (int z = 1; z <= maxz && z <= 16; z++) {
           const int per = proj ? (nct + z - 1) / z : (nch + z - 1) / z, n = proj ? nct : nch;

@@ -28,6 +28,12 @@ typedef struct {
 int cuda_plan_mbconv(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps, size_t smem_cap,
                      char *err, size_t errlen);
 
+/* cuda_plan_mbconv with the channel chunk fixed to cc (16, 32, 64 or 128;
+ * 0 = any): the tuner times the best tile of every chunk width, since the
+ * cost model ranks them least reliably. */
+int cuda_plan_mbconv_cc(cuda_mbconv_args *a, int batch, const cuda_device_caps *caps,
+                        size_t smem_cap, int cc, char *err, size_t errlen);
+
 /* Plans the one-pass CLUSTER mode (Ho * Wo <= 256) with `cl` CTAs per image
  * and chunks of `cc` expanded channels: the whole image is the tile, and the
  * projection's row/column split (a->clr) is the one with the fewest output
