@@ -255,17 +255,17 @@ static void test_sd_notify(void **state) {
   unlink(a.sun_path);
   assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
   setenv("NOTIFY_SOCKET", a.sun_path, 1);
-  /* Pings every 0.5 s: a slow model load (the cuda backend's plan tuning)
-   * must not fill the socket's datagram queue (10 on some hosts) before
-   * READY=1 is read. */
-  setenv("WATCHDOG_USEC", "1000000", 1);
+  /* Pings every 2 s: a slow model load (the cuda backend's plan tuning,
+   * ~5 s per executor on an H200) must not fill the socket's datagram queue
+   * (10 on some hosts) before READY=1 is read. */
+  setenv("WATCHDOG_USEC", "4000000", 1);
   serve_daemon d;
   int rc = serve_daemon_start(&d, NULL);
   unsetenv("NOTIFY_SOCKET");
   unsetenv("WATCHDOG_USEC");
   assert_int_equal(rc, 0);
   assert_int_equal(recv_notify(fd, "READY=1", 2000), 0);
-  assert_int_equal(recv_notify(fd, "WATCHDOG=1", 1500), 0);
+  assert_int_equal(recv_notify(fd, "WATCHDOG=1", 3000), 0);
   kill(d.pid, SIGTERM);
   assert_int_equal(recv_notify(fd, "STOPPING=1", 2000), 0);
   assert_int_equal(serve_daemon_signal_wait(&d, 0, 30), 0);
