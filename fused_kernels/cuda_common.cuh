@@ -15,6 +15,15 @@ typedef wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> frag
 typedef wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> frag_b;
 typedef wmma::fragment<wmma::accumulator, 16, 16, 16, float> frag_c;
 
+// m16n8k16 tensor-core MMA, fp16 in, fp32 accumulate (sm_80+ PTX).
+__device__ __forceinline__ void mma16816(float *c, const unsigned *a, unsigned b0, unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
 // x * sigmoid(x) with one MUFU op: sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
 // (tanh.approx: ~2^-11 relative error, below fp16 storage precision).
 __device__ __forceinline__ float swish_fast(float x) {

@@ -14,15 +14,6 @@
 
 namespace bf {
 
-// m16n8k16 tensor-core MMA, fp16 in, fp32 accumulate (sm_80+ PTX).
-__device__ __forceinline__ void mma16816(float *c, const unsigned *a, unsigned b0, unsigned b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-      "{%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
 __device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) {
   const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
   if (trans)
