@@ -76,13 +76,19 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
     const bool in = pglob[p] >= 0;
 #pragma unroll
     for (int j = 0; j < 2; j++) {
-      float v0 = 0.f, v1 = 0.f;
-      if (in) {
-        v0 = act_t<ACT>(c[j][2 * h] + bias[2 * j], a.act);
-        v1 = act_t<ACT>(c[j][2 * h + 1] + bias[2 * j + 1], a.act);
+      __half2 v;
+      if (ACT == MODEL_ACT_SWISH) { /* bias in fp32, swish on the fp16 pair */
+        v = swish_h2(__floats2half2_rn(c[j][2 * h] + bias[2 * j], c[j][2 * h + 1] + bias[2 * j + 1]));
+        if (!in) v = __float2half2_rn(0.f);
+      } else {
+        float v0 = 0.f, v1 = 0.f;
+        if (in) {
+          v0 = act_t<ACT>(c[j][2 * h] + bias[2 * j], a.act);
+          v1 = act_t<ACT>(c[j][2 * h + 1] + bias[2 * j + 1], a.act);
+        }
+        v = __floats2half2_rn(v0, v1);
       }
-      *reinterpret_cast<__half2 *>(mid + (size_t)p * ldm + col0 + j * 8) =
-          __floats2half2_rn(v0, v1);
+      *reinterpret_cast<__half2 *>(mid + (size_t)p * ldm + col0 + j * 8) = v;
     }
   }
 }
@@ -230,9 +236,9 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
   for (int i = 0; i < KK * KK; i++) w[i] = *reinterpret_cast<const __half2 *>(wdw + i * a.CC + c);
   float2 sum = make_float2(0.f, 0.f);
   for (int q = g; q < npx; q += G) {
-    float2 acc = make_float2(0.f, 0.f);
+    __half2 o = __float2half2_rn(0.f);
     if (qglob[q] >= 0) {
-      acc = b;
+      float2 acc = b;
       const __half *m0 = mid + (size_t)qmid[q] * ldm + c;
 #pragma unroll
       for (int ky = 0; ky < KK; ky++) {
@@ -244,11 +250,19 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
         const float2 f = __half22float2(s);
         acc.x += f.x, acc.y += f.y;
       }
-      acc.x = act_t<ACT>(acc.x, a.act) * sc.x;
-      acc.y = act_t<ACT>(acc.y, a.act) * sc.y;
-      sum.x += acc.x, sum.y += acc.y;
+      if (ACT == MODEL_ACT_SWISH) { /* swish and gate on the fp16 pair that is stored */
+        o = swish_h2(__floats2half2_rn(acc.x, acc.y));
+        if (gate) o = __hmul2(o, __floats2half2_rn(sc.x, sc.y));
+        const float2 f = __half22float2(o);
+        sum.x += f.x, sum.y += f.y;
+      } else {
+        acc.x = act_t<ACT>(acc.x, a.act) * sc.x;
+        acc.y = act_t<ACT>(acc.y, a.act) * sc.y;
+        sum.x += acc.x, sum.y += acc.y;
+        o = __floats2half2_rn(acc.x, acc.y);
+      }
     }
-    *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = __floats2half2_rn(acc.x, acc.y);
+    *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = o;
   }
   if (csum) {
     atomicAdd(&csum[c], sum.x);
