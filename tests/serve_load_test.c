@@ -231,45 +231,87 @@ static void test_grace_expiry_cancels_queued(void **state) {
 }
 
 /* Receives one sd_notify datagram containing want within timeout_ms. */
-static int recv_notify(int fd, const char *want, int timeout_ms) {
-  for (int waited = 0; waited < timeout_ms; waited += 10) {
+/* The notify socket, read by a thread from before the daemon starts: a slow
+ * model load (the cuda backend tunes its plans for seconds per executor)
+ * sends watchdog pings that would otherwise fill the socket's datagram
+ * queue (10 on some hosts) and block the daemon's sd_notify before READY=1
+ * is read. Every datagram is appended to `seen`. */
+typedef struct {
+  int fd, stop;
+  char seen[16384];
+  size_t len;
+  pthread_mutex_t mu;
+} notify_reader;
+
+static void *notify_read_loop(void *arg) {
+  notify_reader *r = arg;
+  for (;;) {
+    pthread_mutex_lock(&r->mu);
+    const int stop = r->stop;
+    pthread_mutex_unlock(&r->mu);
+    if (stop) return NULL;
     char buf[512];
-    ssize_t n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
-    if (n > 0) {
-      buf[n] = 0;
-      if (strstr(buf, want)) return 0;
+    const ssize_t n = recv(r->fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+    if (n <= 0) {
+      usleep(5000);
       continue;
     }
+    pthread_mutex_lock(&r->mu);
+    if (r->len + (size_t)n + 2 < sizeof r->seen) {
+      memcpy(r->seen + r->len, buf, (size_t)n);
+      r->len += (size_t)n;
+      r->seen[r->len++] = '\n';
+      r->seen[r->len] = 0;
+    }
+    pthread_mutex_unlock(&r->mu);
+  }
+}
+
+/* Waits until a datagram received at or after offset *from contains `want`;
+ * moves *from past it. 0, or -1 after timeout_ms. */
+static int recv_notify(notify_reader *r, size_t *from, const char *want, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    pthread_mutex_lock(&r->mu);
+    const char *hit = *from < r->len ? strstr(r->seen + *from, want) : NULL;
+    if (hit) *from = (size_t)(hit - r->seen) + strlen(want);
+    pthread_mutex_unlock(&r->mu);
+    if (hit) return 0;
     usleep(10000);
   }
   return -1;
 }
 
 /* systemd integration: READY=1 once ready, WATCHDOG=1 pings at half the
- * WATCHDOG_USEC interval, STOPPING=1 when the drain begins. */
+ * WATCHDOG_USEC interval, STOPPING=1 when the drain begins, in that order. */
 static void test_sd_notify(void **state) {
-  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  static notify_reader r = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
+  r.fd = socket(AF_UNIX, SOCK_DGRAM, 0), r.stop = 0, r.len = 0, r.seen[0] = 0;
+  assert_true(r.fd >= 0);
   struct sockaddr_un a = {.sun_family = AF_UNIX};
   /* sun_path holds 108 bytes; Bazel's TEST_TMPDIR can be longer. */
   snprintf(a.sun_path, sizeof a.sun_path, "/tmp/bf-notify-%d", (int)getpid());
   unlink(a.sun_path);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(bind(r.fd, (struct sockaddr *)&a, sizeof a), 0);
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, notify_read_loop, &r), 0);
   setenv("NOTIFY_SOCKET", a.sun_path, 1);
-  /* Pings every 2 s: a slow model load (the cuda backend's plan tuning,
-   * ~5 s per executor on an H200) must not fill the socket's datagram queue
-   * (10 on some hosts) before READY=1 is read. */
-  setenv("WATCHDOG_USEC", "4000000", 1);
+  setenv("WATCHDOG_USEC", "1000000", 1); /* pings every 0.5 s */
   serve_daemon d;
   int rc = serve_daemon_start(&d, NULL);
   unsetenv("NOTIFY_SOCKET");
   unsetenv("WATCHDOG_USEC");
   assert_int_equal(rc, 0);
-  assert_int_equal(recv_notify(fd, "READY=1", 2000), 0);
-  assert_int_equal(recv_notify(fd, "WATCHDOG=1", 3000), 0);
+  size_t at = 0;
+  assert_int_equal(recv_notify(&r, &at, "READY=1", 2000), 0);
+  assert_int_equal(recv_notify(&r, &at, "WATCHDOG=1", 1500), 0);
   kill(d.pid, SIGTERM);
-  assert_int_equal(recv_notify(fd, "STOPPING=1", 2000), 0);
+  assert_int_equal(recv_notify(&r, &at, "STOPPING=1", 2000), 0);
   assert_int_equal(serve_daemon_signal_wait(&d, 0, 30), 0);
-  close(fd);
+  pthread_mutex_lock(&r.mu);
+  r.stop = 1;
+  pthread_mutex_unlock(&r.mu);
+  pthread_join(th, NULL);
+  close(r.fd);
   unlink(a.sun_path);
 }
 
