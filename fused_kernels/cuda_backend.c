@@ -131,8 +131,11 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
     const size_t cap = s->caps.smem_per_sm / (size_t)k - 1024;
     cuda_blk_plan p;
     if ((rc = cuda_blk_plan_mbconv(&s->blks[i], B, staged, &s->caps, which == 0 ? cap : 0,
-                                   which == 1 ? cap : 0, &p, err, errlen)))
-      return k == 1 ? rc : 0; /* a smaller cap may not fit: keep what we have */
+                                   which == 1 ? cap : 0, &p, err, errlen))) {
+      if (k == 1) return rc;
+      err[0] = 0; /* a smaller cap may not fit: keep what we have */
+      break;
+    }
     for (int q = 0; q < 5; q++) {
       cuda_mbconv_args c = p.l[which];
       char why[256];
@@ -424,6 +427,12 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
     return -ENOMEM;
   }
   s->net = net, s->device = cfg->device, s->profile_every = cfg->profile_every;
+  if (cuda_kernels_carveout() < -1) {
+    snprintf(err, errlen, "BLOCKFUSE_CUDA_CARVEOUT=%s: expected -1 (the driver's choice) or 0..100",
+             getenv("BLOCKFUSE_CUDA_CARVEOUT"));
+    free(s);
+    return -EINVAL;
+  }
   const char *cl = getenv("BLOCKFUSE_CUDA_CLUSTER");
   s->try_cluster = cl && !strcmp(cl, "1");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;

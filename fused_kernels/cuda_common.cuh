@@ -32,11 +32,13 @@ __device__ __forceinline__ float swish_fast(float x) {
   return x * fmaf(0.5f, t, 0.5f);
 }
 
-// swish on a pair of fp16 values, 3 instructions for both: with h = x / 2,
+// swish on a pair of fp16 values, 4 instructions for both: with h = x / 2,
 // x sigmoid(x) = h + h tanh(h) (tanh.approx.f16x2: the same ~2^-11 error
-// as the fp32 form above, and the result is stored as fp16 anyway).
+// as the fp32 form above, and the result is stored as fp16 anyway). A value
+// that overflowed to -inf in the conversion is clamped first, so it gives 0
+// as in fp32 (h + h * -1 would be -inf + inf = NaN).
 __device__ __forceinline__ __half2 swish_h2(__half2 x) {
-  const __half2 h = __hmul2(x, __float2half2_rn(0.5f));
+  const __half2 h = __hmul2(__hmax2(x, __float2half2_rn(-65504.f)), __float2half2_rn(0.5f));
   unsigned t;
   asm("tanh.approx.f16x2 %0, %1;" : "=r"(t) : "r"(*reinterpret_cast<const unsigned *>(&h)));
   return __hfma2(h, *reinterpret_cast<const __half2 *>(&t), h);

@@ -345,7 +345,7 @@ int cuda_kernels_carveout(void) {
   char *end;
   if (!v || !*v) return 100;
   const long c = strtol(v, &end, 10);
-  return *end || c < -1 || c > 100 ? 100 : (int)c;
+  return *end || c < -1 || c > 100 ? -2 : (int)c;
 }
 
 int cuda_device_count(void) {

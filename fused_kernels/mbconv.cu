@@ -363,6 +363,9 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   if (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535)
     return (int)cudaErrorInvalidValue;
   if (a->lowreg && nf > 1) return (int)cudaErrorInvalidValue;
+  const bool se = a->mode == CUDA_MB_PASS1 && a->se_c > 0;
+  const size_t se_smem = cuda_se_smem(a);
+  if (se && se_smem > 48 * 1024) return (int)cudaErrorInvalidValue; /* before any launch */
   if (nf <= 1 && a->lowreg)
     bf::mbconv_kernel<1, 4><<<grid, CUDA_THREADS, smem, st>>>(*a);
   else if (nf <= 1)
@@ -375,11 +378,9 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
     bf::mbconv_kernel<8, 1><<<grid, CUDA_THREADS, smem, st>>>(*a);
   else
     bf::mbconv_kernel<16, 1><<<grid, CUDA_THREADS, smem, st>>>(*a);
-  if (a->mode == CUDA_MB_PASS1 && a->se_c > 0) {
+  if (se) {
     cudaError_t e = cudaGetLastError();
     if (e) return (int)e;
-    const size_t se_smem = cuda_se_smem(a);
-    if (se_smem > 48 * 1024) return (int)cudaErrorInvalidValue;
     /* one CTA per 256 channels while that leaves the GPU under ~8 waves of
        small CTAs; past it one CTA per image (the reduce is then done once) */
     const int gfull = (a->CmidP + 255) / 256;

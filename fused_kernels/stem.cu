@@ -191,13 +191,14 @@ extern "C" int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st
   const size_t smem = (size_t)a->K * a->K * 3 * a->CoutP * sizeof(float);
   if (a->CoutP % 8 || smem > 48 * 1024) return (int)cudaErrorInvalidValue;
   const int nt = a->CoutP / 8;
-  if (a->K == 3 && a->CoutP <= 64 && nt % 2 == 0) { /* CoutP 32, 48 or 64: tensor cores */
+  if (a->K == 3 && (nt == 4 || nt == 6 || nt == 8)) { /* CoutP 32, 48, 64: tensor cores */
     const long long px = (long long)n * a->Ho * a->Wo, tiles = (px + 15) / 16;
     const int tpw = px >= (1 << 20) ? 4 : 1; /* big batches: fewer CTAs, weights loaded less */
     const unsigned blocks = (unsigned)((tiles + (long long)CUDA_WARPS * tpw - 1) / (CUDA_WARPS * tpw));
-    if (nt == 4) bf::stem_mma_kernel<4><<<blocks, CUDA_THREADS, 0, st>>>(*a, n, tpw);
-    else if (nt == 6) bf::stem_mma_kernel<6><<<blocks, CUDA_THREADS, 0, st>>>(*a, n, tpw);
-    else bf::stem_mma_kernel<8><<<blocks, CUDA_THREADS, 0, st>>>(*a, n, tpw);
+    void (*k)(const cuda_stem_args, int, int) = nt == 4   ? bf::stem_mma_kernel<4>
+                                                : nt == 6 ? bf::stem_mma_kernel<6>
+                                                          : bf::stem_mma_kernel<8>;
+    k<<<blocks, CUDA_THREADS, 0, st>>>(*a, n, tpw);
     return (int)cudaGetLastError();
   }
   const unsigned blocks = (unsigned)((total + CUDA_THREADS - 1) / CUDA_THREADS);
