@@ -1,6 +1,8 @@
 // Stem: uint8 RGB -> (p - mean) / std -> KxK conv, stride S -> act, fp16 out.
-// One thread per (output pixel, 8 output channels); the
-// fp32 weights [K][K][3][CoutP] sit in shared memory. FLOPs per pixel
+// Two kernels: for K = 3 and CoutP 32 / 48 / 64 an implicit GEMM on tensor
+// cores (stem_mma_kernel, below); otherwise stem_kernel, one thread per
+// (output pixel, 8 output channels) with the fp32 weights [K][K][3][CoutP]
+// in shared memory. FLOPs per pixel
 // 2*K*K*3*Cout; DRAM: the uint8 image once (neighbour re-reads hit L1/L2) and
 // the fp16 output once. Normalisation is applied per tap, so zero padding is
 // zero in normalised space, as in the reference.
