@@ -164,6 +164,9 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB) mbconv_kernel(const cuda_m
   }
   __half *mid = xin + (a.has_expand ? (size_t)npin * (a.CinP + 8) : 0);
   __half *dwo = reinterpret_cast<__half *>(body + body_bytes);
+  /* STAGED: the next chunk's staged dw output lands here by cp.async while
+     this chunk projects; it is gated into dwo after B2 */
+  __half *stg = staged ? dwo + (size_t)pout * ldd : nullptr;
 
   const __half *x = (const __half *)a.x + (size_t)n * a.H * a.W * a.CinP;
   const float *gate =
@@ -208,6 +211,14 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB) mbconv_kernel(const cuda_m
     if (gate)
       for (int i = threadIdx.x; i < v8 * 2; i += blockDim.x)
         cp_async16(gate_s + i * 4, gate + c0 + i * 4);
+    if (staged) { /* the chunk's staged tile; pixels past the image read as 0 */
+      const __half *st = (const __half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP + c0;
+      for (int i = threadIdx.x; i < npx * v8; i += blockDim.x) {
+        const int q = i / v8, c = (i - q * v8) * 8, gq = qglob[q];
+        cp_async16_zfill(stg + (size_t)q * ldd + c, st + (size_t)(gq >= 0 ? gq : 0) * a.CmidP + c,
+                         gq >= 0);
+      }
+    }
   };
   auto issue_proj = [&](int c0) {
     if (!proj) return;
@@ -280,16 +291,15 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB) mbconv_kernel(const cuda_m
     if (!staged) {
       dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr,
                proj ? nullptr : csum);
-    } else if ((int)threadIdx.x < G8 * v8) {  // staged dw output, gated
-      const __half *st = (const __half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP;
-      for (int q = threadIdx.x / v8; q < npx; q += G8) {
-        const int gq = qglob[q];
-        float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        if (gq >= 0) {
-          unpack8(*reinterpret_cast<const uint4 *>(st + (size_t)gq * a.CmidP + c0 + c8), v);
+    } else if ((int)threadIdx.x < G8 * v8) {  // staged dw output (in stg since D(c)), gated
+      float g[8];
 #pragma unroll
-          for (int j = 0; j < 8; j++) v[j] *= gate_s[c8 + j];
-        }
+      for (int j = 0; j < 8; j++) g[j] = gate_s[c8 + j];
+      for (int q = threadIdx.x / v8; q < npx; q += G8) {
+        float v[8];
+        unpack8(*reinterpret_cast<const uint4 *>(stg + (size_t)q * ldd + c8), v);
+#pragma unroll
+        for (int j = 0; j < 8; j++) v[j] *= g[j];
         *reinterpret_cast<uint4 *>(dwo + (size_t)q * ldd + c8) = pack8(v);
       }
     }
