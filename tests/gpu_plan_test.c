@@ -95,6 +95,75 @@ static void test_b0_plans_valid(void **state) {
   }
 }
 
+/* The tuner's per-chunk-width candidates (cuda_plan_mbconv_cc): each keeps
+ * the chunk width it was asked for (or fails with -ENOSPC when the width is
+ * wider than the block or nothing fits) and respects the cap; the
+ * unconstrained plan is one of them, and the best of them is modelled as
+ * fast as it. */
+static void test_plan_per_chunk_width(void **state) {
+  (void)state;
+  const cuda_device_caps c = hopper();
+  static const int ccs[] = {16, 32, 64, 128};
+  static const int modes[] = {CUDA_MB_PASS1, CUDA_MB_STAGED, CUDA_MB_RECOMP, CUDA_MB_FUSED};
+  char err[256];
+  for (unsigned i = 0; i < sizeof kB0 / sizeof kB0[0]; i++) {
+    const int *k = kB0[i];
+    for (unsigned m = 0; m < 4; m++) {
+      for (int cap = 1; cap <= 4; cap++) {
+        const size_t smem_cap = c.smem_per_sm / (size_t)cap - 1024;
+        cuda_mbconv_args any = shapes(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], modes[m]);
+        if (cuda_plan_mbconv(&any, 256, &c, smem_cap, err, sizeof err)) continue;
+        const double best_any = cuda_plan_cost(&any, 256, &c);
+        double best_cc = 1e300;
+        int found_any = 0;
+        for (unsigned j = 0; j < 4; j++) {
+          cuda_mbconv_args a = shapes(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], modes[m]);
+          const int rc = cuda_plan_mbconv_cc(&a, 256, &c, smem_cap, ccs[j], err, sizeof err);
+          if (ccs[j] > a.CmidP) {
+            assert_int_equal(rc, -ENOSPC);
+            continue;
+          }
+          if (rc) {
+            assert_int_equal(rc, -ENOSPC);
+            continue;
+          }
+          assert_int_equal(a.CC, ccs[j]);
+          assert_true(cuda_mbconv_smem(&a) <= smem_cap);
+          check_plan(&a, &c);
+          const double t = cuda_plan_cost(&a, 256, &c);
+          if (t < best_cc) best_cc = t;
+          found_any |= a.CC == any.CC && a.TH == any.TH && a.TW == any.TW && a.zsplit == any.zsplit;
+        }
+        assert_true(best_cc <= best_any * 1.001 && best_cc >= best_any * 0.999);
+        assert_true(found_any);
+      }
+    }
+  }
+}
+
+/* The shared memory the kernels lay out beyond the tile: the STAGED pass 2
+ * holds a second dw-output buffer for the next chunk's prefetch, and the SE
+ * kernel after PASS1 needs room for the means, the reduce FC's partials and
+ * its output. */
+static void test_smem_accounting(void **state) {
+  (void)state;
+  cuda_mbconv_args st = shapes(14, 14, 80, 480, 80, 3, 1, 20, CUDA_MB_STAGED);
+  st.TH = st.TW = 14, st.CC = 64, st.tiles_x = st.tiles_y = 1;
+  cuda_mbconv_args rc = st;
+  rc.mode = CUDA_MB_RECOMP, rc.has_expand = 0; /* no expand weights or input tile */
+  const size_t pout = (size_t)cuda_pad16(14 * 14), dwo = pout * (64 + 8) * 2;
+  /* recompute without expansion = staged + dw weights + the mid tile - the prefetch buffer */
+  const size_t dw_w = 3 * 3 * 64 * 2, mid = (size_t)cuda_pad16(16 * 16) * (64 + 8) * 2;
+  const size_t a = cuda_mbconv_smem(&st), b = cuda_mbconv_smem(&rc);
+  assert_true(a % 128 == 0 && b % 128 == 0);
+  assert_true(b + dwo >= a + dw_w + mid - 127 && b + dwo <= a + dw_w + mid + 127);
+  /* SE kernel: CmidP means + max(2048, round8(se_c)) partials + round8(se_c) outputs */
+  cuda_mbconv_args se = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_PASS1);
+  assert_int_equal(cuda_se_smem(&se), (1152 + 2048 + 48) * 4);
+  se.se_c = 3000; /* wider than the partials' 2048 floats */
+  assert_int_equal(cuda_se_smem(&se), (1152 + 3000 + 3000) * 4);
+}
+
 /* Odd sizes, channel counts that are not multiples of 16, no expansion. */
 static void test_odd_shapes(void **state) {
   (void)state;
@@ -257,6 +326,8 @@ int main(void) {
       cmocka_unit_test(test_small_batch_spreads_work),
       cmocka_unit_test(test_smaller_device),
       cmocka_unit_test(test_cluster_plans),
+      cmocka_unit_test(test_plan_per_chunk_width),
+      cmocka_unit_test(test_smem_accounting),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
