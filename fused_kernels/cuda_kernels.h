@@ -179,7 +179,7 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
     body += pin * (cc + 8) * 2;                                 /* expanded chunk, rows padded */
   }
   s += body;
-  s += pout * (cc + 8) * 2;           /* dw output chunk, row pad 8 halves */
+  s += pout * (cc + 8) * 2;             /* dw output chunk, row pad 8 halves */
   if (staged) s += pout * (cc + 8) * 2; /* the next chunk's staged tile, in flight */
   return (s + 127) & ~(size_t)127;
 }

@@ -39,7 +39,7 @@ namespace bf {
 __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a) {
   extern __shared__ float se_s[];
   const int sep = (a.se_c + 7) & ~7, J = sep / 8; /* Wr rows are sep fp16 = J x 16 bytes */
-  const int R = J >= 256 ? 1 : 256 / J;            /* Wr rows read in parallel */
+  const int R = J >= 256 ? 1 : 256 / J;           /* Wr rows read in parallel */
   float *mean = se_s, *part = mean + a.CmidP, *r = part + max(2048, sep);
   const int n = blockIdx.y, tiles = a.tiles_x * a.tiles_y, tid = threadIdx.x;
   const float inv = 1.f / (float)(a.Ho * a.Wo);

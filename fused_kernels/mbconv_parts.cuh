@@ -78,7 +78,8 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
     for (int j = 0; j < 2; j++) {
       __half2 v;
       if (ACT == MODEL_ACT_SWISH) { /* bias in fp32, swish on the fp16 pair */
-        v = swish_h2(__floats2half2_rn(c[j][2 * h] + bias[2 * j], c[j][2 * h + 1] + bias[2 * j + 1]));
+        v = swish_h2(
+            __floats2half2_rn(c[j][2 * h] + bias[2 * j], c[j][2 * h + 1] + bias[2 * j + 1]));
         if (!in) v = __float2half2_rn(0.f);
       } else {
         float v0 = 0.f, v1 = 0.f;

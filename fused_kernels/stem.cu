@@ -97,8 +97,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) stem_kernel(const cuda_stem_args
 // above, which recomputed the 27 normalised inputs in each of the four
 // threads of a pixel. NT = CoutP / 8 column tiles (4, 6 or 8).
 template <int NT>
-__global__ void __launch_bounds__(CUDA_THREADS) stem_mma_kernel(const cuda_stem_args a, int n,
-                                                                int tpw) {
+__global__ void __launch_bounds__(CUDA_THREADS)
+    stem_mma_kernel(const cuda_stem_args a, int n, int tpw) {
   constexpr int KS = 2, SLOTS = KS * 4; /* k-steps of 16 taps; taps per row per lane */
   const int lane = threadIdx.x & 31, q = lane & 3, g = lane >> 2;
   int dy[SLOTS], dx[SLOTS], off[SLOTS];
@@ -196,7 +196,8 @@ extern "C" int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st
   if (a->K == 3 && (nt == 4 || nt == 6 || nt == 8)) { /* CoutP 32, 48, 64: tensor cores */
     const long long px = (long long)n * a->Ho * a->Wo, tiles = (px + 15) / 16;
     const int tpw = px >= (1 << 20) ? 4 : 1; /* big batches: fewer CTAs, weights loaded less */
-    const unsigned blocks = (unsigned)((tiles + (long long)CUDA_WARPS * tpw - 1) / (CUDA_WARPS * tpw));
+    const unsigned blocks =
+        (unsigned)((tiles + (long long)CUDA_WARPS * tpw - 1) / (CUDA_WARPS * tpw));
     void (*k)(const cuda_stem_args, int, int) = nt == 4   ? bf::stem_mma_kernel<4>
                                                 : nt == 6 ? bf::stem_mma_kernel<6>
                                                           : bf::stem_mma_kernel<8>;

@@ -127,8 +127,8 @@ static void test_stem(void **state) {
   /* h, w, cout, n: CoutP 32 / 48 / 64 run on tensor cores (a partial last
    * tile of 16 pixels; 4 tiles per warp from 2^20 output pixels, with warps
    * past the last tile), CoutP 16 and 80 on the FMA kernel */
-  static const int cases[][4] = {{224, 224, 32, 2}, {17, 19, 24, 3},   {31, 12, 40, 1},
-                                 {20, 23, 80, 2},   {25, 21, 64, 3},   {19, 18, 16, 2},
+  static const int cases[][4] = {{224, 224, 32, 2},   {17, 19, 24, 3},    {31, 12, 40, 1},
+                                 {20, 23, 80, 2},     {25, 21, 64, 3},    {19, 18, 16, 2},
                                  {1024, 1030, 32, 4}, {1030, 1030, 24, 4}};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     tblock tb = {0};
