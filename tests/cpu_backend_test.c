@@ -320,7 +320,10 @@ static void test_real_model(void **state) {
     double e_one = test_rel_err(one, batch + i * nc, nc);
     print_message("image %d: backend vs naive %.2e, batch-1 vs batch-2 %.2e\n", i, e_naive, e_one);
     assert_true(e_naive < 1e-4);
-    assert_true(e_one < 1e-5);
+    /* batch-2 takes other paths (bands, SE staging): fp32 sums in another
+     * order, each within ~1e-5 of the naive loops, so up to ~2e-5 apart
+     * (seed 1882943798658002: 1.07e-5); a batching bug would be O(1) */
+    assert_true(e_one < 1e-4);
   }
   model_cpu_backend.destroy(self);
   free(images);
