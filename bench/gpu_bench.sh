@@ -23,22 +23,27 @@ stage)
     //server:blockfuse //models:efficientnet_b0 //models:sample_images \
     //tests:serve_api_test //tests:serve_load_test
   mkdir -p .gpu/bin .gpu/runfiles/blockfuse/models .gpu/runfiles/efficientnet_b0_tfjs
+  rm -f .gpu/bin/blockfuse # older stages kept a second copy here
   cp -f bazel-bin/tests/gpu_kernels_test bazel-bin/tests/gpu_backend_test bazel-bin/bench/gpu_bench \
-    bazel-bin/server/blockfuse bazel-bin/tests/serve_api_test bazel-bin/tests/serve_load_test .gpu/bin/
+    bazel-bin/tests/serve_api_test bazel-bin/tests/serve_load_test .gpu/bin/
   mkdir -p .gpu/runfiles/blockfuse/server
-  cp -f bazel-bin/server/blockfuse .gpu/runfiles/blockfuse/server/
+  cp -f bazel-bin/server/blockfuse .gpu/runfiles/blockfuse/server/ # the one copy (tests find it here)
+  # The device tool carries at most 64 MiB: static binaries without symbols.
+  chmod -R u+w .gpu
+  strip .gpu/bin/* .gpu/runfiles/blockfuse/server/blockfuse
   rm -rf .gpu/runfiles/blockfuse/models/efficientnet_b0
   cp -rL bazel-bin/models/efficientnet_b0 .gpu/runfiles/blockfuse/models/
   cp -L bazel-bin/tests/gpu_backend_test.runfiles/efficientnet_b0_tfjs/*.jpg .gpu/runfiles/efficientnet_b0_tfjs/
   cp -f bench/torch_baseline.py .gpu/
   if [ ! -d .gpu/usr/lib/x86_64-linux-gnu ]; then
     (cd .gpu && apt-get download libuv1 libmicrohttpd12 libturbojpeg0 libspng0 libcmocka0 libjansson4 &&
-      for f in *.deb; do dpkg -x "$f" .; done)
+      for f in *.deb; do dpkg -x "$f" .; done && rm -f ./*.deb)
   fi
   du -sh .gpu
   ;;
 run)
   PHASES=${PHASES:-test,sanitize,servetest,bench,serve,torch}
+  BF=.gpu/runfiles/blockfuse/server/blockfuse
   OUT=${OUT:-/tmp/blockfuse-gpu}
   mkdir -p "$OUT"
   export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -94,7 +99,7 @@ run)
     M=.gpu/runfiles/blockfuse/models/efficientnet_b0
     IMG=.gpu/runfiles/efficientnet_b0_tfjs/panda.jpg
     rm -f /tmp/bf.port
-    .gpu/bin/blockfuse serve --backend cuda --model "$M" --port 0 --port-file /tmp/bf.port \
+    "$BF" serve --backend cuda --model "$M" --port 0 --port-file /tmp/bf.port \
       --executors "${EXECUTORS:-2}" --max-batch-size "${MAXB:-64}" --decode-threads "${DECODE:-0}" \
       --log-level warn >"$OUT/serve.log" 2>&1 &
     spid=$!
@@ -104,9 +109,9 @@ run)
       url=http://127.0.0.1:$port
       for _ in $(seq 1 300); do curl -sf "$url/v2/health/ready" >/dev/null && break; sleep 0.1; done
       echo "== loadgen JPEG (v1, closed loop, 64 connections)"
-      .gpu/bin/blockfuse loadgen -c 64 --warmup 2 -d 10 --api v1 -i "$IMG" "$url" 2>&1 | tee "$OUT/load_jpeg.txt"
+      "$BF" loadgen -c 64 --warmup 2 -d 10 --api v1 -i "$IMG" "$url" 2>&1 | tee "$OUT/load_jpeg.txt"
       echo "== loadgen uint8 tensors (v2-binary, closed loop, 64 connections)"
-      .gpu/bin/blockfuse loadgen -c 64 --warmup 2 -d 10 --api v2-binary --tensor uint8 "$url" 2>&1 |
+      "$BF" loadgen -c 64 --warmup 2 -d 10 --api v2-binary --tensor uint8 "$url" 2>&1 |
         tee "$OUT/load_u8.txt"
       curl -s "$url/metrics" | grep -E "^blockfuse_block" | head -60 >"$OUT/metrics.txt"
       curl -s "$url/v2/models/efficientnet_b0/efficiency" >"$OUT/efficiency.json"

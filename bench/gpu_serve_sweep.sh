@@ -6,13 +6,13 @@ nproc
 for cfg in "2 8" "2 16" "4 16" "1 8"; do
   set -- $cfg
   rm -f /tmp/p
-  .gpu/bin/blockfuse serve --backend cuda --model $M --port 0 --port-file /tmp/p --executors $1 \
+  .gpu/runfiles/blockfuse/server/blockfuse serve --backend cuda --model $M --port 0 --port-file /tmp/p --executors $1 \
     --max-batch-size 64 --decode-threads $2 --log-level warn 2>/tmp/s.log &
   pid=$!
   for _ in $(seq 1 300); do [ -s /tmp/p ] && break; sleep 0.1; done
   url=http://127.0.0.1:$(cat /tmp/p)
   for _ in $(seq 1 300); do curl -sf $url/v2/health/ready >/dev/null && break; sleep 0.1; done
-  .gpu/bin/blockfuse loadgen -c 64 --warmup 1 -d 6 --api v1 -i $IMG $url > /tmp/lg.txt 2>&1 &
+  .gpu/runfiles/blockfuse/server/blockfuse loadgen -c 64 --warmup 1 -d 6 --api v1 -i $IMG $url > /tmp/lg.txt 2>&1 &
   lg=$!
   sleep 4
   top -b -n 1 -H -p $pid | head -30 | tail -22 > /tmp/top.txt
