@@ -8,12 +8,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include <cmocka.h>
 
 #include "server/http_zip.h"
 #include "tests/test_support.h"
+#include "tests/test_zlib.h"
 
 static void test_parse_headers(void **state) {
   (void)state;
@@ -48,16 +48,6 @@ static void test_parse_headers(void **state) {
   assert_int_equal(http_zip_accepts_gzip(NULL), 0);
 }
 
-/* zlib-wrapped ("deflate" in HTTP) compression of in, for the tests. */
-static uint8_t *zlib_wrap(const uint8_t *in, size_t len, size_t *out_len) {
-  uLongf n = compressBound((uLong)len);
-  uint8_t *out = malloc(n);
-  assert_non_null(out);
-  assert_int_equal(compress2(out, &n, in, (uLong)len, 6), Z_OK);
-  *out_len = n;
-  return out;
-}
-
 static void test_round_trips(void **state) {
   (void)state;
   const size_t len = 300000;
@@ -84,7 +74,7 @@ static void test_round_trips(void **state) {
   assert_int_equal(http_zip_inflate(HTTP_ENC_DEFLATE, gz, gzn, len, &out, &outn, err, sizeof err),
                    -EINVAL);
   size_t zn;
-  uint8_t *z = zlib_wrap(data, len, &zn);
+  uint8_t *z = test_zlib_wrap(data, len, &zn);
   assert_int_equal(http_zip_inflate(HTTP_ENC_DEFLATE, z, zn, len, &out, &outn, err, sizeof err), 0);
   assert_int_equal(outn, len);
   assert_memory_equal(out, data, len);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -22,6 +21,7 @@
 #include "server/http_zip.h"
 #include "tests/serve_harness.h"
 #include "tests/test_support.h"
+#include "tests/test_zlib.h"
 
 static serve_daemon D;
 static uint8_t *panda;
@@ -44,16 +44,6 @@ static int teardown(void **state) {
   return code == 0 ? 0 : -1;
 }
 
-/* zlib-wrapped ("deflate" in HTTP) compression, for the requests. */
-static uint8_t *deflate_body(const uint8_t *in, size_t len, size_t *out_len) {
-  uLongf n = compressBound((uLong)len);
-  uint8_t *out = malloc(n);
-  assert_non_null(out);
-  assert_int_equal(compress2(out, &n, in, (uLong)len, 6), Z_OK);
-  *out_len = n;
-  return out;
-}
-
 /* POST path with these headers; checks the status and returns the response. */
 static void post(const char *path, const char *const *hdrs, const void *body, size_t len, long want,
                  serve_resp *r) {
@@ -67,7 +57,7 @@ static void test_compressed_requests(void **state) {
   uint8_t *gz, *zl;
   size_t gzn, zln;
   assert_int_equal(http_zip_gzip(panda, panda_len, &gz, &gzn), 0);
-  zl = deflate_body(panda, panda_len, &zln);
+  zl = test_zlib_wrap(panda, panda_len, &zln);
   serve_resp r;
   const char *h_gz[] = {"Content-Type: image/jpeg", "Content-Encoding: gzip", NULL};
   const char *h_zl[] = {"Content-Type: image/jpeg", "Content-Encoding: deflate", NULL};
