@@ -427,12 +427,6 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
     return -ENOMEM;
   }
   s->net = net, s->device = cfg->device, s->profile_every = cfg->profile_every;
-  if (cuda_kernels_carveout() < -1) {
-    snprintf(err, errlen, "BLOCKFUSE_CUDA_CARVEOUT=%s: expected -1 (the driver's choice) or 0..100",
-             getenv("BLOCKFUSE_CUDA_CARVEOUT"));
-    free(s);
-    return -EINVAL;
-  }
   const char *cl = getenv("BLOCKFUSE_CUDA_CLUSTER");
   s->try_cluster = cl && !strcmp(cl, "1");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;

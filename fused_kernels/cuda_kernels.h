@@ -237,10 +237,6 @@ int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st);
  * keeps the SMs from reconfiguring L1/shared memory between consecutive
  * kernels that would otherwise prefer different splits. */
 int cuda_kernels_init(int smem_optin_bytes, int carveout);
-/* The carveout cuda_kernels_init is given: BLOCKFUSE_CUDA_CARVEOUT (0..100,
- * or -1 = the driver's choice), 100 (all shared) when unset, -2 when set to
- * anything else (create() then fails with a message). */
-int cuda_kernels_carveout(void);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */
 int cuda_mbconv_regs(int nf);

@@ -321,6 +321,17 @@ fail:
   return rc;
 }
 
+/* BLOCKFUSE_CUDA_CARVEOUT: every kernel's preferred shared-memory carveout in
+ * percent, -1 = the driver's choice; 100 (all shared) when unset. -2 when it
+ * is set to anything else. */
+static int kernels_carveout(void) {
+  const char *v = getenv("BLOCKFUSE_CUDA_CARVEOUT");
+  char *end;
+  if (!v || !*v) return 100;
+  const long c = strtol(v, &end, 10);
+  return *end || c < -1 || c > 100 ? -2 : (int)c;
+}
+
 int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen) {
   int rc = 0, v = 0;
   memset(caps, 0, sizeof *caps);
@@ -332,20 +343,18 @@ int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen
   caps->smem_per_sm = (size_t)v;
   CUDA_TRY(
       cudaDeviceGetAttribute(&caps->regs_per_sm, cudaDevAttrMaxRegistersPerMultiprocessor, device));
-  CUDA_TRY(cuda_kernels_init((int)caps->smem_optin, cuda_kernels_carveout()));
+  const int carveout = kernels_carveout();
+  if (carveout < -1) {
+    snprintf(err, errlen, "BLOCKFUSE_CUDA_CARVEOUT=%s: expected -1 (the driver's choice) or 0..100",
+             getenv("BLOCKFUSE_CUDA_CARVEOUT"));
+    return -EINVAL;
+  }
+  CUDA_TRY(cuda_kernels_init((int)caps->smem_optin, carveout));
   static const int nfs[5] = {1, 2, 4, 8, 16};
   for (int i = 0; i < 5; i++) caps->regs_nf[i] = cuda_mbconv_regs(nfs[i]);
   return 0;
 fail:
   return rc;
-}
-
-int cuda_kernels_carveout(void) {
-  const char *v = getenv("BLOCKFUSE_CUDA_CARVEOUT");
-  char *end;
-  if (!v || !*v) return 100;
-  const long c = strtol(v, &end, 10);
-  return *end || c < -1 || c > 100 ? -2 : (int)c;
 }
 
 int cuda_device_count(void) {
