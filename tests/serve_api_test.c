@@ -268,6 +268,17 @@ static int raw_connect_timeout(int timeout_s) {
   return fd;
 }
 
+/* Reads fd until EOF, a full buf (cap - 1 bytes, NUL-terminated) or the
+ * socket's receive timeout (*timed_out, when not NULL); returns the bytes. */
+static size_t raw_read_all(int fd, char *buf, size_t cap, int *timed_out) {
+  size_t got = 0;
+  ssize_t n = 0;
+  while (got < cap - 1 && (n = read(fd, buf + got, cap - 1 - got)) > 0) got += (size_t)n;
+  buf[got] = 0;
+  if (timed_out) *timed_out = n < 0;
+  return got;
+}
+
 /* A request that stops halfway is closed after the idle timeout without an
  * answer, and the daemon goes on serving. */
 static void test_half_sent(void **state) {
@@ -296,11 +307,7 @@ static void test_expect_continue_413(void **state) {
       "Content-Length: 3000000\r\nExpect: 100-continue\r\n\r\n";
   assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
   char buf[1024];
-  size_t got = 0;
-  ssize_t n;
-  while (got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
-    got += (size_t)n;
-  buf[got] = 0;
+  raw_read_all(fd, buf, sizeof buf, NULL);
   close(fd);
   if (strncmp(buf, "HTTP/1.1 413", 12) != 0) fail_msg("wanted an early 413, got: %.200s", buf);
   assert_non_null(strstr(buf, "\"error\""));
@@ -669,12 +676,8 @@ static void test_cut_in_headers(void **state) {
   assert_true(write(fd, part, strlen(part)) == (ssize_t)strlen(part));
   json_decref(get_json("/v2/health/live", 200)); /* served while that one hangs */
   char buf[512];
-  size_t got = 0;
-  ssize_t n;
-  while (got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
-    got += (size_t)n;
-  buf[got] = 0;
-  int timed_out = n < 0;
+  int timed_out;
+  const size_t got = raw_read_all(fd, buf, sizeof buf, &timed_out);
   close(fd);
   if (timed_out) fail_msg("a connection stalled mid-headers was not closed by the idle timeout");
   if (got && strncmp(buf, "HTTP/1.1 4", 10) != 0) fail_msg("stalled headers got: %.100s", buf);
