@@ -16,10 +16,10 @@
 // Squeeze-excite needs the global mean of the dw output before projecting, so
 // an SE block makes two passes over the activations (modes in
 // cuda_kernels.h): PASS1 computes per-tile channel sums (and optionally stages
-// the dw output in DRAM); two small kernels finish the mean and the SE MLP
-// (they read only the sums and the SE weights); pass 2 either recomputes
-// expand+dw (RECOMP) or reads the staged tensor (STAGED), scales by the gate
-// and projects. The backend picks between them by timing both at create.
+// the dw output in DRAM); one small kernel (se_kernel) finishes the mean and
+// the SE MLP (it reads only the sums and the SE weights); pass 2 either
+// recomputes expand+dw (RECOMP) or reads the staged tensor (STAGED), scales
+// by the gate and projects. The backend picks between them by timing both at create.
 #include <cuda_runtime.h>
 
 #include "fused_kernels/mbconv_parts.cuh"
