@@ -286,17 +286,28 @@ int http_routes_finish_sched(http_req *r) {
   return 1;
 }
 
-/* Reads ?top_k= for classify; 0 or -EINVAL with the error response set. */
-static int query_top_k(http_req *r) {
-  const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "top_k");
+/* Query argument `name` as an integer in [min, max]: 1 with it in *out, 0
+ * when absent, -1 when it is not such an integer (the caller answers 400). */
+static int query_int(http_req *r, const char *name, long min, long max, long *out) {
+  const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
   if (!v) return 0;
   char *end;
-  long k = strtol(v, &end, 10);
-  if (*v == 0 || *end || k < 1 || k > HTTP_MAX_TOP_K) {
+  errno = 0;
+  const long x = strtol(v, &end, 10);
+  if (*v == 0 || *end || errno || x < min || x > max) return -1;
+  *out = x;
+  return 1;
+}
+
+/* Reads ?top_k= for classify; 0 or -EINVAL with the error response set. */
+static int query_top_k(http_req *r) {
+  long k;
+  const int rc = query_int(r, "top_k", 1, HTTP_MAX_TOP_K, &k);
+  if (rc < 0) {
     http_req_error(r, 400, "top_k must be an integer in 1..%d", HTTP_MAX_TOP_K);
     return -EINVAL;
   }
-  r->top_k = (int)k;
+  if (rc) r->top_k = (int)k;
   return 0;
 }
 
@@ -315,12 +326,10 @@ static int backend_failing(http_server *s, char *why, size_t len) {
  * (sched_devices); 0 with *device unchanged when absent, or -EINVAL with a
  * 400 set (not an integer) / -ENOENT with a 404 (no executor on it). */
 static int query_device(http_req *r, sched *sc, int *device) {
-  const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "device");
-  if (!v) return 0;
-  char *end;
-  errno = 0;
-  long d = strtol(v, &end, 10);
-  if (*v == 0 || *end || errno || d < 0 || d > 1 << 20) {
+  long d;
+  const int rc = query_int(r, "device", 0, 1 << 20, &d);
+  if (rc == 0) return 0;
+  if (rc < 0) {
     http_req_error(r, 400, "device must be a non-negative integer");
     return -EINVAL;
   }
