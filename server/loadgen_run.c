@@ -380,28 +380,42 @@ static void arm_tick(lg_run *r) {
 
 /* Sends what is due: closed loop, every idle connection; open loop, every
  * due request that has an idle connection. */
+/* Open loop: sends the arrivals due before `until` on idle connections,
+ * late ones measured from their intended time. Once the duration is over
+ * that is every arrival due before its end: one whose tick was handled after
+ * the stop timer (both expired in one loop iteration, or the loop ran late)
+ * is sent late rather than counted as unsent while a connection is idle. */
+static void issue_due(lg_run *r, uint64_t until) {
+  while (!r->stopping && r->n_idle > 0 && r->next_due < until) {
+    lg_conn *c = &r->conns[r->idle[--r->n_idle]];
+    if (c->busy) continue;
+    issue(r, c, r->next_due);
+    r->next_due = loadgen_schedule_next(&r->sched);
+  }
+}
+
 static void dispatch(lg_run *r) {
   if (r->stopping) {
     maybe_finish(r);
     return;
   }
   uint64_t now = now_ns(r);
-  if (r->end_ns && now >= r->end_ns) {
-    begin_stop(r);
-    return;
-  }
+  const int ended = r->end_ns && now >= r->end_ns;
   if (!r->open_loop) {
+    if (ended) {
+      begin_stop(r);
+      return;
+    }
     for (int i = 0; i < r->n_conns && !r->stopping; i++) {
       lg_conn *c = &r->conns[i];
       if (!c->busy && !c->backoff) issue(r, c, now_ns(r));
     }
     return;
   }
-  while (!r->stopping && r->next_due <= now && r->n_idle > 0) {
-    lg_conn *c = &r->conns[r->idle[--r->n_idle]];
-    if (c->busy) continue;
-    issue(r, c, r->next_due);
-    r->next_due = loadgen_schedule_next(&r->sched);
+  issue_due(r, ended ? r->end_ns : now + 1);
+  if (ended) {
+    begin_stop(r);
+    return;
   }
   /* A backlog with no idle connection waits for conn_idle(), not the timer,
    * which would otherwise fire at once, again and again. */
@@ -420,7 +434,9 @@ static void on_tick(uv_poll_t *h, int status, int events) {
 
 /* The measured duration is over. */
 static void on_stop_timer(uv_timer_t *t) {
-  begin_stop(t->data);
+  lg_run *r = t->data;
+  if (r->open_loop) issue_due(r, r->end_ns);
+  begin_stop(r);
 }
 
 /* Ctrl-C ends the run early, still reporting what was measured. */
