@@ -48,6 +48,7 @@ typedef struct {
   unsigned long runs;
   double peak_flops, peak_bw;
   int try_cluster; /* BLOCKFUSE_CUDA_CLUSTER=1: the tuner also times the cluster mode */
+  int no_wide;     /* BLOCKFUSE_CUDA_WIDE=0: the tuner leaves out 16-warp PASS1 (for A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -97,15 +98,20 @@ fail:
   return rc;
 }
 
-/* Times one-launch plan p once more with packed fp16 depthwise taps (dwh2;
- * launches that run the depthwise conv with k = 3 or 5) and keeps that in p,
- * lowering *t, where it is faster than *t. */
+/* Whether launch a runs a depthwise conv that packed fp16 taps (dwh2) apply
+ * to: k = 3 or 5, not STAGED. */
+static int dwh2_applies(const cuda_mbconv_args *a) {
+  return a->mode != CUDA_MB_STAGED && (a->K == 3 || a->K == 5);
+}
+
+/* Times one-launch plan p once more with the other depthwise variant (dwh2
+ * flipped, where it applies) and keeps that in p, lowering *t, where it is
+ * faster than *t. */
 static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                        double *t, char *err, size_t errlen) {
-  const cuda_mbconv_args *a = &p->l[0];
-  if (p->n != 1 || a->mode == CUDA_MB_STAGED || (a->K != 3 && a->K != 5)) return 0;
+  if (p->n != 1 || !dwh2_applies(&p->l[0])) return 0;
   cuda_blk_plan h = *p;
-  h.l[0].dwh2 = 1;
+  h.l[0].dwh2 = !h.l[0].dwh2;
   double th;
   int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
   if (rc == 0 && th < *t) *t = th, *p = h;
@@ -115,8 +121,10 @@ static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cu
 /* Launch `which` (0 or 1) of the candidates planned under each shared-memory
  * cap (1..4 CTAs per SM): times the distinct ones alone (those holding one
  * accumulator tile per warp also as the 64-register variant, where 4 CTAs
- * fit), then the fastest again with packed fp16 depthwise taps (dwh2), and
- * keeps the fastest in *out. The other launch of the plan is taken from `base`. */
+ * fit, and PASS1 launches of one CTA per SM also with 16 warps) with packed
+ * fp16 depthwise taps where they apply (the usual winner),
+ * then the fastest again without them, and keeps the fastest in *out. The
+ * other launch of the plan is taken from `base`. */
 static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, const void *x, void *y,
                        cuda_blk_plan *out, double *t_out, char *err, size_t errlen) {
   int rc;
@@ -148,11 +156,15 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
       seen[nseen++] = c;
       cuda_blk_plan one = p;
       one.l[0] = c, one.l[0].sums = s->d_sums, one.n = 1;
-      /* the 64-register variant too, where its 4 CTAs per SM fit in shared memory */
-      const int lowreg_ok =
-          cuda_mbconv_nf(&c) == 1 && (cuda_mbconv_smem(&c) + 1024) * 4 <= s->caps.smem_per_sm;
-      for (int lr = 0; lr <= lowreg_ok; lr++) {
-        one.l[0].lowreg = lr;
+      one.l[0].dwh2 = dwh2_applies(&c);
+      /* the 64-register variant too, where its 4 CTAs per SM fit in shared
+         memory, and PASS1 with 16 warps where only one CTA per SM fits */
+      const size_t need = cuda_mbconv_smem(&c) + 1024;
+      const int lowreg_ok = cuda_mbconv_nf(&c) == 1 && need * 4 <= s->caps.smem_per_sm;
+      const int wide_ok = c.mode == CUDA_MB_PASS1 && need * 2 > s->caps.smem_per_sm && !s->no_wide;
+      for (int v = 0; v < 3; v++) {
+        if ((v == 1 && !lowreg_ok) || (v == 2 && !wide_ok)) continue;
+        one.l[0].lowreg = v == 1, one.l[0].wide = v == 2;
         double t;
         if ((rc = time_block(s, i, &one, B, x, y, &t, err, errlen))) return rc;
         if (t < *t_out) {
@@ -163,7 +175,7 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
       }
     }
   }
-  /* then the winner with packed fp16 depthwise taps */
+  /* then the winner with the other depthwise variant */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
   return 0;
@@ -429,6 +441,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->net = net, s->device = cfg->device, s->profile_every = cfg->profile_every;
   const char *cl = getenv("BLOCKFUSE_CUDA_CLUSTER");
   s->try_cluster = cl && !strcmp(cl, "1");
+  const char *wide = getenv("BLOCKFUSE_CUDA_WIDE");
+  s->no_wide = wide && !strcmp(wide, "0");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -638,9 +652,9 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
         continue;
       }
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s]", modes[a->mode], a->TH,
+                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s]", modes[a->mode], a->TH,
                     a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x, cuda_mbconv_smem(a),
-                    a->lowreg ? " lowreg" : "", a->dwh2 ? " dwh2" : "");
+                    a->lowreg ? " lowreg" : "", a->wide ? " wide" : "", a->dwh2 ? " dwh2" : "");
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
     const int m = snprintf(buf + (w < len ? w : len), w < len ? len - w : 0, "%s", line);

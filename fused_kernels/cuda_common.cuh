@@ -24,6 +24,18 @@ __device__ __forceinline__ void mma16816(float *c, const unsigned *a, unsigned b
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// The same MMA with the accumulator's initial value from separate registers
+// (d = a b + c): the first k-step of a tile starts from the bias this way,
+// so no instruction adds it afterwards or copies it into d.
+__device__ __forceinline__ void mma16816_init(float *d, const unsigned *a, unsigned b0, unsigned b1,
+                                              float c0, float c1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%10,%11,%10,%11};\n"
+      : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(c0), "f"(c1));
+}
+
 // x * sigmoid(x) with one MUFU op: sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
 // (tanh.approx: ~2^-11 relative error, below fp16 storage precision).
 __device__ __forceinline__ float swish_fast(float x) {
@@ -32,14 +44,17 @@ __device__ __forceinline__ float swish_fast(float x) {
   return x * fmaf(0.5f, t, 0.5f);
 }
 
-// swish on a pair of fp16 values, 4 instructions for both: with h = x / 2,
-// x sigmoid(x) = h + h tanh(h) (tanh.approx.f16x2: the same ~2^-11 error
-// as the fp32 form above, and the result is stored as fp16 anyway). A value
-// that overflowed to -inf in the conversion is clamped first, so it gives 0
-// as in fp32 (h + h * -1 would be -inf + inf = NaN).
-__device__ __forceinline__ __half2 swish_h2(__half2 x) {
-  const __half2 h = __hmul2(__hmax2(x, __float2half2_rn(-65504.f)), __float2half2_rn(0.5f));
-  unsigned t;
+// swish of two fp32 values, computed on the fp16 pair that is stored, 4
+// instructions for both: the pair is packed with satfinite (a value beyond
+// the fp16 range becomes +-65504, not +-inf), then with h = x / 2,
+// x sigmoid(x) = h + h tanh(h) (tanh.approx.f16x2: the same ~2^-11 error as
+// the fp32 form above, below fp16 storage precision). The saturation keeps
+// h + h * -1 from being -inf + inf = NaN for large negative inputs: they
+// give 0, as in fp32.
+__device__ __forceinline__ __half2 swish_h2(float lo, float hi) {
+  unsigned x, t;
+  asm("cvt.rn.satfinite.f16x2.f32 %0, %1, %2;" : "=r"(x) : "f"(hi), "f"(lo));
+  const __half2 h = __hmul2(*reinterpret_cast<const __half2 *>(&x), __float2half2_rn(0.5f));
   asm("tanh.approx.f16x2 %0, %1;" : "=r"(t) : "r"(*reinterpret_cast<const unsigned *>(&h)));
   return __hfma2(h, *reinterpret_cast<const __half2 *>(&t), h);
 }

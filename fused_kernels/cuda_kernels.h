@@ -76,6 +76,8 @@ typedef struct {
   int dwh2;   /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
                  in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
   int se_g;   /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
+  int wide;   /* PASS1 only: 2 x CUDA_THREADS threads per CTA (16 warps), for tiles whose
+                 shared memory leaves room for one CTA per SM; the tuner times both */
   int cl;     /* CLUSTER: CTAs per image (1..8), the thread-block cluster's size */
   int clr;    /* CLUSTER: row groups of the projection (divides cl); cl / clr column groups */
 } cuda_mbconv_args;

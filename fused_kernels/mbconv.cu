@@ -114,9 +114,10 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a) {
 }
 
 // NF accumulator tiles per warp; MINB CTAs per SM the registers must allow
-// (3 for NF <= 2, 2 for 4, 1 above; 4 = the lowreg variant of NF = 1).
-template <int NF, int MINB>
-__global__ void __launch_bounds__(CUDA_THREADS, MINB) mbconv_kernel(const cuda_mbconv_args a) {
+// (3 for NF <= 2, 2 for 4, 1 above; 4 = the lowreg variant of NF = 1);
+// THREADS per CTA: CUDA_THREADS, or twice that for PASS1 only (a.wide).
+template <int NF, int MINB, int THREADS = CUDA_THREADS>
+__global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv_args a) {
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
@@ -372,11 +373,14 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
                                             : (z - 1) * cuda_mbconv_nctz(a) >= nct;
   if (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535)
     return (int)cudaErrorInvalidValue;
-  if (a->lowreg && nf > 1) return (int)cudaErrorInvalidValue;
+  if ((a->lowreg && nf > 1) || (a->wide && (a->mode != CUDA_MB_PASS1 || a->lowreg)))
+    return (int)cudaErrorInvalidValue;
   const bool se = a->mode == CUDA_MB_PASS1 && a->se_c > 0;
   const size_t se_smem = cuda_se_smem(a);
   if (se && se_smem > 48 * 1024) return (int)cudaErrorInvalidValue; /* before any launch */
-  if (nf <= 1 && a->lowreg)
+  if (a->wide)
+    bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS><<<grid, 2 * CUDA_THREADS, smem, st>>>(*a);
+  else if (nf <= 1 && a->lowreg)
     bf::mbconv_kernel<1, 4><<<grid, CUDA_THREADS, smem, st>>>(*a);
   else if (nf <= 1)
     bf::mbconv_kernel<1, 3><<<grid, CUDA_THREADS, smem, st>>>(*a);
@@ -401,12 +405,15 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
 }
 
 extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
-  const void *fns[] = {
-      (const void *)bf::mbconv_kernel<1, 4>, (const void *)bf::mbconv_kernel<1, 3>,
-      (const void *)bf::mbconv_kernel<2, 3>, (const void *)bf::mbconv_kernel<4, 2>,
-      (const void *)bf::mbconv_kernel<8, 1>, (const void *)bf::mbconv_kernel<16, 1>};
+  const void *fns[] = {(const void *)bf::mbconv_kernel<1, 4>,
+                       (const void *)bf::mbconv_kernel<1, 3>,
+                       (const void *)bf::mbconv_kernel<2, 3>,
+                       (const void *)bf::mbconv_kernel<4, 2>,
+                       (const void *)bf::mbconv_kernel<8, 1>,
+                       (const void *)bf::mbconv_kernel<16, 1>,
+                       (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>};
   const void *se[] = {(const void *)bf::se_kernel};
-  cudaError_t e = bf::set_kernel_attrs(fns, 6, bytes, carveout);
+  cudaError_t e = bf::set_kernel_attrs(fns, 7, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
   return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
 }

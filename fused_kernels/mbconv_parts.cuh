@@ -53,15 +53,22 @@ __device__ __forceinline__ void cp_async_wait0() {
 }
 
 // One 16x16 output tile of the expand GEMM for this warp: k-loop of two
-// m16n8k16 MMAs, then bias + act in registers and fp16 pairs into mid.
+// m16n8k16 MMAs from the bias, then act in registers and fp16 pairs into mid.
 template <int ACT>
 __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __half *ap,
                                             const __half *bp, int kt_n, int ldw, const float *bias,
                                             const int *pglob, __half *mid, int mrow, int col0,
                                             int pin) {
   const int lane = threadIdx.x & 31, g = lane >> 2;
-  float c[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
-  for (int k = 0; k < kt_n; k++) {
+  float c[2][4];
+  { /* the first k-step starts from the bias (rows g and g + 8 share it) */
+    unsigned af[4], bf[4];
+    ldsm_x4(af, ap, false);
+    ldsm_x4(bf, bp, true);
+    mma16816_init(c[0], af, bf[0], bf[1], bias[0], bias[1]);
+    mma16816_init(c[1], af, bf[2], bf[3], bias[2], bias[3]);
+  }
+  for (int k = 1; k < kt_n; k++) {
     unsigned af[4], bf[4];
     ldsm_x4(af, ap + k * 16, false);
     ldsm_x4(bf, bp + (size_t)k * 16 * ldw, true);
@@ -77,15 +84,14 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 #pragma unroll
     for (int j = 0; j < 2; j++) {
       __half2 v;
-      if (ACT == MODEL_ACT_SWISH) { /* bias in fp32, swish on the fp16 pair */
-        v = swish_h2(
-            __floats2half2_rn(c[j][2 * h] + bias[2 * j], c[j][2 * h + 1] + bias[2 * j + 1]));
+      if (ACT == MODEL_ACT_SWISH) { /* bias in fp32 (in c), swish on the fp16 pair */
+        v = swish_h2(c[j][2 * h], c[j][2 * h + 1]);
         if (!in) v = __float2half2_rn(0.f);
       } else {
         float v0 = 0.f, v1 = 0.f;
         if (in) {
-          v0 = act_t<ACT>(c[j][2 * h] + bias[2 * j], a.act);
-          v1 = act_t<ACT>(c[j][2 * h + 1] + bias[2 * j + 1], a.act);
+          v0 = act_t<ACT>(c[j][2 * h], a.act);
+          v1 = act_t<ACT>(c[j][2 * h + 1], a.act);
         }
         v = __floats2half2_rn(v0, v1);
       }
@@ -98,26 +104,26 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 // for halo pixels outside the image. Each warp computes 16x16 tiles with two
 // m16n8k16 MMAs per k-step (ldmatrix operands) and applies bias + act to the
 // accumulators in registers, storing fp16 pairs straight into mid. When the
-// chunk's column tiles divide the 8 warps, a warp keeps one column tile (its
+// chunk's column tiles divide the CTA's warps, a warp keeps one column tile (its
 // bias in registers, no per-tile index arithmetic) and strides over rows.
 // Caller syncs before and after.
 template <int ACT>
 __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
                                const float *bexp, const int *pglob, __half *mid, int pin, int npin,
                                int cc) {
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3, nw = blockDim.x >> 5;
   const int mt_n = npin / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
   const int ldx = a.CinP + 8; /* input rows padded: no bank conflicts */
   const int lrow = lane & 15, lcol = (lane >> 4) * 8;
-  if (CUDA_WARPS % nt_n == 0) {
-    const int nt = warp % nt_n, mstep = CUDA_WARPS / nt_n, col0 = nt * 16 + 2 * t4;
+  if (nw % nt_n == 0) {
+    const int nt = warp % nt_n, mstep = nw / nt_n, col0 = nt * 16 + 2 * t4;
     const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
     const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
     for (int mt = warp / nt_n; mt < mt_n; mt += mstep)
       expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol, bp, kt_n, ldw, bias, pglob,
                        mid, mt * 16, col0, pin);
   } else {
-    for (int t = warp; t < mt_n * nt_n; t += CUDA_WARPS) {
+    for (int t = warp; t < mt_n * nt_n; t += nw) {
       const int mt = t / nt_n, nt = t % nt_n, col0 = nt * 16 + 2 * t4;
       const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
       expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol,
@@ -252,7 +258,7 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
         acc.x += f.x, acc.y += f.y;
       }
       if (ACT == MODEL_ACT_SWISH) { /* swish and gate on the fp16 pair that is stored */
-        o = swish_h2(__floats2half2_rn(acc.x, acc.y));
+        o = swish_h2(acc.x, acc.y);
         if (gate) o = __hmul2(o, __floats2half2_rn(sc.x, sc.y));
         const float2 f = __half22float2(o);
         sum.x += f.x, sum.y += f.y;

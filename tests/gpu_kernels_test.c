@@ -112,12 +112,13 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s z=%d%s%s%s rel err %.2e\n", b->name, n,
+  print_message("%-28s n=%d %s z=%d%s%s%s%s rel err %.2e\n", b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
                 zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
-                staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1 ? " se1" : "", e);
+                staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1 ? " se1" : "",
+                staged & CUDA_TEST_WIDE ? " wide" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -187,6 +188,8 @@ static void test_mbconv_se(void **state) {
       check_block(&tb.b, 2, staged | CUDA_TEST_LOWREG, 0); /* 64-register variant */
       check_block(&tb.b, 2, staged | CUDA_TEST_DWH2, 0);   /* packed fp16 dw taps */
       check_block(&tb.b, 1, staged | CUDA_TEST_DWH2 | CUDA_TEST_LOWREG, 3);
+      check_block(&tb.b, 2, staged | CUDA_TEST_WIDE, 0); /* PASS1 with 16 warps */
+      check_block(&tb.b, 1, staged | CUDA_TEST_WIDE | CUDA_TEST_DWH2 | CUDA_TEST_SE1, 3);
       tblock_free(&tb);
     }
   }
