@@ -48,7 +48,7 @@ typedef struct {
   unsigned long runs;
   double peak_flops, peak_bw;
   int try_cluster; /* BLOCKFUSE_CUDA_CLUSTER=1: the tuner also times the cluster mode */
-  int no_wide;     /* BLOCKFUSE_CUDA_WIDE=0: the tuner leaves out 16-warp PASS1 (for A/B) */
+  int no_wide;     /* BLOCKFUSE_CUDA_WIDE=0: the tuner leaves out 16-warp CTAs (for A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -121,7 +121,7 @@ static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cu
 /* Launch `which` (0 or 1) of the candidates planned under each shared-memory
  * cap (1..4 CTAs per SM): times the distinct ones alone (those holding one
  * accumulator tile per warp also as the 64-register variant, where 4 CTAs
- * fit, and PASS1 launches of one CTA per SM also with 16 warps) with packed
+ * fit, and launches of one CTA per SM also with 16 warps) with packed
  * fp16 depthwise taps where they apply (the usual winner),
  * then the fastest again without them, and keeps the fastest in *out. The
  * other launch of the plan is taken from `base`. */
@@ -158,10 +158,13 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
       one.l[0] = c, one.l[0].sums = s->d_sums, one.n = 1;
       one.l[0].dwh2 = dwh2_applies(&c);
       /* the 64-register variant too, where its 4 CTAs per SM fit in shared
-         memory, and PASS1 with 16 warps where only one CTA per SM fits */
+         memory, and 16 warps where only one CTA per SM fits */
       const size_t need = cuda_mbconv_smem(&c) + 1024;
       const int lowreg_ok = cuda_mbconv_nf(&c) == 1 && need * 4 <= s->caps.smem_per_sm;
-      const int wide_ok = c.mode == CUDA_MB_PASS1 && need * 2 > s->caps.smem_per_sm && !s->no_wide;
+      cuda_mbconv_args w = c;
+      w.wide = 1;
+      const int wide_ok = need * 2 > s->caps.smem_per_sm && cuda_mbconv_nf(&w) <= 4 &&
+                          cuda_mbconv_smem(&w) <= s->caps.smem_optin && !s->no_wide;
       for (int v = 0; v < 3; v++) {
         if ((v == 1 && !lowreg_ok) || (v == 2 && !wide_ok)) continue;
         one.l[0].lowreg = v == 1, one.l[0].wide = v == 2;

@@ -76,8 +76,9 @@ typedef struct {
   int dwh2;   /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
                  in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
   int se_g;   /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
-  int wide;   /* PASS1 only: 2 x CUDA_THREADS threads per CTA (16 warps), for tiles whose
-                 shared memory leaves room for one CTA per SM; the tuner times both */
+  int wide;   /* 2 x CUDA_THREADS threads per CTA (16 warps; cuda_mbconv_nf() <= 4, not
+                 lowreg), for tiles whose shared memory leaves room for one CTA per SM:
+                 twice the warps to hide latency; the tuner times both */
   int cl;     /* CLUSTER: CTAs per image (1..8), the thread-block cluster's size */
   int clr;    /* CLUSTER: row groups of the projection (divides cl); cl / clr column groups */
 } cuda_mbconv_args;
@@ -88,6 +89,11 @@ typedef struct {
 static inline size_t cuda_se_smem(const cuda_mbconv_args *a) {
   const int sep = (a->se_c + 7) & ~7;
   return (size_t)(a->CmidP + (sep > 2048 ? sep : 2048) + sep) * 4;
+}
+
+/* Warps per CTA of the (non-cluster) MBConv kernel. */
+static inline int cuda_mbconv_warps(const cuda_mbconv_args *a) {
+  return a->wide ? 2 * CUDA_WARPS : CUDA_WARPS;
 }
 
 /* Splits of the launch's third grid dimension (at least 1). */
@@ -166,10 +172,11 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
   size_t pin = (size_t)cuda_pad16(ih * iw), pout = (size_t)cuda_pad16(a->TH * a->TW);
   size_t cc = (size_t)a->CC;
   int staged = a->mode == CUDA_MB_STAGED, proj = a->mode != CUDA_MB_PASS1;
-  size_t s = (size_t)CUDA_WARPS * 256 * 4; /* per-warp fp32 scratch */
-  s += cc * 4 + 32;                        /* chunk channel sums + pad */
-  s += cc * 4 * 3;                         /* chunk biases (expand, dw) and gate */
-  s += (512 + pin) * 4;                    /* pixel tables (output 2 x 256, input tile) */
+  /* per-warp fp32 scratch of the projection's epilogue (none in PASS1) */
+  size_t s = proj ? (size_t)cuda_mbconv_warps(a) * 256 * 4 : 0;
+  s += cc * 4 + 32;     /* chunk channel sums + pad */
+  s += cc * 4 * 3;      /* chunk biases (expand, dw) and gate */
+  s += (512 + pin) * 4; /* pixel tables (output 2 x 256, input tile) */
   if (!staged) {
     s += (size_t)a->K * a->K * cc * 2;                      /* dw weights of the chunk */
     if (a->has_expand) s += (size_t)a->CinP * (cc + 8) * 2; /* expand weights of the chunk */
@@ -195,7 +202,7 @@ static inline int cuda_mbconv_nf(const cuda_mbconv_args *a) {
     return ((L.rows / 16) * L.cols + CUDA_WARPS - 1) / CUDA_WARPS;
   }
   int f = (cuda_pad16(a->TH * a->TW) / 16) * cuda_mbconv_nctz(a);
-  return (f + CUDA_WARPS - 1) / CUDA_WARPS;
+  return (f + cuda_mbconv_warps(a) - 1) / cuda_mbconv_warps(a);
 }
 
 typedef struct {

@@ -444,7 +444,8 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       l->lowreg = (staged & CUDA_TEST_LOWREG) && cuda_mbconv_nf(l) == 1;
       l->dwh2 = (staged & CUDA_TEST_DWH2) != 0;
       l->se_g = staged & CUDA_TEST_SE1 ? 1 : 0;
-      l->wide = (staged & CUDA_TEST_WIDE) && l->mode == CUDA_MB_PASS1 && !l->lowreg;
+      l->wide = (staged & CUDA_TEST_WIDE) && !l->lowreg;
+      if (l->wide && cuda_mbconv_nf(l) > 4) l->wide = 0;
     }
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));

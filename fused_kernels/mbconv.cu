@@ -115,9 +115,10 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a) {
 
 // NF accumulator tiles per warp; MINB CTAs per SM the registers must allow
 // (3 for NF <= 2, 2 for 4, 1 above; 4 = the lowreg variant of NF = 1);
-// THREADS per CTA: CUDA_THREADS, or twice that for PASS1 only (a.wide).
+// THREADS per CTA: CUDA_THREADS, or twice that (a.wide).
 template <int NF, int MINB, int THREADS = CUDA_THREADS>
 __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv_args a) {
+  constexpr int WARPS = THREADS / 32;
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
@@ -131,7 +132,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
 
   float *scr_all = reinterpret_cast<float *>(smem);
   float *scr = scr_all + warp * 256;
-  float *csum = scr_all + CUDA_WARPS * 256;
+  float *csum = scr_all + (proj ? WARPS * 256 : 0);        /* PASS1 needs no scratch */
   float *bexp_s = csum + a.CC + 8, *bdw_s = bexp_s + a.CC, /* 8 floats pad: 32B alignment */
                                        *gate_s = bdw_s + a.CC;
   // Pixel tables, built once so that no loop divides: qmid[q] = the output
@@ -312,7 +313,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     if (proj) {
 #pragma unroll
       for (int i = 0; i < NF; i++) {
-        const int f = warp + i * CUDA_WARPS;
+        const int f = warp + i * WARPS;
         if (f < nfrag) {
           const int mt = f / ncols, nt = f % ncols;
           for (int k = 0; k < cc / 16; k++) {
@@ -350,7 +351,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   const __half *res = a.res ? (const __half *)a.res + (size_t)n * a.Ho * a.Wo * a.CoutP : nullptr;
 #pragma unroll
   for (int i = 0; i < NF; i++) {
-    const int f = warp + i * CUDA_WARPS;
+    const int f = warp + i * WARPS;
     if (f < nfrag)
       store_proj_tile<true>(a, acc[i], scr, y, res, f / ncols, nt0 + f % ncols, npx, qglob, lane);
   }
@@ -373,13 +374,17 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
                                             : (z - 1) * cuda_mbconv_nctz(a) >= nct;
   if (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535)
     return (int)cudaErrorInvalidValue;
-  if ((a->lowreg && nf > 1) || (a->wide && (a->mode != CUDA_MB_PASS1 || a->lowreg)))
+  if ((a->lowreg && nf > 1) || (a->wide && (a->lowreg || nf > 4)))
     return (int)cudaErrorInvalidValue;
   const bool se = a->mode == CUDA_MB_PASS1 && a->se_c > 0;
   const size_t se_smem = cuda_se_smem(a);
   if (se && se_smem > 48 * 1024) return (int)cudaErrorInvalidValue; /* before any launch */
-  if (a->wide)
+  if (a->wide && nf <= 1)
     bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS><<<grid, 2 * CUDA_THREADS, smem, st>>>(*a);
+  else if (a->wide && nf <= 2)
+    bf::mbconv_kernel<2, 1, 2 * CUDA_THREADS><<<grid, 2 * CUDA_THREADS, smem, st>>>(*a);
+  else if (a->wide)
+    bf::mbconv_kernel<4, 1, 2 * CUDA_THREADS><<<grid, 2 * CUDA_THREADS, smem, st>>>(*a);
   else if (nf <= 1 && a->lowreg)
     bf::mbconv_kernel<1, 4><<<grid, CUDA_THREADS, smem, st>>>(*a);
   else if (nf <= 1)
@@ -411,9 +416,11 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
                        (const void *)bf::mbconv_kernel<4, 2>,
                        (const void *)bf::mbconv_kernel<8, 1>,
                        (const void *)bf::mbconv_kernel<16, 1>,
-                       (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>};
+                       (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>,
+                       (const void *)bf::mbconv_kernel<2, 1, 2 * CUDA_THREADS>,
+                       (const void *)bf::mbconv_kernel<4, 1, 2 * CUDA_THREADS>};
   const void *se[] = {(const void *)bf::se_kernel};
-  cudaError_t e = bf::set_kernel_attrs(fns, 7, bytes, carveout);
+  cudaError_t e = bf::set_kernel_attrs(fns, 9, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
   return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
 }

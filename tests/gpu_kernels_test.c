@@ -154,6 +154,8 @@ static void test_mbconv_plain(void **state) {
   check_block(&tb.b, 2, 0, 2);
   check_block(&tb.b, 2, CUDA_TEST_LOWREG, 2);
   check_block(&tb.b, 3, CUDA_TEST_DWH2, 0);
+  check_block(&tb.b, 3, CUDA_TEST_WIDE, 0);
+  check_block(&tb.b, 2, CUDA_TEST_WIDE | CUDA_TEST_DWH2, 2);
   tblock_free(&tb);
   make_mbconv(&tb, 15, 17, 40, 0, 48, 5, 2, 0, 0); /* no expand, stride 2, k5 */
   check_block(&tb.b, 2, 0, 0);
@@ -167,6 +169,7 @@ static void test_mbconv_plain(void **state) {
   tblock_free(&tb);
   make_mbconv(&tb, 9, 11, 20, 70, 36, 3, 2, 0, 0); /* channels not multiples of 16 */
   check_block(&tb.b, 5, 0, 3);
+  check_block(&tb.b, 5, CUDA_TEST_WIDE, 0);
   tblock_free(&tb);
 }
 
@@ -188,7 +191,7 @@ static void test_mbconv_se(void **state) {
       check_block(&tb.b, 2, staged | CUDA_TEST_LOWREG, 0); /* 64-register variant */
       check_block(&tb.b, 2, staged | CUDA_TEST_DWH2, 0);   /* packed fp16 dw taps */
       check_block(&tb.b, 1, staged | CUDA_TEST_DWH2 | CUDA_TEST_LOWREG, 3);
-      check_block(&tb.b, 2, staged | CUDA_TEST_WIDE, 0); /* PASS1 with 16 warps */
+      check_block(&tb.b, 2, staged | CUDA_TEST_WIDE, 0); /* 16 warps per CTA */
       check_block(&tb.b, 1, staged | CUDA_TEST_WIDE | CUDA_TEST_DWH2 | CUDA_TEST_SE1, 3);
       tblock_free(&tb);
     }
