@@ -164,6 +164,35 @@ static void test_smem_accounting(void **state) {
   assert_int_equal(cuda_se_smem(&se), (1152 + 3000 + 3000) * 4);
 }
 
+/* 16-warp CTAs (wide): the projecting modes hold a 1 KB fp32 scratch per
+ * warp for their epilogue and spread the output tiles over twice the warps;
+ * PASS1 projects nothing and holds no scratch, with 8 warps or 16. */
+static void test_wide_accounting(void **state) {
+  (void)state;
+  cuda_mbconv_args st = shapes(14, 14, 80, 480, 80, 3, 1, 20, CUDA_MB_STAGED);
+  st.TH = st.TW = 14, st.CC = 128, st.tiles_x = st.tiles_y = 1;
+  cuda_mbconv_args w = st;
+  w.wide = 1;
+  /* 13 rows x 5 columns of 16x16 output tiles: 9 per warp of 8, 5 per warp of 16 */
+  assert_int_equal(cuda_mbconv_warps(&st), 8);
+  assert_int_equal(cuda_mbconv_warps(&w), 16);
+  assert_int_equal(cuda_mbconv_nf(&st), 9);
+  assert_int_equal(cuda_mbconv_nf(&w), 5);
+  assert_int_equal(cuda_mbconv_smem(&w), cuda_mbconv_smem(&st) + 8 * 256 * 4);
+  cuda_mbconv_args p1 = st, p1w;
+  p1.mode = CUDA_MB_PASS1;
+  p1w = p1, p1w.wide = 1;
+  assert_int_equal(cuda_mbconv_smem(&p1w), cuda_mbconv_smem(&p1));
+  assert_int_equal(cuda_mbconv_nf(&p1), 1);
+  assert_int_equal(cuda_mbconv_nf(&p1w), 1);
+  /* PASS1 = RECOMP's layout less the projection's scratch and weights */
+  cuda_mbconv_args rc = p1;
+  rc.mode = CUDA_MB_RECOMP;
+  const size_t proj_w = 128 * (size_t)(5 * 16 + 8) * 2, scratch = 8 * 256 * 4;
+  const size_t d = cuda_mbconv_smem(&rc) - cuda_mbconv_smem(&p1);
+  assert_true(d + 127 >= proj_w + scratch && d <= proj_w + scratch + 127);
+}
+
 /* Odd sizes, channel counts that are not multiples of 16, no expansion. */
 static void test_odd_shapes(void **state) {
   (void)state;
@@ -328,6 +357,7 @@ int main(void) {
       cmocka_unit_test(test_cluster_plans),
       cmocka_unit_test(test_plan_per_chunk_width),
       cmocka_unit_test(test_smem_accounting),
+      cmocka_unit_test(test_wide_accounting),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
