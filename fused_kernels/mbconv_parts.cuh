@@ -102,8 +102,9 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 
 // Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b), zero
 // for halo pixels outside the image. Each warp computes 16x16 tiles with two
-// m16n8k16 MMAs per k-step (ldmatrix operands) and applies bias + act to the
-// accumulators in registers, storing fp16 pairs straight into mid. When the
+// m16n8k16 MMAs per k-step (ldmatrix operands) whose accumulators start from
+// the bias, applies act to them in registers and stores fp16 pairs straight
+// into mid. When the
 // chunk's column tiles divide the CTA's warps, a warp keeps one column tile (its
 // bias in registers, no per-tile index arithmetic) and strides over rows.
 // Caller syncs before and after.
