@@ -104,9 +104,9 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 // for halo pixels outside the image. Each warp computes 16x16 tiles with two
 // m16n8k16 MMAs per k-step (ldmatrix operands) whose accumulators start from
 // the bias, applies act to them in registers and stores fp16 pairs straight
-// into mid. When the
-// chunk's column tiles divide the CTA's warps, a warp keeps one column tile (its
-// bias in registers, no per-tile index arithmetic) and strides over rows.
+// into mid. When the chunk's column tiles divide the CTA's warps, a warp keeps
+// one column tile (its bias in registers, no per-tile index arithmetic) and
+// strides over rows.
 // Caller syncs before and after.
 template <int ACT>
 __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
