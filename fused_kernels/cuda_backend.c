@@ -49,6 +49,7 @@ typedef struct {
   double peak_flops, peak_bw;
   int try_cluster; /* BLOCKFUSE_CUDA_CLUSTER=1: the tuner also times the cluster mode */
   int no_wide;     /* BLOCKFUSE_CUDA_WIDE=0: the tuner leaves out 16-warp CTAs (for A/B) */
+  int no_gemm;     /* BLOCKFUSE_CUDA_GEMM=0: ... and the batch-wide STAGED GEMM (for A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -118,6 +119,30 @@ static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cu
   return rc;
 }
 
+/* The STAGED pass 2 as the batch-wide GEMM (gate_proj.cu): times 64 and
+ * 128 rows per CTA, each with the fewest column splits of <= 128 columns
+ * and with twice as many (more CTAs for small batches), and keeps the
+ * fastest in out->l[which] where it beats *t_out. `tiled` is the one-launch
+ * plan of the image-tile kernel the tuner chose. */
+static int tune_gate_proj(cuda_backend *s, int i, int B, const void *x, void *y,
+                          const cuda_blk_plan *tiled, cuda_blk_plan *out, int which, double *t_out,
+                          char *err, size_t errlen) {
+  const int nct = tiled->l[0].CoutP / 16, zmin = (nct + 7) / 8;
+  for (int bm = 64; bm <= 128; bm *= 2) {
+    for (int z = zmin; z <= 2 * zmin && z <= nct; z += zmin) {
+      cuda_blk_plan g = *tiled;
+      cuda_mbconv_args *l = &g.l[0];
+      l->gemm = bm, l->zsplit = z, l->wide = l->lowreg = l->dwh2 = 0;
+      if (!cuda_gate_proj_ok(l)) continue;
+      double t;
+      int rc = time_block(s, i, &g, B, x, y, &t, err, errlen);
+      if (rc) return rc;
+      if (t < *t_out) *t_out = t, out->l[which] = *l;
+    }
+  }
+  return 0;
+}
+
 /* Launch `which` (0 or 1) of the candidates planned under each shared-memory
  * cap (1..4 CTAs per SM): times the distinct ones alone (those holding one
  * accumulator tile per warp also as the 64-register variant, where 4 CTAs
@@ -181,6 +206,8 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   /* then the winner with the other depthwise variant */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
+  if (best.n == 1 && best.l[0].mode == CUDA_MB_STAGED && !s->no_gemm)
+    return tune_gate_proj(s, i, B, x, y, &best, out, which, t_out, err, errlen);
   return 0;
 }
 
@@ -444,8 +471,9 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->net = net, s->device = cfg->device, s->profile_every = cfg->profile_every;
   const char *cl = getenv("BLOCKFUSE_CUDA_CLUSTER");
   s->try_cluster = cl && !strcmp(cl, "1");
-  const char *wide = getenv("BLOCKFUSE_CUDA_WIDE");
+  const char *wide = getenv("BLOCKFUSE_CUDA_WIDE"), *gemm = getenv("BLOCKFUSE_CUDA_GEMM");
   s->no_wide = wide && !strcmp(wide, "0");
+  s->no_gemm = gemm && !strcmp(gemm, "0");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -652,6 +680,12 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
         k += snprintf(line + k, sizeof line - (size_t)k,
                       "  [cluster %d CTAs/image, %d row groups, cc %d smem %zu%s]", a->cl, a->clr,
                       a->CC, cuda_mbconv_smem(a), a->dwh2 ? " dwh2" : "");
+        continue;
+      }
+      if (a->mode == CUDA_MB_STAGED && a->gemm) {
+        k += snprintf(line + k, sizeof line - (size_t)k,
+                      "  [staged gemm %d rows x %d cols per CTA, z %d smem %zu]", a->gemm,
+                      cuda_gate_proj_nt8(a) * 16, cuda_mbconv_z(a), cuda_mbconv_smem(a));
         continue;
       }
       k += snprintf(line + k, sizeof line - (size_t)k,

@@ -81,6 +81,10 @@ typedef struct {
                  twice the warps to hide latency; the tuner times both */
   int cl;     /* CLUSTER: CTAs per image (1..8), the thread-block cluster's size */
   int clr;    /* CLUSTER: row groups of the projection (divides cl); cl / clr column groups */
+  int gemm;   /* STAGED: 0 = the image-tile kernel above; 64 or 128 = the batch-wide GEMM
+                 (gate_proj.cu) with that many pixel rows per CTA, the pixels of all images
+                 as rows and zsplit column splits of <= 128 columns each; the tile fields
+                 are then unused. The tuner times both. */
 } cuda_mbconv_args;
 
 /* Dynamic shared memory of the SE kernel after PASS1: the channel means,
@@ -105,6 +109,24 @@ static inline int cuda_mbconv_z(const cuda_mbconv_args *a) {
 static inline int cuda_mbconv_nctz(const cuda_mbconv_args *a) {
   const int nct = a->CoutP / 16, z = cuda_mbconv_z(a);
   return (nct + z - 1) / z;
+}
+
+/* The batch-wide STAGED GEMM (a->gemm): 16-wide output column tiles per
+ * CTA (= m16n8 tiles per warp, 1..8), whether the launch is valid (every
+ * column split gets work), and its shared memory: 4 stages of a
+ * gemm x 32-channel A slice and a 32 x columns B slice, rows padded by 8
+ * halves. */
+static inline int cuda_gate_proj_nt8(const cuda_mbconv_args *a) {
+  return cuda_mbconv_nctz(a);
+}
+static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
+  const int nct = a->CoutP / 16, z = cuda_mbconv_z(a), per = cuda_mbconv_nctz(a);
+  return a->mode == CUDA_MB_STAGED && (a->gemm == 64 || a->gemm == 128) && per >= 1 &&
+         per <= 8 && (z - 1) * per < nct;
+}
+static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
+  const size_t bn = (size_t)cuda_gate_proj_nt8(a) * 16;
+  return 4 * ((size_t)a->gemm * (32 + 8) + 32 * (bn + 8)) * 2;
 }
 
 /* CLUSTER mode's shared-memory layout (byte offsets, each 128-aligned).
@@ -163,6 +185,7 @@ static inline CUDA_HD void cuda_mbcl_layout_of(const cuda_mbconv_args *a, cuda_m
 /* Shared-memory bytes the MBConv kernel needs for a tile (the planner's
  * constraint and the launcher's request agree through this one function). */
 static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
+  if (a->mode == CUDA_MB_STAGED && a->gemm) return cuda_gate_proj_smem(a);
   if (a->mode == CUDA_MB_CLUSTER) {
     cuda_mbcl_layout L;
     cuda_mbcl_layout_of(a, &L);
@@ -196,6 +219,7 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
 /* Accumulator tiles per warp the MBConv kernel holds for the projection. */
 static inline int cuda_mbconv_nf(const cuda_mbconv_args *a) {
   if (a->mode == CUDA_MB_PASS1) return 1;
+  if (a->mode == CUDA_MB_STAGED && a->gemm) return 1; /* its own kernel: no wmma tiles */
   if (a->mode == CUDA_MB_CLUSTER) {
     cuda_mbcl_layout L;
     cuda_mbcl_layout_of(a, &L);

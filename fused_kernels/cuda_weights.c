@@ -446,6 +446,12 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       l->se_g = staged & CUDA_TEST_SE1 ? 1 : 0;
       l->wide = (staged & CUDA_TEST_WIDE) && !l->lowreg;
       if (l->wide && cuda_mbconv_nf(l) > 4) l->wide = 0;
+      if (l->mode == CUDA_MB_STAGED && (staged & (CUDA_TEST_GEMM | CUDA_TEST_GEMM64))) {
+        const int nct = l->CoutP / 16;
+        l->gemm = staged & CUDA_TEST_GEMM64 ? 64 : 128, l->wide = l->lowreg = l->dwh2 = 0;
+        if (l->zsplit < (nct + 7) / 8) l->zsplit = (nct + 7) / 8;
+        while (!cuda_gate_proj_ok(l) && l->zsplit < nct) l->zsplit++;
+      }
     }
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));

@@ -361,10 +361,13 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
 
 extern "C" int cuda_mbconv_cluster_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_mbconv_cluster_set_attrs(int bytes, int carveout);
+extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
+extern "C" int cuda_gate_proj_set_attrs(int bytes, int carveout);
 
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
   if (a->mode == CUDA_MB_CLUSTER) return cuda_mbconv_cluster_launch(a, n, st);
+  if (a->mode == CUDA_MB_STAGED && a->gemm) return cuda_gate_proj_launch(a, n, st);
   const int nf = cuda_mbconv_nf(a);
   const dim3 grid(a->tiles_x * a->tiles_y, n, cuda_mbconv_z(a));
   const size_t smem = cuda_mbconv_smem(a);
@@ -422,7 +425,8 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
   const void *se[] = {(const void *)bf::se_kernel};
   cudaError_t e = bf::set_kernel_attrs(fns, 9, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
-  return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
+  if (!e) e = (cudaError_t)cuda_mbconv_cluster_set_attrs(bytes, carveout);
+  return e ? (int)e : cuda_gate_proj_set_attrs(bytes, carveout);
 }
 
 extern "C" int cuda_mbconv_regs(int nf) {

@@ -112,13 +112,17 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s rel err %.2e\n", b->name, n,
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s rel err %.2e\n", b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
                 zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
                 staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1 ? " se1" : "",
-                staged & CUDA_TEST_WIDE ? " wide" : "", e);
+                staged & CUDA_TEST_WIDE ? " wide" : "",
+                staged & CUDA_TEST_GEMM64 ? " gemm64"
+                : staged & CUDA_TEST_GEMM ? " gemm128"
+                                          : "",
+                e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -193,6 +197,12 @@ static void test_mbconv_se(void **state) {
       check_block(&tb.b, 1, staged | CUDA_TEST_DWH2 | CUDA_TEST_LOWREG, 3);
       check_block(&tb.b, 2, staged | CUDA_TEST_WIDE, 0); /* 16 warps per CTA */
       check_block(&tb.b, 1, staged | CUDA_TEST_WIDE | CUDA_TEST_DWH2 | CUDA_TEST_SE1, 3);
+      if (staged) { /* the batch-wide GEMM: rows across images, partial column splits */
+        check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM, 0);
+        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM, 3);
+        check_block(&tb.b, 2, staged | CUDA_TEST_GEMM64, 0);
+        check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SE1, 2);
+      }
       tblock_free(&tb);
     }
   }

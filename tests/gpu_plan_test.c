@@ -193,6 +193,39 @@ static void test_wide_accounting(void **state) {
   assert_true(d + 127 >= proj_w + scratch && d <= proj_w + scratch + 127);
 }
 
+/* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
+ * every column split with work, 64 or 128 rows, and 4 pipeline stages of a
+ * rows x 32 A slice and a 32 x columns B slice in shared memory. Every B0
+ * block's STAGED pass fits with the fewest splits the tuner tries. */
+static void test_gate_proj_accounting(void **state) {
+  (void)state;
+  const cuda_device_caps c = hopper();
+  cuda_mbconv_args g = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
+  g.gemm = 128, g.zsplit = 3; /* 20 column tiles: 7 + 7 + 6 */
+  assert_true(cuda_gate_proj_ok(&g));
+  assert_int_equal(cuda_gate_proj_nt8(&g), 7);
+  assert_int_equal(cuda_mbconv_smem(&g), 4 * (128 * 40 + 32 * (112 + 8)) * 2);
+  assert_int_equal(cuda_mbconv_nf(&g), 1);
+  g.zsplit = 2; /* 10 column tiles per CTA: more than a warp pair holds */
+  assert_false(cuda_gate_proj_ok(&g));
+  g.zsplit = 6; /* 4 per CTA: the sixth split would get none */
+  assert_false(cuda_gate_proj_ok(&g));
+  g.zsplit = 3, g.gemm = 96;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.gemm = 64;
+  assert_true(cuda_gate_proj_ok(&g));
+  assert_int_equal(cuda_mbconv_smem(&g), 4 * (64 * 40 + 32 * (112 + 8)) * 2);
+  g.mode = CUDA_MB_RECOMP; /* only pass 2 of the staged variant has a GEMM form */
+  assert_false(cuda_gate_proj_ok(&g));
+  for (unsigned i = 0; i < sizeof kB0 / sizeof kB0[0]; i++) {
+    const int *k = kB0[i];
+    cuda_mbconv_args a = shapes(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], CUDA_MB_STAGED);
+    a.gemm = 128, a.zsplit = (a.CoutP / 16 + 7) / 8;
+    assert_true(cuda_gate_proj_ok(&a));
+    assert_true(cuda_mbconv_smem(&a) * 2 + 2048 <= c.smem_per_sm); /* 2 CTAs per SM */
+  }
+}
+
 /* Odd sizes, channel counts that are not multiples of 16, no expansion. */
 static void test_odd_shapes(void **state) {
   (void)state;
@@ -358,6 +391,7 @@ int main(void) {
       cmocka_unit_test(test_plan_per_chunk_width),
       cmocka_unit_test(test_smem_accounting),
       cmocka_unit_test(test_wide_accounting),
+      cmocka_unit_test(test_gate_proj_accounting),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
