@@ -38,8 +38,9 @@ typedef struct {
   uint8_t *h_img;  /* pinned [max_batch][in_h][in_w][3] */
   float *h_logits; /* pinned [max_batch][classes] */
   void *d_img, *d_act[2], *d_stage, *d_sums, *d_scale, *d_pooled;
-  float *d_logits; /* [pad16(max_batch)][ClsP] */
-  float *d_fcpart; /* FC split-K partials */
+  float *d_logits;  /* [pad16(max_batch)][ClsP] */
+  float *d_fcpart;  /* FC split-K partials */
+  float *d_poolsum; /* the head's per-image column sums, zero between runs */
   int cls_p;
   size_t img_bytes;
   cudaEvent_t *ev; /* n_blocks + 1 */
@@ -447,8 +448,12 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
   CUDA_TRY(cudaMalloc((void **)&s->d_logits, (size_t)cuda_pad16(M) * s->cls_p * 4));
   CUDA_TRY(cudaMalloc((void **)&s->d_fcpart,
                       (size_t)CUDA_GEMM_MAX_SPLIT * cuda_pad16(M) * s->cls_p * 4));
+  CUDA_TRY(cudaMalloc((void **)&s->d_poolsum, (size_t)M * head->head.ChP * 4));
+  CUDA_TRY(cudaMemset(s->d_poolsum, 0, (size_t)M * head->head.ChP * 4));
   s->blks[s->n_blocks - 1].fc.part = s->d_fcpart;
   s->blks[s->n_blocks - 1].fc.sms = s->caps.sms;
+  s->blks[s->n_blocks - 1].head.pool_sum = s->d_poolsum;
+  s->blks[s->n_blocks - 1].head.sms = s->caps.sms;
   CUDA_TRY(cudaHostAlloc((void **)&s->h_img, s->img_bytes * M, cudaHostAllocDefault));
   CUDA_TRY(cudaHostAlloc((void **)&s->h_logits, (size_t)M * s->net->num_classes * 4,
                          cudaHostAllocDefault));
@@ -562,7 +567,7 @@ static void cuda_destroy(void *self) {
       if (s->ev[i]) cudaEventDestroy(s->ev[i]);
   cudaFree(s->d_img), cudaFree(s->d_act[0]), cudaFree(s->d_act[1]), cudaFree(s->d_stage);
   cudaFree(s->d_sums), cudaFree(s->d_scale), cudaFree(s->d_pooled);
-  cudaFree(s->d_logits), cudaFree(s->d_fcpart);
+  cudaFree(s->d_logits), cudaFree(s->d_fcpart), cudaFree(s->d_poolsum);
   if (s->h_img) cudaFreeHost(s->h_img);
   if (s->h_logits) cudaFreeHost(s->h_logits);
   cuda_arena_free(&s->ar);

@@ -113,20 +113,23 @@ static inline int cuda_mbconv_nctz(const cuda_mbconv_args *a) {
 
 /* The batch-wide STAGED GEMM (a->gemm): 16-wide output column tiles per
  * CTA (= m16n8 tiles per warp, 1..8), whether the launch is valid (every
- * column split gets work), and its shared memory: 4 stages of a
- * gemm x 32-channel A slice and a 32 x columns B slice, rows padded by 8
- * halves. */
+ * column split gets work), and its shared memory. */
 static inline int cuda_gate_proj_nt8(const cuda_mbconv_args *a) {
   return cuda_mbconv_nctz(a);
 }
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   const int nct = a->CoutP / 16, z = cuda_mbconv_z(a), per = cuda_mbconv_nctz(a);
-  return a->mode == CUDA_MB_STAGED && (a->gemm == 64 || a->gemm == 128) && per >= 1 &&
-         per <= 8 && (z - 1) * per < nct;
+  return a->mode == CUDA_MB_STAGED && (a->gemm == 64 || a->gemm == 128) && per >= 1 && per <= 8 &&
+         (z - 1) * per < nct;
+}
+/* Shared memory of a pixel-GEMM CTA (pixel_gemm.cu) of bm rows and nt8
+ * 16-wide column tiles: 4 stages of a bm x 32 A slice and a 32 x 16 nt8 B
+ * slice, rows padded by 8 halves. */
+static inline size_t cuda_pixel_gemm_smem(int bm, int nt8) {
+  return 4 * ((size_t)bm * (32 + 8) + 32 * ((size_t)nt8 * 16 + 8)) * 2;
 }
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
-  const size_t bn = (size_t)cuda_gate_proj_nt8(a) * 16;
-  return 4 * ((size_t)a->gemm * (32 + 8) + 32 * (bn + 8)) * 2;
+  return cuda_pixel_gemm_smem(a->gemm, cuda_gate_proj_nt8(a));
 }
 
 /* CLUSTER mode's shared-memory layout (byte offsets, each 128-aligned).
@@ -239,12 +242,13 @@ typedef struct {
 } cuda_stem_args;
 
 typedef struct {
-  const void *x;  /* [N][P][CinP], P = Ho*Wo pixels */
-  void *pooled;   /* [MP][ChP] fp16: mean over pixels of act(x W + b) */
-  const void *w;  /* [CinP][ChP] */
-  const float *b; /* [ChP] */
+  const void *x;   /* [N][P][CinP], P = Ho*Wo pixels */
+  void *pooled;    /* [MP][ChP] fp16: mean over pixels of act(x W + b) */
+  const void *w;   /* [CinP][ChP] */
+  const float *b;  /* [ChP] */
+  float *pool_sum; /* [N][ChP] fp32 scratch, zero between launches (the launch leaves it so) */
   int P, CinP, Ch, ChP, act;
-  int n, ipc; /* set by the launcher: images, images per CTA */
+  int sms; /* multiprocessors, to size the grid */
 } cuda_head_args;
 
 typedef struct {

@@ -378,7 +378,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   cuda_device_caps caps;
   cudaStream_t st = NULL;
   void *d_in = NULL, *d_out = NULL, *d_pooled = NULL, *d_stage = NULL, *d_sums = NULL,
-       *d_scale = NULL, *d_part = NULL;
+       *d_scale = NULL, *d_part = NULL, *d_poolsum = NULL;
   void *h_in = NULL, *h_out = NULL;
   CUDA_TRY(cudaSetDevice(device));
   if ((rc = cuda_caps_query(device, &caps, err, errlen))) goto fail;
@@ -456,7 +456,10 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
     CUDA_TRY(cudaMalloc(&d_part, (size_t)CUDA_GEMM_MAX_SPLIT * cuda_pad16(n) * blk.fc.NP * 4));
+    CUDA_TRY(cudaMalloc(&d_poolsum, (size_t)n * blk.head.ChP * 4));
+    CUDA_TRY(cudaMemset(d_poolsum, 0, (size_t)n * blk.head.ChP * 4));
     blk.fc.part = d_part, blk.fc.sms = caps.sms;
+    blk.head.pool_sum = d_poolsum, blk.head.sms = caps.sms;
     CUDA_TRY(cudaMemset(d_pooled, 0, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
   }
   if ((rc =
@@ -490,7 +493,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
 fail:
   if (st) cudaStreamDestroy(st);
   cudaFree(d_in), cudaFree(d_out), cudaFree(d_pooled), cudaFree(d_stage), cudaFree(d_sums);
-  cudaFree(d_scale), cudaFree(d_part);
+  cudaFree(d_scale), cudaFree(d_part), cudaFree(d_poolsum);
   free(h_in), free(h_out);
   cuda_arena_free(&ar);
   return rc;

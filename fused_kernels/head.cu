@@ -1,89 +1,14 @@
-// Head: 1x1 conv -> act -> global mean pool, then the FC layer as a GEMM.
-//
-// head_pool_kernel: one CTA per (64 head channels, ipc images). For each image it walks the
-// image's pixels 64 rows at a time: [64 x CinP] x [CinP x 64] on tensor cores
-// (8 warps x 2 tiles of 16x16), bias + act, column sums in shared memory; the
-// mean lands in pooled[n][c] as fp16. FLOPs 2*P*Cin*Ch per image; DRAM: the
-// input once per channel group (L2 absorbs the repeats), weights via L2.
+// The head's FC layer as a GEMM (the 1x1 conv -> act -> pool before it is
+// pixel_gemm.cu's pooling launch).
 //
 // gemm_kernel: C[M x NP] = A[M x K] B[K x NP] + bias, fp32 out; CTA tile 64x64,
-// 8 warps x 2 tiles, K staged through shared memory 32 at a time. The FC.
+// 8 warps x 2 tiles, K staged through shared memory 32 at a time.
 #include <cuda_runtime.h>
 
 #include "fused_kernels/cuda_common.cuh"
 #include "fused_kernels/cuda_kernels.h"
 
 namespace bf {
-
-#define HEAD_ROWS 64
-#define HEAD_COLS 64
-
-__global__ void __launch_bounds__(CUDA_THREADS) head_pool_kernel(const cuda_head_args a) {
-  extern __shared__ __align__(128) unsigned char smem[];
-  float *scr_all = reinterpret_cast<float *>(smem);
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, ldw = HEAD_COLS + 8;
-  float *scr = scr_all + warp * 256;
-  float *colsum = scr_all + CUDA_WARPS * 256, *bias = colsum + HEAD_COLS;
-  __half *ws = reinterpret_cast<__half *>(bias + HEAD_COLS);  // [CinP][HEAD_COLS + 8]
-  __half *xs = ws + (size_t)a.CinP * ldw;                     // [HEAD_ROWS][CinP]
-  const int h0 = blockIdx.x * HEAD_COLS, ncols = min(HEAD_COLS, a.ChP - h0);
-  const __half *w = (const __half *)a.w;
-  const int c8n = ncols / 8;
-  for (int i = threadIdx.x; i < a.CinP * c8n; i += blockDim.x) {
-    const int r = i / c8n, c = (i % c8n) * 8;
-    *reinterpret_cast<uint4 *>(ws + (size_t)r * ldw + c) =
-        *reinterpret_cast<const uint4 *>(w + (size_t)r * a.ChP + h0 + c);
-  }
-  if (threadIdx.x < HEAD_COLS)
-    bias[threadIdx.x] = threadIdx.x < ncols ? a.b[h0 + threadIdx.x] : 0.f;
-  // The weight chunk is staged once and reused for ipc images.
-  const int n_end = min(a.n, (int)(blockIdx.y + 1) * a.ipc);
-  for (int n = blockIdx.y * a.ipc; n < n_end; n++) {
-    const __half *x = (const __half *)a.x + (size_t)n * a.P * a.CinP;
-    __syncthreads(); /* the previous image's colsum is written out */
-    if (threadIdx.x < HEAD_COLS) colsum[threadIdx.x] = 0.f;
-    for (int p0 = 0; p0 < a.P; p0 += HEAD_ROWS) {
-      const int v8 = a.CinP / 8;
-      __syncthreads();
-      for (int i = threadIdx.x; i < HEAD_ROWS * v8; i += blockDim.x) {
-        const int r = i / v8, c = (i % v8) * 8;
-        uint4 u = make_uint4(0, 0, 0, 0);
-        if (p0 + r < a.P) u = *reinterpret_cast<const uint4 *>(x + (size_t)(p0 + r) * a.CinP + c);
-        *reinterpret_cast<uint4 *>(xs + (size_t)r * (a.CinP + 8) + c) = u;
-      }
-      __syncthreads();
-      for (int t = warp; t < (HEAD_ROWS / 16) * (HEAD_COLS / 16); t += CUDA_WARPS) {
-        const int mt = t / (HEAD_COLS / 16), nt = t % (HEAD_COLS / 16);
-        if (p0 + mt * 16 >= a.P || nt * 16 >= ncols) continue;
-        frag_c acc;
-        wmma::fill_fragment(acc, 0.f);
-        for (int k = 0; k < a.CinP / 16; k++) {
-          frag_a fa;
-          frag_b fb;
-          wmma::load_matrix_sync(fa, xs + (size_t)mt * 16 * (a.CinP + 8) + k * 16, a.CinP + 8);
-          wmma::load_matrix_sync(fb, ws + (size_t)k * 16 * ldw + nt * 16, ldw);
-          wmma::mma_sync(acc, fa, fb, acc);
-        }
-        wmma::store_matrix_sync(scr, acc, 16, wmma::mem_row_major);
-        __syncwarp();
-        // lane: column (lane & 15), rows (lane >> 4) + 2i
-        const int c = lane & 15;
-        float s = 0.f;
-        for (int r = lane >> 4; r < 16; r += 2)
-          if (p0 + mt * 16 + r < a.P) s += act_apply(scr[r * 16 + c] + bias[nt * 16 + c], a.act);
-        s += __shfl_xor_sync(0xffffffffu, s, 16);
-        if (lane < 16) atomicAdd(&colsum[nt * 16 + c], s);
-        __syncwarp();
-      }
-    }
-    __syncthreads();
-    if (threadIdx.x < ncols) {
-      const int c = h0 + threadIdx.x;
-      ((__half *)a.pooled)[(size_t)n * a.ChP + c] =
-          __float2half(c < a.Ch ? colsum[threadIdx.x] / (float)a.P : 0.f);
-    }
-  }
-}
 
 #define GEMM_KC 32
 // C tile 64x64 per CTA; K in chunks of 32 staged in shared memory; warp w
@@ -156,19 +81,6 @@ __global__ void gemm_reduce_kernel(const cuda_gemm_args a, int split) {
 
 }  // namespace bf
 
-extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st) {
-  const size_t smem = (size_t)CUDA_WARPS * 256 * 4 + HEAD_COLS * 8 +
-                      (size_t)a->CinP * (HEAD_COLS + 8) * 2 + (size_t)HEAD_ROWS * (a->CinP + 8) * 2;
-  if (a->CinP % 16 || a->ChP % 16) return (int)cudaErrorInvalidValue;
-  cuda_head_args b = *a;
-  b.n = n;
-  b.ipc = n >= 16 ? 2 : 1; /* reuse the staged weights across 2 images (8 left too few CTAs
-                              at batch 64-256: H200 head 76 -> 68 us at 64, 200 -> 197 at 256) */
-  const dim3 grid((a->ChP + HEAD_COLS - 1) / HEAD_COLS, (n + b.ipc - 1) / b.ipc);
-  bf::head_pool_kernel<<<grid, CUDA_THREADS, smem, st>>>(b);
-  return (int)cudaGetLastError();
-}
-
 extern "C" int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st) {
   if (a->M % 16 || a->K % 16 || a->NP % 16) return (int)cudaErrorInvalidValue;
   /* Few output tiles (small batches): split K so that more CTAs stream the
@@ -190,8 +102,6 @@ extern "C" int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st) {
 }
 
 extern "C" int cuda_head_set_attrs(int bytes, int carveout) {
-  const void *pool[] = {(const void *)bf::head_pool_kernel};
   const void *gemm[] = {(const void *)bf::gemm_kernel, (const void *)bf::gemm_reduce_kernel};
-  cudaError_t e = bf::set_kernel_attrs(pool, 1, bytes, carveout);
-  return (int)(e ? e : bf::set_kernel_attrs(gemm, 2, -1, carveout));
+  return (int)bf::set_kernel_attrs(gemm, 2, -1, carveout);
 }

@@ -362,7 +362,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
 extern "C" int cuda_mbconv_cluster_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_mbconv_cluster_set_attrs(int bytes, int carveout);
 extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
-extern "C" int cuda_gate_proj_set_attrs(int bytes, int carveout);
+extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout);
 
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
@@ -426,7 +426,7 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
   cudaError_t e = bf::set_kernel_attrs(fns, 9, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
   if (!e) e = (cudaError_t)cuda_mbconv_cluster_set_attrs(bytes, carveout);
-  return e ? (int)e : cuda_gate_proj_set_attrs(bytes, carveout);
+  return e ? (int)e : cuda_pixel_gemm_set_attrs(bytes, carveout);
 }
 
 extern "C" int cuda_mbconv_regs(int nf) {

@@ -238,8 +238,10 @@ static void test_mbconv_cluster(void **state) {
 
 static void test_head(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
-  static const int cases[][6] = {
-      {7, 7, 320, 1280, 1000, 3}, {5, 3, 40, 72, 10, 17}, {1, 1, 24, 16, 5, 1}};
+  static const int cases[][6] = {{7, 7, 320, 1280, 1000, 3},
+                                 {5, 3, 40, 72, 10, 17},
+                                 {1, 1, 24, 16, 5, 1},
+                                 {7, 7, 32, 72, 10, 400}}; /* 19600 pixels: 128-row tiles */
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const int *k = cases[c];
     tblock tb = {0};
@@ -247,7 +249,8 @@ static void test_head(void **state) {
     snprintf(b->name, sizeof b->name, "head%dx%d_%d_%d_%d", k[0], k[1], k[2], k[3], k[4]);
     b->kind = MODEL_BLOCK_HEAD, b->in_h = k[0], b->in_w = k[1], b->in_c = k[2];
     b->kernel = 1, b->stride = 1;
-    b->mid_c = k[3], b->out_c = k[4], b->out_h = 1, b->out_w = 1, b->act = MODEL_ACT_SWISH;
+    b->mid_c = k[3], b->out_c = k[4], b->out_h = 1, b->out_w = 1;
+    b->act = c == 1 ? MODEL_ACT_RELU6 : MODEL_ACT_SWISH; /* the run-time act path too */
     rand_tensor(&tb, &b->expand_w, 2, (int64_t[]){k[2], k[3]}, 1.7f * inv_sqrt(k[2]));
     rand_tensor(&tb, &b->expand_b, 1, (int64_t[]){k[3]}, 0.5f);
     rand_tensor(&tb, &b->fc_w, 2, (int64_t[]){k[3], k[4]}, 1.7f * inv_sqrt(k[3]));

@@ -1,0 +1,346 @@
+// GEMMs whose rows are the pixels of the whole batch: [N*P x K] x [K x Nc].
+// Two launches use it:
+//   - the STAGED pass 2 of a squeeze-excite MBConv block,
+//     y = (stage * gate) . W_proj + b (+ res), stage being PASS1's depthwise
+//     output [N*Ho*Wo][CmidP] and gate[n][c] the SE kernel's scale;
+//   - the head's 1x1 conv -> act -> global mean pool: the epilogue sums each
+//     image's rows of act(x . W + b) into pool_sum[n][c] (fp32 atomics), and
+//     a small kernel turns the sums into the fp16 means the FC reads.
+//
+// The image-tile MBConv kernel (mbconv.cu) ran the STAGED pass as one CTA per
+// output tile, walking the expanded channels in chunks with a barrier-bound
+// gate-then-project step per chunk; on small images (14x14, 7x7) that left
+// one CTA of 8 warps per SM holding 9-16 accumulator tiles each, at 24-30 %
+// SM throughput. Here a CTA owns BM rows (crossing image boundaries: each
+// row's gate and pool slot are its own image's) and BN = 16 * NT8 output
+// columns (grid.y splits the columns), and streams K through a 4-stage
+// cp.async pipeline of 32-channel slices. Each thread scales the A chunks it
+// copied as soon as they land (a thread's own cp.async writes are visible to
+// it after the wait), so one barrier per slice publishes the gated slice.
+// Warps: WM along the rows (32 rows each) by 2 along the columns; m16n8k16
+// MMAs from ldmatrix fragments; the epilogue works from the registers.
+#include <cuda_runtime.h>
+
+#include "fused_kernels/mbconv_parts.cuh"
+
+namespace bf {
+
+constexpr int GP_BK = 32;         /* K slice per pipeline stage */
+constexpr int GP_STAGES = 4;      /* slices in flight */
+constexpr int GP_LDA = GP_BK + 8; /* A row pitch in halves: ldmatrix without bank conflicts */
+
+// One launch's operands. Rows are pixels (image = row / HW); K and N are
+// multiples of 16; bias, gate and pool are fp32.
+struct pg_params {
+  const __half *a;   /* [M][K] */
+  const __half *b;   /* [K][N] */
+  const float *bias; /* [N] */
+  const float *gate; /* [images][K]: A's scale per image and channel, or NULL */
+  const __half *res; /* [M][N] residual added to y, or NULL */
+  __half *y;         /* [M][N] output (store epilogue); columns >= Nvalid written as 0 */
+  float *pool;       /* [images][N] sums of act(row) per image (pool epilogue) */
+  int M, K, N, Nvalid, HW, act;
+};
+
+__device__ __forceinline__ void ldsm_x2_trans(unsigned *r, const void *p) {
+  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n"
+               : "=r"(r[0]), "=r"(r[1])
+               : "r"(addr));
+}
+
+__device__ __forceinline__ void cp_async_wait_stages() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(GP_STAGES - 2) : "memory");
+}
+
+// (h0..h7) *= (g0..g7), on fp16 pairs.
+__device__ __forceinline__ uint4 gate8(uint4 u, float4 g0, float4 g1) {
+  __half2 *h = reinterpret_cast<__half2 *>(&u);
+  h[0] = __hmul2(h[0], __floats2half2_rn(g0.x, g0.y));
+  h[1] = __hmul2(h[1], __floats2half2_rn(g0.z, g0.w));
+  h[2] = __hmul2(h[2], __floats2half2_rn(g1.x, g1.y));
+  h[3] = __hmul2(h[3], __floats2half2_rn(g1.z, g1.w));
+  return u;
+}
+
+template <int WM, int NT8, bool POOL>
+__global__ void __launch_bounds__(WM * 64, 512 / (WM * 64)) pixel_gemm_kernel(const pg_params p) {
+  constexpr int THREADS = WM * 64, BM = WM * 32, BN = NT8 * 16, LDB = BN + 8;
+  constexpr int ROWS_PER_PASS = THREADS / 4; /* an A slice row is 4 chunks of 8 channels */
+  constexpr int A_PER = BM / ROWS_PER_PASS;  /* A chunks per thread per slice (2) */
+  extern __shared__ __align__(128) unsigned char smem[];
+  __half *As = reinterpret_cast<__half *>(smem);     /* [STAGES][BM][LDA] */
+  __half *Bs = As + (size_t)GP_STAGES * BM * GP_LDA; /* [STAGES][BK][LDB] */
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int wm = warp % WM, wn = warp / WM;
+  const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+  const int K = p.K, KT = (K + GP_BK - 1) / GP_BK;
+
+  /* this thread's A chunks: rows tid / 4 + i * ROWS_PER_PASS, channels ac..ac+7 of each slice */
+  const int ac = (tid & 3) * 8;
+  const __half *arow[A_PER];
+  const float *grow[A_PER];
+  bool aok[A_PER];
+#pragma unroll
+  for (int i = 0; i < A_PER; i++) {
+    const int r = m0 + tid / 4 + i * ROWS_PER_PASS;
+    aok[i] = r < p.M;
+    const int rr = aok[i] ? r : 0;
+    arow[i] = p.a + (size_t)rr * K + ac;
+    grow[i] = p.gate ? p.gate + (size_t)(rr / p.HW) * K + ac : nullptr;
+  }
+
+  auto issue = [&](int kt) {
+    const int k0 = kt * GP_BK, buf = kt % GP_STAGES;
+    __half *as = As + (size_t)buf * BM * GP_LDA;
+#pragma unroll
+    for (int i = 0; i < A_PER; i++) {
+      const bool v = aok[i] && k0 + ac < K;
+      cp_async16_zfill(as + (size_t)(tid / 4 + i * ROWS_PER_PASS) * GP_LDA + ac,
+                       v ? arow[i] + k0 : p.a, v);
+    }
+    __half *bs = Bs + (size_t)buf * GP_BK * LDB;
+    for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
+      const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
+      const bool v = k0 + r < K && n0 + c < p.N;
+      cp_async16_zfill(bs + r * LDB + c, v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b, v);
+    }
+  };
+
+  float acc[2][NT8][4];
+#pragma unroll
+  for (int i = 0; i < 2; i++)
+#pragma unroll
+    for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+
+#pragma unroll
+  for (int s = 0; s < GP_STAGES - 1; s++) {
+    if (s < KT) issue(s);
+    cp_async_commit();
+  }
+  const int lrow = lane & 15, lcol = (lane >> 4) * 8;
+  for (int kt = 0; kt < KT; kt++) {
+    const int k0 = kt * GP_BK, buf = kt % GP_STAGES;
+    __half *as = As + (size_t)buf * BM * GP_LDA;
+    const __half *bs = Bs + (size_t)buf * GP_BK * LDB;
+    if (p.gate) {
+      /* the gates of this slice (L1 / L2) while its data may still be in flight */
+      float4 g[A_PER][2];
+#pragma unroll
+      for (int i = 0; i < A_PER; i++) {
+        const bool v = aok[i] && k0 + ac < K;
+        const float4 z = make_float4(0.f, 0.f, 0.f, 0.f);
+        g[i][0] = v ? __ldg(reinterpret_cast<const float4 *>(grow[i] + k0)) : z;
+        g[i][1] = v ? __ldg(reinterpret_cast<const float4 *>(grow[i] + k0 + 4)) : z;
+      }
+      cp_async_wait_stages(); /* this thread's copies of slice kt landed */
+#pragma unroll
+      for (int i = 0; i < A_PER; i++) {
+        uint4 *q =
+            reinterpret_cast<uint4 *>(as + (size_t)(tid / 4 + i * ROWS_PER_PASS) * GP_LDA + ac);
+        *q = gate8(*q, g[i][0], g[i][1]);
+      }
+    } else {
+      cp_async_wait_stages();
+    }
+    __syncthreads(); /* slice kt gated and visible; every warp is done with slice kt - 1 */
+    if (kt + GP_STAGES - 1 < KT) issue(kt + GP_STAGES - 1); /* into slice kt - 1's buffer */
+    cp_async_commit();
+#pragma unroll
+    for (int ks = 0; ks < GP_BK / 16; ks++) {
+      unsigned af[2][4];
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++)
+        ldsm_x4(af[mi], as + (size_t)(wm * 32 + mi * 16 + lrow) * GP_LDA + ks * 16 + lcol, false);
+      const __half *bp = bs + (size_t)(ks * 16 + lrow) * LDB + wn * NT8 * 8;
+#pragma unroll
+      for (int j = 0; j + 1 < NT8; j += 2) {
+        unsigned bf[4];
+        ldsm_x4(bf, bp + j * 8 + lcol, true);
+#pragma unroll
+        for (int mi = 0; mi < 2; mi++) {
+          mma16816(acc[mi][j], af[mi], bf[0], bf[1]);
+          mma16816(acc[mi][j + 1], af[mi], bf[2], bf[3]);
+        }
+      }
+      if (NT8 % 2) {
+        unsigned bf[2];
+        ldsm_x2_trans(bf, bp + (NT8 - 1) * 8);
+#pragma unroll
+        for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT8 - 1], af[mi], bf[0], bf[1]);
+      }
+    }
+  }
+  cp_async_wait0();
+
+  // Epilogue from the registers: lane holds rows g and g + 8 of each of its
+  // two 16-row tiles (mi), columns 2t and 2t + 1 of each n8 tile (j). An n8
+  // tile lies wholly inside or outside N (N is a multiple of 16).
+  const int gr = lane >> 2, gc = (lane & 3) * 2, wr0 = m0 + wm * 32;
+  if (POOL) {
+    if (wr0 >= p.M) return;
+    /* this warp's 32 rows span images i0..i1; each lane's 4 rows' images */
+    const int i0 = wr0 / p.HW, i1 = min(wr0 + 31, p.M - 1) / p.HW;
+    int img[2][2];
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        const int row = wr0 + mi * 16 + gr + h * 8;
+        img[mi][h] = row < p.M ? row / p.HW : -1;
+      }
+#pragma unroll
+    for (int j = 0; j < NT8; j++) {
+      const int col = n0 + wn * NT8 * 8 + j * 8 + gc;
+      if (col >= p.N) continue;
+      const float b0 = p.bias[col], b1 = p.bias[col + 1];
+      float v[2][2][2];
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+          v[mi][h][0] = act_apply(acc[mi][j][2 * h] + b0, p.act);
+          v[mi][h][1] = act_apply(acc[mi][j][2 * h + 1] + b1, p.act);
+        }
+      for (int n = i0; n <= i1; n++) { /* one warp-wide sum per image and column */
+        float s0 = 0.f, s1 = 0.f;
+#pragma unroll
+        for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+          for (int h = 0; h < 2; h++)
+            if (img[mi][h] == n) s0 += v[mi][h][0], s1 += v[mi][h][1];
+#pragma unroll
+        for (int o = 4; o < 32; o <<= 1) {
+          s0 += __shfl_xor_sync(0xffffffffu, s0, o);
+          s1 += __shfl_xor_sync(0xffffffffu, s1, o);
+        }
+        if (lane < 4) {
+          atomicAdd(p.pool + (size_t)n * p.N + col, s0);
+          atomicAdd(p.pool + (size_t)n * p.N + col + 1, s1);
+        }
+      }
+    }
+    return;
+  }
+  // Store: + bias (+ residual), columns >= Nvalid forced to zero, fp16 pairs.
+#pragma unroll
+  for (int j = 0; j < NT8; j++) {
+    const int col = n0 + wn * NT8 * 8 + j * 8 + gc;
+    if (col >= p.N) continue;
+    const float b0 = p.bias[col], b1 = p.bias[col + 1];
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        const int row = wr0 + mi * 16 + gr + h * 8;
+        if (row >= p.M) continue;
+        const size_t off = (size_t)row * p.N + col;
+        float v0 = acc[mi][j][2 * h] + b0, v1 = acc[mi][j][2 * h + 1] + b1;
+        if (p.res) {
+          const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(p.res + off));
+          v0 += r.x, v1 += r.y;
+        }
+        if (col >= p.Nvalid) v0 = 0.f;
+        if (col + 1 >= p.Nvalid) v1 = 0.f;
+        *reinterpret_cast<__half2 *>(p.y + off) = __floats2half2_rn(v0, v1);
+      }
+  }
+}
+
+// The head's pooled means: pooled[n][c] = pool_sum[n][c] / P as fp16 (0 for
+// the padded channels), and pool_sum back to zero for the next launch.
+__global__ void pool_finish_kernel(float *pool_sum, __half *pooled, int n, int Ch, int ChP,
+                                   float inv_p) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n * ChP) return;
+  const float s = pool_sum[i];
+  pool_sum[i] = 0.f;
+  pooled[i] = __float2half(i % ChP < Ch ? s * inv_p : 0.f);
+}
+
+// The instantiation for WM row warps, NT8 column tiles (1..8), POOL.
+template <int WM, bool POOL>
+static const void *pg_fn(int nt8) {
+  switch (nt8) {
+    case 1:
+      return (const void *)pixel_gemm_kernel<WM, 1, POOL>;
+    case 2:
+      return (const void *)pixel_gemm_kernel<WM, 2, POOL>;
+    case 3:
+      return (const void *)pixel_gemm_kernel<WM, 3, POOL>;
+    case 4:
+      return (const void *)pixel_gemm_kernel<WM, 4, POOL>;
+    case 5:
+      return (const void *)pixel_gemm_kernel<WM, 5, POOL>;
+    case 6:
+      return (const void *)pixel_gemm_kernel<WM, 6, POOL>;
+    case 7:
+      return (const void *)pixel_gemm_kernel<WM, 7, POOL>;
+    case 8:
+      return (const void *)pixel_gemm_kernel<WM, 8, POOL>;
+    default:
+      return nullptr;
+  }
+}
+
+static const void *pg_fn_of(int bm, int nt8, bool pool) {
+  if (pool) return bm == 64 ? pg_fn<2, true>(nt8) : pg_fn<4, true>(nt8);
+  return bm == 64 ? pg_fn<2, false>(nt8) : pg_fn<4, false>(nt8);
+}
+
+// grid (row tiles of bm, z column splits of nt8 16-wide tiles).
+static cudaError_t pg_launch(const pg_params &p, int bm, int nt8, int z, bool pool,
+                             cudaStream_t st) {
+  const void *fn = pg_fn_of(bm, nt8, pool);
+  if (!fn || p.M <= 0) return cudaErrorInvalidValue;
+  const dim3 grid((p.M + bm - 1) / bm, z);
+  void *args[] = {const_cast<pg_params *>(&p)};
+  return cudaLaunchKernel(fn, grid, dim3(bm * 2), args, cuda_pixel_gemm_smem(bm, nt8), st);
+}
+
+}  // namespace bf
+
+extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
+  const long long M = (long long)n * a->Ho * a->Wo;
+  if (!cuda_gate_proj_ok(a) || M <= 0 || M > 0x7fffffffLL) return (int)cudaErrorInvalidValue;
+  bf::pg_params p = {};
+  p.a = (const __half *)a->stage, p.b = (const __half *)a->w_proj, p.bias = a->b_proj;
+  p.gate = a->scale, p.res = (const __half *)a->res, p.y = (__half *)a->y;
+  p.M = (int)M, p.K = a->CmidP, p.N = a->CoutP, p.Nvalid = a->Cout, p.HW = a->Ho * a->Wo;
+  return (int)bf::pg_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), false, st);
+}
+
+// The head: act(x . W + b) pooled per image by the GEMM, then the means.
+// Column splits of at most 8 tiles; more of them (narrower CTAs) while the
+// row tiles alone leave multiprocessors idle; 64-row tiles below one wave.
+extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st) {
+  const long long M = (long long)n * a->P;
+  if (a->CinP % 16 || a->ChP % 16 || !a->pool_sum || M <= 0 || M > 0x7fffffffLL)
+    return (int)cudaErrorInvalidValue;
+  const int sms = a->sms > 0 ? a->sms : 132, nct = a->ChP / 16;
+  const int bm = M < 128LL * sms ? 64 : 128, rt = (int)((M + bm - 1) / bm);
+  int z = (nct + 7) / 8, want = (sms + rt - 1) / rt;
+  if (want > z) z = want < nct ? want : nct;
+  int per = (nct + z - 1) / z;
+  while ((z - 1) * per >= nct) z--, per = (nct + z - 1) / z; /* every split gets columns */
+  bf::pg_params p = {};
+  p.a = (const __half *)a->x, p.b = (const __half *)a->w, p.bias = a->b, p.pool = a->pool_sum;
+  p.M = (int)M, p.K = a->CinP, p.N = a->ChP, p.Nvalid = a->Ch, p.HW = a->P, p.act = a->act;
+  cudaError_t e = bf::pg_launch(p, bm, per, z, true, st);
+  if (e) return (int)e;
+  const int total = n * a->ChP;
+  bf::pool_finish_kernel<<<(total + 255) / 256, 256, 0, st>>>(a->pool_sum, (__half *)a->pooled, n,
+                                                              a->Ch, a->ChP, 1.f / (float)a->P);
+  return (int)cudaGetLastError();
+}
+
+extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout) {
+  const void *fns[32];
+  for (int i = 0; i < 8; i++) {
+    fns[i] = bf::pg_fn<2, false>(i + 1), fns[8 + i] = bf::pg_fn<4, false>(i + 1);
+    fns[16 + i] = bf::pg_fn<2, true>(i + 1), fns[24 + i] = bf::pg_fn<4, true>(i + 1);
+  }
+  const void *fin[] = {(const void *)bf::pool_finish_kernel};
+  cudaError_t e = bf::set_kernel_attrs(fns, 32, bytes, carveout);
+  return (int)(e ? e : bf::set_kernel_attrs(fin, 1, -1, carveout));
+}
