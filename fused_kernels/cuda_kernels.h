@@ -124,12 +124,13 @@ static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
 }
 /* Shared memory of a pixel-GEMM CTA (pixel_gemm.cu) of bm rows and nt8
  * 16-wide column tiles: 4 stages of a bm x 32 A slice and a 32 x 16 nt8 B
- * slice, rows padded by 8 halves. */
-static inline size_t cuda_pixel_gemm_smem(int bm, int nt8) {
-  return 4 * ((size_t)bm * (32 + 8) + 32 * ((size_t)nt8 * 16 + 8)) * 2;
+ * slice, and with a residual its bm x 16 nt8 tile, rows padded by 8 halves. */
+static inline size_t cuda_pixel_gemm_smem(int bm, int nt8, int res) {
+  const size_t bn = (size_t)nt8 * 16;
+  return (4 * ((size_t)bm * (32 + 8) + 32 * (bn + 8)) + (res ? (size_t)bm * (bn + 8) : 0)) * 2;
 }
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
-  return cuda_pixel_gemm_smem(a->gemm, cuda_gate_proj_nt8(a));
+  return cuda_pixel_gemm_smem(a->gemm, cuda_gate_proj_nt8(a), a->res != NULL);
 }
 
 /* CLUSTER mode's shared-memory layout (byte offsets, each 128-aligned).

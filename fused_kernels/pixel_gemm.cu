@@ -63,14 +63,20 @@ __device__ __forceinline__ uint4 gate8(uint4 u, float4 g0, float4 g1) {
   return u;
 }
 
+// Registers: <= 128 per thread (2 CTAs of 256 threads or 4 of 128 per SM);
+// <= 64 for NT8 <= 2, whose accumulators are few, so that twice the CTAs
+// keep loads in flight (the narrow GEMMs of the large-image blocks are
+// latency-bound).
 template <int WM, int NT8, bool POOL>
-__global__ void __launch_bounds__(WM * 64, 512 / (WM * 64)) pixel_gemm_kernel(const pg_params p) {
+__global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
+    pixel_gemm_kernel(const pg_params p) {
   constexpr int THREADS = WM * 64, BM = WM * 32, BN = NT8 * 16, LDB = BN + 8;
   constexpr int ROWS_PER_PASS = THREADS / 4; /* an A slice row is 4 chunks of 8 channels */
   constexpr int A_PER = BM / ROWS_PER_PASS;  /* A chunks per thread per slice (2) */
   extern __shared__ __align__(128) unsigned char smem[];
   __half *As = reinterpret_cast<__half *>(smem);     /* [STAGES][BM][LDA] */
   __half *Bs = As + (size_t)GP_STAGES * BM * GP_LDA; /* [STAGES][BK][LDB] */
+  __half *Rs = Bs + (size_t)GP_STAGES * GP_BK * LDB; /* [BM][LDB]: the residual tile */
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int wm = warp % WM, wn = warp / WM;
   const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
@@ -113,6 +119,14 @@ __global__ void __launch_bounds__(WM * 64, 512 / (WM * 64)) pixel_gemm_kernel(co
 #pragma unroll
     for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
 
+  /* the residual tile travels with slice 0, so the epilogue does not wait
+     for it (slice 0's barrier publishes it) */
+  if (!POOL && p.res)
+    for (int i = tid; i < BM * (BN / 8); i += THREADS) {
+      const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
+      const bool v = m0 + r < p.M && n0 + c < p.N;
+      cp_async16_zfill(Rs + r * LDB + c, v ? p.res + (size_t)(m0 + r) * p.N + n0 + c : p.res, v);
+    }
 #pragma unroll
   for (int s = 0; s < GP_STAGES - 1; s++) {
     if (s < KT) issue(s);
@@ -237,7 +251,8 @@ __global__ void __launch_bounds__(WM * 64, 512 / (WM * 64)) pixel_gemm_kernel(co
         const size_t off = (size_t)row * p.N + col;
         float v0 = acc[mi][j][2 * h] + b0, v1 = acc[mi][j][2 * h + 1] + b1;
         if (p.res) {
-          const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(p.res + off));
+          const float2 r =
+              __half22float2(*reinterpret_cast<const __half2 *>(Rs + (row - m0) * LDB + col - n0));
           v0 += r.x, v1 += r.y;
         }
         if (col >= p.Nvalid) v0 = 0.f;
@@ -295,7 +310,8 @@ static cudaError_t pg_launch(const pg_params &p, int bm, int nt8, int z, bool po
   if (!fn || p.M <= 0) return cudaErrorInvalidValue;
   const dim3 grid((p.M + bm - 1) / bm, z);
   void *args[] = {const_cast<pg_params *>(&p)};
-  return cudaLaunchKernel(fn, grid, dim3(bm * 2), args, cuda_pixel_gemm_smem(bm, nt8), st);
+  return cudaLaunchKernel(fn, grid, dim3(bm * 2), args,
+                          cuda_pixel_gemm_smem(bm, nt8, !pool && p.res), st);
 }
 
 }  // namespace bf

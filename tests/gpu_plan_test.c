@@ -215,6 +215,9 @@ static void test_gate_proj_accounting(void **state) {
   g.gemm = 64;
   assert_true(cuda_gate_proj_ok(&g));
   assert_int_equal(cuda_mbconv_smem(&g), 4 * (64 * 40 + 32 * (112 + 8)) * 2);
+  g.res = &g; /* a residual adds its 64 x 112 tile, rows padded */
+  assert_int_equal(cuda_mbconv_smem(&g), (4 * (64 * 40 + 32 * (112 + 8)) + 64 * 120) * 2);
+  g.res = NULL;
   g.mode = CUDA_MB_RECOMP; /* only pass 2 of the staged variant has a GEMM form */
   assert_false(cuda_gate_proj_ok(&g));
   for (unsigned i = 0; i < sizeof kB0 / sizeof kB0[0]; i++) {
