@@ -30,13 +30,19 @@ namespace bf {
 // Every CTA of image n finishes the channel means from the per-tile sums
 // and the whole reduce FC r = act(b + mean . Wr) in shared memory (cheap:
 // Cmid x se_c MACs, the weights from L2), then computes the gates of its
-// share of the channels, gate[c] = sigmoid(b + r . We[:, c]) -> scale. With
-// G > 1 the reduce is repeated per CTA, which at small batch costs less than
-// a second launch would. (The two-kernel version it replaces combined
-// partial FCs with shared- and global-memory float atomics; their contention
-// made it take 14-24 us per block at batch 1.) It does not read the
-// activations: the block still makes two passes over them.
-__global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a) {
+// share of the channels (SE_CPB per CTA, or all of them with G = 1),
+// gate[c] = sigmoid(b + r . We[:, c]) -> scale. With G > 1 the reduce is
+// repeated per CTA, which at small batch costs less than a second launch
+// would. (The two-kernel version it replaces combined partial FCs with
+// shared- and global-memory float atomics; their contention made it take
+// 14-24 us per block at batch 1.) The kernel is a chain of L2 round trips at
+// small batch, so every phase keeps all 256 threads loading: the means split
+// the tiles over TPC threads per channel where Cmid < 256, and in small grids
+// (cpb = SE_CPB) the gates split se_c over 4 threads per channel; large grids
+// (cpb = 256) keep a thread per channel, whose loads of We coalesce. It does
+// not read the activations: the block still makes two passes over them.
+#define SE_CPB 64 /* gate channels per CTA in small grids (4 threads each) */
+__global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int cpb) {
   extern __shared__ float se_s[];
   const int sep = (a.se_c + 7) & ~7, J = sep / 8; /* Wr rows are sep fp16 = J x 16 bytes */
   const int R = J >= 256 ? 1 : 256 / J;           /* Wr rows read in parallel */
@@ -44,17 +50,33 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a) {
   const int n = blockIdx.y, tiles = a.tiles_x * a.tiles_y, tid = threadIdx.x;
   const float inv = 1.f / (float)(a.Ho * a.Wo);
   const float *sums = a.sums + (size_t)n * tiles * a.CmidP;
-  for (int c = tid; c < a.Cmid; c += 256) { /* coalesced over c; 4 loads in flight */
+  /* TPC threads per channel (a power of two, TPC * Cmid <= 256) sum every
+     TPC-th tile, coalesced over c, four loads in flight; then part[] adds up */
+  int tpc = 1;
+  while (tpc < 32 && 2 * tpc * a.Cmid <= 256) tpc *= 2;
+  for (int i = tid; i < a.Cmid * tpc; i += 256) {
+    const int c = i % a.Cmid, j = i / a.Cmid;
     float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
-    int t = 0;
-    for (; t + 4 <= tiles; t += 4) {
+    int t = j;
+    for (; t + 3 * tpc < tiles; t += 4 * tpc) {
       s0 += sums[(size_t)t * a.CmidP + c];
-      s1 += sums[(size_t)(t + 1) * a.CmidP + c];
-      s2 += sums[(size_t)(t + 2) * a.CmidP + c];
-      s3 += sums[(size_t)(t + 3) * a.CmidP + c];
+      s1 += sums[(size_t)(t + tpc) * a.CmidP + c];
+      s2 += sums[(size_t)(t + 2 * tpc) * a.CmidP + c];
+      s3 += sums[(size_t)(t + 3 * tpc) * a.CmidP + c];
     }
-    for (; t < tiles; t++) s0 += sums[(size_t)t * a.CmidP + c];
-    mean[c] = ((s0 + s1) + (s2 + s3)) * inv;
+    for (; t < tiles; t += tpc) s0 += sums[(size_t)t * a.CmidP + c];
+    if (tpc == 1)
+      mean[c] = ((s0 + s1) + (s2 + s3)) * inv;
+    else
+      part[j * a.Cmid + c] = (s0 + s1) + (s2 + s3);
+  }
+  if (tpc > 1) {
+    __syncthreads();
+    for (int c = tid; c < a.Cmid; c += 256) {
+      float s = 0.f;
+      for (int j = 0; j < tpc; j++) s += part[j * a.Cmid + c];
+      mean[c] = s * inv;
+    }
   }
   __syncthreads();
   /* Reduce FC: thread q takes the 8 columns j8 of rows r0, r0 + R, ... with
@@ -100,16 +122,43 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a) {
   }
   __syncthreads();
   const __half *we = (const __half *)a.w_see;
-  for (int c = blockIdx.x * 256 + tid; c < a.CmidP; c += gridDim.x * 256) {
-    float s0 = a.b_see[c], s1 = 0.f;
-    int j = 0;
+  if (cpb == 256) { /* a thread per channel: coalesced rows of We (L2-bound at large batch) */
+    for (int c = blockIdx.x * 256 + tid; c < a.CmidP; c += gridDim.x * 256) {
+      float s0 = a.b_see[c], s1 = 0.f;
+      int j = 0;
 #pragma unroll 4
-    for (; j + 2 <= a.se_c; j += 2) {
-      s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
-      s1 = fmaf(r[j + 1], __half2float(__ldg(we + (size_t)(j + 1) * a.CmidP + c)), s1);
+      for (; j + 2 <= a.se_c; j += 2) {
+        s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
+        s1 = fmaf(r[j + 1], __half2float(__ldg(we + (size_t)(j + 1) * a.CmidP + c)), s1);
+      }
+      if (j < a.se_c) s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
+      a.scale[(size_t)n * a.CmidP + c] =
+          c < a.Cmid ? __fdividef(1.f, 1.f + __expf(-(s0 + s1))) : 0.f;
     }
-    if (j < a.se_c) s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
-    a.scale[(size_t)n * a.CmidP + c] = c < a.Cmid ? __fdividef(1.f, 1.f + __expf(-(s0 + s1))) : 0.f;
+    return;
+  }
+  /* Small grids (latency-bound): 4 threads per channel (a quad of lanes)
+     split se_c, 2 loads each in flight per step, then a quad shuffle */
+  const int q4 = tid & 3;
+  for (int c0 = blockIdx.x * SE_CPB; c0 < a.CmidP; c0 += gridDim.x * SE_CPB) {
+    const int c = c0 + (tid >> 2);
+    const bool on = (tid >> 2) < SE_CPB && c < a.CmidP; /* warp-uniform: 64 channels x 4 */
+    float s0 = 0.f, s1 = 0.f;
+    if (on) {
+      int j = q4;
+#pragma unroll 4
+      for (; j + 4 < a.se_c; j += 8) {
+        s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
+        s1 = fmaf(r[j + 4], __half2float(__ldg(we + (size_t)(j + 4) * a.CmidP + c)), s1);
+      }
+      if (j < a.se_c) s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
+    }
+    float s = s0 + s1;
+    s += __shfl_xor_sync(0xffffffffu, s, 1);
+    s += __shfl_xor_sync(0xffffffffu, s, 2);
+    if (on && q4 == 0)
+      a.scale[(size_t)n * a.CmidP + c] =
+          c < a.Cmid ? __fdividef(1.f, 1.f + __expf(-(s + a.b_see[c]))) : 0.f;
   }
 }
 
@@ -403,11 +452,14 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   if (se) {
     cudaError_t e = cudaGetLastError();
     if (e) return (int)e;
-    /* one CTA per 256 channels while that leaves the GPU under ~8 waves of
-       small CTAs; past it one CTA per image (the reduce is then done once) */
-    const int gfull = (a->CmidP + 255) / 256;
-    const int g = a->se_g > 0 ? min(a->se_g, gfull) : n * gfull <= 1024 ? gfull : 1;
-    bf::se_kernel<<<dim3(g, n), 256, se_smem, st>>>(*a);
+    /* SE_CPB channels per CTA while the grid stays under 256 CTAs (the gates
+       are then latency-bound); else one CTA per 256 channels while that
+       leaves the GPU under ~8 waves of small CTAs; past it one CTA per image
+       (the reduce is then done once) */
+    const int gq = (a->CmidP + SE_CPB - 1) / SE_CPB, gfull = (a->CmidP + 255) / 256;
+    const int cpb = n * gq <= 256 ? SE_CPB : 256, gmax = cpb == SE_CPB ? gq : gfull;
+    const int g = a->se_g > 0 ? min(a->se_g, gmax) : n * gmax <= 1024 ? gmax : 1;
+    bf::se_kernel<<<dim3(g, n), 256, se_smem, st>>>(*a, cpb);
   }
   return (int)cudaGetLastError();
 }

@@ -197,6 +197,8 @@ static void test_mbconv_se(void **state) {
       check_block(&tb.b, 1, staged | CUDA_TEST_DWH2 | CUDA_TEST_LOWREG, 3);
       check_block(&tb.b, 2, staged | CUDA_TEST_WIDE, 0); /* 16 warps per CTA */
       check_block(&tb.b, 1, staged | CUDA_TEST_WIDE | CUDA_TEST_DWH2 | CUDA_TEST_SE1, 3);
+      /* 16 images of 1152 channels: the SE kernel's large-grid form (a thread per gate) */
+      if (k[3] == 1152) check_block(&tb.b, 16, staged, 0);
       if (staged) { /* the batch-wide GEMM: rows across images, partial column splits */
         check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM, 0);
         check_block(&tb.b, 5, staged | CUDA_TEST_GEMM, 3);
