@@ -7,7 +7,7 @@
 #     kernel of one run at each batch in $NCU_BATCHES (caches and clocks left
 #     as they are, so weights stay warm in L2 as they do in service).
 # Extra environment (e.g. BLOCKFUSE_CUDA_CLUSTER=1) passes through to gpu_bench.
-# Output: $OUT/nsys_B*.txt, $OUT/ncu_B*.txt.
+# Output: $OUT/nsys_B*.txt, $OUT/ncu_B*.txt and, per launch, $OUT/ncu_table_B*.txt.
 set -u
 OUT=${OUT:-/tmp/blockfuse-gpu}
 M=.gpu/runfiles/blockfuse/models/efficientnet_b0
@@ -29,5 +29,6 @@ for B in ${NCU_BATCHES:-1 256}; do
     --section SpeedOfLight --section LaunchStats --section Occupancy --section WarpStateStats \
     --section MemoryWorkloadAnalysis \
     .gpu/bin/gpu_bench "$M" --batches "$B" --ncu-batch "$B" >"$OUT/ncu_B$B.txt" 2>&1
+  python3 bench/ncu_table.py "$OUT/ncu_B$B.txt" >"$OUT/ncu_table_B$B.txt"
 done
 ls -la "$OUT"

@@ -15,7 +15,7 @@
 //      double buffer, the weights by cp.async, and adds bias and residual.
 //
 // Against the tiled two-pass path this removes the second pass over the
-// activations, the two SE kernels and the recomputation or DRAM staging of
+// activations, the SE kernel and the recomputation or DRAM staging of
 // the expanded tensor, and it puts cl SMs on one image at batch 1.
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
