@@ -21,6 +21,8 @@
 // MMAs from ldmatrix fragments; the epilogue works from the registers.
 #include <cuda_runtime.h>
 
+#include <utility>
+
 #include "fused_kernels/mbconv_parts.cuh"
 
 namespace bf {
@@ -191,7 +193,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
   // two 16-row tiles (mi), columns 2t and 2t + 1 of each n8 tile (j). An n8
   // tile lies wholly inside or outside N (N is a multiple of 16).
   const int gr = lane >> 2, gc = (lane & 3) * 2, wr0 = m0 + wm * 32;
-  if (POOL) {
+  if constexpr (POOL) {
     if (wr0 >= p.M) return;
     /* this warp's 32 rows span images i0..i1; each lane's 4 rows' images */
     const int i0 = wr0 / p.HW, i1 = min(wr0 + 31, p.M - 1) / p.HW;
@@ -234,31 +236,31 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
         }
       }
     }
-    return;
-  }
-  // Store: + bias (+ residual), columns >= Nvalid forced to zero, fp16 pairs.
+  } else {
+    // Store: + bias (+ residual), columns >= Nvalid forced to zero, fp16 pairs.
 #pragma unroll
-  for (int j = 0; j < NT8; j++) {
-    const int col = n0 + wn * NT8 * 8 + j * 8 + gc;
-    if (col >= p.N) continue;
-    const float b0 = p.bias[col], b1 = p.bias[col + 1];
+    for (int j = 0; j < NT8; j++) {
+      const int col = n0 + wn * NT8 * 8 + j * 8 + gc;
+      if (col >= p.N) continue;
+      const float b0 = p.bias[col], b1 = p.bias[col + 1];
 #pragma unroll
-    for (int mi = 0; mi < 2; mi++)
+      for (int mi = 0; mi < 2; mi++)
 #pragma unroll
-      for (int h = 0; h < 2; h++) {
-        const int row = wr0 + mi * 16 + gr + h * 8;
-        if (row >= p.M) continue;
-        const size_t off = (size_t)row * p.N + col;
-        float v0 = acc[mi][j][2 * h] + b0, v1 = acc[mi][j][2 * h + 1] + b1;
-        if (p.res) {
-          const float2 r =
-              __half22float2(*reinterpret_cast<const __half2 *>(Rs + (row - m0) * LDB + col - n0));
-          v0 += r.x, v1 += r.y;
+        for (int h = 0; h < 2; h++) {
+          const int row = wr0 + mi * 16 + gr + h * 8;
+          if (row >= p.M) continue;
+          const size_t off = (size_t)row * p.N + col;
+          float v0 = acc[mi][j][2 * h] + b0, v1 = acc[mi][j][2 * h + 1] + b1;
+          if (p.res) {
+            const float2 r = __half22float2(
+                *reinterpret_cast<const __half2 *>(Rs + (row - m0) * LDB + col - n0));
+            v0 += r.x, v1 += r.y;
+          }
+          if (col >= p.Nvalid) v0 = 0.f;
+          if (col + 1 >= p.Nvalid) v1 = 0.f;
+          *reinterpret_cast<__half2 *>(p.y + off) = __floats2half2_rn(v0, v1);
         }
-        if (col >= p.Nvalid) v0 = 0.f;
-        if (col + 1 >= p.Nvalid) v1 = 0.f;
-        *reinterpret_cast<__half2 *>(p.y + off) = __floats2half2_rn(v0, v1);
-      }
+    }
   }
 }
 
@@ -274,28 +276,14 @@ __global__ void pool_finish_kernel(float *pool_sum, __half *pooled, int n, int C
 }
 
 // The instantiation for WM row warps, NT8 column tiles (1..8), POOL.
+template <int WM, bool POOL, int... I>
+static const void *pg_fn_in(int nt8, std::integer_sequence<int, I...>) {
+  static const void *const fns[] = {(const void *)pixel_gemm_kernel<WM, I + 1, POOL>...};
+  return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
+}
 template <int WM, bool POOL>
 static const void *pg_fn(int nt8) {
-  switch (nt8) {
-    case 1:
-      return (const void *)pixel_gemm_kernel<WM, 1, POOL>;
-    case 2:
-      return (const void *)pixel_gemm_kernel<WM, 2, POOL>;
-    case 3:
-      return (const void *)pixel_gemm_kernel<WM, 3, POOL>;
-    case 4:
-      return (const void *)pixel_gemm_kernel<WM, 4, POOL>;
-    case 5:
-      return (const void *)pixel_gemm_kernel<WM, 5, POOL>;
-    case 6:
-      return (const void *)pixel_gemm_kernel<WM, 6, POOL>;
-    case 7:
-      return (const void *)pixel_gemm_kernel<WM, 7, POOL>;
-    case 8:
-      return (const void *)pixel_gemm_kernel<WM, 8, POOL>;
-    default:
-      return nullptr;
-  }
+  return pg_fn_in<WM, POOL>(nt8, std::make_integer_sequence<int, 8>());
 }
 
 static const void *pg_fn_of(int bm, int nt8, bool pool) {
