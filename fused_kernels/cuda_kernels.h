@@ -252,6 +252,22 @@ typedef struct {
   int sms; /* multiprocessors, to size the grid */
 } cuda_head_args;
 
+/* The head's pixel-GEMM grid (pixel_gemm.cu) for n images: rows per CTA (64
+ * below one wave of 128-row tiles, else 128), 16-wide column tiles per CTA
+ * (<= 8) and column splits: the fewest, or more and narrower ones while the
+ * row tiles alone leave multiprocessors idle; every split gets columns. */
+static inline void cuda_head_grid(const cuda_head_args *a, int n, int *bm, int *nt8, int *z) {
+  const long long M = (long long)n * a->P;
+  const int sms = a->sms > 0 ? a->sms : 132, nct = a->ChP / 16;
+  *bm = M < 128LL * sms ? 64 : 128;
+  const long long rt = (M + *bm - 1) / *bm;
+  const int want = (int)((sms + rt - 1) / rt);
+  *z = (nct + 7) / 8;
+  if (want > *z) *z = want < nct ? want : nct;
+  *nt8 = (nct + *z - 1) / *z;
+  while ((*z - 1) * *nt8 >= nct) (*z)--, *nt8 = (nct + *z - 1) / *z;
+}
+
 typedef struct {
   const void *a; /* [M][K] fp16, M multiple of 16 */
   const void *b; /* [K][NP] fp16 */

@@ -314,19 +314,14 @@ extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stre
   return (int)bf::pg_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), false, st);
 }
 
-// The head: act(x . W + b) pooled per image by the GEMM, then the means.
-// Column splits of at most 8 tiles; more of them (narrower CTAs) while the
-// row tiles alone leave multiprocessors idle; 64-row tiles below one wave.
+// The head: act(x . W + b) pooled per image by the GEMM (grid from
+// cuda_head_grid), then the means.
 extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st) {
   const long long M = (long long)n * a->P;
   if (a->CinP % 16 || a->ChP % 16 || !a->pool_sum || M <= 0 || M > 0x7fffffffLL)
     return (int)cudaErrorInvalidValue;
-  const int sms = a->sms > 0 ? a->sms : 132, nct = a->ChP / 16;
-  const int bm = M < 128LL * sms ? 64 : 128, rt = (int)((M + bm - 1) / bm);
-  int z = (nct + 7) / 8, want = (sms + rt - 1) / rt;
-  if (want > z) z = want < nct ? want : nct;
-  int per = (nct + z - 1) / z;
-  while ((z - 1) * per >= nct) z--, per = (nct + z - 1) / z; /* every split gets columns */
+  int bm, per, z;
+  cuda_head_grid(a, n, &bm, &per, &z);
   bf::pg_params p = {};
   p.a = (const __half *)a->x, p.b = (const __half *)a->w, p.bias = a->b, p.pool = a->pool_sum;
   p.M = (int)M, p.K = a->CinP, p.N = a->ChP, p.Nvalid = a->Ch, p.HW = a->P, p.act = a->act;

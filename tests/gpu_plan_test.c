@@ -229,6 +229,42 @@ static void test_gate_proj_accounting(void **state) {
   }
 }
 
+/* The head's grid: B0's head (7x7, 1280 channels) on 132 SMs at the batch
+ * sizes served, then the invariants the launcher relies on over many batches
+ * and widths: 1..8 column tiles per CTA, every split with columns, all
+ * columns covered, 64 or 128 rows. */
+static void test_head_grid(void **state) {
+  (void)state;
+  cuda_head_args h = {0};
+  h.P = 49, h.ChP = 1280, h.sms = 132;
+  static const int want[][4] = {/* n, bm, nt8, z */
+                                {1, 64, 1, 80},
+                                {8, 64, 5, 16},
+                                {256, 64, 8, 10},
+                                {400, 128, 8, 10}};
+  for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++) {
+    int bm, nt8, z;
+    cuda_head_grid(&h, want[i][0], &bm, &nt8, &z);
+    assert_int_equal(bm, want[i][1]);
+    assert_int_equal(nt8, want[i][2]);
+    assert_int_equal(z, want[i][3]);
+  }
+  static const int chps[] = {16, 48, 80, 336, 1280, 2048};
+  for (unsigned c = 0; c < sizeof chps / sizeof chps[0]; c++) {
+    for (int p = 1; p <= 64; p *= 4) {
+      for (int n = 1; n <= 1024; n = n * 3 + 1) {
+        h.P = p, h.ChP = chps[c];
+        int bm, nt8, z;
+        cuda_head_grid(&h, n, &bm, &nt8, &z);
+        const int nct = chps[c] / 16;
+        assert_true(bm == 64 || bm == 128);
+        assert_true(nt8 >= 1 && nt8 <= 8);
+        assert_true(z >= 1 && (z - 1) * nt8 < nct && z * nt8 >= nct);
+      }
+    }
+  }
+}
+
 /* Odd sizes, channel counts that are not multiples of 16, no expansion. */
 static void test_odd_shapes(void **state) {
   (void)state;
@@ -395,6 +431,7 @@ int main(void) {
       cmocka_unit_test(test_smem_accounting),
       cmocka_unit_test(test_wide_accounting),
       cmocka_unit_test(test_gate_proj_accounting),
+      cmocka_unit_test(test_head_grid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
