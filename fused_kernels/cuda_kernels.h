@@ -95,6 +95,20 @@ static inline size_t cuda_se_smem(const cuda_mbconv_args *a) {
   return (size_t)(a->CmidP + (sep > 2048 ? sep : 2048) + sep) * 4;
 }
 
+/* The SE kernel's grid after PASS1 for n images: *g CTAs per image and *cpb
+ * gate channels per CTA. CUDA_SE_CPB (4 threads per gate) while the grid
+ * stays under 256 CTAs, where the kernel is a chain of L2 round trips; else
+ * 256 (a thread per gate, coalesced weight loads), one CTA per 256 channels
+ * while that leaves the GPU under ~8 waves of small CTAs, past it one CTA
+ * per image (the reduce FC is then done once). a->se_g > 0 caps *g. */
+#define CUDA_SE_CPB 64
+static inline void cuda_se_grid(const cuda_mbconv_args *a, int n, int *g, int *cpb) {
+  const int gq = (a->CmidP + CUDA_SE_CPB - 1) / CUDA_SE_CPB, gfull = (a->CmidP + 255) / 256;
+  *cpb = (long long)n * gq <= 256 ? CUDA_SE_CPB : 256;
+  const int gmax = *cpb == CUDA_SE_CPB ? gq : gfull;
+  *g = a->se_g > 0 ? (a->se_g < gmax ? a->se_g : gmax) : (long long)n * gmax <= 1024 ? gmax : 1;
+}
+
 /* Warps per CTA of the (non-cluster) MBConv kernel. */
 static inline int cuda_mbconv_warps(const cuda_mbconv_args *a) {
   return a->wide ? 2 * CUDA_WARPS : CUDA_WARPS;

@@ -30,7 +30,7 @@ namespace bf {
 // Every CTA of image n finishes the channel means from the per-tile sums
 // and the whole reduce FC r = act(b + mean . Wr) in shared memory (cheap:
 // Cmid x se_c MACs, the weights from L2), then computes the gates of its
-// share of the channels (SE_CPB per CTA, or all of them with G = 1),
+// share of the channels (CUDA_SE_CPB per CTA, or all of them with G = 1),
 // gate[c] = sigmoid(b + r . We[:, c]) -> scale. With G > 1 the reduce is
 // repeated per CTA, which at small batch costs less than a second launch
 // would. (The two-kernel version it replaces combined partial FCs with
@@ -38,10 +38,9 @@ namespace bf {
 // 14-24 us per block at batch 1.) The kernel is a chain of L2 round trips at
 // small batch, so every phase keeps all 256 threads loading: the means split
 // the tiles over TPC threads per channel where Cmid < 256, and in small grids
-// (cpb = SE_CPB) the gates split se_c over 4 threads per channel; large grids
+// (cpb = CUDA_SE_CPB) the gates split se_c over 4 threads per channel; large grids
 // (cpb = 256) keep a thread per channel, whose loads of We coalesce. It does
 // not read the activations: the block still makes two passes over them.
-#define SE_CPB 64 /* gate channels per CTA in small grids (4 threads each) */
 __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int cpb) {
   extern __shared__ float se_s[];
   const int sep = (a.se_c + 7) & ~7, J = sep / 8; /* Wr rows are sep fp16 = J x 16 bytes */
@@ -140,9 +139,9 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   /* Small grids (latency-bound): 4 threads per channel (a quad of lanes)
      split se_c, 2 loads each in flight per step, then a quad shuffle */
   const int q4 = tid & 3;
-  for (int c0 = blockIdx.x * SE_CPB; c0 < a.CmidP; c0 += gridDim.x * SE_CPB) {
+  for (int c0 = blockIdx.x * CUDA_SE_CPB; c0 < a.CmidP; c0 += gridDim.x * CUDA_SE_CPB) {
     const int c = c0 + (tid >> 2);
-    const bool on = (tid >> 2) < SE_CPB && c < a.CmidP; /* warp-uniform: 64 channels x 4 */
+    const bool on = (tid >> 2) < CUDA_SE_CPB && c < a.CmidP; /* warp-uniform: 64 channels x 4 */
     float s0 = 0.f, s1 = 0.f;
     if (on) {
       int j = q4;
@@ -452,13 +451,8 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   if (se) {
     cudaError_t e = cudaGetLastError();
     if (e) return (int)e;
-    /* SE_CPB channels per CTA while the grid stays under 256 CTAs (the gates
-       are then latency-bound); else one CTA per 256 channels while that
-       leaves the GPU under ~8 waves of small CTAs; past it one CTA per image
-       (the reduce is then done once) */
-    const int gq = (a->CmidP + SE_CPB - 1) / SE_CPB, gfull = (a->CmidP + 255) / 256;
-    const int cpb = n * gq <= 256 ? SE_CPB : 256, gmax = cpb == SE_CPB ? gq : gfull;
-    const int g = a->se_g > 0 ? min(a->se_g, gmax) : n * gmax <= 1024 ? gmax : 1;
+    int g, cpb;
+    cuda_se_grid(a, n, &g, &cpb);
     bf::se_kernel<<<dim3(g, n), 256, se_smem, st>>>(*a, cpb);
   }
   return (int)cudaGetLastError();

@@ -265,6 +265,33 @@ static void test_head_grid(void **state) {
   }
 }
 
+/* The SE kernel's grid for B0's widest block (1152 channels) at the batch
+ * sizes served: 64 gate channels per CTA in small grids, a thread per gate
+ * with one CTA per 256 channels, then one CTA per image in large ones; the
+ * se_g cap. */
+static void test_se_grid(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(7, 7, 192, 1152, 192, 5, 1, 48, CUDA_MB_PASS1);
+  static const int want[][3] = {/* n, g, cpb */
+                                {1, 18, 64},  {8, 18, 64},   {14, 18, 64},  {15, 5, 256},
+                                {64, 5, 256}, {204, 5, 256}, {205, 1, 256}, {256, 1, 256}};
+  for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++) {
+    int g, cpb;
+    cuda_se_grid(&a, want[i][0], &g, &cpb);
+    assert_int_equal(g, want[i][1]);
+    assert_int_equal(cpb, want[i][2]);
+    assert_true(g * cpb >= a.CmidP || g == 1); /* the CTAs cover the channels (G = 1 loops) */
+  }
+  int g, cpb;
+  a.se_g = 1;
+  cuda_se_grid(&a, 1, &g, &cpb);
+  assert_int_equal(g, 1);
+  assert_int_equal(cpb, 64);
+  a.se_g = 100;
+  cuda_se_grid(&a, 1, &g, &cpb);
+  assert_int_equal(g, 18);
+}
+
 /* Odd sizes, channel counts that are not multiples of 16, no expansion. */
 static void test_odd_shapes(void **state) {
   (void)state;
@@ -432,6 +459,7 @@ int main(void) {
       cmocka_unit_test(test_wide_accounting),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_head_grid),
+      cmocka_unit_test(test_se_grid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
