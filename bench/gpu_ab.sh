@@ -11,6 +11,7 @@
 #     bench/gpu_ab.sh .gpu/bin/gpu_bench .gpu/bin/gpu_bench --batches 1,8,64,256 --iters 50
 # Logs: $OUT/ab_{A,B}{1,2}.txt (OUT defaults to /tmp/blockfuse-gpu).
 set -u
+bench/gpu_bench.sh unpack || exit 1 # the staged binaries travel packed
 [ $# -ge 2 ] || { echo "usage: $0 A_BIN B_BIN [gpu_bench options...]" >&2; exit 2; }
 a=$1 b=$2
 shift 2

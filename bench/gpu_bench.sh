@@ -4,6 +4,9 @@
 #       and gpu_bench statically linked against our own code, and copies them,
 #       the model, the sample photos and the missing runtime libraries into
 #       the ignored .gpu/ folder;
+#       Binaries are stripped and packed with xz (the carry limit is 64 MiB);
+#   bench/gpu_bench.sh unpack  (on the GPU host) unpacks them, and every GPU
+#       script (run, gpu_ab.sh, gpu_profile.sh, gpu_multi.sh) starts with it;
 #   bench/gpu_bench.sh run     (on the GPU host, repo root, .gpu/ carried)
 #       runs the kernel and network tests, compute-sanitizer memcheck and
 #       racecheck, then gpu_bench, `blockfuse serve --backend cuda` under
@@ -24,13 +27,16 @@ stage)
     //tests:serve_api_test //tests:serve_load_test
   mkdir -p .gpu/bin .gpu/runfiles/blockfuse/models .gpu/runfiles/efficientnet_b0_tfjs
   rm -f .gpu/bin/blockfuse # older stages kept a second copy here
+  rm -f .gpu/bin/*.xz .gpu/runfiles/blockfuse/server/*.xz # an earlier stage's packed copies
   cp -f bazel-bin/tests/gpu_kernels_test bazel-bin/tests/gpu_backend_test bazel-bin/bench/gpu_bench \
     bazel-bin/tests/serve_api_test bazel-bin/tests/serve_load_test .gpu/bin/
   mkdir -p .gpu/runfiles/blockfuse/server
   cp -f bazel-bin/server/blockfuse .gpu/runfiles/blockfuse/server/ # the one copy (tests find it here)
-  # The device tool carries at most 64 MiB: static binaries without symbols.
+  # The device tool carries at most 64 MiB: static binaries without symbols,
+  # packed with xz (~6x; `run` and the other GPU scripts unpack them there).
   chmod -R u+w .gpu
   strip .gpu/bin/* .gpu/runfiles/blockfuse/server/blockfuse
+  xz -T0 -6 -f .gpu/bin/* .gpu/runfiles/blockfuse/server/blockfuse
   rm -rf .gpu/runfiles/blockfuse/models/efficientnet_b0
   cp -rL bazel-bin/models/efficientnet_b0 .gpu/runfiles/blockfuse/models/
   cp -L bazel-bin/tests/gpu_backend_test.runfiles/efficientnet_b0_tfjs/*.jpg .gpu/runfiles/efficientnet_b0_tfjs/
@@ -41,7 +47,14 @@ stage)
   fi
   du -sh .gpu
   ;;
+unpack) # on the GPU host: the staged binaries back from xz (every GPU script starts with it)
+  for f in .gpu/bin/*.xz .gpu/runfiles/blockfuse/server/*.xz; do
+    [ -e "$f" ] && { xz -d -f "$f" || exit 1; }
+  done
+  exit 0
+  ;;
 run)
+  "$0" unpack || exit 1
   PHASES=${PHASES:-test,sanitize,servetest,bench,serve,torch}
   BF=.gpu/runfiles/blockfuse/server/blockfuse
   OUT=${OUT:-/tmp/blockfuse-gpu}
@@ -128,7 +141,7 @@ run)
   fi
   ;;
 *)
-  echo "usage: $0 stage|run" >&2
+  echo "usage: $0 stage|unpack|run" >&2
   exit 2
   ;;
 esac

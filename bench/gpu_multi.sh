@@ -13,6 +13,7 @@
 # ITERS (default 50) sets gpu_bench's replays. Logs and a summary go to $OUT
 # (default /tmp/blockfuse-gpu); exit 1 on any failed check.
 set -u
+bench/gpu_bench.sh unpack || exit 1 # the staged binaries travel packed
 OUT=${OUT:-/tmp/blockfuse-gpu}
 mkdir -p "$OUT"
 BF=.gpu/runfiles/blockfuse/server/blockfuse

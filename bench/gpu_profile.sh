@@ -9,6 +9,7 @@
 # Extra environment (e.g. BLOCKFUSE_CUDA_CLUSTER=1) passes through to gpu_bench.
 # Output: $OUT/nsys_B*.txt, $OUT/ncu_B*.txt and, per launch, $OUT/ncu_table_B*.txt.
 set -u
+bench/gpu_bench.sh unpack || exit 1 # the staged binaries travel packed
 OUT=${OUT:-/tmp/blockfuse-gpu}
 M=.gpu/runfiles/blockfuse/models/efficientnet_b0
 mkdir -p "$OUT"

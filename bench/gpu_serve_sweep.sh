@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Where does a request's time go when the cuda daemon serves 64 JPEG clients?
+bench/gpu_bench.sh unpack || exit 1 # the staged binaries travel packed
 export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu"
 M=.gpu/runfiles/blockfuse/models/efficientnet_b0; IMG=.gpu/runfiles/efficientnet_b0_tfjs/panda.jpg
 nproc
