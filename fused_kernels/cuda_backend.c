@@ -120,7 +120,7 @@ static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cu
   return rc;
 }
 
-/* The STAGED pass 2 as the batch-wide GEMM (gate_proj.cu): times 64 and
+/* The STAGED pass 2 as the batch-wide GEMM (pixel_gemm.cu): times 64 and
  * 128 rows per CTA, each with the fewest column splits of <= 128 columns
  * and with twice as many (more CTAs for small batches), and keeps the
  * fastest in out->l[which] where it beats *t_out. `tiled` is the one-launch

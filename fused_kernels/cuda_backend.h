@@ -29,10 +29,11 @@ int cuda_device_count(void);
 #define CUDA_TEST_CC16 16   /* with CUDA_TEST_CLUSTER: chunks of 16 channels */
 #define CUDA_TEST_SE1 32    /* the SE kernel after PASS1 with one CTA per image */
 #define CUDA_TEST_WIDE 64   /* 16 warps per CTA where it applies (cuda_mbconv_args.wide) */
-#define CUDA_TEST_GEMM                                                                         \
-  128                        /* STAGED pass 2 as the batch-wide GEMM, 128 rows per CTA; zsplit \
-                                column splits, raised to what the GEMM takes */
-#define CUDA_TEST_GEMM64 256 /* the same with 64 rows per CTA */
+/* The STAGED pass 2 as the batch-wide pixel GEMM with 128 (CUDA_TEST_GEMM)
+ * or 64 (CUDA_TEST_GEMM64) rows per CTA; zsplit column splits, raised to
+ * what the GEMM takes. */
+#define CUDA_TEST_GEMM 128
+#define CUDA_TEST_GEMM64 256
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);

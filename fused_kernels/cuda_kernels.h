@@ -82,7 +82,7 @@ typedef struct {
   int cl;     /* CLUSTER: CTAs per image (1..8), the thread-block cluster's size */
   int clr;    /* CLUSTER: row groups of the projection (divides cl); cl / clr column groups */
   int gemm;   /* STAGED: 0 = the image-tile kernel above; 64 or 128 = the batch-wide GEMM
-                 (gate_proj.cu) with that many pixel rows per CTA, the pixels of all images
+                 (pixel_gemm.cu) with that many pixel rows per CTA, the pixels of all images
                  as rows and zsplit column splits of <= 128 columns each; the tile fields
                  are then unused. The tuner times both. */
 } cuda_mbconv_args;
