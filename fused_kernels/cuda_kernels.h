@@ -114,6 +114,12 @@ static inline int cuda_mbconv_warps(const cuda_mbconv_args *a) {
   return a->wide ? 2 * CUDA_WARPS : CUDA_WARPS;
 }
 
+/* Whether z splits of `units` (channel chunks, column tiles) in runs of
+ * ceil(units / z) give every split some: the rule every grid split keeps. */
+static inline CUDA_HD int cuda_split_ok(int units, int z) {
+  return z >= 1 && (z - 1) * ((units + z - 1) / z) < units;
+}
+
 /* Splits of the launch's third grid dimension (at least 1). */
 static inline int cuda_mbconv_z(const cuda_mbconv_args *a) {
   return a->zsplit > 1 ? a->zsplit : 1;
@@ -132,9 +138,9 @@ static inline int cuda_gate_proj_nt8(const cuda_mbconv_args *a) {
   return cuda_mbconv_nctz(a);
 }
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
-  const int nct = a->CoutP / 16, z = cuda_mbconv_z(a), per = cuda_mbconv_nctz(a);
+  const int per = cuda_mbconv_nctz(a);
   return a->mode == CUDA_MB_STAGED && (a->gemm == 64 || a->gemm == 128) && per >= 1 && per <= 8 &&
-         (z - 1) * per < nct;
+         cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a));
 }
 /* Shared memory of a pixel-GEMM CTA (pixel_gemm.cu) of bm rows and nt8
  * 16-wide column tiles: 4 stages of a bm x 32 A slice and a 32 x 16 nt8 B
@@ -278,8 +284,8 @@ static inline void cuda_head_grid(const cuda_head_args *a, int n, int *bm, int *
   const int want = (int)((sms + rt - 1) / rt);
   *z = (nct + 7) / 8;
   if (want > *z) *z = want < nct ? want : nct;
+  while (*z > 1 && !cuda_split_ok(nct, *z)) (*z)--;
   *nt8 = (nct + *z - 1) / *z;
-  while ((*z - 1) * *nt8 >= nct) (*z)--, *nt8 = (nct + *z - 1) / *z;
 }
 
 typedef struct {

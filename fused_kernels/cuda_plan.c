@@ -85,8 +85,7 @@ int cuda_plan_mbconv_cc(cuda_mbconv_args *a, int batch, const cuda_device_caps *
         if (cc && ccs[k] != cc) continue;
         const int nch = (a->CmidP + ccs[k] - 1) / ccs[k], maxz = proj ? nct : nch;
         for (int z = 1; z <= maxz && z <= 16; z++) {
-          const int per = proj ? (nct + z - 1) / z : (nch + z - 1) / z, n = proj ? nct : nch;
-          if ((z - 1) * per >= n) continue; /* every split must get work */
+          if (!cuda_split_ok(proj ? nct : nch, z)) continue;
           a->TH = th, a->TW = tw, a->CC = ccs[k], a->zsplit = z;
           a->tiles_y = (a->Ho + th - 1) / th, a->tiles_x = (a->Wo + tw - 1) / tw;
           if (cuda_mbconv_nf(a) > CUDA_MAX_NF || cuda_mbconv_smem(a) > cap) continue;

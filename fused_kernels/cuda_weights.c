@@ -435,7 +435,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         const int nch = (l->CmidP + l->CC - 1) / l->CC, nct = l->CoutP / 16;
         const int units = l->mode == CUDA_MB_PASS1 ? nch : nct;
         for (int z = zsplit < units ? zsplit : units; z >= 1; z--) {
-          if ((z - 1) * ((units + z - 1) / z) < units) {
+          if (cuda_split_ok(units, z)) {
             l->zsplit = z;
             break;
           }

@@ -410,7 +410,6 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
 extern "C" int cuda_mbconv_cluster_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_mbconv_cluster_set_attrs(int bytes, int carveout);
 extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
-extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout);
 
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
@@ -421,8 +420,7 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   const size_t smem = cuda_mbconv_smem(a);
   const int z = cuda_mbconv_z(a), nct = a->CoutP / 16;
   const int nch = (a->CmidP + a->CC - 1) / a->CC;
-  const int zbad = a->mode == CUDA_MB_PASS1 ? (z - 1) * ((nch + z - 1) / z) >= nch
-                                            : (z - 1) * cuda_mbconv_nctz(a) >= nct;
+  const int zbad = !cuda_split_ok(a->mode == CUDA_MB_PASS1 ? nch : nct, z);
   if (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535)
     return (int)cudaErrorInvalidValue;
   if ((a->lowreg && nf > 1) || (a->wide && (a->lowreg || nf > 4)))
@@ -471,8 +469,7 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
   const void *se[] = {(const void *)bf::se_kernel};
   cudaError_t e = bf::set_kernel_attrs(fns, 9, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
-  if (!e) e = (cudaError_t)cuda_mbconv_cluster_set_attrs(bytes, carveout);
-  return e ? (int)e : cuda_pixel_gemm_set_attrs(bytes, carveout);
+  return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
 }
 
 extern "C" int cuda_mbconv_regs(int nf) {

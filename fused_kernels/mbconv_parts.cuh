@@ -25,6 +25,13 @@ __device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) 
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(addr));
 }
+// One k16 x n8 B fragment (two 8x8 matrices, transposed), from lanes 0-15's rows.
+__device__ __forceinline__ void ldsm_x2_trans(unsigned *r, const void *p) {
+  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n"
+               : "=r"(r[0]), "=r"(r[1])
+               : "r"(addr));
+}
 
 // Asynchronous 16-byte global -> shared copies (sm_80+ cp.async, bypassing
 // L1): the chunk loop prefetches weights with them while other phases compute.
@@ -43,13 +50,17 @@ __device__ __forceinline__ void cp_async16_zfill(void *s, const void *g, bool va
 __device__ __forceinline__ void cp_async_commit() {
   asm volatile("cp.async.commit_group;\n" ::: "memory");
 }
-// Wait until at most one (wait1) or none (wait0) of this thread's committed
-// groups is still in flight; a barrier then publishes them to the CTA.
+// Wait until at most N (wait1: one, wait0: none) of this thread's committed
+// groups are still in flight; a barrier then publishes them to the CTA.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
 __device__ __forceinline__ void cp_async_wait1() {
-  asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+  cp_async_wait<1>();
 }
 __device__ __forceinline__ void cp_async_wait0() {
-  asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+  cp_async_wait<0>();
 }
 
 // One 16x16 output tile of the expand GEMM for this warp: k-loop of two

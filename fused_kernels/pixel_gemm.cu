@@ -44,17 +44,6 @@ struct pg_params {
   int M, K, N, Nvalid, HW, act;
 };
 
-__device__ __forceinline__ void ldsm_x2_trans(unsigned *r, const void *p) {
-  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n"
-               : "=r"(r[0]), "=r"(r[1])
-               : "r"(addr));
-}
-
-__device__ __forceinline__ void cp_async_wait_stages() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(GP_STAGES - 2) : "memory");
-}
-
 // (h0..h7) *= (g0..g7), on fp16 pairs.
 __device__ __forceinline__ uint4 gate8(uint4 u, float4 g0, float4 g1) {
   __half2 *h = reinterpret_cast<__half2 *>(&u);
@@ -149,7 +138,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
         g[i][0] = v ? __ldg(reinterpret_cast<const float4 *>(grow[i] + k0)) : z;
         g[i][1] = v ? __ldg(reinterpret_cast<const float4 *>(grow[i] + k0 + 4)) : z;
       }
-      cp_async_wait_stages(); /* this thread's copies of slice kt landed */
+      cp_async_wait<GP_STAGES - 2>(); /* this thread's copies of slice kt landed */
 #pragma unroll
       for (int i = 0; i < A_PER; i++) {
         uint4 *q =
@@ -157,7 +146,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
         *q = gate8(*q, g[i][0], g[i][1]);
       }
     } else {
-      cp_async_wait_stages();
+      cp_async_wait<GP_STAGES - 2>();
     }
     __syncthreads(); /* slice kt gated and visible; every warp is done with slice kt - 1 */
     if (kt + GP_STAGES - 1 < KT) issue(kt + GP_STAGES - 1); /* into slice kt - 1's buffer */
@@ -318,7 +307,7 @@ extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stre
 // cuda_head_grid), then the means.
 extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st) {
   const long long M = (long long)n * a->P;
-  if (a->CinP % 16 || a->ChP % 16 || !a->pool_sum || M <= 0 || M > 0x7fffffffLL)
+  if (a->CinP % 16 || a->ChP % 16 || a->ChP <= 0 || !a->pool_sum || M <= 0 || M > 0x7fffffffLL)
     return (int)cudaErrorInvalidValue;
   int bm, per, z;
   cuda_head_grid(a, n, &bm, &per, &z);
