@@ -378,8 +378,6 @@ static void arm_tick(lg_run *r) {
   timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* Sends what is due: closed loop, every idle connection; open loop, every
- * due request that has an idle connection. */
 /* Open loop: sends the arrivals due before `until` on idle connections,
  * late ones measured from their intended time. Once the duration is over
  * that is every arrival due before its end: one whose tick was handled after
@@ -394,6 +392,8 @@ static void issue_due(lg_run *r, uint64_t until) {
   }
 }
 
+/* Sends what is due: closed loop, every idle connection; open loop, every
+ * due request that has an idle connection. */
 static void dispatch(lg_run *r) {
   if (r->stopping) {
     maybe_finish(r);

@@ -230,7 +230,6 @@ static void test_grace_expiry_cancels_queued(void **state) {
   free(t.body);
 }
 
-/* Receives one sd_notify datagram containing want within timeout_ms. */
 /* The notify socket, read by a thread from before the daemon starts: a slow
  * model load (the cuda backend tunes its plans for seconds per executor)
  * sends watchdog pings that would otherwise fill the socket's datagram
