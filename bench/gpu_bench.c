@@ -201,10 +201,11 @@ int main(int argc, char **argv) {
            "", sum_i * 1e6, 100 * sum_i / sum_t);
   }
   static char plan[16384];
-  cuda_backend_describe(be.self, maxb, plan, sizeof plan);
-  printf("\nplans at batch %d:\n%s", maxb, plan);
-  cuda_backend_describe(be.self, 1, plan, sizeof plan);
-  printf("plans at batch 1:\n%s", plan);
+  printf("\n");
+  for (int k = nbatch - 1; k >= 0; k--) { /* the last listed batch first */
+    cuda_backend_describe(be.self, batches[k], plan, sizeof plan);
+    printf("plans at batch %d:\n%s", batches[k], plan);
+  }
   if (jf) fclose(jf);
   close_cuda(&prof);
   close_cuda(&be);

@@ -6,6 +6,8 @@
 #include <cuda_fp16.h>
 #include <mma.h>
 
+#include <utility>
+
 #include "model/net.h"
 
 namespace bf {
@@ -34,6 +36,31 @@ __device__ __forceinline__ void mma16816_init(float *d, const unsigned *a, unsig
       "{%10,%11,%10,%11};\n"
       : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(c0), "f"(c1));
+}
+
+// Programmatic dependent launch (sm_90). A kernel launched by launch_k with
+// pdl on may start while the kernel before it in the stream still runs: its
+// CTAs do the work that reads only weights (tables, the first weight
+// prefetches), then pdl_wait() blocks until the previous grid has completed
+// and its writes are visible. Every kernel waits before it reads or writes
+// an activation buffer, so the chain stays ordered: when kernel i passes its
+// wait, i - 1 has completed, and i - 1 completed only after its own wait. A
+// kernel's pdl_trigger() lets the next launch start once every CTA of this
+// grid has called it (or exited). The MBConv kernel and the pixel GEMM call
+// it after their main loop, the small kernels right after their wait: with
+// the trigger right after the wait in the big kernels too, the next grid's
+// CTAs sat on the SMs through a whole single-wave launch, and batch 64 was
+// 1.5 % slower instead of 2 % faster (bench/RESULTS.md). On a kernel
+// launched without the attribute both are no-ops.
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_trigger() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
 }
 
 // x * sigmoid(x) with one MUFU op: sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
@@ -109,6 +136,38 @@ __device__ __forceinline__ uint4 pack8(const float *f) {
 #pragma unroll
   for (int i = 0; i < 4; i++) h[i] = __floats2half2_rn(f[2 * i], f[2 * i + 1]);
   return u;
+}
+
+// Host side: whether launch_k asks for programmatic dependent launch
+// (cuda_kernels_set_pdl; BLOCKFUSE_CUDA_PDL=0 turns it off for A/B runs).
+inline bool g_pdl = true;
+
+// The launch configuration launch_k uses; `at` holds its one attribute.
+static inline cudaLaunchConfig_t launch_cfg(cudaLaunchAttribute *at, dim3 grid, dim3 block,
+                                            size_t smem, cudaStream_t st, bool pdl) {
+  cudaLaunchConfig_t cfg = {};
+  at->id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  at->val.programmaticStreamSerializationAllowed = 1;
+  cfg.gridDim = grid, cfg.blockDim = block, cfg.dynamicSmemBytes = smem, cfg.stream = st;
+  cfg.attrs = at, cfg.numAttrs = pdl && g_pdl ? 1 : 0;
+  return cfg;
+}
+
+// Launches k, with programmatic stream serialization where `pdl` and g_pdl
+// are set: k must then call pdl_wait() before touching activations (above).
+template <typename... P, typename... A>
+static cudaError_t launch_k(void (*k)(P...), dim3 grid, dim3 block, size_t smem, cudaStream_t st,
+                            bool pdl, A &&...args) {
+  cudaLaunchAttribute at;
+  const cudaLaunchConfig_t cfg = launch_cfg(&at, grid, block, smem, st, pdl);
+  return cudaLaunchKernelEx(&cfg, k, std::forward<A>(args)...);
+}
+// The same for a kernel known by address, its arguments as void *[].
+static inline cudaError_t launch_k(const void *k, dim3 grid, dim3 block, size_t smem,
+                                   cudaStream_t st, bool pdl, void **args) {
+  cudaLaunchAttribute at;
+  const cudaLaunchConfig_t cfg = launch_cfg(&at, grid, block, smem, st, pdl);
+  return cudaLaunchKernelExC(&cfg, k, args);
 }
 
 // Host side: raises each kernel's dynamic shared-memory limit to smem_bytes

@@ -311,6 +311,10 @@ int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st);
  * keeps the SMs from reconfiguring L1/shared memory between consecutive
  * kernels that would otherwise prefer different splits. */
 int cuda_kernels_init(int smem_optin_bytes, int carveout);
+/* Whether the launchers ask for programmatic dependent launch (sm_90: a
+ * kernel's CTAs start, and prefetch weights, while the kernel before it
+ * finishes). On by default; process-wide. */
+void cuda_kernels_set_pdl(int on);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */
 int cuda_mbconv_regs(int nf);

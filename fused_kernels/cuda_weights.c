@@ -350,6 +350,10 @@ int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen
     return -EINVAL;
   }
   CUDA_TRY(cuda_kernels_init((int)caps->smem_optin, carveout));
+  { /* BLOCKFUSE_CUDA_PDL=0: plain launches, for A/B runs */
+    const char *pdl = getenv("BLOCKFUSE_CUDA_PDL");
+    cuda_kernels_set_pdl(!(pdl && !strcmp(pdl, "0")));
+  }
   static const int nfs[5] = {1, 2, 4, 8, 16};
   for (int i = 0; i < 5; i++) caps->regs_nf[i] = cuda_mbconv_regs(nfs[i]);
   return 0;

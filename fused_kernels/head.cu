@@ -22,6 +22,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) gemm_kernel(const cuda_gemm_args
   const __half *A = (const __half *)a.a, *B = (const __half *)a.b;
   const int m0 = blockIdx.y * 64, n0 = blockIdx.x * 64;
   const int mt = warp / 2, nt0 = (warp % 2) * 2;
+  pdl_wait(); /* the pooled means */
+  pdl_trigger();
   frag_c acc[2];
   wmma::fill_fragment(acc[0], 0.f);
   wmma::fill_fragment(acc[1], 0.f);
@@ -73,6 +75,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) gemm_kernel(const cuda_gemm_args
 // Sums the split-K partials in a fixed order (deterministic) and adds the bias.
 __global__ void gemm_reduce_kernel(const cuda_gemm_args a, int split) {
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x, n = (size_t)a.M * a.NP;
+  pdl_wait();
+  pdl_trigger();
   if (i >= n) return;
   float s = a.bias[i % a.NP];
   for (int z = 0; z < split; z++) s += a.part[(size_t)z * n + i];
@@ -91,14 +95,13 @@ extern "C" int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st) {
   if (split > chunks) split = chunks;
   if (split < 1) split = 1;
   const dim3 grid((a->NP + 63) / 64, (a->M + 63) / 64, split);
-  bf::gemm_kernel<<<grid, CUDA_THREADS, 0, st>>>(*a);
-  if (split > 1) {
-    const cudaError_t e = cudaGetLastError();
-    if (e) return (int)e;
+  cudaError_t e = bf::launch_k(bf::gemm_kernel, grid, CUDA_THREADS, 0, st, true, *a);
+  if (split > 1 && !e) {
     const size_t n = (size_t)a->M * a->NP;
-    bf::gemm_reduce_kernel<<<(unsigned)((n + 255) / 256), 256, 0, st>>>(*a, split);
+    e = bf::launch_k(bf::gemm_reduce_kernel, (unsigned)((n + 255) / 256), 256, 0, st, true, *a,
+                     split);
   }
-  return (int)cudaGetLastError();
+  return (int)e;
 }
 
 extern "C" int cuda_head_set_attrs(int bytes, int carveout) {

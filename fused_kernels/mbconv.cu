@@ -48,6 +48,8 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   float *mean = se_s, *part = mean + a.CmidP, *r = part + max(2048, sep);
   const int n = blockIdx.y, tiles = a.tiles_x * a.tiles_y, tid = threadIdx.x;
   const float inv = 1.f / (float)(a.Ho * a.Wo);
+  pdl_wait(); /* PASS1's sums */
+  pdl_trigger();
   const float *sums = a.sums + (size_t)n * tiles * a.CmidP;
   /* TPC threads per channel (a power of two, TPC * Cmid <= 256) sum every
      TPC-th tile, coalesced over c, four loads in flight; then part[] adds up */
@@ -289,6 +291,10 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     const int gy = iy0 + i / iw, gx = ix0 + i % iw;
     pglob[i] = i < pin && gy >= 0 && gy < a.H && gx >= 0 && gx < a.W ? gy * a.W + gx : -1;
   }
+  /* Up to here only weights were read (the first expand chunk's are in
+     flight); the input, stage, gate and every output belong to the previous
+     launches. */
+  pdl_wait();
   __syncthreads();
   // Input tile (with halo) for the expand GEMM, in group E of the first
   // chunk; rows past pin and pixels in the padding are zero-filled.
@@ -392,6 +398,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     }
   }
   cp_async_wait0();
+  pdl_trigger(); /* the next launch's CTAs may take the SMs as this grid ends */
   if (!proj) return; /* se_kernel (the next launch) reads the sums */
 
   // Epilogue: bias (+ residual), padded channels forced to zero, 16B stores.
@@ -428,32 +435,33 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   const bool se = a->mode == CUDA_MB_PASS1 && a->se_c > 0;
   const size_t se_smem = cuda_se_smem(a);
   if (se && se_smem > 48 * 1024) return (int)cudaErrorInvalidValue; /* before any launch */
+  void (*k)(const cuda_mbconv_args);
   if (a->wide && nf <= 1)
-    bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS><<<grid, 2 * CUDA_THREADS, smem, st>>>(*a);
+    k = bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>;
   else if (a->wide && nf <= 2)
-    bf::mbconv_kernel<2, 1, 2 * CUDA_THREADS><<<grid, 2 * CUDA_THREADS, smem, st>>>(*a);
+    k = bf::mbconv_kernel<2, 1, 2 * CUDA_THREADS>;
   else if (a->wide)
-    bf::mbconv_kernel<4, 1, 2 * CUDA_THREADS><<<grid, 2 * CUDA_THREADS, smem, st>>>(*a);
+    k = bf::mbconv_kernel<4, 1, 2 * CUDA_THREADS>;
   else if (nf <= 1 && a->lowreg)
-    bf::mbconv_kernel<1, 4><<<grid, CUDA_THREADS, smem, st>>>(*a);
+    k = bf::mbconv_kernel<1, 4>;
   else if (nf <= 1)
-    bf::mbconv_kernel<1, 3><<<grid, CUDA_THREADS, smem, st>>>(*a);
+    k = bf::mbconv_kernel<1, 3>;
   else if (nf <= 2)
-    bf::mbconv_kernel<2, 3><<<grid, CUDA_THREADS, smem, st>>>(*a);
+    k = bf::mbconv_kernel<2, 3>;
   else if (nf <= 4)
-    bf::mbconv_kernel<4, 2><<<grid, CUDA_THREADS, smem, st>>>(*a);
+    k = bf::mbconv_kernel<4, 2>;
   else if (nf <= 8)
-    bf::mbconv_kernel<8, 1><<<grid, CUDA_THREADS, smem, st>>>(*a);
+    k = bf::mbconv_kernel<8, 1>;
   else
-    bf::mbconv_kernel<16, 1><<<grid, CUDA_THREADS, smem, st>>>(*a);
-  if (se) {
-    cudaError_t e = cudaGetLastError();
-    if (e) return (int)e;
+    k = bf::mbconv_kernel<16, 1>;
+  const int threads = a->wide ? 2 * CUDA_THREADS : CUDA_THREADS;
+  cudaError_t e = bf::launch_k(k, grid, threads, smem, st, true, *a);
+  if (se && !e) {
     int g, cpb;
     cuda_se_grid(a, n, &g, &cpb);
-    bf::se_kernel<<<dim3(g, n), 256, se_smem, st>>>(*a, cpb);
+    e = bf::launch_k(bf::se_kernel, dim3(g, n), 256, se_smem, st, true, *a, cpb);
   }
-  return (int)cudaGetLastError();
+  return (int)e;
 }
 
 extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {

@@ -57,3 +57,7 @@ extern "C" int cuda_kernels_init(int smem_optin_bytes, int carveout) {
   if (!e) e = cuda_pixel_gemm_set_attrs(smem_optin_bytes, carveout);
   return e;
 }
+
+extern "C" void cuda_kernels_set_pdl(int on) {
+  bf::g_pdl = on != 0;
+}

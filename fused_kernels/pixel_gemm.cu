@@ -87,7 +87,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     grow[i] = p.gate ? p.gate + (size_t)(rr / p.HW) * K + ac : nullptr;
   }
 
-  auto issue = [&](int kt) {
+  auto issue_a = [&](int kt) {
     const int k0 = kt * GP_BK, buf = kt % GP_STAGES;
     __half *as = As + (size_t)buf * BM * GP_LDA;
 #pragma unroll
@@ -96,6 +96,9 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
       cp_async16_zfill(as + (size_t)(tid / 4 + i * ROWS_PER_PASS) * GP_LDA + ac,
                        v ? arow[i] + k0 : p.a, v);
     }
+  };
+  auto issue_b = [&](int kt) { /* the weights' slice */
+    const int k0 = kt * GP_BK, buf = kt % GP_STAGES;
     __half *bs = Bs + (size_t)buf * GP_BK * LDB;
     for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
       const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
@@ -110,8 +113,14 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
 #pragma unroll
     for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
 
-  /* the residual tile travels with slice 0, so the epilogue does not wait
-     for it (slice 0's barrier publishes it) */
+  /* The first slices' weights go before the wait for the previous launch;
+     they join slice 0's commit group. The residual tile travels with slice
+     0 too, so the epilogue does not wait for it (slice 0's barrier
+     publishes it). */
+#pragma unroll
+  for (int s = 0; s < GP_STAGES - 1; s++)
+    if (s < KT) issue_b(s);
+  pdl_wait();
   if (!POOL && p.res)
     for (int i = tid; i < BM * (BN / 8); i += THREADS) {
       const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
@@ -120,7 +129,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     }
 #pragma unroll
   for (int s = 0; s < GP_STAGES - 1; s++) {
-    if (s < KT) issue(s);
+    if (s < KT) issue_a(s);
     cp_async_commit();
   }
   const int lrow = lane & 15, lcol = (lane >> 4) * 8;
@@ -149,7 +158,10 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
       cp_async_wait<GP_STAGES - 2>();
     }
     __syncthreads(); /* slice kt gated and visible; every warp is done with slice kt - 1 */
-    if (kt + GP_STAGES - 1 < KT) issue(kt + GP_STAGES - 1); /* into slice kt - 1's buffer */
+    if (kt + GP_STAGES - 1 < KT) { /* into slice kt - 1's buffer */
+      issue_a(kt + GP_STAGES - 1);
+      issue_b(kt + GP_STAGES - 1);
+    }
     cp_async_commit();
 #pragma unroll
     for (int ks = 0; ks < GP_BK / 16; ks++) {
@@ -177,6 +189,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     }
   }
   cp_async_wait0();
+  pdl_trigger(); /* the next launch's CTAs may take the SMs as this grid ends */
 
   // Epilogue from the registers: lane holds rows g and g + 8 of each of its
   // two 16-row tiles (mi), columns 2t and 2t + 1 of each n8 tile (j). An n8
@@ -258,6 +271,8 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
 __global__ void pool_finish_kernel(float *pool_sum, __half *pooled, int n, int Ch, int ChP,
                                    float inv_p) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  pdl_wait();
+  pdl_trigger();
   if (i >= n * ChP) return;
   const float s = pool_sum[i];
   pool_sum[i] = 0.f;
@@ -287,8 +302,8 @@ static cudaError_t pg_launch(const pg_params &p, int bm, int nt8, int z, bool po
   if (!fn || p.M <= 0) return cudaErrorInvalidValue;
   const dim3 grid((p.M + bm - 1) / bm, z);
   void *args[] = {const_cast<pg_params *>(&p)};
-  return cudaLaunchKernel(fn, grid, dim3(bm * 2), args,
-                          cuda_pixel_gemm_smem(bm, nt8, !pool && p.res), st);
+  return launch_k(fn, grid, dim3(bm * 2), cuda_pixel_gemm_smem(bm, nt8, !pool && p.res), st, true,
+                  args);
 }
 
 }  // namespace bf
@@ -317,9 +332,8 @@ extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st
   cudaError_t e = bf::pg_launch(p, bm, per, z, true, st);
   if (e) return (int)e;
   const int total = n * a->ChP;
-  bf::pool_finish_kernel<<<(total + 255) / 256, 256, 0, st>>>(a->pool_sum, (__half *)a->pooled, n,
-                                                              a->Ch, a->ChP, 1.f / (float)a->P);
-  return (int)cudaGetLastError();
+  return (int)bf::launch_k(bf::pool_finish_kernel, (total + 255) / 256, 256, 0, st, true,
+                           a->pool_sum, (__half *)a->pooled, n, a->Ch, a->ChP, 1.f / (float)a->P);
 }
 
 extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout) {

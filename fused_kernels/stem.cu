@@ -22,6 +22,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) stem_kernel(const cuda_stem_args
   extern __shared__ __align__(16) float w[];
   const int K = KK > 0 ? KK : a.K;
   const int nw = K * K * 3 * a.CoutP, groups = a.CoutP / 8;
+  pdl_wait(); /* a no-op: the stem follows the images' copy, launched plainly */
+  pdl_trigger();
   for (int i = threadIdx.x; i < nw; i += blockDim.x) w[i] = a.w[i];
   __syncthreads();
   const long long total = (long long)n * a.Ho * a.Wo * groups;
@@ -101,6 +103,8 @@ __global__ void __launch_bounds__(CUDA_THREADS)
     stem_mma_kernel(const cuda_stem_args a, int n, int tpw) {
   constexpr int KS = 2, SLOTS = KS * 4; /* k-steps of 16 taps; taps per row per lane */
   const int lane = threadIdx.x & 31, q = lane & 3, g = lane >> 2;
+  pdl_wait(); /* as in stem_kernel */
+  pdl_trigger();
   int dy[SLOTS], dx[SLOTS], off[SLOTS];
   float mu[SLOTS], is[SLOTS];
 #pragma unroll
