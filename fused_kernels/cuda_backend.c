@@ -51,6 +51,7 @@ typedef struct {
   int try_cluster; /* BLOCKFUSE_CUDA_CLUSTER=1: the tuner also times the cluster mode */
   int no_wide;     /* BLOCKFUSE_CUDA_WIDE=0: the tuner leaves out 16-warp CTAs (for A/B) */
   int no_gemm;     /* BLOCKFUSE_CUDA_GEMM=0: ... and the batch-wide STAGED GEMM (for A/B) */
+  int no_dwrows;   /* BLOCKFUSE_CUDA_DWROWS=0: ... and the two-row depthwise conv (for A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -114,6 +115,20 @@ static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cu
   if (p->n != 1 || !dwh2_applies(&p->l[0])) return 0;
   cuda_blk_plan h = *p;
   h.l[0].dwh2 = !h.l[0].dwh2;
+  double th;
+  int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
+  if (rc == 0 && th < *t) *t = th, *p = h;
+  return rc;
+}
+
+/* The same for the two-rows-per-thread depthwise conv (dwrows), where the
+ * launch would run it. */
+static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
+                         double *t, char *err, size_t errlen) {
+  if (p->n != 1) return 0;
+  cuda_blk_plan h = *p;
+  h.l[0].dwrows = !h.l[0].dwrows;
+  if (!cuda_mbconv_dwrows_ok(&h.l[0])) return 0;
   double th;
   int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
   if (rc == 0 && th < *t) *t = th, *p = h;
@@ -204,8 +219,9 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
       }
     }
   }
-  /* then the winner with the other depthwise variant */
+  /* then the winner with the other depthwise variants */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
+  if (!s->no_dwrows && (rc = retime_dwrows(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
   if (best.n == 1 && best.l[0].mode == CUDA_MB_STAGED && !s->no_gemm)
     return tune_gate_proj(s, i, B, x, y, &best, out, which, t_out, err, errlen);
@@ -479,6 +495,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   const char *wide = getenv("BLOCKFUSE_CUDA_WIDE"), *gemm = getenv("BLOCKFUSE_CUDA_GEMM");
   s->no_wide = wide && !strcmp(wide, "0");
   s->no_gemm = gemm && !strcmp(gemm, "0");
+  const char *rows = getenv("BLOCKFUSE_CUDA_DWROWS");
+  s->no_dwrows = rows && !strcmp(rows, "0");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -694,9 +712,11 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
         continue;
       }
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s]", modes[a->mode], a->TH,
-                    a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x, cuda_mbconv_smem(a),
-                    a->lowreg ? " lowreg" : "", a->wide ? " wide" : "", a->dwh2 ? " dwh2" : "");
+                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s]", modes[a->mode],
+                    a->TH, a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x,
+                    cuda_mbconv_smem(a), a->lowreg ? " lowreg" : "", a->wide ? " wide" : "",
+                    a->dwh2 ? " dwh2" : "",
+                    a->dwrows && cuda_mbconv_dwrows_ok(a) ? " dwrows" : "");
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
     const int m = snprintf(buf + (w < len ? w : len), w < len ? len - w : 0, "%s", line);

@@ -34,6 +34,10 @@ int cuda_device_count(void);
  * what the GEMM takes. */
 #define CUDA_TEST_GEMM 128
 #define CUDA_TEST_GEMM64 256
+#define CUDA_TEST_ROWS 512 /* the two-rows-per-thread depthwise conv (dwrows) */
+/* The tile kernel's launches planned with chunks of cc (16, 32, 64, 128)
+ * expanded channels instead of the planner's choice (not with CLUSTER). */
+#define CUDA_TEST_CC(cc) ((cc) << 10)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);

@@ -75,6 +75,8 @@ typedef struct {
                  some spills); only where cuda_mbconv_nf() == 1. The tuner times both. */
   int dwh2;   /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
                  in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
+  int dwrows; /* 1: the depthwise conv with two output rows per thread (dw_pairs in
+                 mbconv_parts.cuh) where cuda_mbconv_dwrows_ok(); the tuner times both */
   int se_g;   /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
   int wide;   /* 2 x CUDA_THREADS threads per CTA (16 warps; cuda_mbconv_nf() <= 4, not
                  lowreg), for tiles whose shared memory leaves room for one CTA per SM:
@@ -219,8 +221,9 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
   size_t pin = (size_t)cuda_pad16(ih * iw), pout = (size_t)cuda_pad16(a->TH * a->TW);
   size_t cc = (size_t)a->CC;
   int staged = a->mode == CUDA_MB_STAGED, proj = a->mode != CUDA_MB_PASS1;
-  /* per-warp fp32 scratch of the projection's epilogue (none in PASS1) */
-  size_t s = proj ? (size_t)cuda_mbconv_warps(a) * 256 * 4 : 0;
+  /* per-warp fp32 scratch of the projection's epilogue; in PASS1 the dw's
+   * channel partial sums, 2 floats per thread */
+  size_t s = (size_t)cuda_mbconv_warps(a) * (proj ? 256 : 64) * 4;
   s += cc * 4 + 32;     /* chunk channel sums + pad */
   s += cc * 4 * 3;      /* chunk biases (expand, dw) and gate */
   s += (512 + pin) * 4; /* pixel tables (output 2 x 256, input tile) */
@@ -251,6 +254,21 @@ static inline int cuda_mbconv_nf(const cuda_mbconv_args *a) {
   }
   int f = (cuda_pad16(a->TH * a->TW) / 16) * cuda_mbconv_nctz(a);
   return (f + cuda_mbconv_warps(a) - 1) / cuda_mbconv_warps(a);
+}
+
+/* Whether launch a, with dwrows set, runs its depthwise conv as dw_pairs (it
+ * also needs swish, checked by the kernel): the tile kernel's modes with a
+ * dw (not STAGED), k 3 or 5, stride 1 or 2, a chunk of 16 to 128; not in the
+ * instantiations whose registers it would spill (lowreg, and two tiles per
+ * warp in 8 warps), and in the 8-warp one-tile one for k = 5 only with fp16
+ * taps. Mirrors mbconv_kernel's PAIRS. */
+static inline int cuda_mbconv_dwrows_ok(const cuda_mbconv_args *a) {
+  if (a->mode == CUDA_MB_STAGED || a->mode == CUDA_MB_CLUSTER) return 0;
+  if ((a->K != 3 && a->K != 5) || (a->S != 1 && a->S != 2)) return 0;
+  if (a->CC != 16 && a->CC != 32 && a->CC != 64 && a->CC != 128) return 0;
+  const int nf = cuda_mbconv_nf(a);
+  if (a->lowreg || (!a->wide && nf == 2)) return 0;
+  return a->wide || nf > 2 || a->K == 3 || a->dwh2;
 }
 
 typedef struct {

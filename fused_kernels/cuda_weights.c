@@ -428,6 +428,10 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       zsplit = 0, staged &= ~CUDA_TEST_LOWREG;
     } else if ((rc = cuda_blk_plan_mbconv(&blk, n, staged & 1, &caps, 0, 0, &plan, err, errlen))) {
       goto fail;
+    } else if (staged >> 10) { /* CUDA_TEST_CC(cc) */
+      for (int i = 0; i < plan.n && !rc; i++)
+        rc = cuda_plan_mbconv_cc(&plan.l[i], n, &caps, 0, staged >> 10, err, errlen);
+      if (rc) goto fail;
     }
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
     CUDA_TRY(cudaMalloc(&d_sums, sums ? sums : 4));
@@ -447,6 +451,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       }
       l->lowreg = (staged & CUDA_TEST_LOWREG) && cuda_mbconv_nf(l) == 1;
       l->dwh2 = (staged & CUDA_TEST_DWH2) != 0;
+      l->dwrows = (staged & CUDA_TEST_ROWS) != 0;
       l->se_g = staged & CUDA_TEST_SE1 ? 1 : 0;
       l->wide = (staged & CUDA_TEST_WIDE) && !l->lowreg;
       if (l->wide && cuda_mbconv_nf(l) > 4) l->wide = 0;

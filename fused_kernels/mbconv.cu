@@ -169,6 +169,13 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
 template <int NF, int MINB, int THREADS = CUDA_THREADS>
 __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv_args a) {
   constexpr int WARPS = THREADS / 32;
+  /* Which depthwise launches with a.dwrows take dw_pairs (two output rows
+     per thread): its register needs spill the 64-register lowreg variant and
+     the 80-register one with two accumulator tiles, which keep the one-pixel
+     loop; the 80-register single-tile variant (PASS1's) leaves out the k = 5
+     fp32-tap form. 0: none, 1: k = 3 and k = 5 with fp16 taps, 2: all.
+     cuda_mbconv_dwrows_ok() is the host's copy of this rule. */
+  constexpr int PAIRS = MINB >= 4 || (MINB == 3 && NF >= 2) ? 0 : MINB == 3 ? 1 : 2;
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
@@ -182,7 +189,10 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
 
   float *scr_all = reinterpret_cast<float *>(smem);
   float *scr = scr_all + warp * 256;
-  float *csum = scr_all + (proj ? WARPS * 256 : 0);        /* PASS1 needs no scratch */
+  /* PASS1 needs no projection scratch; its dw writes per-group channel
+     partial sums there instead (2 floats per thread) */
+  float *part = proj ? nullptr : scr_all;
+  float *csum = scr_all + (proj ? WARPS * 256 : WARPS * 64);
   float *bexp_s = csum + a.CC + 8, *bdw_s = bexp_s + a.CC, /* 8 floats pad: 32B alignment */
                                        *gate_s = bdw_s + a.CC;
   // Pixel tables, built once so that no loop divides: qmid[q] = the output
@@ -322,8 +332,6 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   for (int c0 = c_begin; c0 < c_end; c0 += a.CC) {
     const int cc = min(a.CC, a.CmidP - c0), v8 = cc / 8;
     const int c8 = (threadIdx.x % v8) * 8, G8 = blockDim.x / v8; /* (pixel, 8 channels) walk */
-    if (!proj)
-      for (int c = threadIdx.x; c < cc; c += blockDim.x) csum[c] = 0.f;
     cp_async_wait1(); /* E(c) landed */
     __syncthreads();  /* B1: E(c) visible; project(c-1) done with wproj_s and dwo */
     issue_proj(c0);
@@ -345,8 +353,15 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     issue_exp(c0 + a.CC);
     cp_async_commit(); /* E(c+1) */
     if (!staged) {
-      dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr,
-               proj ? nullptr : csum);
+      if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
+        dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
+                             part, nullptr);
+      else if (PAIRS == 1 && a.dwrows && dw_pairs_ok(a) && (a.K == 3 || a.dwh2))
+        dw_pairs_chunk<false>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
+                              part, nullptr);
+      else
+        dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr,
+                 nullptr, part);
     } else if ((int)threadIdx.x < G8 * v8) {  // staged dw output (in stg since D(c)), gated
       float g[8];
 #pragma unroll
@@ -391,10 +406,14 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
                 *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
         }
       }
-      const int tiles = a.tiles_x * a.tiles_y; /* csum is complete: B3 */
-      for (int c = threadIdx.x; c < cc; c += blockDim.x)
-        a.sums[((size_t)n * tiles + tile) * a.CmidP + c0 + c] = csum[c];
-      __syncthreads(); /* B4: csum and dwo read before the next chunk rewrites them */
+      /* the partials are complete (B3): G pixel groups of cc channels */
+      const int tiles = a.tiles_x * a.tiles_y, G = blockDim.x / (cc / 2);
+      for (int c = threadIdx.x; c < cc; c += blockDim.x) {
+        float s = 0.f;
+        for (int g = 0; g < G; g++) s += part[g * cc + c];
+        a.sums[((size_t)n * tiles + tile) * a.CmidP + c0 + c] = s;
+      }
+      __syncthreads(); /* B4: part and dwo read before the next chunk rewrites them */
     }
   }
   cp_async_wait0();

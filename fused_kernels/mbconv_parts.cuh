@@ -175,10 +175,24 @@ __device__ __forceinline__ float2 as_float2(__half2 v) {
   return __half22float2(v);
 }
 
+
+// The channel sums of one thread's pixels at the end of a dw pass: fp32
+// partials part[g][c] (one row per pixel group g, read back after a barrier;
+// no atomics) or, with part == nullptr, shared-memory atomics into csum[c].
+__device__ __forceinline__ void dw_sums_out(float2 sum, int g, int c, int cc, float *part,
+                                            float *csum) {
+  if (part) {
+    *reinterpret_cast<float2 *>(part + (size_t)g * cc + c) = sum;
+  } else if (csum) {
+    atomicAdd(&csum[c], sum.x);
+    atomicAdd(&csum[c + 1], sum.y);
+  }
+}
+
 template <int KK, int ACT>
 __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                            const float *bdw, const int *qmid, const int *qglob, __half *dwo,
-                           int ldd, int cc, const float *gate, float *csum) {
+                           int ldd, int cc, const float *gate, float *csum, float *part) {
   const int kk = KK > 0 ? KK : a.K;
   const int nc2 = cc / 2, npx = a.TH * a.TW;
   const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
@@ -230,10 +244,7 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
     }
     *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = __floats2half2_rn(acc.x, acc.y);
   }
-  if (csum) { /* PASS1: the chunk's channel sums for squeeze-excite */
-    atomicAdd(&csum[c], sum.x);
-    atomicAdd(&csum[c + 1], sum.y);
-  }
+  dw_sums_out(sum, g, c, cc, part, csum); /* PASS1: the chunk's sums for squeeze-excite */
 }
 
 // dw_chunk_k with packed fp16 taps (a.dwh2): each kernel row is summed with
@@ -242,7 +253,7 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
 template <int KK, int ACT>
 __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                             const float *bdw, const int *qmid, const int *qglob, __half *dwo,
-                            int ldd, int cc, const float *gate, float *csum) {
+                            int ldd, int cc, const float *gate, float *csum, float *part) {
   const int nc2 = cc / 2, npx = a.TH * a.TW;
   const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
   if (g >= G) return;
@@ -283,36 +294,185 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
     }
     *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = o;
   }
-  if (csum) {
-    atomicAdd(&csum[c], sum.x);
-    atomicAdd(&csum[c + 1], sum.y);
-  }
+  dw_sums_out(sum, g, c, cc, part, csum);
 }
 
 // Picks the depthwise instantiation: K = 3 / 5 and swish compiled in, packed
 // fp16 taps where a.dwh2 asks for them, the generic loop otherwise.
 static __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                                 const float *bdw, const int *qmid, const int *qglob, __half *dwo,
-                                int ldd, int cc, const float *gate, float *csum) {
+                                int ldd, int cc, const float *gate, float *csum,
+                                float *part = nullptr) {
   const bool sw = a.act == MODEL_ACT_SWISH;
   if (a.dwh2 && a.K == 3 && sw)
-    dw_chunk_h2<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+    dw_chunk_h2<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum, part);
   else if (a.dwh2 && a.K == 5 && sw)
-    dw_chunk_h2<5, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+    dw_chunk_h2<5, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum, part);
   else if (a.dwh2 && a.K == 3)
-    dw_chunk_h2<3, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+    dw_chunk_h2<3, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum, part);
   else if (a.dwh2 && a.K == 5)
-    dw_chunk_h2<5, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+    dw_chunk_h2<5, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum, part);
   else if (a.K == 3 && sw)
-    dw_chunk_k<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+    dw_chunk_k<3, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum, part);
   else if (a.K == 5 && sw)
-    dw_chunk_k<5, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+    dw_chunk_k<5, MODEL_ACT_SWISH>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum, part);
   else if (a.K == 3)
-    dw_chunk_k<3, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+    dw_chunk_k<3, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum, part);
   else if (a.K == 5)
-    dw_chunk_k<5, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+    dw_chunk_k<5, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum, part);
   else
-    dw_chunk_k<0, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum);
+    dw_chunk_k<0, -1>(a, mid, wdw, bdw, qmid, qglob, dwo, ldd, cc, gate, csum, part);
+}
+
+// The depthwise conv of one chunk for the MBConv tile kernel, with swish:
+// each thread takes one channel pair and two vertically adjacent output
+// pixels, so the K + S input rows their windows span are read from mid once
+// ((K + S) K loads for two pixels instead of 2 K K). CC (the chunk width the
+// launch was planned with) fixes mid's and dwo's row pitch, CC + 8 halves, at
+// compile time: the taps' addresses are immediate offsets from one pointer
+// per row. H2: each kernel row summed with HFMA2 on the pair (as
+// dw_chunk_h2), else fp32 FMAs (as dw_chunk_k); the arithmetic of each pixel
+// is that of those functions, in the same order. oy0, ox0: the tile's first
+// output pixel; pixels past the image are stored as zeros and left out of the
+// sums.
+template <int KK, int S, int CC, bool H2>
+__device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                         const float *bdw, __half *dwo, int cc, int oy0, int ox0,
+                         const float *gate, float *part, float *csum) {
+  constexpr int LD = CC + 8;
+  const int nc2 = cc == CC ? CC / 2 : cc / 2; /* full chunks divide by a constant */
+  const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
+  if (g >= G) return;
+  const int TW = a.TW, TH = a.TH, iw = (TW - 1) * S + KK;
+  const int rows_in = min(TH, a.Ho - oy0), cols_in = min(TW, a.Wo - ox0);
+  const int npairs = (TH + 1) / 2 * TW;
+  const float2 b = make_float2(bdw[c], bdw[c + 1]);
+  const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
+  typedef typename std::conditional<(!H2 && KK == 3), float2, __half2>::type wtype;
+  wtype w[KK * KK];
+#pragma unroll
+  for (int i = 0; i < KK * KK; i++)
+    w[i] = to_wtype<wtype>(*reinterpret_cast<const __half2 *>(wdw + i * CC + c));
+  float2 sum = make_float2(0.f, 0.f);
+  /* pair it = row pair rp, column x; the walk advances G pairs at a time */
+  int rp = g / TW, x = g - rp * TW;
+  const int drp = G / TW, dx = G - drp * TW;
+  for (int it = g; it < npairs; it += G) {
+    const int oy = 2 * rp;
+    const bool has1 = oy + 1 < TH;
+    const __half *m = mid + (size_t)(oy * S * iw + x * S) * LD + c;
+    float2 acc0 = b, acc1 = b;
+#pragma unroll
+    for (int r = 0; r < KK + S; r++) {
+      if (r >= KK && !has1) break;
+      const __half *row = m + (size_t)r * iw * LD;
+      __half2 v[KK];
+#pragma unroll
+      for (int kx = 0; kx < KK; kx++) v[kx] = *reinterpret_cast<const __half2 *>(row + kx * LD);
+      if constexpr (H2) {
+#pragma unroll
+        for (int o = 0; o < 2; o++) {
+          const int ky = r - o * S;
+          if (ky < 0 || ky >= KK) continue;
+          __half2 s2 = __hmul2(v[0], w[ky * KK]);
+#pragma unroll
+          for (int kx = 1; kx < KK; kx++) s2 = __hfma2(v[kx], w[ky * KK + kx], s2);
+          const float2 f = __half22float2(s2);
+          float2 &acc = o ? acc1 : acc0;
+          acc.x += f.x, acc.y += f.y;
+        }
+      } else {
+        float2 fv[KK];
+#pragma unroll
+        for (int kx = 0; kx < KK; kx++) fv[kx] = __half22float2(v[kx]);
+#pragma unroll
+        for (int o = 0; o < 2; o++) {
+          const int ky = r - o * S;
+          if (ky < 0 || ky >= KK) continue;
+          float2 &acc = o ? acc1 : acc0;
+#pragma unroll
+          for (int kx = 0; kx < KK; kx++) {
+            const float2 wv = as_float2(w[ky * KK + kx]);
+            acc.x = fmaf(fv[kx].x, wv.x, acc.x);
+            acc.y = fmaf(fv[kx].y, wv.y, acc.y);
+          }
+        }
+      }
+    }
+    const int q = oy * TW + x;
+#pragma unroll
+    for (int o = 0; o < 2; o++) {
+      if (o && !has1) break;
+      const float2 acc = o ? acc1 : acc0;
+      __half2 out = __float2half2_rn(0.f);
+      if (oy + o < rows_in && x < cols_in) {
+        if constexpr (H2) { /* swish and gate on the fp16 pair that is stored */
+          out = swish_h2(acc.x, acc.y);
+          if (gate) out = __hmul2(out, __floats2half2_rn(sc.x, sc.y));
+          const float2 f = __half22float2(out);
+          sum.x += f.x, sum.y += f.y;
+        } else {
+          const float v0 = swish_fast(acc.x) * sc.x, v1 = swish_fast(acc.y) * sc.y;
+          sum.x += v0, sum.y += v1;
+          out = __floats2half2_rn(v0, v1);
+        }
+      }
+      *reinterpret_cast<__half2 *>(dwo + (size_t)(q + o * TW) * LD + c) = out;
+    }
+    x += dx, rp += drp;
+    if (x >= TW) x -= TW, rp++;
+  }
+  dw_sums_out(sum, g, c, cc, part, csum);
+}
+
+// Whether dw_pairs applies to launch a: swish, K 3 or 5, stride 1 or 2, CC
+// one of the planner's widths.
+__device__ __forceinline__ bool dw_pairs_ok(const cuda_mbconv_args &a) {
+  return a.act == MODEL_ACT_SWISH && (a.K == 3 || a.K == 5) && (a.S == 1 || a.S == 2) &&
+         (a.CC == 16 || a.CC == 32 || a.CC == 64 || a.CC == 128);
+}
+
+template <int KK, int S, bool H2>
+__device__ void dw_pairs_cc(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                            const float *bdw, __half *dwo, int cc, int oy0, int ox0,
+                            const float *gate, float *part, float *csum) {
+  switch (a.CC) {
+    case 16:
+      return dw_pairs<KK, S, 16, H2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+    case 32:
+      return dw_pairs<KK, S, 32, H2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+    case 64:
+      return dw_pairs<KK, S, 64, H2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+    default:
+      return dw_pairs<KK, S, 128, H2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  }
+}
+
+// dw_pairs for a launch where dw_pairs_ok(a): K, S, a.dwh2 and CC compiled in.
+// K5F32: the k = 5 fp32-tap variants too (25 fp16 weight pairs and 5 fp32
+// pairs per row in registers: only where the kernel has registers to spare).
+template <bool K5F32>
+__device__ void dw_pairs_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                               const float *bdw, __half *dwo, int cc, int oy0, int ox0,
+                               const float *gate, float *part, float *csum) {
+  if (a.K == 3 && a.S == 1 && a.dwh2)
+    dw_pairs_cc<3, 1, true>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  else if (a.K == 3 && a.S == 1)
+    dw_pairs_cc<3, 1, false>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  else if (a.K == 3 && a.dwh2)
+    dw_pairs_cc<3, 2, true>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  else if (a.K == 3)
+    dw_pairs_cc<3, 2, false>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  else if (a.S == 1 && a.dwh2)
+    dw_pairs_cc<5, 1, true>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  else if (a.dwh2)
+    dw_pairs_cc<5, 2, true>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  else if constexpr (K5F32) {
+    if (a.S == 1)
+      dw_pairs_cc<5, 1, false>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+    else
+      dw_pairs_cc<5, 2, false>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  }
 }
 
 // One warp writes one 16x16 projection tile: accumulators -> the warp's fp32

@@ -112,13 +112,13 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s rel err %.2e\n", b->name, n,
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s rel err %.2e\n", b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
                 zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
                 staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1 ? " se1" : "",
-                staged & CUDA_TEST_WIDE ? " wide" : "",
+                staged & CUDA_TEST_WIDE ? " wide" : "", staged & CUDA_TEST_ROWS ? " rows" : "",
                 staged & CUDA_TEST_GEMM64 ? " gemm64"
                 : staged & CUDA_TEST_GEMM ? " gemm128"
                                           : "",
@@ -160,9 +160,13 @@ static void test_mbconv_plain(void **state) {
   check_block(&tb.b, 3, CUDA_TEST_DWH2, 0);
   check_block(&tb.b, 3, CUDA_TEST_WIDE, 0);
   check_block(&tb.b, 2, CUDA_TEST_WIDE | CUDA_TEST_DWH2, 2);
+  check_block(&tb.b, 3, CUDA_TEST_ROWS, 0);
+  check_block(&tb.b, 2, CUDA_TEST_ROWS | CUDA_TEST_DWH2, 2);
   tblock_free(&tb);
   make_mbconv(&tb, 15, 17, 40, 0, 48, 5, 2, 0, 0); /* no expand, stride 2, k5 */
   check_block(&tb.b, 2, 0, 0);
+  check_block(&tb.b, 2, CUDA_TEST_ROWS, 0);
+  check_block(&tb.b, 2, CUDA_TEST_ROWS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 0);
   check_block(&tb.b, 2, CUDA_TEST_LOWREG, 3);
   check_block(&tb.b, 2, CUDA_TEST_DWH2, 0);
   tblock_free(&tb);
@@ -175,6 +179,34 @@ static void test_mbconv_plain(void **state) {
   check_block(&tb.b, 5, 0, 3);
   check_block(&tb.b, 5, CUDA_TEST_WIDE, 0);
   tblock_free(&tb);
+}
+
+/* The two-rows-per-thread depthwise conv (dwrows) at every chunk width the
+ * planner uses (it compiles the row pitch per width), with a partial last
+ * chunk where Cmid is not a multiple, k = 3 and 5, stride 1 and 2, both tap
+ * forms, 8 and 16 warps, both SE passes; and the one-pixel loop on the same
+ * chunks. */
+static void test_mbconv_chunks(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  static const int cases[][9] = {
+      /* h, w, cin, mid, cout, k, s, se, residual */
+      {19, 23, 24, 144, 24, 3, 1, 6, 1}, {21, 17, 40, 240, 80, 5, 2, 10, 0},
+      {15, 16, 32, 192, 32, 5, 1, 8, 1}, {20, 22, 16, 160, 24, 3, 2, 0, 0},
+  };
+  static const int ccs[] = {16, 32, 64, 128};
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int *k = cases[c];
+    tblock tb;
+    make_mbconv(&tb, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
+    for (unsigned j = 0; j < sizeof ccs / sizeof ccs[0]; j++) {
+      const int f = CUDA_TEST_CC(ccs[j]) | CUDA_TEST_ROWS | (int)(j % 2);
+      check_block(&tb.b, 2, f, 0);
+      check_block(&tb.b, 3, f | CUDA_TEST_DWH2, 0);
+      check_block(&tb.b, 2, f | CUDA_TEST_WIDE | (j < 2 ? CUDA_TEST_DWH2 : 0), 0);
+      check_block(&tb.b, 1, f & ~CUDA_TEST_ROWS, 0); /* the one-pixel loop, same chunks */
+    }
+    tblock_free(&tb);
+  }
 }
 
 static void test_mbconv_se(void **state) {
@@ -197,6 +229,8 @@ static void test_mbconv_se(void **state) {
       check_block(&tb.b, 1, staged | CUDA_TEST_DWH2 | CUDA_TEST_LOWREG, 3);
       check_block(&tb.b, 2, staged | CUDA_TEST_WIDE, 0); /* 16 warps per CTA */
       check_block(&tb.b, 1, staged | CUDA_TEST_WIDE | CUDA_TEST_DWH2 | CUDA_TEST_SE1, 3);
+      check_block(&tb.b, 2, staged | CUDA_TEST_ROWS, 0); /* two output rows per dw thread */
+      check_block(&tb.b, 1, staged | CUDA_TEST_ROWS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 3);
       /* 16 images of 1152 channels: the SE kernel's large-grid form (a thread per gate) */
       if (k[3] == 1152) check_block(&tb.b, 16, staged, 0);
       if (staged) { /* the batch-wide GEMM: rows across images, partial column splits */
@@ -266,7 +300,8 @@ int main(void) {
   test_seed();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stem),      cmocka_unit_test(test_mbconv_plain),
-      cmocka_unit_test(test_mbconv_se), cmocka_unit_test(test_mbconv_cluster),
+      cmocka_unit_test(test_mbconv_se), cmocka_unit_test(test_mbconv_chunks),
+      cmocka_unit_test(test_mbconv_cluster),
       cmocka_unit_test(test_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,7 +166,7 @@ static void test_smem_accounting(void **state) {
 
 /* 16-warp CTAs (wide): the projecting modes hold a 1 KB fp32 scratch per
  * warp for their epilogue and spread the output tiles over twice the warps;
- * PASS1 projects nothing and holds no scratch, with 8 warps or 16. */
+ * PASS1 projects nothing: it holds 2 floats of dw partial sums per thread. */
 static void test_wide_accounting(void **state) {
   (void)state;
   cuda_mbconv_args st = shapes(14, 14, 80, 480, 80, 3, 1, 20, CUDA_MB_STAGED);
@@ -182,15 +182,58 @@ static void test_wide_accounting(void **state) {
   cuda_mbconv_args p1 = st, p1w;
   p1.mode = CUDA_MB_PASS1;
   p1w = p1, p1w.wide = 1;
-  assert_int_equal(cuda_mbconv_smem(&p1w), cuda_mbconv_smem(&p1));
+  /* PASS1's dw partial sums: 2 floats per thread */
+  assert_int_equal(cuda_mbconv_smem(&p1w), cuda_mbconv_smem(&p1) + 8 * 64 * 4);
   assert_int_equal(cuda_mbconv_nf(&p1), 1);
   assert_int_equal(cuda_mbconv_nf(&p1w), 1);
-  /* PASS1 = RECOMP's layout less the projection's scratch and weights */
+  /* PASS1 = RECOMP's layout less the projection's weights, with 64 floats
+   * of partial sums per warp in place of the 256 of scratch */
   cuda_mbconv_args rc = p1;
   rc.mode = CUDA_MB_RECOMP;
-  const size_t proj_w = 128 * (size_t)(5 * 16 + 8) * 2, scratch = 8 * 256 * 4;
+  const size_t proj_w = 128 * (size_t)(5 * 16 + 8) * 2, scratch = 8 * (256 - 64) * 4;
   const size_t d = cuda_mbconv_smem(&rc) - cuda_mbconv_smem(&p1);
   assert_true(d + 127 >= proj_w + scratch && d <= proj_w + scratch + 127);
+}
+
+/* Which launches run the two-rows-per-thread depthwise conv when dwrows is
+ * set (the host's copy of mbconv_kernel's PAIRS): the tile kernel's dw modes
+ * with k 3 / 5, stride 1 / 2 and a chunk the kernel compiles a pitch for; not
+ * the lowreg variant, not two accumulator tiles in 8 warps, and k = 5 in the
+ * 8-warp one-tile variant only with fp16 taps. */
+static void test_dwrows_rule(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(56, 56, 24, 144, 24, 3, 1, 6, CUDA_MB_PASS1);
+  a.TH = 7, a.TW = 19, a.CC = 64, a.tiles_y = 8, a.tiles_x = 3, a.zsplit = 1;
+  assert_true(cuda_mbconv_dwrows_ok(&a));
+  a.S = 2;
+  assert_true(cuda_mbconv_dwrows_ok(&a));
+  a.S = 3;
+  assert_false(cuda_mbconv_dwrows_ok(&a));
+  a.S = 1, a.K = 7;
+  assert_false(cuda_mbconv_dwrows_ok(&a));
+  a.K = 5; /* one tile, 8 warps: fp16 taps only */
+  assert_false(cuda_mbconv_dwrows_ok(&a));
+  a.dwh2 = 1;
+  assert_true(cuda_mbconv_dwrows_ok(&a));
+  a.dwh2 = 0, a.wide = 1;
+  assert_true(cuda_mbconv_dwrows_ok(&a));
+  a.wide = 0, a.K = 3, a.lowreg = 1;
+  assert_false(cuda_mbconv_dwrows_ok(&a));
+  a.lowreg = 0, a.CC = 48;
+  assert_false(cuda_mbconv_dwrows_ok(&a));
+  a.CC = 16;
+  assert_true(cuda_mbconv_dwrows_ok(&a));
+  a.CC = 128, a.mode = CUDA_MB_STAGED;
+  assert_false(cuda_mbconv_dwrows_ok(&a));
+  /* RECOMP, 8 x 16 pixels x 2 column tiles = 16 tiles: 2 per warp of 8, 1 of 16 */
+  a.mode = CUDA_MB_RECOMP, a.TH = 8, a.TW = 16;
+  assert_int_equal(cuda_mbconv_nf(&a), 2);
+  assert_false(cuda_mbconv_dwrows_ok(&a));
+  a.wide = 1;
+  assert_true(cuda_mbconv_dwrows_ok(&a));
+  a.wide = 0, a.TH = a.TW = 14; /* 13 x 2 tiles: 4 per warp */
+  assert_int_equal(cuda_mbconv_nf(&a), 4);
+  assert_true(cuda_mbconv_dwrows_ok(&a));
 }
 
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
@@ -457,6 +500,7 @@ int main(void) {
       cmocka_unit_test(test_plan_per_chunk_width),
       cmocka_unit_test(test_smem_accounting),
       cmocka_unit_test(test_wide_accounting),
+      cmocka_unit_test(test_dwrows_rule),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_head_grid),
       cmocka_unit_test(test_se_grid),
