@@ -251,32 +251,32 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   // one group is pending" before each barrier always means the group needed.
   auto issue_exp = [&](int c0) {
     if (staged || !a.has_expand || c0 >= c_end) return;
-    const int v8 = min(a.CC, a.CmidP - c0) / 8;
-    for (int i = threadIdx.x; i < a.CinP * v8; i += blockDim.x) {
-      const int r = i / v8, c = (i - r * v8) * 8;
+    const idiv v8(min(a.CC, a.CmidP - c0) / 8);
+    for (int i = threadIdx.x; i < a.CinP * v8.d; i += blockDim.x) {
+      const int r = v8.q(i), c = (i - r * v8.d) * 8;
       cp_async16(wexp_s + (size_t)r * ldw + c, gw_exp + (size_t)r * a.CmidP + c0 + c);
     }
-    for (int i = threadIdx.x; i < v8 * 2; i += blockDim.x)
+    for (int i = threadIdx.x; i < v8.d * 2; i += blockDim.x)
       cp_async16(bexp_s + i * 4, a.b_exp + c0 + i * 4);
   };
   auto issue_dw = [&](int c0) {
     if (c0 >= c_end) return;
-    const int v8 = min(a.CC, a.CmidP - c0) / 8;
+    const idiv v8(min(a.CC, a.CmidP - c0) / 8);
     if (!staged) {
-      for (int i = threadIdx.x; i < a.K * a.K * v8; i += blockDim.x) {
-        const int t = i / v8, c = (i - t * v8) * 8;
+      for (int i = threadIdx.x; i < a.K * a.K * v8.d; i += blockDim.x) {
+        const int t = v8.q(i), c = (i - t * v8.d) * 8;
         cp_async16(wdw_s + t * a.CC + c, gw_dw + (size_t)t * a.CmidP + c0 + c);
       }
-      for (int i = threadIdx.x; i < v8 * 2; i += blockDim.x)
+      for (int i = threadIdx.x; i < v8.d * 2; i += blockDim.x)
         cp_async16(bdw_s + i * 4, a.b_dw + c0 + i * 4);
     }
     if (gate)
-      for (int i = threadIdx.x; i < v8 * 2; i += blockDim.x)
+      for (int i = threadIdx.x; i < v8.d * 2; i += blockDim.x)
         cp_async16(gate_s + i * 4, gate + c0 + i * 4);
     if (staged) { /* the chunk's staged tile; pixels past the image read as 0 */
       const __half *st = (const __half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP + c0;
-      for (int i = threadIdx.x; i < npx * v8; i += blockDim.x) {
-        const int q = i / v8, c = (i - q * v8) * 8, gq = qglob[q];
+      for (int i = threadIdx.x; i < npx * v8.d; i += blockDim.x) {
+        const int q = v8.q(i), c = (i - q * v8.d) * 8, gq = qglob[q];
         cp_async16_zfill(stg + (size_t)q * ldd + c, st + (size_t)(gq >= 0 ? gq : 0) * a.CmidP + c,
                          gq >= 0);
       }
@@ -284,9 +284,10 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   };
   auto issue_proj = [&](int c0) {
     if (!proj) return;
-    const int cc = min(a.CC, a.CmidP - c0), w8 = ncols * 2;
-    for (int i = threadIdx.x; i < cc * w8; i += blockDim.x) {
-      const int r = i / w8, c = (i - r * w8) * 8;
+    const int cc = min(a.CC, a.CmidP - c0);
+    const idiv w8(ncols * 2);
+    for (int i = threadIdx.x; i < cc * w8.d; i += blockDim.x) {
+      const int r = w8.q(i), c = (i - r * w8.d) * 8;
       cp_async16(wproj_s + (size_t)r * ldp + c, wproj + (size_t)(c0 + r) * a.CoutP + nt0 * 16 + c);
     }
   };
@@ -331,7 +332,9 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
 
   for (int c0 = c_begin; c0 < c_end; c0 += a.CC) {
     const int cc = min(a.CC, a.CmidP - c0), v8 = cc / 8;
-    const int c8 = (threadIdx.x % v8) * 8, G8 = blockDim.x / v8; /* (pixel, 8 channels) walk */
+    const idiv v8d(v8);
+    const int p8 = v8d.q(threadIdx.x), c8 = (threadIdx.x - p8 * v8) * 8; /* (pixel, 8 channels) */
+    const int G8 = v8d.q(blockDim.x);
     cp_async_wait1(); /* E(c) landed */
     __syncthreads();  /* B1: E(c) visible; project(c-1) done with wproj_s and dwo */
     issue_proj(c0);
@@ -340,7 +343,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
       if (a.has_expand) {
         expand_chunk(a, xin, wexp_s, bexp_s, pglob, mid, pin, npin, cc);
       } else if ((int)threadIdx.x < G8 * v8) {  // no expansion: the input's own channels
-        for (int p = threadIdx.x / v8; p < pin; p += G8) {
+        for (int p = p8; p < pin; p += G8) {
           const int gp = pglob[p];
           uint4 u = make_uint4(0, 0, 0, 0);
           if (gp >= 0) u = *reinterpret_cast<const uint4 *>(x + (size_t)gp * a.CinP + c0 + c8);
@@ -366,7 +369,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
       float g[8];
 #pragma unroll
       for (int j = 0; j < 8; j++) g[j] = gate_s[c8 + j];
-      for (int q = threadIdx.x / v8; q < npx; q += G8) {
+      for (int q = p8; q < npx; q += G8) {
         float v[8];
         unpack8(*reinterpret_cast<const uint4 *>(stg + (size_t)q * ldd + c8), v);
 #pragma unroll
@@ -399,7 +402,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     } else {  // PASS1: channel sums of this chunk [+ stage]
       if (a.stage && (int)threadIdx.x < G8 * v8) {
         __half *st = (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP;
-        for (int q = threadIdx.x / v8; q < npx; q += G8) {
+        for (int q = p8; q < npx; q += G8) {
           const int gq = qglob[q];
           if (gq >= 0)
             *reinterpret_cast<uint4 *>(st + (size_t)gq * a.CmidP + c0 + c8) =
@@ -407,7 +410,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
         }
       }
       /* the partials are complete (B3): G pixel groups of cc channels */
-      const int tiles = a.tiles_x * a.tiles_y, G = blockDim.x / (cc / 2);
+      const int tiles = a.tiles_x * a.tiles_y, G = idiv(cc / 2).q(blockDim.x);
       for (int c = threadIdx.x; c < cc; c += blockDim.x) {
         float s = 0.f;
         for (int g = 0; g < G; g++) s += part[g * cc + c];

@@ -33,6 +33,26 @@ __device__ __forceinline__ void ldsm_x2_trans(unsigned *r, const void *p) {
                : "r"(addr));
 }
 
+// n / d and n % d (n >= 0) by a run-time d that is a power of two in all but
+// the last chunk of the expanded width (the planner's chunks are 16..128
+// channels): a shift and a mask then, the division only for the other d.
+struct idiv {
+  int d, sh; /* sh >= 0: d == 1 << sh */
+  __device__ __forceinline__ explicit idiv(int d_) : d(d_), sh(-1) {
+#ifdef __CUDA_ARCH__
+    if (!(d_ & (d_ - 1))) sh = __ffs(d_) - 1;
+#endif
+  }
+  __device__ __forceinline__ int q(int n) const {
+    if (sh >= 0) return n >> sh;
+    return n / d;
+  }
+  __device__ __forceinline__ int r(int n) const {
+    if (sh >= 0) return n & (d - 1);
+    return n % d;
+  }
+};
+
 // Asynchronous 16-byte global -> shared copies (sm_80+ cp.async, bypassing
 // L1): the chunk loop prefetches weights with them while other phases compute.
 // The zfill form writes zeros instead of reading when `valid` is false (`g`
@@ -125,18 +145,19 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
                                int cc) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3, nw = blockDim.x >> 5;
   const int mt_n = npin / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
+  const idiv ntd(nt_n);
   const int ldx = a.CinP + 8; /* input rows padded: no bank conflicts */
   const int lrow = lane & 15, lcol = (lane >> 4) * 8;
-  if (nw % nt_n == 0) {
-    const int nt = warp % nt_n, mstep = nw / nt_n, col0 = nt * 16 + 2 * t4;
+  if (ntd.r(nw) == 0) {
+    const int nt = ntd.r(warp), mstep = ntd.q(nw), col0 = nt * 16 + 2 * t4;
     const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
     const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
-    for (int mt = warp / nt_n; mt < mt_n; mt += mstep)
+    for (int mt = ntd.q(warp); mt < mt_n; mt += mstep)
       expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol, bp, kt_n, ldw, bias, pglob,
                        mid, mt * 16, col0, pin);
   } else {
     for (int t = warp; t < mt_n * nt_n; t += nw) {
-      const int mt = t / nt_n, nt = t % nt_n, col0 = nt * 16 + 2 * t4;
+      const int mt = ntd.q(t), nt = t - mt * nt_n, col0 = nt * 16 + 2 * t4;
       const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
       expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol,
                        wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, pglob, mid,
@@ -194,8 +215,9 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
                            const float *bdw, const int *qmid, const int *qglob, __half *dwo,
                            int ldd, int cc, const float *gate, float *csum, float *part) {
   const int kk = KK > 0 ? KK : a.K;
-  const int nc2 = cc / 2, npx = a.TH * a.TW;
-  const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
+  const int npx = a.TH * a.TW;
+  const idiv nc2(cc / 2);
+  const int g = nc2.q(threadIdx.x), c = (threadIdx.x - g * nc2.d) * 2, G = nc2.q(blockDim.x);
   if (g >= G) return;
   const float2 b = make_float2(bdw[c], bdw[c + 1]);
   const int ldm = a.CC + 8; /* mid row pitch, padded against bank conflicts */
@@ -254,8 +276,9 @@ template <int KK, int ACT>
 __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                             const float *bdw, const int *qmid, const int *qglob, __half *dwo,
                             int ldd, int cc, const float *gate, float *csum, float *part) {
-  const int nc2 = cc / 2, npx = a.TH * a.TW;
-  const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
+  const int npx = a.TH * a.TW;
+  const idiv nc2(cc / 2);
+  const int g = nc2.q(threadIdx.x), c = (threadIdx.x - g * nc2.d) * 2, G = nc2.q(blockDim.x);
   if (g >= G) return;
   const float2 b = make_float2(bdw[c], bdw[c + 1]);
   const int ldm = a.CC + 8;
@@ -340,8 +363,8 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
                          const float *bdw, __half *dwo, int cc, int oy0, int ox0,
                          const float *gate, float *part, float *csum) {
   constexpr int LD = CC + 8;
-  const int nc2 = cc == CC ? CC / 2 : cc / 2; /* full chunks divide by a constant */
-  const int c = (threadIdx.x % nc2) * 2, g = threadIdx.x / nc2, G = blockDim.x / nc2;
+  const idiv nc2(cc / 2);
+  const int g = nc2.q(threadIdx.x), c = (threadIdx.x - g * nc2.d) * 2, G = nc2.q(blockDim.x);
   if (g >= G) return;
   const int TW = a.TW, TH = a.TH, iw = (TW - 1) * S + KK;
   const int rows_in = min(TH, a.Ho - oy0), cols_in = min(TW, a.Wo - ox0);
