@@ -111,6 +111,24 @@ static inline void cuda_se_grid(const cuda_mbconv_args *a, int n, int *g, int *c
   *g = a->se_g > 0 ? (a->se_g < gmax ? a->se_g : gmax) : (long long)n * gmax <= 1024 ? gmax : 1;
 }
 
+/* ... and of its PRE variant, which also holds the reduce weights (Cmid rows
+ * of round8(se_c) fp16), the image's per-tile sums and its CTA's
+ * CUDA_SE_CPB columns of the expand weights. */
+static inline size_t cuda_se_smem_pre(const cuda_mbconv_args *a) {
+  const int sep = (a->se_c + 7) & ~7;
+  return cuda_se_smem(a) + (size_t)a->Cmid * sep * 2 +
+         (size_t)a->tiles_x * a->tiles_y * a->CmidP * 4 + (size_t)a->se_c * CUDA_SE_CPB * 2;
+}
+
+/* Whether the SE kernel's grid (g per image, cpb from cuda_se_grid) takes
+ * the PRE variant (its shared memory permitting): one CTA per chunk of
+ * CUDA_SE_CPB gates, all in one wave on `sms` multiprocessors (every CTA
+ * copies the image's sums and the reduce weights, so later waves would
+ * repeat the copies after the first wave's). */
+static inline int cuda_se_pre_ok(const cuda_mbconv_args *a, int n, int g, int cpb, int sms) {
+  return cpb == CUDA_SE_CPB && (long long)g * CUDA_SE_CPB >= a->CmidP && (long long)n * g <= sms;
+}
+
 /* Warps per CTA of the (non-cluster) MBConv kernel. */
 static inline int cuda_mbconv_warps(const cuda_mbconv_args *a) {
   return a->wide ? 2 * CUDA_WARPS : CUDA_WARPS;

@@ -22,9 +22,22 @@
 // by the gate and projects. The backend picks between them by timing both at create.
 #include <cuda_runtime.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "fused_kernels/mbconv_parts.cuh"
 
 namespace bf {
+
+// BLOCKFUSE_CUDA_SEPRE=0 keeps the SE kernel's weights and sums in L2 (for A/B
+// runs of the PRE variant below).
+static bool se_pre_on() {
+  static const int on = [] {
+    const char *v = getenv("BLOCKFUSE_CUDA_SEPRE");
+    return v && !strcmp(v, "0") ? 0 : 1;
+  }();
+  return on != 0;
+}
 
 // The SE MLP after PASS1, one kernel, no atomics: grid (G, N), 256 threads.
 // Every CTA of image n finishes the channel means from the per-tile sums
@@ -41,16 +54,48 @@ namespace bf {
 // (cpb = CUDA_SE_CPB) the gates split se_c over 4 threads per channel; large grids
 // (cpb = 256) keep a thread per channel, whose loads of We coalesce. It does
 // not read the activations: the block still makes two passes over them.
+// PRE (grids of one wave, each CTA gating one CUDA_SE_CPB chunk; chosen by
+// the launcher where cuda_se_smem_pre() fits): the reduce weights and the
+// CTA's slice of the expand weights go to shared memory by cp.async before
+// the wait for PASS1 (programmatic dependent launch overlaps them with
+// PASS1's end), the image's per-tile sums right after it, all in flight at
+// once; the phases then read shared memory instead of walking L2 in chains.
+template <bool PRE>
 __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int cpb) {
-  extern __shared__ float se_s[];
+  extern __shared__ __align__(16) float se_s[];
   const int sep = (a.se_c + 7) & ~7, J = sep / 8; /* Wr rows are sep fp16 = J x 16 bytes */
   const int R = J >= 256 ? 1 : 256 / J;           /* Wr rows read in parallel */
   float *mean = se_s, *part = mean + a.CmidP, *r = part + max(2048, sep);
   const int n = blockIdx.y, tiles = a.tiles_x * a.tiles_y, tid = threadIdx.x;
   const float inv = 1.f / (float)(a.Ho * a.Wo);
+  /* PRE's copies: Wr [Cmid][J] x 16 B, the sums [tiles][CmidP], We[:, c0..c0+63] */
+  uint4 *wr_s = reinterpret_cast<uint4 *>(r + sep);
+  float *sums_s = reinterpret_cast<float *>(wr_s + (size_t)a.Cmid * J);
+  __half *we_s = reinterpret_cast<__half *>(sums_s + (size_t)tiles * a.CmidP);
+  const int cq0 = blockIdx.x * CUDA_SE_CPB; /* PRE: this CTA's one chunk of gates */
+  if (PRE) {
+    const uint4 *wr = reinterpret_cast<const uint4 *>(a.w_ser);
+    for (int i = tid; i < a.Cmid * J; i += 256) cp_async16(wr_s + i, wr + i);
+    const __half *we = (const __half *)a.w_see;
+    for (int i = tid; i < a.se_c * (CUDA_SE_CPB / 8); i += 256) {
+      const int j = i / (CUDA_SE_CPB / 8), k = (i % (CUDA_SE_CPB / 8)) * 8;
+      if (cq0 + k < a.CmidP)
+        cp_async16(we_s + j * CUDA_SE_CPB + k, we + (size_t)j * a.CmidP + cq0 + k);
+    }
+    cp_async_commit();
+  }
   pdl_wait(); /* PASS1's sums */
   pdl_trigger();
   const float *sums = a.sums + (size_t)n * tiles * a.CmidP;
+  if (PRE) {
+    const uint4 *gs = reinterpret_cast<const uint4 *>(sums);
+    for (int i = tid; i < tiles * a.CmidP / 4; i += 256)
+      cp_async16(sums_s + 4 * (size_t)i, gs + i);
+    cp_async_commit();
+    cp_async_wait0();
+    __syncthreads();
+    sums = sums_s;
+  }
   /* TPC threads per channel (a power of two, TPC * Cmid <= 256) sum every
      TPC-th tile, coalesced over c, four loads in flight; then part[] adds up */
   int tpc = 1;
@@ -83,7 +128,8 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   /* Reduce FC: thread q takes the 8 columns j8 of rows r0, r0 + R, ... with
      16-byte loads, four rows in flight (the reduce is L2-latency-bound: up to
      1152 x 48 weights per image). Rows r0 >= Cmid leave zeros. */
-  const uint4 *wr = reinterpret_cast<const uint4 *>(a.w_ser);
+  const uint4 *wr = PRE ? wr_s : reinterpret_cast<const uint4 *>(a.w_ser);
+  auto wr_at = [&](size_t i) { return PRE ? wr[i] : __ldg(wr + i); };
   const int rows = min(R, a.Cmid);
   for (int q = tid; q < rows * J; q += 256) {
     const int j8 = q % J, r0 = q / J;
@@ -92,7 +138,7 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
     for (; c + 3 * R < a.Cmid; c += 4 * R) {
       uint4 u[4];
 #pragma unroll
-      for (int i = 0; i < 4; i++) u[i] = __ldg(wr + (size_t)(c + i * R) * J + j8);
+      for (int i = 0; i < 4; i++) u[i] = wr_at((size_t)(c + i * R) * J + j8);
 #pragma unroll
       for (int i = 0; i < 4; i++) {
         const float m = mean[c + i * R];
@@ -103,7 +149,7 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
     }
     for (; c < a.Cmid; c += R) {
       const float m = mean[c];
-      unpack8(__ldg(wr + (size_t)c * J + j8), w);
+      unpack8(wr_at((size_t)c * J + j8), w);
 #pragma unroll
       for (int k = 0; k < 8; k++) acc[k] = fmaf(m, w[k], acc[k]);
     }
@@ -123,7 +169,7 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   }
   __syncthreads();
   const __half *we = (const __half *)a.w_see;
-  if (cpb == 256) { /* a thread per channel: coalesced rows of We (L2-bound at large batch) */
+  if (!PRE && cpb == 256) { /* a thread per channel: coalesced rows of We (L2-bound at large batch) */
     for (int c = blockIdx.x * 256 + tid; c < a.CmidP; c += gridDim.x * 256) {
       float s0 = a.b_see[c], s1 = 0.f;
       int j = 0;
@@ -141,6 +187,10 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   /* Small grids (latency-bound): 4 threads per channel (a quad of lanes)
      split se_c, 2 loads each in flight per step, then a quad shuffle */
   const int q4 = tid & 3;
+  /* We[j][c]: from PRE's slice or from L2 */
+  auto we_at = [&](int j, int c) {
+    return __half2float(PRE ? we_s[j * CUDA_SE_CPB + c - cq0] : __ldg(we + (size_t)j * a.CmidP + c));
+  };
   for (int c0 = blockIdx.x * CUDA_SE_CPB; c0 < a.CmidP; c0 += gridDim.x * CUDA_SE_CPB) {
     const int c = c0 + (tid >> 2);
     const bool on = (tid >> 2) < CUDA_SE_CPB && c < a.CmidP; /* warp-uniform: 64 channels x 4 */
@@ -149,10 +199,10 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
       int j = q4;
 #pragma unroll 4
       for (; j + 4 < a.se_c; j += 8) {
-        s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
-        s1 = fmaf(r[j + 4], __half2float(__ldg(we + (size_t)(j + 4) * a.CmidP + c)), s1);
+        s0 = fmaf(r[j], we_at(j, c), s0);
+        s1 = fmaf(r[j + 4], we_at(j + 4, c), s1);
       }
-      if (j < a.se_c) s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
+      if (j < a.se_c) s0 = fmaf(r[j], we_at(j, c), s0);
     }
     float s = s0 + s1;
     s += __shfl_xor_sync(0xffffffffu, s, 1);
@@ -479,9 +529,17 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   const int threads = a->wide ? 2 * CUDA_THREADS : CUDA_THREADS;
   cudaError_t e = bf::launch_k(k, grid, threads, smem, st, true, *a);
   if (se && !e) {
-    int g, cpb;
+    int g, cpb, dev = 0, sms = 0, optin = 0;
     cuda_se_grid(a, n, &g, &cpb);
-    e = bf::launch_k(bf::se_kernel, dim3(g, n), 256, se_smem, st, true, *a, cpb);
+    const size_t pre_smem = cuda_se_smem_pre(a);
+    if (!(e = cudaGetDevice(&dev)))
+      e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    if (!e) e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+    if (e) return (int)e;
+    if (cuda_se_pre_ok(a, n, g, cpb, sms) && pre_smem <= (size_t)optin && bf::se_pre_on())
+      e = bf::launch_k(bf::se_kernel<true>, dim3(g, n), 256, pre_smem, st, true, *a, cpb);
+    else
+      e = bf::launch_k(bf::se_kernel<false>, dim3(g, n), 256, se_smem, st, true, *a, cpb);
   }
   return (int)e;
 }
@@ -496,9 +554,11 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
                        (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>,
                        (const void *)bf::mbconv_kernel<2, 1, 2 * CUDA_THREADS>,
                        (const void *)bf::mbconv_kernel<4, 1, 2 * CUDA_THREADS>};
-  const void *se[] = {(const void *)bf::se_kernel};
+  const void *se[] = {(const void *)bf::se_kernel<false>}, *se_pre[] = {
+                                                               (const void *)bf::se_kernel<true>};
   cudaError_t e = bf::set_kernel_attrs(fns, 9, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
+  if (!e) e = bf::set_kernel_attrs(se_pre, 1, bytes, carveout);
   return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
 }
 

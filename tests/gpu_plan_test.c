@@ -160,6 +160,23 @@ static void test_smem_accounting(void **state) {
   /* SE kernel: CmidP means + max(2048, round8(se_c)) partials + round8(se_c) outputs */
   cuda_mbconv_args se = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_PASS1);
   assert_int_equal(cuda_se_smem(&se), (1152 + 2048 + 48) * 4);
+  /* its PRE variant adds Wr (1152 x 48 fp16), the sums of 7 x 2 tiles and
+   * We's 64 columns; taken for one wave of CTAs that each gate one chunk */
+  se.tiles_x = 7, se.tiles_y = 2;
+  assert_int_equal(cuda_se_smem_pre(&se), cuda_se_smem(&se) + 1152 * 48 * 2 + 14 * 1152 * 4 +
+                                              48 * CUDA_SE_CPB * 2);
+  int g, cpb;
+  cuda_se_grid(&se, 1, &g, &cpb);
+  assert_int_equal(g, 18);
+  assert_true(cuda_se_pre_ok(&se, 1, g, cpb, 132));
+  assert_false(cuda_se_pre_ok(&se, 1, g, cpb, 17)); /* two waves */
+  cuda_se_grid(&se, 8, &g, &cpb);                   /* 144 CTAs: small grid, two waves */
+  assert_int_equal(cpb, CUDA_SE_CPB);
+  assert_false(cuda_se_pre_ok(&se, 8, g, cpb, 132));
+  se.se_g = 1; /* one CTA gates every chunk */
+  cuda_se_grid(&se, 1, &g, &cpb);
+  assert_false(cuda_se_pre_ok(&se, 1, g, cpb, 132));
+  se.se_g = 0;
   se.se_c = 3000; /* wider than the partials' 2048 floats */
   assert_int_equal(cuda_se_smem(&se), (1152 + 3000 + 3000) * 4);
 }
