@@ -715,8 +715,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                     "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s]", modes[a->mode],
                     a->TH, a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x,
                     cuda_mbconv_smem(a), a->lowreg ? " lowreg" : "", a->wide ? " wide" : "",
-                    a->dwh2 ? " dwh2" : "",
-                    a->dwrows && cuda_mbconv_dwrows_ok(a) ? " dwrows" : "");
+                    a->dwh2 ? " dwh2" : "", a->dwrows && cuda_mbconv_dwrows_ok(a) ? " dwrows" : "");
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
     const int m = snprintf(buf + (w < len ? w : len), w < len ? len - w : 0, "%s", line);

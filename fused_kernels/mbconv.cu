@@ -89,8 +89,7 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   const float *sums = a.sums + (size_t)n * tiles * a.CmidP;
   if (PRE) {
     const uint4 *gs = reinterpret_cast<const uint4 *>(sums);
-    for (int i = tid; i < tiles * a.CmidP / 4; i += 256)
-      cp_async16(sums_s + 4 * (size_t)i, gs + i);
+    for (int i = tid; i < tiles * a.CmidP / 4; i += 256) cp_async16(sums_s + 4 * (size_t)i, gs + i);
     cp_async_commit();
     cp_async_wait0();
     __syncthreads();
@@ -126,8 +125,9 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   }
   __syncthreads();
   /* Reduce FC: thread q takes the 8 columns j8 of rows r0, r0 + R, ... with
-     16-byte loads, four rows in flight (the reduce is L2-latency-bound: up to
-     1152 x 48 weights per image). Rows r0 >= Cmid leave zeros. */
+     16-byte loads, four rows in flight (from L2 the reduce is latency-bound:
+     up to 1152 x 48 weights per image; PRE reads its copy). Rows r0 >= Cmid
+     leave zeros. */
   const uint4 *wr = PRE ? wr_s : reinterpret_cast<const uint4 *>(a.w_ser);
   auto wr_at = [&](size_t i) { return PRE ? wr[i] : __ldg(wr + i); };
   const int rows = min(R, a.Cmid);
@@ -169,7 +169,8 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   }
   __syncthreads();
   const __half *we = (const __half *)a.w_see;
-  if (!PRE && cpb == 256) { /* a thread per channel: coalesced rows of We (L2-bound at large batch) */
+  /* large grids: a thread per channel, coalesced rows of We (L2-bound at large batch) */
+  if (!PRE && cpb == 256) {
     for (int c = blockIdx.x * 256 + tid; c < a.CmidP; c += gridDim.x * 256) {
       float s0 = a.b_see[c], s1 = 0.f;
       int j = 0;
@@ -189,7 +190,8 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   const int q4 = tid & 3;
   /* We[j][c]: from PRE's slice or from L2 */
   auto we_at = [&](int j, int c) {
-    return __half2float(PRE ? we_s[j * CUDA_SE_CPB + c - cq0] : __ldg(we + (size_t)j * a.CmidP + c));
+    return __half2float(PRE ? we_s[j * CUDA_SE_CPB + c - cq0]
+                            : __ldg(we + (size_t)j * a.CmidP + c));
   };
   for (int c0 = blockIdx.x * CUDA_SE_CPB; c0 < a.CmidP; c0 += gridDim.x * CUDA_SE_CPB) {
     const int c = c0 + (tid >> 2);
@@ -407,14 +409,14 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     cp_async_commit(); /* E(c+1) */
     if (!staged) {
       if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
-        dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
-                             part, nullptr);
+        dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr, part,
+                             nullptr);
       else if (PAIRS == 1 && a.dwrows && dw_pairs_ok(a) && (a.K == 3 || a.dwh2))
         dw_pairs_chunk<false>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
                               part, nullptr);
       else
-        dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr,
-                 nullptr, part);
+        dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr, nullptr,
+                 part);
     } else if ((int)threadIdx.x < G8 * v8) {  // staged dw output (in stg since D(c)), gated
       float g[8];
 #pragma unroll
@@ -470,7 +472,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     }
   }
   cp_async_wait0();
-  pdl_trigger(); /* the next launch's CTAs may take the SMs as this grid ends */
+  pdl_trigger();     /* the next launch's CTAs may take the SMs as this grid ends */
   if (!proj) return; /* se_kernel (the next launch) reads the sums */
 
   // Epilogue: bias (+ residual), padded channels forced to zero, 16B stores.
@@ -554,8 +556,8 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
                        (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>,
                        (const void *)bf::mbconv_kernel<2, 1, 2 * CUDA_THREADS>,
                        (const void *)bf::mbconv_kernel<4, 1, 2 * CUDA_THREADS>};
-  const void *se[] = {(const void *)bf::se_kernel<false>}, *se_pre[] = {
-                                                               (const void *)bf::se_kernel<true>};
+  const void *se[] = {(const void *)bf::se_kernel<false>},
+             *se_pre[] = {(const void *)bf::se_kernel<true>};
   cudaError_t e = bf::set_kernel_attrs(fns, 9, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
   if (!e) e = bf::set_kernel_attrs(se_pre, 1, bytes, carveout);

@@ -196,7 +196,6 @@ __device__ __forceinline__ float2 as_float2(__half2 v) {
   return __half22float2(v);
 }
 
-
 // The channel sums of one thread's pixels at the end of a dw pass: fp32
 // partials part[g][c] (one row per pixel group g, read back after a barrier;
 // no atomics) or, with part == nullptr, shared-memory atomics into csum[c].
@@ -360,8 +359,8 @@ static __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, co
 // sums.
 template <int KK, int S, int CC, bool H2>
 __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
-                         const float *bdw, __half *dwo, int cc, int oy0, int ox0,
-                         const float *gate, float *part, float *csum) {
+                         const float *bdw, __half *dwo, int cc, int oy0, int ox0, const float *gate,
+                         float *part, float *csum) {
   constexpr int LD = CC + 8;
   const idiv nc2(cc / 2);
   const int g = nc2.q(threadIdx.x), c = (threadIdx.x - g * nc2.d) * 2, G = nc2.q(blockDim.x);

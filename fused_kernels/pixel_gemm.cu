@@ -98,13 +98,15 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     }
   };
   auto issue_b = [&](int kt) { /* the weights' slice */
-    const int k0 = kt * GP_BK, buf = kt % GP_STAGES;
-    __half *bs = Bs + (size_t)buf * GP_BK * LDB;
-    for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
-      const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
-      const bool v = k0 + r < K && n0 + c < p.N;
-      cp_async16_zfill(bs + r * LDB + c, v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b, v);
-    }
+                               const int k0 = kt * GP_BK, buf = kt % GP_STAGES;
+                               __half *bs = Bs + (size_t)buf * GP_BK * LDB;
+                               for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
+                                 const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
+                                 const bool v = k0 + r < K && n0 + c < p.N;
+                                 cp_async16_zfill(bs + r * LDB + c,
+                                                  v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b,
+                                                  v);
+                               }
   };
 
   float acc[2][NT8][4];
@@ -113,10 +115,10 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
 #pragma unroll
     for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
 
-  /* The first slices' weights go before the wait for the previous launch;
-     they join slice 0's commit group. The residual tile travels with slice
-     0 too, so the epilogue does not wait for it (slice 0's barrier
-     publishes it). */
+      /* The first slices' weights go before the wait for the previous launch;
+         they join slice 0's commit group. The residual tile travels with slice
+         0 too, so the epilogue does not wait for it (slice 0's barrier
+         publishes it). */
 #pragma unroll
   for (int s = 0; s < GP_STAGES - 1; s++)
     if (s < KT) issue_b(s);

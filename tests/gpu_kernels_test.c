@@ -190,8 +190,10 @@ static void test_mbconv_chunks(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][9] = {
       /* h, w, cin, mid, cout, k, s, se, residual */
-      {19, 23, 24, 144, 24, 3, 1, 6, 1}, {21, 17, 40, 240, 80, 5, 2, 10, 0},
-      {15, 16, 32, 192, 32, 5, 1, 8, 1}, {20, 22, 16, 160, 24, 3, 2, 0, 0},
+      {19, 23, 24, 144, 24, 3, 1, 6, 1},
+      {21, 17, 40, 240, 80, 5, 2, 10, 0},
+      {15, 16, 32, 192, 32, 5, 1, 8, 1},
+      {20, 22, 16, 160, 24, 3, 2, 0, 0},
   };
   static const int ccs[] = {16, 32, 64, 128};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -299,10 +301,9 @@ static void test_head(void **state) {
 int main(void) {
   test_seed();
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_stem),      cmocka_unit_test(test_mbconv_plain),
-      cmocka_unit_test(test_mbconv_se), cmocka_unit_test(test_mbconv_chunks),
-      cmocka_unit_test(test_mbconv_cluster),
-      cmocka_unit_test(test_head),
+      cmocka_unit_test(test_stem),           cmocka_unit_test(test_mbconv_plain),
+      cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_chunks),
+      cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

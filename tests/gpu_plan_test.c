@@ -163,8 +163,8 @@ static void test_smem_accounting(void **state) {
   /* its PRE variant adds Wr (1152 x 48 fp16), the sums of 7 x 2 tiles and
    * We's 64 columns; taken for one wave of CTAs that each gate one chunk */
   se.tiles_x = 7, se.tiles_y = 2;
-  assert_int_equal(cuda_se_smem_pre(&se), cuda_se_smem(&se) + 1152 * 48 * 2 + 14 * 1152 * 4 +
-                                              48 * CUDA_SE_CPB * 2);
+  assert_int_equal(cuda_se_smem_pre(&se),
+                   cuda_se_smem(&se) + 1152 * 48 * 2 + 14 * 1152 * 4 + 48 * CUDA_SE_CPB * 2);
   int g, cpb;
   cuda_se_grid(&se, 1, &g, &cpb);
   assert_int_equal(g, 18);
