@@ -6,8 +6,13 @@
 #   - ncu: speed-of-light, occupancy, launch and warp-stall sections of every
 #     kernel of one run at each batch in $NCU_BATCHES (caches and clocks left
 #     as they are, so weights stay warm in L2 as they do in service).
+#   - with NCU_SOURCE="REGEX SKIP BATCH" (e.g. "mbconv_kernel 3 256"): the
+#     source-level counters of the SKIP-th launch (from 0) of the kernels
+#     matching REGEX in one run at BATCH, summarised per SASS opcode and per
+#     run of equally executed instructions by bench/ncu_source.py.
 # Extra environment (e.g. BLOCKFUSE_CUDA_CLUSTER=1) passes through to gpu_bench.
-# Output: $OUT/nsys_B*.txt, $OUT/ncu_B*.txt and, per launch, $OUT/ncu_table_B*.txt.
+# Output: $OUT/nsys_B*.txt, $OUT/ncu_B*.txt and, per launch, $OUT/ncu_table_B*.txt;
+# with NCU_SOURCE, $OUT/ncu_source.txt (and the raw page, xz-packed).
 set -u
 bench/gpu_bench.sh unpack || exit 1 # the staged binaries travel packed
 OUT=${OUT:-/tmp/blockfuse-gpu}
@@ -32,4 +37,15 @@ for B in ${NCU_BATCHES:-1 256}; do
     .gpu/bin/gpu_bench "$M" --batches "$B" --ncu-batch "$B" >"$OUT/ncu_B$B.txt" 2>&1
   python3 bench/ncu_table.py "$OUT/ncu_B$B.txt" >"$OUT/ncu_table_B$B.txt"
 done
+if [ -n "${NCU_SOURCE:-}" ]; then
+  read -r kre kskip kb <<<"$NCU_SOURCE"
+  ncu --profile-from-start off --cache-control none --clock-control none -k "regex:$kre" \
+    --launch-skip "${kskip:-0}" --launch-count 1 --section WarpStateStats --section SourceCounters \
+    --section InstructionStats -o "$OUT/ncu_source" \
+    .gpu/bin/gpu_bench "$M" --batches "${kb:-256}" --ncu-batch "${kb:-256}" >"$OUT/ncu_source.log" 2>&1
+  ncu -i "$OUT/ncu_source.ncu-rep" --page source --csv --print-source sass >"$OUT/ncu_source.csv" &&
+    python3 bench/ncu_source.py "$OUT/ncu_source.csv" >"$OUT/ncu_source.txt"
+  rm -f "$OUT/ncu_source.ncu-rep"
+  xz -f -9 "$OUT/ncu_source.csv"
+fi
 ls -la "$OUT"
