@@ -107,32 +107,35 @@ static int dwh2_applies(const cuda_mbconv_args *a) {
   return a->mode != CUDA_MB_STAGED && (a->K == 3 || a->K == 5);
 }
 
-/* Times one-launch plan p once more with the other depthwise variant (dwh2
- * flipped, where it applies) and keeps that in p, lowering *t, where it is
+/* Times plan h of block i and keeps it in *p, lowering *t, where it is
  * faster than *t. */
+static int keep_if_faster(cuda_backend *s, int i, int B, const void *x, void *y,
+                          const cuda_blk_plan *h, cuda_blk_plan *p, double *t, char *err,
+                          size_t errlen) {
+  double th;
+  int rc = time_block(s, i, h, B, x, y, &th, err, errlen);
+  if (rc == 0 && th < *t) *t = th, *p = *h;
+  return rc;
+}
+
+/* Times one-launch plan p once more with the other depthwise variant (dwh2
+ * flipped, where it applies) and keeps that where it is faster. */
 static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                        double *t, char *err, size_t errlen) {
   if (p->n != 1 || !dwh2_applies(&p->l[0])) return 0;
   cuda_blk_plan h = *p;
   h.l[0].dwh2 = !h.l[0].dwh2;
-  double th;
-  int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
-  if (rc == 0 && th < *t) *t = th, *p = h;
-  return rc;
+  return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
 }
 
 /* The same for the two-rows-per-thread depthwise conv (dwrows), where the
  * launch would run it. */
 static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                          double *t, char *err, size_t errlen) {
-  if (p->n != 1) return 0;
+  if (p->n != 1 || !cuda_mbconv_dwrows_ok(&p->l[0])) return 0;
   cuda_blk_plan h = *p;
   h.l[0].dwrows = !h.l[0].dwrows;
-  if (!cuda_mbconv_dwrows_ok(&h.l[0])) return 0;
-  double th;
-  int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
-  if (rc == 0 && th < *t) *t = th, *p = h;
-  return rc;
+  return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
 }
 
 /* The STAGED pass 2 as the batch-wide GEMM (pixel_gemm.cu): times 64 and
@@ -490,13 +493,10 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
     return -ENOMEM;
   }
   s->net = net, s->device = cfg->device, s->profile_every = cfg->profile_every;
-  const char *cl = getenv("BLOCKFUSE_CUDA_CLUSTER");
-  s->try_cluster = cl && !strcmp(cl, "1");
-  const char *wide = getenv("BLOCKFUSE_CUDA_WIDE"), *gemm = getenv("BLOCKFUSE_CUDA_GEMM");
-  s->no_wide = wide && !strcmp(wide, "0");
-  s->no_gemm = gemm && !strcmp(gemm, "0");
-  const char *rows = getenv("BLOCKFUSE_CUDA_DWROWS");
-  s->no_dwrows = rows && !strcmp(rows, "0");
+  s->try_cluster = cuda_env_is("BLOCKFUSE_CUDA_CLUSTER", "1");
+  s->no_wide = cuda_env_is("BLOCKFUSE_CUDA_WIDE", "0");
+  s->no_gemm = cuda_env_is("BLOCKFUSE_CUDA_GEMM", "0");
+  s->no_dwrows = cuda_env_is("BLOCKFUSE_CUDA_DWROWS", "0");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;

@@ -138,9 +138,10 @@ __device__ __forceinline__ uint4 pack8(const float *f) {
   return u;
 }
 
-// Host side: whether launch_k asks for programmatic dependent launch
-// (cuda_kernels_set_pdl; BLOCKFUSE_CUDA_PDL=0 turns it off for A/B runs).
-inline bool g_pdl = true;
+// Host side, set by cuda_kernels_set_options: whether launch_k asks for
+// programmatic dependent launch, and whether the SE launcher may take its
+// PRE variant (both off only for A/B runs).
+inline bool g_pdl = true, g_se_pre = true;
 
 // The launch configuration launch_k uses; `at` holds its one attribute.
 static inline cudaLaunchConfig_t launch_cfg(cudaLaunchAttribute *at, dim3 grid, dim3 block,

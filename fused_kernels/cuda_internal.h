@@ -5,10 +5,19 @@
 
 #include <cuda_runtime_api.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fused_kernels/cuda_kernels.h"
 #include "fused_kernels/cuda_plan.h"
 #include "model/net.h"
+
+/* Whether environment variable `name` is set to `value` (the backend's A/B
+ * switches, e.g. BLOCKFUSE_CUDA_PDL=0). */
+static inline int cuda_env_is(const char *name, const char *value) {
+  const char *v = getenv(name);
+  return v && !strcmp(v, value);
+}
 
 /* Records a CUDA failure in err and jumps to `fail`; every CUDA call goes
  * through it. */

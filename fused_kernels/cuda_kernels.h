@@ -242,7 +242,7 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
   /* per-warp fp32 scratch of the projection's epilogue; in PASS1 the dw's
    * channel partial sums, 2 floats per thread */
   size_t s = (size_t)cuda_mbconv_warps(a) * (proj ? 256 : 64) * 4;
-  s += cc * 4 + 32;     /* chunk channel sums + pad */
+  s += cc * 4 + 32;     /* unused (PASS1 sums into the partials above) + pad */
   s += cc * 4 * 3;      /* chunk biases (expand, dw) and gate */
   s += (512 + pin) * 4; /* pixel tables (output 2 x 256, input tile) */
   if (!staged) {
@@ -347,10 +347,11 @@ int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st);
  * keeps the SMs from reconfiguring L1/shared memory between consecutive
  * kernels that would otherwise prefer different splits. */
 int cuda_kernels_init(int smem_optin_bytes, int carveout);
-/* Whether the launchers ask for programmatic dependent launch (sm_90: a
- * kernel's CTAs start, and prefetch weights, while the kernel before it
- * finishes). On by default; process-wide. */
-void cuda_kernels_set_pdl(int on);
+/* The launchers' options, process-wide, both on by default: pdl, whether
+ * they ask for programmatic dependent launch (sm_90: a kernel's CTAs start,
+ * and prefetch weights, while the kernel before it finishes); se_pre,
+ * whether the SE kernel may run its PRE variant (cuda_se_pre_ok). */
+void cuda_kernels_set_options(int pdl, int se_pre);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */
 int cuda_mbconv_regs(int nf);

@@ -350,10 +350,10 @@ int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen
     return -EINVAL;
   }
   CUDA_TRY(cuda_kernels_init((int)caps->smem_optin, carveout));
-  { /* BLOCKFUSE_CUDA_PDL=0: plain launches, for A/B runs */
-    const char *pdl = getenv("BLOCKFUSE_CUDA_PDL");
-    cuda_kernels_set_pdl(!(pdl && !strcmp(pdl, "0")));
-  }
+  /* A/B switches of the launchers: BLOCKFUSE_CUDA_PDL=0 plain launches,
+   * BLOCKFUSE_CUDA_SEPRE=0 the SE kernel without its shared-memory copies */
+  cuda_kernels_set_options(!cuda_env_is("BLOCKFUSE_CUDA_PDL", "0"),
+                           !cuda_env_is("BLOCKFUSE_CUDA_SEPRE", "0"));
   static const int nfs[5] = {1, 2, 4, 8, 16};
   for (int i = 0; i < 5; i++) caps->regs_nf[i] = cuda_mbconv_regs(nfs[i]);
   return 0;

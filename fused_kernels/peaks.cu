@@ -58,6 +58,7 @@ extern "C" int cuda_kernels_init(int smem_optin_bytes, int carveout) {
   return e;
 }
 
-extern "C" void cuda_kernels_set_pdl(int on) {
-  bf::g_pdl = on != 0;
+extern "C" void cuda_kernels_set_options(int pdl, int se_pre) {
+  bf::g_pdl = pdl != 0;
+  bf::g_se_pre = se_pre != 0;
 }
