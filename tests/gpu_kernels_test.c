@@ -80,6 +80,11 @@ static void make_mbconv(tblock *tb, int h, int w, int cin, int mid, int cout, in
   rand_tensor(tb, &b->project_b, 1, (int64_t[]){cout}, 0.5f);
 }
 
+/* make_mbconv from one row of a case table: h, w, cin, mid, cout, k, s, se, residual. */
+static void make_mbconv_row(tblock *tb, const int *k) {
+  make_mbconv(tb, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
+}
+
 static const float kMean[3] = {123.7f, 116.3f, 103.5f}, kStd[3] = {58.4f, 57.1f, 57.4f};
 
 /* Runs b on the GPU and on the CPU reference and compares. */
@@ -199,7 +204,7 @@ static void test_mbconv_chunks(void **state) {
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const int *k = cases[c];
     tblock tb;
-    make_mbconv(&tb, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
+    make_mbconv_row(&tb, k);
     for (unsigned j = 0; j < sizeof ccs / sizeof ccs[0]; j++) {
       const int f = CUDA_TEST_CC(ccs[j]) | CUDA_TEST_ROWS | (int)(j % 2);
       check_block(&tb.b, 2, f, 0);
@@ -223,7 +228,7 @@ static void test_mbconv_se(void **state) {
     const int *k = cases[c];
     for (int staged = 0; staged < 2; staged++) {
       tblock tb;
-      make_mbconv(&tb, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
+      make_mbconv_row(&tb, k);
       check_block(&tb.b, c % 2 ? 3 : 2, staged, 0);
       check_block(&tb.b, 1, staged | CUDA_TEST_SE1, 3);    /* grid.z split, 1 SE CTA/image */
       check_block(&tb.b, 2, staged | CUDA_TEST_LOWREG, 0); /* 64-register variant */
@@ -263,7 +268,7 @@ static void test_mbconv_cluster(void **state) {
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const int *k = cases[c];
     tblock tb;
-    make_mbconv(&tb, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
+    make_mbconv_row(&tb, k);
     for (unsigned j = 0; j < sizeof cls / sizeof cls[0]; j++) {
       if (cls[j] < k[9]) continue;
       const int flags = CUDA_TEST_CLUSTER | (j % 2 ? CUDA_TEST_CC16 : 0);
