@@ -52,6 +52,8 @@ typedef struct {
   int no_wide;     /* BLOCKFUSE_CUDA_WIDE=0: the tuner leaves out 16-warp CTAs (for A/B) */
   int no_gemm;     /* BLOCKFUSE_CUDA_GEMM=0: ... and the batch-wide STAGED GEMM (for A/B) */
   int no_dwrows;   /* BLOCKFUSE_CUDA_DWROWS=0: ... and the two-row depthwise conv (for A/B) */
+  int no_ksplit;   /* BLOCKFUSE_CUDA_KSPLIT=0: ... and the GEMM's K split over clusters (A/B) */
+  int no_sefuse;   /* BLOCKFUSE_CUDA_SEFUSE=0: ... and the SE MLP inside the GEMM (A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -101,6 +103,23 @@ fail:
   return rc;
 }
 
+/* time_block for a candidate the device may refuse to launch (a cluster that
+ * cannot be co-scheduled, a launch configuration it rejects): 1 = refused
+ * and skipped; a candidate that broke the CUDA context fails (-EIO). */
+static int time_candidate(cuda_backend *s, int i, const cuda_blk_plan *p, int B, const void *x,
+                          void *y, double *t, char *err, size_t errlen) {
+  char why[256];
+  if (!time_block(s, i, p, B, x, y, t, why, sizeof why)) return 0;
+  (void)cudaGetLastError();                      /* clears a launch-configuration error... */
+  const cudaError_t e = cudaDeviceSynchronize(); /* ...but not a sticky one */
+  if (e != cudaSuccess) {
+    snprintf(err, errlen, "%s: a candidate launch broke the CUDA context: %s (%s)",
+             s->blks[i].b->name, cudaGetErrorString(e), why);
+    return -EIO;
+  }
+  return 1;
+}
+
 /* Whether launch a runs a depthwise conv that packed fp16 taps (dwh2) apply
  * to: k = 3 or 5, not STAGED. */
 static int dwh2_applies(const cuda_mbconv_args *a) {
@@ -138,27 +157,75 @@ static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, 
   return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
 }
 
-/* The STAGED pass 2 as the batch-wide GEMM (pixel_gemm.cu): times 64 and
- * 128 rows per CTA, each with the fewest column splits of <= 128 columns
- * and with twice as many (more CTAs for small batches), and keeps the
- * fastest in out->l[which] where it beats *t_out. `tiled` is the one-launch
- * plan of the image-tile kernel the tuner chose. */
+/* The STAGED pass 2 as the batch-wide GEMM (pixel_gemm.cu) from `tiled`,
+ * the tuner's image-tile launch: 64 and 128 rows per CTA, each with the
+ * fewest column splits of <= 128 columns and twice as many; where those
+ * leave multiprocessors idle (small batches) also with the K split over
+ * clusters of 2, 4 and 8 CTAs, and then also 4x and one column tile per
+ * CTA. Writes up to `max` valid launches to c; returns how many. */
+#define GATE_PROJ_MAX 48
+static int gate_proj_cands(const cuda_backend *s, const cuda_mbconv_args *tiled, int B, int sefuse,
+                           cuda_mbconv_args *c, int max) {
+  const int nct = tiled->CoutP / 16, zmin = (nct + 7) / 8;
+  const long long M = (long long)B * tiled->Ho * tiled->Wo;
+  const int zs[4] = {zmin, 2 * zmin, 4 * zmin, nct};
+  int n = 0;
+  for (int bm = 64; bm <= 128; bm *= 2) {
+    const long long rt = (M + bm - 1) / bm;
+    for (int zi = 0; zi < 4; zi++) {
+      const int z = zs[zi];
+      if (z > nct || (zi > 0 && z == zs[zi - 1]) || (zi == 3 && z <= 4 * zmin)) continue;
+      for (int ks = 1; ks <= 8; ks *= 2) {
+        const int split = ks > 1 && rt * z < s->caps.sms && !s->no_ksplit;
+        if ((ks > 1 && !split) || (zi >= 2 && ks == 1) || n == max) continue;
+        cuda_mbconv_args l = *tiled;
+        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse;
+        l.wide = l.lowreg = l.dwh2 = 0;
+        if (cuda_gate_proj_ok(&l) && cuda_mbconv_smem(&l) <= s->caps.smem_optin) c[n++] = l;
+      }
+    }
+  }
+  return n;
+}
+
+/* Times the GEMM candidates of pass 2 alone and keeps the fastest in
+ * out->l[which] where it beats *t_out. */
 static int tune_gate_proj(cuda_backend *s, int i, int B, const void *x, void *y,
                           const cuda_blk_plan *tiled, cuda_blk_plan *out, int which, double *t_out,
                           char *err, size_t errlen) {
-  const int nct = tiled->l[0].CoutP / 16, zmin = (nct + 7) / 8;
-  for (int bm = 64; bm <= 128; bm *= 2) {
-    for (int z = zmin; z <= 2 * zmin && z <= nct; z += zmin) {
-      cuda_blk_plan g = *tiled;
-      cuda_mbconv_args *l = &g.l[0];
-      l->gemm = bm, l->zsplit = z, l->wide = l->lowreg = l->dwh2 = 0;
-      if (!cuda_gate_proj_ok(l)) continue;
-      double t;
-      int rc = time_block(s, i, &g, B, x, y, &t, err, errlen);
-      if (rc) return rc;
-      if (t < *t_out) *t_out = t, out->l[which] = *l;
-    }
+  cuda_mbconv_args c[GATE_PROJ_MAX];
+  const int n = gate_proj_cands(s, &tiled->l[0], B, 0, c, GATE_PROJ_MAX);
+  for (int k = 0; k < n; k++) {
+    cuda_blk_plan g = *tiled;
+    g.l[0] = c[k];
+    double t;
+    int rc = time_candidate(s, i, &g, B, x, y, &t, err, errlen);
+    if (rc < 0) return rc;
+    if (rc == 0 && t < *t_out) *t_out = t, out->l[which] = c[k];
   }
+  return 0;
+}
+
+/* The staged plan p (PASS1, pass 2) with the SE MLP inside the pass-2 GEMM
+ * instead of its own kernel (sefuse): every GEMM candidate with it, timed as
+ * whole plans against p timed the same way; keeps the fastest in p and
+ * scales *t (p's time as the sum of its launches) by the gain. */
+static int tune_sefuse(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
+                       double *t, char *err, size_t errlen) {
+  if (p->n != 2 || p->l[1].mode != CUDA_MB_STAGED || s->no_gemm || s->no_sefuse) return 0;
+  cuda_mbconv_args c[GATE_PROJ_MAX];
+  const int n = gate_proj_cands(s, &p->l[1], B, 1, c, GATE_PROJ_MAX);
+  double base, best;
+  int rc = time_block(s, i, p, B, x, y, &base, err, errlen);
+  best = base;
+  for (int k = 0; k < n && rc >= 0; k++) {
+    cuda_blk_plan h = *p;
+    double th;
+    h.l[1] = c[k];
+    if (!(rc = time_candidate(s, i, &h, B, x, y, &th, err, errlen)) && th < best) best = th, *p = h;
+  }
+  if (rc < 0) return rc;
+  if (best < base) *t *= best / base;
   return 0;
 }
 
@@ -296,17 +363,9 @@ static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y,
       if (cuda_blk_plan_cluster(&s->blks[i], cls[a], ccs[b], &s->caps, &p, why, sizeof why))
         continue;
       double t;
-      if (time_block(s, i, &p, B, x, y, &t, why, sizeof why)) {
-        (void)cudaGetLastError();                      /* clears a launch-configuration error... */
-        const cudaError_t e = cudaDeviceSynchronize(); /* ...but not a sticky one */
-        if (e != cudaSuccess) {
-          snprintf(err, errlen, "%s: cluster candidate cl %d cc %d broke the CUDA context: %s",
-                   s->blks[i].b->name, cls[a], ccs[b], cudaGetErrorString(e));
-          return -EIO;
-        }
-        continue;
-      }
-      if (t < *t_out) *t_out = t, *out = p;
+      const int rc = time_candidate(s, i, &p, B, x, y, &t, err, errlen);
+      if (rc < 0) return rc;
+      if (rc == 0 && t < *t_out) *t_out = t, *out = p;
     }
   }
   if (*t_out == INFINITY) return 0;
@@ -353,6 +412,7 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
           if ((rc = tune_launch(s, i, B, v, 1, x, y, &cand[v], &t2, err, errlen))) return rc;
         }
         t[v] = t1 + t2;
+        if (v == 1 && (rc = tune_sefuse(s, i, B, x, y, &cand[v], &t[v], err, errlen))) return rc;
       }
       bk->plans[i] = cand[variants > 1 && t[1] < t[0] ? 1 : 0];
       double tcl;
@@ -497,6 +557,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_wide = cuda_env_is("BLOCKFUSE_CUDA_WIDE", "0");
   s->no_gemm = cuda_env_is("BLOCKFUSE_CUDA_GEMM", "0");
   s->no_dwrows = cuda_env_is("BLOCKFUSE_CUDA_DWROWS", "0");
+  s->no_ksplit = cuda_env_is("BLOCKFUSE_CUDA_KSPLIT", "0");
+  s->no_sefuse = cuda_env_is("BLOCKFUSE_CUDA_SEFUSE", "0");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -707,8 +769,9 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       }
       if (a->mode == CUDA_MB_STAGED && a->gemm) {
         k += snprintf(line + k, sizeof line - (size_t)k,
-                      "  [staged gemm %d rows x %d cols per CTA, z %d smem %zu]", a->gemm,
-                      cuda_gate_proj_nt8(a) * 16, cuda_mbconv_z(a), cuda_mbconv_smem(a));
+                      "  [staged gemm %d rows x %d cols per CTA, z %d ksplit %d%s smem %zu]",
+                      a->gemm, cuda_gate_proj_nt8(a) * 16, cuda_mbconv_z(a), cuda_gate_proj_ks(a),
+                      a->sefuse ? " sefuse" : "", cuda_mbconv_smem(a));
         continue;
       }
       k += snprintf(line + k, sizeof line - (size_t)k,

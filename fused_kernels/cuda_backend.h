@@ -38,6 +38,11 @@ int cuda_device_count(void);
 /* The tile kernel's launches planned with chunks of cc (16, 32, 64, 128)
  * expanded channels instead of the planner's choice (not with CLUSTER). */
 #define CUDA_TEST_CC(cc) ((cc) << 10)
+/* With CUDA_TEST_GEMM / GEMM64: the K split over a cluster of ks (2..8) CTAs
+ * (lowered to what K takes), and the SE MLP inside the GEMM (no SE kernel;
+ * the split is raised until its shared memory fits). */
+#define CUDA_TEST_KSPLIT(ks) ((ks) << 18)
+#define CUDA_TEST_SEFUSE (1 << 22)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);

@@ -70,23 +70,31 @@ typedef struct {
   int act, se_act, has_expand, mode;
   int TH, TW, CC; /* output tile, channel chunk of the expanded width */
   int tiles_x, tiles_y;
-  int zsplit; /* grid.z: PASS1 splits the chunks of Cmid, the others the columns of Cout */
-  int lowreg; /* 1: the instantiation capped at 64 registers (4 CTAs of 256 threads per SM,
-                 some spills); only where cuda_mbconv_nf() == 1. The tuner times both. */
-  int dwh2;   /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
-                 in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
-  int dwrows; /* 1: the depthwise conv with two output rows per thread (dw_pairs in
-                 mbconv_parts.cuh) where cuda_mbconv_dwrows_ok(); the tuner times both */
-  int se_g;   /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
-  int wide;   /* 2 x CUDA_THREADS threads per CTA (16 warps; cuda_mbconv_nf() <= 4, not
-                 lowreg), for tiles whose shared memory leaves room for one CTA per SM:
-                 twice the warps to hide latency; the tuner times both */
-  int cl;     /* CLUSTER: CTAs per image (1..8), the thread-block cluster's size */
-  int clr;    /* CLUSTER: row groups of the projection (divides cl); cl / clr column groups */
-  int gemm;   /* STAGED: 0 = the image-tile kernel above; 64 or 128 = the batch-wide GEMM
-                 (pixel_gemm.cu) with that many pixel rows per CTA, the pixels of all images
-                 as rows and zsplit column splits of <= 128 columns each; the tile fields
-                 are then unused. The tuner times both. */
+  int zsplit;   /* grid.z: PASS1 splits the chunks of Cmid, the others the columns of Cout */
+  int lowreg;   /* 1: the instantiation capped at 64 registers (4 CTAs of 256 threads per SM,
+                   some spills); only where cuda_mbconv_nf() == 1. The tuner times both. */
+  int dwh2;     /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
+                   in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
+  int dwrows;   /* 1: the depthwise conv with two output rows per thread (dw_pairs in
+                   mbconv_parts.cuh) where cuda_mbconv_dwrows_ok(); the tuner times both */
+  int se_g;     /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
+  int wide;     /* 2 x CUDA_THREADS threads per CTA (16 warps; cuda_mbconv_nf() <= 4, not
+                   lowreg), for tiles whose shared memory leaves room for one CTA per SM:
+                   twice the warps to hide latency; the tuner times both */
+  int cl;       /* CLUSTER: CTAs per image (1..8), the thread-block cluster's size */
+  int clr;      /* CLUSTER: row groups of the projection (divides cl); cl / clr column groups */
+  int gemm;     /* STAGED: 0 = the image-tile kernel above; 64 or 128 = the batch-wide GEMM
+                   (pixel_gemm.cu) with that many pixel rows per CTA, the pixels of all images
+                   as rows and zsplit column splits of <= 128 columns each; the tile fields
+                   are then unused. The tuner times both. */
+  int ksplit;   /* STAGED gemm: the expanded channels (K) split over a thread-block cluster of
+                   ksplit CTAs (grid.z, 1..8) whose fp32 partial tiles are summed through
+                   distributed shared memory (small batches: fewer K slices per CTA); 0 = 1 */
+  int sefuse;   /* STAGED gemm: its CTAs compute the SE gates of their rows' images for their
+                   K range themselves (the reduce FC split over the cluster), so the PASS1
+                   before it launches no SE kernel (cuda_blk_enqueue passes the flag on) */
+  int se_tiles; /* STAGED gemm with sefuse: PASS1's tiles per image, the rows of its sums
+                   (set at launch) */
 } cuda_mbconv_args;
 
 /* Dynamic shared memory of the SE kernel after PASS1: the channel means,
@@ -152,25 +160,76 @@ static inline int cuda_mbconv_nctz(const cuda_mbconv_args *a) {
 }
 
 /* The batch-wide STAGED GEMM (a->gemm): 16-wide output column tiles per
- * CTA (= m16n8 tiles per warp, 1..8), whether the launch is valid (every
- * column split gets work), and its shared memory. */
+ * CTA (= m16n8 tiles per warp, 1..8), and the K split (cluster size). */
 static inline int cuda_gate_proj_nt8(const cuda_mbconv_args *a) {
   return cuda_mbconv_nctz(a);
 }
-static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
-  const int per = cuda_mbconv_nctz(a);
-  return a->mode == CUDA_MB_STAGED && (a->gemm == 64 || a->gemm == 128) && per >= 1 && per <= 8 &&
-         cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a));
+static inline CUDA_HD int cuda_gate_proj_ks(const cuda_mbconv_args *a) {
+  return a->ksplit > 1 ? a->ksplit : 1;
 }
-/* Shared memory of a pixel-GEMM CTA (pixel_gemm.cu) of bm rows and nt8
- * 16-wide column tiles: 4 stages of a bm x 32 A slice and a 32 x 16 nt8 B
- * slice, and with a residual its bm x 16 nt8 tile, rows padded by 8 halves. */
-static inline size_t cuda_pixel_gemm_smem(int bm, int nt8, int res) {
+
+/* The pixel GEMM's pipeline: 4 stages of a bm x 32 A slice and a 32 x 16 nt8
+ * B slice, rows padded by 8 halves; with a K split over ks > 1 CTAs the fp32
+ * partial tile (bm x (16 nt8 + 8) floats) reuses it once the loop is done. */
+static inline CUDA_HD size_t cuda_pg_main_bytes(int bm, int nt8, int ks) {
+  const size_t bn = (size_t)nt8 * 16, pipe = 4 * ((size_t)bm * (32 + 8) + 32 * (bn + 8)) * 2;
+  const size_t part = ks > 1 ? (size_t)bm * (bn + 8) * 4 : 0;
+  return pipe > part ? pipe : part;
+}
+
+/* sefuse: the shared memory a GEMM CTA holds for the SE MLP of its rows'
+ * images over its K range of kr channels (byte offsets from the region's
+ * start): the reduce weights' rows [kr][sep] and the expand weights'
+ * columns [se_c][kr] (fp16), the gates [nimg][kr] (first the channel
+ * means), this CTA's part of the reduce FC and the whole one [nimg][sep]
+ * (fp32). nimg = the most images a tile of bm rows of hw pixels spans. */
+#define CUDA_PG_SE_IMGS 4
+typedef struct {
+  size_t wr, we, gate, rpart, r, total;
+  int kr, sep, nimg;
+} cuda_pg_se_layout;
+static inline CUDA_HD void cuda_pg_se_layout_of(int K, int ks, int se_c, int bm, int hw,
+                                                cuda_pg_se_layout *L) {
+  const int kt = (K + 31) / 32;
+  size_t o = 0;
+  L->kr = (kt + ks - 1) / ks * 32;
+  L->sep = (se_c + 7) & ~7;
+  L->nimg = (bm - 1 + hw - 1) / hw + 1;
+  L->wr = o, o += (size_t)L->kr * L->sep * 2;
+  L->we = o, o += (size_t)se_c * L->kr * 2;
+  L->gate = o, o += (size_t)L->nimg * L->kr * 4;
+  L->rpart = o, o += (size_t)L->nimg * L->sep * 4;
+  L->r = o, o += (size_t)L->nimg * L->sep * 4;
+  L->total = (o + 15) & ~(size_t)15;
+}
+
+/* Whether the launch is valid: every column split gets work, at most 8 CTAs
+ * per cluster each with a K slice, and sefuse only where a tile spans at
+ * most CUDA_PG_SE_IMGS images. */
+static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
+  const int per = cuda_mbconv_nctz(a), ks = cuda_gate_proj_ks(a);
+  if (a->sefuse) {
+    cuda_pg_se_layout L;
+    cuda_pg_se_layout_of(a->CmidP, ks, a->se_c, a->gemm, a->Ho * a->Wo, &L);
+    if (a->se_c <= 0 || L.nimg > CUDA_PG_SE_IMGS) return 0;
+  }
+  return a->mode == CUDA_MB_STAGED && (a->gemm == 64 || a->gemm == 128) && per >= 1 && per <= 8 &&
+         cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) && ks <= 8 && ks <= (a->CmidP + 31) / 32;
+}
+/* Shared memory of a pixel-GEMM CTA (pixel_gemm.cu) of bm rows, nt8 16-wide
+ * column tiles and a K split over ks: the pipeline (cuda_pg_main_bytes), with
+ * a residual its bm x 16 nt8 tile (rows padded by 8 halves), then se bytes
+ * (sefuse's region, cuda_pg_se_layout). */
+static inline CUDA_HD size_t cuda_pixel_gemm_smem(int bm, int nt8, int res, int ks, size_t se) {
   const size_t bn = (size_t)nt8 * 16;
-  return (4 * ((size_t)bm * (32 + 8) + 32 * (bn + 8)) + (res ? (size_t)bm * (bn + 8) : 0)) * 2;
+  return cuda_pg_main_bytes(bm, nt8, ks) + (res ? (size_t)bm * (bn + 8) * 2 : 0) + se;
 }
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
-  return cuda_pixel_gemm_smem(a->gemm, cuda_gate_proj_nt8(a), a->res != NULL);
+  cuda_pg_se_layout L = {0};
+  if (a->sefuse)
+    cuda_pg_se_layout_of(a->CmidP, cuda_gate_proj_ks(a), a->se_c, a->gemm, a->Ho * a->Wo, &L);
+  return cuda_pixel_gemm_smem(a->gemm, cuda_gate_proj_nt8(a), a->res != NULL, cuda_gate_proj_ks(a),
+                              L.total);
 }
 
 /* CLUSTER mode's shared-memory layout (byte offsets, each 128-aligned).

@@ -300,6 +300,10 @@ int cuda_blk_enqueue(const cuda_blk *blk, const cuda_blk_plan *p, int batch, con
       for (int i = 0; i < p->n; i++) {
         cuda_mbconv_args a = p->l[i];
         a.x = x, a.y = y, a.res = blk->b->residual ? x : NULL;
+        if (p->n == 2) { /* sefuse: pass 2 computes the gates from PASS1's sums */
+          a.sefuse = p->l[1].mode == CUDA_MB_STAGED && p->l[1].gemm && p->l[1].sefuse;
+          a.se_tiles = p->l[0].tiles_x * p->l[0].tiles_y;
+        }
         CUDA_TRY(cuda_mbconv_launch(&a, batch, st));
       }
       break;
@@ -428,9 +432,9 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       zsplit = 0, staged &= ~CUDA_TEST_LOWREG;
     } else if ((rc = cuda_blk_plan_mbconv(&blk, n, staged & 1, &caps, 0, 0, &plan, err, errlen))) {
       goto fail;
-    } else if (staged >> 10) { /* CUDA_TEST_CC(cc) */
+    } else if ((staged >> 10) & 0xff) { /* CUDA_TEST_CC(cc) */
       for (int i = 0; i < plan.n && !rc; i++)
-        rc = cuda_plan_mbconv_cc(&plan.l[i], n, &caps, 0, staged >> 10, err, errlen);
+        rc = cuda_plan_mbconv_cc(&plan.l[i], n, &caps, 0, (staged >> 10) & 0xff, err, errlen);
       if (rc) goto fail;
     }
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
@@ -459,7 +463,16 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         const int nct = l->CoutP / 16;
         l->gemm = staged & CUDA_TEST_GEMM64 ? 64 : 128, l->wide = l->lowreg = l->dwh2 = 0;
         if (l->zsplit < (nct + 7) / 8) l->zsplit = (nct + 7) / 8;
+        l->ksplit = (staged >> 18) & 15, l->sefuse = (staged & CUDA_TEST_SEFUSE) != 0;
+        while (l->ksplit > 1 && l->ksplit > (l->CmidP + 31) / 32) l->ksplit--;
+        while (l->sefuse && cuda_mbconv_smem(l) > caps.smem_optin && cuda_gate_proj_ks(l) < 8)
+          l->ksplit = cuda_gate_proj_ks(l) + 1; /* the SE weights of fewer channels per CTA */
         while (!cuda_gate_proj_ok(l) && l->zsplit < nct) l->zsplit++;
+        if (!cuda_gate_proj_ok(l)) {
+          snprintf(err, errlen, "%s: no valid pixel GEMM launch for the test's flags", b->name);
+          rc = -EINVAL;
+          goto fail;
+        }
       }
     }
   } else if (b->kind == MODEL_BLOCK_HEAD) {

@@ -495,7 +495,8 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
     return (int)cudaErrorInvalidValue;
   if ((a->lowreg && nf > 1) || (a->wide && (a->lowreg || nf > 4)))
     return (int)cudaErrorInvalidValue;
-  const bool se = a->mode == CUDA_MB_PASS1 && a->se_c > 0;
+  /* the SE kernel after PASS1, unless the STAGED GEMM after it computes the gates (sefuse) */
+  const bool se = a->mode == CUDA_MB_PASS1 && a->se_c > 0 && !a->sefuse;
   const size_t se_smem = cuda_se_smem(a);
   if (se && se_smem > 48 * 1024) return (int)cudaErrorInvalidValue; /* before any launch */
   void (*k)(const cuda_mbconv_args);

@@ -19,6 +19,19 @@
 // it after the wait), so one barrier per slice publishes the gated slice.
 // Warps: WM along the rows (32 rows each) by 2 along the columns; m16n8k16
 // MMAs from ldmatrix fragments; the epilogue works from the registers.
+//
+// Small batches (STAGED only): the K slices may be split over a cluster of
+// ks CTAs (grid.z). Each streams its share of the slices, writes its fp32
+// partial tile over its pipeline buffers, and after a cluster barrier sums
+// one band of rows of every peer's partial through distributed shared
+// memory, then adds bias and residual: one slice walk of KT / ks instead of
+// KT, for two cluster barriers. With sefuse the same clusters replace the
+// SE kernel: before the wait for PASS1 each CTA copies the SE weights of its
+// K range into shared memory; after it, the channel means of its rows'
+// images, its part of the reduce FC, a cluster barrier, the whole reduce
+// (peers' parts read through distributed shared memory) and the gates of its
+// K range, which the main loop then reads from shared memory.
+#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
 #include <utility>
@@ -26,6 +39,8 @@
 #include "fused_kernels/mbconv_parts.cuh"
 
 namespace bf {
+
+namespace cgr = cooperative_groups;
 
 constexpr int GP_BK = 32;         /* K slice per pipeline stage */
 constexpr int GP_STAGES = 4;      /* slices in flight */
@@ -44,6 +59,17 @@ struct pg_params {
   int M, K, N, Nvalid, HW, act;
 };
 
+// sefuse (sums non-NULL; PG_CLUSTER only): the gates from PASS1's per-tile
+// channel sums [images][se_tiles][K] and the SE weights (cuda_mbconv_args'
+// layouts). A second kernel parameter: a larger pg_params made the other
+// instantiations allocate more registers.
+struct pg_se_params {
+  const float *sums;
+  const __half *w_ser, *w_see;
+  const float *b_ser, *b_see;
+  int se_tiles, se_c, se_act, Cmid;
+};
+
 // (h0..h7) *= (g0..g7), on fp16 pairs.
 __device__ __forceinline__ uint4 gate8(uint4 u, float4 g0, float4 g1) {
   __half2 *h = reinterpret_cast<__half2 *>(&u);
@@ -57,26 +83,53 @@ __device__ __forceinline__ uint4 gate8(uint4 u, float4 g0, float4 g1) {
 // Registers: <= 128 per thread (2 CTAs of 256 threads or 4 of 128 per SM);
 // <= 64 for NT8 <= 2, whose accumulators are few, so that twice the CTAs
 // keep loads in flight (the narrow GEMMs of the large-image blocks are
-// latency-bound).
-template <int WM, int NT8, bool POOL>
-__global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
-    pixel_gemm_kernel(const pg_params p) {
+// latency-bound); twice as many for PG_CLUSTER, whose grids are under a
+// wave (its SE and split-K code spilled in the narrow instantiations).
+// MODE: PG_STORE (y = ...), PG_POOL (the head), PG_CLUSTER (y = ..., with the
+// K split and sefuse: its own instantiations, so that the others keep their
+// registers and code).
+enum { PG_STORE = 0, PG_POOL = 1, PG_CLUSTER = 2 };
+template <int WM, int NT8, int MODE>
+__global__ void __launch_bounds__(WM * 64,
+                                  (NT8 <= 2 ? 1024 : 512) / (WM * 64) / (MODE == 2 ? 2 : 1))
+    pixel_gemm_kernel(const pg_params p, const pg_se_params se) {
+  constexpr bool POOL = MODE == PG_POOL, CL = MODE == PG_CLUSTER;
   constexpr int THREADS = WM * 64, BM = WM * 32, BN = NT8 * 16, LDB = BN + 8;
   constexpr int ROWS_PER_PASS = THREADS / 4; /* an A slice row is 4 chunks of 8 channels */
   constexpr int A_PER = BM / ROWS_PER_PASS;  /* A chunks per thread per slice (2) */
   extern __shared__ __align__(128) unsigned char smem[];
-  __half *As = reinterpret_cast<__half *>(smem);     /* [STAGES][BM][LDA] */
-  __half *Bs = As + (size_t)GP_STAGES * BM * GP_LDA; /* [STAGES][BK][LDB] */
-  __half *Rs = Bs + (size_t)GP_STAGES * GP_BK * LDB; /* [BM][LDB]: the residual tile */
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int wm = warp % WM, wn = warp / WM;
   const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
-  const int K = p.K, KT = (K + GP_BK - 1) / GP_BK;
+  const int K = p.K, KTA = (K + GP_BK - 1) / GP_BK;
+  /* the K split: this CTA's slices kt0 .. kt0 + KT - 1 (all of them when ks = 1),
+     and the band of rows rb0 .. rb1 - 1 whose epilogue it does */
+  const int ks = CL ? (int)gridDim.z : 1, kz = CL ? (int)blockIdx.z : 0;
+  const int kt0 = kz * KTA / ks, KT = (kz + 1) * KTA / ks - kt0, kbase = kt0 * GP_BK;
+  const int rb0 = kz * BM / ks, rb1 = (kz + 1) * BM / ks;
+  __half *As = reinterpret_cast<__half *>(smem);     /* [STAGES][BM][LDA] */
+  __half *Bs = As + (size_t)GP_STAGES * BM * GP_LDA; /* [STAGES][BK][LDB] */
+  const size_t main_bytes = cuda_pg_main_bytes(BM, NT8, ks);
+  __half *Rs = reinterpret_cast<__half *>(smem + main_bytes); /* [BM][LDB]: the residual tile */
+  /* sefuse: the SE region after the residual tile (cuda_pg_se_layout) */
+  const bool sef = CL && se.sums != nullptr;
+  cuda_pg_se_layout L = {};
+  if (sef) cuda_pg_se_layout_of(K, ks, se.se_c, BM, p.HW, &L);
+  unsigned char *se_smem = smem + main_bytes + (p.res ? (size_t)BM * LDB * 2 : 0);
+  __half *wr_s = reinterpret_cast<__half *>(se_smem + L.wr);
+  __half *we_s = reinterpret_cast<__half *>(se_smem + L.we);
+  float *gate_s = reinterpret_cast<float *>(se_smem + L.gate);
+  float *rpart_s = reinterpret_cast<float *>(se_smem + L.rpart);
+  float *r_s = reinterpret_cast<float *>(se_smem + L.r);
+  const int i0 = m0 / p.HW;                          /* the tile's first image */
+  const int nk = min(K, (kt0 + KT) * GP_BK) - kbase; /* this CTA's channels */
 
-  /* this thread's A chunks: rows tid / 4 + i * ROWS_PER_PASS, channels ac..ac+7 of each slice */
+  /* this thread's A chunks: rows tid / 4 + i * ROWS_PER_PASS, channels ac..ac+7 of each slice;
+     their gates from global memory, or (sef) at gate_s + goff */
   const int ac = (tid & 3) * 8;
   const __half *arow[A_PER];
   const float *grow[A_PER];
+  int goff[A_PER];
   bool aok[A_PER];
 #pragma unroll
   for (int i = 0; i < A_PER; i++) {
@@ -85,20 +138,22 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     const int rr = aok[i] ? r : 0;
     arow[i] = p.a + (size_t)rr * K + ac;
     grow[i] = p.gate ? p.gate + (size_t)(rr / p.HW) * K + ac : nullptr;
+    goff[i] = aok[i] ? (r / p.HW - i0) * L.kr + ac : 0;
   }
 
-  auto issue_a = [&](int kt) {
-    const int k0 = kt * GP_BK, buf = kt % GP_STAGES;
-    __half *as = As + (size_t)buf * BM * GP_LDA;
+  auto issue_a = [&](int kt) { /* local slice kt */
+                               const int k0 = kbase + kt * GP_BK, buf = kt % GP_STAGES;
+                               __half *as = As + (size_t)buf * BM * GP_LDA;
 #pragma unroll
-    for (int i = 0; i < A_PER; i++) {
-      const bool v = aok[i] && k0 + ac < K;
-      cp_async16_zfill(as + (size_t)(tid / 4 + i * ROWS_PER_PASS) * GP_LDA + ac,
-                       v ? arow[i] + k0 : p.a, v);
-    }
+                               for (int i = 0; i < A_PER; i++) {
+                                 const bool v = aok[i] && k0 + ac < K;
+                                 cp_async16_zfill(
+                                     as + (size_t)(tid / 4 + i * ROWS_PER_PASS) * GP_LDA + ac,
+                                     v ? arow[i] + k0 : p.a, v);
+                               }
   };
   auto issue_b = [&](int kt) { /* the weights' slice */
-                               const int k0 = kt * GP_BK, buf = kt % GP_STAGES;
+                               const int k0 = kbase + kt * GP_BK, buf = kt % GP_STAGES;
                                __half *bs = Bs + (size_t)buf * GP_BK * LDB;
                                for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
                                  const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
@@ -115,17 +170,27 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
 #pragma unroll
     for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
 
-      /* The first slices' weights go before the wait for the previous launch;
-         they join slice 0's commit group. The residual tile travels with slice
-         0 too, so the epilogue does not wait for it (slice 0's barrier
-         publishes it). */
+      /* The first slices' weights go before the wait for the previous launch,
+         and with sefuse the SE weights of this CTA's K range (their own commit
+         group, ahead of slice 0's). The residual band travels with slice 0, so
+         the epilogue does not wait for it (slice 0's barrier publishes it). */
 #pragma unroll
   for (int s = 0; s < GP_STAGES - 1; s++)
     if (s < KT) issue_b(s);
+  if (sef) {
+    const int n8 = nk / 8;
+    for (int i = tid; i < nk * (L.sep / 8); i += THREADS)
+      cp_async16(wr_s + (size_t)i * 8, se.w_ser + (size_t)kbase * L.sep + (size_t)i * 8);
+    for (int i = tid; i < se.se_c * n8; i += THREADS) {
+      const int j = i / n8, c = (i - j * n8) * 8;
+      cp_async16(we_s + (size_t)j * L.kr + c, se.w_see + (size_t)j * K + kbase + c);
+    }
+    cp_async_commit();
+  }
   pdl_wait();
   if (!POOL && p.res)
-    for (int i = tid; i < BM * (BN / 8); i += THREADS) {
-      const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
+    for (int i = tid; i < (rb1 - rb0) * (BN / 8); i += THREADS) {
+      const int r = rb0 + i / (BN / 8), c = (i % (BN / 8)) * 8;
       const bool v = m0 + r < p.M && n0 + c < p.N;
       cp_async16_zfill(Rs + r * LDB + c, v ? p.res + (size_t)(m0 + r) * p.N + n0 + c : p.res, v);
     }
@@ -134,20 +199,76 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     if (s < KT) issue_a(s);
     cp_async_commit();
   }
+  if (sef) { /* the gates of the tile's images over this CTA's channels, while A lands */
+    const int ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
+    float *mean_s = gate_s; /* the means, until the gates replace them */
+    const float inv = 1.f / (float)p.HW;
+    for (int i = tid; i < ni * nk; i += THREADS) {
+      const int im = i / nk, c = i - im * nk;
+      const float *sp = se.sums + (size_t)(i0 + im) * se.se_tiles * K + kbase + c;
+      float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+      int t = 0;
+      for (; t + 4 <= se.se_tiles; t += 4) {
+        s0 += sp[(size_t)t * K], s1 += sp[(size_t)(t + 1) * K];
+        s2 += sp[(size_t)(t + 2) * K], s3 += sp[(size_t)(t + 3) * K];
+      }
+      for (; t < se.se_tiles; t++) s0 += sp[(size_t)t * K];
+      mean_s[im * L.kr + c] = ((s0 + s1) + (s2 + s3)) * inv;
+    }
+    cp_async_wait<GP_STAGES - 1>(); /* the SE weights (the A slices may be in flight) */
+    __syncthreads();
+    /* this CTA's part of the reduce FC, rpart[im][j] = sum_c mean[im][c] Wr[c][j]:
+       T lanes per output (a power of two), then a shuffle sum */
+    const int O = ni * se.se_c;
+    int T = 32;
+    while (T > 1 && T * O > THREADS) T >>= 1;
+    for (int o0 = 0; o0 < O; o0 += THREADS / T) {
+      const int o = o0 + tid / T, g = tid & (T - 1), im = o / se.se_c, j = o - im * se.se_c;
+      float s = 0.f;
+      if (o < O)
+        for (int c = g; c < nk; c += T)
+          s = fmaf(mean_s[im * L.kr + c], __half2float(wr_s[c * L.sep + j]), s);
+      for (int off = T / 2; off; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
+      if (o < O && g == 0) rpart_s[im * L.sep + j] = s;
+    }
+    cgr::cluster_group cluster = cgr::this_cluster();
+    cluster.sync(); /* every CTA's part is written */
+    for (int o = tid; o < O; o += THREADS) {
+      const int im = o / se.se_c, j = o - im * se.se_c;
+      float s = se.b_ser[j];
+      for (int q = 0; q < ks; q++) s += cluster.map_shared_rank(rpart_s, q)[im * L.sep + j];
+      r_s[im * L.sep + j] = act_apply(s, se.se_act);
+    }
+    __syncthreads();
+    for (int i = tid; i < ni * nk; i += THREADS) {
+      const int im = i / nk, c = i - im * nk;
+      float s = se.b_see[kbase + c];
+      for (int j = 0; j < se.se_c; j++)
+        s = fmaf(r_s[im * L.sep + j], __half2float(we_s[(size_t)j * L.kr + c]), s);
+      gate_s[im * L.kr + c] = kbase + c < se.Cmid ? __fdividef(1.f, 1.f + __expf(-s)) : 0.f;
+    }
+    __syncthreads(); /* the gates are in place before slice 0 is gated */
+  }
   const int lrow = lane & 15, lcol = (lane >> 4) * 8;
   for (int kt = 0; kt < KT; kt++) {
-    const int k0 = kt * GP_BK, buf = kt % GP_STAGES;
+    const int k0 = kbase + kt * GP_BK, buf = kt % GP_STAGES;
     __half *as = As + (size_t)buf * BM * GP_LDA;
     const __half *bs = Bs + (size_t)buf * GP_BK * LDB;
-    if (p.gate) {
-      /* the gates of this slice (L1 / L2) while its data may still be in flight */
+    if (sef || p.gate) {
+      /* the gates of this slice (shared memory, or L1 / L2) while its data may still be in
+         flight */
       float4 g[A_PER][2];
 #pragma unroll
       for (int i = 0; i < A_PER; i++) {
         const bool v = aok[i] && k0 + ac < K;
         const float4 z = make_float4(0.f, 0.f, 0.f, 0.f);
-        g[i][0] = v ? __ldg(reinterpret_cast<const float4 *>(grow[i] + k0)) : z;
-        g[i][1] = v ? __ldg(reinterpret_cast<const float4 *>(grow[i] + k0 + 4)) : z;
+        if (sef) {
+          const float4 *gs = reinterpret_cast<const float4 *>(gate_s + goff[i] + (k0 - kbase));
+          g[i][0] = v ? gs[0] : z, g[i][1] = v ? gs[1] : z;
+        } else {
+          g[i][0] = v ? __ldg(reinterpret_cast<const float4 *>(grow[i] + k0)) : z;
+          g[i][1] = v ? __ldg(reinterpret_cast<const float4 *>(grow[i] + k0 + 4)) : z;
+        }
       }
       cp_async_wait<GP_STAGES - 2>(); /* this thread's copies of slice kt landed */
 #pragma unroll
@@ -166,12 +287,12 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     }
     cp_async_commit();
 #pragma unroll
-    for (int ks = 0; ks < GP_BK / 16; ks++) {
+    for (int ks16 = 0; ks16 < GP_BK / 16; ks16++) {
       unsigned af[2][4];
 #pragma unroll
       for (int mi = 0; mi < 2; mi++)
-        ldsm_x4(af[mi], as + (size_t)(wm * 32 + mi * 16 + lrow) * GP_LDA + ks * 16 + lcol, false);
-      const __half *bp = bs + (size_t)(ks * 16 + lrow) * LDB + wn * NT8 * 8;
+        ldsm_x4(af[mi], as + (size_t)(wm * 32 + mi * 16 + lrow) * GP_LDA + ks16 * 16 + lcol, false);
+      const __half *bp = bs + (size_t)(ks16 * 16 + lrow) * LDB + wn * NT8 * 8;
 #pragma unroll
       for (int j = 0; j + 1 < NT8; j += 2) {
         unsigned bf[4];
@@ -197,10 +318,21 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
   // two 16-row tiles (mi), columns 2t and 2t + 1 of each n8 tile (j). An n8
   // tile lies wholly inside or outside N (N is a multiple of 16).
   const int gr = lane >> 2, gc = (lane & 3) * 2, wr0 = m0 + wm * 32;
+  /* (+ residual from Rs), columns >= Nvalid forced to zero, one fp16 pair */
+  auto store2 = [&](int row, int col, float v0, float v1) {
+    if (p.res) {
+      const float2 r =
+          __half22float2(*reinterpret_cast<const __half2 *>(Rs + (row - m0) * LDB + col - n0));
+      v0 += r.x, v1 += r.y;
+    }
+    if (col >= p.Nvalid) v0 = 0.f;
+    if (col + 1 >= p.Nvalid) v1 = 0.f;
+    *reinterpret_cast<__half2 *>(p.y + (size_t)row * p.N + col) = __floats2half2_rn(v0, v1);
+  };
   if constexpr (POOL) {
     if (wr0 >= p.M) return;
-    /* this warp's 32 rows span images i0..i1; each lane's 4 rows' images */
-    const int i0 = wr0 / p.HW, i1 = min(wr0 + 31, p.M - 1) / p.HW;
+    /* this warp's 32 rows span images wi0..wi1; each lane's 4 rows' images */
+    const int wi0 = wr0 / p.HW, wi1 = min(wr0 + 31, p.M - 1) / p.HW;
     int img[2][2];
 #pragma unroll
     for (int mi = 0; mi < 2; mi++)
@@ -222,7 +354,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
           v[mi][h][0] = act_apply(acc[mi][j][2 * h] + b0, p.act);
           v[mi][h][1] = act_apply(acc[mi][j][2 * h + 1] + b1, p.act);
         }
-      for (int n = i0; n <= i1; n++) { /* one warp-wide sum per image and column */
+      for (int n = wi0; n <= wi1; n++) { /* one warp-wide sum per image and column */
         float s0 = 0.f, s1 = 0.f;
 #pragma unroll
         for (int mi = 0; mi < 2; mi++)
@@ -240,8 +372,36 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
         }
       }
     }
+  } else if (CL && ks > 1) {
+    // K split: the fp32 partial tile over the pipeline buffers, then this
+    // CTA's band of rows summed over the cluster's partials in rank order.
+    constexpr int LDP = BN + 8; /* 8 rows of a warp's float2 stores hit 32 distinct banks */
+    float *Ps = reinterpret_cast<float *>(smem);
+    cgr::cluster_group cluster = cgr::this_cluster();
+    __syncthreads(); /* every warp is done with the last slice's buffers */
+#pragma unroll
+    for (int j = 0; j < NT8; j++)
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+          *reinterpret_cast<float2 *>(Ps + (wm * 32 + mi * 16 + gr + h * 8) * LDP + wn * NT8 * 8 +
+                                      j * 8 + gc) =
+              make_float2(acc[mi][j][2 * h], acc[mi][j][2 * h + 1]);
+    cluster.sync(); /* every partial tile is written */
+    for (int i = tid; i < (rb1 - rb0) * (BN / 2); i += THREADS) {
+      const int rl = rb0 + i / (BN / 2), cl = (i % (BN / 2)) * 2;
+      if (m0 + rl >= p.M || n0 + cl >= p.N) continue;
+      float v0 = p.bias[n0 + cl], v1 = p.bias[n0 + cl + 1];
+      for (int q = 0; q < ks; q++) {
+        const float2 v =
+            *reinterpret_cast<const float2 *>(cluster.map_shared_rank(Ps, q) + rl * LDP + cl);
+        v0 += v.x, v1 += v.y;
+      }
+      store2(m0 + rl, n0 + cl, v0, v1);
+    }
+    cluster.sync(); /* the peers are done reading this CTA's partial tile */
   } else {
-    // Store: + bias (+ residual), columns >= Nvalid forced to zero, fp16 pairs.
 #pragma unroll
     for (int j = 0; j < NT8; j++) {
       const int col = n0 + wn * NT8 * 8 + j * 8 + gc;
@@ -252,17 +412,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
 #pragma unroll
         for (int h = 0; h < 2; h++) {
           const int row = wr0 + mi * 16 + gr + h * 8;
-          if (row >= p.M) continue;
-          const size_t off = (size_t)row * p.N + col;
-          float v0 = acc[mi][j][2 * h] + b0, v1 = acc[mi][j][2 * h + 1] + b1;
-          if (p.res) {
-            const float2 r = __half22float2(
-                *reinterpret_cast<const __half2 *>(Rs + (row - m0) * LDB + col - n0));
-            v0 += r.x, v1 += r.y;
-          }
-          if (col >= p.Nvalid) v0 = 0.f;
-          if (col + 1 >= p.Nvalid) v1 = 0.f;
-          *reinterpret_cast<__half2 *>(p.y + off) = __floats2half2_rn(v0, v1);
+          if (row < p.M) store2(row, col, acc[mi][j][2 * h] + b0, acc[mi][j][2 * h + 1] + b1);
         }
     }
   }
@@ -281,31 +431,45 @@ __global__ void pool_finish_kernel(float *pool_sum, __half *pooled, int n, int C
   pooled[i] = __float2half(i % ChP < Ch ? s * inv_p : 0.f);
 }
 
-// The instantiation for WM row warps, NT8 column tiles (1..8), POOL.
-template <int WM, bool POOL, int... I>
+// The instantiation for WM row warps, NT8 column tiles (1..8), MODE.
+template <int WM, int MODE, int... I>
 static const void *pg_fn_in(int nt8, std::integer_sequence<int, I...>) {
-  static const void *const fns[] = {(const void *)pixel_gemm_kernel<WM, I + 1, POOL>...};
+  static const void *const fns[] = {(const void *)pixel_gemm_kernel<WM, I + 1, MODE>...};
   return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
 }
-template <int WM, bool POOL>
+template <int WM, int MODE>
 static const void *pg_fn(int nt8) {
-  return pg_fn_in<WM, POOL>(nt8, std::make_integer_sequence<int, 8>());
+  return pg_fn_in<WM, MODE>(nt8, std::make_integer_sequence<int, 8>());
 }
 
-static const void *pg_fn_of(int bm, int nt8, bool pool) {
-  if (pool) return bm == 64 ? pg_fn<2, true>(nt8) : pg_fn<4, true>(nt8);
-  return bm == 64 ? pg_fn<2, false>(nt8) : pg_fn<4, false>(nt8);
+static const void *pg_fn_of(int bm, int nt8, int mode) {
+  switch (mode) {
+    case PG_POOL:
+      return bm == 64 ? pg_fn<2, PG_POOL>(nt8) : pg_fn<4, PG_POOL>(nt8);
+    case PG_CLUSTER:
+      return bm == 64 ? pg_fn<2, PG_CLUSTER>(nt8) : pg_fn<4, PG_CLUSTER>(nt8);
+    default:
+      return bm == 64 ? pg_fn<2, PG_STORE>(nt8) : pg_fn<4, PG_STORE>(nt8);
+  }
 }
 
-// grid (row tiles of bm, z column splits of nt8 16-wide tiles).
-static cudaError_t pg_launch(const pg_params &p, int bm, int nt8, int z, bool pool,
-                             cudaStream_t st) {
-  const void *fn = pg_fn_of(bm, nt8, pool);
-  if (!fn || p.M <= 0) return cudaErrorInvalidValue;
-  const dim3 grid((p.M + bm - 1) / bm, z);
-  void *args[] = {const_cast<pg_params *>(&p)};
-  return launch_k(fn, grid, dim3(bm * 2), cuda_pixel_gemm_smem(bm, nt8, !pool && p.res), st, true,
-                  args);
+// grid (row tiles of bm, z column splits of nt8 16-wide tiles, ks K splits,
+// each column of ks CTAs one cluster); smem from cuda_pixel_gemm_smem.
+static cudaError_t pg_launch(const pg_params &p, const pg_se_params &se, int bm, int nt8, int z,
+                             int ks, bool pool, size_t smem, cudaStream_t st) {
+  const bool cl = ks > 1 || se.sums; /* sefuse's barriers are cluster-wide: a cluster even of one */
+  const void *fn = pg_fn_of(bm, nt8, pool ? PG_POOL : cl ? PG_CLUSTER : PG_STORE);
+  if (!fn || p.M <= 0 || ks < 1 || ks > 8 || (pool && cl)) return cudaErrorInvalidValue;
+  const dim3 grid((p.M + bm - 1) / bm, z, ks);
+  void *args[] = {const_cast<pg_params *>(&p), const_cast<pg_se_params *>(&se)};
+  cudaLaunchAttribute at[2];
+  cudaLaunchConfig_t cfg = launch_cfg(at, grid, dim3(bm * 2), smem, st, true);
+  if (cl) {
+    cudaLaunchAttribute *c = &at[cfg.numAttrs++];
+    c->id = cudaLaunchAttributeClusterDimension;
+    c->val.clusterDim.x = 1, c->val.clusterDim.y = 1, c->val.clusterDim.z = (unsigned)ks;
+  }
+  return cudaLaunchKernelExC(&cfg, fn, args);
 }
 
 }  // namespace bf
@@ -317,7 +481,16 @@ extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stre
   p.a = (const __half *)a->stage, p.b = (const __half *)a->w_proj, p.bias = a->b_proj;
   p.gate = a->scale, p.res = (const __half *)a->res, p.y = (__half *)a->y;
   p.M = (int)M, p.K = a->CmidP, p.N = a->CoutP, p.Nvalid = a->Cout, p.HW = a->Ho * a->Wo;
-  return (int)bf::pg_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), false, st);
+  bf::pg_se_params se = {};
+  if (a->sefuse) { /* the gates from the sums: the scale PASS1's SE kernel would write is unused */
+    if (!a->sums || a->se_tiles <= 0) return (int)cudaErrorInvalidValue;
+    p.gate = nullptr, se.sums = a->sums, se.se_tiles = a->se_tiles;
+    se.w_ser = (const __half *)a->w_ser, se.b_ser = a->b_ser;
+    se.w_see = (const __half *)a->w_see, se.b_see = a->b_see;
+    se.se_c = a->se_c, se.se_act = a->se_act, se.Cmid = a->Cmid;
+  }
+  return (int)bf::pg_launch(p, se, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a),
+                            cuda_gate_proj_ks(a), false, cuda_gate_proj_smem(a), st);
 }
 
 // The head: act(x . W + b) pooled per image by the GEMM (grid from
@@ -331,7 +504,8 @@ extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st
   bf::pg_params p = {};
   p.a = (const __half *)a->x, p.b = (const __half *)a->w, p.bias = a->b, p.pool = a->pool_sum;
   p.M = (int)M, p.K = a->CinP, p.N = a->ChP, p.Nvalid = a->Ch, p.HW = a->P, p.act = a->act;
-  cudaError_t e = bf::pg_launch(p, bm, per, z, true, st);
+  cudaError_t e = bf::pg_launch(p, bf::pg_se_params{}, bm, per, z, 1, true,
+                                cuda_pixel_gemm_smem(bm, per, 0, 1, 0), st);
   if (e) return (int)e;
   const int total = n * a->ChP;
   return (int)bf::launch_k(bf::pool_finish_kernel, (total + 255) / 256, 256, 0, st, true,
@@ -339,12 +513,13 @@ extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st
 }
 
 extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout) {
-  const void *fns[32];
-  for (int i = 0; i < 8; i++) {
-    fns[i] = bf::pg_fn<2, false>(i + 1), fns[8 + i] = bf::pg_fn<4, false>(i + 1);
-    fns[16 + i] = bf::pg_fn<2, true>(i + 1), fns[24 + i] = bf::pg_fn<4, true>(i + 1);
-  }
+  const void *fns[48];
+  for (int i = 0; i < 8; i++)
+    for (int m = 0; m < 3; m++) {
+      fns[16 * m + i] = bf::pg_fn_of(64, i + 1, m);
+      fns[16 * m + 8 + i] = bf::pg_fn_of(128, i + 1, m);
+    }
   const void *fin[] = {(const void *)bf::pool_finish_kernel};
-  cudaError_t e = bf::set_kernel_attrs(fns, 32, bytes, carveout);
+  cudaError_t e = bf::set_kernel_attrs(fns, 48, bytes, carveout);
   return (int)(e ? e : bf::set_kernel_attrs(fin, 1, -1, carveout));
 }

@@ -117,7 +117,7 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s rel err %.2e\n", b->name, n,
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s ks=%d%s rel err %.2e\n", b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
@@ -127,7 +127,7 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
                 staged & CUDA_TEST_GEMM64 ? " gemm64"
                 : staged & CUDA_TEST_GEMM ? " gemm128"
                                           : "",
-                e);
+                (staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -245,6 +245,14 @@ static void test_mbconv_se(void **state) {
         check_block(&tb.b, 5, staged | CUDA_TEST_GEMM, 3);
         check_block(&tb.b, 2, staged | CUDA_TEST_GEMM64, 0);
         check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SE1, 2);
+        /* K split over clusters (uneven slices, rows across images, column splits), and
+           the SE MLP inside the GEMM: its gates never read the poisoned scale */
+        check_block(&tb.b, 1, staged | CUDA_TEST_GEMM64 | CUDA_TEST_KSPLIT(8), 0);
+        check_block(&tb.b, 3, staged | CUDA_TEST_GEMM | CUDA_TEST_KSPLIT(3), 3);
+        check_block(&tb.b, 1, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SEFUSE | CUDA_TEST_KSPLIT(4),
+                    2);
+        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_SEFUSE | CUDA_TEST_KSPLIT(2), 0);
+        check_block(&tb.b, 2, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SEFUSE, 0);
       }
       tblock_free(&tb);
     }
@@ -305,6 +313,10 @@ static void test_head(void **state) {
 
 int main(void) {
   test_seed();
+  /* BLOCKFUSE_TEST_FILTER=PATTERN runs only the matching tests (cmocka's
+     pattern: * and ?), e.g. one test under compute-sanitizer racecheck */
+  const char *filter = getenv("BLOCKFUSE_TEST_FILTER");
+  if (filter && *filter) cmocka_set_test_filter(filter);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stem),           cmocka_unit_test(test_mbconv_plain),
       cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_chunks),

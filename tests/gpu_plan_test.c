@@ -289,6 +289,63 @@ static void test_gate_proj_accounting(void **state) {
   }
 }
 
+/* The GEMM's K split over a cluster and the SE MLP inside it (sefuse): at
+ * most 8 CTAs, each with a K slice; the fp32 partial tile fits in the
+ * pipeline it replaces for every tile shape (no extra shared memory); the
+ * SE region's layout (16-byte aligned parts, the gates' pitch = the largest
+ * K range); sefuse only where a tile spans at most CUDA_PG_SE_IMGS images;
+ * and B0's 7x7 1152-wide block at batch 1 fits with 8 CTAs per cluster. */
+static void test_gate_proj_split(void **state) {
+  (void)state;
+  const cuda_device_caps c = hopper();
+  for (int bm = 64; bm <= 128; bm *= 2)
+    for (int nt8 = 1; nt8 <= 8; nt8++) {
+      const size_t pipe = 4 * ((size_t)bm * 40 + 32 * ((size_t)nt8 * 16 + 8)) * 2;
+      assert_int_equal(cuda_pg_main_bytes(bm, nt8, 1), pipe);
+      assert_int_equal(cuda_pg_main_bytes(bm, nt8, 8), pipe);
+      assert_true((size_t)bm * (nt8 * 16 + 8) * 4 <= pipe);
+    }
+  cuda_mbconv_args g = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
+  g.gemm = 64, g.zsplit = 3, g.ksplit = 8;
+  assert_true(cuda_gate_proj_ok(&g));
+  assert_int_equal(cuda_gate_proj_ks(&g), 8);
+  const size_t plain = cuda_mbconv_smem(&g);
+  g.ksplit = 9; /* past the portable cluster size */
+  assert_false(cuda_gate_proj_ok(&g));
+  cuda_mbconv_args n = shapes(7, 7, 32, 48, 16, 3, 1, 8, CUDA_MB_STAGED); /* 2 K slices */
+  n.gemm = 64, n.ksplit = 2;
+  assert_true(cuda_gate_proj_ok(&n));
+  n.ksplit = 3;
+  assert_false(cuda_gate_proj_ok(&n));
+  /* sefuse: 36 slices over 8 CTAs -> at most 5 slices = 160 channels each */
+  g.ksplit = 8, g.sefuse = 1;
+  assert_true(cuda_gate_proj_ok(&g));
+  cuda_pg_se_layout L;
+  cuda_pg_se_layout_of(g.CmidP, 8, g.se_c, 64, 49, &L);
+  assert_int_equal(L.kr, 160);
+  assert_int_equal(L.sep, 48);
+  assert_int_equal(L.nimg, 3); /* 64 rows of 49-pixel images: rows 48..111 touch 3 */
+  assert_int_equal(L.wr, 0);
+  assert_int_equal(L.we, 160 * 48 * 2);
+  assert_int_equal(L.gate, L.we + 48 * 160 * 2);
+  assert_int_equal(L.rpart, L.gate + 3 * 160 * 4);
+  assert_int_equal(L.r, L.rpart + 3 * 48 * 4);
+  assert_true(L.wr % 16 == 0 && L.we % 16 == 0 && L.gate % 16 == 0 && L.rpart % 16 == 0 &&
+              L.r % 16 == 0 && L.total % 16 == 0 && L.total >= L.r + 3 * 48 * 4);
+  assert_int_equal(cuda_mbconv_smem(&g), plain + L.total);
+  assert_true(cuda_mbconv_smem(&g) + 1024 <= c.smem_optin);
+  /* a tile of 128 rows of 7x7 images spans up to 4 images, of 6x6 up to 5 */
+  g.gemm = 128;
+  assert_true(cuda_gate_proj_ok(&g));
+  cuda_mbconv_args s6 = shapes(6, 6, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
+  s6.gemm = 128, s6.zsplit = 3, s6.ksplit = 8, s6.sefuse = 1;
+  assert_false(cuda_gate_proj_ok(&s6));
+  s6.gemm = 64; /* 3 images */
+  assert_true(cuda_gate_proj_ok(&s6));
+  s6.se_c = 0; /* no SE to fuse */
+  assert_false(cuda_gate_proj_ok(&s6));
+}
+
 /* The head's grid: B0's head (7x7, 1280 channels) on 132 SMs at the batch
  * sizes served, then the invariants the launcher relies on over many batches
  * and widths: 1..8 column tiles per CTA, every split with columns, all
@@ -519,6 +576,7 @@ int main(void) {
       cmocka_unit_test(test_wide_accounting),
       cmocka_unit_test(test_dwrows_rule),
       cmocka_unit_test(test_gate_proj_accounting),
+      cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_head_grid),
       cmocka_unit_test(test_se_grid),
   };
