@@ -530,9 +530,7 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
   CUDA_TRY(cudaMalloc((void **)&s->d_poolsum, (size_t)M * head->head.ChP * 4));
   CUDA_TRY(cudaMemset(s->d_poolsum, 0, (size_t)M * head->head.ChP * 4));
   s->blks[s->n_blocks - 1].fc.part = s->d_fcpart;
-  s->blks[s->n_blocks - 1].fc.sms = s->caps.sms;
   s->blks[s->n_blocks - 1].head.pool_sum = s->d_poolsum;
-  s->blks[s->n_blocks - 1].head.sms = s->caps.sms;
   CUDA_TRY(cudaHostAlloc((void **)&s->h_img, s->img_bytes * M, cudaHostAllocDefault));
   CUDA_TRY(cudaHostAlloc((void **)&s->h_logits, (size_t)M * s->net->num_classes * 4,
                          cudaHostAllocDefault));
@@ -596,8 +594,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
 
   if ((rc = cuda_arena_init(&s->ar, err, errlen))) goto fail;
   for (int i = 0; i < s->n_blocks; i++)
-    if ((rc = cuda_blk_prepare(&s->blks[i], &net->blocks[i], net->mean, net->std, &s->ar, err,
-                               errlen)))
+    if ((rc = cuda_blk_prepare(&s->blks[i], &net->blocks[i], net->mean, net->std, &s->caps, &s->ar,
+                               err, errlen)))
       goto fail;
   if ((rc = cuda_arena_upload(&s->ar, err, errlen))) goto fail;
   for (int i = 0; i < s->n_blocks; i++) cuda_blk_resolve(&s->blks[i], &s->ar);

@@ -64,9 +64,10 @@ void cuda_arena_free(cuda_arena *ar);
 int cuda_arena_upload(cuda_arena *ar, char *err, size_t errlen);
 
 /* Appends one block's weights (BN already folded by the importer) to the
- * arena and fills blk's shapes. mean/std: the stem's preprocessing. */
+ * arena and fills blk's shapes and the device facts its launchers size
+ * grids by (caps). mean/std: the stem's preprocessing. */
 int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], const float std[3],
-                     cuda_arena *ar, char *err, size_t errlen);
+                     const cuda_device_caps *caps, cuda_arena *ar, char *err, size_t errlen);
 /* After upload: turn the arena offsets into device pointers. */
 void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar);
 

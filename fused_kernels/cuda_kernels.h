@@ -95,6 +95,8 @@ typedef struct {
                    before it launches no SE kernel (cuda_blk_enqueue passes the flag on) */
   int se_tiles; /* STAGED gemm with sefuse: PASS1's tiles per image, the rows of its sums
                    (set at launch) */
+  int sms, smem_optin; /* the device's multiprocessors and opt-in shared memory per block
+                          (cuda_blk_prepare): the SE launcher's choice of its PRE variant */
 } cuda_mbconv_args;
 
 /* Dynamic shared memory of the SE kernel after PASS1: the channel means,
@@ -301,7 +303,6 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
   /* per-warp fp32 scratch of the projection's epilogue; in PASS1 the dw's
    * channel partial sums, 2 floats per thread */
   size_t s = (size_t)cuda_mbconv_warps(a) * (proj ? 256 : 64) * 4;
-  s += cc * 4 + 32;     /* unused (PASS1 sums into the partials above) + pad */
   s += cc * 4 * 3;      /* chunk biases (expand, dw) and gate */
   s += (512 + pin) * 4; /* pixel tables (output 2 x 256, input tile) */
   if (!staged) {

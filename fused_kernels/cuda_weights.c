@@ -127,7 +127,7 @@ static const float *tdata(const model_tensor *t) {
 }
 
 int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], const float std[3],
-                     cuda_arena *ar, char *err, size_t errlen) {
+                     const cuda_device_caps *caps, cuda_arena *ar, char *err, size_t errlen) {
   memset(blk, 0, sizeof *blk);
   for (int i = 0; i < 16; i++) blk->off[i] = NO_OFF;
   blk->b = b;
@@ -165,6 +165,7 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
     m->CinP = cuda_pad16(m->Cin), m->CmidP = cuda_pad16(m->Cmid), m->CoutP = cuda_pad16(m->Cout);
     m->K = b->kernel, m->S = b->stride, m->pad_t = b->pad_t, m->pad_l = b->pad_l;
     m->se_c = b->se_c, m->act = b->act, m->se_act = b->se_act;
+    m->sms = caps->sms, m->smem_optin = (int)caps->smem_optin;
     if (b->groups != m->Cmid || !b->dw_w.data || !b->project_w.data ||
         (b->residual && (b->in_c != b->out_c || b->in_h != b->out_h || b->in_w != b->out_w))) {
       snprintf(err, errlen, "%s: MBConv shapes the cuda kernel does not take", b->name);
@@ -200,6 +201,7 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
     cuda_head_args *h = &blk->head;
     h->P = b->in_h * b->in_w, h->CinP = cinp, h->Ch = b->mid_c, h->ChP = chp, h->act = b->act;
     blk->fc.K = chp, blk->fc.NP = clsp;
+    h->sms = blk->fc.sms = caps->sms;
     o[0] = arena_f16(ar, tdata(&b->expand_w), b->in_c, b->mid_c, cinp, chp);
     o[1] = arena_f32(ar, tdata(&b->expand_b), 1, b->mid_c, chp);
     o[2] = arena_f16(ar, tdata(&b->fc_w), b->mid_c, b->out_c, chp, clsp);
@@ -392,7 +394,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   if ((rc = cuda_caps_query(device, &caps, err, errlen))) goto fail;
   caps.peak_flops = 4e14, caps.peak_bw = 3e12; /* planner rates; no probe in tests */
   if ((rc = cuda_arena_init(&ar, err, errlen))) goto fail;
-  if ((rc = cuda_blk_prepare(&blk, b, mean, std, &ar, err, errlen))) goto fail;
+  if ((rc = cuda_blk_prepare(&blk, b, mean, std, &caps, &ar, err, errlen))) goto fail;
   if ((rc = cuda_arena_upload(&ar, err, errlen))) goto fail;
   cuda_blk_resolve(&blk, &ar);
   CUDA_TRY(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
@@ -480,8 +482,8 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     CUDA_TRY(cudaMalloc(&d_part, (size_t)CUDA_GEMM_MAX_SPLIT * cuda_pad16(n) * blk.fc.NP * 4));
     CUDA_TRY(cudaMalloc(&d_poolsum, (size_t)n * blk.head.ChP * 4));
     CUDA_TRY(cudaMemset(d_poolsum, 0, (size_t)n * blk.head.ChP * 4));
-    blk.fc.part = d_part, blk.fc.sms = caps.sms;
-    blk.head.pool_sum = d_poolsum, blk.head.sms = caps.sms;
+    blk.fc.part = d_part;
+    blk.head.pool_sum = d_poolsum;
     CUDA_TRY(cudaMemset(d_pooled, 0, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
   }
   if ((rc =

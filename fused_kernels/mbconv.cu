@@ -231,11 +231,8 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   /* PASS1 needs no projection scratch; its dw writes per-group channel
      partial sums there instead (2 floats per thread) */
   float *part = proj ? nullptr : scr_all;
-  /* CC + 8 floats unused since PASS1's sums became partials (they held the
-     chunk's channel sums; the 8 pad to 32 B): the layout, and so the
-     measured plans, stay as they were until a GPU run checks a smaller one */
-  float *spare = scr_all + (proj ? WARPS * 256 : WARPS * 64);
-  float *bexp_s = spare + a.CC + 8, *bdw_s = bexp_s + a.CC, *gate_s = bdw_s + a.CC;
+  float *bexp_s = scr_all + (proj ? WARPS * 256 : WARPS * 64);
+  float *bdw_s = bexp_s + a.CC, *gate_s = bdw_s + a.CC;
   // Pixel tables, built once so that no loop divides: qmid[q] = the output
   // pixel's top-left tap in the input tile, qglob[q] = its index in the
   // output image (-1 past the edge), pglob[p] = input tile pixel's index in
@@ -498,7 +495,8 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   /* the SE kernel after PASS1, unless the STAGED GEMM after it computes the gates (sefuse) */
   const bool se = a->mode == CUDA_MB_PASS1 && a->se_c > 0 && !a->sefuse;
   const size_t se_smem = cuda_se_smem(a);
-  if (se && se_smem > 48 * 1024) return (int)cudaErrorInvalidValue; /* before any launch */
+  if (se && (se_smem > 48 * 1024 || a->sms <= 0)) /* before any launch */
+    return (int)cudaErrorInvalidValue;
   void (*k)(const cuda_mbconv_args);
   if (a->wide && nf <= 1)
     k = bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>;
@@ -521,14 +519,10 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   const int threads = a->wide ? 2 * CUDA_THREADS : CUDA_THREADS;
   cudaError_t e = bf::launch_k(k, grid, threads, smem, st, true, *a);
   if (se && !e) {
-    int g, cpb, dev = 0, sms = 0, optin = 0;
+    int g, cpb;
     cuda_se_grid(a, n, &g, &cpb);
     const size_t pre_smem = cuda_se_smem_pre(a);
-    if (!(e = cudaGetDevice(&dev)))
-      e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-    if (!e) e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
-    if (e) return (int)e;
-    if (cuda_se_pre_ok(a, n, g, cpb, sms) && pre_smem <= (size_t)optin && bf::g_se_pre)
+    if (cuda_se_pre_ok(a, n, g, cpb, a->sms) && pre_smem <= (size_t)a->smem_optin && bf::g_se_pre)
       e = bf::launch_k(bf::se_kernel<true>, dim3(g, n), 256, pre_smem, st, true, *a, cpb);
     else
       e = bf::launch_k(bf::se_kernel<false>, dim3(g, n), 256, se_smem, st, true, *a, cpb);
