@@ -421,20 +421,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     cp_async_commit(); /* D(c+1) */
 
     if (proj) {
-#pragma unroll
-      for (int i = 0; i < NF; i++) {
-        const int f = warp + i * WARPS;
-        if (f < nfrag) {
-          const int mt = f / ncols, nt = f % ncols;
-          for (int k = 0; k < cc / 16; k++) {
-            frag_a fa;
-            frag_b fb;
-            wmma::load_matrix_sync(fa, dwo + (size_t)mt * 16 * ldd + k * 16, ldd);
-            wmma::load_matrix_sync(fb, wproj_s + (size_t)k * 16 * ldp + nt * 16, ldp);
-            wmma::mma_sync(acc[i], fa, fb, acc[i]);
-          }
-        }
-      }
+      proj_chunk<NF, WARPS>(acc, dwo, ldd, wproj_s, ldp, cc, nfrag, ncols, warp);
       /* no barrier here: B1 and B2 of the next chunk precede any write to
        * wproj_s or dwo */
     } else {  // PASS1: channel sums of this chunk [+ stage]

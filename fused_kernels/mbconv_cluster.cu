@@ -248,20 +248,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
       }
       cp_async_commit();
       const __half *ab = abuf + (size_t)buf * L.rows * lda, *bb = wbuf + (size_t)buf * a.CC * ldb;
-#pragma unroll
-      for (int i = 0; i < NF; i++) {
-        const int f = warp + i * CUDA_WARPS;
-        if (f < nfrag) {
-          const int mt = f / ncols, nt = f - mt * ncols;
-          for (int kk = 0; kk < cc / 16; kk++) {
-            frag_a fa;
-            frag_b fb;
-            wmma::load_matrix_sync(fa, ab + (size_t)mt * 16 * lda + kk * 16, lda);
-            wmma::load_matrix_sync(fb, bb + (size_t)kk * 16 * ldb + nt * 16, ldb);
-            wmma::mma_sync(acc[i], fa, fb, acc[i]);
-          }
-        }
-      }
+      proj_chunk<NF, CUDA_WARPS>(acc, ab, lda, bb, ldb, cc, nfrag, ncols, warp);
       if (k + 1 < nchunks) store_a(k + 1, buf ^ 1);
     }
   }

@@ -497,6 +497,31 @@ __device__ void dw_pairs_chunk(const cuda_mbconv_args &a, const __half *mid, con
   }
 }
 
+// The projection of one chunk of cc expanded channels: warp w accumulates
+// the 16x16 output tiles f = w, w + WARPS, ... (< nfrag; row tile f / ncols,
+// column tile f % ncols) of A [rows][cc] (pitch lda) x B [cc][cols] (pitch
+// ldb) into acc[i], i = (f - w) / WARPS. Shared by the tile kernel and the
+// cluster mode.
+template <int NF, int WARPS>
+__device__ __forceinline__ void proj_chunk(frag_c (&acc)[NF], const __half *A, int lda,
+                                           const __half *B, int ldb, int cc, int nfrag, int ncols,
+                                           int warp) {
+#pragma unroll
+  for (int i = 0; i < NF; i++) {
+    const int f = warp + i * WARPS;
+    if (f < nfrag) {
+      const int mt = f / ncols, nt = f % ncols;
+      for (int k = 0; k < cc / 16; k++) {
+        frag_a fa;
+        frag_b fb;
+        wmma::load_matrix_sync(fa, A + (size_t)mt * 16 * lda + k * 16, lda);
+        wmma::load_matrix_sync(fb, B + (size_t)k * 16 * ldb + nt * 16, ldb);
+        wmma::mma_sync(acc[i], fa, fb, acc[i]);
+      }
+    }
+  }
+}
+
 // One warp writes one 16x16 projection tile: accumulators -> the warp's fp32
 // scratch -> + bias (+ residual) -> fp16, padded channels forced to zero, one
 // 16-byte store per lane (lane / 2 = row, 8 columns). Row q of the tile is
