@@ -210,13 +210,13 @@ static inline CUDA_HD void cuda_pg_se_layout_of(int K, int ks, int se_c, int bm,
  * most CUDA_PG_SE_IMGS images. */
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   const int per = cuda_mbconv_nctz(a), ks = cuda_gate_proj_ks(a);
-  if (a->sefuse) {
-    cuda_pg_se_layout L;
-    cuda_pg_se_layout_of(a->CmidP, ks, a->se_c, a->gemm, a->Ho * a->Wo, &L);
-    if (a->se_c <= 0 || L.nimg > CUDA_PG_SE_IMGS) return 0;
-  }
-  return a->mode == CUDA_MB_STAGED && (a->gemm == 64 || a->gemm == 128) && per >= 1 && per <= 8 &&
-         cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) && ks <= 8 && ks <= (a->CmidP + 31) / 32;
+  if (a->mode != CUDA_MB_STAGED || (a->gemm != 64 && a->gemm != 128) || per < 1 || per > 8 ||
+      !cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) || ks > 8 || ks > (a->CmidP + 31) / 32)
+    return 0;
+  if (!a->sefuse) return 1;
+  cuda_pg_se_layout L;
+  cuda_pg_se_layout_of(a->CmidP, ks, a->se_c, a->gemm, a->Ho * a->Wo, &L);
+  return a->se_c > 0 && L.nimg <= CUDA_PG_SE_IMGS;
 }
 /* Shared memory of a pixel-GEMM CTA (pixel_gemm.cu) of bm rows, nt8 16-wide
  * column tiles and a K split over ks: the pipeline (cuda_pg_main_bytes), with
