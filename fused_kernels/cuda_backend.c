@@ -157,44 +157,15 @@ static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, 
   return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
 }
 
-/* The STAGED pass 2 as the batch-wide GEMM (pixel_gemm.cu) from `tiled`,
- * the tuner's image-tile launch: 64 and 128 rows per CTA, each with the
- * fewest column splits of <= 128 columns and twice as many; where those
- * leave multiprocessors idle (small batches) also with the K split over
- * clusters of 2, 4 and 8 CTAs, and then also 4x and one column tile per
- * CTA. Writes up to `max` valid launches to c; returns how many. */
-#define GATE_PROJ_MAX 48
-static int gate_proj_cands(const cuda_backend *s, const cuda_mbconv_args *tiled, int B, int sefuse,
-                           cuda_mbconv_args *c, int max) {
-  const int nct = tiled->CoutP / 16, zmin = (nct + 7) / 8;
-  const long long M = (long long)B * tiled->Ho * tiled->Wo;
-  const int zs[4] = {zmin, 2 * zmin, 4 * zmin, nct};
-  int n = 0;
-  for (int bm = 64; bm <= 128; bm *= 2) {
-    const long long rt = (M + bm - 1) / bm;
-    for (int zi = 0; zi < 4; zi++) {
-      const int z = zs[zi];
-      if (z > nct || (zi > 0 && z == zs[zi - 1]) || (zi == 3 && z <= 4 * zmin)) continue;
-      for (int ks = 1; ks <= 8; ks *= 2) {
-        const int split = ks > 1 && rt * z < s->caps.sms && !s->no_ksplit;
-        if ((ks > 1 && !split) || (zi >= 2 && ks == 1) || n == max) continue;
-        cuda_mbconv_args l = *tiled;
-        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse;
-        l.wide = l.lowreg = l.dwh2 = 0;
-        if (cuda_gate_proj_ok(&l) && cuda_mbconv_smem(&l) <= s->caps.smem_optin) c[n++] = l;
-      }
-    }
-  }
-  return n;
-}
-
-/* Times the GEMM candidates of pass 2 alone and keeps the fastest in
- * out->l[which] where it beats *t_out. */
+/* Times the GEMM candidates of pass 2 (cuda_plan_gate_proj_cands) alone and
+ * keeps the fastest in out->l[which] where it beats *t_out. `tiled` is the
+ * one-launch plan of the image-tile kernel the tuner chose. */
 static int tune_gate_proj(cuda_backend *s, int i, int B, const void *x, void *y,
                           const cuda_blk_plan *tiled, cuda_blk_plan *out, int which, double *t_out,
                           char *err, size_t errlen) {
-  cuda_mbconv_args c[GATE_PROJ_MAX];
-  const int n = gate_proj_cands(s, &tiled->l[0], B, 0, c, GATE_PROJ_MAX);
+  cuda_mbconv_args c[CUDA_GATE_PROJ_CANDS];
+  const int n = cuda_plan_gate_proj_cands(&tiled->l[0], B, &s->caps, 0, !s->no_ksplit, c,
+                                          CUDA_GATE_PROJ_CANDS);
   for (int k = 0; k < n; k++) {
     cuda_blk_plan g = *tiled;
     g.l[0] = c[k];
@@ -213,8 +184,9 @@ static int tune_gate_proj(cuda_backend *s, int i, int B, const void *x, void *y,
 static int tune_sefuse(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                        double *t, char *err, size_t errlen) {
   if (p->n != 2 || p->l[1].mode != CUDA_MB_STAGED || s->no_gemm || s->no_sefuse) return 0;
-  cuda_mbconv_args c[GATE_PROJ_MAX];
-  const int n = gate_proj_cands(s, &p->l[1], B, 1, c, GATE_PROJ_MAX);
+  cuda_mbconv_args c[CUDA_GATE_PROJ_CANDS];
+  const int n =
+      cuda_plan_gate_proj_cands(&p->l[1], B, &s->caps, 1, !s->no_ksplit, c, CUDA_GATE_PROJ_CANDS);
   double base, best;
   int rc = time_block(s, i, p, B, x, y, &base, err, errlen);
   best = base;

@@ -136,3 +136,28 @@ int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_dev
   }
   return 0;
 }
+
+int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
+                              const cuda_device_caps *caps, int sefuse, int split,
+                              cuda_mbconv_args *c, int max) {
+  const int nct = tiled->CoutP / 16, zmin = (nct + 7) / 8;
+  const long long M = (long long)batch * tiled->Ho * tiled->Wo;
+  const int zs[4] = {zmin, 2 * zmin, 4 * zmin, nct};
+  int n = 0;
+  for (int bm = 64; bm <= 128; bm *= 2) {
+    const long long rt = (M + bm - 1) / bm;
+    for (int zi = 0; zi < 4; zi++) {
+      const int z = zs[zi];
+      if (z > nct || (zi > 0 && z == zs[zi - 1]) || (zi == 3 && z <= 4 * zmin)) continue;
+      for (int ks = 1; ks <= 8; ks *= 2) {
+        const int idle = rt * z < caps->sms; /* the tiles alone leave SMs idle */
+        if ((ks > 1 && !(split && idle)) || (zi >= 2 && ks == 1) || n == max) continue;
+        cuda_mbconv_args l = *tiled;
+        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse;
+        l.wide = l.lowreg = l.dwh2 = 0;
+        if (cuda_gate_proj_ok(&l) && cuda_mbconv_smem(&l) <= caps->smem_optin) c[n++] = l;
+      }
+    }
+  }
+  return n;
+}

@@ -42,6 +42,20 @@ int cuda_plan_mbconv_cc(cuda_mbconv_args *a, int batch, const cuda_device_caps *
 int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_device_caps *caps,
                              size_t smem_cap, char *err, size_t errlen);
 
+/* The launches the tuner times for the STAGED pass 2 as the batch-wide
+ * GEMM (pixel_gemm.cu), from `tiled` (the STAGED launch's shapes) at
+ * `batch` images: 64 and 128 rows per CTA, each with the fewest column
+ * splits of <= 128 columns and twice as many; where those leave
+ * multiprocessors idle (and `split` allows it) also with the K split over
+ * clusters of 2, 4 and 8 CTAs, and then also 4x and one column tile per
+ * CTA. sefuse sets the flag of that name on every candidate. Only valid
+ * launches that fit caps->smem_optin; writes up to `max` to c and returns
+ * how many. */
+#define CUDA_GATE_PROJ_CANDS 48
+int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
+                              const cuda_device_caps *caps, int sefuse, int split,
+                              cuda_mbconv_args *c, int max);
+
 /* The modelled cycles of one launch with the tile already in `a` (exposed for
  * the tests and the docs' napkin math). */
 double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_caps *caps);

@@ -346,6 +346,51 @@ static void test_gate_proj_split(void **state) {
   assert_false(cuda_gate_proj_ok(&s6));
 }
 
+/* The tuner's GEMM candidates for a staged pass 2: all valid and within the
+ * shared-memory limit, no launch twice; K splits (2, 4, 8) only where the
+ * tiles alone leave SMs idle (batch 1, not 256) and only when allowed; the
+ * sefuse flag on every one where asked, and never where a tile would span
+ * more than CUDA_PG_SE_IMGS images; at most `max`. */
+static void test_gate_proj_cands(void **state) {
+  (void)state;
+  const cuda_device_caps c = hopper();
+  cuda_mbconv_args out[CUDA_GATE_PROJ_CANDS];
+  cuda_mbconv_args g = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
+  for (int sefuse = 0; sefuse <= 1; sefuse++) {
+    const int n = cuda_plan_gate_proj_cands(&g, 1, &c, sefuse, 1, out, CUDA_GATE_PROJ_CANDS);
+    int split = 0, ks_seen[9] = {0};
+    assert_true(n > 4);
+    for (int i = 0; i < n; i++) {
+      assert_true(cuda_gate_proj_ok(&out[i]));
+      assert_true(cuda_mbconv_smem(&out[i]) <= c.smem_optin);
+      assert_int_equal(out[i].sefuse, sefuse);
+      split += out[i].ksplit > 1;
+      ks_seen[cuda_gate_proj_ks(&out[i])] = 1;
+      for (int j = 0; j < i; j++)
+        assert_false(out[j].gemm == out[i].gemm && out[j].zsplit == out[i].zsplit &&
+                     out[j].ksplit == out[i].ksplit);
+    }
+    assert_true(split > 0 && ks_seen[2] && ks_seen[4] && ks_seen[8]);
+    /* one column tile per CTA (20 splits) only with a K split */
+    for (int i = 0; i < n; i++)
+      if (out[i].zsplit == 20) assert_true(out[i].ksplit > 1);
+  }
+  /* batch 256: 98 or 196 row tiles fill the GPU, so no split: the fewest
+     column splits (3) and twice as many (6, not valid for 20 tiles) */
+  int n = cuda_plan_gate_proj_cands(&g, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS);
+  assert_int_equal(n, 2);
+  for (int i = 0; i < n; i++) assert_true(out[i].ksplit <= 1 && out[i].zsplit == 3);
+  /* splits not allowed (BLOCKFUSE_CUDA_KSPLIT=0), and a cap on the count */
+  n = cuda_plan_gate_proj_cands(&g, 1, &c, 0, 0, out, CUDA_GATE_PROJ_CANDS);
+  for (int i = 0; i < n; i++) assert_true(out[i].ksplit <= 1);
+  assert_int_equal(cuda_plan_gate_proj_cands(&g, 1, &c, 0, 1, out, 3), 3);
+  /* 6x6 images: a 128-row tile spans 5, so sefuse keeps only 64 rows */
+  cuda_mbconv_args s6 = shapes(6, 6, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
+  n = cuda_plan_gate_proj_cands(&s6, 1, &c, 1, 1, out, CUDA_GATE_PROJ_CANDS);
+  assert_true(n > 0);
+  for (int i = 0; i < n; i++) assert_int_equal(out[i].gemm, 64);
+}
+
 /* The head's grid: B0's head (7x7, 1280 channels) on 132 SMs at the batch
  * sizes served, then the invariants the launcher relies on over many batches
  * and widths: 1..8 column tiles per CTA, every split with columns, all
@@ -577,6 +622,7 @@ int main(void) {
       cmocka_unit_test(test_dwrows_rule),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
+      cmocka_unit_test(test_gate_proj_cands),
       cmocka_unit_test(test_head_grid),
       cmocka_unit_test(test_se_grid),
   };
