@@ -63,6 +63,13 @@ __device__ __forceinline__ void pdl_trigger() {
 #endif
 }
 
+// sigmoid(x) = 1 / (1 + e^-x) with the fast exp and division: the SE gates
+// (the SE kernel, the fused SE of the pixel GEMM, the cluster mode) and the
+// sigmoid activation.
+__device__ __forceinline__ float sigmoid_fast(float x) {
+  return __fdividef(1.f, 1.f + __expf(-x));
+}
+
 // x * sigmoid(x) with one MUFU op: sigmoid(x) = 0.5 + 0.5 tanh(x / 2)
 // (tanh.approx: ~2^-11 relative error, below fp16 storage precision).
 __device__ __forceinline__ float swish_fast(float x) {
@@ -97,7 +104,7 @@ static __device__ __noinline__ float act_slow(float x, int act) {
     case MODEL_ACT_GELU:
       return 0.5f * x * (1.f + erff(x * 0.70710678f));
     case MODEL_ACT_SIGMOID:
-      return __fdividef(1.f, 1.f + __expf(-x));
+      return sigmoid_fast(x);
     default:
       return x;
   }

@@ -167,8 +167,7 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
         s1 = fmaf(r[j + 1], __half2float(__ldg(we + (size_t)(j + 1) * a.CmidP + c)), s1);
       }
       if (j < a.se_c) s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
-      a.scale[(size_t)n * a.CmidP + c] =
-          c < a.Cmid ? __fdividef(1.f, 1.f + __expf(-(s0 + s1))) : 0.f;
+      a.scale[(size_t)n * a.CmidP + c] = c < a.Cmid ? sigmoid_fast(s0 + s1) : 0.f;
     }
     return;
   }
@@ -197,8 +196,7 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
     s += __shfl_xor_sync(0xffffffffu, s, 1);
     s += __shfl_xor_sync(0xffffffffu, s, 2);
     if (on && q4 == 0)
-      a.scale[(size_t)n * a.CmidP + c] =
-          c < a.Cmid ? __fdividef(1.f, 1.f + __expf(-(s + a.b_see[c]))) : 0.f;
+      a.scale[(size_t)n * a.CmidP + c] = c < a.Cmid ? sigmoid_fast(s + a.b_see[c]) : 0.f;
   }
 }
 

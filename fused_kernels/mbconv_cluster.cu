@@ -175,7 +175,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
       float s = a.b_see[cg];
       for (int j = 0; j < a.se_c; j++)
         s = fmaf(rfull[j], __half2float(we[(size_t)j * a.CmidP + cg]), s);
-      gate_s[c] = cg < a.Cmid ? __fdividef(1.f, 1.f + __expf(-s)) : 0.f;
+      gate_s[c] = cg < a.Cmid ? sigmoid_fast(s) : 0.f;
     }
     __syncthreads();
     const int m2 = myc / 2;

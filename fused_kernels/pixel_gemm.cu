@@ -141,27 +141,25 @@ __global__ void __launch_bounds__(WM * 64,
     goff[i] = aok[i] ? (r / p.HW - i0) * L.kr + ac : 0;
   }
 
-  auto issue_a = [&](int kt) { /* local slice kt */
-                               const int k0 = kbase + kt * GP_BK, buf = kt % GP_STAGES;
-                               __half *as = As + (size_t)buf * BM * GP_LDA;
+  /* the A and weight slices of local slice kt */
+  auto issue_a = [&](int kt) {
+    const int k0 = kbase + kt * GP_BK, buf = kt % GP_STAGES;
+    __half *as = As + (size_t)buf * BM * GP_LDA;
 #pragma unroll
-                               for (int i = 0; i < A_PER; i++) {
-                                 const bool v = aok[i] && k0 + ac < K;
-                                 cp_async16_zfill(
-                                     as + (size_t)(tid / 4 + i * ROWS_PER_PASS) * GP_LDA + ac,
-                                     v ? arow[i] + k0 : p.a, v);
-                               }
+    for (int i = 0; i < A_PER; i++) {
+      const bool v = aok[i] && k0 + ac < K;
+      cp_async16_zfill(as + (size_t)(tid / 4 + i * ROWS_PER_PASS) * GP_LDA + ac,
+                       v ? arow[i] + k0 : p.a, v);
+    }
   };
-  auto issue_b = [&](int kt) { /* the weights' slice */
-                               const int k0 = kbase + kt * GP_BK, buf = kt % GP_STAGES;
-                               __half *bs = Bs + (size_t)buf * GP_BK * LDB;
-                               for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
-                                 const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
-                                 const bool v = k0 + r < K && n0 + c < p.N;
-                                 cp_async16_zfill(bs + r * LDB + c,
-                                                  v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b,
-                                                  v);
-                               }
+  auto issue_b = [&](int kt) {
+    const int k0 = kbase + kt * GP_BK, buf = kt % GP_STAGES;
+    __half *bs = Bs + (size_t)buf * GP_BK * LDB;
+    for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
+      const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
+      const bool v = k0 + r < K && n0 + c < p.N;
+      cp_async16_zfill(bs + r * LDB + c, v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b, v);
+    }
   };
 
   float acc[2][NT8][4];
@@ -245,7 +243,7 @@ __global__ void __launch_bounds__(WM * 64,
       float s = se.b_see[kbase + c];
       for (int j = 0; j < se.se_c; j++)
         s = fmaf(r_s[im * L.sep + j], __half2float(we_s[(size_t)j * L.kr + c]), s);
-      gate_s[im * L.kr + c] = kbase + c < se.Cmid ? __fdividef(1.f, 1.f + __expf(-s)) : 0.f;
+      gate_s[im * L.kr + c] = kbase + c < se.Cmid ? sigmoid_fast(s) : 0.f;
     }
     __syncthreads(); /* the gates are in place before slice 0 is gated */
   }
