@@ -150,14 +150,24 @@ __device__ __forceinline__ uint4 pack8(const float *f) {
 // PRE variant (both off only for A/B runs).
 inline bool g_pdl = true, g_se_pre = true;
 
-// The launch configuration launch_k uses; `at` holds its one attribute.
+// The launch configuration launch_k uses: programmatic stream serialization
+// where `pdl` and g_pdl are set, and with a cluster size (cluster.x > 0) a
+// thread-block cluster of that shape; `at` holds the attributes (room for
+// two where a cluster is asked for).
 static inline cudaLaunchConfig_t launch_cfg(cudaLaunchAttribute *at, dim3 grid, dim3 block,
-                                            size_t smem, cudaStream_t st, bool pdl) {
+                                            size_t smem, cudaStream_t st, bool pdl,
+                                            dim3 cluster = dim3(0, 0, 0)) {
   cudaLaunchConfig_t cfg = {};
   at->id = cudaLaunchAttributeProgrammaticStreamSerialization;
   at->val.programmaticStreamSerializationAllowed = 1;
   cfg.gridDim = grid, cfg.blockDim = block, cfg.dynamicSmemBytes = smem, cfg.stream = st;
   cfg.attrs = at, cfg.numAttrs = pdl && g_pdl ? 1 : 0;
+  if (cluster.x > 0) {
+    cudaLaunchAttribute *c = &at[cfg.numAttrs++];
+    c->id = cudaLaunchAttributeClusterDimension;
+    c->val.clusterDim.x = cluster.x, c->val.clusterDim.y = cluster.y;
+    c->val.clusterDim.z = cluster.z;
+  }
   return cfg;
 }
 

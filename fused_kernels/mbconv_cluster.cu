@@ -269,18 +269,9 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
 
 template <int NF, int MINB>
 static cudaError_t launch_nf(const cuda_mbconv_args *a, int n, size_t smem, cudaStream_t st) {
-  cudaLaunchConfig_t cfg = {};
-  cudaLaunchAttribute at[1];
-  cfg.gridDim = dim3((unsigned)a->cl, (unsigned)n, 1);
-  cfg.blockDim = dim3(CUDA_THREADS, 1, 1);
-  cfg.dynamicSmemBytes = smem;
-  cfg.stream = st;
-  at[0].id = cudaLaunchAttributeClusterDimension;
-  at[0].val.clusterDim.x = (unsigned)a->cl;
-  at[0].val.clusterDim.y = 1;
-  at[0].val.clusterDim.z = 1;
-  cfg.attrs = at;
-  cfg.numAttrs = 1;
+  cudaLaunchAttribute at[2];
+  const cudaLaunchConfig_t cfg = launch_cfg(at, dim3((unsigned)a->cl, (unsigned)n, 1), CUDA_THREADS,
+                                            smem, st, false, dim3((unsigned)a->cl, 1, 1));
   return cudaLaunchKernelEx(&cfg, mbconv_cluster_kernel<NF, MINB>, *a);
 }
 

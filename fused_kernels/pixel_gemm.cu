@@ -461,12 +461,8 @@ static cudaError_t pg_launch(const pg_params &p, const pg_se_params &se, int bm,
   const dim3 grid((p.M + bm - 1) / bm, z, ks);
   void *args[] = {const_cast<pg_params *>(&p), const_cast<pg_se_params *>(&se)};
   cudaLaunchAttribute at[2];
-  cudaLaunchConfig_t cfg = launch_cfg(at, grid, dim3(bm * 2), smem, st, true);
-  if (cl) {
-    cudaLaunchAttribute *c = &at[cfg.numAttrs++];
-    c->id = cudaLaunchAttributeClusterDimension;
-    c->val.clusterDim.x = 1, c->val.clusterDim.y = 1, c->val.clusterDim.z = (unsigned)ks;
-  }
+  const cudaLaunchConfig_t cfg = launch_cfg(at, grid, dim3(bm * 2), smem, st, true,
+                                            cl ? dim3(1, 1, (unsigned)ks) : dim3(0, 0, 0));
   return cudaLaunchKernelExC(&cfg, fn, args);
 }
 
