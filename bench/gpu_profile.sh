@@ -9,7 +9,8 @@
 #   - with NCU_SOURCE="REGEX SKIP BATCH" (e.g. "mbconv_kernel 3 256"): the
 #     source-level counters of the SKIP-th launch (from 0) of the kernels
 #     matching REGEX in one run at BATCH, summarised per SASS opcode and per
-#     run of equally executed instructions by bench/ncu_source.py.
+#     run of equally executed instructions by bench/ncu_source.py
+#     (BATCHES=" " NCU_BATCHES=" " skip the timeline and the per-launch tables).
 # Extra environment (e.g. BLOCKFUSE_CUDA_CLUSTER=1) passes through to gpu_bench.
 # Output: $OUT/nsys_B*.txt, $OUT/ncu_B*.txt and, per launch, $OUT/ncu_table_B*.txt;
 # with NCU_SOURCE, $OUT/ncu_source.txt (and the raw page, xz-packed).
