@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The serving path alone: `blockfuse serve` on the CPU backend with a tiny
-# model (bench/tiny_model.c, ~1 MFLOP per image, the same 224x224x3 input as
-# EfficientNet-B0), loaded by `blockfuse loadgen` on loopback with binary
+# model (bench/tiny_model.c, ~1 MFLOP per image, the same 224x224x3 input and
+# 1000 classes as EfficientNet-B0), loaded by `blockfuse loadgen` on loopback with binary
 # uint8 tensors (150 KB bodies) and with panda.jpg (decode included).
 # BIN / BASE name two blockfuse binaries to compare in the same run
 # (default: the current build alone). Runs ROUNDS alternating rounds.

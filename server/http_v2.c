@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/http_codec.h"
+#include "server/json_text.h"
 
 static const char *const output_names[HTTP_V2_MAX_OUTPUTS] = {"logits", "probabilities"};
 
@@ -412,22 +413,29 @@ static int buf_put(bytes_buf *b, const void *src, size_t n) {
   return 0;
 }
 
-/* One output tensor as a JSON object, data inline or appended to bin. */
-static json_t *encode_output(const http_v2_output *o, const http_v2_request *r,
-                             const http_model_info *m, const float *logits, float *tmp,
-                             bytes_buf *bin) {
-  int C = m->num_classes, K = o->classification;
-  json_t *out = json_object(), *data = json_array();
-  if (!out || !data) goto fail;
-  size_t start = bin->len;
+/* One output tensor as a JSON object written to js, data inline or
+ * appended to bin. Returns 0 or -ENOMEM (js->oom is checked by the caller). */
+static int encode_output(const http_v2_output *o, const http_v2_request *r,
+                         const http_model_info *m, const float *logits, float *tmp, bytes_buf *bin,
+                         json_text *js) {
+  const int C = m->num_classes, K = o->classification;
+  jt_lit(js, "{\"name\":");
+  jt_str(js, output_names[o->which]);
+  jt_lit(js, K ? ",\"datatype\":\"BYTES\",\"shape\":[" : ",\"datatype\":\"FP32\",\"shape\":[");
+  jt_int(js, r->n);
+  jt_lit(js, ",");
+  jt_int(js, K ? K : C);
+  jt_lit(js, o->binary ? "]" : "],\"data\":[");
+  const size_t start = bin->len;
   int *idx = K ? malloc(sizeof(int) * (size_t)K) : NULL;
-  if (K && !idx) goto fail;
+  if (K && !idx) return -ENOMEM;
   for (int i = 0; i < r->n; i++) {
     const float *row = logits + (size_t)i * C;
     if (o->which == 1) {
       http_softmax(row, C, tmp);
       row = tmp;
     }
+    if (!o->binary && i) jt_lit(js, ",");
     if (K) {
       http_top_k(row, C, K, idx);
       for (int j = 0; j < K; j++) {
@@ -437,77 +445,73 @@ static json_t *encode_output(const http_v2_output *o, const http_v2_request *r,
         if ((size_t)l >= sizeof s) l = sizeof s - 1;
         if (o->binary) {
           uint8_t hdr[4] = {(uint8_t)l, (uint8_t)(l >> 8), 0, 0};
-          if (buf_put(bin, hdr, 4) || buf_put(bin, s, (size_t)l)) goto fail_idx;
+          if (buf_put(bin, hdr, 4) || buf_put(bin, s, (size_t)l)) {
+            free(idx);
+            return -ENOMEM;
+          }
         } else {
-          json_array_append_new(data, json_stringn(s, (size_t)l));
+          if (j) jt_lit(js, ",");
+          jt_strn(js, s, (size_t)l);
         }
       }
     } else if (o->binary) {
-      if (buf_put(bin, row, sizeof(float) * (size_t)C)) goto fail_idx;
+      if (buf_put(bin, row, sizeof(float) * (size_t)C)) {
+        free(idx);
+        return -ENOMEM;
+      }
     } else {
-      for (int j = 0; j < C; j++) json_array_append_new(data, json_real(row[j]));
+      jt_floats(js, row, (size_t)C);
     }
   }
   free(idx);
-  json_object_set_new(out, "name", json_string(output_names[o->which]));
-  json_object_set_new(out, "datatype", json_string(K ? "BYTES" : "FP32"));
-  json_object_set_new(out, "shape", json_pack("[I,I]", (json_int_t)r->n, (json_int_t)(K ? K : C)));
   if (o->binary) {
-    json_object_set_new(out, "parameters",
-                        json_pack("{s:I}", "binary_data_size", (json_int_t)(bin->len - start)));
-    json_decref(data);
+    jt_lit(js, ",\"parameters\":{\"binary_data_size\":");
+    jt_int(js, (long long)(bin->len - start));
+    jt_lit(js, "}}");
   } else {
-    json_object_set_new(out, "data", data);
+    jt_lit(js, "]}");
   }
-  return out;
-fail_idx:
-  free(idx);
-fail:
-  json_decref(out);
-  json_decref(data);
-  return NULL;
+  return 0;
 }
 
 int http_v2_response(const http_v2_request *r, const http_model_info *m, const float *logits,
                      char **body, size_t *len, size_t *json_len) {
   *body = NULL;
-  json_t *root = json_object(), *outs = json_array();
   float *tmp = malloc(sizeof(float) * (size_t)m->num_classes);
   bytes_buf bin = {0};
+  json_text js = {0};
   int rc = -ENOMEM;
-  if (!root || !outs || !tmp) goto out;
-  json_object_set_new(root, "model_name", json_string(m->name));
-  json_object_set_new(root, "model_version", json_string(m->version));
-  if (r->id) json_object_set_new(root, "id", json_string(r->id));
+  if (!tmp) goto out;
+  /* The same keys, in the same order, as the jansson encoding this replaced. */
+  jt_lit(&js, "{\"model_name\":");
+  jt_str(&js, m->name);
+  jt_lit(&js, ",\"model_version\":");
+  jt_str(&js, m->version);
+  if (r->id) {
+    jt_lit(&js, ",\"id\":");
+    jt_str(&js, r->id);
+  }
+  jt_lit(&js, ",\"outputs\":[");
   for (int i = 0; i < r->n_outputs; i++) {
-    json_t *o = encode_output(&r->outputs[i], r, m, logits, tmp, &bin);
-    if (!o) goto out;
-    json_array_append_new(outs, o);
+    if (i) jt_lit(&js, ",");
+    if (encode_output(&r->outputs[i], r, m, logits, tmp, &bin, &js)) goto out;
   }
-  json_object_set(root, "outputs", outs);
-  char *js = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(9));
-  if (!js) goto out;
-  size_t jl = strlen(js);
-  if (bin.len == 0) {
-    *body = js;
-    *len = *json_len = jl;
-    rc = 0;
-    goto out;
+  jt_lit(&js, "]}");
+  if (js.oom) goto out;
+  if (bin.len) {
+    char *all = realloc(js.p, js.len + bin.len);
+    if (!all) goto out;
+    js.p = all;
+    memcpy(all + js.len, bin.p, bin.len);
   }
-  char *all = realloc(js, jl + bin.len);
-  if (!all) {
-    free(js);
-    goto out;
-  }
-  memcpy(all + jl, bin.p, bin.len);
-  *body = all;
-  *len = jl + bin.len;
-  *json_len = jl;
+  *body = js.p;
+  *json_len = js.len;
+  *len = js.len + bin.len;
+  js.p = NULL;
   rc = 0;
 out:
+  free(js.p);
   free(tmp);
   free(bin.p);
-  json_decref(outs);
-  json_decref(root);
   return rc;
 }

@@ -95,6 +95,7 @@ typedef struct {
   int batch;         /* images per v2 request */
   int height, width; /* random-tensor shape */
   int top_k;         /* 0 = server default */
+  int binary_output; /* v2: ask for the outputs as binary data (binary_data_output) */
   int concurrency;   /* closed loop: connections; open loop: max connections */
   double rate;       /* > 0: open loop at this many requests/s */
   loadgen_arrival arrival;

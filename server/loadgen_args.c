@@ -46,6 +46,8 @@ void loadgen_usage(FILE *out) {
       "      --batch N            images per request (default 1)\n"
       "      --shape HxW          random tensor height x width (default 224x224)\n"
       "      --top-k K            ask for K classes (default: the server's)\n"
+      "      --binary-output      v2: ask for the outputs as binary data, as binary-protocol\n"
+      "                           clients do (default: JSON numbers)\n"
       "\n"
       "Output:\n"
       "      --json PATH          write the summary as JSON ('-' = stdout)\n"
@@ -194,6 +196,10 @@ int loadgen_parse_args(int argc, char **argv, loadgen_config *cfg, FILE *out, ch
       cfg->quiet = 1;
       continue;
     }
+    if (strcmp(a, "--binary-output") == 0) {
+      cfg->binary_output = 1;
+      continue;
+    }
     /* Every other option takes a value: "--opt=v", "--opt v" or "-o v". */
     char name[32];
     const char *v = NULL;
@@ -308,6 +314,8 @@ int loadgen_parse_args(int argc, char **argv, loadgen_config *cfg, FILE *out, ch
   if (!cfg->input_name[0])
     snprintf(cfg->input_name, sizeof cfg->input_name, "%s",
              cfg->tensor == LOADGEN_TENSOR_BYTES ? "image" : "input");
+  if (cfg->api == LOADGEN_API_V1 && cfg->binary_output)
+    return fail(err, errlen, "--binary-output is for --api v2 or v2-binary");
   if (cfg->api == LOADGEN_API_V1 && cfg->n_image_args == 0)
     return fail(err, errlen, "--api v1 sends images: give --image FILE|DIR");
   if (cfg->api != LOADGEN_API_V1 && cfg->tensor == LOADGEN_TENSOR_BYTES && cfg->n_image_args == 0)

@@ -178,7 +178,13 @@ static int build(const loadgen_config *cfg, const image_set *set, loadgen_reques
       }
       sb_printf(&body, "]}]");
     }
-    if (cfg->top_k) sb_printf(&body, ",\"parameters\":{\"classification\":%d}", cfg->top_k);
+    if (cfg->top_k || cfg->binary_output) {
+      sb_printf(&body, ",\"parameters\":{");
+      if (cfg->top_k) sb_printf(&body, "\"classification\":%d", cfg->top_k);
+      if (cfg->binary_output)
+        sb_printf(&body, "%s\"binary_data_output\":true", cfg->top_k ? "," : "");
+      sb_printf(&body, "}");
+    }
     sb_printf(&body, "}");
     if (binary) {
       json_len = (long)body.len;

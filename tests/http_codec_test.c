@@ -199,6 +199,18 @@ static void test_v2_json(void **state) {
   assert_string_equal(json_string_value(json_object_get(out0, "name")), "logits");
   assert_true(json_real_value(json_array_get(json_object_get(out0, "data"), 5)) == 5.0);
   assert_string_equal(json_string_value(json_object_get(o, "id")), "r1");
+  /* numbers in their shortest exact form, the envelope in jansson's key order */
+  assert_non_null(strstr(body,
+                         "{\"model_name\":\"m\",\"model_version\":\"1\",\"id\":\"r1\","
+                         "\"outputs\":[{\"name\":\"logits\",\"datatype\":\"FP32\","
+                         "\"shape\":[2,3],\"data\":[1.0,3.0,2.0,0.0,0.0,5.0]},"));
+  json_t *p = json_object_get(json_array_get(json_object_get(o, "outputs"), 1), "data");
+  assert_int_equal(json_array_size(p), 6);
+  for (int i = 0; i < 6; i++) { /* each probability reads back as the float it was */
+    float want[3];
+    http_softmax(logits + 3 * (i / 3), 3, want);
+    assert_true((float)json_real_value(json_array_get(p, (size_t)i)) == want[i % 3]);
+  }
   json_decref(o);
   free(body);
   http_v2_free(&r);

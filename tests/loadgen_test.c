@@ -218,6 +218,7 @@ static void test_args_errors(void **state) {
       {{"-i", "x", "-n", NULL}, "needs a value"},
       {{"-i", "x", "a", "b"}, "unexpected argument"},
       {{"-m", "a/b", "-i", "x", NULL}, "-m"},
+      {{"--binary-output", "-i", "x", "h", NULL}, "--binary-output is for --api v2"},
   };
   for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
     char *argv[7] = {"loadgen"};
@@ -346,6 +347,26 @@ static void test_request_v2(void **state) {
   int commas = 0;
   for (const char *p = data; *p != ']'; p++) commas += *p == ',';
   assert_int_equal(commas + 1, 4 * 4 * 3);
+  loadgen_request_free(&r);
+
+  /* --binary-output asks for binary outputs, beside the classification. */
+  assert_int_equal(loadgen_test_parse(&c, err, "--api", "v2-binary", "--binary-output", "--shape",
+                                      "2x2", "h", NULL),
+                   0);
+  assert_int_equal(loadgen_request_build(&c, NULL, 0, &r, err, sizeof err), 0);
+  jl = atol(header(&r, "\r\nInference-Header-Content-Length: ", v, sizeof v));
+  const char *tail =
+      "],\"parameters\":{\"binary_data_size\":12}}],"
+      "\"parameters\":{\"binary_data_output\":true}}";
+  assert_true(jl > (long)strlen(tail));
+  assert_memory_equal(r.body + jl - (long)strlen(tail), tail, strlen(tail));
+  loadgen_request_free(&r);
+  assert_int_equal(loadgen_test_parse(&c, err, "--api", "v2", "--binary-output", "--top-k", "3",
+                                      "--shape", "1x1", "h", NULL),
+                   0);
+  assert_int_equal(loadgen_request_build(&c, NULL, 0, &r, err, sizeof err), 0);
+  tail = "\"parameters\":{\"classification\":3,\"binary_data_output\":true}}";
+  assert_memory_equal(r.body + r.body_len - strlen(tail), tail, strlen(tail));
   loadgen_request_free(&r);
 }
 
