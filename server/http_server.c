@@ -163,9 +163,24 @@ static int append_body(http_req *r, const char *data, size_t n) {
 
 /* Per-connection memory of libmicrohttpd and the step its read buffer grows
  * by. Its defaults (32 KiB, 1 KiB) read a 150 KB tensor body in many small
- * recv()s; larger ones let one read take what the socket holds. */
-#define HTTP_CONN_MEMORY (256u * 1024u)
-#define HTTP_READ_INCREMENT (64u * 1024u)
+ * recv()s. But it clears the whole pool for every request of a keep-alive
+ * connection (perf: two memsets of the pool's size per request on the loop
+ * thread), so a large pool costs more than it saves. On a 16-core H200 host
+ * with uint8 tensors (bench/RESULTS.md, eighth session): 64 / 16 KiB served
+ * 14.2-14.4k req/s at 64 clients, 256 / 64 KiB 12.6-13.2k, 1 MiB 5.2-5.5k.
+ * For A/B runs, BLOCKFUSE_HTTP_CONN_MEMORY and BLOCKFUSE_HTTP_READ_INCREMENT
+ * (bytes) override them. */
+#define HTTP_CONN_MEMORY (64u * 1024u)
+#define HTTP_READ_INCREMENT (16u * 1024u)
+
+/* Environment override of a size in bytes (4 KiB..64 MiB), else def. */
+static size_t env_bytes(const char *name, size_t def) {
+  const char *v = getenv(name);
+  if (!v || !*v) return def;
+  char *end;
+  unsigned long long x = strtoull(v, &end, 10);
+  return *end == 0 && x >= 4096 && x <= (64u << 20) ? (size_t)x : def;
+}
 
 /* Slowest average upload rate accepted once the body has had idle_timeout_s
  * of grace: libmicrohttpd's timeout only catches silence, so a client
@@ -420,9 +435,11 @@ int http_server_start(http_server **out, uv_loop_t *loop, const http_server_conf
       flags, (uint16_t)cfg->port, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
       MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)HTTP_READ_INCREMENT,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
+      env_bytes("BLOCKFUSE_HTTP_CONN_MEMORY", HTTP_CONN_MEMORY),
+      MHD_OPTION_CONNECTION_MEMORY_INCREMENT,
+      env_bytes("BLOCKFUSE_HTTP_READ_INCREMENT", HTTP_READ_INCREMENT), MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+      MHD_OPTION_END);
   if (!s->mhd) {
     snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
              errno ? strerror(errno) : "libmicrohttpd failed to start");

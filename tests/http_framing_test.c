@@ -286,6 +286,34 @@ static void test_good_requests_pass(void **state) {
   assert_non_null(strstr(r.buf, "HTTP/1.1 400 "));
 }
 
+/* The per-connection buffer (64 KiB, server/http_server.c) bounds the
+ * request line and the header block: past it 414 and 431 (libmicrohttpd's
+ * own replies, so only the status is checked); a 40 KB header still fits. */
+static void test_header_buffer_limits(void **state) {
+  (void)state;
+  enum { BIG = 70000, FITS = 40000 };
+  char *req = malloc(BIG + 256);
+  assert_non_null(req);
+  raw_reply r;
+  int n = snprintf(req, 256, "GET /v2/health/ready?x=");
+  memset(req + n, 'a', BIG);
+  n += BIG;
+  n += snprintf(req + n, 256, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  exchange(req, (size_t)n, &r);
+  if (strncmp(r.buf, "HTTP/1.1 414 ", 13) != 0) fail_msg("long URL: %.200s", r.buf);
+  for (int size = BIG; size >= FITS; size -= BIG - FITS) {
+    n = snprintf(req, 256, "GET /v2/health/ready HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(req + n, 'a', (size_t)size);
+    n += size;
+    n += snprintf(req + n, 256, "\r\nConnection: close\r\n\r\n");
+    exchange(req, (size_t)n, &r);
+    const char *want = size == BIG ? "HTTP/1.1 431 " : "HTTP/1.1 200 ";
+    if (strncmp(r.buf, want, 13) != 0) fail_msg("%d-byte header: %.200s", size, r.buf);
+  }
+  free(req);
+  expect_ready();
+}
+
 /* --max-connections: a client past the limit waits in the listen backlog
  * and is served once a connection frees up; it is never accepted and then
  * closed unanswered (which makes clients reconnect in a storm). */
@@ -433,6 +461,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_transfer_coding),
       cmocka_unit_test(test_trickled_body),
       cmocka_unit_test(test_good_requests_pass),
+      cmocka_unit_test(test_header_buffer_limits),
       cmocka_unit_test(test_max_connections_backlog),
       cmocka_unit_test(test_nofile_raised),
       cmocka_unit_test(test_access_log),
