@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Upper bounds (microseconds) of the latency buckets; the last is +Inf. */
 static const double lat_bounds[HTTP_LAT_BUCKETS - 1] = {
@@ -22,8 +23,28 @@ static void hist_observe(http_hist *h, double us) {
   h->sum += us;
 }
 
-void http_metrics_success(http_metrics *m, uint64_t total_ns, uint64_t queue_ns, uint64_t input_ns,
-                          uint64_t infer_ns, uint64_t output_ns) {
+int http_metrics_shared_init(http_metrics_shared *s) {
+  memset(&s->m, 0, sizeof s->m);
+  s->m.loops = 1;
+  return -pthread_mutex_init(&s->lock, NULL);
+}
+
+void http_metrics_shared_destroy(http_metrics_shared *s) {
+  pthread_mutex_destroy(&s->lock);
+}
+
+void http_metrics_snapshot(http_metrics_shared *s, http_metrics *out) {
+  pthread_mutex_lock(&s->lock);
+  *out = s->m;
+  pthread_mutex_unlock(&s->lock);
+}
+
+void http_metrics_success(http_metrics_shared *s, uint64_t total_ns, uint64_t queue_ns,
+                          uint64_t input_ns, uint64_t infer_ns, uint64_t output_ns) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  pthread_mutex_lock(&s->lock);
+  http_metrics *m = &s->m;
   m->success++;
   m->st_success = (http_stat){m->st_success.count + 1, m->st_success.ns + total_ns};
   m->st_queue = (http_stat){m->st_queue.count + 1, m->st_queue.ns + queue_ns};
@@ -35,12 +56,28 @@ void http_metrics_success(http_metrics *m, uint64_t total_ns, uint64_t queue_ns,
   m->compute_us += (input_ns + infer_ns + output_ns) / 1000;
   hist_observe(&m->request_lat, (double)total_ns / 1e3);
   hist_observe(&m->queue_lat, (double)queue_ns / 1e3);
+  m->last_inference_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+  pthread_mutex_unlock(&s->lock);
 }
 
-void http_metrics_failure(http_metrics *m, http_fail_reason why, uint64_t total_ns) {
+void http_metrics_failure(http_metrics_shared *s, http_fail_reason why, uint64_t total_ns) {
+  pthread_mutex_lock(&s->lock);
+  http_metrics *m = &s->m;
   m->fail[why]++;
   m->st_fail = (http_stat){m->st_fail.count + 1, m->st_fail.ns + total_ns};
   hist_observe(&m->request_lat, (double)total_ns / 1e3);
+  pthread_mutex_unlock(&s->lock);
+}
+
+void http_metrics_response(http_metrics_shared *s, int status, int loop) {
+  const int cls = status / 100;
+  pthread_mutex_lock(&s->lock);
+  if (cls >= 1 && cls <= 5) s->m.http_by_class[cls]++;
+  if (loop >= 0 && loop < HTTP_MAX_LOOPS) {
+    s->m.loop_responses[loop]++;
+    if (loop >= s->m.loops) s->m.loops = loop + 1;
+  }
+  pthread_mutex_unlock(&s->lock);
 }
 
 /* Growable text buffer; on allocation failure it sets oom and stops. */
@@ -252,6 +289,11 @@ char *http_metrics_render(const http_metrics_view *v, size_t *len) {
   for (int c = 1; c < 6; c++)
     put(&t, "blockfuse_http_responses{code=\"%s\"} %llu\n", cls[c],
         (unsigned long long)m->http_by_class[c]);
+  counter(&t, "blockfuse_http_loop_responses",
+          "HTTP responses by the event loop that sent them (--http-threads)", "counter");
+  for (int l = 0; l < m->loops && l < HTTP_MAX_LOOPS; l++)
+    put(&t, "blockfuse_http_loop_responses{loop=\"%d\"} %llu\n", l,
+        (unsigned long long)m->loop_responses[l]);
   if (v->s && v->net) render_blocks(&t, v);
   if (t.oom) {
     free(t.p);

@@ -1,10 +1,12 @@
-/* Serving metrics: counters and histograms owned by the event loop thread,
- * rendered as Prometheus text (Triton's nv_inference_* names plus
+/* Serving metrics: counters and histograms that every HTTP loop of the
+ * process adds to under one lock (http_metrics_shared), rendered from a
+ * snapshot as Prometheus text (Triton's nv_inference_* names plus
  * blockfuse_* histograms and per-block efficiency), as the KServe v2
  * statistics extension JSON, and as the per-block efficiency JSON. */
 #ifndef BLOCKFUSE_SERVER_HTTP_METRICS_H
 #define BLOCKFUSE_SERVER_HTTP_METRICS_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,20 +35,39 @@ typedef struct {
   uint64_t count, ns;
 } http_stat;
 
-/* Loop-thread state; zero-initialise. */
+/* Most HTTP loops whose responses are counted apart (--http-threads). */
+#define HTTP_MAX_LOOPS 64
+
+/* The counters; zero-initialise. */
 typedef struct {
   uint64_t success, fail[HTTP_FAIL_N];
   http_stat st_success, st_fail, st_queue, st_input, st_infer, st_output;
   uint64_t request_us, queue_us, compute_us; /* cumulative, successes */
   uint64_t last_inference_ms;                /* wall clock, ms since epoch */
   uint64_t http_by_class[6];                 /* responses by status/100 */
+  uint64_t loop_responses[HTTP_MAX_LOOPS];   /* responses by the HTTP loop that sent them */
+  int loops;                                 /* loops that report (1 + the highest seen) */
   http_hist request_lat, queue_lat;          /* microseconds */
 } http_metrics;
 
-/* Records one finished inference request. */
-void http_metrics_success(http_metrics *m, uint64_t total_ns, uint64_t queue_ns, uint64_t input_ns,
-                          uint64_t infer_ns, uint64_t output_ns);
-void http_metrics_failure(http_metrics *m, http_fail_reason why, uint64_t total_ns);
+/* What the loops share: every update and snapshot takes the lock. */
+typedef struct {
+  pthread_mutex_t lock;
+  http_metrics m;
+} http_metrics_shared;
+
+/* 0 or a negative errno. */
+int http_metrics_shared_init(http_metrics_shared *s);
+void http_metrics_shared_destroy(http_metrics_shared *s);
+/* A consistent copy of the counters, for rendering. */
+void http_metrics_snapshot(http_metrics_shared *s, http_metrics *out);
+
+/* Records one finished inference request (and the wall clock of it). */
+void http_metrics_success(http_metrics_shared *s, uint64_t total_ns, uint64_t queue_ns,
+                          uint64_t input_ns, uint64_t infer_ns, uint64_t output_ns);
+void http_metrics_failure(http_metrics_shared *s, http_fail_reason why, uint64_t total_ns);
+/* Records one response sent by HTTP loop `loop`. */
+void http_metrics_response(http_metrics_shared *s, int status, int loop);
 
 /* Everything a rendering needs; s and net may be NULL before the model is
  * ready (model families are then omitted). */

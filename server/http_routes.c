@@ -166,7 +166,7 @@ static void work_done(uv_work_t *w, int status) {
       http_req_error(r, 413, "%s", r->err);
     else
       http_req_error(r, 400, "%s", r->err[0] ? r->err : "bad request");
-    http_metrics_failure(&s->metrics, HTTP_FAIL_OTHER, elapsed);
+    http_metrics_failure(s->metrics, HTTP_FAIL_OTHER, elapsed);
   } else {
     uint64_t tmo = r->v2.timeout_us ? (uint64_t)r->v2.timeout_us : s->cfg.default_timeout_us;
     sched_request *q = &r->sreq;
@@ -188,7 +188,7 @@ static void work_done(uv_work_t *w, int status) {
       http_req_error(r, 400, "more images than max_batch_size");
     else
       http_req_error(r, 500, "cannot schedule request (%d)", rc);
-    http_metrics_failure(&s->metrics, rc == -E2BIG ? HTTP_FAIL_OTHER : HTTP_FAIL_REJECTED, elapsed);
+    http_metrics_failure(s->metrics, rc == -E2BIG ? HTTP_FAIL_OTHER : HTTP_FAIL_REJECTED, elapsed);
   }
   http_req_complete(r);
   http_pump(s);
@@ -245,13 +245,10 @@ static void work_encode_done(uv_work_t *w, int status) {
   r->enc_body = NULL;
   uint64_t end = sched_now_ns();
   if (r->status == 200) {
-    http_metrics_success(&s->metrics, end - r->t0, q->start_ns - q->enqueue_ns,
+    http_metrics_success(s->metrics, end - r->t0, q->start_ns - q->enqueue_ns,
                          r->t_work - r->t_body, q->end_ns - q->start_ns, end - r->t_sched_done);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    s->metrics.last_inference_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
   } else {
-    http_metrics_failure(&s->metrics, HTTP_FAIL_OTHER, end - r->t0);
+    http_metrics_failure(s->metrics, HTTP_FAIL_OTHER, end - r->t0);
   }
   http_req_complete(r);
   http_pump(s);
@@ -263,24 +260,24 @@ int http_routes_finish_sched(http_req *r) {
   uint64_t now = sched_now_ns();
   if (q->status == -ETIMEDOUT) {
     http_req_error(r, 504, "deadline exceeded before compute");
-    http_metrics_failure(&s->metrics, HTTP_FAIL_REJECTED, now - r->t0);
+    http_metrics_failure(s->metrics, HTTP_FAIL_REJECTED, now - r->t0);
     return 0;
   }
   if (q->status == -ECANCELED) {
     http_req_error(r, 503, "cancelled: server shutting down");
-    http_metrics_failure(&s->metrics, HTTP_FAIL_CANCELED, now - r->t0);
+    http_metrics_failure(s->metrics, HTTP_FAIL_CANCELED, now - r->t0);
     return 0;
   }
   if (q->status) {
     http_req_error(r, 500, "backend error: %s", q->err);
-    http_metrics_failure(&s->metrics, HTTP_FAIL_BACKEND, now - r->t0);
+    http_metrics_failure(s->metrics, HTTP_FAIL_BACKEND, now - r->t0);
     return 0;
   }
   r->work.data = r;
   int rc = uv_queue_work(s->loop, &r->work, work_encode, work_encode_done);
   if (rc) {
     http_req_error(r, 500, "cannot queue work: %s", uv_strerror(rc));
-    http_metrics_failure(&s->metrics, HTTP_FAIL_OTHER, now - r->t0);
+    http_metrics_failure(s->metrics, HTTP_FAIL_OTHER, now - r->t0);
     return 0;
   }
   return 1;
@@ -350,7 +347,7 @@ static json_t *logging_json(const http_server *s) {
   const int level = l ? __atomic_load_n(&l->level, __ATOMIC_RELAXED) : SERVE_LOG_INFO;
   const int json = l ? __atomic_load_n(&l->json, __ATOMIC_RELAXED) : 0;
   return json_pack("{s:s,s:s,s:b}", "level", serve_log_level_name(level), "format",
-                   json ? "json" : "text", "access_log", s->cfg.access_log);
+                   json ? "json" : "text", "access_log", serve_log_access(l));
 }
 
 /* GET /v2/logging: the log settings. POST: changes any of "level" (debug,
@@ -367,7 +364,7 @@ static void logging_route(http_req *r) {
       return;
     }
     int level = s->cfg.log ? s->cfg.log->level : SERVE_LOG_INFO;
-    int fmt = s->cfg.log ? s->cfg.log->json : 0, access = s->cfg.access_log;
+    int fmt = s->cfg.log ? s->cfg.log->json : 0, access = serve_log_access(s->cfg.log);
     const char *key;
     json_t *v;
     json_object_foreach(o, key, v) {
@@ -393,7 +390,7 @@ static void logging_route(http_req *r) {
       return;
     }
     serve_log_set(s->cfg.log, level, fmt);
-    s->cfg.access_log = access;
+    serve_log_set_access(s->cfg.log, access);
     serve_log(s->cfg.log, SERVE_LOG_WARN, "logging_changed", "level=%s format=%s access_log=%s",
               serve_log_level_name(level), fmt ? "json" : "text", access ? "true" : "false");
   }
@@ -406,7 +403,7 @@ static void start_inference(http_req *r) {
   if (r->route == ROUTE_CLASSIFY && query_top_k(r) != 0) return;
   if (s->sched && sched_full(s->sched)) { /* refuse now rather than after decoding */
     http_req_error(r, 503, "overloaded: request queue is full");
-    http_metrics_failure(&s->metrics, HTTP_FAIL_REJECTED, sched_now_ns() - r->t0);
+    http_metrics_failure(s->metrics, HTTP_FAIL_REJECTED, sched_now_ns() - r->t0);
     return;
   }
   r->inference = 1;
@@ -477,7 +474,9 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
         respond_text(r, 200, strdup(t), strlen(t), "text/plain; version=0.0.4; charset=utf-8");
         return;
       }
-      http_metrics_view v = {&s->metrics, &s->mi, s->sched, s->net};
+      http_metrics snap;
+      http_metrics_snapshot(s->metrics, &snap);
+      http_metrics_view v = {&snap, &s->mi, s->sched, s->net};
       char *txt = http_metrics_render(&v, &len);
       respond_text(r, 200, txt, len, "text/plain; version=0.0.4; charset=utf-8");
       return;
@@ -498,7 +497,9 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
     http_req_error(r, 404, "model '%s' has no version '%.16s'", s->mi.name, ver);
     return;
   }
-  http_metrics_view v = {&s->metrics, &s->mi, s->sched, s->net};
+  http_metrics snap;
+  http_metrics_snapshot(s->metrics, &snap);
+  http_metrics_view v = {&snap, &s->mi, s->sched, s->net};
   size_t len = 0;
   switch (route) {
     case ROUTE_MODEL_META:

@@ -100,8 +100,7 @@ static enum MHD_Result send_response(http_req *r) {
   enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)r->status, resp);
   if (rc == MHD_YES) r->sent = r->resp_len, r->responded = 1;
   MHD_destroy_response(resp);
-  int cls = r->status / 100;
-  if (cls >= 1 && cls <= 5) s->metrics.http_by_class[cls]++;
+  http_metrics_response(s->metrics, r->status, s->cfg.loop);
   serve_log(s->cfg.log, SERVE_LOG_DEBUG, "http_response", "status=%d route=%d ms=%.3f", r->status,
             (int)r->route, (double)(sched_now_ns() - r->t0) / 1e6);
   return rc;
@@ -252,7 +251,7 @@ static http_req *begin_request(http_server *s, struct MHD_Connection *c, const c
       r->cap = r->body ? want : 0;
     }
   }
-  s->in_flight++;
+  __atomic_add_fetch(&s->in_flight, 1, __ATOMIC_RELAXED); /* read by other loops (http_group) */
   return r;
 }
 
@@ -266,7 +265,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     r = begin_request(s, c, method, &answer_now);
     if (!r) return MHD_NO;
     *con_cls = r;
-    if (s->cfg.access_log) { /* only then: kept off the per-request path otherwise */
+    if (serve_log_access(s->cfg.log)) { /* only then: kept off the per-request path otherwise */
       snprintf(r->method, sizeof r->method, "%s", method);
       snprintf(r->path, sizeof r->path, "%s", url);
     }
@@ -356,11 +355,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
     serve_log(s->cfg.log, SERVE_LOG_DEBUG, "http_request_aborted", "code=%d received=%zu", (int)toe,
               r->len);
-  if (s->cfg.access_log) access_log(s, c, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+  if (serve_log_access(s->cfg.log)) access_log(s, c, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
   http_req_release_work(r);
   free(r->resp);
   free(r);
-  s->in_flight--;
+  __atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_RELAXED);
 }
 
 /* Executor thread: hand the finished request to the loop. */
@@ -430,6 +429,17 @@ int http_server_start(http_server **out, uv_loop_t *loop, const http_server_conf
   s->cfg = *cfg;
   s->loop = loop;
   pthread_mutex_init(&s->done_lock, NULL);
+  s->metrics = cfg->metrics;
+  if (!s->metrics) {
+    if (http_metrics_shared_init(&s->own_metrics) != 0) {
+      pthread_mutex_destroy(&s->done_lock);
+      free(s);
+      snprintf(err, errlen, "cannot create a mutex");
+      return -ENOMEM;
+    }
+    s->own_metrics_init = 1;
+    s->metrics = &s->own_metrics;
+  }
   unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
   s->mhd = MHD_start_daemon(
       flags, (uint16_t)cfg->port, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
@@ -504,7 +514,7 @@ void http_server_force_drain(http_server *s) {
 }
 
 int http_server_in_flight(const http_server *s) {
-  return s->in_flight;
+  return __atomic_load_n(&s->in_flight, __ATOMIC_RELAXED);
 }
 
 static void on_closed(uv_handle_t *h) {
@@ -527,6 +537,7 @@ void http_server_stop(http_server *s) {
 void http_server_free(http_server *s) {
   if (!s) return;
   pthread_mutex_destroy(&s->done_lock);
+  if (s->own_metrics_init) http_metrics_shared_destroy(&s->own_metrics);
   free(s->config_json);
   free(s);
 }

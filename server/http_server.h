@@ -17,6 +17,7 @@
 #include "model/net.h"
 #include "scheduler/sched.h"
 #include "server/http_infer.h"
+#include "server/http_metrics.h"
 #include "server/serve_log.h"
 
 typedef struct http_server http_server;
@@ -29,8 +30,11 @@ typedef struct {
   unsigned idle_timeout_s;     /* per-connection inactivity limit */
   uint64_t default_timeout_us; /* request deadline when the client sets none; 0 = none */
   int default_top_k;
-  int access_log;    /* one info line per finished request (http_access) */
-  serve_logger *log; /* POST /v2/logging changes its level and format */
+  serve_logger *log; /* POST /v2/logging changes its level, format and access log */
+  /* Counters this server adds to, shared with the other loops of the
+   * process (see http_group.h); NULL: the server keeps its own. */
+  http_metrics_shared *metrics;
+  int loop; /* this server's index among the loops, for the per-loop counter */
 } http_server_config;
 
 /* Binds and starts serving (health/live answers at once; model routes 503
@@ -56,7 +60,8 @@ void http_server_drain(http_server *s, void (*on_drained)(void *arg), void *arg)
  * the scheduler or threadpool (stalled uploads no longer hold it). */
 void http_server_force_drain(http_server *s);
 
-/* Requests received but not yet answered (including those being uploaded). */
+/* Requests received but not yet answered (including those being uploaded).
+ * The one function here that any thread may call. */
 int http_server_in_flight(const http_server *s);
 
 /* Stops MHD (closing idle connections) and closes the uv handles; run the

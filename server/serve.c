@@ -22,7 +22,7 @@
 #include "scheduler/sched.h"
 #include "server/cli.h"
 #include "server/fd_limit.h"
-#include "server/http_server.h"
+#include "server/http_group.h"
 #include "server/serve_config.h"
 #include "server/serve_log.h"
 
@@ -32,7 +32,7 @@ typedef struct {
   serve_config cfg;
   serve_logger log;
   uv_loop_t loop;
-  http_server *srv;
+  http_group *http;
   uv_signal_t sigterm, sigint;
   uv_timer_t watchdog, grace;
   uv_work_t load;
@@ -242,7 +242,7 @@ static char *config_json(serve_ctx *c, int max_batch) {
 static void close_all(serve_ctx *c) {
   if (c->stopping_done) return;
   c->stopping_done = 1;
-  http_server_stop(c->srv);
+  http_group_stop(c->http);
   uv_close((uv_handle_t *)&c->sigterm, NULL);
   uv_close((uv_handle_t *)&c->sigint, NULL);
   uv_close((uv_handle_t *)&c->watchdog, NULL);
@@ -272,7 +272,7 @@ static void load_done(uv_work_t *w, int status) {
                         c->net.labels,
                         (uint64_t)c->cfg.max_image_pixels};
   char *cj = config_json(c, max_batch);
-  if (!cj || http_server_set_model(c->srv, &c->net, c->sched, &mi, cj) != 0) {
+  if (!cj || http_group_set_model(c->http, &c->net, c->sched, &mi, cj) != 0) {
     serve_log(&c->log, SERVE_LOG_ERROR, "startup_failed", "error=\"out of memory\"");
     free(cj);
     return;
@@ -299,9 +299,9 @@ static void on_drained(void *arg) {
 static void on_grace(uv_timer_t *t) {
   serve_ctx *c = t->data;
   serve_log(&c->log, SERVE_LOG_WARN, "grace_period_over", "in_flight=%d",
-            http_server_in_flight(c->srv));
+            http_group_in_flight(c->http));
   if (c->sched) sched_cancel(c->sched);
-  http_server_force_drain(c->srv);
+  http_group_force_drain(c->http);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -313,7 +313,7 @@ static void on_signal(uv_signal_t *h, int signum) {
     return;
   }
   serve_log(&c->log, SERVE_LOG_INFO, "draining", "signal=%d in_flight=%d grace_s=%d", signum,
-            http_server_in_flight(c->srv), c->cfg.grace_period_s);
+            http_group_in_flight(c->http), c->cfg.grace_period_s);
   sd_notify(0, "STOPPING=1\nSTATUS=draining");
   if (c->sched) {
     if (c->cfg.grace_period_s > 0)
@@ -322,7 +322,7 @@ static void on_signal(uv_signal_t *h, int signum) {
       sched_cancel(c->sched); /* no grace: only batches already computing finish */
   }
   uv_timer_start(&c->grace, on_grace, (uint64_t)c->cfg.grace_period_s * 1000, 0);
-  http_server_drain(c->srv, on_drained, c);
+  http_group_drain(c->http, on_drained, c);
 }
 
 /* Keeps systemd's watchdog fed from the event loop, except while the
@@ -353,6 +353,14 @@ static void raise_nofile(serve_ctx *c, int threads) {
     serve_log(&c->log, SERVE_LOG_WARN, "nofile_limit", "error=\"%s\"", strerror(-rc));
   else
     serve_log(&c->log, SERVE_LOG_DEBUG, "nofile", "soft=%llu hard=%llu", soft, hard);
+}
+
+/* --http-threads, with 0 = one loop per 8 online cores, at most 4. */
+static int http_loops(const serve_ctx *c) {
+  if (c->cfg.http_threads > 0) return c->cfg.http_threads;
+  const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  const int n = (int)(cores / 8);
+  return n < 1 ? 1 : n > 4 ? 4 : n;
 }
 
 /* Writes the port atomically (tmp + rename) so readers never see half. */
@@ -425,15 +433,17 @@ static int run(serve_ctx *c) {
                            (unsigned)c->cfg.idle_timeout_s,
                            (uint64_t)c->cfg.default_timeout_us,
                            c->cfg.top_k,
-                           c->cfg.access_log,
-                           &c->log};
-  if (http_server_start(&c->srv, &c->loop, &hc, err, sizeof err) != 0) {
+                           &c->log,
+                           NULL,
+                           0};
+  if (http_group_start(&c->http, &c->loop, http_loops(c), &hc, err, sizeof err) != 0) {
     serve_log(&c->log, SERVE_LOG_ERROR, "listen_failed", "error=\"%s\"", err);
     uv_loop_close(&c->loop);
     return 1;
   }
-  int port = http_server_port(c->srv);
-  serve_log(&c->log, SERVE_LOG_INFO, "listening", "host=%s port=%d", c->cfg.host, port);
+  int port = http_group_port(c->http);
+  serve_log(&c->log, SERVE_LOG_INFO, "listening", "host=%s port=%d http_loops=%d", c->cfg.host,
+            port, http_group_size(c->http));
   if (c->cfg.port_file[0] && (rc = write_port_file(c->cfg.port_file, port)) != 0)
     serve_log(&c->log, SERVE_LOG_WARN, "port_file_failed", "path=\"%s\" error=\"%s\"",
               c->cfg.port_file, strerror(-rc));
@@ -457,9 +467,9 @@ static int run(serve_ctx *c) {
   uv_queue_work(&c->loop, &c->load, load_work, load_done);
   uv_run(&c->loop, UV_RUN_DEFAULT);
   int code = c->load_rc ? 1 : 0;
+  http_group_free(c->http); /* joins the other loops before the scheduler goes */
   if (c->sched) sched_destroy(c->sched);
   if (c->net_loaded) model_net_free(&c->net);
-  http_server_free(c->srv);
   if (uv_loop_close(&c->loop) != 0) serve_log(&c->log, SERVE_LOG_WARN, "loop_close_busy", NULL);
   serve_log(&c->log, SERVE_LOG_INFO, "exit", "code=%d", code);
   return code;
@@ -483,6 +493,7 @@ int serve_main(int argc, char **argv) {
     return 0;
   }
   c->log.json = strcmp(c->cfg.log_format, "json") == 0;
+  c->log.access_log = c->cfg.access_log;
   c->log.level = serve_log_level_parse(c->cfg.log_level);
   if (c->log.level < 0) {
     fprintf(stderr, "blockfuse serve: log-level must be debug, info, warn or error\n");

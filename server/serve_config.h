@@ -30,6 +30,7 @@ typedef struct {
   int64_t max_image_pixels;
   int grace_period_s;
   int decode_threads;
+  int http_threads;
   int warmup_batch;
   int profile_every;
   int unhealthy_after_failures;

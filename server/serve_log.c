@@ -27,6 +27,14 @@ void serve_log_set(serve_logger *l, int level, int json) {
   __atomic_store_n(&l->json, json, __ATOMIC_RELAXED);
 }
 
+void serve_log_set_access(serve_logger *l, int on) {
+  __atomic_store_n(&l->access_log, on, __ATOMIC_RELAXED);
+}
+
+int serve_log_access(const serve_logger *l) {
+  return l ? __atomic_load_n(&l->access_log, __ATOMIC_RELAXED) : 0;
+}
+
 const char *serve_log_quote(const char *s, char *out, size_t cap) {
   size_t o = 0;
   for (; s && *s && o + 3 < cap; s++) {

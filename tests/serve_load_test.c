@@ -195,6 +195,55 @@ static void test_sigterm_drains(void **state) {
   free(t.body);
 }
 
+/* --http-threads 3: three event loops share the port. 64 clients are all
+ * answered, the loops' counters add up in one /metrics, more than one loop
+ * served; then SIGTERM with 8 requests queued across the loops closes every
+ * listener, answers all 8 and exits 0. */
+static void test_http_loops(void **state) {
+  serve_daemon d;
+  const char *extra[] = {"--http-threads=3", "--max-batch-size=16", "--max-queue-delay-us=20000",
+                         NULL};
+  assert_int_equal(serve_daemon_start(&d, extra), 0);
+  tensor_req t;
+  tensor_req_init(&t);
+  long st[64];
+  assert_int_equal(serve_http_many(&d, INFER, t.hdrs, t.body, t.len, 64, st), 0);
+  for (int i = 0; i < 64; i++) assert_int_equal(st[i], 200);
+  assert_true(metric(&d, "nv_inference_request_success", "") == 64);
+  int serving = 0;
+  double total = 0;
+  for (int l = 0; l < 3; l++) {
+    char lbl[32];
+    snprintf(lbl, sizeof lbl, "loop=\"%d\"", l);
+    double v = metric(&d, "blockfuse_http_loop_responses", lbl);
+    assert_true(v >= 0); /* every loop reports */
+    serving += v > 0;
+    total += v;
+  }
+  fprintf(stderr, "%d of 3 loops served, %g responses\n", serving, total);
+  assert_true(serving >= 2);
+  assert_true(total >= 64);
+  assert_true(metric(&d, "blockfuse_http_loop_responses", "loop=\"3\"") < 0);
+
+  bg_req bg[8];
+  pthread_t th[8];
+  for (int i = 0; i < 8; i++) {
+    bg[i] = (bg_req){&d, &t, 0};
+    pthread_create(&th[i], NULL, bg_post, &bg[i]);
+  }
+  wait_pending(&d, 8);
+  kill(d.pid, SIGTERM);
+  usleep(150000);
+  for (int i = 0; i < 8; i++) /* each try may reach any loop's listener */
+    assert_int_not_equal(connect_port(d.port), 0);
+  for (int i = 0; i < 8; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(bg[i].status, 200);
+  }
+  assert_int_equal(serve_daemon_signal_wait(&d, 0, 30), 0);
+  free(t.body);
+}
+
 /* Grace period 0: what is still queued when the drain starts is answered
  * 503 (cancelled), what runs finishes with 200; nothing goes unanswered and
  * the exit status is 0. */
@@ -321,6 +370,7 @@ int main(void) {
       cmocka_unit_test(test_queue_full_503),
       cmocka_unit_test(test_deadline_504),
       cmocka_unit_test(test_sigterm_drains),
+      cmocka_unit_test(test_http_loops),
       cmocka_unit_test(test_grace_expiry_cancels_queued),
       cmocka_unit_test(test_sd_notify),
   };
