@@ -60,7 +60,7 @@ static const opt options[] = {
     {"decode-threads", OPT_INT, F(decode_threads), "0", 0, 1024,
      "libuv threadpool size (body parsing, image decoding, response encoding); 0 = online cores"},
     {"http-threads", OPT_INT, F(http_threads), "0", 0, 64,
-     "HTTP event loops, each on its own thread, sharing the port; 0 = one per 8 online cores, "
+     "HTTP event loops, each on its own thread, sharing the port; 0 = one per 4 online cores, "
      "at most 4"},
     {"warmup-batch", OPT_INT, F(warmup_batch), "1", 1, 1024,
      "images in each executor's warm-up batch, run before readiness"},
