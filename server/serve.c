@@ -150,6 +150,11 @@ static int prepare(serve_ctx *c, int *max_batch, int *pref, int *n_pref, char *e
   if (rc) return rc;
   c->net_loaded = 1;
   if ((rc = pick_devices(c, err, errlen))) return rc;
+  /* Two CUDA executors overlap one batch's copies with the other's kernels:
+   * on an H200 host 1 executor served 22k uint8 req/s at 256 clients, 2
+   * served 31k, 4 served 28-29k (bench/RESULTS.md, eighth session). The CPU
+   * backend runs one executor across all cores. */
+  if (c->cfg.executors == 0) c->cfg.executors = strcmp(c->backend, "cuda") == 0 ? 2 : 1;
   int mb = c->net.max_batch;
   if (c->cfg.max_batch_size > 0 && (mb < 1 || c->cfg.max_batch_size < mb))
     mb = c->cfg.max_batch_size;

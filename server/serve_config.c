@@ -34,8 +34,9 @@ static const opt options[] = {
      "cpu, cuda or auto (cuda where a GPU is visible, else cpu)"},
     {"gpus", OPT_STR, F(gpus), "all", 0, 0,
      "GPUs the cuda backend uses: all, or ordinals like 0,2 (executors are per GPU)"},
-    {"executors", OPT_INT, F(executors), "1", 1, 64,
-     "executors per device (CPU workers / CUDA streams), each with its own backend instance"},
+    {"executors", OPT_INT, F(executors), "0", 0, 64,
+     "executors per device (CPU workers / CUDA streams), each with its own backend instance; "
+     "0 = 2 per GPU, 1 on the CPU backend"},
     {"threads", OPT_INT, F(threads), "0", 0, 1024, "CPU threads per executor; 0 = cores/executors"},
     {"max-batch-size", OPT_INT, F(max_batch_size), "32", 0, 1024,
      "largest batch (capped at the model's max_batch; 0 = the model's)"},
