@@ -75,6 +75,12 @@ void loadgen_report_text(const loadgen_config *cfg, const loadgen_result *res, F
   fprintf(out, "\n");
   fprintf(out, "transfer   %.2f MB out, %.2f MB in (bodies)\n", (double)res->bytes_out / 1e6,
           (double)res->bytes_in / 1e6);
+  fprintf(out, "client     %.0f%% of one core\n", 100.0 * res->client_cpu);
+  if (res->client_cpu >= LOADGEN_WARN_CLIENT_CPU)
+    fprintf(out,
+            "warning    loadgen's one thread was busy %.0f%% of the run: these figures may be the "
+            "client's limit, not the server's; split the load over several loadgen processes\n",
+            100.0 * res->client_cpu);
   if (cfg->rate > 0) {
     fprintf(out, "schedule   %llu sends >%g ms late (worst %.3f ms), %llu never sent\n",
             (unsigned long long)res->late_sends, LOADGEN_LATE_SEND_US / 1000.0,
@@ -134,10 +140,10 @@ void loadgen_report_json(const loadgen_config *cfg, const loadgen_result *res, F
           (unsigned long long)res->err_io);
   fprintf(out,
           "\"bytes_out\":%llu,\"bytes_in\":%llu,\"late_sends\":%llu,\"max_lag_us\":%llu,"
-          "\"unsent\":%llu",
+          "\"unsent\":%llu,\"client_cpu\":%.3f",
           (unsigned long long)res->bytes_out, (unsigned long long)res->bytes_in,
           (unsigned long long)res->late_sends, (unsigned long long)res->max_lag_us,
-          (unsigned long long)res->unsent);
+          (unsigned long long)res->unsent, res->client_cpu);
   if (cfg->rate > 0)
     fprintf(out, ",\"rate_sustained\":%s", loadgen_schedule_verdict(res) ? "false" : "true");
   fprintf(out, "}\n");

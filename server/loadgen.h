@@ -186,7 +186,14 @@ typedef struct {
   uint64_t late_sends; /* open loop: sends more than LOADGEN_LATE_SEND_US late */
   uint64_t max_lag_us; /* open loop: worst send lag behind schedule */
   uint64_t unsent;     /* open loop: fell due but no connection was free by the end */
+  /* CPU time of the load generator over the whole run (warm-up included),
+   * as a fraction of one core: its one event loop thread near 1.0 means the
+   * client, not the server, may be the limit. */
+  double client_cpu;
 } loadgen_result;
+
+/* client_cpu at or above this earns a warning in the summary. */
+#define LOADGEN_WARN_CLIENT_CPU 0.9
 
 /* Runs the load described by cfg with the prepared payloads; res receives the
  * figures of the measured window (after warm-up). Returns 0, or a negative

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <uv.h>
@@ -463,6 +464,14 @@ static int resolve(lg_run *r, char *err, size_t errlen) {
 }
 
 /* See loadgen.h. Owns its loop and every handle; returns when all are closed. */
+/* User + system CPU seconds of this process so far. */
+static double cpu_seconds(void) {
+  struct rusage u;
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,
                 FILE *csv, char *err, size_t errlen) {
   memset(res, 0, sizeof *res);
@@ -533,8 +542,11 @@ int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_re
       uv_timer_start(&r->stop_timer, on_stop_timer, (r->end_ns + 999999) / 1000000, 0);
     }
     if (r->open_loop) uv_poll_start(&r->tick, UV_READABLE, on_tick);
+    const double cpu0 = cpu_seconds();
     dispatch(r);
     uv_run(&r->loop, UV_RUN_DEFAULT);
+    const double wall = (double)(uv_hrtime() - r->t0) / 1e9;
+    res->client_cpu = wall > 0 ? (cpu_seconds() - cpu0) / wall : 0;
     if (r->fatal) rc = r->fatal;
     uint64_t from = r->warm_ns > r->first_ns ? r->warm_ns : r->first_ns;
     uint64_t to = r->last_ns > r->stop_ns ? r->last_ns : r->stop_ns;

@@ -115,6 +115,29 @@ static void test_report_rate_warning(void **state) {
   free(json);
 }
 
+/* The client's own CPU: always reported, a warning from 90 % of a core. */
+static void test_report_client_cpu(void **state) {
+  (void)state;
+  loadgen_config c;
+  char err[256], *text, *json;
+  assert_int_equal(
+      loadgen_test_parse(&c, err, "--api", "v2", "-c", "8", "http://127.0.0.1:1", NULL), 0);
+  loadgen_result r = lag_result(68, 0, 0, 0);
+  r.client_cpu = 0.42;
+  render(&c, &r, &text, &json);
+  assert_non_null(strstr(text, "client     42% of one core\n"));
+  assert_null(strstr(text, "warning"));
+  assert_non_null(strstr(json, "\"client_cpu\":0.420"));
+  free(text);
+  free(json);
+  r.client_cpu = 0.97;
+  render(&c, &r, &text, &json);
+  assert_non_null(strstr(text, "warning    loadgen's one thread was busy 97% of the run"));
+  assert_non_null(strstr(json, "\"client_cpu\":0.970"));
+  free(text);
+  free(json);
+}
+
 /* The --help text states the thresholds the verdict uses. */
 static void test_usage_states_thresholds(void **state) {
   (void)state;
@@ -135,6 +158,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_schedule_verdict),
       cmocka_unit_test(test_report_rate_warning),
+      cmocka_unit_test(test_report_client_cpu),
       cmocka_unit_test(test_usage_states_thresholds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
