@@ -209,6 +209,27 @@ __device__ __forceinline__ void dw_sums_out(float2 sum, int g, int c, int cc, fl
   }
 }
 
+// The depthwise output of one channel pair: activation, squeeze-excite gate
+// (sc, 1 where ungated), the pair's share of the chunk's channel sums, and
+// the fp16 pair that is stored. H2 (packed fp16 taps, with swish): swish
+// and gate on the fp16 pair itself, which the sums then read back; else in
+// fp32.
+template <int ACT, bool H2>
+__device__ __forceinline__ __half2 dw_out(float2 acc, int act, float2 sc, bool gated,
+                                          float2 &sum) {
+  if constexpr (H2 && ACT == MODEL_ACT_SWISH) {
+    __half2 o = swish_h2(acc.x, acc.y);
+    if (gated) o = __hmul2(o, __floats2half2_rn(sc.x, sc.y));
+    const float2 f = __half22float2(o);
+    sum.x += f.x, sum.y += f.y;
+    return o;
+  } else {
+    const float v0 = act_t<ACT>(acc.x, act) * sc.x, v1 = act_t<ACT>(acc.y, act) * sc.y;
+    sum.x += v0, sum.y += v1;
+    return __floats2half2_rn(v0, v1);
+  }
+}
+
 template <int KK, int ACT>
 __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                            const float *bdw, const int *qmid, const int *qglob, __half *dwo,
@@ -233,9 +254,9 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
   }
   float2 sum = make_float2(0.f, 0.f);
   for (int q = g; q < npx; q += G) {
-    float2 acc = make_float2(0.f, 0.f);
+    __half2 o = __float2half2_rn(0.f);
     if (qglob[q] >= 0) {
-      acc = b;
+      float2 acc = b;
       const __half *m0 = mid + (size_t)qmid[q] * ldm + c;
       if (KK > 0) {
 #pragma unroll
@@ -259,11 +280,9 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
             acc.y = fmaf(m.y, wv.y, acc.y);
           }
       }
-      acc.x = act_t<ACT>(acc.x, a.act) * sc.x;
-      acc.y = act_t<ACT>(acc.y, a.act) * sc.y;
-      sum.x += acc.x, sum.y += acc.y;
+      o = dw_out<ACT, false>(acc, a.act, sc, gate != nullptr, sum);
     }
-    *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = __floats2half2_rn(acc.x, acc.y);
+    *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = o;
   }
   dw_sums_out(sum, g, c, cc, part, csum); /* PASS1: the chunk's sums for squeeze-excite */
 }
@@ -302,17 +321,7 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
         const float2 f = __half22float2(s);
         acc.x += f.x, acc.y += f.y;
       }
-      if (ACT == MODEL_ACT_SWISH) { /* swish and gate on the fp16 pair that is stored */
-        o = swish_h2(acc.x, acc.y);
-        if (gate) o = __hmul2(o, __floats2half2_rn(sc.x, sc.y));
-        const float2 f = __half22float2(o);
-        sum.x += f.x, sum.y += f.y;
-      } else {
-        acc.x = act_t<ACT>(acc.x, a.act) * sc.x;
-        acc.y = act_t<ACT>(acc.y, a.act) * sc.y;
-        sum.x += acc.x, sum.y += acc.y;
-        o = __floats2half2_rn(acc.x, acc.y);
-      }
+      o = dw_out<ACT, true>(acc, a.act, sc, gate != nullptr, sum);
     }
     *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = o;
   }
@@ -427,18 +436,8 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
       if (o && !has1) break;
       const float2 acc = o ? acc1 : acc0;
       __half2 out = __float2half2_rn(0.f);
-      if (oy + o < rows_in && x < cols_in) {
-        if constexpr (H2) { /* swish and gate on the fp16 pair that is stored */
-          out = swish_h2(acc.x, acc.y);
-          if (gate) out = __hmul2(out, __floats2half2_rn(sc.x, sc.y));
-          const float2 f = __half22float2(out);
-          sum.x += f.x, sum.y += f.y;
-        } else {
-          const float v0 = swish_fast(acc.x) * sc.x, v1 = swish_fast(acc.y) * sc.y;
-          sum.x += v0, sum.y += v1;
-          out = __floats2half2_rn(v0, v1);
-        }
-      }
+      if (oy + o < rows_in && x < cols_in)
+        out = dw_out<MODEL_ACT_SWISH, H2>(acc, MODEL_ACT_SWISH, sc, gate != nullptr, sum);
       *reinterpret_cast<__half2 *>(dwo + (size_t)(q + o * TW) * LD + c) = out;
     }
     x += dx, rp += drp;
