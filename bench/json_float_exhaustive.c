@@ -18,28 +18,12 @@
 #include <time.h>
 
 #include "server/json_text.h"
+#include "tests/float_digits.h"
 
 typedef struct {
   uint64_t begin, end, step;
   uint64_t checked, bad, longer_than_9g;
 } range;
-
-/* Significant digits of a number as printf or json_float writes it. */
-static int sig_digits(const char *s) {
-  int n = 0, seen = 0, zeros = 0;
-  for (; *s && *s != 'e'; s++) {
-    if (*s < '0' || *s > '9') continue;
-    if (*s == '0' && !seen) continue;
-    seen = 1;
-    if (*s == '0') {
-      zeros++;
-    } else {
-      n += zeros + 1;
-      zeros = 0;
-    }
-  }
-  return n;
-}
 
 static float from_bits(uint32_t u) {
   float f;
@@ -60,7 +44,7 @@ static void *work(void *arg) {
       if (r->bad++ < 10) printf("BAD %08x: %s reads back as %.9g\n", (unsigned)i, a, (double)y);
     }
     snprintf(b, sizeof b, "%.9g", (double)x);
-    if (sig_digits(a) > sig_digits(b)) r->longer_than_9g++;
+    if (float_digits(a) > float_digits(b)) r->longer_than_9g++;
   }
   return NULL;
 }
@@ -92,7 +76,7 @@ int main(int argc, char **argv) {
       snprintf(b, sizeof b, "%.*e", p - 1, (double)x);
       if (strtof(b, NULL) == x) break;
     }
-    if (sig_digits(a) > p) {
+    if (float_digits(a) > p) {
       longer++;
       if (fabsf(x) < 16777216.0f) longer_small++;
     }

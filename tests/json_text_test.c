@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "server/json_text.h"
+#include "tests/float_digits.h"
 
 static float from_bits(uint32_t u) {
   float f;
@@ -25,23 +26,6 @@ static float from_bits(uint32_t u) {
 static uint64_t rng(uint64_t *s) {
   *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
   return *s;
-}
-
-/* Significant digits of a decimal as printf or json_float writes it. */
-static int sig_digits(const char *s) {
-  int n = 0, seen = 0, zeros = 0;
-  for (; *s && *s != 'e'; s++) {
-    if (*s < '0' || *s > '9') continue;
-    if (*s == '0' && !seen) continue;
-    seen = 1;
-    if (*s == '0') {
-      zeros++;
-    } else {
-      n += zeros + 1;
-      zeros = 0;
-    }
-  }
-  return n;
 }
 
 /* The fewest digits with which printf's correctly rounded decimal of x
@@ -70,9 +54,9 @@ static void check_one(float x, int want_shortest) {
   json_decref(j);
   char g[40];
   snprintf(g, sizeof g, "%.9g", (double)x);
-  assert_true(sig_digits(a) <= sig_digits(g));
-  if (want_shortest && x != 0 && sig_digits(a) > shortest_digits(x))
-    fail_msg("%.9g -> \"%s\": %d digits, printf's shortest has %d", (double)x, a, sig_digits(a),
+  assert_true(float_digits(a) <= float_digits(g));
+  if (want_shortest && x != 0 && float_digits(a) > shortest_digits(x))
+    fail_msg("%.9g -> \"%s\": %d digits, printf's shortest has %d", (double)x, a, float_digits(a),
              shortest_digits(x));
 }
 

@@ -169,6 +169,27 @@ static int connect_port(int port) {
   return rc;
 }
 
+/* Queues 8 requests (held by the daemon's batch delay), sends SIGTERM: no
+ * listener accepts any more (8 tries, each of which may reach any loop's
+ * listener), all 8 are answered 200, and the daemon exits 0. */
+static void drain_eight(serve_daemon *d, tensor_req *t) {
+  bg_req bg[8];
+  pthread_t th[8];
+  for (int i = 0; i < 8; i++) {
+    bg[i] = (bg_req){d, t, 0};
+    pthread_create(&th[i], NULL, bg_post, &bg[i]);
+  }
+  wait_pending(d, 8);
+  kill(d->pid, SIGTERM);
+  usleep(150000);
+  for (int i = 0; i < 8; i++) assert_int_not_equal(connect_port(d->port), 0);
+  for (int i = 0; i < 8; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(bg[i].status, 200);
+  }
+  assert_int_equal(serve_daemon_signal_wait(d, 0, 30), 0);
+}
+
 /* SIGTERM with 8 requests queued: new connections are refused, all 8 are
  * answered 200, and the daemon exits 0. */
 static void test_sigterm_drains(void **state) {
@@ -177,21 +198,7 @@ static void test_sigterm_drains(void **state) {
   assert_int_equal(serve_daemon_start(&d, extra), 0);
   tensor_req t;
   tensor_req_init(&t);
-  bg_req bg[8];
-  pthread_t th[8];
-  for (int i = 0; i < 8; i++) {
-    bg[i] = (bg_req){&d, &t, 0};
-    pthread_create(&th[i], NULL, bg_post, &bg[i]);
-  }
-  wait_pending(&d, 8);
-  kill(d.pid, SIGTERM);
-  usleep(150000);
-  assert_int_not_equal(connect_port(d.port), 0); /* listening socket closed */
-  for (int i = 0; i < 8; i++) {
-    pthread_join(th[i], NULL);
-    assert_int_equal(bg[i].status, 200);
-  }
-  assert_int_equal(serve_daemon_signal_wait(&d, 0, 30), 0);
+  drain_eight(&d, &t);
   free(t.body);
 }
 
@@ -201,7 +208,8 @@ static void test_sigterm_drains(void **state) {
  * listener, answers all 8 and exits 0. */
 static void test_http_loops(void **state) {
   serve_daemon d;
-  const char *extra[] = {"--http-threads=3", "--max-batch-size=16", "--max-queue-delay-us=20000",
+  /* the delay holds the 8 requests of the drain; the 64 fill batches at once */
+  const char *extra[] = {"--http-threads=3", "--max-batch-size=16", "--max-queue-delay-us=1500000",
                          NULL};
   assert_int_equal(serve_daemon_start(&d, extra), 0);
   tensor_req t;
@@ -225,22 +233,7 @@ static void test_http_loops(void **state) {
   assert_true(total >= 64);
   assert_true(metric(&d, "blockfuse_http_loop_responses", "loop=\"3\"") < 0);
 
-  bg_req bg[8];
-  pthread_t th[8];
-  for (int i = 0; i < 8; i++) {
-    bg[i] = (bg_req){&d, &t, 0};
-    pthread_create(&th[i], NULL, bg_post, &bg[i]);
-  }
-  wait_pending(&d, 8);
-  kill(d.pid, SIGTERM);
-  usleep(150000);
-  for (int i = 0; i < 8; i++) /* each try may reach any loop's listener */
-    assert_int_not_equal(connect_port(d.port), 0);
-  for (int i = 0; i < 8; i++) {
-    pthread_join(th[i], NULL);
-    assert_int_equal(bg[i].status, 200);
-  }
-  assert_int_equal(serve_daemon_signal_wait(&d, 0, 30), 0);
+  drain_eight(&d, &t);
   free(t.body);
 }
 
