@@ -43,8 +43,8 @@ int main(int argc, char **argv) {
   const float *data[] = {conv_w, conv_b, fc_w, fc_b};
   char err[256];
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
-  int rc = safetensors_write_f32(path, 4, names, nd, (const int64_t(*)[4])shapes, data, err,
-                                 sizeof err);
+  int rc =
+      safetensors_write_f32(path, 4, names, nd, (const int64_t(*)[4])shapes, data, err, sizeof err);
   free(fc_w);
   free(fc_b);
   if (rc) {

@@ -215,8 +215,7 @@ __device__ __forceinline__ void dw_sums_out(float2 sum, int g, int c, int cc, fl
 // and gate on the fp16 pair itself, which the sums then read back; else in
 // fp32.
 template <int ACT, bool H2>
-__device__ __forceinline__ __half2 dw_out(float2 acc, int act, float2 sc, bool gated,
-                                          float2 &sum) {
+__device__ __forceinline__ __half2 dw_out(float2 acc, int act, float2 sc, bool gated, float2 &sum) {
   if constexpr (H2 && ACT == MODEL_ACT_SWISH) {
     __half2 o = swish_h2(acc.x, acc.y);
     if (gated) o = __hmul2(o, __floats2half2_rn(sc.x, sc.y));
