@@ -162,6 +162,9 @@ int http_group_start(http_group **out, uv_loop_t *loop, int n, const http_server
   http_server_config c0 = *cfg;
   c0.metrics = &g->metrics;
   c0.loop = 0;
+  /* --max-connections is the process's: each loop takes its share (the
+   * kernel spreads connections evenly over the listeners) */
+  c0.max_connections = (cfg->max_connections + (unsigned)n - 1) / (unsigned)n;
   int rc = http_server_start(&g->srv0, loop, &c0, err, errlen);
   if (rc == 0) {
     g->drained_async.data = g;

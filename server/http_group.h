@@ -27,7 +27,8 @@
 typedef struct http_group http_group;
 
 /* Starts n (1..HTTP_GROUP_MAX) loops on cfg's address; loop 0 on `loop`.
- * cfg->metrics and cfg->loop are set here. Returns 0 or a negative errno
+ * cfg->metrics and cfg->loop are set here, and each loop takes
+ * ceil(cfg->max_connections / n) of the connections. Returns 0 or a negative errno
  * with message (then nothing is left running). */
 int http_group_start(http_group **out, uv_loop_t *loop, int n, const http_server_config *cfg,
                      char *err, size_t errlen);
