@@ -550,6 +550,15 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
     return -ENODEV;
   }
   CUDA_TRY(cudaSetDevice(s->device));
+  /* How a thread waits for the GPU, for A/B runs: BLOCKFUSE_CUDA_SYNC=spin,
+   * yield or block; unset, CUDA's default (spin while there are fewer
+   * contexts than cores). */
+  if (cuda_env_is("BLOCKFUSE_CUDA_SYNC", "spin"))
+    CUDA_TRY(cudaSetDeviceFlags(cudaDeviceScheduleSpin));
+  else if (cuda_env_is("BLOCKFUSE_CUDA_SYNC", "yield"))
+    CUDA_TRY(cudaSetDeviceFlags(cudaDeviceScheduleYield));
+  else if (cuda_env_is("BLOCKFUSE_CUDA_SYNC", "block"))
+    CUDA_TRY(cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync));
   CUDA_TRY(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking));
   s->ev = calloc((size_t)s->n_blocks + 1, sizeof *s->ev);
   s->times = calloc((size_t)s->n_blocks, sizeof *s->times);
