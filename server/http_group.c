@@ -31,6 +31,7 @@ struct http_group {
   http_server *srv0;
   uv_async_t drained_async; /* on loop 0 */
   int drained_async_init;
+  int drained_async_closed; /* under lock: no loop may send to it any more */
   pthread_mutex_t lock;
   int drained;  /* loops 1..n-1 drained, under lock */
   int drained0; /* loop 0 drained */
@@ -72,8 +73,9 @@ static void loop_drained(void *arg) {
   group_loop *w = arg;
   pthread_mutex_lock(&w->g->lock);
   w->g->drained++;
+  /* under the lock: loop 0 may be closing the handle (a stop mid-drain) */
+  if (!w->g->drained_async_closed) uv_async_send(&w->g->drained_async);
   pthread_mutex_unlock(&w->g->lock);
-  uv_async_send(&w->g->drained_async);
 }
 
 /* Loop i's thread: run the commands loop 0 sent. */
@@ -234,7 +236,12 @@ void http_group_stop(http_group *g) {
   send_cmd(g, CMD_STOP);
   g->stopped = 1;
   if (g->srv0) http_server_stop(g->srv0);
-  if (g->drained_async_init) uv_close((uv_handle_t *)&g->drained_async, NULL);
+  if (g->drained_async_init) {
+    pthread_mutex_lock(&g->lock);
+    g->drained_async_closed = 1;
+    pthread_mutex_unlock(&g->lock);
+    uv_close((uv_handle_t *)&g->drained_async, NULL);
+  }
 }
 
 void http_group_free(http_group *g) {
