@@ -104,6 +104,18 @@ static void *bg_post(void *arg) {
   return NULL;
 }
 
+/* Starts n POSTs of t, each on its own thread; post_join waits for them. */
+static void post_start(serve_daemon *d, tensor_req *t, bg_req *bg, pthread_t *th, int n) {
+  for (int i = 0; i < n; i++) {
+    bg[i] = (bg_req){d, t, 0};
+    pthread_create(&th[i], NULL, bg_post, &bg[i]);
+  }
+}
+
+static void post_join(pthread_t *th, int n) {
+  for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
+}
+
 /* Waits until the pending gauge reaches n (the requests are queued). */
 static void wait_pending(serve_daemon *d, int n) {
   for (int i = 0; i < 400; i++) {
@@ -122,9 +134,9 @@ static void test_queue_full_503(void **state) {
   assert_int_equal(serve_daemon_start(&d, extra), 0);
   tensor_req t;
   tensor_req_init(&t);
-  bg_req bg[2] = {{&d, &t, 0}, {&d, &t, 0}};
+  bg_req bg[2];
   pthread_t th[2];
-  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, bg_post, &bg[i]);
+  post_start(&d, &t, bg, th, 2);
   wait_pending(&d, 2);
   serve_resp r;
   serve_http(&d, "POST", INFER, t.hdrs, t.body, t.len, &r);
@@ -134,10 +146,8 @@ static void test_queue_full_503(void **state) {
   assert_string_equal(r.retry_after, "1");
   assert_non_null(strstr(r.body, "queue is full"));
   serve_resp_free(&r);
-  for (int i = 0; i < 2; i++) {
-    pthread_join(th[i], NULL);
-    assert_int_equal(bg[i].status, 200);
-  }
+  post_join(th, 2);
+  for (int i = 0; i < 2; i++) assert_int_equal(bg[i].status, 200);
   assert_true(metric(&d, "nv_inference_request_failure", "REJECTED") >= 1);
   free(t.body);
   assert_int_equal(serve_daemon_signal_wait(&d, SIGTERM, 30), 0);
@@ -175,18 +185,13 @@ static int connect_port(int port) {
 static void drain_eight(serve_daemon *d, tensor_req *t) {
   bg_req bg[8];
   pthread_t th[8];
-  for (int i = 0; i < 8; i++) {
-    bg[i] = (bg_req){d, t, 0};
-    pthread_create(&th[i], NULL, bg_post, &bg[i]);
-  }
+  post_start(d, t, bg, th, 8);
   wait_pending(d, 8);
   kill(d->pid, SIGTERM);
   usleep(150000);
   for (int i = 0; i < 8; i++) assert_int_not_equal(connect_port(d->port), 0);
-  for (int i = 0; i < 8; i++) {
-    pthread_join(th[i], NULL);
-    assert_int_equal(bg[i].status, 200);
-  }
+  post_join(th, 8);
+  for (int i = 0; i < 8; i++) assert_int_equal(bg[i].status, 200);
   assert_int_equal(serve_daemon_signal_wait(d, 0, 30), 0);
 }
 
@@ -252,16 +257,13 @@ static void test_grace_expiry_cancels_queued(void **state) {
   tensor_req_init(&t);
   bg_req bg[6];
   pthread_t th[6];
-  for (int i = 0; i < 6; i++) {
-    bg[i] = (bg_req){&d, &t, 0};
-    pthread_create(&th[i], NULL, bg_post, &bg[i]);
-  }
+  post_start(&d, &t, bg, th, 6);
   for (int i = 0; i < 400 && metric(&d, "nv_inference_request_success", "") < 4; i++) usleep(10000);
   wait_pending(&d, 2);
   kill(d.pid, SIGTERM);
   int ok = 0, cancelled = 0;
+  post_join(th, 6);
   for (int i = 0; i < 6; i++) {
-    pthread_join(th[i], NULL);
     ok += bg[i].status == 200;
     cancelled += bg[i].status == 503;
   }
