@@ -70,7 +70,8 @@ void http_metrics_failure(http_metrics_shared *s, http_fail_reason why, uint64_t
 void http_metrics_response(http_metrics_shared *s, int status, int loop);
 
 /* Everything a rendering needs; s and net may be NULL before the model is
- * ready (model families are then omitted). */
+ * ready (model families are then omitted); the efficiency JSON does not
+ * read m. */
 typedef struct {
   const http_metrics *m;
   const http_model_info *mi;

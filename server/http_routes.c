@@ -497,9 +497,11 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
     http_req_error(r, 404, "model '%s' has no version '%.16s'", s->mi.name, ver);
     return;
   }
+  /* a snapshot of the counters only for the route that renders them:
+   * inference requests leave the loops' shared lock alone */
   http_metrics snap;
-  http_metrics_snapshot(s->metrics, &snap);
-  http_metrics_view v = {&snap, &s->mi, s->sched, s->net};
+  if (route == ROUTE_STATS) http_metrics_snapshot(s->metrics, &snap);
+  http_metrics_view v = {route == ROUTE_STATS ? &snap : NULL, &s->mi, s->sched, s->net};
   size_t len = 0;
   switch (route) {
     case ROUTE_MODEL_META:
