@@ -35,12 +35,14 @@ int loadgen_schedule_verdict(const loadgen_result *res) {
 void loadgen_report_text(const loadgen_config *cfg, const loadgen_result *res, FILE *out) {
   double secs = res->elapsed_s > 0 ? res->elapsed_s : 1e-9;
   if (cfg->rate > 0)
-    fprintf(out, "open loop, %s arrivals at %.6g req/s, up to %d connections\n",
+    fprintf(out, "open loop, %s arrivals at %.6g req/s, up to %d connections",
             cfg->arrival == LOADGEN_ARRIVAL_POISSON ? "Poisson" : "constant", cfg->rate,
             cfg->concurrency);
   else
-    fprintf(out, "closed loop, %d connection%s\n", cfg->concurrency,
+    fprintf(out, "closed loop, %d connection%s", cfg->concurrency,
             cfg->concurrency == 1 ? "" : "s");
+  if (cfg->threads > 1) fprintf(out, ", %d threads", cfg->threads);
+  fprintf(out, "\n");
   fprintf(out, "target     http://%s:%s%s  api %s  model %s  batch %d\n", cfg->host, cfg->port,
           cfg->base_path, api_name(cfg->api), cfg->model, cfg->batch);
   fprintf(out, "requests   %llu sent, %llu ok, %llu failed in %.3f s\n",
@@ -75,11 +77,12 @@ void loadgen_report_text(const loadgen_config *cfg, const loadgen_result *res, F
   fprintf(out, "\n");
   fprintf(out, "transfer   %.2f MB out, %.2f MB in (bodies)\n", (double)res->bytes_out / 1e6,
           (double)res->bytes_in / 1e6);
-  fprintf(out, "client     %.0f%% of one core\n", 100.0 * res->client_cpu);
+  fprintf(out, "client     %.0f%% of one core%s\n", 100.0 * res->client_cpu,
+          cfg->threads > 1 ? " (the busiest thread)" : "");
   if (res->client_cpu >= LOADGEN_WARN_CLIENT_CPU)
     fprintf(out,
-            "warning    loadgen's one thread was busy %.0f%% of the run: these figures may be the "
-            "client's limit, not the server's; split the load over several loadgen processes\n",
+            "warning    loadgen's busiest thread was busy %.0f%% of the run: these figures may be "
+            "the client's limit, not the server's; raise --threads\n",
             100.0 * res->client_cpu);
   if (cfg->rate > 0) {
     fprintf(out, "schedule   %llu sends >%g ms late (worst %.3f ms), %llu never sent\n",
@@ -111,8 +114,8 @@ void loadgen_report_json(const loadgen_config *cfg, const loadgen_result *res, F
   double secs = res->elapsed_s > 0 ? res->elapsed_s : 1e-9;
   fprintf(out, "{\"target\":\"http://%s:%s%s\",\"api\":\"%s\",\"model\":\"%s\",\"batch\":%d,",
           cfg->host, cfg->port, cfg->base_path, api_name(cfg->api), cfg->model, cfg->batch);
-  fprintf(out, "\"mode\":\"%s\",\"concurrency\":%d,", cfg->rate > 0 ? "open" : "closed",
-          cfg->concurrency);
+  fprintf(out, "\"mode\":\"%s\",\"concurrency\":%d,\"threads\":%d,",
+          cfg->rate > 0 ? "open" : "closed", cfg->concurrency, cfg->threads);
   if (cfg->rate > 0)
     fprintf(out, "\"rate\":%.6g,\"arrival\":\"%s\",", cfg->rate,
             cfg->arrival == LOADGEN_ARRIVAL_POISSON ? "poisson" : "constant");

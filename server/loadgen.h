@@ -57,10 +57,11 @@ typedef enum { LOADGEN_ARRIVAL_CONSTANT, LOADGEN_ARRIVAL_POISSON } loadgen_arriv
 
 typedef struct {
   loadgen_arrival kind;
-  double rate;   /* requests per second, > 0 */
-  uint64_t rng;  /* splitmix64 state */
-  uint64_t k;    /* index of the next send */
-  double next_s; /* intended time of the next send, seconds from start */
+  double rate;    /* requests per second, > 0 */
+  uint64_t rng;   /* splitmix64 state */
+  uint64_t k;     /* index of the next send */
+  double next_s;  /* intended time of the next send, seconds from start */
+  double phase_s; /* constant rate: every send this much later (a thread's share) */
 } loadgen_schedule;
 
 void loadgen_schedule_init(loadgen_schedule *s, loadgen_arrival kind, double rate, uint64_t seed);
@@ -97,6 +98,8 @@ typedef struct {
   int top_k;         /* 0 = server default */
   int binary_output; /* v2: ask for the outputs as binary data (binary_data_output) */
   int concurrency;   /* closed loop: connections; open loop: max connections */
+  int threads;       /* event-loop threads; connections, rate and -n split over them */
+  double phase_s;    /* constant open loop: this thread's offset (set per thread) */
   double rate;       /* > 0: open loop at this many requests/s */
   loadgen_arrival arrival;
   double duration_s; /* 0 = unbounded (then requests must be set) */
@@ -186,9 +189,9 @@ typedef struct {
   uint64_t late_sends; /* open loop: sends more than LOADGEN_LATE_SEND_US late */
   uint64_t max_lag_us; /* open loop: worst send lag behind schedule */
   uint64_t unsent;     /* open loop: fell due but no connection was free by the end */
-  /* CPU time of the load generator over the whole run (warm-up included),
-   * as a fraction of one core: its one event loop thread near 1.0 means the
-   * client, not the server, may be the limit. */
+  /* CPU time of the busiest load-generator thread over the whole run
+   * (warm-up included), as a fraction of one core: near 1.0 the client, not
+   * the server, may be the limit. */
   double client_cpu;
 } loadgen_result;
 
@@ -196,7 +199,10 @@ typedef struct {
 #define LOADGEN_WARN_CLIENT_CPU 0.9
 
 /* Runs the load described by cfg with the prepared payloads; res receives the
- * figures of the measured window (after warm-up). Returns 0, or a negative
+ * figures of the measured window (after warm-up). With cfg->threads > 1 each
+ * thread runs its own event loop with its share of the connections, of the
+ * rate (the sum of independent Poisson streams is a Poisson stream; constant
+ * ones are offset by a fraction of a gap) and of -n, and res adds them up. Returns 0, or a negative
  * errno with a message when the run could not start (e.g. bad address).
  * The caller should ignore SIGPIPE (loadgen_main does). */
 int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,

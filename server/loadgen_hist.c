@@ -88,13 +88,14 @@ void loadgen_schedule_init(loadgen_schedule *s, loadgen_arrival kind, double rat
   s->rng = seed;
   s->k = 0;
   s->next_s = 0.0;
+  s->phase_s = 0.0;
 }
 
 /* Next intended send time, ns from the start. */
 uint64_t loadgen_schedule_next(loadgen_schedule *s) {
   double t;
   if (s->kind == LOADGEN_ARRIVAL_CONSTANT) {
-    t = (double)s->k / s->rate;
+    t = (double)s->k / s->rate + s->phase_s;
   } else {
     t = s->next_s;
     /* u in (0, 1]: 53 random bits, never 0, so -log(u) is finite. */

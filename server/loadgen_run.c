@@ -11,6 +11,7 @@
  * connection, or a server that stalls, shows up in the figures. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -464,16 +465,17 @@ static int resolve(lg_run *r, char *err, size_t errlen) {
 }
 
 /* See loadgen.h. Owns its loop and every handle; returns when all are closed. */
-/* User + system CPU seconds of this process so far. */
+/* User + system CPU seconds of the calling thread so far. */
 static double cpu_seconds(void) {
   struct rusage u;
-  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  if (getrusage(RUSAGE_THREAD, &u) != 0) return 0;
   return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,
-                FILE *csv, char *err, size_t errlen) {
+/* One event loop: the whole run, or one thread's share of it. */
+static int run_one(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,
+                   FILE *csv, char *err, size_t errlen) {
   memset(res, 0, sizeof *res);
   loadgen_hist_init(&res->latency);
   if (p->n == 0) {
@@ -534,6 +536,7 @@ int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_re
       r->conns[r->n_conns - 1 - i].in_idle = 1;
     }
     loadgen_schedule_init(&r->sched, cfg->arrival, cfg->rate > 0 ? cfg->rate : 1, cfg->seed);
+    r->sched.phase_s = cfg->phase_s;
     r->next_due = loadgen_schedule_next(&r->sched);
     r->t0 = uv_hrtime();
     r->warm_ns = (uint64_t)(cfg->warmup_s * 1e9);
@@ -560,5 +563,86 @@ int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_re
   free(r->conns);
   free(r->idle);
   free(r);
+  return rc;
+}
+
+/* Adds one thread's figures to the total; the busiest thread's CPU. */
+static void merge(loadgen_result *to, const loadgen_result *from) {
+  loadgen_hist *h = &to->latency;
+  const loadgen_hist *f = &from->latency;
+  for (int i = 0; i < LOADGEN_HIST_BUCKETS; i++) h->counts[i] += f->counts[i];
+  if (f->total && (!h->total || f->min < h->min)) h->min = f->min;
+  if (f->max > h->max) h->max = f->max;
+  h->total += f->total;
+  h->sum += f->sum;
+  to->ok += from->ok, to->sent += from->sent, to->completed += from->completed;
+  to->images_ok += from->images_ok;
+  for (int s = 0; s < LOADGEN_MAX_STATUS; s++) to->by_status[s] += from->by_status[s];
+  to->err_connect += from->err_connect, to->err_timeout += from->err_timeout;
+  to->err_io += from->err_io;
+  to->bytes_in += from->bytes_in, to->bytes_out += from->bytes_out;
+  to->late_sends += from->late_sends, to->unsent += from->unsent;
+  if (from->max_lag_us > to->max_lag_us) to->max_lag_us = from->max_lag_us;
+  if (from->elapsed_s > to->elapsed_s) to->elapsed_s = from->elapsed_s;
+  if (from->client_cpu > to->client_cpu) to->client_cpu = from->client_cpu;
+}
+
+typedef struct {
+  loadgen_config cfg;
+  const loadgen_payloads *p;
+  loadgen_result res;
+  int rc;
+  char err[256];
+  pthread_t th;
+} lg_thread;
+
+static void *thread_main(void *arg) {
+  lg_thread *t = arg;
+  t->rc = run_one(&t->cfg, t->p, &t->res, NULL, t->err, sizeof t->err);
+  return NULL;
+}
+
+/* Share i of n split over k parts, the remainder to the first ones. */
+static uint64_t share(uint64_t n, int k, int i) {
+  return n / (uint64_t)k + ((uint64_t)i < n % (uint64_t)k);
+}
+
+int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,
+                FILE *csv, char *err, size_t errlen) {
+  const int k = cfg->threads > 1 ? cfg->threads : 1;
+  if (k == 1) return run_one(cfg, p, res, csv, err, errlen);
+  memset(res, 0, sizeof *res);
+  loadgen_hist_init(&res->latency);
+  lg_thread *t = calloc((size_t)k, sizeof *t);
+  if (!t) {
+    snprintf(err, errlen, "out of memory");
+    return -ENOMEM;
+  }
+  int started = 0, rc = 0;
+  for (int i = 0; i < k; i++) {
+    t[i].cfg = *cfg;
+    t[i].cfg.threads = 1;
+    t[i].cfg.concurrency = (int)share((uint64_t)cfg->concurrency, k, i);
+    t[i].cfg.requests = cfg->requests ? share(cfg->requests, k, i) : 0;
+    t[i].cfg.rate = cfg->rate / k;
+    t[i].cfg.phase_s = cfg->rate > 0 ? (double)i / cfg->rate : 0; /* constant: interleaved */
+    t[i].cfg.seed = cfg->seed + (uint64_t)i * UINT64_C(0x9E3779B97F4A7C15); /* own streams */
+    t[i].p = p;
+    if (pthread_create(&t[i].th, NULL, thread_main, &t[i]) != 0) {
+      snprintf(err, errlen, "cannot start thread %d", i);
+      rc = -EAGAIN;
+      break;
+    }
+    started++;
+  }
+  for (int i = 0; i < started; i++) {
+    pthread_join(t[i].th, NULL);
+    if (t[i].rc && !rc) {
+      rc = t[i].rc;
+      snprintf(err, errlen, "%s", t[i].err);
+    }
+    merge(res, &t[i].res);
+  }
+  free(t);
   return rc;
 }

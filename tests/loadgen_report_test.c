@@ -132,7 +132,7 @@ static void test_report_client_cpu(void **state) {
   free(json);
   r.client_cpu = 0.97;
   render(&c, &r, &text, &json);
-  assert_non_null(strstr(text, "warning    loadgen's one thread was busy 97% of the run"));
+  assert_non_null(strstr(text, "warning    loadgen's busiest thread was busy 97% of the run"));
   assert_non_null(strstr(json, "\"client_cpu\":0.970"));
   free(text);
   free(json);

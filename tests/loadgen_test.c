@@ -197,7 +197,7 @@ static void test_args_errors(void **state) {
   loadgen_config c;
   char err[256];
   struct {
-    const char *a[5];
+    const char *a[7];
     const char *needle;
   } cases[] = {
       {{"-i", "x", NULL}, "missing URL"},
@@ -219,11 +219,15 @@ static void test_args_errors(void **state) {
       {{"-i", "x", "a", "b"}, "unexpected argument"},
       {{"-m", "a/b", "-i", "x", NULL}, "-m"},
       {{"--binary-output", "-i", "x", "h", NULL}, "--binary-output is for --api v2"},
+      {{"-t", "0", "-i", "x", "h", NULL}, "--threads"},
+      {{"-t", "3", "-c", "2", "-i", "x", "h"}, "more threads than the 2 connections"},
+      {{"-t", "2", "-c", "4", "-n", "1", "h"}, "more threads than the 1 requests"},
+      {{"-t", "2", "-c", "4", "--csv", "x", "h"}, "--csv writes one run's rows"},
   };
   for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-    char *argv[7] = {"loadgen"};
+    char *argv[9] = {"loadgen"};
     int argc = 1;
-    for (int j = 0; j < 5 && cases[k].a[j]; j++) argv[argc++] = (char *)cases[k].a[j];
+    for (int j = 0; j < 7 && cases[k].a[j]; j++) argv[argc++] = (char *)cases[k].a[j];
     err[0] = '\0';
     int rc = loadgen_parse_args(argc, argv, &c, stderr, err, sizeof err);
     if (rc != -EINVAL || !strstr(err, cases[k].needle))
@@ -742,6 +746,49 @@ static void test_run_open_loop_sees_stall(void **state) {
   free(res);
 }
 
+/* --threads 3: three loops share 6 connections and -n 300; the figures add
+ * up to the server's own counters. Then a constant open loop at 400/s over 2
+ * threads keeps its rate: the threads' schedules interleave. */
+static void test_run_threads(void **state) {
+  (void)state;
+  tsrv *s = calloc(1, sizeof *s);
+  loadgen_result *res = malloc(sizeof *res);
+  assert_non_null(s);
+  assert_non_null(res);
+  s->every_503 = 5;
+  s->every_close = 7;
+  tsrv_start(s);
+  loadgen_config c;
+  run_cfg(&c, s, "-n", "300", "-c", "6", "-t", "3", NULL, NULL);
+  loadgen_payloads p;
+  char err[256];
+  assert_int_equal(loadgen_payloads_build(&c, &p, err, sizeof err), 0);
+  assert_int_equal(loadgen_run(&c, &p, res, NULL, err, sizeof err), 0);
+  tsrv_stop(s);
+  assert_int_equal(res->sent, 300);
+  assert_int_equal(res->completed, 300);
+  assert_int_equal(s->requests, 300);
+  assert_int_equal(res->ok, s->n200);
+  assert_int_equal(res->by_status[503], 60);
+  assert_int_equal(res->latency.total, res->ok);
+  assert_true(res->latency.min <= res->latency.max && res->latency.min > 0);
+  assert_true(s->connections >= 6);
+  assert_true(res->client_cpu > 0 && res->client_cpu <= 1.5);
+
+  memset(s, 0, sizeof *s);
+  tsrv_start(s);
+  run_cfg(&c, s, "-r", "400", "--arrival", "constant", "-t", "2", "-d", "1");
+  assert_int_equal(loadgen_run(&c, &p, res, NULL, err, sizeof err), 0);
+  loadgen_payloads_free(&p);
+  tsrv_stop(s);
+  print_message("2 threads at 400/s: %llu sent, %llu late\n", (unsigned long long)res->sent,
+                (unsigned long long)res->late_sends);
+  assert_true(res->sent >= 360 && res->sent <= 440);
+  assert_int_equal(res->ok, res->sent);
+  free(s);
+  free(res);
+}
+
 /* Nothing listens: the run fails with a clear message instead of hanging. */
 static void test_run_refused(void **state) {
   (void)state;
@@ -779,6 +826,7 @@ int main(void) {
       cmocka_unit_test(test_resp_parser),
       cmocka_unit_test(test_run_closed_loop_counts),
       cmocka_unit_test(test_run_open_loop_sees_stall),
+      cmocka_unit_test(test_run_threads),
       cmocka_unit_test(test_run_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
