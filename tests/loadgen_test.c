@@ -653,6 +653,21 @@ static void run_cfg(loadgen_config *c, const tsrv *s, const char *a1, const char
   if (rc) fail_msg("parse: %s", err);
 }
 
+/* Starts s, runs loadgen with these arguments against it (c receives the
+ * configuration), and stops s. */
+static void run_against(tsrv *s, loadgen_config *c, loadgen_result *res, const char *a1,
+                        const char *a2, const char *a3, const char *a4, const char *a5,
+                        const char *a6, const char *a7, const char *a8) {
+  tsrv_start(s);
+  run_cfg(c, s, a1, a2, a3, a4, a5, a6, a7, a8);
+  loadgen_payloads p;
+  char err[256];
+  assert_int_equal(loadgen_payloads_build(c, &p, err, sizeof err), 0);
+  if (loadgen_run(c, &p, res, NULL, err, sizeof err) != 0) fail_msg("run: %s", err);
+  loadgen_payloads_free(&p);
+  tsrv_stop(s);
+}
+
 /* Samples above `us`, counted from whole buckets (exact at bucket edges). */
 static uint64_t count_above(const loadgen_hist *h, uint64_t us) {
   uint64_t n = 0;
@@ -665,36 +680,37 @@ static uint64_t count_above(const loadgen_hist *h, uint64_t us) {
 }
 
 /* Closed loop with a status mix, reconnects and chunked answers: loadgen's
- * figures must match the server's own counters exactly. */
+ * figures must match the server's own counters exactly, with one event loop
+ * and with --threads 3 (whose figures are merged). */
 static void test_run_closed_loop_counts(void **state) {
   (void)state;
   tsrv *s = calloc(1, sizeof *s);
   loadgen_result *res = malloc(sizeof *res);
   assert_non_null(s);
   assert_non_null(res);
-  s->every_503 = 5;
-  s->every_close = 7;
-  s->every_chunked = 3;
-  tsrv_start(s);
-  loadgen_config c;
-  run_cfg(&c, s, "-n", "300", "-c", "4", NULL, NULL, NULL, NULL);
-  loadgen_payloads p;
-  char err[256];
-  assert_int_equal(loadgen_payloads_build(&c, &p, err, sizeof err), 0);
-  assert_int_equal(loadgen_run(&c, &p, res, NULL, err, sizeof err), 0);
-  loadgen_payloads_free(&p);
-  tsrv_stop(s);
-  assert_int_equal(res->sent, 300);
-  assert_int_equal(res->completed, 300);
-  assert_int_equal(s->requests, 300);
-  assert_int_equal(res->ok, s->n200);
-  assert_int_equal(res->by_status[200], s->n200);
-  assert_int_equal(res->by_status[503], s->n503);
-  assert_int_equal(res->by_status[503], 60);
-  assert_int_equal(res->latency.total, res->ok);
-  assert_int_equal(res->err_connect + res->err_timeout + res->err_io, 0);
-  assert_true(s->connections >= 4 + 300 / 7 - 4); /* reconnected after each close */
-  assert_true(res->elapsed_s > 0);
+  /* one loop with 4 connections, then --threads 3 sharing 6 */
+  for (int threads = 1; threads <= 3; threads += 2) {
+    memset(s, 0, sizeof *s);
+    s->every_503 = 5;
+    s->every_close = 7;
+    s->every_chunked = 3;
+    loadgen_config c;
+    run_against(s, &c, res, "-n", "300", "-c", threads == 1 ? "4" : "6", "-t",
+                threads == 1 ? "1" : "3", NULL, NULL);
+    assert_int_equal(res->sent, 300);
+    assert_int_equal(res->completed, 300);
+    assert_int_equal(s->requests, 300);
+    assert_int_equal(res->ok, s->n200);
+    assert_int_equal(res->by_status[200], s->n200);
+    assert_int_equal(res->by_status[503], s->n503);
+    assert_int_equal(res->by_status[503], 60);
+    assert_int_equal(res->latency.total, res->ok);
+    assert_true(res->latency.min > 0 && res->latency.min <= res->latency.max);
+    assert_int_equal(res->err_connect + res->err_timeout + res->err_io, 0);
+    assert_true(s->connections >= c.concurrency + 300 / 7 - c.concurrency); /* reconnected */
+    assert_true(res->elapsed_s > 0);
+    assert_true(res->client_cpu > 0 && res->client_cpu <= 1.5);
+  }
   free(s);
   free(res);
 }
@@ -710,14 +726,8 @@ static void test_run_open_loop_sees_stall(void **state) {
   assert_non_null(res);
   s->stall_at = 50;
   s->stall_ms = 300;
-  tsrv_start(s);
   loadgen_config c;
-  run_cfg(&c, s, "-r", "200", "--arrival", "constant", "-c", "1", "-d", "1.2");
-  loadgen_payloads p;
-  char err[256];
-  assert_int_equal(loadgen_payloads_build(&c, &p, err, sizeof err), 0);
-  assert_int_equal(loadgen_run(&c, &p, res, NULL, err, sizeof err), 0);
-  tsrv_stop(s);
+  run_against(s, &c, res, "-r", "200", "--arrival", "constant", "-c", "1", "-d", "1.2");
   uint64_t slow = count_above(&res->latency, 100000);
   print_message("open loop: %llu ok, %llu above 100 ms, p99 %llu us, %llu late sends\n",
                 (unsigned long long)res->ok, (unsigned long long)slow,
@@ -735,52 +745,23 @@ static void test_run_open_loop_sees_stall(void **state) {
   memset(s, 0, sizeof *s);
   s->stall_at = 20;
   s->stall_ms = 300;
-  tsrv_start(s);
-  run_cfg(&c, s, "-c", "1", "-d", "0.6", NULL, NULL, NULL, NULL);
-  assert_int_equal(loadgen_run(&c, &p, res, NULL, err, sizeof err), 0);
-  loadgen_payloads_free(&p);
-  tsrv_stop(s);
+  run_against(s, &c, res, "-c", "1", "-d", "0.6", NULL, NULL, NULL, NULL);
   assert_int_equal(count_above(&res->latency, 100000), 1); /* coordinated omission */
   assert_true(res->ok > 21);
   free(s);
   free(res);
 }
 
-/* --threads 3: three loops share 6 connections and -n 300; the figures add
- * up to the server's own counters. Then a constant open loop at 400/s over 2
- * threads keeps its rate: the threads' schedules interleave. */
-static void test_run_threads(void **state) {
+/* A constant open loop at 400/s over 2 threads keeps its rate: the threads'
+ * schedules interleave. */
+static void test_run_threads_open_loop(void **state) {
   (void)state;
   tsrv *s = calloc(1, sizeof *s);
   loadgen_result *res = malloc(sizeof *res);
   assert_non_null(s);
   assert_non_null(res);
-  s->every_503 = 5;
-  s->every_close = 7;
-  tsrv_start(s);
   loadgen_config c;
-  run_cfg(&c, s, "-n", "300", "-c", "6", "-t", "3", NULL, NULL);
-  loadgen_payloads p;
-  char err[256];
-  assert_int_equal(loadgen_payloads_build(&c, &p, err, sizeof err), 0);
-  assert_int_equal(loadgen_run(&c, &p, res, NULL, err, sizeof err), 0);
-  tsrv_stop(s);
-  assert_int_equal(res->sent, 300);
-  assert_int_equal(res->completed, 300);
-  assert_int_equal(s->requests, 300);
-  assert_int_equal(res->ok, s->n200);
-  assert_int_equal(res->by_status[503], 60);
-  assert_int_equal(res->latency.total, res->ok);
-  assert_true(res->latency.min <= res->latency.max && res->latency.min > 0);
-  assert_true(s->connections >= 6);
-  assert_true(res->client_cpu > 0 && res->client_cpu <= 1.5);
-
-  memset(s, 0, sizeof *s);
-  tsrv_start(s);
-  run_cfg(&c, s, "-r", "400", "--arrival", "constant", "-t", "2", "-d", "1");
-  assert_int_equal(loadgen_run(&c, &p, res, NULL, err, sizeof err), 0);
-  loadgen_payloads_free(&p);
-  tsrv_stop(s);
+  run_against(s, &c, res, "-r", "400", "--arrival", "constant", "-t", "2", "-d", "1");
   print_message("2 threads at 400/s: %llu sent, %llu late\n", (unsigned long long)res->sent,
                 (unsigned long long)res->late_sends);
   assert_true(res->sent >= 360 && res->sent <= 440);
@@ -826,7 +807,7 @@ int main(void) {
       cmocka_unit_test(test_resp_parser),
       cmocka_unit_test(test_run_closed_loop_counts),
       cmocka_unit_test(test_run_open_loop_sees_stall),
-      cmocka_unit_test(test_run_threads),
+      cmocka_unit_test(test_run_threads_open_loop),
       cmocka_unit_test(test_run_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
