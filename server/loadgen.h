@@ -44,6 +44,8 @@ void loadgen_hist_record(loadgen_hist *h, uint64_t us);
  * exact max. 0 when empty. */
 uint64_t loadgen_hist_percentile(const loadgen_hist *h, double p);
 double loadgen_hist_mean(const loadgen_hist *h);
+/* Adds every sample of f to h (the two runs' samples, as one histogram). */
+void loadgen_hist_add(loadgen_hist *h, const loadgen_hist *f);
 /* Bucket index of a value, and the value range [lo, hi] of a bucket. */
 int loadgen_hist_index(uint64_t us);
 void loadgen_hist_bucket_range(int idx, uint64_t *lo, uint64_t *hi);

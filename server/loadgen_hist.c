@@ -10,6 +10,14 @@ void loadgen_hist_init(loadgen_hist *h) {
   h->min = UINT64_MAX;
 }
 
+void loadgen_hist_add(loadgen_hist *h, const loadgen_hist *f) {
+  for (int i = 0; i < LOADGEN_HIST_BUCKETS; i++) h->counts[i] += f->counts[i];
+  if (f->min < h->min) h->min = f->min; /* an empty one's min is UINT64_MAX */
+  if (f->max > h->max) h->max = f->max;
+  h->total += f->total;
+  h->sum += f->sum;
+}
+
 /* Position of the highest set bit; v > 0. */
 static int floor_log2(uint64_t v) {
   return 63 - __builtin_clzll(v);

@@ -464,7 +464,6 @@ static int resolve(lg_run *r, char *err, size_t errlen) {
   return 0;
 }
 
-/* See loadgen.h. Owns its loop and every handle; returns when all are closed. */
 /* User + system CPU seconds of the calling thread so far. */
 static double cpu_seconds(void) {
   struct rusage u;
@@ -473,7 +472,8 @@ static double cpu_seconds(void) {
          (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-/* One event loop: the whole run, or one thread's share of it. */
+/* One event loop: the whole run, or one thread's share of it. Owns its loop
+ * and every handle; returns when all are closed. */
 static int run_one(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,
                    FILE *csv, char *err, size_t errlen) {
   memset(res, 0, sizeof *res);
@@ -568,13 +568,7 @@ static int run_one(const loadgen_config *cfg, const loadgen_payloads *p, loadgen
 
 /* Adds one thread's figures to the total; the busiest thread's CPU. */
 static void merge(loadgen_result *to, const loadgen_result *from) {
-  loadgen_hist *h = &to->latency;
-  const loadgen_hist *f = &from->latency;
-  for (int i = 0; i < LOADGEN_HIST_BUCKETS; i++) h->counts[i] += f->counts[i];
-  if (f->total && (!h->total || f->min < h->min)) h->min = f->min;
-  if (f->max > h->max) h->max = f->max;
-  h->total += f->total;
-  h->sum += f->sum;
+  loadgen_hist_add(&to->latency, &from->latency);
   to->ok += from->ok, to->sent += from->sent, to->completed += from->completed;
   to->images_ok += from->images_ok;
   for (int s = 0; s < LOADGEN_MAX_STATUS; s++) to->by_status[s] += from->by_status[s];
@@ -607,6 +601,7 @@ static uint64_t share(uint64_t n, int k, int i) {
   return n / (uint64_t)k + ((uint64_t)i < n % (uint64_t)k);
 }
 
+/* See loadgen.h. */
 int loadgen_run(const loadgen_config *cfg, const loadgen_payloads *p, loadgen_result *res,
                 FILE *csv, char *err, size_t errlen) {
   const int k = cfg->threads > 1 ? cfg->threads : 1;

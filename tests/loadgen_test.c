@@ -64,6 +64,29 @@ static void test_hist_exact_small(void **state) {
   assert_true(fabs(loadgen_hist_mean(&h) - 50.5) < 1e-9);
 }
 
+/* Two histograms added (as --threads merges them) equal one that recorded
+ * every sample; an empty one adds nothing, min included. */
+static void test_hist_add(void **state) {
+  (void)state;
+  loadgen_hist a, b, all, empty;
+  loadgen_hist_init(&a), loadgen_hist_init(&b), loadgen_hist_init(&all);
+  loadgen_hist_init(&empty);
+  for (uint64_t v = 1; v <= 5000; v += 7) {
+    loadgen_hist_record(v % 2 ? &a : &b, v * 13);
+    loadgen_hist_record(&all, v * 13);
+  }
+  loadgen_hist_add(&a, &b);
+  loadgen_hist_add(&a, &empty);
+  assert_memory_equal(a.counts, all.counts, sizeof a.counts);
+  assert_int_equal(a.total, all.total);
+  assert_int_equal(a.min, all.min);
+  assert_int_equal(a.max, all.max);
+  assert_true(a.sum == all.sum);
+  loadgen_hist_add(&empty, &all);
+  assert_int_equal(empty.min, 13);
+  assert_int_equal(loadgen_hist_percentile(&empty, 99), loadgen_hist_percentile(&all, 99));
+}
+
 /* Percentiles of random latencies (log-uniform over 10 us .. 10 s) agree with
  * the exact order statistics of the same samples to within one bucket. */
 static void test_hist_percentiles_vs_sorted(void **state) {
@@ -796,6 +819,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hist_buckets_cover_values),
       cmocka_unit_test(test_hist_exact_small),
+      cmocka_unit_test(test_hist_add),
       cmocka_unit_test(test_hist_percentiles_vs_sorted),
       cmocka_unit_test(test_schedule_constant),
       cmocka_unit_test(test_schedule_poisson),
