@@ -153,7 +153,7 @@ int http_group_start(http_group **out, uv_loop_t *loop, int n, const http_server
     return -EINVAL;
   }
   http_group *g = calloc(1, sizeof *g + sizeof(group_loop) * (size_t)(n - 1));
-  if (!g || http_metrics_shared_init(&g->metrics) != 0) {
+  if (!g || http_metrics_shared_init(&g->metrics, n) != 0) {
     free(g);
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;

@@ -53,9 +53,6 @@ struct http_server {
   int in_flight;
   int suspended; /* requests waiting on threadpool or scheduler */
   int force;
-  http_metrics_shared *metrics; /* cfg.metrics, or own_metrics */
-  http_metrics_shared own_metrics;
-  int own_metrics_init;
   /* executor -> loop hand-off */
   pthread_mutex_t done_lock;
   http_req *done_head;

@@ -23,9 +23,9 @@ static void hist_observe(http_hist *h, double us) {
   h->sum += us;
 }
 
-int http_metrics_shared_init(http_metrics_shared *s) {
+int http_metrics_shared_init(http_metrics_shared *s, int loops) {
   memset(&s->m, 0, sizeof s->m);
-  s->m.loops = 1;
+  s->m.loops = loops;
   return -pthread_mutex_init(&s->lock, NULL);
 }
 
@@ -73,10 +73,7 @@ void http_metrics_response(http_metrics_shared *s, int status, int loop) {
   const int cls = status / 100;
   pthread_mutex_lock(&s->lock);
   if (cls >= 1 && cls <= 5) s->m.http_by_class[cls]++;
-  if (loop >= 0 && loop < HTTP_MAX_LOOPS) {
-    s->m.loop_responses[loop]++;
-    if (loop >= s->m.loops) s->m.loops = loop + 1;
-  }
+  if (loop >= 0 && loop < s->m.loops) s->m.loop_responses[loop]++;
   pthread_mutex_unlock(&s->lock);
 }
 
@@ -291,7 +288,7 @@ char *http_metrics_render(const http_metrics_view *v, size_t *len) {
         (unsigned long long)m->http_by_class[c]);
   counter(&t, "blockfuse_http_loop_responses",
           "HTTP responses by the event loop that sent them (--http-threads)", "counter");
-  for (int l = 0; l < m->loops && l < HTTP_MAX_LOOPS; l++)
+  for (int l = 0; l < m->loops; l++)
     put(&t, "blockfuse_http_loop_responses{loop=\"%d\"} %llu\n", l,
         (unsigned long long)m->loop_responses[l]);
   if (v->s && v->net) render_blocks(&t, v);

@@ -46,7 +46,7 @@ typedef struct {
   uint64_t last_inference_ms;                /* wall clock, ms since epoch */
   uint64_t http_by_class[6];                 /* responses by status/100 */
   uint64_t loop_responses[HTTP_MAX_LOOPS];   /* responses by the HTTP loop that sent them */
-  int loops;                                 /* loops that report (1 + the highest seen) */
+  int loops;                                 /* HTTP loops of the process, 1..HTTP_MAX_LOOPS */
   http_hist request_lat, queue_lat;          /* microseconds */
 } http_metrics;
 
@@ -56,8 +56,8 @@ typedef struct {
   http_metrics m;
 } http_metrics_shared;
 
-/* 0 or a negative errno. */
-int http_metrics_shared_init(http_metrics_shared *s);
+/* For `loops` HTTP loops (1..HTTP_MAX_LOOPS). 0 or a negative errno. */
+int http_metrics_shared_init(http_metrics_shared *s, int loops);
 void http_metrics_shared_destroy(http_metrics_shared *s);
 /* A consistent copy of the counters, for rendering. */
 void http_metrics_snapshot(http_metrics_shared *s, http_metrics *out);
@@ -66,7 +66,7 @@ void http_metrics_snapshot(http_metrics_shared *s, http_metrics *out);
 void http_metrics_success(http_metrics_shared *s, uint64_t total_ns, uint64_t queue_ns,
                           uint64_t input_ns, uint64_t infer_ns, uint64_t output_ns);
 void http_metrics_failure(http_metrics_shared *s, http_fail_reason why, uint64_t total_ns);
-/* Records one response sent by HTTP loop `loop`. */
+/* Records one response sent by HTTP loop `loop` (0..loops-1). */
 void http_metrics_response(http_metrics_shared *s, int status, int loop);
 
 /* Everything a rendering needs; s and net may be NULL before the model is

@@ -166,7 +166,7 @@ static void work_done(uv_work_t *w, int status) {
       http_req_error(r, 413, "%s", r->err);
     else
       http_req_error(r, 400, "%s", r->err[0] ? r->err : "bad request");
-    http_metrics_failure(s->metrics, HTTP_FAIL_OTHER, elapsed);
+    http_metrics_failure(s->cfg.metrics, HTTP_FAIL_OTHER, elapsed);
   } else {
     uint64_t tmo = r->v2.timeout_us ? (uint64_t)r->v2.timeout_us : s->cfg.default_timeout_us;
     sched_request *q = &r->sreq;
@@ -188,7 +188,8 @@ static void work_done(uv_work_t *w, int status) {
       http_req_error(r, 400, "more images than max_batch_size");
     else
       http_req_error(r, 500, "cannot schedule request (%d)", rc);
-    http_metrics_failure(s->metrics, rc == -E2BIG ? HTTP_FAIL_OTHER : HTTP_FAIL_REJECTED, elapsed);
+    http_metrics_failure(s->cfg.metrics, rc == -E2BIG ? HTTP_FAIL_OTHER : HTTP_FAIL_REJECTED,
+                         elapsed);
   }
   http_req_complete(r);
   http_pump(s);
@@ -245,10 +246,10 @@ static void work_encode_done(uv_work_t *w, int status) {
   r->enc_body = NULL;
   uint64_t end = sched_now_ns();
   if (r->status == 200) {
-    http_metrics_success(s->metrics, end - r->t0, q->start_ns - q->enqueue_ns,
+    http_metrics_success(s->cfg.metrics, end - r->t0, q->start_ns - q->enqueue_ns,
                          r->t_work - r->t_body, q->end_ns - q->start_ns, end - r->t_sched_done);
   } else {
-    http_metrics_failure(s->metrics, HTTP_FAIL_OTHER, end - r->t0);
+    http_metrics_failure(s->cfg.metrics, HTTP_FAIL_OTHER, end - r->t0);
   }
   http_req_complete(r);
   http_pump(s);
@@ -260,24 +261,24 @@ int http_routes_finish_sched(http_req *r) {
   uint64_t now = sched_now_ns();
   if (q->status == -ETIMEDOUT) {
     http_req_error(r, 504, "deadline exceeded before compute");
-    http_metrics_failure(s->metrics, HTTP_FAIL_REJECTED, now - r->t0);
+    http_metrics_failure(s->cfg.metrics, HTTP_FAIL_REJECTED, now - r->t0);
     return 0;
   }
   if (q->status == -ECANCELED) {
     http_req_error(r, 503, "cancelled: server shutting down");
-    http_metrics_failure(s->metrics, HTTP_FAIL_CANCELED, now - r->t0);
+    http_metrics_failure(s->cfg.metrics, HTTP_FAIL_CANCELED, now - r->t0);
     return 0;
   }
   if (q->status) {
     http_req_error(r, 500, "backend error: %s", q->err);
-    http_metrics_failure(s->metrics, HTTP_FAIL_BACKEND, now - r->t0);
+    http_metrics_failure(s->cfg.metrics, HTTP_FAIL_BACKEND, now - r->t0);
     return 0;
   }
   r->work.data = r;
   int rc = uv_queue_work(s->loop, &r->work, work_encode, work_encode_done);
   if (rc) {
     http_req_error(r, 500, "cannot queue work: %s", uv_strerror(rc));
-    http_metrics_failure(s->metrics, HTTP_FAIL_OTHER, now - r->t0);
+    http_metrics_failure(s->cfg.metrics, HTTP_FAIL_OTHER, now - r->t0);
     return 0;
   }
   return 1;
@@ -403,7 +404,7 @@ static void start_inference(http_req *r) {
   if (r->route == ROUTE_CLASSIFY && query_top_k(r) != 0) return;
   if (s->sched && sched_full(s->sched)) { /* refuse now rather than after decoding */
     http_req_error(r, 503, "overloaded: request queue is full");
-    http_metrics_failure(s->metrics, HTTP_FAIL_REJECTED, sched_now_ns() - r->t0);
+    http_metrics_failure(s->cfg.metrics, HTTP_FAIL_REJECTED, sched_now_ns() - r->t0);
     return;
   }
   r->inference = 1;
@@ -475,7 +476,7 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
         return;
       }
       http_metrics snap;
-      http_metrics_snapshot(s->metrics, &snap);
+      http_metrics_snapshot(s->cfg.metrics, &snap);
       http_metrics_view v = {&snap, &s->mi, s->sched, s->net};
       char *txt = http_metrics_render(&v, &len);
       respond_text(r, 200, txt, len, "text/plain; version=0.0.4; charset=utf-8");
@@ -500,7 +501,7 @@ void http_routes_dispatch(http_req *r, const char *url, const char *method) {
   /* a snapshot of the counters only for the route that renders them:
    * inference requests leave the loops' shared lock alone */
   http_metrics snap;
-  if (route == ROUTE_STATS) http_metrics_snapshot(s->metrics, &snap);
+  if (route == ROUTE_STATS) http_metrics_snapshot(s->cfg.metrics, &snap);
   http_metrics_view v = {route == ROUTE_STATS ? &snap : NULL, &s->mi, s->sched, s->net};
   size_t len = 0;
   switch (route) {

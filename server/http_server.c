@@ -100,7 +100,7 @@ static enum MHD_Result send_response(http_req *r) {
   enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)r->status, resp);
   if (rc == MHD_YES) r->sent = r->resp_len, r->responded = 1;
   MHD_destroy_response(resp);
-  http_metrics_response(s->metrics, r->status, s->cfg.loop);
+  http_metrics_response(s->cfg.metrics, r->status, s->cfg.loop);
   serve_log(s->cfg.log, SERVE_LOG_DEBUG, "http_response", "status=%d route=%d ms=%.3f", r->status,
             (int)r->route, (double)(sched_now_ns() - r->t0) / 1e6);
   return rc;
@@ -416,6 +416,10 @@ int http_server_start(http_server **out, uv_loop_t *loop, const http_server_conf
   *out = NULL;
   struct sockaddr_storage ss;
   int v6 = 0;
+  if (!cfg->metrics) {
+    snprintf(err, errlen, "no metrics to count into");
+    return -EINVAL;
+  }
   if (cfg->port < 0 || cfg->port > 65535 || make_addr(cfg->host, cfg->port, &ss, &v6) != 0) {
     snprintf(err, errlen, "cannot listen on '%s' port %d: not an IP literal/port", cfg->host,
              cfg->port);
@@ -429,17 +433,6 @@ int http_server_start(http_server **out, uv_loop_t *loop, const http_server_conf
   s->cfg = *cfg;
   s->loop = loop;
   pthread_mutex_init(&s->done_lock, NULL);
-  s->metrics = cfg->metrics;
-  if (!s->metrics) {
-    if (http_metrics_shared_init(&s->own_metrics) != 0) {
-      pthread_mutex_destroy(&s->done_lock);
-      free(s);
-      snprintf(err, errlen, "cannot create a mutex");
-      return -ENOMEM;
-    }
-    s->own_metrics_init = 1;
-    s->metrics = &s->own_metrics;
-  }
   unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
   s->mhd = MHD_start_daemon(
       flags, (uint16_t)cfg->port, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
@@ -537,7 +530,6 @@ void http_server_stop(http_server *s) {
 void http_server_free(http_server *s) {
   if (!s) return;
   pthread_mutex_destroy(&s->done_lock);
-  if (s->own_metrics_init) http_metrics_shared_destroy(&s->own_metrics);
   free(s->config_json);
   free(s);
 }

@@ -32,7 +32,7 @@ typedef struct {
   int default_top_k;
   serve_logger *log; /* POST /v2/logging changes its level, format and access log */
   /* Counters this server adds to, shared with the other loops of the
-   * process (see http_group.h); NULL: the server keeps its own. */
+   * process (see http_group.h); required. */
   http_metrics_shared *metrics;
   int loop; /* this server's index among the loops, for the per-loop counter */
 } http_server_config;
