@@ -393,30 +393,11 @@ int http_v2_images(const http_v2_request *r, const http_model_info *m, uint8_t *
   return rc;
 }
 
-/* Growable byte buffer for binary outputs. */
-typedef struct {
-  uint8_t *p;
-  size_t len, cap;
-} bytes_buf;
-
-static int buf_put(bytes_buf *b, const void *src, size_t n) {
-  if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + n) cap *= 2;
-    uint8_t *p = realloc(b->p, cap);
-    if (!p) return -ENOMEM;
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, src, n);
-  b->len += n;
-  return 0;
-}
-
-/* One output tensor as a JSON object written to js, data inline or
- * appended to bin. Returns 0 or -ENOMEM (js->oom is checked by the caller). */
+/* One output tensor as a JSON object written to js, data inline or its
+ * bytes appended to bin. Returns 0 or -ENOMEM (js->oom and bin->oom are
+ * checked by the caller). */
 static int encode_output(const http_v2_output *o, const http_v2_request *r,
-                         const http_model_info *m, const float *logits, float *tmp, bytes_buf *bin,
+                         const http_model_info *m, const float *logits, float *tmp, json_text *bin,
                          json_text *js) {
   const int C = m->num_classes, K = o->classification;
   jt_lit(js, "{\"name\":");
@@ -445,20 +426,15 @@ static int encode_output(const http_v2_output *o, const http_v2_request *r,
         if ((size_t)l >= sizeof s) l = sizeof s - 1;
         if (o->binary) {
           uint8_t hdr[4] = {(uint8_t)l, (uint8_t)(l >> 8), 0, 0};
-          if (buf_put(bin, hdr, 4) || buf_put(bin, s, (size_t)l)) {
-            free(idx);
-            return -ENOMEM;
-          }
+          jt_raw(bin, (const char *)hdr, 4);
+          jt_raw(bin, s, (size_t)l);
         } else {
           if (j) jt_lit(js, ",");
           jt_strn(js, s, (size_t)l);
         }
       }
     } else if (o->binary) {
-      if (buf_put(bin, row, sizeof(float) * (size_t)C)) {
-        free(idx);
-        return -ENOMEM;
-      }
+      jt_raw(bin, (const char *)row, sizeof(float) * (size_t)C);
     } else {
       jt_floats(js, row, (size_t)C);
     }
@@ -478,8 +454,7 @@ int http_v2_response(const http_v2_request *r, const http_model_info *m, const f
                      char **body, size_t *len, size_t *json_len) {
   *body = NULL;
   float *tmp = malloc(sizeof(float) * (size_t)m->num_classes);
-  bytes_buf bin = {0};
-  json_text js = {0};
+  json_text js = {0}, bin = {0}; /* the JSON header, and the binary data after it */
   int rc = -ENOMEM;
   if (!tmp) goto out;
   /* The same keys, in the same order, as the jansson encoding this replaced. */
@@ -497,16 +472,12 @@ int http_v2_response(const http_v2_request *r, const http_model_info *m, const f
     if (encode_output(&r->outputs[i], r, m, logits, tmp, &bin, &js)) goto out;
   }
   jt_lit(&js, "]}");
-  if (js.oom) goto out;
-  if (bin.len) {
-    char *all = realloc(js.p, js.len + bin.len);
-    if (!all) goto out;
-    js.p = all;
-    memcpy(all + js.len, bin.p, bin.len);
-  }
+  const size_t json_bytes = js.len;
+  if (bin.len) jt_raw(&js, bin.p, bin.len);
+  if (js.oom || bin.oom) goto out;
   *body = js.p;
-  *json_len = js.len;
-  *len = js.len + bin.len;
+  *json_len = json_bytes;
+  *len = js.len;
   js.p = NULL;
   rc = 0;
 out:

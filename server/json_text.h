@@ -15,7 +15,7 @@
  * JSON numbers see a float. NaN and the infinities, which JSON cannot carry,
  * are written as null.
  *
- * json_text is a growable buffer. Its writers never fail one by one: an
+ * json_text is a growable buffer, kept NUL-terminated. Its writers never fail one by one: an
  * allocation failure sets oom, later writes do nothing, and the caller checks
  * oom once at the end. */
 #ifndef BLOCKFUSE_SERVER_JSON_TEXT_H
@@ -35,6 +35,8 @@ typedef struct {
   int oom;
 } json_text;
 
+/* Appends n bytes as they are: JSON text, or any bytes (the v2 answer's
+ * binary tensor data is gathered in a json_text too). */
 void jt_raw(json_text *t, const char *s, size_t n);
 void jt_lit(json_text *t, const char *s); /* jt_raw of a C string */
 /* s[0..n) as a quoted JSON string: '"', '\\' and control characters escaped
