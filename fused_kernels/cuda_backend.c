@@ -54,6 +54,7 @@ typedef struct {
   int no_dwrows;   /* BLOCKFUSE_CUDA_DWROWS=0: ... and the two-row depthwise conv (for A/B) */
   int no_ksplit;   /* BLOCKFUSE_CUDA_KSPLIT=0: ... and the GEMM's K split over clusters (A/B) */
   int no_sefuse;   /* BLOCKFUSE_CUDA_SEFUSE=0: ... and the SE MLP inside the GEMM (A/B) */
+  int no_stream;   /* BLOCKFUSE_CUDA_STREAM=0: ... and the streaming (persistent) GEMM (A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -167,6 +168,7 @@ static int tune_gate_proj(cuda_backend *s, int i, int B, const void *x, void *y,
   const int n = cuda_plan_gate_proj_cands(&tiled->l[0], B, &s->caps, 0, !s->no_ksplit, c,
                                           CUDA_GATE_PROJ_CANDS);
   for (int k = 0; k < n; k++) {
+    if (c[k].stream && s->no_stream) continue;
     cuda_blk_plan g = *tiled;
     g.l[0] = c[k];
     double t;
@@ -529,6 +531,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_dwrows = cuda_env_is("BLOCKFUSE_CUDA_DWROWS", "0");
   s->no_ksplit = cuda_env_is("BLOCKFUSE_CUDA_KSPLIT", "0");
   s->no_sefuse = cuda_env_is("BLOCKFUSE_CUDA_SEFUSE", "0");
+  s->no_stream = cuda_env_is("BLOCKFUSE_CUDA_STREAM", "0");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -748,9 +751,9 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       }
       if (a->mode == CUDA_MB_STAGED && a->gemm) {
         k += snprintf(line + k, sizeof line - (size_t)k,
-                      "  [staged gemm %d rows x %d cols per CTA, z %d ksplit %d%s smem %zu]",
+                      "  [staged gemm %d rows x %d cols per CTA, z %d ksplit %d%s%s smem %zu]",
                       a->gemm, cuda_gate_proj_nt8(a) * 16, cuda_mbconv_z(a), cuda_gate_proj_ks(a),
-                      a->sefuse ? " sefuse" : "", cuda_mbconv_smem(a));
+                      a->sefuse ? " sefuse" : "", a->stream ? " stream" : "", cuda_mbconv_smem(a));
         continue;
       }
       k += snprintf(line + k, sizeof line - (size_t)k,

@@ -43,6 +43,10 @@ int cuda_device_count(void);
  * the split is raised until its shared memory fits). */
 #define CUDA_TEST_KSPLIT(ks) ((ks) << 18)
 #define CUDA_TEST_SEFUSE (1 << 22)
+/* With CUDA_TEST_GEMM / GEMM64 (no K split or sefuse): the streaming GEMM
+ * with at most s (1..15) persistent CTAs per column split, so that each
+ * walks many row tiles. */
+#define CUDA_TEST_STREAM(s) ((s) << 23)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);

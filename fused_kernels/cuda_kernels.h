@@ -93,6 +93,11 @@ typedef struct {
   int sefuse;   /* STAGED gemm: its CTAs compute the SE gates of their rows' images for their
                    K range themselves (the reduce FC split over the cluster), so the PASS1
                    before it launches no SE kernel (cuda_blk_enqueue passes the flag on) */
+  int stream;   /* STAGED gemm without a K split or sefuse: 0 = a CTA per row tile; > 0 =
+                   persistent CTAs, at most `stream` per column split and no more than fit on
+                   the device at once, each walking the row tiles blockIdx.x, + gridDim.x, ...
+                   with one cp.async pipeline running across its tiles, the weights resident
+                   in shared memory where cuda_pg_stream_bres(); the tuner times both */
   int se_tiles; /* STAGED gemm with sefuse: PASS1's tiles per image, the rows of its sums
                    (set at launch) */
   int sms, smem_optin; /* the device's multiprocessors and opt-in shared memory per block
@@ -205,14 +210,35 @@ static inline CUDA_HD void cuda_pg_se_layout_of(int K, int ks, int se_c, int bm,
   L->total = (o + 15) & ~(size_t)15;
 }
 
+/* a->stream for as many streaming CTAs as the device holds at once */
+#define CUDA_PG_STREAM_FILL (1 << 30)
+/* The streaming pixel GEMM (a->stream) keeps the whole K x 16 nt8 weight
+ * slab in shared memory (K rounded up to the 32-channel slices, rows padded
+ * by 8 halves) where it takes at most 32 KB and nt8 <= 4, instead of a
+ * slice of it per pipeline stage reloaded for every row tile. */
+static inline CUDA_HD size_t cuda_pg_stream_bres_bytes(int K, int nt8) {
+  return (size_t)((K + 31) / 32 * 32) * ((size_t)nt8 * 16 + 8) * 2;
+}
+static inline CUDA_HD int cuda_pg_stream_bres(int K, int nt8) {
+  return nt8 <= 4 && cuda_pg_stream_bres_bytes(K, nt8) <= 32 * 1024;
+}
+/* Its shared memory: the 4-stage A pipeline, then the resident weights or
+ * their 4 stages (the residual is read in the epilogue, not staged). */
+static inline CUDA_HD size_t cuda_pg_stream_smem(int bm, int nt8, int K) {
+  const size_t a = 4 * (size_t)bm * (32 + 8) * 2;
+  return a + (cuda_pg_stream_bres(K, nt8) ? cuda_pg_stream_bres_bytes(K, nt8)
+                                          : 4 * 32 * ((size_t)nt8 * 16 + 8) * 2);
+}
+
 /* Whether the launch is valid: every column split gets work, at most 8 CTAs
- * per cluster each with a K slice, and sefuse only where a tile spans at
- * most CUDA_PG_SE_IMGS images. */
+ * per cluster each with a K slice, sefuse only where a tile spans at most
+ * CUDA_PG_SE_IMGS images, and streaming only without a K split or sefuse. */
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   const int per = cuda_mbconv_nctz(a), ks = cuda_gate_proj_ks(a);
   if (a->mode != CUDA_MB_STAGED || (a->gemm != 64 && a->gemm != 128) || per < 1 || per > 8 ||
       !cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) || ks > 8 || ks > (a->CmidP + 31) / 32)
     return 0;
+  if (a->stream < 0 || (a->stream > 0 && (ks > 1 || a->sefuse))) return 0;
   if (!a->sefuse) return 1;
   cuda_pg_se_layout L;
   cuda_pg_se_layout_of(a->CmidP, ks, a->se_c, a->gemm, a->Ho * a->Wo, &L);
@@ -227,6 +253,7 @@ static inline CUDA_HD size_t cuda_pixel_gemm_smem(int bm, int nt8, int res, int 
   return cuda_pg_main_bytes(bm, nt8, ks) + (res ? (size_t)bm * (bn + 8) * 2 : 0) + se;
 }
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
+  if (a->stream > 0) return cuda_pg_stream_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP);
   cuda_pg_se_layout L = {0};
   if (a->sefuse)
     cuda_pg_se_layout_of(a->CmidP, cuda_gate_proj_ks(a), a->se_c, a->gemm, a->Ho * a->Wo, &L);

@@ -153,9 +153,14 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
         const int idle = rt * z < caps->sms; /* the tiles alone leave SMs idle */
         if ((ks > 1 && !(split && idle)) || (zi >= 2 && ks == 1) || n == max) continue;
         cuda_mbconv_args l = *tiled;
-        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse;
+        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse, l.stream = 0;
         l.wide = l.lowreg = l.dwh2 = 0;
         if (cuda_gate_proj_ok(&l) && cuda_mbconv_smem(&l) <= caps->smem_optin) c[n++] = l;
+        /* streaming (persistent CTAs) where there are at least two row tiles per SM */
+        l.stream = CUDA_PG_STREAM_FILL;
+        if (ks == 1 && zi < 2 && rt >= 2LL * caps->sms && n < max && cuda_gate_proj_ok(&l) &&
+            cuda_mbconv_smem(&l) <= caps->smem_optin)
+          c[n++] = l;
       }
     }
   }

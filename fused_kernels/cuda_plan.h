@@ -48,7 +48,10 @@ int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_dev
  * splits of <= 128 columns and twice as many; where those leave
  * multiprocessors idle (and `split` allows it) also with the K split over
  * clusters of 2, 4 and 8 CTAs, and then also 4x and one column tile per
- * CTA. sefuse sets the flag of that name on every candidate. Only valid
+ * CTA; where there are at least two row tiles per multiprocessor, the
+ * first two column splits also as the streaming GEMM (stream =
+ * CUDA_PG_STREAM_FILL, not with sefuse). sefuse sets the flag of that name
+ * on every candidate. Only valid
  * launches that fit caps->smem_optin; writes up to `max` to c and returns
  * how many. */
 #define CUDA_GATE_PROJ_CANDS 48

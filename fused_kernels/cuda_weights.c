@@ -466,6 +466,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         l->gemm = staged & CUDA_TEST_GEMM64 ? 64 : 128, l->wide = l->lowreg = l->dwh2 = 0;
         if (l->zsplit < (nct + 7) / 8) l->zsplit = (nct + 7) / 8;
         l->ksplit = (staged >> 18) & 15, l->sefuse = (staged & CUDA_TEST_SEFUSE) != 0;
+        l->stream = (staged >> 23) & 15;
         while (l->ksplit > 1 && l->ksplit > (l->CmidP + 31) / 32) l->ksplit--;
         while (l->sefuse && cuda_mbconv_smem(l) > caps.smem_optin && cuda_gate_proj_ks(l) < 8)
           l->ksplit = cuda_gate_proj_ks(l) + 1; /* the SE weights of fewer channels per CTA */

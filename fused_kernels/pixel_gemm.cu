@@ -80,6 +80,39 @@ __device__ __forceinline__ uint4 gate8(uint4 u, float4 g0, float4 g1) {
   return u;
 }
 
+// One warp's share of one 32-channel slice in shared memory: its two
+// 16-row A tiles (rows wm * 32 ..) by its NT8 n8 column tiles of B
+// (columns wn * NT8 * 8 ..), m16n8k16 MMAs from ldmatrix fragments into acc.
+template <int NT8>
+__device__ __forceinline__ void pg_mma_slice(float (&acc)[2][NT8][4], const __half *as,
+                                             const __half *bs, int wm, int wn, int lrow, int lcol) {
+  constexpr int LDB = NT8 * 16 + 8;
+#pragma unroll
+  for (int ks16 = 0; ks16 < GP_BK / 16; ks16++) {
+    unsigned af[2][4];
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+      ldsm_x4(af[mi], as + (size_t)(wm * 32 + mi * 16 + lrow) * GP_LDA + ks16 * 16 + lcol, false);
+    const __half *bp = bs + (size_t)(ks16 * 16 + lrow) * LDB + wn * NT8 * 8;
+#pragma unroll
+    for (int j = 0; j + 1 < NT8; j += 2) {
+      unsigned bf[4];
+      ldsm_x4(bf, bp + j * 8 + lcol, true);
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++) {
+        mma16816(acc[mi][j], af[mi], bf[0], bf[1]);
+        mma16816(acc[mi][j + 1], af[mi], bf[2], bf[3]);
+      }
+    }
+    if (NT8 % 2) {
+      unsigned bf[2];
+      ldsm_x2_trans(bf, bp + (NT8 - 1) * 8);
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT8 - 1], af[mi], bf[0], bf[1]);
+    }
+  }
+}
+
 // Registers: <= 128 per thread (2 CTAs of 256 threads or 4 of 128 per SM);
 // <= 64 for NT8 <= 2, whose accumulators are few, so that twice the CTAs
 // keep loads in flight (the narrow GEMMs of the large-image blocks are
@@ -284,30 +317,7 @@ __global__ void __launch_bounds__(WM * 64,
       issue_b(kt + GP_STAGES - 1);
     }
     cp_async_commit();
-#pragma unroll
-    for (int ks16 = 0; ks16 < GP_BK / 16; ks16++) {
-      unsigned af[2][4];
-#pragma unroll
-      for (int mi = 0; mi < 2; mi++)
-        ldsm_x4(af[mi], as + (size_t)(wm * 32 + mi * 16 + lrow) * GP_LDA + ks16 * 16 + lcol, false);
-      const __half *bp = bs + (size_t)(ks16 * 16 + lrow) * LDB + wn * NT8 * 8;
-#pragma unroll
-      for (int j = 0; j + 1 < NT8; j += 2) {
-        unsigned bf[4];
-        ldsm_x4(bf, bp + j * 8 + lcol, true);
-#pragma unroll
-        for (int mi = 0; mi < 2; mi++) {
-          mma16816(acc[mi][j], af[mi], bf[0], bf[1]);
-          mma16816(acc[mi][j + 1], af[mi], bf[2], bf[3]);
-        }
-      }
-      if (NT8 % 2) {
-        unsigned bf[2];
-        ldsm_x2_trans(bf, bp + (NT8 - 1) * 8);
-#pragma unroll
-        for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT8 - 1], af[mi], bf[0], bf[1]);
-      }
-    }
+    pg_mma_slice<NT8>(acc, as, bs, wm, wn, lrow, lcol);
   }
   cp_async_wait0();
   pdl_trigger(); /* the next launch's CTAs may take the SMs as this grid ends */
@@ -416,6 +426,185 @@ __global__ void __launch_bounds__(WM * 64,
   }
 }
 
+// The STAGED pass 2 as a persistent GEMM (cuda_mbconv_args.stream): CTA b
+// of a column split takes the row tiles b, b + gridDim.x, ...; the slices
+// of all its tiles are one sequence through the 4-stage pipeline, so the
+// next tile's A slices are in flight while this tile's last ones multiply
+// and its epilogue stores. The large-image blocks have 1-9 slices per row
+// tile, and a CTA per tile paid the pipeline's fill and drain, its set-up
+// and a reload of the weights for each. BRES (cuda_pg_stream_bres): the
+// weights [K][BN] are loaded once, before the wait for the previous launch,
+// into shared memory, where they stay; else a slice of them travels with
+// each A slice. The residual is read in the epilogue, all its loads first.
+// Registers: <= 80 for NT8 <= 2 (3 CTAs of 256 threads per SM; at 64, as
+// the per-tile kernel's narrow instantiations, the two cursors spilled),
+// <= 128 above.
+template <int WM, int NT8, bool BRES>
+__global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
+    pixel_gemm_stream_kernel(const pg_params p) {
+  constexpr int THREADS = WM * 64, BM = WM * 32, BN = NT8 * 16, LDB = BN + 8;
+  constexpr int ROWS_PER_PASS = THREADS / 4, A_PER = BM / ROWS_PER_PASS;
+  extern __shared__ __align__(128) unsigned char smem[];
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int wm = warp % WM, wn = warp / WM;
+  const int n0 = blockIdx.y * BN, K = p.K, KT = (K + GP_BK - 1) / GP_BK;
+  const int b0 = blockIdx.x, nb = gridDim.x, mtiles = (p.M + BM - 1) / BM;
+  const int ntl = b0 < mtiles ? (mtiles - 1 - b0) / nb + 1 : 0; /* this CTA's row tiles */
+  const int total = ntl * KT;                                   /* ... and their slices */
+  __half *As = reinterpret_cast<__half *>(smem);                /* [STAGES][BM][LDA] */
+  __half *Bs =
+      As + (size_t)GP_STAGES * BM * GP_LDA; /* BRES: [KT * BK][LDB], else [STAGES][BK][LDB] */
+  const int ac = (tid & 3) * 8, ar = tid / 4;
+
+  auto issue_b = [&](int k0, __half *bs) { /* the weights' rows k0 .. k0 + 31 */
+                                           for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
+                                             const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
+                                             const bool v = k0 + r < K && n0 + c < p.N;
+                                             cp_async16_zfill(
+                                                 bs + r * LDB + c,
+                                                 v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b,
+                                                 v);
+                                           }
+  };
+  if (BRES) {
+    for (int kt = 0; kt < KT; kt++) issue_b(kt * GP_BK, Bs + (size_t)kt * GP_BK * LDB);
+    cp_async_commit(); /* the oldest group: complete at the first slice's wait */
+  }
+  /* The issuing side runs GP_STAGES - 1 slices ahead of the consuming side:
+     each keeps its tile's rows (this thread's A chunks; their gates). */
+  int ii = 0, ikt = 0, is = 0;
+  const __half *arow[A_PER];
+  bool aok[A_PER];
+  auto issue_rows = [&](int i) {
+    const int m0 = (b0 + i * nb) * BM;
+#pragma unroll
+    for (int j = 0; j < A_PER; j++) {
+      const int r = m0 + ar + j * ROWS_PER_PASS;
+      aok[j] = r < p.M;
+      arow[j] = p.a + (size_t)(aok[j] ? r : 0) * K + ac;
+    }
+  };
+  auto issue = [&]() { /* slice ikt of local tile ii into stage is % STAGES */
+                       const int k0 = ikt * GP_BK, buf = is % GP_STAGES;
+                       __half *as = As + (size_t)buf * BM * GP_LDA;
+#pragma unroll
+                       for (int j = 0; j < A_PER; j++) {
+                         const bool v = aok[j] && k0 + ac < K;
+                         cp_async16_zfill(as + (size_t)(ar + j * ROWS_PER_PASS) * GP_LDA + ac,
+                                          v ? arow[j] + k0 : p.a, v);
+                       }
+                       if (!BRES) issue_b(k0, Bs + (size_t)buf * GP_BK * LDB);
+                       is++;
+                       if (++ikt == KT) {
+                         ikt = 0;
+                         if (++ii < ntl) issue_rows(ii);
+                       }
+  };
+  const float *grow[A_PER];
+  bool gok[A_PER];
+  auto gate_rows = [&](int i) {
+    const int m0 = (b0 + i * nb) * BM;
+#pragma unroll
+    for (int j = 0; j < A_PER; j++) {
+      const int r = m0 + ar + j * ROWS_PER_PASS;
+      gok[j] = r < p.M;
+      grow[j] = p.gate ? p.gate + (size_t)((gok[j] ? r : 0) / p.HW) * K + ac : nullptr;
+    }
+  };
+
+  pdl_wait();
+  if (ntl > 0) issue_rows(0), gate_rows(0);
+#pragma unroll
+  for (int s = 0; s < GP_STAGES - 1; s++) {
+    if (s < total) issue();
+    cp_async_commit();
+  }
+  float acc[2][NT8][4];
+#pragma unroll
+  for (int i = 0; i < 2; i++)
+#pragma unroll
+    for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+  const int lrow = lane & 15, lcol = (lane >> 4) * 8, gr = lane >> 2, gc = (lane & 3) * 2;
+  int ci = 0, ckt = 0;
+  for (int s = 0; s < total; s++) {
+    const int k0 = ckt * GP_BK, buf = s % GP_STAGES;
+    __half *as = As + (size_t)buf * BM * GP_LDA;
+    if (p.gate) { /* the slice's gates (L1 / L2) while its data may still be in flight */
+      float4 g[A_PER][2];
+#pragma unroll
+      for (int j = 0; j < A_PER; j++) {
+        const bool v = gok[j] && k0 + ac < K;
+        const float4 z = make_float4(0.f, 0.f, 0.f, 0.f);
+        g[j][0] = v ? __ldg(reinterpret_cast<const float4 *>(grow[j] + k0)) : z;
+        g[j][1] = v ? __ldg(reinterpret_cast<const float4 *>(grow[j] + k0 + 4)) : z;
+      }
+      cp_async_wait<GP_STAGES - 2>(); /* this thread's copies of slice s landed */
+#pragma unroll
+      for (int j = 0; j < A_PER; j++) {
+        uint4 *q = reinterpret_cast<uint4 *>(as + (size_t)(ar + j * ROWS_PER_PASS) * GP_LDA + ac);
+        *q = gate8(*q, g[j][0], g[j][1]);
+      }
+    } else {
+      cp_async_wait<GP_STAGES - 2>();
+    }
+    __syncthreads(); /* slice s gated and visible; every warp is done with slice s - 1 */
+    if (s + GP_STAGES - 1 < total) issue(); /* into slice s - 1's stage */
+    cp_async_commit();
+    const __half *bs = BRES ? Bs + (size_t)k0 * LDB : Bs + (size_t)buf * GP_BK * LDB;
+    pg_mma_slice<NT8>(acc, as, bs, wm, wn, lrow, lcol);
+    if (++ckt < KT) continue;
+    // The tile's epilogue from the registers (the layout of pixel_gemm_kernel's):
+    // bias (+ residual), columns >= Nvalid forced to zero, fp16 pairs; the
+    // residual loads of JB column tiles at a time go out before their stores.
+    constexpr int JB = NT8 <= 4 ? NT8 : 2;
+    const int wr0 = (b0 + ci * nb) * BM + wm * 32;
+#pragma unroll
+    for (int j0 = 0; j0 < NT8; j0 += JB) {
+      __half2 rv[JB][2][2];
+#pragma unroll
+      for (int jj = 0; jj < JB; jj++)
+#pragma unroll
+        for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+          for (int h = 0; h < 2; h++) {
+            const int row = wr0 + mi * 16 + gr + h * 8,
+                      col = n0 + wn * NT8 * 8 + (j0 + jj) * 8 + gc;
+            const bool v = p.res && j0 + jj < NT8 && row < p.M && col < p.N;
+            rv[jj][mi][h] =
+                v ? __ldg(reinterpret_cast<const __half2 *>(p.res + (size_t)row * p.N + col))
+                  : __float2half2_rn(0.f);
+          }
+#pragma unroll
+      for (int jj = 0; jj < JB; jj++) {
+        const int j = j0 + jj, col = n0 + wn * NT8 * 8 + j * 8 + gc;
+        if (j >= NT8 || col >= p.N) continue;
+        const float bc0 = p.bias[col], bc1 = p.bias[col + 1];
+#pragma unroll
+        for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+          for (int h = 0; h < 2; h++) {
+            const int row = wr0 + mi * 16 + gr + h * 8;
+            const float2 r = __half22float2(rv[jj][mi][h]);
+            float v0 = acc[mi][j][2 * h] + bc0 + r.x, v1 = acc[mi][j][2 * h + 1] + bc1 + r.y;
+            if (col >= p.Nvalid) v0 = 0.f;
+            if (col + 1 >= p.Nvalid) v1 = 0.f;
+            if (row < p.M)
+              *reinterpret_cast<__half2 *>(p.y + (size_t)row * p.N + col) =
+                  __floats2half2_rn(v0, v1);
+          }
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+      for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+    ckt = 0;
+    if (++ci < ntl) gate_rows(ci);
+  }
+  cp_async_wait0();
+  pdl_trigger();
+}
+
 // The head's pooled means: pooled[n][c] = pool_sum[n][c] / P as fp16 (0 for
 // the padded channels), and pool_sum back to zero for the next launch.
 __global__ void pool_finish_kernel(float *pool_sum, __half *pooled, int n, int Ch, int ChP,
@@ -438,6 +627,20 @@ static const void *pg_fn_in(int nt8, std::integer_sequence<int, I...>) {
 template <int WM, int MODE>
 static const void *pg_fn(int nt8) {
   return pg_fn_in<WM, MODE>(nt8, std::make_integer_sequence<int, 8>());
+}
+
+// The streaming instantiation (resident weights: nt8 <= 4 only).
+template <int WM, bool BRES, int... I>
+static const void *pgs_fn_in(int nt8, std::integer_sequence<int, I...>) {
+  static const void *const fns[] = {(const void *)pixel_gemm_stream_kernel<WM, I + 1, BRES>...};
+  return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
+}
+static const void *pgs_fn_of(int bm, int nt8, bool bres) {
+  if (bres)
+    return bm == 64 ? pgs_fn_in<2, true>(nt8, std::make_integer_sequence<int, 4>())
+                    : pgs_fn_in<4, true>(nt8, std::make_integer_sequence<int, 4>());
+  return bm == 64 ? pgs_fn_in<2, false>(nt8, std::make_integer_sequence<int, 8>())
+                  : pgs_fn_in<4, false>(nt8, std::make_integer_sequence<int, 8>());
 }
 
 static const void *pg_fn_of(int bm, int nt8, int mode) {
@@ -466,6 +669,26 @@ static cudaError_t pg_launch(const pg_params &p, const pg_se_params &se, int bm,
   return cudaLaunchKernelExC(&cfg, fn, args);
 }
 
+// The streaming GEMM: at most `stream` CTAs per column split, no more than
+// the device holds at once (occupancy x sms; all of them where sms is 0).
+static cudaError_t pg_stream_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms,
+                                    size_t smem, cudaStream_t st) {
+  const void *fn = pgs_fn_of(bm, nt8, cuda_pg_stream_bres(p.K, nt8));
+  if (!fn || p.M <= 0 || stream < 1 || z < 1) return cudaErrorInvalidValue;
+  int occ = 0;
+  cudaError_t e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, fn, bm * 2, smem);
+  if (e) return e;
+  if (occ < 1) return cudaErrorInvalidConfiguration;
+  const long long mt = (p.M + bm - 1) / bm, fit = sms > 0 ? (long long)occ * sms / z : mt;
+  long long g = stream < mt ? stream : mt;
+  if (fit >= 1 && g > fit) g = fit;
+  void *args[] = {const_cast<pg_params *>(&p)};
+  cudaLaunchAttribute at[2];
+  const cudaLaunchConfig_t cfg =
+      launch_cfg(at, dim3((unsigned)g, z, 1), dim3(bm * 2), smem, st, true, dim3(0, 0, 0));
+  return cudaLaunchKernelExC(&cfg, fn, args);
+}
+
 }  // namespace bf
 
 extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
@@ -483,6 +706,9 @@ extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stre
     se.w_see = (const __half *)a->w_see, se.b_see = a->b_see;
     se.se_c = a->se_c, se.se_act = a->se_act, se.Cmid = a->Cmid;
   }
+  if (a->stream > 0)
+    return (int)bf::pg_stream_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), a->stream,
+                                     a->sms, cuda_gate_proj_smem(a), st);
   return (int)bf::pg_launch(p, se, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a),
                             cuda_gate_proj_ks(a), false, cuda_gate_proj_smem(a), st);
 }
@@ -514,6 +740,13 @@ extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout) {
       fns[16 * m + 8 + i] = bf::pg_fn_of(128, i + 1, m);
     }
   const void *fin[] = {(const void *)bf::pool_finish_kernel};
+  const void *sfns[24];
+  for (int i = 0; i < 8; i++) {
+    sfns[i] = bf::pgs_fn_of(64, i + 1, false), sfns[8 + i] = bf::pgs_fn_of(128, i + 1, false);
+    if (i < 4) sfns[16 + i] = bf::pgs_fn_of(64, i + 1, true);
+    if (i < 4) sfns[20 + i] = bf::pgs_fn_of(128, i + 1, true);
+  }
   cudaError_t e = bf::set_kernel_attrs(fns, 48, bytes, carveout);
+  if (!e) e = bf::set_kernel_attrs(sfns, 24, bytes, carveout);
   return (int)(e ? e : bf::set_kernel_attrs(fin, 1, -1, carveout));
 }

@@ -117,7 +117,7 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s ks=%d%s rel err %.2e\n", b->name, n,
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s ks=%d%s stream=%d rel err %.2e\n", b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
@@ -127,7 +127,8 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
                 staged & CUDA_TEST_GEMM64 ? " gemm64"
                 : staged & CUDA_TEST_GEMM ? " gemm128"
                                           : "",
-                (staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "", e);
+                (staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
+                (staged >> 23) & 15, e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -253,6 +254,11 @@ static void test_mbconv_se(void **state) {
                     2);
         check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_SEFUSE | CUDA_TEST_KSPLIT(2), 0);
         check_block(&tb.b, 2, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SEFUSE, 0);
+        /* the streaming GEMM: persistent CTAs walking many row tiles (uneven counts, a
+           last partial tile), the weights resident or streamed, with column splits */
+        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_STREAM(3), 0);
+        check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_STREAM(1), 2);
+        check_block(&tb.b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_STREAM(15), 0);
       }
       tblock_free(&tb);
     }

@@ -391,6 +391,55 @@ static void test_gate_proj_cands(void **state) {
   for (int i = 0; i < n; i++) assert_int_equal(out[i].gemm, 64);
 }
 
+/* The streaming GEMM (stream > 0): valid only without a K split or sefuse;
+ * its shared memory is the A pipeline plus the weights, resident (K rounded
+ * to the 32-channel slices) where they take <= 32 KB at <= 4 column tiles,
+ * else 4 stages of slices; no residual tile. The tuner's candidates at
+ * batch 256 include it for stack1.block1 (6272 row tiles of 128), each
+ * with a valid launch, and at batch 1 (13 row tiles at most) not. */
+static void test_gate_proj_stream(void **state) {
+  (void)state;
+  const cuda_device_caps c = hopper();
+  cuda_mbconv_args g = shapes(56, 56, 24, 144, 24, 3, 1, 6, CUDA_MB_STAGED);
+  g.gemm = 128, g.stream = 5, g.res = &g;
+  assert_true(cuda_gate_proj_ok(&g));
+  assert_true(cuda_pg_stream_bres(144, 2));
+  assert_int_equal(cuda_mbconv_smem(&g), 4 * 128 * 40 * 2 + 160 * 40 * 2);
+  g.ksplit = 2;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.ksplit = 1, g.sefuse = 1;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.sefuse = 0, g.stream = -1;
+  assert_false(cuda_gate_proj_ok(&g));
+  /* 1152 x 112: 276 KB of weights, streamed in 4 stages of 32 rows */
+  cuda_mbconv_args w = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
+  w.gemm = 64, w.zsplit = 3, w.stream = 1;
+  assert_true(cuda_gate_proj_ok(&w));
+  assert_false(cuda_pg_stream_bres(1152, 7));
+  assert_int_equal(cuda_mbconv_smem(&w), 4 * 64 * 40 * 2 + 4 * 32 * 120 * 2);
+  /* the 32 KB and 4-tile limits of residency */
+  assert_int_equal(cuda_pg_stream_bres_bytes(40, 1), 64 * 24 * 2);
+  assert_true(cuda_pg_stream_bres(224, 4));  /* 224 x 72 x 2 = 32256 */
+  assert_false(cuda_pg_stream_bres(288, 4)); /* 288 x 72 x 2 = 41472 */
+  assert_false(cuda_pg_stream_bres(32, 5));
+  cuda_mbconv_args out[CUDA_GATE_PROJ_CANDS];
+  int n = cuda_plan_gate_proj_cands(&g, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS), streams = 0;
+  for (int i = 0; i < n; i++) {
+    assert_true(cuda_gate_proj_ok(&out[i]));
+    assert_true(cuda_mbconv_smem(&out[i]) <= c.smem_optin);
+    if (out[i].stream) {
+      streams++;
+      assert_int_equal(out[i].stream, CUDA_PG_STREAM_FILL);
+      assert_true(cuda_gate_proj_ks(&out[i]) == 1 && !out[i].sefuse);
+    }
+  }
+  assert_int_equal(streams, 4); /* 64 and 128 rows, by 1 and 2 column splits */
+  n = cuda_plan_gate_proj_cands(&g, 256, &c, 1, 1, out, CUDA_GATE_PROJ_CANDS);
+  for (int i = 0; i < n; i++) assert_int_equal(out[i].stream, 0);
+  n = cuda_plan_gate_proj_cands(&g, 1, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS);
+  for (int i = 0; i < n; i++) assert_int_equal(out[i].stream, 0);
+}
+
 /* The head's grid: B0's head (7x7, 1280 channels) on 132 SMs at the batch
  * sizes served, then the invariants the launcher relies on over many batches
  * and widths: 1..8 column tiles per CTA, every split with columns, all
@@ -623,6 +672,7 @@ int main(void) {
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
+      cmocka_unit_test(test_gate_proj_stream),
       cmocka_unit_test(test_head_grid),
       cmocka_unit_test(test_se_grid),
   };
