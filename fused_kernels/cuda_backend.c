@@ -55,6 +55,7 @@ typedef struct {
   int no_ksplit;   /* BLOCKFUSE_CUDA_KSPLIT=0: ... and the GEMM's K split over clusters (A/B) */
   int no_sefuse;   /* BLOCKFUSE_CUDA_SEFUSE=0: ... and the SE MLP inside the GEMM (A/B) */
   int no_stream;   /* BLOCKFUSE_CUDA_STREAM=0: ... and the streaming (persistent) GEMM (A/B) */
+  int no_dwdirect; /* BLOCKFUSE_CUDA_DWDIRECT=0: ... and dw_direct.cu's PASS1 (A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -155,6 +156,16 @@ static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, 
   if (p->n != 1 || !cuda_mbconv_dwrows_ok(&p->l[0])) return 0;
   cuda_blk_plan h = *p;
   h.l[0].dwrows = !h.l[0].dwrows;
+  return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
+}
+
+/* ... and PASS1 of a block without expansion as dw_direct.cu's kernel, on
+ * the same tiles. */
+static int retime_dwdirect(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
+                           double *t, char *err, size_t errlen) {
+  cuda_blk_plan h = *p;
+  h.l[0].dwdirect = 1, h.l[0].lowreg = h.l[0].wide = 0;
+  if (p->n != 1 || s->no_dwdirect || !cuda_mbconv_dwdirect_ok(&h.l[0])) return 0;
   return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
 }
 
@@ -266,6 +277,7 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   /* then the winner with the other depthwise variants */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (!s->no_dwrows && (rc = retime_dwrows(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
+  if ((rc = retime_dwdirect(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
   if (best.n == 1 && best.l[0].mode == CUDA_MB_STAGED && !s->no_gemm)
     return tune_gate_proj(s, i, B, x, y, &best, out, which, t_out, err, errlen);
@@ -532,6 +544,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_ksplit = cuda_env_is("BLOCKFUSE_CUDA_KSPLIT", "0");
   s->no_sefuse = cuda_env_is("BLOCKFUSE_CUDA_SEFUSE", "0");
   s->no_stream = cuda_env_is("BLOCKFUSE_CUDA_STREAM", "0");
+  s->no_dwdirect = cuda_env_is("BLOCKFUSE_CUDA_DWDIRECT", "0");
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -757,10 +770,11 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
         continue;
       }
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s]", modes[a->mode],
+                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s%s]", modes[a->mode],
                     a->TH, a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x,
                     cuda_mbconv_smem(a), a->lowreg ? " lowreg" : "", a->wide ? " wide" : "",
-                    a->dwh2 ? " dwh2" : "", a->dwrows && cuda_mbconv_dwrows_ok(a) ? " dwrows" : "");
+                    a->dwh2 ? " dwh2" : "", a->dwrows && cuda_mbconv_dwrows_ok(a) ? " dwrows" : "",
+                    a->dwdirect && cuda_mbconv_dwdirect_ok(a) ? " dwdirect" : "");
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
     const int m = snprintf(buf + (w < len ? w : len), w < len ? len - w : 0, "%s", line);

@@ -47,6 +47,9 @@ int cuda_device_count(void);
  * with at most s (1..15) persistent CTAs per column split, so that each
  * walks many row tiles. */
 #define CUDA_TEST_STREAM(s) ((s) << 23)
+/* PASS1 as dw_direct.cu's kernel (blocks without expansion; an error where
+ * cuda_mbconv_dwdirect_ok() refuses the plan's PASS1). */
+#define CUDA_TEST_DWDIRECT (1 << 27)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);

@@ -77,6 +77,9 @@ typedef struct {
                    in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
   int dwrows;   /* 1: the depthwise conv with two output rows per thread (dw_pairs in
                    mbconv_parts.cuh) where cuda_mbconv_dwrows_ok(); the tuner times both */
+  int dwdirect; /* PASS1 without expansion: 1 = dw_direct.cu's kernel (the depthwise conv
+                   straight from global memory, 8 channels x 4 output rows per thread) where
+                   cuda_mbconv_dwdirect_ok(); the tuner times both */
   int se_g;     /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
   int wide;     /* 2 x CUDA_THREADS threads per CTA (16 warps; cuda_mbconv_nf() <= 4, not
                    lowreg), for tiles whose shared memory leaves room for one CTA per SM:
@@ -265,6 +268,16 @@ static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
  * Every CTA keeps its share of the expanded channels' depthwise output for
  * the whole image (dwall) until the SE gate is known; the expand phase's
  * buffers and the projection's double buffers share one region. */
+/* Whether dw_direct.cu's PASS1 applies: no expansion, k = 3, stride 1 or
+ * 2, no grid.z split, and CmidP / 8 channel groups a power of two that
+ * divides 256 (a thread keeps one group). */
+static inline int cuda_mbconv_dwdirect_ok(const cuda_mbconv_args *a) {
+  const int ncg = a->CmidP / 8;
+  return a->mode == CUDA_MB_PASS1 && !a->has_expand && a->K == 3 && (a->S == 1 || a->S == 2) &&
+         a->zsplit <= 1 && a->CmidP % 8 == 0 && ncg >= 1 && ncg <= 256 && !(ncg & (ncg - 1)) &&
+         a->tiles_x > 0 && a->tiles_y > 0;
+}
+
 typedef struct {
   size_t scr, csum, bexp, bdw, gate, rpart, rfull, qmid, qglob, pglob, wdw, wexp;
   size_t xin, mid, abuf, wbuf, dwall, total;

@@ -462,6 +462,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
 extern "C" int cuda_mbconv_cluster_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_mbconv_cluster_set_attrs(int bytes, int carveout);
 extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
+extern "C" int cuda_dw_direct_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
@@ -502,7 +503,9 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   else
     k = bf::mbconv_kernel<16, 1>;
   const int threads = a->wide ? 2 * CUDA_THREADS : CUDA_THREADS;
-  cudaError_t e = bf::launch_k(k, grid, threads, smem, st, true, *a);
+  cudaError_t e = a->mode == CUDA_MB_PASS1 && a->dwdirect
+                      ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
+                      : bf::launch_k(k, grid, threads, smem, st, true, *a);
   if (se && !e) {
     int g, cpb;
     cuda_se_grid(a, n, &g, &cpb);

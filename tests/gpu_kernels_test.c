@@ -117,7 +117,7 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s ks=%d%s stream=%d rel err %.2e\n", b->name, n,
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s ks=%d%s stream=%d%s rel err %.2e\n", b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
@@ -128,7 +128,7 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
                 : staged & CUDA_TEST_GEMM ? " gemm128"
                                           : "",
                 (staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
-                (staged >> 23) & 15, e);
+                (staged >> 23) & 15, staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -265,6 +265,32 @@ static void test_mbconv_se(void **state) {
   }
 }
 
+/* PASS1 of blocks without expansion as dw_direct.cu's kernel: stride 1
+ * and 2, 16, 32 and 64 channels (2, 4 and 8 channel groups per pixel),
+ * partial edge tiles, a residual, relu6 (the fp32 activation path), both
+ * pass-2 variants. */
+static void test_mbconv_dwdirect(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  static const int cases[][9] = {
+      /* h, w, cin, mid, cout, k, s, se, residual */
+      {37, 37, 32, 0, 16, 3, 1, 8, 0},
+      {29, 31, 64, 0, 24, 3, 2, 16, 0},
+      {19, 23, 16, 0, 16, 3, 1, 4, 1},
+  };
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    for (int staged = 0; staged < 2; staged++) {
+      tblock tb;
+      make_mbconv_row(&tb, cases[c]);
+      check_block(&tb.b, c + 2, staged | CUDA_TEST_DWDIRECT, 0);
+      if (staged)
+        check_block(&tb.b, 3, staged | CUDA_TEST_DWDIRECT | CUDA_TEST_GEMM | CUDA_TEST_STREAM(2),
+                    0);
+      tb.b.act = MODEL_ACT_RELU6;
+      check_block(&tb.b, 2, staged | CUDA_TEST_DWDIRECT, 0);
+      tblock_free(&tb);
+    }
+}
+
 /* The one-pass cluster mode (images of <= 256 output pixels): every cluster
  * size, both chunk widths, with and without SE, residual, stride 2, no
  * expansion, channel counts that leave some CTAs without channels or without
@@ -326,7 +352,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stem),           cmocka_unit_test(test_mbconv_plain),
       cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_chunks),
-      cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_head),
+      cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
+      cmocka_unit_test(test_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

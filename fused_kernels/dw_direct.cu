@@ -1,0 +1,128 @@
+// PASS1 of a squeeze-excite MBConv block without expansion (a->dwdirect):
+// the depthwise conv straight from the input in global memory, no
+// shared-memory tile. EfficientNet's first block (32 channels at 112x112)
+// is one: the tile kernel (mbconv.cu) copies the input tile into shared
+// memory, then walks it with one thread per pixel and channel pair through
+// run-time pixel tables, ~68 instructions per pixel and pair, and its
+// 64-register variant spills; this kernel's thread takes 8 channels (one
+// 16-byte load per pixel) and a column of DD_RS output rows, reading each
+// of the (DD_RS - 1) S + 3 input rows its windows span once (the neighbours'
+// reads of the same pixels hit L1), with the taps' weights in registers.
+//
+// The arithmetic per pixel is dw_pairs' with packed fp16 taps (dwh2): each
+// kernel row summed with HFMA2 on channel pairs, the rows and the bias in
+// fp32, then dw_out (swish on the fp16 pair, or the activation in fp32).
+// The grid and the per-tile channel sums are the tile kernel's (a->TH x
+// a->TW tiles, sums[n][tile][CmidP]), so the SE kernel or the pass-2 GEMM
+// reads them unchanged. K = 3, stride 1 or 2, CmidP / 8 a power of two
+// dividing 256 (cuda_mbconv_dwdirect_ok).
+#include <cuda_runtime.h>
+
+#include "fused_kernels/mbconv_parts.cuh"
+
+namespace bf {
+
+constexpr int DD_RS = 4; /* output rows per thread */
+
+// The 8 channels c..c+7 of pixel (iy, ix) of image x, zero in the padding.
+__device__ __forceinline__ uint4 dd_load(const __half *x, int iy, int ix, const cuda_mbconv_args &a,
+                                         int c) {
+  if (iy < 0 || iy >= a.H || ix < 0 || ix >= a.W) return make_uint4(0, 0, 0, 0);
+  return __ldg(reinterpret_cast<const uint4 *>(x + ((size_t)iy * a.W + ix) * a.CinP + c));
+}
+
+template <int S, bool SW>
+__global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_args a) {
+  constexpr int K = 3, RIN = (DD_RS - 1) * S + K;
+  extern __shared__ float part[]; /* [256 / ncg][CmidP]: each slot's channel sums */
+  const int n = blockIdx.y, tile = blockIdx.x, tid = threadIdx.x;
+  const int ty = tile / a.tiles_x, tx = tile - ty * a.tiles_x;
+  const int oy0 = ty * a.TH, ox0 = tx * a.TW;
+  const int ncg = a.CmidP / 8, cg = tid & (ncg - 1), slot = tid / ncg, nslot = 256 / ncg;
+  const int c = cg * 8, strips = a.TW * ((a.TH + DD_RS - 1) / DD_RS);
+  /* the taps' weights (fp16 pairs) and the bias: constants, read before the wait */
+  __half2 w[K * K][4];
+  float2 b[4];
+  const __half *wdw = (const __half *)a.w_dw;
+#pragma unroll
+  for (int t = 0; t < K * K; t++) {
+    const uint4 u = __ldg(reinterpret_cast<const uint4 *>(wdw + (size_t)t * a.CmidP + c));
+    const __half2 *h = reinterpret_cast<const __half2 *>(&u);
+#pragma unroll
+    for (int q = 0; q < 4; q++) w[t][q] = h[q];
+  }
+#pragma unroll
+  for (int q = 0; q < 4; q++) b[q] = make_float2(a.b_dw[c + 2 * q], a.b_dw[c + 2 * q + 1]);
+  pdl_wait(); /* the input is the previous launch's output */
+  const __half *x = (const __half *)a.x + (size_t)n * a.H * a.W * a.CinP;
+  __half *st = a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP : nullptr;
+  float2 sum[4] = {};
+  for (int s = slot; s < strips; s += nslot) {
+    const int rs = s / a.TW, xo = s - rs * a.TW, ox = ox0 + xo, oyb = oy0 + rs * DD_RS;
+    if (ox >= a.Wo || oyb >= a.Ho) continue;
+    const int ix0 = ox * S - a.pad_l, iy0 = oyb * S - a.pad_t;
+    float2 acc[DD_RS][4];
+#pragma unroll
+    for (int o = 0; o < DD_RS; o++)
+#pragma unroll
+      for (int q = 0; q < 4; q++) acc[o][q] = b[q];
+#pragma unroll
+    for (int r = 0; r < RIN; r++) {
+      uint4 v[K];
+#pragma unroll
+      for (int kx = 0; kx < K; kx++) v[kx] = dd_load(x, iy0 + r, ix0 + kx, a, c);
+#pragma unroll
+      for (int o = 0; o < DD_RS; o++) {
+        const int ky = r - o * S;
+        if (ky < 0 || ky >= K) continue;
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+          __half2 s2 = __hmul2(reinterpret_cast<const __half2 *>(&v[0])[q], w[ky * K][q]);
+#pragma unroll
+          for (int kx = 1; kx < K; kx++)
+            s2 = __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[q], w[ky * K + kx][q], s2);
+          const float2 f = __half22float2(s2);
+          acc[o][q].x += f.x, acc[o][q].y += f.y;
+        }
+      }
+    }
+#pragma unroll
+    for (int o = 0; o < DD_RS; o++) {
+      const int oy = oyb + o;
+      if (oy - oy0 >= a.TH || oy >= a.Ho) break;
+      uint4 out;
+      __half2 *h = reinterpret_cast<__half2 *>(&out);
+#pragma unroll
+      for (int q = 0; q < 4; q++)
+        h[q] = SW ? dw_out<MODEL_ACT_SWISH, true>(acc[o][q], a.act, make_float2(1.f, 1.f), false,
+                                                  sum[q])
+                  : dw_out<-1, true>(acc[o][q], a.act, make_float2(1.f, 1.f), false, sum[q]);
+      if (st) *reinterpret_cast<uint4 *>(st + ((size_t)oy * a.Wo + ox) * a.CmidP + c) = out;
+    }
+  }
+#pragma unroll
+  for (int q = 0; q < 4; q++)
+    *reinterpret_cast<float2 *>(part + (size_t)slot * a.CmidP + c + 2 * q) = sum[q];
+  __syncthreads();
+  const int tiles = a.tiles_x * a.tiles_y;
+  for (int ch = tid; ch < a.CmidP; ch += 256) {
+    float t = 0.f;
+    for (int sl = 0; sl < nslot; sl++) t += part[(size_t)sl * a.CmidP + ch];
+    a.sums[((size_t)n * tiles + tile) * a.CmidP + ch] = t;
+  }
+  pdl_trigger();
+}
+
+}  // namespace bf
+
+// PASS1 by dw_direct_kernel: grid (tiles, n), 256 threads, the slots' sums
+// in dynamic shared memory (8 KB).
+extern "C" int cuda_dw_direct_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
+  if (!cuda_mbconv_dwdirect_ok(a) || n <= 0) return (int)cudaErrorInvalidValue;
+  const bool sw = a->act == MODEL_ACT_SWISH;
+  void (*k)(const cuda_mbconv_args) =
+      a->S == 1 ? (sw ? bf::dw_direct_kernel<1, true> : bf::dw_direct_kernel<1, false>)
+                : (sw ? bf::dw_direct_kernel<2, true> : bf::dw_direct_kernel<2, false>);
+  const size_t smem = (size_t)256 * 8 * 4; /* (256 / ncg) slots x CmidP = 256 x 8 floats */
+  return (int)bf::launch_k(k, dim3(a->tiles_x * a->tiles_y, n), 256, smem, st, true, *a);
+}
