@@ -484,21 +484,22 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
       arow[j] = p.a + (size_t)(aok[j] ? r : 0) * K + ac;
     }
   };
-  auto issue = [&]() { /* slice ikt of local tile ii into stage is % STAGES */
-                       const int k0 = ikt * GP_BK, buf = is % GP_STAGES;
-                       __half *as = As + (size_t)buf * BM * GP_LDA;
+  /* slice ikt of local tile ii into stage is % STAGES, then the cursor moves on */
+  auto issue = [&]() {
+    const int k0 = ikt * GP_BK, buf = is % GP_STAGES;
+    __half *as = As + (size_t)buf * BM * GP_LDA;
 #pragma unroll
-                       for (int j = 0; j < A_PER; j++) {
-                         const bool v = aok[j] && k0 + ac < K;
-                         cp_async16_zfill(as + (size_t)(ar + j * ROWS_PER_PASS) * GP_LDA + ac,
-                                          v ? arow[j] + k0 : p.a, v);
-                       }
-                       if (!BRES) issue_b(k0, Bs + (size_t)buf * GP_BK * LDB);
-                       is++;
-                       if (++ikt == KT) {
-                         ikt = 0;
-                         if (++ii < ntl) issue_rows(ii);
-                       }
+    for (int j = 0; j < A_PER; j++) {
+      const bool v = aok[j] && k0 + ac < K;
+      cp_async16_zfill(as + (size_t)(ar + j * ROWS_PER_PASS) * GP_LDA + ac, v ? arow[j] + k0 : p.a,
+                       v);
+    }
+    if (!BRES) issue_b(k0, Bs + (size_t)buf * GP_BK * LDB);
+    is++;
+    if (++ikt == KT) {
+      ikt = 0;
+      if (++ii < ntl) issue_rows(ii);
+    }
   };
   const float *grow[A_PER];
   bool gok[A_PER];
