@@ -264,10 +264,6 @@ static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
                               L.total);
 }
 
-/* CLUSTER mode's shared-memory layout (byte offsets, each 128-aligned).
- * Every CTA keeps its share of the expanded channels' depthwise output for
- * the whole image (dwall) until the SE gate is known; the expand phase's
- * buffers and the projection's double buffers share one region. */
 /* Whether dw_direct.cu's PASS1 applies: no expansion, k = 3, stride 1 or
  * 2, no grid.z split, and CmidP / 8 channel groups a power of two that
  * divides 256 (a thread keeps one group). */
@@ -278,6 +274,10 @@ static inline int cuda_mbconv_dwdirect_ok(const cuda_mbconv_args *a) {
          a->tiles_x > 0 && a->tiles_y > 0;
 }
 
+/* CLUSTER mode's shared-memory layout (byte offsets, each 128-aligned).
+ * Every CTA keeps its share of the expanded channels' depthwise output for
+ * the whole image (dwall) until the SE gate is known; the expand phase's
+ * buffers and the projection's double buffers share one region. */
 typedef struct {
   size_t scr, csum, bexp, bdw, gate, rpart, rfull, qmid, qglob, pglob, wdw, wexp;
   size_t xin, mid, abuf, wbuf, dwall, total;
