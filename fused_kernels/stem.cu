@@ -99,7 +99,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) stem_kernel(const cuda_stem_args
 // above, which recomputed the 27 normalised inputs in each of the four
 // threads of a pixel. NT = CoutP / 8 column tiles (4, 6 or 8).
 template <int NT>
-__global__ void __launch_bounds__(CUDA_THREADS)
+__global__ void __launch_bounds__(CUDA_THREADS, NT <= 6 ? 2 : 1)
     stem_mma_kernel(const cuda_stem_args a, int n, int tpw) {
   constexpr int KS = 2, SLOTS = KS * 4; /* k-steps of 16 taps; taps per row per lane */
   const int lane = threadIdx.x & 31, q = lane & 3, g = lane >> 2;
@@ -139,6 +139,16 @@ __global__ void __launch_bounds__(CUDA_THREADS)
   const long long hw = (long long)a.Ho * a.Wo, total = n * hw;
   const long long tiles = (total + 15) / 16;
   const long long warp0 = ((long long)blockIdx.x * CUDA_WARPS + (threadIdx.x >> 5)) * tpw;
+  /* The lane's pixels are warp0 * 16 + g, then every 8th: its first one as (image, oy, ox)
+     by one division, the others by stepping that cursor 8 pixels at a time (a division
+     per pixel row was 60 % of the kernel's instructions) */
+  int cimg, coy, cox;
+  {
+    const long long p0 = warp0 * 16 + g;
+    cimg = (int)(p0 / hw);
+    const long long rem = p0 - (long long)cimg * hw;
+    coy = (int)(rem / a.Wo), cox = (int)(rem - (long long)coy * a.Wo);
+  }
   for (int it = 0; it < tpw; it++) {
     const long long tile = warp0 + it;
     if (tile >= tiles) break;
@@ -148,9 +158,11 @@ __global__ void __launch_bounds__(CUDA_THREADS)
     for (int r = 0; r < 2; r++) { /* rows g and g + 8 of the tile */
       pix[r] = tile * 16 + g + 8 * r;
       const bool live = pix[r] < total;
-      const long long p = live ? pix[r] : 0;
-      const int img = (int)(p / hw), rem = (int)(p - (long long)img * hw);
-      const int oy = rem / a.Wo, ox = rem - oy * a.Wo;
+      const int img = live ? cimg : 0, oy = live ? coy : 0, ox = live ? cox : 0;
+      for (cox += 8; cox >= a.Wo;) { /* the cursor to pixel pix[r] + 8 */
+        cox -= a.Wo;
+        if (++coy == a.Ho) coy = 0, cimg++;
+      }
       const int iy0 = oy * a.S - a.pad_t, ix0 = ox * a.S - a.pad_l;
       const uint8_t *src = a.img + ((long long)(img * a.H + iy0) * a.W + ix0) * 3;
       float v[SLOTS];
