@@ -140,8 +140,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 6 ? 2 : 1)
   const long long tiles = (total + 15) / 16;
   const long long warp0 = ((long long)blockIdx.x * CUDA_WARPS + (threadIdx.x >> 5)) * tpw;
   /* The lane's pixels are warp0 * 16 + g, then every 8th: its first one as (image, oy, ox)
-     by one division, the others by stepping that cursor 8 pixels at a time (a division
-     per pixel row was 60 % of the kernel's instructions) */
+     by one division, the others by stepping that cursor 8 pixels at a time (a 64-bit and a
+     32-bit division per pixel row stood between each row and its gathers) */
   int cimg, coy, cox;
   {
     const long long p0 = warp0 * 16 + g;
