@@ -80,6 +80,19 @@ __device__ __forceinline__ uint4 gate8(uint4 u, float4 g0, float4 g1) {
   return u;
 }
 
+// The weights' rows k0 .. k0 + 31, columns n0 .. n0 + BN - 1, into one
+// pipeline stage bs (rows padded by 8 halves), zero past K and N; the CTA's
+// THREADS threads share the 16-byte copies. Both GEMM kernels load B so.
+template <int BN, int THREADS>
+__device__ __forceinline__ void pg_load_b(__half *bs, const pg_params &p, int k0, int n0, int tid) {
+  constexpr int LDB = BN + 8;
+  for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
+    const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
+    const bool v = k0 + r < p.K && n0 + c < p.N;
+    cp_async16_zfill(bs + r * LDB + c, v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b, v);
+  }
+}
+
 // One warp's share of one 32-channel slice in shared memory: its two
 // 16-row A tiles (rows wm * 32 ..) by its NT8 n8 column tiles of B
 // (columns wn * NT8 * 8 ..), m16n8k16 MMAs from ldmatrix fragments into acc.
@@ -186,13 +199,8 @@ __global__ void __launch_bounds__(WM * 64,
     }
   };
   auto issue_b = [&](int kt) {
-    const int k0 = kbase + kt * GP_BK, buf = kt % GP_STAGES;
-    __half *bs = Bs + (size_t)buf * GP_BK * LDB;
-    for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
-      const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
-      const bool v = k0 + r < K && n0 + c < p.N;
-      cp_async16_zfill(bs + r * LDB + c, v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b, v);
-    }
+    pg_load_b<BN, THREADS>(Bs + (size_t)(kt % GP_STAGES) * GP_BK * LDB, p, kbase + kt * GP_BK, n0,
+                           tid);
   };
 
   float acc[2][NT8][4];
@@ -456,32 +464,28 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
       As + (size_t)GP_STAGES * BM * GP_LDA; /* BRES: [KT * BK][LDB], else [STAGES][BK][LDB] */
   const int ac = (tid & 3) * 8, ar = tid / 4;
 
-  auto issue_b = [&](int k0, __half *bs) { /* the weights' rows k0 .. k0 + 31 */
-                                           for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
-                                             const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
-                                             const bool v = k0 + r < K && n0 + c < p.N;
-                                             cp_async16_zfill(
-                                                 bs + r * LDB + c,
-                                                 v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b,
-                                                 v);
-                                           }
-  };
   if (BRES) {
-    for (int kt = 0; kt < KT; kt++) issue_b(kt * GP_BK, Bs + (size_t)kt * GP_BK * LDB);
+    for (int kt = 0; kt < KT; kt++)
+      pg_load_b<BN, THREADS>(Bs + (size_t)kt * GP_BK * LDB, p, kt * GP_BK, n0, tid);
     cp_async_commit(); /* the oldest group: complete at the first slice's wait */
   }
-  /* The issuing side runs GP_STAGES - 1 slices ahead of the consuming side:
-     each keeps its tile's rows (this thread's A chunks; their gates). */
+  /* The issuing side runs GP_STAGES - 1 slices ahead of the consuming side, so
+     each keeps its own tile's rows: this thread's A chunks (issuing) and their
+     images' gates (consuming), both from tile_rows. */
   int ii = 0, ikt = 0, is = 0;
   const __half *arow[A_PER];
-  bool aok[A_PER];
-  auto issue_rows = [&](int i) {
+  const float *grow[A_PER];
+  bool aok[A_PER], gok[A_PER];
+  /* this thread's rows of local tile i: ok[j] whether row j exists, and where its
+     A chunk (ap) or its image's gates (gp) start, whichever is asked for */
+  auto tile_rows = [&](int i, bool *ok, const __half **ap, const float **gp) {
     const int m0 = (b0 + i * nb) * BM;
 #pragma unroll
     for (int j = 0; j < A_PER; j++) {
-      const int r = m0 + ar + j * ROWS_PER_PASS;
-      aok[j] = r < p.M;
-      arow[j] = p.a + (size_t)(aok[j] ? r : 0) * K + ac;
+      const int r = m0 + ar + j * ROWS_PER_PASS, rr = r < p.M ? r : 0;
+      ok[j] = r < p.M;
+      if (ap) ap[j] = p.a + (size_t)rr * K + ac;
+      if (gp) gp[j] = p.gate ? p.gate + (size_t)(rr / p.HW) * K + ac : nullptr;
     }
   };
   /* slice ikt of local tile ii into stage is % STAGES, then the cursor moves on */
@@ -494,27 +498,16 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
       cp_async16_zfill(as + (size_t)(ar + j * ROWS_PER_PASS) * GP_LDA + ac, v ? arow[j] + k0 : p.a,
                        v);
     }
-    if (!BRES) issue_b(k0, Bs + (size_t)buf * GP_BK * LDB);
+    if (!BRES) pg_load_b<BN, THREADS>(Bs + (size_t)buf * GP_BK * LDB, p, k0, n0, tid);
     is++;
     if (++ikt == KT) {
       ikt = 0;
-      if (++ii < ntl) issue_rows(ii);
-    }
-  };
-  const float *grow[A_PER];
-  bool gok[A_PER];
-  auto gate_rows = [&](int i) {
-    const int m0 = (b0 + i * nb) * BM;
-#pragma unroll
-    for (int j = 0; j < A_PER; j++) {
-      const int r = m0 + ar + j * ROWS_PER_PASS;
-      gok[j] = r < p.M;
-      grow[j] = p.gate ? p.gate + (size_t)((gok[j] ? r : 0) / p.HW) * K + ac : nullptr;
+      if (++ii < ntl) tile_rows(ii, aok, arow, nullptr);
     }
   };
 
   pdl_wait();
-  if (ntl > 0) issue_rows(0), gate_rows(0);
+  if (ntl > 0) tile_rows(0, aok, arow, nullptr), tile_rows(0, gok, nullptr, grow);
 #pragma unroll
   for (int s = 0; s < GP_STAGES - 1; s++) {
     if (s < total) issue();
@@ -600,7 +593,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
 #pragma unroll
       for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
     ckt = 0;
-    if (++ci < ntl) gate_rows(ci);
+    if (++ci < ntl) tile_rows(ci, gok, nullptr, grow);
   }
   cp_async_wait0();
   pdl_trigger();
