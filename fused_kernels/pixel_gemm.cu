@@ -93,6 +93,15 @@ __device__ __forceinline__ void pg_load_b(__half *bs, const pg_params &p, int k0
   }
 }
 
+// One fp16 pair of output row `row`, columns col, col + 1 (the padded
+// columns >= Nvalid written as 0): both GEMMs' store epilogues end here.
+__device__ __forceinline__ void pg_store_pair(const pg_params &p, int row, int col, float v0,
+                                              float v1) {
+  if (col >= p.Nvalid) v0 = 0.f;
+  if (col + 1 >= p.Nvalid) v1 = 0.f;
+  *reinterpret_cast<__half2 *>(p.y + (size_t)row * p.N + col) = __floats2half2_rn(v0, v1);
+}
+
 // One warp's share of one 32-channel slice in shared memory: its two
 // 16-row A tiles (rows wm * 32 ..) by its NT8 n8 column tiles of B
 // (columns wn * NT8 * 8 ..), m16n8k16 MMAs from ldmatrix fragments into acc.
@@ -341,9 +350,7 @@ __global__ void __launch_bounds__(WM * 64,
           __half22float2(*reinterpret_cast<const __half2 *>(Rs + (row - m0) * LDB + col - n0));
       v0 += r.x, v1 += r.y;
     }
-    if (col >= p.Nvalid) v0 = 0.f;
-    if (col + 1 >= p.Nvalid) v1 = 0.f;
-    *reinterpret_cast<__half2 *>(p.y + (size_t)row * p.N + col) = __floats2half2_rn(v0, v1);
+    pg_store_pair(p, row, col, v0, v1);
   };
   if constexpr (POOL) {
     if (wr0 >= p.M) return;
@@ -579,12 +586,9 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
           for (int h = 0; h < 2; h++) {
             const int row = wr0 + mi * 16 + gr + h * 8;
             const float2 r = __half22float2(rv[jj][mi][h]);
-            float v0 = acc[mi][j][2 * h] + bc0 + r.x, v1 = acc[mi][j][2 * h + 1] + bc1 + r.y;
-            if (col >= p.Nvalid) v0 = 0.f;
-            if (col + 1 >= p.Nvalid) v1 = 0.f;
             if (row < p.M)
-              *reinterpret_cast<__half2 *>(p.y + (size_t)row * p.N + col) =
-                  __floats2half2_rn(v0, v1);
+              pg_store_pair(p, row, col, acc[mi][j][2 * h] + bc0 + r.x,
+                            acc[mi][j][2 * h + 1] + bc1 + r.y);
           }
       }
     }
