@@ -2,32 +2,7 @@
 # Session 9 call 7: D = f35e3b1 (dw_direct), F = D + the 8-channel depthwise walk (dw_octs,
 # a.dw8), Fn = F with BLOCKFUSE_CUDA_DW8=0. Tests, memcheck of the MBConv tests and racecheck
 # of the chunk tests first; then graph ms D F Fn, two rounds; the plans at 256.
-bench/gpu_bench.sh unpack || exit 1
-export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu" PATH="/usr/local/cuda/bin:$PATH"
-export RUNFILES_DIR="$PWD/.gpu/runfiles" BLOCKFUSE_GPU_TESTS=1
-M=.gpu/runfiles/blockfuse/models/efficientnet_b0
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader; date -u +%FT%TZ
-ok=1
-for t in gpu_kernels_test gpu_backend_test; do
-  .gpu/bin/$t >"$OUT/$t.log" 2>&1 || { ok=0; echo "FAIL $t"; }
-  grep -E "PASSED|FAILED|top-1" "$OUT/$t.log" | head -8
-done
-[ $ok = 1 ] || { grep -B2 -A8 -E "FAIL|Error|error" "$OUT/gpu_kernels_test.log" | head -40; exit 1; }
-BLOCKFUSE_TEST_FILTER="test_mbconv_*" timeout 280 compute-sanitizer --tool memcheck --error-exitcode 99 \
-  .gpu/bin/gpu_kernels_test >/tmp/san_m.log 2>&1; echo "memcheck rc=$? $(grep -E 'ERROR SUMMARY' /tmp/san_m.log | tail -1)"
-BLOCKFUSE_TEST_FILTER="test_mbconv_chunks" timeout 280 compute-sanitizer --tool racecheck --error-exitcode 99 \
-  .gpu/bin/gpu_kernels_test >/tmp/san_r.log 2>&1; echo "racecheck rc=$? $(grep -E 'RACECHECK SUMMARY' /tmp/san_r.log | tail -1)"
-date -u +%FT%TZ
-for r in 1 2; do
-  for side in D F Fn; do
-    bin=.gpu/bin/gpu_bench_$side
-    [ $side != D ] && bin=.gpu/bin/gpu_bench; e=""; [ $side = Fn ] && e=BLOCKFUSE_CUDA_DW8=0
-    env $e $bin $M --batches 1,8,64,256 --iters 50 >"$OUT/ab_${side}$r.txt" 2>&1
-    echo "$side$r: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $6}' "$OUT/ab_${side}$r.txt")"
-  done
-done
-for side in D F Fn; do
-  awk '/per-block roofline, batch 256/{p=1} p' "$OUT/ab_${side}1.txt" | head -22 | awk '{printf "%s ", $5} END {print ""}'
-done
-grep -E "bucket (1|256)  " "$OUT/ab_F1.txt" | grep -oE "^[a-z0-9.]+ +bucket 256 +\[pass1 [^]]*\]"
-date -u +%FT%TZ
+MEMCHECK="test_mbconv_*" RACECHECK=test_mbconv_chunks MTIMEOUT=280 RTIMEOUT=280 \
+  SIDES="D=.gpu/bin/gpu_bench_D F=.gpu/bin/gpu_bench Fn=.gpu/bin/gpu_bench:BLOCKFUSE_CUDA_DW8=0" \
+  PLANS='^[a-z0-9.]+ +bucket 256 +\[pass1 [^]]*\]' PLANS_FROM=F \
+  exec bash bench/gpu_calls/s9_ab.sh
