@@ -334,9 +334,14 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     qmid[q] = oy * a.S * iw + ox * a.S;
     qglob[q] = oy0 + oy < a.Ho && ox0 + ox < a.Wo ? (oy0 + oy) * a.Wo + ox0 + ox : -1;
   }
+  /* With an expansion: the expand GEMM's row list (in_rect), in xin's row slots */
+  const in_rect rect(iy0, ix0, ih, iw, a.H, a.W);
+  const bool xrows = !staged && a.has_expand;
   for (int i = threadIdx.x; i < npin; i += blockDim.x) {
-    const int gy = iy0 + i / iw, gx = ix0 + i % iw;
-    pglob[i] = i < pin && gy >= 0 && gy < a.H && gx >= 0 && gx < a.W ? gy * a.W + gx : -1;
+    const int py = i / iw, px = i - py * iw, gy = iy0 + py, gx = ix0 + px;
+    const bool in = i < pin && gy >= 0 && gy < a.H && gx >= 0 && gx < a.W;
+    pglob[i] = in ? gy * a.W + gx : -1;
+    if (xrows) rect.list(xin, a.CinP + 8, i, py, px, in);
   }
   /* Up to here only weights were read (the first expand chunk's are in
      flight); the input, stage, gate and every output belong to the previous
@@ -353,6 +358,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
         cp_async16_zfill(xin + (size_t)p * (a.CinP + 8) + c,
                          x + (size_t)(gp >= 0 ? gp : 0) * a.CinP + c, gp >= 0);
       }
+    if (rect.nin < pin) zero_halo(mid, pglob, pin, a.CC); /* read after B2 */
   }
   cp_async_commit(); /* E(c_begin) */
   issue_dw(c_begin);
@@ -377,7 +383,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     cp_async_commit(); /* P(c) */
     if (!staged) {
       if (a.has_expand) {
-        expand_chunk(a, xin, wexp_s, bexp_s, pglob, mid, pin, npin, cc);
+        expand_chunk(a, xin, wexp_s, bexp_s, rect.nrow(), mid, cc);
       } else if ((int)threadIdx.x < G8 * v8) {  // no expansion: the input's own channels
         for (int p = p8; p < pin; p += G8) {
           const int gp = pglob[p];

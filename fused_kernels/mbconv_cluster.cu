@@ -100,9 +100,13 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
     qmid[q] = oy * a.S * iw + ox * a.S;
     qglob[q] = q;
   }
+  /* With an expansion: the expand GEMM's row list (in_rect), in xin's row slots */
+  const in_rect rect(-a.pad_t, -a.pad_l, ih, iw, a.H, a.W);
   for (int i = tid; i < npin; i += blockDim.x) {
-    const int gy = i / iw - a.pad_t, gx = i % iw - a.pad_l;
-    pglob[i] = i < pin && gy >= 0 && gy < a.H && gx >= 0 && gx < a.W ? gy * a.W + gx : -1;
+    const int py = i / iw, px = i - py * iw, gy = py - a.pad_t, gx = px - a.pad_l;
+    const bool in = i < pin && gy >= 0 && gy < a.H && gx >= 0 && gx < a.W;
+    pglob[i] = in ? gy * a.W + gx : -1;
+    if (a.has_expand) rect.list(xin, a.CinP + 8, i, py, px, in);
   }
   for (int c = tid; c < L.mycp; c += blockDim.x) csum[c] = 0.f;
   /* dwall rows past the image feed only output rows that are never stored;
@@ -118,6 +122,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
         cp_async16_zfill(xin + (size_t)p * (a.CinP + 8) + c,
                          x + (size_t)(gp >= 0 ? gp : 0) * a.CinP + c, gp >= 0);
       }
+    if (rect.nin < pin) zero_halo(mid, pglob, pin, a.CC); /* read after the next barrier */
   }
   cp_async_commit();
   for (int c0 = c_begin; c0 < c_end; c0 += a.CC) {
@@ -127,7 +132,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
     issue_dw(c0);
     cp_async_commit();
     if (a.has_expand) {
-      expand_chunk(a, xin, wexp_s, bexp_s, pglob, mid, pin, npin, cc);
+      expand_chunk(a, xin, wexp_s, bexp_s, rect.nrow(), mid, cc);
     } else {
       const int c8 = (tid % v8) * 8, G8 = blockDim.x / v8;
       if (tid < G8 * v8)

@@ -83,14 +83,56 @@ __device__ __forceinline__ void cp_async_wait0() {
   cp_async_wait<0>();
 }
 
+// The expand GEMM's rows: the input tile's pixels inside the image, in
+// order (tile indices), then -1 up to nrow(), the next multiple of 16. Pixels
+// in the zero padding are left out: their expanded values are zeros in every
+// chunk, which zero_halo writes into mid once. Row i of the list is kept in
+// the 16 padding bytes at the end of xin's row i (ldx = CinP + 8 halves),
+// which no MMA operand reads (xrow_slot).
+struct in_rect {
+  int ry0, rx0, wv, nin;
+  /* the ih x iw input tile whose top-left pixel is (iy0, ix0), in an H x W image */
+  __device__ __forceinline__ in_rect(int iy0, int ix0, int ih, int iw, int H, int W)
+      : ry0(max(0, -iy0)), rx0(max(0, -ix0)) {
+    wv = min(iw, W - ix0) - rx0;
+    nin = (min(ih, H - iy0) - ry0) * wv;
+  }
+  __device__ __forceinline__ int nrow() const {
+    return (nin + 15) & ~15;
+  }
+  /* the list's entries from tile pixel i = (py, px), inside the image or
+     not (in): every i < npin calls it once (no division) */
+  __device__ __forceinline__ void list(__half *xin, int ldx, int i, int py, int px, bool in) const;
+};
+__device__ __forceinline__ int *xrow_slot(const __half *xin, int ldx, int i) {
+  return reinterpret_cast<int *>(const_cast<__half *>(xin) + (size_t)i * ldx + ldx - 8);
+}
+__device__ __forceinline__ void in_rect::list(__half *xin, int ldx, int i, int py, int px,
+                                              bool in) const {
+  if (in) *xrow_slot(xin, ldx, (py - ry0) * wv + px - rx0) = i;
+  if (i >= nin) *xrow_slot(xin, ldx, i) = -1;
+}
+
+// Zeroes mid's first CC channels at the input tile's pixels in the zero
+// padding (pglob[p] < 0, p < pin): a thread per pixel.
+__device__ __forceinline__ void zero_halo(__half *mid, const int *pglob, int pin, int CC) {
+  for (int p = threadIdx.x; p < pin; p += blockDim.x)
+    if (pglob[p] < 0)
+      for (int c = 0; c < CC; c += 8)
+        *reinterpret_cast<uint4 *>(mid + (size_t)p * (CC + 8) + c) = make_uint4(0, 0, 0, 0);
+}
+
 // One 16x16 output tile of the expand GEMM for this warp: k-loop of two
-// m16n8k16 MMAs from the bias, then act in registers and fp16 pairs into mid.
+// m16n8k16 MMAs from the bias, then act in registers and fp16 pairs into mid
+// at the list's rows mrow + g, mrow + g + 8 (xin's row slots).
 template <int ACT>
 __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __half *ap,
                                             const __half *bp, int kt_n, int ldw, const float *bias,
-                                            const int *pglob, __half *mid, int mrow, int col0,
-                                            int pin) {
+                                            const __half *xin, int ldx, __half *mid, int mrow,
+                                            int col0) {
   const int lane = threadIdx.x & 31, g = lane >> 2;
+  /* the output rows' pixels, read before the MMAs cover the latency */
+  const int prow[2] = {*xrow_slot(xin, ldx, mrow + g), *xrow_slot(xin, ldx, mrow + g + 8)};
   float c[2][4];
   { /* the first k-step starts from the bias (rows g and g + 8 share it) */
     unsigned af[4], bf[4];
@@ -109,70 +151,69 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
   const int ldm = a.CC + 8;
 #pragma unroll
   for (int h = 0; h < 2; h++) { /* rows g and g + 8 */
-    const int p = mrow + g + h * 8;
-    if (p >= pin) continue;
-    const bool in = pglob[p] >= 0;
+    const int p = prow[h];
+    if (p < 0) continue;
 #pragma unroll
     for (int j = 0; j < 2; j++) {
       __half2 v;
-      if (ACT == MODEL_ACT_SWISH) { /* bias in fp32 (in c), swish on the fp16 pair */
+      if (ACT == MODEL_ACT_SWISH) /* bias in fp32 (in c), swish on the fp16 pair */
         v = swish_h2(c[j][2 * h], c[j][2 * h + 1]);
-        if (!in) v = __float2half2_rn(0.f);
-      } else {
-        float v0 = 0.f, v1 = 0.f;
-        if (in) {
-          v0 = act_t<ACT>(c[j][2 * h], a.act);
-          v1 = act_t<ACT>(c[j][2 * h + 1], a.act);
-        }
-        v = __floats2half2_rn(v0, v1);
-      }
+      else
+        v = __floats2half2_rn(act_t<ACT>(c[j][2 * h], a.act), act_t<ACT>(c[j][2 * h + 1], a.act));
       *reinterpret_cast<__half2 *>(mid + (size_t)p * ldm + col0 + j * 8) = v;
     }
   }
 }
 
-// Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b), zero
-// for halo pixels outside the image. Each warp computes 16x16 tiles with two
-// m16n8k16 MMAs per k-step (ldmatrix operands) whose accumulators start from
-// the bias, applies act to them in registers and stores fp16 pairs straight
-// into mid. When the chunk's column tiles divide the CTA's warps, a warp keeps
-// one column tile (its bias in registers, no per-tile index arithmetic) and
-// strides over rows.
+// Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b) at
+// the nrow rows of the list in xin's row slots (in_rect: the input tile's
+// pixels inside the image). Each warp computes 16x16 tiles with two m16n8k16
+// MMAs per k-step (ldmatrix operands, each lane's A row from the list) whose
+// accumulators start from the bias, applies act to them in registers and
+// stores fp16 pairs straight into mid. When the chunk's column tiles divide
+// the CTA's warps, a warp keeps one column tile (its bias in registers, no
+// per-tile index arithmetic) and strides over rows, reading the next row
+// tile's list entry ahead.
 // Caller syncs before and after.
 template <int ACT>
 __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
-                               const float *bexp, const int *pglob, __half *mid, int pin, int npin,
-                               int cc) {
+                               const float *bexp, int nrow, __half *mid, int cc) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3, nw = blockDim.x >> 5;
-  const int mt_n = npin / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
+  const int mt_n = nrow / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
   const idiv ntd(nt_n);
   const int ldx = a.CinP + 8; /* input rows padded: no bank conflicts */
   const int lrow = lane & 15, lcol = (lane >> 4) * 8;
+  /* this lane's A row in row tile mt (list entries -1 read pixel 0: unused) */
+  auto arow = [&](int mt) { return max(*xrow_slot(xin, ldx, mt * 16 + lrow), 0); };
   if (ntd.r(nw) == 0) {
     const int nt = ntd.r(warp), mstep = ntd.q(nw), col0 = nt * 16 + 2 * t4;
     const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
     const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
-    for (int mt = ntd.q(warp); mt < mt_n; mt += mstep)
-      expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol, bp, kt_n, ldw, bias, pglob,
-                       mid, mt * 16, col0, pin);
+    int mt = ntd.q(warp), r = mt < mt_n ? arow(mt) : 0;
+    for (; mt < mt_n; mt += mstep) {
+      const int rn = mt + mstep < mt_n ? arow(mt + mstep) : 0;
+      expand_tile<ACT>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid, mt * 16,
+                       col0);
+      r = rn;
+    }
   } else {
     for (int t = warp; t < mt_n * nt_n; t += nw) {
       const int mt = ntd.q(t), nt = t - mt * nt_n, col0 = nt * 16 + 2 * t4;
       const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
-      expand_tile<ACT>(a, xin + (size_t)(mt * 16 + lrow) * ldx + lcol,
-                       wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, pglob, mid,
-                       mt * 16, col0, pin);
+      expand_tile<ACT>(a, xin + (size_t)arow(mt) * ldx + lcol,
+                       wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, xin, ldx, mid,
+                       mt * 16, col0);
     }
   }
 }
 
 static __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin,
-                                    const __half *wexp, const float *bexp, const int *pglob,
-                                    __half *mid, int pin, int npin, int cc) {
+                                    const __half *wexp, const float *bexp, int nrow, __half *mid,
+                                    int cc) {
   if (a.act == MODEL_ACT_SWISH)
-    expand_chunk_t<MODEL_ACT_SWISH>(a, xin, wexp, bexp, pglob, mid, pin, npin, cc);
+    expand_chunk_t<MODEL_ACT_SWISH>(a, xin, wexp, bexp, nrow, mid, cc);
   else
-    expand_chunk_t<-1>(a, xin, wexp, bexp, pglob, mid, pin, npin, cc);
+    expand_chunk_t<-1>(a, xin, wexp, bexp, nrow, mid, cc);
 }
 
 // Depthwise conv of one chunk from mid (input tile x cc) into dwo (pout rows
