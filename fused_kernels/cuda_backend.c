@@ -56,6 +56,7 @@ typedef struct {
   int no_sefuse;   /* BLOCKFUSE_CUDA_SEFUSE=0: ... and the SE MLP inside the GEMM (A/B) */
   int no_stream;   /* BLOCKFUSE_CUDA_STREAM=0: ... and the streaming (persistent) GEMM (A/B) */
   int no_dwdirect; /* BLOCKFUSE_CUDA_DWDIRECT=0: ... and dw_direct.cu's PASS1 (A/B) */
+  int no_dwquads;  /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -156,6 +157,15 @@ static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, 
   if (p->n != 1 || !cuda_mbconv_dwrows_ok(&p->l[0])) return 0;
   cuda_blk_plan h = *p;
   h.l[0].dwrows = !h.l[0].dwrows;
+  return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
+}
+
+/* ... and in 2 x 2 output blocks per thread (dwrows = 2), where it applies. */
+static int retime_dwquads(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
+                          double *t, char *err, size_t errlen) {
+  cuda_blk_plan h = *p;
+  h.l[0].dwrows = 2;
+  if (p->n != 1 || !cuda_mbconv_dwquads_ok(&h.l[0])) return 0;
   return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
 }
 
@@ -277,6 +287,9 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   /* then the winner with the other depthwise variants */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (!s->no_dwrows && (rc = retime_dwrows(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
+  if (!s->no_dwrows && !s->no_dwquads &&
+      (rc = retime_dwquads(s, i, B, x, y, &best, t_out, err, errlen)))
+    return rc;
   if ((rc = retime_dwdirect(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
   if (best.n == 1 && best.l[0].mode == CUDA_MB_STAGED && !s->no_gemm)
@@ -541,6 +554,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_wide = cuda_env_is("BLOCKFUSE_CUDA_WIDE", "0");
   s->no_gemm = cuda_env_is("BLOCKFUSE_CUDA_GEMM", "0");
   s->no_dwrows = cuda_env_is("BLOCKFUSE_CUDA_DWROWS", "0");
+  s->no_dwquads = cuda_env_is("BLOCKFUSE_CUDA_DWQUADS", "0");
   s->no_ksplit = cuda_env_is("BLOCKFUSE_CUDA_KSPLIT", "0");
   s->no_sefuse = cuda_env_is("BLOCKFUSE_CUDA_SEFUSE", "0");
   s->no_stream = cuda_env_is("BLOCKFUSE_CUDA_STREAM", "0");
@@ -773,7 +787,10 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                     "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s%s]", modes[a->mode],
                     a->TH, a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x,
                     cuda_mbconv_smem(a), a->lowreg ? " lowreg" : "", a->wide ? " wide" : "",
-                    a->dwh2 ? " dwh2" : "", a->dwrows && cuda_mbconv_dwrows_ok(a) ? " dwrows" : "",
+                    a->dwh2 ? " dwh2" : "",
+                    a->dwrows == 2 && cuda_mbconv_dwquads_ok(a) ? " dwquads"
+                    : a->dwrows && cuda_mbconv_dwrows_ok(a)     ? " dwrows"
+                                                                : "",
                     a->dwdirect && cuda_mbconv_dwdirect_ok(a) ? " dwdirect" : "");
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");

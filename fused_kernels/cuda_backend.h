@@ -50,6 +50,10 @@ int cuda_device_count(void);
 /* PASS1 as dw_direct.cu's kernel (blocks without expansion; an error where
  * cuda_mbconv_dwdirect_ok() refuses the plan's PASS1). */
 #define CUDA_TEST_DWDIRECT (1 << 27)
+/* The depthwise conv in 2 x 2 output blocks per thread (dwrows = 2); an error
+ * where cuda_mbconv_dwquads_ok() refuses the plan's PASS1, else as
+ * CUDA_TEST_ROWS where it does not apply. */
+#define CUDA_TEST_QUADS (1 << 28)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);

@@ -76,7 +76,9 @@ typedef struct {
   int dwh2;     /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
                    in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
   int dwrows;   /* 1: the depthwise conv with two output rows per thread (dw_pairs in
-                   mbconv_parts.cuh) where cuda_mbconv_dwrows_ok(); the tuner times both */
+                   mbconv_parts.cuh) where cuda_mbconv_dwrows_ok(); 2: blocks of two rows by
+                   two columns where cuda_mbconv_dwquads_ok() (else as 1); the tuner times
+                   each */
   int dwdirect; /* PASS1 without expansion: 1 = dw_direct.cu's kernel (the depthwise conv
                    straight from global memory, 8 channels x 4 output rows per thread) where
                    cuda_mbconv_dwdirect_ok(); the tuner times both */
@@ -387,6 +389,14 @@ static inline int cuda_mbconv_dwrows_ok(const cuda_mbconv_args *a) {
   const int nf = cuda_mbconv_nf(a);
   if (a->lowreg || (!a->wide && nf == 2)) return 0;
   return a->wide || nf > 2 || a->K == 3 || a->dwh2;
+}
+
+/* Whether launch a, with dwrows = 2, runs its depthwise conv in blocks of
+ * 2 x 2 output pixels per thread (dw_pairs with NX = 2): where dwrows applies,
+ * with packed fp16 taps, in the 16-warp one-tile instantiation (the only
+ * one compiled with it). Mirrors mbconv_kernel's QUADS. */
+static inline int cuda_mbconv_dwquads_ok(const cuda_mbconv_args *a) {
+  return cuda_mbconv_dwrows_ok(a) && a->dwh2 && a->wide && cuda_mbconv_nf(a) == 1;
 }
 
 typedef struct {

@@ -457,7 +457,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       }
       l->lowreg = (staged & CUDA_TEST_LOWREG) && cuda_mbconv_nf(l) == 1;
       l->dwh2 = (staged & CUDA_TEST_DWH2) != 0;
-      l->dwrows = (staged & CUDA_TEST_ROWS) != 0;
+      l->dwrows = staged & CUDA_TEST_QUADS ? 2 : (staged & CUDA_TEST_ROWS) != 0;
       l->dwdirect = (staged & CUDA_TEST_DWDIRECT) && l->mode == CUDA_MB_PASS1;
       if (l->dwdirect && !cuda_mbconv_dwdirect_ok(l)) {
         snprintf(err, errlen, "%s: dw_direct does not apply to this PASS1", b->name);
@@ -467,6 +467,11 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       l->se_g = staged & CUDA_TEST_SE1 ? 1 : 0;
       l->wide = (staged & CUDA_TEST_WIDE) && !l->lowreg;
       if (l->wide && cuda_mbconv_nf(l) > 4) l->wide = 0;
+      if (l->dwrows == 2 && l->mode == CUDA_MB_PASS1 && !cuda_mbconv_dwquads_ok(l)) {
+        snprintf(err, errlen, "%s: dwquads does not apply to this PASS1", b->name);
+        rc = -EINVAL;
+        goto fail;
+      }
       if (l->mode == CUDA_MB_STAGED && (staged & (CUDA_TEST_GEMM | CUDA_TEST_GEMM64))) {
         const int nct = l->CoutP / 16;
         l->gemm = staged & CUDA_TEST_GEMM64 ? 64 : 128, l->wide = l->lowreg = l->dwh2 = 0;

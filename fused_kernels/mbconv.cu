@@ -213,6 +213,9 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
      fp32-tap form. 0: none, 1: k = 3 and k = 5 with fp16 taps, 2: all.
      cuda_mbconv_dwrows_ok() is the host's copy of this rule. */
   constexpr int PAIRS = MINB >= 4 || (MINB == 3 && NF >= 2) ? 0 : MINB == 3 ? 1 : 2;
+  /* a.dwrows == 2 (2 x 2 output blocks, packed fp16 taps): the 16-warp
+     one-tile instantiation only (cuda_mbconv_dwquads_ok() on the host) */
+  constexpr bool QUADS = NF == 1 && THREADS == 2 * CUDA_THREADS;
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
@@ -398,7 +401,10 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     issue_exp(c0 + a.CC);
     cp_async_commit(); /* E(c+1) */
     if (!staged) {
-      if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
+      if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
+        dw_pairs_chunk<true, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
+                                part, nullptr);
+      else if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
         dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr, part,
                              nullptr);
       else if (PAIRS == 1 && a.dwrows && dw_pairs_ok(a) && (a.K == 3 || a.dwh2))

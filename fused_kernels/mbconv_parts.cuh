@@ -398,25 +398,27 @@ static __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, co
 // The depthwise conv of one chunk for the MBConv tile kernel, with swish:
 // each thread takes one channel pair and two vertically adjacent output
 // pixels, so the K + S input rows their windows span are read from mid once
-// ((K + S) K loads for two pixels instead of 2 K K). CC (the chunk width the
-// launch was planned with) fixes mid's and dwo's row pitch, CC + 8 halves, at
-// compile time: the taps' addresses are immediate offsets from one pointer
-// per row. H2: each kernel row summed with HFMA2 on the pair (as
-// dw_chunk_h2), else fp32 FMAs (as dw_chunk_k); the arithmetic of each pixel
-// is that of those functions, in the same order. oy0, ox0: the tile's first
-// output pixel; pixels past the image are stored as zeros and left out of the
-// sums.
-template <int KK, int S, int CC, bool H2>
+// ((K + S) K loads for two pixels instead of 2 K K); with NX = 2 a block of
+// two by two output pixels, whose K + S input rows of K + S columns are
+// read once ((K + S)^2 loads for four pixels; the last column of an odd-width
+// tile leaves the right pair out). CC (the chunk width the launch was planned
+// with) fixes mid's and dwo's row pitch, CC + 8 halves, at compile time: the
+// taps' addresses are immediate offsets from one pointer per row. H2: each
+// kernel row summed with HFMA2 on the pair (as dw_chunk_h2), else fp32 FMAs
+// (as dw_chunk_k); the arithmetic of each pixel is that of those functions,
+// in the same order. oy0, ox0: the tile's first output pixel; pixels past
+// the image are stored as zeros and left out of the sums.
+template <int KK, int S, int CC, bool H2, int NX = 1>
 __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                          const float *bdw, __half *dwo, int cc, int oy0, int ox0, const float *gate,
                          float *part, float *csum) {
-  constexpr int LD = CC + 8;
+  constexpr int LD = CC + 8, NV = KK + (NX - 1) * S; /* input columns read per row */
   const idiv nc2(cc / 2);
   const int g = nc2.q(threadIdx.x), c = (threadIdx.x - g * nc2.d) * 2, G = nc2.q(blockDim.x);
   if (g >= G) return;
-  const int TW = a.TW, TH = a.TH, iw = (TW - 1) * S + KK;
+  const int TW = a.TW, TH = a.TH, iw = (TW - 1) * S + KK, TWX = (TW + NX - 1) / NX;
   const int rows_in = min(TH, a.Ho - oy0), cols_in = min(TW, a.Wo - ox0);
-  const int npairs = (TH + 1) / 2 * TW;
+  const int npairs = (TH + 1) / 2 * TWX;
   const float2 b = make_float2(bdw[c], bdw[c + 1]);
   const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
   typedef typename std::conditional<(!H2 && KK == 3), float2, __half2>::type wtype;
@@ -425,48 +427,57 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
   for (int i = 0; i < KK * KK; i++)
     w[i] = to_wtype<wtype>(*reinterpret_cast<const __half2 *>(wdw + i * CC + c));
   float2 sum = make_float2(0.f, 0.f);
-  /* pair it = row pair rp, column x; the walk advances G pairs at a time */
-  int rp = g / TW, x = g - rp * TW;
-  const int drp = G / TW, dx = G - drp * TW;
+  /* block it = row pair rp, column group xg; the walk advances G blocks at a time */
+  int rp = g / TWX, xg = g - rp * TWX;
+  const int drp = G / TWX, dx = G - drp * TWX;
   for (int it = g; it < npairs; it += G) {
-    const int oy = 2 * rp;
-    const bool has1 = oy + 1 < TH;
+    const int oy = 2 * rp, x = xg * NX;
+    const bool has1 = oy + 1 < TH, hasc = NX == 1 || x + 1 < TW;
     const __half *m = mid + (size_t)(oy * S * iw + x * S) * LD + c;
-    float2 acc0 = b, acc1 = b;
+    float2 acc[2][NX];
+#pragma unroll
+    for (int o = 0; o < 2; o++)
+#pragma unroll
+      for (int cx = 0; cx < NX; cx++) acc[o][cx] = b;
 #pragma unroll
     for (int r = 0; r < KK + S; r++) {
       if (r >= KK && !has1) break;
       const __half *row = m + (size_t)r * iw * LD;
-      __half2 v[KK];
+      __half2 v[NV];
 #pragma unroll
-      for (int kx = 0; kx < KK; kx++) v[kx] = *reinterpret_cast<const __half2 *>(row + kx * LD);
+      for (int kx = 0; kx < NV; kx++)
+        v[kx] = kx < KK || hasc ? *reinterpret_cast<const __half2 *>(row + kx * LD)
+                                : __float2half2_rn(0.f);
       if constexpr (H2) {
 #pragma unroll
         for (int o = 0; o < 2; o++) {
           const int ky = r - o * S;
           if (ky < 0 || ky >= KK) continue;
-          __half2 s2 = __hmul2(v[0], w[ky * KK]);
 #pragma unroll
-          for (int kx = 1; kx < KK; kx++) s2 = __hfma2(v[kx], w[ky * KK + kx], s2);
-          const float2 f = __half22float2(s2);
-          float2 &acc = o ? acc1 : acc0;
-          acc.x += f.x, acc.y += f.y;
+          for (int cx = 0; cx < NX; cx++) {
+            __half2 s2 = __hmul2(v[cx * S], w[ky * KK]);
+#pragma unroll
+            for (int kx = 1; kx < KK; kx++) s2 = __hfma2(v[cx * S + kx], w[ky * KK + kx], s2);
+            const float2 f = __half22float2(s2);
+            acc[o][cx].x += f.x, acc[o][cx].y += f.y;
+          }
         }
       } else {
-        float2 fv[KK];
+        float2 fv[NV];
 #pragma unroll
-        for (int kx = 0; kx < KK; kx++) fv[kx] = __half22float2(v[kx]);
+        for (int kx = 0; kx < NV; kx++) fv[kx] = __half22float2(v[kx]);
 #pragma unroll
         for (int o = 0; o < 2; o++) {
           const int ky = r - o * S;
           if (ky < 0 || ky >= KK) continue;
-          float2 &acc = o ? acc1 : acc0;
 #pragma unroll
-          for (int kx = 0; kx < KK; kx++) {
-            const float2 wv = as_float2(w[ky * KK + kx]);
-            acc.x = fmaf(fv[kx].x, wv.x, acc.x);
-            acc.y = fmaf(fv[kx].y, wv.y, acc.y);
-          }
+          for (int cx = 0; cx < NX; cx++)
+#pragma unroll
+            for (int kx = 0; kx < KK; kx++) {
+              const float2 wv = as_float2(w[ky * KK + kx]);
+              acc[o][cx].x = fmaf(fv[cx * S + kx].x, wv.x, acc[o][cx].x);
+              acc[o][cx].y = fmaf(fv[cx * S + kx].y, wv.y, acc[o][cx].y);
+            }
         }
       }
     }
@@ -474,14 +485,17 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
 #pragma unroll
     for (int o = 0; o < 2; o++) {
       if (o && !has1) break;
-      const float2 acc = o ? acc1 : acc0;
-      __half2 out = __float2half2_rn(0.f);
-      if (oy + o < rows_in && x < cols_in)
-        out = dw_out<MODEL_ACT_SWISH, H2>(acc, MODEL_ACT_SWISH, sc, gate != nullptr, sum);
-      *reinterpret_cast<__half2 *>(dwo + (size_t)(q + o * TW) * LD + c) = out;
+#pragma unroll
+      for (int cx = 0; cx < NX; cx++) {
+        if (cx && !hasc) break;
+        __half2 out = __float2half2_rn(0.f);
+        if (oy + o < rows_in && x + cx < cols_in)
+          out = dw_out<MODEL_ACT_SWISH, H2>(acc[o][cx], MODEL_ACT_SWISH, sc, gate != nullptr, sum);
+        *reinterpret_cast<__half2 *>(dwo + (size_t)(q + o * TW + cx) * LD + c) = out;
+      }
     }
-    x += dx, rp += drp;
-    if (x >= TW) x -= TW, rp++;
+    xg += dx, rp += drp;
+    if (xg >= TWX) xg -= TWX, rp++;
   }
   dw_sums_out(sum, g, c, cc, part, csum);
 }
@@ -493,29 +507,41 @@ __device__ __forceinline__ bool dw_pairs_ok(const cuda_mbconv_args &a) {
          (a.CC == 16 || a.CC == 32 || a.CC == 64 || a.CC == 128);
 }
 
-template <int KK, int S, bool H2>
+template <int KK, int S, bool H2, int NX = 1>
 __device__ void dw_pairs_cc(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                             const float *bdw, __half *dwo, int cc, int oy0, int ox0,
                             const float *gate, float *part, float *csum) {
   switch (a.CC) {
     case 16:
-      return dw_pairs<KK, S, 16, H2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+      return dw_pairs<KK, S, 16, H2, NX>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
     case 32:
-      return dw_pairs<KK, S, 32, H2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+      return dw_pairs<KK, S, 32, H2, NX>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
     case 64:
-      return dw_pairs<KK, S, 64, H2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+      return dw_pairs<KK, S, 64, H2, NX>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
     default:
-      return dw_pairs<KK, S, 128, H2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+      return dw_pairs<KK, S, 128, H2, NX>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
   }
 }
 
 // dw_pairs for a launch where dw_pairs_ok(a): K, S, a.dwh2 and CC compiled in.
 // K5F32: the k = 5 fp32-tap variants too (25 fp16 weight pairs and 5 fp32
 // pairs per row in registers: only where the kernel has registers to spare).
-template <bool K5F32>
+// NX = 2 (2 x 2 output blocks): the packed fp16 taps only (a.dwh2).
+template <bool K5F32, int NX = 1>
 __device__ void dw_pairs_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                                const float *bdw, __half *dwo, int cc, int oy0, int ox0,
                                const float *gate, float *part, float *csum) {
+  if constexpr (NX == 2) {
+    if (a.K == 3 && a.S == 1)
+      dw_pairs_cc<3, 1, true, 2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+    else if (a.K == 3)
+      dw_pairs_cc<3, 2, true, 2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+    else if (a.S == 1)
+      dw_pairs_cc<5, 1, true, 2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+    else
+      dw_pairs_cc<5, 2, true, 2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+    return;
+  }
   if (a.K == 3 && a.S == 1 && a.dwh2)
     dw_pairs_cc<3, 1, true>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
   else if (a.K == 3 && a.S == 1)

@@ -190,8 +190,8 @@ static void test_mbconv_plain(void **state) {
 /* The two-rows-per-thread depthwise conv (dwrows) at every chunk width the
  * planner uses (it compiles the row pitch per width), with a partial last
  * chunk where Cmid is not a multiple, k = 3 and 5, stride 1 and 2, both tap
- * forms, 8 and 16 warps, both SE passes; and the one-pixel loop on the same
- * chunks. */
+ * forms, 8 and 16 warps, both SE passes; its 2 x 2-block form (dwquads); and
+ * the one-pixel loop on the same chunks. */
 static void test_mbconv_chunks(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][9] = {
@@ -212,6 +212,8 @@ static void test_mbconv_chunks(void **state) {
       check_block(&tb.b, 3, f | CUDA_TEST_DWH2, 0);
       check_block(&tb.b, 2, f | CUDA_TEST_WIDE | (j < 2 ? CUDA_TEST_DWH2 : 0), 0);
       check_block(&tb.b, 1, f & ~CUDA_TEST_ROWS, 0); /* the one-pixel loop, same chunks */
+      /* 2 x 2 output blocks per thread (fp16 taps, 16 warps) */
+      check_block(&tb.b, 2, f | CUDA_TEST_QUADS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 0);
     }
     tblock_free(&tb);
   }
@@ -239,6 +241,9 @@ static void test_mbconv_se(void **state) {
       check_block(&tb.b, 1, staged | CUDA_TEST_WIDE | CUDA_TEST_DWH2 | CUDA_TEST_SE1, 3);
       check_block(&tb.b, 2, staged | CUDA_TEST_ROWS, 0); /* two output rows per dw thread */
       check_block(&tb.b, 1, staged | CUDA_TEST_ROWS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 3);
+      /* 2 x 2 output blocks per thread (7 x 7: an odd tile width) */
+      check_block(&tb.b, 2,
+                  staged | CUDA_TEST_CC(32) | CUDA_TEST_QUADS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 0);
       /* 16 images of 1152 channels: the SE kernel's large-grid form (a thread per gate) */
       if (k[3] == 1152) check_block(&tb.b, 16, staged, 0);
       if (staged) { /* the batch-wide GEMM: rows across images, partial column splits */

@@ -253,6 +253,34 @@ static void test_dwrows_rule(void **state) {
   assert_true(cuda_mbconv_dwrows_ok(&a));
 }
 
+/* Which launches run the depthwise conv in 2 x 2 output blocks when dwrows
+ * is 2 (the host's copy of mbconv_kernel's QUADS): where dwrows applies,
+ * with fp16 taps, in the 16-warp one-tile instantiation only. */
+static void test_dwquads_rule(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(14, 14, 80, 480, 80, 5, 1, 20, CUDA_MB_PASS1);
+  a.TH = a.TW = 14, a.CC = 64, a.tiles_y = a.tiles_x = 1, a.zsplit = 1;
+  a.dwrows = 2, a.dwh2 = 1, a.wide = 1;
+  assert_true(cuda_mbconv_dwquads_ok(&a));
+  a.S = 2, a.K = 3;
+  assert_true(cuda_mbconv_dwquads_ok(&a));
+  a.dwh2 = 0; /* fp32 taps: not compiled with it */
+  assert_false(cuda_mbconv_dwquads_ok(&a));
+  a.dwh2 = 1, a.wide = 0; /* 8 warps: not compiled with it */
+  assert_false(cuda_mbconv_dwquads_ok(&a));
+  a.wide = 1, a.CC = 48; /* no dw_pairs pitch */
+  assert_false(cuda_mbconv_dwquads_ok(&a));
+  a.CC = 64, a.mode = CUDA_MB_STAGED;
+  assert_false(cuda_mbconv_dwquads_ok(&a));
+  /* RECOMP with 13 x 5 = 65 accumulator tiles: 5 per warp of 16 */
+  a.mode = CUDA_MB_RECOMP;
+  assert_true(cuda_mbconv_nf(&a) > 1);
+  assert_false(cuda_mbconv_dwquads_ok(&a));
+  a.TH = a.TW = 4, a.CoutP = 16; /* one 16-pixel row tile, one column tile */
+  assert_int_equal(cuda_mbconv_nf(&a), 1);
+  assert_true(cuda_mbconv_dwquads_ok(&a));
+}
+
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
  * every column split with work, 64 or 128 rows, and 4 pipeline stages of a
  * rows x 32 A slice and a 32 x columns B slice in shared memory. Every B0
@@ -669,6 +697,7 @@ int main(void) {
       cmocka_unit_test(test_smem_accounting),
       cmocka_unit_test(test_wide_accounting),
       cmocka_unit_test(test_dwrows_rule),
+      cmocka_unit_test(test_dwquads_rule),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
