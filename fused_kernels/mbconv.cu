@@ -3,10 +3,12 @@
 //
 // Tiling: a CTA owns one image's TH x TW output tile and walks the expanded
 // width in chunks of CC channels. Per chunk it
-//   expand:  [Pin x CinP] x [CinP x CC] on tensor cores (wmma 16x16x16,
+//   expand:  [Pin x CinP] x [CinP x CC] on tensor cores (mma.sync m16n8k16,
 //            fp16 in, fp32 accumulate), Pin = input tile incl. halo
-//            ((TH-1)S+K) x ((TW-1)S+K); act; zero outside the image (the
-//            depthwise conv pads the *expanded* tensor with zeros)
+//            ((TH-1)S+K) x ((TW-1)S+K), of which only the pixels inside
+//            the image are computed (in_rect); act; the pixels outside it
+//            are zeros (the depthwise conv pads the *expanded* tensor),
+//            written once per CTA (zero_halo)
 //   dw:      K x K depthwise in fp32 from shared memory, act
 //   project: [Pout x CC] x [CC x CoutP] accumulated in registers across chunks
 // so the expanded intermediate lives only in shared memory and registers.
