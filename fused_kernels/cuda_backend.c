@@ -150,22 +150,13 @@ static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cu
   return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
 }
 
-/* The same for the two-rows-per-thread depthwise conv (dwrows), where the
- * launch would run it. */
+/* The same for the depthwise conv's thread shape, dwrows = rows (0: one
+ * pixel, 1: two rows, 2: 2 x 2 blocks), where the launch would run it. */
 static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
-                         double *t, char *err, size_t errlen) {
-  if (p->n != 1 || !cuda_mbconv_dwrows_ok(&p->l[0])) return 0;
+                         int rows, double *t, char *err, size_t errlen) {
   cuda_blk_plan h = *p;
-  h.l[0].dwrows = !h.l[0].dwrows;
-  return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
-}
-
-/* ... and in 2 x 2 output blocks per thread (dwrows = 2), where it applies. */
-static int retime_dwquads(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
-                          double *t, char *err, size_t errlen) {
-  cuda_blk_plan h = *p;
-  h.l[0].dwrows = 2;
-  if (p->n != 1 || !cuda_mbconv_dwquads_ok(&h.l[0])) return 0;
+  h.l[0].dwrows = rows;
+  if (p->n != 1 || !(rows == 2 ? cuda_mbconv_dwquads_ok : cuda_mbconv_dwrows_ok)(&h.l[0])) return 0;
   return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
 }
 
@@ -286,9 +277,11 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   }
   /* then the winner with the other depthwise variants */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
-  if (!s->no_dwrows && (rc = retime_dwrows(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
+  const int rows = !best.l[0].dwrows;
+  if (!s->no_dwrows && (rc = retime_dwrows(s, i, B, x, y, &best, rows, t_out, err, errlen)))
+    return rc;
   if (!s->no_dwrows && !s->no_dwquads &&
-      (rc = retime_dwquads(s, i, B, x, y, &best, t_out, err, errlen)))
+      (rc = retime_dwrows(s, i, B, x, y, &best, 2, t_out, err, errlen)))
     return rc;
   if ((rc = retime_dwdirect(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
