@@ -13,31 +13,58 @@ size_t http_base64_max(size_t len) {
   return len / 4 * 3 + 3;
 }
 
-/* Value of one base64 character (both alphabets), or -1. */
-static int b64_value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
+/* Value of each byte as a base64 character (both alphabets: + or -, / or
+ * _), 255 for every other byte; 16 bytes a row. */
+// clang-format off
+static const uint8_t b64_values[256] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  62, 255,  62, 255,  63,
+     52,  53,  54,  55,  56,  57,  58,  59,  60,  61, 255, 255, 255, 255, 255, 255,
+    255,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
+     15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25, 255, 255, 255, 255,  63,
+    255,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
+     41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+// clang-format on
 
+/* Whole groups of 4 characters are decoded by table, 3 bytes each, while
+ * none is whitespace, padding or invalid; from such a character on, and
+ * until the next group boundary, one character at a time (the same rules:
+ * whitespace skipped, padding only at the end, at most 2). */
 int http_base64_decode(const char *in, size_t len, uint8_t *out, size_t *out_len) {
+  const unsigned char *s = (const unsigned char *)in;
   uint32_t acc = 0;
   int bits = 0, pad = 0;
-  size_t n = 0, chars = 0;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)in[i];
+  size_t n = 0, chars = 0, i = 0;
+  while (i < len) {
+    if (bits == 0 && !pad) /* at a group boundary */
+      for (; i + 4 <= len; i += 4, chars += 4, n += 3) {
+        const uint32_t a = b64_values[s[i]], b = b64_values[s[i + 1]], c = b64_values[s[i + 2]],
+                       d = b64_values[s[i + 3]];
+        if ((a | b | c | d) & 0x80) break;
+        const uint32_t v = a << 18 | b << 12 | c << 6 | d;
+        out[n] = (uint8_t)(v >> 16), out[n + 1] = (uint8_t)(v >> 8), out[n + 2] = (uint8_t)v;
+      }
+    if (i >= len) break;
+    const unsigned char c = s[i++];
     if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
     if (c == '=') {
       pad++;
       continue;
     }
     if (pad) return -EINVAL; /* data after padding */
-    int v = b64_value(c);
-    if (v < 0) return -EINVAL;
-    acc = (acc << 6) | (uint32_t)v;
+    const uint32_t v = b64_values[c];
+    if (v > 63) return -EINVAL;
+    acc = (acc << 6) | v;
     bits += 6;
     chars++;
     if (bits >= 8) {

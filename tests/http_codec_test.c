@@ -60,6 +60,91 @@ static void test_base64(void **state) {
   assert_memory_equal(out, src, 31);
 }
 
+/* Uniform integer in [0, n) from the per-run seeded generator. */
+static int rnd_int(int n) {
+  float u;
+  test_fill_random(&u, 1, 0.f, (float)n);
+  const int v = (int)u;
+  return v >= n ? n - 1 : v;
+}
+
+/* The documented rules one character at a time, as the decoder applied
+ * them before its table fast path: the oracle for test_base64_rules. */
+static int ref_base64(const char *in, size_t len, uint8_t *out, size_t *out_len) {
+  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  uint32_t acc = 0;
+  int bits = 0, pad = 0;
+  size_t n = 0, chars = 0;
+  for (size_t i = 0; i < len; i++) {
+    const char c = in[i];
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == '=') {
+      pad++;
+      continue;
+    }
+    const char *p = c == '-' ? tbl + 62 : c == '_' ? tbl + 63 : c ? strchr(tbl, c) : NULL;
+    if (pad || !p) return -EINVAL;
+    acc = acc << 6 | (uint32_t)(p - tbl);
+    bits += 6, chars++;
+    if (bits >= 8) bits -= 8, out[n++] = (uint8_t)(acc >> bits);
+  }
+  if (chars % 4 == 1 || pad > 2 || (pad && (chars + (size_t)pad) % 4 != 0)) return -EINVAL;
+  *out_len = n;
+  return 0;
+}
+
+/* The table-driven decoder against the one-character oracle on random
+ * strings (valid characters of both alphabets, padding, whitespace,
+ * invalid and non-ASCII bytes, mostly valid so the fast path runs), then
+ * long random round trips, plain and wrapped at 76 characters by CRLF. */
+static void test_base64_rules(void **state) {
+  (void)state;
+  static const char pool[] = "ABCxyz019+/-_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw";
+  char in[64];
+  uint8_t got[64], want[64];
+  for (int t = 0; t < 20000; t++) {
+    const int len = rnd_int(40);
+    for (int i = 0; i < len; i++) {
+      const int r = rnd_int(100);
+      in[i] = r < 85   ? pool[rnd_int((int)sizeof pool - 1)]
+              : r < 91 ? '='
+              : r < 95 ? " \n\r\t"[rnd_int(4)]
+              : r < 98 ? "$.*\"{"[rnd_int(5)]
+                       : (char)(0x80 + rnd_int(128));
+    }
+    size_t ng = 0, nw = 0;
+    const int rg = http_base64_decode(in, (size_t)len, got, &ng);
+    const int rw = ref_base64(in, (size_t)len, want, &nw);
+    if (rg != rw || (rg == 0 && (ng != nw || memcmp(got, want, nw))))
+      fail_msg("\"%.*s\": decoder %d (%zu bytes), rules %d (%zu bytes)", len, in, rg, ng, rw, nw);
+  }
+  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  enum { N = 3000 };
+  static uint8_t src[N], out[N + 3];
+  static char enc[N / 3 * 4 * 2 + 8];
+  for (int len = N - 2; len <= N; len++) {
+    for (int i = 0; i < len; i++) src[i] = (uint8_t)rnd_int(256);
+    for (int wrap = 0; wrap < 2; wrap++) {
+      size_t e = 0;
+      for (int i = 0; i < len; i += 3) {
+        if (wrap && i && i % 57 == 0) enc[e++] = '\r', enc[e++] = '\n'; /* 76 characters */
+        const uint32_t v = (uint32_t)src[i] << 16 | (i + 1 < len ? (uint32_t)src[i + 1] << 8 : 0) |
+                           (i + 2 < len ? src[i + 2] : 0);
+        enc[e++] = tbl[v >> 18 & 63];
+        enc[e++] = tbl[v >> 12 & 63];
+        enc[e++] = i + 1 < len ? tbl[v >> 6 & 63] : '=';
+        enc[e++] = i + 2 < len ? tbl[v & 63] : '=';
+      }
+      size_t n = 0;
+      assert_int_equal(http_base64_decode(enc, e, out, &n), 0);
+      assert_int_equal(n, (size_t)len);
+      assert_memory_equal(out, src, (size_t)len);
+      enc[e / 2] = '$'; /* one invalid character deep inside */
+      assert_int_equal(http_base64_decode(enc, e, out, &n), -EINVAL);
+    }
+  }
+}
+
 static void test_multipart(void **state) {
   char b[80];
   assert_int_equal(http_multipart_boundary("multipart/form-data; boundary=XyZ", b, sizeof b), 0);
@@ -366,11 +451,11 @@ static void test_top_k(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_base64),        cmocka_unit_test(test_multipart),
-      cmocka_unit_test(test_header_length), cmocka_unit_test(test_v1_json),
-      cmocka_unit_test(test_v2_json),       cmocka_unit_test(test_v2_errors),
-      cmocka_unit_test(test_v2_binary),     cmocka_unit_test(test_v2_binary_uint8),
-      cmocka_unit_test(test_top_k),
+      cmocka_unit_test(test_base64),          cmocka_unit_test(test_base64_rules),
+      cmocka_unit_test(test_multipart),       cmocka_unit_test(test_header_length),
+      cmocka_unit_test(test_v1_json),         cmocka_unit_test(test_v2_json),
+      cmocka_unit_test(test_v2_errors),       cmocka_unit_test(test_v2_binary),
+      cmocka_unit_test(test_v2_binary_uint8), cmocka_unit_test(test_top_k),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
