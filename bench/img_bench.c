@@ -15,6 +15,7 @@
 #include "server/file_read.h"
 #include "server/http_codec.h"
 #include "server/img.h"
+#include "server/loadgen.h"
 
 static double now_s(void) {
   struct timespec t;
@@ -25,23 +26,6 @@ static double now_s(void) {
 static int cmp_double(const void *a, const void *b) {
   const double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
-}
-
-/* The file's bytes as standard base64 with padding (malloc'd string). */
-static char *base64_of(const uint8_t *buf, size_t len, size_t *out_len) {
-  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  char *s = malloc((len + 2) / 3 * 4 + 1);
-  size_t e = 0;
-  for (size_t i = 0; s && i < len; i += 3) {
-    const uint32_t v = (uint32_t)buf[i] << 16 | (i + 1 < len ? (uint32_t)buf[i + 1] << 8 : 0) |
-                       (i + 2 < len ? buf[i + 2] : 0);
-    s[e++] = tbl[v >> 18 & 63];
-    s[e++] = tbl[v >> 12 & 63];
-    s[e++] = i + 1 < len ? tbl[v >> 6 & 63] : '=';
-    s[e++] = i + 2 < len ? tbl[v & 63] : '=';
-  }
-  *out_len = e;
-  return s;
 }
 
 /* Median over 5 rounds of `iters` calls of step `what` (0 decode, 1 resize,
@@ -117,8 +101,8 @@ int main(int argc, char **argv) {
       status = 1;
       continue;
     }
-    size_t b64_len = 0;
-    char *b64 = base64_of(buf, len, &b64_len);
+    char *b64 = malloc((len + 2) / 3 * 4 + 1); /* as loadgen sends JSON images */
+    const size_t b64_len = b64 ? loadgen_base64(buf, len, b64) : 0;
     uint8_t *raw = malloc(http_base64_max(b64_len));
     double tb = -1, td = -1, tr = -1, tp = -1;
     if (b64 && raw) {
