@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "server/http_codec.h"
+#include "server/json_parse.h"
 
 /* Decodes base64 s into a new blob of out. */
 static int push_b64(http_blobs *out, const char *s, size_t n, int idx, char *err, size_t errlen) {
@@ -50,7 +51,7 @@ bad:
 static int parse_json(const uint8_t *body, size_t len, int max_images, http_blobs *out, int *top_k,
                       char *err, size_t errlen) {
   json_error_t je;
-  json_t *root = json_loadb((const char *)body, len, 0, &je);
+  json_t *root = json_parse((const char *)body, len, &je);
   if (!root) {
     snprintf(err, errlen, "malformed JSON at line %d column %d: %s", je.line, je.column, je.text);
     return -EINVAL;

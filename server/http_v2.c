@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/http_codec.h"
+#include "server/json_parse.h"
 #include "server/json_text.h"
 
 static const char *const output_names[HTTP_V2_MAX_OUTPUTS] = {"logits", "probabilities"};
@@ -230,7 +231,7 @@ static int parse_request(const uint8_t *body, size_t len, size_t json_len, const
     return -EINVAL;
   }
   json_error_t je;
-  r->root = json_loadb((const char *)body, json_len, 0, &je);
+  r->root = json_parse((const char *)body, json_len, &je);
   if (!r->root) {
     snprintf(err, errlen, "malformed JSON at line %d column %d: %s", je.line, je.column, je.text);
     return -EINVAL;
