@@ -410,10 +410,7 @@ static void test_head(void **state) {
 
 /* A uniform integer in [lo, hi], from the seeded test generator. */
 static int rnd_int(int lo, int hi) {
-  float u;
-  test_fill_random(&u, 1, 0.0f, 1.0f);
-  int v = lo + (int)(u * (float)(hi - lo + 1));
-  return v > hi ? hi : v;
+  return lo + test_rand_below(hi - lo + 1);
 }
 
 /* Random geometries (sizes 1..13, channels 1..40, kernel 1..7, stride 1..3,

@@ -61,14 +61,6 @@ static void test_base64(void **state) {
   assert_memory_equal(out, src, 31);
 }
 
-/* Uniform integer in [0, n) from the per-run seeded generator. */
-static int rnd_int(int n) {
-  float u;
-  test_fill_random(&u, 1, 0.f, (float)n);
-  const int v = (int)u;
-  return v >= n ? n - 1 : v;
-}
-
 /* The documented rules one character at a time, as the decoder applied
  * them before its table fast path: the oracle for test_base64_rules. */
 static int ref_base64(const char *in, size_t len, uint8_t *out, size_t *out_len) {
@@ -105,14 +97,14 @@ static void test_base64_rules(void **state) {
   char in[64];
   uint8_t got[64], want[64];
   for (int t = 0; t < 20000; t++) {
-    const int len = rnd_int(40);
+    const int len = test_rand_below(40);
     for (int i = 0; i < len; i++) {
-      const int r = rnd_int(100);
-      in[i] = r < 85   ? pool[rnd_int((int)sizeof pool - 1)]
+      const int r = test_rand_below(100);
+      in[i] = r < 85   ? pool[test_rand_below((int)sizeof pool - 1)]
               : r < 91 ? '='
-              : r < 95 ? " \n\r\t"[rnd_int(4)]
-              : r < 98 ? "$.*\"{"[rnd_int(5)]
-                       : (char)(0x80 + rnd_int(128));
+              : r < 95 ? " \n\r\t"[test_rand_below(4)]
+              : r < 98 ? "$.*\"{"[test_rand_below(5)]
+                       : (char)(0x80 + test_rand_below(128));
     }
     size_t ng = 0, nw = 0;
     const int rg = http_base64_decode(in, (size_t)len, got, &ng);
@@ -124,7 +116,7 @@ static void test_base64_rules(void **state) {
   static uint8_t src[N], out[N + 3];
   static char plain[N / 3 * 4 + 8], enc[N / 3 * 4 * 2 + 8];
   for (int len = N - 2; len <= N; len++) {
-    for (int i = 0; i < len; i++) src[i] = (uint8_t)rnd_int(256);
+    for (int i = 0; i < len; i++) src[i] = (uint8_t)test_rand_below(256);
     const size_t pn = loadgen_base64(src, (size_t)len, plain);
     for (int wrap = 0; wrap < 2; wrap++) {
       size_t e = 0;

@@ -17,14 +17,6 @@
 #include "server/img.h"
 #include "tests/test_support.h"
 
-/* Uniform integer in [0, n) from the per-run seeded generator. */
-static int rnd(int n) {
-  float u;
-  test_fill_random(&u, 1, 0.f, 1.f);
-  int v = (int)(u * n);
-  return v >= n ? n - 1 : v;
-}
-
 /* Direct 2-D evaluation of the documented filter, in double: resized size,
  * crop offset, triangle weights with support scaled by the downscale factor,
  * normalised per axis, rounded half up. */
@@ -76,7 +68,7 @@ static void test_resize_vs_naive(void **state) {
     img_rgb s = {malloc((size_t)cases[k].w * cases[k].h * 3), cases[k].w, cases[k].h};
     assert_non_null(s.data);
     size_t n = (size_t)cases[k].w * cases[k].h * 3;
-    for (size_t i = 0; i < n; i++) s.data[i] = (uint8_t)rnd(256);
+    for (size_t i = 0; i < n; i++) s.data[i] = (uint8_t)test_rand_below(256);
     size_t on = (size_t)cases[k].ow * cases[k].oh * 3;
     uint8_t *got = malloc(on), *want = malloc(on);
     assert_non_null(got);
@@ -176,13 +168,15 @@ static void ref_resize(const img_rgb *s, int shorter, int ow, int oh, uint8_t *d
 static void test_resize_exact_fp32(void **state) {
   (void)state;
   for (int k = 0; k < 40; k++) {
-    const int w = k == 0 ? 348 : 1 + rnd(300), h = k == 0 ? 307 : 1 + rnd(300);
-    const int shorter = k == 0 ? 256 : 1 + rnd(260);
-    const int ow = k == 0 ? 224 : 1 + rnd(shorter), oh = k == 0 ? 224 : 1 + rnd(shorter);
+    const int w = k == 0 ? 348 : 1 + test_rand_below(300),
+              h = k == 0 ? 307 : 1 + test_rand_below(300);
+    const int shorter = k == 0 ? 256 : 1 + test_rand_below(260);
+    const int ow = k == 0 ? 224 : 1 + test_rand_below(shorter),
+              oh = k == 0 ? 224 : 1 + test_rand_below(shorter);
     img_rgb s = {malloc((size_t)w * h * 3), w, h};
     uint8_t *got = malloc((size_t)ow * oh * 3), *want = malloc((size_t)ow * oh * 3);
     assert_true(s.data && got && want);
-    for (size_t i = 0; i < (size_t)w * h * 3; i++) s.data[i] = (uint8_t)rnd(256);
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) s.data[i] = (uint8_t)test_rand_below(256);
     char err[256];
     const int rc = img_resize_crop(&s, shorter, ow, oh, got, err, sizeof err);
     const int sh = w < h ? w : h, lg = w < h ? h : w;
@@ -205,7 +199,8 @@ static void test_resize_constant_and_errors(void **state) {
   for (int k = 0; k < 4; k++) {
     img_rgb s = {malloc((size_t)sizes[k][0] * sizes[k][1] * 3), sizes[k][0], sizes[k][1]};
     assert_non_null(s.data);
-    uint8_t col[3] = {(uint8_t)rnd(256), (uint8_t)rnd(256), (uint8_t)rnd(256)};
+    uint8_t col[3] = {(uint8_t)test_rand_below(256), (uint8_t)test_rand_below(256),
+                      (uint8_t)test_rand_below(256)};
     for (int i = 0; i < s.w * s.h; i++) memcpy(s.data + 3 * i, col, 3);
     uint8_t out[13 * 15 * 3];
     char err[256];

@@ -24,14 +24,6 @@
 
 /* --- helpers --------------------------------------------------------------- */
 
-/* Uniform integer in [0, n) from the per-run seeded generator. */
-static int rnd(int n) {
-  float u;
-  test_fill_random(&u, 1, 0.f, 1.f);
-  int v = (int)(u * n);
-  return v >= n ? n - 1 : v;
-}
-
 static img_opts opts_full(void) {
   img_opts o = {IMG_DEFAULT_MAX_PIXELS, 0};
   return o;
@@ -347,7 +339,7 @@ static void test_jpeg_exif_orientation(void **state) {
   img_free(&img);
   /* Random garbage in the TIFF body must never crash. */
   for (int it = 0; it < 200; it++) {
-    for (int k = 0; k < 4; k++) ej[2 + 4 + 6 + rnd(26)] = (uint8_t)rnd(256);
+    for (int k = 0; k < 4; k++) ej[2 + 4 + 6 + test_rand_below(26)] = (uint8_t)test_rand_below(256);
     int rc = img_decode(ej, elen, &op, &img, err, sizeof err);
     assert_int_equal(rc, 0);
     assert_true((img.w == w && img.h == h) || (img.w == h && img.h == w));
@@ -367,14 +359,14 @@ static void test_png_variants(void **state) {
   uint8_t rgb[13 * 7 * 3], rgba[13 * 7 * 4], grey[13 * 7], ga[13 * 7 * 2], pal[13 * 7];
   uint16_t rgb16[13 * 7 * 3]; /* host-endian, as spng's SPNG_FMT_PNG takes it */
   for (size_t i = 0; i < n; i++) {
-    for (int c = 0; c < 3; c++) rgb[3 * i + c] = (uint8_t)rnd(256);
+    for (int c = 0; c < 3; c++) rgb[3 * i + c] = (uint8_t)test_rand_below(256);
     memcpy(rgba + 4 * i, rgb + 3 * i, 3);
-    rgba[4 * i + 3] = (uint8_t)(i == 0 ? 0 : i == 1 ? 255 : rnd(256));
-    grey[i] = (uint8_t)rnd(256);
-    ga[2 * i] = grey[i], ga[2 * i + 1] = (uint8_t)rnd(256);
+    rgba[4 * i + 3] = (uint8_t)(i == 0 ? 0 : i == 1 ? 255 : test_rand_below(256));
+    grey[i] = (uint8_t)test_rand_below(256);
+    ga[2 * i] = grey[i], ga[2 * i + 1] = (uint8_t)test_rand_below(256);
     pal[i] = (uint8_t)(i % 5);
     for (int c = 0; c < 3; c++) {
-      rgb16[3 * i + c] = (uint16_t)rnd(65536);
+      rgb16[3 * i + c] = (uint16_t)test_rand_below(65536);
     }
   }
   struct spng_plte plte = {0};
@@ -455,7 +447,7 @@ static void test_png_trns_interlaced(void **state) {
   int w = 11, h = 9;
   uint8_t pal[11 * 9], rgb[11 * 9 * 3];
   for (int i = 0; i < w * h; i++) pal[i] = (uint8_t)(i % 3);
-  for (int i = 0; i < w * h * 3; i++) rgb[i] = (uint8_t)rnd(256);
+  for (int i = 0; i < w * h * 3; i++) rgb[i] = (uint8_t)test_rand_below(256);
   struct spng_plte plte = {0};
   plte.n_entries = 3;
   plte.entries[0].red = 10, plte.entries[1].green = 200, plte.entries[2].blue = 90;
@@ -646,11 +638,12 @@ static void test_fuzz(void **state) {
     for (int it = 0; it < iters; it++) {
       memcpy(buf, file[f], len[f]);
       size_t n = len[f];
-      int mode = rnd(3);
-      if (mode != 1) n = 1 + (size_t)rnd((int)len[f]); /* truncate */
+      int mode = test_rand_below(3);
+      if (mode != 1) n = 1 + (size_t)test_rand_below((int)len[f]); /* truncate */
       if (mode != 0)
-        for (int k = 1 + rnd(4); k > 0; k--) buf[rnd((int)n)] ^= (uint8_t)(1u << rnd(8));
-      img_opts o = {IMG_DEFAULT_MAX_PIXELS, rnd(2) ? 0 : 8};
+        for (int k = 1 + test_rand_below(4); k > 0; k--)
+          buf[test_rand_below((int)n)] ^= (uint8_t)(1u << test_rand_below(8));
+      img_opts o = {IMG_DEFAULT_MAX_PIXELS, test_rand_below(2) ? 0 : 8};
       img_rgb img;
       char err[256];
       int rc = img_decode(buf, n, &o, &img, err, sizeof err);

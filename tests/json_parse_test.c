@@ -16,14 +16,6 @@
 #include "server/json_parse.h"
 #include "tests/test_support.h"
 
-/* Uniform integer in [0, n) from the per-run seeded generator. */
-static int rnd(int n) {
-  float u;
-  test_fill_random(&u, 1, 0.f, (float)n);
-  const int v = (int)u;
-  return v >= n ? n - 1 : v;
-}
-
 /* Both parsers on buf[0..len): the same acceptance and equal values. */
 static void same(const char *buf, size_t len) {
   json_error_t e1, e2;
@@ -140,24 +132,25 @@ static void gen(char *b, size_t *n, size_t cap, int depth) {
     *n += (size_t)snprintf(b + *n, cap - *n, "0");
     return;
   }
-  const int k = depth > 0 ? rnd(4) : 3;
+  const int k = depth > 0 ? test_rand_below(4) : 3;
   if (k == 0 || k == 1) {
-    const int obj = k == 0, m = rnd(4);
+    const int obj = k == 0, m = test_rand_below(4);
     b[(*n)++] = obj ? '{' : '[';
     for (int i = 0; i < m; i++) {
       if (i) b[(*n)++] = ',';
-      if (rnd(3) == 0) b[(*n)++] = ' ';
-      if (obj) *n += (size_t)snprintf(b + *n, cap - *n, "\"k%d\":", rnd(5));
+      if (test_rand_below(3) == 0) b[(*n)++] = ' ';
+      if (obj) *n += (size_t)snprintf(b + *n, cap - *n, "\"k%d\":", test_rand_below(5));
       gen(b, n, cap, depth - 1);
     }
     b[(*n)++] = obj ? '}' : ']';
   } else if (k == 2) { /* a long plain string, as the image data is */
-    const int m = 1 + rnd(3000);
+    const int m = 1 + test_rand_below(3000);
     b[(*n)++] = '"';
-    for (int i = 0; i < m && *n + 4 < cap; i++) b[(*n)++] = "ABCxyz019+/="[rnd(12)];
+    for (int i = 0; i < m && *n + 4 < cap; i++) b[(*n)++] = "ABCxyz019+/="[test_rand_below(12)];
     b[(*n)++] = '"';
   } else {
-    *n += (size_t)snprintf(b + *n, cap - *n, "%s", atoms[rnd((int)(sizeof atoms / sizeof *atoms))]);
+    *n += (size_t)snprintf(b + *n, cap - *n, "%s",
+                           atoms[test_rand_below((int)(sizeof atoms / sizeof *atoms))]);
   }
 }
 
@@ -176,10 +169,10 @@ static void test_random_and_mutated(void **state) {
     /* a few random byte edits: replace, insert or delete */
     memcpy(mut, doc, n);
     size_t m = n;
-    for (int k = 1 + rnd(3); k > 0 && m > 0; k--) {
-      const size_t at = (size_t)rnd((int)m);
-      const char c = edits[rnd((int)sizeof edits - 1)];
-      const int op = rnd(3);
+    for (int k = 1 + test_rand_below(3); k > 0 && m > 0; k--) {
+      const size_t at = (size_t)test_rand_below((int)m);
+      const char c = edits[test_rand_below((int)sizeof edits - 1)];
+      const int op = test_rand_below(3);
       if (op == 0) {
         mut[at] = c;
       } else if (op == 1) {

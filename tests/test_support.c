@@ -104,6 +104,10 @@ void test_fill_random(float *x, size_t n, float lo, float hi) {
   }
 }
 
+int test_rand_below(int n) {
+  return n > 0 ? (int)(next_u64() % (uint64_t)n) : 0;
+}
+
 double test_rel_err(const float *out, const float *ref, size_t n) {
   double num = 0, den = 0;
   for (size_t i = 0; i < n; i++) {

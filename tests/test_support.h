@@ -26,6 +26,8 @@ int test_need_gpu(int devices);
  * (time and pid), printed so that a failure can be replayed with
  * BLOCKFUSE_TEST_SEED. */
 void test_fill_random(float *x, size_t n, float lo, float hi);
+/* A uniform integer in [0, n) (n > 0) from the same generator. */
+int test_rand_below(int n);
 uint64_t test_seed(void);
 
 /* ||out - ref|| / ||ref||; returns +inf if any element of out is NaN/inf. */
