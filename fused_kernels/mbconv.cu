@@ -41,7 +41,7 @@ namespace bf {
 // small batch, so every phase keeps all 256 threads loading: the means split
 // the tiles over TPC threads per channel where Cmid < 256, and in small grids
 // (cpb = CUDA_SE_CPB) the gates split se_c over 4 threads per channel; large grids
-// (cpb = 256) keep a thread per channel, whose loads of We coalesce. It does
+// (cpb = 256) keep a thread per channel pair, whose loads of We coalesce. It does
 // not read the activations: the block still makes two passes over them.
 // PRE (grids of one wave, each CTA gating one CUDA_SE_CPB chunk; chosen by
 // the launcher where cuda_se_smem_pre() fits): the reduce weights and the
@@ -158,18 +158,34 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   }
   __syncthreads();
   const __half *we = (const __half *)a.w_see;
-  /* large grids: a thread per channel, coalesced rows of We (L2-bound at large batch) */
+  /* large grids: a thread per channel pair, coalesced 4-byte rows of We, 8 rows in
+     flight (the loads are a chain of L2 round trips); a CTA's 256 channels are 128
+     pairs, or with one CTA per image (G = 1) it walks them 256 pairs at a time */
   if (!PRE && cpb == 256) {
-    for (int c = blockIdx.x * 256 + tid; c < a.CmidP; c += gridDim.x * 256) {
-      float s0 = a.b_see[c], s1 = 0.f;
+    const __half2 *we2 = reinterpret_cast<const __half2 *>(we);
+    const int P = a.CmidP / 2, ppc = gridDim.x == 1 ? 256 : 128;
+    for (int p = blockIdx.x * ppc + tid; tid < ppc && p < P; p += gridDim.x * ppc) {
+      float2 s0 = make_float2(a.b_see[2 * p], a.b_see[2 * p + 1]), s1 = make_float2(0.f, 0.f);
       int j = 0;
-#pragma unroll 4
-      for (; j + 2 <= a.se_c; j += 2) {
-        s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
-        s1 = fmaf(r[j + 1], __half2float(__ldg(we + (size_t)(j + 1) * a.CmidP + c)), s1);
+      for (; j + 8 <= a.se_c; j += 8) {
+        __half2 w[8];
+#pragma unroll
+        for (int u = 0; u < 8; u++) w[u] = __ldg(we2 + (size_t)(j + u) * P + p);
+#pragma unroll
+        for (int u = 0; u < 8; u += 2) {
+          const float2 f0 = __half22float2(w[u]), f1 = __half22float2(w[u + 1]);
+          s0.x = fmaf(r[j + u], f0.x, s0.x), s0.y = fmaf(r[j + u], f0.y, s0.y);
+          s1.x = fmaf(r[j + u + 1], f1.x, s1.x), s1.y = fmaf(r[j + u + 1], f1.y, s1.y);
+        }
       }
-      if (j < a.se_c) s0 = fmaf(r[j], __half2float(__ldg(we + (size_t)j * a.CmidP + c)), s0);
-      a.scale[(size_t)n * a.CmidP + c] = c < a.Cmid ? sigmoid_fast(s0 + s1) : 0.f;
+      for (; j < a.se_c; j++) {
+        const float2 f = __half22float2(__ldg(we2 + (size_t)j * P + p));
+        s0.x = fmaf(r[j], f.x, s0.x), s0.y = fmaf(r[j], f.y, s0.y);
+      }
+      const int c = 2 * p;
+      *reinterpret_cast<float2 *>(a.scale + (size_t)n * a.CmidP + c) =
+          make_float2(c < a.Cmid ? sigmoid_fast(s0.x + s1.x) : 0.f,
+                      c + 1 < a.Cmid ? sigmoid_fast(s0.y + s1.y) : 0.f);
     }
     return;
   }

@@ -245,8 +245,11 @@ static void test_mbconv_se(void **state) {
       /* 2 x 2 output blocks per thread (7 x 7: an odd tile width) */
       check_block(&tb.b, 2,
                   staged | CUDA_TEST_CC(32) | CUDA_TEST_QUADS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 0);
-      /* 16 images of 1152 channels: the SE kernel's large-grid form (a thread per gate) */
+      /* 16 images of 1152 channels: the SE kernel's large-grid form (a thread per channel
+         pair), 5 CTAs per image (128 pairs each, the last 64), then one CTA walking all
+         576 pairs (256, 256, 64) */
       if (k[3] == 1152) check_block(&tb.b, 16, staged, 0);
+      if (k[3] == 1152) check_block(&tb.b, 16, staged | CUDA_TEST_SE1, 0);
       if (staged) { /* the batch-wide GEMM: rows across images, partial column splits */
         check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM, 0);
         check_block(&tb.b, 5, staged | CUDA_TEST_GEMM, 3);
