@@ -10,7 +10,7 @@
 #   bench/gpu_bench.sh run     (on the GPU host, repo root, .gpu/ carried)
 #       runs the kernel and network tests, compute-sanitizer memcheck and
 #       racecheck, then gpu_bench, `blockfuse serve --backend cuda` under
-#       `blockfuse loadgen` (JPEG and binary uint8 tensors), and the PyTorch
+#       `blockfuse loadgen` (JPEG raw and in v2 JSON, binary uint8 tensors), and the PyTorch
 #       baseline on the same machine.
 # PHASES (default "test,sanitize,servetest,bench,serve,torch") picks what `run` does
 # (servetest: the daemon's integration tests of issue #3 on the cuda backend; cluster,
@@ -123,6 +123,8 @@ run)
       for _ in $(seq 1 300); do curl -sf "$url/v2/health/ready" >/dev/null && break; sleep 0.1; done
       echo "== loadgen JPEG (v1, closed loop, 64 connections)"
       "$BF" loadgen -c 64 --warmup 2 -d 10 --api v1 -i "$IMG" "$url" 2>&1 | tee "$OUT/load_jpeg.txt"
+      echo "== loadgen JPEG in KServe v2 JSON (base64, closed loop, 64 connections)"
+      "$BF" loadgen -c 64 --warmup 2 -d 10 --api v2 -i "$IMG" "$url" 2>&1 | tee "$OUT/load_v2json.txt"
       echo "== loadgen uint8 tensors (v2-binary, closed loop, 64 connections)"
       "$BF" loadgen -c 64 --warmup 2 -d 10 --api v2-binary --tensor uint8 "$url" 2>&1 |
         tee "$OUT/load_u8.txt"
