@@ -120,7 +120,7 @@ static inline size_t cuda_se_smem(const cuda_mbconv_args *a) {
 /* The SE kernel's grid after PASS1 for n images: *g CTAs per image and *cpb
  * gate channels per CTA. CUDA_SE_CPB (4 threads per gate) while the grid
  * stays under 256 CTAs, where the kernel is a chain of L2 round trips; else
- * 256 (a thread per gate, coalesced weight loads), one CTA per 256 channels
+ * 256 (a thread per gate pair, coalesced weight loads), one CTA per 256 channels
  * while that leaves the GPU under ~8 waves of small CTAs, past it one CTA
  * per image (the reduce FC is then done once). a->se_g > 0 caps *g. */
 #define CUDA_SE_CPB 64

@@ -505,7 +505,7 @@ static void test_head_grid(void **state) {
 }
 
 /* The SE kernel's grid for B0's widest block (1152 channels) at the batch
- * sizes served: 64 gate channels per CTA in small grids, a thread per gate
+ * sizes served: 64 gate channels per CTA in small grids, a thread per gate pair
  * with one CTA per 256 channels, then one CTA per image in large ones; the
  * se_g cap. */
 static void test_se_grid(void **state) {
