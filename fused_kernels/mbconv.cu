@@ -404,7 +404,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     cp_async_commit(); /* P(c) */
     if (!staged) {
       if (a.has_expand) {
-        expand_chunk(a, xin, wexp_s, bexp_s, rect.nrow(), mid, cc);
+        expand_chunk<true>(a, xin, wexp_s, bexp_s, rect.nrow(), mid, cc); /* column-tile pairs */
       } else if ((int)threadIdx.x < G8 * v8) {  // no expansion: the input's own channels
         for (int p = p8; p < pin; p += G8) {
           const int gp = pglob[p];

@@ -122,10 +122,11 @@ __device__ __forceinline__ void zero_halo(__half *mid, const int *pglob, int pin
         *reinterpret_cast<uint4 *>(mid + (size_t)p * (CC + 8) + c) = make_uint4(0, 0, 0, 0);
 }
 
-// One 16x16 output tile of the expand GEMM for this warp: k-loop of two
-// m16n8k16 MMAs from the bias, then act in registers and fp16 pairs into mid
-// at the list's rows mrow + g, mrow + g + 8 (xin's row slots).
-template <int ACT>
+// NTW side-by-side 16x16 output tiles of the expand GEMM for this warp
+// (16 rows x 16 NTW columns; NTW = 2 loads each A fragment once for both):
+// k-loop of m16n8k16 MMAs from the bias, then act in registers and fp16 pairs
+// into mid at the list's rows mrow + g, mrow + g + 8 (xin's row slots).
+template <int ACT, int NTW>
 __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __half *ap,
                                             const __half *bp, int kt_n, int ldw, const float *bias,
                                             const __half *xin, int ldx, __half *mid, int mrow,
@@ -133,20 +134,28 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
   const int lane = threadIdx.x & 31, g = lane >> 2;
   /* the output rows' pixels, read before the MMAs cover the latency */
   const int prow[2] = {*xrow_slot(xin, ldx, mrow + g), *xrow_slot(xin, ldx, mrow + g + 8)};
-  float c[2][4];
+  float c[NTW][2][4];
   { /* the first k-step starts from the bias (rows g and g + 8 share it) */
-    unsigned af[4], bf[4];
+    unsigned af[4];
     ldsm_x4(af, ap, false);
-    ldsm_x4(bf, bp, true);
-    mma16816_init(c[0], af, bf[0], bf[1], bias[0], bias[1]);
-    mma16816_init(c[1], af, bf[2], bf[3], bias[2], bias[3]);
+#pragma unroll
+    for (int t = 0; t < NTW; t++) {
+      unsigned bf[4];
+      ldsm_x4(bf, bp + t * 16, true);
+      mma16816_init(c[t][0], af, bf[0], bf[1], bias[4 * t], bias[4 * t + 1]);
+      mma16816_init(c[t][1], af, bf[2], bf[3], bias[4 * t + 2], bias[4 * t + 3]);
+    }
   }
   for (int k = 1; k < kt_n; k++) {
-    unsigned af[4], bf[4];
+    unsigned af[4];
     ldsm_x4(af, ap + k * 16, false);
-    ldsm_x4(bf, bp + (size_t)k * 16 * ldw, true);
-    mma16816(c[0], af, bf[0], bf[1]);
-    mma16816(c[1], af, bf[2], bf[3]);
+#pragma unroll
+    for (int t = 0; t < NTW; t++) {
+      unsigned bf[4];
+      ldsm_x4(bf, bp + (size_t)k * 16 * ldw + t * 16, true);
+      mma16816(c[t][0], af, bf[0], bf[1]);
+      mma16816(c[t][1], af, bf[2], bf[3]);
+    }
   }
   const int ldm = a.CC + 8;
 #pragma unroll
@@ -154,14 +163,17 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
     const int p = prow[h];
     if (p < 0) continue;
 #pragma unroll
-    for (int j = 0; j < 2; j++) {
-      __half2 v;
-      if (ACT == MODEL_ACT_SWISH) /* bias in fp32 (in c), swish on the fp16 pair */
-        v = swish_h2(c[j][2 * h], c[j][2 * h + 1]);
-      else
-        v = __floats2half2_rn(act_t<ACT>(c[j][2 * h], a.act), act_t<ACT>(c[j][2 * h + 1], a.act));
-      *reinterpret_cast<__half2 *>(mid + (size_t)p * ldm + col0 + j * 8) = v;
-    }
+    for (int t = 0; t < NTW; t++)
+#pragma unroll
+      for (int j = 0; j < 2; j++) {
+        __half2 v;
+        if (ACT == MODEL_ACT_SWISH) /* bias in fp32 (in c), swish on the fp16 pair */
+          v = swish_h2(c[t][j][2 * h], c[t][j][2 * h + 1]);
+        else
+          v = __floats2half2_rn(act_t<ACT>(c[t][j][2 * h], a.act),
+                                act_t<ACT>(c[t][j][2 * h + 1], a.act));
+        *reinterpret_cast<__half2 *>(mid + (size_t)p * ldm + col0 + t * 16 + j * 8) = v;
+      }
   }
 }
 
@@ -173,9 +185,11 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 // stores fp16 pairs straight into mid. When the chunk's column tiles divide
 // the CTA's warps, a warp keeps one column tile (its bias in registers, no
 // per-tile index arithmetic) and strides over rows, reading the next row
-// tile's list entry ahead.
+// tile's list entry ahead; with PAIRED, where the chunk's column tiles come
+// in pairs whose count divides the warps, a warp keeps a pair of them and
+// loads each A fragment once for both.
 // Caller syncs before and after.
-template <int ACT>
+template <int ACT, bool PAIRED>
 __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
                                const float *bexp, int nrow, __half *mid, int cc) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3, nw = blockDim.x >> 5;
@@ -185,35 +199,48 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
   const int lrow = lane & 15, lcol = (lane >> 4) * 8;
   /* this lane's A row in row tile mt (list entries -1 read pixel 0: unused) */
   auto arow = [&](int mt) { return max(*xrow_slot(xin, ldx, mt * 16 + lrow), 0); };
-  if (ntd.r(nw) == 0) {
+  if (PAIRED && nt_n % 2 == 0 && nw % (nt_n / 2) == 0) {
+    const int np = nt_n / 2, pr = warp % np, mstep = nw / np, col0 = pr * 32 + 2 * t4;
+    const float bias[8] = {bexp[col0],      bexp[col0 + 1],  bexp[col0 + 8],  bexp[col0 + 9],
+                           bexp[col0 + 16], bexp[col0 + 17], bexp[col0 + 24], bexp[col0 + 25]};
+    const __half *bp = wexp + (size_t)lrow * ldw + pr * 32 + lcol;
+    int mt = warp / np, r = mt < mt_n ? arow(mt) : 0;
+    for (; mt < mt_n; mt += mstep) {
+      const int rn = mt + mstep < mt_n ? arow(mt + mstep) : 0;
+      expand_tile<ACT, 2>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
+                          mt * 16, col0);
+      r = rn;
+    }
+  } else if (ntd.r(nw) == 0) {
     const int nt = ntd.r(warp), mstep = ntd.q(nw), col0 = nt * 16 + 2 * t4;
     const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
     const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
     int mt = ntd.q(warp), r = mt < mt_n ? arow(mt) : 0;
     for (; mt < mt_n; mt += mstep) {
       const int rn = mt + mstep < mt_n ? arow(mt + mstep) : 0;
-      expand_tile<ACT>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid, mt * 16,
-                       col0);
+      expand_tile<ACT, 1>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
+                          mt * 16, col0);
       r = rn;
     }
   } else {
     for (int t = warp; t < mt_n * nt_n; t += nw) {
       const int mt = ntd.q(t), nt = t - mt * nt_n, col0 = nt * 16 + 2 * t4;
       const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
-      expand_tile<ACT>(a, xin + (size_t)arow(mt) * ldx + lcol,
-                       wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, xin, ldx, mid,
-                       mt * 16, col0);
+      expand_tile<ACT, 1>(a, xin + (size_t)arow(mt) * ldx + lcol,
+                          wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, xin, ldx,
+                          mid, mt * 16, col0);
     }
   }
 }
 
+template <bool PAIRED = false>
 static __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin,
                                     const __half *wexp, const float *bexp, int nrow, __half *mid,
                                     int cc) {
   if (a.act == MODEL_ACT_SWISH)
-    expand_chunk_t<MODEL_ACT_SWISH>(a, xin, wexp, bexp, nrow, mid, cc);
+    expand_chunk_t<MODEL_ACT_SWISH, PAIRED>(a, xin, wexp, bexp, nrow, mid, cc);
   else
-    expand_chunk_t<-1>(a, xin, wexp, bexp, nrow, mid, cc);
+    expand_chunk_t<-1, PAIRED>(a, xin, wexp, bexp, nrow, mid, cc);
 }
 
 // Depthwise conv of one chunk from mid (input tile x cc) into dwo (pout rows
