@@ -120,15 +120,23 @@ static void ref_axis(int in, int full, int off, int out, int *lo, int *n, float 
   free(wt);
 }
 
+/* The documented resized size: the shorter side becomes `shorter`, the
+ * longer one scales with it, rounded half up. */
+static void ref_size(int w, int h, int shorter, int *nw, int *nh) {
+  const int sh = w < h ? w : h, lg = w < h ? h : w;
+  const int nl = (int)(((long long)lg * 2 * shorter + sh) / (2LL * sh));
+  *nw = w < h ? shorter : nl, *nh = w < h ? nl : shorter;
+}
+
 /* The documented arithmetic as plainly as it can be written, scalar: the
  * horizontal pass in fp32, each channel a product then a sum per tap in tap
  * order, over the rows the crop needs; then the vertical pass likewise;
  * round half up, clamp. img_resize_crop (vectorised where the CPU allows)
  * must give exactly these bytes. */
 static void ref_resize(const img_rgb *s, int shorter, int ow, int oh, uint8_t *dst) {
-  const int w = s->w, h = s->h, sh = w < h ? w : h, lg = w < h ? h : w;
-  const int nl = (int)(((long long)lg * 2 * shorter + sh) / (2LL * sh));
-  const int nw = w < h ? shorter : nl, nh = w < h ? nl : shorter;
+  const int w = s->w, h = s->h;
+  int nw, nh;
+  ref_size(w, h, shorter, &nw, &nh);
   const int tx = (int)ceil(w > nw ? (double)w / nw : 1) * 2 + 1;
   const int ty = (int)ceil(h > nh ? (double)h / nh : 1) * 2 + 1;
   int *xl = malloc(sizeof(int) * ow), *xn = malloc(sizeof(int) * ow);
@@ -179,9 +187,9 @@ static void test_resize_exact_fp32(void **state) {
     for (size_t i = 0; i < (size_t)w * h * 3; i++) s.data[i] = (uint8_t)test_rand_below(256);
     char err[256];
     const int rc = img_resize_crop(&s, shorter, ow, oh, got, err, sizeof err);
-    const int sh = w < h ? w : h, lg = w < h ? h : w;
-    const long long nl = ((long long)lg * 2 * shorter + sh) / (2LL * sh);
-    if ((w < h ? nl : shorter) < oh || (w < h ? shorter : nl) < ow) {
+    int nw, nh;
+    ref_size(w, h, shorter, &nw, &nh);
+    if (nh < oh || nw < ow) {
       assert_int_equal(rc, -EINVAL); /* the crop does not fit: nothing to compare */
     } else {
       if (rc) fprintf(stderr, "%dx%d -> %d crop %dx%d: %s\n", w, h, shorter, ow, oh, err);
