@@ -13,12 +13,7 @@
 
 #include "model/backend.h"
 #include "model/cpu_layers.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "model/timing.h"
 
 /* One MBConv block, layer by layer: expand, depthwise, SE, project, add. */
 static int mbconv_layerwise(const model_block *b, const float *in, float *mid, float *mid2,
@@ -90,7 +85,7 @@ int main(int argc, char **argv) {
 
   double best_lw = 1e9;
   for (int it = 0; it < iters; it++) {
-    double t0 = now_s();
+    double t0 = bf_now_s();
     float *cur = a, *nxt = bb;
     int rc = cpu_block_forward(&net.blocks[0], net.mean, net.std, img, 1, cur, 1, 0, err, sizeof err);
     for (int i = 1; rc == 0 && i < net.n_blocks - 1; i++) {
@@ -116,7 +111,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "cpu_layerwise: %s\n", err);
       return 1;
     }
-    double t = now_s() - t0;
+    double t = bf_now_s() - t0;
     best_lw = t < best_lw ? t : best_lw;
   }
   /* The fused backend on the same image, one thread, for the same count. */
@@ -129,12 +124,12 @@ int main(int argc, char **argv) {
   float *fused = malloc((size_t)net.num_classes * 4);
   double best_f = 1e9;
   for (int it = 0; it < iters && fused; it++) {
-    double t0 = now_s();
+    double t0 = bf_now_s();
     if (be.ops->run(be.self, img, 1, fused, err, sizeof err)) {
       fprintf(stderr, "cpu_layerwise: %s\n", err);
       return 1;
     }
-    double t = now_s() - t0;
+    double t = bf_now_s() - t0;
     best_f = t < best_f ? t : best_f;
   }
   double num = 0, den = 0;

@@ -20,12 +20,7 @@
 #include "fused_kernels/cuda_backend.h"
 #include "model/backend.h"
 #include "model/net.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "model/timing.h"
 
 /* The cuda backend directly (no CPU backend linked): like model_backend_open. */
 static int open_cuda(model_backend *b, const model_net *net, const model_backend_config *cfg,
@@ -102,9 +97,9 @@ int main(int argc, char **argv) {
 
   model_backend_config cfg = {.device = device, .max_batch = maxb, .peak_flops = pf, .peak_bw = pb};
   model_backend be, prof;
-  double t0 = now_s();
+  double t0 = bf_now_s();
   if (open_cuda(&be, &net, &cfg, err, sizeof err)) return fprintf(stderr, "cuda: %s\n", err), 1;
-  const double create_s = now_s() - t0;
+  const double create_s = bf_now_s() - t0;
   cfg.profile_every = 1;
   if (open_cuda(&prof, &net, &cfg, err, sizeof err)) return fprintf(stderr, "cuda: %s\n", err), 1;
   double peak_f, peak_b;
@@ -134,22 +129,22 @@ int main(int argc, char **argv) {
     for (int w = 0; w < 10; w++)
       if (be.ops->run(be.self, images, B, logits, err, sizeof err))
         return fprintf(stderr, "run: %s\n", err), 1;
-    const double start = now_s();
+    const double start = bf_now_s();
     for (int it = 0; it < iters; it++) {
-      const double a = now_s();
+      const double a = bf_now_s();
       if (be.ops->run(be.self, images, B, logits, err, sizeof err))
         return fprintf(stderr, "run: %s\n", err), 1;
-      lat[it] = now_s() - a;
+      lat[it] = bf_now_s() - a;
     }
-    const double wall = now_s() - start;
+    const double wall = bf_now_s() - start;
     /* zero-copy: images decoded straight into the backend's pinned staging */
     uint8_t *stg = cuda_backend_staging(be.self);
     memcpy(stg, images, img * B);
-    const double zs = now_s();
+    const double zs = bf_now_s();
     for (int it = 0; it < iters; it++)
       if (be.ops->run(be.self, stg, B, logits, err, sizeof err))
         return fprintf(stderr, "run: %s\n", err), 1;
-    const double zwall = now_s() - zs;
+    const double zwall = bf_now_s() - zs;
     double gt = 0;
     if (cuda_backend_graph_time(be.self, B, iters, &gt, err, sizeof err))
       return fprintf(stderr, "%s\n", err), 1;

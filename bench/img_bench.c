@@ -16,17 +16,7 @@
 #include "server/http_codec.h"
 #include "server/img.h"
 #include "server/loadgen.h"
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
+#include "model/timing.h"
 
 /* Median over 5 rounds of `iters` calls of step `what` (0 decode, 1 resize,
  * 2 prepare, 3 base64 decode of b64), in ms per call; -1 on the first
@@ -38,7 +28,7 @@ static double time_step(int what, const uint8_t *buf, size_t len, const char *b6
   double t[5];
   char err[256];
   for (int r = 0; r < 5; r++) {
-    const double t0 = now_s();
+    const double t0 = bf_now_s();
     for (int i = 0; i < iters; i++) {
       int rc;
       if (what == 0) {
@@ -60,9 +50,9 @@ static double time_step(int what, const uint8_t *buf, size_t len, const char *b6
         return -1;
       }
     }
-    t[r] = (now_s() - t0) * 1e3 / iters;
+    t[r] = (bf_now_s() - t0) * 1e3 / iters;
   }
-  qsort(t, 5, sizeof t[0], cmp_double);
+  qsort(t, 5, sizeof t[0], bf_cmp_double);
   return t[2];
 }
 

@@ -19,6 +19,7 @@
 
 #include "server/json_text.h"
 #include "tests/float_digits.h"
+#include "model/timing.h"
 
 typedef struct {
   uint64_t begin, end, step;
@@ -47,12 +48,6 @@ static void *work(void *arg) {
     if (float_digits(a) > float_digits(b)) r->longer_than_9g++;
   }
   return NULL;
-}
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 int main(int argc, char **argv) {
@@ -96,11 +91,11 @@ int main(int argc, char **argv) {
     if (i & 1) v[i] = expf(v[i] - 10); /* probabilities: small positives */
   }
   size_t sink = 0;
-  double t0 = now();
+  double t0 = bf_now_s();
   for (int i = 0; i < N; i++) sink += (size_t)json_float(v[i], a);
-  double t1 = now();
+  double t1 = bf_now_s();
   for (int i = 0; i < N; i++) sink += (size_t)snprintf(b, sizeof b, "%.9g", (double)v[i]);
-  double t2 = now();
+  double t2 = bf_now_s();
   printf("json_float %.1f ns/float, snprintf %%.9g %.1f ns/float (%zu chars)\n",
          (t1 - t0) * 1e9 / N, (t2 - t1) * 1e9 / N, sink);
   free(v);
@@ -109,7 +104,7 @@ int main(int argc, char **argv) {
   pthread_t *th = calloc((size_t)threads, sizeof *th);
   if (!r || !th) return 1;
   const uint64_t total = UINT64_C(1) << 32, per = total / (uint64_t)threads;
-  double t3 = now();
+  double t3 = bf_now_s();
   for (int i = 0; i < threads; i++) {
     r[i].begin = per * (uint64_t)i;
     r[i].end = i == threads - 1 ? total : per * (uint64_t)(i + 1);
@@ -124,7 +119,7 @@ int main(int argc, char **argv) {
   printf(
       "%llu finite floats checked in %.0f s: %llu do not read back, %llu have more digits "
       "than %%.9g\n",
-      (unsigned long long)checked, now() - t3, (unsigned long long)bad,
+      (unsigned long long)checked, bf_now_s() - t3, (unsigned long long)bad,
       (unsigned long long)longer9);
   free(r);
   free(th);

@@ -14,6 +14,7 @@
 #include "model/cpu_blocks.h"
 #include "model/cpu_kernels.h"
 #include "model/cpu_pool.h"
+#include "model/timing.h"
 
 /* Images per group: at least this many (or one per thread if more). */
 #define CPU_GROUP_MIN 8
@@ -36,13 +37,6 @@ typedef struct {
   unsigned long runs;
   double peak_flops, peak_bw;
 } cpu_backend;
-
-/* Monotonic wall clock in seconds. */
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /* Checks that the blocks form a chain the CPU backend can run: a STEM on
  * uint8 RGB first, a HEAD producing num_classes last, shapes matching. */
@@ -84,7 +78,7 @@ typedef struct {
 /* Twelve independent FMA chains of eight lanes: enough to fill two FMA pipes. */
 static void fma_item(void *arg, int item, int thread) {
   fma_probe *f = arg;
-  double t0 = now_s();
+  double t0 = bf_now_s();
   cpu_v8 a[12];
   for (int j = 0; j < 12; j++) a[j] = (cpu_v8){0} + (float)(j + item);
   const cpu_v8 m = (cpu_v8){0} + f->mul, c = (cpu_v8){0} + f->add;
@@ -94,7 +88,7 @@ static void fma_item(void *arg, int item, int thread) {
   for (int j = 0; j < 12; j++)
     for (int l = 0; l < 8; l++) s += a[j][l];
   f->sink[item & 255] = s;
-  double dt = now_s() - t0;
+  double dt = bf_now_s() - t0;
   f->rate[item & 255] = dt > 0 ? (double)f->iters * 12 * 8 * 2 / dt : 0;
 }
 
@@ -141,9 +135,9 @@ static void measure_peaks(cpu_backend *cb, double *flops, double *bw) {
     memset(dst, 0, CPU_BW_BYTES);
     copy_probe c = {dst, src, CPU_BW_BYTES, threads};
     for (int t = 0; t < 2; t++) {
-      double t0 = now_s();
+      double t0 = bf_now_s();
       cpu_pool_for(cb->pool, threads, copy_item, &c);
-      double dt = now_s() - t0;
+      double dt = bf_now_s() - t0;
       if (dt > 0 && 2.0 * CPU_BW_BYTES / dt > *bw) *bw = 2.0 * CPU_BW_BYTES / dt;
     }
   }
@@ -263,9 +257,9 @@ static int cpu_run(void *self, const uint8_t *images, int n, float *logits, char
     for (int i = 0; i < nb; i++) {
       const void *in = i == 0 ? (const void *)(images + g0 * img_bytes) : cb->act[(i - 1) & 1];
       float *out = i == nb - 1 ? logits + (size_t)g0 * net->num_classes : cb->act[i & 1];
-      double t0 = profile ? now_s() : 0;
+      double t0 = profile ? bf_now_s() : 0;
       cpu_block_run(&cb->plans[i], &cb->exec, in, out, gn);
-      if (profile) cb->acc[i] += now_s() - t0;
+      if (profile) cb->acc[i] += bf_now_s() - t0;
     }
   }
   if (profile) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "server/cli.h"
+#include "model/timing.h"
 
 static void bench_usage(FILE *f) {
   fprintf(f,
@@ -28,17 +29,6 @@ static void bench_usage(FILE *f) {
           "  --peak-bw X      override the measured peak bytes/s\n"
           "  -h, --help       this text\n",
           CLI_DEFAULT_MODEL);
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 static double percentile(const double *sorted, int n, double p) {
@@ -166,17 +156,17 @@ int cli_bench_main(int argc, char **argv) {
   if (rc == 0) fill_random(imgs, 3 * per_img * (size_t)batch, &state);
   for (int i = 0; rc == 0 && i < warmup; i++)
     rc = be.ops->run(be.self, imgs + (i % 3) * per_img * batch, batch, logits, err, sizeof err);
-  double t0 = now_s();
+  double t0 = bf_now_s();
   for (int i = 0; rc == 0 && i < iters; i++) {
-    double s = now_s();
+    double s = bf_now_s();
     rc = be.ops->run(be.self, imgs + (i % 3) * per_img * batch, batch, logits, err, sizeof err);
-    lat[i] = now_s() - s;
+    lat[i] = bf_now_s() - s;
   }
-  double total = now_s() - t0;
+  double total = bf_now_s() - t0;
   if (rc) {
     fprintf(stderr, "blockfuse bench: run failed: %s\n", rc == -ENOMEM ? "out of memory" : err);
   } else {
-    qsort(lat, (size_t)iters, sizeof *lat, cmp_double);
+    qsort(lat, (size_t)iters, sizeof *lat, bf_cmp_double);
     printf("model %s, backend %s, batch %d, %d iters (+%d warm-up)\n", net.name, be.ops->name,
            batch, iters, warmup);
     printf("throughput %.1f img/s\n", (double)batch * iters / total);

@@ -19,13 +19,7 @@
 #include <unistd.h>
 
 #include "tests/test_support.h"
-
-/* Milliseconds on the monotonic clock. */
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "model/timing.h"
 
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -83,8 +77,8 @@ int deploy_daemon_start(deploy_daemon *d, const char *const *extra_env,
   }
   close(log_fd);
   d->pid = pid;
-  long long deadline = now_ms() + timeout_ms;
-  while (now_ms() < deadline) {
+  long long deadline = bf_now_ms() + timeout_ms;
+  while (bf_now_ms() < deadline) {
     int st;
     if (waitpid(pid, &st, WNOHANG) == pid) {
       d->pid = 0;
@@ -102,8 +96,8 @@ int deploy_daemon_start(deploy_daemon *d, const char *const *extra_env,
 }
 
 int deploy_daemon_wait_ready(const deploy_daemon *d, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
-  while (now_ms() < deadline) {
+  long long deadline = bf_now_ms() + timeout_ms;
+  while (bf_now_ms() < deadline) {
     if (deploy_http_get(d->port, "/v2/health/ready", NULL, 0) == 200) return 0;
     sleep_ms(20);
   }
@@ -113,9 +107,9 @@ int deploy_daemon_wait_ready(const deploy_daemon *d, int timeout_ms) {
 int deploy_daemon_stop(deploy_daemon *d, int timeout_ms) {
   if (d->pid <= 0) return -ECHILD;
   kill(d->pid, SIGTERM);
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = bf_now_ms() + timeout_ms;
   int st = 0;
-  while (now_ms() < deadline) {
+  while (bf_now_ms() < deadline) {
     pid_t r = waitpid(d->pid, &st, WNOHANG);
     if (r == d->pid) {
       d->pid = 0;

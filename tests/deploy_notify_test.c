@@ -33,12 +33,7 @@
 
 #include "tests/deploy_daemon_test.h"
 #include "tests/test_support.h"
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "model/timing.h"
 
 /* Binds an abstract-namespace datagram socket (no path-length or cleanup
  * issues) and writes its NOTIFY_SOCKET form ("@name") into env. */
@@ -153,8 +148,8 @@ static void test_notify_ready_watchdog_stopping(void **state) {
   /* Until READY=1: poll readiness between datagrams. */
   char msg[512];
   int not_ready_seen = 0, ready_msgs = 0, watchdogs = 0;
-  long long deadline = now_ms() + 120000;
-  while (!ready_msgs && now_ms() < deadline) {
+  long long deadline = bf_now_ms() + 120000;
+  while (!ready_msgs && bf_now_ms() < deadline) {
     int st = deploy_http_get(d.port, "/v2/health/ready", NULL, 0);
     if (st != 200) not_ready_seen++;
     if (!recv_msg(fd, msg, sizeof msg, 5)) continue;
@@ -177,8 +172,8 @@ static void test_notify_ready_watchdog_stopping(void **state) {
   assert_int_equal(deploy_http_get(d.port, "/v2/health/live", NULL, 0), 200);
 
   /* Watchdog pings every WATCHDOG_USEC/2 = 200 ms: at least 3 within 1.2 s. */
-  long long until = now_ms() + 1200;
-  while (now_ms() < until) {
+  long long until = bf_now_ms() + 1200;
+  while (bf_now_ms() < until) {
     if (!recv_msg(fd, msg, sizeof msg, 50)) continue;
     assert_false(has_line(msg, "READY=1")); /* exactly once */
     assert_false(has_line(msg, "STOPPING=1"));
@@ -191,8 +186,8 @@ static void test_notify_ready_watchdog_stopping(void **state) {
    * pending gauge says 1), and unanswered. */
   int http = send_classify(d.port);
   double pending = 0;
-  deadline = now_ms() + 10000;
-  while (now_ms() < deadline && (pending = pending_requests(d.port)) != 1) {
+  deadline = bf_now_ms() + 10000;
+  while (bf_now_ms() < deadline && (pending = pending_requests(d.port)) != 1) {
     struct timespec ts = {0, 20000000};
     nanosleep(&ts, NULL);
   }
@@ -205,18 +200,18 @@ static void test_notify_ready_watchdog_stopping(void **state) {
    * with a correct daemon, whenever one poll() sees the answer readable it
    * also sees the datagram queued (or it was read in an earlier round). */
   assert_int_equal(kill(d.pid, SIGTERM), 0);
-  long long t_term = now_ms(), t_stopping = -1, t_answer = -1;
+  long long t_term = bf_now_ms(), t_stopping = -1, t_answer = -1;
   char resp[65536];
   size_t resp_len = 0;
   int eof = 0;
-  deadline = now_ms() + 10000;
-  while (!eof && now_ms() < deadline) {
+  deadline = bf_now_ms() + 10000;
+  while (!eof && bf_now_ms() < deadline) {
     struct pollfd p[2] = {{fd, POLLIN, 0}, {http, POLLIN, 0}};
     if (poll(p, 2, 100) <= 0) continue;
     int seen_before = t_stopping >= 0, notify_queued = (p[0].revents & POLLIN) != 0;
     while (recv_msg(fd, msg, sizeof msg, 0)) {
       if (has_line(msg, "STOPPING=1") && t_stopping < 0) {
-        t_stopping = now_ms();
+        t_stopping = bf_now_ms();
         /* Draining: readiness is gone. */
         assert_int_not_equal(deploy_http_get(d.port, "/v2/health/ready", NULL, 0), 200);
       }
@@ -226,7 +221,7 @@ static void test_notify_ready_watchdog_stopping(void **state) {
       deploy_daemon_dump_log(&d);
       fail_msg("the in-flight request was answered before STOPPING=1 arrived");
     }
-    if (t_answer < 0) t_answer = now_ms();
+    if (t_answer < 0) t_answer = bf_now_ms();
     ssize_t got = recv(http, resp + resp_len, sizeof resp - 1 - resp_len, MSG_DONTWAIT);
     if (got > 0) resp_len += (size_t)got;
     if (got == 0 || resp_len + 1 >= sizeof resp) eof = 1;
@@ -244,8 +239,8 @@ static void test_notify_ready_watchdog_stopping(void **state) {
   assert_true(t_answer >= t_stopping);
   assert_true(log_drained_one(&d)); /* the daemon saw it in flight at SIGTERM */
   int status = -1;
-  deadline = now_ms() + 10000;
-  while (now_ms() < deadline) {
+  deadline = bf_now_ms() + 10000;
+  while (bf_now_ms() < deadline) {
     int st;
     if (waitpid(d.pid, &st, WNOHANG) == d.pid) {
       status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #include "tests/serve_harness.h"
+#include "model/timing.h"
 
 /* The daemon's idle timeout; the slow-upload deadline derives from it. */
 #define IDLE_S 3
@@ -45,12 +46,6 @@ static int teardown(void **state) {
   int code = serve_daemon_signal_wait(&D, SIGTERM, 30);
   curl_global_cleanup();
   return code == 0 ? 0 : -1;
-}
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* A loopback connection to port. */
@@ -81,7 +76,7 @@ typedef struct {
  * one_response, also stops after one complete response (header block plus
  * Content-Length bytes), for kept-alive connections. */
 static void read_until(int fd, double wait_s, int one_response, raw_reply *r) {
-  double t0 = now_s();
+  double t0 = bf_now_s();
   r->len = 0;
   r->eof = 0;
   for (;;) {
@@ -90,7 +85,7 @@ static void read_until(int fd, double wait_s, int one_response, raw_reply *r) {
     const char *cl = end ? strcasestr(r->buf, "\r\nContent-Length: ") : NULL;
     if (end && cl && cl < end && r->len >= (size_t)(end + 4 - r->buf) + strtoul(cl + 18, NULL, 10))
       break;
-    double left = wait_s - (now_s() - t0);
+    double left = wait_s - (bf_now_s() - t0);
     if (left <= 0) break;
     struct pollfd p = {.fd = fd, .events = POLLIN};
     if (poll(&p, 1, (int)(left * 1000) + 1) <= 0) continue;
@@ -103,7 +98,7 @@ static void read_until(int fd, double wait_s, int one_response, raw_reply *r) {
     if (r->len == sizeof r->buf - 1) break;
   }
   r->buf[r->len] = 0;
-  r->seconds = now_s() - t0;
+  r->seconds = bf_now_s() - t0;
 }
 
 static void read_reply(int fd, double wait_s, raw_reply *r) {
@@ -246,9 +241,9 @@ static void test_trickled_body(void **state) {
       "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
       "Content-Length: 100000\r\n\r\n";
   assert_int_equal(send(fd, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
-  double t0 = now_s();
+  double t0 = bf_now_s();
   int closed = 0;
-  while (!closed && now_s() - t0 < IDLE_S + 6) {
+  while (!closed && bf_now_s() - t0 < IDLE_S + 6) {
     if (send(fd, "x", 1, MSG_NOSIGNAL) != 1) {
       closed = 1;
       break;
@@ -259,7 +254,7 @@ static void test_trickled_body(void **state) {
       closed = recv(fd, b, sizeof b, 0) <= 0;
     }
   }
-  double took = now_s() - t0;
+  double took = bf_now_s() - t0;
   close(fd);
   if (!closed) fail_msg("trickled upload still open after %.1f s", took);
   if (took < IDLE_S - 0.5) fail_msg("trickled upload closed too early: %.2f s", took);

@@ -15,12 +15,7 @@
 #include <unistd.h>
 
 #include "tests/test_support.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "model/timing.h"
 
 int serve_daemon_start(serve_daemon *d, const char *const *extra) {
   return serve_daemon_start_logged(d, extra, NULL);
@@ -63,8 +58,8 @@ int serve_daemon_start_logged(serve_daemon *d, const char *const *extra, const c
     execv(bin, (char *const *)argv);
     _exit(127);
   }
-  double t0 = now_s();
-  while (now_s() - t0 < 30) {
+  double t0 = bf_now_s();
+  while (bf_now_s() - t0 < 30) {
     FILE *f = fopen(port_file, "r");
     if (f) {
       int ok = fscanf(f, "%d", &d->port) == 1;
@@ -76,7 +71,7 @@ int serve_daemon_start_logged(serve_daemon *d, const char *const *extra, const c
   }
   if (!d->port) goto fail;
   snprintf(d->base, sizeof d->base, "http://127.0.0.1:%d", d->port);
-  while (now_s() - t0 < 90) {
+  while (bf_now_s() - t0 < 90) {
     serve_resp r;
     serve_http(d, "GET", "/v2/health/ready", NULL, NULL, 0, &r);
     long st = r.status;
@@ -93,8 +88,8 @@ fail:
 
 int serve_daemon_signal_wait(serve_daemon *d, int sig, int timeout_s) {
   if (sig) kill(d->pid, sig);
-  double t0 = now_s();
-  while (now_s() - t0 < timeout_s) {
+  double t0 = bf_now_s();
+  while (bf_now_s() - t0 < timeout_s) {
     int st;
     if (waitpid(d->pid, &st, WNOHANG) == d->pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     usleep(20000);
@@ -171,9 +166,9 @@ int serve_http(const serve_daemon *d, const char *method, const char *path,
   struct curl_slist *hl = make_headers(headers);
   CURL *c = make_easy(d, method, path, hl, body, len, r);
   if (!c) return -1;
-  double t0 = now_s();
+  double t0 = bf_now_s();
   CURLcode rc = curl_easy_perform(c);
-  r->seconds = now_s() - t0;
+  r->seconds = bf_now_s() - t0;
   if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
   curl_easy_cleanup(c);
   curl_slist_free_all(hl);
@@ -200,8 +195,8 @@ int serve_http_many(const serve_daemon *d, const char *path, const char *const *
     curl_multi_add_handle(m, easy[i]);
   }
   int running = 1;
-  double t0 = now_s();
-  while (running && now_s() - t0 < 120) {
+  double t0 = bf_now_s();
+  while (running && bf_now_s() - t0 < 120) {
     curl_multi_perform(m, &running);
     if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
   }
