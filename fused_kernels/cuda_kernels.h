@@ -257,13 +257,26 @@ static inline CUDA_HD size_t cuda_pixel_gemm_smem(int bm, int nt8, int res, int 
   const size_t bn = (size_t)nt8 * 16;
   return cuda_pg_main_bytes(bm, nt8, ks) + (res ? (size_t)bm * (bn + 8) * 2 : 0) + se;
 }
+/* The STAGED pass 2's gates in the per-tile GEMM without a K split or
+ * sefuse: each of the 4 pipeline stages holds the 32 gates (fp32) of its
+ * slice for every image a tile of bm rows of hw pixels can span, copied one
+ * slice ahead of their use, after the rest of the GEMM's shared memory. */
+static inline CUDA_HD int cuda_pg_gate_imgs(int bm, int hw) {
+  return (bm - 1 + hw - 1) / hw + 1;
+}
+static inline CUDA_HD size_t cuda_pg_gate_bytes(int bm, int hw) {
+  return 4 * (size_t)cuda_pg_gate_imgs(bm, hw) * 32 * 4;
+}
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
   if (a->stream > 0) return cuda_pg_stream_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP);
+  const int plain = !a->sefuse && cuda_gate_proj_ks(a) == 1;
+  const size_t g = plain ? cuda_pg_gate_bytes(a->gemm, a->Ho * a->Wo) : 0;
   cuda_pg_se_layout L = {0};
   if (a->sefuse)
     cuda_pg_se_layout_of(a->CmidP, cuda_gate_proj_ks(a), a->se_c, a->gemm, a->Ho * a->Wo, &L);
   return cuda_pixel_gemm_smem(a->gemm, cuda_gate_proj_nt8(a), a->res != NULL, cuda_gate_proj_ks(a),
-                              L.total);
+                              L.total) +
+         g;
 }
 
 /* Whether dw_direct.cu's PASS1 applies: no expansion, k = 3, stride 1 or

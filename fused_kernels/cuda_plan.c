@@ -142,23 +142,32 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
                               cuda_mbconv_args *c, int max) {
   const int nct = tiled->CoutP / 16, zmin = (nct + 7) / 8;
   const long long M = (long long)batch * tiled->Ho * tiled->Wo;
-  const int zs[4] = {zmin, 2 * zmin, 4 * zmin, nct};
+  /* column splits: the fewest (zmin) and every count up to twice that (the
+     row tiles times the splits set how evenly the CTAs fill the waves of the
+     SMs), the two ends also with a K split; 4 zmin and one column tile per
+     CTA (nct) with a K split only */
+  int zs[20], kind[20], nz = 0; /* kind 0: ends, 1: between them, 2: K split only */
+  for (int z = zmin; z <= 2 * zmin && z <= nct && nz < 17; z++)
+    zs[nz] = z, kind[nz++] = z == zmin || z == 2 * zmin ? 0 : 1;
+  if (4 * zmin <= nct && 4 * zmin > 2 * zmin) zs[nz] = 4 * zmin, kind[nz++] = 2;
+  if (nct > 4 * zmin) zs[nz] = nct, kind[nz++] = 2;
   int n = 0;
   for (int bm = 64; bm <= 128; bm *= 2) {
     const long long rt = (M + bm - 1) / bm;
-    for (int zi = 0; zi < 4; zi++) {
+    for (int zi = 0; zi < nz; zi++) {
       const int z = zs[zi];
-      if (z > nct || (zi > 0 && z == zs[zi - 1]) || (zi == 3 && z <= 4 * zmin)) continue;
       for (int ks = 1; ks <= 8; ks *= 2) {
         const int idle = rt * z < caps->sms; /* the tiles alone leave SMs idle */
-        if ((ks > 1 && !(split && idle)) || (zi >= 2 && ks == 1) || n == max) continue;
+        if ((ks > 1 && (!(split && idle) || kind[zi] == 1)) || (kind[zi] == 2 && ks == 1) ||
+            n == max)
+          continue;
         cuda_mbconv_args l = *tiled;
         l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse, l.stream = 0;
         l.wide = l.lowreg = l.dwh2 = 0;
         if (cuda_gate_proj_ok(&l) && cuda_mbconv_smem(&l) <= caps->smem_optin) c[n++] = l;
         /* streaming (persistent CTAs) where there are at least two row tiles per SM */
         l.stream = CUDA_PG_STREAM_FILL;
-        if (ks == 1 && zi < 2 && rt >= 2LL * caps->sms && n < max && cuda_gate_proj_ok(&l) &&
+        if (ks == 1 && kind[zi] < 2 && rt >= 2LL * caps->sms && n < max && cuda_gate_proj_ok(&l) &&
             cuda_mbconv_smem(&l) <= caps->smem_optin)
           c[n++] = l;
       }

@@ -93,6 +93,19 @@ __device__ __forceinline__ void pg_load_b(__half *bs, const pg_params &p, int k0
   }
 }
 
+// The 32 gates of the slice at channel k0 for the tile's ni images from i0
+// (p.gate rows of K), into one gate stage gs ([images][32] floats), zero
+// past K; 16-byte copies shared by the CTA's threads.
+__device__ __forceinline__ void pg_load_gates(float *gs, const pg_params &p, int i0, int ni, int k0,
+                                              int tid, int threads) {
+  for (int i = tid; i < ni * (GP_BK / 4); i += threads) {
+    const int im = i / (GP_BK / 4), c = (i % (GP_BK / 4)) * 4;
+    const bool v = k0 + c < p.K;
+    cp_async16_zfill(gs + im * GP_BK + c, v ? p.gate + (size_t)(i0 + im) * p.K + k0 + c : p.gate,
+                     v);
+  }
+}
+
 // One fp16 pair of output row `row`, columns col, col + 1 (the padded
 // columns >= Nvalid written as 0): both GEMMs' store epilogues end here.
 __device__ __forceinline__ void pg_store_pair(const pg_params &p, int row, int col, float v0,
@@ -178,10 +191,17 @@ __global__ void __launch_bounds__(WM * 64,
   float *r_s = reinterpret_cast<float *>(se_smem + L.r);
   const int i0 = m0 / p.HW;                          /* the tile's first image */
   const int nk = min(K, (kt0 + KT) * GP_BK) - kbase; /* this CTA's channels */
+  /* PG_STORE: the gates travel a slice ahead into gate stages after the
+     residual tile (cuda_pg_gate_bytes), gimgs images a stage */
+  const bool gst = MODE == PG_STORE && p.gate;
+  const int gimgs = cuda_pg_gate_imgs(BM, p.HW);
+  const int ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1; /* the tile's images */
+  float *gst_s = reinterpret_cast<float *>(se_smem);
 
   /* this thread's A chunks: rows tid / 4 + i * ROWS_PER_PASS, channels ac..ac+7 of each slice;
-     their gates from global memory, or (sef) at gate_s + goff */
-  const int ac = (tid & 3) * 8;
+     their gates at goff in gate_s (sef) or in a gate stage, or (a K split without sefuse)
+     from global memory at grow */
+  const int ac = (tid & 3) * 8, gld = sef ? L.kr : GP_BK;
   const __half *arow[A_PER];
   const float *grow[A_PER];
   int goff[A_PER];
@@ -192,8 +212,8 @@ __global__ void __launch_bounds__(WM * 64,
     aok[i] = r < p.M;
     const int rr = aok[i] ? r : 0;
     arow[i] = p.a + (size_t)rr * K + ac;
-    grow[i] = p.gate ? p.gate + (size_t)(rr / p.HW) * K + ac : nullptr;
-    goff[i] = aok[i] ? (r / p.HW - i0) * L.kr + ac : 0;
+    grow[i] = CL && p.gate ? p.gate + (size_t)(rr / p.HW) * K + ac : nullptr;
+    goff[i] = aok[i] ? (r / p.HW - i0) * gld + ac : 0;
   }
 
   /* the A and weight slices of local slice kt */
@@ -210,6 +230,12 @@ __global__ void __launch_bounds__(WM * 64,
   auto issue_b = [&](int kt) {
     pg_load_b<BN, THREADS>(Bs + (size_t)(kt % GP_STAGES) * GP_BK * LDB, p, kbase + kt * GP_BK, n0,
                            tid);
+  };
+  /* the gates of local slice kt for the tile's images, into gate stage kt % STAGES */
+  auto issue_g = [&](int kt) {
+    if (gst && kt < KT)
+      pg_load_gates(gst_s + (size_t)(kt % GP_STAGES) * gimgs * GP_BK, p, i0, ni, kbase + kt * GP_BK,
+                    tid, THREADS);
   };
 
   float acc[2][NT8][4];
@@ -242,9 +268,12 @@ __global__ void __launch_bounds__(WM * 64,
       const bool v = m0 + r < p.M && n0 + c < p.N;
       cp_async16_zfill(Rs + r * LDB + c, v ? p.res + (size_t)(m0 + r) * p.N + n0 + c : p.res, v);
     }
+  /* slice s's group carries the gates of slice s + 1 (its barrier publishes
+     them before their use), the first group slice 0's too */
+  issue_g(0);
 #pragma unroll
   for (int s = 0; s < GP_STAGES - 1; s++) {
-    if (s < KT) issue_a(s);
+    if (s < KT) issue_a(s), issue_g(s + 1);
     cp_async_commit();
   }
   if (sef) { /* the gates of the tile's images over this CTA's channels, while A lands */
@@ -303,15 +332,21 @@ __global__ void __launch_bounds__(WM * 64,
     __half *as = As + (size_t)buf * BM * GP_LDA;
     const __half *bs = Bs + (size_t)buf * GP_BK * LDB;
     if (sef || p.gate) {
-      /* the gates of this slice (shared memory, or L1 / L2) while its data may still be in
-         flight */
+      /* the gates of this slice: from shared memory (sefuse's gate_s, or the gate stage
+         that slice kt - 1's group filled), or from L1 / L2 while the slice may still be
+         in flight */
+      if (gst && kt == 0) { /* slice 0's gates (later ones: the previous barrier) */
+        cp_async_wait<GP_STAGES - 2>();
+        __syncthreads();
+      }
+      const float *gsl = sef ? gate_s + (k0 - kbase) : gst_s + (size_t)buf * gimgs * GP_BK;
       float4 g[A_PER][2];
 #pragma unroll
       for (int i = 0; i < A_PER; i++) {
         const bool v = aok[i] && k0 + ac < K;
         const float4 z = make_float4(0.f, 0.f, 0.f, 0.f);
-        if (sef) {
-          const float4 *gs = reinterpret_cast<const float4 *>(gate_s + goff[i] + (k0 - kbase));
+        if (sef || gst) {
+          const float4 *gs = reinterpret_cast<const float4 *>(gsl + goff[i]);
           g[i][0] = v ? gs[0] : z, g[i][1] = v ? gs[1] : z;
         } else {
           g[i][0] = v ? __ldg(reinterpret_cast<const float4 *>(grow[i] + k0)) : z;
@@ -329,9 +364,10 @@ __global__ void __launch_bounds__(WM * 64,
       cp_async_wait<GP_STAGES - 2>();
     }
     __syncthreads(); /* slice kt gated and visible; every warp is done with slice kt - 1 */
-    if (kt + GP_STAGES - 1 < KT) { /* into slice kt - 1's buffer */
+    if (kt + GP_STAGES - 1 < KT) { /* into slice kt - 1's buffer (the gates: slice kt's) */
       issue_a(kt + GP_STAGES - 1);
       issue_b(kt + GP_STAGES - 1);
+      issue_g(kt + GP_STAGES);
     }
     cp_async_commit();
     pg_mma_slice<NT8>(acc, as, bs, wm, wn, lrow, lcol);

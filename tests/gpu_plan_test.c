@@ -283,7 +283,9 @@ static void test_dwquads_rule(void **state) {
 
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
  * every column split with work, 64 or 128 rows, and 4 pipeline stages of a
- * rows x 32 A slice and a 32 x columns B slice in shared memory. Every B0
+ * rows x 32 A slice and a 32 x columns B slice in shared memory, then 4
+ * stages of the slice's 32 gates for each image a tile can span (not with
+ * a K split or sefuse, nor in the streaming GEMM). Every B0
  * block's STAGED pass fits with the fewest splits the tuner tries. */
 static void test_gate_proj_accounting(void **state) {
   (void)state;
@@ -292,7 +294,9 @@ static void test_gate_proj_accounting(void **state) {
   g.gemm = 128, g.zsplit = 3; /* 20 column tiles: 7 + 7 + 6 */
   assert_true(cuda_gate_proj_ok(&g));
   assert_int_equal(cuda_gate_proj_nt8(&g), 7);
-  assert_int_equal(cuda_mbconv_smem(&g), 4 * (128 * 40 + 32 * (112 + 8)) * 2);
+  /* + the gate stages: 4 of 32 fp32 gates for each of the up to 4 images of 128 rows */
+  assert_int_equal(cuda_pg_gate_imgs(128, 49), 4);
+  assert_int_equal(cuda_mbconv_smem(&g), 4 * (128 * 40 + 32 * (112 + 8)) * 2 + 4 * 4 * 32 * 4);
   assert_int_equal(cuda_mbconv_nf(&g), 1);
   g.zsplit = 2; /* 10 column tiles per CTA: more than a warp pair holds */
   assert_false(cuda_gate_proj_ok(&g));
@@ -302,9 +306,17 @@ static void test_gate_proj_accounting(void **state) {
   assert_false(cuda_gate_proj_ok(&g));
   g.gemm = 64;
   assert_true(cuda_gate_proj_ok(&g));
-  assert_int_equal(cuda_mbconv_smem(&g), 4 * (64 * 40 + 32 * (112 + 8)) * 2);
+  assert_int_equal(cuda_pg_gate_imgs(64, 49), 3); /* rows 48..111 touch 3 images */
+  assert_int_equal(cuda_pg_gate_imgs(128, 3136), 2);
+  g.sefuse = 1; /* the gates in sefuse's own region: no gate stages */
+  cuda_pg_se_layout L;
+  cuda_pg_se_layout_of(1152, 1, 48, 64, 49, &L);
+  assert_int_equal(cuda_mbconv_smem(&g), cuda_pixel_gemm_smem(64, 7, 0, 1, L.total));
+  g.sefuse = 0;
+  assert_int_equal(cuda_mbconv_smem(&g), 4 * (64 * 40 + 32 * (112 + 8)) * 2 + 4 * 3 * 32 * 4);
   g.res = &g; /* a residual adds its 64 x 112 tile, rows padded */
-  assert_int_equal(cuda_mbconv_smem(&g), (4 * (64 * 40 + 32 * (112 + 8)) + 64 * 120) * 2);
+  assert_int_equal(cuda_mbconv_smem(&g),
+                   (4 * (64 * 40 + 32 * (112 + 8)) + 64 * 120) * 2 + 4 * 3 * 32 * 4);
   g.res = NULL;
   g.mode = CUDA_MB_RECOMP; /* only pass 2 of the staged variant has a GEMM form */
   assert_false(cuda_gate_proj_ok(&g));
@@ -360,7 +372,7 @@ static void test_gate_proj_split(void **state) {
   assert_int_equal(L.r, L.rpart + 3 * 48 * 4);
   assert_true(L.wr % 16 == 0 && L.we % 16 == 0 && L.gate % 16 == 0 && L.rpart % 16 == 0 &&
               L.r % 16 == 0 && L.total % 16 == 0 && L.total >= L.r + 3 * 48 * 4);
-  assert_int_equal(cuda_mbconv_smem(&g), plain + L.total);
+  assert_int_equal(cuda_mbconv_smem(&g), plain + L.total); /* no gate stages with a K split */
   assert_true(cuda_mbconv_smem(&g) + 1024 <= c.smem_optin);
   /* a tile of 128 rows of 7x7 images spans up to 4 images, of 6x6 up to 5 */
   g.gemm = 128;
@@ -376,7 +388,8 @@ static void test_gate_proj_split(void **state) {
 
 /* The tuner's GEMM candidates for a staged pass 2: all valid and within the
  * shared-memory limit, no launch twice; K splits (2, 4, 8) only where the
- * tiles alone leave SMs idle (batch 1, not 256) and only when allowed; the
+ * tiles alone leave SMs idle (batch 1, not 256) and only when allowed, and
+ * never with the column splits between the fewest and twice that; the
  * sefuse flag on every one where asked, and never where a tile would span
  * more than CUDA_PG_SE_IMGS images; at most `max`. */
 static void test_gate_proj_cands(void **state) {
@@ -399,15 +412,23 @@ static void test_gate_proj_cands(void **state) {
                      out[j].ksplit == out[i].ksplit);
     }
     assert_true(split > 0 && ks_seen[2] && ks_seen[4] && ks_seen[8]);
-    /* one column tile per CTA (20 splits) only with a K split */
-    for (int i = 0; i < n; i++)
+    /* one column tile per CTA (20 splits) only with a K split, the splits between
+       3 and 6 only without one */
+    for (int i = 0; i < n; i++) {
       if (out[i].zsplit == 20) assert_true(out[i].ksplit > 1);
+      if (out[i].zsplit == 4 || out[i].zsplit == 5) assert_true(out[i].ksplit <= 1);
+    }
   }
-  /* batch 256: 98 or 196 row tiles fill the GPU, so no split: the fewest
-     column splits (3) and twice as many (6, not valid for 20 tiles) */
-  int n = cuda_plan_gate_proj_cands(&g, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS);
-  assert_int_equal(n, 2);
-  for (int i = 0; i < n; i++) assert_true(out[i].ksplit <= 1 && out[i].zsplit == 3);
+  /* batch 256: 98 or 196 row tiles fill the GPU, so no K split: the fewest
+     column splits (3) up to twice as many, of which 4 and 5 are valid for 20
+     tiles (6 would leave the last split none), each with 64 and 128 rows */
+  int n = cuda_plan_gate_proj_cands(&g, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS), zseen[7] = {0};
+  assert_int_equal(n, 6);
+  for (int i = 0; i < n; i++) {
+    assert_true(out[i].ksplit <= 1 && out[i].zsplit >= 3 && out[i].zsplit <= 5);
+    zseen[out[i].zsplit]++;
+  }
+  assert_true(zseen[3] == 2 && zseen[4] == 2 && zseen[5] == 2);
   /* splits not allowed (BLOCKFUSE_CUDA_KSPLIT=0), and a cap on the count */
   n = cuda_plan_gate_proj_cands(&g, 1, &c, 0, 0, out, CUDA_GATE_PROJ_CANDS);
   for (int i = 0; i < n; i++) assert_true(out[i].ksplit <= 1);
@@ -432,7 +453,7 @@ static void test_gate_proj_stream(void **state) {
   g.gemm = 128, g.stream = 5, g.res = &g;
   assert_true(cuda_gate_proj_ok(&g));
   assert_true(cuda_pg_stream_bres(144, 2));
-  assert_int_equal(cuda_mbconv_smem(&g), 4 * 128 * 40 * 2 + 160 * 40 * 2);
+  assert_int_equal(cuda_mbconv_smem(&g), 4 * 128 * 40 * 2 + 160 * 40 * 2); /* no gate stages */
   g.ksplit = 2;
   assert_false(cuda_gate_proj_ok(&g));
   g.ksplit = 1, g.sefuse = 1;
