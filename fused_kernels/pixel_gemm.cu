@@ -17,6 +17,8 @@
 // cp.async pipeline of 32-channel slices. Each thread scales the A chunks it
 // copied as soon as they land (a thread's own cp.async writes are visible to
 // it after the wait), so one barrier per slice publishes the gated slice.
+// Without a K split or sefuse the slice's gates come from shared memory: they
+// travel a slice ahead, in the previous slice's copy group (pg_load_gates).
 // Warps: WM along the rows (32 rows each) by 2 along the columns; m16n8k16
 // MMAs from ldmatrix fragments; the epilogue works from the registers.
 //
