@@ -272,6 +272,15 @@ static void test_mbconv_se(void **state) {
       tblock_free(&tb);
     }
   }
+  /* Many images per GEMM tile: 40 images of 2x2 outputs, so that a 64-row tile spans 17
+     images and a 128-row one 33, and the per-tile GEMM's gate copies (8 per image and
+     slice) take two passes of the CTA's 128 or 256 threads */
+  static const int tiny[9] = {4, 4, 24, 144, 24, 3, 2, 6, 0};
+  tblock tb;
+  make_mbconv_row(&tb, tiny);
+  check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64, 0);
+  check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM, 0);
+  tblock_free(&tb);
 }
 
 /* PASS1 of blocks without expansion as dw_direct.cu's kernel: stride 1
