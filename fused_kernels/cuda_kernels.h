@@ -103,6 +103,9 @@ typedef struct {
                    the device at once, each walking the row tiles blockIdx.x, + gridDim.x, ...
                    with one cp.async pipeline running across its tiles, the weights resident
                    in shared memory where cuda_pg_stream_bres(); the tuner times both */
+  int bulk;     /* STAGED gemm without a K split, sefuse or streaming: 1 = the per-tile GEMM fed
+                   by sm_90 bulk copies, its gates applied to the A fragments in the registers
+                   (pixel_gemm_bulk_kernel) where cuda_pg_bulk_ok(); the tuner times both */
   int se_tiles; /* STAGED gemm with sefuse: PASS1's tiles per image, the rows of its sums
                    (set at launch) */
   int sms, smem_optin; /* the device's multiprocessors and opt-in shared memory per block
@@ -235,15 +238,37 @@ static inline CUDA_HD size_t cuda_pg_stream_smem(int bm, int nt8, int K) {
                                           : 4 * 32 * ((size_t)nt8 * 16 + 8) * 2);
 }
 
+/* The bulk-copy GEMM (a->bulk): its shared memory is up to 1 KB to align
+ * the stages, 4 stages of a bm x 32 A slice and a 32 x 16 nt8 weight slice
+ * (unpadded: the copies swizzle them), the fp16 gates over all of K of every
+ * image a tile of bm rows of hw pixels can span (which it takes only up to
+ * CUDA_PG_BULK_GATE_MAX bytes), and the 4 mbarriers; no residual tile (the
+ * epilogue reads it). K (whole 32-channel slices) must be a multiple of 32. */
+#define CUDA_PG_BULK_GATE_MAX (24 * 1024)
+static inline CUDA_HD size_t cuda_pg_bulk_gate_bytes(int bm, int hw, int K) {
+  return (size_t)((bm - 1 + hw - 1) / hw + 1) * (size_t)K * 2;
+}
+static inline CUDA_HD size_t cuda_pg_bulk_smem(int bm, int nt8, int K, int hw) {
+  return 1024 + 4 * ((size_t)bm * 32 + 32 * (size_t)nt8 * 16) * 2 +
+         cuda_pg_bulk_gate_bytes(bm, hw, K) + 4 * 8;
+}
+static inline CUDA_HD int cuda_pg_bulk_ok(int K, int bm, int hw) {
+  return K > 0 && K % 32 == 0 && hw > 0 && cuda_pg_bulk_gate_bytes(bm, hw, K) <= CUDA_PG_BULK_GATE_MAX;
+}
+
 /* Whether the launch is valid: every column split gets work, at most 8 CTAs
  * per cluster each with a K slice, sefuse only where a tile spans at most
- * CUDA_PG_SE_IMGS images, and streaming only without a K split or sefuse. */
+ * CUDA_PG_SE_IMGS images, streaming only without a K split or sefuse, and
+ * bulk copies only without any of the three, where cuda_pg_bulk_ok(). */
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   const int per = cuda_mbconv_nctz(a), ks = cuda_gate_proj_ks(a);
   if (a->mode != CUDA_MB_STAGED || (a->gemm != 64 && a->gemm != 128) || per < 1 || per > 8 ||
       !cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) || ks > 8 || ks > (a->CmidP + 31) / 32)
     return 0;
   if (a->stream < 0 || (a->stream > 0 && (ks > 1 || a->sefuse))) return 0;
+  if (a->bulk && (ks > 1 || a->sefuse || a->stream ||
+                  !cuda_pg_bulk_ok(a->CmidP, a->gemm, a->Ho * a->Wo)))
+    return 0;
   if (!a->sefuse) return 1;
   cuda_pg_se_layout L;
   cuda_pg_se_layout_of(a->CmidP, ks, a->se_c, a->gemm, a->Ho * a->Wo, &L);
@@ -268,6 +293,7 @@ static inline CUDA_HD size_t cuda_pg_gate_bytes(int bm, int hw) {
   return 4 * (size_t)cuda_pg_gate_imgs(bm, hw) * 32 * 4;
 }
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
+  if (a->bulk) return cuda_pg_bulk_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);
   if (a->stream > 0) return cuda_pg_stream_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP);
   const int plain = !a->sefuse && cuda_gate_proj_ks(a) == 1;
   const size_t g = plain ? cuda_pg_gate_bytes(a->gemm, a->Ho * a->Wo) : 0;
@@ -470,6 +496,9 @@ int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st);
  * keeps the SMs from reconfiguring L1/shared memory between consecutive
  * kernels that would otherwise prefer different splits. */
 int cuda_kernels_init(int smem_optin_bytes, int carveout);
+/* Whether the bulk-copy pass-2 GEMM (cuda_mbconv_args.bulk) runs on the
+ * current device: its code built for sm_90 or later. */
+int cuda_pg_bulk_supported(void);
 /* The launchers' options, process-wide, both on by default: pdl, whether
  * they ask for programmatic dependent launch (sm_90: a kernel's CTAs start,
  * and prefetch weights, while the kernel before it finishes); se_pre,

@@ -162,9 +162,15 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
             n == max)
           continue;
         cuda_mbconv_args l = *tiled;
-        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse, l.stream = 0;
+        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse, l.stream = l.bulk = 0;
         l.wide = l.lowreg = l.dwh2 = 0;
         if (cuda_gate_proj_ok(&l) && cuda_mbconv_smem(&l) <= caps->smem_optin) c[n++] = l;
+        /* fed by bulk copies, where the device and the shape take it */
+        l.bulk = 1;
+        if (caps->bulk && n < max && cuda_gate_proj_ok(&l) &&
+            cuda_mbconv_smem(&l) <= caps->smem_optin)
+          c[n++] = l;
+        l.bulk = 0;
         /* streaming (persistent CTAs) where there are at least two row tiles per SM */
         l.stream = CUDA_PG_STREAM_FILL;
         if (ks == 1 && kind[zi] < 2 && rt >= 2LL * caps->sms && n < max && cuda_gate_proj_ok(&l) &&

@@ -16,6 +16,7 @@ typedef struct {
   int regs_nf[5];     /* registers per thread of the MBConv kernel, NF = 1,2,4,8,16 */
   double peak_flops;  /* measured (or configured) tensor-core FLOP/s */
   double peak_bw;     /* measured (or configured) DRAM bytes/s */
+  int bulk;           /* the bulk-copy pass-2 GEMM runs here (cuda_pg_bulk_supported) */
 } cuda_device_caps;
 
 /* Fills a->TH, TW, CC, zsplit, tiles_x, tiles_y for a->mode at `batch` images,

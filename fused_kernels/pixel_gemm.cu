@@ -34,6 +34,8 @@
 // (peers' parts read through distributed shared memory) and the gates of its
 // K range, which the main loop then reads from shared memory.
 #include <cooperative_groups.h>
+#include <cuda.h>
+#include <cudaTypedefs.h>
 #include <cuda_runtime.h>
 
 #include <utility>
@@ -117,24 +119,68 @@ __device__ __forceinline__ void pg_store_pair(const pg_params &p, int row, int c
   *reinterpret_cast<__half2 *>(p.y + (size_t)row * p.N + col) = __floats2half2_rn(v0, v1);
 }
 
-// One warp's share of one 32-channel slice in shared memory: its two
-// 16-row A tiles (rows wm * 32 ..) by its NT8 n8 column tiles of B
-// (columns wn * NT8 * 8 ..), m16n8k16 MMAs from ldmatrix fragments into acc.
+// Where pg_mma_slice finds an operand's 16-byte row pieces in a stage:
+// a(as, r, c) the A slice's row r from channel c, b(bs, k, c) the weight
+// slice's row k from column c (c a multiple of 8). pg_pad: rows padded by
+// 8 halves (A [BM][GP_LDA], B [GP_BK][BN + 8]), the cp.async kernels'.
+// pg_swz: as the bulk tensor copies of pixel_gemm_bulk_kernel lay them out:
+// A [BM][32] with the 64-byte swizzle (16-byte piece q of row r at q ^
+// (r / 2 % 4)), B in 16-column blocks [BN / 16][32][16] with the 32-byte
+// swizzle (piece q of row k at q ^ (k / 4 % 2)); ldmatrix's 8 rows of one
+// piece then fall on 8 distinct bank groups.
 template <int NT8>
+struct pg_pad {
+  static __device__ __forceinline__ const __half *a(const __half *as, int r, int c) {
+    return as + (size_t)r * GP_LDA + c;
+  }
+  static __device__ __forceinline__ const __half *b(const __half *bs, int k, int c) {
+    return bs + (size_t)k * (NT8 * 16 + 8) + c;
+  }
+};
+template <int NT8>
+struct pg_swz {
+  static __device__ __forceinline__ const __half *a(const __half *as, int r, int c) {
+    return as + r * 32 + (((c >> 3) ^ ((r >> 1) & 3)) << 3);
+  }
+  static __device__ __forceinline__ const __half *b(const __half *bs, int k, int c) {
+    return bs + (c >> 4) * 512 + k * 16 + ((((c >> 3) & 1) ^ ((k >> 2) & 1)) << 3);
+  }
+};
+
+// a *= b on the fp16 pairs of two registers
+__device__ __forceinline__ unsigned hmul2_u32(unsigned a, unsigned b) {
+  __half2 r = __hmul2(*reinterpret_cast<const __half2 *>(&a), *reinterpret_cast<const __half2 *>(&b));
+  return *reinterpret_cast<unsigned *>(&r);
+}
+
+// One warp's share of one 32-channel slice in shared memory (layout L): its
+// two 16-row A tiles (rows wm * 32 ..) by its NT8 n8 column tiles of B
+// (columns wn * NT8 * 8 ..), m16n8k16 MMAs from ldmatrix fragments into acc.
+// GATE: each A fragment is scaled in the registers by g[mi][h] (the fp16
+// gate pairs of the lane's row g + 8 h of tile mi: words 2 ks16 and
+// 2 ks16 + 1 for its channels 2t and 8 + 2t of each 16-channel step).
+template <int NT8, bool GATE = false, class L = pg_pad<NT8>>
 __device__ __forceinline__ void pg_mma_slice(float (&acc)[2][NT8][4], const __half *as,
-                                             const __half *bs, int wm, int wn, int lrow, int lcol) {
-  constexpr int LDB = NT8 * 16 + 8;
+                                             const __half *bs, int wm, int wn, int lrow, int lcol,
+                                             const unsigned (*g)[2][4] = nullptr) {
 #pragma unroll
   for (int ks16 = 0; ks16 < GP_BK / 16; ks16++) {
     unsigned af[2][4];
 #pragma unroll
-    for (int mi = 0; mi < 2; mi++)
-      ldsm_x4(af[mi], as + (size_t)(wm * 32 + mi * 16 + lrow) * GP_LDA + ks16 * 16 + lcol, false);
-    const __half *bp = bs + (size_t)(ks16 * 16 + lrow) * LDB + wn * NT8 * 8;
+    for (int mi = 0; mi < 2; mi++) {
+      ldsm_x4(af[mi], L::a(as, wm * 32 + mi * 16 + lrow, ks16 * 16 + lcol), false);
+      if constexpr (GATE) { /* registers: (g, 2t) (g + 8, 2t) (g, 8 + 2t) (g + 8, 8 + 2t) */
+        af[mi][0] = hmul2_u32(af[mi][0], g[mi][0][2 * ks16]);
+        af[mi][1] = hmul2_u32(af[mi][1], g[mi][1][2 * ks16]);
+        af[mi][2] = hmul2_u32(af[mi][2], g[mi][0][2 * ks16 + 1]);
+        af[mi][3] = hmul2_u32(af[mi][3], g[mi][1][2 * ks16 + 1]);
+      }
+    }
+    const int kr = ks16 * 16 + lrow, c0 = wn * NT8 * 8;
 #pragma unroll
     for (int j = 0; j + 1 < NT8; j += 2) {
       unsigned bf[4];
-      ldsm_x4(bf, bp + j * 8 + lcol, true);
+      ldsm_x4(bf, L::b(bs, kr, c0 + j * 8 + lcol), true);
 #pragma unroll
       for (int mi = 0; mi < 2; mi++) {
         mma16816(acc[mi][j], af[mi], bf[0], bf[1]);
@@ -143,9 +189,50 @@ __device__ __forceinline__ void pg_mma_slice(float (&acc)[2][NT8][4], const __ha
     }
     if (NT8 % 2) {
       unsigned bf[2];
-      ldsm_x2_trans(bf, bp + (NT8 - 1) * 8);
+      ldsm_x2_trans(bf, L::b(bs, kr, c0 + (NT8 - 1) * 8));
 #pragma unroll
       for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT8 - 1], af[mi], bf[0], bf[1]);
+    }
+  }
+}
+
+// A warp's tile epilogue from the registers (the layout of pg_mma_slice's
+// acc: rows wr0 + 16 mi + gr + 8 h, columns c0 + 8 j + gc, + 1): bias (+ the
+// residual), columns >= Nvalid forced to zero, fp16 pairs; the residual
+// loads of JB column tiles at a time go out before their stores.
+template <int NT8>
+__device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&acc)[2][NT8][4],
+                                             int wr0, int c0, int gr, int gc) {
+  constexpr int JB = NT8 <= 4 ? NT8 : 2;
+#pragma unroll
+  for (int j0 = 0; j0 < NT8; j0 += JB) {
+    __half2 rv[JB][2][2];
+#pragma unroll
+    for (int jj = 0; jj < JB; jj++)
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+          const int row = wr0 + mi * 16 + gr + h * 8, col = c0 + (j0 + jj) * 8 + gc;
+          const bool v = p.res && j0 + jj < NT8 && row < p.M && col < p.N;
+          rv[jj][mi][h] = v ? __ldg(reinterpret_cast<const __half2 *>(p.res + (size_t)row * p.N + col))
+                            : __float2half2_rn(0.f);
+        }
+#pragma unroll
+    for (int jj = 0; jj < JB; jj++) {
+      const int j = j0 + jj, col = c0 + j * 8 + gc;
+      if (j >= NT8 || col >= p.N) continue;
+      const float bc0 = p.bias[col], bc1 = p.bias[col + 1];
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+          const int row = wr0 + mi * 16 + gr + h * 8;
+          const float2 r = __half22float2(rv[jj][mi][h]);
+          if (row < p.M)
+            pg_store_pair(p, row, col, acc[mi][j][2 * h] + bc0 + r.x,
+                          acc[mi][j][2 * h + 1] + bc1 + r.y);
+        }
     }
   }
 }
@@ -592,44 +679,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
     const __half *bs = BRES ? Bs + (size_t)k0 * LDB : Bs + (size_t)buf * GP_BK * LDB;
     pg_mma_slice<NT8>(acc, as, bs, wm, wn, lrow, lcol);
     if (++ckt < KT) continue;
-    // The tile's epilogue from the registers (the layout of pixel_gemm_kernel's):
-    // bias (+ residual), columns >= Nvalid forced to zero, fp16 pairs; the
-    // residual loads of JB column tiles at a time go out before their stores.
-    constexpr int JB = NT8 <= 4 ? NT8 : 2;
-    const int wr0 = (b0 + ci * nb) * BM + wm * 32;
-#pragma unroll
-    for (int j0 = 0; j0 < NT8; j0 += JB) {
-      __half2 rv[JB][2][2];
-#pragma unroll
-      for (int jj = 0; jj < JB; jj++)
-#pragma unroll
-        for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-          for (int h = 0; h < 2; h++) {
-            const int row = wr0 + mi * 16 + gr + h * 8,
-                      col = n0 + wn * NT8 * 8 + (j0 + jj) * 8 + gc;
-            const bool v = p.res && j0 + jj < NT8 && row < p.M && col < p.N;
-            rv[jj][mi][h] =
-                v ? __ldg(reinterpret_cast<const __half2 *>(p.res + (size_t)row * p.N + col))
-                  : __float2half2_rn(0.f);
-          }
-#pragma unroll
-      for (int jj = 0; jj < JB; jj++) {
-        const int j = j0 + jj, col = n0 + wn * NT8 * 8 + j * 8 + gc;
-        if (j >= NT8 || col >= p.N) continue;
-        const float bc0 = p.bias[col], bc1 = p.bias[col + 1];
-#pragma unroll
-        for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-          for (int h = 0; h < 2; h++) {
-            const int row = wr0 + mi * 16 + gr + h * 8;
-            const float2 r = __half22float2(rv[jj][mi][h]);
-            if (row < p.M)
-              pg_store_pair(p, row, col, acc[mi][j][2 * h] + bc0 + r.x,
-                            acc[mi][j][2 * h + 1] + bc1 + r.y);
-          }
-      }
-    }
+    pg_store_acc<NT8>(p, acc, (b0 + ci * nb) * BM + wm * 32, n0 + wn * NT8 * 8, gr, gc);
 #pragma unroll
     for (int i = 0; i < 2; i++)
 #pragma unroll
@@ -639,6 +689,162 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
   }
   cp_async_wait0();
   pdl_trigger();
+}
+
+// The per-tile STAGED pass 2 fed by bulk tensor copies (cuda_mbconv_args.
+// bulk; sm_90). The profile of pixel_gemm_kernel on the 7x7 blocks put 40 %
+// of its instructions into issuing each slice's 16-byte cp.async copies (the
+// address and bounds arithmetic of 5-6 per thread) and 15 % into gating the
+// A chunks in shared memory. Here thread 0 moves a whole slice with 1 +
+// NT8 cp.async.bulk.tensor copies (the A rows x 32 channels, and the weight
+// slice in 16-column blocks; tensor maps from cuda_gate_proj_launch, which
+// fill rows past M and columns past N with zeros), completing on the stage's
+// mbarrier. The gates of the tile's images (K % 32 == 0, at most
+// cuda_pg_gate_imgs images) are converted to fp16 once per CTA into shared
+// memory, ordered so that one 16-byte load gives a lane the 8 gates its A
+// fragments of a slice take, and scale the fragments in the registers
+// (pg_mma_slice's GATE). Shared memory (cuda_pg_bulk_smem): up to 1 KB to
+// align the stages for the swizzle, the 4 stages of A then of B (pg_swz),
+// the gates [images][K], the mbarriers.
+__device__ __forceinline__ unsigned smem_u32(const void *p) {
+  return (unsigned)__cvta_generic_to_shared(p);
+}
+__device__ __forceinline__ void mbar_init(unsigned long long *b, unsigned count) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_u32(b)), "r"(count)
+               : "memory");
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#endif
+}
+// One arrival that also expects `bytes` more of the copies completing on b.
+__device__ __forceinline__ void mbar_arrive_tx(unsigned long long *b, unsigned bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_u32(b)),
+               "r"(bytes)
+               : "memory");
+#endif
+}
+// Until the phase of b with this parity has completed.
+__device__ __forceinline__ void mbar_wait(unsigned long long *b, unsigned parity) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  unsigned done;
+  do {
+    asm volatile(
+        "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+        " selp.u32 %0, 1, 0, p;\n}\n"
+        : "=r"(done)
+        : "r"(smem_u32(b)), "r"(parity)
+        : "memory");
+  } while (!done);
+#endif
+}
+// The box of tensor map t at element coordinates (x innermost, y) into
+// shared memory at dst, completing on b.
+__device__ __forceinline__ void tma_load_2d(void *dst, const CUtensorMap &t, int x, int y,
+                                            unsigned long long *b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%3, %4}], [%2];\n" ::"r"(smem_u32(dst)),
+      "l"(reinterpret_cast<unsigned long long>(&t)), "r"(smem_u32(b)), "r"(x), "r"(y)
+      : "memory");
+#endif
+}
+
+template <int WM, int NT8>
+__global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
+    pixel_gemm_bulk_kernel(const __grid_constant__ CUtensorMap ta,
+                           const __grid_constant__ CUtensorMap tb, const pg_params p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  constexpr int THREADS = WM * 64, BM = WM * 32, BN = NT8 * 16;
+  constexpr int A_ST = BM * GP_BK, B_ST = GP_BK * BN; /* halves per stage */
+  extern __shared__ __align__(128) unsigned char smem[];
+  const unsigned s0 = smem_u32(smem);
+  __half *As = reinterpret_cast<__half *>(smem + (((s0 + 1023) & ~1023u) - s0));
+  __half *Bs = As + (size_t)GP_STAGES * A_ST;
+  __half *Gs = Bs + (size_t)GP_STAGES * B_ST; /* [images][K], permuted per slice */
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int wm = warp % WM, wn = warp / WM;
+  const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN, K = p.K, KT = K / GP_BK;
+  const int i0 = m0 / p.HW, ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
+  unsigned long long *bar = reinterpret_cast<unsigned long long *>(
+      Gs + (size_t)cuda_pg_gate_imgs(BM, p.HW) * K); /* [STAGES] */
+  if (tid == 0) {
+    for (int s = 0; s < GP_STAGES; s++) mbar_init(bar + s, 1);
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&ta))
+                 : "memory");
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&tb))
+                 : "memory");
+  }
+  __syncthreads();
+  /* slice kt into stage kt % STAGES, by thread 0: the weights' 16-column
+     blocks (arming the barrier with the whole slice's bytes), then A */
+  auto issue_b = [&](int kt) {
+    const int st = kt % GP_STAGES;
+    mbar_arrive_tx(bar + st, (unsigned)(A_ST + B_ST) * 2);
+#pragma unroll
+    for (int j = 0; j < NT8; j++)
+      tma_load_2d(Bs + (size_t)st * B_ST + j * GP_BK * 16, tb, n0 + j * 16, kt * GP_BK, bar + st);
+  };
+  auto issue_a = [&](int kt) {
+    const int st = kt % GP_STAGES;
+    tma_load_2d(As + (size_t)st * A_ST, ta, kt * GP_BK, m0, bar + st);
+  };
+  if (tid == 0)
+    for (int s = 0; s < GP_STAGES - 1 && s < KT; s++) issue_b(s);
+  pdl_wait();
+  if (tid == 0)
+    for (int s = 0; s < GP_STAGES - 1 && s < KT; s++) issue_a(s);
+  /* the gates of the tile's images as fp16; channel c of a slice at 8 t + 4 ks16 + 2 hi + e
+     (c = 16 ks16 + 8 hi + 2 t + e), so lane t's 8 are one 16-byte load */
+  for (int i = tid; i < ni * (K / 8); i += THREADS) {
+    const int im = i / (K / 8), c = (i - im * (K / 8)) * 8;
+    float4 g0 = make_float4(1.f, 1.f, 1.f, 1.f), g1 = g0;
+    if (p.gate) {
+      const float4 *gp = reinterpret_cast<const float4 *>(p.gate + (size_t)(i0 + im) * K + c);
+      g0 = __ldg(gp), g1 = __ldg(gp + 1);
+    }
+    __half *gd = Gs + (size_t)im * K + (c & ~31) + ((c >> 4) & 1) * 4 + ((c >> 3) & 1) * 2;
+    *reinterpret_cast<__half2 *>(gd) = __floats2half2_rn(g0.x, g0.y);
+    *reinterpret_cast<__half2 *>(gd + 8) = __floats2half2_rn(g0.z, g0.w);
+    *reinterpret_cast<__half2 *>(gd + 16) = __floats2half2_rn(g1.x, g1.y);
+    *reinterpret_cast<__half2 *>(gd + 24) = __floats2half2_rn(g1.z, g1.w);
+  }
+  const int lrow = lane & 15, lcol = (lane >> 4) * 8, gr = lane >> 2, gc = (lane & 3) * 2;
+  const int wr0 = m0 + wm * 32;
+  int goff[2][2]; /* where the gates of this lane's 4 rows start (its lane's 8 of slice 0) */
+#pragma unroll
+  for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+    for (int h = 0; h < 2; h++)
+      goff[mi][h] = (min(wr0 + mi * 16 + gr + h * 8, p.M - 1) / p.HW - i0) * K + (lane & 3) * 8;
+  __syncthreads(); /* the gates are in place */
+  float acc[2][NT8][4];
+#pragma unroll
+  for (int i = 0; i < 2; i++)
+#pragma unroll
+    for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+  for (int kt = 0; kt < KT; kt++) {
+    const int st = kt % GP_STAGES;
+    unsigned g[2][2][4];
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        const uint4 u = *reinterpret_cast<const uint4 *>(Gs + goff[mi][h] + kt * GP_BK);
+        g[mi][h][0] = u.x, g[mi][h][1] = u.y, g[mi][h][2] = u.z, g[mi][h][3] = u.w;
+      }
+    mbar_wait(bar + st, (unsigned)(kt / GP_STAGES) & 1u);
+    __syncthreads(); /* every warp is done with slice kt - 1, whose stage is refilled */
+    if (tid == 0 && kt + GP_STAGES - 1 < KT) issue_b(kt + GP_STAGES - 1), issue_a(kt + GP_STAGES - 1);
+    pg_mma_slice<NT8, true, pg_swz<NT8>>(acc, As + (size_t)st * A_ST, Bs + (size_t)st * B_ST, wm,
+                                         wn, lrow, lcol, g);
+  }
+  pdl_trigger();
+  pg_store_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc);
+#else
+  __trap(); /* never launched: cuda_pg_bulk_supported() */
+#endif
 }
 
 // The head's pooled means: pooled[n][c] = pool_sum[n][c] / P as fp16 (0 for
@@ -679,6 +885,17 @@ static const void *pgs_fn_of(int bm, int nt8, bool bres) {
                   : pgs_fn_in<4, false>(nt8, std::make_integer_sequence<int, 8>());
 }
 
+// The bulk-copy instantiation.
+template <int WM, int... I>
+static const void *pgb_fn_in(int nt8, std::integer_sequence<int, I...>) {
+  static const void *const fns[] = {(const void *)pixel_gemm_bulk_kernel<WM, I + 1>...};
+  return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
+}
+static const void *pgb_fn_of(int bm, int nt8) {
+  return bm == 64 ? pgb_fn_in<2>(nt8, std::make_integer_sequence<int, 8>())
+                  : pgb_fn_in<4>(nt8, std::make_integer_sequence<int, 8>());
+}
+
 static const void *pg_fn_of(int bm, int nt8, int mode) {
   switch (mode) {
     case PG_POOL:
@@ -703,6 +920,50 @@ static cudaError_t pg_launch(const pg_params &p, const pg_se_params &se, int bm,
   const cudaLaunchConfig_t cfg = launch_cfg(at, grid, dim3(bm * 2), smem, st, true,
                                             cl ? dim3(1, 1, (unsigned)ks) : dim3(0, 0, 0));
   return cudaLaunchKernelExC(&cfg, fn, args);
+}
+
+// The driver's cuTensorMapEncodeTiled, through the runtime (the program
+// links no libcuda); NULL where the driver lacks it.
+static PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void *f = nullptr;
+    cudaDriverEntryPointQueryResult q;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault,
+                                         &q) != cudaSuccess ||
+        q != cudaDriverEntryPointSuccess)
+      f = nullptr;
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+  }();
+  return fn;
+}
+
+// A 2D fp16 tensor map of a row-major rows x cols matrix, boxes of bx
+// columns by by rows, swizzled (pg_swz); elements outside read as zeros.
+static cudaError_t tensor_map_2d(CUtensorMap *t, const void *base, int rows, int cols, int bx,
+                                 int by, CUtensorMapSwizzle sw) {
+  const PFN_cuTensorMapEncodeTiled_v12000 enc = tensor_map_encoder();
+  if (!enc) return cudaErrorNotSupported;
+  const cuuint64_t dim[2] = {(cuuint64_t)cols, (cuuint64_t)rows};
+  const cuuint64_t stride[1] = {(cuuint64_t)cols * 2};
+  const cuuint32_t box[2] = {(cuuint32_t)bx, (cuuint32_t)by}, es[2] = {1, 1};
+  const CUresult r = enc(t, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2, const_cast<void *>(base), dim,
+                         stride, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE, sw,
+                         CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+// The bulk-copy GEMM: a CTA per bm row tile and column split; A (M x K) in
+// boxes of 32 channels by bm rows, the weights (K x N) of 16 columns by 32.
+static cudaError_t pg_bulk_launch(const pg_params &p, int bm, int nt8, int z, size_t smem,
+                                  cudaStream_t st) {
+  const void *fn = pgb_fn_of(bm, nt8);
+  if (!fn || p.M <= 0 || z < 1 || p.K % GP_BK) return cudaErrorInvalidValue;
+  CUtensorMap ta, tb;
+  cudaError_t e = tensor_map_2d(&ta, p.a, p.M, p.K, GP_BK, bm, CU_TENSOR_MAP_SWIZZLE_64B);
+  if (!e) e = tensor_map_2d(&tb, p.b, p.K, p.N, 16, GP_BK, CU_TENSOR_MAP_SWIZZLE_32B);
+  if (e) return e;
+  void *args[] = {&ta, &tb, const_cast<pg_params *>(&p)};
+  return launch_k(fn, dim3((p.M + bm - 1) / bm, z), dim3(bm * 2), smem, st, true, args);
 }
 
 // The streaming GEMM: at most `stream` CTAs per column split, no more than
@@ -742,6 +1003,9 @@ extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stre
     se.w_see = (const __half *)a->w_see, se.b_see = a->b_see;
     se.se_c = a->se_c, se.se_act = a->se_act, se.Cmid = a->Cmid;
   }
+  if (a->bulk)
+    return (int)bf::pg_bulk_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a),
+                                   cuda_gate_proj_smem(a), st);
   if (a->stream > 0)
     return (int)bf::pg_stream_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), a->stream,
                                      a->sms, cuda_gate_proj_smem(a), st);
@@ -782,7 +1046,18 @@ extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout) {
     if (i < 4) sfns[16 + i] = bf::pgs_fn_of(64, i + 1, true);
     if (i < 4) sfns[20 + i] = bf::pgs_fn_of(128, i + 1, true);
   }
+  const void *bfns[16];
+  for (int i = 0; i < 8; i++) bfns[i] = bf::pgb_fn_of(64, i + 1), bfns[8 + i] = bf::pgb_fn_of(128, i + 1);
   cudaError_t e = bf::set_kernel_attrs(fns, 48, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(sfns, 24, bytes, carveout);
+  if (!e) e = bf::set_kernel_attrs(bfns, 16, bytes, carveout);
   return (int)(e ? e : bf::set_kernel_attrs(fin, 1, -1, carveout));
+}
+
+// Whether the bulk-copy GEMM's code was built for this device: sm_90 or
+// later (its body is a trap below that).
+extern "C" int cuda_pg_bulk_supported(void) {
+  cudaFuncAttributes fa;
+  if (cudaFuncGetAttributes(&fa, bf::pgb_fn_of(64, 1)) != cudaSuccess) return 0;
+  return fa.ptxVersion >= 90;
 }

@@ -117,7 +117,7 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s rel err %.2e\n", b->name, n,
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s rel err %.2e\n", b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
@@ -129,7 +129,8 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
                 : staged & CUDA_TEST_GEMM ? " gemm128"
                                           : "",
                 (staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
-                (staged >> 23) & 15, staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "", e);
+                (staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
+                staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -268,6 +269,13 @@ static void test_mbconv_se(void **state) {
         check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_STREAM(3), 0);
         check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_STREAM(1), 2);
         check_block(&tb.b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_STREAM(15), 0);
+        /* fed by bulk copies (K % 32 == 0): rows across images, a partial last tile,
+           column splits, a residual */
+        if (((k[3] ? k[3] : k[2]) + 15) / 16 % 2 == 0) {
+          check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM | CUDA_TEST_BULK, 0);
+          check_block(&tb.b, 5, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK, 3);
+          check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_SE1, 2);
+        }
       }
       tblock_free(&tb);
     }
@@ -280,6 +288,13 @@ static void test_mbconv_se(void **state) {
   make_mbconv_row(&tb, tiny);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64, 0);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM, 0);
+  tblock_free(&tb);
+  /* ... and through the bulk-copy GEMM, whose gates of 17 or 33 images over all 96
+     channels take 1 or 2 passes of its threads (96 channels: 3 whole slices) */
+  static const int tiny96[9] = {4, 4, 24, 96, 24, 3, 2, 6, 0};
+  make_mbconv_row(&tb, tiny96);
+  check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_BULK, 0);
+  check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM | CUDA_TEST_BULK, 0);
   tblock_free(&tb);
 }
 

@@ -30,6 +30,7 @@ static cuda_device_caps hopper(void) {
   memcpy(c.regs_nf, regs, sizeof regs);
   c.peak_flops = 6.4e14;
   c.peak_bw = 4.1e12;
+  c.bulk = 1;
   return c;
 }
 
@@ -384,6 +385,33 @@ static void test_gate_proj_split(void **state) {
   assert_true(cuda_gate_proj_ok(&s6));
   s6.se_c = 0; /* no SE to fuse */
   assert_false(cuda_gate_proj_ok(&s6));
+  /* the bulk-copy GEMM: only alone (no K split, sefuse or streaming), on whole
+     32-channel slices, with the fp16 gates of a tile's images over all of K
+     (64 rows of 7x7 images: 3 x 1152 channels) within CUDA_PG_BULK_GATE_MAX */
+  cuda_mbconv_args b = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
+  b.gemm = 64, b.zsplit = 3, b.bulk = 1;
+  assert_true(cuda_gate_proj_ok(&b));
+  assert_int_equal(cuda_mbconv_smem(&b),
+                   1024 + 4 * (64 * 32 + 32 * 112) * 2 + 3 * 1152 * 2 + 4 * 8);
+  b.ksplit = 2;
+  assert_false(cuda_gate_proj_ok(&b));
+  b.ksplit = 0, b.sefuse = 1;
+  assert_false(cuda_gate_proj_ok(&b));
+  b.sefuse = 0, b.stream = 1;
+  assert_false(cuda_gate_proj_ok(&b));
+  b.stream = 0;
+  cuda_mbconv_args b144 = shapes(7, 7, 24, 144, 24, 3, 1, 6, CUDA_MB_STAGED); /* 4.5 slices */
+  b144.gemm = 64, b144.zsplit = 1, b144.bulk = 1;
+  assert_false(cuda_gate_proj_ok(&b144));
+  b144.bulk = 0;
+  assert_true(cuda_gate_proj_ok(&b144));
+  /* 2x2 images: a 128-row tile spans 33, whose gates over 1152 channels take 76 KB */
+  cuda_mbconv_args b2 = shapes(4, 4, 192, 1152, 320, 3, 2, 48, CUDA_MB_STAGED);
+  b2.gemm = 128, b2.zsplit = 3, b2.bulk = 1;
+  assert_int_equal(cuda_pg_bulk_gate_bytes(128, 4, 1152), 33 * 1152 * 2);
+  assert_false(cuda_gate_proj_ok(&b2));
+  b2.bulk = 0;
+  assert_true(cuda_gate_proj_ok(&b2));
 }
 
 /* The tuner's GEMM candidates for a staged pass 2: all valid and within the
@@ -409,7 +437,9 @@ static void test_gate_proj_cands(void **state) {
       ks_seen[cuda_gate_proj_ks(&out[i])] = 1;
       for (int j = 0; j < i; j++)
         assert_false(out[j].gemm == out[i].gemm && out[j].zsplit == out[i].zsplit &&
-                     out[j].ksplit == out[i].ksplit);
+                     out[j].ksplit == out[i].ksplit && out[j].bulk == out[i].bulk);
+      /* bulk copies only without a K split or sefuse */
+      if (out[i].bulk) assert_true(out[i].ksplit <= 1 && !sefuse);
     }
     assert_true(split > 0 && ks_seen[2] && ks_seen[4] && ks_seen[8]);
     /* one column tile per CTA (20 splits) only with a K split, the splits between
@@ -421,14 +451,28 @@ static void test_gate_proj_cands(void **state) {
   }
   /* batch 256: 98 or 196 row tiles fill the GPU, so no K split: the fewest
      column splits (3) up to twice as many, of which 4 and 5 are valid for 20
-     tiles (6 would leave the last split none), each with 64 and 128 rows */
+     tiles (6 would leave the last split none), each with 64 and 128 rows, each
+     also fed by bulk copies (1152 channels: whole slices; the gates of the 3
+     or 4 images a tile spans take 6.9 or 9.2 KB) */
   int n = cuda_plan_gate_proj_cands(&g, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS), zseen[7] = {0};
-  assert_int_equal(n, 6);
+  int nbulk = 0;
+  assert_int_equal(n, 12);
   for (int i = 0; i < n; i++) {
     assert_true(out[i].ksplit <= 1 && out[i].zsplit >= 3 && out[i].zsplit <= 5);
     zseen[out[i].zsplit]++;
+    if (out[i].bulk) {
+      nbulk++;
+      assert_int_equal(cuda_mbconv_smem(&out[i]),
+                       cuda_pg_bulk_smem(out[i].gemm, cuda_gate_proj_nt8(&out[i]), 1152, 49));
+    }
   }
-  assert_true(zseen[3] == 2 && zseen[4] == 2 && zseen[5] == 2);
+  assert_true(zseen[3] == 4 && zseen[4] == 4 && zseen[5] == 4 && nbulk == 6);
+  /* a device without sm_90 bulk copies gets none of them */
+  cuda_device_caps old = c;
+  old.bulk = 0;
+  n = cuda_plan_gate_proj_cands(&g, 256, &old, 0, 1, out, CUDA_GATE_PROJ_CANDS);
+  assert_int_equal(n, 6);
+  for (int i = 0; i < n; i++) assert_false(out[i].bulk);
   /* splits not allowed (BLOCKFUSE_CUDA_KSPLIT=0), and a cap on the count */
   n = cuda_plan_gate_proj_cands(&g, 1, &c, 0, 0, out, CUDA_GATE_PROJ_CANDS);
   for (int i = 0; i < n; i++) assert_true(out[i].ksplit <= 1);

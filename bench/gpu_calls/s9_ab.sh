@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The ninth session's A/B calls (s9c3-s9c7, s9c10, s9c13, s9c15, s9c16 name their builds and
 # filters and run this): on the GPU host, repo root, .gpu/ carried.
-#   1. gpu_kernels_test and gpu_backend_test; a failure stops the call;
+#   1. gpu_kernels_test and gpu_backend_test (each limited to $TTIMEOUT s, 500 by default); a
+#      failure stops the call;
 #   2. compute-sanitizer memcheck of the kernel tests matching $MEMCHECK and racecheck of those
 #      matching $RACECHECK (BLOCKFUSE_TEST_FILTER patterns), limited to $MTIMEOUT / $RTIMEOUT s;
 #   3. gpu_bench --batches 1,8,64,256 --iters 50 of each side in $SIDES, two rounds alternating
@@ -17,7 +18,7 @@ M=.gpu/runfiles/blockfuse/models/efficientnet_b0
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader; date -u +%FT%TZ
 ok=1
 for t in gpu_kernels_test gpu_backend_test; do
-  .gpu/bin/$t >"$OUT/$t.log" 2>&1 || { ok=0; echo "FAIL $t"; }
+  timeout "${TTIMEOUT:-500}" .gpu/bin/$t >"$OUT/$t.log" 2>&1 || { r=$?; ok=0; echo "FAIL $t rc=$r"; }
   grep -E "PASSED|FAILED|top-1" "$OUT/$t.log" | head -8
 done
 [ $ok = 1 ] || { grep -B2 -A8 -E "FAIL|Error|error" "$OUT/gpu_kernels_test.log" | head -40; exit 1; }
