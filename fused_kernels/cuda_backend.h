@@ -55,7 +55,7 @@ int cuda_device_count(void);
  * CUDA_TEST_ROWS where it does not apply. */
 #define CUDA_TEST_QUADS (1 << 28)
 /* With CUDA_TEST_GEMM / GEMM64 (no K split, sefuse or streaming): the
- * per-tile GEMM fed by bulk copies (cuda_mbconv_args.bulk; K % 32 == 0). */
+ * per-tile GEMM fed by bulk tensor copies (cuda_mbconv_args.bulk). */
 #define CUDA_TEST_BULK (1 << 29)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,

@@ -240,20 +240,20 @@ static inline CUDA_HD size_t cuda_pg_stream_smem(int bm, int nt8, int K) {
 
 /* The bulk-copy GEMM (a->bulk): its shared memory is up to 1 KB to align
  * the stages, 4 stages of a bm x 32 A slice and a 32 x 16 nt8 weight slice
- * (unpadded: the copies swizzle them), the fp16 gates over all of K of every
- * image a tile of bm rows of hw pixels can span (which it takes only up to
- * CUDA_PG_BULK_GATE_MAX bytes), and the 4 mbarriers; no residual tile (the
- * epilogue reads it). K (whole 32-channel slices) must be a multiple of 32. */
+ * (unpadded: the copies swizzle them), the fp16 gates over all of K (rounded
+ * up to whole 32-channel slices) of every image a tile of bm rows of hw
+ * pixels can span, which it takes only up to CUDA_PG_BULK_GATE_MAX bytes, and
+ * the 4 mbarriers; no residual tile (the epilogue reads it). */
 #define CUDA_PG_BULK_GATE_MAX (24 * 1024)
 static inline CUDA_HD size_t cuda_pg_bulk_gate_bytes(int bm, int hw, int K) {
-  return (size_t)((bm - 1 + hw - 1) / hw + 1) * (size_t)K * 2;
+  return (size_t)((bm - 1 + hw - 1) / hw + 1) * (size_t)((K + 31) / 32 * 32) * 2;
 }
 static inline CUDA_HD size_t cuda_pg_bulk_smem(int bm, int nt8, int K, int hw) {
   return 1024 + 4 * ((size_t)bm * 32 + 32 * (size_t)nt8 * 16) * 2 +
          cuda_pg_bulk_gate_bytes(bm, hw, K) + 4 * 8;
 }
 static inline CUDA_HD int cuda_pg_bulk_ok(int K, int bm, int hw) {
-  return K > 0 && K % 32 == 0 && hw > 0 && cuda_pg_bulk_gate_bytes(bm, hw, K) <= CUDA_PG_BULK_GATE_MAX;
+  return K > 0 && K % 16 == 0 && hw > 0 && cuda_pg_bulk_gate_bytes(bm, hw, K) <= CUDA_PG_BULK_GATE_MAX;
 }
 
 /* Whether the launch is valid: every column split gets work, at most 8 CTAs

@@ -699,10 +699,11 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
 // NT8 cp.async.bulk.tensor copies (the A rows x 32 channels, and the weight
 // slice in 16-column blocks; tensor maps from cuda_gate_proj_launch, which
 // fill rows past M and columns past N with zeros), completing on the stage's
-// mbarrier. The gates of the tile's images (K % 32 == 0, at most
-// cuda_pg_gate_imgs images) are converted to fp16 once per CTA into shared
-// memory, ordered so that one 16-byte load gives a lane the 8 gates its A
-// fragments of a slice take, and scale the fragments in the registers
+// mbarrier; a last slice past K reads zeros too. The gates of the tile's
+// images (at most cuda_pg_gate_imgs of them, K rounded up to whole slices,
+// zeros past K) are converted to fp16 once per CTA into shared memory,
+// ordered so that one 16-byte load gives a lane the 8 gates its A fragments
+// of a slice take, and scale the fragments in the registers
 // (pg_mma_slice's GATE). Shared memory (cuda_pg_bulk_smem): up to 1 KB to
 // align the stages for the swizzle, the 4 stages of A then of B (pg_swz),
 // the gates [images][K], the mbarriers.
@@ -765,10 +766,11 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
   __half *Gs = Bs + (size_t)GP_STAGES * B_ST; /* [images][K], permuted per slice */
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int wm = warp % WM, wn = warp / WM;
-  const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN, K = p.K, KT = K / GP_BK;
+  const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN, K = p.K, KT = (K + GP_BK - 1) / GP_BK;
+  const int KP = KT * GP_BK; /* the gates' row length */
   const int i0 = m0 / p.HW, ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
   unsigned long long *bar = reinterpret_cast<unsigned long long *>(
-      Gs + (size_t)cuda_pg_gate_imgs(BM, p.HW) * K); /* [STAGES] */
+      Gs + (size_t)cuda_pg_gate_imgs(BM, p.HW) * KP); /* [STAGES] */
   if (tid == 0) {
     for (int s = 0; s < GP_STAGES; s++) mbar_init(bar + s, 1);
     asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&ta))
@@ -797,14 +799,15 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     for (int s = 0; s < GP_STAGES - 1 && s < KT; s++) issue_a(s);
   /* the gates of the tile's images as fp16; channel c of a slice at 8 t + 4 ks16 + 2 hi + e
      (c = 16 ks16 + 8 hi + 2 t + e), so lane t's 8 are one 16-byte load */
-  for (int i = tid; i < ni * (K / 8); i += THREADS) {
-    const int im = i / (K / 8), c = (i - im * (K / 8)) * 8;
-    float4 g0 = make_float4(1.f, 1.f, 1.f, 1.f), g1 = g0;
-    if (p.gate) {
+  for (int i = tid; i < ni * (KP / 8); i += THREADS) {
+    const int im = i / (KP / 8), c = (i - im * (KP / 8)) * 8;
+    const float z = c < K ? 1.f : 0.f;
+    float4 g0 = make_float4(z, z, z, z), g1 = g0;
+    if (p.gate && c < K) {
       const float4 *gp = reinterpret_cast<const float4 *>(p.gate + (size_t)(i0 + im) * K + c);
       g0 = __ldg(gp), g1 = __ldg(gp + 1);
     }
-    __half *gd = Gs + (size_t)im * K + (c & ~31) + ((c >> 4) & 1) * 4 + ((c >> 3) & 1) * 2;
+    __half *gd = Gs + (size_t)im * KP + (c & ~31) + ((c >> 4) & 1) * 4 + ((c >> 3) & 1) * 2;
     *reinterpret_cast<__half2 *>(gd) = __floats2half2_rn(g0.x, g0.y);
     *reinterpret_cast<__half2 *>(gd + 8) = __floats2half2_rn(g0.z, g0.w);
     *reinterpret_cast<__half2 *>(gd + 16) = __floats2half2_rn(g1.x, g1.y);
@@ -817,7 +820,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
   for (int mi = 0; mi < 2; mi++)
 #pragma unroll
     for (int h = 0; h < 2; h++)
-      goff[mi][h] = (min(wr0 + mi * 16 + gr + h * 8, p.M - 1) / p.HW - i0) * K + (lane & 3) * 8;
+      goff[mi][h] = (min(wr0 + mi * 16 + gr + h * 8, p.M - 1) / p.HW - i0) * KP + (lane & 3) * 8;
   __syncthreads(); /* the gates are in place */
   float acc[2][NT8][4];
 #pragma unroll
@@ -957,7 +960,7 @@ static cudaError_t tensor_map_2d(CUtensorMap *t, const void *base, int rows, int
 static cudaError_t pg_bulk_launch(const pg_params &p, int bm, int nt8, int z, size_t smem,
                                   cudaStream_t st) {
   const void *fn = pgb_fn_of(bm, nt8);
-  if (!fn || p.M <= 0 || z < 1 || p.K % GP_BK) return cudaErrorInvalidValue;
+  if (!fn || p.M <= 0 || z < 1 || p.K % 16) return cudaErrorInvalidValue;
   CUtensorMap ta, tb;
   cudaError_t e = tensor_map_2d(&ta, p.a, p.M, p.K, GP_BK, bm, CU_TENSOR_MAP_SWIZZLE_64B);
   if (!e) e = tensor_map_2d(&tb, p.b, p.K, p.N, 16, GP_BK, CU_TENSOR_MAP_SWIZZLE_32B);
