@@ -253,7 +253,8 @@ static inline CUDA_HD size_t cuda_pg_bulk_smem(int bm, int nt8, int K, int hw) {
          cuda_pg_bulk_gate_bytes(bm, hw, K) + 4 * 8;
 }
 static inline CUDA_HD int cuda_pg_bulk_ok(int K, int bm, int hw) {
-  return K > 0 && K % 16 == 0 && hw > 0 && cuda_pg_bulk_gate_bytes(bm, hw, K) <= CUDA_PG_BULK_GATE_MAX;
+  return K > 0 && K % 16 == 0 && hw > 0 &&
+         cuda_pg_bulk_gate_bytes(bm, hw, K) <= CUDA_PG_BULK_GATE_MAX;
 }
 
 /* Whether the launch is valid: every column split gets work, at most 8 CTAs
@@ -266,8 +267,8 @@ static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
       !cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) || ks > 8 || ks > (a->CmidP + 31) / 32)
     return 0;
   if (a->stream < 0 || (a->stream > 0 && (ks > 1 || a->sefuse))) return 0;
-  if (a->bulk && (ks > 1 || a->sefuse || a->stream ||
-                  !cuda_pg_bulk_ok(a->CmidP, a->gemm, a->Ho * a->Wo)))
+  if (a->bulk &&
+      (ks > 1 || a->sefuse || a->stream || !cuda_pg_bulk_ok(a->CmidP, a->gemm, a->Ho * a->Wo)))
     return 0;
   if (!a->sefuse) return 1;
   cuda_pg_se_layout L;

@@ -149,7 +149,8 @@ struct pg_swz {
 
 // a *= b on the fp16 pairs of two registers
 __device__ __forceinline__ unsigned hmul2_u32(unsigned a, unsigned b) {
-  __half2 r = __hmul2(*reinterpret_cast<const __half2 *>(&a), *reinterpret_cast<const __half2 *>(&b));
+  __half2 r =
+      __hmul2(*reinterpret_cast<const __half2 *>(&a), *reinterpret_cast<const __half2 *>(&b));
   return *reinterpret_cast<unsigned *>(&r);
 }
 
@@ -196,13 +197,31 @@ __device__ __forceinline__ void pg_mma_slice(float (&acc)[2][NT8][4], const __ha
   }
 }
 
+// A warp's accumulators (pg_mma_slice's acc) to zero.
+template <int NT8>
+__device__ __forceinline__ void pg_zero_acc(float (&acc)[2][NT8][4]) {
+#pragma unroll
+  for (int i = 0; i < 2; i++)
+#pragma unroll
+    for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+}
+
+// The residual's fp16 pair at (row, col), from global memory.
+struct pg_res_global {
+  const pg_params &p;
+  __device__ __forceinline__ __half2 operator()(int row, int col) const {
+    return __ldg(reinterpret_cast<const __half2 *>(p.res + (size_t)row * p.N + col));
+  }
+};
+
 // A warp's tile epilogue from the registers (the layout of pg_mma_slice's
 // acc: rows wr0 + 16 mi + gr + 8 h, columns c0 + 8 j + gc, + 1): bias (+ the
-// residual), columns >= Nvalid forced to zero, fp16 pairs; the residual
-// loads of JB column tiles at a time go out before their stores.
-template <int NT8>
+// residual pair res(row, col) where p.res is set), columns >= Nvalid forced
+// to zero, fp16 pairs; the residual loads of JB column tiles at a time go out
+// before their stores.
+template <int NT8, class Res>
 __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&acc)[2][NT8][4],
-                                             int wr0, int c0, int gr, int gc) {
+                                             int wr0, int c0, int gr, int gc, const Res &res) {
   constexpr int JB = NT8 <= 4 ? NT8 : 2;
 #pragma unroll
   for (int j0 = 0; j0 < NT8; j0 += JB) {
@@ -215,8 +234,7 @@ __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&a
         for (int h = 0; h < 2; h++) {
           const int row = wr0 + mi * 16 + gr + h * 8, col = c0 + (j0 + jj) * 8 + gc;
           const bool v = p.res && j0 + jj < NT8 && row < p.M && col < p.N;
-          rv[jj][mi][h] = v ? __ldg(reinterpret_cast<const __half2 *>(p.res + (size_t)row * p.N + col))
-                            : __float2half2_rn(0.f);
+          rv[jj][mi][h] = v ? res(row, col) : __float2half2_rn(0.f);
         }
 #pragma unroll
     for (int jj = 0; jj < JB; jj++) {
@@ -328,15 +346,12 @@ __global__ void __launch_bounds__(WM * 64,
   };
 
   float acc[2][NT8][4];
-#pragma unroll
-  for (int i = 0; i < 2; i++)
-#pragma unroll
-    for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+  pg_zero_acc(acc);
 
-      /* The first slices' weights go before the wait for the previous launch,
-         and with sefuse the SE weights of this CTA's K range (their own commit
-         group, ahead of slice 0's). The residual band travels with slice 0, so
-         the epilogue does not wait for it (slice 0's barrier publishes it). */
+  /* The first slices' weights go before the wait for the previous launch,
+     and with sefuse the SE weights of this CTA's K range (their own commit
+     group, ahead of slice 0's). The residual band travels with slice 0, so
+     the epilogue does not wait for it (slice 0's barrier publishes it). */
 #pragma unroll
   for (int s = 0; s < GP_STAGES - 1; s++)
     if (s < KT) issue_b(s);
@@ -550,19 +565,9 @@ __global__ void __launch_bounds__(WM * 64,
     }
     cluster.sync(); /* the peers are done reading this CTA's partial tile */
   } else {
-#pragma unroll
-    for (int j = 0; j < NT8; j++) {
-      const int col = n0 + wn * NT8 * 8 + j * 8 + gc;
-      if (col >= p.N) continue;
-      const float b0 = p.bias[col], b1 = p.bias[col + 1];
-#pragma unroll
-      for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-          const int row = wr0 + mi * 16 + gr + h * 8;
-          if (row < p.M) store2(row, col, acc[mi][j][2 * h] + b0, acc[mi][j][2 * h + 1] + b1);
-        }
-    }
+    pg_store_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc, [&](int row, int col) {
+      return *reinterpret_cast<const __half2 *>(Rs + (row - m0) * LDB + col - n0);
+    });
   }
 }
 
@@ -646,10 +651,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
     cp_async_commit();
   }
   float acc[2][NT8][4];
-#pragma unroll
-  for (int i = 0; i < 2; i++)
-#pragma unroll
-    for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+  pg_zero_acc(acc);
   const int lrow = lane & 15, lcol = (lane >> 4) * 8, gr = lane >> 2, gc = (lane & 3) * 2;
   int ci = 0, ckt = 0;
   for (int s = 0; s < total; s++) {
@@ -679,11 +681,9 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
     const __half *bs = BRES ? Bs + (size_t)k0 * LDB : Bs + (size_t)buf * GP_BK * LDB;
     pg_mma_slice<NT8>(acc, as, bs, wm, wn, lrow, lcol);
     if (++ckt < KT) continue;
-    pg_store_acc<NT8>(p, acc, (b0 + ci * nb) * BM + wm * 32, n0 + wn * NT8 * 8, gr, gc);
-#pragma unroll
-    for (int i = 0; i < 2; i++)
-#pragma unroll
-      for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+    pg_store_acc<NT8>(p, acc, (b0 + ci * nb) * BM + wm * 32, n0 + wn * NT8 * 8, gr, gc,
+                      pg_res_global{p});
+    pg_zero_acc(acc);
     ckt = 0;
     if (++ci < ntl) tile_rows(ci, gok, nullptr, grow);
   }
@@ -823,10 +823,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
       goff[mi][h] = (min(wr0 + mi * 16 + gr + h * 8, p.M - 1) / p.HW - i0) * KP + (lane & 3) * 8;
   __syncthreads(); /* the gates are in place */
   float acc[2][NT8][4];
-#pragma unroll
-  for (int i = 0; i < 2; i++)
-#pragma unroll
-    for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+  pg_zero_acc(acc);
   for (int kt = 0; kt < KT; kt++) {
     const int st = kt % GP_STAGES;
     unsigned g[2][2][4];
@@ -839,12 +836,13 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
       }
     mbar_wait(bar + st, (unsigned)(kt / GP_STAGES) & 1u);
     __syncthreads(); /* every warp is done with slice kt - 1, whose stage is refilled */
-    if (tid == 0 && kt + GP_STAGES - 1 < KT) issue_b(kt + GP_STAGES - 1), issue_a(kt + GP_STAGES - 1);
+    if (tid == 0 && kt + GP_STAGES - 1 < KT)
+      issue_b(kt + GP_STAGES - 1), issue_a(kt + GP_STAGES - 1);
     pg_mma_slice<NT8, true, pg_swz<NT8>>(acc, As + (size_t)st * A_ST, Bs + (size_t)st * B_ST, wm,
                                          wn, lrow, lcol, g);
   }
   pdl_trigger();
-  pg_store_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc);
+  pg_store_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc, pg_res_global{p});
 #else
   __trap(); /* never launched: cuda_pg_bulk_supported() */
 #endif
@@ -1050,7 +1048,8 @@ extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout) {
     if (i < 4) sfns[20 + i] = bf::pgs_fn_of(128, i + 1, true);
   }
   const void *bfns[16];
-  for (int i = 0; i < 8; i++) bfns[i] = bf::pgb_fn_of(64, i + 1), bfns[8 + i] = bf::pgb_fn_of(128, i + 1);
+  for (int i = 0; i < 8; i++)
+    bfns[i] = bf::pgb_fn_of(64, i + 1), bfns[8 + i] = bf::pgb_fn_of(128, i + 1);
   cudaError_t e = bf::set_kernel_attrs(fns, 48, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(sfns, 24, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(bfns, 16, bytes, carveout);

@@ -405,7 +405,8 @@ static void test_gate_proj_split(void **state) {
   b144.gemm = 64, b144.zsplit = 1, b144.bulk = 1;
   assert_true(cuda_gate_proj_ok(&b144));
   assert_int_equal(cuda_pg_bulk_gate_bytes(64, 49, 144), 3 * 160 * 2);
-  assert_int_equal(cuda_mbconv_smem(&b144), 1024 + 4 * (64 * 32 + 32 * 32) * 2 + 3 * 160 * 2 + 4 * 8);
+  assert_int_equal(cuda_mbconv_smem(&b144),
+                   1024 + 4 * (64 * 32 + 32 * 32) * 2 + 3 * 160 * 2 + 4 * 8);
   /* 2x2 images: a 128-row tile spans 33, whose gates over 1152 channels take 76 KB */
   cuda_mbconv_args b2 = shapes(4, 4, 192, 1152, 320, 3, 2, 48, CUDA_MB_STAGED);
   b2.gemm = 128, b2.zsplit = 3, b2.bulk = 1;
