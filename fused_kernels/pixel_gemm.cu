@@ -33,6 +33,12 @@
 // images, its part of the reduce FC, a cluster barrier, the whole reduce
 // (peers' parts read through distributed shared memory) and the gates of its
 // K range, which the main loop then reads from shared memory.
+//
+// Two more forms of the STAGED pass 2 without a K split or sefuse follow:
+// the streaming one (persistent CTAs walking many row tiles through one
+// pipeline: pixel_gemm_stream_kernel) and the one fed by bulk tensor copies
+// (sm_90: pixel_gemm_bulk_kernel, the gates applied in the registers). The
+// tuner times every form.
 #include <cooperative_groups.h>
 #include <cuda.h>
 #include <cudaTypedefs.h>
