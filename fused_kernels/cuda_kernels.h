@@ -192,6 +192,13 @@ static inline CUDA_HD size_t cuda_pg_main_bytes(int bm, int nt8, int ks) {
   return pipe > part ? pipe : part;
 }
 
+/* The most images a pixel-GEMM tile of bm rows of hw pixels can span (its
+ * rows may start anywhere in an image): the images whose gates or SE sums a
+ * CTA holds. */
+static inline CUDA_HD int cuda_pg_gate_imgs(int bm, int hw) {
+  return (bm - 1 + hw - 1) / hw + 1;
+}
+
 /* sefuse: the shared memory a GEMM CTA holds for the SE MLP of its rows'
  * images over its K range of kr channels (byte offsets from the region's
  * start): the reduce weights' rows [kr][sep] and the expand weights'
@@ -209,7 +216,7 @@ static inline CUDA_HD void cuda_pg_se_layout_of(int K, int ks, int se_c, int bm,
   size_t o = 0;
   L->kr = (kt + ks - 1) / ks * 32;
   L->sep = (se_c + 7) & ~7;
-  L->nimg = (bm - 1 + hw - 1) / hw + 1;
+  L->nimg = cuda_pg_gate_imgs(bm, hw);
   L->wr = o, o += (size_t)L->kr * L->sep * 2;
   L->we = o, o += (size_t)se_c * L->kr * 2;
   L->gate = o, o += (size_t)L->nimg * L->kr * 4;
@@ -246,7 +253,7 @@ static inline CUDA_HD size_t cuda_pg_stream_smem(int bm, int nt8, int K) {
  * the 4 mbarriers; no residual tile (the epilogue reads it). */
 #define CUDA_PG_BULK_GATE_MAX (24 * 1024)
 static inline CUDA_HD size_t cuda_pg_bulk_gate_bytes(int bm, int hw, int K) {
-  return (size_t)((bm - 1 + hw - 1) / hw + 1) * (size_t)((K + 31) / 32 * 32) * 2;
+  return (size_t)cuda_pg_gate_imgs(bm, hw) * (size_t)((K + 31) / 32 * 32) * 2;
 }
 static inline CUDA_HD size_t cuda_pg_bulk_smem(int bm, int nt8, int K, int hw) {
   return 1024 + 4 * ((size_t)bm * 32 + 32 * (size_t)nt8 * 16) * 2 +
@@ -285,11 +292,8 @@ static inline CUDA_HD size_t cuda_pixel_gemm_smem(int bm, int nt8, int res, int 
 }
 /* The STAGED pass 2's gates in the per-tile GEMM without a K split or
  * sefuse: each of the 4 pipeline stages holds the 32 gates (fp32) of its
- * slice for every image a tile of bm rows of hw pixels can span, copied one
+ * slice for every image a tile can span (cuda_pg_gate_imgs), copied one
  * slice ahead of their use, after the rest of the GEMM's shared memory. */
-static inline CUDA_HD int cuda_pg_gate_imgs(int bm, int hw) {
-  return (bm - 1 + hw - 1) / hw + 1;
-}
 static inline CUDA_HD size_t cuda_pg_gate_bytes(int bm, int hw) {
   return 4 * (size_t)cuda_pg_gate_imgs(bm, hw) * 32 * 4;
 }

@@ -14,8 +14,14 @@
 
 namespace bf {
 
+// A generic pointer into shared memory as the 32-bit shared-window address
+// that PTX's shared-memory operands take.
+__device__ __forceinline__ unsigned smem_u32(const void *p) {
+  return (unsigned)__cvta_generic_to_shared(p);
+}
+
 __device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) {
-  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
+  const unsigned addr = smem_u32(p);
   if (trans)
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
@@ -27,7 +33,7 @@ __device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) 
 }
 // One k16 x n8 B fragment (two 8x8 matrices, transposed), from lanes 0-15's rows.
 __device__ __forceinline__ void ldsm_x2_trans(unsigned *r, const void *p) {
-  const unsigned addr = (unsigned)__cvta_generic_to_shared(p);
+  const unsigned addr = smem_u32(p);
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n"
                : "=r"(r[0]), "=r"(r[1])
                : "r"(addr));
@@ -58,11 +64,11 @@ struct idiv {
 // The zfill form writes zeros instead of reading when `valid` is false (`g`
 // must still be a mapped address).
 __device__ __forceinline__ void cp_async16(void *s, const void *g) {
-  const unsigned sa = (unsigned)__cvta_generic_to_shared(s);
+  const unsigned sa = smem_u32(s);
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sa), "l"(g) : "memory");
 }
 __device__ __forceinline__ void cp_async16_zfill(void *s, const void *g, bool valid) {
-  const unsigned sa = (unsigned)__cvta_generic_to_shared(s);
+  const unsigned sa = smem_u32(s);
   const int n = valid ? 16 : 0;
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(sa), "l"(g), "r"(n)
                : "memory");

@@ -713,9 +713,6 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
 // (pg_mma_slice's GATE). Shared memory (cuda_pg_bulk_smem): up to 1 KB to
 // align the stages for the swizzle, the 4 stages of A then of B (pg_swz),
 // the gates [images][K], the mbarriers.
-__device__ __forceinline__ unsigned smem_u32(const void *p) {
-  return (unsigned)__cvta_generic_to_shared(p);
-}
 __device__ __forceinline__ void mbar_init(unsigned long long *b, unsigned count) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_u32(b)), "r"(count)
