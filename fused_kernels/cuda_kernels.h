@@ -437,10 +437,12 @@ static inline int cuda_mbconv_dwrows_ok(const cuda_mbconv_args *a) {
 
 /* Whether launch a, with dwrows = 2, runs its depthwise conv in blocks of
  * 2 x 2 output pixels per thread (dw_pairs with NX = 2): where dwrows applies,
- * with packed fp16 taps, in the 16-warp one-tile instantiation (the only
- * one compiled with it). Mirrors mbconv_kernel's QUADS. */
+ * with packed fp16 taps, in the instantiations compiled with it: the 16-warp
+ * one-tile one, and PASS1's own (8 and 16 warps; not lowreg, which dwrows
+ * leaves out). Mirrors mbconv_kernel's QUADS. */
 static inline int cuda_mbconv_dwquads_ok(const cuda_mbconv_args *a) {
-  return cuda_mbconv_dwrows_ok(a) && a->dwh2 && a->wide && cuda_mbconv_nf(a) == 1;
+  return cuda_mbconv_dwrows_ok(a) && a->dwh2 &&
+         (a->mode == CUDA_MB_PASS1 || (a->wide && cuda_mbconv_nf(a) == 1));
 }
 
 typedef struct {

@@ -220,20 +220,24 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
 
 // NF accumulator tiles per warp; MINB CTAs per SM the registers must allow
 // (3 for NF <= 2, 2 for 4, 1 above; 4 = the lowreg variant of NF = 1);
-// THREADS per CTA: CUDA_THREADS, or twice that (a.wide).
-template <int NF, int MINB, int THREADS = CUDA_THREADS>
+// THREADS per CTA: CUDA_THREADS, or twice that (a.wide). P1: PASS1 only
+// (NF = 1), built without the projection and the gates, whose registers the
+// depthwise conv's thread shapes then get: the launcher runs every PASS1
+// with it.
+template <int NF, int MINB, int THREADS = CUDA_THREADS, bool P1 = false>
 __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv_args a) {
   constexpr int WARPS = THREADS / 32;
   /* Which depthwise launches with a.dwrows take dw_pairs (two output rows
      per thread): its register needs spill the 64-register lowreg variant and
      the 80-register one with two accumulator tiles, which keep the one-pixel
-     loop; the 80-register single-tile variant (PASS1's) leaves out the k = 5
+     loop; the 80-register single-tile variants leave out the k = 5
      fp32-tap form. 0: none, 1: k = 3 and k = 5 with fp16 taps, 2: all.
      cuda_mbconv_dwrows_ok() is the host's copy of this rule. */
-  constexpr int PAIRS = MINB >= 4 || (MINB == 3 && NF >= 2) ? 0 : MINB == 3 ? 1 : 2;
+  constexpr int PAIRS = P1 && MINB < 4 ? (MINB == 3 ? 1 : 2) : MINB >= 4 || (MINB == 3 && NF >= 2) ? 0 : MINB == 3 ? 1 : 2;
   /* a.dwrows == 2 (2 x 2 output blocks, packed fp16 taps): the 16-warp
-     one-tile instantiation only (cuda_mbconv_dwquads_ok() on the host) */
-  constexpr bool QUADS = NF == 1 && THREADS == 2 * CUDA_THREADS;
+     one-tile instantiation and PASS1's but lowreg (cuda_mbconv_dwquads_ok()
+     on the host) */
+  constexpr bool QUADS = (P1 && MINB < 4) || (NF == 1 && THREADS == 2 * CUDA_THREADS);
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
@@ -243,7 +247,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   const int npx = a.TH * a.TW, pout = (npx + 15) & ~15, ldd = a.CC + 8;
   const int iy0 = oy0 * a.S - a.pad_t, ix0 = ox0 * a.S - a.pad_l;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const bool staged = a.mode == CUDA_MB_STAGED, proj = a.mode != CUDA_MB_PASS1;
+  const bool staged = !P1 && a.mode == CUDA_MB_STAGED, proj = !P1 && a.mode != CUDA_MB_PASS1;
 
   float *scr_all = reinterpret_cast<float *>(smem);
   float *scr = scr_all + warp * 256;
@@ -288,8 +292,9 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   __half *stg = staged ? dwo + (size_t)pout * ldd : nullptr;
 
   const __half *x = (const __half *)a.x + (size_t)n * a.H * a.W * a.CinP;
-  const float *gate =
-      a.mode == CUDA_MB_FUSED || a.mode == CUDA_MB_PASS1 ? nullptr : a.scale + (size_t)n * a.CmidP;
+  const float *gate = P1 || a.mode == CUDA_MB_FUSED || a.mode == CUDA_MB_PASS1
+                          ? nullptr
+                          : a.scale + (size_t)n * a.CmidP;
 
   const __half *wproj = (const __half *)a.w_proj;
   const __half *gw_exp = (const __half *)a.w_exp, *gw_dw = (const __half *)a.w_dw;
@@ -514,7 +519,11 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   if (se && (se_smem > 48 * 1024 || a->sms <= 0)) /* before any launch */
     return (int)cudaErrorInvalidValue;
   void (*k)(const cuda_mbconv_args);
-  if (a->wide && nf <= 1)
+  if (a->mode == CUDA_MB_PASS1) /* one tile per warp, no projection: the PASS1-only builds */
+    k = a->wide     ? bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true>
+        : a->lowreg ? bf::mbconv_kernel<1, 4, CUDA_THREADS, true>
+                    : bf::mbconv_kernel<1, 3, CUDA_THREADS, true>;
+  else if (a->wide && nf <= 1)
     k = bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>;
   else if (a->wide && nf <= 2)
     k = bf::mbconv_kernel<2, 1, 2 * CUDA_THREADS>;
@@ -557,10 +566,13 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
                        (const void *)bf::mbconv_kernel<16, 1>,
                        (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>,
                        (const void *)bf::mbconv_kernel<2, 1, 2 * CUDA_THREADS>,
-                       (const void *)bf::mbconv_kernel<4, 1, 2 * CUDA_THREADS>};
+                       (const void *)bf::mbconv_kernel<4, 1, 2 * CUDA_THREADS>,
+                       (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true>,
+                       (const void *)bf::mbconv_kernel<1, 4, CUDA_THREADS, true>,
+                       (const void *)bf::mbconv_kernel<1, 3, CUDA_THREADS, true>};
   const void *se[] = {(const void *)bf::se_kernel<false>},
              *se_pre[] = {(const void *)bf::se_kernel<true>};
-  cudaError_t e = bf::set_kernel_attrs(fns, 9, bytes, carveout);
+  cudaError_t e = bf::set_kernel_attrs(fns, sizeof fns / sizeof fns[0], bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
   if (!e) e = bf::set_kernel_attrs(se_pre, 1, bytes, carveout);
   return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);

@@ -191,8 +191,8 @@ static void test_mbconv_plain(void **state) {
 /* The two-rows-per-thread depthwise conv (dwrows) at every chunk width the
  * planner uses (it compiles the row pitch per width), with a partial last
  * chunk where Cmid is not a multiple, k = 3 and 5, stride 1 and 2, both tap
- * forms, 8 and 16 warps, both SE passes; its 2 x 2-block form (dwquads); and
- * the one-pixel loop on the same chunks. */
+ * forms, 8 and 16 warps, both SE passes; its 2 x 2-block form (dwquads, in
+ * 8 warps for PASS1 too); and the one-pixel loop on the same chunks. */
 static void test_mbconv_chunks(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][9] = {
@@ -213,8 +213,9 @@ static void test_mbconv_chunks(void **state) {
       check_block(&tb.b, 3, f | CUDA_TEST_DWH2, 0);
       check_block(&tb.b, 2, f | CUDA_TEST_WIDE | (j < 2 ? CUDA_TEST_DWH2 : 0), 0);
       check_block(&tb.b, 1, f & ~CUDA_TEST_ROWS, 0); /* the one-pixel loop, same chunks */
-      /* 2 x 2 output blocks per thread (fp16 taps, 16 warps) */
+      /* 2 x 2 output blocks per thread (fp16 taps, 16 warps; PASS1 in 8 warps too) */
       check_block(&tb.b, 2, f | CUDA_TEST_QUADS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 0);
+      if (k[7]) check_block(&tb.b, 2, f | CUDA_TEST_QUADS | CUDA_TEST_DWH2, 0);
     }
     tblock_free(&tb);
   }
@@ -245,6 +246,7 @@ static void test_mbconv_se(void **state) {
       /* 2 x 2 output blocks per thread (7 x 7: an odd tile width) */
       check_block(&tb.b, 2,
                   staged | CUDA_TEST_CC(32) | CUDA_TEST_QUADS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 0);
+      check_block(&tb.b, 3, staged | CUDA_TEST_QUADS | CUDA_TEST_DWH2, 0); /* PASS1, 8 warps */
       /* 16 images of 1152 channels: the SE kernel's large-grid form (a thread per channel
          pair), 5 CTAs per image (128 pairs each, the last 64), then one CTA walking all
          576 pairs (256, 256, 64) */

@@ -256,7 +256,8 @@ static void test_dwrows_rule(void **state) {
 
 /* Which launches run the depthwise conv in 2 x 2 output blocks when dwrows
  * is 2 (the host's copy of mbconv_kernel's QUADS): where dwrows applies,
- * with fp16 taps, in the 16-warp one-tile instantiation only. */
+ * with fp16 taps, in the 16-warp one-tile instantiation and in PASS1's own
+ * 8- and 16-warp ones (not lowreg). */
 static void test_dwquads_rule(void **state) {
   (void)state;
   cuda_mbconv_args a = shapes(14, 14, 80, 480, 80, 5, 1, 20, CUDA_MB_PASS1);
@@ -267,8 +268,14 @@ static void test_dwquads_rule(void **state) {
   assert_true(cuda_mbconv_dwquads_ok(&a));
   a.dwh2 = 0; /* fp32 taps: not compiled with it */
   assert_false(cuda_mbconv_dwquads_ok(&a));
-  a.dwh2 = 1, a.wide = 0; /* 8 warps: not compiled with it */
+  a.dwh2 = 1, a.wide = 0; /* 8 warps: PASS1's own instantiation has it */
+  assert_true(cuda_mbconv_dwquads_ok(&a));
+  a.lowreg = 1; /* ... but not its 64-register one */
   assert_false(cuda_mbconv_dwquads_ok(&a));
+  a.lowreg = 0, a.mode = CUDA_MB_RECOMP, a.TH = a.TW = 4, a.CoutP = 16;
+  assert_int_equal(cuda_mbconv_nf(&a), 1); /* one tile, 8 warps, projecting: not compiled */
+  assert_false(cuda_mbconv_dwquads_ok(&a));
+  a.mode = CUDA_MB_PASS1, a.TH = a.TW = 14, a.CoutP = 80;
   a.wide = 1, a.CC = 48; /* no dw_pairs pitch */
   assert_false(cuda_mbconv_dwquads_ok(&a));
   a.CC = 64, a.mode = CUDA_MB_STAGED;

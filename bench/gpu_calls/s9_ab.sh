@@ -5,6 +5,7 @@
 #      failure stops the call;
 #   2. compute-sanitizer memcheck of the kernel tests matching $MEMCHECK and racecheck of those
 #      matching $RACECHECK (BLOCKFUSE_TEST_FILTER patterns), limited to $MTIMEOUT / $RTIMEOUT s;
+#      the count of tests passed and checks made under each, and both logs in $OUT;
 #   3. gpu_bench --batches 1,8,64,256 --iters 50 of each side in $SIDES, two rounds alternating
 #      (graph ms per batch), then each side's per-block µs at batch 256 (round 1);
 #   4. the lines of side $PLANS_FROM's plans (round 1) matching the extended regex $PLANS.
@@ -28,6 +29,10 @@ echo "memcheck rc=$? $(grep -E 'ERROR SUMMARY' /tmp/san_m.log | tail -1)"
 BLOCKFUSE_TEST_FILTER="$RACECHECK" timeout "${RTIMEOUT:-240}" compute-sanitizer --tool racecheck \
   --error-exitcode 99 .gpu/bin/gpu_kernels_test >/tmp/san_r.log 2>&1
 echo "racecheck rc=$? $(grep -E 'RACECHECK SUMMARY' /tmp/san_r.log | tail -1)"
+for l in /tmp/san_m.log /tmp/san_r.log; do # what ran under each: tests passed, checks made
+  echo "$l: $(grep -c '^\[       OK \]' "$l") tests passed, $(grep -c 'rel err' "$l") checks"
+  cp "$l" "$OUT/"
+done
 date -u +%FT%TZ
 for r in 1 2; do
   for side in $SIDES; do
