@@ -226,8 +226,9 @@ static int tune_sefuse(cuda_backend *s, int i, int B, const void *x, void *y, cu
  * cap (1..4 CTAs per SM): times the distinct ones alone (those holding one
  * accumulator tile per warp also as the 64-register variant, where 4 CTAs
  * fit, and launches of one CTA per SM also with 16 warps) with packed
- * fp16 depthwise taps where they apply (the usual winner),
- * then the fastest again without them, and keeps the fastest in *out. The
+ * fp16 depthwise taps and the 2 x 2-block depthwise conv where they apply
+ * (the usual winners), then the fastest again with the other tap form and
+ * thread shapes, and keeps the fastest in *out. The
  * other launch of the plan is taken from `base`. */
 static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, const void *x, void *y,
                        cuda_blk_plan *out, double *t_out, char *err, size_t errlen) {
@@ -272,6 +273,10 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
       for (int v = 0; v < 3; v++) {
         if ((v == 1 && !lowreg_ok) || (v == 2 && !wide_ok)) continue;
         one.l[0].lowreg = v == 1, one.l[0].wide = v == 2;
+        /* the 2 x 2-block depthwise conv where it applies (the usual winner
+           since PASS1 has it in 8 warps), so tiles are ranked with it */
+        one.l[0].dwrows = s->no_dwrows || s->no_dwquads ? 0 : 2;
+        if (one.l[0].dwrows && !cuda_mbconv_dwquads_ok(&one.l[0])) one.l[0].dwrows = 0;
         double t;
         if ((rc = time_block(s, i, &one, B, x, y, &t, err, errlen))) return rc;
         if (t < *t_out) {
@@ -284,12 +289,11 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   }
   /* then the winner with the other depthwise variants */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
-  const int rows = !best.l[0].dwrows;
-  if (!s->no_dwrows && (rc = retime_dwrows(s, i, B, x, y, &best, rows, t_out, err, errlen)))
-    return rc;
-  if (!s->no_dwrows && !s->no_dwquads &&
-      (rc = retime_dwrows(s, i, B, x, y, &best, 2, t_out, err, errlen)))
-    return rc;
+  const int rows0 = best.l[0].dwrows; /* the others of one pixel, two rows, 2 x 2 blocks */
+  for (int rows = 0; rows < 3 && !s->no_dwrows; rows++)
+    if (rows != rows0 && (rows < 2 || !s->no_dwquads) &&
+        (rc = retime_dwrows(s, i, B, x, y, &best, rows, t_out, err, errlen)))
+      return rc;
   if ((rc = retime_dwdirect(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
   if (best.n == 1 && best.l[0].mode == CUDA_MB_STAGED && !s->no_gemm)
