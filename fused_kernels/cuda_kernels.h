@@ -103,9 +103,11 @@ typedef struct {
                    the device at once, each walking the row tiles blockIdx.x, + gridDim.x, ...
                    with one cp.async pipeline running across its tiles, the weights resident
                    in shared memory where cuda_pg_stream_bres(); the tuner times both */
-  int bulk;     /* STAGED gemm without a K split, sefuse or streaming: 1 = the per-tile GEMM fed
-                   by sm_90 bulk copies, its gates applied to the A fragments in the registers
-                   (pixel_gemm_bulk_kernel) where cuda_pg_bulk_ok(); the tuner times both */
+  int bulk;     /* STAGED gemm without a K split or sefuse: 1 = fed by sm_90 bulk copies, its
+                   gates applied to the A fragments in the registers: per tile
+                   (pixel_gemm_bulk_kernel) where cuda_pg_bulk_ok(), or with stream > 0
+                   streaming (pixel_gemm_bulks_kernel) where cuda_pg_bulks_ok(); the tuner
+                   times every form */
   int se_tiles; /* STAGED gemm with sefuse: PASS1's tiles per image, the rows of its sums
                    (set at launch) */
   int sms, smem_optin; /* the device's multiprocessors and opt-in shared memory per block
@@ -263,19 +265,40 @@ static inline CUDA_HD int cuda_pg_bulk_ok(int K, int bm, int hw) {
   return K > 0 && K % 16 == 0 && hw > 0 &&
          cuda_pg_bulk_gate_bytes(bm, hw, K) <= CUDA_PG_BULK_GATE_MAX;
 }
+/* The streaming GEMM fed by bulk copies (a->bulk with a->stream > 0): up to
+ * 1 KB to align, the 4 A stages, the whole K x 16 nt8 weight slab (whole
+ * 32-channel slices, unpadded), two buffers of the fp16 gates of a tile's
+ * images, 5 mbarriers. It takes the next tile's gates one 8-channel group
+ * per thread (bm * 2 threads) and keeps at most CUDA_PG_BULKS_W_MAX bytes of
+ * weights. */
+#define CUDA_PG_BULKS_W_MAX (64 * 1024)
+static inline CUDA_HD size_t cuda_pg_bulks_w_bytes(int K, int nt8) {
+  return (size_t)((K + 31) / 32 * 32) * (size_t)nt8 * 16 * 2;
+}
+static inline CUDA_HD size_t cuda_pg_bulks_smem(int bm, int nt8, int K, int hw) {
+  return 1024 + 4 * (size_t)bm * 32 * 2 + cuda_pg_bulks_w_bytes(K, nt8) +
+         2 * cuda_pg_bulk_gate_bytes(bm, hw, K) + 5 * 8;
+}
+static inline CUDA_HD int cuda_pg_bulks_ok(int K, int bm, int hw, int nt8) {
+  return K > 0 && K % 16 == 0 && hw > 0 &&
+         (long long)cuda_pg_gate_imgs(bm, hw) * ((K + 31) / 32 * 4) <= 2LL * bm &&
+         cuda_pg_bulks_w_bytes(K, nt8) <= CUDA_PG_BULKS_W_MAX;
+}
 
 /* Whether the launch is valid: every column split gets work, at most 8 CTAs
  * per cluster each with a K slice, sefuse only where a tile spans at most
  * CUDA_PG_SE_IMGS images, streaming only without a K split or sefuse, and
- * bulk copies only without any of the three, where cuda_pg_bulk_ok(). */
+ * bulk copies only without either, where cuda_pg_bulk_ok() (per tile) or
+ * cuda_pg_bulks_ok() (streaming). */
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   const int per = cuda_mbconv_nctz(a), ks = cuda_gate_proj_ks(a);
   if (a->mode != CUDA_MB_STAGED || (a->gemm != 64 && a->gemm != 128) || per < 1 || per > 8 ||
       !cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) || ks > 8 || ks > (a->CmidP + 31) / 32)
     return 0;
   if (a->stream < 0 || (a->stream > 0 && (ks > 1 || a->sefuse))) return 0;
-  if (a->bulk &&
-      (ks > 1 || a->sefuse || a->stream || !cuda_pg_bulk_ok(a->CmidP, a->gemm, a->Ho * a->Wo)))
+  if (a->bulk && (ks > 1 || a->sefuse ||
+                  !(a->stream ? cuda_pg_bulks_ok(a->CmidP, a->gemm, a->Ho * a->Wo, per)
+                              : cuda_pg_bulk_ok(a->CmidP, a->gemm, a->Ho * a->Wo))))
     return 0;
   if (!a->sefuse) return 1;
   cuda_pg_se_layout L;
@@ -298,6 +321,8 @@ static inline CUDA_HD size_t cuda_pg_gate_bytes(int bm, int hw) {
   return 4 * (size_t)cuda_pg_gate_imgs(bm, hw) * 32 * 4;
 }
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
+  if (a->bulk && a->stream > 0)
+    return cuda_pg_bulks_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);
   if (a->bulk) return cuda_pg_bulk_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);
   if (a->stream > 0) return cuda_pg_stream_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP);
   const int plain = !a->sefuse && cuda_gate_proj_ks(a) == 1;

@@ -176,6 +176,11 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
         if (ks == 1 && kind[zi] < 2 && rt >= 2LL * caps->sms && n < max && cuda_gate_proj_ok(&l) &&
             cuda_mbconv_smem(&l) <= caps->smem_optin)
           c[n++] = l;
+        /* ... and fed by bulk copies */
+        l.bulk = 1;
+        if (caps->bulk && ks == 1 && kind[zi] < 2 && rt >= 2LL * caps->sms && n < max &&
+            cuda_gate_proj_ok(&l) && cuda_mbconv_smem(&l) <= caps->smem_optin)
+          c[n++] = l;
       }
     }
   }

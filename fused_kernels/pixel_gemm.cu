@@ -851,6 +851,144 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
 #endif
 }
 
+// The streaming GEMM fed by bulk tensor copies (cuda_mbconv_args.bulk with
+// stream > 0; sm_90): persistent CTAs as in pixel_gemm_stream_kernel (CTA b
+// of a column split takes the row tiles b, b + gridDim.x, ..., whose 32-
+// channel A slices are one sequence through the 4-stage pipeline), each A
+// slice one tensor copy by thread 0 as in pixel_gemm_bulk_kernel, and the
+// CTA's weights [K][BN] copied once into shared memory, where they stay. The
+// per-tile form pays, for each tile of the large-image blocks (1-5 slices),
+// the pipeline's fill, its set-up and the gates' load from L2 in the
+// critical path; here the next tile's slices are in flight while a tile
+// multiplies and stores, and the next tile's gates travel in registers (one
+// 8-channel group of one image per thread: cuda_pg_bulks_ok) while this one
+// runs, into the other of two fp16 gate buffers (pixel_gemm_bulk_kernel's
+// order) at the tile's end. Shared memory (cuda_pg_bulks_smem): up to 1 KB
+// to align, the A stages, the weights (pg_swz, KT slices), the two gate
+// buffers [images][KP], the stages' mbarriers and the weights'.
+template <int WM, int NT8>
+__global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
+    pixel_gemm_bulks_kernel(const __grid_constant__ CUtensorMap ta,
+                            const __grid_constant__ CUtensorMap tb, const pg_params p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  constexpr int BM = WM * 32, BN = NT8 * 16;
+  constexpr int A_ST = BM * GP_BK, B_ST = GP_BK * BN; /* halves per slice */
+  extern __shared__ __align__(128) unsigned char smem[];
+  const unsigned s0 = smem_u32(smem);
+  const int K = p.K, KT = (K + GP_BK - 1) / GP_BK, KP = KT * GP_BK, gimg = cuda_pg_gate_imgs(BM, p.HW);
+  __half *As = reinterpret_cast<__half *>(smem + (((s0 + 1023) & ~1023u) - s0));
+  __half *Bs = As + (size_t)GP_STAGES * A_ST; /* [KT][B_ST] */
+  __half *Gs = Bs + (size_t)KT * B_ST;        /* [2][gimg][KP] */
+  unsigned long long *bar =
+      reinterpret_cast<unsigned long long *>(Gs + 2 * (size_t)gimg * KP); /* [STAGES + 1] */
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int wm = warp % WM, wn = warp / WM;
+  const int n0 = blockIdx.y * BN, b0 = blockIdx.x, nb = gridDim.x, mtiles = (p.M + BM - 1) / BM;
+  const int ntl = b0 < mtiles ? (mtiles - 1 - b0) / nb + 1 : 0; /* this CTA's row tiles */
+  const int total = ntl * KT;                                   /* ... and their slices */
+  if (tid == 0) {
+    for (int s = 0; s <= GP_STAGES; s++) mbar_init(bar + s, 1);
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&ta))
+                 : "memory");
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&tb))
+                 : "memory");
+  }
+  __syncthreads();
+  if (tid == 0 && ntl > 0) { /* the weights, before the wait for PASS1: they are not its */
+    mbar_arrive_tx(bar + GP_STAGES, (unsigned)KT * B_ST * 2);
+    for (int kt = 0; kt < KT; kt++)
+#pragma unroll
+      for (int j = 0; j < NT8; j++)
+        tma_load_2d(Bs + (size_t)kt * B_ST + j * GP_BK * 16, tb, n0 + j * 16, kt * GP_BK,
+                    bar + GP_STAGES);
+  }
+  /* slice s of the sequence (local tile s / KT, its slice s % KT) into stage s % STAGES */
+  auto issue = [&](int s) {
+    const int t = s / KT, kt = s - t * KT, st = s % GP_STAGES;
+    mbar_arrive_tx(bar + st, (unsigned)A_ST * 2);
+    tma_load_2d(As + (size_t)st * A_ST, ta, kt * GP_BK, (b0 + t * nb) * BM, bar + st);
+  };
+  /* this thread's gate group: 8 channels from gc8 of the tile's image gim */
+  const int gq = KP / 8, gim = tid / gq, gc8 = (tid - gim * gq) * 8;
+  float4 gv0, gv1;
+  auto gate_load = [&](int t) { /* local tile t's group into gv (1 ungated, 0 past K) */
+    const int m0 = (b0 + t * nb) * BM, i0 = m0 / p.HW;
+    const int ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
+    const float z = gc8 < K ? 1.f : 0.f;
+    gv0 = gv1 = make_float4(z, z, z, z);
+    if (p.gate && gim < ni && gc8 < K) {
+      const float4 *gp = reinterpret_cast<const float4 *>(p.gate + (size_t)(i0 + gim) * K + gc8);
+      gv0 = __ldg(gp), gv1 = __ldg(gp + 1);
+    }
+  };
+  auto gate_store = [&](int t) { /* ... as fp16 into buffer t % 2 */
+    if (gim >= gimg) return;
+    __half *gd = Gs + ((size_t)(t & 1) * gimg + gim) * KP + (gc8 & ~31) + ((gc8 >> 4) & 1) * 4 +
+                 ((gc8 >> 3) & 1) * 2;
+    *reinterpret_cast<__half2 *>(gd) = __floats2half2_rn(gv0.x, gv0.y);
+    *reinterpret_cast<__half2 *>(gd + 8) = __floats2half2_rn(gv0.z, gv0.w);
+    *reinterpret_cast<__half2 *>(gd + 16) = __floats2half2_rn(gv1.x, gv1.y);
+    *reinterpret_cast<__half2 *>(gd + 24) = __floats2half2_rn(gv1.z, gv1.w);
+  };
+  const int lrow = lane & 15, lcol = (lane >> 4) * 8, gr = lane >> 2, gc = (lane & 3) * 2;
+  int goff[2][2]; /* where this lane's 4 rows' gates of slice 0 start in local tile t's buffer */
+  auto tile_goff = [&](int t) {
+    const int m0 = (b0 + t * nb) * BM, i0 = m0 / p.HW;
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+      for (int h = 0; h < 2; h++)
+        goff[mi][h] = ((t & 1) * gimg + min(m0 + wm * 32 + mi * 16 + gr + h * 8, p.M - 1) / p.HW -
+                       i0) * KP + (lane & 3) * 8;
+  };
+  pdl_wait();
+  if (tid == 0)
+    for (int s = 0; s < GP_STAGES - 1 && s < total; s++) issue(s);
+  if (ntl > 0) {
+    gate_load(0);
+    gate_store(0);
+    tile_goff(0);
+  }
+  if (ntl > 1) gate_load(1);
+  float acc[2][NT8][4];
+  pg_zero_acc(acc);
+  if (ntl > 0) mbar_wait(bar + GP_STAGES, 0); /* the weights */
+  int ci = 0, ckt = 0;
+  for (int s = 0; s < total; s++) {
+    const int st = s % GP_STAGES;
+    mbar_wait(bar + st, (unsigned)(s / GP_STAGES) & 1u);
+    /* every warp is done with slice s - 1, whose stage is refilled, and the tile's gates
+       (stored before this barrier) are visible */
+    __syncthreads();
+    if (tid == 0 && s + GP_STAGES - 1 < total) issue(s + GP_STAGES - 1);
+    unsigned g[2][2][4];
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        const uint4 u = *reinterpret_cast<const uint4 *>(Gs + goff[mi][h] + ckt * GP_BK);
+        g[mi][h][0] = u.x, g[mi][h][1] = u.y, g[mi][h][2] = u.z, g[mi][h][3] = u.w;
+      }
+    pg_mma_slice<NT8, true, pg_swz<NT8>>(acc, As + (size_t)st * A_ST, Bs + (size_t)ckt * B_ST, wm,
+                                         wn, lrow, lcol, g);
+    if (++ckt < KT) continue;
+    pg_store_acc<NT8>(p, acc, (b0 + ci * nb) * BM + wm * 32, n0 + wn * NT8 * 8, gr, gc,
+                      pg_res_global{p});
+    pg_zero_acc(acc);
+    ckt = 0;
+    if (++ci < ntl) {
+      /* buffer ci % 2 was last read in tile ci - 2, before tile ci - 1's first barrier */
+      gate_store(ci);
+      tile_goff(ci);
+      if (ci + 1 < ntl) gate_load(ci + 1);
+    }
+  }
+  pdl_trigger();
+#else
+  __trap(); /* never launched: cuda_pg_bulk_supported() */
+#endif
+}
+
 // The head's pooled means: pooled[n][c] = pool_sum[n][c] / P as fp16 (0 for
 // the padded channels), and pool_sum back to zero for the next launch.
 __global__ void pool_finish_kernel(float *pool_sum, __half *pooled, int n, int Ch, int ChP,
@@ -898,6 +1036,17 @@ static const void *pgb_fn_in(int nt8, std::integer_sequence<int, I...>) {
 static const void *pgb_fn_of(int bm, int nt8) {
   return bm == 64 ? pgb_fn_in<2>(nt8, std::make_integer_sequence<int, 8>())
                   : pgb_fn_in<4>(nt8, std::make_integer_sequence<int, 8>());
+}
+
+// The bulk-copy streaming instantiation.
+template <int WM, int... I>
+static const void *pgbs_fn_in(int nt8, std::integer_sequence<int, I...>) {
+  static const void *const fns[] = {(const void *)pixel_gemm_bulks_kernel<WM, I + 1>...};
+  return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
+}
+static const void *pgbs_fn_of(int bm, int nt8) {
+  return bm == 64 ? pgbs_fn_in<2>(nt8, std::make_integer_sequence<int, 8>())
+                  : pgbs_fn_in<4>(nt8, std::make_integer_sequence<int, 8>());
 }
 
 static const void *pg_fn_of(int bm, int nt8, int mode) {
@@ -970,12 +1119,19 @@ static cudaError_t pg_bulk_launch(const pg_params &p, int bm, int nt8, int z, si
   return launch_k(fn, dim3((p.M + bm - 1) / bm, z), dim3(bm * 2), smem, st, true, args);
 }
 
-// The streaming GEMM: at most `stream` CTAs per column split, no more than
-// the device holds at once (occupancy x sms; all of them where sms is 0).
+// The streaming GEMMs: at most `stream` CTAs per column split, no more than
+// the device holds at once (occupancy x sms; all of them where sms is 0);
+// bulk: the one fed by bulk tensor copies (maps as pg_bulk_launch's).
 static cudaError_t pg_stream_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms,
-                                    size_t smem, cudaStream_t st) {
-  const void *fn = pgs_fn_of(bm, nt8, cuda_pg_stream_bres(p.K, nt8));
-  if (!fn || p.M <= 0 || stream < 1 || z < 1) return cudaErrorInvalidValue;
+                                    bool bulk, size_t smem, cudaStream_t st) {
+  const void *fn = bulk ? pgbs_fn_of(bm, nt8) : pgs_fn_of(bm, nt8, cuda_pg_stream_bres(p.K, nt8));
+  if (!fn || p.M <= 0 || stream < 1 || z < 1 || (bulk && p.K % 16)) return cudaErrorInvalidValue;
+  CUtensorMap ta, tb;
+  if (bulk) {
+    cudaError_t e = tensor_map_2d(&ta, p.a, p.M, p.K, GP_BK, bm, CU_TENSOR_MAP_SWIZZLE_64B);
+    if (!e) e = tensor_map_2d(&tb, p.b, p.K, p.N, 16, GP_BK, CU_TENSOR_MAP_SWIZZLE_32B);
+    if (e) return e;
+  }
   int occ = 0;
   cudaError_t e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, fn, bm * 2, smem);
   if (e) return e;
@@ -983,11 +1139,11 @@ static cudaError_t pg_stream_launch(const pg_params &p, int bm, int nt8, int z, 
   const long long mt = (p.M + bm - 1) / bm, fit = sms > 0 ? (long long)occ * sms / z : mt;
   long long g = stream < mt ? stream : mt;
   if (fit >= 1 && g > fit) g = fit;
-  void *args[] = {const_cast<pg_params *>(&p)};
+  void *args1[] = {const_cast<pg_params *>(&p)}, *args3[] = {&ta, &tb, const_cast<pg_params *>(&p)};
   cudaLaunchAttribute at[2];
   const cudaLaunchConfig_t cfg =
       launch_cfg(at, dim3((unsigned)g, z, 1), dim3(bm * 2), smem, st, true, dim3(0, 0, 0));
-  return cudaLaunchKernelExC(&cfg, fn, args);
+  return cudaLaunchKernelExC(&cfg, fn, bulk ? args3 : args1);
 }
 
 }  // namespace bf
@@ -1007,12 +1163,12 @@ extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stre
     se.w_see = (const __half *)a->w_see, se.b_see = a->b_see;
     se.se_c = a->se_c, se.se_act = a->se_act, se.Cmid = a->Cmid;
   }
+  if (a->stream > 0)
+    return (int)bf::pg_stream_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), a->stream,
+                                     a->sms, a->bulk != 0, cuda_gate_proj_smem(a), st);
   if (a->bulk)
     return (int)bf::pg_bulk_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a),
                                    cuda_gate_proj_smem(a), st);
-  if (a->stream > 0)
-    return (int)bf::pg_stream_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), a->stream,
-                                     a->sms, cuda_gate_proj_smem(a), st);
   return (int)bf::pg_launch(p, se, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a),
                             cuda_gate_proj_ks(a), false, cuda_gate_proj_smem(a), st);
 }
@@ -1050,12 +1206,14 @@ extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout) {
     if (i < 4) sfns[16 + i] = bf::pgs_fn_of(64, i + 1, true);
     if (i < 4) sfns[20 + i] = bf::pgs_fn_of(128, i + 1, true);
   }
-  const void *bfns[16];
-  for (int i = 0; i < 8; i++)
+  const void *bfns[32];
+  for (int i = 0; i < 8; i++) {
     bfns[i] = bf::pgb_fn_of(64, i + 1), bfns[8 + i] = bf::pgb_fn_of(128, i + 1);
+    bfns[16 + i] = bf::pgbs_fn_of(64, i + 1), bfns[24 + i] = bf::pgbs_fn_of(128, i + 1);
+  }
   cudaError_t e = bf::set_kernel_attrs(fns, 48, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(sfns, 24, bytes, carveout);
-  if (!e) e = bf::set_kernel_attrs(bfns, 16, bytes, carveout);
+  if (!e) e = bf::set_kernel_attrs(bfns, 32, bytes, carveout);
   return (int)(e ? e : bf::set_kernel_attrs(fin, 1, -1, carveout));
 }
 

@@ -275,6 +275,16 @@ static void test_mbconv_se(void **state) {
         check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM | CUDA_TEST_BULK, 0);
         check_block(&tb.b, 5, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK, 3);
         check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_SE1, 2);
+        /* ... and streaming: uneven tile counts, a last partial tile, column splits, tiles
+           across images (the gate buffers swap per tile); not for 7x7 images of 1152
+           channels, whose tiles' gates are more 8-channel groups than a CTA has threads */
+        if (k[3] != 1152) {
+          check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_BULK | CUDA_TEST_STREAM(3), 0);
+          check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_STREAM(1),
+                      2);
+          check_block(&tb.b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_STREAM(15),
+                      0);
+        }
       }
       tblock_free(&tb);
     }

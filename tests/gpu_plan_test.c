@@ -392,9 +392,11 @@ static void test_gate_proj_split(void **state) {
   assert_true(cuda_gate_proj_ok(&s6));
   s6.se_c = 0; /* no SE to fuse */
   assert_false(cuda_gate_proj_ok(&s6));
-  /* the bulk-copy GEMM: only alone (no K split, sefuse or streaming), on whole
-     32-channel slices, with the fp16 gates of a tile's images over all of K
-     (64 rows of 7x7 images: 3 x 1152 channels) within CUDA_PG_BULK_GATE_MAX */
+  /* the bulk-copy GEMM: without a K split or sefuse, on whole 32-channel
+     slices, with the fp16 gates of a tile's images over all of K (64 rows of
+     7x7 images: 3 x 1152 channels) within CUDA_PG_BULK_GATE_MAX; streaming
+     only where each thread takes one 8-channel group of a tile's gates (3 x
+     144 groups for 128 threads: not here) */
   cuda_mbconv_args b = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
   b.gemm = 64, b.zsplit = 3, b.bulk = 1;
   assert_true(cuda_gate_proj_ok(&b));
@@ -496,9 +498,10 @@ static void test_gate_proj_cands(void **state) {
 /* The streaming GEMM (stream > 0): valid only without a K split or sefuse;
  * its shared memory is the A pipeline plus the weights, resident (K rounded
  * to the 32-channel slices) where they take <= 32 KB at <= 4 column tiles,
- * else 4 stages of slices; no residual tile. The tuner's candidates at
- * batch 256 include it for stack1.block1 (6272 row tiles of 128), each
- * with a valid launch, and at batch 1 (13 row tiles at most) not. */
+ * else 4 stages of slices; no residual tile. Its form fed by bulk copies
+ * (bulk too) keeps the weights resident and two gate buffers. The tuner's
+ * candidates at batch 256 include both for stack1.block1 (6272 row tiles of
+ * 128), each with a valid launch, and at batch 1 (13 row tiles at most) not. */
 static void test_gate_proj_stream(void **state) {
   (void)state;
   const cuda_device_caps c = hopper();
@@ -535,7 +538,30 @@ static void test_gate_proj_stream(void **state) {
       assert_true(cuda_gate_proj_ks(&out[i]) == 1 && !out[i].sefuse);
     }
   }
-  assert_int_equal(streams, 4); /* 64 and 128 rows, by 1 and 2 column splits */
+  assert_int_equal(streams, 8); /* 64 and 128 rows, by 1 and 2 column splits, twice: */
+  int bulks = 0;                 /* fed by cp.async and by bulk copies */
+  for (int i = 0; i < n; i++)
+    if (out[i].stream && out[i].bulk) {
+      bulks++;
+      assert_int_equal(cuda_mbconv_smem(&out[i]),
+                       cuda_pg_bulks_smem(out[i].gemm, cuda_gate_proj_nt8(&out[i]), 144, 3136));
+    }
+  assert_int_equal(bulks, 4);
+  /* the bulk-copy streaming GEMM's shared memory: 128 rows x 2 column tiles of 144 channels
+     (5 slices): align, 4 A stages, the weights, two gate buffers of 2 images, 5 barriers */
+  g.bulk = 1, g.stream = 5;
+  assert_true(cuda_gate_proj_ok(&g));
+  assert_int_equal(cuda_mbconv_smem(&g),
+                   1024 + 4 * 128 * 32 * 2 + 160 * 32 * 2 + 2 * 2 * 160 * 2 + 5 * 8);
+  /* one 8-channel gate group per thread: 2 images x 20 groups for 256 threads; 17 images
+     of 2x2 pixels x 20 groups for 128 threads are too many */
+  assert_true(cuda_pg_bulks_ok(144, 128, 3136, 2));
+  assert_false(cuda_pg_bulks_ok(144, 64, 4, 2));
+  assert_true(cuda_pg_bulks_ok(144, 64, 16, 2)); /* 5 images x 20 = 100 <= 128 */
+  assert_false(cuda_pg_bulks_ok(1152, 128, 49, 8)); /* 4 x 144 groups; 144 KB of weights */
+  assert_true(cuda_pg_bulks_ok(1024, 128, 3136, 2));  /* 64 KB of weights */
+  assert_false(cuda_pg_bulks_ok(1056, 128, 3136, 2)); /* 66 KB */
+  g.bulk = 0;
   n = cuda_plan_gate_proj_cands(&g, 256, &c, 1, 1, out, CUDA_GATE_PROJ_CANDS);
   for (int i = 0; i < n; i++) assert_int_equal(out[i].stream, 0);
   n = cuda_plan_gate_proj_cands(&g, 1, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS);
