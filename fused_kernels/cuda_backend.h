@@ -57,6 +57,9 @@ int cuda_device_count(void);
 /* With CUDA_TEST_GEMM / GEMM64 (no K split, sefuse or streaming): the
  * per-tile GEMM fed by bulk tensor copies (cuda_mbconv_args.bulk). */
 #define CUDA_TEST_BULK (1 << 29)
+/* The stem planned as if the device had one multiprocessor: its band kernel
+ * (K = 3, CoutP 32 / 48 / 64) with the most rows per CTA at any batch. */
+#define CUDA_TEST_STEMBAND (1 << 30)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, int staged, int zsplit, int device, char *err,
                         size_t errlen);

@@ -477,6 +477,7 @@ typedef struct {
   const float *b;     /* [CoutP] */
   float mean[3], inv_std[3];
   int H, W, Ho, Wo, Cout, CoutP, K, S, pad_t, pad_l, act;
+  int sms; /* the device's multiprocessors: the band kernel's rows per CTA */
 } cuda_stem_args;
 
 typedef struct {
@@ -518,6 +519,31 @@ typedef struct {
 #define CUDA_GEMM_MAX_SPLIT 8
 
 /* Launchers: return a cudaError_t value (0 = success) of the launch. */
+/* The stem's band kernel (stem.cu, K = 3): shared memory for th output rows
+ * of a wo-wide output from an h x w image at stride s: the normalised band,
+ * (th - 1) s + 3 rows of (wo - 1) s + 3 pixels x 4 fp16, then its raw bytes
+ * (the same rows of w x 3 bytes, and 8 for the 4-byte words' ends); and
+ * its rows per CTA: the most of 16, 8, 4, 2, 1 within 48 KB and the output
+ * height, 0 where not even one row fits. */
+static inline CUDA_HD size_t cuda_stem_band_smem(int th, int w, int wo, int s) {
+  const size_t rin = (size_t)(th - 1) * s + 3;
+  return rin * ((size_t)(wo - 1) * s + 3) * 8 + rin * (size_t)w * 3 + 8;
+}
+static inline CUDA_HD int cuda_stem_band_rows(int h, int w, int ho, int wo, int s) {
+  (void)h;
+  for (int th = 16; th >= 1; th /= 2)
+    if ((th <= ho || th == 1) && cuda_stem_band_smem(th, w, wo, s) <= 48 * 1024) return th;
+  return 0;
+}
+/* The band kernel's rows per CTA for n images: cuda_stem_band_rows, halved
+ * while the bands leave fewer than two CTAs per multiprocessor; 0 (the
+ * gathering kernel) where even bands of one row would leave SMs idle. */
+static inline CUDA_HD int cuda_stem_band_th(const cuda_stem_args *a, int n) {
+  int th = cuda_stem_band_rows(a->H, a->W, a->Ho, a->Wo, a->S);
+  if (th <= 0 || (long long)n * a->Ho < a->sms) return 0;
+  while (th > 1 && (long long)n * ((a->Ho + th - 1) / th) < 2LL * a->sms) th /= 2;
+  return th;
+}
 int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st);
 int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st);
@@ -535,7 +561,7 @@ int cuda_pg_bulk_supported(void);
  * they ask for programmatic dependent launch (sm_90: a kernel's CTAs start,
  * and prefetch weights, while the kernel before it finishes); se_pre,
  * whether the SE kernel may run its PRE variant (cuda_se_pre_ok). */
-void cuda_kernels_set_options(int pdl, int se_pre);
+void cuda_kernels_set_options(int pdl, int se_pre, int stem_band);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */
 int cuda_mbconv_regs(int nf);

@@ -149,7 +149,7 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
     cuda_stem_args *s = &blk->stem;
     s->H = b->in_h, s->W = b->in_w, s->Ho = b->out_h, s->Wo = b->out_w, s->Cout = b->out_c;
     s->CoutP = cp, s->K = b->kernel, s->S = b->stride, s->pad_t = b->pad_t, s->pad_l = b->pad_l;
-    s->act = b->act;
+    s->act = b->act, s->sms = caps->sms;
     for (int c = 0; c < 3; c++) s->mean[c] = mean[c], s->inv_std[c] = 1.f / std[c];
     o[0] = arena_f32(ar, tdata(&b->conv_w), b->kernel * b->kernel * 3, b->out_c, cp);
     o[1] = arena_f32(ar, tdata(&b->conv_b), 1, b->out_c, cp);
@@ -358,9 +358,11 @@ int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen
   }
   CUDA_TRY(cuda_kernels_init((int)caps->smem_optin, carveout));
   /* A/B switches of the launchers: BLOCKFUSE_CUDA_PDL=0 plain launches,
-   * BLOCKFUSE_CUDA_SEPRE=0 the SE kernel without its shared-memory copies */
+   * BLOCKFUSE_CUDA_SEPRE=0 the SE kernel without its shared-memory copies,
+   * BLOCKFUSE_CUDA_STEMBAND=0 the stem without its band kernel */
   cuda_kernels_set_options(!cuda_env_is("BLOCKFUSE_CUDA_PDL", "0"),
-                           !cuda_env_is("BLOCKFUSE_CUDA_SEPRE", "0"));
+                           !cuda_env_is("BLOCKFUSE_CUDA_SEPRE", "0"),
+                           !cuda_env_is("BLOCKFUSE_CUDA_STEMBAND", "0"));
   static const int nfs[5] = {1, 2, 4, 8, 16};
   for (int i = 0; i < 5; i++) caps->regs_nf[i] = cuda_mbconv_regs(nfs[i]);
   return 0;
@@ -398,6 +400,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   if ((rc = cuda_blk_prepare(&blk, b, mean, std, &caps, &ar, err, errlen))) goto fail;
   if ((rc = cuda_arena_upload(&ar, err, errlen))) goto fail;
   cuda_blk_resolve(&blk, &ar);
+  if (b->kind == MODEL_BLOCK_STEM && (staged & CUDA_TEST_STEMBAND)) blk.stem.sms = 1;
   CUDA_TRY(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
 
   const size_t in_px = (size_t)n * b->in_h * b->in_w;

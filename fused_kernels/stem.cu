@@ -202,6 +202,146 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 6 ? 2 : 1)
   }
 }
 
+// The K = 3 stem on tensor cores from a band of input rows in shared
+// memory (stem_band_kernel): a CTA owns TH output rows of one image (grid
+// (bands, n)). It copies the band's input rows (whole image rows: one
+// contiguous byte range) with 4-byte loads, all in flight, into shared
+// memory, then normalises each pixel once into fp16 [rows][cols][4] (the 3
+// channels and a zero; columns from -pad_l), so that the GEMM's K is the 9
+// taps x 4 (36, padded to 48): the two channels of a lane's A pair are one
+// aligned 4-byte load, and the pixels of a warp's 16-row tile, S * 8 bytes
+// apart, fall on distinct banks. stem_mma_kernel gathered the 27 bytes of
+// every pixel from global memory and normalised each once per tap, in warps
+// that the gathers' latency left idle. Output as stem_mma_kernel's.
+// Shared memory (cuda_stem_band_smem): the normalised band, then the raw
+// bytes.
+template <int NT, int S>
+__global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
+    stem_band_kernel(const cuda_stem_args a, int n, int TH) {
+  constexpr int KS = 3; /* k-steps of 16: tap t = k / 4, channel k % 4 */
+  extern __shared__ __align__(16) unsigned char sm[];
+  const int img = blockIdx.y, oy0 = blockIdx.x * TH, th = min(TH, a.Ho - oy0);
+  const int RIN = (th - 1) * S + 3, XW = (a.Wo - 1) * S + 3, row3 = a.W * 3;
+  const int iy0 = oy0 * S - a.pad_t;
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, q = lane & 3, g = lane >> 2;
+  __half *xs = reinterpret_cast<__half *>(sm);                      /* [RIN][XW][4] */
+  unsigned char *raw = sm + (size_t)((TH - 1) * S + 3) * XW * 8; /* the band's bytes */
+  /* B fragments: b[h] = B[k][8 nt + g], k = 16 ks + 2 q + 8 h + {0, 1}; the weights
+     [3][3][3][CoutP] at tap k / 4, channel k % 4 (channel 3 and taps past 8: zero) */
+  unsigned bf[KS][NT][2];
+  int off[KS][2]; /* the A pair's offset (halves) from the pixel's top-left tap, -1: zero */
+#pragma unroll
+  for (int ks = 0; ks < KS; ks++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int k = 16 * ks + 2 * q + 8 * h, t = k >> 2, ci = k & 3; /* ci: 0 or 2 */
+      off[ks][h] = t < 9 ? ((t / 3) * XW + t % 3) * 4 + ci : -1;
+#pragma unroll
+      for (int nt = 0; nt < NT; nt++) {
+        const int col = 8 * nt + g;
+        const float w0 = t < 9 ? a.w[(t * 3 + ci) * a.CoutP + col] : 0.f;
+        const float w1 = t < 9 && ci + 1 < 3 ? a.w[(t * 3 + ci + 1) * a.CoutP + col] : 0.f;
+        const __half2 p = __floats2half2_rn(w0, w1);
+        bf[ks][nt][h] = *reinterpret_cast<const unsigned *>(&p);
+      }
+    }
+  float bias[NT][2];
+#pragma unroll
+  for (int nt = 0; nt < NT; nt++) {
+    bias[nt][0] = a.b[8 * nt + 2 * q];
+    bias[nt][1] = a.b[8 * nt + 2 * q + 1];
+  }
+  pdl_wait(); /* as in stem_kernel */
+  pdl_trigger();
+  /* the band's image rows ry0 .. ry1 - 1 (inside the image) as bytes [b0, b1) of the batch,
+     copied as the 4-byte words that hold them (the last word of the batch byte by byte) */
+  const int ry0 = max(iy0, 0), ry1 = min(iy0 + RIN, a.H);
+  const long long b0 = ((long long)img * a.H + ry0) * row3, b1 = b0 + (long long)(ry1 - ry0) * row3;
+  const long long w0 = b0 >> 2, nw = ry1 > ry0 ? ((b1 + 3) >> 2) - w0 : 0;
+  const long long total = (long long)n * a.H * row3;
+  const unsigned *src = reinterpret_cast<const unsigned *>(a.img);
+  for (long long i = tid; i < nw; i += 4 * CUDA_THREADS) {
+    unsigned v[4];
+#pragma unroll
+    for (int u = 0; u < 4; u++) { /* four loads in flight per thread */
+      const long long w = w0 + i + (long long)u * CUDA_THREADS;
+      v[u] = 0;
+      if (i + (long long)u * CUDA_THREADS < nw) {
+        if (4 * w + 4 <= total) {
+          v[u] = __ldg(src + w);
+        } else {
+          for (int j = 0; j < 4 && 4 * w + j < total; j++) v[u] |= (unsigned)a.img[4 * w + j] << (8 * j);
+        }
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < 4; u++)
+      if (i + (long long)u * CUDA_THREADS < nw)
+        *reinterpret_cast<unsigned *>(raw + 4 * (i + (long long)u * CUDA_THREADS)) = v[u];
+  }
+  __syncthreads();
+  /* normalise: pixel (r, c) of the band is image pixel (iy0 + r, c - pad_l); zero outside */
+  const int lead = (int)(b0 & 3);
+  for (int r = 0; r < RIN; r++) {
+    const int iy = iy0 + r;
+    const bool rin = iy >= 0 && iy < a.H;
+    const unsigned char *rr = raw + lead + (size_t)(rin ? iy - ry0 : 0) * row3;
+    for (int c = tid; c < XW; c += CUDA_THREADS) {
+      const int ix = c - a.pad_l;
+      float v0 = 0.f, v1 = 0.f, v2 = 0.f;
+      if (rin && ix >= 0 && ix < a.W) {
+        const unsigned char *p = rr + ix * 3;
+        v0 = ((float)p[0] - a.mean[0]) * a.inv_std[0];
+        v1 = ((float)p[1] - a.mean[1]) * a.inv_std[1];
+        v2 = ((float)p[2] - a.mean[2]) * a.inv_std[2];
+      }
+      const __half2 h01 = __floats2half2_rn(v0, v1), h2z = __floats2half2_rn(v2, 0.f);
+      uint2 u;
+      u.x = *reinterpret_cast<const unsigned *>(&h01), u.y = *reinterpret_cast<const unsigned *>(&h2z);
+      *reinterpret_cast<uint2 *>(xs + ((size_t)r * XW + c) * 4) = u;
+    }
+  }
+  __syncthreads();
+  const int bp = th * a.Wo, tiles = (bp + 15) / 16;
+  for (int t = warp; t < tiles; t += CUDA_WARPS) {
+    unsigned af[KS][4];
+    int pix[2]; /* the output pixel (row-major in the band) of rows g and g + 8, -1 past it */
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+      const int p = t * 16 + g + 8 * r, live = p < bp;
+      const int oyl = live ? p / a.Wo : 0, ox = live ? p - oyl * a.Wo : 0;
+      pix[r] = live ? p : -1;
+      const __half *base = xs + ((size_t)oyl * S * XW + ox * S) * 4;
+#pragma unroll
+      for (int ks = 0; ks < KS; ks++)
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+          af[ks][r + 2 * h] =
+              off[ks][h] >= 0 ? *reinterpret_cast<const unsigned *>(base + off[ks][h]) : 0u;
+    }
+    float acc[NT][4];
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++) {
+      acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
+#pragma unroll
+      for (int ks = 0; ks < KS; ks++) mma16816(acc[nt], af[ks], bf[ks][nt][0], bf[ks][nt][1]);
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) { /* c[2 r + {0, 1}] = C[row g + 8 r][8 nt + 2 q + {0, 1}] */
+      if (pix[r] < 0) continue;
+      __half *y = (__half *)a.y + ((size_t)img * a.Ho * a.Wo + (size_t)oy0 * a.Wo + pix[r]) * a.CoutP +
+                  2 * q;
+#pragma unroll
+      for (int nt = 0; nt < NT; nt++) {
+        const int c = 8 * nt + 2 * q;
+        const float y0 = c < a.Cout ? act_apply(acc[nt][2 * r] + bias[nt][0], a.act) : 0.f;
+        const float y1 = c + 1 < a.Cout ? act_apply(acc[nt][2 * r + 1] + bias[nt][1], a.act) : 0.f;
+        *reinterpret_cast<__half2 *>(y + 8 * nt) = __floats2half2_rn(y0, y1);
+      }
+    }
+  }
+}
+
 }  // namespace bf
 
 extern "C" int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st) {
@@ -209,6 +349,19 @@ extern "C" int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st
   const size_t smem = (size_t)a->K * a->K * 3 * a->CoutP * sizeof(float);
   if (a->CoutP % 8 || smem > 48 * 1024) return (int)cudaErrorInvalidValue;
   const int nt = a->CoutP / 8;
+  int th = 0; /* the band kernel's output rows per CTA, 0 where it does not apply */
+  if (a->K == 3 && (a->S == 1 || a->S == 2) && (nt == 4 || nt == 6 || nt == 8) && bf::g_stem_band)
+    th = cuda_stem_band_th(a, n);
+  if (th > 0) {
+    void (*k)(const cuda_stem_args, int, int) =
+        a->S == 1 ? (nt == 4 ? bf::stem_band_kernel<4, 1> : nt == 6 ? bf::stem_band_kernel<6, 1>
+                                                                    : bf::stem_band_kernel<8, 1>)
+                  : (nt == 4 ? bf::stem_band_kernel<4, 2> : nt == 6 ? bf::stem_band_kernel<6, 2>
+                                                                    : bf::stem_band_kernel<8, 2>);
+    const dim3 grid((unsigned)((a->Ho + th - 1) / th), (unsigned)n);
+    k<<<grid, CUDA_THREADS, cuda_stem_band_smem(th, a->W, a->Wo, a->S), st>>>(*a, n, th);
+    return (int)cudaGetLastError();
+  }
   if (a->K == 3 && (nt == 4 || nt == 6 || nt == 8)) { /* CoutP 32, 48, 64: tensor cores */
     const long long px = (long long)n * a->Ho * a->Wo, tiles = (px + 15) / 16;
     const int tpw = px >= (1 << 20) ? 4 : 1; /* big batches: fewer CTAs, weights loaded less */
@@ -232,5 +385,12 @@ extern "C" int cuda_stem_set_attrs(int carveout) {
   const void *fns[] = {(const void *)bf::stem_kernel<3>, (const void *)bf::stem_kernel<0>,
                        (const void *)bf::stem_mma_kernel<4>, (const void *)bf::stem_mma_kernel<6>,
                        (const void *)bf::stem_mma_kernel<8>};
-  return (int)bf::set_kernel_attrs(fns, 5, -1, carveout);
+  const void *band[] = {(const void *)bf::stem_band_kernel<4, 1>,
+                        (const void *)bf::stem_band_kernel<6, 1>,
+                        (const void *)bf::stem_band_kernel<8, 1>,
+                        (const void *)bf::stem_band_kernel<4, 2>,
+                        (const void *)bf::stem_band_kernel<6, 2>,
+                        (const void *)bf::stem_band_kernel<8, 2>};
+  cudaError_t e = bf::set_kernel_attrs(fns, 5, -1, carveout);
+  return (int)(e ? e : bf::set_kernel_attrs(band, 6, -1, carveout));
 }

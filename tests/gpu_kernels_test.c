@@ -6,6 +6,7 @@
  * poisoned with NaN before each launch, and padded channels must be zero).
  * Without a GPU the tests skip with a message, unless BLOCKFUSE_GPU_TESTS=1
  * demands one. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,23 +137,39 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
 
 static void test_stem(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
-  /* h, w, cout, n: CoutP 32 / 48 / 64 run on tensor cores (a partial last
-   * tile of 16 pixels; 4 tiles per warp from 2^20 output pixels, with warps
-   * past the last tile), CoutP 16 and 80 on the FMA kernel */
-  static const int cases[][4] = {{224, 224, 32, 2},   {17, 19, 24, 3},    {31, 12, 40, 1},
-                                 {20, 23, 80, 2},     {25, 21, 64, 3},    {19, 18, 16, 2},
-                                 {1024, 1030, 32, 4}, {1030, 1030, 24, 4}};
+  /* h, w, cout, n, stride, band: CoutP 32 / 48 / 64 run on tensor cores from
+   * bands of input rows in shared memory, with band = 1 (CUDA_TEST_STEMBAND)
+   * as many rows per CTA as fit (8 at 224, one at 1030, the last band
+   * partial), with band = 2 the rows the device's SMs ask for (one at these
+   * batches, or the gathering kernel where the bands would leave SMs idle),
+   * and with band = 0 (BLOCKFUSE_CUDA_STEMBAND=0) from global memory (a
+   * partial last tile of 16 pixels; 4 tiles per warp from 2^20 output
+   * pixels, with warps past the last tile); CoutP 16 and 80 on the FMA
+   * kernel. The batch of odd sizes ends on a byte that is not the last of a
+   * 4-byte word. */
+  static const int cases[][6] = {
+      {224, 224, 32, 2, 2, 1}, {17, 19, 24, 3, 2, 1},     {31, 12, 40, 1, 2, 1},
+      {20, 23, 80, 2, 2, 1},   {25, 21, 64, 3, 2, 1},     {19, 18, 16, 2, 2, 1},
+      {1024, 1030, 32, 4, 2, 1}, {1030, 1030, 24, 4, 2, 1}, {40, 37, 32, 2, 1, 1},
+      {23, 29, 48, 3, 1, 1},   {21, 25, 64, 1, 1, 1},     {224, 224, 32, 2, 2, 0},
+      {17, 19, 24, 3, 2, 0},   {31, 12, 40, 1, 2, 0},     {25, 21, 64, 3, 2, 0},
+      {1024, 1030, 32, 4, 2, 0}, {224, 224, 32, 2, 2, 2},   {17, 19, 24, 3, 2, 2}};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int s = cases[c][4];
     tblock tb = {0};
     model_block *b = &tb.b;
-    snprintf(b->name, sizeof b->name, "stem%dx%d_%d", cases[c][0], cases[c][1], cases[c][2]);
+    static const char *const band[] = {"_noband", "_band", ""};
+    snprintf(b->name, sizeof b->name, "stem%dx%d_%d_s%d%s", cases[c][0], cases[c][1], cases[c][2],
+             s, band[cases[c][5]]);
     b->kind = MODEL_BLOCK_STEM, b->in_h = cases[c][0], b->in_w = cases[c][1], b->in_c = 3;
-    b->out_c = cases[c][2], b->kernel = 3, b->stride = 2, b->groups = 1, b->act = MODEL_ACT_SWISH;
-    b->out_h = model_conv_out(b->in_h, 3, 2, 1, &b->pad_t);
-    b->out_w = model_conv_out(b->in_w, 3, 2, 1, &b->pad_l);
+    b->out_c = cases[c][2], b->kernel = 3, b->stride = s, b->groups = 1, b->act = MODEL_ACT_SWISH;
+    b->out_h = model_conv_out(b->in_h, 3, s, 1, &b->pad_t);
+    b->out_w = model_conv_out(b->in_w, 3, s, 1, &b->pad_l);
     rand_tensor(&tb, &b->conv_w, 4, (int64_t[]){3, 3, 3, b->out_c}, 1.7f * inv_sqrt(27));
     rand_tensor(&tb, &b->conv_b, 1, (int64_t[]){b->out_c}, 0.5f);
-    check_block(b, cases[c][3], 0, 0);
+    if (!cases[c][5]) setenv("BLOCKFUSE_CUDA_STEMBAND", "0", 1);
+    check_block(b, cases[c][3], cases[c][5] == 1 ? CUDA_TEST_STEMBAND : 0, 0);
+    unsetenv("BLOCKFUSE_CUDA_STEMBAND");
     tblock_free(&tb);
   }
 }

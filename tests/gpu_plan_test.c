@@ -568,6 +568,29 @@ static void test_gate_proj_stream(void **state) {
   for (int i = 0; i < n; i++) assert_int_equal(out[i].stream, 0);
 }
 
+/* The stem's band kernel: the most output rows per CTA (16, 8, ...) whose
+ * normalised band and raw bytes fit 48 KB: 8 for B0's 224 x 224 (17 input
+ * rows of 225 pixels), one for 1030-wide images, none past ~1480 pixels;
+ * never more rows than the output has, but one. */
+static void test_stem_band(void **state) {
+  (void)state;
+  assert_int_equal(cuda_stem_band_smem(8, 224, 112, 2), 17 * 225 * 8 + 17 * 224 * 3 + 8);
+  assert_int_equal(cuda_stem_band_rows(224, 224, 112, 112, 2), 8);
+  assert_int_equal(cuda_stem_band_rows(1030, 1030, 515, 515, 2), 1);
+  assert_int_equal(cuda_stem_band_rows(2000, 2000, 1000, 1000, 2), 0);
+  assert_int_equal(cuda_stem_band_rows(9, 9, 5, 5, 2), 4);
+  assert_int_equal(cuda_stem_band_rows(40, 37, 40, 37, 1), 16); /* 18 rows of 39 */
+  assert_true(cuda_stem_band_smem(16, 37, 37, 1) <= 48 * 1024);
+  /* rows per CTA by batch on 132 SMs: 8 at 256 images (3584 CTAs), 2 at 8 (448), 1 at 2
+     (224); at one image even 112 one-row bands leave SMs idle: the gathering kernel */
+  cuda_stem_args st = {0};
+  st.H = st.W = 224, st.Ho = st.Wo = 112, st.S = 2, st.K = 3, st.sms = 132;
+  assert_int_equal(cuda_stem_band_th(&st, 256), 8);
+  assert_int_equal(cuda_stem_band_th(&st, 8), 2);
+  assert_int_equal(cuda_stem_band_th(&st, 2), 1);
+  assert_int_equal(cuda_stem_band_th(&st, 1), 0);
+}
+
 /* The head's grid: B0's head (7x7, 1280 channels) on 132 SMs at the batch
  * sizes served, then the invariants the launcher relies on over many batches
  * and widths: 1..8 column tiles per CTA, every split with columns, all
@@ -796,6 +819,7 @@ int main(void) {
       cmocka_unit_test(test_plan_per_chunk_width),
       cmocka_unit_test(test_smem_accounting),
       cmocka_unit_test(test_wide_accounting),
+      cmocka_unit_test(test_stem_band),
       cmocka_unit_test(test_dwrows_rule),
       cmocka_unit_test(test_dwquads_rule),
       cmocka_unit_test(test_gate_proj_accounting),
