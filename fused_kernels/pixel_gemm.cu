@@ -875,7 +875,8 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
   constexpr int A_ST = BM * GP_BK, B_ST = GP_BK * BN; /* halves per slice */
   extern __shared__ __align__(128) unsigned char smem[];
   const unsigned s0 = smem_u32(smem);
-  const int K = p.K, KT = (K + GP_BK - 1) / GP_BK, KP = KT * GP_BK, gimg = cuda_pg_gate_imgs(BM, p.HW);
+  const int K = p.K, KT = (K + GP_BK - 1) / GP_BK, KP = KT * GP_BK,
+            gimg = cuda_pg_gate_imgs(BM, p.HW);
   __half *As = reinterpret_cast<__half *>(smem + (((s0 + 1023) & ~1023u) - s0));
   __half *Bs = As + (size_t)GP_STAGES * A_ST; /* [KT][B_ST] */
   __half *Gs = Bs + (size_t)KT * B_ST;        /* [2][gimg][KP] */
@@ -911,7 +912,8 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
   /* this thread's gate group: 8 channels from gc8 of the tile's image gim */
   const int gq = KP / 8, gim = tid / gq, gc8 = (tid - gim * gq) * 8;
   float4 gv0, gv1;
-  auto gate_load = [&](int t) { /* local tile t's group into gv (1 ungated, 0 past K) */
+  /* local tile t's group into gv (1 ungated, 0 past K) */
+  auto gate_load = [&](int t) {
     const int m0 = (b0 + t * nb) * BM, i0 = m0 / p.HW;
     const int ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
     const float z = gc8 < K ? 1.f : 0.f;
@@ -921,7 +923,8 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
       gv0 = __ldg(gp), gv1 = __ldg(gp + 1);
     }
   };
-  auto gate_store = [&](int t) { /* ... as fp16 into buffer t % 2 */
+  /* ... as fp16 into buffer t % 2 */
+  auto gate_store = [&](int t) {
     if (gim >= gimg) return;
     __half *gd = Gs + ((size_t)(t & 1) * gimg + gim) * KP + (gc8 & ~31) + ((gc8 >> 4) & 1) * 4 +
                  ((gc8 >> 3) & 1) * 2;
@@ -938,8 +941,9 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
     for (int mi = 0; mi < 2; mi++)
 #pragma unroll
       for (int h = 0; h < 2; h++)
-        goff[mi][h] = ((t & 1) * gimg + min(m0 + wm * 32 + mi * 16 + gr + h * 8, p.M - 1) / p.HW -
-                       i0) * KP + (lane & 3) * 8;
+        goff[mi][h] =
+            ((t & 1) * gimg + min(m0 + wm * 32 + mi * 16 + gr + h * 8, p.M - 1) / p.HW - i0) * KP +
+            (lane & 3) * 8;
   };
   pdl_wait();
   if (tid == 0)
@@ -1002,61 +1006,64 @@ __global__ void pool_finish_kernel(float *pool_sum, __half *pooled, int n, int C
   pooled[i] = __float2half(i % ChP < Ch ? s * inv_p : 0.f);
 }
 
-// The instantiation for WM row warps, NT8 column tiles (1..8), MODE.
-template <int WM, int MODE, int... I>
-static const void *pg_fn_in(int nt8, std::integer_sequence<int, I...>) {
-  static const void *const fns[] = {(const void *)pixel_gemm_kernel<WM, I + 1, MODE>...};
+// The kernels' instantiations by row tile (bm 64 or 128: WM = 2 or 4 row
+// warps) and column tiles (nt8 1..N), as tables: one struct per kernel
+// family names its instantiation (fn<WM, NT8>), and pg_table builds the
+// table of NT8 = 1..N for one WM; nullptr outside it.
+template <int MODE>
+struct pg_k { /* the per-tile cp.async GEMM (store, pool, cluster modes) */
+  template <int WM, int NT8>
+  static const void *fn() {
+    return (const void *)pixel_gemm_kernel<WM, NT8, MODE>;
+  }
+};
+template <bool BRES>
+struct pgs_k { /* the streaming cp.async GEMM (resident weights: nt8 <= 4) */
+  template <int WM, int NT8>
+  static const void *fn() {
+    return (const void *)pixel_gemm_stream_kernel<WM, NT8, BRES>;
+  }
+};
+struct pgb_k { /* the per-tile GEMM fed by bulk copies */
+  template <int WM, int NT8>
+  static const void *fn() {
+    return (const void *)pixel_gemm_bulk_kernel<WM, NT8>;
+  }
+};
+struct pgbs_k { /* the streaming GEMM fed by bulk copies */
+  template <int WM, int NT8>
+  static const void *fn() {
+    return (const void *)pixel_gemm_bulks_kernel<WM, NT8>;
+  }
+};
+template <class KS, int WM, int... I>
+static const void *pg_table(int nt8, std::integer_sequence<int, I...>) {
+  static const void *const fns[] = {KS::template fn<WM, I + 1>()...};
   return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
 }
-template <int WM, int MODE>
-static const void *pg_fn(int nt8) {
-  return pg_fn_in<WM, MODE>(nt8, std::make_integer_sequence<int, 8>());
-}
-
-// The streaming instantiation (resident weights: nt8 <= 4 only).
-template <int WM, bool BRES, int... I>
-static const void *pgs_fn_in(int nt8, std::integer_sequence<int, I...>) {
-  static const void *const fns[] = {(const void *)pixel_gemm_stream_kernel<WM, I + 1, BRES>...};
-  return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
+template <class KS, int N = 8>
+static const void *pg_inst(int bm, int nt8) {
+  return bm == 64 ? pg_table<KS, 2>(nt8, std::make_integer_sequence<int, N>())
+                  : pg_table<KS, 4>(nt8, std::make_integer_sequence<int, N>());
 }
 static const void *pgs_fn_of(int bm, int nt8, bool bres) {
-  if (bres)
-    return bm == 64 ? pgs_fn_in<2, true>(nt8, std::make_integer_sequence<int, 4>())
-                    : pgs_fn_in<4, true>(nt8, std::make_integer_sequence<int, 4>());
-  return bm == 64 ? pgs_fn_in<2, false>(nt8, std::make_integer_sequence<int, 8>())
-                  : pgs_fn_in<4, false>(nt8, std::make_integer_sequence<int, 8>());
-}
-
-// The bulk-copy instantiation.
-template <int WM, int... I>
-static const void *pgb_fn_in(int nt8, std::integer_sequence<int, I...>) {
-  static const void *const fns[] = {(const void *)pixel_gemm_bulk_kernel<WM, I + 1>...};
-  return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
+  return bres ? pg_inst<pgs_k<true>, 4>(bm, nt8) : pg_inst<pgs_k<false>>(bm, nt8);
 }
 static const void *pgb_fn_of(int bm, int nt8) {
-  return bm == 64 ? pgb_fn_in<2>(nt8, std::make_integer_sequence<int, 8>())
-                  : pgb_fn_in<4>(nt8, std::make_integer_sequence<int, 8>());
-}
-
-// The bulk-copy streaming instantiation.
-template <int WM, int... I>
-static const void *pgbs_fn_in(int nt8, std::integer_sequence<int, I...>) {
-  static const void *const fns[] = {(const void *)pixel_gemm_bulks_kernel<WM, I + 1>...};
-  return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
+  return pg_inst<pgb_k>(bm, nt8);
 }
 static const void *pgbs_fn_of(int bm, int nt8) {
-  return bm == 64 ? pgbs_fn_in<2>(nt8, std::make_integer_sequence<int, 8>())
-                  : pgbs_fn_in<4>(nt8, std::make_integer_sequence<int, 8>());
+  return pg_inst<pgbs_k>(bm, nt8);
 }
 
 static const void *pg_fn_of(int bm, int nt8, int mode) {
   switch (mode) {
     case PG_POOL:
-      return bm == 64 ? pg_fn<2, PG_POOL>(nt8) : pg_fn<4, PG_POOL>(nt8);
+      return pg_inst<pg_k<PG_POOL>>(bm, nt8);
     case PG_CLUSTER:
-      return bm == 64 ? pg_fn<2, PG_CLUSTER>(nt8) : pg_fn<4, PG_CLUSTER>(nt8);
+      return pg_inst<pg_k<PG_CLUSTER>>(bm, nt8);
     default:
-      return bm == 64 ? pg_fn<2, PG_STORE>(nt8) : pg_fn<4, PG_STORE>(nt8);
+      return pg_inst<pg_k<PG_STORE>>(bm, nt8);
   }
 }
 

@@ -87,6 +87,23 @@ __global__ void __launch_bounds__(CUDA_THREADS) stem_kernel(const cuda_stem_args
   *reinterpret_cast<uint4 *>((__half *)a.y + (size_t)pix * a.CoutP + c0) = pack8(acc);
 }
 
+// The fp16 pair (lo, hi) as the 32-bit register an MMA fragment holds.
+__device__ __forceinline__ unsigned h2_bits(float lo, float hi) {
+  const __half2 p = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<const unsigned *>(&p);
+}
+
+// A lane's bias pairs in the tensor-core stems' epilogue: columns 8 nt + 2 q
+// and + 1 of each of the NT column tiles.
+template <int NT>
+__device__ __forceinline__ void stem_bias(const cuda_stem_args &a, int q, float (&bias)[NT][2]) {
+#pragma unroll
+  for (int nt = 0; nt < NT; nt++) {
+    bias[nt][0] = a.b[8 * nt + 2 * q];
+    bias[nt][1] = a.b[8 * nt + 2 * q + 1];
+  }
+}
+
 // The K = 3 stem on tensor cores: an implicit GEMM [pixels x 27] x [27 x
 // CoutP], one m16n8k16 MMA per 16 pixels x 8 channels x 16 taps (27 taps
 // padded to 32). Each warp owns tiles of 16 consecutive output pixels (of
@@ -125,17 +142,11 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 6 ? 2 : 1)
 #pragma unroll
       for (int h = 0; h < 2; h++) { /* b[h] = B[16 ks + 2 q + 8 h + {0, 1}][8 nt + g] */
         const int k = 16 * ks + 2 * q + 8 * h, col = 8 * nt + g;
-        const float w0 = k < 27 ? a.w[k * a.CoutP + col] : 0.f;
-        const float w1 = k + 1 < 27 ? a.w[(k + 1) * a.CoutP + col] : 0.f;
-        const __half2 p = __floats2half2_rn(w0, w1);
-        bf[ks][nt][h] = *reinterpret_cast<const unsigned *>(&p);
+        bf[ks][nt][h] = h2_bits(k < 27 ? a.w[k * a.CoutP + col] : 0.f,
+                                k + 1 < 27 ? a.w[(k + 1) * a.CoutP + col] : 0.f);
       }
   float bias[NT][2];
-#pragma unroll
-  for (int nt = 0; nt < NT; nt++) {
-    bias[nt][0] = a.b[8 * nt + 2 * q];
-    bias[nt][1] = a.b[8 * nt + 2 * q + 1];
-  }
+  stem_bias(a, q, bias);
   const long long hw = (long long)a.Ho * a.Wo, total = n * hw;
   const long long tiles = (total + 15) / 16;
   const long long warp0 = ((long long)blockIdx.x * CUDA_WARPS + (threadIdx.x >> 5)) * tpw;
@@ -175,10 +186,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 6 ? 2 : 1)
 #pragma unroll
       for (int ks = 0; ks < KS; ks++)
 #pragma unroll
-        for (int h = 0; h < 2; h++) { /* a[r + 2 h] = A[row][16 ks + 2 q + 8 h + {0, 1}] */
-          const __half2 p2 = __floats2half2_rn(v[4 * ks + 2 * h], v[4 * ks + 2 * h + 1]);
-          af[ks][r + 2 * h] = *reinterpret_cast<const unsigned *>(&p2);
-        }
+        for (int h = 0; h < 2; h++) /* a[r + 2 h] = A[row][16 ks + 2 q + 8 h + {0, 1}] */
+          af[ks][r + 2 * h] = h2_bits(v[4 * ks + 2 * h], v[4 * ks + 2 * h + 1]);
     }
     float acc[NT][4];
 #pragma unroll
@@ -224,7 +233,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
   const int RIN = (th - 1) * S + 3, XW = (a.Wo - 1) * S + 3, row3 = a.W * 3;
   const int iy0 = oy0 * S - a.pad_t;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, q = lane & 3, g = lane >> 2;
-  __half *xs = reinterpret_cast<__half *>(sm);                      /* [RIN][XW][4] */
+  __half *xs = reinterpret_cast<__half *>(sm);                   /* [RIN][XW][4] */
   unsigned char *raw = sm + (size_t)((TH - 1) * S + 3) * XW * 8; /* the band's bytes */
   /* B fragments: b[h] = B[k][8 nt + g], k = 16 ks + 2 q + 8 h + {0, 1}; the weights
      [3][3][3][CoutP] at tap k / 4, channel k % 4 (channel 3 and taps past 8: zero) */
@@ -239,18 +248,12 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
 #pragma unroll
       for (int nt = 0; nt < NT; nt++) {
         const int col = 8 * nt + g;
-        const float w0 = t < 9 ? a.w[(t * 3 + ci) * a.CoutP + col] : 0.f;
-        const float w1 = t < 9 && ci + 1 < 3 ? a.w[(t * 3 + ci + 1) * a.CoutP + col] : 0.f;
-        const __half2 p = __floats2half2_rn(w0, w1);
-        bf[ks][nt][h] = *reinterpret_cast<const unsigned *>(&p);
+        bf[ks][nt][h] = h2_bits(t < 9 ? a.w[(t * 3 + ci) * a.CoutP + col] : 0.f,
+                                t < 9 && ci + 1 < 3 ? a.w[(t * 3 + ci + 1) * a.CoutP + col] : 0.f);
       }
     }
   float bias[NT][2];
-#pragma unroll
-  for (int nt = 0; nt < NT; nt++) {
-    bias[nt][0] = a.b[8 * nt + 2 * q];
-    bias[nt][1] = a.b[8 * nt + 2 * q + 1];
-  }
+  stem_bias(a, q, bias);
   pdl_wait(); /* as in stem_kernel */
   pdl_trigger();
   /* the band's image rows ry0 .. ry1 - 1 (inside the image) as bytes [b0, b1) of the batch,
@@ -270,7 +273,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
         if (4 * w + 4 <= total) {
           v[u] = __ldg(src + w);
         } else {
-          for (int j = 0; j < 4 && 4 * w + j < total; j++) v[u] |= (unsigned)a.img[4 * w + j] << (8 * j);
+          for (int j = 0; j < 4 && 4 * w + j < total; j++)
+            v[u] |= (unsigned)a.img[4 * w + j] << (8 * j);
         }
       }
     }
@@ -295,10 +299,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
         v1 = ((float)p[1] - a.mean[1]) * a.inv_std[1];
         v2 = ((float)p[2] - a.mean[2]) * a.inv_std[2];
       }
-      const __half2 h01 = __floats2half2_rn(v0, v1), h2z = __floats2half2_rn(v2, 0.f);
-      uint2 u;
-      u.x = *reinterpret_cast<const unsigned *>(&h01), u.y = *reinterpret_cast<const unsigned *>(&h2z);
-      *reinterpret_cast<uint2 *>(xs + ((size_t)r * XW + c) * 4) = u;
+      *reinterpret_cast<uint2 *>(xs + ((size_t)r * XW + c) * 4) =
+          make_uint2(h2_bits(v0, v1), h2_bits(v2, 0.f));
     }
   }
   __syncthreads();
@@ -329,8 +331,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
 #pragma unroll
     for (int r = 0; r < 2; r++) { /* c[2 r + {0, 1}] = C[row g + 8 r][8 nt + 2 q + {0, 1}] */
       if (pix[r] < 0) continue;
-      __half *y = (__half *)a.y + ((size_t)img * a.Ho * a.Wo + (size_t)oy0 * a.Wo + pix[r]) * a.CoutP +
-                  2 * q;
+      __half *y = (__half *)a.y +
+                  ((size_t)img * a.Ho * a.Wo + (size_t)oy0 * a.Wo + pix[r]) * a.CoutP + 2 * q;
 #pragma unroll
       for (int nt = 0; nt < NT; nt++) {
         const int c = 8 * nt + 2 * q;
@@ -353,11 +355,13 @@ extern "C" int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st
   if (a->K == 3 && (a->S == 1 || a->S == 2) && (nt == 4 || nt == 6 || nt == 8) && bf::g_stem_band)
     th = cuda_stem_band_th(a, n);
   if (th > 0) {
-    void (*k)(const cuda_stem_args, int, int) =
-        a->S == 1 ? (nt == 4 ? bf::stem_band_kernel<4, 1> : nt == 6 ? bf::stem_band_kernel<6, 1>
-                                                                    : bf::stem_band_kernel<8, 1>)
-                  : (nt == 4 ? bf::stem_band_kernel<4, 2> : nt == 6 ? bf::stem_band_kernel<6, 2>
-                                                                    : bf::stem_band_kernel<8, 2>);
+    void (*k)(const cuda_stem_args, int, int) = a->S == 1
+                                                    ? (nt == 4   ? bf::stem_band_kernel<4, 1>
+                                                       : nt == 6 ? bf::stem_band_kernel<6, 1>
+                                                                 : bf::stem_band_kernel<8, 1>)
+                                                    : (nt == 4   ? bf::stem_band_kernel<4, 2>
+                                                       : nt == 6 ? bf::stem_band_kernel<6, 2>
+                                                                 : bf::stem_band_kernel<8, 2>);
     const dim3 grid((unsigned)((a->Ho + th - 1) / th), (unsigned)n);
     k<<<grid, CUDA_THREADS, cuda_stem_band_smem(th, a->W, a->Wo, a->S), st>>>(*a, n, th);
     return (int)cudaGetLastError();
@@ -385,12 +389,10 @@ extern "C" int cuda_stem_set_attrs(int carveout) {
   const void *fns[] = {(const void *)bf::stem_kernel<3>, (const void *)bf::stem_kernel<0>,
                        (const void *)bf::stem_mma_kernel<4>, (const void *)bf::stem_mma_kernel<6>,
                        (const void *)bf::stem_mma_kernel<8>};
-  const void *band[] = {(const void *)bf::stem_band_kernel<4, 1>,
-                        (const void *)bf::stem_band_kernel<6, 1>,
-                        (const void *)bf::stem_band_kernel<8, 1>,
-                        (const void *)bf::stem_band_kernel<4, 2>,
-                        (const void *)bf::stem_band_kernel<6, 2>,
-                        (const void *)bf::stem_band_kernel<8, 2>};
+  const void *band[] = {
+      (const void *)bf::stem_band_kernel<4, 1>, (const void *)bf::stem_band_kernel<6, 1>,
+      (const void *)bf::stem_band_kernel<8, 1>, (const void *)bf::stem_band_kernel<4, 2>,
+      (const void *)bf::stem_band_kernel<6, 2>, (const void *)bf::stem_band_kernel<8, 2>};
   cudaError_t e = bf::set_kernel_attrs(fns, 5, -1, carveout);
   return (int)(e ? e : bf::set_kernel_attrs(band, 6, -1, carveout));
 }

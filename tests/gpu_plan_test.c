@@ -539,7 +539,7 @@ static void test_gate_proj_stream(void **state) {
     }
   }
   assert_int_equal(streams, 8); /* 64 and 128 rows, by 1 and 2 column splits, twice: */
-  int bulks = 0;                 /* fed by cp.async and by bulk copies */
+  int bulks = 0;                /* fed by cp.async and by bulk copies */
   for (int i = 0; i < n; i++)
     if (out[i].stream && out[i].bulk) {
       bulks++;
@@ -557,8 +557,8 @@ static void test_gate_proj_stream(void **state) {
      of 2x2 pixels x 20 groups for 128 threads are too many */
   assert_true(cuda_pg_bulks_ok(144, 128, 3136, 2));
   assert_false(cuda_pg_bulks_ok(144, 64, 4, 2));
-  assert_true(cuda_pg_bulks_ok(144, 64, 16, 2)); /* 5 images x 20 = 100 <= 128 */
-  assert_false(cuda_pg_bulks_ok(1152, 128, 49, 8)); /* 4 x 144 groups; 144 KB of weights */
+  assert_true(cuda_pg_bulks_ok(144, 64, 16, 2));      /* 5 images x 20 = 100 <= 128 */
+  assert_false(cuda_pg_bulks_ok(1152, 128, 49, 8));   /* 4 x 144 groups; 144 KB of weights */
   assert_true(cuda_pg_bulks_ok(1024, 128, 3136, 2));  /* 64 KB of weights */
   assert_false(cuda_pg_bulks_ok(1056, 128, 3136, 2)); /* 66 KB */
   g.bulk = 0;
