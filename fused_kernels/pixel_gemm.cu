@@ -755,6 +755,20 @@ __device__ __forceinline__ void tma_load_2d(void *dst, const CUtensorMap &t, int
 #endif
 }
 
+// The bulk-copy GEMMs' gates of a lane's 4 rows for the slice at channel k0:
+// the 8 fp16 gates of each row (goff: where they start for slice 0 in the
+// gate buffer Gs) as pg_mma_slice's GATE operand.
+__device__ __forceinline__ void pg_gate_frags(unsigned (&g)[2][2][4], const __half *Gs,
+                                              const int (&goff)[2][2], int k0) {
+#pragma unroll
+  for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const uint4 u = *reinterpret_cast<const uint4 *>(Gs + goff[mi][h] + k0);
+      g[mi][h][0] = u.x, g[mi][h][1] = u.y, g[mi][h][2] = u.z, g[mi][h][3] = u.w;
+    }
+}
+
 template <int WM, int NT8>
 __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     pixel_gemm_bulk_kernel(const __grid_constant__ CUtensorMap ta,
@@ -830,13 +844,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
   for (int kt = 0; kt < KT; kt++) {
     const int st = kt % GP_STAGES;
     unsigned g[2][2][4];
-#pragma unroll
-    for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-      for (int h = 0; h < 2; h++) {
-        const uint4 u = *reinterpret_cast<const uint4 *>(Gs + goff[mi][h] + kt * GP_BK);
-        g[mi][h][0] = u.x, g[mi][h][1] = u.y, g[mi][h][2] = u.z, g[mi][h][3] = u.w;
-      }
+    pg_gate_frags(g, Gs, goff, kt * GP_BK);
     mbar_wait(bar + st, (unsigned)(kt / GP_STAGES) & 1u);
     __syncthreads(); /* every warp is done with slice kt - 1, whose stage is refilled */
     if (tid == 0 && kt + GP_STAGES - 1 < KT)
@@ -966,13 +974,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
     __syncthreads();
     if (tid == 0 && s + GP_STAGES - 1 < total) issue(s + GP_STAGES - 1);
     unsigned g[2][2][4];
-#pragma unroll
-    for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-      for (int h = 0; h < 2; h++) {
-        const uint4 u = *reinterpret_cast<const uint4 *>(Gs + goff[mi][h] + ckt * GP_BK);
-        g[mi][h][0] = u.x, g[mi][h][1] = u.y, g[mi][h][2] = u.z, g[mi][h][3] = u.w;
-      }
+    pg_gate_frags(g, Gs, goff, ckt * GP_BK);
     pg_mma_slice<NT8, true, pg_swz<NT8>>(acc, As + (size_t)st * A_ST, Bs + (size_t)ckt * B_ST, wm,
                                          wn, lrow, lcol, g);
     if (++ckt < KT) continue;

@@ -104,6 +104,35 @@ __device__ __forceinline__ void stem_bias(const cuda_stem_args &a, int q, float 
   }
 }
 
+// A warp's 16-pixel tile of the tensor-core stems from its A fragments: the
+// KS k-steps of NT column tiles, then bias + act, padded channels as 0, the
+// fp16 pairs of rows g and g + 8 (r = 0, 1) to yrow(r), the row's outputs
+// from channel 2 q (nullptr: the row is past the image's pixels).
+template <int NT, int KS, class Y>
+__device__ __forceinline__ void stem_tile_out(const cuda_stem_args &a, const unsigned (&af)[KS][4],
+                                              const unsigned (&bf)[KS][NT][2],
+                                              const float (&bias)[NT][2], int q, Y yrow) {
+  float acc[NT][4];
+#pragma unroll
+  for (int nt = 0; nt < NT; nt++) {
+    acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
+#pragma unroll
+    for (int ks = 0; ks < KS; ks++) mma16816(acc[nt], af[ks], bf[ks][nt][0], bf[ks][nt][1]);
+  }
+#pragma unroll
+  for (int r = 0; r < 2; r++) { /* c[2 r + {0, 1}] = C[row g + 8 r][8 nt + 2 q + {0, 1}] */
+    __half *const y = yrow(r);
+    if (!y) continue;
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++) {
+      const int c = 8 * nt + 2 * q;
+      const float y0 = c < a.Cout ? act_apply(acc[nt][2 * r] + bias[nt][0], a.act) : 0.f;
+      const float y1 = c + 1 < a.Cout ? act_apply(acc[nt][2 * r + 1] + bias[nt][1], a.act) : 0.f;
+      *reinterpret_cast<__half2 *>(y + 8 * nt) = __floats2half2_rn(y0, y1);
+    }
+  }
+}
+
 // The K = 3 stem on tensor cores: an implicit GEMM [pixels x 27] x [27 x
 // CoutP], one m16n8k16 MMA per 16 pixels x 8 channels x 16 taps (27 taps
 // padded to 32). Each warp owns tiles of 16 consecutive output pixels (of
@@ -189,25 +218,9 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 6 ? 2 : 1)
         for (int h = 0; h < 2; h++) /* a[r + 2 h] = A[row][16 ks + 2 q + 8 h + {0, 1}] */
           af[ks][r + 2 * h] = h2_bits(v[4 * ks + 2 * h], v[4 * ks + 2 * h + 1]);
     }
-    float acc[NT][4];
-#pragma unroll
-    for (int nt = 0; nt < NT; nt++) {
-      acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
-#pragma unroll
-      for (int ks = 0; ks < KS; ks++) mma16816(acc[nt], af[ks], bf[ks][nt][0], bf[ks][nt][1]);
-    }
-#pragma unroll
-    for (int r = 0; r < 2; r++) { /* c[2 r + {0, 1}] = C[row g + 8 r][8 nt + 2 q + {0, 1}] */
-      if (pix[r] >= total) continue;
-      __half *y = (__half *)a.y + (size_t)pix[r] * a.CoutP + 2 * q;
-#pragma unroll
-      for (int nt = 0; nt < NT; nt++) {
-        const int c = 8 * nt + 2 * q;
-        const float y0 = c < a.Cout ? act_apply(acc[nt][2 * r] + bias[nt][0], a.act) : 0.f;
-        const float y1 = c + 1 < a.Cout ? act_apply(acc[nt][2 * r + 1] + bias[nt][1], a.act) : 0.f;
-        *reinterpret_cast<__half2 *>(y + 8 * nt) = __floats2half2_rn(y0, y1);
-      }
-    }
+    stem_tile_out<NT, KS>(a, af, bf, bias, q, [&](int r) {
+      return pix[r] < total ? (__half *)a.y + (size_t)pix[r] * a.CoutP + 2 * q : nullptr;
+    });
   }
 }
 
@@ -321,26 +334,12 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
           af[ks][r + 2 * h] =
               off[ks][h] >= 0 ? *reinterpret_cast<const unsigned *>(base + off[ks][h]) : 0u;
     }
-    float acc[NT][4];
-#pragma unroll
-    for (int nt = 0; nt < NT; nt++) {
-      acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
-#pragma unroll
-      for (int ks = 0; ks < KS; ks++) mma16816(acc[nt], af[ks], bf[ks][nt][0], bf[ks][nt][1]);
-    }
-#pragma unroll
-    for (int r = 0; r < 2; r++) { /* c[2 r + {0, 1}] = C[row g + 8 r][8 nt + 2 q + {0, 1}] */
-      if (pix[r] < 0) continue;
-      __half *y = (__half *)a.y +
-                  ((size_t)img * a.Ho * a.Wo + (size_t)oy0 * a.Wo + pix[r]) * a.CoutP + 2 * q;
-#pragma unroll
-      for (int nt = 0; nt < NT; nt++) {
-        const int c = 8 * nt + 2 * q;
-        const float y0 = c < a.Cout ? act_apply(acc[nt][2 * r] + bias[nt][0], a.act) : 0.f;
-        const float y1 = c + 1 < a.Cout ? act_apply(acc[nt][2 * r + 1] + bias[nt][1], a.act) : 0.f;
-        *reinterpret_cast<__half2 *>(y + 8 * nt) = __floats2half2_rn(y0, y1);
-      }
-    }
+    stem_tile_out<NT, KS>(a, af, bf, bias, q, [&](int r) {
+      return pix[r] >= 0
+                 ? (__half *)a.y +
+                       ((size_t)img * a.Ho * a.Wo + (size_t)oy0 * a.Wo + pix[r]) * a.CoutP + 2 * q
+                 : nullptr;
+    });
   }
 }
 
