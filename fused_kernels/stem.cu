@@ -227,14 +227,15 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 6 ? 2 : 1)
 // The K = 3 stem on tensor cores from a band of input rows in shared
 // memory (stem_band_kernel): a CTA owns TH output rows of one image (grid
 // (bands, n)). It copies the band's input rows (whole image rows: one
-// contiguous byte range) with 4-byte loads, all in flight, into shared
-// memory, then normalises each pixel once into fp16 [rows][cols][4] (the 3
-// channels and a zero; columns from -pad_l), so that the GEMM's K is the 9
-// taps x 4 (36, padded to 48): the two channels of a lane's A pair are one
-// aligned 4-byte load, and the pixels of a warp's 16-row tile, S * 8 bytes
-// apart, fall on distinct banks. stem_mma_kernel gathered the 27 bytes of
-// every pixel from global memory and normalised each once per tap, in warps
-// that the gathers' latency left idle. Output as stem_mma_kernel's.
+// contiguous byte range) with 4-byte loads, four in flight per thread, into
+// shared memory, then normalises each pixel once into fp16 [rows][cols][4]
+// (the 3 channels and a zero; columns from -pad_l), so that the GEMM's K is
+// the 9 taps x 4 (36, padded to 48): the two channels of a lane's A pair are
+// one aligned 4-byte load, and the pixels of a warp's 16-row tile, S * 8
+// bytes apart, fall on distinct banks. stem_mma_kernel (which one image
+// still runs: cuda_stem_band_th) gathers the 27 bytes of every pixel from
+// global memory and normalises each once per tap, in warps that the
+// gathers' latency leaves idle. Output as stem_mma_kernel's.
 // Shared memory (cuda_stem_band_smem): the normalised band, then the raw
 // bytes.
 template <int NT, int S>
