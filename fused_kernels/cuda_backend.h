@@ -54,8 +54,9 @@ int cuda_device_count(void);
  * where cuda_mbconv_dwquads_ok() refuses the plan's PASS1, else as
  * CUDA_TEST_ROWS where it does not apply. */
 #define CUDA_TEST_QUADS (1 << 28)
-/* With CUDA_TEST_GEMM / GEMM64 (no K split, sefuse or streaming): the
- * per-tile GEMM fed by bulk tensor copies (cuda_mbconv_args.bulk). */
+/* With CUDA_TEST_GEMM / GEMM64 (no K split or sefuse): the GEMM fed by bulk
+ * tensor copies (cuda_mbconv_args.bulk), per tile, or with CUDA_TEST_STREAM
+ * the streaming one. */
 #define CUDA_TEST_BULK (1 << 29)
 /* The stem planned as if the device had one multiprocessor: its band kernel
  * (K = 3, CoutP 32 / 48 / 64) with the most rows per CTA at any batch. */

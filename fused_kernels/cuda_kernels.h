@@ -518,9 +518,8 @@ typedef struct {
 
 #define CUDA_GEMM_MAX_SPLIT 8
 
-/* Launchers: return a cudaError_t value (0 = success) of the launch. */
 /* The stem's band kernel (stem.cu, K = 3): shared memory for th output rows
- * of a wo-wide output from an h x w image at stride s: the normalised band,
+ * of a wo-wide output from a w-wide image at stride s: the normalised band,
  * (th - 1) s + 3 rows of (wo - 1) s + 3 pixels x 4 fp16, then its raw bytes
  * (the same rows of w x 3 bytes, and 8 for the 4-byte words' ends); and
  * its rows per CTA: the most of 16, 8, 4, 2, 1 within 48 KB and the output
@@ -529,8 +528,7 @@ static inline CUDA_HD size_t cuda_stem_band_smem(int th, int w, int wo, int s) {
   const size_t rin = (size_t)(th - 1) * s + 3;
   return rin * ((size_t)(wo - 1) * s + 3) * 8 + rin * (size_t)w * 3 + 8;
 }
-static inline CUDA_HD int cuda_stem_band_rows(int h, int w, int ho, int wo, int s) {
-  (void)h;
+static inline CUDA_HD int cuda_stem_band_rows(int w, int ho, int wo, int s) {
   for (int th = 16; th >= 1; th /= 2)
     if ((th <= ho || th == 1) && cuda_stem_band_smem(th, w, wo, s) <= 48 * 1024) return th;
   return 0;
@@ -539,11 +537,13 @@ static inline CUDA_HD int cuda_stem_band_rows(int h, int w, int ho, int wo, int 
  * while the bands leave fewer than two CTAs per multiprocessor; 0 (the
  * gathering kernel) where even bands of one row would leave SMs idle. */
 static inline CUDA_HD int cuda_stem_band_th(const cuda_stem_args *a, int n) {
-  int th = cuda_stem_band_rows(a->H, a->W, a->Ho, a->Wo, a->S);
+  int th = cuda_stem_band_rows(a->W, a->Ho, a->Wo, a->S);
   if (th <= 0 || (long long)n * a->Ho < a->sms) return 0;
   while (th > 1 && (long long)n * ((a->Ho + th - 1) / th) < 2LL * a->sms) th /= 2;
   return th;
 }
+
+/* Launchers: return a cudaError_t value (0 = success) of the launch. */
 int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st);
 int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st);
@@ -557,10 +557,11 @@ int cuda_kernels_init(int smem_optin_bytes, int carveout);
 /* Whether the bulk-copy pass-2 GEMM (cuda_mbconv_args.bulk) runs on the
  * current device: its code built for sm_90 or later. */
 int cuda_pg_bulk_supported(void);
-/* The launchers' options, process-wide, both on by default: pdl, whether
+/* The launchers' options, process-wide, all on by default: pdl, whether
  * they ask for programmatic dependent launch (sm_90: a kernel's CTAs start,
  * and prefetch weights, while the kernel before it finishes); se_pre,
- * whether the SE kernel may run its PRE variant (cuda_se_pre_ok). */
+ * whether the SE kernel may run its PRE variant (cuda_se_pre_ok);
+ * stem_band, whether the stem may run its band kernel (cuda_stem_band_th). */
 void cuda_kernels_set_options(int pdl, int se_pre, int stem_band);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */

@@ -137,6 +137,13 @@ int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_dev
   return 0;
 }
 
+/* Appends launch l to the candidates c[*n] where there is room, the launch
+ * is valid and its shared memory fits. */
+static void add_gate_proj_cand(cuda_mbconv_args *c, int *n, int max, const cuda_mbconv_args *l,
+                               const cuda_device_caps *caps) {
+  if (*n < max && cuda_gate_proj_ok(l) && cuda_mbconv_smem(l) <= caps->smem_optin) c[(*n)++] = *l;
+}
+
 int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
                               const cuda_device_caps *caps, int sefuse, int split,
                               cuda_mbconv_args *c, int max) {
@@ -161,26 +168,16 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
         if ((ks > 1 && (!(split && idle) || kind[zi] == 1)) || (kind[zi] == 2 && ks == 1) ||
             n == max)
           continue;
-        cuda_mbconv_args l = *tiled;
-        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse, l.stream = l.bulk = 0;
-        l.wide = l.lowreg = l.dwh2 = 0;
-        if (cuda_gate_proj_ok(&l) && cuda_mbconv_smem(&l) <= caps->smem_optin) c[n++] = l;
-        /* fed by bulk copies, where the device and the shape take it */
-        l.bulk = 1;
-        if (caps->bulk && n < max && cuda_gate_proj_ok(&l) &&
-            cuda_mbconv_smem(&l) <= caps->smem_optin)
-          c[n++] = l;
-        l.bulk = 0;
         /* streaming (persistent CTAs) where there are at least two row tiles per SM */
-        l.stream = CUDA_PG_STREAM_FILL;
-        if (ks == 1 && kind[zi] < 2 && rt >= 2LL * caps->sms && n < max && cuda_gate_proj_ok(&l) &&
-            cuda_mbconv_smem(&l) <= caps->smem_optin)
-          c[n++] = l;
-        /* ... and fed by bulk copies */
-        l.bulk = 1;
-        if (caps->bulk && ks == 1 && kind[zi] < 2 && rt >= 2LL * caps->sms && n < max &&
-            cuda_gate_proj_ok(&l) && cuda_mbconv_smem(&l) <= caps->smem_optin)
-          c[n++] = l;
+        const int stream = ks == 1 && kind[zi] < 2 && rt >= 2LL * caps->sms;
+        cuda_mbconv_args l = *tiled;
+        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse;
+        l.wide = l.lowreg = l.dwh2 = 0;
+        for (int st = 0; st <= stream; st++)             /* a CTA per tile, then streaming */
+          for (int b = 0; b <= (caps->bulk != 0); b++) { /* cp.async, then bulk copies (sm_90) */
+            l.stream = st ? CUDA_PG_STREAM_FILL : 0, l.bulk = b;
+            add_gate_proj_cand(c, &n, max, &l, caps);
+          }
       }
     }
   }

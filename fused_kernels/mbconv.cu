@@ -233,10 +233,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
      loop; the 80-register single-tile variants leave out the k = 5
      fp32-tap form. 0: none, 1: k = 3 and k = 5 with fp16 taps, 2: all.
      cuda_mbconv_dwrows_ok() is the host's copy of this rule. */
-  constexpr int PAIRS = P1 && MINB < 4                        ? (MINB == 3 ? 1 : 2)
-                        : MINB >= 4 || (MINB == 3 && NF >= 2) ? 0
-                        : MINB == 3                           ? 1
-                                                              : 2;
+  constexpr int PAIRS = MINB >= 4 || (MINB == 3 && NF >= 2) ? 0 : MINB == 3 ? 1 : 2;
   /* a.dwrows == 2 (2 x 2 output blocks, packed fp16 taps): the 16-warp
      one-tile instantiation and PASS1's but lowreg (cuda_mbconv_dwquads_ok()
      on the host) */

@@ -1114,16 +1114,20 @@ static cudaError_t tensor_map_2d(CUtensorMap *t, const void *base, int rows, int
   return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
 }
 
-// The bulk-copy GEMM: a CTA per bm row tile and column split; A (M x K) in
-// boxes of 32 channels by bm rows, the weights (K x N) of 16 columns by 32.
+// The bulk-copy GEMMs' tensor maps: A (M x K) in boxes of 32 channels by bm
+// rows, the weights (K x N) of 16 columns by 32.
+static cudaError_t pg_bulk_maps(const pg_params &p, int bm, CUtensorMap *ta, CUtensorMap *tb) {
+  cudaError_t e = tensor_map_2d(ta, p.a, p.M, p.K, GP_BK, bm, CU_TENSOR_MAP_SWIZZLE_64B);
+  return e ? e : tensor_map_2d(tb, p.b, p.K, p.N, 16, GP_BK, CU_TENSOR_MAP_SWIZZLE_32B);
+}
+
+// The bulk-copy GEMM: a CTA per bm row tile and column split.
 static cudaError_t pg_bulk_launch(const pg_params &p, int bm, int nt8, int z, size_t smem,
                                   cudaStream_t st) {
   const void *fn = pgb_fn_of(bm, nt8);
   if (!fn || p.M <= 0 || z < 1 || p.K % 16) return cudaErrorInvalidValue;
   CUtensorMap ta, tb;
-  cudaError_t e = tensor_map_2d(&ta, p.a, p.M, p.K, GP_BK, bm, CU_TENSOR_MAP_SWIZZLE_64B);
-  if (!e) e = tensor_map_2d(&tb, p.b, p.K, p.N, 16, GP_BK, CU_TENSOR_MAP_SWIZZLE_32B);
-  if (e) return e;
+  if (cudaError_t e = pg_bulk_maps(p, bm, &ta, &tb)) return e;
   void *args[] = {&ta, &tb, const_cast<pg_params *>(&p)};
   return launch_k(fn, dim3((p.M + bm - 1) / bm, z), dim3(bm * 2), smem, st, true, args);
 }
@@ -1136,11 +1140,8 @@ static cudaError_t pg_stream_launch(const pg_params &p, int bm, int nt8, int z, 
   const void *fn = bulk ? pgbs_fn_of(bm, nt8) : pgs_fn_of(bm, nt8, cuda_pg_stream_bres(p.K, nt8));
   if (!fn || p.M <= 0 || stream < 1 || z < 1 || (bulk && p.K % 16)) return cudaErrorInvalidValue;
   CUtensorMap ta, tb;
-  if (bulk) {
-    cudaError_t e = tensor_map_2d(&ta, p.a, p.M, p.K, GP_BK, bm, CU_TENSOR_MAP_SWIZZLE_64B);
-    if (!e) e = tensor_map_2d(&tb, p.b, p.K, p.N, 16, GP_BK, CU_TENSOR_MAP_SWIZZLE_32B);
-    if (e) return e;
-  }
+  if (bulk)
+    if (cudaError_t e = pg_bulk_maps(p, bm, &ta, &tb)) return e;
   int occ = 0;
   cudaError_t e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, fn, bm * 2, smem);
   if (e) return e;

@@ -351,9 +351,9 @@ extern "C" int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st
   const size_t smem = (size_t)a->K * a->K * 3 * a->CoutP * sizeof(float);
   if (a->CoutP % 8 || smem > 48 * 1024) return (int)cudaErrorInvalidValue;
   const int nt = a->CoutP / 8;
+  const bool tc = a->K == 3 && (nt == 4 || nt == 6 || nt == 8); /* CoutP 32, 48, 64 */
   int th = 0; /* the band kernel's output rows per CTA, 0 where it does not apply */
-  if (a->K == 3 && (a->S == 1 || a->S == 2) && (nt == 4 || nt == 6 || nt == 8) && bf::g_stem_band)
-    th = cuda_stem_band_th(a, n);
+  if (tc && (a->S == 1 || a->S == 2) && bf::g_stem_band) th = cuda_stem_band_th(a, n);
   if (th > 0) {
     void (*k)(const cuda_stem_args, int, int) = a->S == 1
                                                     ? (nt == 4   ? bf::stem_band_kernel<4, 1>
@@ -366,7 +366,7 @@ extern "C" int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st
     k<<<grid, CUDA_THREADS, cuda_stem_band_smem(th, a->W, a->Wo, a->S), st>>>(*a, n, th);
     return (int)cudaGetLastError();
   }
-  if (a->K == 3 && (nt == 4 || nt == 6 || nt == 8)) { /* CoutP 32, 48, 64: tensor cores */
+  if (tc) { /* tensor cores, the pixels gathered from global memory */
     const long long px = (long long)n * a->Ho * a->Wo, tiles = (px + 15) / 16;
     const int tpw = px >= (1 << 20) ? 4 : 1; /* big batches: fewer CTAs, weights loaded less */
     const unsigned blocks =

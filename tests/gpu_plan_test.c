@@ -575,11 +575,11 @@ static void test_gate_proj_stream(void **state) {
 static void test_stem_band(void **state) {
   (void)state;
   assert_int_equal(cuda_stem_band_smem(8, 224, 112, 2), 17 * 225 * 8 + 17 * 224 * 3 + 8);
-  assert_int_equal(cuda_stem_band_rows(224, 224, 112, 112, 2), 8);
-  assert_int_equal(cuda_stem_band_rows(1030, 1030, 515, 515, 2), 1);
-  assert_int_equal(cuda_stem_band_rows(2000, 2000, 1000, 1000, 2), 0);
-  assert_int_equal(cuda_stem_band_rows(9, 9, 5, 5, 2), 4);
-  assert_int_equal(cuda_stem_band_rows(40, 37, 40, 37, 1), 16); /* 18 rows of 39 */
+  assert_int_equal(cuda_stem_band_rows(224, 112, 112, 2), 8);
+  assert_int_equal(cuda_stem_band_rows(1030, 515, 515, 2), 1);
+  assert_int_equal(cuda_stem_band_rows(2000, 1000, 1000, 2), 0);
+  assert_int_equal(cuda_stem_band_rows(9, 5, 5, 2), 4);
+  assert_int_equal(cuda_stem_band_rows(37, 40, 37, 1), 16); /* 18 rows of 39 */
   assert_true(cuda_stem_band_smem(16, 37, 37, 1) <= 48 * 1024);
   /* rows per CTA by batch on 132 SMs: 8 at 256 images (3584 CTAs), 2 at 8 (448), 1 at 2
      (224); at one image even 112 one-row bands leave SMs idle: the gathering kernel */
