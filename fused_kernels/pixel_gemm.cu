@@ -755,6 +755,51 @@ __device__ __forceinline__ void tma_load_2d(void *dst, const CUtensorMap &t, int
 #endif
 }
 
+// A bulk-copy GEMM's set-up by thread 0: its n mbarriers (one arrival
+// each), and the two tensor maps prefetched.
+__device__ __forceinline__ void pg_bulk_setup(unsigned long long *bar, int n, const CUtensorMap &ta,
+                                              const CUtensorMap &tb) {
+  for (int s = 0; s < n; s++) mbar_init(bar + s, 1);
+  asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&ta))
+               : "memory");
+  asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&tb))
+               : "memory");
+}
+
+// The bulk-copy GEMMs' fp16 gates: the 8 gates from channel c of image img
+// (1 without gates, 0 past K; `in`: the image is one of the tile's) ...
+__device__ __forceinline__ void pg_gate8_load(const pg_params &p, int img, int c, bool in,
+                                              float4 &g0, float4 &g1) {
+  const float z = c < p.K ? 1.f : 0.f;
+  g0 = g1 = make_float4(z, z, z, z);
+  if (p.gate && in && c < p.K) {
+    const float4 *gp = reinterpret_cast<const float4 *>(p.gate + (size_t)img * p.K + c);
+    g0 = __ldg(gp), g1 = __ldg(gp + 1);
+  }
+}
+// ... into the image's row gr of the gate buffer, channel c of a slice at
+// 8 t + 4 ks16 + 2 hi + e (c = 16 ks16 + 8 hi + 2 t + e), so that lane t's 8
+// of a slice are one 16-byte load (pg_gate_frags)
+__device__ __forceinline__ void pg_gate8_store(__half *gr, int c, float4 g0, float4 g1) {
+  __half *gd = gr + (c & ~31) + ((c >> 4) & 1) * 4 + ((c >> 3) & 1) * 2;
+  *reinterpret_cast<__half2 *>(gd) = __floats2half2_rn(g0.x, g0.y);
+  *reinterpret_cast<__half2 *>(gd + 8) = __floats2half2_rn(g0.z, g0.w);
+  *reinterpret_cast<__half2 *>(gd + 16) = __floats2half2_rn(g1.x, g1.y);
+  *reinterpret_cast<__half2 *>(gd + 24) = __floats2half2_rn(g1.z, g1.w);
+}
+// Where the gates of a lane's 4 rows (wr0 + 16 mi + lane / 4 + 8 h) start in
+// a gate buffer whose row 0 is image i0 and whose rows are KP long, from
+// element `base`: its lane's 8 of slice 0.
+__device__ __forceinline__ void pg_gate_offs(int (&goff)[2][2], const pg_params &p, int wr0,
+                                             int lane, int i0, int KP, int base) {
+#pragma unroll
+  for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+    for (int h = 0; h < 2; h++)
+      goff[mi][h] = base + (min(wr0 + mi * 16 + (lane >> 2) + h * 8, p.M - 1) / p.HW - i0) * KP +
+                    (lane & 3) * 8;
+}
+
 // The bulk-copy GEMMs' gates of a lane's 4 rows for the slice at channel k0:
 // the 8 fp16 gates of each row (goff: where they start for slice 0 in the
 // gate buffer Gs) as pg_mma_slice's GATE operand.
@@ -788,13 +833,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
   const int i0 = m0 / p.HW, ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
   unsigned long long *bar = reinterpret_cast<unsigned long long *>(
       Gs + (size_t)cuda_pg_gate_imgs(BM, p.HW) * KP); /* [STAGES] */
-  if (tid == 0) {
-    for (int s = 0; s < GP_STAGES; s++) mbar_init(bar + s, 1);
-    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&ta))
-                 : "memory");
-    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&tb))
-                 : "memory");
-  }
+  if (tid == 0) pg_bulk_setup(bar, GP_STAGES, ta, tb);
   __syncthreads();
   /* slice kt into stage kt % STAGES, by thread 0: the weights' 16-column
      blocks (arming the barrier with the whole slice's bytes), then A */
@@ -814,30 +853,17 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
   pdl_wait();
   if (tid == 0)
     for (int s = 0; s < GP_STAGES - 1 && s < KT; s++) issue_a(s);
-  /* the gates of the tile's images as fp16; channel c of a slice at 8 t + 4 ks16 + 2 hi + e
-     (c = 16 ks16 + 8 hi + 2 t + e), so lane t's 8 are one 16-byte load */
+  /* the gates of the tile's images as fp16 */
   for (int i = tid; i < ni * (KP / 8); i += THREADS) {
     const int im = i / (KP / 8), c = (i - im * (KP / 8)) * 8;
-    const float z = c < K ? 1.f : 0.f;
-    float4 g0 = make_float4(z, z, z, z), g1 = g0;
-    if (p.gate && c < K) {
-      const float4 *gp = reinterpret_cast<const float4 *>(p.gate + (size_t)(i0 + im) * K + c);
-      g0 = __ldg(gp), g1 = __ldg(gp + 1);
-    }
-    __half *gd = Gs + (size_t)im * KP + (c & ~31) + ((c >> 4) & 1) * 4 + ((c >> 3) & 1) * 2;
-    *reinterpret_cast<__half2 *>(gd) = __floats2half2_rn(g0.x, g0.y);
-    *reinterpret_cast<__half2 *>(gd + 8) = __floats2half2_rn(g0.z, g0.w);
-    *reinterpret_cast<__half2 *>(gd + 16) = __floats2half2_rn(g1.x, g1.y);
-    *reinterpret_cast<__half2 *>(gd + 24) = __floats2half2_rn(g1.z, g1.w);
+    float4 g0, g1;
+    pg_gate8_load(p, i0 + im, c, true, g0, g1);
+    pg_gate8_store(Gs + (size_t)im * KP, c, g0, g1);
   }
   const int lrow = lane & 15, lcol = (lane >> 4) * 8, gr = lane >> 2, gc = (lane & 3) * 2;
   const int wr0 = m0 + wm * 32;
   int goff[2][2]; /* where the gates of this lane's 4 rows start (its lane's 8 of slice 0) */
-#pragma unroll
-  for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-    for (int h = 0; h < 2; h++)
-      goff[mi][h] = (min(wr0 + mi * 16 + gr + h * 8, p.M - 1) / p.HW - i0) * KP + (lane & 3) * 8;
+  pg_gate_offs(goff, p, wr0, lane, i0, KP, 0);
   __syncthreads(); /* the gates are in place */
   float acc[2][NT8][4];
   pg_zero_acc(acc);
@@ -895,13 +921,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
   const int n0 = blockIdx.y * BN, b0 = blockIdx.x, nb = gridDim.x, mtiles = (p.M + BM - 1) / BM;
   const int ntl = b0 < mtiles ? (mtiles - 1 - b0) / nb + 1 : 0; /* this CTA's row tiles */
   const int total = ntl * KT;                                   /* ... and their slices */
-  if (tid == 0) {
-    for (int s = 0; s <= GP_STAGES; s++) mbar_init(bar + s, 1);
-    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&ta))
-                 : "memory");
-    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&tb))
-                 : "memory");
-  }
+  if (tid == 0) pg_bulk_setup(bar, GP_STAGES + 1, ta, tb);
   __syncthreads();
   if (tid == 0 && ntl > 0) { /* the weights, before the wait for PASS1: they are not its */
     mbar_arrive_tx(bar + GP_STAGES, (unsigned)KT * B_ST * 2);
@@ -924,34 +944,17 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
   auto gate_load = [&](int t) {
     const int m0 = (b0 + t * nb) * BM, i0 = m0 / p.HW;
     const int ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
-    const float z = gc8 < K ? 1.f : 0.f;
-    gv0 = gv1 = make_float4(z, z, z, z);
-    if (p.gate && gim < ni && gc8 < K) {
-      const float4 *gp = reinterpret_cast<const float4 *>(p.gate + (size_t)(i0 + gim) * K + gc8);
-      gv0 = __ldg(gp), gv1 = __ldg(gp + 1);
-    }
+    pg_gate8_load(p, i0 + gim, gc8, gim < ni, gv0, gv1);
   };
   /* ... as fp16 into buffer t % 2 */
   auto gate_store = [&](int t) {
-    if (gim >= gimg) return;
-    __half *gd = Gs + ((size_t)(t & 1) * gimg + gim) * KP + (gc8 & ~31) + ((gc8 >> 4) & 1) * 4 +
-                 ((gc8 >> 3) & 1) * 2;
-    *reinterpret_cast<__half2 *>(gd) = __floats2half2_rn(gv0.x, gv0.y);
-    *reinterpret_cast<__half2 *>(gd + 8) = __floats2half2_rn(gv0.z, gv0.w);
-    *reinterpret_cast<__half2 *>(gd + 16) = __floats2half2_rn(gv1.x, gv1.y);
-    *reinterpret_cast<__half2 *>(gd + 24) = __floats2half2_rn(gv1.z, gv1.w);
+    if (gim < gimg) pg_gate8_store(Gs + ((size_t)(t & 1) * gimg + gim) * KP, gc8, gv0, gv1);
   };
   const int lrow = lane & 15, lcol = (lane >> 4) * 8, gr = lane >> 2, gc = (lane & 3) * 2;
   int goff[2][2]; /* where this lane's 4 rows' gates of slice 0 start in local tile t's buffer */
   auto tile_goff = [&](int t) {
-    const int m0 = (b0 + t * nb) * BM, i0 = m0 / p.HW;
-#pragma unroll
-    for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-      for (int h = 0; h < 2; h++)
-        goff[mi][h] =
-            ((t & 1) * gimg + min(m0 + wm * 32 + mi * 16 + gr + h * 8, p.M - 1) / p.HW - i0) * KP +
-            (lane & 3) * 8;
+    const int m0 = (b0 + t * nb) * BM;
+    pg_gate_offs(goff, p, m0 + wm * 32, lane, m0 / p.HW, KP, (t & 1) * gimg * KP);
   };
   pdl_wait();
   if (tid == 0)
