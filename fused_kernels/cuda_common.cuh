@@ -78,19 +78,24 @@ __device__ __forceinline__ float swish_fast(float x) {
   return x * fmaf(0.5f, t, 0.5f);
 }
 
-// swish of two fp32 values, computed on the fp16 pair that is stored, 4
-// instructions for both: the pair is packed with satfinite (a value beyond
-// the fp16 range becomes +-65504, not +-inf), then with h = x / 2,
+// swish of an fp16 pair, 4 instructions for both: with h = x / 2,
 // x sigmoid(x) = h + h tanh(h) (tanh.approx.f16x2: the same ~2^-11 error as
-// the fp32 form above, below fp16 storage precision). The saturation keeps
-// h + h * -1 from being -inf + inf = NaN for large negative inputs: they
-// give 0, as in fp32.
-__device__ __forceinline__ __half2 swish_h2(float lo, float hi) {
-  unsigned x, t;
-  asm("cvt.rn.satfinite.f16x2.f32 %0, %1, %2;" : "=r"(x) : "f"(hi), "f"(lo));
-  const __half2 h = __hmul2(*reinterpret_cast<const __half2 *>(&x), __float2half2_rn(0.5f));
+// the fp32 form above, below fp16 storage precision). x = -inf would give
+// h + h * -1 = -inf + inf = NaN, so callers pass finite values or a -inf
+// clamped to -65504 (which gives 0, as fp32 does).
+__device__ __forceinline__ __half2 swish_h2(__half2 x) {
+  unsigned t;
+  const __half2 h = __hmul2(x, __float2half2_rn(0.5f));
   asm("tanh.approx.f16x2 %0, %1;" : "=r"(t) : "r"(*reinterpret_cast<const unsigned *>(&h)));
   return __hfma2(h, *reinterpret_cast<const __half2 *>(&t), h);
+}
+// swish of two fp32 values, computed on the fp16 pair that is stored: the
+// pair is packed with satfinite (a value beyond the fp16 range becomes
+// +-65504, not +-inf).
+__device__ __forceinline__ __half2 swish_h2(float lo, float hi) {
+  unsigned x;
+  asm("cvt.rn.satfinite.f16x2.f32 %0, %1, %2;" : "=r"(x) : "f"(hi), "f"(lo));
+  return swish_h2(*reinterpret_cast<const __half2 *>(&x));
 }
 
 // The rarer activations, out of line: inlining every case at every call site

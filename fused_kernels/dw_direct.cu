@@ -9,9 +9,10 @@
 // of the (DD_RS - 1) S + 3 input rows its windows span once (the neighbours'
 // reads of the same pixels hit L1), with the taps' weights in registers.
 //
-// The arithmetic per pixel is dw_pairs' with packed fp16 taps (dwh2): each
-// kernel row summed with HFMA2 on channel pairs, the rows and the bias in
-// fp32, then dw_out (swish on the fp16 pair, or the activation in fp32).
+// The arithmetic per pixel is dw_pairs' with packed fp16 taps (dwh2): every
+// tap summed with HFMA2 on channel pairs into an fp16 accumulator that
+// starts from the bias, then dw_out (swish on the fp16 pair, or the
+// activation in fp32).
 // The grid and the per-tile channel sums are the tile kernel's (a->TH x
 // a->TW tiles, sums[n][tile][CmidP]), so the SE kernel or the pass-2 GEMM
 // reads them unchanged. K = 3, stride 1 or 2, CmidP / 8 a power of two
@@ -42,7 +43,7 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
   const int c = cg * 8, strips = a.TW * ((a.TH + DD_RS - 1) / DD_RS);
   /* the taps' weights (fp16 pairs) and the bias: constants, read before the wait */
   __half2 w[K * K][4];
-  float2 b[4];
+  __half2 b[4];
   const __half *wdw = (const __half *)a.w_dw;
 #pragma unroll
   for (int t = 0; t < K * K; t++) {
@@ -52,7 +53,7 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
     for (int q = 0; q < 4; q++) w[t][q] = h[q];
   }
 #pragma unroll
-  for (int q = 0; q < 4; q++) b[q] = make_float2(a.b_dw[c + 2 * q], a.b_dw[c + 2 * q + 1]);
+  for (int q = 0; q < 4; q++) b[q] = __floats2half2_rn(a.b_dw[c + 2 * q], a.b_dw[c + 2 * q + 1]);
   pdl_wait(); /* the input is the previous launch's output */
   const __half *x = (const __half *)a.x + (size_t)n * a.H * a.W * a.CinP;
   __half *st = a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP : nullptr;
@@ -61,7 +62,7 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
     const int rs = s / a.TW, xo = s - rs * a.TW, ox = ox0 + xo, oyb = oy0 + rs * DD_RS;
     if (ox >= a.Wo || oyb >= a.Ho) continue;
     const int ix0 = ox * S - a.pad_l, iy0 = oyb * S - a.pad_t;
-    float2 acc[DD_RS][4];
+    __half2 acc[DD_RS][4];
 #pragma unroll
     for (int o = 0; o < DD_RS; o++)
 #pragma unroll
@@ -76,14 +77,11 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
         const int ky = r - o * S;
         if (ky < 0 || ky >= K) continue;
 #pragma unroll
-        for (int q = 0; q < 4; q++) {
-          __half2 s2 = __hmul2(reinterpret_cast<const __half2 *>(&v[0])[q], w[ky * K][q]);
+        for (int q = 0; q < 4; q++)
 #pragma unroll
-          for (int kx = 1; kx < K; kx++)
-            s2 = __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[q], w[ky * K + kx][q], s2);
-          const float2 f = __half22float2(s2);
-          acc[o][q].x += f.x, acc[o][q].y += f.y;
-        }
+          for (int kx = 0; kx < K; kx++)
+            acc[o][q] = __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[q], w[ky * K + kx][q],
+                                acc[o][q]);
       }
     }
 #pragma unroll
@@ -94,9 +92,9 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
       __half2 *h = reinterpret_cast<__half2 *>(&out);
 #pragma unroll
       for (int q = 0; q < 4; q++)
-        h[q] = SW ? dw_out<MODEL_ACT_SWISH, true>(acc[o][q], a.act, make_float2(1.f, 1.f), false,
+        h[q] = SW ? dw_out<MODEL_ACT_SWISH>(acc[o][q], a.act, make_float2(1.f, 1.f), false,
                                                   sum[q])
-                  : dw_out<-1, true>(acc[o][q], a.act, make_float2(1.f, 1.f), false, sum[q]);
+                  : dw_out<-1>(acc[o][q], a.act, make_float2(1.f, 1.f), false, sum[q]);
       if (st) *reinterpret_cast<uint4 *>(st + ((size_t)oy * a.Wo + ox) * a.CmidP + c) = out;
     }
   }

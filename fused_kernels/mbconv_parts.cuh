@@ -285,21 +285,28 @@ __device__ __forceinline__ void dw_sums_out(float2 sum, int g, int c, int cc, fl
 
 // The depthwise output of one channel pair: activation, squeeze-excite gate
 // (sc, 1 where ungated), the pair's share of the chunk's channel sums, and
-// the fp16 pair that is stored. H2 (packed fp16 taps, with swish): swish
-// and gate on the fp16 pair itself, which the sums then read back; else in
-// fp32.
-template <int ACT, bool H2>
+// the fp16 pair that is stored, from an fp32 accumulator.
+template <int ACT>
 __device__ __forceinline__ __half2 dw_out(float2 acc, int act, float2 sc, bool gated, float2 &sum) {
-  if constexpr (H2 && ACT == MODEL_ACT_SWISH) {
-    __half2 o = swish_h2(acc.x, acc.y);
+  const float v0 = act_t<ACT>(acc.x, act) * sc.x, v1 = act_t<ACT>(acc.y, act) * sc.y;
+  sum.x += v0, sum.y += v1;
+  return __floats2half2_rn(v0, v1);
+}
+
+// The same from an fp16 accumulator (the packed-tap forms, a.dwh2): with
+// swish, swish and gate on the fp16 pair itself (-inf clamped to the fp16
+// range first, see swish_h2), which the sums then read back; else in fp32.
+template <int ACT>
+__device__ __forceinline__ __half2 dw_out(__half2 acc, int act, float2 sc, bool gated,
+                                          float2 &sum) {
+  if constexpr (ACT == MODEL_ACT_SWISH) {
+    __half2 o = swish_h2(__hmax2(acc, __float2half2_rn(-65504.f)));
     if (gated) o = __hmul2(o, __floats2half2_rn(sc.x, sc.y));
     const float2 f = __half22float2(o);
     sum.x += f.x, sum.y += f.y;
     return o;
   } else {
-    const float v0 = act_t<ACT>(acc.x, act) * sc.x, v1 = act_t<ACT>(acc.y, act) * sc.y;
-    sum.x += v0, sum.y += v1;
-    return __floats2half2_rn(v0, v1);
+    return dw_out<ACT>(__half22float2(acc), act, sc, gated, sum);
   }
 }
 
@@ -353,16 +360,17 @@ __device__ void dw_chunk_k(const cuda_mbconv_args &a, const __half *mid, const _
             acc.y = fmaf(m.y, wv.y, acc.y);
           }
       }
-      o = dw_out<ACT, false>(acc, a.act, sc, gate != nullptr, sum);
+      o = dw_out<ACT>(acc, a.act, sc, gate != nullptr, sum);
     }
     *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = o;
   }
   dw_sums_out(sum, g, c, cc, part, csum); /* PASS1: the chunk's sums for squeeze-excite */
 }
 
-// dw_chunk_k with packed fp16 taps (a.dwh2): each kernel row is summed with
-// HFMA2 on channel pairs (one instruction per tap instead of two converts and
-// two FFMAs), the rows and the bias in fp32. K known at compile time.
+// dw_chunk_k with packed fp16 taps (a.dwh2): every tap summed with HFMA2 on
+// channel pairs into an fp16 accumulator that starts from the bias (one
+// instruction per tap instead of two converts and two FFMAs). K known at
+// compile time.
 template <int KK, int ACT>
 __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                             const float *bdw, const int *qmid, const int *qglob, __half *dwo,
@@ -371,7 +379,7 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
   const idiv nc2(cc / 2);
   const int g = nc2.q(threadIdx.x), c = (threadIdx.x - g * nc2.d) * 2, G = nc2.q(blockDim.x);
   if (g >= G) return;
-  const float2 b = make_float2(bdw[c], bdw[c + 1]);
+  const __half2 b = __floats2half2_rn(bdw[c], bdw[c + 1]);
   const int ldm = a.CC + 8;
   const int rowstride = ((a.TW - 1) * a.S + KK) * ldm;
   const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
@@ -382,19 +390,15 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
   for (int q = g; q < npx; q += G) {
     __half2 o = __float2half2_rn(0.f);
     if (qglob[q] >= 0) {
-      float2 acc = b;
+      __half2 acc = b;
       const __half *m0 = mid + (size_t)qmid[q] * ldm + c;
 #pragma unroll
-      for (int ky = 0; ky < KK; ky++) {
-        const __half *r = m0 + ky * rowstride;
-        __half2 s = __hmul2(*reinterpret_cast<const __half2 *>(r), w[ky * KK]);
+      for (int ky = 0; ky < KK; ky++)
 #pragma unroll
-        for (int kx = 1; kx < KK; kx++)
-          s = __hfma2(*reinterpret_cast<const __half2 *>(r + kx * ldm), w[ky * KK + kx], s);
-        const float2 f = __half22float2(s);
-        acc.x += f.x, acc.y += f.y;
-      }
-      o = dw_out<ACT, true>(acc, a.act, sc, gate != nullptr, sum);
+        for (int kx = 0; kx < KK; kx++)
+          acc = __hfma2(*reinterpret_cast<const __half2 *>(m0 + ky * rowstride + kx * ldm),
+                        w[ky * KK + kx], acc);
+      o = dw_out<ACT>(acc, a.act, sc, gate != nullptr, sum);
     }
     *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = o;
   }
@@ -436,10 +440,10 @@ static __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, co
 // read once ((K + S)^2 loads for four pixels; the last column of an odd-width
 // tile leaves the right pair out). CC (the chunk width the launch was planned
 // with) fixes mid's and dwo's row pitch, CC + 8 halves, at compile time: the
-// taps' addresses are immediate offsets from one pointer per row. H2: each
-// kernel row summed with HFMA2 on the pair (as dw_chunk_h2), else fp32 FMAs
-// (as dw_chunk_k); the arithmetic of each pixel is that of those functions,
-// in the same order. oy0, ox0: the tile's first output pixel; pixels past
+// taps' addresses are immediate offsets from one pointer per row. H2: every
+// tap summed with HFMA2 on the pair (as dw_chunk_h2), else fp32 FMAs (as
+// dw_chunk_k); the arithmetic of each pixel is that of those functions, in
+// the same order. oy0, ox0: the tile's first output pixel; pixels past
 // the image are stored as zeros and left out of the sums.
 template <int KK, int S, int CC, bool H2, int NX = 1>
 __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
@@ -452,7 +456,13 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
   const int TW = a.TW, TH = a.TH, iw = (TW - 1) * S + KK, TWX = (TW + NX - 1) / NX;
   const int rows_in = min(TH, a.Ho - oy0), cols_in = min(TW, a.Wo - ox0);
   const int npairs = (TH + 1) / 2 * TWX;
-  const float2 b = make_float2(bdw[c], bdw[c + 1]);
+  typedef typename std::conditional<H2, __half2, float2>::type atype; /* accumulator */
+  const float2 bf = make_float2(bdw[c], bdw[c + 1]);
+  atype b;
+  if constexpr (H2)
+    b = __float22half2_rn(bf);
+  else
+    b = bf;
   const float2 sc = gate ? make_float2(gate[c], gate[c + 1]) : make_float2(1.f, 1.f);
   typedef typename std::conditional<(!H2 && KK == 3), float2, __half2>::type wtype;
   wtype w[KK * KK];
@@ -467,7 +477,7 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
     const int oy = 2 * rp, x = xg * NX;
     const bool has1 = oy + 1 < TH, hasc = NX == 1 || x + 1 < TW;
     const __half *m = mid + (size_t)(oy * S * iw + x * S) * LD + c;
-    float2 acc[2][NX];
+    atype acc[2][NX];
 #pragma unroll
     for (int o = 0; o < 2; o++)
 #pragma unroll
@@ -487,13 +497,10 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
           const int ky = r - o * S;
           if (ky < 0 || ky >= KK) continue;
 #pragma unroll
-          for (int cx = 0; cx < NX; cx++) {
-            __half2 s2 = __hmul2(v[cx * S], w[ky * KK]);
+          for (int cx = 0; cx < NX; cx++)
 #pragma unroll
-            for (int kx = 1; kx < KK; kx++) s2 = __hfma2(v[cx * S + kx], w[ky * KK + kx], s2);
-            const float2 f = __half22float2(s2);
-            acc[o][cx].x += f.x, acc[o][cx].y += f.y;
-          }
+            for (int kx = 0; kx < KK; kx++)
+              acc[o][cx] = __hfma2(v[cx * S + kx], w[ky * KK + kx], acc[o][cx]);
         }
       } else {
         float2 fv[NV];
@@ -523,7 +530,7 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
         if (cx && !hasc) break;
         __half2 out = __float2half2_rn(0.f);
         if (oy + o < rows_in && x + cx < cols_in)
-          out = dw_out<MODEL_ACT_SWISH, H2>(acc[o][cx], MODEL_ACT_SWISH, sc, gate != nullptr, sum);
+          out = dw_out<MODEL_ACT_SWISH>(acc[o][cx], MODEL_ACT_SWISH, sc, gate != nullptr, sum);
         *reinterpret_cast<__half2 *>(dwo + (size_t)(q + o * TW + cx) * LD + c) = out;
       }
     }
