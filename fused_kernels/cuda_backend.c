@@ -59,6 +59,8 @@ typedef struct {
   int tune_log;    /* BLOCKFUSE_CUDA_TUNE_LOG=1: each pass-2 GEMM candidate's time to stderr */
   int no_dwdirect; /* BLOCKFUSE_CUDA_DWDIRECT=0: ... and dw_direct.cu's PASS1 (A/B) */
   int no_dwquads;  /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
+  int no_dwvec;    /* BLOCKFUSE_CUDA_DWVEC=0: ... and the 8-channel one (A/B) */
+  int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..3: that dwrows wherever it applies */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
@@ -153,13 +155,25 @@ static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cu
 }
 
 /* The same for the depthwise conv's thread shape, dwrows = rows (0: one
- * pixel, 1: two rows, 2: 2 x 2 blocks), where the launch would run it. */
+ * pixel, 1: two rows, 2: 2 x 2 blocks, 3: 8 channels per thread), where the
+ * launch would run it; with force, kept whatever its time. */
 static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
-                         int rows, double *t, char *err, size_t errlen) {
+                         int rows, int force, double *t, char *err, size_t errlen) {
   cuda_blk_plan h = *p;
   h.l[0].dwrows = rows;
-  if (p->n != 1 || !(rows == 2 ? cuda_mbconv_dwquads_ok : cuda_mbconv_dwrows_ok)(&h.l[0])) return 0;
-  return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
+  int (*ok)(const cuda_mbconv_args *) = rows == 3   ? cuda_mbconv_dwvec_ok
+                                        : rows == 2 ? cuda_mbconv_dwquads_ok
+                                                    : cuda_mbconv_dwrows_ok;
+  if (p->n != 1 || !ok(&h.l[0])) return 0;
+  double th;
+  const int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
+  if (rc) return rc;
+  if (s->tune_log)
+    fprintf(stderr, "tune %s batch %d: pass1 tile %dx%d cc %d%s dwrows %d: %.1f us (best %.1f)\n",
+            s->blks[i].b->name, B, h.l[0].TH, h.l[0].TW, h.l[0].CC, h.l[0].wide ? " wide" : "",
+            rows, th * 1e6, *t * 1e6);
+  if (th < *t || force) *t = th, *p = h;
+  return 0;
 }
 
 /* ... and PASS1 of a block without expansion as dw_direct.cu's kernel, on
@@ -273,10 +287,12 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
       for (int v = 0; v < 3; v++) {
         if ((v == 1 && !lowreg_ok) || (v == 2 && !wide_ok)) continue;
         one.l[0].lowreg = v == 1, one.l[0].wide = v == 2;
-        /* the 2 x 2-block depthwise conv where it applies (the usual winner
-           since PASS1 has it in 8 warps), so tiles are ranked with it */
-        one.l[0].dwrows = s->no_dwrows || s->no_dwquads ? 0 : 2;
-        if (one.l[0].dwrows && !cuda_mbconv_dwquads_ok(&one.l[0])) one.l[0].dwrows = 0;
+        /* the 8-channel depthwise conv where it applies, else the 2 x 2-block
+           one (the usual winners), so tiles are ranked with it */
+        one.l[0].dwrows = s->no_dwrows ? 0 : 3;
+        if (one.l[0].dwrows == 3 && (s->no_dwvec || !cuda_mbconv_dwvec_ok(&one.l[0])))
+          one.l[0].dwrows = s->no_dwquads ? 0 : 2;
+        if (one.l[0].dwrows == 2 && !cuda_mbconv_dwquads_ok(&one.l[0])) one.l[0].dwrows = 0;
         double t;
         if ((rc = time_block(s, i, &one, B, x, y, &t, err, errlen))) return rc;
         if (t < *t_out) {
@@ -289,11 +305,16 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   }
   /* then the winner with the other depthwise variants */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
-  const int rows0 = best.l[0].dwrows; /* the others of one pixel, two rows, 2 x 2 blocks */
-  for (int rows = 0; rows < 3 && !s->no_dwrows; rows++)
-    if (rows != rows0 && (rows < 2 || !s->no_dwquads) &&
-        (rc = retime_dwrows(s, i, B, x, y, &best, rows, t_out, err, errlen)))
+  /* the others of one pixel, two rows, 2 x 2 blocks, 8 channels */
+  const int rows0 = best.l[0].dwrows;
+  for (int rows = 0; rows < 4 && !s->no_dwrows; rows++)
+    if (rows != rows0 && (rows != 2 || !s->no_dwquads) && (rows != 3 || !s->no_dwvec) &&
+        (rc = retime_dwrows(s, i, B, x, y, &best, rows, 0, t_out, err, errlen)))
       return rc;
+  /* BLOCKFUSE_CUDA_DWROWS=1..3: that shape wherever it applies (profiling, A/B) */
+  if (s->force_dwrows > 0 && best.l[0].dwrows != s->force_dwrows &&
+      (rc = retime_dwrows(s, i, B, x, y, &best, s->force_dwrows, 1, t_out, err, errlen)))
+    return rc;
   if ((rc = retime_dwdirect(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
   if (best.n == 1 && best.l[0].mode == CUDA_MB_STAGED && !s->no_gemm)
@@ -559,6 +580,11 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_gemm = cuda_env_is("BLOCKFUSE_CUDA_GEMM", "0");
   s->no_dwrows = cuda_env_is("BLOCKFUSE_CUDA_DWROWS", "0");
   s->no_dwquads = cuda_env_is("BLOCKFUSE_CUDA_DWQUADS", "0");
+  s->no_dwvec = cuda_env_is("BLOCKFUSE_CUDA_DWVEC", "0");
+  for (int r = 1; r <= 3; r++) {
+    char v[2] = {(char)('0' + r), 0};
+    if (cuda_env_is("BLOCKFUSE_CUDA_DWROWS", v)) s->force_dwrows = r;
+  }
   s->no_ksplit = cuda_env_is("BLOCKFUSE_CUDA_KSPLIT", "0");
   s->no_sefuse = cuda_env_is("BLOCKFUSE_CUDA_SEFUSE", "0");
   s->no_stream = cuda_env_is("BLOCKFUSE_CUDA_STREAM", "0");
@@ -795,7 +821,8 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                     a->TH, a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x,
                     cuda_mbconv_smem(a), a->lowreg ? " lowreg" : "", a->wide ? " wide" : "",
                     a->dwh2 ? " dwh2" : "",
-                    a->dwrows == 2 && cuda_mbconv_dwquads_ok(a) ? " dwquads"
+                    a->dwrows == 3 && cuda_mbconv_dwvec_ok(a)     ? " dwvec"
+                    : a->dwrows == 2 && cuda_mbconv_dwquads_ok(a) ? " dwquads"
                     : a->dwrows && cuda_mbconv_dwrows_ok(a)     ? " dwrows"
                                                                 : "",
                     a->dwdirect && cuda_mbconv_dwdirect_ok(a) ? " dwdirect" : "");

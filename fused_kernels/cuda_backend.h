@@ -61,8 +61,11 @@ int cuda_device_count(void);
 /* The stem planned as if the device had one multiprocessor: its band kernel
  * (K = 3, CoutP 32 / 48 / 64) with the most rows per CTA at any batch. */
 #define CUDA_TEST_STEMBAND (1 << 30)
+/* The depthwise conv with 8 channels per thread (dwrows = 3); an error where
+ * cuda_mbconv_dwvec_ok() refuses the plan's PASS1. */
+#define CUDA_TEST_DWVEC (1LL << 31)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
-                        const void *in, float *out, int staged, int zsplit, int device, char *err,
+                        const void *in, float *out, long long staged, int zsplit, int device, char *err,
                         size_t errlen);
 
 /* Device time of the batch bucket's captured graph (H2D of the images,

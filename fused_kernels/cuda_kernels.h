@@ -73,11 +73,12 @@ typedef struct {
   int zsplit;   /* grid.z: PASS1 splits the chunks of Cmid, the others the columns of Cout */
   int lowreg;   /* 1: the instantiation capped at 64 registers (4 CTAs of 256 threads per SM,
                    some spills); only where cuda_mbconv_nf() == 1. The tuner times both. */
-  int dwh2;     /* 1: depthwise taps as packed fp16 FMAs (HFMA2) per kernel row, rows summed
-                   in fp32 (k = 3 and 5); the tuner keeps it where it is faster */
+  int dwh2;     /* 1: depthwise taps as packed fp16 FMAs (HFMA2) into an fp16 accumulator
+                   (k = 3 and 5); the tuner keeps it where it is faster */
   int dwrows;   /* 1: the depthwise conv with two output rows per thread (dw_pairs in
                    mbconv_parts.cuh) where cuda_mbconv_dwrows_ok(); 2: blocks of two rows by
-                   two columns where cuda_mbconv_dwquads_ok() (else as 1); the tuner times
+                   two columns where cuda_mbconv_dwquads_ok() (else as 1); 3: 8 channels
+                   per thread where cuda_mbconv_dwvec_ok() (else as 1); the tuner times
                    each */
   int dwdirect; /* PASS1 without expansion: 1 = dw_direct.cu's kernel (the depthwise conv
                    straight from global memory, 8 channels x 4 output rows per thread) where
@@ -468,6 +469,16 @@ static inline int cuda_mbconv_dwrows_ok(const cuda_mbconv_args *a) {
 static inline int cuda_mbconv_dwquads_ok(const cuda_mbconv_args *a) {
   return cuda_mbconv_dwrows_ok(a) && a->dwh2 &&
          (a->mode == CUDA_MB_PASS1 || (a->wide && cuda_mbconv_nf(a) == 1));
+}
+
+/* Whether launch a, with dwrows = 3, runs its depthwise conv with 8 channels
+ * per thread (dw_vec): PASS1 (its 8- and 16-warp builds: dwrows_ok leaves
+ * out lowreg), k = 3, packed fp16 taps, chunks of 16 to 64 channels (a
+ * narrower last chunk takes the one-pixel loop). Mirrors mbconv_kernel's
+ * VEC. */
+static inline int cuda_mbconv_dwvec_ok(const cuda_mbconv_args *a) {
+  return cuda_mbconv_dwrows_ok(a) && a->dwh2 && a->mode == CUDA_MB_PASS1 && a->K == 3 &&
+         a->CC <= 64;
 }
 
 typedef struct {

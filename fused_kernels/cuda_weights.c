@@ -382,7 +382,8 @@ static void to_f16_padded(const float *src, uint16_t *dst, size_t px, int c, int
 }
 
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
-                        const void *in, float *out, int staged, int zsplit, int device, char *err,
+                        const void *in, float *out, long long staged, int zsplit, int device,
+                        char *err,
                         size_t errlen) {
   int rc = 0;
   cuda_arena ar = {0};
@@ -461,7 +462,9 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       }
       l->lowreg = (staged & CUDA_TEST_LOWREG) && cuda_mbconv_nf(l) == 1;
       l->dwh2 = (staged & CUDA_TEST_DWH2) != 0;
-      l->dwrows = staged & CUDA_TEST_QUADS ? 2 : (staged & CUDA_TEST_ROWS) != 0;
+      l->dwrows = staged & CUDA_TEST_DWVEC   ? 3
+                  : staged & CUDA_TEST_QUADS ? 2
+                                             : (staged & CUDA_TEST_ROWS) != 0;
       l->dwdirect = (staged & CUDA_TEST_DWDIRECT) && l->mode == CUDA_MB_PASS1;
       if (l->dwdirect && !cuda_mbconv_dwdirect_ok(l)) {
         snprintf(err, errlen, "%s: dw_direct does not apply to this PASS1", b->name);
@@ -471,8 +474,10 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       l->se_g = staged & CUDA_TEST_SE1 ? 1 : 0;
       l->wide = (staged & CUDA_TEST_WIDE) && !l->lowreg;
       if (l->wide && cuda_mbconv_nf(l) > 4) l->wide = 0;
-      if (l->dwrows == 2 && l->mode == CUDA_MB_PASS1 && !cuda_mbconv_dwquads_ok(l)) {
-        snprintf(err, errlen, "%s: dwquads does not apply to this PASS1", b->name);
+      if (l->mode == CUDA_MB_PASS1 && ((l->dwrows == 2 && !cuda_mbconv_dwquads_ok(l)) ||
+                                       (l->dwrows == 3 && !cuda_mbconv_dwvec_ok(l)))) {
+        snprintf(err, errlen, "%s: %s does not apply to this PASS1", b->name,
+                 l->dwrows == 3 ? "dwvec" : "dwquads");
         rc = -EINVAL;
         goto fail;
       }

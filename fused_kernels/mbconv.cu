@@ -223,8 +223,11 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
 // THREADS per CTA: CUDA_THREADS, or twice that (a.wide). P1: PASS1 only
 // (NF = 1), built without the projection and the gates, whose registers the
 // depthwise conv's thread shapes then get: the launcher runs every PASS1
-// with it.
-template <int NF, int MINB, int THREADS = CUDA_THREADS, bool P1 = false>
+// with it. VEC: PASS1's builds for a.dwrows == 3, whose depthwise conv is
+// dw_vec (8 channels per thread; a chunk it does not take runs the
+// one-pixel loop), kept apart so that its registers do not weigh on the
+// other shapes.
+template <int NF, int MINB, int THREADS = CUDA_THREADS, bool P1 = false, bool VEC = false>
 __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv_args a) {
   constexpr int WARPS = THREADS / 32;
   /* Which depthwise launches with a.dwrows take dw_pairs (two output rows
@@ -238,6 +241,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
      one-tile instantiation and PASS1's but lowreg (cuda_mbconv_dwquads_ok()
      on the host) */
   constexpr bool QUADS = (P1 && MINB < 4) || (NF == 1 && THREADS == 2 * CUDA_THREADS);
+  static_assert(!VEC || (P1 && MINB < 4), "dw_vec: PASS1's 8- and 16-warp builds only");
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
@@ -423,8 +427,14 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     __syncthreads();  /* B2: mid and D(c) visible; expand(c) done with wexp_s */
     issue_exp(c0 + a.CC);
     cp_async_commit(); /* E(c+1) */
+    /* dw_vec's channel sums come as one row per warp */
+    const bool vec = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC;
     if (!staged) {
-      if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
+      if (vec)
+        dw_vec_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, part);
+      else if (VEC)
+        dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
+      else if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
         dw_pairs_chunk<true, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
                                 part, nullptr);
       else if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
@@ -468,7 +478,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
         }
       }
       /* the partials are complete (B3): G pixel groups of cc channels */
-      const int tiles = a.tiles_x * a.tiles_y, G = idiv(cc / 2).q(blockDim.x);
+      const int tiles = a.tiles_x * a.tiles_y, G = vec ? WARPS : idiv(cc / 2).q(blockDim.x);
       for (int c = threadIdx.x; c < cc; c += blockDim.x) {
         float s = 0.f;
         for (int g = 0; g < G; g++) s += part[g * cc + c];
@@ -519,7 +529,10 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   if (se && (se_smem > 48 * 1024 || a->sms <= 0)) /* before any launch */
     return (int)cudaErrorInvalidValue;
   void (*k)(const cuda_mbconv_args);
-  if (a->mode == CUDA_MB_PASS1) /* one tile per warp, no projection: the PASS1-only builds */
+  if (a->mode == CUDA_MB_PASS1 && a->dwrows == 3 && cuda_mbconv_dwvec_ok(a))
+    k = a->wide ? bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true, true>
+                : bf::mbconv_kernel<1, 3, CUDA_THREADS, true, true>;
+  else if (a->mode == CUDA_MB_PASS1) /* one tile per warp, no projection: the PASS1-only builds */
     k = a->wide     ? bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true>
         : a->lowreg ? bf::mbconv_kernel<1, 4, CUDA_THREADS, true>
                     : bf::mbconv_kernel<1, 3, CUDA_THREADS, true>;
@@ -569,7 +582,9 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
                        (const void *)bf::mbconv_kernel<4, 1, 2 * CUDA_THREADS>,
                        (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true>,
                        (const void *)bf::mbconv_kernel<1, 4, CUDA_THREADS, true>,
-                       (const void *)bf::mbconv_kernel<1, 3, CUDA_THREADS, true>};
+                       (const void *)bf::mbconv_kernel<1, 3, CUDA_THREADS, true>,
+                       (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true, true>,
+                       (const void *)bf::mbconv_kernel<1, 3, CUDA_THREADS, true, true>};
   const void *se[] = {(const void *)bf::se_kernel<false>},
              *se_pre[] = {(const void *)bf::se_kernel<true>};
   cudaError_t e = bf::set_kernel_attrs(fns, sizeof fns / sizeof fns[0], bytes, carveout);

@@ -602,6 +602,124 @@ __device__ void dw_pairs_chunk(const cuda_mbconv_args &a, const __half *mid, con
   }
 }
 
+// The depthwise conv of one PASS1 chunk with 8 channels per thread (a.dwrows
+// == 3, cuda_mbconv_dwvec_ok(): k = 3, swish, packed fp16 taps, no gate), for
+// a whole chunk of CC = 16, 32 or 64 channels (the caller runs a shorter last
+// chunk through dw_chunk): one 16-byte load per tap gives a thread four
+// channel pairs, so a tap costs a quarter of dw_chunk_h2's loads and address
+// arithmetic; the 36 weight pairs sit in registers. A warp takes 32 / (CC /
+// 8) pixels, lane = (slot, 8-channel group), the slots' pixels permuted
+// (dwv_px) so that the pixels of one quarter-warp (one shared-memory
+// wavefront of 16-byte loads) fall on distinct banks within an output row.
+// The per-pixel arithmetic is dw_chunk_h2's. The channel sums: each
+// thread's (a few pixels per chunk) in fp16 pairs, then in fp32 a butterfly
+// over the lanes of one group leaves the warp's sum of each channel in one
+// lane (two for CC = 16), which writes part[warp][c]: WARPS rows for the
+// caller to add.
+template <int S, int NG>
+__device__ __forceinline__ int dwv_px(int slot) {
+  /* M slots of a quarter-warp, D pixels apart: (CC, S) = (32, 1): 4, (32, 2): 2,
+     (16, 1): 2, (16, 2): 1; CC = 64 fills a quarter-warp with one pixel */
+  constexpr int M = NG >= 8 ? 1 : 8 / NG, D = NG == 4 ? 4 / S : NG == 2 ? 2 / S : 1;
+  const int j = slot / M, i = slot - j * M;
+  return j % D + i * D + (j / D) * D * M;
+}
+
+template <int S, int CC>
+__device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                       const float *bdw, const int *qmid, const int *qglob, __half *dwo,
+                       float *part) {
+  constexpr int LD = CC + 8, KK = 3, NG = CC / 8, P = 32 / NG;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  const int grp = lane % NG, c = grp * 8;
+  const int px = dwv_px<S, NG>(lane / NG), npx = a.TH * a.TW;
+  const int rowstride = ((a.TW - 1) * S + KK) * LD;
+  __half2 w[KK * KK][4], b[4];
+#pragma unroll
+  for (int t = 0; t < KK * KK; t++) {
+    const uint4 u = *reinterpret_cast<const uint4 *>(wdw + t * CC + c);
+    const __half2 *h = reinterpret_cast<const __half2 *>(&u);
+#pragma unroll
+    for (int j = 0; j < 4; j++) w[t][j] = h[j];
+  }
+#pragma unroll
+  for (int j = 0; j < 4; j++) b[j] = __floats2half2_rn(bdw[c + 2 * j], bdw[c + 2 * j + 1]);
+  __half2 hsum[4] = {}; /* a thread's few pixels per chunk, summed in fp16 */
+  for (int q0 = warp * P; q0 < npx; q0 += nw * P) {
+    const int q = q0 + px;
+    if (q >= npx) continue;
+    uint4 o = make_uint4(0, 0, 0, 0);
+    if (qglob[q] >= 0) {
+      const __half *m0 = mid + (size_t)qmid[q] * LD + c;
+      __half2 acc[4] = {b[0], b[1], b[2], b[3]};
+#pragma unroll
+      for (int ky = 0; ky < KK; ky++) {
+        uint4 v[KK];
+#pragma unroll
+        for (int kx = 0; kx < KK; kx++)
+          v[kx] = *reinterpret_cast<const uint4 *>(m0 + ky * rowstride + kx * LD);
+#pragma unroll
+        for (int kx = 0; kx < KK; kx++)
+#pragma unroll
+          for (int j = 0; j < 4; j++)
+            acc[j] = __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[j], w[ky * KK + kx][j],
+                             acc[j]);
+      }
+      __half2 *h = reinterpret_cast<__half2 *>(&o);
+#pragma unroll
+      for (int j = 0; j < 4; j++) {
+        h[j] = swish_h2(__hmax2(acc[j], __float2half2_rn(-65504.f))); /* as dw_out */
+        hsum[j] = __hadd2(hsum[j], h[j]);
+      }
+    }
+    *reinterpret_cast<uint4 *>(dwo + (size_t)q * LD + c) = o;
+  }
+  /* butterfly over the lanes of group grp (lane bits NG .. 16): each round
+     keeps half the values (the upper half where the lane's bit is set) and
+     adds the partner's copy of them; values left: 8, 4, 2, 1 (then plain adds) */
+  float v[8];
+#pragma unroll
+  for (int j = 0; j < 4; j++) {
+    const float2 f = __half22float2(hsum[j]);
+    v[2 * j] = f.x, v[2 * j + 1] = f.y;
+  }
+  int sub = 0; /* the first held channel's offset in the group */
+  constexpr int ROUNDS = NG == 2 ? 4 : NG == 4 ? 3 : 2, LEFT = 8 >> (ROUNDS < 3 ? ROUNDS : 3);
+#pragma unroll
+  for (int r = 0; r < ROUNDS; r++) {
+    const int mask = 16 >> r, n = 8 >> r;
+    const bool up = lane & mask;
+    if (n > 1) {
+#pragma unroll
+      for (int i = 0; i < n / 2; i++) {
+        const float send = up ? v[i] : v[i + n / 2], keep = up ? v[i + n / 2] : v[i];
+        v[i] = keep + __shfl_xor_sync(0xffffffffu, send, mask);
+      }
+      if (up) sub += n / 2;
+    } else {
+      v[0] += __shfl_xor_sync(0xffffffffu, v[0], mask);
+    }
+  }
+  /* CC = 16: the lanes on either side of lane bit 2 (the plain round) hold the same values */
+  if (NG != 2 || !(lane & 2))
+#pragma unroll
+    for (int i = 0; i < LEFT; i++) part[(size_t)warp * CC + c + sub + i] = v[i];
+}
+
+// dw_vec for a launch where cuda_mbconv_dwvec_ok(a): S and CC compiled in.
+__device__ __forceinline__ void dw_vec_chunk(const cuda_mbconv_args &a, const __half *mid,
+                                             const __half *wdw, const float *bdw, const int *qmid,
+                                             const int *qglob, __half *dwo, float *part) {
+  if (a.S == 1) {
+    if (a.CC == 16) return dw_vec<1, 16>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
+    if (a.CC == 32) return dw_vec<1, 32>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
+    return dw_vec<1, 64>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
+  }
+  if (a.CC == 16) return dw_vec<2, 16>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
+  if (a.CC == 32) return dw_vec<2, 32>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
+  return dw_vec<2, 64>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
+}
+
 // The projection of one chunk of cc expanded channels: warp w accumulates
 // the 16x16 output tiles f = w, w + WARPS, ... (< nfrag; row tile f / ncols,
 // column tile f % ncols) of A [rows][cc] (pitch lda) x B [cc][cols] (pitch

@@ -89,7 +89,7 @@ static void make_mbconv_row(tblock *tb, const int *k) {
 static const float kMean[3] = {123.7f, 116.3f, 103.5f}, kStd[3] = {58.4f, 57.1f, 57.4f};
 
 /* Runs b on the GPU and on the CPU reference and compares. */
-static void check_block(const model_block *b, int n, int staged, int zsplit) {
+static void check_block(const model_block *b, int n, long long staged, int zsplit) {
   const size_t in_n = (size_t)n * b->in_h * b->in_w * b->in_c;
   const size_t out_n = b->kind == MODEL_BLOCK_HEAD ? (size_t)n * b->out_c
                                                    : (size_t)n * b->out_h * b->out_w * b->out_c;
@@ -125,11 +125,15 @@ static void check_block(const model_block *b, int n, int staged, int zsplit) {
                                  : "fused    ",
       zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "", staged & CUDA_TEST_DWH2 ? " dwh2" : "",
       staged & CUDA_TEST_SE1 ? " se1" : "", staged & CUDA_TEST_WIDE ? " wide" : "",
-      staged & CUDA_TEST_ROWS ? " rows" : "", staged & CUDA_TEST_QUADS ? " quads" : "",
+      staged & CUDA_TEST_ROWS ? " rows" : "",
+      staged & CUDA_TEST_DWVEC   ? " vec"
+      : staged & CUDA_TEST_QUADS ? " quads"
+                                 : "",
       staged & CUDA_TEST_GEMM64 ? " gemm64"
       : staged & CUDA_TEST_GEMM ? " gemm128"
                                 : "",
-      (staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "", (staged >> 23) & 15,
+      (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
+      (int)(staged >> 23) & 15,
       staged & CUDA_TEST_BULK ? " bulk" : "", staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
@@ -209,7 +213,8 @@ static void test_mbconv_plain(void **state) {
  * planner uses (it compiles the row pitch per width), with a partial last
  * chunk where Cmid is not a multiple, k = 3 and 5, stride 1 and 2, both tap
  * forms, 8 and 16 warps, both SE passes; its 2 x 2-block form (dwquads, in
- * 8 warps for PASS1 too); and the one-pixel loop on the same chunks. */
+ * 8 warps for PASS1 too); the one-pixel loop on the same chunks; and the
+ * 8-channel form (dwvec). */
 static void test_mbconv_chunks(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][9] = {
@@ -233,6 +238,23 @@ static void test_mbconv_chunks(void **state) {
       /* 2 x 2 output blocks per thread (fp16 taps, 16 warps; PASS1 in 8 warps too) */
       check_block(&tb.b, 2, f | CUDA_TEST_QUADS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 0);
       if (k[7]) check_block(&tb.b, 2, f | CUDA_TEST_QUADS | CUDA_TEST_DWH2, 0);
+    }
+    tblock_free(&tb);
+  }
+  /* 8 channels per dw thread (dwvec: PASS1 in 8 and 16 warps, k = 3) at the chunk widths
+     it takes, 16 to 64; narrower last chunks of 16, 32 and 48 (the one-pixel loop) */
+  static const int vcases[][9] = {
+      {19, 23, 24, 144, 24, 3, 1, 6, 1},
+      {13, 15, 24, 112, 24, 3, 2, 4, 0},
+      {57, 55, 16, 96, 24, 3, 2, 4, 0},
+  };
+  for (unsigned c = 0; c < sizeof vcases / sizeof vcases[0]; c++) {
+    tblock tb;
+    make_mbconv_row(&tb, vcases[c]);
+    for (int cc = 16; cc <= 64; cc *= 2) {
+      const long long f = CUDA_TEST_CC(cc) | CUDA_TEST_DWVEC | CUDA_TEST_DWH2;
+      check_block(&tb.b, 2, f | (cc == 32), 0);
+      check_block(&tb.b, 3, f | CUDA_TEST_WIDE | (cc != 32), 0);
     }
     tblock_free(&tb);
   }

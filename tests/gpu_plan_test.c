@@ -289,6 +289,31 @@ static void test_dwquads_rule(void **state) {
   assert_true(cuda_mbconv_dwquads_ok(&a));
 }
 
+/* Which launches run the depthwise conv with 8 channels per thread when
+ * dwrows is 3 (the host's copy of mbconv_kernel's VEC): PASS1 in its 8- and
+ * 16-warp builds, k = 3, fp16 taps, chunks of 16 to 64. */
+static void test_dwvec_rule(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(56, 56, 16, 96, 24, 3, 2, 4, CUDA_MB_PASS1);
+  a.TH = 7, a.TW = 14, a.CC = 32, a.tiles_y = 8, a.tiles_x = 4, a.zsplit = 1;
+  a.dwrows = 3, a.dwh2 = 1;
+  assert_true(cuda_mbconv_dwvec_ok(&a));
+  a.wide = 1;
+  assert_true(cuda_mbconv_dwvec_ok(&a));
+  a.wide = 0, a.lowreg = 1; /* the 64-register build: not compiled */
+  assert_false(cuda_mbconv_dwvec_ok(&a));
+  a.lowreg = 0, a.dwh2 = 0; /* fp32 taps */
+  assert_false(cuda_mbconv_dwvec_ok(&a));
+  a.dwh2 = 1, a.K = 5; /* k = 5: its 100 weight registers do not fit */
+  assert_false(cuda_mbconv_dwvec_ok(&a));
+  a.K = 3, a.CC = 128; /* part[] holds 64 floats a warp */
+  assert_false(cuda_mbconv_dwvec_ok(&a));
+  a.CC = 16, a.S = 1;
+  assert_true(cuda_mbconv_dwvec_ok(&a));
+  a.CC = 64, a.mode = CUDA_MB_RECOMP; /* the projecting builds: not compiled */
+  assert_false(cuda_mbconv_dwvec_ok(&a));
+}
+
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
  * every column split with work, 64 or 128 rows, and 4 pipeline stages of a
  * rows x 32 A slice and a 32 x columns B slice in shared memory, then 4
@@ -822,6 +847,7 @@ int main(void) {
       cmocka_unit_test(test_stem_band),
       cmocka_unit_test(test_dwrows_rule),
       cmocka_unit_test(test_dwquads_rule),
+      cmocka_unit_test(test_dwvec_rule),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
