@@ -23,6 +23,7 @@ typedef struct {
   int batch;
   cuda_blk_plan *plans; /* [n_blocks] */
   cudaGraphExec_t exec;
+  cudaGraphExec_t kexec; /* the kernels alone (no copies): cuda_backend_graph_time's, on demand */
 } cuda_bucket;
 
 typedef struct {
@@ -63,13 +64,16 @@ typedef struct {
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..3: that dwrows wherever it applies */
 } cuda_backend;
 
-/* Enqueues the whole network for bucket `bk` on the stream; with `ev`,
+/* Enqueues the whole network for bucket `bk` on the stream, with the copies
+ * of the images in and the logits out unless `kernels_only`; with `ev`,
  * records an event before each block and after the last. Capturable. */
-static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, char *err,
-                       size_t errlen) {
+static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, int kernels_only,
+                       char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
-  CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
+  if (!kernels_only)
+    CUDA_TRY(
+        cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
   int cur = 0;
   for (int i = 0; i < s->n_blocks; i++) {
     const cuda_blk *blk = &s->blks[i];
@@ -82,8 +86,10 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
     if (i > 0) cur = 1 - cur;
   }
   if (ev) CUDA_TRY(cudaEventRecord(ev[s->n_blocks], s->st));
-  CUDA_TRY(cudaMemcpy2DAsync(s->h_logits, (size_t)classes * 4, s->d_logits, (size_t)s->cls_p * 4,
-                             (size_t)classes * 4, B, cudaMemcpyDeviceToHost, s->st));
+  if (!kernels_only)
+    CUDA_TRY(cudaMemcpy2DAsync(s->h_logits, (size_t)classes * 4, s->d_logits,
+                               (size_t)s->cls_p * 4, (size_t)classes * 4, B,
+                               cudaMemcpyDeviceToHost, s->st));
   return 0;
 fail:
   return rc;
@@ -455,19 +461,22 @@ fail:
   return rc;
 }
 
-/* Captures the bucket's graph once; replays are the hot path. */
-static int capture_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
+/* Captures the bucket's graph once (into *exec: bk->exec, whose replays are
+ * the hot path, or with kernels_only bk->kexec). */
+static int capture_bucket(cuda_backend *s, cuda_bucket *bk, int kernels_only, char *err,
+                          size_t errlen) {
   int rc = 0;
   cudaGraph_t g = NULL;
+  cudaGraphExec_t *exec = kernels_only ? &bk->kexec : &bk->exec;
   CUDA_TRY(cudaStreamBeginCapture(s->st, cudaStreamCaptureModeThreadLocal));
-  rc = enqueue_net(s, bk, NULL, err, errlen);
+  rc = enqueue_net(s, bk, NULL, kernels_only, err, errlen);
   {
     cudaError_t e = cudaStreamEndCapture(s->st, &g);
     if (rc) goto fail;
     CUDA_TRY(e);
   }
-  CUDA_TRY(cudaGraphInstantiate(&bk->exec, g, 0));
-  CUDA_TRY(cudaGraphUpload(bk->exec, s->st));
+  CUDA_TRY(cudaGraphInstantiate(exec, g, 0));
+  CUDA_TRY(cudaGraphUpload(*exec, s->st));
 fail:
   if (g) cudaGraphDestroy(g);
   return rc;
@@ -665,7 +674,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   CUDA_TRY(cudaMemcpy(s->d_img, s->h_img, s->img_bytes * s->max_batch, cudaMemcpyHostToDevice));
   for (int k = 0; k < s->n_buckets; k++) {
     if ((rc = plan_bucket(s, &s->buckets[k], err, errlen))) goto fail;
-    if ((rc = capture_bucket(s, &s->buckets[k], err, errlen))) goto fail;
+    if ((rc = capture_bucket(s, &s->buckets[k], 0, err, errlen))) goto fail;
   }
   *self = s;
   return 0;
@@ -681,6 +690,7 @@ static void cuda_destroy(void *self) {
   if (s->st) cudaStreamSynchronize(s->st);
   for (int k = 0; k < s->n_buckets; k++) {
     if (s->buckets[k].exec) cudaGraphExecDestroy(s->buckets[k].exec);
+    if (s->buckets[k].kexec) cudaGraphExecDestroy(s->buckets[k].kexec);
     free(s->buckets[k].plans);
   }
   if (s->ev)
@@ -718,7 +728,7 @@ static int cuda_run(void *self, const uint8_t *images, int n, float *logits, cha
   s->runs++;
   const int profile = s->profile_every > 0 && s->runs % (unsigned long)s->profile_every == 0;
   if (profile) {
-    if ((rc = enqueue_net(s, bk, s->ev, err, errlen))) goto fail;
+    if ((rc = enqueue_net(s, bk, s->ev, 0, err, errlen))) goto fail;
   } else {
     CUDA_TRY(cudaGraphLaunch(bk->exec, s->st));
   }
@@ -751,8 +761,8 @@ static void cuda_peaks(void *self, double *flops_per_s, double *bytes_per_s) {
   *bytes_per_s = s->peak_bw;
 }
 
-int cuda_backend_graph_time(void *self, int batch, int iters, double *seconds, char *err,
-                            size_t errlen) {
+int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, double *seconds,
+                            char *err, size_t errlen) {
   cuda_backend *s = self;
   int rc = 0;
   cuda_bucket *bk = bucket_for(s, batch);
@@ -763,10 +773,12 @@ int cuda_backend_graph_time(void *self, int batch, int iters, double *seconds, c
     return -EINVAL;
   }
   CUDA_TRY(cudaSetDevice(s->device));
-  CUDA_TRY(cudaGraphLaunch(bk->exec, s->st));
+  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, 1, err, errlen))) goto fail;
+  cudaGraphExec_t exec = kernels_only ? bk->kexec : bk->exec;
+  CUDA_TRY(cudaGraphLaunch(exec, s->st));
   for (int i = 0; i < iters; i++) {
     CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
-    CUDA_TRY(cudaGraphLaunch(bk->exec, s->st));
+    CUDA_TRY(cudaGraphLaunch(exec, s->st));
     CUDA_TRY(cudaEventRecord(s->ev[1], s->st));
     CUDA_TRY(cudaEventSynchronize(s->ev[1]));
     CUDA_TRY(cudaEventElapsedTime(&ms[i], s->ev[0], s->ev[1]));

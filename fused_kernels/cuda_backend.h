@@ -69,9 +69,12 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
                         size_t errlen);
 
 /* Device time of the batch bucket's captured graph (H2D of the images,
- * every kernel, D2H of the logits), median of `iters` replays. */
-int cuda_backend_graph_time(void *self, int batch, int iters, double *seconds, char *err,
-                            size_t errlen);
+ * every kernel, D2H of the logits), median of `iters` replays; with
+ * kernels_only, of a graph of the same kernels without the two copies
+ * (captured on first use), which is what a framework timed on device
+ * tensors measures. */
+int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, double *seconds,
+                            char *err, size_t errlen);
 
 /* The instance's pinned image staging (max_batch images, NHWC uint8).
  * A caller that decodes straight into it and passes it to run() skips the

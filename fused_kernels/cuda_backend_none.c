@@ -28,9 +28,9 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   return -ENOTSUP;
 }
 
-int cuda_backend_graph_time(void *self, int batch, int iters, double *seconds, char *err,
-                            size_t errlen) {
-  (void)self, (void)batch, (void)iters, (void)seconds;
+int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, double *seconds,
+                            char *err, size_t errlen) {
+  (void)self, (void)batch, (void)iters, (void)kernels_only, (void)seconds;
   snprintf(err, errlen, "no CUDA support in this build");
   return -ENOTSUP;
 }

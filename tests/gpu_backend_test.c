@@ -157,9 +157,12 @@ static void test_profile_and_peaks(void **state) {
   assert_int_equal(gpu.ops->run(gpu.self, f->imgs, 5, out, err, sizeof err), -EINVAL);
   assert_true(strlen(err) > 0);
   assert_int_equal(gpu.ops->run(gpu.self, f->imgs, 0, out, err, sizeof err), -EINVAL);
-  double gt = 0;
-  assert_int_equal(cuda_backend_graph_time(gpu.self, 4, 5, &gt, err, sizeof err), 0);
+  double gt = 0, kt = 0;
+  assert_int_equal(cuda_backend_graph_time(gpu.self, 4, 5, 0, &gt, err, sizeof err), 0);
   assert_true(gt > 0);
+  /* the kernels alone, captured on first use; its logits are the last run's */
+  assert_int_equal(cuda_backend_graph_time(gpu.self, 4, 5, 1, &kt, err, sizeof err), 0);
+  assert_true(kt > 0);
   model_backend_close(&gpu);
   /* configured peaks override the probes; a missing device is an error */
   cfg.peak_flops = 1e15, cfg.peak_bw = 2e12;
