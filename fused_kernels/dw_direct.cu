@@ -57,7 +57,7 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
   pdl_wait(); /* the input is the previous launch's output */
   const __half *x = (const __half *)a.x + (size_t)n * a.H * a.W * a.CinP;
   __half *st = a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP : nullptr;
-  float2 sum[4] = {};
+  dw_stype<SW ? MODEL_ACT_SWISH : -1> sum[4] = {}; /* swish: fp16 sums */
   for (int s = slot; s < strips; s += nslot) {
     const int rs = s / a.TW, xo = s - rs * a.TW, ox = ox0 + xo, oyb = oy0 + rs * DD_RS;
     if (ox >= a.Wo || oyb >= a.Ho) continue;
@@ -91,16 +91,18 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
       uint4 out;
       __half2 *h = reinterpret_cast<__half2 *>(&out);
 #pragma unroll
-      for (int q = 0; q < 4; q++)
-        h[q] = SW ? dw_out<MODEL_ACT_SWISH>(acc[o][q], a.act, make_float2(1.f, 1.f), false,
-                                                  sum[q])
-                  : dw_out<-1>(acc[o][q], a.act, make_float2(1.f, 1.f), false, sum[q]);
+      for (int q = 0; q < 4; q++) {
+        if constexpr (SW)
+          h[q] = dw_out<MODEL_ACT_SWISH>(acc[o][q], a.act, make_float2(1.f, 1.f), false, sum[q]);
+        else
+          h[q] = dw_out<-1>(acc[o][q], a.act, make_float2(1.f, 1.f), false, sum[q]);
+      }
       if (st) *reinterpret_cast<uint4 *>(st + ((size_t)oy * a.Wo + ox) * a.CmidP + c) = out;
     }
   }
 #pragma unroll
   for (int q = 0; q < 4; q++)
-    *reinterpret_cast<float2 *>(part + (size_t)slot * a.CmidP + c + 2 * q) = sum[q];
+    *reinterpret_cast<float2 *>(part + (size_t)slot * a.CmidP + c + 2 * q) = as_float2(sum[q]);
   __syncthreads();
   const int tiles = a.tiles_x * a.tiles_y;
   for (int ch = tid; ch < a.CmidP; ch += 256) {

@@ -294,20 +294,26 @@ __device__ __forceinline__ __half2 dw_out(float2 acc, int act, float2 sc, bool g
 }
 
 // The same from an fp16 accumulator (the packed-tap forms, a.dwh2): with
-// swish, swish and gate on the fp16 pair itself (-inf clamped to the fp16
-// range first, see swish_h2), which the sums then read back; else in fp32.
+// swish (hsum: fp16 sums), swish and gate on the fp16 pair itself (-inf
+// clamped to the fp16 range first, see swish_h2), which the sums then add
+// in fp16 pairs (a thread's few pixels per chunk; fp32 from the thread's
+// partial on); else (sum: fp32) the activation in fp32. dw_stype<ACT> is
+// the sums' type.
+template <int ACT>
+using dw_stype = typename std::conditional<ACT == MODEL_ACT_SWISH, __half2, float2>::type;
+template <int ACT>
+__device__ __forceinline__ __half2 dw_out(__half2 acc, int act, float2 sc, bool gated,
+                                          __half2 &hsum) {
+  static_assert(ACT == MODEL_ACT_SWISH, "fp16 sums: swish");
+  __half2 o = swish_h2(__hmax2(acc, __float2half2_rn(-65504.f)));
+  if (gated) o = __hmul2(o, __floats2half2_rn(sc.x, sc.y));
+  hsum = __hadd2(hsum, o);
+  return o;
+}
 template <int ACT>
 __device__ __forceinline__ __half2 dw_out(__half2 acc, int act, float2 sc, bool gated,
                                           float2 &sum) {
-  if constexpr (ACT == MODEL_ACT_SWISH) {
-    __half2 o = swish_h2(__hmax2(acc, __float2half2_rn(-65504.f)));
-    if (gated) o = __hmul2(o, __floats2half2_rn(sc.x, sc.y));
-    const float2 f = __half22float2(o);
-    sum.x += f.x, sum.y += f.y;
-    return o;
-  } else {
-    return dw_out<ACT>(__half22float2(acc), act, sc, gated, sum);
-  }
+  return dw_out<ACT>(__half22float2(acc), act, sc, gated, sum);
 }
 
 template <int KK, int ACT>
@@ -386,7 +392,7 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
   __half2 w[KK * KK];
 #pragma unroll
   for (int i = 0; i < KK * KK; i++) w[i] = *reinterpret_cast<const __half2 *>(wdw + i * a.CC + c);
-  float2 sum = make_float2(0.f, 0.f);
+  dw_stype<ACT> sum = {};
   for (int q = g; q < npx; q += G) {
     __half2 o = __float2half2_rn(0.f);
     if (qglob[q] >= 0) {
@@ -402,7 +408,7 @@ __device__ void dw_chunk_h2(const cuda_mbconv_args &a, const __half *mid, const 
     }
     *reinterpret_cast<__half2 *>(dwo + (size_t)q * ldd + c) = o;
   }
-  dw_sums_out(sum, g, c, cc, part, csum);
+  dw_sums_out(as_float2(sum), g, c, cc, part, csum);
 }
 
 // Picks the depthwise instantiation: K = 3 / 5 and swish compiled in, packed
@@ -469,7 +475,7 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
 #pragma unroll
   for (int i = 0; i < KK * KK; i++)
     w[i] = to_wtype<wtype>(*reinterpret_cast<const __half2 *>(wdw + i * CC + c));
-  float2 sum = make_float2(0.f, 0.f);
+  typename std::conditional<H2, __half2, float2>::type sum = {}; /* H2: fp16 sums */
   /* block it = row pair rp, column group xg; the walk advances G blocks at a time */
   int rp = g / TWX, xg = g - rp * TWX;
   const int drp = G / TWX, dx = G - drp * TWX;
@@ -537,7 +543,7 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
     xg += dx, rp += drp;
     if (xg >= TWX) xg -= TWX, rp++;
   }
-  dw_sums_out(sum, g, c, cc, part, csum);
+  dw_sums_out(as_float2(sum), g, c, cc, part, csum);
 }
 
 // Whether dw_pairs applies to launch a: swish, K 3 or 5, stride 1 or 2, CC
