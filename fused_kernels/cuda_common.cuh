@@ -78,16 +78,19 @@ __device__ __forceinline__ float swish_fast(float x) {
   return x * fmaf(0.5f, t, 0.5f);
 }
 
-// swish of an fp16 pair, 4 instructions for both: with h = x / 2,
-// x sigmoid(x) = h + h tanh(h) (tanh.approx.f16x2: the same ~2^-11 error as
-// the fp32 form above, below fp16 storage precision). x = -inf would give
-// h + h * -1 = -inf + inf = NaN, so callers pass finite values or a -inf
-// clamped to -65504 (which gives 0, as fp32 does).
-__device__ __forceinline__ __half2 swish_h2(__half2 x) {
+// swish of an fp16 pair given as h = x / 2: x sigmoid(x) = h + h tanh(h)
+// (tanh.approx.f16x2: the same ~2^-11 error as the fp32 form above, below
+// fp16 storage precision). h = -inf would give h + h * -1 = -inf + inf =
+// NaN, so callers pass finite values or a -inf clamped to -65504 (which
+// gives 0, as fp32 does).
+__device__ __forceinline__ __half2 swish_of_half(__half2 h) {
   unsigned t;
-  const __half2 h = __hmul2(x, __float2half2_rn(0.5f));
   asm("tanh.approx.f16x2 %0, %1;" : "=r"(t) : "r"(*reinterpret_cast<const unsigned *>(&h)));
   return __hfma2(h, *reinterpret_cast<const __half2 *>(&t), h);
+}
+// swish of an fp16 pair, 4 instructions for both.
+__device__ __forceinline__ __half2 swish_h2(__half2 x) {
+  return swish_of_half(__hmul2(x, __float2half2_rn(0.5f)));
 }
 // swish of two fp32 values, computed on the fp16 pair that is stored: the
 // pair is packed with satfinite (a value beyond the fp16 range becomes
@@ -96,6 +99,15 @@ __device__ __forceinline__ __half2 swish_h2(float lo, float hi) {
   unsigned x;
   asm("cvt.rn.satfinite.f16x2.f32 %0, %1, %2;" : "=r"(x) : "f"(hi), "f"(lo));
   return swish_h2(*reinterpret_cast<const __half2 *>(&x));
+}
+// The same from two fp32 values that are already x / 2 (a swish block's
+// expand GEMM, whose weights and bias are stored halved: cuda_weights.c),
+// 3 instructions for both; x beyond twice the fp16 range becomes inf, as
+// the fp32 form gives.
+__device__ __forceinline__ __half2 swish_h2_halved(float hlo, float hhi) {
+  unsigned h;
+  asm("cvt.rn.satfinite.f16x2.f32 %0, %1, %2;" : "=r"(h) : "f"(hhi), "f"(hlo));
+  return swish_of_half(*reinterpret_cast<const __half2 *>(&h));
 }
 
 // The rarer activations, out of line: inlining every case at every call site

@@ -52,7 +52,8 @@ typedef struct {
   void *y;         /* [N][Ho][Wo][CoutP] */
   const void *res; /* residual, layout of y, or NULL */
   const void *w_exp;
-  const float *b_exp; /* [CinP][CmidP], NULL when has_expand == 0 */
+  const float *b_exp; /* [CinP][CmidP], NULL when has_expand == 0; both halved where act is
+                         swish (the GEMM gives x / 2 for swish_h2_halved) */
   const void *w_dw;
   const float *b_dw; /* [K*K][CmidP] */
   const void *w_proj;

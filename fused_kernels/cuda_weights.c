@@ -91,16 +91,21 @@ static size_t arena_alloc(cuda_arena *ar, size_t bytes) {
   return off;
 }
 
-/* fp32 [rows][cols] -> fp16 [rows_p][cols_p], zero padded; src NULL = zeros. */
-static size_t arena_f16(cuda_arena *ar, const float *src, int rows, int cols, int rows_p,
-                        int cols_p) {
+/* fp32 [rows][cols] * scale -> fp16 [rows_p][cols_p], zero padded; src NULL = zeros. */
+static size_t arena_f16s(cuda_arena *ar, const float *src, int rows, int cols, int rows_p,
+                         int cols_p, float scale) {
   const size_t off = arena_alloc(ar, (size_t)rows_p * cols_p * 2);
   if (off == NO_OFF || !src) return off;
   uint16_t *d = (uint16_t *)(ar->host + off);
   for (int r = 0; r < rows; r++)
     for (int c = 0; c < cols; c++)
-      d[(size_t)r * cols_p + c] = cuda_f32_to_f16(src[(size_t)r * cols + c]);
+      d[(size_t)r * cols_p + c] = cuda_f32_to_f16(src[(size_t)r * cols + c] * scale);
   return off;
+}
+
+static size_t arena_f16(cuda_arena *ar, const float *src, int rows, int cols, int rows_p,
+                        int cols_p) {
+  return arena_f16s(ar, src, rows, cols, rows_p, cols_p, 1.f);
 }
 
 /* fp32 [rows][cols] -> fp32 [rows][cols_p]; src NULL = zeros. */
@@ -112,6 +117,7 @@ static size_t arena_f32(cuda_arena *ar, const float *src, int rows, int cols, in
     memcpy(d + (size_t)r * cols_p, src + (size_t)r * cols, (size_t)cols * 4);
   return off;
 }
+
 
 int cuda_arena_upload(cuda_arena *ar, char *err, size_t errlen) {
   int rc = 0;
@@ -172,8 +178,13 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
       return -ENOTSUP;
     }
     if (m->has_expand) {
-      o[0] = arena_f16(ar, tdata(&b->expand_w), m->Cin, m->Cmid, m->CinP, m->CmidP);
+      /* swish: stored halved, so the expand GEMM gives x / 2, which swish
+         takes (swish_h2_halved) without a multiply per element */
+      const float s = m->act == MODEL_ACT_SWISH ? 0.5f : 1.f;
+      o[0] = arena_f16s(ar, tdata(&b->expand_w), m->Cin, m->Cmid, m->CinP, m->CmidP, s);
       o[1] = arena_f32(ar, tdata(&b->expand_b), 1, m->Cmid, m->CmidP);
+      if (o[1] != NO_OFF && ar->len <= ar->cap && ar->host && b->expand_b.data)
+        for (int c = 0; c < m->Cmid; c++) ((float *)(ar->host + o[1]))[c] *= s;
     }
     o[2] = arena_f16(ar, tdata(&b->dw_w), m->K * m->K, m->Cmid, m->K * m->K, m->CmidP);
     o[3] = arena_f32(ar, tdata(&b->dw_b), 1, m->Cmid, m->CmidP);

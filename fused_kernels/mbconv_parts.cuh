@@ -173,8 +173,8 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 #pragma unroll
       for (int j = 0; j < 2; j++) {
         __half2 v;
-        if (ACT == MODEL_ACT_SWISH) /* bias in fp32 (in c), swish on the fp16 pair */
-          v = swish_h2(c[t][j][2 * h], c[t][j][2 * h + 1]);
+        if (ACT == MODEL_ACT_SWISH) /* bias in fp32 (in c), swish on the fp16 pair; */
+          v = swish_h2_halved(c[t][j][2 * h], c[t][j][2 * h + 1]); /* weights halved */
         else
           v = __floats2half2_rn(act_t<ACT>(c[t][j][2 * h], a.act),
                                 act_t<ACT>(c[t][j][2 * h + 1], a.act));
