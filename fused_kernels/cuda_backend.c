@@ -72,8 +72,7 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
   if (!kernels_only)
-    CUDA_TRY(
-        cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
+    CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
   int cur = 0;
   for (int i = 0; i < s->n_blocks; i++) {
     const cuda_blk *blk = &s->blks[i];
@@ -87,9 +86,8 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
   }
   if (ev) CUDA_TRY(cudaEventRecord(ev[s->n_blocks], s->st));
   if (!kernels_only)
-    CUDA_TRY(cudaMemcpy2DAsync(s->h_logits, (size_t)classes * 4, s->d_logits,
-                               (size_t)s->cls_p * 4, (size_t)classes * 4, B,
-                               cudaMemcpyDeviceToHost, s->st));
+    CUDA_TRY(cudaMemcpy2DAsync(s->h_logits, (size_t)classes * 4, s->d_logits, (size_t)s->cls_p * 4,
+                               (size_t)classes * 4, B, cudaMemcpyDeviceToHost, s->st));
   return 0;
 fail:
   return rc;
@@ -835,8 +833,8 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                     a->dwh2 ? " dwh2" : "",
                     a->dwrows == 3 && cuda_mbconv_dwvec_ok(a)     ? " dwvec"
                     : a->dwrows == 2 && cuda_mbconv_dwquads_ok(a) ? " dwquads"
-                    : a->dwrows && cuda_mbconv_dwrows_ok(a)     ? " dwrows"
-                                                                : "",
+                    : a->dwrows && cuda_mbconv_dwrows_ok(a)       ? " dwrows"
+                                                                  : "",
                     a->dwdirect && cuda_mbconv_dwdirect_ok(a) ? " dwdirect" : "");
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");

@@ -65,8 +65,8 @@ int cuda_device_count(void);
  * cuda_mbconv_dwvec_ok() refuses the plan's PASS1. */
 #define CUDA_TEST_DWVEC (1LL << 31)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
-                        const void *in, float *out, long long staged, int zsplit, int device, char *err,
-                        size_t errlen);
+                        const void *in, float *out, long long staged, int zsplit, int device,
+                        char *err, size_t errlen);
 
 /* Device time of the batch bucket's captured graph (H2D of the images,
  * every kernel, D2H of the logits), median of `iters` replays; with

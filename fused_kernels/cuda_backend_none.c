@@ -20,8 +20,8 @@ int cuda_device_count(void) {
 }
 
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
-                        const void *in, float *out, long long staged, int zsplit, int device, char *err,
-                        size_t errlen) {
+                        const void *in, float *out, long long staged, int zsplit, int device,
+                        char *err, size_t errlen) {
   (void)b, (void)mean, (void)std, (void)n, (void)in, (void)out, (void)staged, (void)zsplit;
   (void)device;
   snprintf(err, errlen, "no CUDA support in this build");

@@ -118,7 +118,6 @@ static size_t arena_f32(cuda_arena *ar, const float *src, int rows, int cols, in
   return off;
 }
 
-
 int cuda_arena_upload(cuda_arena *ar, char *err, size_t errlen) {
   int rc = 0;
   CUDA_TRY(cudaMalloc((void **)&ar->dev, ar->len ? ar->len : 256));
@@ -394,8 +393,7 @@ static void to_f16_padded(const float *src, uint16_t *dst, size_t px, int c, int
 
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
-                        char *err,
-                        size_t errlen) {
+                        char *err, size_t errlen) {
   int rc = 0;
   cuda_arena ar = {0};
   cuda_blk blk;

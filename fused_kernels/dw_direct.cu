@@ -80,8 +80,8 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
         for (int q = 0; q < 4; q++)
 #pragma unroll
           for (int kx = 0; kx < K; kx++)
-            acc[o][q] = __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[q], w[ky * K + kx][q],
-                                acc[o][q]);
+            acc[o][q] =
+                __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[q], w[ky * K + kx][q], acc[o][q]);
       }
     }
 #pragma unroll

@@ -668,8 +668,8 @@ __device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __hal
         for (int kx = 0; kx < KK; kx++)
 #pragma unroll
           for (int j = 0; j < 4; j++)
-            acc[j] = __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[j], w[ky * KK + kx][j],
-                             acc[j]);
+            acc[j] =
+                __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[j], w[ky * KK + kx][j], acc[j]);
       }
       __half2 *h = reinterpret_cast<__half2 *>(&o);
 #pragma unroll

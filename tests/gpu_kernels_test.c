@@ -118,23 +118,22 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
-  print_message(
-      "%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s rel err %.2e\n", b->name, n,
-      staged & CUDA_TEST_CLUSTER ? "cluster  "
-      : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
-                                 : "fused    ",
-      zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "", staged & CUDA_TEST_DWH2 ? " dwh2" : "",
-      staged & CUDA_TEST_SE1 ? " se1" : "", staged & CUDA_TEST_WIDE ? " wide" : "",
-      staged & CUDA_TEST_ROWS ? " rows" : "",
-      staged & CUDA_TEST_DWVEC   ? " vec"
-      : staged & CUDA_TEST_QUADS ? " quads"
-                                 : "",
-      staged & CUDA_TEST_GEMM64 ? " gemm64"
-      : staged & CUDA_TEST_GEMM ? " gemm128"
-                                : "",
-      (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
-      (int)(staged >> 23) & 15,
-      staged & CUDA_TEST_BULK ? " bulk" : "", staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "", e);
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s rel err %.2e\n", b->name, n,
+                staged & CUDA_TEST_CLUSTER ? "cluster  "
+                : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
+                                           : "fused    ",
+                zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
+                staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1 ? " se1" : "",
+                staged & CUDA_TEST_WIDE ? " wide" : "", staged & CUDA_TEST_ROWS ? " rows" : "",
+                staged & CUDA_TEST_DWVEC   ? " vec"
+                : staged & CUDA_TEST_QUADS ? " quads"
+                                           : "",
+                staged & CUDA_TEST_GEMM64 ? " gemm64"
+                : staged & CUDA_TEST_GEMM ? " gemm128"
+                                          : "",
+                (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
+                (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
+                staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
