@@ -431,7 +431,10 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     const bool vec = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC;
     if (!staged) {
       if (vec)
-        dw_vec_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, part);
+        dw_vec_chunk(a, mid, wdw_s, bdw_s, qmid, qglob,
+                     a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP + c0
+                             : nullptr,
+                     part); /* straight to the stage, not through dwo */
       else if (VEC)
         dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
       else if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
@@ -468,7 +471,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
       /* no barrier here: B1 and B2 of the next chunk precede any write to
        * wproj_s or dwo */
     } else {  // PASS1: channel sums of this chunk [+ stage]
-      if (a.stage && (int)threadIdx.x < G8 * v8) {
+      if (a.stage && !vec && (int)threadIdx.x < G8 * v8) {
         __half *st = (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP;
         for (int q = p8; q < npx; q += G8) {
           const int gq = qglob[q];

@@ -611,7 +611,10 @@ __device__ void dw_pairs_chunk(const cuda_mbconv_args &a, const __half *mid, con
 // The depthwise conv of one PASS1 chunk with 8 channels per thread (a.dwrows
 // == 3, cuda_mbconv_dwvec_ok(): k = 3, swish, packed fp16 taps, no gate), for
 // a whole chunk of CC = 16, 32 or 64 channels (the caller runs a shorter last
-// chunk through dw_chunk): one 16-byte load per tap gives a thread four
+// chunk through dw_chunk). PASS1 projects nothing, so the outputs go straight
+// to the stage in global memory (st: the image's stage at the chunk's first
+// channel; nullptr where PASS1 stages nothing), one 16-byte store per thread
+// and pixel, instead of through dwo. One 16-byte load per tap gives a thread four
 // channel pairs, so a tap costs a quarter of dw_chunk_h2's loads and address
 // arithmetic; the 36 weight pairs sit in registers. A warp takes 32 / (CC /
 // 8) pixels, lane = (slot, 8-channel group), the slots' pixels permuted
@@ -633,7 +636,7 @@ __device__ __forceinline__ int dwv_px(int slot) {
 
 template <int S, int CC>
 __device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
-                       const float *bdw, const int *qmid, const int *qglob, __half *dwo,
+                       const float *bdw, const int *qmid, const int *qglob, __half *st,
                        float *part) {
   constexpr int LD = CC + 8, KK = 3, NG = CC / 8, P = 32 / NG;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
@@ -654,8 +657,9 @@ __device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __hal
   for (int q0 = warp * P; q0 < npx; q0 += nw * P) {
     const int q = q0 + px;
     if (q >= npx) continue;
-    uint4 o = make_uint4(0, 0, 0, 0);
-    if (qglob[q] >= 0) {
+    const int gq = qglob[q];
+    if (gq >= 0) {
+      uint4 o;
       const __half *m0 = mid + (size_t)qmid[q] * LD + c;
       __half2 acc[4] = {b[0], b[1], b[2], b[3]};
 #pragma unroll
@@ -677,8 +681,8 @@ __device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __hal
         h[j] = swish_h2(__hmax2(acc[j], __float2half2_rn(-65504.f))); /* as dw_out */
         hsum[j] = __hadd2(hsum[j], h[j]);
       }
+      if (st) *reinterpret_cast<uint4 *>(st + (size_t)gq * a.CmidP + c) = o;
     }
-    *reinterpret_cast<uint4 *>(dwo + (size_t)q * LD + c) = o;
   }
   /* butterfly over the lanes of group grp (lane bits NG .. 16): each round
      keeps half the values (the upper half where the lane's bit is set) and
@@ -715,15 +719,15 @@ __device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __hal
 // dw_vec for a launch where cuda_mbconv_dwvec_ok(a): S and CC compiled in.
 __device__ __forceinline__ void dw_vec_chunk(const cuda_mbconv_args &a, const __half *mid,
                                              const __half *wdw, const float *bdw, const int *qmid,
-                                             const int *qglob, __half *dwo, float *part) {
+                                             const int *qglob, __half *st, float *part) {
   if (a.S == 1) {
-    if (a.CC == 16) return dw_vec<1, 16>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
-    if (a.CC == 32) return dw_vec<1, 32>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
-    return dw_vec<1, 64>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
+    if (a.CC == 16) return dw_vec<1, 16>(a, mid, wdw, bdw, qmid, qglob, st, part);
+    if (a.CC == 32) return dw_vec<1, 32>(a, mid, wdw, bdw, qmid, qglob, st, part);
+    return dw_vec<1, 64>(a, mid, wdw, bdw, qmid, qglob, st, part);
   }
-  if (a.CC == 16) return dw_vec<2, 16>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
-  if (a.CC == 32) return dw_vec<2, 32>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
-  return dw_vec<2, 64>(a, mid, wdw, bdw, qmid, qglob, dwo, part);
+  if (a.CC == 16) return dw_vec<2, 16>(a, mid, wdw, bdw, qmid, qglob, st, part);
+  if (a.CC == 32) return dw_vec<2, 32>(a, mid, wdw, bdw, qmid, qglob, st, part);
+  return dw_vec<2, 64>(a, mid, wdw, bdw, qmid, qglob, st, part);
 }
 
 // The projection of one chunk of cc expanded channels: warp w accumulates
