@@ -432,8 +432,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     if (!staged) {
       if (vec)
         dw_vec_chunk(a, mid, wdw_s, bdw_s, qmid, qglob,
-                     a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP + c0
-                             : nullptr,
+                     a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP + c0 : nullptr,
                      part); /* straight to the stage, not through dwo */
       else if (VEC)
         dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
