@@ -158,6 +158,17 @@ static int retime_dwh2(cuda_backend *s, int i, int B, const void *x, void *y, cu
   return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
 }
 
+/* BLOCKFUSE_CUDA_TUNE_LOG=1: one PASS1 launch's depthwise shape and time (t),
+ * against the best so far (`best`: "best 12.3") or as the ranked winner
+ * ("ranked"); bench/tune_table.py --dw tables them. */
+static void log_dw(const cuda_backend *s, int i, int B, const cuda_mbconv_args *a, double t,
+                   const char *vs) {
+  if (s->tune_log)
+    fprintf(stderr, "tune %s batch %d: pass1 tile %dx%d cc %d%s dwrows %d: %.1f us (%s)\n",
+            s->blks[i].b->name, B, a->TH, a->TW, a->CC, a->wide ? " wide" : "", a->dwrows,
+            t * 1e6, vs);
+}
+
 /* The same for the depthwise conv's thread shape, dwrows = rows (0: one
  * pixel, 1: two rows, 2: 2 x 2 blocks, 3: 8 channels per thread), where the
  * launch would run it; with force, kept whatever its time. */
@@ -172,10 +183,9 @@ static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, 
   double th;
   const int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
   if (rc) return rc;
-  if (s->tune_log)
-    fprintf(stderr, "tune %s batch %d: pass1 tile %dx%d cc %d%s dwrows %d: %.1f us (best %.1f)\n",
-            s->blks[i].b->name, B, h.l[0].TH, h.l[0].TW, h.l[0].CC, h.l[0].wide ? " wide" : "",
-            rows, th * 1e6, *t * 1e6);
+  char vs[32];
+  snprintf(vs, sizeof vs, "best %.1f", *t * 1e6);
+  log_dw(s, i, B, &h.l[0], th, vs);
   if (th < *t || force) *t = th, *p = h;
   return 0;
 }
@@ -309,6 +319,7 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   }
   /* then the winner with the other depthwise variants */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
+  if (best.n == 1) log_dw(s, i, B, &best.l[0], *t_out, "ranked");
   /* the others of one pixel, two rows, 2 x 2 blocks, 8 channels */
   const int rows0 = best.l[0].dwrows;
   for (int rows = 0; rows < 4 && !s->no_dwrows; rows++)
