@@ -176,10 +176,9 @@ static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, 
                          int rows, int force, double *t, char *err, size_t errlen) {
   cuda_blk_plan h = *p;
   h.l[0].dwrows = rows;
-  int (*ok)(const cuda_mbconv_args *) = rows == 3   ? cuda_mbconv_dwvec_ok
-                                        : rows == 2 ? cuda_mbconv_dwquads_ok
-                                                    : cuda_mbconv_dwrows_ok;
-  if (p->n != 1 || !ok(&h.l[0])) return 0;
+  /* one pixel: only where the others apply (else the plan runs it already) */
+  if (p->n != 1 || !(rows ? cuda_mbconv_dw_shape(&h.l[0]) == rows : cuda_mbconv_dwrows_ok(&h.l[0])))
+    return 0;
   double th;
   const int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
   if (rc) return rc;
@@ -823,6 +822,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     for (int j = 0; j < p->n; j++) {
       const cuda_mbconv_args *a = &p->l[j];
       static const char *modes[] = {"fused", "pass1", "recompute", "staged", "cluster"};
+      static const char *dw_shapes[] = {"", " dwrows", " dwquads", " dwvec"};
       if (a->mode == CUDA_MB_CLUSTER) {
         k += snprintf(line + k, sizeof line - (size_t)k,
                       "  [cluster %d CTAs/image, %d row groups, cc %d smem %zu%s]", a->cl, a->clr,
@@ -841,11 +841,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                     "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s%s]", modes[a->mode],
                     a->TH, a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x,
                     cuda_mbconv_smem(a), a->lowreg ? " lowreg" : "", a->wide ? " wide" : "",
-                    a->dwh2 ? " dwh2" : "",
-                    a->dwrows == 3 && cuda_mbconv_dwvec_ok(a)     ? " dwvec"
-                    : a->dwrows == 2 && cuda_mbconv_dwquads_ok(a) ? " dwquads"
-                    : a->dwrows && cuda_mbconv_dwrows_ok(a)       ? " dwrows"
-                                                                  : "",
+                    a->dwh2 ? " dwh2" : "", dw_shapes[cuda_mbconv_dw_shape(a)],
                     a->dwdirect && cuda_mbconv_dwdirect_ok(a) ? " dwdirect" : "");
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");

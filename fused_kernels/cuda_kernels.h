@@ -482,6 +482,15 @@ static inline int cuda_mbconv_dwvec_ok(const cuda_mbconv_args *a) {
          a->CC <= 64;
 }
 
+/* The depthwise thread shape launch a runs, as a dwrows value: its dwrows
+ * where the rule of that shape allows it, two rows (1) where only dwrows_ok
+ * does, else one pixel (0). */
+static inline int cuda_mbconv_dw_shape(const cuda_mbconv_args *a) {
+  if (a->dwrows == 3 && cuda_mbconv_dwvec_ok(a)) return 3;
+  if (a->dwrows == 2 && cuda_mbconv_dwquads_ok(a)) return 2;
+  return a->dwrows && cuda_mbconv_dwrows_ok(a) ? 1 : 0;
+}
+
 typedef struct {
   const uint8_t *img; /* [N][H][W][3] */
   void *y;            /* [N][Ho][Wo][CoutP] */

@@ -108,14 +108,19 @@ static size_t arena_f16(cuda_arena *ar, const float *src, int rows, int cols, in
   return arena_f16s(ar, src, rows, cols, rows_p, cols_p, 1.f);
 }
 
-/* fp32 [rows][cols] -> fp32 [rows][cols_p]; src NULL = zeros. */
-static size_t arena_f32(cuda_arena *ar, const float *src, int rows, int cols, int cols_p) {
+/* fp32 [rows][cols] * scale -> fp32 [rows][cols_p]; src NULL = zeros. */
+static size_t arena_f32s(cuda_arena *ar, const float *src, int rows, int cols, int cols_p,
+                         float scale) {
   const size_t off = arena_alloc(ar, (size_t)rows * cols_p * 4);
   if (off == NO_OFF || !src) return off;
   float *d = (float *)(ar->host + off);
   for (int r = 0; r < rows; r++)
-    memcpy(d + (size_t)r * cols_p, src + (size_t)r * cols, (size_t)cols * 4);
+    for (int c = 0; c < cols; c++) d[(size_t)r * cols_p + c] = src[(size_t)r * cols + c] * scale;
   return off;
+}
+
+static size_t arena_f32(cuda_arena *ar, const float *src, int rows, int cols, int cols_p) {
+  return arena_f32s(ar, src, rows, cols, cols_p, 1.f);
 }
 
 int cuda_arena_upload(cuda_arena *ar, char *err, size_t errlen) {
@@ -181,9 +186,7 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
          takes (swish_h2_halved) without a multiply per element */
       const float s = m->act == MODEL_ACT_SWISH ? 0.5f : 1.f;
       o[0] = arena_f16s(ar, tdata(&b->expand_w), m->Cin, m->Cmid, m->CinP, m->CmidP, s);
-      o[1] = arena_f32(ar, tdata(&b->expand_b), 1, m->Cmid, m->CmidP);
-      if (o[1] != NO_OFF && ar->len <= ar->cap && ar->host && b->expand_b.data)
-        for (int c = 0; c < m->Cmid; c++) ((float *)(ar->host + o[1]))[c] *= s;
+      o[1] = arena_f32s(ar, tdata(&b->expand_b), 1, m->Cmid, m->CmidP, s);
     }
     o[2] = arena_f16(ar, tdata(&b->dw_w), m->K * m->K, m->Cmid, m->K * m->K, m->CmidP);
     o[3] = arena_f32(ar, tdata(&b->dw_b), 1, m->Cmid, m->CmidP);
@@ -483,8 +486,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       l->se_g = staged & CUDA_TEST_SE1 ? 1 : 0;
       l->wide = (staged & CUDA_TEST_WIDE) && !l->lowreg;
       if (l->wide && cuda_mbconv_nf(l) > 4) l->wide = 0;
-      if (l->mode == CUDA_MB_PASS1 && ((l->dwrows == 2 && !cuda_mbconv_dwquads_ok(l)) ||
-                                       (l->dwrows == 3 && !cuda_mbconv_dwvec_ok(l)))) {
+      if (l->mode == CUDA_MB_PASS1 && l->dwrows >= 2 && cuda_mbconv_dw_shape(l) != l->dwrows) {
         snprintf(err, errlen, "%s: %s does not apply to this PASS1", b->name,
                  l->dwrows == 3 ? "dwvec" : "dwquads");
         rc = -EINVAL;

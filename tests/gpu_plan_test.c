@@ -312,6 +312,17 @@ static void test_dwvec_rule(void **state) {
   assert_true(cuda_mbconv_dwvec_ok(&a));
   a.CC = 64, a.mode = CUDA_MB_RECOMP; /* the projecting builds: not compiled */
   assert_false(cuda_mbconv_dwvec_ok(&a));
+  /* the shape each dwrows runs: its own where allowed, else two rows, else one pixel */
+  a.mode = CUDA_MB_PASS1;
+  assert_int_equal(cuda_mbconv_dw_shape(&a), 3);
+  a.dwrows = 2;
+  assert_int_equal(cuda_mbconv_dw_shape(&a), 2);
+  a.dwrows = 3, a.K = 5; /* k = 5: 2 x 2 blocks yes, 8 channels no: two rows */
+  assert_int_equal(cuda_mbconv_dw_shape(&a), 1);
+  a.lowreg = 1; /* no dwrows at all */
+  assert_int_equal(cuda_mbconv_dw_shape(&a), 0);
+  a.lowreg = 0, a.dwrows = 0;
+  assert_int_equal(cuda_mbconv_dw_shape(&a), 0);
 }
 
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
