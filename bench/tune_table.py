@@ -22,32 +22,53 @@ def kind_of(ks, stream, bulk):
     return "bulk" if bulk else "stream" if stream else "ksplit" if int(ks) > 1 else "per-tile"
 
 
-def dw_table(path, only):
-    """The fastest time of each depthwise shape per block and batch, with its tile."""
+def collect(path, only, pattern, parse):
+    """Per (batch, block), the fastest time of each kind: parse(match) gives
+    (block, batch, kind, us, label) or None to skip the line."""
     best, order = {}, []
     for line in open(path, errors="replace"):
-        m = DW_LINE.match(line)
-        if not m:
+        m = pattern.match(line)
+        got = parse(m) if m else None
+        if not got:
             continue
-        block, batch, tile, cc, wide, rows, us = m.groups()
-        batch = int(batch)
+        block, batch, kind, t, label = got
         if only is not None and batch != only:
             continue
         key = (batch, block)
         if key not in best:
             best[key] = {}
             order.append(key)
-        kind, t = DW_KINDS[int(rows)], float(us)
         if kind not in best[key] or t < best[key][kind][0]:
-            best[key][kind] = (t, "%s/%s%s" % (tile, cc, "w" if wide else ""))
+            best[key][kind] = (t, label)
+    return best, order
+
+
+def print_table(best, order, kinds, width, what):
+    """A row per block and batch: each kind's fastest time and label, and the winner."""
     if not order:
-        sys.exit("no PASS1 tuner lines (run with BLOCKFUSE_CUDA_TUNE_LOG=1)")
-    print("%-15s %5s " % ("block", "batch") + " ".join("%20s" % k for k in DW_KINDS) + "  fastest")
+        sys.exit("no %s tuner lines (run with BLOCKFUSE_CUDA_TUNE_LOG=1)" % what)
+    cell = "%%8.1f %%-%ds" % (width - 9)
+    print("%-15s %5s " % ("block", "batch") + " ".join("%*s" % (width, k) for k in kinds) +
+          "  fastest")
     for key in sorted(order):
         row = best[key]
-        cells = ["%8.1f %-11s" % row[k] if k in row else "%20s" % "-" for k in DW_KINDS]
+        cells = [cell % row[k] if k in row else "%*s" % (width, "-") for k in kinds]
         win = min(row, key=lambda k: row[k][0])
         print("%-15s %5d " % (key[1], key[0]) + " ".join(cells) + "  " + win)
+
+
+def gemm_line(m):
+    block, batch, bm, z, ks, stream, bulk, failed, us = m.groups()
+    if failed:
+        return None
+    label = "%sx z%s" % (bm, z) + (" ks%s" % ks if int(ks) > 1 else "")
+    return block, int(batch), kind_of(ks, stream, bulk), float(us), label
+
+
+def dw_line(m):
+    block, batch, tile, cc, wide, rows, us = m.groups()
+    return block, int(batch), DW_KINDS[int(rows)], float(us), "%s/%s%s" % (tile, cc,
+                                                                             "w" if wide else "")
 
 
 def main(argv):
@@ -58,32 +79,11 @@ def main(argv):
         sys.exit("usage: tune_table.py [--dw] LOG [BATCH]")
     only = int(argv[2]) if len(argv) > 2 else None
     if dw:
-        return dw_table(argv[1], only)
-    best = {}  # (batch, block) -> kind -> (us, "bm x z")
-    order = []
-    for line in open(argv[1], errors="replace"):
-        m = LINE.match(line)
-        if not m or m.group(8):
-            continue
-        block, batch, bm, z, ks, stream, bulk, _, us = m.groups()
-        batch = int(batch)
-        if only is not None and batch != only:
-            continue
-        key = (batch, block)
-        if key not in best:
-            best[key] = {}
-            order.append(key)
-        kind, t = kind_of(ks, stream, bulk), float(us)
-        if kind not in best[key] or t < best[key][kind][0]:
-            best[key][kind] = (t, "%sx z%s" % (bm, z) + (" ks%s" % ks if int(ks) > 1 else ""))
-    if not order:
-        sys.exit("no tuner lines (run with BLOCKFUSE_CUDA_TUNE_LOG=1)")
-    print("%-15s %5s " % ("block", "batch") + " ".join("%18s" % k for k in KINDS) + "  fastest")
-    for key in sorted(order):
-        row = best[key]
-        cells = ["%8.1f %-9s" % row[k] if k in row else "%18s" % "-" for k in KINDS]
-        win = min(row, key=lambda k: row[k][0])
-        print("%-15s %5d " % (key[1], key[0]) + " ".join(cells) + "  " + win)
+        best, order = collect(argv[1], only, DW_LINE, dw_line)
+        print_table(best, order, DW_KINDS, 20, "PASS1")
+    else:
+        best, order = collect(argv[1], only, LINE, gemm_line)
+        print_table(best, order, KINDS, 18, "pass-2")
 
 
 if __name__ == "__main__":
