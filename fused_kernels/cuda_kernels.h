@@ -347,6 +347,15 @@ static inline int cuda_mbconv_dwdirect_ok(const cuda_mbconv_args *a) {
          a->tiles_x > 0 && a->tiles_y > 0;
 }
 
+/* Rows of the MBConv kernels' input tile in shared memory (xin): only the
+ * tile's pixels inside the image are kept, in in_rect's list order (the
+ * expand GEMM's rows), so at most the smaller of the tile and the image in
+ * each direction, padded to 16. A whole-image tile of a 7x7 image with k = 5
+ * keeps 64 rows instead of the 11x11 tile's 128. */
+static inline CUDA_HD int cuda_xin_rows(int ih, int iw, int H, int W) {
+  return cuda_pad16((ih < H ? ih : H) * (iw < W ? iw : W));
+}
+
 /* CLUSTER mode's shared-memory layout (byte offsets, each 128-aligned).
  * Every CTA keeps its share of the expanded channels' depthwise output for
  * the whole image (dwall) until the SE gate is known; the expand phase's
@@ -393,7 +402,8 @@ static inline CUDA_HD void cuda_mbcl_layout_of(const cuda_mbconv_args *a, cuda_m
   L->dwall = cuda_mbcl_al(&at, pout * (size_t)(L->mycp + 8) * 2);
   /* the union: expand-phase tiles, or the projection's double buffers */
   size_t ua = at, uc = at;
-  L->xin = cuda_mbcl_al(&ua, a->has_expand ? npin * (size_t)(a->CinP + 8) * 2 : 0);
+  L->xin = cuda_mbcl_al(
+      &ua, a->has_expand ? (size_t)cuda_xin_rows(ih, iw, a->H, a->W) * (a->CinP + 8) * 2 : 0);
   L->mid = cuda_mbcl_al(&ua, npin * (cc + 8) * 2);
   L->abuf = cuda_mbcl_al(&uc, 2 * (size_t)L->rows * (cc + 8) * 2);
   L->wbuf = cuda_mbcl_al(&uc, 2 * cc * (size_t)(L->cols * 16 + 8) * 2);
@@ -425,7 +435,8 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
   if (proj) s += cc * (size_t)(cuda_mbconv_nctz(a) * 16 + 8) * 2; /* project weights of the chunk */
   size_t body = 0;
   if (!staged) {
-    if (a->has_expand) body += pin * (size_t)(a->CinP + 8) * 2; /* input tile, rows padded */
+    if (a->has_expand) /* the input tile's pixels inside the image, rows padded */
+      body += (size_t)cuda_xin_rows(ih, iw, a->H, a->W) * (a->CinP + 8) * 2;
     body += pin * (cc + 8) * 2;                                 /* expanded chunk, rows padded */
   }
   s += body;

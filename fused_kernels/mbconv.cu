@@ -285,11 +285,9 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   unsigned char *body = p;
   __half *xin = reinterpret_cast<__half *>(body);
   size_t body_bytes = 0;
-  if (!staged) {
-    if (a.has_expand) body_bytes += (size_t)npin * (a.CinP + 8) * 2;
-    body_bytes += (size_t)npin * (a.CC + 8) * 2;
-  }
-  __half *mid = xin + (a.has_expand ? (size_t)npin * (a.CinP + 8) : 0);
+  const int xrows = a.has_expand ? cuda_xin_rows(ih, iw, a.H, a.W) : 0; /* see load_xin */
+  if (!staged) body_bytes += (size_t)xrows * (a.CinP + 8) * 2 + (size_t)npin * (a.CC + 8) * 2;
+  __half *mid = xin + (staged ? 0 : (size_t)xrows * (a.CinP + 8));
   __half *dwo = reinterpret_cast<__half *>(body + body_bytes);
   /* STAGED: the next chunk's staged dw output lands here by cp.async while
      this chunk projects; it is gated into dwo after B2 */
@@ -366,28 +364,22 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   }
   /* With an expansion: the expand GEMM's row list (in_rect), in xin's row slots */
   const in_rect rect(iy0, ix0, ih, iw, a.H, a.W);
-  const bool xrows = !staged && a.has_expand;
+  const bool xlist = !staged && a.has_expand;
   for (int i = threadIdx.x; i < npin; i += blockDim.x) {
     const int py = i / iw, px = i - py * iw, gy = iy0 + py, gx = ix0 + px;
     const bool in = i < pin && gy >= 0 && gy < a.H && gx >= 0 && gx < a.W;
     pglob[i] = in ? gy * a.W + gx : -1;
-    if (xrows) rect.list(xin, a.CinP + 8, i, py, px, in);
+    if (xlist) rect.list(xin, a.CinP + 8, i, py, px, in);
   }
   /* Up to here only weights were read (the first expand chunk's are in
      flight); the input, stage, gate and every output belong to the previous
      launches. */
   pdl_wait();
   __syncthreads();
-  // Input tile (with halo) for the expand GEMM, in group E of the first
-  // chunk; rows past pin and pixels in the padding are zero-filled.
+  // The input tile's pixels inside the image for the expand GEMM, in group E
+  // of the first chunk.
   if (!staged && a.has_expand) {
-    const int v8 = a.CinP / 8, c = (threadIdx.x % v8) * 8, G = blockDim.x / v8;
-    if ((int)threadIdx.x < G * v8)
-      for (int p = threadIdx.x / v8; p < npin; p += G) {
-        const int gp = pglob[p];
-        cp_async16_zfill(xin + (size_t)p * (a.CinP + 8) + c,
-                         x + (size_t)(gp >= 0 ? gp : 0) * a.CinP + c, gp >= 0);
-      }
+    load_xin(xin, a.CinP + 8, rect.nrow(), pglob, x, a.CinP);
     if (rect.nin < pin) zero_halo(mid, pglob, pin, a.CC); /* read after B2 */
   }
   cp_async_commit(); /* E(c_begin) */

@@ -115,13 +115,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
     dwall[(size_t)npx * ldall + i] = __float2half(0.f);
   __syncthreads();
   if (a.has_expand && myc > 0) {
-    const int v8 = a.CinP / 8, c = (tid % v8) * 8, G = blockDim.x / v8;
-    if (tid < G * v8)
-      for (int p = tid / v8; p < npin; p += G) {
-        const int gp = pglob[p];
-        cp_async16_zfill(xin + (size_t)p * (a.CinP + 8) + c,
-                         x + (size_t)(gp >= 0 ? gp : 0) * a.CinP + c, gp >= 0);
-      }
+    load_xin(xin, a.CinP + 8, rect.nrow(), pglob, x, a.CinP);
     if (rect.nin < pin) zero_halo(mid, pglob, pin, a.CC); /* read after the next barrier */
   }
   cp_async_commit();

@@ -92,8 +92,10 @@ __device__ __forceinline__ void cp_async_wait0() {
 // The expand GEMM's rows: the input tile's pixels inside the image, in
 // order (tile indices), then -1 up to nrow(), the next multiple of 16. Pixels
 // in the zero padding are left out: their expanded values are zeros in every
-// chunk, which zero_halo writes into mid once. Row i of the list is kept in
-// the 16 padding bytes at the end of xin's row i (ldx = CinP + 8 halves),
+// chunk, which zero_halo writes into mid once. xin holds the rows in this
+// order (row i = the input at the list's pixel i, zeros past nin), so it
+// needs no rows for the padding (cuda_xin_rows). Entry i of the list is kept
+// in the 16 padding bytes at the end of xin's row i (ldx = CinP + 8 halves),
 // which no MMA operand reads (xrow_slot).
 struct in_rect {
   int ry0, rx0, wv, nin;
@@ -116,7 +118,21 @@ __device__ __forceinline__ int *xrow_slot(const __half *xin, int ldx, int i) {
 __device__ __forceinline__ void in_rect::list(__half *xin, int ldx, int i, int py, int px,
                                               bool in) const {
   if (in) *xrow_slot(xin, ldx, (py - ry0) * wv + px - rx0) = i;
-  if (i >= nin) *xrow_slot(xin, ldx, i) = -1;
+  if (i >= nin && i < nrow()) *xrow_slot(xin, ldx, i) = -1;
+}
+
+// Loads xin's rows (the list's pixels, zeros past nin) by cp.async, CinP / 8
+// threads per row; pglob: the tile pixels' indices in the image x. The
+// caller has synced after building the list.
+__device__ __forceinline__ void load_xin(__half *xin, int ldx, int nrow, const int *pglob,
+                                         const __half *x, int CinP) {
+  const int v8 = CinP / 8, c = (threadIdx.x % v8) * 8, G = blockDim.x / v8;
+  if ((int)threadIdx.x < G * v8)
+    for (int r = threadIdx.x / v8; r < nrow; r += G) {
+      const int p = *xrow_slot(xin, ldx, r), gp = p >= 0 ? pglob[p] : -1;
+      cp_async16_zfill(xin + (size_t)r * ldx + c, x + (size_t)(gp >= 0 ? gp : 0) * CinP + c,
+                       gp >= 0);
+    }
 }
 
 // Zeroes mid's first CC channels at the input tile's pixels in the zero
@@ -183,15 +199,15 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
   }
 }
 
-// Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b) at
-// the nrow rows of the list in xin's row slots (in_rect: the input tile's
-// pixels inside the image). Each warp computes 16x16 tiles with two m16n8k16
-// MMAs per k-step (ldmatrix operands, each lane's A row from the list) whose
+// Expand GEMM for one chunk: mid[p][c] = act(x[p] . w_exp[:, c0+c] + b) for
+// the nrow rows of xin (in_rect: the input tile's pixels inside the image,
+// loaded in the list's order by load_xin), stored at the list's pixels p.
+// Each warp computes 16x16 tiles with two m16n8k16 MMAs per k-step
+// (ldmatrix operands, each lane's A row xin's row) whose
 // accumulators start from the bias, applies act to them in registers and
 // stores fp16 pairs straight into mid. When the chunk's column tiles divide
 // the CTA's warps, a warp keeps one column tile (its bias in registers, no
-// per-tile index arithmetic) and strides over rows, reading the next row
-// tile's list entry ahead; with PAIRED, where the chunk's column tiles come
+// per-tile index arithmetic) and strides over rows; with PAIRED, where the chunk's column tiles come
 // in pairs whose count divides the warps, a warp keeps a pair of them and
 // loads each A fragment once for both.
 // Caller syncs before and after.
@@ -203,8 +219,9 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
   const idiv ntd(nt_n);
   const int ldx = a.CinP + 8; /* input rows padded: no bank conflicts */
   const int lrow = lane & 15, lcol = (lane >> 4) * 8;
-  /* this lane's A row in row tile mt (list entries -1 read pixel 0: unused) */
-  auto arow = [&](int mt) { return max(*xrow_slot(xin, ldx, mt * 16 + lrow), 0); };
+  /* this lane's A row in row tile mt (the r / rn form of the loops below is
+     kept from when it was a list lookup: ptxas spilled more without it) */
+  auto arow = [&](int mt) { return mt * 16 + lrow; };
   if (PAIRED && nt_n % 2 == 0 && nw % (nt_n / 2) == 0) {
     const int np = nt_n / 2, pr = warp % np, mstep = nw / np, col0 = pr * 32 + 2 * t4;
     const float bias[8] = {bexp[col0],      bexp[col0 + 1],  bexp[col0 + 8],  bexp[col0 + 9],

@@ -182,6 +182,28 @@ static void test_smem_accounting(void **state) {
   assert_int_equal(cuda_se_smem(&se), (1152 + 3000 + 3000) * 4);
 }
 
+/* The input tile keeps only its pixels inside the image (cuda_xin_rows): a
+ * whole-image tile of a 7x7 image with k = 5 (11x11 with its padding) holds
+ * 49 rows (64 padded) of the 192 input channels, not 121 (128). */
+static void test_xin_rows(void **state) {
+  (void)state;
+  assert_int_equal(cuda_xin_rows(11, 11, 7, 7), 64);
+  assert_int_equal(cuda_xin_rows(18, 18, 14, 14), 208);   /* 196 */
+  assert_int_equal(cuda_xin_rows(9, 16, 56, 56), 144);    /* a tile inside the image */
+  assert_int_equal(cuda_xin_rows(15, 29, 112, 112), 448); /* stride 2: 435 */
+  assert_int_equal(cuda_xin_rows(15, 29, 8, 112), 240);   /* 8 rows of the image */
+  cuda_mbconv_args a = shapes(7, 7, 192, 1152, 192, 5, 1, 48, CUDA_MB_PASS1);
+  a.TH = a.TW = 7, a.CC = 64, a.tiles_x = a.tiles_y = 1;
+  cuda_mbconv_args n = a;
+  n.has_expand = 0; /* no input tile, no expand weights */
+  const size_t xin = 64 * (192 + 8) * 2, wexp = 192 * (64 + 8) * 2;
+  const size_t d = cuda_mbconv_smem(&a) - cuda_mbconv_smem(&n);
+  assert_true(d + 127 >= xin + wexp && d <= xin + wexp + 127);
+  /* 3 CTAs of 8 warps per SM (228 KB) with 32-channel chunks */
+  a.CC = 32;
+  assert_true(3 * (cuda_mbconv_smem(&a) + 1024) <= 228 * 1024);
+}
+
 /* 16-warp CTAs (wide): the projecting modes hold a 1 KB fp32 scratch per
  * warp for their epilogue and spread the output tiles over twice the warps;
  * PASS1 projects nothing: it holds 2 floats of dw partial sums per thread. */
@@ -855,6 +877,7 @@ int main(void) {
       cmocka_unit_test(test_plan_per_chunk_width),
       cmocka_unit_test(test_smem_accounting),
       cmocka_unit_test(test_wide_accounting),
+      cmocka_unit_test(test_xin_rows),
       cmocka_unit_test(test_stem_band),
       cmocka_unit_test(test_dwrows_rule),
       cmocka_unit_test(test_dwquads_rule),
