@@ -315,22 +315,16 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   // one group is pending" before each barrier always means the group needed.
   auto issue_exp = [&](int c0) {
     if (staged || !a.has_expand || c0 >= c_end) return;
-    const idiv v8(min(a.CC, a.CmidP - c0) / 8);
-    for (int i = threadIdx.x; i < a.CinP * v8.d; i += blockDim.x) {
-      const int r = v8.q(i), c = (i - r * v8.d) * 8;
-      cp_async16(wexp_s + (size_t)r * ldw + c, gw_exp + (size_t)r * a.CmidP + c0 + c);
-    }
-    for (int i = threadIdx.x; i < v8.d * 2; i += blockDim.x)
+    const int v8 = min(a.CC, a.CmidP - c0) / 8;
+    cp_rows(wexp_s, ldw, gw_exp + c0, a.CmidP, a.CinP, v8);
+    for (int i = threadIdx.x; i < v8 * 2; i += blockDim.x)
       cp_async16(bexp_s + i * 4, a.b_exp + c0 + i * 4);
   };
   auto issue_dw = [&](int c0) {
     if (c0 >= c_end) return;
     const idiv v8(min(a.CC, a.CmidP - c0) / 8);
     if (!staged) {
-      for (int i = threadIdx.x; i < a.K * a.K * v8.d; i += blockDim.x) {
-        const int t = v8.q(i), c = (i - t * v8.d) * 8;
-        cp_async16(wdw_s + t * a.CC + c, gw_dw + (size_t)t * a.CmidP + c0 + c);
-      }
+      cp_rows(wdw_s, a.CC, gw_dw + c0, a.CmidP, a.K * a.K, v8.d);
       for (int i = threadIdx.x; i < v8.d * 2; i += blockDim.x)
         cp_async16(bdw_s + i * 4, a.b_dw + c0 + i * 4);
     }
@@ -389,6 +383,9 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   for (int i = threadIdx.x; i < (pout - npx) * ldd; i += blockDim.x)
     dwo[(size_t)npx * ldd + i] = __float2half(0.f);
 
+  /* PASS1: the image's staged dw output, where it stages */
+  __half *const st_img =
+      !proj && a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP : nullptr;
   frag_c acc[NF];
 #pragma unroll
   for (int i = 0; i < NF; i++) wmma::fill_fragment(acc[i], 0.f);
@@ -424,7 +421,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     if (!staged) {
       if (vec)
         dw_vec_chunk(a, mid, wdw_s, bdw_s, qmid, qglob,
-                     a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP + c0 : nullptr,
+                     st_img ? st_img + c0 : nullptr,
                      part); /* straight to the stage, not through dwo */
       else if (VEC)
         dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
@@ -462,8 +459,8 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
       /* no barrier here: B1 and B2 of the next chunk precede any write to
        * wproj_s or dwo */
     } else {  // PASS1: channel sums of this chunk [+ stage]
-      if (a.stage && !vec && (int)threadIdx.x < G8 * v8) {
-        __half *st = (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP;
+      if (st_img && !vec && (int)threadIdx.x < G8 * v8) {
+        __half *st = st_img;
         for (int q = p8; q < npx; q += G8) {
           const int gq = qglob[q];
           if (gq >= 0)

@@ -80,18 +80,12 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
   auto issue_exp = [&](int c0) {
     if (!a.has_expand || c0 >= c_end) return;
     const int v8 = min(a.CC, a.CmidP - c0) / 8;
-    for (int i = tid; i < a.CinP * v8; i += blockDim.x) {
-      const int r = i / v8, c = (i - r * v8) * 8;
-      cp_async16(wexp_s + (size_t)r * ldw + c, gw_exp + (size_t)r * a.CmidP + c0 + c);
-    }
+    cp_rows(wexp_s, ldw, gw_exp + c0, a.CmidP, a.CinP, v8);
     for (int i = tid; i < v8 * 2; i += blockDim.x) cp_async16(bexp_s + i * 4, a.b_exp + c0 + i * 4);
   };
   auto issue_dw = [&](int c0) {
     const int v8 = min(a.CC, a.CmidP - c0) / 8;
-    for (int i = tid; i < a.K * a.K * v8; i += blockDim.x) {
-      const int t = i / v8, c = (i - t * v8) * 8;
-      cp_async16(wdw_s + t * a.CC + c, gw_dw + (size_t)t * a.CmidP + c0 + c);
-    }
+    cp_rows(wdw_s, a.CC, gw_dw + c0, a.CmidP, a.K * a.K, v8);
     for (int i = tid; i < v8 * 2; i += blockDim.x) cp_async16(bdw_s + i * 4, a.b_dw + c0 + i * 4);
   };
   issue_exp(c_begin);

@@ -59,6 +59,14 @@ struct idiv {
   }
 };
 
+// n / d for 0 <= n < 4096 and 1 <= d <= 64 (thread and tile counts) by an
+// approximate float reciprocal and a multiply, where the integer division
+// takes ~20 instructions: (n + 0.5) / d lies at least 0.5 / d >= 1 / 128
+// from an integer, and __fdividef's error here is below 1e-3.
+__device__ __forceinline__ int small_div(int n, int d) {
+  return __float2int_rz(__fdividef((float)n + 0.5f, (float)d));
+}
+
 // Asynchronous 16-byte global -> shared copies (sm_80+ cp.async, bypassing
 // L1): the chunk loop prefetches weights with them while other phases compute.
 // The zfill form writes zeros instead of reading when `valid` is false (`g`
@@ -87,6 +95,26 @@ __device__ __forceinline__ void cp_async_wait1() {
 }
 __device__ __forceinline__ void cp_async_wait0() {
   cp_async_wait<0>();
+}
+
+// Copies a block of rows x (v8 x 8) fp16 by cp.async, 16 bytes at a time,
+// from src (pitch lds halves) to shared memory at dst (pitch ldd). Where v8
+// is a power of two (every chunk but a narrower last one) it divides the
+// CTA's threads (256 or 512, v8 <= 16), so each thread keeps one column and
+// steps over rows: a copy then costs a few instructions instead of a
+// division and the index arithmetic per 16 bytes. All threads call it.
+__device__ __forceinline__ void cp_rows(__half *dst, int ldd, const __half *src, int lds, int rows,
+                                        int v8) {
+  if (!(v8 & (v8 - 1))) {
+    const int sh = __ffs(v8) - 1, c = (threadIdx.x & (v8 - 1)) * 8, step = blockDim.x >> sh;
+    for (int r = threadIdx.x >> sh; r < rows; r += step)
+      cp_async16(dst + (size_t)r * ldd + c, src + (size_t)r * lds + c);
+  } else {
+    for (int i = threadIdx.x; i < rows * v8; i += blockDim.x) {
+      const int r = i / v8, c = (i - r * v8) * 8;
+      cp_async16(dst + (size_t)r * ldd + c, src + (size_t)r * lds + c);
+    }
+  }
 }
 
 // The expand GEMM's rows: the input tile's pixels inside the image, in
@@ -216,25 +244,30 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
                                const float *bexp, int nrow, __half *mid, int cc) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3, nw = blockDim.x >> 5;
   const int mt_n = nrow / 16, nt_n = cc / 16, kt_n = a.CinP / 16, ldw = a.CC + 8;
-  const idiv ntd(nt_n);
   const int ldx = a.CinP + 8; /* input rows padded: no bank conflicts */
   const int lrow = lane & 15, lcol = (lane >> 4) * 8;
   /* this lane's A row in row tile mt (the r / rn form of the loops below is
      kept from when it was a list lookup: ptxas spilled more without it) */
   auto arow = [&](int mt) { return mt * 16 + lrow; };
-  if (PAIRED && nt_n % 2 == 0 && nw % (nt_n / 2) == 0) {
-    const int np = nt_n / 2, pr = warp % np, mstep = nw / np, col0 = pr * 32 + 2 * t4;
+  /* pairs of column tiles where their count np is a power of two (then it
+     divides the warps, 8 or 16, when np <= nw): shifts, not divisions */
+  const int np = nt_n / 2;
+  if (PAIRED && nt_n % 2 == 0 && !(np & (np - 1)) && np <= nw) {
+    const int sh = __ffs(np) - 1, pr = warp & (np - 1), mstep = nw >> sh, col0 = pr * 32 + 2 * t4;
     const float bias[8] = {bexp[col0],      bexp[col0 + 1],  bexp[col0 + 8],  bexp[col0 + 9],
                            bexp[col0 + 16], bexp[col0 + 17], bexp[col0 + 24], bexp[col0 + 25]};
     const __half *bp = wexp + (size_t)lrow * ldw + pr * 32 + lcol;
-    int mt = warp / np, r = mt < mt_n ? arow(mt) : 0;
+    int mt = warp >> sh, r = mt < mt_n ? arow(mt) : 0;
     for (; mt < mt_n; mt += mstep) {
       const int rn = mt + mstep < mt_n ? arow(mt + mstep) : 0;
       expand_tile<ACT, 2>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
                           mt * 16, col0);
       r = rn;
     }
-  } else if (ntd.r(nw) == 0) {
+    return;
+  }
+  const idiv ntd(nt_n); /* not in the paired form: its division would run per chunk */
+  if (ntd.r(nw) == 0) {
     const int nt = ntd.r(warp), mstep = ntd.q(nw), col0 = nt * 16 + 2 * t4;
     const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
     const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
@@ -494,8 +527,8 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
     w[i] = to_wtype<wtype>(*reinterpret_cast<const __half2 *>(wdw + i * CC + c));
   typename std::conditional<H2, __half2, float2>::type sum = {}; /* H2: fp16 sums */
   /* block it = row pair rp, column group xg; the walk advances G blocks at a time */
-  int rp = g / TWX, xg = g - rp * TWX;
-  const int drp = G / TWX, dx = G - drp * TWX;
+  int rp = small_div(g, TWX), xg = g - rp * TWX;
+  const int drp = small_div(G, TWX), dx = G - drp * TWX;
   for (int it = g; it < npairs; it += G) {
     const int oy = 2 * rp, x = xg * NX;
     const bool has1 = oy + 1 < TH, hasc = NX == 1 || x + 1 < TW;
