@@ -5,7 +5,8 @@
 # memcheck of the MBConv tests, racecheck of test_mbconv_chunks and test_mbconv_cluster;
 # A = a9e9ab5 (gpu_bench_base), B = the change, two rounds each; B's plans at 256 for the
 # small-image blocks; Nsight Compute launch, occupancy and warp-state sections of
-# stack5.block1's PASS1 (the 13th mbconv_kernel launch of a run at 256) in A and B.
+# the 13th mbconv_kernel launch of a run at 256 (stack5.block2's PASS1; stack0 runs dw_direct)
+# in A and B.
 TTIMEOUT=300 MEMCHECK="test_mbconv_*" RACECHECK="test_mbconv_c*" MTIMEOUT=200 RTIMEOUT=220 \
   SIDES="A=.gpu/bin/gpu_bench_base B=.gpu/bin/gpu_bench" \
   PLANS="stack[3-6]\.block[0-9] bucket 256 +\[pass1[^]]*\]" PLANS_FROM=B bash bench/gpu_calls/s9_ab.sh

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Session 16 call 3: PASS1's per-chunk integer work, from s16c2's source counters (stack5.block1:
+# Session 16 call 3: PASS1's per-chunk integer work, from s16c2's source counters (stack5.block2:
 # ~35 % of its instructions ran once per warp and chunk, outside the MMAs and the dw loop):
 # the weight copies by cp_rows (a fixed column per thread, no division per 16 bytes), the
 # expand's column-pair split by shifts, dw_pairs' walk start by small_div, the stage pointer
 # once per CTA. The kernel and network tests, memcheck of the MBConv tests, racecheck of
 # test_mbconv_se and then test_mbconv_cluster (the copies' new thread mapping);
 # A = 42f59ca (gpu_bench_base), B = the change, two rounds each; then Nsight Compute's
-# instruction count and duration of stack5.block1's PASS1 in B.
+# instruction count and duration of stack5.block2's PASS1 in B (the 13th mbconv_kernel launch).
 TTIMEOUT=300 MEMCHECK="test_mbconv_*" RACECHECK="test_mbconv_se" MTIMEOUT=200 RTIMEOUT=200 \
   SIDES="A=.gpu/bin/gpu_bench_base B=.gpu/bin/gpu_bench" bash bench/gpu_calls/s9_ab.sh
 rc=$?
