@@ -244,7 +244,9 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   static_assert(!VEC || (P1 && MINB < 4), "dw_vec: PASS1's 8- and 16-warp builds only");
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
-  const int ty = tile / a.tiles_x, tx = tile % a.tiles_x;
+  /* the CTA's divisions by small_div: the integer ones cost ~30 instructions
+     each in every warp, which small tiles (8 192 CTAs at batch 256) felt */
+  const int ty = small_div(tile, a.tiles_x), tx = tile - ty * a.tiles_x;
   const int oy0 = ty * a.TH, ox0 = tx * a.TW;
   const int ih = (a.TH - 1) * a.S + a.K, iw = (a.TW - 1) * a.S + a.K;
   const int pin = ih * iw, npin = (pin + 15) & ~15;
@@ -300,7 +302,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
 
   const __half *wproj = (const __half *)a.w_proj;
   const __half *gw_exp = (const __half *)a.w_exp, *gw_dw = (const __half *)a.w_dw;
-  const int nchunks = (a.CmidP + a.CC - 1) / a.CC, cpz = (nchunks + Z - 1) / Z;
+  const int nchunks = small_div(a.CmidP + a.CC - 1, a.CC), cpz = small_div(nchunks + Z - 1, Z);
   /* PASS1 splits the chunks over grid.z; the projecting modes split columns */
   const int c_begin = proj ? 0 : z * cpz * a.CC,
             c_end = proj ? a.CmidP : min(a.CmidP, (z + 1) * cpz * a.CC);
@@ -352,7 +354,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   issue_exp(c_begin); /* overlaps the table build below */
 
   for (int q = threadIdx.x; q < npx; q += blockDim.x) {
-    const int oy = q / a.TW, ox = q % a.TW;
+    const int oy = small_div(q, a.TW), ox = q - oy * a.TW;
     qmid[q] = oy * a.S * iw + ox * a.S;
     qglob[q] = oy0 + oy < a.Ho && ox0 + ox < a.Wo ? (oy0 + oy) * a.Wo + ox0 + ox : -1;
   }
@@ -360,7 +362,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   const in_rect rect(iy0, ix0, ih, iw, a.H, a.W);
   const bool xlist = !staged && a.has_expand;
   for (int i = threadIdx.x; i < npin; i += blockDim.x) {
-    const int py = i / iw, px = i - py * iw, gy = iy0 + py, gx = ix0 + px;
+    const int py = small_div(i, iw), px = i - py * iw, gy = iy0 + py, gx = ix0 + px;
     const bool in = i < pin && gy >= 0 && gy < a.H && gx >= 0 && gx < a.W;
     pglob[i] = in ? gy * a.W + gx : -1;
     if (xlist) rect.list(xin, a.CinP + 8, i, py, px, in);
@@ -402,7 +404,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     cp_async_commit(); /* P(c) */
     if (!staged) {
       if (a.has_expand) {
-        expand_chunk<true>(a, xin, wexp_s, bexp_s, rect.nrow(), mid, cc); /* column-tile pairs */
+        expand_chunk<true, VEC>(a, xin, wexp_s, bexp_s, rect.nrow(), mid, cc); /* tile pairs */
       } else if ((int)threadIdx.x < G8 * v8) {  // no expansion: the input's own channels
         for (int p = p8; p < pin; p += G8) {
           const int gp = pglob[p];

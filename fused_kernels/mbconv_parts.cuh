@@ -59,10 +59,11 @@ struct idiv {
   }
 };
 
-// n / d for 0 <= n < 4096 and 1 <= d <= 64 (thread and tile counts) by an
+// n / d for 0 <= n < 2^20 and d >= 1 (thread, pixel and tile counts) by an
 // approximate float reciprocal and a multiply, where the integer division
-// takes ~20 instructions: (n + 0.5) / d lies at least 0.5 / d >= 1 / 128
-// from an integer, and __fdividef's error here is below 1e-3.
+// takes ~20 instructions: (n + 0.5) / d lies at least 0.5 / d from an
+// integer, and __fdividef's error, 2 ulp of a quotient below n / d, is at
+// most n / d * 2^-22 < 0.5 / d.
 __device__ __forceinline__ int small_div(int n, int d) {
   return __float2int_rz(__fdividef((float)n + 0.5f, (float)d));
 }
@@ -176,11 +177,13 @@ __device__ __forceinline__ void zero_halo(__half *mid, const int *pglob, int pin
 // (16 rows x 16 NTW columns; NTW = 2 loads each A fragment once for both):
 // k-loop of m16n8k16 MMAs from the bias, then act in registers and fp16 pairs
 // into mid at the list's rows mrow + g, mrow + g + 8 (xin's row slots).
-template <int ACT, int NTW>
+// With BPRE (kt_n == 1: CinP = 16) the B fragments come from bpre[t][4],
+// loaded once per chunk by the caller, instead of per row tile.
+template <int ACT, int NTW, bool BPRE = false>
 __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __half *ap,
                                             const __half *bp, int kt_n, int ldw, const float *bias,
                                             const __half *xin, int ldx, __half *mid, int mrow,
-                                            int col0) {
+                                            int col0, const unsigned (*bpre)[4] = nullptr) {
   const int lane = threadIdx.x & 31, g = lane >> 2;
   /* the output rows' pixels, read before the MMAs cover the latency */
   const int prow[2] = {*xrow_slot(xin, ldx, mrow + g), *xrow_slot(xin, ldx, mrow + g + 8)};
@@ -191,12 +194,17 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 #pragma unroll
     for (int t = 0; t < NTW; t++) {
       unsigned bf[4];
-      ldsm_x4(bf, bp + t * 16, true);
+      if (BPRE) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) bf[j] = bpre[t][j];
+      } else {
+        ldsm_x4(bf, bp + t * 16, true);
+      }
       mma16816_init(c[t][0], af, bf[0], bf[1], bias[4 * t], bias[4 * t + 1]);
       mma16816_init(c[t][1], af, bf[2], bf[3], bias[4 * t + 2], bias[4 * t + 3]);
     }
   }
-  for (int k = 1; k < kt_n; k++) {
+  for (int k = 1; k < (BPRE ? 1 : kt_n); k++) {
     unsigned af[4];
     ldsm_x4(af, ap + k * 16, false);
 #pragma unroll
@@ -239,7 +247,7 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 // in pairs whose count divides the warps, a warp keeps a pair of them and
 // loads each A fragment once for both.
 // Caller syncs before and after.
-template <int ACT, bool PAIRED>
+template <int ACT, bool PAIRED, bool K1>
 __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
                                const float *bexp, int nrow, __half *mid, int cc) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3, nw = blockDim.x >> 5;
@@ -258,6 +266,15 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
                            bexp[col0 + 16], bexp[col0 + 17], bexp[col0 + 24], bexp[col0 + 25]};
     const __half *bp = wexp + (size_t)lrow * ldw + pr * 32 + lcol;
     int mt = warp >> sh, r = mt < mt_n ? arow(mt) : 0;
+    if (K1 && kt_n == 1) { /* CinP = 16: the pair's B fragments once for every row tile */
+      unsigned bf[2][4];
+      ldsm_x4(bf[0], bp, true);
+      ldsm_x4(bf[1], bp + 16, true);
+      for (; mt < mt_n; mt += mstep)
+        expand_tile<ACT, 2, true>(a, xin + (size_t)arow(mt) * ldx + lcol, bp, 1, ldw, bias, xin,
+                                  ldx, mid, mt * 16, col0, bf);
+      return;
+    }
     for (; mt < mt_n; mt += mstep) {
       const int rn = mt + mstep < mt_n ? arow(mt + mstep) : 0;
       expand_tile<ACT, 2>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
@@ -289,14 +306,17 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
   }
 }
 
-template <bool PAIRED = false>
+// K1: with CinP = 16, a warp's pair of column tiles loads its B fragments
+// once per chunk (the PASS1 builds with dw_vec; in the others the code
+// made ptxas spill).
+template <bool PAIRED = false, bool K1 = false>
 static __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin,
                                     const __half *wexp, const float *bexp, int nrow, __half *mid,
                                     int cc) {
   if (a.act == MODEL_ACT_SWISH)
-    expand_chunk_t<MODEL_ACT_SWISH, PAIRED>(a, xin, wexp, bexp, nrow, mid, cc);
+    expand_chunk_t<MODEL_ACT_SWISH, PAIRED, K1>(a, xin, wexp, bexp, nrow, mid, cc);
   else
-    expand_chunk_t<-1, PAIRED>(a, xin, wexp, bexp, nrow, mid, cc);
+    expand_chunk_t<-1, PAIRED, K1>(a, xin, wexp, bexp, nrow, mid, cc);
 }
 
 // Depthwise conv of one chunk from mid (input tile x cc) into dwo (pout rows
