@@ -422,8 +422,7 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     const bool vec = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC;
     if (!staged) {
       if (vec)
-        dw_vec_chunk(a, mid, wdw_s, bdw_s, qmid, qglob,
-                     st_img ? st_img + c0 : nullptr,
+        dw_vec_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, st_img ? st_img + c0 : nullptr,
                      part); /* straight to the stage, not through dwo */
       else if (VEC)
         dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);

@@ -243,10 +243,10 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 // accumulators start from the bias, applies act to them in registers and
 // stores fp16 pairs straight into mid. When the chunk's column tiles divide
 // the CTA's warps, a warp keeps one column tile (its bias in registers, no
-// per-tile index arithmetic) and strides over rows; with PAIRED, where the chunk's column tiles come
-// in pairs whose count divides the warps, a warp keeps a pair of them and
-// loads each A fragment once for both.
-// Caller syncs before and after.
+// per-tile index arithmetic) and strides over rows; with PAIRED, where the
+// chunk's column tiles come in pairs whose count is a power of two (so it
+// divides the warps), a warp keeps a pair of them and loads each A fragment
+// once for both. Caller syncs before and after.
 template <int ACT, bool PAIRED, bool K1>
 __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
                                const float *bexp, int nrow, __half *mid, int cc) {
