@@ -461,11 +461,10 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
        * wproj_s or dwo */
     } else {  // PASS1: channel sums of this chunk [+ stage]
       if (st_img && !vec && (int)threadIdx.x < G8 * v8) {
-        __half *st = st_img;
         for (int q = p8; q < npx; q += G8) {
           const int gq = qglob[q];
           if (gq >= 0)
-            *reinterpret_cast<uint4 *>(st + (size_t)gq * a.CmidP + c0 + c8) =
+            *reinterpret_cast<uint4 *>(st_img + (size_t)gq * a.CmidP + c0 + c8) =
                 *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
         }
       }

@@ -545,7 +545,7 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
 #pragma unroll
   for (int i = 0; i < KK * KK; i++)
     w[i] = to_wtype<wtype>(*reinterpret_cast<const __half2 *>(wdw + i * CC + c));
-  typename std::conditional<H2, __half2, float2>::type sum = {}; /* H2: fp16 sums */
+  atype sum = {}; /* the accumulators' type: with H2, fp16 sums */
   /* block it = row pair rp, column group xg; the walk advances G blocks at a time */
   int rp = small_div(g, TWX), xg = g - rp * TWX;
   const int drp = small_div(G, TWX), dx = G - drp * TWX;
