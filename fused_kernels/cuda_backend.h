@@ -64,6 +64,9 @@ int cuda_device_count(void);
 /* The depthwise conv with 8 channels per thread (dwrows = 3); an error where
  * cuda_mbconv_dwvec_ok() refuses the plan's PASS1. */
 #define CUDA_TEST_DWVEC (1LL << 31)
+/* The SE MLP after PASS1 batched over images (se_batch.cu) whatever the batch;
+ * without it the tests' PASS1s run the per-image SE kernel. */
+#define CUDA_TEST_SEBATCH (1LL << 32)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
                         char *err, size_t errlen);

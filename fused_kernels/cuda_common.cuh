@@ -164,8 +164,9 @@ __device__ __forceinline__ uint4 pack8(const float *f) {
 
 // Host side, set by cuda_kernels_set_options: whether launch_k asks for
 // programmatic dependent launch, whether the SE launcher may take its PRE
-// variant and the stem launcher its band kernel (all off only for A/B runs).
-inline bool g_pdl = true, g_se_pre = true, g_stem_band = true;
+// variant or the batched kernel and the stem launcher its band kernel (all
+// off only for A/B runs).
+inline bool g_pdl = true, g_se_pre = true, g_stem_band = true, g_se_batch = true;
 
 // The launch configuration launch_k uses: programmatic stream serialization
 // where `pdl` and g_pdl are set, and with a cluster size (cluster.x > 0) a

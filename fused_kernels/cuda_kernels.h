@@ -85,6 +85,8 @@ typedef struct {
                    straight from global memory, 8 channels x 4 output rows per thread) where
                    cuda_mbconv_dwdirect_ok(); the tuner times both */
   int se_g;     /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
+  int se_batch; /* PASS1: 1 = the SE MLP after it batched over images (se_batch.cu) at any
+                   batch (tests); 0 = where cuda_se_batch_ok(); -1 = never */
   int wide;     /* 2 x CUDA_THREADS threads per CTA (16 warps; cuda_mbconv_nf() <= 4, not
                    lowreg), for tiles whose shared memory leaves room for one CTA per SM:
                    twice the warps to hide latency; the tuner times both */
@@ -154,6 +156,50 @@ static inline size_t cuda_se_smem_pre(const cuda_mbconv_args *a) {
  * repeat the copies after the first wave's). */
 static inline int cuda_se_pre_ok(const cuda_mbconv_args *a, int n, int g, int cpb, int sms) {
   return cpb == CUDA_SE_CPB && (long long)g * CUDA_SE_CPB >= a->CmidP && (long long)n * g <= sms;
+}
+
+/* The SE MLP after PASS1 batched over images (se_batch.cu): a CTA takes
+ * CUDA_SEB_IMG images, so it reads the SE weights once for all of them. The
+ * per-image kernel reads both FCs' weights once per image: at batch 256 a
+ * 1152-channel block's SE kernel reads 56 MB of weights from L2, which holds
+ * it at ~14 us. *g CTAs split the expand FC's channel pairs (each repeats the
+ * reduce FC of its images), about one CTA per SM in all, at most one per 128
+ * channels. Taken where it won on an H200 (bench/RESULTS.md, seventeenth
+ * session): at 256 images or more, on blocks whose two FCs' weights are at
+ * least 64 KB (Cmid x se_c >= 16384: EfficientNet-B0's stack4.block1 on;
+ * it lost ~1 us a block on the 480 x 20 ones, and at batch 64, where the
+ * per-image kernel runs 5 CTAs per image, ~3 us on the 1152 x 48 ones) and
+ * whose images have no more tiles than se_c (the per-tile sums would
+ * outweigh the weights); and where its shared memory fits: the reduce weights (Cmid rows of
+ * round8(se_c) fp16) and the CTA's columns of the expand weights, both copied
+ * before the wait for PASS1, the group's channel means [IMG][CmidP], the
+ * reduce FC's partial sums [S][IMG][round8(se_c)] (S splits of the channels:
+ * 8 warps over round8(se_c) / 8 column groups) and its output [se_c][IMG]. */
+#define CUDA_SEB_IMG 8
+static inline CUDA_HD int cuda_se_batch_splits(const cuda_mbconv_args *a) {
+  const int J = ((a->se_c + 7) & ~7) / 8;
+  return J >= CUDA_WARPS || J < 1 ? 1 : CUDA_WARPS / J;
+}
+static inline void cuda_se_batch_grid(const cuda_mbconv_args *a, int n, int *groups, int *g) {
+  const int sms = a->sms > 0 ? a->sms : 132, gmax = a->CmidP >= 256 ? a->CmidP / 128 : 1;
+  *groups = (n + CUDA_SEB_IMG - 1) / CUDA_SEB_IMG;
+  *g = sms / *groups;
+  if (*g > gmax) *g = gmax;
+  if (*g < 1) *g = 1;
+}
+/* Channel pairs per CTA for g CTAs per group: a multiple of 4 (16-byte rows). */
+static inline CUDA_HD int cuda_se_batch_per(const cuda_mbconv_args *a, int g) {
+  const int P = a->CmidP / 2, per = (P + g - 1) / g;
+  return (per + 3) & ~3;
+}
+static inline CUDA_HD size_t cuda_se_batch_smem(const cuda_mbconv_args *a, int g) {
+  const size_t sep = (size_t)((a->se_c + 7) & ~7), img = CUDA_SEB_IMG;
+  return img * ((size_t)a->CmidP + (size_t)cuda_se_batch_splits(a) * sep + (size_t)a->se_c) * 4 +
+         (size_t)a->Cmid * sep * 2 + (size_t)a->se_c * 2 * (size_t)cuda_se_batch_per(a, g) * 2;
+}
+static inline int cuda_se_batch_ok(const cuda_mbconv_args *a, int n) {
+  return n >= 32 * CUDA_SEB_IMG && (long long)a->Cmid * a->se_c >= 16384 &&
+         a->se_c >= a->tiles_x * a->tiles_y;
 }
 
 /* Warps per CTA of the (non-cluster) MBConv kernel. */
@@ -593,8 +639,9 @@ int cuda_pg_bulk_supported(void);
  * they ask for programmatic dependent launch (sm_90: a kernel's CTAs start,
  * and prefetch weights, while the kernel before it finishes); se_pre,
  * whether the SE kernel may run its PRE variant (cuda_se_pre_ok);
- * stem_band, whether the stem may run its band kernel (cuda_stem_band_th). */
-void cuda_kernels_set_options(int pdl, int se_pre, int stem_band);
+ * stem_band, whether the stem may run its band kernel (cuda_stem_band_th);
+ * se_batch, whether the SE MLP may run batched over images (cuda_se_batch_ok). */
+void cuda_kernels_set_options(int pdl, int se_pre, int stem_band, int se_batch);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */
 int cuda_mbconv_regs(int nf);

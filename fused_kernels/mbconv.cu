@@ -18,8 +18,9 @@
 // Squeeze-excite needs the global mean of the dw output before projecting, so
 // an SE block makes two passes over the activations (modes in
 // cuda_kernels.h): PASS1 computes per-tile channel sums (and optionally stages
-// the dw output in DRAM); one small kernel (se_kernel) finishes the mean and
-// the SE MLP (it reads only the sums and the SE weights); pass 2 either
+// the dw output in DRAM); one small kernel (se_kernel, or se_batch.cu's
+// kernel for groups of images at large batch) finishes the mean and the SE
+// MLP (it reads only the sums and the SE weights); pass 2 either
 // recomputes expand+dw (RECOMP) or reads the staged tensor (STAGED), scales
 // by the gate and projects. The backend picks between them by timing both at create.
 #include <cuda_runtime.h>
@@ -498,6 +499,8 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
 extern "C" int cuda_mbconv_cluster_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_mbconv_cluster_set_attrs(int bytes, int carveout);
 extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
+extern "C" int cuda_se_batch_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
+extern "C" int cuda_se_batch_set_attrs(int bytes, int carveout);
 extern "C" int cuda_dw_direct_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 
 // Picks the instantiation holding enough accumulator tiles per warp.
@@ -549,7 +552,13 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   cudaError_t e = a->mode == CUDA_MB_PASS1 && a->dwdirect
                       ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
                       : bf::launch_k(k, grid, threads, smem, st, true, *a);
-  if (se && !e) {
+  int sb_groups = 0, sb_g = 0;
+  if (se) cuda_se_batch_grid(a, n, &sb_groups, &sb_g);
+  if (se && !e && a->se_batch >= 0 &&
+      (a->se_batch > 0 || (bf::g_se_batch && cuda_se_batch_ok(a, n))) &&
+      cuda_se_batch_smem(a, sb_g) <= (size_t)a->smem_optin) {
+    e = (cudaError_t)cuda_se_batch_launch(a, n, st);
+  } else if (se && !e) {
     int g, cpb;
     cuda_se_grid(a, n, &g, &cpb);
     const size_t pre_smem = cuda_se_smem_pre(a);
@@ -581,6 +590,7 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
   cudaError_t e = bf::set_kernel_attrs(fns, sizeof fns / sizeof fns[0], bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
   if (!e) e = bf::set_kernel_attrs(se_pre, 1, bytes, carveout);
+  if (!e) e = (cudaError_t)cuda_se_batch_set_attrs(bytes, carveout);
   return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
 }
 

@@ -290,6 +290,10 @@ static void test_mbconv_se(void **state) {
          576 pairs (256, 256, 64) */
       if (k[3] == 1152) check_block(&tb.b, 16, staged, 0);
       if (k[3] == 1152) check_block(&tb.b, 16, staged | CUDA_TEST_SE1, 0);
+      /* the SE MLP batched over groups of 8 images (se_batch.cu): one partial group; three
+         groups, the last partial, on the small images (the rule's shapes) */
+      check_block(&tb.b, 3, staged | CUDA_TEST_SEBATCH, 0);
+      if (k[0] <= 14) check_block(&tb.b, 19, staged | CUDA_TEST_SEBATCH, 0);
       if (staged) { /* the batch-wide GEMM: rows across images, partial column splits */
         check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM, 0);
         check_block(&tb.b, 5, staged | CUDA_TEST_GEMM, 3);

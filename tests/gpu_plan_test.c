@@ -182,6 +182,55 @@ static void test_smem_accounting(void **state) {
   assert_int_equal(cuda_se_smem(&se), (1152 + 3000 + 3000) * 4);
 }
 
+/* The SE MLP batched over groups of 8 images: taken from two groups on where
+ * the SE weights outweigh the per-tile sums; its grid about one CTA per SM,
+ * at most one per 128 channels; its shared memory the means, S partial rows
+ * and the output per image, the reduce weights and the CTA's expand columns. */
+static void test_se_batch(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(7, 7, 192, 1152, 320, 5, 1, 48, CUDA_MB_PASS1);
+  a.tiles_x = a.tiles_y = 1, a.sms = 132;
+  assert_true(cuda_se_batch_ok(&a, 256));
+  assert_false(cuda_se_batch_ok(&a, 128)); /* measured at 64 (a loss) and 256 only */
+  int groups, g;
+  cuda_se_batch_grid(&a, 256, &groups, &g);
+  assert_int_equal(groups, 32);
+  assert_int_equal(g, 4); /* 128 CTAs */
+  cuda_se_batch_grid(&a, 64, &groups, &g);
+  assert_int_equal(groups, 8);
+  assert_int_equal(g, 9); /* capped at 1152 / 128 */
+  cuda_se_batch_grid(&a, 3, &groups, &g);
+  assert_int_equal(groups, 1);
+  /* se_c 48: 6 column groups of 8, one per warp, no channel split; 4 CTAs per group gate
+     144 channel pairs each: means, partials and output, then Wr and the CTA's We columns */
+  assert_int_equal(cuda_se_batch_splits(&a), 1);
+  assert_int_equal(cuda_se_batch_per(&a, 4), 144);
+  assert_int_equal(cuda_se_batch_smem(&a, 4),
+                   8 * (1152 + 48 + 48) * 4 + 1152 * 48 * 2 + 48 * 2 * 144 * 2);
+  assert_int_equal(cuda_se_batch_per(&a, 9), 64);
+  assert_int_equal(cuda_se_batch_per(&a, 5), 116); /* 115.2 up to a multiple of 4 */
+  /* stack1: se_c 4 (one column group: the 8 warps split the channels), 32 tiles: the sums
+     outweigh the 96 x 4 weights */
+  cuda_mbconv_args b = shapes(112, 112, 16, 96, 24, 3, 2, 4, CUDA_MB_PASS1);
+  b.tiles_x = 4, b.tiles_y = 8, b.sms = 132;
+  assert_int_equal(cuda_se_batch_splits(&b), 8);
+  assert_false(cuda_se_batch_ok(&b, 256));
+  cuda_se_batch_grid(&b, 256, &groups, &g);
+  assert_int_equal(g, 1); /* 96 channels: one range */
+  /* se_c 20: 3 column groups, 2 channel ranges; 480 x 20 weights (37.5 KB): not taken */
+  cuda_mbconv_args c = shapes(14, 14, 80, 480, 80, 3, 1, 20, CUDA_MB_PASS1);
+  c.tiles_x = 1, c.tiles_y = 2;
+  assert_int_equal(cuda_se_batch_splits(&c), 2);
+  assert_false(cuda_se_batch_ok(&c, 256));
+  cuda_mbconv_args d = shapes(14, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1);
+  d.tiles_x = d.tiles_y = 1;
+  assert_true(cuda_se_batch_ok(&d, 256)); /* 672 x 28 */
+  d.tiles_y = 29;
+  assert_false(cuda_se_batch_ok(&d, 256)); /* more tiles than se_c */
+  assert_int_equal(cuda_se_batch_smem(&c, 1),
+                   8 * (480 + 2 * 24 + 20) * 4 + 480 * 24 * 2 + 20 * 2 * 240 * 2);
+}
+
 /* The input tile keeps only its pixels inside the image (cuda_xin_rows): a
  * whole-image tile of a 7x7 image with k = 5 (11x11 with its padding) holds
  * 49 rows (64 padded) of the 192 input channels, not 121 (128). */
@@ -888,6 +937,7 @@ int main(void) {
       cmocka_unit_test(test_gate_proj_stream),
       cmocka_unit_test(test_head_grid),
       cmocka_unit_test(test_se_grid),
+      cmocka_unit_test(test_se_batch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
