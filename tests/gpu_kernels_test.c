@@ -166,7 +166,7 @@ static void test_stem(void **state) {
              s, band[cases[c][5]]);
     b->kind = MODEL_BLOCK_STEM, b->in_h = cases[c][0], b->in_w = cases[c][1], b->in_c = 3;
     b->out_c = cases[c][2], b->kernel = 3, b->stride = s, b->groups = 1;
-    /* swish (halved weights on tensor cores); every fifth case the run-time act path */
+    /* swish; every fifth case another activation (the epilogue's run-time act path) */
     b->act = c % 5 == 4 ? MODEL_ACT_RELU6 : MODEL_ACT_SWISH;
     b->out_h = model_conv_out(b->in_h, 3, s, 1, &b->pad_t);
     b->out_w = model_conv_out(b->in_w, 3, s, 1, &b->pad_l);
