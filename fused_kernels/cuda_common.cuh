@@ -38,6 +38,15 @@ __device__ __forceinline__ void mma16816_init(float *d, const unsigned *a, unsig
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(c0), "f"(c1));
 }
 
+// n / d for 0 <= n < 2^20 and d >= 1 (thread, pixel and tile counts) by an
+// approximate float reciprocal and a multiply, where the integer division
+// takes ~20 instructions: (n + 0.5) / d lies at least 0.5 / d from an
+// integer, and __fdividef's error, 2 ulp of a quotient below n / d, is at
+// most n / d * 2^-22 < 0.5 / d.
+__device__ __forceinline__ int small_div(int n, int d) {
+  return __float2int_rz(__fdividef((float)n + 0.5f, (float)d));
+}
+
 // Programmatic dependent launch (sm_90). A kernel launched by launch_k with
 // pdl on may start while the kernel before it in the stream still runs: its
 // CTAs do the work that reads only weights (tables, the first weight

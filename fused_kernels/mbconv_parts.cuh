@@ -59,15 +59,6 @@ struct idiv {
   }
 };
 
-// n / d for 0 <= n < 2^20 and d >= 1 (thread, pixel and tile counts) by an
-// approximate float reciprocal and a multiply, where the integer division
-// takes ~20 instructions: (n + 0.5) / d lies at least 0.5 / d from an
-// integer, and __fdividef's error, 2 ulp of a quotient below n / d, is at
-// most n / d * 2^-22 < 0.5 / d.
-__device__ __forceinline__ int small_div(int n, int d) {
-  return __float2int_rz(__fdividef((float)n + 0.5f, (float)d));
-}
-
 // Asynchronous 16-byte global -> shared copies (sm_80+ cp.async, bypassing
 // L1): the chunk loop prefetches weights with them while other phases compute.
 // The zfill form writes zeros instead of reading when `valid` is false (`g`

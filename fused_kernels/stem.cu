@@ -298,34 +298,33 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
         *reinterpret_cast<unsigned *>(raw + 4 * (i + (long long)u * CUDA_THREADS)) = v[u];
   }
   __syncthreads();
-  /* normalise: pixel (r, c) of the band is image pixel (iy0 + r, c - pad_l); zero outside */
+  /* normalise: pixel i = (r, c) of the band is image pixel (iy0 + r, c - pad_l); zero
+     outside. One flat walk over the band's RIN x XW pixels (fewer than 2^20: 48 KB of
+     shared memory), so no lanes idle at each row's end and no per-row loop */
   const int lead = (int)(b0 & 3);
-  for (int r = 0; r < RIN; r++) {
-    const int iy = iy0 + r;
-    const bool rin = iy >= 0 && iy < a.H;
-    const unsigned char *rr = raw + lead + (size_t)(rin ? iy - ry0 : 0) * row3;
-    for (int c = tid; c < XW; c += CUDA_THREADS) {
-      const int ix = c - a.pad_l;
-      float v0 = 0.f, v1 = 0.f, v2 = 0.f;
-      if (rin && ix >= 0 && ix < a.W) {
-        const unsigned char *p = rr + ix * 3;
-        v0 = ((float)p[0] - a.mean[0]) * a.inv_std[0];
-        v1 = ((float)p[1] - a.mean[1]) * a.inv_std[1];
-        v2 = ((float)p[2] - a.mean[2]) * a.inv_std[2];
-      }
-      *reinterpret_cast<uint2 *>(xs + ((size_t)r * XW + c) * 4) =
-          make_uint2(h2_bits(v0, v1), h2_bits(v2, 0.f));
+  for (int i = tid; i < RIN * XW; i += CUDA_THREADS) {
+    const int r = small_div(i, XW), iy = iy0 + r, ix = i - r * XW - a.pad_l;
+    float v0 = 0.f, v1 = 0.f, v2 = 0.f;
+    if (iy >= 0 && iy < a.H && ix >= 0 && ix < a.W) {
+      const unsigned char *p = raw + lead + (iy - ry0) * row3 + ix * 3;
+      v0 = ((float)p[0] - a.mean[0]) * a.inv_std[0];
+      v1 = ((float)p[1] - a.mean[1]) * a.inv_std[1];
+      v2 = ((float)p[2] - a.mean[2]) * a.inv_std[2];
     }
+    *reinterpret_cast<uint2 *>(xs + (size_t)i * 4) = make_uint2(h2_bits(v0, v1), h2_bits(v2, 0.f));
   }
   __syncthreads();
   const int bp = th * a.Wo, tiles = (bp + 15) / 16;
+  /* the band's first output pixel, at the lane's channels (the pixels' offsets: 32 bits) */
+  __half *const yb = (__half *)a.y + ((size_t)img * a.Ho * a.Wo + (size_t)oy0 * a.Wo) * a.CoutP;
   for (int t = warp; t < tiles; t += CUDA_WARPS) {
     unsigned af[KS][4];
     int pix[2]; /* the output pixel (row-major in the band) of rows g and g + 8, -1 past it */
 #pragma unroll
     for (int r = 0; r < 2; r++) {
+      /* p < bp: under 2^20 (the band's input fits 48 KB), so small_div is exact */
       const int p = t * 16 + g + 8 * r, live = p < bp;
-      const int oyl = live ? p / a.Wo : 0, ox = live ? p - oyl * a.Wo : 0;
+      const int oyl = live ? small_div(p, a.Wo) : 0, ox = live ? p - oyl * a.Wo : 0;
       pix[r] = live ? p : -1;
       const __half *base = xs + ((size_t)oyl * S * XW + ox * S) * 4;
 #pragma unroll
@@ -336,10 +335,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
               off[ks][h] >= 0 ? *reinterpret_cast<const unsigned *>(base + off[ks][h]) : 0u;
     }
     stem_tile_out<NT, KS>(a, af, bf, bias, q, [&](int r) {
-      return pix[r] >= 0
-                 ? (__half *)a.y +
-                       ((size_t)img * a.Ho * a.Wo + (size_t)oy0 * a.Wo + pix[r]) * a.CoutP + 2 * q
-                 : nullptr;
+      return pix[r] >= 0 ? yb + ((unsigned)pix[r] * (unsigned)a.CoutP + 2 * q) : nullptr;
     });
   }
 }
