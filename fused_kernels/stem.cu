@@ -95,19 +95,38 @@ __device__ __forceinline__ unsigned h2_bits(float lo, float hi) {
 
 // A lane's bias pairs in the tensor-core stems' epilogue: columns 8 nt + 2 q
 // and + 1 of each of the NT column tiles.
+// With swish, the bias and the weights (stem_wbits) are halved, so the
+// MMA, which starts from the bias, gives h = x / 2 and swish(x) = h + h
+// tanh(h) is one MUFU and one FFMA per value (x / 2 is exact in fp16 but for
+// weights below 2^-14).
 template <int NT>
 __device__ __forceinline__ void stem_bias(const cuda_stem_args &a, int q, float (&bias)[NT][2]) {
+  const float f = a.act == MODEL_ACT_SWISH ? 0.5f : 1.f;
 #pragma unroll
   for (int nt = 0; nt < NT; nt++) {
-    bias[nt][0] = a.b[8 * nt + 2 * q];
-    bias[nt][1] = a.b[8 * nt + 2 * q + 1];
+    bias[nt][0] = f * a.b[8 * nt + 2 * q];
+    bias[nt][1] = f * a.b[8 * nt + 2 * q + 1];
   }
+}
+// A B-fragment register of the tensor-core stems: the weights lo, hi as an
+// fp16 pair, halved with swish (stem_bias).
+__device__ __forceinline__ unsigned stem_wbits(const cuda_stem_args &a, float lo, float hi) {
+  const float f = a.act == MODEL_ACT_SWISH ? 0.5f : 1.f;
+  return h2_bits(f * lo, f * hi);
+}
+// swish(2 h) = h + h tanh(h), in fp32.
+__device__ __forceinline__ float swish_of_half_f32(float h) {
+  float t;
+  asm("tanh.approx.f32 %0, %1;" : "=f"(t) : "f"(h));
+  return fmaf(h, t, h);
 }
 
 // A warp's 16-pixel tile of the tensor-core stems from its A fragments: the
-// KS k-steps of NT column tiles, then bias + act, padded channels as 0, the
-// fp16 pairs of rows g and g + 8 (r = 0, 1) to yrow(r), the row's outputs
-// from channel 2 q (nullptr: the row is past the image's pixels).
+// KS k-steps of NT column tiles from the bias, then act, padded channels as
+// 0, the fp16 pairs of rows g and g + 8 (r = 0, 1) to yrow(r), the row's
+// outputs from channel 2 q (nullptr: the row is past the image's pixels).
+// With swish the accumulators hold x / 2 (stem_bias); the padded channels'
+// weights and bias are zero, and swish(0) = 0.
 template <int NT, int KS, class Y>
 __device__ __forceinline__ void stem_tile_out(const cuda_stem_args &a, const unsigned (&af)[KS][4],
                                               const unsigned (&bf)[KS][NT][2],
@@ -123,6 +142,14 @@ __device__ __forceinline__ void stem_tile_out(const cuda_stem_args &a, const uns
   for (int r = 0; r < 2; r++) { /* c[2 r + {0, 1}] = C[row g + 8 r][8 nt + 2 q + {0, 1}] */
     __half *const y = yrow(r);
     if (!y) continue;
+    if (a.act == MODEL_ACT_SWISH) {
+#pragma unroll
+      for (int nt = 0; nt < NT; nt++)
+        *reinterpret_cast<__half2 *>(y + 8 * nt) =
+            __floats2half2_rn(swish_of_half_f32(acc[nt][2 * r] + bias[nt][0]),
+                              swish_of_half_f32(acc[nt][2 * r + 1] + bias[nt][1]));
+      continue;
+    }
 #pragma unroll
     for (int nt = 0; nt < NT; nt++) {
       const int c = 8 * nt + 2 * q;
@@ -171,8 +198,8 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 6 ? 2 : 1)
 #pragma unroll
       for (int h = 0; h < 2; h++) { /* b[h] = B[16 ks + 2 q + 8 h + {0, 1}][8 nt + g] */
         const int k = 16 * ks + 2 * q + 8 * h, col = 8 * nt + g;
-        bf[ks][nt][h] = h2_bits(k < 27 ? a.w[k * a.CoutP + col] : 0.f,
-                                k + 1 < 27 ? a.w[(k + 1) * a.CoutP + col] : 0.f);
+        bf[ks][nt][h] = stem_wbits(a, k < 27 ? a.w[k * a.CoutP + col] : 0.f,
+                                   k + 1 < 27 ? a.w[(k + 1) * a.CoutP + col] : 0.f);
       }
   float bias[NT][2];
   stem_bias(a, q, bias);
@@ -262,8 +289,9 @@ __global__ void __launch_bounds__(CUDA_THREADS, NT <= 4 ? 3 : 2)
 #pragma unroll
       for (int nt = 0; nt < NT; nt++) {
         const int col = 8 * nt + g;
-        bf[ks][nt][h] = h2_bits(t < 9 ? a.w[(t * 3 + ci) * a.CoutP + col] : 0.f,
-                                t < 9 && ci + 1 < 3 ? a.w[(t * 3 + ci + 1) * a.CoutP + col] : 0.f);
+        bf[ks][nt][h] =
+            stem_wbits(a, t < 9 ? a.w[(t * 3 + ci) * a.CoutP + col] : 0.f,
+                       t < 9 && ci + 1 < 3 ? a.w[(t * 3 + ci + 1) * a.CoutP + col] : 0.f);
       }
     }
   float bias[NT][2];
