@@ -25,13 +25,6 @@ namespace bf {
 
 constexpr int DD_RS = 4; /* output rows per thread */
 
-// The 8 channels c..c+7 of pixel (iy, ix) of image x, zero in the padding.
-__device__ __forceinline__ uint4 dd_load(const __half *x, int iy, int ix, const cuda_mbconv_args &a,
-                                         int c) {
-  if (iy < 0 || iy >= a.H || ix < 0 || ix >= a.W) return make_uint4(0, 0, 0, 0);
-  return __ldg(reinterpret_cast<const uint4 *>(x + ((size_t)iy * a.W + ix) * a.CinP + c));
-}
-
 template <int S, bool SW>
 __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_args a) {
   constexpr int K = 3, RIN = (DD_RS - 1) * S + K;
@@ -67,11 +60,23 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
     for (int o = 0; o < DD_RS; o++)
 #pragma unroll
       for (int q = 0; q < 4; q++) acc[o][q] = b[q];
+    /* the window's columns inside the image, and the 8 channels' offset at its top-left
+       pixel (which may lie in the padding: only offsets inside are read), stepped a row
+       at a time */
+    bool colin[K];
 #pragma unroll
-    for (int r = 0; r < RIN; r++) {
-      uint4 v[K];
+    for (int kx = 0; kx < K; kx++) colin[kx] = (unsigned)(ix0 + kx) < (unsigned)a.W;
+    long long off = ((long long)iy0 * a.W + ix0) * a.CinP + c;
+    const long long rowstep = (long long)a.W * a.CinP;
 #pragma unroll
-      for (int kx = 0; kx < K; kx++) v[kx] = dd_load(x, iy0 + r, ix0 + kx, a, c);
+    for (int r = 0; r < RIN; r++, off += rowstep) {
+      const bool rowin = (unsigned)(iy0 + r) < (unsigned)a.H;
+      uint4 v[K]; /* the 8 channels of pixel (iy0 + r, ix0 + kx), zero in the padding */
+#pragma unroll
+      for (int kx = 0; kx < K; kx++)
+        v[kx] = rowin && colin[kx]
+                    ? __ldg(reinterpret_cast<const uint4 *>(x + off + (long long)kx * a.CinP))
+                    : make_uint4(0, 0, 0, 0);
 #pragma unroll
       for (int o = 0; o < DD_RS; o++) {
         const int ky = r - o * S;

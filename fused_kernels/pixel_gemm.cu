@@ -606,6 +606,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
   __half *Bs =
       As + (size_t)GP_STAGES * BM * GP_LDA; /* BRES: [KT * BK][LDB], else [STAGES][BK][LDB] */
   const int ac = (tid & 3) * 8, ar = tid / 4;
+  const fdiv hwd(p.HW); /* a row's image, per tile, without a division */
 
   if (BRES) {
     for (int kt = 0; kt < KT; kt++)
@@ -628,7 +629,7 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
       const int r = m0 + ar + j * ROWS_PER_PASS, rr = r < p.M ? r : 0;
       ok[j] = r < p.M;
       if (ap) ap[j] = p.a + (size_t)rr * K + ac;
-      if (gp) gp[j] = p.gate ? p.gate + (size_t)(rr / p.HW) * K + ac : nullptr;
+      if (gp) gp[j] = p.gate ? p.gate + (size_t)hwd.q(rr) * K + ac : nullptr;
     }
   };
   /* slice ikt of local tile ii into stage is % STAGES, then the cursor moves on */
