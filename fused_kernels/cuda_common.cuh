@@ -115,6 +115,13 @@ __device__ __forceinline__ __half2 swish_of_half(__half2 h) {
   asm("tanh.approx.f16x2 %0, %1;" : "=r"(t) : "r"(*reinterpret_cast<const unsigned *>(&h)));
   return __hfma2(h, *reinterpret_cast<const __half2 *>(&t), h);
 }
+// The same in fp32: swish(2 h) = h + h tanh(h) (the tensor-core stems, whose
+// weights and bias are halved).
+__device__ __forceinline__ float swish_of_half_f32(float h) {
+  float t;
+  asm("tanh.approx.f32 %0, %1;" : "=f"(t) : "f"(h));
+  return fmaf(h, t, h);
+}
 // swish of an fp16 pair, 4 instructions for both.
 __device__ __forceinline__ __half2 swish_h2(__half2 x) {
   return swish_of_half(__hmul2(x, __float2half2_rn(0.5f)));

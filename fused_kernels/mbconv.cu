@@ -552,21 +552,22 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   cudaError_t e = a->mode == CUDA_MB_PASS1 && a->dwdirect
                       ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
                       : bf::launch_k(k, grid, threads, smem, st, true, *a);
-  int sb_groups = 0, sb_g = 0;
-  if (se) cuda_se_batch_grid(a, n, &sb_groups, &sb_g);
-  if (se && !e && a->se_batch >= 0 &&
-      (a->se_batch > 0 || (bf::g_se_batch && cuda_se_batch_ok(a, n))) &&
-      cuda_se_batch_smem(a, sb_g) <= (size_t)a->smem_optin) {
-    e = (cudaError_t)cuda_se_batch_launch(a, n, st);
-  } else if (se && !e) {
-    int g, cpb;
-    cuda_se_grid(a, n, &g, &cpb);
-    const size_t pre_smem = cuda_se_smem_pre(a);
-    if (cuda_se_pre_ok(a, n, g, cpb, a->sms) && pre_smem <= (size_t)a->smem_optin && bf::g_se_pre)
-      e = bf::launch_k(bf::se_kernel<true>, dim3(g, n), 256, pre_smem, st, true, *a, cpb);
-    else
-      e = bf::launch_k(bf::se_kernel<false>, dim3(g, n), 256, se_smem, st, true, *a, cpb);
-  }
+  if (!se || e) return (int)e;
+  /* the SE MLP: batched over images where asked or where the rule takes it and its shared
+     memory fits, else per image */
+  int groups, gb; /* the batched kernel's grid */
+  cuda_se_batch_grid(a, n, &groups, &gb);
+  const bool batched =
+      a->se_batch > 0 || (a->se_batch == 0 && bf::g_se_batch && cuda_se_batch_ok(a, n));
+  if (batched && cuda_se_batch_smem(a, gb) <= (size_t)a->smem_optin)
+    return cuda_se_batch_launch(a, n, st);
+  int g, cpb;
+  cuda_se_grid(a, n, &g, &cpb);
+  const size_t pre_smem = cuda_se_smem_pre(a);
+  if (cuda_se_pre_ok(a, n, g, cpb, a->sms) && pre_smem <= (size_t)a->smem_optin && bf::g_se_pre)
+    e = bf::launch_k(bf::se_kernel<true>, dim3(g, n), 256, pre_smem, st, true, *a, cpb);
+  else
+    e = bf::launch_k(bf::se_kernel<false>, dim3(g, n), 256, se_smem, st, true, *a, cpb);
   return (int)e;
 }
 

@@ -93,15 +93,18 @@ __device__ __forceinline__ unsigned h2_bits(float lo, float hi) {
   return *reinterpret_cast<const unsigned *>(&p);
 }
 
+// The tensor-core stems' scale of their weights and bias: with swish they
+// are halved, so the MMA plus the bias gives h = x / 2 and the epilogue's
+// swish(x) = h + h tanh(h) (swish_of_half_f32) is one MUFU and one FFMA per
+// value (x / 2 is exact in fp16 but for weights below 2^-14).
+__device__ __forceinline__ float stem_wscale(const cuda_stem_args &a) {
+  return a.act == MODEL_ACT_SWISH ? 0.5f : 1.f;
+}
 // A lane's bias pairs in the tensor-core stems' epilogue: columns 8 nt + 2 q
-// and + 1 of each of the NT column tiles.
-// With swish, the bias and the weights (stem_wbits) are halved, so the
-// MMA, which starts from the bias, gives h = x / 2 and swish(x) = h + h
-// tanh(h) is one MUFU and one FFMA per value (x / 2 is exact in fp16 but for
-// weights below 2^-14).
+// and + 1 of each of the NT column tiles, scaled by stem_wscale.
 template <int NT>
 __device__ __forceinline__ void stem_bias(const cuda_stem_args &a, int q, float (&bias)[NT][2]) {
-  const float f = a.act == MODEL_ACT_SWISH ? 0.5f : 1.f;
+  const float f = stem_wscale(a);
 #pragma unroll
   for (int nt = 0; nt < NT; nt++) {
     bias[nt][0] = f * a.b[8 * nt + 2 * q];
@@ -109,24 +112,18 @@ __device__ __forceinline__ void stem_bias(const cuda_stem_args &a, int q, float 
   }
 }
 // A B-fragment register of the tensor-core stems: the weights lo, hi as an
-// fp16 pair, halved with swish (stem_bias).
+// fp16 pair, scaled by stem_wscale.
 __device__ __forceinline__ unsigned stem_wbits(const cuda_stem_args &a, float lo, float hi) {
-  const float f = a.act == MODEL_ACT_SWISH ? 0.5f : 1.f;
+  const float f = stem_wscale(a);
   return h2_bits(f * lo, f * hi);
-}
-// swish(2 h) = h + h tanh(h), in fp32.
-__device__ __forceinline__ float swish_of_half_f32(float h) {
-  float t;
-  asm("tanh.approx.f32 %0, %1;" : "=f"(t) : "f"(h));
-  return fmaf(h, t, h);
 }
 
 // A warp's 16-pixel tile of the tensor-core stems from its A fragments: the
-// KS k-steps of NT column tiles from the bias, then act, padded channels as
-// 0, the fp16 pairs of rows g and g + 8 (r = 0, 1) to yrow(r), the row's
-// outputs from channel 2 q (nullptr: the row is past the image's pixels).
-// With swish the accumulators hold x / 2 (stem_bias); the padded channels'
-// weights and bias are zero, and swish(0) = 0.
+// KS k-steps of NT column tiles, then bias + act, padded channels as 0, the
+// fp16 pairs of rows g and g + 8 (r = 0, 1) to yrow(r), the row's outputs
+// from channel 2 q (nullptr: the row is past the image's pixels). With swish
+// the accumulator plus the bias is x / 2 (stem_wscale); the padded channels'
+// weights and bias are zero, and swish(0) = 0, so that path skips their test.
 template <int NT, int KS, class Y>
 __device__ __forceinline__ void stem_tile_out(const cuda_stem_args &a, const unsigned (&af)[KS][4],
                                               const unsigned (&bf)[KS][NT][2],
