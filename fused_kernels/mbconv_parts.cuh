@@ -20,8 +20,11 @@ __device__ __forceinline__ unsigned smem_u32(const void *p) {
   return (unsigned)__cvta_generic_to_shared(p);
 }
 
-__device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) {
-  const unsigned addr = smem_u32(p);
+// ldmatrix from a shared-window byte address: x4 (four 8x8 matrices, or
+// their transposes), and x2.trans (one k16 x n8 B fragment from lanes
+// 0-15's rows). Callers that keep lane offsets across slices pass the
+// address itself, so that constant offsets fold into the instruction.
+__device__ __forceinline__ void ldsm_x4_at(unsigned *r, unsigned addr, bool trans) {
   if (trans)
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
@@ -31,12 +34,16 @@ __device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) 
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(addr));
 }
-// One k16 x n8 B fragment (two 8x8 matrices, transposed), from lanes 0-15's rows.
-__device__ __forceinline__ void ldsm_x2_trans(unsigned *r, const void *p) {
-  const unsigned addr = smem_u32(p);
+__device__ __forceinline__ void ldsm_x2_trans_at(unsigned *r, unsigned addr) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n"
                : "=r"(r[0]), "=r"(r[1])
                : "r"(addr));
+}
+__device__ __forceinline__ void ldsm_x4(unsigned *r, const void *p, bool trans) {
+  ldsm_x4_at(r, smem_u32(p), trans);
+}
+__device__ __forceinline__ void ldsm_x2_trans(unsigned *r, const void *p) {
+  ldsm_x2_trans_at(r, smem_u32(p));
 }
 
 // n / d and n % d (n >= 0) by a run-time d that is a power of two in all but

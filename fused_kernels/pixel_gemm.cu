@@ -203,6 +203,67 @@ __device__ __forceinline__ void pg_mma_slice(float (&acc)[2][NT8][4], const __ha
   }
 }
 
+// The bulk-copy GEMMs' slices (pg_swz stages) from shared-window byte
+// addresses. A lane's ldmatrix rows lie at offsets from the stage that no
+// slice changes, so pg_swz_lane works them out once per thread: the 64-byte
+// swizzle of A depends only on the lane's row within 8 (rows 16 mi apart
+// are 1024 bytes apart), and B's 32-byte swizzle only on the lane's k within
+// 8 and the warp's first column, so a pair of column tiles adds 1024 bytes
+// and a k16 step 512. pg_mma_slice with pg_swz recomputed the swizzles of
+// every fragment in every slice: ~80 of a warp's ~160 instructions per slice
+// in the 7x7 blocks' pass 2 (s18c2).
+template <int NT8>
+struct pg_swz_lane {
+  unsigned a;  /* A tile 0 of k16 step 0; step 1's piece is step 0's ^ 2, 32 bytes */
+  unsigned b;  /* B's first pair of column tiles, k16 step 0 (x4.trans) */
+  unsigned bt; /* B's odd last column tile, k16 step 0 (x2.trans) */
+  __device__ __forceinline__ pg_swz_lane(int wm, int wn, int lane) {
+    const int lrow = lane & 15, hi = lane >> 4, x = (lrow >> 1) & 3, kb = (lrow >> 2) & 1;
+    const int r = wm * 32 + lrow; /* pg_swz::a: piece (c >> 3) ^ (r >> 1 & 3) */
+    a = 2u * (r * 32 + ((hi ^ x) << 3));
+    const int c = wn * NT8 * 8 + hi * 8, ct = wn * NT8 * 8 + (NT8 - 1) * 8; /* pg_swz::b */
+    b = 2u * ((c >> 4) * 512 + lrow * 16 + ((((c >> 3) & 1) ^ kb) << 3));
+    bt = 2u * ((ct >> 4) * 512 + lrow * 16 + ((((ct >> 3) & 1) ^ kb) << 3));
+  }
+};
+
+// pg_mma_slice<NT8, true, pg_swz<NT8>> on the stages at byte addresses as
+// (A) and bs (B), with the lane's offsets o.
+template <int NT8>
+__device__ __forceinline__ void pg_mma_slice_swz(float (&acc)[2][NT8][4], unsigned as, unsigned bs,
+                                                 const pg_swz_lane<NT8> &o,
+                                                 const unsigned (*g)[2][4]) {
+#pragma unroll
+  for (int ks16 = 0; ks16 < GP_BK / 16; ks16++) {
+    unsigned af[2][4];
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++) {
+      /* the stages are 1024-byte aligned, so the xor of the piece bits is the sum's */
+      ldsm_x4_at(af[mi], ((as + o.a) ^ (ks16 * 32)) + mi * 1024, false);
+      af[mi][0] = hmul2_u32(af[mi][0], g[mi][0][2 * ks16]);
+      af[mi][1] = hmul2_u32(af[mi][1], g[mi][1][2 * ks16]);
+      af[mi][2] = hmul2_u32(af[mi][2], g[mi][0][2 * ks16 + 1]);
+      af[mi][3] = hmul2_u32(af[mi][3], g[mi][1][2 * ks16 + 1]);
+    }
+#pragma unroll
+    for (int j = 0; j + 1 < NT8; j += 2) {
+      unsigned bf[4];
+      ldsm_x4_at(bf, bs + o.b + (j / 2) * 1024 + ks16 * 512, true);
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++) {
+        mma16816(acc[mi][j], af[mi], bf[0], bf[1]);
+        mma16816(acc[mi][j + 1], af[mi], bf[2], bf[3]);
+      }
+    }
+    if (NT8 % 2) {
+      unsigned bf[2];
+      ldsm_x2_trans_at(bf, bs + o.bt + ks16 * 512);
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT8 - 1], af[mi], bf[0], bf[1]);
+    }
+  }
+}
+
 // A warp's accumulators (pg_mma_slice's acc) to zero.
 template <int NT8>
 __device__ __forceinline__ void pg_zero_acc(float (&acc)[2][NT8][4]) {
@@ -212,23 +273,38 @@ __device__ __forceinline__ void pg_zero_acc(float (&acc)[2][NT8][4]) {
     for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
 }
 
-// The residual's fp16 pair at (row, col), from global memory.
+// The residual's fp16 pair at offset o (pg_store_acc's) from the lane's
+// first element (row wr0, column c0 + gc), from global memory.
 struct pg_res_global {
-  const pg_params &p;
-  __device__ __forceinline__ __half2 operator()(int row, int col) const {
-    return __ldg(reinterpret_cast<const __half2 *>(p.res + (size_t)row * p.N + col));
+  const __half *base;
+  __device__ __forceinline__ pg_res_global(const pg_params &p, int wr0, int col0)
+      : base(p.res ? p.res + (size_t)wr0 * p.N + col0 : nullptr) {}
+  __device__ __forceinline__ __half2 operator()(int, int, int o) const {
+    return __ldg(reinterpret_cast<const __half2 *>(base + o));
   }
 };
 
 // A warp's tile epilogue from the registers (the layout of pg_mma_slice's
 // acc: rows wr0 + 16 mi + gr + 8 h, columns c0 + 8 j + gc, + 1): bias (+ the
-// residual pair res(row, col) where p.res is set), columns >= Nvalid forced
-// to zero, fp16 pairs; the residual loads of JB column tiles at a time go out
-// before their stores.
+// residual pair res(row, col, o) where p.res is set), columns >= Nvalid
+// forced to zero, fp16 pairs; the residual loads of JB column tiles at a time
+// go out before their stores. Addresses are one 64-bit base per lane (row
+// wr0, column c0 + gc) plus 32-bit offsets o within its 32 rows, worked out
+// once: per pair the 64-bit row arithmetic and the bounds tests cost ~40
+// instructions (s18c2, 7x7 blocks' pass 2).
 template <int NT8, class Res>
 __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&acc)[2][NT8][4],
                                              int wr0, int c0, int gr, int gc, const Res &res) {
   constexpr int JB = NT8 <= 4 ? NT8 : 2;
+  __half *const ybase = p.y + (size_t)wr0 * p.N + c0 + gc;
+  int ro[2][2]; /* the lane's rows' offsets from ybase; -1 past M */
+#pragma unroll
+  for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int rl = mi * 16 + gr + h * 8;
+      ro[mi][h] = wr0 + rl < p.M ? rl * p.N : -1;
+    }
 #pragma unroll
   for (int j0 = 0; j0 < NT8; j0 += JB) {
     __half2 rv[JB][2][2];
@@ -238,24 +314,26 @@ __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&a
       for (int mi = 0; mi < 2; mi++)
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-          const int row = wr0 + mi * 16 + gr + h * 8, col = c0 + (j0 + jj) * 8 + gc;
-          const bool v = p.res && j0 + jj < NT8 && row < p.M && col < p.N;
-          rv[jj][mi][h] = v ? res(row, col) : __float2half2_rn(0.f);
+          const int j = j0 + jj, col = c0 + j * 8 + gc;
+          const bool v = p.res && j < NT8 && ro[mi][h] >= 0 && col < p.N;
+          rv[jj][mi][h] =
+              v ? res(wr0 + mi * 16 + gr + h * 8, col, ro[mi][h] + j * 8) : __float2half2_rn(0.f);
         }
 #pragma unroll
     for (int jj = 0; jj < JB; jj++) {
       const int j = j0 + jj, col = c0 + j * 8 + gc;
       if (j >= NT8 || col >= p.N) continue;
       const float bc0 = p.bias[col], bc1 = p.bias[col + 1];
+      const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid; /* else written as 0 */
 #pragma unroll
       for (int mi = 0; mi < 2; mi++)
 #pragma unroll
         for (int h = 0; h < 2; h++) {
-          const int row = wr0 + mi * 16 + gr + h * 8;
           const float2 r = __half22float2(rv[jj][mi][h]);
-          if (row < p.M)
-            pg_store_pair(p, row, col, acc[mi][j][2 * h] + bc0 + r.x,
-                          acc[mi][j][2 * h + 1] + bc1 + r.y);
+          const float v0 = acc[mi][j][2 * h] + bc0 + r.x, v1 = acc[mi][j][2 * h + 1] + bc1 + r.y;
+          if (ro[mi][h] >= 0)
+            *reinterpret_cast<__half2 *>(ybase + ro[mi][h] + j * 8) =
+                __floats2half2_rn(k0 ? v0 : 0.f, k1 ? v1 : 0.f);
         }
     }
   }
@@ -571,7 +649,7 @@ __global__ void __launch_bounds__(WM * 64,
     }
     cluster.sync(); /* the peers are done reading this CTA's partial tile */
   } else {
-    pg_store_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc, [&](int row, int col) {
+    pg_store_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc, [&](int row, int col, int) {
       return *reinterpret_cast<const __half2 *>(Rs + (row - m0) * LDB + col - n0);
     });
   }
@@ -688,8 +766,10 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
     const __half *bs = BRES ? Bs + (size_t)k0 * LDB : Bs + (size_t)buf * GP_BK * LDB;
     pg_mma_slice<NT8>(acc, as, bs, wm, wn, lrow, lcol);
     if (++ckt < KT) continue;
-    pg_store_acc<NT8>(p, acc, (b0 + ci * nb) * BM + wm * 32, n0 + wn * NT8 * 8, gr, gc,
-                      pg_res_global{p});
+    {
+      const int wr0 = (b0 + ci * nb) * BM + wm * 32, c0 = n0 + wn * NT8 * 8;
+      pg_store_acc<NT8>(p, acc, wr0, c0, gr, gc, pg_res_global(p, wr0, c0 + gc));
+    }
     pg_zero_acc(acc);
     ckt = 0;
     if (++ci < ntl) tile_rows(ci, gok, nullptr, grow);
@@ -861,7 +941,9 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     pg_gate8_load(p, i0 + im, c, true, g0, g1);
     pg_gate8_store(Gs + (size_t)im * KP, c, g0, g1);
   }
-  const int lrow = lane & 15, lcol = (lane >> 4) * 8, gr = lane >> 2, gc = (lane & 3) * 2;
+  const int gr = lane >> 2, gc = (lane & 3) * 2;
+  const pg_swz_lane<NT8> lo(wm, wn, lane);
+  const unsigned as0 = smem_u32(As), bs0 = smem_u32(Bs);
   const int wr0 = m0 + wm * 32;
   int goff[2][2]; /* where the gates of this lane's 4 rows start (its lane's 8 of slice 0) */
   pg_gate_offs(goff, p, wr0, lane, i0, KP, 0);
@@ -876,11 +958,15 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
     __syncthreads(); /* every warp is done with slice kt - 1, whose stage is refilled */
     if (tid == 0 && kt + GP_STAGES - 1 < KT)
       issue_b(kt + GP_STAGES - 1), issue_a(kt + GP_STAGES - 1);
-    pg_mma_slice<NT8, true, pg_swz<NT8>>(acc, As + (size_t)st * A_ST, Bs + (size_t)st * B_ST, wm,
-                                         wn, lrow, lcol, g);
+    if constexpr (NT8 <= 2) /* few fragments: the lane offsets' registers spilled at 64 */
+      pg_mma_slice<NT8, true, pg_swz<NT8>>(acc, As + (size_t)st * A_ST, Bs + (size_t)st * B_ST, wm,
+                                           wn, lane & 15, (lane >> 4) * 8, g);
+    else
+      pg_mma_slice_swz<NT8>(acc, as0 + st * (A_ST * 2), bs0 + st * (B_ST * 2), lo, g);
   }
   pdl_trigger();
-  pg_store_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc, pg_res_global{p});
+  pg_store_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc,
+                    pg_res_global(p, wr0, n0 + wn * NT8 * 8 + gc));
 #else
   __trap(); /* never launched: cuda_pg_bulk_supported() */
 #endif
@@ -951,7 +1037,9 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
   auto gate_store = [&](int t) {
     if (gim < gimg) pg_gate8_store(Gs + ((size_t)(t & 1) * gimg + gim) * KP, gc8, gv0, gv1);
   };
-  const int lrow = lane & 15, lcol = (lane >> 4) * 8, gr = lane >> 2, gc = (lane & 3) * 2;
+  const int gr = lane >> 2, gc = (lane & 3) * 2;
+  const pg_swz_lane<NT8> lo(wm, wn, lane);
+  const unsigned as0 = smem_u32(As), bs0 = smem_u32(Bs);
   int goff[2][2]; /* where this lane's 4 rows' gates of slice 0 start in local tile t's buffer */
   auto tile_goff = [&](int t) {
     const int m0 = (b0 + t * nb) * BM;
@@ -979,11 +1067,12 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
     if (tid == 0 && s + GP_STAGES - 1 < total) issue(s + GP_STAGES - 1);
     unsigned g[2][2][4];
     pg_gate_frags(g, Gs, goff, ckt * GP_BK);
-    pg_mma_slice<NT8, true, pg_swz<NT8>>(acc, As + (size_t)st * A_ST, Bs + (size_t)ckt * B_ST, wm,
-                                         wn, lrow, lcol, g);
+    pg_mma_slice_swz<NT8>(acc, as0 + st * (A_ST * 2), bs0 + ckt * (B_ST * 2), lo, g);
     if (++ckt < KT) continue;
-    pg_store_acc<NT8>(p, acc, (b0 + ci * nb) * BM + wm * 32, n0 + wn * NT8 * 8, gr, gc,
-                      pg_res_global{p});
+    {
+      const int wr0 = (b0 + ci * nb) * BM + wm * 32, c0 = n0 + wn * NT8 * 8;
+      pg_store_acc<NT8>(p, acc, wr0, c0, gr, gc, pg_res_global(p, wr0, c0 + gc));
+    }
     pg_zero_acc(acc);
     ckt = 0;
     if (++ci < ntl) {
