@@ -34,6 +34,8 @@ int cuda_device_count(void);
  * what the GEMM takes. */
 #define CUDA_TEST_GEMM 128
 #define CUDA_TEST_GEMM64 256
+/* both: 96 rows per CTA (the per-tile bulk-copy GEMM only: with CUDA_TEST_BULK) */
+#define CUDA_TEST_GEMM96 (CUDA_TEST_GEMM | CUDA_TEST_GEMM64)
 #define CUDA_TEST_ROWS 512 /* the two-rows-per-thread depthwise conv (dwrows) */
 /* The tile kernel's launches planned with chunks of cc (16, 32, 64, 128)
  * expanded channels instead of the planner's choice (not with CLUSTER). */

@@ -337,10 +337,12 @@ static inline CUDA_HD int cuda_pg_bulks_ok(int K, int bm, int hw, int nt8) {
  * per cluster each with a K slice, sefuse only where a tile spans at most
  * CUDA_PG_SE_IMGS images, streaming only without a K split or sefuse, and
  * bulk copies only without either, where cuda_pg_bulk_ok() (per tile) or
- * cuda_pg_bulks_ok() (streaming). */
+ * cuda_pg_bulks_ok() (streaming). Tiles of 64 or 128 rows; 96 only for the
+ * per-tile bulk-copy GEMM. */
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   const int per = cuda_mbconv_nctz(a), ks = cuda_gate_proj_ks(a);
-  if (a->mode != CUDA_MB_STAGED || (a->gemm != 64 && a->gemm != 128) || per < 1 || per > 8 ||
+  if (a->mode != CUDA_MB_STAGED || (a->gemm != 64 && a->gemm != 128 && a->gemm != 96) ||
+      (a->gemm == 96 && (!a->bulk || a->stream)) || per < 1 || per > 8 ||
       !cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) || ks > 8 || ks > (a->CmidP + 31) / 32)
     return 0;
   if (a->stream < 0 || (a->stream > 0 && (ks > 1 || a->sefuse))) return 0;

@@ -181,5 +181,16 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
       }
     }
   }
+  /* The per-tile bulk-copy GEMM also in 96-row tiles (3 row warps): where
+     64- and 128-row tiles leave the last wave of two CTAs per SM part empty
+     (7x7 at 256: 98 x 2 tiles of 128 rows for 264 slots; 14x14: 392), 96
+     rows may fill it (131 x 2, 523) */
+  for (int zi = 0; zi < nz && caps->bulk && !sefuse; zi++) {
+    if (kind[zi] == 2) continue;
+    cuda_mbconv_args l = *tiled;
+    l.gemm = 96, l.zsplit = zs[zi], l.ksplit = 1, l.sefuse = 0, l.stream = 0, l.bulk = 1;
+    l.wide = l.lowreg = l.dwh2 = 0;
+    add_gate_proj_cand(c, &n, max, &l, caps);
+  }
   return n;
 }

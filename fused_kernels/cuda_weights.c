@@ -496,7 +496,10 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       }
       if (l->mode == CUDA_MB_STAGED && (staged & (CUDA_TEST_GEMM | CUDA_TEST_GEMM64))) {
         const int nct = l->CoutP / 16;
-        l->gemm = staged & CUDA_TEST_GEMM64 ? 64 : 128, l->wide = l->lowreg = l->dwh2 = 0;
+        l->gemm = (staged & CUDA_TEST_GEMM96) == CUDA_TEST_GEMM96 ? 96
+                  : staged & CUDA_TEST_GEMM64                     ? 64
+                                                                  : 128;
+        l->wide = l->lowreg = l->dwh2 = 0;
         if (l->zsplit < (nct + 7) / 8) l->zsplit = (nct + 7) / 8;
         l->ksplit = (staged >> 18) & 15, l->sefuse = (staged & CUDA_TEST_SEFUSE) != 0;
         l->stream = (staged >> 23) & 15, l->bulk = (staged & CUDA_TEST_BULK) != 0;

@@ -1144,8 +1144,12 @@ static const void *pg_inst(int bm, int nt8) {
 static const void *pgs_fn_of(int bm, int nt8, bool bres) {
   return bres ? pg_inst<pgs_k<true>, 4>(bm, nt8) : pg_inst<pgs_k<false>>(bm, nt8);
 }
+/* the per-tile bulk-copy GEMM also in 96-row tiles (WM = 3), whose row-tile
+   counts fill the SMs' two CTAs each where 64 and 128 rows leave a partial
+   last wave (cuda_plan_gate_proj_cands) */
 static const void *pgb_fn_of(int bm, int nt8) {
-  return pg_inst<pgb_k>(bm, nt8);
+  return bm == 96 ? pg_table<pgb_k, 3>(nt8, std::make_integer_sequence<int, 8>())
+                  : pg_inst<pgb_k>(bm, nt8);
 }
 static const void *pgbs_fn_of(int bm, int nt8) {
   return pg_inst<pgbs_k>(bm, nt8);
@@ -1309,14 +1313,15 @@ extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout) {
     if (i < 4) sfns[16 + i] = bf::pgs_fn_of(64, i + 1, true);
     if (i < 4) sfns[20 + i] = bf::pgs_fn_of(128, i + 1, true);
   }
-  const void *bfns[32];
+  const void *bfns[40];
   for (int i = 0; i < 8; i++) {
     bfns[i] = bf::pgb_fn_of(64, i + 1), bfns[8 + i] = bf::pgb_fn_of(128, i + 1);
     bfns[16 + i] = bf::pgbs_fn_of(64, i + 1), bfns[24 + i] = bf::pgbs_fn_of(128, i + 1);
+    bfns[32 + i] = bf::pgb_fn_of(96, i + 1);
   }
   cudaError_t e = bf::set_kernel_attrs(fns, 48, bytes, carveout);
   if (!e) e = bf::set_kernel_attrs(sfns, 24, bytes, carveout);
-  if (!e) e = bf::set_kernel_attrs(bfns, 32, bytes, carveout);
+  if (!e) e = bf::set_kernel_attrs(bfns, 40, bytes, carveout);
   return (int)(e ? e : bf::set_kernel_attrs(fin, 1, -1, carveout));
 }
 

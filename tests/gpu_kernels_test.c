@@ -128,9 +128,10 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
                 staged & CUDA_TEST_DWVEC   ? " vec"
                 : staged & CUDA_TEST_QUADS ? " quads"
                                            : "",
-                staged & CUDA_TEST_GEMM64 ? " gemm64"
-                : staged & CUDA_TEST_GEMM ? " gemm128"
-                                          : "",
+                (staged & CUDA_TEST_GEMM96) == CUDA_TEST_GEMM96 ? " gemm96"
+                : staged & CUDA_TEST_GEMM64                     ? " gemm64"
+                : staged & CUDA_TEST_GEMM                       ? " gemm128"
+                                                                : "",
                 (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
                 (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
                 staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "", e);
@@ -319,6 +320,9 @@ static void test_mbconv_se(void **state) {
         check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM | CUDA_TEST_BULK, 0);
         check_block(&tb.b, 5, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK, 3);
         check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_SE1, 2);
+        /* ... in 96-row tiles (3 row warps), with column splits */
+        check_block(&tb.b, c % 2 ? 5 : 4, staged | CUDA_TEST_GEMM96 | CUDA_TEST_BULK, 0);
+        check_block(&tb.b, 3, staged | CUDA_TEST_GEMM96 | CUDA_TEST_BULK, 2);
         /* ... and streaming: uneven tile counts, a last partial tile, column splits, tiles
            across images (the gate buffers swap per tile); not for 7x7 images of 1152
            channels, whose tiles' gates are more 8-channel groups than a CTA has threads */
@@ -347,6 +351,7 @@ static void test_mbconv_se(void **state) {
   make_mbconv_row(&tb, tiny);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_BULK, 0);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM | CUDA_TEST_BULK, 0);
+  check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM96 | CUDA_TEST_BULK, 0);
   tblock_free(&tb);
 }
 

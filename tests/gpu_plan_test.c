@@ -530,6 +530,19 @@ static void test_gate_proj_split(void **state) {
   assert_false(cuda_gate_proj_ok(&b2));
   b2.bulk = 0;
   assert_true(cuda_gate_proj_ok(&b2));
+  /* 96-row tiles: only for the per-tile bulk-copy GEMM (a 96-row tile of 7x7
+     images spans 3: the same gate bytes as 64 rows) */
+  cuda_mbconv_args b96 = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
+  b96.gemm = 96, b96.zsplit = 3, b96.bulk = 1;
+  assert_true(cuda_gate_proj_ok(&b96));
+  assert_int_equal(cuda_mbconv_smem(&b96),
+                   1024 + 4 * (96 * 32 + 32 * 112) * 2 + 3 * 1152 * 2 + 4 * 8);
+  b96.stream = 1;
+  assert_false(cuda_gate_proj_ok(&b96));
+  b96.stream = 0, b96.bulk = 0;
+  assert_false(cuda_gate_proj_ok(&b96));
+  b96.gemm = 32, b96.bulk = 1;
+  assert_false(cuda_gate_proj_ok(&b96));
 }
 
 /* The tuner's GEMM candidates for a staged pass 2: all valid and within the
@@ -571,10 +584,11 @@ static void test_gate_proj_cands(void **state) {
      column splits (3) up to twice as many, of which 4 and 5 are valid for 20
      tiles (6 would leave the last split none), each with 64 and 128 rows, each
      also fed by bulk copies (1152 channels: whole slices; the gates of the 3
-     or 4 images a tile spans take 6.9 or 9.2 KB) */
+     or 4 images a tile spans take 6.9 or 9.2 KB), and fed by bulk copies in
+     96-row tiles */
   int n = cuda_plan_gate_proj_cands(&g, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS), zseen[7] = {0};
-  int nbulk = 0;
-  assert_int_equal(n, 12);
+  int nbulk = 0, n96 = 0;
+  assert_int_equal(n, 15);
   for (int i = 0; i < n; i++) {
     assert_true(out[i].ksplit <= 1 && out[i].zsplit >= 3 && out[i].zsplit <= 5);
     zseen[out[i].zsplit]++;
@@ -583,14 +597,15 @@ static void test_gate_proj_cands(void **state) {
       assert_int_equal(cuda_mbconv_smem(&out[i]),
                        cuda_pg_bulk_smem(out[i].gemm, cuda_gate_proj_nt8(&out[i]), 1152, 49));
     }
+    if (out[i].gemm == 96) n96++, assert_true(out[i].bulk && !out[i].stream);
   }
-  assert_true(zseen[3] == 4 && zseen[4] == 4 && zseen[5] == 4 && nbulk == 6);
-  /* a device without sm_90 bulk copies gets none of them */
+  assert_true(zseen[3] == 5 && zseen[4] == 5 && zseen[5] == 5 && nbulk == 9 && n96 == 3);
+  /* a device without sm_90 bulk copies gets none of them, nor 96-row tiles */
   cuda_device_caps old = c;
   old.bulk = 0;
   n = cuda_plan_gate_proj_cands(&g, 256, &old, 0, 1, out, CUDA_GATE_PROJ_CANDS);
   assert_int_equal(n, 6);
-  for (int i = 0; i < n; i++) assert_false(out[i].bulk);
+  for (int i = 0; i < n; i++) assert_false(out[i].bulk || out[i].gemm == 96);
   /* splits not allowed (BLOCKFUSE_CUDA_KSPLIT=0), and a cap on the count */
   n = cuda_plan_gate_proj_cands(&g, 1, &c, 0, 0, out, CUDA_GATE_PROJ_CANDS);
   for (int i = 0; i < n; i++) assert_true(out[i].ksplit <= 1);
