@@ -93,13 +93,29 @@ __device__ __forceinline__ uint4 gate8(uint4 u, float4 g0, float4 g1) {
 // The weights' rows k0 .. k0 + 31, columns n0 .. n0 + BN - 1, into one
 // pipeline stage bs (rows padded by 8 halves), zero past K and N; the CTA's
 // THREADS threads share the 16-byte copies. Both GEMM kernels load B so.
+// Where the threads divide into whole rows of 16-byte pieces, each keeps one
+// column and steps over rows with one pointer: the head's GEMM (K = 320, ten
+// slices per CTA) spent a third of its instructions on the per-copy
+// division and 64-bit row arithmetic (s18c1).
 template <int BN, int THREADS>
 __device__ __forceinline__ void pg_load_b(__half *bs, const pg_params &p, int k0, int n0, int tid) {
-  constexpr int LDB = BN + 8;
-  for (int i = tid; i < GP_BK * BN / 8; i += THREADS) {
-    const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
-    const bool v = k0 + r < p.K && n0 + c < p.N;
-    cp_async16_zfill(bs + r * LDB + c, v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b, v);
+  constexpr int LDB = BN + 8, V = BN / 8;
+  if constexpr (THREADS % V == 0) {
+    constexpr int RS = THREADS / V; /* rows per pass of the CTA */
+    const int r0 = tid / V, c = (tid - r0 * V) * 8;
+    const bool cok = n0 + c < p.N;
+    const __half *src = p.b + (size_t)(k0 + r0) * p.N + n0 + c;
+#pragma unroll
+    for (int r = r0; r < GP_BK; r += RS, src += (size_t)RS * p.N) {
+      const bool v = cok && k0 + r < p.K;
+      cp_async16_zfill(bs + r * LDB + c, v ? src : p.b, v);
+    }
+  } else {
+    for (int i = tid; i < GP_BK * V; i += THREADS) {
+      const int r = i / V, c = (i % V) * 8;
+      const bool v = k0 + r < p.K && n0 + c < p.N;
+      cp_async16_zfill(bs + r * LDB + c, v ? p.b + (size_t)(k0 + r) * p.N + n0 + c : p.b, v);
+    }
   }
 }
 
