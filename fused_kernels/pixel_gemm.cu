@@ -308,10 +308,9 @@ struct pg_res_global {
 // wr0, column c0 + gc) plus 32-bit offsets o within its 32 rows, worked out
 // once: per pair the 64-bit row arithmetic and the bounds tests cost ~40
 // instructions (s18c2, 7x7 blocks' pass 2).
-template <int NT8, class Res>
+template <int NT8, class Res, int JB = (NT8 <= 4 ? NT8 : 2)>
 __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&acc)[2][NT8][4],
                                              int wr0, int c0, int gr, int gc, const Res &res) {
-  constexpr int JB = NT8 <= 4 ? NT8 : 2;
   __half *const ybase = p.y + (size_t)wr0 * p.N + c0 + gc;
   int ro[2][2]; /* the lane's rows' offsets from ybase; -1 past M */
 #pragma unroll
@@ -323,6 +322,16 @@ __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&a
     }
 #pragma unroll
   for (int j0 = 0; j0 < NT8; j0 += JB) {
+    /* the group's bias with its residual, before its stores: loads after a
+       store to y wait for it (y might alias them), so each n8 tile's bias
+       had come a round trip apart */
+    float2 bc[JB];
+#pragma unroll
+    for (int jj = 0; jj < JB; jj++) {
+      const int col = c0 + (j0 + jj) * 8 + gc;
+      bc[jj] = j0 + jj < NT8 && col < p.N ? make_float2(p.bias[col], p.bias[col + 1])
+                                          : make_float2(0.f, 0.f);
+    }
     __half2 rv[JB][2][2];
 #pragma unroll
     for (int jj = 0; jj < JB; jj++)
@@ -339,7 +348,7 @@ __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&a
     for (int jj = 0; jj < JB; jj++) {
       const int j = j0 + jj, col = c0 + j * 8 + gc;
       if (j >= NT8 || col >= p.N) continue;
-      const float bc0 = p.bias[col], bc1 = p.bias[col + 1];
+      const float bc0 = bc[jj].x, bc1 = bc[jj].y;
       const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid; /* else written as 0 */
 #pragma unroll
       for (int mi = 0; mi < 2; mi++)
@@ -981,8 +990,11 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 1024 : 512) / (WM * 64))
       pg_mma_slice_swz<NT8>(acc, as0 + st * (A_ST * 2), bs0 + st * (B_ST * 2), lo, g);
   }
   pdl_trigger();
-  pg_store_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc,
-                    pg_res_global(p, wr0, n0 + wn * NT8 * 8 + gc));
+  /* one tile per CTA: the residual loads in one round trip (in two where the
+     registers of all of them spilled at the 128 of two CTAs of 8 warps) */
+  constexpr int JB = WM == 3 || NT8 <= 6 ? NT8 : 4;
+  pg_store_acc<NT8, pg_res_global, JB>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc,
+                                       pg_res_global(p, wr0, n0 + wn * NT8 * 8 + gc));
 #else
   __trap(); /* never launched: cuda_pg_bulk_supported() */
 #endif
