@@ -176,6 +176,40 @@ __device__ __forceinline__ unsigned hmul2_u32(unsigned a, unsigned b) {
   return *reinterpret_cast<unsigned *>(&r);
 }
 
+// A lane's A fragment of tile mi *= its gates (pg_mma_slice's GATE): the
+// registers hold (g, 2t) (g + 8, 2t) (g, 8 + 2t) (g + 8, 8 + 2t).
+__device__ __forceinline__ void pg_gate_af(unsigned (&af)[4], const unsigned (&g)[2][4], int ks16) {
+  af[0] = hmul2_u32(af[0], g[0][2 * ks16]);
+  af[1] = hmul2_u32(af[1], g[1][2 * ks16]);
+  af[2] = hmul2_u32(af[2], g[0][2 * ks16 + 1]);
+  af[3] = hmul2_u32(af[3], g[1][2 * ks16 + 1]);
+}
+
+// One k16 step's MMAs of a warp's two A fragments af by its NT8 column
+// tiles, whose B fragments ldmatrix loads from the shared-window addresses
+// bpair(j) (x4.trans: column tiles j and j + 1) and btail() (x2.trans: the
+// odd last one).
+template <int NT8, class BP, class BT>
+__device__ __forceinline__ void pg_mma_b(float (&acc)[2][NT8][4], const unsigned (&af)[2][4],
+                                         const BP &bpair, const BT &btail) {
+#pragma unroll
+  for (int j = 0; j + 1 < NT8; j += 2) {
+    unsigned bf[4];
+    ldsm_x4_at(bf, bpair(j), true);
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++) {
+      mma16816(acc[mi][j], af[mi], bf[0], bf[1]);
+      mma16816(acc[mi][j + 1], af[mi], bf[2], bf[3]);
+    }
+  }
+  if (NT8 % 2) {
+    unsigned bf[2];
+    ldsm_x2_trans_at(bf, btail());
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT8 - 1], af[mi], bf[0], bf[1]);
+  }
+}
+
 // One warp's share of one 32-channel slice in shared memory (layout L): its
 // two 16-row A tiles (rows wm * 32 ..) by its NT8 n8 column tiles of B
 // (columns wn * NT8 * 8 ..), m16n8k16 MMAs from ldmatrix fragments into acc.
@@ -192,30 +226,12 @@ __device__ __forceinline__ void pg_mma_slice(float (&acc)[2][NT8][4], const __ha
 #pragma unroll
     for (int mi = 0; mi < 2; mi++) {
       ldsm_x4(af[mi], L::a(as, wm * 32 + mi * 16 + lrow, ks16 * 16 + lcol), false);
-      if constexpr (GATE) { /* registers: (g, 2t) (g + 8, 2t) (g, 8 + 2t) (g + 8, 8 + 2t) */
-        af[mi][0] = hmul2_u32(af[mi][0], g[mi][0][2 * ks16]);
-        af[mi][1] = hmul2_u32(af[mi][1], g[mi][1][2 * ks16]);
-        af[mi][2] = hmul2_u32(af[mi][2], g[mi][0][2 * ks16 + 1]);
-        af[mi][3] = hmul2_u32(af[mi][3], g[mi][1][2 * ks16 + 1]);
-      }
+      if constexpr (GATE) pg_gate_af(af[mi], g[mi], ks16);
     }
     const int kr = ks16 * 16 + lrow, c0 = wn * NT8 * 8;
-#pragma unroll
-    for (int j = 0; j + 1 < NT8; j += 2) {
-      unsigned bf[4];
-      ldsm_x4(bf, L::b(bs, kr, c0 + j * 8 + lcol), true);
-#pragma unroll
-      for (int mi = 0; mi < 2; mi++) {
-        mma16816(acc[mi][j], af[mi], bf[0], bf[1]);
-        mma16816(acc[mi][j + 1], af[mi], bf[2], bf[3]);
-      }
-    }
-    if (NT8 % 2) {
-      unsigned bf[2];
-      ldsm_x2_trans(bf, L::b(bs, kr, c0 + (NT8 - 1) * 8));
-#pragma unroll
-      for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT8 - 1], af[mi], bf[0], bf[1]);
-    }
+    pg_mma_b<NT8>(
+        acc, af, [&](int j) { return smem_u32(L::b(bs, kr, c0 + j * 8 + lcol)); },
+        [&] { return smem_u32(L::b(bs, kr, c0 + (NT8 - 1) * 8)); });
   }
 }
 
@@ -256,27 +272,11 @@ __device__ __forceinline__ void pg_mma_slice_swz(float (&acc)[2][NT8][4], unsign
     for (int mi = 0; mi < 2; mi++) {
       /* the stages are 1024-byte aligned, so the xor of the piece bits is the sum's */
       ldsm_x4_at(af[mi], ((as + o.a) ^ (ks16 * 32)) + mi * 1024, false);
-      af[mi][0] = hmul2_u32(af[mi][0], g[mi][0][2 * ks16]);
-      af[mi][1] = hmul2_u32(af[mi][1], g[mi][1][2 * ks16]);
-      af[mi][2] = hmul2_u32(af[mi][2], g[mi][0][2 * ks16 + 1]);
-      af[mi][3] = hmul2_u32(af[mi][3], g[mi][1][2 * ks16 + 1]);
+      pg_gate_af(af[mi], g[mi], ks16);
     }
-#pragma unroll
-    for (int j = 0; j + 1 < NT8; j += 2) {
-      unsigned bf[4];
-      ldsm_x4_at(bf, bs + o.b + (j / 2) * 1024 + ks16 * 512, true);
-#pragma unroll
-      for (int mi = 0; mi < 2; mi++) {
-        mma16816(acc[mi][j], af[mi], bf[0], bf[1]);
-        mma16816(acc[mi][j + 1], af[mi], bf[2], bf[3]);
-      }
-    }
-    if (NT8 % 2) {
-      unsigned bf[2];
-      ldsm_x2_trans_at(bf, bs + o.bt + ks16 * 512);
-#pragma unroll
-      for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT8 - 1], af[mi], bf[0], bf[1]);
-    }
+    pg_mma_b<NT8>(
+        acc, af, [&](int j) { return bs + o.b + (j / 2) * 1024 + ks16 * 512; },
+        [&] { return bs + o.bt + ks16 * 512; });
   }
 }
 
