@@ -118,11 +118,17 @@ typedef struct {
                           (cuda_blk_prepare): the SE launcher's choice of its PRE variant */
 } cuda_mbconv_args;
 
+/* The SE reduce weights' row length round8(se_c): Wr is [Cmid][round8(se_c)]
+ * fp16, so a row is whole 16-byte pieces. */
+static inline CUDA_HD int cuda_se_sep(const cuda_mbconv_args *a) {
+  return (a->se_c + 7) & ~7;
+}
+
 /* Dynamic shared memory of the SE kernel after PASS1: the channel means,
  * the reduce FC's partial sums (256 threads x 8 columns, or one row of
  * round8(se_c)) and its output (floats). */
 static inline size_t cuda_se_smem(const cuda_mbconv_args *a) {
-  const int sep = (a->se_c + 7) & ~7;
+  const int sep = cuda_se_sep(a);
   return (size_t)(a->CmidP + (sep > 2048 ? sep : 2048) + sep) * 4;
 }
 
@@ -144,7 +150,7 @@ static inline void cuda_se_grid(const cuda_mbconv_args *a, int n, int *g, int *c
  * of round8(se_c) fp16), the image's per-tile sums and its CTA's
  * CUDA_SE_CPB columns of the expand weights. */
 static inline size_t cuda_se_smem_pre(const cuda_mbconv_args *a) {
-  const int sep = (a->se_c + 7) & ~7;
+  const int sep = cuda_se_sep(a);
   return cuda_se_smem(a) + (size_t)a->Cmid * sep * 2 +
          (size_t)a->tiles_x * a->tiles_y * a->CmidP * 4 + (size_t)a->se_c * CUDA_SE_CPB * 2;
 }
@@ -177,7 +183,7 @@ static inline int cuda_se_pre_ok(const cuda_mbconv_args *a, int n, int g, int cp
  * 8 warps over round8(se_c) / 8 column groups) and its output [se_c][IMG]. */
 #define CUDA_SEB_IMG 8
 static inline CUDA_HD int cuda_se_batch_splits(const cuda_mbconv_args *a) {
-  const int J = ((a->se_c + 7) & ~7) / 8;
+  const int J = cuda_se_sep(a) / 8;
   return J >= CUDA_WARPS || J < 1 ? 1 : CUDA_WARPS / J;
 }
 static inline void cuda_se_batch_grid(const cuda_mbconv_args *a, int n, int *groups, int *g) {
@@ -193,7 +199,7 @@ static inline CUDA_HD int cuda_se_batch_per(const cuda_mbconv_args *a, int g) {
   return (per + 3) & ~3;
 }
 static inline CUDA_HD size_t cuda_se_batch_smem(const cuda_mbconv_args *a, int g) {
-  const size_t sep = (size_t)((a->se_c + 7) & ~7), img = CUDA_SEB_IMG;
+  const size_t sep = (size_t)cuda_se_sep(a), img = CUDA_SEB_IMG;
   return img * ((size_t)a->CmidP + (size_t)cuda_se_batch_splits(a) * sep + (size_t)a->se_c) * 4 +
          (size_t)a->Cmid * sep * 2 + (size_t)a->se_c * 2 * (size_t)cuda_se_batch_per(a, g) * 2;
 }

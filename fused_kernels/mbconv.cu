@@ -53,7 +53,7 @@ namespace bf {
 template <bool PRE>
 __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int cpb) {
   extern __shared__ __align__(16) float se_s[];
-  const int sep = (a.se_c + 7) & ~7, J = sep / 8; /* Wr rows are sep fp16 = J x 16 bytes */
+  const int sep = cuda_se_sep(&a), J = sep / 8;   /* Wr rows are sep fp16 = J x 16 bytes */
   const int R = J >= 256 ? 1 : 256 / J;           /* Wr rows read in parallel */
   float *mean = se_s, *part = mean + a.CmidP, *r = part + max(2048, sep);
   const int n = blockIdx.y, tiles = a.tiles_x * a.tiles_y, tid = threadIdx.x;
@@ -555,12 +555,11 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   if (!se || e) return (int)e;
   /* the SE MLP: batched over images where asked or where the rule takes it and its shared
      memory fits, else per image */
-  int groups, gb; /* the batched kernel's grid */
-  cuda_se_batch_grid(a, n, &groups, &gb);
-  const bool batched =
-      a->se_batch > 0 || (a->se_batch == 0 && bf::g_se_batch && cuda_se_batch_ok(a, n));
-  if (batched && cuda_se_batch_smem(a, gb) <= (size_t)a->smem_optin)
-    return cuda_se_batch_launch(a, n, st);
+  if (a->se_batch > 0 || (a->se_batch == 0 && bf::g_se_batch && cuda_se_batch_ok(a, n))) {
+    int groups, gb; /* the batched kernel's grid */
+    cuda_se_batch_grid(a, n, &groups, &gb);
+    if (cuda_se_batch_smem(a, gb) <= (size_t)a->smem_optin) return cuda_se_batch_launch(a, n, st);
+  }
   int g, cpb;
   cuda_se_grid(a, n, &g, &cpb);
   const size_t pre_smem = cuda_se_smem_pre(a);

@@ -143,7 +143,7 @@ __global__ void __launch_bounds__(CUDA_THREADS, MINB)
 
   // ---- 2. squeeze-excite across the cluster ----
   if (a.se_c > 0) {
-    const int sep = (a.se_c + 7) & ~7;
+    const int sep = cuda_se_sep(&a);
     const __half *wr = (const __half *)a.w_ser;
     const float inv = 1.f / (float)npx;
     for (int j = warp; j < a.se_c; j += CUDA_WARPS) {

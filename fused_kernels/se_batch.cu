@@ -50,7 +50,7 @@ __device__ __forceinline__ void warp_sum_halves(float (&v)[64], int lane) {
 
 __global__ void __launch_bounds__(256) se_batch_kernel(const cuda_mbconv_args a, int n) {
   extern __shared__ __align__(16) float sb[];
-  const int sep = (a.se_c + 7) & ~7, J = sep / 8, S = cuda_se_batch_splits(&a);
+  const int sep = cuda_se_sep(&a), J = sep / 8, S = cuda_se_batch_splits(&a);
   const int CP = a.CmidP, c4n = CP / 4, tiles = a.tiles_x * a.tiles_y;
   const int P = CP / 2, per = cuda_se_batch_per(&a, gridDim.y), p0 = blockIdx.y * per;
   const int np = max(0, min(P, p0 + per) - p0); /* this CTA's pairs, a multiple of 4 */
