@@ -49,18 +49,19 @@ typedef struct {
   int times_batch;
   unsigned long runs;
   double peak_flops, peak_bw;
-  int try_cluster; /* BLOCKFUSE_CUDA_CLUSTER=1: the tuner also times the cluster mode */
-  int no_wide;     /* BLOCKFUSE_CUDA_WIDE=0: the tuner leaves out 16-warp CTAs (for A/B) */
-  int no_gemm;     /* BLOCKFUSE_CUDA_GEMM=0: ... and the batch-wide STAGED GEMM (for A/B) */
-  int no_dwrows;   /* BLOCKFUSE_CUDA_DWROWS=0: ... and the two-row depthwise conv (for A/B) */
-  int no_ksplit;   /* BLOCKFUSE_CUDA_KSPLIT=0: ... and the GEMM's K split over clusters (A/B) */
-  int no_sefuse;   /* BLOCKFUSE_CUDA_SEFUSE=0: ... and the SE MLP inside the GEMM (A/B) */
-  int no_stream;   /* BLOCKFUSE_CUDA_STREAM=0: ... and the streaming (persistent) GEMM (A/B) */
-  int no_bulk;     /* BLOCKFUSE_CUDA_BULK=0: ... and the GEMM fed by bulk copies (A/B) */
-  int tune_log;    /* BLOCKFUSE_CUDA_TUNE_LOG=1: each pass-2 GEMM candidate's time to stderr */
-  int no_dwdirect; /* BLOCKFUSE_CUDA_DWDIRECT=0: ... and dw_direct.cu's PASS1 (A/B) */
-  int no_dwquads;  /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
-  int no_dwvec;    /* BLOCKFUSE_CUDA_DWVEC=0: ... and the 8-channel one (A/B) */
+  int try_cluster;  /* BLOCKFUSE_CUDA_CLUSTER=1: the tuner also times the cluster mode */
+  int no_wide;      /* BLOCKFUSE_CUDA_WIDE=0: the tuner leaves out 16-warp CTAs (for A/B) */
+  int no_gemm;      /* BLOCKFUSE_CUDA_GEMM=0: ... and the batch-wide STAGED GEMM (for A/B) */
+  int no_dwrows;    /* BLOCKFUSE_CUDA_DWROWS=0: ... and the two-row depthwise conv (for A/B) */
+  int no_ksplit;    /* BLOCKFUSE_CUDA_KSPLIT=0: ... and the GEMM's K split over clusters (A/B) */
+  int no_sefuse;    /* BLOCKFUSE_CUDA_SEFUSE=0: ... and the SE MLP inside the GEMM (A/B) */
+  int no_stream;    /* BLOCKFUSE_CUDA_STREAM=0: ... and the streaming (persistent) GEMM (A/B) */
+  int no_bulk;      /* BLOCKFUSE_CUDA_BULK=0: ... and the GEMM fed by bulk copies (A/B) */
+  int tune_log;     /* BLOCKFUSE_CUDA_TUNE_LOG=1: each pass-2 GEMM candidate's time to stderr */
+  int no_dwdirect;  /* BLOCKFUSE_CUDA_DWDIRECT=0: ... and dw_direct.cu's PASS1 (A/B) */
+  int no_dwquads;   /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
+  int no_dwvec;     /* BLOCKFUSE_CUDA_DWVEC=0: ... and the 8-channel one (A/B) */
+  int no_dwrun;     /* BLOCKFUSE_CUDA_DWRUN=0: ... and its runs of pixels (A/B) */
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..3: that dwrows wherever it applies */
 } cuda_backend;
 
@@ -186,6 +187,28 @@ static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, 
   snprintf(vs, sizeof vs, "best %.1f", *t * 1e6);
   log_dw(s, i, B, &h.l[0], th, vs);
   if (th < *t || force) *t = th, *p = h;
+  return 0;
+}
+
+/* ... and, where the plan runs dw_vec, dw_run with each run length. */
+static int retime_dwrun(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
+                        double *t, char *err, size_t errlen) {
+  static const int runs[] = {2, 4, 7};
+  if (p->n != 1 || s->no_dwrun || cuda_mbconv_dw_shape(&p->l[0]) != 3) return 0;
+  const cuda_blk_plan p0 = *p;
+  for (int r = 0; r < 3; r++) {
+    cuda_blk_plan h = p0;
+    h.l[0].dwrun = runs[r];
+    if (!cuda_mbconv_dwrun_ok(&h.l[0])) continue;
+    double th;
+    const int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
+    if (rc) return rc;
+    if (s->tune_log)
+      fprintf(stderr, "tune %s batch %d: pass1 tile %dx%d cc %d%s dwrun %d: %.1f us (best %.1f)\n",
+              s->blks[i].b->name, B, h.l[0].TH, h.l[0].TW, h.l[0].CC, h.l[0].wide ? " wide" : "",
+              runs[r], th * 1e6, *t * 1e6);
+    if (th < *t) *t = th, *p = h;
+  }
   return 0;
 }
 
@@ -329,6 +352,7 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   if (s->force_dwrows > 0 && best.l[0].dwrows != s->force_dwrows &&
       (rc = retime_dwrows(s, i, B, x, y, &best, s->force_dwrows, 1, t_out, err, errlen)))
     return rc;
+  if ((rc = retime_dwrun(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if ((rc = retime_dwdirect(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
   if (best.n == 1 && best.l[0].mode == CUDA_MB_STAGED && !s->no_gemm)
@@ -598,6 +622,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_dwrows = cuda_env_is("BLOCKFUSE_CUDA_DWROWS", "0");
   s->no_dwquads = cuda_env_is("BLOCKFUSE_CUDA_DWQUADS", "0");
   s->no_dwvec = cuda_env_is("BLOCKFUSE_CUDA_DWVEC", "0");
+  s->no_dwrun = cuda_env_is("BLOCKFUSE_CUDA_DWRUN", "0");
   for (int r = 1; r <= 3; r++) {
     char v[2] = {(char)('0' + r), 0};
     if (cuda_env_is("BLOCKFUSE_CUDA_DWROWS", v)) s->force_dwrows = r;
@@ -837,11 +862,13 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                       a->bulk ? " bulk" : "", cuda_mbconv_smem(a));
         continue;
       }
+      char run[16] = "";
+      if (cuda_mbconv_dwrun_ok(a)) snprintf(run, sizeof run, " run%d", a->dwrun);
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s%s]", modes[a->mode],
+                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s%s%s]", modes[a->mode],
                     a->TH, a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x,
                     cuda_mbconv_smem(a), a->lowreg ? " lowreg" : "", a->wide ? " wide" : "",
-                    a->dwh2 ? " dwh2" : "", dw_shapes[cuda_mbconv_dw_shape(a)],
+                    a->dwh2 ? " dwh2" : "", dw_shapes[cuda_mbconv_dw_shape(a)], run,
                     a->dwdirect && cuda_mbconv_dwdirect_ok(a) ? " dwdirect" : "");
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");

@@ -69,6 +69,9 @@ int cuda_device_count(void);
 /* The SE MLP after PASS1 batched over images (se_batch.cu) whatever the batch;
  * without it the tests' PASS1s run the per-image SE kernel. */
 #define CUDA_TEST_SEBATCH (1LL << 32)
+/* With CUDA_TEST_DWVEC: dw_run with runs of r (2, 4, 7) pixels per thread;
+ * an error where cuda_mbconv_dwrun_ok() refuses it. */
+#define CUDA_TEST_DWRUN(r) ((long long)(r) << 33)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
                         char *err, size_t errlen);

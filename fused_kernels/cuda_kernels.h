@@ -81,6 +81,9 @@ typedef struct {
                    two columns where cuda_mbconv_dwquads_ok() (else as 1); 3: 8 channels
                    per thread where cuda_mbconv_dwvec_ok() (else as 1); the tuner times
                    each */
+  int dwrun;    /* with dwrows = 3: 0 = dw_vec (one pixel per thread), else dw_run with runs
+                   of that many pixels of a row per thread (2, 4 or 7) where
+                   cuda_mbconv_dwrun_ok(); the tuner times them */
   int dwdirect; /* PASS1 without expansion: 1 = dw_direct.cu's kernel (the depthwise conv
                    straight from global memory, 8 channels x 4 output rows per thread) where
                    cuda_mbconv_dwdirect_ok(); the tuner times both */
@@ -116,6 +119,8 @@ typedef struct {
                    (set at launch) */
   int sms, smem_optin; /* the device's multiprocessors and opt-in shared memory per block
                           (cuda_blk_prepare): the SE launcher's choice of its PRE variant */
+  int smem_per_sm;     /* and per multiprocessor: the 8-warp PASS1 builds' register cap (80
+                          where 3 CTAs fit, else 128) */
 } cuda_mbconv_args;
 
 /* The SE reduce weights' row length round8(se_c): Wr is [Cmid][round8(se_c)]
@@ -545,6 +550,15 @@ static inline int cuda_mbconv_dwquads_ok(const cuda_mbconv_args *a) {
 static inline int cuda_mbconv_dwvec_ok(const cuda_mbconv_args *a) {
   return cuda_mbconv_dwrows_ok(a) && a->dwh2 && a->mode == CUDA_MB_PASS1 && a->K == 3 &&
          a->CC <= 64;
+}
+
+/* Whether launch a runs dw_vec's chunks as dw_run with runs of a->dwrun
+ * pixels: where dw_vec applies, with chunks of 32 or 64 channels, R = 2, 4 or
+ * 7 (4 and 7 in the PASS1 builds of 128 registers: the 8-warp one of 2 CTAs
+ * per SM, which the launcher takes for them, and the 16-warp one). */
+static inline int cuda_mbconv_dwrun_ok(const cuda_mbconv_args *a) {
+  return a->dwrows == 3 && cuda_mbconv_dwvec_ok(a) && (a->CC == 32 || a->CC == 64) &&
+         (a->dwrun == 2 || a->dwrun == 4 || a->dwrun == 7);
 }
 
 /* The depthwise thread shape launch a runs, as a dwrows value: its dwrows

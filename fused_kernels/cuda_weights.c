@@ -176,6 +176,7 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
     m->K = b->kernel, m->S = b->stride, m->pad_t = b->pad_t, m->pad_l = b->pad_l;
     m->se_c = b->se_c, m->act = b->act, m->se_act = b->se_act;
     m->sms = caps->sms, m->smem_optin = (int)caps->smem_optin;
+    m->smem_per_sm = (int)caps->smem_per_sm;
     if (b->groups != m->Cmid || !b->dw_w.data || !b->project_w.data ||
         (b->residual && (b->in_c != b->out_c || b->in_h != b->out_h || b->in_w != b->out_w))) {
       snprintf(err, errlen, "%s: MBConv shapes the cuda kernel does not take", b->name);
@@ -491,6 +492,12 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       if (l->mode == CUDA_MB_PASS1 && l->dwrows >= 2 && cuda_mbconv_dw_shape(l) != l->dwrows) {
         snprintf(err, errlen, "%s: %s does not apply to this PASS1", b->name,
                  l->dwrows == 3 ? "dwvec" : "dwquads");
+        rc = -EINVAL;
+        goto fail;
+      }
+      l->dwrun = l->mode == CUDA_MB_PASS1 ? (int)(staged >> 33) & 7 : 0;
+      if (l->dwrun && !cuda_mbconv_dwrun_ok(l)) {
+        snprintf(err, errlen, "%s: dw_run %d does not apply to this PASS1", b->name, l->dwrun);
         rc = -EINVAL;
         goto fail;
       }

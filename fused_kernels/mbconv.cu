@@ -220,7 +220,8 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
 }
 
 // NF accumulator tiles per warp; MINB CTAs per SM the registers must allow
-// (3 for NF <= 2, 2 for 4, 1 above; 4 = the lowreg variant of NF = 1);
+// (3 for NF <= 2, 2 for 4, 1 above; 4 = the lowreg variant of NF = 1; P1's
+// 8-warp builds 3, or 2 where 3 CTAs do not fit in shared memory anyway);
 // THREADS per CTA: CUDA_THREADS, or twice that (a.wide). P1: PASS1 only
 // (NF = 1), built without the projection and the gates, whose registers the
 // depthwise conv's thread shapes then get: the launcher runs every PASS1
@@ -243,6 +244,9 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
      on the host) */
   constexpr bool QUADS = (P1 && MINB < 4) || (NF == 1 && THREADS == 2 * CUDA_THREADS);
   static_assert(!VEC || (P1 && MINB < 4), "dw_vec: PASS1's 8- and 16-warp builds only");
+  /* dw_run's run lengths in the VEC builds (dw_vec_s): 2 where 80 registers bound a
+     thread (3 CTAs per SM), also 4 and 7 with 128 (cuda_mbconv_dwrun_ok on the host) */
+  constexpr int VEC_RUNS = MINB >= 3 ? 1 : 7;
   extern __shared__ __align__(128) unsigned char smem[];
   const int n = blockIdx.y, tile = blockIdx.x, z = blockIdx.z, Z = gridDim.z;
   /* the CTA's divisions by small_div: the integer ones cost ~30 instructions
@@ -389,6 +393,83 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
   /* PASS1: the image's staged dw output, where it stages */
   __half *const st_img =
       !proj && a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP : nullptr;
+  if constexpr (P1 && MINB <= 2) {
+    /* PASS1 in the builds of 128 registers or more: two barriers a chunk.
+       B1(c) orders dw(c-1)'s reads of mid and of the dw weights and its
+       writes of part before expand(c), the copies of D(c) (which land while
+       expand(c) runs) and the channel sums of chunk c-1, which run beside
+       expand(c) (dw(c) rewrites part after B2(c)). */
+    /* PASS1: chunk c0's channel sums of its G partial rows (one per warp with
+       dw_vec) [+ its stage from dwo] */
+    auto sums = [&](int c0) {
+      const int cc = min(a.CC, a.CmidP - c0), v8 = cc / 8;
+      const bool vec = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC; /* as below */
+      const idiv v8d(v8);
+      const int p8 = v8d.q(threadIdx.x), c8 = (threadIdx.x - p8 * v8) * 8, G8 = v8d.q(blockDim.x);
+      if (st_img && !vec && (int)threadIdx.x < G8 * v8) {
+        for (int q = p8; q < npx; q += G8) {
+          const int gq = qglob[q];
+          if (gq >= 0)
+            *reinterpret_cast<uint4 *>(st_img + (size_t)gq * a.CmidP + c0 + c8) =
+                *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
+        }
+      }
+      const int G = vec ? WARPS : idiv(cc / 2).q(blockDim.x), tiles = a.tiles_x * a.tiles_y;
+      for (int c = threadIdx.x; c < cc; c += blockDim.x) {
+        float t = 0.f;
+        for (int g = 0; g < G; g++) t += part[g * cc + c];
+        a.sums[((size_t)n * tiles + tile) * a.CmidP + c0 + c] = t;
+      }
+    };
+    int c0 = c_begin;
+    for (; c0 < c_end; c0 += a.CC) {
+      const int cc = min(a.CC, a.CmidP - c0), v8 = cc / 8;
+      cp_async_wait0(); /* E(c) landed (and D(c_begin)) */
+      __syncthreads();  /* B1: E(c) visible; dw(c-1) done with mid, wdw_s, bdw_s, part */
+      if (c0 > c_begin) {
+        issue_dw(c0);
+        cp_async_commit(); /* D(c) */
+        sums(c0 - a.CC);
+      }
+      if (a.has_expand) {
+        expand_chunk<true, VEC>(a, xin, wexp_s, bexp_s, rect.nrow(), mid, cc); /* tile pairs */
+      } else {  // no expansion: the input's own channels
+        const idiv v8d(v8);
+        const int p8 = v8d.q(threadIdx.x), c8 = (threadIdx.x - p8 * v8) * 8;
+        const int G8 = v8d.q(blockDim.x);
+        if ((int)threadIdx.x < G8 * v8)
+          for (int p = p8; p < pin; p += G8) {
+            const int gp = pglob[p];
+            uint4 u = make_uint4(0, 0, 0, 0);
+            if (gp >= 0) u = *reinterpret_cast<const uint4 *>(x + (size_t)gp * a.CinP + c0 + c8);
+            *reinterpret_cast<uint4 *>(mid + (size_t)p * (a.CC + 8) + c8) = u;
+          }
+      }
+      cp_async_wait0(); /* D(c) landed */
+      __syncthreads();  /* B2: mid and D(c) visible; expand(c) done with wexp_s and bexp_s */
+      issue_exp(c0 + a.CC);
+      cp_async_commit();                                             /* E(c+1) */
+      if (VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC) /* dw_vec */
+        dw_vec_chunk<VEC_RUNS>(a, mid, wdw_s, bdw_s, qmid, qglob, st_img ? st_img + c0 : nullptr,
+                               part); /* straight to the stage, not through dwo */
+      else if (VEC)
+        dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
+      else if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
+        dw_pairs_chunk<true, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
+      else if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
+        dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
+      else if (PAIRS == 1 && a.dwrows && dw_pairs_ok(a) && (a.K == 3 || a.dwh2))
+        dw_pairs_chunk<false>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
+      else
+        dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
+    }
+    __syncthreads(); /* the last chunk's part and dwo */
+    if (c0 > c_begin) sums(c0 - a.CC);
+    cp_async_wait0(); /* the empty last group */
+    pdl_trigger();
+    return; /* se_kernel (the next launch) reads the sums */
+  }
+
   frag_c acc[NF];
 #pragma unroll
   for (int i = 0; i < NF; i++) wmma::fill_fragment(acc[i], 0.f);
@@ -423,8 +504,8 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     const bool vec = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC;
     if (!staged) {
       if (vec)
-        dw_vec_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, st_img ? st_img + c0 : nullptr,
-                     part); /* straight to the stage, not through dwo */
+        dw_vec_chunk<VEC_RUNS>(a, mid, wdw_s, bdw_s, qmid, qglob, st_img ? st_img + c0 : nullptr,
+                               part); /* straight to the stage, not through dwo */
       else if (VEC)
         dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
       else if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
@@ -523,12 +604,18 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   if (se && (se_smem > 48 * 1024 || a->sms <= 0)) /* before any launch */
     return (int)cudaErrorInvalidValue;
   void (*k)(const cuda_mbconv_args);
+  /* PASS1 in 8 warps: 128 registers a thread where at most 2 CTAs fit in shared memory (1 KB
+     of it reserved per CTA) or dw_run takes runs of 4 or 7, else 80 (3 CTAs per SM) */
+  const bool regs128 = 3 * (smem + 1024) > (size_t)a->smem_per_sm;
   if (a->mode == CUDA_MB_PASS1 && a->dwrows == 3 && cuda_mbconv_dwvec_ok(a))
     k = a->wide ? bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true, true>
-                : bf::mbconv_kernel<1, 3, CUDA_THREADS, true, true>;
+        : regs128 || (a->dwrun >= 4 && cuda_mbconv_dwrun_ok(a))
+            ? bf::mbconv_kernel<1, 2, CUDA_THREADS, true, true>
+            : bf::mbconv_kernel<1, 3, CUDA_THREADS, true, true>;
   else if (a->mode == CUDA_MB_PASS1) /* one tile per warp, no projection: the PASS1-only builds */
     k = a->wide     ? bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true>
         : a->lowreg ? bf::mbconv_kernel<1, 4, CUDA_THREADS, true>
+        : regs128   ? bf::mbconv_kernel<1, 2, CUDA_THREADS, true>
                     : bf::mbconv_kernel<1, 3, CUDA_THREADS, true>;
   else if (a->wide && nf <= 1)
     k = bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>;
@@ -583,8 +670,10 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
                        (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true>,
                        (const void *)bf::mbconv_kernel<1, 4, CUDA_THREADS, true>,
                        (const void *)bf::mbconv_kernel<1, 3, CUDA_THREADS, true>,
+                       (const void *)bf::mbconv_kernel<1, 2, CUDA_THREADS, true>,
                        (const void *)bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true, true>,
-                       (const void *)bf::mbconv_kernel<1, 3, CUDA_THREADS, true, true>};
+                       (const void *)bf::mbconv_kernel<1, 3, CUDA_THREADS, true, true>,
+                       (const void *)bf::mbconv_kernel<1, 2, CUDA_THREADS, true, true>};
   const void *se[] = {(const void *)bf::se_kernel<false>},
              *se_pre[] = {(const void *)bf::se_kernel<true>};
   cudaError_t e = bf::set_kernel_attrs(fns, sizeof fns / sizeof fns[0], bytes, carveout);

@@ -702,18 +702,12 @@ __device__ __forceinline__ int dwv_px(int slot) {
   return j % D + i * D + (j / D) * D * M;
 }
 
-template <int S, int CC>
-__device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
-                       const float *bdw, const int *qmid, const int *qglob, __half *st,
-                       float *part) {
-  constexpr int LD = CC + 8, KK = 3, NG = CC / 8, P = 32 / NG;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
-  const int grp = lane % NG, c = grp * 8;
-  const int px = dwv_px<S, NG>(lane / NG), npx = a.TH * a.TW;
-  const int rowstride = ((a.TW - 1) * S + KK) * LD;
-  __half2 w[KK * KK][4], b[4];
+// dw_vec's and dw_run's taps (the 9 taps' fp16 pairs of the thread's 8
+// channels from c) and bias, in registers.
+__device__ __forceinline__ void dwv_taps(const __half *wdw, const float *bdw, int c, int CC,
+                                         __half2 (&w)[9][4], __half2 (&b)[4]) {
 #pragma unroll
-  for (int t = 0; t < KK * KK; t++) {
+  for (int t = 0; t < 9; t++) {
     const uint4 u = *reinterpret_cast<const uint4 *>(wdw + t * CC + c);
     const __half2 *h = reinterpret_cast<const __half2 *>(&u);
 #pragma unroll
@@ -721,37 +715,29 @@ __device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __hal
   }
 #pragma unroll
   for (int j = 0; j < 4; j++) b[j] = __floats2half2_rn(bdw[c + 2 * j], bdw[c + 2 * j + 1]);
-  __half2 hsum[4] = {}; /* a thread's few pixels per chunk, summed in fp16 */
-  for (int q0 = warp * P; q0 < npx; q0 += nw * P) {
-    const int q = q0 + px;
-    if (q >= npx) continue;
-    const int gq = qglob[q];
-    if (gq >= 0) {
-      uint4 o;
-      const __half *m0 = mid + (size_t)qmid[q] * LD + c;
-      __half2 acc[4] = {b[0], b[1], b[2], b[3]};
+}
+
+// One output pixel's 8 channels: swish (as dw_out), added to the thread's
+// fp16 channel sums, stored to the stage at st (nullptr: none).
+__device__ __forceinline__ void dwv_out(const __half2 (&acc)[4], __half2 (&hsum)[4], __half *st) {
+  uint4 o;
+  __half2 *h = reinterpret_cast<__half2 *>(&o);
 #pragma unroll
-      for (int ky = 0; ky < KK; ky++) {
-        uint4 v[KK];
-#pragma unroll
-        for (int kx = 0; kx < KK; kx++)
-          v[kx] = *reinterpret_cast<const uint4 *>(m0 + ky * rowstride + kx * LD);
-#pragma unroll
-        for (int kx = 0; kx < KK; kx++)
-#pragma unroll
-          for (int j = 0; j < 4; j++)
-            acc[j] =
-                __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[j], w[ky * KK + kx][j], acc[j]);
-      }
-      __half2 *h = reinterpret_cast<__half2 *>(&o);
-#pragma unroll
-      for (int j = 0; j < 4; j++) {
-        h[j] = swish_h2(__hmax2(acc[j], __float2half2_rn(-65504.f))); /* as dw_out */
-        hsum[j] = __hadd2(hsum[j], h[j]);
-      }
-      if (st) *reinterpret_cast<uint4 *>(st + (size_t)gq * a.CmidP + c) = o;
-    }
+  for (int j = 0; j < 4; j++) {
+    h[j] = swish_h2(__hmax2(acc[j], __float2half2_rn(-65504.f))); /* as dw_out */
+    hsum[j] = __hadd2(hsum[j], h[j]);
   }
+  if (st) *reinterpret_cast<uint4 *>(st) = o;
+}
+
+// The thread's channel sums (NG = CC / 8 lanes per pixel, lane % NG = the
+// 8-channel group) to part[warp][CC]: a butterfly over the lanes of one
+// group, in fp32.
+template <int CC>
+__device__ __forceinline__ void dwv_part(const __half2 (&hsum)[4], float *part, int warp,
+                                         int lane) {
+  constexpr int NG = CC / 8;
+  const int c = (lane % NG) * 8;
   /* butterfly over the lanes of group grp (lane bits NG .. 16): each round
      keeps half the values (the upper half where the lane's bit is set) and
      adds the partner's copy of them; values left: 8, 4, 2, 1 (then plain adds) */
@@ -784,18 +770,130 @@ __device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __hal
     for (int i = 0; i < LEFT; i++) part[(size_t)warp * CC + c + sub + i] = v[i];
 }
 
-// dw_vec for a launch where cuda_mbconv_dwvec_ok(a): S and CC compiled in.
+template <int S, int CC>
+__device__ void dw_vec(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                       const float *bdw, const int *qmid, const int *qglob, __half *st,
+                       float *part) {
+  constexpr int LD = CC + 8, KK = 3, NG = CC / 8, P = 32 / NG;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  const int c = (lane % NG) * 8;
+  const int px = dwv_px<S, NG>(lane / NG), npx = a.TH * a.TW;
+  const int rowstride = ((a.TW - 1) * S + KK) * LD;
+  __half2 w[KK * KK][4], b[4];
+  dwv_taps(wdw, bdw, c, CC, w, b);
+  __half2 hsum[4] = {}; /* a thread's few pixels per chunk, summed in fp16 */
+  for (int q0 = warp * P; q0 < npx; q0 += nw * P) {
+    const int q = q0 + px;
+    if (q >= npx) continue;
+    const int gq = qglob[q];
+    if (gq >= 0) {
+      const __half *m0 = mid + (size_t)qmid[q] * LD + c;
+      __half2 acc[4] = {b[0], b[1], b[2], b[3]};
+#pragma unroll
+      for (int ky = 0; ky < KK; ky++) {
+        uint4 v[KK];
+#pragma unroll
+        for (int kx = 0; kx < KK; kx++)
+          v[kx] = *reinterpret_cast<const uint4 *>(m0 + ky * rowstride + kx * LD);
+#pragma unroll
+        for (int kx = 0; kx < KK; kx++)
+#pragma unroll
+          for (int j = 0; j < 4; j++)
+            acc[j] =
+                __hfma2(reinterpret_cast<const __half2 *>(&v[kx])[j], w[ky * KK + kx][j], acc[j]);
+      }
+      dwv_out(acc, hsum, st ? st + (size_t)gq * a.CmidP + c : nullptr);
+    }
+  }
+  dwv_part<CC>(hsum, part, warp, lane);
+}
+
+// dw_vec on runs of R consecutive output pixels of one tile row per thread
+// (a.dwrun = R): the run's (R - 1) S + 3 input columns are each loaded once
+// (three 16-byte loads, one per tap row) and feed every output of the run
+// whose window holds them, so a pixel costs 3 + 6 / R loads at stride 1
+// instead of dw_vec's 9, and the R x 4 accumulators give the FMA chains R
+// times the independent work. A run past the tile's right edge (TW not a
+// multiple of R) computes its missing pixels from its last column's data and
+// stores none of them. The lanes of one run are its NG 8-channel groups; a
+// warp takes 32 / NG runs.
+template <int S, int CC, int R>
+__device__ void dw_run(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
+                       const float *bdw, const int *qmid, const int *qglob, __half *st,
+                       float *part) {
+  constexpr int LD = CC + 8, KK = 3, NG = CC / 8, P = 32 / NG, NCOL = (R - 1) * S + KK;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  const int c = (lane % NG) * 8;
+  const int rowstride = ((a.TW - 1) * S + KK) * LD;
+  const int nrun = (a.TW + R - 1) / R, runs = a.TH * nrun;
+  __half2 w[KK * KK][4], b[4];
+  dwv_taps(wdw, bdw, c, CC, w, b);
+  __half2 hsum[4] = {};
+  for (int u = warp * P + lane / NG; u < runs; u += nw * P) {
+    const int oy = small_div(u, nrun), x0 = (u - oy * nrun) * R, q0 = oy * a.TW + x0;
+    const int nv = min(R, a.TW - x0), jmax = (nv - 1) * S + KK - 1; /* the last column read */
+    const __half *m0 = mid + (size_t)qmid[q0] * LD + c;
+    __half2 acc[R][4];
+#pragma unroll
+    for (int i = 0; i < R; i++)
+#pragma unroll
+      for (int j = 0; j < 4; j++) acc[i][j] = b[j];
+#pragma unroll
+    for (int col = 0; col < NCOL; col++) {
+      const __half *mc = m0 + min(col, jmax) * LD;
+      uint4 v[KK];
+#pragma unroll
+      for (int ky = 0; ky < KK; ky++) v[ky] = *reinterpret_cast<const uint4 *>(mc + ky * rowstride);
+#pragma unroll
+      for (int i = 0; i < R; i++) {
+        const int kx = col - i * S; /* output i's tap column that this input column is */
+        if (kx < 0 || kx >= KK) continue;
+#pragma unroll
+        for (int ky = 0; ky < KK; ky++)
+#pragma unroll
+          for (int j = 0; j < 4; j++)
+            acc[i][j] = __hfma2(reinterpret_cast<const __half2 *>(&v[ky])[j], w[ky * KK + kx][j],
+                                acc[i][j]);
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < R; i++) {
+      const int gq = i < nv ? qglob[q0 + i] : -1;
+      if (gq >= 0) dwv_out(acc[i], hsum, st ? st + (size_t)gq * a.CmidP + c : nullptr);
+    }
+  }
+  dwv_part<CC>(hsum, part, warp, lane);
+}
+
+// dw_vec, or dw_run with R = a.dwrun where the build has it (bit 0 of RS: R
+// = 2, bit 1: 4, bit 2: 7; chunks of 32 and 64 channels), for S and CC.
+template <int S, int CC, int RS>
+__device__ __forceinline__ void dw_vec_s(const cuda_mbconv_args &a, const __half *mid,
+                                         const __half *wdw, const float *bdw, const int *qmid,
+                                         const int *qglob, __half *st, float *part) {
+  if constexpr (CC >= 32 && (RS & 1))
+    if (a.dwrun == 2) return dw_run<S, CC, 2>(a, mid, wdw, bdw, qmid, qglob, st, part);
+  if constexpr (CC >= 32 && (RS & 2))
+    if (a.dwrun == 4) return dw_run<S, CC, 4>(a, mid, wdw, bdw, qmid, qglob, st, part);
+  if constexpr (CC >= 32 && (RS & 4))
+    if (a.dwrun == 7) return dw_run<S, CC, 7>(a, mid, wdw, bdw, qmid, qglob, st, part);
+  dw_vec<S, CC>(a, mid, wdw, bdw, qmid, qglob, st, part);
+}
+
+// dw_vec or dw_run for a launch where cuda_mbconv_dwvec_ok(a): S and CC
+// compiled in; RS as dw_vec_s.
+template <int RS>
 __device__ __forceinline__ void dw_vec_chunk(const cuda_mbconv_args &a, const __half *mid,
                                              const __half *wdw, const float *bdw, const int *qmid,
                                              const int *qglob, __half *st, float *part) {
   if (a.S == 1) {
-    if (a.CC == 16) return dw_vec<1, 16>(a, mid, wdw, bdw, qmid, qglob, st, part);
-    if (a.CC == 32) return dw_vec<1, 32>(a, mid, wdw, bdw, qmid, qglob, st, part);
-    return dw_vec<1, 64>(a, mid, wdw, bdw, qmid, qglob, st, part);
+    if (a.CC == 16) return dw_vec_s<1, 16, RS>(a, mid, wdw, bdw, qmid, qglob, st, part);
+    if (a.CC == 32) return dw_vec_s<1, 32, RS>(a, mid, wdw, bdw, qmid, qglob, st, part);
+    return dw_vec_s<1, 64, RS>(a, mid, wdw, bdw, qmid, qglob, st, part);
   }
-  if (a.CC == 16) return dw_vec<2, 16>(a, mid, wdw, bdw, qmid, qglob, st, part);
-  if (a.CC == 32) return dw_vec<2, 32>(a, mid, wdw, bdw, qmid, qglob, st, part);
-  return dw_vec<2, 64>(a, mid, wdw, bdw, qmid, qglob, st, part);
+  if (a.CC == 16) return dw_vec_s<2, 16, RS>(a, mid, wdw, bdw, qmid, qglob, st, part);
+  if (a.CC == 32) return dw_vec_s<2, 32, RS>(a, mid, wdw, bdw, qmid, qglob, st, part);
+  return dw_vec_s<2, 64, RS>(a, mid, wdw, bdw, qmid, qglob, st, part);
 }
 
 // The projection of one chunk of cc expanded channels: warp w accumulates

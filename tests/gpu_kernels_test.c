@@ -118,6 +118,8 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   rc = cuda_block_test_run(b, kMean, kStd, n, in, out, staged, zsplit, 0, err, sizeof err);
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
+  char vec[16] = " vec";
+  if (staged >> 33) snprintf(vec, sizeof vec, " vec run%d", (int)(staged >> 33) & 7);
   print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s rel err %.2e\n", b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
@@ -125,7 +127,7 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
                 zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
                 staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1 ? " se1" : "",
                 staged & CUDA_TEST_WIDE ? " wide" : "", staged & CUDA_TEST_ROWS ? " rows" : "",
-                staged & CUDA_TEST_DWVEC   ? " vec"
+                staged & CUDA_TEST_DWVEC   ? vec
                 : staged & CUDA_TEST_QUADS ? " quads"
                                            : "",
                 (staged & CUDA_TEST_GEMM96) == CUDA_TEST_GEMM96 ? " gemm96"
@@ -257,6 +259,12 @@ static void test_mbconv_chunks(void **state) {
       const long long f = CUDA_TEST_CC(cc) | CUDA_TEST_DWVEC | CUDA_TEST_DWH2;
       check_block(&tb.b, 2, f | (cc == 32), 0);
       check_block(&tb.b, 3, f | CUDA_TEST_WIDE | (cc != 32), 0);
+      /* runs of 2, 4 and 7 pixels per thread (dw_run; 4 and 7 in the 128-register
+         8-warp build), runs past the tile's right edge where its width is not a multiple */
+      for (int r = 2; r <= 7 && cc >= 32; r += r == 2 ? 2 : 3) {
+        check_block(&tb.b, 2, f | CUDA_TEST_DWRUN(r) | (r != 4), 0);
+        check_block(&tb.b, 3, f | CUDA_TEST_DWRUN(r) | CUDA_TEST_WIDE | (r == 4), 0);
+      }
     }
     tblock_free(&tb);
   }

@@ -396,6 +396,31 @@ static void test_dwvec_rule(void **state) {
   assert_int_equal(cuda_mbconv_dw_shape(&a), 0);
 }
 
+/* Which launches run dw_vec's chunks as runs of dwrun pixels per thread
+ * (dw_run): where dw_vec runs, chunks of 32 or 64 channels, runs of 2, 4 or
+ * 7. */
+static void test_dwrun_rule(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(56, 56, 24, 144, 24, 3, 1, 6, CUDA_MB_PASS1);
+  a.TH = 8, a.TW = 28, a.CC = 64, a.tiles_y = 7, a.tiles_x = 2, a.zsplit = 1;
+  a.dwrows = 3, a.dwh2 = 1, a.dwrun = 7;
+  assert_true(cuda_mbconv_dwrun_ok(&a));
+  a.dwrun = 4, a.wide = 1;
+  assert_true(cuda_mbconv_dwrun_ok(&a));
+  a.dwrun = 2, a.wide = 0, a.CC = 32;
+  assert_true(cuda_mbconv_dwrun_ok(&a));
+  a.dwrun = 3; /* not compiled */
+  assert_false(cuda_mbconv_dwrun_ok(&a));
+  a.dwrun = 0;
+  assert_false(cuda_mbconv_dwrun_ok(&a));
+  a.dwrun = 2, a.CC = 16; /* a run's lanes would be two: dw_vec only */
+  assert_false(cuda_mbconv_dwrun_ok(&a));
+  a.CC = 64, a.dwrows = 2; /* not dw_vec */
+  assert_false(cuda_mbconv_dwrun_ok(&a));
+  a.dwrows = 3, a.K = 5;
+  assert_false(cuda_mbconv_dwrun_ok(&a));
+}
+
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
  * every column split with work, 64 or 128 rows, and 4 pipeline stages of a
  * rows x 32 A slice and a 32 x columns B slice in shared memory, then 4
@@ -946,6 +971,7 @@ int main(void) {
       cmocka_unit_test(test_dwrows_rule),
       cmocka_unit_test(test_dwquads_rule),
       cmocka_unit_test(test_dwvec_rule),
+      cmocka_unit_test(test_dwrun_rule),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),

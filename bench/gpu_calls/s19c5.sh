@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Session 19 call 5: s19c4 with B4 kept in the four-barrier PASS1 loop of the 80- and
+# 64-register builds (s19c4's stack1.block0, 3 CTAs of the 80-register dw_vec build, took +16
+# µs without it), and the depthwise dispatch as one helper of both loops. Kernel and network
+# tests, memcheck and racecheck of every MBConv kernel test; A = 506108f (gpu_bench_base),
+# B = the change, two rounds each.
+TTIMEOUT=300 MEMCHECK="test_mbconv_*" RACECHECK="test_mbconv_*" MTIMEOUT=210 RTIMEOUT=230 \
+  PLANS="stack[0-9].block[0-9] bucket 256 +\[pass1[^]]*\]" PLANS_FROM=B \
+  SIDES="A=.gpu/bin/gpu_bench_base B=.gpu/bin/gpu_bench" bash bench/gpu_calls/s9_ab.sh
+rc=$?
+grep -E "rel err" "$OUT/gpu_kernels_test.log" | awk '{print $NF}' | sort -g | tail -1
+grep "logits rel err" "$OUT/gpu_backend_test.log"
+grep -E "ERROR|Error|Race|hazard" /tmp/san_m.log /tmp/san_r.log | head -20
+for f in A1 B1 A2 B2; do
+  echo "$f kernels only: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $9}' "$OUT/ab_$f.txt")"
+done
+rm -f "$OUT"/san_*.log
+exit $rc
