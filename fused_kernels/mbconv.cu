@@ -466,112 +466,111 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
     __syncthreads(); /* the last chunk's part and dwo */
     if (c0 > c_begin) sums(c0 - a.CC);
     cp_async_wait0(); /* the empty last group */
-    pdl_trigger();
-    return; /* se_kernel (the next launch) reads the sums */
-  }
-
-  frag_c acc[NF];
+    pdl_trigger();    /* se_kernel (the next launch) reads the sums */
+  } else {
+    frag_c acc[NF];
 #pragma unroll
-  for (int i = 0; i < NF; i++) wmma::fill_fragment(acc[i], 0.f);
-  const int nfrag = (pout / 16) * ncols;
+    for (int i = 0; i < NF; i++) wmma::fill_fragment(acc[i], 0.f);
+    const int nfrag = (pout / 16) * ncols;
 
-  for (int c0 = c_begin; c0 < c_end; c0 += a.CC) {
-    const int cc = min(a.CC, a.CmidP - c0), v8 = cc / 8;
-    const idiv v8d(v8);
-    const int p8 = v8d.q(threadIdx.x), c8 = (threadIdx.x - p8 * v8) * 8; /* (pixel, 8 channels) */
-    const int G8 = v8d.q(blockDim.x);
-    cp_async_wait1(); /* E(c) landed */
-    __syncthreads();  /* B1: E(c) visible; project(c-1) done with wproj_s and dwo */
-    issue_proj(c0);
-    cp_async_commit(); /* P(c) */
-    if (!staged) {
-      if (a.has_expand) {
-        expand_chunk<true, VEC>(a, xin, wexp_s, bexp_s, rect.nrow(), mid, cc); /* tile pairs */
-      } else if ((int)threadIdx.x < G8 * v8) {  // no expansion: the input's own channels
-        for (int p = p8; p < pin; p += G8) {
-          const int gp = pglob[p];
-          uint4 u = make_uint4(0, 0, 0, 0);
-          if (gp >= 0) u = *reinterpret_cast<const uint4 *>(x + (size_t)gp * a.CinP + c0 + c8);
-          *reinterpret_cast<uint4 *>(mid + (size_t)p * (a.CC + 8) + c8) = u;
+    for (int c0 = c_begin; c0 < c_end; c0 += a.CC) {
+      const int cc = min(a.CC, a.CmidP - c0), v8 = cc / 8;
+      const idiv v8d(v8);
+      const int p8 = v8d.q(threadIdx.x), c8 = (threadIdx.x - p8 * v8) * 8; /* (pixel, 8 channels) */
+      const int G8 = v8d.q(blockDim.x);
+      cp_async_wait1(); /* E(c) landed */
+      __syncthreads();  /* B1: E(c) visible; project(c-1) done with wproj_s and dwo */
+      issue_proj(c0);
+      cp_async_commit(); /* P(c) */
+      if (!staged) {
+        if (a.has_expand) {
+          expand_chunk<true, VEC>(a, xin, wexp_s, bexp_s, rect.nrow(), mid, cc); /* tile pairs */
+        } else if ((int)threadIdx.x < G8 * v8) {  // no expansion: the input's own channels
+          for (int p = p8; p < pin; p += G8) {
+            const int gp = pglob[p];
+            uint4 u = make_uint4(0, 0, 0, 0);
+            if (gp >= 0) u = *reinterpret_cast<const uint4 *>(x + (size_t)gp * a.CinP + c0 + c8);
+            *reinterpret_cast<uint4 *>(mid + (size_t)p * (a.CC + 8) + c8) = u;
+          }
         }
       }
-    }
-    cp_async_wait1(); /* D(c) landed */
-    __syncthreads();  /* B2: mid and D(c) visible; expand(c) done with wexp_s */
-    issue_exp(c0 + a.CC);
-    cp_async_commit(); /* E(c+1) */
-    /* dw_vec's channel sums come as one row per warp */
-    const bool vec = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC;
-    if (!staged) {
-      if (vec)
-        dw_vec_chunk<VEC_RUNS>(a, mid, wdw_s, bdw_s, qmid, qglob, st_img ? st_img + c0 : nullptr,
-                               part); /* straight to the stage, not through dwo */
-      else if (VEC)
-        dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
-      else if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
-        dw_pairs_chunk<true, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
+      cp_async_wait1(); /* D(c) landed */
+      __syncthreads();  /* B2: mid and D(c) visible; expand(c) done with wexp_s */
+      issue_exp(c0 + a.CC);
+      cp_async_commit(); /* E(c+1) */
+      /* dw_vec's channel sums come as one row per warp */
+      const bool vec = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC;
+      if (!staged) {
+        if (vec)
+          dw_vec_chunk<VEC_RUNS>(a, mid, wdw_s, bdw_s, qmid, qglob, st_img ? st_img + c0 : nullptr,
+                                 part); /* straight to the stage, not through dwo */
+        else if (VEC)
+          dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
+        else if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
+          dw_pairs_chunk<true, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
+                                  part, nullptr);
+        else if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
+          dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
+                               part, nullptr);
+        else if (PAIRS == 1 && a.dwrows && dw_pairs_ok(a) && (a.K == 3 || a.dwh2))
+          dw_pairs_chunk<false>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
                                 part, nullptr);
-      else if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
-        dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr, part,
-                             nullptr);
-      else if (PAIRS == 1 && a.dwrows && dw_pairs_ok(a) && (a.K == 3 || a.dwh2))
-        dw_pairs_chunk<false>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
-                              part, nullptr);
-      else
-        dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr, nullptr,
-                 part);
-    } else if ((int)threadIdx.x < G8 * v8) {  // staged dw output (in stg since D(c)), gated
-      float g[8];
+        else
+          dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, gate ? gate_s : nullptr,
+                   nullptr, part);
+      } else if ((int)threadIdx.x < G8 * v8) {  // staged dw output (in stg since D(c)), gated
+        float g[8];
 #pragma unroll
-      for (int j = 0; j < 8; j++) g[j] = gate_s[c8 + j];
-      for (int q = p8; q < npx; q += G8) {
-        float v[8];
-        unpack8(*reinterpret_cast<const uint4 *>(stg + (size_t)q * ldd + c8), v);
-#pragma unroll
-        for (int j = 0; j < 8; j++) v[j] *= g[j];
-        *reinterpret_cast<uint4 *>(dwo + (size_t)q * ldd + c8) = pack8(v);
-      }
-    }
-    cp_async_wait1(); /* P(c) landed */
-    __syncthreads();  /* B3: dwo and P(c) visible; dw(c) done with wdw_s, biases, gate */
-    issue_dw(c0 + a.CC);
-    cp_async_commit(); /* D(c+1) */
-
-    if (proj) {
-      proj_chunk<NF, WARPS>(acc, dwo, ldd, wproj_s, ldp, cc, nfrag, ncols, warp);
-      /* no barrier here: B1 and B2 of the next chunk precede any write to
-       * wproj_s or dwo */
-    } else {  // PASS1: channel sums of this chunk [+ stage]
-      if (st_img && !vec && (int)threadIdx.x < G8 * v8) {
+        for (int j = 0; j < 8; j++) g[j] = gate_s[c8 + j];
         for (int q = p8; q < npx; q += G8) {
-          const int gq = qglob[q];
-          if (gq >= 0)
-            *reinterpret_cast<uint4 *>(st_img + (size_t)gq * a.CmidP + c0 + c8) =
-                *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
+          float v[8];
+          unpack8(*reinterpret_cast<const uint4 *>(stg + (size_t)q * ldd + c8), v);
+#pragma unroll
+          for (int j = 0; j < 8; j++) v[j] *= g[j];
+          *reinterpret_cast<uint4 *>(dwo + (size_t)q * ldd + c8) = pack8(v);
         }
       }
-      /* the partials are complete (B3): G pixel groups of cc channels */
-      const int tiles = a.tiles_x * a.tiles_y, G = vec ? WARPS : idiv(cc / 2).q(blockDim.x);
-      for (int c = threadIdx.x; c < cc; c += blockDim.x) {
-        float s = 0.f;
-        for (int g = 0; g < G; g++) s += part[g * cc + c];
-        a.sums[((size_t)n * tiles + tile) * a.CmidP + c0 + c] = s;
-      }
-      __syncthreads(); /* B4: part and dwo read before the next chunk rewrites them */
-    }
-  }
-  cp_async_wait0();
-  pdl_trigger();     /* the next launch's CTAs may take the SMs as this grid ends */
-  if (!proj) return; /* se_kernel (the next launch) reads the sums */
+      cp_async_wait1(); /* P(c) landed */
+      __syncthreads();  /* B3: dwo and P(c) visible; dw(c) done with wdw_s, biases, gate */
+      issue_dw(c0 + a.CC);
+      cp_async_commit(); /* D(c+1) */
 
-  // Epilogue: bias (+ residual), padded channels forced to zero, 16B stores.
-  __half *y = (__half *)a.y + (size_t)n * a.Ho * a.Wo * a.CoutP;
-  const __half *res = a.res ? (const __half *)a.res + (size_t)n * a.Ho * a.Wo * a.CoutP : nullptr;
+      if (proj) {
+        proj_chunk<NF, WARPS>(acc, dwo, ldd, wproj_s, ldp, cc, nfrag, ncols, warp);
+        /* no barrier here: B1 and B2 of the next chunk precede any write to
+         * wproj_s or dwo */
+      } else {  // PASS1: channel sums of this chunk [+ stage]
+        if (st_img && !vec && (int)threadIdx.x < G8 * v8) {
+          for (int q = p8; q < npx; q += G8) {
+            const int gq = qglob[q];
+            if (gq >= 0)
+              *reinterpret_cast<uint4 *>(st_img + (size_t)gq * a.CmidP + c0 + c8) =
+                  *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
+          }
+        }
+        /* the partials are complete (B3): G pixel groups of cc channels */
+        const int tiles = a.tiles_x * a.tiles_y, G = vec ? WARPS : idiv(cc / 2).q(blockDim.x);
+        for (int c = threadIdx.x; c < cc; c += blockDim.x) {
+          float s = 0.f;
+          for (int g = 0; g < G; g++) s += part[g * cc + c];
+          a.sums[((size_t)n * tiles + tile) * a.CmidP + c0 + c] = s;
+        }
+        __syncthreads(); /* B4: part and dwo read before the next chunk rewrites them */
+      }
+    }
+    cp_async_wait0();
+    pdl_trigger();     /* the next launch's CTAs may take the SMs as this grid ends */
+    if (!proj) return; /* se_kernel (the next launch) reads the sums */
+
+    // Epilogue: bias (+ residual), padded channels forced to zero, 16B stores.
+    __half *y = (__half *)a.y + (size_t)n * a.Ho * a.Wo * a.CoutP;
+    const __half *res = a.res ? (const __half *)a.res + (size_t)n * a.Ho * a.Wo * a.CoutP : nullptr;
 #pragma unroll
-  for (int i = 0; i < NF; i++) {
-    const int f = warp + i * WARPS;
-    if (f < nfrag)
-      store_proj_tile<true>(a, acc[i], scr, y, res, f / ncols, nt0 + f % ncols, npx, qglob, lane);
+    for (int i = 0; i < NF; i++) {
+      const int f = warp + i * WARPS;
+      if (f < nfrag)
+        store_proj_tile<true>(a, acc[i], scr, y, res, f / ncols, nt0 + f % ncols, npx, qglob, lane);
+    }
   }
 }
 
