@@ -62,7 +62,8 @@ typedef struct {
   int no_dwquads;   /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
   int no_dwvec;     /* BLOCKFUSE_CUDA_DWVEC=0: ... and the 8-channel one (A/B) */
   int no_dwrun;     /* BLOCKFUSE_CUDA_DWRUN=0: ... and its runs of pixels (A/B) */
-  int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..3: that dwrows wherever it applies */
+  int no_dwstrips;  /* BLOCKFUSE_CUDA_DWSTRIPS=0: ... and the strips of 7 pixels (A/B) */
+  int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
@@ -171,8 +172,9 @@ static void log_dw(const cuda_backend *s, int i, int B, const cuda_mbconv_args *
 }
 
 /* The same for the depthwise conv's thread shape, dwrows = rows (0: one
- * pixel, 1: two rows, 2: 2 x 2 blocks, 3: 8 channels per thread), where the
- * launch would run it; with force, kept whatever its time. */
+ * pixel, 1: two rows, 2: 2 x 2 blocks, 3: 8 channels per thread, 4 and 5:
+ * strips of 7 pixels by one or two rows), where the launch would run it;
+ * with force, kept whatever its time. */
 static int retime_dwrows(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                          int rows, int force, double *t, char *err, size_t errlen) {
   cuda_blk_plan h = *p;
@@ -342,13 +344,14 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   /* then the winner with the other depthwise variants */
   if ((rc = retime_dwh2(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) log_dw(s, i, B, &best.l[0], *t_out, "ranked");
-  /* the others of one pixel, two rows, 2 x 2 blocks, 8 channels */
+  /* the others of one pixel, two rows, 2 x 2 blocks, 8 channels, strips */
   const int rows0 = best.l[0].dwrows;
-  for (int rows = 0; rows < 4 && !s->no_dwrows; rows++)
+  for (int rows = 0; rows < 6 && !s->no_dwrows; rows++)
     if (rows != rows0 && (rows != 2 || !s->no_dwquads) && (rows != 3 || !s->no_dwvec) &&
+        (rows < 4 || !s->no_dwstrips) &&
         (rc = retime_dwrows(s, i, B, x, y, &best, rows, 0, t_out, err, errlen)))
       return rc;
-  /* BLOCKFUSE_CUDA_DWROWS=1..3: that shape wherever it applies (profiling, A/B) */
+  /* BLOCKFUSE_CUDA_DWROWS=1..5: that shape wherever it applies (profiling, A/B) */
   if (s->force_dwrows > 0 && best.l[0].dwrows != s->force_dwrows &&
       (rc = retime_dwrows(s, i, B, x, y, &best, s->force_dwrows, 1, t_out, err, errlen)))
     return rc;
@@ -623,7 +626,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_dwquads = cuda_env_is("BLOCKFUSE_CUDA_DWQUADS", "0");
   s->no_dwvec = cuda_env_is("BLOCKFUSE_CUDA_DWVEC", "0");
   s->no_dwrun = cuda_env_is("BLOCKFUSE_CUDA_DWRUN", "0");
-  for (int r = 1; r <= 3; r++) {
+  s->no_dwstrips = cuda_env_is("BLOCKFUSE_CUDA_DWSTRIPS", "0");
+  for (int r = 1; r <= 5; r++) {
     char v[2] = {(char)('0' + r), 0};
     if (cuda_env_is("BLOCKFUSE_CUDA_DWROWS", v)) s->force_dwrows = r;
   }
@@ -847,7 +851,8 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     for (int j = 0; j < p->n; j++) {
       const cuda_mbconv_args *a = &p->l[j];
       static const char *modes[] = {"fused", "pass1", "recompute", "staged", "cluster"};
-      static const char *dw_shapes[] = {"", " dwrows", " dwquads", " dwvec"};
+      static const char *dw_shapes[] = {"",       " dwrows",  " dwquads",
+                                        " dwvec", " strips1", " strips2"};
       if (a->mode == CUDA_MB_CLUSTER) {
         k += snprintf(line + k, sizeof line - (size_t)k,
                       "  [cluster %d CTAs/image, %d row groups, cc %d smem %zu%s]", a->cl, a->clr,

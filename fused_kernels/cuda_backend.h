@@ -72,6 +72,11 @@ int cuda_device_count(void);
 /* With CUDA_TEST_DWVEC: dw_run with runs of r (2, 4, 7) pixels per thread;
  * an error where cuda_mbconv_dwrun_ok() refuses it. */
 #define CUDA_TEST_DWRUN(r) ((long long)(r) << 33)
+/* PASS1's depthwise conv in strips of 7 pixels by ny (1, 2) rows per thread
+ * (dwrows = 3 + ny; with CUDA_TEST_DWH2), on a tile of 3 (ny 1) or 4 rows by
+ * 14 pixels (7 where the output is 7 wide or less), the planner's tile
+ * replaced; an error where cuda_mbconv_dwstrips_ok() refuses it. */
+#define CUDA_TEST_STRIPS(ny) ((long long)(ny) << 36)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
                         char *err, size_t errlen);

@@ -79,8 +79,9 @@ typedef struct {
   int dwrows;   /* 1: the depthwise conv with two output rows per thread (dw_pairs in
                    mbconv_parts.cuh) where cuda_mbconv_dwrows_ok(); 2: blocks of two rows by
                    two columns where cuda_mbconv_dwquads_ok() (else as 1); 3: 8 channels
-                   per thread where cuda_mbconv_dwvec_ok() (else as 1); the tuner times
-                   each */
+                   per thread where cuda_mbconv_dwvec_ok() (else as 1); 4 and 5: strips of
+                   7 pixels by one or two rows where cuda_mbconv_dwstrips_ok() (else as 1);
+                   the tuner times each */
   int dwrun;    /* with dwrows = 3: 0 = dw_vec (one pixel per thread), else dw_run with runs
                    of that many pixels of a row per thread (2, 4 or 7) where
                    cuda_mbconv_dwrun_ok(); the tuner times them */
@@ -561,10 +562,22 @@ static inline int cuda_mbconv_dwrun_ok(const cuda_mbconv_args *a) {
          (a->dwrun == 2 || a->dwrun == 4 || a->dwrun == 7);
 }
 
+/* Whether launch a, with dwrows = 4 or 5, runs its depthwise conv in strips
+ * of 7 output pixels by dwrows - 3 rows per thread (dw_pairs with NX = 7):
+ * PASS1 where the 2 x 2 blocks apply, on tiles that whole strips cover (the
+ * width a multiple of 7, with two rows an even height), in the builds of 128
+ * registers (the 16-warp one, and the 8-warp one of 2 CTAs per SM, which the
+ * launcher takes for them). Mirrors dw_strips_ok() in mbconv_parts.cuh. */
+static inline int cuda_mbconv_dwstrips_ok(const cuda_mbconv_args *a) {
+  return (a->dwrows == 4 || (a->dwrows == 5 && a->TH % 2 == 0)) && a->TW % 7 == 0 &&
+         a->mode == CUDA_MB_PASS1 && cuda_mbconv_dwquads_ok(a);
+}
+
 /* The depthwise thread shape launch a runs, as a dwrows value: its dwrows
  * where the rule of that shape allows it, two rows (1) where only dwrows_ok
  * does, else one pixel (0). */
 static inline int cuda_mbconv_dw_shape(const cuda_mbconv_args *a) {
+  if (a->dwrows >= 4 && cuda_mbconv_dwstrips_ok(a)) return a->dwrows;
   if (a->dwrows == 3 && cuda_mbconv_dwvec_ok(a)) return 3;
   if (a->dwrows == 2 && cuda_mbconv_dwquads_ok(a)) return 2;
   return a->dwrows && cuda_mbconv_dwrows_ok(a) ? 1 : 0;

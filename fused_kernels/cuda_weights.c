@@ -458,6 +458,17 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         rc = cuda_plan_mbconv_cc(&plan.l[i], n, &caps, 0, (staged >> 10) & 0xff, err, errlen);
       if (rc) goto fail;
     }
+    const int strips = (int)(staged >> 36) & 3; /* CUDA_TEST_STRIPS(ny) */
+    if (strips) { /* PASS1 on a tile of whole strips (before the sums are sized by its tiles) */
+      cuda_mbconv_args *l = &plan.l[0];
+      if (plan.n < 2 || l->mode != CUDA_MB_PASS1) {
+        snprintf(err, errlen, "%s: strips: the plan has no PASS1", b->name);
+        rc = -EINVAL;
+        goto fail;
+      }
+      l->TW = l->Wo > 7 ? 14 : 7, l->TH = strips == 2 ? 4 : 3;
+      l->tiles_x = (l->Wo + l->TW - 1) / l->TW, l->tiles_y = (l->Ho + l->TH - 1) / l->TH;
+    }
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
     CUDA_TRY(cudaMalloc(&d_sums, sums ? sums : 4));
     CUDA_TRY(cudaMemset(d_sums, 0xff, sums ? sums : 4));
@@ -476,9 +487,10 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       }
       l->lowreg = (staged & CUDA_TEST_LOWREG) && cuda_mbconv_nf(l) == 1;
       l->dwh2 = (staged & CUDA_TEST_DWH2) != 0;
-      l->dwrows = staged & CUDA_TEST_DWVEC   ? 3
-                  : staged & CUDA_TEST_QUADS ? 2
-                                             : (staged & CUDA_TEST_ROWS) != 0;
+      l->dwrows = strips && l->mode == CUDA_MB_PASS1 ? 3 + strips
+                  : staged & CUDA_TEST_DWVEC         ? 3
+                  : staged & CUDA_TEST_QUADS         ? 2
+                                                     : (staged & CUDA_TEST_ROWS) != 0;
       l->dwdirect = (staged & CUDA_TEST_DWDIRECT) && l->mode == CUDA_MB_PASS1;
       if (l->dwdirect && !cuda_mbconv_dwdirect_ok(l)) {
         snprintf(err, errlen, "%s: dw_direct does not apply to this PASS1", b->name);
@@ -491,7 +503,9 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       if (l->wide && cuda_mbconv_nf(l) > 4) l->wide = 0;
       if (l->mode == CUDA_MB_PASS1 && l->dwrows >= 2 && cuda_mbconv_dw_shape(l) != l->dwrows) {
         snprintf(err, errlen, "%s: %s does not apply to this PASS1", b->name,
-                 l->dwrows == 3 ? "dwvec" : "dwquads");
+                 l->dwrows >= 4   ? "strips"
+                 : l->dwrows == 3 ? "dwvec"
+                                  : "dwquads");
         rc = -EINVAL;
         goto fail;
       }

@@ -454,8 +454,12 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
                                part); /* straight to the stage, not through dwo */
       else if (VEC)
         dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
+      else if (a.dwrows == 4 && dw_strips_ok(a)) /* strips of one row */
+        dw_quads_chunk<7, 1>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
+      else if (a.dwrows == 5 && dw_strips_ok(a)) /* ... and of two */
+        dw_quads_chunk<7, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
       else if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
-        dw_pairs_chunk<true, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
+        dw_quads_chunk<2, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
       else if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
         dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
       else if (PAIRS == 1 && a.dwrows && dw_pairs_ok(a) && (a.K == 3 || a.dwh2))
@@ -507,8 +511,8 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
         else if (VEC)
           dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
         else if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
-          dw_pairs_chunk<true, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
-                                  part, nullptr);
+          dw_quads_chunk<2, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
+                               part, nullptr);
         else if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
           dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, gate ? gate_s : nullptr,
                                part, nullptr);
@@ -604,7 +608,8 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
     return (int)cudaErrorInvalidValue;
   void (*k)(const cuda_mbconv_args);
   /* PASS1 in 8 warps: 128 registers a thread where at most 2 CTAs fit in shared memory (1 KB
-     of it reserved per CTA) or dw_run takes runs of 4 or 7, else 80 (3 CTAs per SM) */
+     of it reserved per CTA), dw_run takes runs of 4 or 7 or the depthwise conv strips of 7
+     pixels, else 80 (3 CTAs per SM) */
   const bool regs128 = 3 * (smem + 1024) > (size_t)a->smem_per_sm;
   if (a->mode == CUDA_MB_PASS1 && a->dwrows == 3 && cuda_mbconv_dwvec_ok(a))
     k = a->wide ? bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true, true>
@@ -612,10 +617,10 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
             ? bf::mbconv_kernel<1, 2, CUDA_THREADS, true, true>
             : bf::mbconv_kernel<1, 3, CUDA_THREADS, true, true>;
   else if (a->mode == CUDA_MB_PASS1) /* one tile per warp, no projection: the PASS1-only builds */
-    k = a->wide     ? bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true>
-        : a->lowreg ? bf::mbconv_kernel<1, 4, CUDA_THREADS, true>
-        : regs128   ? bf::mbconv_kernel<1, 2, CUDA_THREADS, true>
-                    : bf::mbconv_kernel<1, 3, CUDA_THREADS, true>;
+    k = a->wide                                 ? bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS, true>
+        : a->lowreg                             ? bf::mbconv_kernel<1, 4, CUDA_THREADS, true>
+        : regs128 || cuda_mbconv_dwstrips_ok(a) ? bf::mbconv_kernel<1, 2, CUDA_THREADS, true>
+                                                : bf::mbconv_kernel<1, 3, CUDA_THREADS, true>;
   else if (a->wide && nf <= 1)
     k = bf::mbconv_kernel<1, 1, 2 * CUDA_THREADS>;
   else if (a->wide && nf <= 2)

@@ -512,24 +512,31 @@ static __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, co
 // ((K + S) K loads for two pixels instead of 2 K K); with NX = 2 a block of
 // two by two output pixels, whose K + S input rows of K + S columns are
 // read once ((K + S)^2 loads for four pixels; the last column of an odd-width
-// tile leaves the right pair out). CC (the chunk width the launch was planned
+// tile leaves the right pair out); with NX = 7 (strips, dwrows 4 and 5) NY =
+// 1 or 2 rows of 7 pixels, whose (NY - 1) S + K input rows of 6 S + K columns
+// are read once, for tiles that whole strips cover (cuda_mbconv_dwstrips_ok():
+// the width a multiple of 7, the height of NY), so that every thread of the
+// chunk has at most one or two strips where 2 x 2 blocks left one warp a
+// round more than the others. CC (the chunk width the launch was planned
 // with) fixes mid's and dwo's row pitch, CC + 8 halves, at compile time: the
 // taps' addresses are immediate offsets from one pointer per row. H2: every
 // tap summed with HFMA2 on the pair (as dw_chunk_h2), else fp32 FMAs (as
 // dw_chunk_k); the arithmetic of each pixel is that of those functions, in
 // the same order. oy0, ox0: the tile's first output pixel; pixels past
 // the image are stored as zeros and left out of the sums.
-template <int KK, int S, int CC, bool H2, int NX = 1>
+template <int KK, int S, int CC, bool H2, int NX = 1, int NY = 2>
 __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                          const float *bdw, __half *dwo, int cc, int oy0, int ox0, const float *gate,
                          float *part, float *csum) {
   constexpr int LD = CC + 8, NV = KK + (NX - 1) * S; /* input columns read per row */
+  constexpr bool STRIP = NX > 2; /* whole strips: no partial row pair or column group */
+  static_assert(NY == 2 || (NY == 1 && STRIP), "one-row blocks: strips only");
   const idiv nc2(cc / 2);
   const int g = nc2.q(threadIdx.x), c = (threadIdx.x - g * nc2.d) * 2, G = nc2.q(blockDim.x);
   if (g >= G) return;
   const int TW = a.TW, TH = a.TH, iw = (TW - 1) * S + KK, TWX = (TW + NX - 1) / NX;
   const int rows_in = min(TH, a.Ho - oy0), cols_in = min(TW, a.Wo - ox0);
-  const int npairs = (TH + 1) / 2 * TWX;
+  const int npairs = (TH + NY - 1) / NY * TWX;
   typedef typename std::conditional<H2, __half2, float2>::type atype; /* accumulator */
   const float2 bf = make_float2(bdw[c], bdw[c + 1]);
   atype b;
@@ -548,16 +555,16 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
   int rp = small_div(g, TWX), xg = g - rp * TWX;
   const int drp = small_div(G, TWX), dx = G - drp * TWX;
   for (int it = g; it < npairs; it += G) {
-    const int oy = 2 * rp, x = xg * NX;
-    const bool has1 = oy + 1 < TH, hasc = NX == 1 || x + 1 < TW;
+    const int oy = NY * rp, x = xg * NX;
+    const bool has1 = NY == 2 && (STRIP || oy + 1 < TH), hasc = NX == 1 || STRIP || x + 1 < TW;
     const __half *m = mid + (size_t)(oy * S * iw + x * S) * LD + c;
-    atype acc[2][NX];
+    atype acc[NY][NX];
 #pragma unroll
-    for (int o = 0; o < 2; o++)
+    for (int o = 0; o < NY; o++)
 #pragma unroll
       for (int cx = 0; cx < NX; cx++) acc[o][cx] = b;
 #pragma unroll
-    for (int r = 0; r < KK + S; r++) {
+    for (int r = 0; r < KK + (NY - 1) * S; r++) {
       if (r >= KK && !has1) break;
       const __half *row = m + (size_t)r * iw * LD;
       __half2 v[NV];
@@ -567,7 +574,7 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
                                 : __float2half2_rn(0.f);
       if constexpr (H2) {
 #pragma unroll
-        for (int o = 0; o < 2; o++) {
+        for (int o = 0; o < NY; o++) {
           const int ky = r - o * S;
           if (ky < 0 || ky >= KK) continue;
 #pragma unroll
@@ -581,7 +588,7 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
 #pragma unroll
         for (int kx = 0; kx < NV; kx++) fv[kx] = __half22float2(v[kx]);
 #pragma unroll
-        for (int o = 0; o < 2; o++) {
+        for (int o = 0; o < NY; o++) {
           const int ky = r - o * S;
           if (ky < 0 || ky >= KK) continue;
 #pragma unroll
@@ -597,7 +604,7 @@ __device__ void dw_pairs(const cuda_mbconv_args &a, const __half *mid, const __h
     }
     const int q = oy * TW + x;
 #pragma unroll
-    for (int o = 0; o < 2; o++) {
+    for (int o = 0; o < NY; o++) {
       if (o && !has1) break;
 #pragma unroll
       for (int cx = 0; cx < NX; cx++) {
@@ -621,41 +628,59 @@ __device__ __forceinline__ bool dw_pairs_ok(const cuda_mbconv_args &a) {
          (a.CC == 16 || a.CC == 32 || a.CC == 64 || a.CC == 128);
 }
 
-template <int KK, int S, bool H2, int NX = 1>
+// Whether launch a runs strips of 7 pixels by a.dwrows - 3 rows (dwrows 4:
+// one row, 5: two), where dw_pairs applies with packed fp16 taps and whole
+// strips tile the output tile; cuda_mbconv_dwstrips_ok() on the host, which
+// also names the builds that compile them (mbconv_kernel's STRIPS).
+__device__ __forceinline__ bool dw_strips_ok(const cuda_mbconv_args &a) {
+  return dw_pairs_ok(a) && a.dwh2 && a.TW % 7 == 0 &&
+         (a.dwrows == 4 || (a.dwrows == 5 && a.TH % 2 == 0));
+}
+
+template <int KK, int S, bool H2, int NX = 1, int NY = 2>
 __device__ void dw_pairs_cc(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                             const float *bdw, __half *dwo, int cc, int oy0, int ox0,
                             const float *gate, float *part, float *csum) {
   switch (a.CC) {
     case 16:
-      return dw_pairs<KK, S, 16, H2, NX>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+      return dw_pairs<KK, S, 16, H2, NX, NY>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
     case 32:
-      return dw_pairs<KK, S, 32, H2, NX>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+      return dw_pairs<KK, S, 32, H2, NX, NY>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
     case 64:
-      return dw_pairs<KK, S, 64, H2, NX>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+      return dw_pairs<KK, S, 64, H2, NX, NY>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
     default:
-      return dw_pairs<KK, S, 128, H2, NX>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+      return dw_pairs<KK, S, 128, H2, NX, NY>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part,
+                                              csum);
   }
+}
+
+// dw_pairs in blocks of NY x NX output pixels with packed fp16 taps (a.dwh2),
+// for a launch where dw_pairs_ok(a): NX = 2, NY = 2 (2 x 2 blocks), or NX = 7
+// (strips of NY rows, where dw_strips_ok(a)); K, S and CC compiled in. Always
+// inlined: with the strips beside them in a build, nvcc made these calls
+// (a stack frame and spills in the 128-register PASS1 builds).
+template <int NX, int NY>
+__device__ __forceinline__ void dw_quads_chunk(const cuda_mbconv_args &a, const __half *mid,
+                                               const __half *wdw, const float *bdw, __half *dwo,
+                                               int cc, int oy0, int ox0, const float *gate,
+                                               float *part, float *csum) {
+  if (a.K == 3 && a.S == 1)
+    dw_pairs_cc<3, 1, true, NX, NY>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  else if (a.K == 3)
+    dw_pairs_cc<3, 2, true, NX, NY>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  else if (a.S == 1)
+    dw_pairs_cc<5, 1, true, NX, NY>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
+  else
+    dw_pairs_cc<5, 2, true, NX, NY>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
 }
 
 // dw_pairs for a launch where dw_pairs_ok(a): K, S, a.dwh2 and CC compiled in.
 // K5F32: the k = 5 fp32-tap variants too (25 fp16 weight pairs and 5 fp32
 // pairs per row in registers: only where the kernel has registers to spare).
-// NX = 2 (2 x 2 output blocks): the packed fp16 taps only (a.dwh2).
-template <bool K5F32, int NX = 1>
+template <bool K5F32>
 __device__ void dw_pairs_chunk(const cuda_mbconv_args &a, const __half *mid, const __half *wdw,
                                const float *bdw, __half *dwo, int cc, int oy0, int ox0,
                                const float *gate, float *part, float *csum) {
-  if constexpr (NX == 2) {
-    if (a.K == 3 && a.S == 1)
-      dw_pairs_cc<3, 1, true, 2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
-    else if (a.K == 3)
-      dw_pairs_cc<3, 2, true, 2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
-    else if (a.S == 1)
-      dw_pairs_cc<5, 1, true, 2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
-    else
-      dw_pairs_cc<5, 2, true, 2>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
-    return;
-  }
   if (a.K == 3 && a.S == 1 && a.dwh2)
     dw_pairs_cc<3, 1, true>(a, mid, wdw, bdw, dwo, cc, oy0, ox0, gate, part, csum);
   else if (a.K == 3 && a.S == 1)

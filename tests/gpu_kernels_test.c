@@ -119,7 +119,8 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   if (rc) fail_msg("cuda %s: %s", b->name, err);
   const double e = test_rel_err(out, ref, out_n);
   char vec[16] = " vec";
-  if (staged >> 33) snprintf(vec, sizeof vec, " vec run%d", (int)(staged >> 33) & 7);
+  if ((staged >> 33) & 7) snprintf(vec, sizeof vec, " vec run%d", (int)(staged >> 33) & 7);
+  if ((staged >> 36) & 3) snprintf(vec, sizeof vec, " strips%d", (int)(staged >> 36) & 3);
   print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s rel err %.2e\n", b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
@@ -127,9 +128,9 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
                 zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
                 staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1 ? " se1" : "",
                 staged & CUDA_TEST_WIDE ? " wide" : "", staged & CUDA_TEST_ROWS ? " rows" : "",
-                staged & CUDA_TEST_DWVEC   ? vec
-                : staged & CUDA_TEST_QUADS ? " quads"
-                                           : "",
+                staged & (CUDA_TEST_DWVEC | CUDA_TEST_STRIPS(3)) ? vec
+                : staged & CUDA_TEST_QUADS                       ? " quads"
+                                                                 : "",
                 (staged & CUDA_TEST_GEMM96) == CUDA_TEST_GEMM96 ? " gemm96"
                 : staged & CUDA_TEST_GEMM64                     ? " gemm64"
                 : staged & CUDA_TEST_GEMM                       ? " gemm128"
@@ -363,6 +364,33 @@ static void test_mbconv_se(void **state) {
   tblock_free(&tb);
 }
 
+/* PASS1's depthwise conv in strips of 7 pixels by one or two rows per
+ * thread (dwrows 4 and 5), in 8 and 16 warps: k = 3 and 5, stride 1 and 2,
+ * chunks of 32 to 128 channels and a narrower last one (240 = 128 + 112),
+ * one and two strips per tile row, tiles past the image's right and bottom
+ * edges (outputs 8 wide, 19 and 23 high), both pass-2 variants. */
+static void test_mbconv_strips(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  static const int cases[][9] = {
+      /* h, w, cin, mid, cout, k, s, se, residual */
+      {14, 14, 40, 240, 40, 5, 1, 10, 1}, {13, 15, 40, 240, 80, 5, 2, 10, 0},
+      {7, 7, 96, 576, 96, 5, 1, 24, 1},   {19, 23, 24, 144, 24, 3, 1, 6, 1},
+      {29, 29, 24, 144, 40, 3, 2, 6, 0},
+  };
+  static const int ccs[] = {32, 64, 128};
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    for (int staged = 0; staged < 2; staged++) {
+      tblock tb;
+      make_mbconv_row(&tb, cases[c]);
+      for (int ny = 1; ny <= 2; ny++) {
+        const long long f = staged | CUDA_TEST_STRIPS(ny) | CUDA_TEST_DWH2;
+        check_block(&tb.b, 2, f | CUDA_TEST_CC(ccs[(c + ny) % 3]), 0);
+        check_block(&tb.b, 3, f | CUDA_TEST_CC(ccs[(c + ny + 1) % 3]) | CUDA_TEST_WIDE, 0);
+      }
+      tblock_free(&tb);
+    }
+}
+
 /* PASS1 of blocks without expansion as dw_direct.cu's kernel: stride 1
  * and 2, 16, 32 and 64 channels (2, 4 and 8 channel groups per pixel),
  * partial edge tiles, a residual, relu6 (the fp32 activation path), both
@@ -451,7 +479,7 @@ int main(void) {
       cmocka_unit_test(test_stem),           cmocka_unit_test(test_mbconv_plain),
       cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_chunks),
       cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
-      cmocka_unit_test(test_head),
+      cmocka_unit_test(test_mbconv_strips),  cmocka_unit_test(test_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -421,6 +421,33 @@ static void test_dwrun_rule(void **state) {
   assert_false(cuda_mbconv_dwrun_ok(&a));
 }
 
+/* Strips of 7 pixels by one (dwrows 4) or two rows (5): PASS1 with packed
+ * fp16 taps where the 2 x 2 blocks apply, on tiles that whole strips cover;
+ * dw_shape falls back to two rows elsewhere. */
+static void test_dwstrips_rule(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(14, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1);
+  a.TH = 14, a.TW = 14, a.CC = 64, a.tiles_y = a.tiles_x = 1, a.zsplit = 1, a.wide = 1;
+  a.dwh2 = 1, a.dwrows = 5;
+  assert_true(cuda_mbconv_dwstrips_ok(&a));
+  assert_int_equal(cuda_mbconv_dw_shape(&a), 5);
+  a.dwrows = 4, a.wide = 0, a.TH = 7, a.TW = 7, a.tiles_y = a.tiles_x = 2;
+  assert_true(cuda_mbconv_dwstrips_ok(&a));
+  a.dwrows = 5; /* an odd height: a row pair would be half past the tile */
+  assert_false(cuda_mbconv_dwstrips_ok(&a));
+  assert_int_equal(cuda_mbconv_dw_shape(&a), 1);
+  a.dwrows = 4, a.TW = 8, a.tiles_x = 2; /* a strip would be past the tile's right edge */
+  assert_false(cuda_mbconv_dwstrips_ok(&a));
+  a.TW = 7, a.dwh2 = 0; /* fp16 taps only */
+  assert_false(cuda_mbconv_dwstrips_ok(&a));
+  a.dwh2 = 1, a.lowreg = 1;
+  assert_false(cuda_mbconv_dwstrips_ok(&a));
+  a.lowreg = 0, a.mode = CUDA_MB_FUSED; /* PASS1 only */
+  assert_false(cuda_mbconv_dwstrips_ok(&a));
+  a.mode = CUDA_MB_PASS1, a.dwrows = 6;
+  assert_false(cuda_mbconv_dwstrips_ok(&a));
+}
+
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
  * every column split with work, 64 or 128 rows, and 4 pipeline stages of a
  * rows x 32 A slice and a 32 x columns B slice in shared memory, then 4
@@ -972,6 +999,7 @@ int main(void) {
       cmocka_unit_test(test_dwquads_rule),
       cmocka_unit_test(test_dwvec_rule),
       cmocka_unit_test(test_dwrun_rule),
+      cmocka_unit_test(test_dwstrips_rule),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
