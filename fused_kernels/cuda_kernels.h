@@ -562,15 +562,22 @@ static inline int cuda_mbconv_dwrun_ok(const cuda_mbconv_args *a) {
          (a->dwrun == 2 || a->dwrun == 4 || a->dwrun == 7);
 }
 
+/* Whether dwrows (4 or 5) names strips of 7 pixels by dwrows - 3 rows that
+ * cover a TH x TW tile whole: the width a multiple of 7, with two rows an
+ * even height. The host's rule below and the kernel's dw_strips_ok()
+ * (mbconv_parts.cuh) both take it. */
+static inline CUDA_HD int cuda_dwstrips_cover(int dwrows, int TH, int TW) {
+  return TW % 7 == 0 && (dwrows == 4 || (dwrows == 5 && TH % 2 == 0));
+}
+
 /* Whether launch a, with dwrows = 4 or 5, runs its depthwise conv in strips
  * of 7 output pixels by dwrows - 3 rows per thread (dw_pairs with NX = 7):
- * PASS1 where the 2 x 2 blocks apply, on tiles that whole strips cover (the
- * width a multiple of 7, with two rows an even height), in the builds of 128
- * registers (the 16-warp one, and the 8-warp one of 2 CTAs per SM, which the
- * launcher takes for them). Mirrors dw_strips_ok() in mbconv_parts.cuh. */
+ * PASS1 where the 2 x 2 blocks apply, on tiles that whole strips cover, in
+ * the builds of 128 registers (the 16-warp one, and the 8-warp one of 2 CTAs
+ * per SM, which the launcher takes for them). */
 static inline int cuda_mbconv_dwstrips_ok(const cuda_mbconv_args *a) {
-  return (a->dwrows == 4 || (a->dwrows == 5 && a->TH % 2 == 0)) && a->TW % 7 == 0 &&
-         a->mode == CUDA_MB_PASS1 && cuda_mbconv_dwquads_ok(a);
+  return cuda_dwstrips_cover(a->dwrows, a->TH, a->TW) && a->mode == CUDA_MB_PASS1 &&
+         cuda_mbconv_dwquads_ok(a);
 }
 
 /* The depthwise thread shape launch a runs, as a dwrows value: its dwrows

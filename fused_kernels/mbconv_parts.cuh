@@ -514,8 +514,8 @@ static __device__ void dw_chunk(const cuda_mbconv_args &a, const __half *mid, co
 // read once ((K + S)^2 loads for four pixels; the last column of an odd-width
 // tile leaves the right pair out); with NX = 7 (strips, dwrows 4 and 5) NY =
 // 1 or 2 rows of 7 pixels, whose (NY - 1) S + K input rows of 6 S + K columns
-// are read once, for tiles that whole strips cover (cuda_mbconv_dwstrips_ok():
-// the width a multiple of 7, the height of NY), so that every thread of the
+// are read once, for tiles that whole strips cover (cuda_dwstrips_cover():
+// the width a multiple of 7, the height a multiple of NY), so that every thread of the
 // chunk has at most one or two strips where 2 x 2 blocks left one warp a
 // round more than the others. CC (the chunk width the launch was planned
 // with) fixes mid's and dwo's row pitch, CC + 8 halves, at compile time: the
@@ -630,11 +630,11 @@ __device__ __forceinline__ bool dw_pairs_ok(const cuda_mbconv_args &a) {
 
 // Whether launch a runs strips of 7 pixels by a.dwrows - 3 rows (dwrows 4:
 // one row, 5: two), where dw_pairs applies with packed fp16 taps and whole
-// strips tile the output tile; cuda_mbconv_dwstrips_ok() on the host, which
-// also names the builds that compile them (mbconv_kernel's STRIPS).
+// strips cover the output tile (cuda_dwstrips_cover); only the PASS1 builds
+// of the two-barrier loop (128 registers) dispatch them, where the host's
+// cuda_mbconv_dwstrips_ok() has the launcher send them.
 __device__ __forceinline__ bool dw_strips_ok(const cuda_mbconv_args &a) {
-  return dw_pairs_ok(a) && a.dwh2 && a.TW % 7 == 0 &&
-         (a.dwrows == 4 || (a.dwrows == 5 && a.TH % 2 == 0));
+  return dw_pairs_ok(a) && a.dwh2 && cuda_dwstrips_cover(a.dwrows, a.TH, a.TW);
 }
 
 template <int KK, int S, bool H2, int NX = 1, int NY = 2>
