@@ -215,13 +215,40 @@ static int retime_dwrun(cuda_backend *s, int i, int B, const void *x, void *y, c
 }
 
 /* ... and PASS1 of a block without expansion as dw_direct.cu's kernel, on
- * the same tiles. */
+ * the same tiles and on larger ones: it keeps no tile in shared memory, so
+ * its tile sets only how many strips a CTA walks against its fixed costs
+ * (the taps' weights, the channel sums; the tiles' halos come from L1). */
 static int retime_dwdirect(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                            double *t, char *err, size_t errlen) {
-  cuda_blk_plan h = *p;
-  h.l[0].dwdirect = 1, h.l[0].lowreg = h.l[0].wide = 0;
-  if (p->n != 1 || s->no_dwdirect || !cuda_mbconv_dwdirect_ok(&h.l[0])) return 0;
-  return keep_if_faster(s, i, B, x, y, &h, p, t, err, errlen);
+  static const int ths[] = {0, 16, 32, 8, 16, 32}, tws[] = {0, 32, 32, 0, 0, 0}; /* 0: Wo */
+  enum { NT = sizeof ths / sizeof ths[0] };
+  int tried[NT][2], ntried = 0;
+  const cuda_blk_plan p0 = *p;
+  if (p0.n != 1 || s->no_dwdirect) return 0;
+  for (int k = 0; k < NT; k++) {
+    cuda_blk_plan h = p0;
+    cuda_mbconv_args *l = &h.l[0];
+    l->dwdirect = 1, l->lowreg = l->wide = 0;
+    if (k > 0) { /* larger tiles only: those are what cut the fixed costs */
+      const int hh = ths[k] < l->Ho ? ths[k] : l->Ho;
+      const int ww = tws[k] && tws[k] < l->Wo ? tws[k] : l->Wo;
+      int dup = hh * ww <= p0.l[0].TH * p0.l[0].TW;
+      for (int j = 0; j < ntried; j++) dup |= tried[j][0] == hh && tried[j][1] == ww;
+      if (dup) continue;
+      l->TH = hh, l->TW = ww;
+      l->tiles_y = (l->Ho + hh - 1) / hh, l->tiles_x = (l->Wo + ww - 1) / ww;
+    }
+    if (!cuda_mbconv_dwdirect_ok(l)) return 0;
+    tried[ntried][0] = l->TH, tried[ntried++][1] = l->TW;
+    double th;
+    const int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
+    if (rc) return rc;
+    if (s->tune_log)
+      fprintf(stderr, "tune %s batch %d: pass1 dwdirect tile %dx%d: %.1f us (best %.1f)\n",
+              s->blks[i].b->name, B, l->TH, l->TW, th * 1e6, *t * 1e6);
+    if (th < *t) *t = th, *p = h;
+  }
+  return 0;
 }
 
 /* Times the GEMM candidates of pass 2 (cuda_plan_gate_proj_cands) alone and
@@ -867,14 +894,19 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                       a->bulk ? " bulk" : "", cuda_mbconv_smem(a));
         continue;
       }
+      if (a->mode == CUDA_MB_PASS1 && a->dwdirect && cuda_mbconv_dwdirect_ok(a)) {
+        k += snprintf(line + k, sizeof line - (size_t)k,
+                      "  [pass1 dwdirect tile %dx%d grid %dx%d smem %zu]", a->TH, a->TW, a->tiles_y,
+                      a->tiles_x, cuda_dw_direct_smem(a));
+        continue;
+      }
       char run[16] = "";
       if (cuda_mbconv_dwrun_ok(a)) snprintf(run, sizeof run, " run%d", a->dwrun);
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s%s%s]", modes[a->mode],
+                    "  [%s tile %dx%d cc %d z %d grid %dx%d smem %zu%s%s%s%s%s]", modes[a->mode],
                     a->TH, a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x,
                     cuda_mbconv_smem(a), a->lowreg ? " lowreg" : "", a->wide ? " wide" : "",
-                    a->dwh2 ? " dwh2" : "", dw_shapes[cuda_mbconv_dw_shape(a)], run,
-                    a->dwdirect && cuda_mbconv_dwdirect_ok(a) ? " dwdirect" : "");
+                    a->dwh2 ? " dwh2" : "", dw_shapes[cuda_mbconv_dw_shape(a)], run);
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
     const int m = snprintf(buf + (w < len ? w : len), w < len ? len - w : 0, "%s", line);

@@ -406,6 +406,13 @@ static inline int cuda_mbconv_dwdirect_ok(const cuda_mbconv_args *a) {
          a->zsplit <= 1 && a->CmidP % 8 == 0 && ncg >= 1 && ncg <= 256 && !(ncg & (ncg - 1)) &&
          a->tiles_x > 0 && a->tiles_y > 0;
 }
+/* dw_direct.cu's shared memory: the channel sums of its rows (the slots of a
+ * warp are summed by shuffles; a row per warp, or per channel-group span of
+ * more than 32 threads). */
+static inline size_t cuda_dw_direct_smem(const cuda_mbconv_args *a) {
+  const int ncg = a->CmidP / 8, span = ncg > 32 ? ncg : 32;
+  return (size_t)(256 / span) * (size_t)a->CmidP * 4;
+}
 
 /* Rows of the MBConv kernels' input tile in shared memory (xin): only the
  * tile's pixels inside the image are kept, in in_rect's list order (the

@@ -459,14 +459,18 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       if (rc) goto fail;
     }
     const int strips = (int)(staged >> 36) & 3; /* CUDA_TEST_STRIPS(ny) */
-    if (strips) { /* PASS1 on a tile of whole strips (before the sums are sized by its tiles) */
+    if (strips || (staged & CUDA_TEST_ROWTILE)) { /* PASS1's tile replaced (before the sums
+                                                     are sized by its tiles) */
       cuda_mbconv_args *l = &plan.l[0];
       if (plan.n < 2 || l->mode != CUDA_MB_PASS1) {
-        snprintf(err, errlen, "%s: strips: the plan has no PASS1", b->name);
+        snprintf(err, errlen, "%s: the plan has no PASS1 to give a tile", b->name);
         rc = -EINVAL;
         goto fail;
       }
-      l->TW = l->Wo > 7 ? 14 : 7, l->TH = strips == 2 ? 4 : 3;
+      if (strips) /* a tile of whole strips */
+        l->TW = l->Wo > 7 ? 14 : 7, l->TH = strips == 2 ? 4 : 3;
+      else
+        l->TW = l->Wo, l->TH = l->Ho < 16 ? l->Ho : 16;
       l->tiles_x = (l->Wo + l->TW - 1) / l->TW, l->tiles_y = (l->Ho + l->TH - 1) / l->TH;
     }
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;

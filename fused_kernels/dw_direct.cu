@@ -28,7 +28,7 @@ constexpr int DD_RS = 4; /* output rows per thread */
 template <int S, bool SW>
 __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_args a) {
   constexpr int K = 3, RIN = (DD_RS - 1) * S + K;
-  extern __shared__ float part[]; /* [256 / ncg][CmidP]: each slot's channel sums */
+  extern __shared__ float part[]; /* [256 / max(ncg, 32)][CmidP]: the rows' channel sums */
   const int n = blockIdx.y, tile = blockIdx.x, tid = threadIdx.x;
   const int ty = tile / a.tiles_x, tx = tile - ty * a.tiles_x;
   const int oy0 = ty * a.TH, ox0 = tx * a.TW;
@@ -105,14 +105,30 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
       if (st) *reinterpret_cast<uint4 *>(st + ((size_t)oy * a.Wo + ox) * a.CmidP + c) = out;
     }
   }
+  /* The tile's channel sums: first over the slots of a warp that share a channel group
+     (lanes ncg apart) by shuffles, then over the warps' rows (slots ncg >= 32 threads
+     apart) in shared memory, so one barrier and at most 8 rows stand between the last
+     strip and the CTA's end (a row per slot, summed by 32 threads, made the tail of a
+     16x16 tile of 32 channels 64 dependent loads long) */
+  float2 f[4];
 #pragma unroll
-  for (int q = 0; q < 4; q++)
-    *reinterpret_cast<float2 *>(part + (size_t)slot * a.CmidP + c + 2 * q) = as_float2(sum[q]);
+  for (int q = 0; q < 4; q++) f[q] = as_float2(sum[q]);
+  for (int m = ncg; m < 32; m <<= 1)
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+      f[q].x += __shfl_xor_sync(0xffffffffu, f[q].x, m);
+      f[q].y += __shfl_xor_sync(0xffffffffu, f[q].y, m);
+    }
+  const int span = ncg > 32 ? ncg : 32, rows = 256 / span;
+  if ((tid & 31) < ncg)
+#pragma unroll
+    for (int q = 0; q < 4; q++)
+      *reinterpret_cast<float2 *>(part + (size_t)(tid / span) * a.CmidP + c + 2 * q) = f[q];
   __syncthreads();
   const int tiles = a.tiles_x * a.tiles_y;
   for (int ch = tid; ch < a.CmidP; ch += 256) {
     float t = 0.f;
-    for (int sl = 0; sl < nslot; sl++) t += part[(size_t)sl * a.CmidP + ch];
+    for (int r = 0; r < rows; r++) t += part[(size_t)r * a.CmidP + ch];
     a.sums[((size_t)n * tiles + tile) * a.CmidP + ch] = t;
   }
   pdl_trigger();
@@ -120,14 +136,14 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
 
 }  // namespace bf
 
-// PASS1 by dw_direct_kernel: grid (tiles, n), 256 threads, the slots' sums
-// in dynamic shared memory (8 KB).
+// PASS1 by dw_direct_kernel: grid (tiles, n), 256 threads, the rows' sums
+// in dynamic shared memory (at most 8 rows of CmidP <= 2048 floats).
 extern "C" int cuda_dw_direct_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
   if (!cuda_mbconv_dwdirect_ok(a) || n <= 0) return (int)cudaErrorInvalidValue;
   const bool sw = a->act == MODEL_ACT_SWISH;
   void (*k)(const cuda_mbconv_args) =
       a->S == 1 ? (sw ? bf::dw_direct_kernel<1, true> : bf::dw_direct_kernel<1, false>)
                 : (sw ? bf::dw_direct_kernel<2, true> : bf::dw_direct_kernel<2, false>);
-  const size_t smem = (size_t)256 * 8 * 4; /* (256 / ncg) slots x CmidP = 256 x 8 floats */
+  const size_t smem = cuda_dw_direct_smem(a);
   return (int)bf::launch_k(k, dim3(a->tiles_x * a->tiles_y, n), 256, smem, st, true, *a);
 }

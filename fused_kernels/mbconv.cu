@@ -597,7 +597,9 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   const int z = cuda_mbconv_z(a), nct = a->CoutP / 16;
   const int nch = (a->CmidP + a->CC - 1) / a->CC;
   const int zbad = !cuda_split_ok(a->mode == CUDA_MB_PASS1 ? nch : nct, z);
-  if (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535)
+  const bool direct = a->mode == CUDA_MB_PASS1 && a->dwdirect; /* dw_direct.cu: any tile */
+  if (!direct &&
+      (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535))
     return (int)cudaErrorInvalidValue;
   if ((a->lowreg && nf > 1) || (a->wide && (a->lowreg || nf > 4)))
     return (int)cudaErrorInvalidValue;
@@ -640,9 +642,8 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   else
     k = bf::mbconv_kernel<16, 1>;
   const int threads = a->wide ? 2 * CUDA_THREADS : CUDA_THREADS;
-  cudaError_t e = a->mode == CUDA_MB_PASS1 && a->dwdirect
-                      ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
-                      : bf::launch_k(k, grid, threads, smem, st, true, *a);
+  cudaError_t e = direct ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
+                         : bf::launch_k(k, grid, threads, smem, st, true, *a);
   if (!se || e) return (int)e;
   /* the SE MLP: batched over images where asked or where the rule takes it and its shared
      memory fits, else per image */

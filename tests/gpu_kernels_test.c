@@ -121,7 +121,8 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   char vec[16] = " vec";
   if ((staged >> 33) & 7) snprintf(vec, sizeof vec, " vec run%d", (int)(staged >> 33) & 7);
   if ((staged >> 36) & 3) snprintf(vec, sizeof vec, " strips%d", (int)(staged >> 36) & 3);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s rel err %.2e\n", b->name, n,
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s rel err %.2e\n", b->name,
+                n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
@@ -137,7 +138,8 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
                                                                 : "",
                 (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
                 (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
-                staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "", e);
+                staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "",
+                staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -393,8 +395,9 @@ static void test_mbconv_strips(void **state) {
 
 /* PASS1 of blocks without expansion as dw_direct.cu's kernel: stride 1
  * and 2, 16, 32 and 64 channels (2, 4 and 8 channel groups per pixel),
- * partial edge tiles, a residual, relu6 (the fp32 activation path), both
- * pass-2 variants. */
+ * partial edge tiles, tiles of whole rows on which a thread walks up to 3
+ * strips, a residual, relu6 (the fp32 activation path), both pass-2
+ * variants. */
 static void test_mbconv_dwdirect(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][9] = {
@@ -408,6 +411,7 @@ static void test_mbconv_dwdirect(void **state) {
       tblock tb;
       make_mbconv_row(&tb, cases[c]);
       check_block(&tb.b, c + 2, staged | CUDA_TEST_DWDIRECT, 0);
+      check_block(&tb.b, 2, staged | CUDA_TEST_DWDIRECT | CUDA_TEST_ROWTILE, 0);
       if (staged)
         check_block(&tb.b, 3, staged | CUDA_TEST_DWDIRECT | CUDA_TEST_GEMM | CUDA_TEST_STREAM(2),
                     0);
