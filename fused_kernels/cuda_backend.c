@@ -214,13 +214,15 @@ static int retime_dwrun(cuda_backend *s, int i, int B, const void *x, void *y, c
   return 0;
 }
 
-/* ... and PASS1 of a block without expansion as dw_direct.cu's kernel, on
- * the same tiles and on larger ones: it keeps no tile in shared memory, so
- * its tile sets only how many strips a CTA walks against its fixed costs
- * (the taps' weights, the channel sums; the tiles' halos come from L1). */
+/* ... and PASS1 of a block without expansion as dw_direct.cu's kernel (or
+ * the recomputing pass 2 as its dw_proj_kernel), on the same tiles and on
+ * larger ones: it keeps no input tile in shared memory, so its tile sets
+ * only how many strips a CTA walks against its fixed costs (the taps'
+ * weights, the channel sums or the projection's weights; the tiles' halos
+ * come from L1). */
 static int retime_dwdirect(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                            double *t, char *err, size_t errlen) {
-  static const int ths[] = {0, 16, 32, 8, 16, 32}, tws[] = {0, 32, 32, 0, 0, 0}; /* 0: Wo */
+  static const int ths[] = {0, 16, 32, 4, 8, 16, 32}, tws[] = {0, 32, 32, 0, 0, 0, 0}; /* 0: Wo */
   enum { NT = sizeof ths / sizeof ths[0] };
   int tried[NT][2], ntried = 0;
   const cuda_blk_plan p0 = *p;
@@ -244,8 +246,9 @@ static int retime_dwdirect(cuda_backend *s, int i, int B, const void *x, void *y
     const int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
     if (rc) return rc;
     if (s->tune_log)
-      fprintf(stderr, "tune %s batch %d: pass1 dwdirect tile %dx%d: %.1f us (best %.1f)\n",
-              s->blks[i].b->name, B, l->TH, l->TW, th * 1e6, *t * 1e6);
+      fprintf(stderr, "tune %s batch %d: %s dwdirect tile %dx%d: %.1f us (best %.1f)\n",
+              s->blks[i].b->name, B, l->mode == CUDA_MB_PASS1 ? "pass1" : "pass2", l->TH, l->TW,
+              th * 1e6, *t * 1e6);
     if (th < *t) *t = th, *p = h;
   }
   return 0;
@@ -894,10 +897,10 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                       a->bulk ? " bulk" : "", cuda_mbconv_smem(a));
         continue;
       }
-      if (a->mode == CUDA_MB_PASS1 && a->dwdirect && cuda_mbconv_dwdirect_ok(a)) {
+      if (a->dwdirect && cuda_mbconv_dwdirect_ok(a)) {
         k += snprintf(line + k, sizeof line - (size_t)k,
-                      "  [pass1 dwdirect tile %dx%d grid %dx%d smem %zu]", a->TH, a->TW, a->tiles_y,
-                      a->tiles_x, cuda_dw_direct_smem(a));
+                      "  [%s dwdirect tile %dx%d grid %dx%d smem %zu]", modes[a->mode], a->TH,
+                      a->TW, a->tiles_y, a->tiles_x, cuda_dw_direct_smem(a));
         continue;
       }
       char run[16] = "";

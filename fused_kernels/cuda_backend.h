@@ -77,8 +77,9 @@ int cuda_device_count(void);
  * 14 pixels (7 where the output is 7 wide or less), the planner's tile
  * replaced; an error where cuda_mbconv_dwstrips_ok() refuses it. */
 #define CUDA_TEST_STRIPS(ny) ((long long)(ny) << 36)
-/* PASS1 on tiles of 16 whole output rows (with CUDA_TEST_DWDIRECT: each
- * thread walks several strips), the planner's tile replaced. */
+/* PASS1 (and a recomputing pass 2) on tiles of 16 whole output rows (with
+ * CUDA_TEST_DWDIRECT: each thread walks several strips), the planner's
+ * tiles replaced. */
 #define CUDA_TEST_ROWTILE (1LL << 38)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,

@@ -87,7 +87,9 @@ typedef struct {
                    cuda_mbconv_dwrun_ok(); the tuner times them */
   int dwdirect; /* PASS1 without expansion: 1 = dw_direct.cu's kernel (the depthwise conv
                    straight from global memory, 8 channels x 4 output rows per thread) where
-                   cuda_mbconv_dwdirect_ok(); the tuner times both */
+                   cuda_mbconv_dwdirect_ok(); the recomputing pass 2 of such a block: 1 =
+                   the same strips, then the projection (dw_proj_kernel); the tuner times
+                   both */
   int se_g;     /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
   int se_batch; /* PASS1: 1 = the SE MLP after it batched over images (se_batch.cu) at any
                    batch (tests); 0 = where cuda_se_batch_ok(); -1 = never */
@@ -397,21 +399,30 @@ static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
          g;
 }
 
-/* Whether dw_direct.cu's PASS1 applies: no expansion, k = 3, stride 1 or
- * 2, no grid.z split, and CmidP / 8 channel groups a power of two that
- * divides 256 (a thread keeps one group). */
-static inline int cuda_mbconv_dwdirect_ok(const cuda_mbconv_args *a) {
-  const int ncg = a->CmidP / 8;
-  return a->mode == CUDA_MB_PASS1 && !a->has_expand && a->K == 3 && (a->S == 1 || a->S == 2) &&
-         a->zsplit <= 1 && a->CmidP % 8 == 0 && ncg >= 1 && ncg <= 256 && !(ncg & (ncg - 1)) &&
-         a->tiles_x > 0 && a->tiles_y > 0;
-}
-/* dw_direct.cu's shared memory: the channel sums of its rows (the slots of a
- * warp are summed by shuffles; a row per warp, or per channel-group span of
- * more than 32 threads). */
+/* dw_direct.cu's shared memory. PASS1: the channel sums of its rows (the
+ * slots of a warp are summed by shuffles; a row per warp, or per
+ * channel-group span of more than 32 threads). The recomputing pass 2: the
+ * tile's gated depthwise outputs, fp16 [TH * TW][CmidP + 8]. */
 static inline size_t cuda_dw_direct_smem(const cuda_mbconv_args *a) {
   const int ncg = a->CmidP / 8, span = ncg > 32 ? ncg : 32;
+  if (a->mode == CUDA_MB_RECOMP) return (size_t)a->TH * a->TW * (size_t)(a->CmidP + 8) * 2;
   return (size_t)(256 / span) * (size_t)a->CmidP * 4;
+}
+
+/* Whether dw_direct.cu applies: no expansion, k = 3, stride 1 or 2, no
+ * grid.z split, and CmidP / 8 channel groups a power of two that divides
+ * 256 (a thread keeps one group); PASS1 by dw_direct_kernel, and the
+ * recomputing pass 2 by dw_proj_kernel where CmidP is 16, 32 or 64, CoutP 16
+ * or 32 (the projection's B fragments in registers) and the tile's shared
+ * memory fits. */
+static inline int cuda_mbconv_dwdirect_ok(const cuda_mbconv_args *a) {
+  const int ncg = a->CmidP / 8;
+  const int ok = !a->has_expand && a->K == 3 && (a->S == 1 || a->S == 2) && a->zsplit <= 1 &&
+                 a->CmidP % 8 == 0 && ncg >= 1 && ncg <= 256 && !(ncg & (ncg - 1)) &&
+                 a->tiles_x > 0 && a->tiles_y > 0;
+  if (a->mode == CUDA_MB_PASS1) return ok;
+  return ok && a->mode == CUDA_MB_RECOMP && (a->CmidP == 16 || a->CmidP == 32 || a->CmidP == 64) &&
+         (a->CoutP == 16 || a->CoutP == 32) && cuda_dw_direct_smem(a) <= (size_t)a->smem_optin;
 }
 
 /* Rows of the MBConv kernels' input tile in shared memory (xin): only the

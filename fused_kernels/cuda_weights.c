@@ -472,6 +472,10 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       else
         l->TW = l->Wo, l->TH = l->Ho < 16 ? l->Ho : 16;
       l->tiles_x = (l->Wo + l->TW - 1) / l->TW, l->tiles_y = (l->Ho + l->TH - 1) / l->TH;
+      if (!strips && plan.l[1].mode == CUDA_MB_RECOMP) { /* the recomputing pass 2's too */
+        cuda_mbconv_args *r = &plan.l[1];
+        r->TW = l->TW, r->TH = l->TH, r->tiles_x = l->tiles_x, r->tiles_y = l->tiles_y;
+      }
     }
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
     CUDA_TRY(cudaMalloc(&d_sums, sums ? sums : 4));
@@ -495,9 +499,11 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
                   : staged & CUDA_TEST_DWVEC         ? 3
                   : staged & CUDA_TEST_QUADS         ? 2
                                                      : (staged & CUDA_TEST_ROWS) != 0;
-      l->dwdirect = (staged & CUDA_TEST_DWDIRECT) && l->mode == CUDA_MB_PASS1;
+      l->dwdirect =
+          (staged & CUDA_TEST_DWDIRECT) && (l->mode == CUDA_MB_PASS1 || l->mode == CUDA_MB_RECOMP);
       if (l->dwdirect && !cuda_mbconv_dwdirect_ok(l)) {
-        snprintf(err, errlen, "%s: dw_direct does not apply to this PASS1", b->name);
+        snprintf(err, errlen, "%s: dw_direct does not apply to this %s", b->name,
+                 l->mode == CUDA_MB_PASS1 ? "PASS1" : "recomputing pass 2");
         rc = -EINVAL;
         goto fail;
       }

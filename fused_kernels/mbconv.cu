@@ -586,6 +586,7 @@ extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stre
 extern "C" int cuda_se_batch_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_se_batch_set_attrs(int bytes, int carveout);
 extern "C" int cuda_dw_direct_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
+extern "C" int cuda_dw_direct_set_attrs(int bytes);
 
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
@@ -597,7 +598,8 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   const int z = cuda_mbconv_z(a), nct = a->CoutP / 16;
   const int nch = (a->CmidP + a->CC - 1) / a->CC;
   const int zbad = !cuda_split_ok(a->mode == CUDA_MB_PASS1 ? nch : nct, z);
-  const bool direct = a->mode == CUDA_MB_PASS1 && a->dwdirect; /* dw_direct.cu: any tile */
+  /* dw_direct.cu (PASS1, or the recomputing pass 2): any tile */
+  const bool direct = (a->mode == CUDA_MB_PASS1 || a->mode == CUDA_MB_RECOMP) && a->dwdirect;
   if (!direct &&
       (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535))
     return (int)cudaErrorInvalidValue;
@@ -685,6 +687,7 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
   if (!e) e = bf::set_kernel_attrs(se_pre, 1, bytes, carveout);
   if (!e) e = (cudaError_t)cuda_se_batch_set_attrs(bytes, carveout);
+  if (!e) e = (cudaError_t)cuda_dw_direct_set_attrs(bytes);
   return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
 }
 

@@ -448,6 +448,39 @@ static void test_dwstrips_rule(void **state) {
   assert_false(cuda_mbconv_dwstrips_ok(&a));
 }
 
+/* dw_direct.cu: PASS1 of a block without expansion (k = 3, stride 1 or 2,
+ * a power-of-two count of 8-channel groups) on any tile, with a shared
+ * memory of at most 8 rows of channel sums; the recomputing pass 2
+ * (dw_proj_kernel) where CmidP is 16, 32 or 64, CoutP 16 or 32, and its
+ * tile's fp16 [TH * TW][CmidP + 8] fits in shared memory. */
+static void test_dwdirect_rule(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(112, 112, 32, 32, 16, 3, 1, 8, CUDA_MB_PASS1);
+  a.TH = 16, a.TW = 112, a.tiles_y = 7, a.tiles_x = 1, a.zsplit = 1, a.smem_optin = 227 * 1024;
+  assert_true(cuda_mbconv_dwdirect_ok(&a));
+  assert_int_equal(cuda_dw_direct_smem(&a), 8 * 32 * 4); /* a row per warp */
+  a.mode = CUDA_MB_RECOMP;
+  assert_true(cuda_mbconv_dwdirect_ok(&a));
+  assert_int_equal(cuda_dw_direct_smem(&a), 16 * 112 * 40 * 2);
+  a.TH = 32, a.tiles_y = 4; /* 280 KB of tile */
+  assert_false(cuda_mbconv_dwdirect_ok(&a));
+  a.TH = 16, a.tiles_y = 7, a.CoutP = 48; /* B fragments for CoutP 16 or 32 only */
+  assert_false(cuda_mbconv_dwdirect_ok(&a));
+  a.CoutP = 16, a.CmidP = 128, a.CinP = 128;
+  assert_false(cuda_mbconv_dwdirect_ok(&a));
+  a.mode = CUDA_MB_PASS1; /* PASS1 takes it: 16 groups */
+  assert_true(cuda_mbconv_dwdirect_ok(&a));
+  assert_int_equal(cuda_dw_direct_smem(&a), 8 * 128 * 4);
+  a.CmidP = a.CinP = 48; /* 6 groups: not a power of two */
+  assert_false(cuda_mbconv_dwdirect_ok(&a));
+  a.CmidP = a.CinP = 32, a.K = 5;
+  assert_false(cuda_mbconv_dwdirect_ok(&a));
+  a.K = 3, a.has_expand = 1;
+  assert_false(cuda_mbconv_dwdirect_ok(&a));
+  a.has_expand = 0, a.mode = CUDA_MB_STAGED;
+  assert_false(cuda_mbconv_dwdirect_ok(&a));
+}
+
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
  * every column split with work, 64 or 128 rows, and 4 pipeline stages of a
  * rows x 32 A slice and a 32 x columns B slice in shared memory, then 4
@@ -1000,6 +1033,7 @@ int main(void) {
       cmocka_unit_test(test_dwvec_rule),
       cmocka_unit_test(test_dwrun_rule),
       cmocka_unit_test(test_dwstrips_rule),
+      cmocka_unit_test(test_dwdirect_rule),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
