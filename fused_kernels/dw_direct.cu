@@ -92,20 +92,15 @@ __device__ __forceinline__ void dd_strip(const cuda_mbconv_args &a, const __half
   }
 }
 
-template <int S, bool SW>
-__global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_args a) {
-  extern __shared__ float part[]; /* [256 / max(ncg, 32)][CmidP]: the rows' channel sums */
-  const int n = blockIdx.y, tile = blockIdx.x, tid = threadIdx.x;
-  const int ty = tile / a.tiles_x, tx = tile - ty * a.tiles_x;
-  const int oy0 = ty * a.TH, ox0 = tx * a.TW;
-  const int ncg = a.CmidP / 8, cg = tid & (ncg - 1), slot = tid / ncg, nslot = 256 / ncg;
-  const int c = cg * 8, strips = a.TW * ((a.TH + DD_RS - 1) / DD_RS);
-  __half2 w[DD_K * DD_K][4], b[4];
-  dd_weights(a, c, w, b);
-  pdl_wait(); /* the input is the previous launch's output */
-  const __half *x = (const __half *)a.x + (size_t)n * a.H * a.W * a.CinP;
-  __half *st = a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP : nullptr;
-  dw_stype<SW ? MODEL_ACT_SWISH : -1> sum[4] = {}; /* swish: fp16 sums */
+// The strips of slot `slot` (every nslot-th) of the tile at (oy0, ox0): each one's depthwise
+// sums, then out(acc, oy, ox) for each of its output pixels inside the tile and the image
+// (acc: the pixel's 8 channels' fp16 sums).
+template <int S, class F>
+__device__ __forceinline__ void dd_walk(const cuda_mbconv_args &a, const __half *x, int c, int slot,
+                                        int nslot, int oy0, int ox0,
+                                        const __half2 (&w)[DD_K * DD_K][4], const __half2 (&b)[4],
+                                        F &&out) {
+  const int strips = a.TW * ((a.TH + DD_RS - 1) / DD_RS);
   for (int s = slot; s < strips; s += nslot) {
     const int rs = s / a.TW, xo = s - rs * a.TW, ox = ox0 + xo, oyb = oy0 + rs * DD_RS;
     if (ox >= a.Wo || oyb >= a.Ho) continue;
@@ -115,18 +110,37 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
     for (int o = 0; o < DD_RS; o++) {
       const int oy = oyb + o;
       if (oy - oy0 >= a.TH || oy >= a.Ho) break;
-      uint4 out;
-      __half2 *h = reinterpret_cast<__half2 *>(&out);
-#pragma unroll
-      for (int q = 0; q < 4; q++) {
-        if constexpr (SW)
-          h[q] = dw_out<MODEL_ACT_SWISH>(acc[o][q], a.act, make_float2(1.f, 1.f), false, sum[q]);
-        else
-          h[q] = dw_out<-1>(acc[o][q], a.act, make_float2(1.f, 1.f), false, sum[q]);
-      }
-      if (st) *reinterpret_cast<uint4 *>(st + ((size_t)oy * a.Wo + ox) * a.CmidP + c) = out;
+      out(acc[o], oy, ox);
     }
   }
+}
+
+template <int S, bool SW>
+__global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_args a) {
+  extern __shared__ float part[]; /* [256 / max(ncg, 32)][CmidP]: the rows' channel sums */
+  const int n = blockIdx.y, tile = blockIdx.x, tid = threadIdx.x;
+  const int ty = tile / a.tiles_x, tx = tile - ty * a.tiles_x;
+  const int oy0 = ty * a.TH, ox0 = tx * a.TW;
+  const int ncg = a.CmidP / 8, cg = tid & (ncg - 1), slot = tid / ncg, nslot = 256 / ncg;
+  const int c = cg * 8;
+  __half2 w[DD_K * DD_K][4], b[4];
+  dd_weights(a, c, w, b);
+  pdl_wait(); /* the input is the previous launch's output */
+  const __half *x = (const __half *)a.x + (size_t)n * a.H * a.W * a.CinP;
+  __half *st = a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP : nullptr;
+  dw_stype<SW ? MODEL_ACT_SWISH : -1> sum[4] = {}; /* swish: fp16 sums */
+  dd_walk<S>(a, x, c, slot, nslot, oy0, ox0, w, b, [&](const __half2(&acc)[4], int oy, int ox) {
+    uint4 out;
+    __half2 *h = reinterpret_cast<__half2 *>(&out);
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+      if constexpr (SW)
+        h[q] = dw_out<MODEL_ACT_SWISH>(acc[q], a.act, make_float2(1.f, 1.f), false, sum[q]);
+      else
+        h[q] = dw_out<-1>(acc[q], a.act, make_float2(1.f, 1.f), false, sum[q]);
+    }
+    if (st) *reinterpret_cast<uint4 *>(st + ((size_t)oy * a.Wo + ox) * a.CmidP + c) = out;
+  });
   /* The tile's channel sums: first over the slots of a warp that share a channel group
      (lanes ncg apart) by shuffles, then over the warps' rows (slots ncg >= 32 threads
      apart) in shared memory, so one barrier and at most 8 rows stand between the last
@@ -171,7 +185,7 @@ __global__ void __launch_bounds__(256) dw_proj_kernel(const cuda_mbconv_args a) 
   const int ty = tile / a.tiles_x, tx = tile - ty * a.tiles_x;
   const int oy0 = ty * a.TH, ox0 = tx * a.TW;
   const int ncg = a.CmidP / 8, cg = tid & (ncg - 1), slot = tid / ncg, nslot = 256 / ncg;
-  const int c = cg * 8, strips = a.TW * ((a.TH + DD_RS - 1) / DD_RS), ld = a.CmidP + 8;
+  const int c = cg * 8, ld = a.CmidP + 8;
   const int lane = tid & 31, warp = tid >> 5, g = lane >> 2, q = lane & 3;
   __half2 w[DD_K * DD_K][4], b[4];
   dd_weights(a, c, w, b);
@@ -195,28 +209,19 @@ __global__ void __launch_bounds__(256) dw_proj_kernel(const cuda_mbconv_args a) 
 #pragma unroll
   for (int k = 0; k < 4; k++)
     sc[k] = *reinterpret_cast<const float2 *>(a.scale + (size_t)n * a.CmidP + c + 2 * k);
-  for (int s = slot; s < strips; s += nslot) {
-    const int rs = s / a.TW, xo = s - rs * a.TW, ox = ox0 + xo, oyb = oy0 + rs * DD_RS;
-    if (ox >= a.Wo || oyb >= a.Ho) continue;
-    __half2 acc[DD_RS][4];
-    dd_strip<S>(a, x, c, ox, oyb, w, b, acc);
+  dd_walk<S>(a, x, c, slot, nslot, oy0, ox0, w, b, [&](const __half2(&acc)[4], int oy, int ox) {
+    uint4 out;
+    __half2 *hh = reinterpret_cast<__half2 *>(&out);
+    dw_stype<SW ? MODEL_ACT_SWISH : -1> unused[4] = {};
 #pragma unroll
-    for (int o = 0; o < DD_RS; o++) {
-      const int oyl = rs * DD_RS + o;
-      if (oyl >= a.TH || oy0 + oyl >= a.Ho) break;
-      uint4 out;
-      __half2 *hh = reinterpret_cast<__half2 *>(&out);
-      dw_stype<SW ? MODEL_ACT_SWISH : -1> unused[4] = {};
-#pragma unroll
-      for (int k = 0; k < 4; k++) {
-        if constexpr (SW)
-          hh[k] = dw_out<MODEL_ACT_SWISH>(acc[o][k], a.act, sc[k], true, unused[k]);
-        else
-          hh[k] = dw_out<-1>(acc[o][k], a.act, sc[k], true, unused[k]);
-      }
-      *reinterpret_cast<uint4 *>(dsm + (size_t)(oyl * a.TW + xo) * ld + c) = out;
+    for (int k = 0; k < 4; k++) {
+      if constexpr (SW)
+        hh[k] = dw_out<MODEL_ACT_SWISH>(acc[k], a.act, sc[k], true, unused[k]);
+      else
+        hh[k] = dw_out<-1>(acc[k], a.act, sc[k], true, unused[k]);
     }
-  }
+    *reinterpret_cast<uint4 *>(dsm + (size_t)((oy - oy0) * a.TW + ox - ox0) * ld + c) = out;
+  });
   __syncthreads();
   /* the tile's rows inside the image: pixels [0, npx) of it, row-major by TW (the columns
      past the image are computed from what the strips left there and not stored) */
