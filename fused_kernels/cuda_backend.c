@@ -629,6 +629,9 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
   CUDA_TRY(cudaMemset(s->d_poolsum, 0, (size_t)M * head->head.ChP * 4));
   s->blks[s->n_blocks - 1].fc.part = s->d_fcpart;
   s->blks[s->n_blocks - 1].head.pool_sum = s->d_poolsum;
+  /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B runs) */
+  if (cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64") || cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128"))
+    s->blks[s->n_blocks - 1].head.bm = atoi(getenv("BLOCKFUSE_CUDA_HEADBM"));
   CUDA_TRY(cudaHostAlloc((void **)&s->h_img, s->img_bytes * M, cudaHostAllocDefault));
   CUDA_TRY(cudaHostAlloc((void **)&s->h_logits, (size_t)M * s->net->num_classes * 4,
                          cudaHostAllocDefault));

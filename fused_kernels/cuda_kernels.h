@@ -626,16 +626,20 @@ typedef struct {
   float *pool_sum; /* [N][ChP] fp32 scratch, zero between launches (the launch leaves it so) */
   int P, CinP, Ch, ChP, act;
   int sms; /* multiprocessors, to size the grid */
+  int bm;  /* rows per CTA of its GEMM: 64 or 128, 0 = cuda_head_grid's rule */
 } cuda_head_args;
 
-/* The head's pixel-GEMM grid (pixel_gemm.cu) for n images: rows per CTA (64
- * below one wave of 128-row tiles, else 128), 16-wide column tiles per CTA
- * (<= 8) and column splits: the fewest, or more and narrower ones while the
- * row tiles alone leave multiprocessors idle; every split gets columns. */
+/* The head's pixel-GEMM grid (pixel_gemm.cu) for n images: rows per CTA
+ * (128, which share each CTA's K x columns of weights over twice the rows of
+ * 64, unless the rows fit one tile), 16-wide column tiles per CTA (<= 8) and
+ * column splits: the fewest, or more and narrower ones while the row tiles
+ * alone leave multiprocessors idle; every split gets columns. (64 rows below
+ * one wave of 128-row tiles, the rule before, left B0's head 3-4 % slower at
+ * batches 8-256 on an H200: bench/RESULTS.md, twenty-first session.) */
 static inline void cuda_head_grid(const cuda_head_args *a, int n, int *bm, int *nt8, int *z) {
   const long long M = (long long)n * a->P;
   const int sms = a->sms > 0 ? a->sms : 132, nct = a->ChP / 16;
-  *bm = M < 128LL * sms ? 64 : 128;
+  *bm = a->bm == 64 || a->bm == 128 ? a->bm : M > 128 ? 128 : 64;
   const long long rt = (M + *bm - 1) / *bm;
   const int want = (int)((sms + rt - 1) / rt);
   *z = (nct + 7) / 8;

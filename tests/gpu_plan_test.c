@@ -808,8 +808,9 @@ static void test_head_grid(void **state) {
   h.P = 49, h.ChP = 1280, h.sms = 132;
   static const int want[][4] = {/* n, bm, nt8, z */
                                 {1, 64, 1, 80},
-                                {8, 64, 5, 16},
-                                {256, 64, 8, 10},
+                                {2, 64, 2, 40},
+                                {8, 128, 3, 27},
+                                {256, 128, 8, 10},
                                 {400, 128, 8, 10}};
   for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++) {
     int bm, nt8, z;
@@ -818,6 +819,17 @@ static void test_head_grid(void **state) {
     assert_int_equal(nt8, want[i][2]);
     assert_int_equal(z, want[i][3]);
   }
+  int bm, nt8, z; /* BLOCKFUSE_CUDA_HEADBM's override: 64 or 128, else the rule */
+  h.bm = 64;
+  cuda_head_grid(&h, 256, &bm, &nt8, &z);
+  assert_int_equal(bm, 64);
+  h.bm = 128;
+  cuda_head_grid(&h, 1, &bm, &nt8, &z);
+  assert_int_equal(bm, 128);
+  h.bm = 96;
+  cuda_head_grid(&h, 1, &bm, &nt8, &z);
+  assert_int_equal(bm, 64);
+  h.bm = 0;
   static const int chps[] = {16, 48, 80, 336, 1280, 2048};
   for (unsigned c = 0; c < sizeof chps / sizeof chps[0]; c++) {
     for (int p = 1; p <= 64; p *= 4) {
