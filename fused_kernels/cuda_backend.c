@@ -64,6 +64,7 @@ typedef struct {
   int no_dwrun;     /* BLOCKFUSE_CUDA_DWRUN=0: ... and its runs of pixels (A/B) */
   int no_dwstrips;  /* BLOCKFUSE_CUDA_DWSTRIPS=0: ... and the strips of 7 pixels (A/B) */
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
+  int head_bm;      /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
@@ -240,7 +241,10 @@ static int retime_dwdirect(cuda_backend *s, int i, int B, const void *x, void *y
       l->TH = hh, l->TW = ww;
       l->tiles_y = (l->Ho + hh - 1) / hh, l->tiles_x = (l->Wo + ww - 1) / ww;
     }
-    if (!cuda_mbconv_dwdirect_ok(l)) return 0;
+    if (!cuda_mbconv_dwdirect_ok(l)) { /* on the plan's tile: not at all; else that tile */
+      if (k == 0) return 0;
+      continue;
+    }
     tried[ntried][0] = l->TH, tried[ntried++][1] = l->TW;
     double th;
     const int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
@@ -629,9 +633,6 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
   CUDA_TRY(cudaMemset(s->d_poolsum, 0, (size_t)M * head->head.ChP * 4));
   s->blks[s->n_blocks - 1].fc.part = s->d_fcpart;
   s->blks[s->n_blocks - 1].head.pool_sum = s->d_poolsum;
-  /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B runs) */
-  if (cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64") || cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128"))
-    s->blks[s->n_blocks - 1].head.bm = atoi(getenv("BLOCKFUSE_CUDA_HEADBM"));
   CUDA_TRY(cudaHostAlloc((void **)&s->h_img, s->img_bytes * M, cudaHostAllocDefault));
   CUDA_TRY(cudaHostAlloc((void **)&s->h_logits, (size_t)M * s->net->num_classes * 4,
                          cudaHostAllocDefault));
@@ -670,6 +671,9 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_bulk = cuda_env_is("BLOCKFUSE_CUDA_BULK", "0");
   s->tune_log = cuda_env_is("BLOCKFUSE_CUDA_TUNE_LOG", "1");
   s->no_dwdirect = cuda_env_is("BLOCKFUSE_CUDA_DWDIRECT", "0");
+  s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
+               : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
+                                                             : 0;
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -721,6 +725,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
       goto fail;
   if ((rc = cuda_arena_upload(&s->ar, err, errlen))) goto fail;
   for (int i = 0; i < s->n_blocks; i++) cuda_blk_resolve(&s->blks[i], &s->ar);
+  s->blks[s->n_blocks - 1].head.bm = s->head_bm;
 
   /* Buckets. Per-tile sums are sized for the smallest tile (one pixel), so
    * that any plan the tuning picks fits. */
