@@ -400,13 +400,17 @@ static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
 }
 
 /* dw_direct.cu's shared memory. PASS1: the channel sums of its rows (the
- * slots of a warp are summed by shuffles; a row per warp, or per
- * channel-group span of more than 32 threads). The recomputing pass 2: the
- * tile's gated depthwise outputs, fp16 [TH * TW][CmidP + 8]. */
+ * slots of a warp are summed by shuffles, leaving a row per span of
+ * cuda_dw_direct_sum_span threads: a warp, or a channel-group span of more
+ * than 32 threads, of the CTA's 256). The recomputing pass 2: the tile's
+ * gated depthwise outputs, fp16 [TH * TW][CmidP + 8]. */
+static inline CUDA_HD int cuda_dw_direct_sum_span(int CmidP) {
+  const int ncg = CmidP / 8;
+  return ncg > 32 ? ncg : 32;
+}
 static inline size_t cuda_dw_direct_smem(const cuda_mbconv_args *a) {
-  const int ncg = a->CmidP / 8, span = ncg > 32 ? ncg : 32;
   if (a->mode == CUDA_MB_RECOMP) return (size_t)a->TH * a->TW * (size_t)(a->CmidP + 8) * 2;
-  return (size_t)(256 / span) * (size_t)a->CmidP * 4;
+  return (size_t)(256 / cuda_dw_direct_sum_span(a->CmidP)) * (size_t)a->CmidP * 4;
 }
 
 /* Whether dw_direct.cu applies: no expansion, k = 3, stride 1 or 2, no

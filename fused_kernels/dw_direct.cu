@@ -92,16 +92,31 @@ __device__ __forceinline__ void dd_strip(const cuda_mbconv_args &a, const __half
   }
 }
 
-// The strips of slot `slot` (every nslot-th) of the tile at (oy0, ox0): each one's depthwise
-// sums, then out(acc, oy, ox) for each of its output pixels inside the tile and the image
-// (acc: the pixel's 8 channels' fp16 sums).
+// A CTA's place: image n, tile `tile` at output pixel (oy0, ox0), and the thread's 8 channels
+// from c (channel group tid % ncg) in strip slot tid / ncg of nslot; both kernels walk their
+// strips (dd_walk) this way.
+struct dd_place {
+  int n, tile, oy0, ox0, ncg, c, slot, nslot;
+  __device__ __forceinline__ explicit dd_place(const cuda_mbconv_args &a) {
+    const int tid = threadIdx.x;
+    n = blockIdx.y, tile = blockIdx.x;
+    const int ty = tile / a.tiles_x, tx = tile - ty * a.tiles_x;
+    oy0 = ty * a.TH, ox0 = tx * a.TW;
+    ncg = a.CmidP / 8;
+    const int cg = tid & (ncg - 1);
+    slot = tid / ncg, nslot = 256 / ncg, c = cg * 8;
+  }
+};
+
+// The strips of the thread's slot (every nslot-th) of its tile: each one's depthwise sums of
+// its 8 channels, then out(acc, oy, ox) for each of its output pixels inside the tile and the
+// image (acc: the pixel's 8 channels' fp16 sums).
 template <int S, class F>
-__device__ __forceinline__ void dd_walk(const cuda_mbconv_args &a, const __half *x, int c, int slot,
-                                        int nslot, int oy0, int ox0,
-                                        const __half2 (&w)[DD_K * DD_K][4], const __half2 (&b)[4],
-                                        F &&out) {
-  const int strips = a.TW * ((a.TH + DD_RS - 1) / DD_RS);
-  for (int s = slot; s < strips; s += nslot) {
+__device__ __forceinline__ void dd_walk(const cuda_mbconv_args &a, const dd_place &pl,
+                                        const __half *x, const __half2 (&w)[DD_K * DD_K][4],
+                                        const __half2 (&b)[4], F &&out) {
+  const int strips = a.TW * ((a.TH + DD_RS - 1) / DD_RS), c = pl.c, oy0 = pl.oy0, ox0 = pl.ox0;
+  for (int s = pl.slot; s < strips; s += pl.nslot) {
     const int rs = s / a.TW, xo = s - rs * a.TW, ox = ox0 + xo, oyb = oy0 + rs * DD_RS;
     if (ox >= a.Wo || oyb >= a.Ho) continue;
     __half2 acc[DD_RS][4];
@@ -117,19 +132,17 @@ __device__ __forceinline__ void dd_walk(const cuda_mbconv_args &a, const __half 
 
 template <int S, bool SW>
 __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_args a) {
-  extern __shared__ float part[]; /* [256 / max(ncg, 32)][CmidP]: the rows' channel sums */
-  const int n = blockIdx.y, tile = blockIdx.x, tid = threadIdx.x;
-  const int ty = tile / a.tiles_x, tx = tile - ty * a.tiles_x;
-  const int oy0 = ty * a.TH, ox0 = tx * a.TW;
-  const int ncg = a.CmidP / 8, cg = tid & (ncg - 1), slot = tid / ncg, nslot = 256 / ncg;
-  const int c = cg * 8;
+  extern __shared__ float part[]; /* [256 / span][CmidP]: the rows' channel sums */
+  const dd_place pl(a);
+  const int n = pl.n, tile = pl.tile, ncg = pl.ncg, c = pl.c;
+  const int tid = threadIdx.x;
   __half2 w[DD_K * DD_K][4], b[4];
   dd_weights(a, c, w, b);
   pdl_wait(); /* the input is the previous launch's output */
   const __half *x = (const __half *)a.x + (size_t)n * a.H * a.W * a.CinP;
   __half *st = a.stage ? (__half *)a.stage + (size_t)n * a.Ho * a.Wo * a.CmidP : nullptr;
   dw_stype<SW ? MODEL_ACT_SWISH : -1> sum[4] = {}; /* swish: fp16 sums */
-  dd_walk<S>(a, x, c, slot, nslot, oy0, ox0, w, b, [&](const __half2(&acc)[4], int oy, int ox) {
+  dd_walk<S>(a, pl, x, w, b, [&](const __half2(&acc)[4], int oy, int ox) {
     uint4 out;
     __half2 *h = reinterpret_cast<__half2 *>(&out);
 #pragma unroll
@@ -155,7 +168,7 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
       f[q].x += __shfl_xor_sync(0xffffffffu, f[q].x, m);
       f[q].y += __shfl_xor_sync(0xffffffffu, f[q].y, m);
     }
-  const int span = ncg > 32 ? ncg : 32, rows = 256 / span;
+  const int span = cuda_dw_direct_sum_span(a.CmidP), rows = 256 / span;
   if ((tid & 31) < ncg)
 #pragma unroll
     for (int q = 0; q < 4; q++)
@@ -181,12 +194,9 @@ __global__ void __launch_bounds__(256, 2) dw_direct_kernel(const cuda_mbconv_arg
 template <int S, bool SW, int KS, int NT>
 __global__ void __launch_bounds__(256) dw_proj_kernel(const cuda_mbconv_args a) {
   extern __shared__ __align__(16) __half dsm[];
-  const int n = blockIdx.y, tile = blockIdx.x, tid = threadIdx.x;
-  const int ty = tile / a.tiles_x, tx = tile - ty * a.tiles_x;
-  const int oy0 = ty * a.TH, ox0 = tx * a.TW;
-  const int ncg = a.CmidP / 8, cg = tid & (ncg - 1), slot = tid / ncg, nslot = 256 / ncg;
-  const int c = cg * 8, ld = a.CmidP + 8;
-  const int lane = tid & 31, warp = tid >> 5, g = lane >> 2, q = lane & 3;
+  const dd_place pl(a);
+  const int n = pl.n, oy0 = pl.oy0, ox0 = pl.ox0, c = pl.c, ld = a.CmidP + 8;
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, q = lane & 3;
   __half2 w[DD_K * DD_K][4], b[4];
   dd_weights(a, c, w, b);
   /* B fragments: b[h] = W_proj[16 ks + 2 q + 8 h + {0, 1}][8 nt + g] */
@@ -209,7 +219,7 @@ __global__ void __launch_bounds__(256) dw_proj_kernel(const cuda_mbconv_args a) 
 #pragma unroll
   for (int k = 0; k < 4; k++)
     sc[k] = *reinterpret_cast<const float2 *>(a.scale + (size_t)n * a.CmidP + c + 2 * k);
-  dd_walk<S>(a, x, c, slot, nslot, oy0, ox0, w, b, [&](const __half2(&acc)[4], int oy, int ox) {
+  dd_walk<S>(a, pl, x, w, b, [&](const __half2(&acc)[4], int oy, int ox) {
     uint4 out;
     __half2 *hh = reinterpret_cast<__half2 *>(&out);
     dw_stype<SW ? MODEL_ACT_SWISH : -1> unused[4] = {};
@@ -245,9 +255,9 @@ __global__ void __launch_bounds__(256) dw_proj_kernel(const cuda_mbconv_args a) 
 #pragma unroll
       for (int nt = 0; nt < NT; nt++) mma16816(acc[nt], af, bf[ks][nt][0], bf[ks][nt][1]);
     }
+    /* acc[nt][2 r + {0, 1}]: row g + 8 r, columns 8 nt + 2 q + {0, 1} */
 #pragma unroll
-    for (int r = 0; r < 2;
-         r++) { /* acc[nt][2 r + {0, 1}]: row g + 8 r, columns 8 nt + 2 q + {0, 1} */
+    for (int r = 0; r < 2; r++) {
       const int p = m0 + g + 8 * r;
       if (p >= npx) continue;
       const int py = small_div(p, a.TW), px = p - py * a.TW, ox = ox0 + px;
