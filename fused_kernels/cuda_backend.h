@@ -81,6 +81,11 @@ int cuda_device_count(void);
  * CUDA_TEST_DWDIRECT: each thread walks several strips), the planner's
  * tiles replaced. */
 #define CUDA_TEST_ROWTILE (1LL << 38)
+/* With CUDA_TEST_GEMM / GEMM64 (no K split, sefuse or bulk copies): the GEMM
+ * on sm_90a's warpgroup MMAs (cuda_mbconv_args.wg; with CUDA_TEST_STREAM(s)
+ * at most s persistent CTAs per column split); an error where it does not
+ * run. */
+#define CUDA_TEST_WG (1LL << 39)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
                         char *err, size_t errlen);

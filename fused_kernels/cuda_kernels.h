@@ -118,6 +118,10 @@ typedef struct {
                    (pixel_gemm_bulk_kernel) where cuda_pg_bulk_ok(), or with stream > 0
                    streaming (pixel_gemm_bulks_kernel) where cuda_pg_bulks_ok(); the tuner
                    times every form */
+  int wg;       /* STAGED gemm without a K split, sefuse or bulk, 64 or 128 rows: 1 = on
+                   sm_90a's warpgroup MMAs (pixel_gemm_wg.cu; up to 256 columns per CTA),
+                   persistent CTAs (at most `stream` per column split where > 0) where
+                   cuda_pg_wg_ok(); the tuner times it beside the others */
   int se_tiles; /* STAGED gemm with sefuse: PASS1's tiles per image, the rows of its sums
                    (set at launch) */
   int sms, smem_optin; /* the device's multiprocessors and opt-in shared memory per block
@@ -347,19 +351,46 @@ static inline CUDA_HD int cuda_pg_bulks_ok(int K, int bm, int hw, int nt8) {
          cuda_pg_bulks_w_bytes(K, nt8) <= CUDA_PG_BULKS_W_MAX;
 }
 
+/* The warpgroup-MMA GEMM (a->wg): CUDA_PG_WG_STAGES stages of a bm x 64 A
+ * slice and the 64 x 16 nt8 weight slice in blocks of 64 columns (the last
+ * one whole: bulk copies of 64 x 64), both 128-byte swizzled and 1024-byte
+ * aligned (up to 1 KB to align them); two buffers of the fp16 gates over K
+ * (rounded up to whole 64-channel slices) of every image a tile spans, at
+ * most CUDA_PG_WG_GATE_MAX bytes; 2 mbarriers per stage and 4 for the gates.
+ * Up to 16 column tiles per CTA of 64 rows, 14 of 128 rows. */
+#define CUDA_PG_WG_STAGES 4
+#define CUDA_PG_WG_GATE_MAX (48 * 1024)
+static inline CUDA_HD size_t cuda_pg_wg_gate_bytes(int bm, int hw, int K) {
+  return 2 * (size_t)cuda_pg_gate_imgs(bm, hw) * (size_t)((K + 63) / 64 * 64) * 2;
+}
+static inline CUDA_HD size_t cuda_pg_wg_smem(int bm, int nt8, int K, int hw) {
+  const size_t stage = (size_t)bm * 128 + (size_t)((nt8 * 16 + 63) / 64) * 8192;
+  return 1024 + CUDA_PG_WG_STAGES * stage + cuda_pg_wg_gate_bytes(bm, hw, K) +
+         (2 * CUDA_PG_WG_STAGES + 4) * 8;
+}
+static inline CUDA_HD int cuda_pg_wg_ok(int K, int bm, int hw, int nt8) {
+  return K > 0 && K % 16 == 0 && hw > 0 && (bm == 64 || bm == 128) && nt8 >= 1 &&
+         nt8 <= (bm == 64 ? 16 : 14) && cuda_pg_wg_gate_bytes(bm, hw, K) <= CUDA_PG_WG_GATE_MAX;
+}
+
 /* Whether the launch is valid: every column split gets work, at most 8 CTAs
  * per cluster each with a K slice, sefuse only where a tile spans at most
  * CUDA_PG_SE_IMGS images, streaming only without a K split or sefuse, and
  * bulk copies only without either, where cuda_pg_bulk_ok() (per tile) or
- * cuda_pg_bulks_ok() (streaming). Tiles of 64 or 128 rows; 96 only for the
- * per-tile bulk-copy GEMM. */
+ * cuda_pg_bulks_ok() (streaming), warpgroup MMAs only without any of them
+ * or bulk copies, where cuda_pg_wg_ok() (up to 16 column tiles per CTA, 8
+ * for the others). Tiles of 64 or 128 rows; 96 only for the per-tile
+ * bulk-copy GEMM. */
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   const int per = cuda_mbconv_nctz(a), ks = cuda_gate_proj_ks(a);
   if (a->mode != CUDA_MB_STAGED || (a->gemm != 64 && a->gemm != 128 && a->gemm != 96) ||
-      (a->gemm == 96 && (!a->bulk || a->stream)) || per < 1 || per > 8 ||
+      (a->gemm == 96 && (!a->bulk || a->stream)) || per < 1 || per > (a->wg ? 16 : 8) ||
       !cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) || ks > 8 || ks > (a->CmidP + 31) / 32)
     return 0;
   if (a->stream < 0 || (a->stream > 0 && (ks > 1 || a->sefuse))) return 0;
+  if (a->wg &&
+      (a->bulk || ks > 1 || a->sefuse || !cuda_pg_wg_ok(a->CmidP, a->gemm, a->Ho * a->Wo, per)))
+    return 0;
   if (a->bulk && (ks > 1 || a->sefuse ||
                   !(a->stream ? cuda_pg_bulks_ok(a->CmidP, a->gemm, a->Ho * a->Wo, per)
                               : cuda_pg_bulk_ok(a->CmidP, a->gemm, a->Ho * a->Wo))))
@@ -385,6 +416,7 @@ static inline CUDA_HD size_t cuda_pg_gate_bytes(int bm, int hw) {
   return 4 * (size_t)cuda_pg_gate_imgs(bm, hw) * 32 * 4;
 }
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
+  if (a->wg) return cuda_pg_wg_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);
   if (a->bulk && a->stream > 0)
     return cuda_pg_bulks_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);
   if (a->bulk) return cuda_pg_bulk_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);
@@ -703,6 +735,11 @@ int cuda_kernels_init(int smem_optin_bytes, int carveout);
 /* Whether the bulk-copy pass-2 GEMM (cuda_mbconv_args.bulk) runs on the
  * current device: its code built for sm_90 or later. */
 int cuda_pg_bulk_supported(void);
+/* Whether the warpgroup-MMA pass-2 GEMM (cuda_mbconv_args.wg) runs on the
+ * current device: built for sm_90a (BF_WGMMA) and the device an sm_90. */
+int cuda_pg_wg_supported(void);
+/* Raises its kernels' dynamic shared-memory limit (cuda_kernels_init). */
+int cuda_pg_wg_set_attrs(int bytes, int carveout);
 /* The launchers' options, process-wide, all on by default: pdl, whether
  * they ask for programmatic dependent launch (sm_90: a kernel's CTAs start,
  * and prefetch weights, while the kernel before it finishes); se_pre,

@@ -172,7 +172,7 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
         const int stream = ks == 1 && kind[zi] < 2 && rt >= 2LL * caps->sms;
         cuda_mbconv_args l = *tiled;
         l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse;
-        l.wide = l.lowreg = l.dwh2 = 0;
+        l.wide = l.lowreg = l.dwh2 = l.wg = 0;
         for (int st = 0; st <= stream; st++)             /* a CTA per tile, then streaming */
           for (int b = 0; b <= (caps->bulk != 0); b++) { /* cp.async, then bulk copies (sm_90) */
             l.stream = st ? CUDA_PG_STREAM_FILL : 0, l.bulk = b;
@@ -189,8 +189,25 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
     if (kind[zi] == 2) continue;
     cuda_mbconv_args l = *tiled;
     l.gemm = 96, l.zsplit = zs[zi], l.ksplit = 1, l.sefuse = 0, l.stream = 0, l.bulk = 1;
-    l.wide = l.lowreg = l.dwh2 = 0;
+    l.wide = l.lowreg = l.dwh2 = l.wg = 0;
     add_gate_proj_cand(c, &n, max, &l, caps);
+  }
+  /* The warpgroup-MMA GEMM (sm_90a), persistent, 64 or 128 rows: up to 16
+     column tiles per CTA, so its fewest splits are ceil(nct / 16); every
+     count from there to twice that, then the others' larger ones */
+  if (caps->wg && !sefuse) {
+    const int zw = (nct + 15) / 16;
+    int wz[40], nw = 0;
+    for (int z = zw; z <= 2 * zw && z <= nct; z++) wz[nw++] = z;
+    for (int zi = 0; zi < nz; zi++)
+      if (kind[zi] < 2 && zs[zi] > 2 * zw) wz[nw++] = zs[zi];
+    for (int bm = 64; bm <= 128; bm *= 2)
+      for (int zi = 0; zi < nw; zi++) {
+        cuda_mbconv_args l = *tiled;
+        l.gemm = bm, l.zsplit = wz[zi], l.ksplit = 1, l.sefuse = 0, l.stream = 0, l.bulk = 0;
+        l.wg = 1, l.wide = l.lowreg = l.dwh2 = 0;
+        add_gate_proj_cand(c, &n, max, &l, caps);
+      }
   }
   return n;
 }

@@ -17,6 +17,7 @@ typedef struct {
   double peak_flops;  /* measured (or configured) tensor-core FLOP/s */
   double peak_bw;     /* measured (or configured) DRAM bytes/s */
   int bulk;           /* the bulk-copy pass-2 GEMM runs here (cuda_pg_bulk_supported) */
+  int wg;             /* the warpgroup-MMA pass-2 GEMM runs here (cuda_pg_wg_supported) */
 } cuda_device_caps;
 
 /* Fills a->TH, TW, CC, zsplit, tiles_x, tiles_y for a->mode at `batch` images,
@@ -55,7 +56,7 @@ int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_dev
  * on every candidate. Only valid
  * launches that fit caps->smem_optin; writes up to `max` to c and returns
  * how many. */
-#define CUDA_GATE_PROJ_CANDS 48
+#define CUDA_GATE_PROJ_CANDS 64
 int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
                               const cuda_device_caps *caps, int sefuse, int split,
                               cuda_mbconv_args *c, int max);

@@ -364,6 +364,7 @@ int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen
   CUDA_TRY(
       cudaDeviceGetAttribute(&caps->regs_per_sm, cudaDevAttrMaxRegistersPerMultiprocessor, device));
   caps->bulk = cuda_pg_bulk_supported();
+  caps->wg = cuda_pg_wg_supported();
   const int carveout = kernels_carveout();
   if (carveout < -1) {
     snprintf(err, errlen, "BLOCKFUSE_CUDA_CARVEOUT=%s: expected -1 (the driver's choice) or 0..100",
@@ -534,11 +535,19 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         if (l->zsplit < (nct + 7) / 8) l->zsplit = (nct + 7) / 8;
         l->ksplit = (staged >> 18) & 15, l->sefuse = (staged & CUDA_TEST_SEFUSE) != 0;
         l->stream = (staged >> 23) & 15, l->bulk = (staged & CUDA_TEST_BULK) != 0;
+        l->wg = (staged & CUDA_TEST_WG) != 0;
         if (l->bulk && !caps.bulk) {
           snprintf(err, errlen, "%s: the bulk-copy GEMM needs sm_90", b->name);
           rc = -EINVAL;
           goto fail;
         }
+        if (l->wg && !caps.wg) {
+          snprintf(err, errlen, "%s: the warpgroup-MMA GEMM needs an sm_90a build on sm_90",
+                   b->name);
+          rc = -EINVAL;
+          goto fail;
+        }
+        if (l->wg && zsplit <= 0) l->zsplit = (nct + 15) / 16; /* its fewest column splits */
         while (l->ksplit > 1 && l->ksplit > (l->CmidP + 31) / 32) l->ksplit--;
         while (l->sefuse && cuda_mbconv_smem(l) > caps.smem_optin && cuda_gate_proj_ks(l) < 8)
           l->ksplit = cuda_gate_proj_ks(l) + 1; /* the SE weights of fewer channels per CTA */

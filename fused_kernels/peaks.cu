@@ -55,6 +55,7 @@ extern "C" int cuda_kernels_init(int smem_optin_bytes, int carveout) {
   if (!e) e = cuda_head_set_attrs(smem_optin_bytes, carveout);
   if (!e) e = cuda_stem_set_attrs(carveout);
   if (!e) e = cuda_pixel_gemm_set_attrs(smem_optin_bytes, carveout);
+  if (!e) e = cuda_pg_wg_set_attrs(smem_optin_bytes, carveout);
   return e;
 }
 

@@ -121,8 +121,8 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   char vec[16] = " vec";
   if ((staged >> 33) & 7) snprintf(vec, sizeof vec, " vec run%d", (int)(staged >> 33) & 7);
   if ((staged >> 36) & 3) snprintf(vec, sizeof vec, " strips%d", (int)(staged >> 36) & 3);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s rel err %.2e\n", b->name,
-                n,
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s%s rel err %.2e\n",
+                b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
@@ -138,7 +138,7 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
                                                                 : "",
                 (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
                 (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
-                staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "",
+                staged & CUDA_TEST_WG ? " wg" : "", staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "",
                 staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
@@ -344,6 +344,14 @@ static void test_mbconv_se(void **state) {
           check_block(&tb.b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_STREAM(15),
                       0);
         }
+        /* on sm_90a's warpgroup MMAs: rows across images, a partial last tile, a last
+           64-channel slice past K (144, 240, 480: 2.25, 3.75, 7.5 slices; 32), up to 160
+           columns per CTA and column splits, a residual; persistent CTAs walking several
+           tiles (the stages and the two gate buffers wrap round) */
+        check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM | CUDA_TEST_WG, 0);
+        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM64 | CUDA_TEST_WG, 3);
+        check_block(&tb.b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_WG | CUDA_TEST_STREAM(1), 0);
+        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_WG | CUDA_TEST_STREAM(3), 2);
       }
       tblock_free(&tb);
     }
@@ -363,6 +371,11 @@ static void test_mbconv_se(void **state) {
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_BULK, 0);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM | CUDA_TEST_BULK, 0);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM96 | CUDA_TEST_BULK, 0);
+  /* ... and on warpgroup MMAs (17 or 33 images' gates per tile, a tile a CTA or all 10
+     or 5 tiles in one CTA: the gate warp's buffers alternate) */
+  check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_WG, 0);
+  check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM | CUDA_TEST_WG | CUDA_TEST_STREAM(1), 0);
+  check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_WG | CUDA_TEST_STREAM(1), 0);
   tblock_free(&tb);
 }
 

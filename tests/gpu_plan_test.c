@@ -702,6 +702,74 @@ static void test_gate_proj_cands(void **state) {
   for (int i = 0; i < n; i++) assert_int_equal(out[i].gemm, 64);
 }
 
+/* The GEMM on warpgroup MMAs (wg): valid only without a K split, sefuse or
+ * bulk copies, in tiles of 64 or 128 rows of up to 16 or 14 column tiles,
+ * where its two gate buffers fit; its shared memory; the tuner's candidates
+ * on a device that runs it: its fewest column splits (ceil(nct / 16)) to
+ * twice as many, then the other GEMMs' larger valid ones, each with 64 and
+ * 128 rows; none with sefuse or on a device without it. */
+static void test_gate_proj_wg(void **state) {
+  (void)state;
+  cuda_mbconv_args g = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED);
+  g.gemm = 128, g.zsplit = 2, g.wg = 1; /* 10 column tiles per CTA */
+  assert_true(cuda_gate_proj_ok(&g));
+  /* 4 stages of 128 x 64 A and three 64 x 64 weight blocks, two buffers of the gates of
+     the 4 images a 128-row tile of 49-pixel images spans (1152 channels), 12 mbarriers */
+  assert_int_equal(cuda_mbconv_smem(&g),
+                   1024 + 4 * (128 * 128 + 3 * 8192) + 2 * 4 * 1152 * 2 + 12 * 8);
+  g.zsplit = 1; /* 20 column tiles */
+  assert_false(cuda_gate_proj_ok(&g));
+  g.zsplit = 2, g.bulk = 1;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.bulk = 0, g.ksplit = 2;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.ksplit = 0, g.sefuse = 1, g.se_c = 48;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.sefuse = 0, g.gemm = 96;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.gemm = 128, g.stream = 3; /* at most 3 persistent CTAs per split */
+  assert_true(cuda_gate_proj_ok(&g));
+  /* 256 output channels: one split of 16 tiles at 64 rows, not at 128 (spills) */
+  cuda_mbconv_args w = shapes(14, 14, 160, 960, 256, 3, 1, 40, CUDA_MB_STAGED);
+  w.gemm = 64, w.zsplit = 1, w.wg = 1;
+  assert_true(cuda_gate_proj_ok(&w));
+  w.gemm = 128;
+  assert_false(cuda_gate_proj_ok(&w));
+  w.zsplit = 2;
+  assert_true(cuda_gate_proj_ok(&w));
+  /* 1x1 images: a 128-row tile spans 129, whose gates (2 x 129 x 960 x 2 bytes) do not fit */
+  cuda_mbconv_args o = shapes(1, 1, 160, 960, 256, 3, 1, 40, CUDA_MB_STAGED);
+  o.gemm = 128, o.zsplit = 2, o.wg = 1;
+  assert_false(cuda_gate_proj_ok(&o));
+  assert_true(cuda_pg_wg_gate_bytes(128, 1, 960) > CUDA_PG_WG_GATE_MAX);
+  /* candidates at batch 256: splits 2, 3, 4 and the others' 5 (6 would leave the last of
+     20 tiles none), by 64 and 128 rows */
+  cuda_device_caps c = hopper();
+  c.wg = 1;
+  cuda_mbconv_args t = shapes(7, 7, 192, 1152, 320, 3, 1, 48, CUDA_MB_STAGED),
+                   out[CUDA_GATE_PROJ_CANDS];
+  int n = cuda_plan_gate_proj_cands(&t, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS), nwg = 0;
+  int zseen[7] = {0};
+  for (int i = 0; i < n; i++) {
+    if (!out[i].wg) continue;
+    nwg++;
+    assert_true(out[i].ksplit <= 1 && !out[i].bulk && !out[i].stream && !out[i].sefuse);
+    assert_true(out[i].gemm == 64 || out[i].gemm == 128);
+    assert_true(out[i].zsplit >= 2 && out[i].zsplit <= 5);
+    zseen[out[i].zsplit]++;
+    assert_int_equal(cuda_mbconv_smem(&out[i]),
+                     cuda_pg_wg_smem(out[i].gemm, cuda_gate_proj_nt8(&out[i]), 1152, 49));
+  }
+  assert_true(nwg == 8 && zseen[2] == 2 && zseen[3] == 2 && zseen[4] == 2 && zseen[5] == 2);
+  /* the other forms are as without it (test_gate_proj_cands: 15) */
+  assert_int_equal(n - nwg, 15);
+  n = cuda_plan_gate_proj_cands(&t, 256, &c, 1, 1, out, CUDA_GATE_PROJ_CANDS);
+  for (int i = 0; i < n; i++) assert_false(out[i].wg);
+  c.wg = 0;
+  n = cuda_plan_gate_proj_cands(&t, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS);
+  for (int i = 0; i < n; i++) assert_false(out[i].wg);
+}
+
 /* The streaming GEMM (stream > 0): valid only without a K split or sefuse;
  * its shared memory is the A pipeline plus the weights, resident (K rounded
  * to the 32-channel slices) where they take <= 32 KB at <= 4 column tiles,
@@ -1050,6 +1118,7 @@ int main(void) {
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
       cmocka_unit_test(test_gate_proj_stream),
+      cmocka_unit_test(test_gate_proj_wg),
       cmocka_unit_test(test_head_grid),
       cmocka_unit_test(test_se_grid),
       cmocka_unit_test(test_se_batch),
