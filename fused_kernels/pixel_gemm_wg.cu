@@ -33,6 +33,7 @@
 // kernels are a trap elsewhere and cuda_pg_wg_supported() says 0.
 #include <cuda.h>
 #include <cuda_runtime.h>
+#include <stdlib.h>
 
 #include <utility>
 
@@ -155,9 +156,9 @@ __device__ __forceinline__ void wg_step(float (&acc)[1][2 * NT8][4], const unsig
 template <int WG, int NT8>
 __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pixel_gemm_wg_kernel(const __grid_constant__ CUtensorMap ta,
-                         const __grid_constant__ CUtensorMap tb, const pg_params p) {
+                         const __grid_constant__ CUtensorMap tb, const pg_params p, int S) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  constexpr int BM = 64 * WG, BN = 16 * NT8, NB = (BN + 63) / 64, S = CUDA_PG_WG_STAGES;
+  constexpr int BM = 64 * WG, BN = 16 * NT8, NB = (BN + 63) / 64;
   constexpr unsigned A_ST = BM * 128, ST = A_ST + NB * 8192; /* bytes per stage */
   constexpr int CW = WG * 4;                                 /* consumer warps */
   extern __shared__ __align__(128) unsigned char smem[];
@@ -180,17 +181,17 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
   pdl_wait();
   if (warp == CW) { /* the producer: every tile's slices, through the stages */
     if (lane == 0) {
-      int it = 0;
+      int s = 0, r = 0; /* the stage, and how many times the stages have gone round */
       for (int t = blockIdx.x; t < mt; t += gridDim.x)
-        for (int kt = 0; kt < KT; kt++, it++) {
-          const int s = it % S;
-          if (it >= S) mbar_wait(empty + s, (unsigned)(it / S - 1) & 1u);
+        for (int kt = 0; kt < KT; kt++) {
+          if (r > 0) mbar_wait(empty + s, (unsigned)(r - 1) & 1u);
           mbar_arrive_tx(full + s, ST);
           unsigned char *st = smem + (sb - s0) + s * ST;
           tma_load_2d(st, ta, kt * WG_BK, t * BM, full + s);
 #pragma unroll
           for (int j = 0; j < NB; j++)
             tma_load_2d(st + A_ST + j * 8192, tb, n0 + j * 64, kt * WG_BK, full + s);
+          if (++s == S) s = 0, r++;
         }
     }
     pdl_trigger();
@@ -224,7 +225,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
 #pragma unroll
   for (int j = 0; j < 2 * NT8; j++) acc[0][j][0] = acc[0][j][1] = acc[0][j][2] = acc[0][j][3] = 0.f;
   unsigned af[2][2][4]; /* the A fragments of a slice's two 32-channel halves (2 k16 steps) */
-  int it = 0, j = 0;
+  int s = 0, r = 0, ps = 0, j = 0; /* the stage, its round, the stage of the slice before */
   for (int t = blockIdx.x; t < mt; t += gridDim.x, j++) {
     const int b = j & 1, m0 = t * BM, i0 = m0 / p.HW, wr0 = m0 + wg * 64 + wl * 16;
     int goff[2]; /* where the gates of the lane's rows gr, gr + 8 start (its 8 of a slice) */
@@ -254,17 +255,18 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     };
     /* each half's registers are rewritten only after the MMAs of the same
        half of the slice before have completed (the wait after the other) */
-    for (int kt = 0; kt < KT; kt++, it++) {
-      const int s = it % S;
-      mbar_wait(full + s, (unsigned)(it / S) & 1u);
+    for (int kt = 0; kt < KT; kt++) {
+      mbar_wait(full + s, (unsigned)r & 1u);
       half(af[0], s, kt, 0);
       wg_wait<1>(); /* the slice before is done: its stage goes back */
       if (kt > 0) {
         __syncwarp();
-        if (lane == 0) mbar_arrive(empty + (it - 1) % S);
+        if (lane == 0) mbar_arrive(empty + ps);
       }
       half(af[1], s, kt, 1);
       wg_wait<1>();
+      ps = s;
+      if (++s == S) s = 0, r++;
     }
     wg_wait<0>();
 #pragma unroll
@@ -272,7 +274,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
 #pragma unroll
       for (int e = 0; e < 4; e++) wg_pin(acc[0][jj][e]);
     __syncwarp();
-    if (lane == 0) mbar_arrive(empty + (it - 1) % S), mbar_arrive(gempty + b);
+    if (lane == 0) mbar_arrive(empty + ps), mbar_arrive(gempty + b);
     if (t + (int)gridDim.x >= mt) pdl_trigger();
     pg_store_acc<2 * NT8, pg_res_global, 2>(p, acc, wr0, n0, gr, gc,
                                             pg_res_global(p, wr0, n0 + gc));
@@ -299,11 +301,19 @@ static const void *wg_fn_of(int bm, int nt8) {
 // The launch: A (M x K) in boxes of 64 channels by bm rows, the weights
 // (K x N) in boxes of 64 columns by 64 rows, both with the 128-byte swizzle;
 // per column split, as many persistent CTAs as fit on the device at once
-// (sms > 0; all the tiles where sms is 0), at most `stream` where > 0.
+// (sms > 0; all the tiles where sms is 0), at most `stream` where > 0;
+// `stages` pipeline stages (cuda_pg_wg_stages), or as many as
+// BLOCKFUSE_CUDA_WGSTAGES says (4..8; for A/B runs).
 cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms,
-                         size_t smem, cudaStream_t st) {
+                         int stages, cudaStream_t st) {
   const void *fn = wg_fn_of(bm, nt8);
   if (!fn || p.M <= 0 || z < 1 || p.K % 16 || p.N % 16) return cudaErrorInvalidValue;
+  static const int forced = [] {
+    const char *v = getenv("BLOCKFUSE_CUDA_WGSTAGES");
+    return v && atoi(v) >= 4 && atoi(v) <= CUDA_PG_WG_MAX_STAGES ? atoi(v) : 0;
+  }();
+  if (forced) stages = forced;
+  const size_t smem = cuda_pg_wg_smem(bm, nt8, p.K, p.HW, stages);
   CUtensorMap ta, tb;
   cudaError_t e = tensor_map_2d(&ta, p.a, p.M, p.K, WG_BK, bm, CU_TENSOR_MAP_SWIZZLE_128B);
   if (!e) e = tensor_map_2d(&tb, p.b, p.K, p.N, 64, WG_BK, CU_TENSOR_MAP_SWIZZLE_128B);
@@ -316,7 +326,7 @@ cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream,
   long long g = mt;
   if (fit >= 1 && g > fit) g = fit;
   if (stream > 0 && g > stream) g = stream;
-  void *args[] = {&ta, &tb, const_cast<pg_params *>(&p)};
+  void *args[] = {&ta, &tb, const_cast<pg_params *>(&p), &stages};
   return launch_k(fn, dim3((unsigned)g, z), dim3(threads), smem, st, true, args);
 }
 

@@ -273,16 +273,20 @@ static void test_mbconv_chunks(void **state) {
   }
 }
 
+/* The squeeze-excite blocks of test_mbconv_se and test_mbconv_wg. */
+static const int se_cases[][9] = {
+    /* h, w, cin, mid, cout, k, s, se, residual */
+    {29, 29, 24, 144, 40, 5, 2, 6, 0},   {37, 37, 32, 0, 16, 3, 1, 8, 0},
+    {7, 7, 192, 1152, 320, 3, 1, 48, 0}, {28, 28, 40, 240, 40, 5, 1, 10, 1},
+    {14, 13, 80, 480, 80, 3, 1, 20, 1},  {57, 55, 16, 96, 24, 3, 2, 4, 0},
+};
+/* 2x2 outputs: with 40 images a 64-row pixel-GEMM tile spans 17, a 128-row one 33 */
+static const int tiny[9] = {4, 4, 24, 144, 24, 3, 2, 6, 0};
+
 static void test_mbconv_se(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
-  static const int cases[][9] = {
-      /* h, w, cin, mid, cout, k, s, se, residual */
-      {29, 29, 24, 144, 40, 5, 2, 6, 0},   {37, 37, 32, 0, 16, 3, 1, 8, 0},
-      {7, 7, 192, 1152, 320, 3, 1, 48, 0}, {28, 28, 40, 240, 40, 5, 1, 10, 1},
-      {14, 13, 80, 480, 80, 3, 1, 20, 1},  {57, 55, 16, 96, 24, 3, 2, 4, 0},
-  };
-  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    const int *k = cases[c];
+  for (unsigned c = 0; c < sizeof se_cases / sizeof se_cases[0]; c++) {
+    const int *k = se_cases[c];
     for (int staged = 0; staged < 2; staged++) {
       tblock tb;
       make_mbconv_row(&tb, k);
@@ -344,14 +348,6 @@ static void test_mbconv_se(void **state) {
           check_block(&tb.b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_STREAM(15),
                       0);
         }
-        /* on sm_90a's warpgroup MMAs: rows across images, a partial last tile, a last
-           64-channel slice past K (144, 240, 480: 2.25, 3.75, 7.5 slices; 32), up to 160
-           columns per CTA and column splits, a residual; persistent CTAs walking several
-           tiles (the stages and the two gate buffers wrap round) */
-        check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM | CUDA_TEST_WG, 0);
-        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM64 | CUDA_TEST_WG, 3);
-        check_block(&tb.b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_WG | CUDA_TEST_STREAM(1), 0);
-        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_WG | CUDA_TEST_STREAM(3), 2);
       }
       tblock_free(&tb);
     }
@@ -359,7 +355,6 @@ static void test_mbconv_se(void **state) {
   /* Many images per GEMM tile: 40 images of 2x2 outputs, so that a 64-row tile spans 17
      images and a 128-row one 33, and the per-tile GEMM's gate copies (8 per image and
      slice) take two passes of the CTA's 128 or 256 threads */
-  static const int tiny[9] = {4, 4, 24, 144, 24, 3, 2, 6, 0};
   tblock tb;
   make_mbconv_row(&tb, tiny);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64, 0);
@@ -371,8 +366,28 @@ static void test_mbconv_se(void **state) {
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_BULK, 0);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM | CUDA_TEST_BULK, 0);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM96 | CUDA_TEST_BULK, 0);
-  /* ... and on warpgroup MMAs (17 or 33 images' gates per tile, a tile a CTA or all 10
-     or 5 tiles in one CTA: the gate warp's buffers alternate) */
+  tblock_free(&tb);
+}
+
+/* The STAGED pass 2 on sm_90a's warpgroup MMAs (CUDA_TEST_WG), on test_mbconv_se's
+ * blocks: rows across images, a partial last tile, a last 64-channel slice past K (144,
+ * 240, 480: 2.25, 3.75, 7.5 slices; 32 and 96: less than one), up to 160 columns per CTA
+ * and column splits, a residual; persistent CTAs walking several tiles (the stages and the
+ * two gate buffers wrap round); many images per tile (40 images of 2x2 outputs: 17 or 33
+ * images' gates per tile, each CTA one tile or all of them). */
+static void test_mbconv_wg(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  for (unsigned c = 0; c < sizeof se_cases / sizeof se_cases[0]; c++) {
+    tblock tb;
+    make_mbconv_row(&tb, se_cases[c]);
+    check_block(&tb.b, c % 2 ? 3 : 2, 1 | CUDA_TEST_GEMM | CUDA_TEST_WG, 0);
+    check_block(&tb.b, 5, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_WG, 3);
+    check_block(&tb.b, 4, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_WG | CUDA_TEST_STREAM(1), 0);
+    check_block(&tb.b, 5, 1 | CUDA_TEST_GEMM | CUDA_TEST_WG | CUDA_TEST_STREAM(3), 2);
+    tblock_free(&tb);
+  }
+  tblock tb;
+  make_mbconv_row(&tb, tiny);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_WG, 0);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM | CUDA_TEST_WG | CUDA_TEST_STREAM(1), 0);
   check_block(&tb.b, 40, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_WG | CUDA_TEST_STREAM(1), 0);
@@ -493,10 +508,15 @@ int main(void) {
   const char *filter = getenv("BLOCKFUSE_TEST_FILTER");
   if (filter && *filter) cmocka_set_test_filter(filter);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_stem),           cmocka_unit_test(test_mbconv_plain),
-      cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_chunks),
-      cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
-      cmocka_unit_test(test_mbconv_strips),  cmocka_unit_test(test_head),
+      cmocka_unit_test(test_stem),
+      cmocka_unit_test(test_mbconv_plain),
+      cmocka_unit_test(test_mbconv_se),
+      cmocka_unit_test(test_mbconv_wg),
+      cmocka_unit_test(test_mbconv_chunks),
+      cmocka_unit_test(test_mbconv_cluster),
+      cmocka_unit_test(test_mbconv_dwdirect),
+      cmocka_unit_test(test_mbconv_strips),
+      cmocka_unit_test(test_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
