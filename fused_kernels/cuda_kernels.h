@@ -119,9 +119,9 @@ typedef struct {
                    streaming (pixel_gemm_bulks_kernel) where cuda_pg_bulks_ok(); the tuner
                    times every form */
   int wg;       /* STAGED gemm without a K split, sefuse or bulk, 64 or 128 rows: 1 = on
-                   sm_90a's warpgroup MMAs (pixel_gemm_wg.cu; up to 256 columns per CTA),
-                   persistent CTAs (at most `stream` per column split where > 0) where
-                   cuda_pg_wg_ok(); the tuner times it beside the others */
+                   sm_90a's warpgroup MMAs (pixel_gemm_wg.cu; up to 256 columns per CTA, 192
+                   at 128 rows), persistent CTAs (at most `stream` per column split where
+                   > 0) where cuda_pg_wg_ok(); the tuner times it beside the others */
   int se_tiles; /* STAGED gemm with sefuse: PASS1's tiles per image, the rows of its sums
                    (set at launch) */
   int sms, smem_optin; /* the device's multiprocessors and opt-in shared memory per block
@@ -356,8 +356,9 @@ static inline CUDA_HD int cuda_pg_bulks_ok(int K, int bm, int hw, int nt8) {
  * bulk copies of 64 x 64), both 128-byte swizzled and 1024-byte aligned (up
  * to 1 KB to align them); two buffers of the fp16 gates over K (rounded up
  * to whole 64-channel slices) of every image a tile spans, at most
- * CUDA_PG_WG_GATE_MAX bytes; 2 mbarriers per stage and 4 for the gates.
- * Up to 16 column tiles per CTA of 64 rows, 14 of 128 rows. */
+ * CUDA_PG_WG_GATE_MAX bytes; the bias of its columns (fp32); 2 mbarriers per
+ * stage and 4 for the gates.
+ * Up to 16 column tiles per CTA of 64 rows, 12 of 128 rows. */
 #define CUDA_PG_WG_STAGES 4
 #define CUDA_PG_WG_MAX_STAGES 8
 #define CUDA_PG_WG_GATE_MAX (48 * 1024)
@@ -369,7 +370,7 @@ static inline CUDA_HD size_t cuda_pg_wg_stage_bytes(int bm, int nt8) {
 }
 static inline CUDA_HD size_t cuda_pg_wg_smem(int bm, int nt8, int K, int hw, int stages) {
   return 1024 + (size_t)stages * cuda_pg_wg_stage_bytes(bm, nt8) +
-         cuda_pg_wg_gate_bytes(bm, hw, K) + (2 * (size_t)stages + 4) * 8;
+         cuda_pg_wg_gate_bytes(bm, hw, K) + (size_t)nt8 * 16 * 4 + (2 * (size_t)stages + 4) * 8;
 }
 /* Its stages: 4, or more (up to CUDA_PG_WG_MAX_STAGES) where the shared
  * memory per multiprocessor (smem_per_sm; 0: unknown) holds the CTAs that
@@ -387,7 +388,7 @@ static inline CUDA_HD int cuda_pg_wg_stages(int bm, int nt8, int K, int hw, size
 }
 static inline CUDA_HD int cuda_pg_wg_ok(int K, int bm, int hw, int nt8) {
   return K > 0 && K % 16 == 0 && hw > 0 && (bm == 64 || bm == 128) && nt8 >= 1 &&
-         nt8 <= (bm == 64 ? 16 : 14) && cuda_pg_wg_gate_bytes(bm, hw, K) <= CUDA_PG_WG_GATE_MAX;
+         nt8 <= (bm == 64 ? 16 : 12) && cuda_pg_wg_gate_bytes(bm, hw, K) <= CUDA_PG_WG_GATE_MAX;
 }
 
 /* Whether the launch is valid: every column split gets work, at most 8 CTAs
@@ -395,7 +396,7 @@ static inline CUDA_HD int cuda_pg_wg_ok(int K, int bm, int hw, int nt8) {
  * CUDA_PG_SE_IMGS images, streaming only without a K split or sefuse, and
  * bulk copies only without either, where cuda_pg_bulk_ok() (per tile) or
  * cuda_pg_bulks_ok() (streaming), warpgroup MMAs only without any of them
- * or bulk copies, where cuda_pg_wg_ok() (up to 16 column tiles per CTA, 8
+ * or bulk copies, where cuda_pg_wg_ok() (up to 16 or 12 column tiles per CTA, 8
  * for the others). Tiles of 64 or 128 rows; 96 only for the per-tile
  * bulk-copy GEMM. */
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {

@@ -53,18 +53,27 @@ struct pg_res_global {
   }
 };
 
+// The bias pair of columns col, col + 1 (pg_store_acc's Bias), from p.bias.
+struct pg_bias_global {
+  __device__ __forceinline__ float2 operator()(const pg_params &p, int col) const {
+    return make_float2(p.bias[col], p.bias[col + 1]);
+  }
+};
+
 // A warp's tile epilogue from the registers (the layout of pg_mma_slice's
 // acc, MI m16 tiles: rows wr0 + 16 mi + gr + 8 h, columns c0 + 8 j + gc, + 1;
 // a warpgroup MMA's accumulators are one m16 tile per warp): bias (+ the
 // residual pair res(row, col, o) where p.res is set), columns >= Nvalid
-// forced to zero, fp16 pairs; the residual loads of JB column tiles at a time
+// forced to zero, fp16 pairs (the bias pair of a column from bias(p, col));
+// the residual loads of JB column tiles at a time
 // go out before their stores. Addresses are one 64-bit base per lane (row
 // wr0, column c0 + gc) plus 32-bit offsets o within its rows, worked out
 // once: per pair the 64-bit row arithmetic and the bounds tests cost ~40
 // instructions (s18c2, 7x7 blocks' pass 2).
-template <int NT8, class Res, int JB = (NT8 <= 4 ? NT8 : 2), int MI>
+template <int NT8, class Res, int JB = (NT8 <= 4 ? NT8 : 2), int MI, class Bias = pg_bias_global>
 __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&acc)[MI][NT8][4],
-                                             int wr0, int c0, int gr, int gc, const Res &res) {
+                                             int wr0, int c0, int gr, int gc, const Res &res,
+                                             const Bias &bias = Bias()) {
   __half *const ybase = p.y + (size_t)wr0 * p.N + c0 + gc;
   int ro[MI][2]; /* the lane's rows' offsets from ybase; -1 past M */
 #pragma unroll
@@ -83,8 +92,7 @@ __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&a
 #pragma unroll
     for (int jj = 0; jj < JB; jj++) {
       const int col = c0 + (j0 + jj) * 8 + gc;
-      bc[jj] = j0 + jj < NT8 && col < p.N ? make_float2(p.bias[col], p.bias[col + 1])
-                                          : make_float2(0.f, 0.f);
+      bc[jj] = j0 + jj < NT8 && col < p.N ? bias(p, col) : make_float2(0.f, 0.f);
     }
     __half2 rv[JB][MI][2];
 #pragma unroll

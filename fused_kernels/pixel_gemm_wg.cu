@@ -16,18 +16,22 @@
 //     fp16 buffers (pixel_gemm.cuh's layout) while the tile before it runs;
 //   - WG consumer warpgroups of 64 rows each: a warp loads its 16 rows' A
 //     fragments by ldmatrix, gates them in the registers, and the warpgroup
-//     multiplies them by the whole BN-column weight slice in shared memory
-//     (wgmma.mma_async m64nNk16, A from registers, B by descriptor: N in
-//     pieces of 64 columns, one swizzle atom each, then 16, 32 or 48). A
-//     slice goes in two halves of 32 channels, each one group of MMAs with
-//     its own A registers, so one half's fragments load while the other's
-//     MMAs run (wgmma.wait_group 1); a stage is released once the MMAs that
-//     read it have completed. (Two sets of a whole slice's fragments spilled
-//     in the 128-row builds of 192 columns.)
+//     multiplies them by the whole BN-column weight slice in shared memory:
+//     one wgmma.mma_async m64nNk16 per k16 step with N = BN (A from
+//     registers, B by descriptor; wgmma_ops.cuh). In 64-column pieces (one
+//     swizzle atom each) the descriptors' arithmetic and their moves to
+//     uniform registers had been most of the consumers' ~270 instructions
+//     per slice (s22c2). A slice goes in two halves of 32 channels, each one
+//     group of MMAs with its own A registers, so one half's fragments load
+//     while the other's MMAs run (wgmma.wait_group 1); a stage is released
+//     once the MMAs that read it have completed. (Two sets of a whole
+//     slice's fragments spilled in the 128-row builds of 192 columns.)
 // CTAs are persistent: each walks the row tiles blockIdx.x, + gridDim.x, ...
 // of its column block blockIdx.y, and the producer's copies run across the
 // tiles. The epilogue (bias, residual, padded columns zeroed) stores from the
-// registers (pg_store_acc, one m16 tile per warp).
+// registers (pg_store_acc, one m16 tile per warp), the bias from shared
+// memory (copied once per CTA) and the residual loads of 64 columns at a
+// time issued before their stores.
 //
 // Built for sm_90a only (BF_WGMMA, cuda.bzl's arch-specific sources); the
 // kernels are a trap elsewhere and cuda_pg_wg_supported() says 0.
@@ -39,75 +43,13 @@
 
 #include "fused_kernels/cuda_kernels.h"
 #include "fused_kernels/pixel_gemm.cuh"
+#include "fused_kernels/wgmma_ops.cuh"
 
 namespace bf {
 
 constexpr int WG_BK = 64; /* K slice per stage: one 128-byte swizzle row of A */
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-// d (+)= a . B: one m64nNk16 warpgroup MMA, fp16 in, fp32 accumulators (N / 8
-// n8 tiles of the warp's 16 rows, mma.sync's C layout), A from the
-// registers (mma.sync's A fragment of the warp's 16 rows), B (k16 x N,
-// N-major: transposed) by its shared-memory descriptor; scale_d = 0
-// overwrites d.
-template <int N>
-__device__ __forceinline__ void wg_mma(float (&d)[N / 8][4], const unsigned (&a)[4],
-                                       unsigned long long desc, int scale_d);
-template <>
-__device__ __forceinline__ void wg_mma<16>(float (&d)[2][4], const unsigned (&a)[4],
-                                           unsigned long long desc, int scale_d) {
-  asm volatile(
-      "{\n .reg .pred p;\n setp.ne.b32 p, %13, 0;\n"
-      " wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 {%0,%1,%2,%3,%4,%5,%6,%7}, "
-      "{%8,%9,%10,%11}, %12, p, 1, 1, 1;\n}\n"
-      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]),
-        "+f"(d[1][2]), "+f"(d[1][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(scale_d));
-}
-template <>
-__device__ __forceinline__ void wg_mma<32>(float (&d)[4][4], const unsigned (&a)[4],
-                                           unsigned long long desc, int scale_d) {
-  asm volatile(
-      "{\n .reg .pred p;\n setp.ne.b32 p, %21, 0;\n"
-      " wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16 "
-      "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, {%16,%17,%18,%19}, %20, p, 1, 1, "
-      "1;\n}\n"
-      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]),
-        "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
-        "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(scale_d));
-}
-template <>
-__device__ __forceinline__ void wg_mma<48>(float (&d)[6][4], const unsigned (&a)[4],
-                                           unsigned long long desc, int scale_d) {
-  asm volatile(
-      "{\n .reg .pred p;\n setp.ne.b32 p, %29, 0;\n"
-      " wgmma.mma_async.sync.aligned.m64n48k16.f32.f16.f16 "
-      "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23}, "
-      "{%24,%25,%26,%27}, %28, p, 1, 1, 1;\n}\n"
-      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]),
-        "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
-        "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]),
-        "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(scale_d));
-}
-template <>
-__device__ __forceinline__ void wg_mma<64>(float (&d)[8][4], const unsigned (&a)[4],
-                                           unsigned long long desc, int scale_d) {
-  asm volatile(
-      "{\n .reg .pred p;\n setp.ne.b32 p, %37, 0;\n"
-      " wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 "
-      "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%"
-      "25,%26,%27,%28,%29,%30,%31}, {%32,%33,%34,%35}, %36, p, 1, 1, 1;\n}\n"
-      : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]),
-        "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
-        "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]), "+f"(d[4][0]), "+f"(d[4][1]),
-        "+f"(d[4][2]), "+f"(d[4][3]), "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]),
-        "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]), "+f"(d[7][0]), "+f"(d[7][1]),
-        "+f"(d[7][2]), "+f"(d[7][3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(scale_d));
-}
-
 __device__ __forceinline__ void wg_fence() {
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 }
@@ -127,30 +69,26 @@ __device__ __forceinline__ void mbar_arrive(unsigned long long *b) {
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_u32(b)) : "memory");
 }
 
-// The descriptor of a weight block in shared memory at byte address addr:
-// N-major with the 128-byte swizzle, 64 columns (128 bytes) per row, rows
-// of 8 k 1024 bytes apart (the stride byte offset); the 64-column blocks
-// 8192 bytes apart (the leading byte offset, unused by N <= 64).
+// The descriptor of the weights of a stage at shared-window byte address
+// addr: N-major with the 128-byte swizzle, 64 columns (128 bytes) per row,
+// rows of 8 k 1024 bytes apart (the stride byte offset), the 64-column
+// blocks 8192 bytes apart (the leading byte offset). A k16 step further
+// adds 2048 bytes, 128 in the address field (14 bits of 16-byte units: the
+// shared window's 228 KB never carry out of it).
 __device__ __forceinline__ unsigned long long wg_desc(unsigned addr) {
   return (unsigned long long)((addr & 0x3FFFF) >> 4) | (unsigned long long)(8192 >> 4) << 16 |
          (unsigned long long)(1024 >> 4) << 32 | 1ull << 62;
 }
 
-// One k16 step of a consumer warpgroup: its A fragment a by the BN columns
-// of the stage's weights at byte address bs (k16 step s), in pieces of 64
-// columns and a last one of BN % 64.
-template <int NT8>
-__device__ __forceinline__ void wg_step(float (&acc)[1][2 * NT8][4], const unsigned (&a)[4],
-                                        unsigned bs, int s, int scale_d) {
-  constexpr int BN = 16 * NT8, FULL = BN / 64, TAIL = BN % 64;
-#pragma unroll
-  for (int q = 0; q < FULL; q++)
-    wg_mma<64>(*reinterpret_cast<float(*)[8][4]>(&acc[0][8 * q]), a,
-               wg_desc(bs + q * 8192 + s * 2048), scale_d);
-  if constexpr (TAIL > 0)
-    wg_mma<TAIL>(*reinterpret_cast<float(*)[TAIL / 8][4]>(&acc[0][8 * FULL]), a,
-                 wg_desc(bs + FULL * 8192 + s * 2048), scale_d);
-}
+// The bias of the CTA's columns from shared memory (pg_store_acc's Bias):
+// s[c - c0] for column c.
+struct wg_bias_smem {
+  const float *s;
+  int c0;
+  __device__ __forceinline__ float2 operator()(const pg_params &, int col) const {
+    return *reinterpret_cast<const float2 *>(s + (col - c0));
+  }
+};
 #endif
 
 template <int WG, int NT8>
@@ -167,16 +105,18 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
   const int K = p.K, KT = (K + WG_BK - 1) / WG_BK, KP = KT * WG_BK;
   const int mt = (p.M + BM - 1) / BM, n0 = blockIdx.y * BN, gimg = cuda_pg_gate_imgs(BM, p.HW);
   __half *Gs = reinterpret_cast<__half *>(smem + (sb - s0) + S * ST); /* [2][gimg][KP] */
-  unsigned long long *full = reinterpret_cast<unsigned long long *>(Gs + 2 * gimg * KP);
+  float *Bsm = reinterpret_cast<float *>(Gs + 2 * gimg * KP);         /* [BN]: the bias */
+  unsigned long long *full = reinterpret_cast<unsigned long long *>(Bsm + BN);
   unsigned long long *empty = full + S, *gfull = empty + S, *gempty = gfull + 2;
   if (tid == 0) {
-    for (int s = 0; s < S; s++) mbar_init(full + s, 1), mbar_init(empty + s, CW);
-    for (int b = 0; b < 2; b++) mbar_init(gfull + b, 32), mbar_init(gempty + b, CW);
+    for (int s = 0; s < S; s++) mbar_init(full + s, 1), mbar_init(empty + s, CW * 32);
+    for (int b = 0; b < 2; b++) mbar_init(gfull + b, 32), mbar_init(gempty + b, CW * 32);
     asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&ta))
                  : "memory");
     asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&tb))
                  : "memory");
   }
+  for (int i = tid; i < BN; i += blockDim.x) Bsm[i] = n0 + i < p.N ? p.bias[n0 + i] : 0.f;
   __syncthreads();
   pdl_wait();
   if (warp == CW) { /* the producer: every tile's slices, through the stages */
@@ -214,13 +154,15 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pdl_trigger();
     return;
   }
-  /* a consumer warp: rows wg * 64 + wl * 16 .. of each tile */
+  /* a consumer warp: rows wg * 64 + wl * 16 .. of each tile; every lane
+     arrives on the empty barriers (each releases its own reads) */
   const int wg = warp >> 2, wl = warp & 3, lrow = lane & 15, hi = lane >> 4;
   const int gr = lane >> 2, gc = (lane & 3) * 2;
   unsigned aoff[4]; /* the lane's ldmatrix row piece of k16 step s in a stage (swizzled) */
 #pragma unroll
   for (int s = 0; s < 4; s++)
     aoff[s] = (unsigned)(wg * 64 + wl * 16 + lrow) * 128u + (((2 * s + hi) ^ (lrow & 7)) << 4);
+  const unsigned long long dbase = wg_desc(sb + A_ST); /* stage 0's weights */
   float acc[1][2 * NT8][4];
 #pragma unroll
   for (int j = 0; j < 2 * NT8; j++) acc[0][j][0] = acc[0][j][1] = acc[0][j][2] = acc[0][j][3] = 0.f;
@@ -228,18 +170,20 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
   int s = 0, r = 0, ps = 0, j = 0; /* the stage, its round, the stage of the slice before */
   for (int t = blockIdx.x; t < mt; t += gridDim.x, j++) {
     const int b = j & 1, m0 = t * BM, i0 = m0 / p.HW, wr0 = m0 + wg * 64 + wl * 16;
-    int goff[2]; /* where the gates of the lane's rows gr, gr + 8 start (its 8 of a slice) */
+    const __half *gl[2]; /* the gates of the lane's rows gr, gr + 8 (its 8 of a slice) */
 #pragma unroll
     for (int h = 0; h < 2; h++)
-      goff[h] = b * gimg * KP + (min(wr0 + gr + 8 * h, p.M - 1) / p.HW - i0) * KP + (lane & 3) * 8;
+      gl[h] =
+          Gs + b * gimg * KP + (min(wr0 + gr + 8 * h, p.M - 1) / p.HW - i0) * KP + (lane & 3) * 8;
     mbar_wait(gfull + b, (unsigned)(j / 2) & 1u);
     /* half q of slice kt (stage s) into a, gated, then its MMAs as one group */
-    auto half = [&](unsigned(&a)[2][4], int s, int kt, int q) {
+    auto half = [&](unsigned(&a)[2][4], int kt, int q) {
       const unsigned as = sb + s * ST;
+      const unsigned long long d = dbase + (unsigned long long)(s * (ST >> 4));
       unsigned g[2][4]; /* the fp16 gate pairs of rows gr, gr + 8 */
 #pragma unroll
       for (int h = 0; h < 2; h++) {
-        const uint4 u = *reinterpret_cast<const uint4 *>(Gs + goff[h] + kt * WG_BK + q * 32);
+        const uint4 u = *reinterpret_cast<const uint4 *>(gl[h] + kt * WG_BK + q * 32);
         g[h][0] = u.x, g[h][1] = u.y, g[h][2] = u.z, g[h][3] = u.w;
       }
 #pragma unroll
@@ -250,20 +194,17 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
       wg_fence();
 #pragma unroll
       for (int s2 = 0; s2 < 2; s2++)
-        wg_step<NT8>(acc, a[s2], as + A_ST, 2 * q + s2, kt > 0 || q > 0 || s2 > 0);
+        wg_mma<BN>(acc[0], a[s2], d + (2 * q + s2) * 128, kt > 0 || q > 0 || s2 > 0);
       wg_commit();
     };
     /* each half's registers are rewritten only after the MMAs of the same
        half of the slice before have completed (the wait after the other) */
     for (int kt = 0; kt < KT; kt++) {
       mbar_wait(full + s, (unsigned)r & 1u);
-      half(af[0], s, kt, 0);
+      half(af[0], kt, 0);
       wg_wait<1>(); /* the slice before is done: its stage goes back */
-      if (kt > 0) {
-        __syncwarp();
-        if (lane == 0) mbar_arrive(empty + ps);
-      }
-      half(af[1], s, kt, 1);
+      if (kt > 0) mbar_arrive(empty + ps);
+      half(af[1], kt, 1);
       wg_wait<1>();
       ps = s;
       if (++s == S) s = 0, r++;
@@ -273,11 +214,12 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     for (int jj = 0; jj < 2 * NT8; jj++)
 #pragma unroll
       for (int e = 0; e < 4; e++) wg_pin(acc[0][jj][e]);
-    __syncwarp();
-    if (lane == 0) mbar_arrive(empty + ps), mbar_arrive(gempty + b);
+    mbar_arrive(empty + ps), mbar_arrive(gempty + b);
     if (t + (int)gridDim.x >= mt) pdl_trigger();
-    pg_store_acc<2 * NT8, pg_res_global, 2>(p, acc, wr0, n0, gr, gc,
-                                            pg_res_global(p, wr0, n0 + gc));
+    /* the residual loads of 64 columns at a time before their stores (all of them
+       spilled where the accumulators are many), the bias from shared memory */
+    pg_store_acc<2 * NT8, pg_res_global, (2 * NT8 < 8 ? 2 * NT8 : 8)>(
+        p, acc, wr0, n0, gr, gc, pg_res_global(p, wr0, n0 + gc), wg_bias_smem{Bsm, n0});
   }
 #else
   __trap(); /* never launched: cuda_pg_wg_supported() */
@@ -285,7 +227,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
 }
 
 // The instantiations: WG = 1 (64 rows) by NT8 = 1..16 (16 to 256 columns),
-// WG = 2 (128 rows) by NT8 = 1..14 (cuda_pg_wg_ok: 15 and 16 spilled at the
+// WG = 2 (128 rows) by NT8 = 1..12 (cuda_pg_wg_ok: 13 and up spilled at the
 // 168 registers of 320 threads).
 template <int WG, int... I>
 static const void *wg_table(int nt8, std::integer_sequence<int, I...>) {
@@ -294,7 +236,7 @@ static const void *wg_table(int nt8, std::integer_sequence<int, I...>) {
 }
 static const void *wg_fn_of(int bm, int nt8) {
   return bm == 64    ? wg_table<1>(nt8, std::make_integer_sequence<int, 16>())
-         : bm == 128 ? wg_table<2>(nt8, std::make_integer_sequence<int, 14>())
+         : bm == 128 ? wg_table<2>(nt8, std::make_integer_sequence<int, 12>())
                      : nullptr;
 }
 
@@ -351,10 +293,10 @@ extern "C" int cuda_pg_wg_supported(void) {
 extern "C" int cuda_pg_wg_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
   if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
-  const void *fns[30];
+  const void *fns[28];
   for (int i = 0; i < 16; i++) fns[i] = bf::wg_fn_of(64, i + 1);
-  for (int i = 0; i < 14; i++) fns[16 + i] = bf::wg_fn_of(128, i + 1);
-  return (int)bf::set_kernel_attrs(fns, 30, bytes, carveout);
+  for (int i = 0; i < 12; i++) fns[16 + i] = bf::wg_fn_of(128, i + 1);
+  return (int)bf::set_kernel_attrs(fns, 28, bytes, carveout);
 #else
   (void)bytes, (void)carveout;
   return 0;

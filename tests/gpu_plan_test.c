@@ -714,14 +714,15 @@ static void test_gate_proj_wg(void **state) {
   g.gemm = 128, g.zsplit = 2, g.wg = 1; /* 10 column tiles per CTA */
   assert_true(cuda_gate_proj_ok(&g));
   /* 4 stages of 128 x 64 A and three 64 x 64 weight blocks, two buffers of the gates of
-     the 4 images a 128-row tile of 49-pixel images spans (1152 channels), 12 mbarriers */
+     the 4 images a 128-row tile of 49-pixel images spans (1152 channels), the bias of 160
+     columns, 12 mbarriers */
   assert_int_equal(cuda_mbconv_smem(&g),
-                   1024 + 4 * (128 * 128 + 3 * 8192) + 2 * 4 * 1152 * 2 + 12 * 8);
+                   1024 + 4 * (128 * 128 + 3 * 8192) + 2 * 4 * 1152 * 2 + 160 * 4 + 12 * 8);
   /* on a device of 228 KB per SM: one CTA of 4 stages (182 KB) fits, of 5 too */
   g.smem_per_sm = 228 * 1024, g.smem_optin = 227 * 1024;
   assert_int_equal(cuda_pg_wg_stages_of(&g), 5);
   assert_int_equal(cuda_mbconv_smem(&g),
-                   1024 + 5 * (128 * 128 + 3 * 8192) + 2 * 4 * 1152 * 2 + 14 * 8);
+                   1024 + 5 * (128 * 128 + 3 * 8192) + 2 * 4 * 1152 * 2 + 160 * 4 + 14 * 8);
   /* 128 x 112 tiles of 672 channels of 14x14 images: one CTA of 4 stages (135 KB), so 6
      (199 KB; 7 would take 231 KB); 64 x 64 tiles of 480 channels: three CTAs of 4 stages
      (69 KB), not of 5 (85 KB); a device of unknown shared memory: 4 */
@@ -741,7 +742,7 @@ static void test_gate_proj_wg(void **state) {
   assert_false(cuda_gate_proj_ok(&g));
   g.gemm = 128, g.stream = 3; /* at most 3 persistent CTAs per split */
   assert_true(cuda_gate_proj_ok(&g));
-  /* 256 output channels: one split of 16 tiles at 64 rows, not at 128 (spills) */
+  /* 256 output channels: one split of 16 tiles at 64 rows, not at 128 (at most 12) */
   cuda_mbconv_args w = shapes(14, 14, 160, 960, 256, 3, 1, 40, CUDA_MB_STAGED);
   w.gemm = 64, w.zsplit = 1, w.wg = 1;
   assert_true(cuda_gate_proj_ok(&w));
