@@ -351,7 +351,7 @@ static inline CUDA_HD int cuda_pg_bulks_ok(int K, int bm, int hw, int nt8) {
          cuda_pg_bulks_w_bytes(K, nt8) <= CUDA_PG_BULKS_W_MAX;
 }
 
-/* The warpgroup-MMA GEMM (a->wg): `stages` stages of a bm x 64 A slice and
+/* The warpgroup-MMA GEMM (a->wg): 4 stages of a bm x 64 A slice and
  * the 64 x 16 nt8 weight slice in blocks of 64 columns (the last one whole:
  * bulk copies of 64 x 64), both 128-byte swizzled and 1024-byte aligned (up
  * to 1 KB to align them); two buffers of the fp16 gates over K (rounded up
@@ -360,7 +360,6 @@ static inline CUDA_HD int cuda_pg_bulks_ok(int K, int bm, int hw, int nt8) {
  * stage and 4 for the gates.
  * Up to 16 column tiles per CTA of 64 rows, 12 of 128 rows. */
 #define CUDA_PG_WG_STAGES 4
-#define CUDA_PG_WG_MAX_STAGES 8
 #define CUDA_PG_WG_GATE_MAX (48 * 1024)
 static inline CUDA_HD size_t cuda_pg_wg_gate_bytes(int bm, int hw, int K) {
   return 2 * (size_t)cuda_pg_gate_imgs(bm, hw) * (size_t)((K + 63) / 64 * 64) * 2;
@@ -368,23 +367,9 @@ static inline CUDA_HD size_t cuda_pg_wg_gate_bytes(int bm, int hw, int K) {
 static inline CUDA_HD size_t cuda_pg_wg_stage_bytes(int bm, int nt8) {
   return (size_t)bm * 128 + (size_t)((nt8 * 16 + 63) / 64) * 8192;
 }
-static inline CUDA_HD size_t cuda_pg_wg_smem(int bm, int nt8, int K, int hw, int stages) {
-  return 1024 + (size_t)stages * cuda_pg_wg_stage_bytes(bm, nt8) +
-         cuda_pg_wg_gate_bytes(bm, hw, K) + (size_t)nt8 * 16 * 4 + (2 * (size_t)stages + 4) * 8;
-}
-/* Its stages: 4, or more (up to CUDA_PG_WG_MAX_STAGES) where the shared
- * memory per multiprocessor (smem_per_sm; 0: unknown) holds the CTAs that
- * 4 stages allow with more, each CTA taking 1 KB besides its own. */
-static inline CUDA_HD int cuda_pg_wg_stages(int bm, int nt8, int K, int hw, size_t smem_per_sm,
-                                            size_t smem_optin) {
-  const size_t s4 = cuda_pg_wg_smem(bm, nt8, K, hw, CUDA_PG_WG_STAGES) + 1024;
-  if (!smem_per_sm || s4 > smem_per_sm) return CUDA_PG_WG_STAGES;
-  const size_t per = smem_per_sm / (smem_per_sm / s4);
-  int s = CUDA_PG_WG_STAGES;
-  while (s < CUDA_PG_WG_MAX_STAGES && cuda_pg_wg_smem(bm, nt8, K, hw, s + 1) + 1024 <= per &&
-         cuda_pg_wg_smem(bm, nt8, K, hw, s + 1) <= smem_optin)
-    s++;
-  return s;
+static inline CUDA_HD size_t cuda_pg_wg_smem(int bm, int nt8, int K, int hw) {
+  return 1024 + CUDA_PG_WG_STAGES * cuda_pg_wg_stage_bytes(bm, nt8) +
+         cuda_pg_wg_gate_bytes(bm, hw, K) + (size_t)nt8 * 16 * 4 + (2 * CUDA_PG_WG_STAGES + 4) * 8;
 }
 static inline CUDA_HD int cuda_pg_wg_ok(int K, int bm, int hw, int nt8) {
   return K > 0 && K % 16 == 0 && hw > 0 && (bm == 64 || bm == 128) && nt8 >= 1 &&
@@ -418,11 +403,6 @@ static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   cuda_pg_se_layout_of(a->CmidP, ks, a->se_c, a->gemm, a->Ho * a->Wo, &L);
   return a->se_c > 0 && L.nimg <= CUDA_PG_SE_IMGS;
 }
-/* The stages of launch a's warpgroup-MMA GEMM (cuda_pg_wg_stages). */
-static inline int cuda_pg_wg_stages_of(const cuda_mbconv_args *a) {
-  return cuda_pg_wg_stages(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo,
-                           (size_t)a->smem_per_sm, (size_t)a->smem_optin);
-}
 /* Shared memory of a pixel-GEMM CTA (pixel_gemm.cu) of bm rows, nt8 16-wide
  * column tiles and a K split over ks: the pipeline (cuda_pg_main_bytes), with
  * a residual its bm x 16 nt8 tile (rows padded by 8 halves), then se bytes
@@ -439,9 +419,7 @@ static inline CUDA_HD size_t cuda_pg_gate_bytes(int bm, int hw) {
   return 4 * (size_t)cuda_pg_gate_imgs(bm, hw) * 32 * 4;
 }
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
-  if (a->wg)
-    return cuda_pg_wg_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo,
-                           cuda_pg_wg_stages_of(a));
+  if (a->wg) return cuda_pg_wg_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);
   if (a->bulk && a->stream > 0)
     return cuda_pg_bulks_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);
   if (a->bulk) return cuda_pg_bulk_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);

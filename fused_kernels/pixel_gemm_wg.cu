@@ -30,14 +30,14 @@
 // of its column block blockIdx.y, and the producer's copies run across the
 // tiles. The epilogue (bias, residual, padded columns zeroed) stores from the
 // registers (pg_store_acc, one m16 tile per warp), the bias from shared
-// memory (copied once per CTA) and the residual loads of 64 columns at a
-// time issued before their stores.
+// memory (copied once per CTA) and the residual loads of up to 128 columns
+// issued before their stores; the gate warp prefetches each tile's
+// residual rows into L2 when it converts its gates.
 //
 // Built for sm_90a only (BF_WGMMA, cuda.bzl's arch-specific sources); the
 // kernels are a trap elsewhere and cuda_pg_wg_supported() says 0.
 #include <cuda.h>
 #include <cuda_runtime.h>
-#include <stdlib.h>
 
 #include <utility>
 
@@ -94,9 +94,9 @@ struct wg_bias_smem {
 template <int WG, int NT8>
 __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pixel_gemm_wg_kernel(const __grid_constant__ CUtensorMap ta,
-                         const __grid_constant__ CUtensorMap tb, const pg_params p, int S) {
+                         const __grid_constant__ CUtensorMap tb, const pg_params p) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  constexpr int BM = 64 * WG, BN = 16 * NT8, NB = (BN + 63) / 64;
+  constexpr int BM = 64 * WG, BN = 16 * NT8, NB = (BN + 63) / 64, S = CUDA_PG_WG_STAGES;
   constexpr unsigned A_ST = BM * 128, ST = A_ST + NB * 8192; /* bytes per stage */
   constexpr int CW = WG * 4;                                 /* consumer warps */
   extern __shared__ __align__(128) unsigned char smem[];
@@ -138,18 +138,39 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     return;
   }
   if (warp == CW + 1) { /* the gates of each tile's images, a tile ahead */
+    constexpr int U = 4;  /* 8-channel groups per lane whose loads go out together */
+    const int G = KP / 8; /* groups per image */
     int j = 0;
     for (int t = blockIdx.x; t < mt; t += gridDim.x, j++) {
-      const int b = j & 1, i0 = t * BM / p.HW, ni = min(t * BM + BM - 1, p.M - 1) / p.HW - i0 + 1;
+      const int b = j & 1, m0 = t * BM, i0 = m0 / p.HW;
+      const int ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
       if (j >= 2) mbar_wait(gempty + b, (unsigned)(j / 2 - 1) & 1u);
       __half *g = Gs + (size_t)b * gimg * KP;
-      for (int i = lane; i < ni * (KP / 8); i += 32) {
-        const int im = i / (KP / 8), c = (i - im * (KP / 8)) * 8;
-        float4 g0, g1;
-        pg_gate8_load(p, i0 + im, c, true, g0, g1);
-        pg_gate8_store(g + (size_t)im * KP, c, g0, g1);
+      /* U groups' loads before their stores: one at a time, a 7x7 tile's 576 groups
+         had been 18 round trips to L2 per lane, longer than the first tile's slices */
+      for (int i = lane; i < ni * G; i += 32 * U) {
+        float4 g0[U], g1[U];
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+          const int iu = i + 32 * u, im = iu / G;
+          pg_gate8_load(p, i0 + im, (iu - im * G) * 8, iu < ni * G, g0[u], g1[u]);
+        }
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+          const int iu = i + 32 * u, im = iu / G;
+          if (iu < ni * G) pg_gate8_store(g + (size_t)im * KP, (iu - im * G) * 8, g0[u], g1[u]);
+        }
       }
       mbar_arrive(gfull + b);
+      /* the tile's residual rows into L2, for its epilogue a tile later */
+      if (p.res) {
+        const int rows = min(BM, p.M - m0), lines = (BN * 2 + 127) / 128;
+        for (int i = lane; i < rows * lines; i += 32) {
+          const int rr = i / lines, l = i - rr * lines;
+          asm volatile(
+              "prefetch.global.L2 [%0];\n" ::"l"(p.res + (size_t)(m0 + rr) * p.N + n0 + l * 64));
+        }
+      }
     }
     pdl_trigger();
     return;
@@ -216,9 +237,9 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
       for (int e = 0; e < 4; e++) wg_pin(acc[0][jj][e]);
     mbar_arrive(empty + ps), mbar_arrive(gempty + b);
     if (t + (int)gridDim.x >= mt) pdl_trigger();
-    /* the residual loads of 64 columns at a time before their stores (all of them
-       spilled where the accumulators are many), the bias from shared memory */
-    pg_store_acc<2 * NT8, pg_res_global, (2 * NT8 < 8 ? 2 * NT8 : 8)>(
+    /* every residual load before the stores up to 128 columns, else 64 columns at a
+       time (more spilled), the bias from shared memory */
+    pg_store_acc<2 * NT8, pg_res_global, (NT8 <= 8 ? 2 * NT8 : 8)>(
         p, acc, wr0, n0, gr, gc, pg_res_global(p, wr0, n0 + gc), wg_bias_smem{Bsm, n0});
   }
 #else
@@ -243,19 +264,12 @@ static const void *wg_fn_of(int bm, int nt8) {
 // The launch: A (M x K) in boxes of 64 channels by bm rows, the weights
 // (K x N) in boxes of 64 columns by 64 rows, both with the 128-byte swizzle;
 // per column split, as many persistent CTAs as fit on the device at once
-// (sms > 0; all the tiles where sms is 0), at most `stream` where > 0;
-// `stages` pipeline stages (cuda_pg_wg_stages), or as many as
-// BLOCKFUSE_CUDA_WGSTAGES says (4..8; for A/B runs).
+// (sms > 0; all the tiles where sms is 0), at most `stream` where > 0.
 cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms,
-                         int stages, cudaStream_t st) {
+                         cudaStream_t st) {
   const void *fn = wg_fn_of(bm, nt8);
   if (!fn || p.M <= 0 || z < 1 || p.K % 16 || p.N % 16) return cudaErrorInvalidValue;
-  static const int forced = [] {
-    const char *v = getenv("BLOCKFUSE_CUDA_WGSTAGES");
-    return v && atoi(v) >= 4 && atoi(v) <= CUDA_PG_WG_MAX_STAGES ? atoi(v) : 0;
-  }();
-  if (forced) stages = forced;
-  const size_t smem = cuda_pg_wg_smem(bm, nt8, p.K, p.HW, stages);
+  const size_t smem = cuda_pg_wg_smem(bm, nt8, p.K, p.HW);
   CUtensorMap ta, tb;
   cudaError_t e = tensor_map_2d(&ta, p.a, p.M, p.K, WG_BK, bm, CU_TENSOR_MAP_SWIZZLE_128B);
   if (!e) e = tensor_map_2d(&tb, p.b, p.K, p.N, 64, WG_BK, CU_TENSOR_MAP_SWIZZLE_128B);
@@ -268,7 +282,7 @@ cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream,
   long long g = mt;
   if (fit >= 1 && g > fit) g = fit;
   if (stream > 0 && g > stream) g = stream;
-  void *args[] = {&ta, &tb, const_cast<pg_params *>(&p), &stages};
+  void *args[] = {&ta, &tb, const_cast<pg_params *>(&p)};
   return launch_k(fn, dim3((unsigned)g, z), dim3(threads), smem, st, true, args);
 }
 
