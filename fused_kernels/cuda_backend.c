@@ -66,7 +66,6 @@ typedef struct {
   int no_dwstrips;  /* BLOCKFUSE_CUDA_DWSTRIPS=0: ... and the strips of 7 pixels (A/B) */
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
   int head_bm;      /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B) */
-  int no_head_wg;   /* BLOCKFUSE_CUDA_HEADWG=0: the head GEMM not on warpgroup MMAs (A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
@@ -675,7 +674,6 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_wg = cuda_env_is("BLOCKFUSE_CUDA_WG", "0");
   s->tune_log = cuda_env_is("BLOCKFUSE_CUDA_TUNE_LOG", "1");
   s->no_dwdirect = cuda_env_is("BLOCKFUSE_CUDA_DWDIRECT", "0");
-  s->no_head_wg = cuda_env_is("BLOCKFUSE_CUDA_HEADWG", "0");
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
                                                              : 0;
@@ -731,7 +729,6 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   if ((rc = cuda_arena_upload(&s->ar, err, errlen))) goto fail;
   for (int i = 0; i < s->n_blocks; i++) cuda_blk_resolve(&s->blks[i], &s->ar);
   s->blks[s->n_blocks - 1].head.bm = s->head_bm;
-  s->blks[s->n_blocks - 1].head.wg = s->caps.wg && !s->no_head_wg;
 
   /* Buckets. Per-tile sums are sized for the smallest tile (one pixel), so
    * that any plan the tuning picks fits. */

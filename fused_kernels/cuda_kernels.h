@@ -367,12 +367,9 @@ static inline CUDA_HD size_t cuda_pg_wg_gate_bytes(int bm, int hw, int K) {
 static inline CUDA_HD size_t cuda_pg_wg_stage_bytes(int bm, int nt8) {
   return (size_t)bm * 128 + (size_t)((nt8 * 16 + 63) / 64) * 8192;
 }
-static inline CUDA_HD size_t cuda_pg_wg_smem_of(int bm, int nt8, size_t gate_bytes) {
-  return 1024 + CUDA_PG_WG_STAGES * cuda_pg_wg_stage_bytes(bm, nt8) + gate_bytes +
-         (size_t)nt8 * 16 * 4 + (2 * CUDA_PG_WG_STAGES + 4) * 8;
-}
 static inline CUDA_HD size_t cuda_pg_wg_smem(int bm, int nt8, int K, int hw) {
-  return cuda_pg_wg_smem_of(bm, nt8, cuda_pg_wg_gate_bytes(bm, hw, K));
+  return 1024 + CUDA_PG_WG_STAGES * cuda_pg_wg_stage_bytes(bm, nt8) +
+         cuda_pg_wg_gate_bytes(bm, hw, K) + (size_t)nt8 * 16 * 4 + (2 * CUDA_PG_WG_STAGES + 4) * 8;
 }
 static inline CUDA_HD int cuda_pg_wg_ok(int K, int bm, int hw, int nt8) {
   return K > 0 && K % 16 == 0 && hw > 0 && (bm == 64 || bm == 128) && nt8 >= 1 &&
@@ -669,8 +666,6 @@ typedef struct {
   int P, CinP, Ch, ChP, act;
   int sms; /* multiprocessors, to size the grid */
   int bm;  /* rows per CTA of its GEMM: 64 or 128, 0 = cuda_head_grid's rule */
-  int wg;  /* 1: the GEMM on sm_90a's warpgroup MMAs (pixel_gemm_wg.cu, its pool mode;
-              cuda_head_wg_grid) where cuda_pg_wg_supported() */
 } cuda_head_args;
 
 /* The head's pixel-GEMM grid (pixel_gemm.cu) for n images: rows per CTA
@@ -689,24 +684,6 @@ static inline void cuda_head_grid(const cuda_head_args *a, int n, int *bm, int *
   *z = (nct + 7) / 8;
   if (want > *z) *z = want < nct ? want : nct;
   while (*z > 1 && !cuda_split_ok(nct, *z)) (*z)--;
-  *nt8 = (nct + *z - 1) / *z;
-}
-
-/* The head's GEMM on warpgroup MMAs (a->wg): 128 rows per CTA (64 where
- * the rows fit one such tile), up to 12 (16) column tiles per CTA: the
- * fewest column splits, or more and narrower ones while the row tiles alone
- * leave multiprocessors idle; every split gets columns. Its shared memory:
- * cuda_pg_wg_smem_of(bm, nt8, 0) (no gates). */
-static inline void cuda_head_wg_grid(const cuda_head_args *a, int n, int *bm, int *nt8, int *z) {
-  const long long M = (long long)n * a->P;
-  const int sms = a->sms > 0 ? a->sms : 132, nct = a->ChP / 16;
-  *bm = M > 64 ? 128 : 64;
-  const int most = *bm == 128 ? 12 : 16;
-  const long long rt = (M + *bm - 1) / *bm;
-  const int want = (int)((sms + rt - 1) / rt);
-  *z = (nct + most - 1) / most;
-  if (want > *z) *z = want < nct ? want : nct;
-  while (*z < nct && !cuda_split_ok(nct, *z)) (*z)++;
   *nt8 = (nct + *z - 1) / *z;
 }
 

@@ -566,12 +566,6 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     CUDA_TRY(cudaMemset(d_poolsum, 0, (size_t)n * blk.head.ChP * 4));
     blk.fc.part = d_part;
     blk.head.pool_sum = d_poolsum;
-    blk.head.wg = (staged & CUDA_TEST_WG) != 0;
-    if (blk.head.wg && !caps.wg) {
-      snprintf(err, errlen, "%s: the warpgroup-MMA GEMM needs an sm_90a build on sm_90", b->name);
-      rc = -EINVAL;
-      goto fail;
-    }
     CUDA_TRY(cudaMemset(d_pooled, 0, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
   }
   if ((rc =

@@ -499,7 +499,47 @@ __global__ void __launch_bounds__(WM * 64,
   };
   if constexpr (POOL) {
     if (wr0 >= p.M) return;
-    pg_pool_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gr, gc, lane);
+    /* this warp's 32 rows span images wi0..wi1; each lane's 4 rows' images */
+    const int wi0 = wr0 / p.HW, wi1 = min(wr0 + 31, p.M - 1) / p.HW;
+    int img[2][2];
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        const int row = wr0 + mi * 16 + gr + h * 8;
+        img[mi][h] = row < p.M ? row / p.HW : -1;
+      }
+#pragma unroll
+    for (int j = 0; j < NT8; j++) {
+      const int col = n0 + wn * NT8 * 8 + j * 8 + gc;
+      if (col >= p.N) continue;
+      const float b0 = p.bias[col], b1 = p.bias[col + 1];
+      float v[2][2][2];
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+          v[mi][h][0] = act_apply(acc[mi][j][2 * h] + b0, p.act);
+          v[mi][h][1] = act_apply(acc[mi][j][2 * h + 1] + b1, p.act);
+        }
+      for (int n = wi0; n <= wi1; n++) { /* one warp-wide sum per image and column */
+        float s0 = 0.f, s1 = 0.f;
+#pragma unroll
+        for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+          for (int h = 0; h < 2; h++)
+            if (img[mi][h] == n) s0 += v[mi][h][0], s1 += v[mi][h][1];
+#pragma unroll
+        for (int o = 4; o < 32; o <<= 1) {
+          s0 += __shfl_xor_sync(0xffffffffu, s0, o);
+          s1 += __shfl_xor_sync(0xffffffffu, s1, o);
+        }
+        if (lane < 4) {
+          atomicAdd(p.pool + (size_t)n * p.N + col, s0);
+          atomicAdd(p.pool + (size_t)n * p.N + col + 1, s1);
+        }
+      }
+    }
   } else if (CL && ks > 1) {
     // K split: the fp32 partial tile over the pipeline buffers, then this
     // CTA's band of rows summed over the cluster's partials in rank order.
@@ -1081,18 +1121,12 @@ extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st
   if (a->CinP % 16 || a->ChP % 16 || a->ChP <= 0 || !a->pool_sum || M <= 0 || M > 0x7fffffffLL)
     return (int)cudaErrorInvalidValue;
   int bm, per, z;
+  cuda_head_grid(a, n, &bm, &per, &z);
   bf::pg_params p = {};
   p.a = (const __half *)a->x, p.b = (const __half *)a->w, p.bias = a->b, p.pool = a->pool_sum;
   p.M = (int)M, p.K = a->CinP, p.N = a->ChP, p.Nvalid = a->Ch, p.HW = a->P, p.act = a->act;
-  cudaError_t e;
-  if (a->wg) {
-    cuda_head_wg_grid(a, n, &bm, &per, &z);
-    e = bf::pg_wg_launch(p, bm, per, z, 0, a->sms, st);
-  } else {
-    cuda_head_grid(a, n, &bm, &per, &z);
-    e = bf::pg_launch(p, bf::pg_se_params{}, bm, per, z, 1, true,
-                      cuda_pixel_gemm_smem(bm, per, 0, 1, 0), st);
-  }
+  cudaError_t e = bf::pg_launch(p, bf::pg_se_params{}, bm, per, z, 1, true,
+                                cuda_pixel_gemm_smem(bm, per, 0, 1, 0), st);
   if (e) return (int)e;
   const int total = n * a->ChP;
   return (int)bf::launch_k(bf::pool_finish_kernel, (total + 255) / 256, 256, 0, st, true,

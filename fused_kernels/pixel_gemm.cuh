@@ -126,57 +126,6 @@ __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&a
   }
 }
 
-// The pool epilogue (the head: p.pool[image][col] += the sum of act(row . W
-// + b) over the rows of that image) from a warp's registers in pg_store_acc's
-// layout: the warp's MI x 16 rows span images wi0..wi1 (none where wr0 is
-// past M), each lane's rows' images; per n8 tile, one warp-wide sum per
-// image and column (shuffles over the 8 row groups), added by lanes 0-3.
-template <int NT8, int MI, class Bias = pg_bias_global>
-__device__ __forceinline__ void pg_pool_acc(const pg_params &p, const float (&acc)[MI][NT8][4],
-                                            int wr0, int c0, int gr, int gc, int lane,
-                                            const Bias &bias = Bias()) {
-  const int wi0 = wr0 / p.HW, wi1 = min(wr0 + MI * 16 - 1, p.M - 1) / p.HW;
-  int img[MI][2];
-#pragma unroll
-  for (int mi = 0; mi < MI; mi++)
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-      const int row = wr0 + mi * 16 + gr + h * 8;
-      img[mi][h] = row < p.M ? row / p.HW : -1;
-    }
-#pragma unroll
-  for (int j = 0; j < NT8; j++) {
-    const int col = c0 + j * 8 + gc;
-    if (col >= p.N) continue;
-    const float2 b = bias(p, col);
-    float v[MI][2][2];
-#pragma unroll
-    for (int mi = 0; mi < MI; mi++)
-#pragma unroll
-      for (int h = 0; h < 2; h++) {
-        v[mi][h][0] = act_apply(acc[mi][j][2 * h] + b.x, p.act);
-        v[mi][h][1] = act_apply(acc[mi][j][2 * h + 1] + b.y, p.act);
-      }
-    for (int n = wi0; n <= wi1; n++) { /* one warp-wide sum per image and column */
-      float s0 = 0.f, s1 = 0.f;
-#pragma unroll
-      for (int mi = 0; mi < MI; mi++)
-#pragma unroll
-        for (int h = 0; h < 2; h++)
-          if (img[mi][h] == n) s0 += v[mi][h][0], s1 += v[mi][h][1];
-#pragma unroll
-      for (int o = 4; o < 32; o <<= 1) {
-        s0 += __shfl_xor_sync(0xffffffffu, s0, o);
-        s1 += __shfl_xor_sync(0xffffffffu, s1, o);
-      }
-      if (lane < 4) {
-        atomicAdd(p.pool + (size_t)n * p.N + col, s0);
-        atomicAdd(p.pool + (size_t)n * p.N + col + 1, s1);
-      }
-    }
-  }
-}
-
 // The mbarrier b for count arrivals (thread 0 of the CTA, before a barrier).
 __device__ __forceinline__ void mbar_init(unsigned long long *b, unsigned count) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900

@@ -91,7 +91,7 @@ struct wg_bias_smem {
 };
 #endif
 
-template <int WG, int NT8, bool POOL>
+template <int WG, int NT8>
 __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pixel_gemm_wg_kernel(const __grid_constant__ CUtensorMap ta,
                          const __grid_constant__ CUtensorMap tb, const pg_params p) {
@@ -103,8 +103,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int K = p.K, KT = (K + WG_BK - 1) / WG_BK, KP = KT * WG_BK;
-  const int mt = (p.M + BM - 1) / BM, n0 = blockIdx.y * BN;
-  const int gimg = POOL ? 0 : cuda_pg_gate_imgs(BM, p.HW);            /* the head has no gates */
+  const int mt = (p.M + BM - 1) / BM, n0 = blockIdx.y * BN, gimg = cuda_pg_gate_imgs(BM, p.HW);
   __half *Gs = reinterpret_cast<__half *>(smem + (sb - s0) + S * ST); /* [2][gimg][KP] */
   float *Bsm = reinterpret_cast<float *>(Gs + 2 * gimg * KP);         /* [BN]: the bias */
   unsigned long long *full = reinterpret_cast<unsigned long long *>(Bsm + BN);
@@ -138,7 +137,6 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pdl_trigger();
     return;
   }
-  if (warp == CW + 1 && POOL) return; /* the head: no gates */
   if (warp == CW + 1) { /* the gates of each tile's images, a tile ahead */
     constexpr int U = 4;  /* 8-channel groups per lane whose loads go out together */
     const int G = KP / 8; /* groups per image */
@@ -198,21 +196,21 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     for (int h = 0; h < 2; h++)
       gl[h] =
           Gs + b * gimg * KP + (min(wr0 + gr + 8 * h, p.M - 1) / p.HW - i0) * KP + (lane & 3) * 8;
-    if (!POOL) mbar_wait(gfull + b, (unsigned)(j / 2) & 1u);
+    mbar_wait(gfull + b, (unsigned)(j / 2) & 1u);
     /* half q of slice kt (stage s) into a, gated, then its MMAs as one group */
     auto half = [&](unsigned(&a)[2][4], int kt, int q) {
       const unsigned as = sb + s * ST;
       const unsigned long long d = dbase + (unsigned long long)(s * (ST >> 4));
       unsigned g[2][4]; /* the fp16 gate pairs of rows gr, gr + 8 */
 #pragma unroll
-      for (int h = 0; h < 2 && !POOL; h++) {
+      for (int h = 0; h < 2; h++) {
         const uint4 u = *reinterpret_cast<const uint4 *>(gl[h] + kt * WG_BK + q * 32);
         g[h][0] = u.x, g[h][1] = u.y, g[h][2] = u.z, g[h][3] = u.w;
       }
 #pragma unroll
       for (int s2 = 0; s2 < 2; s2++) {
         ldsm_x4_at(a[s2], as + aoff[2 * q + s2], false);
-        if (!POOL) pg_gate_af(a[s2], g, s2);
+        pg_gate_af(a[s2], g, s2);
       }
       wg_fence();
 #pragma unroll
@@ -237,13 +235,8 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     for (int jj = 0; jj < 2 * NT8; jj++)
 #pragma unroll
       for (int e = 0; e < 4; e++) wg_pin(acc[0][jj][e]);
-    mbar_arrive(empty + ps);
-    if (!POOL) mbar_arrive(gempty + b);
+    mbar_arrive(empty + ps), mbar_arrive(gempty + b);
     if (t + (int)gridDim.x >= mt) pdl_trigger();
-    if constexpr (POOL) { /* the head: act, then each image's sum into p.pool */
-      pg_pool_acc<2 * NT8>(p, acc, wr0, n0, gr, gc, lane, wg_bias_smem{Bsm, n0});
-      continue;
-    }
     /* every residual load before the stores up to 128 columns, else 64 columns at a
        time (more spilled), the bias from shared memory */
     pg_store_acc<2 * NT8, pg_res_global, (NT8 <= 8 ? 2 * NT8 : 8)>(
@@ -257,15 +250,14 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
 // The instantiations: WG = 1 (64 rows) by NT8 = 1..16 (16 to 256 columns),
 // WG = 2 (128 rows) by NT8 = 1..12 (cuda_pg_wg_ok: 13 and up spilled at the
 // 168 registers of 320 threads).
-template <int WG, bool POOL, int... I>
+template <int WG, int... I>
 static const void *wg_table(int nt8, std::integer_sequence<int, I...>) {
-  static const void *const fns[] = {(const void *)pixel_gemm_wg_kernel<WG, I + 1, POOL>...};
+  static const void *const fns[] = {(const void *)pixel_gemm_wg_kernel<WG, I + 1>...};
   return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
 }
-template <bool POOL>
 static const void *wg_fn_of(int bm, int nt8) {
-  return bm == 64    ? wg_table<1, POOL>(nt8, std::make_integer_sequence<int, 16>())
-         : bm == 128 ? wg_table<2, POOL>(nt8, std::make_integer_sequence<int, 12>())
+  return bm == 64    ? wg_table<1>(nt8, std::make_integer_sequence<int, 16>())
+         : bm == 128 ? wg_table<2>(nt8, std::make_integer_sequence<int, 12>())
                      : nullptr;
 }
 
@@ -275,9 +267,9 @@ static const void *wg_fn_of(int bm, int nt8) {
 // (sms > 0; all the tiles where sms is 0), at most `stream` where > 0.
 cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms,
                          cudaStream_t st) {
-  const void *fn = p.pool ? wg_fn_of<true>(bm, nt8) : wg_fn_of<false>(bm, nt8);
+  const void *fn = wg_fn_of(bm, nt8);
   if (!fn || p.M <= 0 || z < 1 || p.K % 16 || p.N % 16) return cudaErrorInvalidValue;
-  const size_t smem = p.pool ? cuda_pg_wg_smem_of(bm, nt8, 0) : cuda_pg_wg_smem(bm, nt8, p.K, p.HW);
+  const size_t smem = cuda_pg_wg_smem(bm, nt8, p.K, p.HW);
   CUtensorMap ta, tb;
   cudaError_t e = tensor_map_2d(&ta, p.a, p.M, p.K, WG_BK, bm, CU_TENSOR_MAP_SWIZZLE_128B);
   if (!e) e = tensor_map_2d(&tb, p.b, p.K, p.N, 64, WG_BK, CU_TENSOR_MAP_SWIZZLE_128B);
@@ -302,7 +294,7 @@ cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream,
 extern "C" int cuda_pg_wg_supported(void) {
 #if defined(BF_WGMMA)
   cudaFuncAttributes fa;
-  if (cudaFuncGetAttributes(&fa, bf::wg_fn_of<false>(64, 1)) != cudaSuccess) {
+  if (cudaFuncGetAttributes(&fa, bf::wg_fn_of(64, 1)) != cudaSuccess) {
     (void)cudaGetLastError();
     return 0;
   }
@@ -315,12 +307,10 @@ extern "C" int cuda_pg_wg_supported(void) {
 extern "C" int cuda_pg_wg_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
   if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
-  const void *fns[56];
-  for (int i = 0; i < 16; i++) fns[i] = bf::wg_fn_of<false>(64, i + 1);
-  for (int i = 0; i < 12; i++) fns[16 + i] = bf::wg_fn_of<false>(128, i + 1);
-  for (int i = 0; i < 16; i++) fns[28 + i] = bf::wg_fn_of<true>(64, i + 1);
-  for (int i = 0; i < 12; i++) fns[44 + i] = bf::wg_fn_of<true>(128, i + 1);
-  return (int)bf::set_kernel_attrs(fns, 56, bytes, carveout);
+  const void *fns[28];
+  for (int i = 0; i < 16; i++) fns[i] = bf::wg_fn_of(64, i + 1);
+  for (int i = 0; i < 12; i++) fns[16 + i] = bf::wg_fn_of(128, i + 1);
+  return (int)bf::set_kernel_attrs(fns, 28, bytes, carveout);
 #else
   (void)bytes, (void)carveout;
   return 0;

@@ -888,27 +888,6 @@ static void test_head_grid(void **state) {
     assert_int_equal(nt8, want[i][2]);
     assert_int_equal(z, want[i][3]);
   }
-  /* on warpgroup MMAs: up to 16 column tiles at 64 rows, 12 at 128 */
-  static const int want_wg[][4] = {/* n, bm, nt8, z */
-                                   {1, 64, 1, 80},
-                                   {8, 128, 2, 40},
-                                   {64, 128, 12, 7},
-                                   {256, 128, 12, 7}};
-  for (unsigned i = 0; i < sizeof want_wg / sizeof want_wg[0]; i++) {
-    int bm, nt8, z;
-    cuda_head_wg_grid(&h, want_wg[i][0], &bm, &nt8, &z);
-    assert_int_equal(bm, want_wg[i][1]);
-    assert_int_equal(nt8, want_wg[i][2]);
-    assert_int_equal(z, want_wg[i][3]);
-  }
-  for (int ch = 16; ch <= 4096; ch += 48)
-    for (int n = 1; n <= 512; n *= 8) {
-      cuda_head_args w = h;
-      w.ChP = ch;
-      int bm, nt8, z;
-      cuda_head_wg_grid(&w, n, &bm, &nt8, &z);
-      assert_true(nt8 >= 1 && nt8 <= (bm == 128 ? 12 : 16) && cuda_split_ok(ch / 16, z));
-    }
   int bm, nt8, z; /* BLOCKFUSE_CUDA_HEADBM's override: 64 or 128, else the rule */
   h.bm = 64;
   cuda_head_grid(&h, 256, &bm, &nt8, &z);
