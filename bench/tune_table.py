@@ -2,12 +2,11 @@
 # The tuner's candidates by kind, from the lines a run with
 # BLOCKFUSE_CUDA_TUNE_LOG=1 writes to stderr: for each block and batch, the
 # fastest pass-2 GEMM candidate of each kind (cp.async per tile, K split,
-# streaming, bulk copies, warpgroup MMAs alone and in clusters of two; "tune BLOCK
-# batch B: pass-2 gemm ..."
-# lines) in µs
-# and which kind won; with --dw, the PASS1 depthwise shapes the tuner timed on
-# its winning tiles ("tune BLOCK batch B: pass1 tile ... dwrows N: T us"):
-# one pixel, two rows, 2 x 2 blocks, 8 channels.
+# streaming, bulk copies, warpgroup MMAs alone and in clusters of two; "tune
+# BLOCK batch B: pass-2 gemm ..." lines) in µs and which kind won; with --dw,
+# the PASS1 depthwise shapes the tuner timed on its winning tiles ("tune BLOCK
+# batch B: pass1 tile ... dwrows N: T us"): one pixel, two rows, 2 x 2 blocks,
+# 8 channels.
 # Usage: bench/tune_table.py [--dw] LOG [BATCH]   (BATCH: only that batch)
 import re
 import sys
