@@ -2,25 +2,24 @@
 # The tuner's candidates by kind, from the lines a run with
 # BLOCKFUSE_CUDA_TUNE_LOG=1 writes to stderr: for each block and batch, the
 # fastest pass-2 GEMM candidate of each kind (cp.async per tile, K split,
-# streaming, bulk copies, warpgroup MMAs alone and in clusters of two; "tune
-# BLOCK batch B: pass-2 gemm ..." lines) in µs and which kind won; with --dw,
-# the PASS1 depthwise shapes the tuner timed on its winning tiles ("tune BLOCK
-# batch B: pass1 tile ... dwrows N: T us"): one pixel, two rows, 2 x 2 blocks,
-# 8 channels.
+# streaming, bulk copies, warpgroup MMAs; "tune BLOCK batch B: pass-2 gemm ..."
+# lines) in µs and which kind won; with --dw, the PASS1 depthwise shapes the
+# tuner timed on its winning tiles ("tune BLOCK batch B: pass1 tile ... dwrows
+# N: T us"): one pixel, two rows, 2 x 2 blocks, 8 channels.
 # Usage: bench/tune_table.py [--dw] LOG [BATCH]   (BATCH: only that batch)
 import re
 import sys
 
 LINE = re.compile(r"^tune (\S+) batch (\d+): pass-2 gemm (\d+) rows, z (\d+), ksplit (\d+)"
-                  r"( stream)?( bulk)?( wgmc| wg)?: (failed )?([\d.]+) us")
-KINDS = ("per-tile", "ksplit", "stream", "bulk", "wg", "wgmc")
+                  r"( stream)?( bulk)?( wg)?: (failed )?([\d.]+) us")
+KINDS = ("per-tile", "ksplit", "stream", "bulk", "wg")
 DW_LINE = re.compile(r"^tune (\S+) batch (\d+): pass1 tile (\d+x\d+) cc (\d+)( wide)? dwrows (\d): "
                      r"([\d.]+) us")
 DW_KINDS = ("one pixel", "two rows", "2x2 blocks", "8 channels")
 
 
 def kind_of(ks, stream, bulk, wg):
-    return wg.strip() if wg else "bulk" if bulk else "stream" if stream else "ksplit" if int(ks) > 1 else "per-tile"
+    return "wg" if wg else "bulk" if bulk else "stream" if stream else "ksplit" if int(ks) > 1 else "per-tile"
 
 
 def collect(path, only, pattern, parse):

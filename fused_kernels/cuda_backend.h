@@ -86,9 +86,6 @@ int cuda_device_count(void);
  * at most s persistent CTAs per column split); an error where it does not
  * run. */
 #define CUDA_TEST_WG (1LL << 39)
-/* With CUDA_TEST_WG and CUDA_TEST_GEMM (128 rows): in clusters of two CTAs
- * sharing each weight slice (cuda_mbconv_args.wg = 2). */
-#define CUDA_TEST_WGMC (1LL << 40)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
                         char *err, size_t errlen);

@@ -121,8 +121,7 @@ typedef struct {
   int wg;       /* STAGED gemm without a K split, sefuse or bulk, 64 or 128 rows: 1 = on
                    sm_90a's warpgroup MMAs (pixel_gemm_wg.cu; up to 256 columns per CTA, 192
                    at 128 rows), persistent CTAs (at most `stream` per column split where
-                   > 0) where cuda_pg_wg_ok(); 2 = the same in clusters of two CTAs sharing
-                   each weight slice (128 rows only); the tuner times them beside the others */
+                   > 0) where cuda_pg_wg_ok(); the tuner times it beside the others */
   int se_tiles; /* STAGED gemm with sefuse: PASS1's tiles per image, the rows of its sums
                    (set at launch) */
   int sms, smem_optin; /* the device's multiprocessors and opt-in shared memory per block
@@ -392,8 +391,8 @@ static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
       !cuda_split_ok(a->CoutP / 16, cuda_mbconv_z(a)) || ks > 8 || ks > (a->CmidP + 31) / 32)
     return 0;
   if (a->stream < 0 || (a->stream > 0 && (ks > 1 || a->sefuse))) return 0;
-  if (a->wg && (a->wg > 2 || (a->wg == 2 && a->gemm != 128) || a->bulk || ks > 1 || a->sefuse ||
-                !cuda_pg_wg_ok(a->CmidP, a->gemm, a->Ho * a->Wo, per)))
+  if (a->wg &&
+      (a->bulk || ks > 1 || a->sefuse || !cuda_pg_wg_ok(a->CmidP, a->gemm, a->Ho * a->Wo, per)))
     return 0;
   if (a->bulk && (ks > 1 || a->sefuse ||
                   !(a->stream ? cuda_pg_bulks_ok(a->CmidP, a->gemm, a->Ho * a->Wo, per)

@@ -192,8 +192,7 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
     l.wide = l.lowreg = l.dwh2 = l.wg = 0;
     add_gate_proj_cand(c, &n, max, &l, caps);
   }
-  /* The warpgroup-MMA GEMM (sm_90a), persistent, 64 or 128 rows (and 128 in
-     clusters of two sharing the weight slices): up to 16
+  /* The warpgroup-MMA GEMM (sm_90a), persistent, 64 or 128 rows: up to 16
      column tiles per CTA, so its fewest splits are ceil(nct / 16); every
      count from there to twice that, then the others' larger ones */
   if (caps->wg && !sefuse) {
@@ -203,13 +202,12 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
     for (int zi = 0; zi < nz; zi++)
       if (kind[zi] < 2 && zs[zi] > 2 * zw) wz[nw++] = zs[zi];
     for (int bm = 64; bm <= 128; bm *= 2)
-      for (int mc = 0; mc <= (bm == 128); mc++) /* 128 rows also in multicast pairs */
-        for (int zi = 0; zi < nw; zi++) {
-          cuda_mbconv_args l = *tiled;
-          l.gemm = bm, l.zsplit = wz[zi], l.ksplit = 1, l.sefuse = 0, l.stream = 0, l.bulk = 0;
-          l.wg = 1 + mc, l.wide = l.lowreg = l.dwh2 = 0;
-          add_gate_proj_cand(c, &n, max, &l, caps);
-        }
+      for (int zi = 0; zi < nw; zi++) {
+        cuda_mbconv_args l = *tiled;
+        l.gemm = bm, l.zsplit = wz[zi], l.ksplit = 1, l.sefuse = 0, l.stream = 0, l.bulk = 0;
+        l.wg = 1, l.wide = l.lowreg = l.dwh2 = 0;
+        add_gate_proj_cand(c, &n, max, &l, caps);
+      }
   }
   return n;
 }

@@ -1103,7 +1103,7 @@ extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stre
   }
   if (a->wg)
     return (int)bf::pg_wg_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), a->stream,
-                                 a->sms, a->wg == 2, st);
+                                 a->sms, st);
   if (a->stream > 0)
     return (int)bf::pg_stream_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), a->stream,
                                      a->sms, a->bulk != 0, cuda_gate_proj_smem(a), st);

@@ -228,8 +228,8 @@ static cudaError_t tensor_map_2d(CUtensorMap *t, const void *base, int rows, int
 // The warpgroup-MMA GEMM (pixel_gemm_wg.cu; cuda_mbconv_args.wg): bm = 64 or
 // 128 rows, nt8 16-wide column tiles per CTA, z column splits, persistent
 // CTAs (at most `stream` per split where > 0, else as many as fit on sms
-// multiprocessors); mc: in clusters of two sharing each weight slice.
-cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms, bool mc,
+// multiprocessors).
+cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms,
                          cudaStream_t st);
 
 }  // namespace bf

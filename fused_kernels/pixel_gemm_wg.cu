@@ -68,28 +68,6 @@ __device__ __forceinline__ void wg_pin(float &v) {
 __device__ __forceinline__ void mbar_arrive(unsigned long long *b) {
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_u32(b)) : "memory");
 }
-// An arrival on the mbarrier at b's offset in CTA `rank` of the cluster.
-__device__ __forceinline__ void mbar_arrive_cta(unsigned long long *b, unsigned rank) {
-  asm volatile(
-      "{\n .reg .b32 ra;\n mapa.shared::cluster.u32 ra, %0, %1;\n"
-      " mbarrier.arrive.release.cluster.shared::cluster.b64 _, [ra];\n}\n" ::"r"(smem_u32(b)),
-      "r"(rank)
-      : "memory");
-}
-// Every thread of the cluster arrives, then waits for the others.
-__device__ __forceinline__ void cluster_sync_all() {
-  asm volatile("barrier.cluster.arrive.release;\n barrier.cluster.wait.acquire;\n" ::: "memory");
-}
-// tma_load_2d into the same offset of the shared memory of each CTA in
-// `mask` (cluster ranks), completing on each one's mbarrier at b's offset.
-__device__ __forceinline__ void tma_load_2d_mc(void *dst, const CUtensorMap &t, int x, int y,
-                                               unsigned long long *b, unsigned short mask) {
-  asm volatile(
-      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
-      ".multicast::cluster [%0], [%1, {%3, %4}], [%2], %5;\n" ::"r"(smem_u32(dst)),
-      "l"(reinterpret_cast<unsigned long long>(&t)), "r"(smem_u32(b)), "r"(x), "r"(y), "h"(mask)
-      : "memory");
-}
 
 // The descriptor of the weights of a stage at shared-window byte address
 // addr: N-major with the 128-byte swizzle, 64 columns (128 bytes) per row,
@@ -113,13 +91,7 @@ struct wg_bias_smem {
 };
 #endif
 
-// MC: CTAs in clusters of two, whose row tiles come in pairs (2 pi, 2 pi + 1;
-// the second past M where the tiles are odd: a phantom tile that takes its
-// slices' weights and computes nothing); each CTA copies half of every weight
-// slice (32 of its 64 rows) into both CTAs' stages (multicast), so the
-// weights come from L2 once per pair; a stage is free again once the
-// consumers of both CTAs have released it (each arrives on both).
-template <int WG, int NT8, bool MC>
+template <int WG, int NT8>
 __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pixel_gemm_wg_kernel(const __grid_constant__ CUtensorMap ta,
                          const __grid_constant__ CUtensorMap tb, const pg_params p) {
@@ -127,8 +99,6 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
   constexpr int BM = 64 * WG, BN = 16 * NT8, NB = (BN + 63) / 64, S = CUDA_PG_WG_STAGES;
   constexpr unsigned A_ST = BM * 128, ST = A_ST + NB * 8192; /* bytes per stage */
   constexpr int CW = WG * 4;                                 /* consumer warps */
-  constexpr int CS = MC ? 2 : 1; /* CTAs per cluster: row tiles per step of the tile walk */
-  const int rank = MC ? (int)(blockIdx.x & 1) : 0, pstep = (int)gridDim.x / CS;
   extern __shared__ __align__(128) unsigned char smem[];
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -139,7 +109,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
   unsigned long long *full = reinterpret_cast<unsigned long long *>(Bsm + BN);
   unsigned long long *empty = full + S, *gfull = empty + S, *gempty = gfull + 2;
   if (tid == 0) {
-    for (int s = 0; s < S; s++) mbar_init(full + s, 1), mbar_init(empty + s, CS * CW * 32);
+    for (int s = 0; s < S; s++) mbar_init(full + s, 1), mbar_init(empty + s, CW * 32);
     for (int b = 0; b < 2; b++) mbar_init(gfull + b, 32), mbar_init(gempty + b, CW * 32);
     asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<unsigned long long>(&ta))
                  : "memory");
@@ -147,42 +117,31 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
                  : "memory");
   }
   for (int i = tid; i < BN; i += blockDim.x) Bsm[i] = n0 + i < p.N ? p.bias[n0 + i] : 0.f;
-  if (MC)
-    cluster_sync_all(); /* the peer's mbarriers too are initialised */
-  else
-    __syncthreads();
+  __syncthreads();
   pdl_wait();
-  /* the walk: tile pair pi (one tile without MC) from blockIdx.x / CS, step pstep; this
-     CTA's tile of it is t = pi * CS + rank, a phantom where t >= mt */
   if (warp == CW) { /* the producer: every tile's slices, through the stages */
     if (lane == 0) {
       int s = 0, r = 0; /* the stage, and how many times the stages have gone round */
-      for (int pi = (int)blockIdx.x / CS; pi * CS < mt; pi += pstep) {
-        const int t = pi * CS + rank;
+      for (int t = blockIdx.x; t < mt; t += gridDim.x)
         for (int kt = 0; kt < KT; kt++) {
           if (r > 0) mbar_wait(empty + s, (unsigned)(r - 1) & 1u);
-          mbar_arrive_tx(full + s, t < mt ? ST : ST - A_ST);
+          mbar_arrive_tx(full + s, ST);
           unsigned char *st = smem + (sb - s0) + s * ST;
-          if (t < mt) tma_load_2d(st, ta, kt * WG_BK, t * BM, full + s);
+          tma_load_2d(st, ta, kt * WG_BK, t * BM, full + s);
 #pragma unroll
           for (int j = 0; j < NB; j++)
-            if (MC) /* this CTA's 32 of the slice's 64 weight rows, into both CTAs */
-              tma_load_2d_mc(st + A_ST + j * 8192 + rank * 4096, tb, n0 + j * 64,
-                             kt * WG_BK + rank * 32, full + s, (unsigned short)3);
-            else
-              tma_load_2d(st + A_ST + j * 8192, tb, n0 + j * 64, kt * WG_BK, full + s);
+            tma_load_2d(st + A_ST + j * 8192, tb, n0 + j * 64, kt * WG_BK, full + s);
           if (++s == S) s = 0, r++;
         }
-      }
     }
     pdl_trigger();
-  } else if (warp == CW + 1) { /* the gates of each tile's images, a tile ahead */
+    return;
+  }
+  if (warp == CW + 1) { /* the gates of each tile's images, a tile ahead */
     constexpr int U = 4;  /* 8-channel groups per lane whose loads go out together */
     const int G = KP / 8; /* groups per image */
     int j = 0;
-    for (int pi = (int)blockIdx.x / CS; pi * CS < mt; pi += pstep) {
-      const int t = pi * CS + rank;
-      if (t >= mt) break; /* a phantom: the last of the walk */
+    for (int t = blockIdx.x; t < mt; t += gridDim.x, j++) {
       const int b = j & 1, m0 = t * BM, i0 = m0 / p.HW;
       const int ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
       if (j >= 2) mbar_wait(gempty + b, (unsigned)(j / 2 - 1) & 1u);
@@ -203,7 +162,6 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
         }
       }
       mbar_arrive(gfull + b);
-      j++;
       /* the tile's residual rows into L2, for its epilogue a tile later */
       if (p.res) {
         const int rows = min(BM, p.M - m0), lines = (BN * 2 + 127) / 128;
@@ -215,11 +173,13 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
       }
     }
     pdl_trigger();
-  } else { /* a consumer warp: rows wg * 64 + wl * 16 .. of each tile; every lane
-              arrives on the empty barriers (each releases its own reads) */
-    const int wg = warp >> 2, wl = warp & 3, lrow = lane & 15, hi = lane >> 4;
-    const int gr = lane >> 2, gc = (lane & 3) * 2;
-    unsigned aoff[4]; /* the lane's ldmatrix row piece of k16 step s in a stage (swizzled) */
+    return;
+  }
+  /* a consumer warp: rows wg * 64 + wl * 16 .. of each tile; every lane
+     arrives on the empty barriers (each releases its own reads) */
+  const int wg = warp >> 2, wl = warp & 3, lrow = lane & 15, hi = lane >> 4;
+  const int gr = lane >> 2, gc = (lane & 3) * 2;
+  unsigned aoff[4]; /* the lane's ldmatrix row piece of k16 step s in a stage (swizzled) */
 #pragma unroll
   for (int s = 0; s < 4; s++)
     aoff[s] = (unsigned)(wg * 64 + wl * 16 + lrow) * 128u + (((2 * s + hi) ^ (lrow & 7)) << 4);
@@ -229,21 +189,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
   for (int j = 0; j < 2 * NT8; j++) acc[0][j][0] = acc[0][j][1] = acc[0][j][2] = acc[0][j][3] = 0.f;
   unsigned af[2][2][4]; /* the A fragments of a slice's two 32-channel halves (2 k16 steps) */
   int s = 0, r = 0, ps = 0, j = 0; /* the stage, its round, the stage of the slice before */
-  /* a stage back to this CTA's producer and, with MC, the peer's */
-  auto release = [&](int st) {
-    mbar_arrive(empty + st);
-    if (MC) mbar_arrive_cta(empty + st, (unsigned)rank ^ 1u);
-  };
-  for (int pi = (int)blockIdx.x / CS; pi * CS < mt; pi += pstep) {
-    const int t = pi * CS + rank;
-    if (t >= mt) { /* a phantom tile: its stages only go back */
-      for (int kt = 0; kt < KT; kt++) {
-        mbar_wait(full + s, (unsigned)r & 1u);
-        release(s);
-        if (++s == S) s = 0, r++;
-      }
-      break;
-    }
+  for (int t = blockIdx.x; t < mt; t += gridDim.x, j++) {
     const int b = j & 1, m0 = t * BM, i0 = m0 / p.HW, wr0 = m0 + wg * 64 + wl * 16;
     const __half *gl[2]; /* the gates of the lane's rows gr, gr + 8 (its 8 of a slice) */
 #pragma unroll
@@ -278,7 +224,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
       mbar_wait(full + s, (unsigned)r & 1u);
       half(af[0], kt, 0);
       wg_wait<1>(); /* the slice before is done: its stage goes back */
-      if (kt > 0) release(ps);
+      if (kt > 0) mbar_arrive(empty + ps);
       half(af[1], kt, 1);
       wg_wait<1>();
       ps = s;
@@ -289,17 +235,13 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     for (int jj = 0; jj < 2 * NT8; jj++)
 #pragma unroll
       for (int e = 0; e < 4; e++) wg_pin(acc[0][jj][e]);
-    release(ps);
-    mbar_arrive(gempty + b);
-    j++;
-    if ((pi + pstep) * CS >= mt) pdl_trigger();
+    mbar_arrive(empty + ps), mbar_arrive(gempty + b);
+    if (t + (int)gridDim.x >= mt) pdl_trigger();
     /* every residual load before the stores up to 128 columns, else 64 columns at a
        time (more spilled), the bias from shared memory */
     pg_store_acc<2 * NT8, pg_res_global, (NT8 <= 8 ? 2 * NT8 : 8)>(
         p, acc, wr0, n0, gr, gc, pg_res_global(p, wr0, n0 + gc), wg_bias_smem{Bsm, n0});
   }
-  }
-  if (MC) cluster_sync_all(); /* no CTA leaves while its peer may still write to it */
 #else
   __trap(); /* never launched: cuda_pg_wg_supported() */
 #endif
@@ -307,34 +249,30 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
 
 // The instantiations: WG = 1 (64 rows) by NT8 = 1..16 (16 to 256 columns),
 // WG = 2 (128 rows) by NT8 = 1..12 (cuda_pg_wg_ok: 13 and up spilled at the
-// 168 registers of 320 threads), the latter also in multicast pairs (mc).
-template <int WG, bool MC, int... I>
+// 168 registers of 320 threads).
+template <int WG, int... I>
 static const void *wg_table(int nt8, std::integer_sequence<int, I...>) {
-  static const void *const fns[] = {(const void *)pixel_gemm_wg_kernel<WG, I + 1, MC>...};
+  static const void *const fns[] = {(const void *)pixel_gemm_wg_kernel<WG, I + 1>...};
   return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
 }
-static const void *wg_fn_of(int bm, int nt8, bool mc) {
-  return bm == 64 && !mc ? wg_table<1, false>(nt8, std::make_integer_sequence<int, 16>())
-         : bm != 128     ? nullptr
-         : mc            ? wg_table<2, true>(nt8, std::make_integer_sequence<int, 12>())
-                         : wg_table<2, false>(nt8, std::make_integer_sequence<int, 12>());
+static const void *wg_fn_of(int bm, int nt8) {
+  return bm == 64    ? wg_table<1>(nt8, std::make_integer_sequence<int, 16>())
+         : bm == 128 ? wg_table<2>(nt8, std::make_integer_sequence<int, 12>())
+                     : nullptr;
 }
 
 // The launch: A (M x K) in boxes of 64 channels by bm rows, the weights
 // (K x N) in boxes of 64 columns by 64 rows, both with the 128-byte swizzle;
 // per column split, as many persistent CTAs as fit on the device at once
-// (sms > 0; all the tiles where sms is 0), at most `stream` where > 0; mc:
-// clusters of two CTAs (an even count, at least 2) whose weight slices come
-// in boxes of 64 columns by 32 rows, each CTA's half into both.
-cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms, bool mc,
+// (sms > 0; all the tiles where sms is 0), at most `stream` where > 0.
+cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms,
                          cudaStream_t st) {
-  const void *fn = wg_fn_of(bm, nt8, mc);
+  const void *fn = wg_fn_of(bm, nt8);
   if (!fn || p.M <= 0 || z < 1 || p.K % 16 || p.N % 16) return cudaErrorInvalidValue;
   const size_t smem = cuda_pg_wg_smem(bm, nt8, p.K, p.HW);
   CUtensorMap ta, tb;
   cudaError_t e = tensor_map_2d(&ta, p.a, p.M, p.K, WG_BK, bm, CU_TENSOR_MAP_SWIZZLE_128B);
-  if (!e)
-    e = tensor_map_2d(&tb, p.b, p.K, p.N, 64, mc ? WG_BK / 2 : WG_BK, CU_TENSOR_MAP_SWIZZLE_128B);
+  if (!e) e = tensor_map_2d(&tb, p.b, p.K, p.N, 64, WG_BK, CU_TENSOR_MAP_SWIZZLE_128B);
   if (e) return e;
   const int threads = bm * 2 + 64;
   int occ = 0;
@@ -344,12 +282,8 @@ cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream,
   long long g = mt;
   if (fit >= 1 && g > fit) g = fit;
   if (stream > 0 && g > stream) g = stream;
-  if (mc) g = g < 2 ? 2 : g & ~1LL;
   void *args[] = {&ta, &tb, const_cast<pg_params *>(&p)};
-  cudaLaunchAttribute at[2];
-  const cudaLaunchConfig_t cfg = launch_cfg(at, dim3((unsigned)g, z), dim3(threads), smem, st, true,
-                                            mc ? dim3(2, 1, 1) : dim3(0, 0, 0));
-  return cudaLaunchKernelExC(&cfg, fn, args);
+  return launch_k(fn, dim3((unsigned)g, z), dim3(threads), smem, st, true, args);
 }
 
 }  // namespace bf
@@ -360,7 +294,7 @@ cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream,
 extern "C" int cuda_pg_wg_supported(void) {
 #if defined(BF_WGMMA)
   cudaFuncAttributes fa;
-  if (cudaFuncGetAttributes(&fa, bf::wg_fn_of(64, 1, false)) != cudaSuccess) {
+  if (cudaFuncGetAttributes(&fa, bf::wg_fn_of(64, 1)) != cudaSuccess) {
     (void)cudaGetLastError();
     return 0;
   }
@@ -373,11 +307,10 @@ extern "C" int cuda_pg_wg_supported(void) {
 extern "C" int cuda_pg_wg_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
   if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
-  const void *fns[40];
-  for (int i = 0; i < 16; i++) fns[i] = bf::wg_fn_of(64, i + 1, false);
-  for (int i = 0; i < 12; i++)
-    fns[16 + i] = bf::wg_fn_of(128, i + 1, false), fns[28 + i] = bf::wg_fn_of(128, i + 1, true);
-  return (int)bf::set_kernel_attrs(fns, 40, bytes, carveout);
+  const void *fns[28];
+  for (int i = 0; i < 16; i++) fns[i] = bf::wg_fn_of(64, i + 1);
+  for (int i = 0; i < 12; i++) fns[16 + i] = bf::wg_fn_of(128, i + 1);
+  return (int)bf::set_kernel_attrs(fns, 28, bytes, carveout);
 #else
   (void)bytes, (void)carveout;
   return 0;
