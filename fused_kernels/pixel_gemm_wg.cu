@@ -137,7 +137,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pdl_trigger();
     return;
   }
-  if (warp == CW + 1) { /* the gates of each tile's images, a tile ahead */
+  if (warp == CW + 1) {   /* the gates of each tile's images, a tile ahead */
     constexpr int U = 4;  /* 8-channel groups per lane whose loads go out together */
     const int G = KP / 8; /* groups per image */
     int j = 0;
