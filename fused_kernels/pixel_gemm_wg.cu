@@ -80,6 +80,29 @@ __device__ __forceinline__ unsigned long long wg_desc(unsigned addr) {
          (unsigned long long)(1024 >> 4) << 32 | 1ull << 62;
 }
 
+// The gates of the ni images from i0 (KP channels each, pg_gate8_store's
+// order) into the buffer g, by threads th, th + nth, ...: U 8-gate groups'
+// loads before their stores (one at a time, a 7x7 tile's 576 groups had been
+// 18 round trips to L2 for each lane of one warp).
+template <int U>
+__device__ __forceinline__ void wg_fill_gates(__half *g, const pg_params &p, int i0, int ni, int KP,
+                                              int th, int nth) {
+  const int G = KP / 8; /* groups per image */
+  for (int i = th; i < ni * G; i += nth * U) {
+    float4 g0[U], g1[U];
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+      const int iu = i + nth * u, im = iu / G;
+      pg_gate8_load(p, i0 + im, (iu - im * G) * 8, iu < ni * G, g0[u], g1[u]);
+    }
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+      const int iu = i + nth * u, im = iu / G;
+      if (iu < ni * G) pg_gate8_store(g + (size_t)im * KP, (iu - im * G) * 8, g0[u], g1[u]);
+    }
+  }
+}
+
 // The bias of the CTA's columns from shared memory (pg_store_acc's Bias):
 // s[c - c0] for column c.
 struct wg_bias_smem {
@@ -137,30 +160,20 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pdl_trigger();
     return;
   }
-  if (warp == CW + 1) {   /* the gates of each tile's images, a tile ahead */
-    constexpr int U = 4;  /* 8-channel groups per lane whose loads go out together */
-    const int G = KP / 8; /* groups per image */
+  /* the gates of the ni images from i0 of tile t into buffer b */
+  auto tile_imgs = [&](int t, int &i0, int &ni) {
+    i0 = t * BM / p.HW, ni = min(t * BM + BM - 1, p.M - 1) / p.HW - i0 + 1;
+  };
+  if (warp == CW + 1) { /* the gates of each tile's images, a tile ahead */
     int j = 0;
     for (int t = blockIdx.x; t < mt; t += gridDim.x, j++) {
-      const int b = j & 1, m0 = t * BM, i0 = m0 / p.HW;
-      const int ni = min(m0 + BM - 1, p.M - 1) / p.HW - i0 + 1;
+      const int b = j & 1, m0 = t * BM;
+      int i0, ni;
+      tile_imgs(t, i0, ni);
       if (j >= 2) mbar_wait(gempty + b, (unsigned)(j / 2 - 1) & 1u);
-      __half *g = Gs + (size_t)b * gimg * KP;
-      /* U groups' loads before their stores: one at a time, a 7x7 tile's 576 groups
-         had been 18 round trips to L2 per lane, longer than the first tile's slices */
-      for (int i = lane; i < ni * G; i += 32 * U) {
-        float4 g0[U], g1[U];
-#pragma unroll
-        for (int u = 0; u < U; u++) {
-          const int iu = i + 32 * u, im = iu / G;
-          pg_gate8_load(p, i0 + im, (iu - im * G) * 8, iu < ni * G, g0[u], g1[u]);
-        }
-#pragma unroll
-        for (int u = 0; u < U; u++) {
-          const int iu = i + 32 * u, im = iu / G;
-          if (iu < ni * G) pg_gate8_store(g + (size_t)im * KP, (iu - im * G) * 8, g0[u], g1[u]);
-        }
-      }
+      /* the first tile's the consumers convert (before their first slice, which would wait
+         for them anyway); this warp arrives for it all the same */
+      if (j > 0) wg_fill_gates<4>(Gs + (size_t)b * gimg * KP, p, i0, ni, KP, lane, 32);
       mbar_arrive(gfull + b);
       /* the tile's residual rows into L2, for its epilogue a tile later */
       if (p.res) {
@@ -178,6 +191,15 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
   /* a consumer warp: rows wg * 64 + wl * 16 .. of each tile; every lane
      arrives on the empty barriers (each releases its own reads) */
   const int wg = warp >> 2, wl = warp & 3, lrow = lane & 15, hi = lane >> 4;
+  {
+    /* the first tile's gates, by every consumer thread (one warp took several round
+       trips to L2 for a 7x7 tile's, which its first slices waited for), then a barrier
+       of the consumers alone */
+    int i0, ni;
+    tile_imgs(blockIdx.x, i0, ni);
+    wg_fill_gates<3>(Gs, p, i0, ni, KP, tid, CW * 32);
+    asm volatile("bar.sync 1, %0;\n" ::"r"(CW * 32) : "memory");
+  }
   const int gr = lane >> 2, gc = (lane & 3) * 2;
   unsigned aoff[4]; /* the lane's ldmatrix row piece of k16 step s in a stage (swizzled) */
 #pragma unroll
