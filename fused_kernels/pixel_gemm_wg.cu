@@ -13,7 +13,8 @@
 //     64 columns by 64 rows, all with the 128-byte swizzle), through STAGES
 //     stages with a full and an empty mbarrier each;
 //   - one warp converts the gates of each row tile's images into one of two
-//     fp16 buffers (pixel_gemm.cuh's layout) while the tile before it runs;
+//     fp16 buffers (pixel_gemm.cuh's layout) while the tile before it runs
+//     (the consumers convert the first tile's themselves);
 //   - WG consumer warpgroups of 64 rows each: a warp loads its 16 rows' A
 //     fragments by ldmatrix, gates them in the registers, and the warpgroup
 //     multiplies them by the whole BN-column weight slice in shared memory:
@@ -34,8 +35,9 @@
 // issued before their stores; the gate warp prefetches each tile's
 // residual rows into L2 when it converts its gates.
 //
-// Built for sm_90a only (BF_WGMMA, cuda.bzl's arch-specific sources); the
-// kernels are a trap elsewhere and cuda_pg_wg_supported() says 0.
+// Built for sm_90a only (BF_WGMMA, cuda.bzl's arch-specific sources): no
+// other device has an image of these kernels, and cuda_pg_wg_supported()
+// says 0 there (a build for another architecture compiles them as traps).
 #include <cuda.h>
 #include <cuda_runtime.h>
 
@@ -160,7 +162,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pdl_trigger();
     return;
   }
-  /* the gates of the ni images from i0 of tile t into buffer b */
+  /* the images row tile t spans: ni of them from i0 */
   auto tile_imgs = [&](int t, int &i0, int &ni) {
     i0 = t * BM / p.HW, ni = min(t * BM + BM - 1, p.M - 1) / p.HW - i0 + 1;
   };
