@@ -137,6 +137,17 @@ int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_dev
   return 0;
 }
 
+/* The pass-2 GEMM of the tile plan's shapes with bm rows and z column splits
+ * per CTA, every other GEMM choice at its plain value (no K split, sefuse,
+ * streaming, bulk copies or warpgroup MMAs) and the tile kernel's variants
+ * off: each candidate below sets only what it adds. */
+static cuda_mbconv_args gate_proj_cand(const cuda_mbconv_args *tiled, int bm, int z) {
+  cuda_mbconv_args l = *tiled;
+  l.gemm = bm, l.zsplit = z, l.ksplit = 1, l.sefuse = 0, l.stream = 0, l.bulk = 0, l.wg = 0;
+  l.wide = l.lowreg = l.dwh2 = 0;
+  return l;
+}
+
 /* Appends launch l to the candidates c[*n] where there is room, the launch
  * is valid and its shared memory fits. */
 static void add_gate_proj_cand(cuda_mbconv_args *c, int *n, int max, const cuda_mbconv_args *l,
@@ -170,9 +181,8 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
           continue;
         /* streaming (persistent CTAs) where there are at least two row tiles per SM */
         const int stream = ks == 1 && kind[zi] < 2 && rt >= 2LL * caps->sms;
-        cuda_mbconv_args l = *tiled;
-        l.gemm = bm, l.zsplit = z, l.ksplit = ks, l.sefuse = sefuse;
-        l.wide = l.lowreg = l.dwh2 = l.wg = 0;
+        cuda_mbconv_args l = gate_proj_cand(tiled, bm, z);
+        l.ksplit = ks, l.sefuse = sefuse;
         for (int st = 0; st <= stream; st++)             /* a CTA per tile, then streaming */
           for (int b = 0; b <= (caps->bulk != 0); b++) { /* cp.async, then bulk copies (sm_90) */
             l.stream = st ? CUDA_PG_STREAM_FILL : 0, l.bulk = b;
@@ -187,9 +197,8 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
      rows may fill it (131 x 2, 523) */
   for (int zi = 0; zi < nz && caps->bulk && !sefuse; zi++) {
     if (kind[zi] == 2) continue;
-    cuda_mbconv_args l = *tiled;
-    l.gemm = 96, l.zsplit = zs[zi], l.ksplit = 1, l.sefuse = 0, l.stream = 0, l.bulk = 1;
-    l.wide = l.lowreg = l.dwh2 = l.wg = 0;
+    cuda_mbconv_args l = gate_proj_cand(tiled, 96, zs[zi]);
+    l.bulk = 1;
     add_gate_proj_cand(c, &n, max, &l, caps);
   }
   /* The warpgroup-MMA GEMM (sm_90a), persistent, 64 or 128 rows: up to 16
@@ -203,9 +212,8 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
       if (kind[zi] < 2 && zs[zi] > 2 * zw) wz[nw++] = zs[zi];
     for (int bm = 64; bm <= 128; bm *= 2)
       for (int zi = 0; zi < nw; zi++) {
-        cuda_mbconv_args l = *tiled;
-        l.gemm = bm, l.zsplit = wz[zi], l.ksplit = 1, l.sefuse = 0, l.stream = 0, l.bulk = 0;
-        l.wg = 1, l.wide = l.lowreg = l.dwh2 = 0;
+        cuda_mbconv_args l = gate_proj_cand(tiled, bm, wz[zi]);
+        l.wg = 1;
         add_gate_proj_cand(c, &n, max, &l, caps);
       }
   }
