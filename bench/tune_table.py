@@ -2,7 +2,7 @@
 # The tuner's candidates by kind, from the lines a run with
 # BLOCKFUSE_CUDA_TUNE_LOG=1 writes to stderr: for each block and batch, the
 # fastest pass-2 GEMM candidate of each kind (cp.async per tile, K split,
-# streaming, bulk copies, warpgroup MMAs; "tune BLOCK batch B: pass-2 gemm ..."
+# streaming, bulk copies, warpgroup MMAs, narrow; "tune BLOCK batch B: pass-2 gemm ..."
 # lines) in µs and which kind won; with --dw, the PASS1 depthwise shapes the
 # tuner timed on its winning tiles ("tune BLOCK batch B: pass1 tile ... dwrows
 # N: T us"): one pixel, two rows, 2 x 2 blocks, 8 channels.
@@ -11,15 +11,17 @@ import re
 import sys
 
 LINE = re.compile(r"^tune (\S+) batch (\d+): pass-2 gemm (\d+) rows, z (\d+), ksplit (\d+)"
-                  r"( stream)?( bulk)?( wg)?: (failed )?([\d.]+) us")
-KINDS = ("per-tile", "ksplit", "stream", "bulk", "wg")
+                  r"( stream)?( bulk)?( wg)?( narrow)?: (failed )?([\d.]+) us")
+KINDS = ("per-tile", "ksplit", "stream", "bulk", "wg", "narrow")
 DW_LINE = re.compile(r"^tune (\S+) batch (\d+): pass1 tile (\d+x\d+) cc (\d+)( wide)? dwrows (\d): "
                      r"([\d.]+) us")
 DW_KINDS = ("one pixel", "two rows", "2x2 blocks", "8 channels")
 
 
-def kind_of(ks, stream, bulk, wg):
-    return "wg" if wg else "bulk" if bulk else "stream" if stream else "ksplit" if int(ks) > 1 else "per-tile"
+def kind_of(ks, stream, bulk, wg, narrow):
+    if narrow or wg:
+        return "narrow" if narrow else "wg"
+    return "bulk" if bulk else "stream" if stream else "ksplit" if int(ks) > 1 else "per-tile"
 
 
 def collect(path, only, pattern, parse):
@@ -58,11 +60,11 @@ def print_table(best, order, kinds, width, what):
 
 
 def gemm_line(m):
-    block, batch, bm, z, ks, stream, bulk, wg, failed, us = m.groups()
+    block, batch, bm, z, ks, stream, bulk, wg, narrow, failed, us = m.groups()
     if failed:
         return None
     label = "%sx z%s" % (bm, z) + (" ks%s" % ks if int(ks) > 1 else "")
-    return block, int(batch), kind_of(ks, stream, bulk, wg), float(us), label
+    return block, int(batch), kind_of(ks, stream, bulk, wg, narrow), float(us), label
 
 
 def dw_line(m):

@@ -58,6 +58,7 @@ typedef struct {
   int no_stream;    /* BLOCKFUSE_CUDA_STREAM=0: ... and the streaming (persistent) GEMM (A/B) */
   int no_bulk;      /* BLOCKFUSE_CUDA_BULK=0: ... and the GEMM fed by bulk copies (A/B) */
   int no_wg;        /* BLOCKFUSE_CUDA_WG=0: ... and the one on warpgroup MMAs (A/B) */
+  int no_narrow;    /* BLOCKFUSE_CUDA_NARROW=0: ... and the narrow one (A/B) */
   int tune_log;     /* BLOCKFUSE_CUDA_TUNE_LOG=1: each pass-2 GEMM candidate's time to stderr */
   int no_dwdirect;  /* BLOCKFUSE_CUDA_DWDIRECT=0: ... and dw_direct.cu's PASS1 (A/B) */
   int no_dwquads;   /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
@@ -269,7 +270,8 @@ static int tune_gate_proj(cuda_backend *s, int i, int B, const void *x, void *y,
   const int n = cuda_plan_gate_proj_cands(&tiled->l[0], B, &s->caps, 0, !s->no_ksplit, c,
                                           CUDA_GATE_PROJ_CANDS);
   for (int k = 0; k < n; k++) {
-    if ((c[k].stream && s->no_stream) || (c[k].bulk && s->no_bulk) || (c[k].wg && s->no_wg))
+    if ((c[k].stream && s->no_stream) || (c[k].bulk && s->no_bulk) || (c[k].wg && s->no_wg) ||
+        (c[k].narrow && s->no_narrow))
       continue;
     cuda_blk_plan g = *tiled;
     g.l[0] = c[k];
@@ -277,10 +279,10 @@ static int tune_gate_proj(cuda_backend *s, int i, int B, const void *x, void *y,
     int rc = time_candidate(s, i, &g, B, x, y, &t, err, errlen);
     if (rc < 0) return rc;
     if (s->tune_log)
-      fprintf(stderr, "tune %s batch %d: pass-2 gemm %d rows, z %d, ksplit %d%s%s%s: %s%.1f us\n",
+      fprintf(stderr, "tune %s batch %d: pass-2 gemm %d rows, z %d, ksplit %d%s%s%s%s: %s%.1f us\n",
               s->blks[i].b->name, B, c[k].gemm, cuda_mbconv_z(&c[k]), cuda_gate_proj_ks(&c[k]),
               c[k].stream ? " stream" : "", c[k].bulk ? " bulk" : "", c[k].wg ? " wg" : "",
-              rc ? "failed " : "", rc ? 0. : t * 1e6);
+              c[k].narrow ? " narrow" : "", rc ? "failed " : "", rc ? 0. : t * 1e6);
     if (rc == 0 && t < *t_out) *t_out = t, out->l[which] = c[k];
   }
   return 0;
@@ -672,6 +674,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_stream = cuda_env_is("BLOCKFUSE_CUDA_STREAM", "0");
   s->no_bulk = cuda_env_is("BLOCKFUSE_CUDA_BULK", "0");
   s->no_wg = cuda_env_is("BLOCKFUSE_CUDA_WG", "0");
+  s->no_narrow = cuda_env_is("BLOCKFUSE_CUDA_NARROW", "0");
   s->tune_log = cuda_env_is("BLOCKFUSE_CUDA_TUNE_LOG", "1");
   s->no_dwdirect = cuda_env_is("BLOCKFUSE_CUDA_DWDIRECT", "0");
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
@@ -901,11 +904,12 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
         continue;
       }
       if (a->mode == CUDA_MB_STAGED && a->gemm) {
-        k += snprintf(line + k, sizeof line - (size_t)k,
-                      "  [staged gemm %d rows x %d cols per CTA, z %d ksplit %d%s%s%s%s smem %zu]",
-                      a->gemm, cuda_gate_proj_nt8(a) * 16, cuda_mbconv_z(a), cuda_gate_proj_ks(a),
-                      a->sefuse ? " sefuse" : "", a->stream ? " stream" : "",
-                      a->bulk ? " bulk" : "", a->wg ? " wg" : "", cuda_mbconv_smem(a));
+        k +=
+            snprintf(line + k, sizeof line - (size_t)k,
+                     "  [staged gemm %d rows x %d cols per CTA, z %d ksplit %d%s%s%s%s%s smem %zu]",
+                     a->gemm, cuda_gate_proj_nt8(a) * 16, cuda_mbconv_z(a), cuda_gate_proj_ks(a),
+                     a->sefuse ? " sefuse" : "", a->stream ? " stream" : "", a->bulk ? " bulk" : "",
+                     a->wg ? " wg" : "", a->narrow ? " narrow" : "", cuda_mbconv_smem(a));
         continue;
       }
       if (a->dwdirect && cuda_mbconv_dwdirect_ok(a)) {

@@ -86,6 +86,9 @@ int cuda_device_count(void);
  * at most s persistent CTAs per column split); an error where it does not
  * run. */
 #define CUDA_TEST_WG (1LL << 39)
+/* With CUDA_TEST_GEMM / GEMM64: the narrow GEMM (cuda_mbconv_args.narrow: K
+ * of 32, 64 or 96, N of 16 or 32); an error where it does not apply. */
+#define CUDA_TEST_NARROW (1LL << 40)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
                         char *err, size_t errlen);

@@ -122,6 +122,10 @@ typedef struct {
                    sm_90a's warpgroup MMAs (pixel_gemm_wg.cu; up to 256 columns per CTA, 192
                    at 128 rows), persistent CTAs (at most `stream` per column split where
                    > 0) where cuda_pg_wg_ok(); the tuner times it beside the others */
+  int narrow;   /* STAGED gemm without a K split, sefuse, streaming, bulk copies, warpgroup
+                   MMAs or a column split: 1 = the narrow GEMM (pixel_gemm_narrow.cu: every
+                   operand in the registers, each warp a run of 16-row tiles) where
+                   cuda_pg_narrow_ok(); the tuner times it beside the others */
   int se_tiles; /* STAGED gemm with sefuse: PASS1's tiles per image, the rows of its sums
                    (set at launch) */
   int sms, smem_optin; /* the device's multiprocessors and opt-in shared memory per block
@@ -376,13 +380,21 @@ static inline CUDA_HD int cuda_pg_wg_ok(int K, int bm, int hw, int nt8) {
          nt8 <= (bm == 64 ? 16 : 12) && cuda_pg_wg_gate_bytes(bm, hw, K) <= CUDA_PG_WG_GATE_MAX;
 }
 
+/* The narrow GEMM (a->narrow): K of 32, 64 or 96 expanded channels (CmidP),
+ * N of 16 or 32 output columns (CoutP), the whole width in one CTA. */
+static inline CUDA_HD int cuda_pg_narrow_ok(int K, int N) {
+  return (K == 32 || K == 64 || K == 96) && (N == 16 || N == 32);
+}
+
 /* Whether the launch is valid: every column split gets work, at most 8 CTAs
  * per cluster each with a K slice, sefuse only where a tile spans at most
  * CUDA_PG_SE_IMGS images, streaming only without a K split or sefuse, and
  * bulk copies only without either, where cuda_pg_bulk_ok() (per tile) or
  * cuda_pg_bulks_ok() (streaming), warpgroup MMAs only without any of them
  * or bulk copies, where cuda_pg_wg_ok() (up to 16 or 12 column tiles per CTA, 8
- * for the others). Tiles of 64 or 128 rows; 96 only for the per-tile
+ * for the others), the narrow GEMM only without any other form, one column
+ * split and gemm = 64 (its warps' tiles are 16 rows whatever gemm says), where
+ * cuda_pg_narrow_ok(). Tiles of 64 or 128 rows; 96 only for the per-tile
  * bulk-copy GEMM. */
 static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   const int per = cuda_mbconv_nctz(a), ks = cuda_gate_proj_ks(a);
@@ -393,6 +405,9 @@ static inline int cuda_gate_proj_ok(const cuda_mbconv_args *a) {
   if (a->stream < 0 || (a->stream > 0 && (ks > 1 || a->sefuse))) return 0;
   if (a->wg &&
       (a->bulk || ks > 1 || a->sefuse || !cuda_pg_wg_ok(a->CmidP, a->gemm, a->Ho * a->Wo, per)))
+    return 0;
+  if (a->narrow && (a->bulk || a->wg || a->stream || ks > 1 || a->sefuse || a->gemm != 64 ||
+                    cuda_mbconv_z(a) != 1 || !cuda_pg_narrow_ok(a->CmidP, a->CoutP)))
     return 0;
   if (a->bulk && (ks > 1 || a->sefuse ||
                   !(a->stream ? cuda_pg_bulks_ok(a->CmidP, a->gemm, a->Ho * a->Wo, per)
@@ -419,6 +434,7 @@ static inline CUDA_HD size_t cuda_pg_gate_bytes(int bm, int hw) {
   return 4 * (size_t)cuda_pg_gate_imgs(bm, hw) * 32 * 4;
 }
 static inline size_t cuda_gate_proj_smem(const cuda_mbconv_args *a) {
+  if (a->narrow) return 0;
   if (a->wg) return cuda_pg_wg_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);
   if (a->bulk && a->stream > 0)
     return cuda_pg_bulks_smem(a->gemm, cuda_gate_proj_nt8(a), a->CmidP, a->Ho * a->Wo);

@@ -139,12 +139,12 @@ int cuda_plan_mbconv_cluster(cuda_mbconv_args *a, int cl, int cc, const cuda_dev
 
 /* The pass-2 GEMM of the tile plan's shapes with bm rows and z column splits
  * per CTA, every other GEMM choice at its plain value (no K split, sefuse,
- * streaming, bulk copies or warpgroup MMAs) and the tile kernel's variants
+ * streaming, bulk copies, warpgroup MMAs or the narrow form) and the tile kernel's variants
  * off: each candidate below sets only what it adds. */
 static cuda_mbconv_args gate_proj_cand(const cuda_mbconv_args *tiled, int bm, int z) {
   cuda_mbconv_args l = *tiled;
   l.gemm = bm, l.zsplit = z, l.ksplit = 1, l.sefuse = 0, l.stream = 0, l.bulk = 0, l.wg = 0;
-  l.wide = l.lowreg = l.dwh2 = 0;
+  l.narrow = 0, l.wide = l.lowreg = l.dwh2 = 0;
   return l;
 }
 
@@ -216,6 +216,12 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
         l.wg = 1;
         add_gate_proj_cand(c, &n, max, &l, caps);
       }
+  }
+  /* The narrow GEMM (K <= 96, N <= 32: the first blocks' pass 2), one form */
+  if (!sefuse) {
+    cuda_mbconv_args l = gate_proj_cand(tiled, 64, 1);
+    l.narrow = 1;
+    add_gate_proj_cand(c, &n, max, &l, caps);
   }
   return n;
 }

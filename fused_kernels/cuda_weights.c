@@ -536,6 +536,8 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         l->ksplit = (staged >> 18) & 15, l->sefuse = (staged & CUDA_TEST_SEFUSE) != 0;
         l->stream = (staged >> 23) & 15, l->bulk = (staged & CUDA_TEST_BULK) != 0;
         l->wg = (staged & CUDA_TEST_WG) != 0;
+        l->narrow = (staged & CUDA_TEST_NARROW) != 0;
+        if (l->narrow) l->gemm = 64, l->zsplit = 1;
         if (l->bulk && !caps.bulk) {
           snprintf(err, errlen, "%s: the bulk-copy GEMM needs sm_90", b->name);
           rc = -EINVAL;

@@ -1101,6 +1101,7 @@ extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stre
     se.w_see = (const __half *)a->w_see, se.b_see = a->b_see;
     se.se_c = a->se_c, se.se_act = a->se_act, se.Cmid = a->Cmid;
   }
+  if (a->narrow) return (int)bf::pg_narrow_launch(p, a->sms, st);
   if (a->wg)
     return (int)bf::pg_wg_launch(p, a->gemm, cuda_gate_proj_nt8(a), cuda_mbconv_z(a), a->stream,
                                  a->sms, st);

@@ -232,4 +232,9 @@ static cudaError_t tensor_map_2d(CUtensorMap *t, const void *base, int rows, int
 cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms,
                          cudaStream_t st);
 
+// The narrow GEMM (pixel_gemm_narrow.cu; cuda_mbconv_args.narrow): K of 32,
+// 64 or 96, N of 16 or 32 (cuda_pg_narrow_ok), as many CTAs as fit on sms
+// multiprocessors.
+cudaError_t pg_narrow_launch(const pg_params &p, int sms, cudaStream_t st);
+
 }  // namespace bf

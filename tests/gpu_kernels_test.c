@@ -121,7 +121,7 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   char vec[16] = " vec";
   if ((staged >> 33) & 7) snprintf(vec, sizeof vec, " vec run%d", (int)(staged >> 33) & 7);
   if ((staged >> 36) & 3) snprintf(vec, sizeof vec, " strips%d", (int)(staged >> 36) & 3);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s%s rel err %.2e\n",
+  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s%s%s rel err %.2e\n",
                 b->name, n,
                 staged & CUDA_TEST_CLUSTER ? "cluster  "
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
@@ -138,7 +138,8 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
                                                                 : "",
                 (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
                 (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
-                staged & CUDA_TEST_WG ? " wg" : "", staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "",
+                staged & CUDA_TEST_WG ? " wg" : "", staged & CUDA_TEST_NARROW ? " narrow" : "",
+                staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "",
                 staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
@@ -394,6 +395,28 @@ static void test_mbconv_wg(void **state) {
   tblock_free(&tb);
 }
 
+/* The STAGED pass 2 as the narrow GEMM (CUDA_TEST_NARROW): K of 32 (no expansion: K is
+ * the input's channels), 64 and 96, N of 16 and 32 (24 outputs: padded columns written as
+ * zeros), residuals, odd image sizes and a last partial 16-row tile, and images of 9
+ * pixels (a tile's rows g and g + 8 in different images, a lane's rows skipping images
+ * between tiles) with 40 images; the warps' runs of tiles at 3 and 40 images. */
+static void test_mbconv_narrow(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  static const int cases[][9] = {
+      /* h, w, cin, mid, cout, k, s, se, residual */
+      {37, 37, 32, 0, 16, 3, 1, 8, 0},  {57, 55, 16, 96, 24, 3, 2, 4, 0},
+      {20, 21, 16, 64, 16, 3, 1, 4, 1}, {9, 7, 32, 64, 32, 3, 1, 4, 1},
+      {3, 3, 16, 64, 16, 3, 1, 4, 1},
+  };
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    tblock tb;
+    make_mbconv_row(&tb, cases[c]);
+    check_block(&tb.b, c == 4 ? 40 : 3, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_NARROW, 0);
+    if (c < 2) check_block(&tb.b, 1, 1 | CUDA_TEST_GEMM64 | CUDA_TEST_NARROW, 0);
+    tblock_free(&tb);
+  }
+}
+
 /* PASS1's depthwise conv in strips of 7 pixels by one or two rows per
  * thread (dwrows 4 and 5), in 8 and 16 warps: k = 3 and 5, stride 1 and 2,
  * chunks of 32 to 128 channels and a narrower last one (240 = 128 + 112),
@@ -508,15 +531,11 @@ int main(void) {
   const char *filter = getenv("BLOCKFUSE_TEST_FILTER");
   if (filter && *filter) cmocka_set_test_filter(filter);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_stem),
-      cmocka_unit_test(test_mbconv_plain),
-      cmocka_unit_test(test_mbconv_se),
-      cmocka_unit_test(test_mbconv_wg),
-      cmocka_unit_test(test_mbconv_chunks),
-      cmocka_unit_test(test_mbconv_cluster),
-      cmocka_unit_test(test_mbconv_dwdirect),
-      cmocka_unit_test(test_mbconv_strips),
-      cmocka_unit_test(test_head),
+      cmocka_unit_test(test_stem),           cmocka_unit_test(test_mbconv_plain),
+      cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_wg),
+      cmocka_unit_test(test_mbconv_narrow),  cmocka_unit_test(test_mbconv_chunks),
+      cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
+      cmocka_unit_test(test_mbconv_strips),  cmocka_unit_test(test_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

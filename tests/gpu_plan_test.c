@@ -771,6 +771,61 @@ static void test_gate_proj_wg(void **state) {
   for (int i = 0; i < n; i++) assert_false(out[i].wg);
 }
 
+/* The narrow GEMM (narrow): valid only alone (no K split, sefuse, streaming,
+ * bulk copies or warpgroup MMAs), with one column split and gemm = 64, for K
+ * (CmidP) of 32, 64 or 96 and N (CoutP) of 16 or 32; no shared memory; one
+ * candidate where it applies (EfficientNet's stack0.block0: K 32, N 16), none
+ * with sefuse or for wider shapes. */
+static void test_gate_proj_narrow(void **state) {
+  (void)state;
+  cuda_mbconv_args g = shapes(112, 112, 32, 32, 16, 3, 1, 8, CUDA_MB_STAGED);
+  g.gemm = 64, g.zsplit = 1, g.narrow = 1;
+  assert_int_equal(g.CmidP, 32);
+  assert_true(cuda_gate_proj_ok(&g));
+  assert_int_equal(cuda_gate_proj_smem(&g), 0);
+  g.gemm = 128;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.gemm = 64, g.stream = 2;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.stream = 0, g.bulk = 1;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.bulk = 0, g.wg = 1;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.wg = 0, g.ksplit = 2;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.ksplit = 0, g.sefuse = 1;
+  assert_false(cuda_gate_proj_ok(&g));
+  g.sefuse = 0;
+  assert_true(cuda_gate_proj_ok(&g));
+  assert_true(cuda_pg_narrow_ok(32, 16) && cuda_pg_narrow_ok(64, 32) && cuda_pg_narrow_ok(96, 32));
+  assert_false(cuda_pg_narrow_ok(128, 16) || cuda_pg_narrow_ok(48, 16) ||
+               cuda_pg_narrow_ok(32, 48) || cuda_pg_narrow_ok(144, 32));
+  cuda_mbconv_args w = shapes(56, 56, 16, 96, 24, 3, 2, 4, CUDA_MB_STAGED); /* K 96, N 32 */
+  w.gemm = 64, w.zsplit = 1, w.narrow = 1;
+  assert_true(cuda_gate_proj_ok(&w));
+  w.zsplit = 2; /* a column split */
+  assert_false(cuda_gate_proj_ok(&w));
+  cuda_mbconv_args x = shapes(56, 56, 24, 144, 24, 3, 1, 6, CUDA_MB_STAGED); /* K 144 */
+  x.gemm = 64, x.zsplit = 1, x.narrow = 1;
+  assert_false(cuda_gate_proj_ok(&x));
+  /* the candidates: one narrow for stack0.block0's shape, none for K 144 or with sefuse */
+  cuda_device_caps c = hopper();
+  cuda_mbconv_args out[CUDA_GATE_PROJ_CANDS],
+      t = shapes(112, 112, 32, 32, 16, 3, 1, 8, CUDA_MB_STAGED);
+  int n = cuda_plan_gate_proj_cands(&t, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS), nn = 0;
+  for (int i = 0; i < n; i++)
+    if (out[i].narrow) {
+      nn++;
+      assert_true(out[i].gemm == 64 && cuda_mbconv_z(&out[i]) == 1 && !out[i].stream &&
+                  !out[i].bulk && !out[i].wg && cuda_gate_proj_ks(&out[i]) == 1);
+    }
+  assert_int_equal(nn, 1);
+  n = cuda_plan_gate_proj_cands(&t, 256, &c, 1, 1, out, CUDA_GATE_PROJ_CANDS);
+  for (int i = 0; i < n; i++) assert_false(out[i].narrow);
+  n = cuda_plan_gate_proj_cands(&x, 256, &c, 0, 1, out, CUDA_GATE_PROJ_CANDS);
+  for (int i = 0; i < n; i++) assert_false(out[i].narrow);
+}
+
 /* The streaming GEMM (stream > 0): valid only without a K split or sefuse;
  * its shared memory is the A pipeline plus the weights, resident (K rounded
  * to the 32-channel slices) where they take <= 32 KB at <= 4 column tiles,
@@ -1120,6 +1175,7 @@ int main(void) {
       cmocka_unit_test(test_gate_proj_cands),
       cmocka_unit_test(test_gate_proj_stream),
       cmocka_unit_test(test_gate_proj_wg),
+      cmocka_unit_test(test_gate_proj_narrow),
       cmocka_unit_test(test_head_grid),
       cmocka_unit_test(test_se_grid),
       cmocka_unit_test(test_se_batch),
