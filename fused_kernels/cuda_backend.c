@@ -260,6 +260,15 @@ static int retime_dwdirect(cuda_backend *s, int i, int B, const void *x, void *y
   return 0;
 }
 
+/* The pass-2 GEMM's form as the tuner's log and the plan's description name
+ * it: " stream", " bulk", " wg", " narrow" for those set (tune_table.py
+ * parses the log's). Returns buf. */
+static const char *gate_proj_form(const cuda_mbconv_args *a, char *buf, size_t len) {
+  snprintf(buf, len, "%s%s%s%s", a->stream ? " stream" : "", a->bulk ? " bulk" : "",
+           a->wg ? " wg" : "", a->narrow ? " narrow" : "");
+  return buf;
+}
+
 /* Times the GEMM candidates of pass 2 (cuda_plan_gate_proj_cands) alone and
  * keeps the fastest in out->l[which] where it beats *t_out. `tiled` is the
  * one-launch plan of the image-tile kernel the tuner chose. */
@@ -278,11 +287,11 @@ static int tune_gate_proj(cuda_backend *s, int i, int B, const void *x, void *y,
     double t;
     int rc = time_candidate(s, i, &g, B, x, y, &t, err, errlen);
     if (rc < 0) return rc;
+    char form[64];
     if (s->tune_log)
-      fprintf(stderr, "tune %s batch %d: pass-2 gemm %d rows, z %d, ksplit %d%s%s%s%s: %s%.1f us\n",
+      fprintf(stderr, "tune %s batch %d: pass-2 gemm %d rows, z %d, ksplit %d%s: %s%.1f us\n",
               s->blks[i].b->name, B, c[k].gemm, cuda_mbconv_z(&c[k]), cuda_gate_proj_ks(&c[k]),
-              c[k].stream ? " stream" : "", c[k].bulk ? " bulk" : "", c[k].wg ? " wg" : "",
-              c[k].narrow ? " narrow" : "", rc ? "failed " : "", rc ? 0. : t * 1e6);
+              gate_proj_form(&c[k], form, sizeof form), rc ? "failed " : "", rc ? 0. : t * 1e6);
     if (rc == 0 && t < *t_out) *t_out = t, out->l[which] = c[k];
   }
   return 0;
@@ -904,12 +913,12 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
         continue;
       }
       if (a->mode == CUDA_MB_STAGED && a->gemm) {
-        k +=
-            snprintf(line + k, sizeof line - (size_t)k,
-                     "  [staged gemm %d rows x %d cols per CTA, z %d ksplit %d%s%s%s%s%s smem %zu]",
-                     a->gemm, cuda_gate_proj_nt8(a) * 16, cuda_mbconv_z(a), cuda_gate_proj_ks(a),
-                     a->sefuse ? " sefuse" : "", a->stream ? " stream" : "", a->bulk ? " bulk" : "",
-                     a->wg ? " wg" : "", a->narrow ? " narrow" : "", cuda_mbconv_smem(a));
+        char form[64];
+        k += snprintf(line + k, sizeof line - (size_t)k,
+                      "  [staged gemm %d rows x %d cols per CTA, z %d ksplit %d%s%s smem %zu]",
+                      a->gemm, cuda_gate_proj_nt8(a) * 16, cuda_mbconv_z(a), cuda_gate_proj_ks(a),
+                      a->sefuse ? " sefuse" : "", gate_proj_form(a, form, sizeof form),
+                      cuda_mbconv_smem(a));
         continue;
       }
       if (a->dwdirect && cuda_mbconv_dwdirect_ok(a)) {
