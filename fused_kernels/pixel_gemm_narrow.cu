@@ -19,7 +19,8 @@
 //     into the registers, take the same order;
 //   - the gates of the images of the lane's two rows sit in the registers as
 //     fp16 pairs, reloaded only when a row crosses into the next image;
-//   - the epilogue is pg_store_acc's (bias, residual, padded columns zero).
+//   - the epilogue is pg_store_acc's (bias, residual, padded columns zero) with a
+//     residual, else narrow_store_wide's: 16-byte stores of whole row pieces.
 #include <cuda_runtime.h>
 
 #include "fused_kernels/cuda_kernels.h"
@@ -29,9 +30,77 @@ namespace bf {
 
 constexpr int NARROW_WARPS = 8;
 
+// The 4 x 4 transpose of a quad's words: lane t's x[s] becomes lane s's x[t] (three
+// exchanges, each word sent to the lane it is for).
+__device__ __forceinline__ void quad_transpose(unsigned (&x)[4], int t) {
+  unsigned o[4];
+#pragma unroll
+  for (int k = 0; k < 4; k++) {
+    const int d = t ^ k; /* the lane this round sends to and receives from */
+    const unsigned send = d == 0 ? x[0] : d == 1 ? x[1] : d == 2 ? x[2] : x[3];
+    const unsigned r = k ? __shfl_xor_sync(0xffffffffu, send, k) : send;
+    o[0] = d == 0 ? r : o[0], o[1] = d == 1 ? r : o[1];
+    o[2] = d == 2 ? r : o[2], o[3] = d == 3 ? r : o[3];
+  }
+#pragma unroll
+  for (int i = 0; i < 4; i++) x[i] = o[i];
+}
+
+// A tile's epilogue without a residual (rows r0 .. r0 + 15, all N = 8 NT columns): bias,
+// columns >= Nvalid zero, fp16 pairs, then regrouped within each quad so that a lane stores
+// 16 consecutive bytes of one row: a warp's store instruction writes 512 contiguous bytes
+// (the rows are N apart), where pg_store_acc's 4-byte stores wrote 8 rows' 16-byte pieces
+// each.
+// bias_s: the bias in shared memory, copied once per CTA (a reload from L2 every tile had
+// stalled the epilogue once the stores stopped bounding it: s24c8; in the registers it
+// spilled the 64-register build).
+template <int NT>
+__device__ __forceinline__ void narrow_store_wide(const pg_params &p, const float (&acc)[1][NT][4],
+                                                  const float *bias_s, int r0, int g, int t) {
+  static_assert(NT == 2 || NT == 4, "narrow: N of 16 or 32");
+  unsigned v[2][NT]; /* rows g + 8 h, columns 8 j + 2 t, + 1 */
+#pragma unroll
+  for (int j = 0; j < NT; j++) {
+    const int col = 8 * j + 2 * t;
+    const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const float2 b = *reinterpret_cast<const float2 *>(bias_s + col);
+      const __half2 o = __floats2half2_rn(k0 ? acc[0][j][2 * h] + b.x : 0.f,
+                                          k1 ? acc[0][j][2 * h + 1] + b.y : 0.f);
+      v[h][j] = *reinterpret_cast<const unsigned *>(&o);
+    }
+  }
+  if constexpr (NT == 2) { /* lane t: row g + 8 (t >> 1), columns 8 (t & 1) .. + 7 */
+    unsigned x[4] = {v[0][0], v[0][1], v[1][0], v[1][1]};
+    quad_transpose(x, t);
+    const int row = r0 + g + 8 * (t >> 1);
+    if (row < p.M)
+      *reinterpret_cast<uint4 *>(p.y + (size_t)row * 16 + 8 * (t & 1)) =
+          make_uint4(x[0], x[1], x[2], x[3]);
+  } else { /* lane t: rows g and g + 8, columns 8 t .. + 7 */
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      unsigned x[4] = {v[h][0], v[h][1], v[h][2], v[h][3]};
+      quad_transpose(x, t);
+      const int row = r0 + g + 8 * h;
+      if (row < p.M)
+        *reinterpret_cast<uint4 *>(p.y + (size_t)row * 32 + 8 * t) =
+            make_uint4(x[0], x[1], x[2], x[3]);
+    }
+  }
+}
+
+// CTAs per SM the build is held to: 4 (64 registers) for K 32 by N 16, whose 70 with the
+// wide stores' transposes had left 3.
+constexpr int narrow_minb(int kc, int nt) {
+  return kc * nt <= 2 ? 4 : 1;
+}
+
 // KC 32-channel chunks of K, NT n8 column tiles (N = 8 NT).
 template <int KC, int NT>
-__global__ void __launch_bounds__(NARROW_WARPS * 32) pixel_gemm_narrow_kernel(const pg_params p) {
+__global__ void __launch_bounds__(NARROW_WARPS * 32, narrow_minb(KC, NT))
+    pixel_gemm_narrow_kernel(const pg_params p) {
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
   const long long wid = (long long)blockIdx.x * NARROW_WARPS + (threadIdx.x >> 5);
   const long long nw = (long long)gridDim.x * NARROW_WARPS;
@@ -51,6 +120,9 @@ __global__ void __launch_bounds__(NARROW_WARPS * 32) pixel_gemm_narrow_kernel(co
         bf[kc][s][j][0] = *reinterpret_cast<const unsigned *>(&lo);
         bf[kc][s][j][1] = *reinterpret_cast<const unsigned *>(&hi);
       }
+  __shared__ __align__(8) float bias_s[8 * NT];
+  if (threadIdx.x < 8 * NT) bias_s[threadIdx.x] = p.bias[threadIdx.x];
+  __syncthreads();
   pdl_wait();
   if (t0 >= t1) {
     pdl_trigger();
@@ -124,8 +196,11 @@ __global__ void __launch_bounds__(NARROW_WARPS * 32) pixel_gemm_narrow_kernel(co
         for (int j = 0; j < NT; j++) mma16816(acc[0][j], af, bf[kc][s][j][0], bf[kc][s][j][1]);
       }
     }
-    pg_store_acc<NT, pg_res_global>(p, acc, tile * 16, 0, g, 2 * t,
-                                    pg_res_global(p, tile * 16, 2 * t));
+    if (p.res)
+      pg_store_acc<NT, pg_res_global>(p, acc, tile * 16, 0, g, 2 * t,
+                                      pg_res_global(p, tile * 16, 2 * t));
+    else
+      narrow_store_wide<NT>(p, acc, bias_s, tile * 16, g, t);
 #pragma unroll
     for (int h = 0; h < 2; h++)
 #pragma unroll
