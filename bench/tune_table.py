@@ -19,9 +19,8 @@ DW_KINDS = ("one pixel", "two rows", "2x2 blocks", "8 channels")
 
 
 def kind_of(ks, stream, bulk, wg, narrow):
-    if narrow or wg:
-        return "narrow" if narrow else "wg"
-    return "bulk" if bulk else "stream" if stream else "ksplit" if int(ks) > 1 else "per-tile"
+    return ("narrow" if narrow else "wg" if wg else "bulk" if bulk else "stream" if stream
+            else "ksplit" if int(ks) > 1 else "per-tile")
 
 
 def collect(path, only, pattern, parse):
