@@ -5,7 +5,7 @@
 # streaming, bulk copies, warpgroup MMAs, narrow; "tune BLOCK batch B: pass-2 gemm ..."
 # lines) in µs and which kind won; with --dw, the PASS1 depthwise shapes the
 # tuner timed on its winning tiles ("tune BLOCK batch B: pass1 tile ... dwrows
-# N: T us"): one pixel, two rows, 2 x 2 blocks, 8 channels.
+# N: T us"): one pixel, two rows, 2 x 2 blocks, 8 channels, strips of one and of two rows.
 # Usage: bench/tune_table.py [--dw] LOG [BATCH]   (BATCH: only that batch)
 import re
 import sys
@@ -15,7 +15,7 @@ LINE = re.compile(r"^tune (\S+) batch (\d+): pass-2 gemm (\d+) rows, z (\d+), ks
 KINDS = ("per-tile", "ksplit", "stream", "bulk", "wg", "narrow")
 DW_LINE = re.compile(r"^tune (\S+) batch (\d+): pass1 tile (\d+x\d+) cc (\d+)( wide)? dwrows (\d): "
                      r"([\d.]+) us")
-DW_KINDS = ("one pixel", "two rows", "2x2 blocks", "8 channels")
+DW_KINDS = ("one pixel", "two rows", "2x2 blocks", "8 channels", "strips x1", "strips x2")
 
 
 def kind_of(ks, stream, bulk, wg, narrow):
