@@ -932,7 +932,8 @@ __global__ void __launch_bounds__(WM * 64, (NT8 <= 2 ? 768 : 512) / (WM * 64))
     if (++ckt < KT) continue;
     {
       const int wr0 = (b0 + ci * nb) * BM + wm * 32, c0 = n0 + wn * NT8 * 8;
-      pg_store_acc<NT8>(p, acc, wr0, c0, gr, gc, pg_res_global(p, wr0, c0 + gc));
+      pg_store_acc<NT8, pg_res_global, (NT8 <= 4 ? NT8 : 2), 2, pg_bias_global, (NT8 <= 4)>(
+          p, acc, wr0, c0, gr, gc, pg_res_global(p, wr0, c0 + gc));
     }
     pg_zero_acc(acc);
     ckt = 0;

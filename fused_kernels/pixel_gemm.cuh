@@ -60,6 +60,33 @@ struct pg_bias_global {
   }
 };
 
+// The 4 x 4 transpose of a quad's words: lane t's x[s] becomes lane s's x[t]. Two butterfly
+// stages in place: the off-diagonal 2 x 2 blocks trade places with lane t ^ 2, then each
+// block is transposed with lane t ^ 1 (two shuffles each; fewer live registers than sending
+// each word to its lane, which spilled the streaming bulk-copy GEMM at its 80 registers).
+__device__ __forceinline__ void quad_transpose(unsigned (&x)[4], int t) {
+  {
+    const bool hi = t & 2; /* the lane's block row: it keeps that block column */
+    unsigned v0 = hi ? x[0] : x[2], v1 = hi ? x[1] : x[3];
+    v0 = __shfl_xor_sync(0xffffffffu, v0, 2);
+    v1 = __shfl_xor_sync(0xffffffffu, v1, 2);
+    if (hi)
+      x[0] = v0, x[1] = v1;
+    else
+      x[2] = v0, x[3] = v1;
+  }
+  {
+    const bool odd = t & 1;
+    unsigned v0 = odd ? x[0] : x[1], v1 = odd ? x[2] : x[3];
+    v0 = __shfl_xor_sync(0xffffffffu, v0, 1);
+    v1 = __shfl_xor_sync(0xffffffffu, v1, 1);
+    if (odd)
+      x[0] = v0, x[2] = v1;
+    else
+      x[1] = v0, x[3] = v1;
+  }
+}
+
 // A warp's tile epilogue from the registers (the layout of pg_mma_slice's
 // acc, MI m16 tiles: rows wr0 + 16 mi + gr + 8 h, columns c0 + 8 j + gc, + 1;
 // a warpgroup MMA's accumulators are one m16 tile per warp): bias (+ the
@@ -70,7 +97,8 @@ struct pg_bias_global {
 // wr0, column c0 + gc) plus 32-bit offsets o within its rows, worked out
 // once: per pair the 64-bit row arithmetic and the bounds tests cost ~40
 // instructions (s18c2, 7x7 blocks' pass 2).
-template <int NT8, class Res, int JB = (NT8 <= 4 ? NT8 : 2), int MI, class Bias = pg_bias_global>
+template <int NT8, class Res, int JB = (NT8 <= 4 ? NT8 : 2), int MI, class Bias = pg_bias_global,
+          bool WIDE = false>
 __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&acc)[MI][NT8][4],
                                              int wr0, int c0, int gr, int gc, const Res &res,
                                              const Bias &bias = Bias()) {
@@ -106,22 +134,77 @@ __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&a
           rv[jj][mi][h] =
               v ? res(wr0 + mi * 16 + gr + h * 8, col, ro[mi][h] + j * 8) : __float2half2_rn(0.f);
         }
+    if constexpr (!WIDE) {
 #pragma unroll
-    for (int jj = 0; jj < JB; jj++) {
-      const int j = j0 + jj, col = c0 + j * 8 + gc;
-      if (j >= NT8 || col >= p.N) continue;
-      const float bc0 = bc[jj].x, bc1 = bc[jj].y;
-      const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid; /* else written as 0 */
+      for (int jj = 0; jj < JB; jj++) {
+        const int j = j0 + jj, col = c0 + j * 8 + gc;
+        if (j >= NT8 || col >= p.N) continue;
+        const float bc0 = bc[jj].x, bc1 = bc[jj].y;
+        const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid; /* else written as 0 */
 #pragma unroll
-      for (int mi = 0; mi < MI; mi++)
+        for (int mi = 0; mi < MI; mi++)
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-          const float2 r = __half22float2(rv[jj][mi][h]);
-          const float v0 = acc[mi][j][2 * h] + bc0 + r.x, v1 = acc[mi][j][2 * h + 1] + bc1 + r.y;
-          if (ro[mi][h] >= 0)
-            *reinterpret_cast<__half2 *>(ybase + ro[mi][h] + j * 8) =
-                __floats2half2_rn(k0 ? v0 : 0.f, k1 ? v1 : 0.f);
+          for (int h = 0; h < 2; h++) {
+            const float2 r = __half22float2(rv[jj][mi][h]);
+            const float v0 = acc[mi][j][2 * h] + bc0 + r.x, v1 = acc[mi][j][2 * h + 1] + bc1 + r.y;
+            if (ro[mi][h] >= 0)
+              *reinterpret_cast<__half2 *>(ybase + ro[mi][h] + j * 8) =
+                  __floats2half2_rn(k0 ? v0 : 0.f, k1 ? v1 : 0.f);
+          }
+      }
+      continue;
+    }
+    /* WIDE: pairs of n8 tiles with each quad's 4 words transposed, so that lane t stores 16
+       bytes of row gr + 8 (t >> 1), columns 8 (t & 1) .. + 7 of the pair, and a store
+       instruction fills 16 rows' 32-byte sectors (4-byte stores, each instruction 8 rows'
+       16-byte halves of sectors, had held the narrow GEMM at ~3.3 TB/s: s24c8); a tile
+       without a partner keeps the 4-byte stores. The warpgroup-MMA GEMM takes it, and the
+       streaming bulk-copy GEMM up to 64 columns (s24c11, s25c1); the other streaming and
+       bulk-copy builds spilled with it and lost 5-10 % (s24c10). */
+    const int t = gc >> 1;
+#pragma unroll
+    for (int jj = 0; jj < JB; jj += 2) {
+      unsigned pk[2][MI][2]; /* the fp16 pairs of rows gr + 8 h of tile mi, columns col, + 1 */
+      bool ok[2];            /* the tile lies inside N (the same for every lane) */
+#pragma unroll
+      for (int k = 0; k < 2; k++) {
+        const int j = j0 + jj + k, col = c0 + j * 8 + gc;
+        ok[k] = jj + k < JB && j < NT8 && col < p.N;
+        if (!ok[k]) continue;
+        const float bc0 = bc[jj + k].x, bc1 = bc[jj + k].y;
+        const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid; /* else written as 0 */
+#pragma unroll
+        for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+          for (int h = 0; h < 2; h++) {
+            const float2 r = __half22float2(rv[jj + k][mi][h]);
+            const float v0 = acc[mi][j][2 * h] + bc0 + r.x, v1 = acc[mi][j][2 * h + 1] + bc1 + r.y;
+            const __half2 o = __floats2half2_rn(k0 ? v0 : 0.f, k1 ? v1 : 0.f);
+            pk[k][mi][h] = *reinterpret_cast<const unsigned *>(&o);
+          }
+      }
+      const int j = j0 + jj;
+      if (ok[0] && ok[1]) {
+#pragma unroll
+        for (int mi = 0; mi < MI; mi++) {
+          unsigned x[4] = {pk[0][mi][0], pk[1][mi][0], pk[0][mi][1], pk[1][mi][1]};
+          quad_transpose(x, t);
+          const int r = t >> 1 ? ro[mi][1] : ro[mi][0];
+          if (r >= 0)
+            *reinterpret_cast<uint4 *>(ybase - gc + r + j * 8 + (t & 1) * 8) =
+                make_uint4(x[0], x[1], x[2], x[3]);
         }
+      } else {
+#pragma unroll
+        for (int k = 0; k < 2; k++)
+          if (ok[k])
+#pragma unroll
+            for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+              for (int h = 0; h < 2; h++)
+                if (ro[mi][h] >= 0)
+                  *reinterpret_cast<unsigned *>(ybase + ro[mi][h] + (j + k) * 8) = pk[k][mi][h];
+      }
     }
   }
 }

@@ -30,22 +30,6 @@ namespace bf {
 
 constexpr int NARROW_WARPS = 8;
 
-// The 4 x 4 transpose of a quad's words: lane t's x[s] becomes lane s's x[t] (three
-// exchanges, each word sent to the lane it is for).
-__device__ __forceinline__ void quad_transpose(unsigned (&x)[4], int t) {
-  unsigned o[4];
-#pragma unroll
-  for (int k = 0; k < 4; k++) {
-    const int d = t ^ k; /* the lane this round sends to and receives from */
-    const unsigned send = d == 0 ? x[0] : d == 1 ? x[1] : d == 2 ? x[2] : x[3];
-    const unsigned r = k ? __shfl_xor_sync(0xffffffffu, send, k) : send;
-    o[0] = d == 0 ? r : o[0], o[1] = d == 1 ? r : o[1];
-    o[2] = d == 2 ? r : o[2], o[3] = d == 3 ? r : o[3];
-  }
-#pragma unroll
-  for (int i = 0; i < 4; i++) x[i] = o[i];
-}
-
 // A tile's epilogue without a residual (rows r0 .. r0 + 15, all N = 8 NT columns): bias,
 // columns >= Nvalid zero, fp16 pairs, then regrouped within each quad so that a lane stores
 // 16 consecutive bytes of one row: a warp's store instruction writes 512 contiguous bytes
@@ -63,9 +47,9 @@ __device__ __forceinline__ void narrow_store_wide(const pg_params &p, const floa
   for (int j = 0; j < NT; j++) {
     const int col = 8 * j + 2 * t;
     const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid;
-    const float2 b = *reinterpret_cast<const float2 *>(bias_s + col);
 #pragma unroll
     for (int h = 0; h < 2; h++) {
+      const float2 b = *reinterpret_cast<const float2 *>(bias_s + col);
       const __half2 o = __floats2half2_rn(k0 ? acc[0][j][2 * h] + b.x : 0.f,
                                           k1 ? acc[0][j][2 * h + 1] + b.y : 0.f);
       v[h][j] = *reinterpret_cast<const unsigned *>(&o);

@@ -261,9 +261,10 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
       for (int e = 0; e < 4; e++) wg_pin(acc[0][jj][e]);
     mbar_arrive(empty + ps), mbar_arrive(gempty + b);
     if (t + (int)gridDim.x >= mt) pdl_trigger();
-    /* every residual load before the stores up to 128 columns, else 64 columns at a
-       time (more spilled), the bias from shared memory */
-    pg_store_acc<2 * NT8, pg_res_global, (NT8 <= 8 ? 2 * NT8 : 8)>(
+    /* every residual load before the stores up to 128 columns, else 32 columns at a
+       time (64 spilled 148 bytes with the stores' quad transposes), the bias from shared
+       memory, the stores 16 bytes per lane (WIDE) */
+    pg_store_acc<2 * NT8, pg_res_global, (NT8 <= 8 ? 2 * NT8 : 4), 1, wg_bias_smem, true>(
         p, acc, wr0, n0, gr, gc, pg_res_global(p, wr0, n0 + gc), wg_bias_smem{Bsm, n0});
   }
 #else
