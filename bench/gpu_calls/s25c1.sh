@@ -9,42 +9,6 @@
 # As s24c10: kernel tests and network; memcheck of test_mbconv_wg, _se and _narrow, racecheck
 # of test_mbconv_narrow; W (this build) against B (main, 09921ae), two rounds, the tuner's log;
 # tune_table at 256 and 64 for both.
-bench/gpu_bench.sh unpack || exit 1
-# the model travelled packed too (this call's .gpu/ was at the carry limit)
-f=.gpu/runfiles/blockfuse/models/efficientnet_b0/model.safetensors.xz
-[ -e "$f" ] && { xz -d -f "$f" || exit 1; }
-export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu" PATH="/usr/local/cuda/bin:$PATH"
-export RUNFILES_DIR="$PWD/.gpu/runfiles" BLOCKFUSE_GPU_TESTS=1
-M=.gpu/runfiles/blockfuse/models/efficientnet_b0
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader; date -u +%FT%TZ
-timeout 120 .gpu/bin/gpu_kernels_test >"$OUT/k.log" 2>&1
-echo "gpu_kernels_test rc=$? $(grep -c 'rel err' "$OUT/k.log") checks, max $(grep 'rel err' "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1)"
-grep -E "PASSED|FAILED" "$OUT/k.log" | head -3
-timeout 60 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -20 "$OUT/net.log"; exit 1; }
-grep -E "logits rel err" "$OUT/net.log"
-grep -q "FAILED" "$OUT/k.log" && { grep -B3 -A10 -E "FAIL|rror" "$OUT/k.log" | head -40; exit 1; }
-BLOCKFUSE_TEST_FILTER="test_mbconv_wg" timeout 90 compute-sanitizer --tool memcheck \
-  --error-exitcode 99 .gpu/bin/gpu_kernels_test >/tmp/san_m.log 2>&1
-echo "memcheck test_mbconv_wg rc=$? $(grep -E 'ERROR SUMMARY' /tmp/san_m.log | tail -1), $(grep -c 'rel err' /tmp/san_m.log) checks"
-BLOCKFUSE_TEST_FILTER="test_mbconv_se" timeout 120 compute-sanitizer --tool memcheck \
-  --error-exitcode 99 .gpu/bin/gpu_kernels_test >/tmp/san_s.log 2>&1
-echo "memcheck test_mbconv_se rc=$? $(grep -E 'ERROR SUMMARY' /tmp/san_s.log | tail -1), $(grep -c 'rel err' /tmp/san_s.log) checks"
-BLOCKFUSE_TEST_FILTER="test_mbconv_narrow" timeout 60 compute-sanitizer --tool memcheck \
-  --error-exitcode 99 .gpu/bin/gpu_kernels_test >/tmp/san_n.log 2>&1
-echo "memcheck test_mbconv_narrow rc=$? $(grep -E 'ERROR SUMMARY' /tmp/san_n.log | tail -1), $(grep -c 'rel err' /tmp/san_n.log) checks"
-BLOCKFUSE_TEST_FILTER="test_mbconv_narrow" timeout 40 compute-sanitizer --tool racecheck \
-  --error-exitcode 99 .gpu/bin/gpu_kernels_test >/tmp/san_r.log 2>&1
-echo "racecheck test_mbconv_narrow rc=$? $(grep -E 'RACECHECK SUMMARY' /tmp/san_r.log | tail -1), $(grep -c 'rel err' /tmp/san_r.log) checks"
-date -u +%FT%TZ
-for r in "" 2; do for side in W$r B$r; do
-  bin=.gpu/bin/gpu_bench
-  case $side in B*) bin=.gpu/bin/gpu_bench_base ;; esac
-  BLOCKFUSE_CUDA_TUNE_LOG=1 $bin $M --batches 1,8,64,256 --iters 50 >"$OUT/ab_$side.txt" 2>&1
-  echo "$side graph: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $6}' "$OUT/ab_$side.txt")"
-  echo "$side kernels: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $9}' "$OUT/ab_$side.txt")"
-  echo "$side 256: $(awk '$0 ~ "per-block roofline, batch 256 " {p=1; next} p && /^total/ {exit} p && !/^block/ {printf "%s ", $5}' "$OUT/ab_$side.txt")"
-done; done
-for side in W B; do for b in 256 64; do
-  echo "== $side $b"; python3 bench/tune_table.py "$OUT/ab_$side.txt" $b 2>/dev/null | cut -c1-16,36-150
-done; done
-date -u +%FT%TZ
+# (The commands it ran inline are bench/gpu_calls/s25_ab.sh's.)
+SAN="memcheck:test_mbconv_wg memcheck:test_mbconv_se memcheck:test_mbconv_narrow racecheck:test_mbconv_narrow" \
+  TUNE_TABLE=1 bash bench/gpu_calls/s25_ab.sh
