@@ -12,6 +12,6 @@ M=.gpu/runfiles/blockfuse/models/efficientnet_b0
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader; date -u +%FT%TZ
 . bench/gpu_calls/prof.sh
 prof headgemm "pixel_gemm_kernel<\(int\)4, \(int\)8, \(int\)1>" 0 | head -70
-prof fc "gemm_kernel" 0 | head -30
+prof fc "bf::gemm_kernel" 0 | head -30
 rm -f "$OUT"/raw_*.csv
 date -u +%FT%TZ
