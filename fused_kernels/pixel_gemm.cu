@@ -260,6 +260,110 @@ __device__ __forceinline__ void pg_zero_acc(float (&acc)[2][NT8][4]) {
     for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
 }
 
+// The head's epilogue (PG_POOL) from a warp's accumulators (pg_mma_slice's acc: rows wr0 +
+// 16 mi + gr + 8 h, columns c0 + 8 j + gc, + 1): act(acc + bias) in place, summed per image
+// over the warp's rows and added into p.pool[image][col] (fp32 atomics). With 4 or 8 column
+// tiles a lane's 2 NT8 column sums of an image are reduced over the 8 lanes that share its
+// columns by halving exchanges (each keeps half the columns, adds the partner's half of
+// them: 14 shuffles for 16 columns where a shuffle tree per column took 48), after which
+// every lane holds NT8 / 4 whole column sums and all 32 lanes add them, two atomic
+// instructions where 4 lanes had taken 16 (the epilogue had been 43 % of the GEMM's
+// instructions: s25c7). Other widths keep the tree per column pair.
+template <int NT8>
+__device__ __forceinline__ void pg_pool_acc(const pg_params &p, float (&acc)[2][NT8][4], int wr0,
+                                            int c0, int gc, int lane) {
+  if (wr0 >= p.M) return;
+  const int gr = lane >> 2;
+  /* this warp's 32 rows span images wi0..wi1; each lane's 4 rows' images */
+  const int wi0 = wr0 / p.HW, wi1 = min(wr0 + 31, p.M - 1) / p.HW;
+  int img[2][2];
+#pragma unroll
+  for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int row = wr0 + mi * 16 + gr + h * 8;
+      img[mi][h] = row < p.M ? row / p.HW : -1;
+    }
+#pragma unroll
+  for (int j = 0; j < NT8; j++) { /* act in place (a tile past N: zeros, never added) */
+    const int col = c0 + j * 8 + gc;
+    const bool in = col < p.N;
+    const float b0 = in ? p.bias[col] : 0.f, b1 = in ? p.bias[col + 1] : 0.f;
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        acc[mi][j][2 * h] = act_apply(acc[mi][j][2 * h] + b0, p.act);
+        acc[mi][j][2 * h + 1] = act_apply(acc[mi][j][2 * h + 1] + b1, p.act);
+      }
+  }
+  if constexpr (NT8 == 4 || NT8 == 8) {
+    constexpr int V = 2 * NT8; /* the lane's column sums of an image: 2 j + e */
+    for (int n = wi0; n <= wi1; n++) {
+      float s[V];
+#pragma unroll
+      for (int j = 0; j < NT8; j++)
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+          float t = 0.f;
+#pragma unroll
+          for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+            for (int h = 0; h < 2; h++) t += img[mi][h] == n ? acc[mi][j][2 * h + e] : 0.f;
+          s[2 * j + e] = t;
+        }
+      /* halving exchanges with lanes ^ 16, ^ 8, ^ 4: the lane whose bit is set keeps the
+         upper half; then s[k] is column sum (V / 8) gr + k of the 8 lanes */
+#pragma unroll
+      for (int k = 0; k < V / 2; k++) {
+        const bool up = lane & 16;
+        const float send = up ? s[k] : s[k + V / 2], keep = up ? s[k + V / 2] : s[k];
+        s[k] = keep + __shfl_xor_sync(0xffffffffu, send, 16);
+      }
+#pragma unroll
+      for (int k = 0; k < V / 4; k++) {
+        const bool up = lane & 8;
+        const float send = up ? s[k] : s[k + V / 4], keep = up ? s[k + V / 4] : s[k];
+        s[k] = keep + __shfl_xor_sync(0xffffffffu, send, 8);
+      }
+#pragma unroll
+      for (int k = 0; k < V / 8; k++) {
+        const bool up = lane & 4;
+        const float send = up ? s[k] : s[k + V / 8], keep = up ? s[k + V / 8] : s[k];
+        s[k] = keep + __shfl_xor_sync(0xffffffffu, send, 4);
+      }
+#pragma unroll
+      for (int k = 0; k < V / 8; k++) {
+        const int i = (V / 8) * gr + k, col = c0 + (i >> 1) * 8 + gc + (i & 1);
+        if (col < p.N) atomicAdd(p.pool + (size_t)n * p.N + col, s[k]);
+      }
+    }
+    return;
+  }
+#pragma unroll
+  for (int j = 0; j < NT8; j++) {
+    const int col = c0 + j * 8 + gc;
+    if (col >= p.N) continue;
+    for (int n = wi0; n <= wi1; n++) { /* one warp-wide sum per image and column */
+      float s0 = 0.f, s1 = 0.f;
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+          if (img[mi][h] == n) s0 += acc[mi][j][2 * h], s1 += acc[mi][j][2 * h + 1];
+#pragma unroll
+      for (int o = 4; o < 32; o <<= 1) {
+        s0 += __shfl_xor_sync(0xffffffffu, s0, o);
+        s1 += __shfl_xor_sync(0xffffffffu, s1, o);
+      }
+      if (lane < 4) {
+        atomicAdd(p.pool + (size_t)n * p.N + col, s0);
+        atomicAdd(p.pool + (size_t)n * p.N + col + 1, s1);
+      }
+    }
+  }
+}
+
 // Registers: <= 128 per thread (2 CTAs of 256 threads or 4 of 128 per SM);
 // <= 64 for NT8 <= 2, whose accumulators are few, so that twice the CTAs
 // keep loads in flight (the narrow GEMMs of the large-image blocks are
@@ -498,48 +602,7 @@ __global__ void __launch_bounds__(WM * 64,
     pg_store_pair(p, row, col, v0, v1);
   };
   if constexpr (POOL) {
-    if (wr0 >= p.M) return;
-    /* this warp's 32 rows span images wi0..wi1; each lane's 4 rows' images */
-    const int wi0 = wr0 / p.HW, wi1 = min(wr0 + 31, p.M - 1) / p.HW;
-    int img[2][2];
-#pragma unroll
-    for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-      for (int h = 0; h < 2; h++) {
-        const int row = wr0 + mi * 16 + gr + h * 8;
-        img[mi][h] = row < p.M ? row / p.HW : -1;
-      }
-#pragma unroll
-    for (int j = 0; j < NT8; j++) {
-      const int col = n0 + wn * NT8 * 8 + j * 8 + gc;
-      if (col >= p.N) continue;
-      const float b0 = p.bias[col], b1 = p.bias[col + 1];
-      float v[2][2][2];
-#pragma unroll
-      for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-          v[mi][h][0] = act_apply(acc[mi][j][2 * h] + b0, p.act);
-          v[mi][h][1] = act_apply(acc[mi][j][2 * h + 1] + b1, p.act);
-        }
-      for (int n = wi0; n <= wi1; n++) { /* one warp-wide sum per image and column */
-        float s0 = 0.f, s1 = 0.f;
-#pragma unroll
-        for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-          for (int h = 0; h < 2; h++)
-            if (img[mi][h] == n) s0 += v[mi][h][0], s1 += v[mi][h][1];
-#pragma unroll
-        for (int o = 4; o < 32; o <<= 1) {
-          s0 += __shfl_xor_sync(0xffffffffu, s0, o);
-          s1 += __shfl_xor_sync(0xffffffffu, s1, o);
-        }
-        if (lane < 4) {
-          atomicAdd(p.pool + (size_t)n * p.N + col, s0);
-          atomicAdd(p.pool + (size_t)n * p.N + col + 1, s1);
-        }
-      }
-    }
+    pg_pool_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gc, lane);
   } else if (CL && ks > 1) {
     // K split: the fp32 partial tile over the pipeline buffers, then this
     // CTA's band of rows summed over the cluster's partials in rank order.
