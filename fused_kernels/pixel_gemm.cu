@@ -312,8 +312,8 @@ __device__ __forceinline__ void pg_pool_acc(const pg_params &p, float (&acc)[2][
             for (int h = 0; h < 2; h++) t += img[mi][h] == n ? acc[mi][j][2 * h + e] : 0.f;
           s[2 * j + e] = t;
         }
-      /* halving exchanges with lanes ^ 16, ^ 8, ^ 4: the lane whose bit is set keeps the
-         upper half; then s[k] is column sum (V / 8) gr + k of the 8 lanes */
+        /* halving exchanges with lanes ^ 16, ^ 8, ^ 4: the lane whose bit is set keeps the
+           upper half; then s[k] is column sum (V / 8) gr + k of the 8 lanes */
 #pragma unroll
       for (int k = 0; k < V / 2; k++) {
         const bool up = lane & 16;
