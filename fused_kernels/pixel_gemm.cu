@@ -338,27 +338,27 @@ __device__ __forceinline__ void pg_pool_acc(const pg_params &p, float (&acc)[2][
         if (col < p.N) atomicAdd(p.pool + (size_t)n * p.N + col, s[k]);
       }
     }
-    return;
-  }
+  } else {
 #pragma unroll
-  for (int j = 0; j < NT8; j++) {
-    const int col = c0 + j * 8 + gc;
-    if (col >= p.N) continue;
-    for (int n = wi0; n <= wi1; n++) { /* one warp-wide sum per image and column */
-      float s0 = 0.f, s1 = 0.f;
+    for (int j = 0; j < NT8; j++) {
+      const int col = c0 + j * 8 + gc;
+      if (col >= p.N) continue;
+      for (int n = wi0; n <= wi1; n++) { /* one warp-wide sum per image and column */
+        float s0 = 0.f, s1 = 0.f;
 #pragma unroll
-      for (int mi = 0; mi < 2; mi++)
+        for (int mi = 0; mi < 2; mi++)
 #pragma unroll
-        for (int h = 0; h < 2; h++)
-          if (img[mi][h] == n) s0 += acc[mi][j][2 * h], s1 += acc[mi][j][2 * h + 1];
+          for (int h = 0; h < 2; h++)
+            if (img[mi][h] == n) s0 += acc[mi][j][2 * h], s1 += acc[mi][j][2 * h + 1];
 #pragma unroll
-      for (int o = 4; o < 32; o <<= 1) {
-        s0 += __shfl_xor_sync(0xffffffffu, s0, o);
-        s1 += __shfl_xor_sync(0xffffffffu, s1, o);
-      }
-      if (lane < 4) {
-        atomicAdd(p.pool + (size_t)n * p.N + col, s0);
-        atomicAdd(p.pool + (size_t)n * p.N + col + 1, s1);
+        for (int o = 4; o < 32; o <<= 1) {
+          s0 += __shfl_xor_sync(0xffffffffu, s0, o);
+          s1 += __shfl_xor_sync(0xffffffffu, s1, o);
+        }
+        if (lane < 4) {
+          atomicAdd(p.pool + (size_t)n * p.N + col, s0);
+          atomicAdd(p.pool + (size_t)n * p.N + col + 1, s1);
+        }
       }
     }
   }
