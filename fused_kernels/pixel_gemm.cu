@@ -300,6 +300,9 @@ __device__ __forceinline__ void pg_pool_acc(const pg_params &p, float (&acc)[2][
   if constexpr (NT8 == 4 || NT8 == 8) {
     constexpr int V = 2 * NT8; /* the lane's column sums of an image: 2 j + e */
     for (int n = wi0; n <= wi1; n++) {
+      /* s: the lane's sums over its rows of image n; then halving exchanges with lanes ^ 16,
+         ^ 8, ^ 4 (the lane whose bit is set keeps the upper half), after which s[k] is the
+         sum over the 8 lanes of column (V / 8) gr + k */
       float s[V];
 #pragma unroll
       for (int j = 0; j < NT8; j++)
@@ -312,8 +315,6 @@ __device__ __forceinline__ void pg_pool_acc(const pg_params &p, float (&acc)[2][
             for (int h = 0; h < 2; h++) t += img[mi][h] == n ? acc[mi][j][2 * h + e] : 0.f;
           s[2 * j + e] = t;
         }
-        /* halving exchanges with lanes ^ 16, ^ 8, ^ 4: the lane whose bit is set keeps the
-           upper half; then s[k] is column sum (V / 8) gr + k of the 8 lanes */
 #pragma unroll
       for (int k = 0; k < V / 2; k++) {
         const bool up = lane & 16;
