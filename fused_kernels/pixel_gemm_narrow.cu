@@ -47,9 +47,9 @@ __device__ __forceinline__ void narrow_store_wide(const pg_params &p, const floa
   for (int j = 0; j < NT; j++) {
     const int col = 8 * j + 2 * t;
     const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid;
+    const float2 b = *reinterpret_cast<const float2 *>(bias_s + col);
 #pragma unroll
     for (int h = 0; h < 2; h++) {
-      const float2 b = *reinterpret_cast<const float2 *>(bias_s + col);
       const __half2 o = __floats2half2_rn(k0 ? acc[0][j][2 * h] + b.x : 0.f,
                                           k1 ? acc[0][j][2 * h + 1] + b.y : 0.f);
       v[h][j] = *reinterpret_cast<const unsigned *>(&o);
