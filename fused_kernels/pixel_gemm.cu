@@ -260,6 +260,18 @@ __device__ __forceinline__ void pg_zero_acc(float (&acc)[2][NT8][4]) {
     for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
 }
 
+// One halving exchange of pg_pool_acc's column sums with lane ^ m: s[0 .. 2 H) becomes
+// s[0 .. H), the lane whose bit m is set keeping the upper half, each plus the partner's.
+template <int H>
+__device__ __forceinline__ void pg_pool_halve(float *s, int lane, int m) {
+  const bool up = lane & m;
+#pragma unroll
+  for (int k = 0; k < H; k++) {
+    const float send = up ? s[k] : s[k + H], keep = up ? s[k + H] : s[k];
+    s[k] = keep + __shfl_xor_sync(0xffffffffu, send, m);
+  }
+}
+
 // The head's epilogue (PG_POOL) from a warp's accumulators (pg_mma_slice's acc: rows wr0 +
 // 16 mi + gr + 8 h, columns c0 + 8 j + gc, + 1): act(acc + bias) in place, summed per image
 // over the warp's rows and added into p.pool[image][col] (fp32 atomics). With 4 or 8 column
@@ -315,24 +327,9 @@ __device__ __forceinline__ void pg_pool_acc(const pg_params &p, float (&acc)[2][
             for (int h = 0; h < 2; h++) t += img[mi][h] == n ? acc[mi][j][2 * h + e] : 0.f;
           s[2 * j + e] = t;
         }
-#pragma unroll
-      for (int k = 0; k < V / 2; k++) {
-        const bool up = lane & 16;
-        const float send = up ? s[k] : s[k + V / 2], keep = up ? s[k + V / 2] : s[k];
-        s[k] = keep + __shfl_xor_sync(0xffffffffu, send, 16);
-      }
-#pragma unroll
-      for (int k = 0; k < V / 4; k++) {
-        const bool up = lane & 8;
-        const float send = up ? s[k] : s[k + V / 4], keep = up ? s[k + V / 4] : s[k];
-        s[k] = keep + __shfl_xor_sync(0xffffffffu, send, 8);
-      }
-#pragma unroll
-      for (int k = 0; k < V / 8; k++) {
-        const bool up = lane & 4;
-        const float send = up ? s[k] : s[k + V / 8], keep = up ? s[k + V / 8] : s[k];
-        s[k] = keep + __shfl_xor_sync(0xffffffffu, send, 4);
-      }
+      pg_pool_halve<V / 2>(s, lane, 16);
+      pg_pool_halve<V / 4>(s, lane, 8);
+      pg_pool_halve<V / 8>(s, lane, 4);
 #pragma unroll
       for (int k = 0; k < V / 8; k++) {
         const int i = (V / 8) * gr + k, col = c0 + (i >> 1) * 8 + gc + (i & 1);
