@@ -219,6 +219,20 @@ __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int c
   }
 }
 
+// PASS1's copy of a chunk's dw output (dwo, pitch ldd halves) to the image's stage: the
+// thread's 16 bytes (st, d: at its 8 channels) of pixels p8, p8 + G8, ... that lie inside the
+// image (qglob). A pixel's offset in the image's stage is under 2^31 halves, so it is one
+// 32-bit multiply where the 64-bit form took five instructions.
+__device__ __forceinline__ void stage_copy(__half *st, const __half *d, int ldd, const int *qglob,
+                                           int npx, int p8, int G8, int CmidP) {
+  for (int q = p8; q < npx; q += G8) {
+    const int gq = qglob[q];
+    if (gq >= 0)
+      *reinterpret_cast<uint4 *>(st + gq * CmidP) =
+          *reinterpret_cast<const uint4 *>(d + q * ldd);
+  }
+}
+
 // NF accumulator tiles per warp; MINB CTAs per SM the registers must allow
 // (3 for NF <= 2, 2 for 4, 1 above; 4 = the lowreg variant of NF = 1; P1's
 // 8-warp builds 3, or 2 where 3 CTAs do not fit in shared memory anyway);
@@ -406,14 +420,8 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
       const bool vec = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC; /* as below */
       const idiv v8d(v8);
       const int p8 = v8d.q(threadIdx.x), c8 = (threadIdx.x - p8 * v8) * 8, G8 = v8d.q(blockDim.x);
-      if (st_img && !vec && (int)threadIdx.x < G8 * v8) {
-        for (int q = p8; q < npx; q += G8) {
-          const int gq = qglob[q];
-          if (gq >= 0)
-            *reinterpret_cast<uint4 *>(st_img + (size_t)gq * a.CmidP + c0 + c8) =
-                *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
-        }
-      }
+      if (st_img && !vec && (int)threadIdx.x < G8 * v8)
+        stage_copy(st_img + c0 + c8, dwo + c8, ldd, qglob, npx, p8, G8, a.CmidP);
       const int G = vec ? WARPS : idiv(cc / 2).q(blockDim.x), tiles = a.tiles_x * a.tiles_y;
       for (int c = threadIdx.x; c < cc; c += blockDim.x) {
         float t = 0.f;
@@ -544,14 +552,8 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
         /* no barrier here: B1 and B2 of the next chunk precede any write to
          * wproj_s or dwo */
       } else {  // PASS1: channel sums of this chunk [+ stage]
-        if (st_img && !vec && (int)threadIdx.x < G8 * v8) {
-          for (int q = p8; q < npx; q += G8) {
-            const int gq = qglob[q];
-            if (gq >= 0)
-              *reinterpret_cast<uint4 *>(st_img + (size_t)gq * a.CmidP + c0 + c8) =
-                  *reinterpret_cast<const uint4 *>(dwo + (size_t)q * ldd + c8);
-          }
-        }
+        if (st_img && !vec && (int)threadIdx.x < G8 * v8)
+          stage_copy(st_img + c0 + c8, dwo + c8, ldd, qglob, npx, p8, G8, a.CmidP);
         /* the partials are complete (B3): G pixel groups of cc channels */
         const int tiles = a.tiles_x * a.tiles_y, G = vec ? WARPS : idiv(cc / 2).q(blockDim.x);
         for (int c = threadIdx.x; c < cc; c += blockDim.x) {

@@ -70,9 +70,11 @@ struct idiv {
 // L1): the chunk loop prefetches weights with them while other phases compute.
 // The zfill form writes zeros instead of reading when `valid` is false (`g`
 // must still be a mapped address).
-__device__ __forceinline__ void cp_async16(void *s, const void *g) {
-  const unsigned sa = smem_u32(s);
+__device__ __forceinline__ void cp_async16_at(unsigned sa, const void *g) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sa), "l"(g) : "memory");
+}
+__device__ __forceinline__ void cp_async16(void *s, const void *g) {
+  cp_async16_at(smem_u32(s), g);
 }
 __device__ __forceinline__ void cp_async16_zfill(void *s, const void *g, bool valid) {
   const unsigned sa = smem_u32(s);
@@ -101,13 +103,20 @@ __device__ __forceinline__ void cp_async_wait0() {
 // is a power of two (every chunk but a narrower last one) it divides the
 // CTA's threads (256 or 512, v8 <= 16), so each thread keeps one column and
 // steps over rows: a copy then costs a few instructions instead of a
-// division and the index arithmetic per 16 bytes. All threads call it.
+// division and the index arithmetic per 16 bytes; both addresses step by
+// whole rows (recomputing the 64-bit row offset had cost 13 instructions
+// per 16-byte copy: s26c1, a 7x7 block's PASS1). All threads call it.
 __device__ __forceinline__ void cp_rows(__half *dst, int ldd, const __half *src, int lds, int rows,
                                         int v8) {
   if (!(v8 & (v8 - 1))) {
     const int sh = __ffs(v8) - 1, c = (threadIdx.x & (v8 - 1)) * 8, step = blockDim.x >> sh;
-    for (int r = threadIdx.x >> sh; r < rows; r += step)
-      cp_async16(dst + (size_t)r * ldd + c, src + (size_t)r * lds + c);
+    const int r0 = threadIdx.x >> sh;
+    if (r0 >= rows) return;
+    const char *g = reinterpret_cast<const char *>(src + (size_t)r0 * lds + c);
+    unsigned sa = smem_u32(dst + r0 * ldd + c);
+    const size_t gstep = (size_t)step * lds * sizeof(__half);
+    const unsigned sstep = (unsigned)(step * ldd) * (unsigned)sizeof(__half);
+    for (int r = r0; r < rows; r += step, g += gstep, sa += sstep) cp_async16_at(sa, g);
   } else {
     for (int i = threadIdx.x; i < rows * v8; i += blockDim.x) {
       const int r = i / v8, c = (i - r * v8) * 8;
