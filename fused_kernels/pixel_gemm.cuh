@@ -60,6 +60,16 @@ struct pg_bias_global {
   }
 };
 
+// One output pair of the GEMMs' epilogues: the accumulators a0, a1 + the bias pair b (+ the
+// residual pair r), a column past Nvalid (k0, k1 false) written as 0, rounded to fp16.
+__device__ __forceinline__ __half2 pg_out_pair(float a0, float a1, float2 b, bool k0, bool k1) {
+  return __floats2half2_rn(k0 ? a0 + b.x : 0.f, k1 ? a1 + b.y : 0.f);
+}
+__device__ __forceinline__ __half2 pg_out_pair(float a0, float a1, float2 b, float2 r, bool k0,
+                                               bool k1) {
+  return __floats2half2_rn(k0 ? a0 + b.x + r.x : 0.f, k1 ? a1 + b.y + r.y : 0.f);
+}
+
 // The 4 x 4 transpose of a quad's words: lane t's x[s] becomes lane s's x[t]. Two butterfly
 // stages in place: the off-diagonal 2 x 2 blocks trade places with lane t ^ 2, then each
 // block is transposed with lane t ^ 1 (two shuffles each; fewer live registers than sending
@@ -139,18 +149,15 @@ __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&a
       for (int jj = 0; jj < JB; jj++) {
         const int j = j0 + jj, col = c0 + j * 8 + gc;
         if (j >= NT8 || col >= p.N) continue;
-        const float bc0 = bc[jj].x, bc1 = bc[jj].y;
         const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid; /* else written as 0 */
 #pragma unroll
         for (int mi = 0; mi < MI; mi++)
 #pragma unroll
-          for (int h = 0; h < 2; h++) {
-            const float2 r = __half22float2(rv[jj][mi][h]);
-            const float v0 = acc[mi][j][2 * h] + bc0 + r.x, v1 = acc[mi][j][2 * h + 1] + bc1 + r.y;
+          for (int h = 0; h < 2; h++)
             if (ro[mi][h] >= 0)
               *reinterpret_cast<__half2 *>(ybase + ro[mi][h] + j * 8) =
-                  __floats2half2_rn(k0 ? v0 : 0.f, k1 ? v1 : 0.f);
-          }
+                  pg_out_pair(acc[mi][j][2 * h], acc[mi][j][2 * h + 1], bc[jj],
+                              __half22float2(rv[jj][mi][h]), k0, k1);
       }
       continue;
     }
@@ -171,15 +178,13 @@ __device__ __forceinline__ void pg_store_acc(const pg_params &p, const float (&a
         const int j = j0 + jj + k, col = c0 + j * 8 + gc;
         ok[k] = jj + k < JB && j < NT8 && col < p.N;
         if (!ok[k]) continue;
-        const float bc0 = bc[jj + k].x, bc1 = bc[jj + k].y;
         const bool k0 = col < p.Nvalid, k1 = col + 1 < p.Nvalid; /* else written as 0 */
 #pragma unroll
         for (int mi = 0; mi < MI; mi++)
 #pragma unroll
           for (int h = 0; h < 2; h++) {
-            const float2 r = __half22float2(rv[jj + k][mi][h]);
-            const float v0 = acc[mi][j][2 * h] + bc0 + r.x, v1 = acc[mi][j][2 * h + 1] + bc1 + r.y;
-            const __half2 o = __floats2half2_rn(k0 ? v0 : 0.f, k1 ? v1 : 0.f);
+            const __half2 o = pg_out_pair(acc[mi][j][2 * h], acc[mi][j][2 * h + 1], bc[jj + k],
+                                          __half22float2(rv[jj + k][mi][h]), k0, k1);
             pk[k][mi][h] = *reinterpret_cast<const unsigned *>(&o);
           }
       }

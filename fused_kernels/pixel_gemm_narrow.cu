@@ -50,8 +50,7 @@ __device__ __forceinline__ void narrow_store_wide(const pg_params &p, const floa
     const float2 b = *reinterpret_cast<const float2 *>(bias_s + col);
 #pragma unroll
     for (int h = 0; h < 2; h++) {
-      const __half2 o = __floats2half2_rn(k0 ? acc[0][j][2 * h] + b.x : 0.f,
-                                          k1 ? acc[0][j][2 * h + 1] + b.y : 0.f);
+      const __half2 o = pg_out_pair(acc[0][j][2 * h], acc[0][j][2 * h + 1], b, k0, k1);
       v[h][j] = *reinterpret_cast<const unsigned *>(&o);
     }
   }
