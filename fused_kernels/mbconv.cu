@@ -228,8 +228,7 @@ __device__ __forceinline__ void stage_copy(__half *st, const __half *d, int ldd,
   for (int q = p8; q < npx; q += G8) {
     const int gq = qglob[q];
     if (gq >= 0)
-      *reinterpret_cast<uint4 *>(st + gq * CmidP) =
-          *reinterpret_cast<const uint4 *>(d + q * ldd);
+      *reinterpret_cast<uint4 *>(st + gq * CmidP) = *reinterpret_cast<const uint4 *>(d + q * ldd);
   }
 }
 
