@@ -6,14 +6,8 @@
 # Budget: one call of ~3.5 minutes. Kernel tests and network; memcheck of test_mbconv_wg,
 # racecheck of test_mbconv_narrow; W (this build) against B (1deebe2) once each with the
 # tuner's log; tune_table at 256 and 64 for both.
-bench/gpu_bench.sh unpack || exit 1
 # the model travelled packed too (this call's .gpu/ was at the carry limit)
-f=.gpu/runfiles/blockfuse/models/efficientnet_b0/model.safetensors.xz
-[ -e "$f" ] && { xz -d -f "$f" || exit 1; }
-export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu" PATH="/usr/local/cuda/bin:$PATH"
-export RUNFILES_DIR="$PWD/.gpu/runfiles" BLOCKFUSE_GPU_TESTS=1
-M=.gpu/runfiles/blockfuse/models/efficientnet_b0
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader; date -u +%FT%TZ
+. bench/gpu_calls/setup.sh
 timeout 120 .gpu/bin/gpu_kernels_test >"$OUT/k.log" 2>&1
 echo "gpu_kernels_test rc=$? $(grep -c 'rel err' "$OUT/k.log") checks, max $(grep 'rel err' "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1)"
 grep -E "PASSED|FAILED" "$OUT/k.log" | head -3

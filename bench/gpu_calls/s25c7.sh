@@ -3,13 +3,7 @@
 # kernels). Nsight Compute at 256 of the head's pooling GEMM (pixel_gemm_kernel<4, 8, 1>:
 # 128 rows x 128 columns per CTA, K 320, 980 CTAs) and of the FC (gemm_kernel), the SASS
 # source pages kept.
-bench/gpu_bench.sh unpack || exit 1
-f=.gpu/runfiles/blockfuse/models/efficientnet_b0/model.safetensors.xz
-[ -e "$f" ] && { xz -d -f "$f" || exit 1; }
-export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu" PATH="/usr/local/cuda/bin:$PATH"
-export RUNFILES_DIR="$PWD/.gpu/runfiles" BLOCKFUSE_GPU_TESTS=1
-M=.gpu/runfiles/blockfuse/models/efficientnet_b0
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader; date -u +%FT%TZ
+. bench/gpu_calls/setup.sh
 . bench/gpu_calls/prof.sh
 prof headgemm "pixel_gemm_kernel<\(int\)4, \(int\)8, \(int\)1>" 0 | head -70
 prof fc "bf::gemm_kernel" 0 | head -30

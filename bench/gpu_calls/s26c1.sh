@@ -5,13 +5,7 @@
 #   2. The full sections (bench/gpu_calls/prof.sh) of stack5.block1's PASS1 (7x7, one image
 #      per CTA, cc 64, strips of one row: the 12th mbconv_kernel launch) and of stack6's
 #      (the 15th).
-bench/gpu_bench.sh unpack || exit 1
-f=.gpu/runfiles/blockfuse/models/efficientnet_b0/model.safetensors.xz
-[ -e "$f" ] && { xz -d -f "$f" || exit 1; }
-export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu" PATH="/usr/local/cuda/bin:$PATH"
-export RUNFILES_DIR="$PWD/.gpu/runfiles" BLOCKFUSE_GPU_TESTS=1
-M=.gpu/runfiles/blockfuse/models/efficientnet_b0
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader; date -u +%FT%TZ
+. bench/gpu_calls/setup.sh
 BLOCKFUSE_CUDA_TUNE_LOG=1 timeout 200 ncu --profile-from-start off --cache-control none --clock-control none \
   --kernel-name-base demangled --metrics gpu__time_duration.sum,launch__grid_size,launch__block_size,launch__registers_per_thread,launch__shared_mem_per_block_dynamic,smsp__inst_executed.sum \
   --csv .gpu/bin/gpu_bench $M --batches 256 --ncu-batch 256 >"$OUT/dur.csv" 2>"$OUT/dur.err"

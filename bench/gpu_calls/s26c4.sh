@@ -7,13 +7,7 @@
 # Sides, two rounds: W = this build, N = the same with BLOCKFUSE_CUDA_DBUF=0, B = main's
 # build before it (.gpu/bin/gpu_bench_base). Then the tuner's dbuf lines at 256.
 # (Ran on branch `dbuf`; its kernel change is not on main: bench/RESULTS.md says why.)
-bench/gpu_bench.sh unpack || exit 1
-f=.gpu/runfiles/blockfuse/models/efficientnet_b0/model.safetensors.xz
-[ -e "$f" ] && { xz -d -f "$f" || exit 1; }
-export LD_LIBRARY_PATH="$PWD/.gpu/usr/lib/x86_64-linux-gnu" PATH="/usr/local/cuda/bin:$PATH"
-export RUNFILES_DIR="$PWD/.gpu/runfiles" BLOCKFUSE_GPU_TESTS=1
-M=.gpu/runfiles/blockfuse/models/efficientnet_b0
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader; date -u +%FT%TZ
+. bench/gpu_calls/setup.sh
 timeout 150 .gpu/bin/gpu_kernels_test >"$OUT/k.log" 2>&1
 echo "gpu_kernels_test rc=$? $(grep -c 'rel err' "$OUT/k.log") checks, max $(grep 'rel err' "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1)"
 grep -E "PASSED|FAILED" "$OUT/k.log" | head -3
