@@ -53,8 +53,8 @@ namespace bf {
 template <bool PRE>
 __global__ void __launch_bounds__(256) se_kernel(const cuda_mbconv_args a, int cpb) {
   extern __shared__ __align__(16) float se_s[];
-  const int sep = cuda_se_sep(&a), J = sep / 8;   /* Wr rows are sep fp16 = J x 16 bytes */
-  const int R = J >= 256 ? 1 : 256 / J;           /* Wr rows read in parallel */
+  const int sep = cuda_se_sep(&a), J = sep / 8; /* Wr rows are sep fp16 = J x 16 bytes */
+  const int R = J >= 256 ? 1 : 256 / J;         /* Wr rows read in parallel */
   float *mean = se_s, *part = mean + a.CmidP, *r = part + max(2048, sep);
   const int n = blockIdx.y, tiles = a.tiles_x * a.tiles_y, tid = threadIdx.x;
   const float inv = 1.f / (float)(a.Ho * a.Wo);
@@ -412,11 +412,24 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
        writes of part before expand(c), the copies of D(c) (which land while
        expand(c) runs) and the channel sums of chunk c-1, which run beside
        expand(c) (dw(c) rewrites part after B2(c)). */
+    /* The chunks' depthwise form, tested once here and not per chunk (the tests
+       read the launch's fields from constant memory: ~60 instructions per warp
+       and chunk): 0 dw_vec (the VEC builds, full chunks), 1 the one-pixel loop,
+       2 and 3 strips of one and two rows, 4 2 x 2 blocks, 5 and 6 two rows
+       (fp32 k = 5 taps in the first) */
+    const bool vecf = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH;
+    const int dwf = VEC                                                  ? (vecf ? 0 : 1)
+                    : a.dwrows == 4 && dw_strips_ok(a)                   ? 2
+                    : a.dwrows == 5 && dw_strips_ok(a)                   ? 3
+                    : QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a) ? 4
+                    : PAIRS == 2 && a.dwrows && dw_pairs_ok(a)           ? 5
+                    : PAIRS == 1 && a.dwrows && dw_pairs_ok(a) && (a.K == 3 || a.dwh2) ? 6
+                                                                                       : 1;
     /* PASS1: chunk c0's channel sums of its G partial rows (one per warp with
        dw_vec) [+ its stage from dwo] */
     auto sums = [&](int c0) {
       const int cc = min(a.CC, a.CmidP - c0), v8 = cc / 8;
-      const bool vec = VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC; /* as below */
+      const bool vec = vecf && cc == a.CC; /* as below */
       const idiv v8d(v8);
       const int p8 = v8d.q(threadIdx.x), c8 = (threadIdx.x - p8 * v8) * 8, G8 = v8d.q(blockDim.x);
       if (st_img && !vec && (int)threadIdx.x < G8 * v8)
@@ -455,24 +468,26 @@ __global__ void __launch_bounds__(THREADS, MINB) mbconv_kernel(const cuda_mbconv
       cp_async_wait0(); /* D(c) landed */
       __syncthreads();  /* B2: mid and D(c) visible; expand(c) done with wexp_s and bexp_s */
       issue_exp(c0 + a.CC);
-      cp_async_commit();                                             /* E(c+1) */
-      if (VEC && a.K == 3 && a.act == MODEL_ACT_SWISH && cc == a.CC) /* dw_vec */
-        dw_vec_chunk<VEC_RUNS>(a, mid, wdw_s, bdw_s, qmid, qglob, st_img ? st_img + c0 : nullptr,
-                               part); /* straight to the stage, not through dwo */
-      else if (VEC)
-        dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
-      else if (a.dwrows == 4 && dw_strips_ok(a)) /* strips of one row */
+      cp_async_commit(); /* E(c+1) */
+      if (VEC) {         /* the VEC builds run dw_vec or the one-pixel loop only */
+        if (dwf == 0 && cc == a.CC)
+          dw_vec_chunk<VEC_RUNS>(a, mid, wdw_s, bdw_s, qmid, qglob, st_img ? st_img + c0 : nullptr,
+                                 part); /* straight to the stage, not through dwo */
+        else
+          dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
+      } else if (dwf == 2) { /* strips of one row */
         dw_quads_chunk<7, 1>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
-      else if (a.dwrows == 5 && dw_strips_ok(a)) /* ... and of two */
+      } else if (dwf == 3) { /* ... and of two */
         dw_quads_chunk<7, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
-      else if (QUADS && a.dwrows == 2 && a.dwh2 && dw_pairs_ok(a))
+      } else if (QUADS && dwf == 4) {
         dw_quads_chunk<2, 2>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
-      else if (PAIRS == 2 && a.dwrows && dw_pairs_ok(a))
+      } else if (PAIRS == 2 && dwf == 5) {
         dw_pairs_chunk<true>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
-      else if (PAIRS == 1 && a.dwrows && dw_pairs_ok(a) && (a.K == 3 || a.dwh2))
+      } else if (PAIRS == 1 && dwf == 6) {
         dw_pairs_chunk<false>(a, mid, wdw_s, bdw_s, dwo, cc, oy0, ox0, nullptr, part, nullptr);
-      else
+      } else {
         dw_chunk(a, mid, wdw_s, bdw_s, qmid, qglob, dwo, ldd, cc, nullptr, nullptr, part);
+      }
     }
     __syncthreads(); /* the last chunk's part and dwo */
     if (c0 > c_begin) sums(c0 - a.CC);
