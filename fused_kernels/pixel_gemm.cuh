@@ -70,31 +70,27 @@ __device__ __forceinline__ __half2 pg_out_pair(float a0, float a1, float2 b, flo
   return __floats2half2_rn(k0 ? a0 + b.x + r.x : 0.f, k1 ? a1 + b.y + r.y : 0.f);
 }
 
+// One butterfly stage of quad_transpose: the lane trades its words x[i0], x[i1] (sel) or
+// x[j0], x[j1] with lane ^ m, which trades the same pair of slots.
+__device__ __forceinline__ void quad_trade(unsigned (&x)[4], bool sel, int i0, int i1, int j0,
+                                           int j1, int m) {
+  unsigned v0 = sel ? x[i0] : x[j0], v1 = sel ? x[i1] : x[j1];
+  v0 = __shfl_xor_sync(0xffffffffu, v0, m);
+  v1 = __shfl_xor_sync(0xffffffffu, v1, m);
+  if (sel)
+    x[i0] = v0, x[i1] = v1;
+  else
+    x[j0] = v0, x[j1] = v1;
+}
+
 // The 4 x 4 transpose of a quad's words: lane t's x[s] becomes lane s's x[t]. Two butterfly
-// stages in place: the off-diagonal 2 x 2 blocks trade places with lane t ^ 2, then each
-// block is transposed with lane t ^ 1 (two shuffles each; fewer live registers than sending
-// each word to its lane, which spilled the streaming bulk-copy GEMM at its 80 registers).
+// stages in place: the off-diagonal 2 x 2 blocks trade places with lane t ^ 2 (the lane's
+// block row keeps that block column), then each block is transposed with lane t ^ 1 (two
+// shuffles each; fewer live registers than sending each word to its lane, which spilled the
+// streaming bulk-copy GEMM at its 80 registers).
 __device__ __forceinline__ void quad_transpose(unsigned (&x)[4], int t) {
-  {
-    const bool hi = t & 2; /* the lane's block row: it keeps that block column */
-    unsigned v0 = hi ? x[0] : x[2], v1 = hi ? x[1] : x[3];
-    v0 = __shfl_xor_sync(0xffffffffu, v0, 2);
-    v1 = __shfl_xor_sync(0xffffffffu, v1, 2);
-    if (hi)
-      x[0] = v0, x[1] = v1;
-    else
-      x[2] = v0, x[3] = v1;
-  }
-  {
-    const bool odd = t & 1;
-    unsigned v0 = odd ? x[0] : x[1], v1 = odd ? x[2] : x[3];
-    v0 = __shfl_xor_sync(0xffffffffu, v0, 1);
-    v1 = __shfl_xor_sync(0xffffffffu, v1, 1);
-    if (odd)
-      x[0] = v0, x[2] = v1;
-    else
-      x[1] = v0, x[3] = v1;
-  }
+  quad_trade(x, t & 2, 0, 1, 2, 3, 2);
+  quad_trade(x, t & 1, 0, 2, 1, 3, 1);
 }
 
 // A warp's tile epilogue from the registers (the layout of pg_mma_slice's
