@@ -10,7 +10,13 @@
  *
  * usage: gpu_bench MODEL_DIR [--batches 1,8,64,256] [--iters N] [--device N]
  *                            [--peak-flops X] [--peak-bw X] [--json FILE]
- *                            [--ncu-batch B: one run at B between cudaProfilerStart/Stop] */
+ *                            [--ncu-batch B: one run at B between cudaProfilerStart/Stop]
+ *                            [--concurrent N: also N instances' graphs replayed at once]
+ * --concurrent N (2 to 8) opens N - 1 more instances (as `serve --executors N`
+ * does: each its own stream, pinned staging and buffers, each planned at
+ * create) and, per batch, times the N instances' graphs replayed at the same
+ * time on their streams (cuda_backend_concurrent_time): the throughput when
+ * one batch's copies and kernels overlap another's. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -46,17 +52,59 @@ static double pct(double *v, int n, double p) {
   return v[i < 0 ? 0 : i];
 }
 
+/* --concurrent: n - 1 more instances beside `be` (cfg as be's, no profiling), then per
+ * batch the time per batch of the n graphs replayed at once, with the copies and
+ * without; a table and JSON lines. Returns 0, or 1 after printing the error. */
+static int concurrent_table(model_backend *be, const model_net *net,
+                            const model_backend_config *cfg0, int n, const int *batches,
+                            int nbatch, int iters, FILE *jf) {
+  model_backend more[8];
+  void *selves[8] = {be->self};
+  model_backend_config cfg = *cfg0;
+  char err[512];
+  int opened = 0, rc = 0;
+  cfg.profile_every = 0;
+  for (; opened < n - 1; opened++) {
+    if (open_cuda(&more[opened], net, &cfg, err, sizeof err)) {
+      fprintf(stderr, "cuda (instance %d): %s\n", opened + 2, err);
+      rc = 1;
+      break;
+    }
+    selves[opened + 1] = more[opened].self;
+  }
+  if (!rc)
+    printf("\n%d instances at once (each replays its graph %d times per round; time per batch):\n"
+           "%6s %12s %12s %12s %12s\n",
+           n, iters, "batch", "graph ms", "img/s(graph)", "kern ms", "img/s(kern)");
+  for (int k = 0; k < nbatch && !rc; k++) {
+    const int B = batches[k];
+    double gt = 0, kt = 0;
+    if (cuda_backend_concurrent_time(selves, n, B, iters, 0, &gt, err, sizeof err) ||
+        cuda_backend_concurrent_time(selves, n, B, iters, 1, &kt, err, sizeof err)) {
+      fprintf(stderr, "concurrent: %s\n", err);
+      rc = 1;
+      break;
+    }
+    printf("%6d %12.3f %12.0f %12.3f %12.0f\n", B, gt * 1e3, B / gt, kt * 1e3, B / kt);
+    if (jf)
+      fprintf(jf, "{\"batch\":%d,\"concurrent\":%d,\"graph_ms\":%.4f,\"kernels_ms\":%.4f}\n",
+              B, n, gt * 1e3, kt * 1e3);
+  }
+  for (int k = 0; k < opened; k++) close_cuda(&more[k]);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr,
             "usage: %s MODEL_DIR [--batches 1,8,64,256] [--iters N] [--device N] "
-            "[--peak-flops X] [--peak-bw X] [--json FILE]\n",
+            "[--peak-flops X] [--peak-bw X] [--json FILE] [--concurrent N]\n",
             argv[0]);
     return 2;
   }
   const char *dir = argv[1], *json = NULL;
   char batches_s[256] = "1,8,64,256";
-  int iters = 200, device = 0, ncu_batch = 0;
+  int iters = 200, device = 0, ncu_batch = 0, conc = 0;
   double pf = 0, pb = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--batches"))
@@ -71,6 +119,8 @@ int main(int argc, char **argv) {
       pb = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--ncu-batch"))
       ncu_batch = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--concurrent"))
+      conc = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--json"))
       json = argv[i + 1];
     else {
@@ -85,6 +135,8 @@ int main(int argc, char **argv) {
     if (batches[nbatch] > maxb) maxb = batches[nbatch];
     nbatch++;
   }
+  if (conc && (conc < 2 || conc > 8))
+    return fprintf(stderr, "--concurrent takes 2 to 8 instances, not %d\n", conc), 2;
   char err[512];
   model_net net;
   if (model_net_load(dir, &net, err, sizeof err)) return fprintf(stderr, "load: %s\n", err), 1;
@@ -163,6 +215,7 @@ int main(int argc, char **argv) {
               "\"img_s_zero_copy\":%.1f,\"graph_ms\":%.4f,\"kernels_ms\":%.4f}\n",
               B, B * iters / wall, p50 * 1e3, p99 * 1e3, B * iters / zwall, gt * 1e3, kt * 1e3);
   }
+  if (conc >= 2 && concurrent_table(&be, &net, &cfg, conc, batches, nbatch, iters, jf)) return 1;
   /* Per-block tables: median of 5 profiled runs at each batch. */
   for (int k = 0; k < nbatch; k++) {
     const int B = batches[k];

@@ -9,6 +9,11 @@ The input is already a normalised fp16 tensor on the GPU (the baseline gets
 its preprocessing and transfers for free; blockfuse's numbers include the
 uint8 H2D copy, the normalisation and the logits D2H). Times are CUDA-event
 medians after warm-up. Prints one table and writes JSON lines with --json.
+
+With --streams N (and --stream-batches) each variant is also timed as N
+CUDA streams, each with its own input, fed round-robin from this thread
+without waiting: the time per batch when N batches run at once, which is
+what gpu_bench --concurrent N measures for blockfuse's executors.
 """
 import argparse
 import json
@@ -37,12 +42,34 @@ def bench(fn, x, iters, warmup):
     return statistics.median(times)
 
 
+def bench_streams(fn, xs, iters, warmup):
+    """Milliseconds per batch of fn over len(xs) streams at once: the median of
+    5 rounds of iters launches per stream (wall time to a full synchronize)."""
+    streams = [torch.cuda.Stream() for _ in xs]
+    rounds = []
+    with torch.inference_mode():
+        for r in range(-1, 5):  # round -1: warm-up
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(warmup if r < 0 else iters):
+                for st, x in zip(streams, xs):
+                    with torch.cuda.stream(st):
+                        fn(x)
+            torch.cuda.synchronize()
+            if r >= 0:
+                rounds.append((time.perf_counter() - t0) * 1e3 / (iters * len(xs)))
+    return statistics.median(rounds)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batches", default="1,8,64,256")
     ap.add_argument("--iters", type=int, default=100)
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--streams", type=int, default=0)
+    ap.add_argument("--stream-batches", default="64,256")
+    ap.add_argument("--stream-iters", type=int, default=20)
     args = ap.parse_args()
     import timm
 
@@ -70,6 +97,26 @@ def main():
             ms = bench(fn, x, args.iters, 10)
             rows.append({"batch": b, "variant": name, "ms": ms, "img_s": b / ms * 1e3})
             print(f"{b:6d} {name:>10} {ms:9.3f} {b / ms * 1e3:10.0f} {first:10.1f}", flush=True)
+    if args.streams >= 2:
+        print(f"{args.streams} streams at once (time per batch):")
+        for b in [int(s) for s in args.stream_batches.split(",")]:
+            xs = [
+                torch.randn(b, 3, 224, 224, device=dev).half().contiguous(memory_format=torch.channels_last)
+                for _ in range(args.streams)
+            ]
+            variants = [("eager", model)]
+            if compiled is not None:
+                variants += [("compile", compiled), ("compile+cg", graphed)]
+            for name, fn in variants:
+                try:
+                    ms = bench_streams(fn, xs, args.stream_iters, 3)
+                except Exception as e:  # e.g. CUDA graphs refused on side streams
+                    print(f"{b:6d} {name:>10} {args.streams} streams: failed: {e}", flush=True)
+                    continue
+                rows.append({"batch": b, "variant": name, "streams": args.streams, "ms": ms,
+                             "img_s": b / ms * 1e3})
+                print(f"{b:6d} {name:>10} {ms:9.3f} {b / ms * 1e3:10.0f} ({args.streams} streams)",
+                      flush=True)
     if args.json:
         with open(args.json, "w") as f:
             for r in rows:

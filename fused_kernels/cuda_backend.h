@@ -101,6 +101,15 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
 int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, double *seconds,
                             char *err, size_t errlen);
 
+/* Throughput of n instances on one device (the daemon's executors: each its
+ * own stream, staging and buffers) replaying their bucket's graph for
+ * `batch` concurrently, `iters` replays each launched round-robin without
+ * waiting, so that one's copies and kernels overlap the others': *seconds
+ * is the median round's device time divided by n * iters, i.e. the time
+ * per batch at that concurrency. kernels_only as above. n is 1 to 8. */
+int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iters,
+                                 int kernels_only, double *seconds, char *err, size_t errlen);
+
 /* The instance's pinned image staging (max_batch images, NHWC uint8).
  * A caller that decodes straight into it and passes it to run() skips the
  * host copy (at batch 256 that copy is ~6 ms of ~18). Valid until destroy;

@@ -35,6 +35,13 @@ int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, 
   return -ENOTSUP;
 }
 
+int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iters,
+                                 int kernels_only, double *seconds, char *err, size_t errlen) {
+  (void)selves, (void)n, (void)batch, (void)iters, (void)kernels_only, (void)seconds;
+  snprintf(err, errlen, "no CUDA support in this build");
+  return -ENOTSUP;
+}
+
 uint8_t *cuda_backend_staging(void *self) {
   (void)self;
   return NULL;
