@@ -12,6 +12,9 @@
 #       racecheck, then gpu_bench, `blockfuse serve --backend cuda` under
 #       `blockfuse loadgen` (JPEG raw and in v2 JSON, binary uint8 tensors), and the PyTorch
 #       baseline on the same machine.
+# CONCURRENT (default 2; 0 leaves it out) adds gpu_bench's table of that many instances
+# replaying their graphs at once (--concurrent, as `serve --executors N`) and the PyTorch
+# variants on that many streams at once (torch_baseline.py --streams, at 64 and 256).
 # PHASES (default "test,sanitize,servetest,bench,serve,torch") picks what `run` does
 # (servetest: the daemon's integration tests of issue #3 on the cuda backend; cluster,
 # not in the default: bench/gpu_ab.sh without and with BLOCKFUSE_CUDA_CLUSTER=1); logs go
@@ -98,8 +101,10 @@ run)
   fi
   if has bench; then
     echo "== gpu_bench"
+    conc=()
+    [ "${CONCURRENT:-2}" -ge 2 ] && conc=(--concurrent "${CONCURRENT:-2}")
     .gpu/bin/gpu_bench .gpu/runfiles/blockfuse/models/efficientnet_b0 --batches "${BATCHES:-1,8,64,256}" \
-      --iters "${ITERS:-100}" --json "$OUT/blockfuse.jsonl" 2>&1 | tee "$OUT/gpu_bench.txt"
+      --iters "${ITERS:-100}" --json "$OUT/blockfuse.jsonl" "${conc[@]}" 2>&1 | tee "$OUT/gpu_bench.txt"
   fi
   if has cluster; then # the opt-in cluster mode against the default plans, same binary, A/B
     echo "== cluster mode A/B (BLOCKFUSE_CUDA_CLUSTER=0 vs 1)"
@@ -138,7 +143,8 @@ run)
   fi
   if has torch; then
     echo "== torch baseline"
-    python3 .gpu/torch_baseline.py --batches "${BATCHES:-1,8,64,256}" --json "$OUT/torch.jsonl" 2>&1 |
+    python3 .gpu/torch_baseline.py --batches "${BATCHES:-1,8,64,256}" --json "$OUT/torch.jsonl" \
+      --streams "${CONCURRENT:-2}" --stream-batches "${STREAM_BATCHES:-64,256}" 2>&1 |
       grep -v Warning | tee "$OUT/torch.txt"
   fi
   ;;
