@@ -163,6 +163,30 @@ static void test_profile_and_peaks(void **state) {
   /* the kernels alone, captured on first use; its logits are the last run's */
   assert_int_equal(cuda_backend_graph_time(gpu.self, 4, 5, 1, &kt, err, sizeof err), 0);
   assert_true(kt > 0);
+  /* two instances' graphs at once (gpu_bench --concurrent): a time per batch, bad counts
+     and batches refused with a message, and the instances' own runs unchanged after */
+  model_backend two;
+  model_backend_config cfg2 = cfg;
+  cfg2.profile_every = 0;
+  if (model_backend_open(&two, "cuda", &f->net, &cfg2, err, sizeof err)) fail_msg("cuda: %s", err);
+  float *before = malloc(2 * C * sizeof *before);
+  assert_non_null(before);
+  assert_int_equal(two.ops->run(two.self, f->imgs, 2, before, err, sizeof err), 0);
+  void *const both[2] = {gpu.self, two.self};
+  double ct = 0;
+  for (int k = 0; k < 2; k++) {
+    ct = 0;
+    assert_int_equal(cuda_backend_concurrent_time(both, 2, 4, 3, k, &ct, err, sizeof err), 0);
+    assert_true(ct > 0 && ct < 1.0);
+  }
+  err[0] = 0;
+  assert_int_equal(cuda_backend_concurrent_time(both, 9, 4, 3, 0, &ct, err, sizeof err), -EINVAL);
+  assert_true(strlen(err) > 0);
+  assert_int_equal(cuda_backend_concurrent_time(both, 2, 5, 3, 0, &ct, err, sizeof err), -EINVAL);
+  assert_int_equal(two.ops->run(two.self, f->imgs, 2, out, err, sizeof err), 0);
+  assert_true(test_rel_err(out, before, (size_t)2 * C) < 1e-3);
+  free(before);
+  model_backend_close(&two);
   model_backend_close(&gpu);
   /* configured peaks override the probes; a missing device is an error */
   cfg.peak_flops = 1e15, cfg.peak_bw = 2e12;
