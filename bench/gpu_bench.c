@@ -56,8 +56,8 @@ static double pct(double *v, int n, double p) {
  * batch the time per batch of the n graphs replayed at once, with the copies and
  * without; a table and JSON lines. Returns 0, or 1 after printing the error. */
 static int concurrent_table(model_backend *be, const model_net *net,
-                            const model_backend_config *cfg0, int n, const int *batches,
-                            int nbatch, int iters, FILE *jf) {
+                            const model_backend_config *cfg0, int n, const int *batches, int nbatch,
+                            int iters, FILE *jf) {
   model_backend more[8];
   void *selves[8] = {be->self};
   model_backend_config cfg = *cfg0;
@@ -73,9 +73,10 @@ static int concurrent_table(model_backend *be, const model_net *net,
     selves[opened + 1] = more[opened].self;
   }
   if (!rc)
-    printf("\n%d instances at once (each replays its graph %d times per round; time per batch):\n"
-           "%6s %12s %12s %12s %12s\n",
-           n, iters, "batch", "graph ms", "img/s(graph)", "kern ms", "img/s(kern)");
+    printf(
+        "\n%d instances at once (each replays its graph %d times per round; time per batch):\n"
+        "%6s %12s %12s %12s %12s\n",
+        n, iters, "batch", "graph ms", "img/s(graph)", "kern ms", "img/s(kern)");
   for (int k = 0; k < nbatch && !rc; k++) {
     const int B = batches[k];
     double gt = 0, kt = 0;
@@ -87,8 +88,8 @@ static int concurrent_table(model_backend *be, const model_net *net,
     }
     printf("%6d %12.3f %12.0f %12.3f %12.0f\n", B, gt * 1e3, B / gt, kt * 1e3, B / kt);
     if (jf)
-      fprintf(jf, "{\"batch\":%d,\"concurrent\":%d,\"graph_ms\":%.4f,\"kernels_ms\":%.4f}\n",
-              B, n, gt * 1e3, kt * 1e3);
+      fprintf(jf, "{\"batch\":%d,\"concurrent\":%d,\"graph_ms\":%.4f,\"kernels_ms\":%.4f}\n", B, n,
+              gt * 1e3, kt * 1e3);
   }
   for (int k = 0; k < opened; k++) close_cuda(&more[k]);
   return rc;

@@ -889,8 +889,8 @@ fail:
  * wait between them, in `rounds` rounds; one event on instance 0's stream
  * starts a round (the other streams wait on it) and one ends it (after
  * waiting on every stream's last replay). */
-int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iters,
-                                 int kernels_only, double *seconds, char *err, size_t errlen) {
+int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iters, int kernels_only,
+                                 double *seconds, char *err, size_t errlen) {
   enum { ROUNDS = 5, MAXN = 8 };
   cuda_backend *s[MAXN];
   cudaGraphExec_t ex[MAXN];

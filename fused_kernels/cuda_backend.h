@@ -107,8 +107,8 @@ int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, 
  * waiting, so that one's copies and kernels overlap the others': *seconds
  * is the median round's device time divided by n * iters, i.e. the time
  * per batch at that concurrency. kernels_only as above. n is 1 to 8. */
-int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iters,
-                                 int kernels_only, double *seconds, char *err, size_t errlen);
+int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iters, int kernels_only,
+                                 double *seconds, char *err, size_t errlen);
 
 /* The instance's pinned image staging (max_batch images, NHWC uint8).
  * A caller that decodes straight into it and passes it to run() skips the

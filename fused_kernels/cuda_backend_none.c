@@ -35,8 +35,8 @@ int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, 
   return -ENOTSUP;
 }
 
-int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iters,
-                                 int kernels_only, double *seconds, char *err, size_t errlen) {
+int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iters, int kernels_only,
+                                 double *seconds, char *err, size_t errlen) {
   (void)selves, (void)n, (void)batch, (void)iters, (void)kernels_only, (void)seconds;
   snprintf(err, errlen, "no CUDA support in this build");
   return -ENOTSUP;
