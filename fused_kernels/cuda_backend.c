@@ -851,6 +851,16 @@ static void cuda_peaks(void *self, double *flops_per_s, double *bytes_per_s) {
   *bytes_per_s = s->peak_bw;
 }
 
+/* The median of n timings (sorted in place: insertion sort, n is small). */
+static float median_ms(float *ms, int n) {
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--) {
+      const float t = ms[j];
+      ms[j] = ms[j - 1], ms[j - 1] = t;
+    }
+  return ms[n / 2];
+}
+
 int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, double *seconds,
                             char *err, size_t errlen) {
   cuda_backend *s = self;
@@ -873,12 +883,7 @@ int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, 
     CUDA_TRY(cudaEventSynchronize(s->ev[1]));
     CUDA_TRY(cudaEventElapsedTime(&ms[i], s->ev[0], s->ev[1]));
   }
-  for (int i = 1; i < iters; i++) /* insertion sort: iters is small */
-    for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--) {
-      float t = ms[j];
-      ms[j] = ms[j - 1], ms[j - 1] = t;
-    }
-  *seconds = ms[iters / 2] * 1e-3;
+  *seconds = median_ms(ms, iters) * 1e-3;
 fail:
   free(ms);
   return rc;
@@ -896,7 +901,7 @@ int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iter
   cudaGraphExec_t ex[MAXN];
   cudaEvent_t done[MAXN] = {0};
   float ms[ROUNDS];
-  int rc = 0, made = 0;
+  int rc = 0, made = 1; /* done[1 .. made - 1] created: the other streams' last replays */
   if (n < 1 || n > MAXN || iters < 1) {
     snprintf(err, errlen, "bad instance count %d or iters %d", n, iters);
     return -EINVAL;
@@ -926,14 +931,9 @@ int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iter
     CUDA_TRY(cudaEventSynchronize(s[0]->ev[1]));
     if (r >= 0) CUDA_TRY(cudaEventElapsedTime(&ms[r], s[0]->ev[0], s[0]->ev[1]));
   }
-  for (int i = 1; i < ROUNDS; i++) /* insertion sort, as above */
-    for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--) {
-      const float t = ms[j];
-      ms[j] = ms[j - 1], ms[j - 1] = t;
-    }
-  *seconds = ms[ROUNDS / 2] * 1e-3 / ((double)n * iters);
+  *seconds = median_ms(ms, ROUNDS) * 1e-3 / ((double)n * iters);
 fail:
-  for (int k = 0; k < made; k++) cudaEventDestroy(done[k]);
+  for (int k = 1; k < made; k++) cudaEventDestroy(done[k]);
   return rc;
 }
 
