@@ -61,6 +61,11 @@ def bench_streams(fn, xs, iters, warmup):
     return statistics.median(rounds)
 
 
+def random_input(b, dev):
+    """A batch of b random fp16 images, channels_last, on dev."""
+    return torch.randn(b, 3, 224, 224, device=dev).half().contiguous(memory_format=torch.channels_last)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batches", default="1,8,64,256")
@@ -79,14 +84,14 @@ def main():
     model = model.to(dev, memory_format=torch.channels_last).half()
     compiled = None if args.no_compile else torch.compile(model)
     graphed = None if args.no_compile else torch.compile(model, mode="reduce-overhead")
+    variants = [("eager", model)]
+    if compiled is not None:
+        variants += [("compile", compiled), ("compile+cg", graphed)]
     print(f"torch {torch.__version__}, timm {timm.__version__}, {torch.cuda.get_device_name(0)}")
     rows = []
     print(f"{'batch':>6} {'variant':>10} {'ms':>9} {'img/s':>10} {'compile s':>10}")
     for b in [int(s) for s in args.batches.split(",")]:
-        x = torch.randn(b, 3, 224, 224, device=dev).half().contiguous(memory_format=torch.channels_last)
-        variants = [("eager", model)]
-        if compiled is not None:
-            variants += [("compile", compiled), ("compile+cg", graphed)]
+        x = random_input(b, dev)
         for name, fn in variants:
             t0 = time.time()
             with torch.inference_mode():
@@ -100,13 +105,7 @@ def main():
     if args.streams >= 2:
         print(f"{args.streams} streams at once (time per batch):")
         for b in [int(s) for s in args.stream_batches.split(",")]:
-            xs = [
-                torch.randn(b, 3, 224, 224, device=dev).half().contiguous(memory_format=torch.channels_last)
-                for _ in range(args.streams)
-            ]
-            variants = [("eager", model)]
-            if compiled is not None:
-                variants += [("compile", compiled), ("compile+cg", graphed)]
+            xs = [random_input(b, dev) for _ in range(args.streams)]
             for name, fn in variants:
                 try:
                     ms = bench_streams(fn, xs, args.stream_iters, 3)

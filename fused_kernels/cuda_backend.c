@@ -891,9 +891,10 @@ fail:
 
 /* The graph (with or without the copies) of n instances' buckets for `batch`,
  * each on its own stream, launched round-robin `iters` times each without a
- * wait between them, in `rounds` rounds; one event on instance 0's stream
- * starts a round (the other streams wait on it) and one ends it (after
- * waiting on every stream's last replay). */
+ * wait between them, in ROUNDS rounds after one of warm-up; one event on
+ * instance 0's stream starts a round (the other streams wait on it) and one
+ * ends it (after waiting on every stream's last replay); the median round
+ * counts. */
 int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iters, int kernels_only,
                                  double *seconds, char *err, size_t errlen) {
   enum { ROUNDS = 5, MAXN = 8 };
