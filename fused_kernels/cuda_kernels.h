@@ -773,6 +773,8 @@ int cuda_mbconv_regs(int nf);
 /* Peak probes: a tensor-core loop (fp16 in, fp32 accumulate) of `ctas` CTAs;
  * returns its FLOPs per launch in *flops. `sink` absorbs the results. */
 int cuda_tc_loop_launch(int ctas, int iters, float *sink, double *flops, cuda_stream_t st);
+/* A one-warp kernel that takes ns nanoseconds: the stream stays busy behind it. */
+int cuda_spin_launch(long long ns, cuda_stream_t st);
 
 /* fp32 <-> fp16 helpers for the host (round to nearest even). */
 uint16_t cuda_f32_to_f16(float f);

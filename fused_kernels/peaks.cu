@@ -36,7 +36,22 @@ __global__ void __launch_bounds__(CUDA_THREADS) tc_loop_kernel(int iters, float 
   if (s == 12345.678f) sink[threadIdx.x] = s;  // keeps the loop alive, never true in practice
 }
 
+// One warp that returns ns nanoseconds (by the global timer) after it starts:
+// it keeps a stream busy while the host enqueues what is to be timed after it.
+__global__ void spin_kernel(long long ns) {
+  unsigned long long t0, t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+  do {
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  } while ((long long)(t - t0) < ns);
+}
+
 }  // namespace bf
+
+extern "C" int cuda_spin_launch(long long ns, cuda_stream_t st) {
+  bf::spin_kernel<<<1, 32, 0, st>>>(ns);
+  return (int)cudaGetLastError();
+}
 
 extern "C" int cuda_tc_loop_launch(int ctas, int iters, float *sink, double *flops,
                                    cuda_stream_t st) {
