@@ -4,7 +4,8 @@
  * bucket (powers of two up to max_batch, plus max_batch), captured at create.
  * run() copies n images into pinned memory, replays the smallest bucket's
  * graph that holds n, and copies n rows of logits out. Every profile_every-th
- * run is instead launched eagerly with an event between blocks. */
+ * run instead replays a second graph of the bucket, with an event between
+ * blocks (captured at its first such run). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -26,6 +27,8 @@ typedef struct {
   cuda_blk_plan *plans; /* [n_blocks] */
   cudaGraphExec_t exec;
   cudaGraphExec_t kexec; /* the kernels alone (no copies): cuda_backend_graph_time's, on demand */
+  cudaGraphExec_t pexec; /* with an event before each block and after the last: the profiled
+                            runs', on demand */
 } cuda_bucket;
 
 typedef struct {
@@ -63,7 +66,6 @@ typedef struct {
   int no_narrow;    /* BLOCKFUSE_CUDA_NARROW=0: ... and the narrow one (A/B) */
   int tune_log;     /* BLOCKFUSE_CUDA_TUNE_LOG=1: each pass-2 GEMM candidate's time to stderr */
   int no_spin;      /* BLOCKFUSE_CUDA_TUNE_SPIN=0: the tuner times without the spin (A/B) */
-  long long spin_ns; /* the spin before each timed block (time_block) */
   int no_dwdirect;  /* BLOCKFUSE_CUDA_DWDIRECT=0: ... and dw_direct.cu's PASS1 (A/B) */
   int no_dwquads;   /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
   int no_dwvec;     /* BLOCKFUSE_CUDA_DWVEC=0: ... and the 8-channel one (A/B) */
@@ -75,7 +77,8 @@ typedef struct {
 
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
  * of the images in and the logits out unless `kernels_only`; with `ev`,
- * records an event before each block and after the last. Capturable. */
+ * records an event before each block and after the last (as event nodes when
+ * captured). Capturable. */
 static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, int kernels_only,
                        char *err, size_t errlen) {
   int rc = 0;
@@ -85,7 +88,7 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
   int cur = 0;
   for (int i = 0; i < s->n_blocks; i++) {
     const cuda_blk *blk = &s->blks[i];
-    if (ev) CUDA_TRY(cudaEventRecord(ev[i], s->st));
+    if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[i], s->st, cudaEventRecordExternal));
     const void *x = i == 0 ? s->d_img : s->d_act[cur];
     void *y = i == 0 ? s->d_act[0] : s->d_act[1 - cur];
     if ((rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
@@ -93,7 +96,7 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
       return rc;
     if (i > 0) cur = 1 - cur;
   }
-  if (ev) CUDA_TRY(cudaEventRecord(ev[s->n_blocks], s->st));
+  if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[s->n_blocks], s->st, cudaEventRecordExternal));
   if (!kernels_only)
     CUDA_TRY(cudaMemcpy2DAsync(s->h_logits, (size_t)classes * 4, s->d_logits, (size_t)s->cls_p * 4,
                                (size_t)classes * 4, B, cudaMemcpyDeviceToHost, s->st));
@@ -114,15 +117,16 @@ static long long mono_ns(void) {
  * enqueues the events and the block: else the first event would be stamped
  * at once on the idle stream, and the time would include the host's work
  * (tensor maps, occupancy queries, launches: several µs a launch, as long as
- * a small batch's kernels, and more for plans of more launches). Where the
- * host took more than 3/4 of the spin, the spin grows and the timing is
- * taken again. */
+ * a small batch's kernels, and more for plans of more launches). Each spin
+ * is twice the host's time the round before (at least 20 µs); a round whose
+ * host time took more than 3/4 of its spin is timed again (up to 4 times). */
 static int time_block(cuda_backend *s, int i, const cuda_blk_plan *p, int B, const void *x, void *y,
                       double *best, char *err, size_t errlen) {
   int rc = 0, again = 0;
+  long long spin = 20000;
   *best = INFINITY;
   for (int r = 0; r < 3; r++) {
-    if (!s->no_spin) CUDA_TRY(cuda_spin_launch(s->spin_ns, s->st));
+    if (!s->no_spin) CUDA_TRY(cuda_spin_launch(spin, s->st));
     const long long t0 = mono_ns();
     CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
     if ((rc = cuda_blk_enqueue(&s->blks[i], p, B, x, y, s->d_pooled, s->d_logits, s->st, err,
@@ -133,9 +137,10 @@ static int time_block(cuda_backend *s, int i, const cuda_blk_plan *p, int B, con
     CUDA_TRY(cudaEventSynchronize(s->ev[1]));
     float ms = 0;
     CUDA_TRY(cudaEventElapsedTime(&ms, s->ev[0], s->ev[1]));
-    if (!s->no_spin && host * 4 > s->spin_ns * 3 && s->spin_ns < 50000000LL && again++ < 4) {
-      s->spin_ns = host * 4 < 50000000LL ? host * 4 : 50000000LL;
-      r--; /* this one was timed with the host's work in it */
+    const int retry = !s->no_spin && r > 0 && host * 4 > spin * 3 && again++ < 4;
+    spin = host * 2 < 20000 ? 20000 : host * 2 < 20000000 ? host * 2 : 20000000;
+    if (retry) {
+      r--; /* timed with the host's work in it */
       continue;
     }
     if (r > 0 && ms * 1e-3 < *best) *best = ms * 1e-3; /* first is warm-up */
@@ -569,15 +574,19 @@ fail:
   return rc;
 }
 
-/* Captures the bucket's graph once (into *exec: bk->exec, whose replays are
- * the hot path, or with kernels_only bk->kexec). */
-static int capture_bucket(cuda_backend *s, cuda_bucket *bk, int kernels_only, char *err,
-                          size_t errlen) {
+/* Captures one of the bucket's graphs once: bk->exec (CAPTURE_NET), whose
+ * replays are the hot path; bk->kexec (CAPTURE_KERNELS), without the copies;
+ * bk->pexec (CAPTURE_PROFILED), with the events between blocks. */
+enum { CAPTURE_NET, CAPTURE_KERNELS, CAPTURE_PROFILED };
+static int capture_bucket(cuda_backend *s, cuda_bucket *bk, int which, char *err, size_t errlen) {
   int rc = 0;
   cudaGraph_t g = NULL;
-  cudaGraphExec_t *exec = kernels_only ? &bk->kexec : &bk->exec;
+  cudaGraphExec_t *exec = which == CAPTURE_KERNELS    ? &bk->kexec
+                          : which == CAPTURE_PROFILED ? &bk->pexec
+                                                      : &bk->exec;
   CUDA_TRY(cudaStreamBeginCapture(s->st, cudaStreamCaptureModeThreadLocal));
-  rc = enqueue_net(s, bk, NULL, kernels_only, err, errlen);
+  rc = enqueue_net(s, bk, which == CAPTURE_PROFILED ? s->ev : NULL, which == CAPTURE_KERNELS, err,
+                   errlen);
   {
     cudaError_t e = cudaStreamEndCapture(s->st, &g);
     if (rc) goto fail;
@@ -712,7 +721,6 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_narrow = cuda_env_is("BLOCKFUSE_CUDA_NARROW", "0");
   s->tune_log = cuda_env_is("BLOCKFUSE_CUDA_TUNE_LOG", "1");
   s->no_spin = cuda_env_is("BLOCKFUSE_CUDA_TUNE_SPIN", "0");
-  s->spin_ns = 100000;
   s->no_dwdirect = cuda_env_is("BLOCKFUSE_CUDA_DWDIRECT", "0");
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
@@ -792,7 +800,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   CUDA_TRY(cudaMemcpy(s->d_img, s->h_img, s->img_bytes * s->max_batch, cudaMemcpyHostToDevice));
   for (int k = 0; k < s->n_buckets; k++) {
     if ((rc = plan_bucket(s, &s->buckets[k], err, errlen))) goto fail;
-    if ((rc = capture_bucket(s, &s->buckets[k], 0, err, errlen))) goto fail;
+    if ((rc = capture_bucket(s, &s->buckets[k], CAPTURE_NET, err, errlen))) goto fail;
   }
   *self = s;
   return 0;
@@ -809,6 +817,7 @@ static void cuda_destroy(void *self) {
   for (int k = 0; k < s->n_buckets; k++) {
     if (s->buckets[k].exec) cudaGraphExecDestroy(s->buckets[k].exec);
     if (s->buckets[k].kexec) cudaGraphExecDestroy(s->buckets[k].kexec);
+    if (s->buckets[k].pexec) cudaGraphExecDestroy(s->buckets[k].pexec);
     free(s->buckets[k].plans);
   }
   if (s->ev)
@@ -845,11 +854,11 @@ static int cuda_run(void *self, const uint8_t *images, int n, float *logits, cha
   if (images != s->h_img) memcpy(s->h_img, images, s->img_bytes * n); /* else zero-copy */
   s->runs++;
   const int profile = s->profile_every > 0 && s->runs % (unsigned long)s->profile_every == 0;
-  if (profile) {
-    if ((rc = enqueue_net(s, bk, s->ev, 0, err, errlen))) goto fail;
-  } else {
-    CUDA_TRY(cudaGraphLaunch(bk->exec, s->st));
-  }
+  /* the profiled runs replay a graph too: launched eagerly, a block's time had included
+     the host's enqueueing wherever that was slower than the device (small batches) */
+  if (profile && !bk->pexec && (rc = capture_bucket(s, bk, CAPTURE_PROFILED, err, errlen)))
+    goto fail;
+  CUDA_TRY(cudaGraphLaunch(profile ? bk->pexec : bk->exec, s->st));
   CUDA_TRY(cudaStreamSynchronize(s->st));
   if (profile) {
     for (int i = 0; i < s->n_blocks; i++) {
@@ -901,7 +910,7 @@ int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, 
     return -EINVAL;
   }
   CUDA_TRY(cudaSetDevice(s->device));
-  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, 1, err, errlen))) goto fail;
+  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, CAPTURE_KERNELS, err, errlen))) goto fail;
   cudaGraphExec_t exec = kernels_only ? bk->kexec : bk->exec;
   CUDA_TRY(cudaGraphLaunch(exec, s->st));
   for (int i = 0; i < iters; i++) {
@@ -943,7 +952,7 @@ int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iter
       return -EINVAL;
     }
     CUDA_TRY(cudaSetDevice(s[k]->device));
-    if (kernels_only && !bk->kexec && (rc = capture_bucket(s[k], bk, 1, err, errlen))) goto fail;
+    if (kernels_only && !bk->kexec && (rc = capture_bucket(s[k], bk, CAPTURE_KERNELS, err, errlen))) goto fail;
     ex[k] = kernels_only ? bk->kexec : bk->exec;
   }
   for (; made < n; made++) CUDA_TRY(cudaEventCreateWithFlags(&done[made], cudaEventDisableTiming));
