@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Session 28 call 6: the final run on main (2dec319's kernels; the tuner timed on the device
+# alone, the profiled runs on their own graph): kernel and network tests, then
+# `bench/gpu_bench.sh run` (PHASES=servetest,bench,serve,torch ITERS=100 CONCURRENT=0: no
+# instances at once this time, the device time being short).
+. bench/gpu_calls/setup.sh
+timeout 150 .gpu/bin/gpu_kernels_test >"$OUT/k.log" 2>&1
+echo "gpu_kernels_test rc=$? $(grep -c 'rel err' "$OUT/k.log") checks, max $(grep 'rel err' "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1)"
+timeout 90 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -20 "$OUT/net.log"; exit 1; }
+grep -E "logits rel err" "$OUT/net.log"
+grep -q "FAILED" "$OUT/k.log" && { grep -B3 -A10 -E "FAIL|rror" "$OUT/k.log" | head -40; exit 1; }
+OUT_KEEP="$OUT"
+OUT=/tmp/g PHASES=servetest,bench,serve,torch ITERS=100 CONCURRENT=0 bench/gpu_bench.sh run >/tmp/g.txt 2>&1
+echo "gpu_bench.sh run rc=$?"
+grep -E "^\[ +(PASSED|FAILED) +\]|^== |FAIL|top-1|throughput|p50|requests|failed|torch|compile|eager|^ +[0-9]+ +[0-9]" /tmp/g.txt | grep -v "^stack\|^stem\|^head\|rel err.*n=" | cut -c1-170
+awk '/per-block roofline, batch 256 /{p=1} p{print} p&&/^total/{exit}' /tmp/g/gpu_bench.txt
+cp /tmp/g/gpu_bench.txt /tmp/g/torch.txt /tmp/g/metrics.txt /tmp/g/efficiency.json /tmp/g/load_*.txt "$OUT_KEEP/"
+date -u +%FT%TZ
