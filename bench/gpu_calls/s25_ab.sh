@@ -12,12 +12,7 @@
 #      column), and with TUNE_TABLE=1 bench/tune_table.py at 256 and 64 of round 1.
 # Logs: $OUT/k.log, $OUT/net.log, $OUT/ab_<W|B><""|2>.txt.
 . bench/gpu_calls/setup.sh
-timeout 120 .gpu/bin/gpu_kernels_test >"$OUT/k.log" 2>&1
-echo "gpu_kernels_test rc=$? $(grep -c 'rel err' "$OUT/k.log") checks, max $(grep 'rel err' "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1)"
-grep -E "PASSED|FAILED" "$OUT/k.log" | head -3
-timeout 60 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -20 "$OUT/net.log"; exit 1; }
-grep -E "logits rel err" "$OUT/net.log"
-grep -q "FAILED" "$OUT/k.log" && { grep -B3 -A10 -E "FAIL|rror" "$OUT/k.log" | head -40; exit 1; }
+KTIMEOUT=120 NTIMEOUT=60 . bench/gpu_calls/checks.sh
 for s in $SAN; do
   tool=${s%%:*} filter=${s#*:}
   BLOCKFUSE_TEST_FILTER="$filter" timeout "${STIMEOUT:-200}" compute-sanitizer --tool "$tool" \

@@ -4,11 +4,7 @@
 # `bench/gpu_bench.sh run` (PHASES=servetest,bench,serve,torch ITERS=100, CONCURRENT=2 by
 # default: gpu_bench's table of 2 instances at once and PyTorch on 2 streams at 64 and 256).
 . bench/gpu_calls/setup.sh
-timeout 150 .gpu/bin/gpu_kernels_test >"$OUT/k.log" 2>&1
-echo "gpu_kernels_test rc=$? $(grep -c 'rel err' "$OUT/k.log") checks, max $(grep 'rel err' "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1)"
-timeout 60 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -20 "$OUT/net.log"; exit 1; }
-grep -E "logits rel err" "$OUT/net.log"
-grep -q "FAILED" "$OUT/k.log" && { grep -B3 -A10 -E "FAIL|rror" "$OUT/k.log" | head -40; exit 1; }
+NTIMEOUT=60 . bench/gpu_calls/checks.sh
 for s in memcheck:test_mbconv_se racecheck:test_mbconv_wg; do
   tool=${s%%:*} filter=${s#*:}
   BLOCKFUSE_TEST_FILTER="$filter" timeout 150 compute-sanitizer --tool "$tool" \

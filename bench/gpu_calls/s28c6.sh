@@ -4,11 +4,7 @@
 # `bench/gpu_bench.sh run` (PHASES=servetest,bench,serve,torch ITERS=100 CONCURRENT=0: no
 # instances at once this time, the device time being short).
 . bench/gpu_calls/setup.sh
-timeout 150 .gpu/bin/gpu_kernels_test >"$OUT/k.log" 2>&1
-echo "gpu_kernels_test rc=$? $(grep -c 'rel err' "$OUT/k.log") checks, max $(grep 'rel err' "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1)"
-timeout 90 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -20 "$OUT/net.log"; exit 1; }
-grep -E "logits rel err" "$OUT/net.log"
-grep -q "FAILED" "$OUT/k.log" && { grep -B3 -A10 -E "FAIL|rror" "$OUT/k.log" | head -40; exit 1; }
+. bench/gpu_calls/checks.sh
 OUT_KEEP="$OUT"
 OUT=/tmp/g PHASES=servetest,bench,serve,torch ITERS=100 CONCURRENT=0 bench/gpu_bench.sh run >/tmp/g.txt 2>&1
 echo "gpu_bench.sh run rc=$?"
