@@ -910,7 +910,8 @@ int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, 
     return -EINVAL;
   }
   CUDA_TRY(cudaSetDevice(s->device));
-  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, CAPTURE_KERNELS, err, errlen))) goto fail;
+  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, CAPTURE_KERNELS, err, errlen)))
+    goto fail;
   cudaGraphExec_t exec = kernels_only ? bk->kexec : bk->exec;
   CUDA_TRY(cudaGraphLaunch(exec, s->st));
   for (int i = 0; i < iters; i++) {
@@ -952,7 +953,8 @@ int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iter
       return -EINVAL;
     }
     CUDA_TRY(cudaSetDevice(s[k]->device));
-    if (kernels_only && !bk->kexec && (rc = capture_bucket(s[k], bk, CAPTURE_KERNELS, err, errlen))) goto fail;
+    if (kernels_only && !bk->kexec && (rc = capture_bucket(s[k], bk, CAPTURE_KERNELS, err, errlen)))
+      goto fail;
     ex[k] = kernels_only ? bk->kexec : bk->exec;
   }
   for (; made < n; made++) CUDA_TRY(cudaEventCreateWithFlags(&done[made], cudaEventDisableTiming));
