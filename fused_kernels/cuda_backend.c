@@ -105,7 +105,7 @@ fail:
   return rc;
 }
 
-/* Best of 2 timed launches (after one warm-up) of one block's plan. */
+/* The monotonic clock, in ns. */
 static long long mono_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
