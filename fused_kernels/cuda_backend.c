@@ -898,6 +898,17 @@ static float median_ms(float *ms, int n) {
   return ms[n / 2];
 }
 
+/* The graph the timings replay: the bucket's, or with kernels_only the one
+ * without the copies (captured at its first use). */
+static int timed_graph(cuda_backend *s, cuda_bucket *bk, int kernels_only, cudaGraphExec_t *exec,
+                       char *err, size_t errlen) {
+  int rc = 0;
+  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, CAPTURE_KERNELS, err, errlen)))
+    return rc;
+  *exec = kernels_only ? bk->kexec : bk->exec;
+  return 0;
+}
+
 int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, double *seconds,
                             char *err, size_t errlen) {
   cuda_backend *s = self;
@@ -910,9 +921,8 @@ int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, 
     return -EINVAL;
   }
   CUDA_TRY(cudaSetDevice(s->device));
-  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, CAPTURE_KERNELS, err, errlen)))
-    goto fail;
-  cudaGraphExec_t exec = kernels_only ? bk->kexec : bk->exec;
+  cudaGraphExec_t exec;
+  if ((rc = timed_graph(s, bk, kernels_only, &exec, err, errlen))) goto fail;
   CUDA_TRY(cudaGraphLaunch(exec, s->st));
   for (int i = 0; i < iters; i++) {
     CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
@@ -953,9 +963,7 @@ int cuda_backend_concurrent_time(void *const *selves, int n, int batch, int iter
       return -EINVAL;
     }
     CUDA_TRY(cudaSetDevice(s[k]->device));
-    if (kernels_only && !bk->kexec && (rc = capture_bucket(s[k], bk, CAPTURE_KERNELS, err, errlen)))
-      goto fail;
-    ex[k] = kernels_only ? bk->kexec : bk->exec;
+    if ((rc = timed_graph(s[k], bk, kernels_only, &ex[k], err, errlen))) goto fail;
   }
   for (; made < n; made++) CUDA_TRY(cudaEventCreateWithFlags(&done[made], cudaEventDisableTiming));
   for (int r = -1; r < ROUNDS; r++) { /* round -1: warm-up */
