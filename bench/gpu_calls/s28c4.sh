@@ -20,20 +20,5 @@ done; done
 for side in W B; do for b in 256 64 1; do
   echo "== $side $b"; python3 bench/tune_table.py "$OUT/ab_$side.txt" $b 2>/dev/null | cut -c1-16,36-150
 done; done
-for d in 0 1 2 4 8 15; do
-  BF_WG_DIAG=$d BLOCKFUSE_CUDA_TUNE_LOG=1 .gpu/bin/gpu_diag $M --batches 64,256 --iters 10 >"$OUT/d$d.txt" 2>&1
-  echo "== diag $d (rc $?)"
-  python3 - "$OUT/d$d.txt" <<'PY'
-import re, sys
-best = {}
-for l in open(sys.argv[1], errors="replace"):
-    m = re.match(r"^tune stack(\d)\.block(\d) batch (\d+): pass-2 gemm .* wg: ([\d.]+) us", l)
-    if m:
-        k = (int(m[3]), "s%sb%s" % (m[1], m[2]))
-        best[k] = min(best.get(k, 1e9), float(m[4]))
-for b in (256, 64):
-    print("@%d" % b, " ".join("%s %.1f" % (k[1], v) for k, v in sorted(best.items()) if k[0] == b),
-          "sum %.1f" % sum(v for k, v in best.items() if k[0] == b and k[1] not in ("s0b0", "s1b0")))
-PY
-done
+DIAG_BIN=.gpu/bin/gpu_diag DIAGS="0 1 2 4 8 15" . bench/gpu_calls/wg_diag.sh
 date -u +%FT%TZ
