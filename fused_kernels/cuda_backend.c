@@ -5,7 +5,7 @@
  * run() copies n images into pinned memory, replays the smallest bucket's
  * graph that holds n, and copies n rows of logits out. Every profile_every-th
  * run instead replays a second graph of the bucket, with an event between
- * blocks (captured at its first such run). */
+ * blocks (captured at create too, where profile_every > 0). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -28,7 +28,7 @@ typedef struct {
   cudaGraphExec_t exec;
   cudaGraphExec_t kexec; /* the kernels alone (no copies): cuda_backend_graph_time's, on demand */
   cudaGraphExec_t pexec; /* with an event before each block and after the last: the profiled
-                            runs', on demand */
+                            runs' (where profile_every > 0) */
 } cuda_bucket;
 
 typedef struct {
@@ -801,6 +801,9 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   for (int k = 0; k < s->n_buckets; k++) {
     if ((rc = plan_bucket(s, &s->buckets[k], err, errlen))) goto fail;
     if ((rc = capture_bucket(s, &s->buckets[k], CAPTURE_NET, err, errlen))) goto fail;
+    if (s->profile_every > 0 &&
+        (rc = capture_bucket(s, &s->buckets[k], CAPTURE_PROFILED, err, errlen)))
+      goto fail;
   }
   *self = s;
   return 0;
@@ -856,8 +859,6 @@ static int cuda_run(void *self, const uint8_t *images, int n, float *logits, cha
   const int profile = s->profile_every > 0 && s->runs % (unsigned long)s->profile_every == 0;
   /* the profiled runs replay a graph too: launched eagerly, a block's time had included
      the host's enqueueing wherever that was slower than the device (small batches) */
-  if (profile && !bk->pexec && (rc = capture_bucket(s, bk, CAPTURE_PROFILED, err, errlen)))
-    goto fail;
   CUDA_TRY(cudaGraphLaunch(profile ? bk->pexec : bk->exec, s->st));
   CUDA_TRY(cudaStreamSynchronize(s->st));
   if (profile) {
