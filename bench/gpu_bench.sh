@@ -26,12 +26,14 @@ case "$cmd" in
 stage)
   set -e
   ./bazelw build --dynamic_mode=off //tests:gpu_kernels_test //tests:gpu_backend_test //bench:gpu_bench \
+    //bench:arch_model \
     //server:blockfuse //models:efficientnet_b0 //models:sample_images \
     //tests:serve_api_test //tests:serve_load_test
   mkdir -p .gpu/bin .gpu/runfiles/blockfuse/models .gpu/runfiles/efficientnet_b0_tfjs
   rm -f .gpu/bin/blockfuse # older stages kept a second copy here
   rm -f .gpu/bin/*.xz .gpu/runfiles/blockfuse/server/*.xz # an earlier stage's packed copies
   cp -f bazel-bin/tests/gpu_kernels_test bazel-bin/tests/gpu_backend_test bazel-bin/bench/gpu_bench \
+    bazel-bin/bench/arch_model \
     bazel-bin/tests/serve_api_test bazel-bin/tests/serve_load_test .gpu/bin/
   mkdir -p .gpu/runfiles/blockfuse/server
   cp -f bazel-bin/server/blockfuse .gpu/runfiles/blockfuse/server/ # the one copy (tests find it here)

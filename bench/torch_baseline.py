@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch baseline for bench/RESULTS.md: timm efficientnet_b0 (random
+"""PyTorch baseline for bench/RESULTS.md: timm efficientnet_b0 (or --model, e.g. convnext_tiny; random
 weights), fp16, channels_last, cudnn.benchmark, eager and torch.compile, on
 the same card and in the same run as blockfuse's gpu_bench. A third variant,
 torch.compile(mode="reduce-overhead"), adds CUDA graphs, which is what
@@ -68,6 +68,8 @@ def random_input(b, dev):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="efficientnet_b0",
+                    help="the timm model (convnext_tiny: bench/arch_model's convnext_tiny)")
     ap.add_argument("--batches", default="1,8,64,256")
     ap.add_argument("--iters", type=int, default=100)
     ap.add_argument("--no-compile", action="store_true")
@@ -80,14 +82,15 @@ def main():
 
     torch.backends.cudnn.benchmark = True
     dev = torch.device("cuda")
-    model = timm.create_model("efficientnet_b0", pretrained=False).eval()
+    model = timm.create_model(args.model, pretrained=False).eval()
     model = model.to(dev, memory_format=torch.channels_last).half()
     compiled = None if args.no_compile else torch.compile(model)
     graphed = None if args.no_compile else torch.compile(model, mode="reduce-overhead")
     variants = [("eager", model)]
     if compiled is not None:
         variants += [("compile", compiled), ("compile+cg", graphed)]
-    print(f"torch {torch.__version__}, timm {timm.__version__}, {torch.cuda.get_device_name(0)}")
+    print(f"torch {torch.__version__}, timm {timm.__version__}, {args.model}, "
+          f"{torch.cuda.get_device_name(0)}")
     rows = []
     print(f"{'batch':>6} {'variant':>10} {'ms':>9} {'img/s':>10} {'compile s':>10}")
     for b in [int(s) for s in args.batches.split(",")]:

@@ -522,6 +522,31 @@ static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y,
  * images); squeeze-excite blocks also time the staged and the recomputing
  * pass 2 and keep the faster pair; small images also time the one-pass
  * cluster mode. */
+/* A pixel-tile block (px_block.cu): times every launch shape that fits
+ * (cuda_plan_px_cands) and keeps the fastest in p->px. */
+static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
+                   char *err, size_t errlen) {
+  cuda_px_args c[CUDA_PX_CANDS];
+  const int nc = cuda_plan_px_cands(&s->blks[i].px, &s->caps, c, CUDA_PX_CANDS);
+  double best = INFINITY;
+  for (int k = 0; k < nc; k++) {
+    cuda_blk_plan h = {0};
+    double t;
+    h.px = c[k];
+    const int rc = time_candidate(s, i, &h, B, x, y, &t, err, errlen);
+    if (rc < 0) return rc;
+    if (s->tune_log)
+      fprintf(stderr, "tune %s b%d px ncol %d ch %d: %s %.1f us\n", s->blks[i].b->name, B,
+              cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), rc ? "refused" : "", rc ? 0. : t * 1e6);
+    if (rc == 0 && t < best) best = t, *p = h;
+  }
+  if (best == INFINITY) {
+    snprintf(err, errlen, "%s: no pixel-tile launch ran", s->blks[i].b->name);
+    return -EIO;
+  }
+  return 0;
+}
+
 static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch;
@@ -562,6 +587,8 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
       cuda_blk_plan cl;
       if ((rc = tune_cluster(s, i, B, x, y, &bk->plans[i], &cl, &tcl, err, errlen))) return rc;
       if (tcl < (t[0] < t[1] ? t[0] : t[1])) bk->plans[i] = cl;
+    } else if (blk->px_on) {
+      if ((rc = tune_px(s, i, B, x, y, &bk->plans[i], err, errlen))) return rc;
     }
     if ((rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
                                errlen)))
@@ -652,9 +679,7 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
   size_t act = 0, stage = 0, cmid = 16;
   for (int i = 0; i < s->n_blocks; i++) {
     const cuda_blk *b = &s->blks[i];
-    if (b->b->kind == MODEL_BLOCK_STEM || b->b->kind == MODEL_BLOCK_MBCONV) {
-      if ((size_t)b->out_elems > act) act = (size_t)b->out_elems;
-    }
+    if (b->b->kind != MODEL_BLOCK_HEAD && (size_t)b->out_elems > act) act = (size_t)b->out_elems;
     if (b->b->kind == MODEL_BLOCK_MBCONV) {
       const size_t st = (size_t)b->mb.Ho * b->mb.Wo * b->mb.CmidP;
       if (b->mb.se_c > 0 && st > stage) stage = st;
@@ -1003,6 +1028,13 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     const cuda_blk_plan *p = &bk->plans[i];
     char line[256];
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
+    if (p->px.nt) {
+      const cuda_px_args *a = &p->px;
+      k += snprintf(line + k, sizeof line - (size_t)k,
+                    "  [px %s %d pixels x %d cols per CTA, ch %d smem %zu]",
+                    a->mode == CUDA_PX_MLP ? "mlp" : "conv", CUDA_PX_M, cuda_px_ncol(a),
+                    a->mode == CUDA_PX_MLP ? cuda_px_ch(a) : CUDA_PX_KC, cuda_px_smem(a));
+    }
     for (int j = 0; j < p->n; j++) {
       const cuda_mbconv_args *a = &p->l[j];
       static const char *modes[] = {"fused", "pass1", "recompute", "staged", "cluster"};

@@ -48,13 +48,18 @@ typedef struct {
   cuda_stem_args stem;
   cuda_head_args head;
   cuda_gemm_args fc;
+  cuda_px_args px; /* convfirst, convnext, downsample, a stem with a LayerNorm (px_on); the
+                      head's pooling LayerNorm (ln_g, ln_b, ln_eps) */
+  int px_on;       /* 1: the block runs px_block.cu's kernel (cuda_px_launch) */
   size_t off[16];          /* arena offsets of this block's tensors */
   int in_elems, out_elems; /* per image, padded channel stride */
 } cuda_blk;
 
-/* Per-launch plan of one block at one batch: 1 or 2 MBConv launches. */
+/* Per-launch plan of one block at one batch: 1 or 2 MBConv launches, or the
+ * pixel-tile launch of a px block (px.nt > 0; else the block's default). */
 typedef struct {
   cuda_mbconv_args l[2];
+  cuda_px_args px;
   int n;
   int staged; /* SE: 1 = staged variant, 0 = recompute */
 } cuda_blk_plan;

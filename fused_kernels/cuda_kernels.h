@@ -740,11 +740,81 @@ static inline CUDA_HD int cuda_stem_band_th(const cuda_stem_args *a, int n) {
   return th;
 }
 
+/* The pixel-tile blocks (px_block.cu): ConvFirst and ConvNeXt blocks, the
+ * ConvNeXt downsampling conv and the stem with a LayerNorm. A CTA owns
+ * CUDA_PX_M consecutive output pixels of the batch (rows of one GEMM,
+ * crossing image boundaries) and `ncol` output channels (grid.y splits the
+ * rest).
+ *  - CUDA_PX_MLP (convfirst, convnext): the spatial conv (depthwise, or
+ *    grouped) of the CTA's pixels -> [LayerNorm] -> A [M x CinP] in shared
+ *    memory; then per chunk of `ch` expanded channels: H = act(A We + be)
+ *    in shared memory, acc += H Wp; epilogue + bp [+ x]. The expanded
+ *    intermediate never leaves the chip.
+ *  - CUDA_PX_CONV (downsample, stem): acc += im2col([LN](x)) chunk by chunk
+ *    of 64 along K = KA; epilogue + b [-> LN over the outputs] -> act. */
+enum { CUDA_PX_MLP = 0, CUDA_PX_CONV = 1 };
+#define CUDA_PX_M 64  /* output pixels per CTA */
+#define CUDA_PX_KC 64 /* CONV: K per chunk */
+
+typedef struct {
+  const void *x;   /* [N][H][W][CinP] fp16; the stem: uint8 [N][H][W][3] */
+  void *y;         /* [N][Ho][Wo][CoutP] fp16 */
+  const void *res; /* MLP: the residual (layout of y) or NULL */
+  const void *w_sp;
+  const float *b_sp; /* MLP's spatial conv: depthwise fp16 [K*K][CinP] where cin_g == 1, else
+                        grouped fp32 [K*K][cin_g][CinP] (output channel minor); bias [CinP] */
+  const float *ln_g, *ln_b; /* LayerNorm gamma, beta (padded with zeros), NULL = none: MLP and
+                               downsample over the input's channels, the stem over its outputs */
+  const void *w_exp;
+  const float *b_exp; /* MLP: [CinP][CmidP], [CmidP] */
+  const void *w_out;
+  const float *b_out; /* MLP: projection [CmidP][CoutP] (ConvNeXt's layer scale folded in);
+                         CONV: the conv as [KA][CoutP], K index tap * Cs + channel */
+  float mean[3], inv_std[3]; /* the stem's preprocessing */
+  float ln_eps;
+  int H, W, Cin, Cmid, Cout, Ho, Wo, CinP, CmidP, CoutP;
+  int K, S, pad_t, pad_l, cin_g; /* the spatial conv; cin_g = input channels per group */
+  int act;                       /* MLP: after the expand; CONV: the output's */
+  int mode, stem;                /* stem: CONV on uint8 pixels (Cs = 3) */
+  int KA;                        /* CONV: pad16(K * K * Cs), Cs = CinP or 3 (stem) */
+  int nt;                        /* output n8 tiles per warp: 2, 4 or 8 (ncol = 32 nt) */
+  int en;                        /* MLP: expand n8 tiles per warp, 1 or 2 (ch = 32 en) */
+} cuda_px_args;
+
+static inline CUDA_HD int cuda_px_ncol(const cuda_px_args *a) {
+  return 32 * a->nt;
+}
+static inline CUDA_HD int cuda_px_ch(const cuda_px_args *a) {
+  return 32 * a->en;
+}
+/* Dynamic shared memory of a launch (bytes). */
+static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
+  const size_t ncol = (size_t)cuda_px_ncol(a), M = CUDA_PX_M;
+  size_t s = M * 16 + M * 8; /* pixel table, LN statistics */
+  if (a->mode == CUDA_PX_MLP) {
+    const size_t ch = (size_t)cuda_px_ch(a);
+    s += M * (a->CinP + 8) * 2 + (size_t)a->CinP * (ch + 8) * 2 + M * (ch + 8) * 2 +
+         2 * ch * (ncol + 8) * 2;
+  } else {
+    const size_t main = M * (CUDA_PX_KC + 8) * 2 + 2 * (size_t)CUDA_PX_KC * (ncol + 8) * 2,
+                 lnst = a->ln_g && !a->stem ? M * (size_t)a->K * a->K * 8 : 0,
+                 outln = a->ln_g && a->stem ? M * (ncol + 4) * 4 : 0;
+    s += (main > outln ? main : outln) + lnst;
+  }
+  return s;
+}
+
 /* Launchers: return a cudaError_t value (0 = success) of the launch. */
 int cuda_stem_launch(const cuda_stem_args *a, int n, cuda_stream_t st);
 int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st);
 int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st);
+int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st);
+/* The head without its 1x1 conv (x != NULL: the mean of x [N][P][CP] over
+ * its P pixels) and/or with a LayerNorm of the pooled row (ln_g != NULL),
+ * written to pooled [n][CP] fp16 in place (x == NULL: pooled is read). */
+int cuda_pool_ln_launch(const void *x, void *pooled, const float *ln_g, const float *ln_b,
+                        float eps, int n, int P, int C, int CP, cuda_stream_t st);
 /* Raises every kernel's dynamic shared-memory limit to `bytes`, and sets
  * every kernel's preferred shared-memory carveout to `carveout` percent
  * (0..100; < 0 leaves the driver's choice). One carveout for all kernels

@@ -225,3 +225,21 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
   }
   return n;
 }
+
+int cuda_plan_px_cands(const cuda_px_args *a, const cuda_device_caps *caps, cuda_px_args *c,
+                       int max) {
+  int nt0 = 2, n = 0;
+  while (nt0 < 8 && 32 * nt0 < a->CoutP) nt0 *= 2;
+  const int out_ln = a->mode == CUDA_PX_CONV && a->stem && a->ln_g;
+  if (out_ln && 32 * nt0 < a->CoutP) return 0;
+  for (int nt = nt0; nt >= 2 && n < max; nt /= 2) {
+    for (int en = 2; en >= 1 && n < max; en--) {
+      if (a->mode == CUDA_PX_CONV && en == 2) continue;
+      cuda_px_args t = *a;
+      t.nt = nt, t.en = en;
+      if (cuda_px_smem(&t) <= caps->smem_optin) c[n++] = t;
+    }
+    if (out_ln) break;
+  }
+  return n;
+}

@@ -65,4 +65,16 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
  * the tests and the docs' napkin math). */
 double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_caps *caps);
 
+/* The launches a pixel-tile block (cuda_px_args: convfirst, convnext,
+ * downsample, the stem with a LayerNorm) may take, best guess first: output
+ * splits of 32 nt columns from the narrowest that covers CoutP in one CTA
+ * (at most 256) down to 64, each with chunks of 64 then 32 expanded
+ * channels (MLP), keeping those within caps->smem_optin. The stem's
+ * LayerNorm needs all its outputs in one CTA, so it takes only the first
+ * split. Writes up to `max` (nt, en) pairs into a copies of `a` and returns
+ * how many (0: none fits). */
+#define CUDA_PX_CANDS 6
+int cuda_plan_px_cands(const cuda_px_args *a, const cuda_device_caps *caps, cuda_px_args *c,
+                       int max);
+
 #endif

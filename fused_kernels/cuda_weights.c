@@ -136,24 +136,132 @@ static const float *tdata(const model_tensor *t) {
   return t->data;
 }
 
+/* A LayerNorm's gamma and beta over c channels, padded with zeros to cp
+ * (an absent gamma is ones, an absent beta zeros). */
+static void arena_ln(cuda_arena *ar, const model_block *b, int c, int cp, size_t *og,
+                     size_t *ob) {
+  *og = arena_alloc(ar, (size_t)cp * 4);
+  if (*og != NO_OFF) {
+    float *g = (float *)(ar->host + *og);
+    for (int i = 0; i < c; i++) g[i] = b->norm_w.data ? b->norm_w.data[i] : 1.f;
+  }
+  *ob = arena_f32(ar, tdata(&b->norm_b), 1, c, cp);
+}
+
+/* fp32 [rows][cols] with each column j scaled by scale[j] (NULL: 1) -> fp16
+ * [rows_p][cols_p]. */
+static size_t arena_f16_cols(cuda_arena *ar, const float *src, const float *scale, int rows,
+                             int cols, int rows_p, int cols_p) {
+  if (!scale || !src) return arena_f16(ar, src, rows, cols, rows_p, cols_p);
+  float *t = malloc((size_t)rows * cols * sizeof *t);
+  if (!t) return NO_OFF;
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c++) t[(size_t)r * cols + c] = src[(size_t)r * cols + c] * scale[c];
+  const size_t off = arena_f16(ar, t, rows, cols, rows_p, cols_p);
+  free(t);
+  return off;
+}
+
+/* The pixel-tile blocks (px_block.cu): convfirst, convnext, downsample, and
+ * the stem with a LayerNorm. Offsets: 0, 1 the spatial conv (MLP), 2, 3 the
+ * LayerNorm, 4, 5 the expand (MLP), 6, 7 the projection or the conv. */
+static int prepare_px(cuda_blk *blk, const model_block *b, const float mean[3],
+                      const float std[3], const cuda_device_caps *caps, cuda_arena *ar, char *err,
+                      size_t errlen) {
+  cuda_px_args *a = &blk->px;
+  size_t *o = blk->off;
+  const int kk = b->kernel * b->kernel;
+  const int has_ln = b->norm_w.data || b->norm_b.data;
+  a->H = b->in_h, a->W = b->in_w, a->Cin = b->in_c, a->Cout = b->out_c;
+  a->Ho = b->out_h, a->Wo = b->out_w;
+  a->CinP = cuda_pad16(b->in_c), a->CoutP = cuda_pad16(b->out_c);
+  a->K = b->kernel, a->S = b->stride, a->pad_t = b->pad_t, a->pad_l = b->pad_l;
+  a->act = b->act, a->ln_eps = b->ln_eps;
+  if (b->kind == MODEL_BLOCK_STEM || b->kind == MODEL_BLOCK_DOWNSAMPLE) {
+    a->mode = CUDA_PX_CONV, a->stem = b->kind == MODEL_BLOCK_STEM;
+    if (b->groups != 1 || !b->conv_w.data) {
+      snprintf(err, errlen, "%s: the cuda %s takes a dense conv (groups = 1)", b->name,
+               model_block_kind_name(b->kind));
+      return -ENOTSUP;
+    }
+    const int cs = a->stem ? 3 : a->CinP;
+    a->KA = cuda_pad16(kk * cs);
+    if (a->stem) {
+      for (int c = 0; c < 3; c++) a->mean[c] = mean[c], a->inv_std[c] = 1.f / std[c];
+      o[6] = arena_f16(ar, tdata(&b->conv_w), kk * 3, b->out_c, a->KA, a->CoutP);
+    } else { /* rows tap * CinP + channel: each tap's channels padded to CinP */
+      float *t = calloc((size_t)kk * a->CinP * b->out_c, sizeof *t);
+      if (!t) return -ENOMEM;
+      for (int tap = 0; tap < kk; tap++)
+        memcpy(t + (size_t)tap * a->CinP * b->out_c,
+               b->conv_w.data + (size_t)tap * b->in_c * b->out_c,
+               (size_t)b->in_c * b->out_c * sizeof *t);
+      o[6] = arena_f16(ar, t, kk * a->CinP, b->out_c, a->KA, a->CoutP);
+      free(t);
+    }
+    o[7] = arena_f32(ar, tdata(&b->conv_b), 1, b->out_c, a->CoutP);
+    if (has_ln)
+      arena_ln(ar, b, a->stem ? b->out_c : b->in_c, a->stem ? a->CoutP : a->CinP, &o[2], &o[3]);
+  } else { /* CONVFIRST, CONVNEXT */
+    const int next = b->kind == MODEL_BLOCK_CONVNEXT;
+    a->mode = CUDA_PX_MLP;
+    a->Cmid = b->mid_c, a->CmidP = cuda_pad16(b->mid_c);
+    a->cin_g = next ? 1 : b->in_c / b->groups;
+    const model_tensor *sw = next ? &b->dw_w : &b->conv_w, *sb = next ? &b->dw_b : &b->conv_b;
+    if (!sw->data || !b->expand_w.data || !b->project_w.data || b->in_c % b->groups) {
+      snprintf(err, errlen, "%s: %s shapes the cuda kernel does not take", b->name,
+               model_block_kind_name(b->kind));
+      return -ENOTSUP;
+    }
+    if (a->cin_g == 1)
+      o[0] = arena_f16(ar, tdata(sw), kk, b->in_c, kk, a->CinP);
+    else
+      o[0] = arena_f32(ar, tdata(sw), kk * a->cin_g, b->in_c, a->CinP);
+    o[1] = arena_f32(ar, tdata(sb), 1, b->in_c, a->CinP);
+    if (has_ln) arena_ln(ar, b, b->in_c, a->CinP, &o[2], &o[3]);
+    o[4] = arena_f16(ar, tdata(&b->expand_w), b->in_c, b->mid_c, a->CinP, a->CmidP);
+    o[5] = arena_f32(ar, tdata(&b->expand_b), 1, b->mid_c, a->CmidP);
+    /* ConvNeXt's layer scale folded into the projection and its bias */
+    const float *ls = next ? b->layer_scale.data : NULL;
+    o[6] = arena_f16_cols(ar, tdata(&b->project_w), ls, b->mid_c, b->out_c, a->CmidP, a->CoutP);
+    if (ls && b->project_b.data) {
+      o[7] = arena_f32(ar, NULL, 1, b->out_c, a->CoutP);
+      if (o[7] != NO_OFF)
+        for (int c = 0; c < b->out_c; c++)
+          ((float *)(ar->host + o[7]))[c] = b->project_b.data[c] * ls[c];
+    } else {
+      o[7] = arena_f32(ar, tdata(&b->project_b), 1, b->out_c, a->CoutP);
+    }
+  }
+  cuda_px_args c[1];
+  if (cuda_plan_px_cands(a, caps, c, 1) < 1) {
+    snprintf(err, errlen, "%s: no pixel-tile launch of %d input and %d output channels fits %zu "
+             "bytes of shared memory", b->name, b->in_c, b->out_c, caps->smem_optin);
+    return -ENOTSUP;
+  }
+  a->nt = c[0].nt, a->en = c[0].en;
+  blk->px_on = 1;
+  blk->in_elems = a->stem ? b->in_h * b->in_w * 3 : b->in_h * b->in_w * a->CinP;
+  blk->out_elems = b->out_h * b->out_w * a->CoutP;
+  return 0;
+}
+
 int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], const float std[3],
                      const cuda_device_caps *caps, cuda_arena *ar, char *err, size_t errlen) {
   memset(blk, 0, sizeof *blk);
   for (int i = 0; i < 16; i++) blk->off[i] = NO_OFF;
   blk->b = b;
   size_t *o = blk->off;
-  int n_off = 0;
-  if (b->kind == MODEL_BLOCK_STEM) {
+  int n_off = 0, rc;
+  if ((b->kind == MODEL_BLOCK_STEM && (b->norm_w.data || b->norm_b.data)) ||
+      b->kind == MODEL_BLOCK_CONVFIRST || b->kind == MODEL_BLOCK_CONVNEXT ||
+      b->kind == MODEL_BLOCK_DOWNSAMPLE) {
+    n_off = 8;
+    if ((rc = prepare_px(blk, b, mean, std, caps, ar, err, errlen))) return rc;
+  } else if (b->kind == MODEL_BLOCK_STEM) {
     const int cp = cuda_pad16(b->out_c);
     if (b->in_c != 3 || b->groups > 1 || !b->conv_w.data) {
       snprintf(err, errlen, "%s: the cuda stem takes a 3-channel dense conv", b->name);
-      return -ENOTSUP;
-    }
-    if (b->norm_w.data || b->norm_b.data) {
-      snprintf(err, errlen,
-               "%s: the cuda stem has no LayerNorm after its conv (norm.* tensors); "
-               "use the cpu backend",
-               b->name);
       return -ENOTSUP;
     }
     cuda_stem_args *s = &blk->stem;
@@ -207,20 +315,26 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
     blk->in_elems = m->H * m->W * m->CinP;
     blk->out_elems = m->Ho * m->Wo * m->CoutP;
   } else if (b->kind == MODEL_BLOCK_HEAD) {
-    if (b->mid_c <= 0 || !b->expand_w.data || !b->fc_w.data || b->norm_w.data) {
-      snprintf(err, errlen, "%s: the cuda head takes 1x1 conv -> act -> pool -> FC", b->name);
+    /* [1x1 conv -> act] -> mean -> [LayerNorm] -> FC */
+    const int conv = b->mid_c > 0, c = conv ? b->mid_c : b->in_c;
+    if ((conv && !b->expand_w.data) || !b->fc_w.data) {
+      snprintf(err, errlen, "%s: the cuda head takes [1x1 conv -> act] -> pool -> FC", b->name);
       return -ENOTSUP;
     }
-    const int cinp = cuda_pad16(b->in_c), chp = cuda_pad16(b->mid_c), clsp = cuda_pad16(b->out_c);
+    const int cinp = cuda_pad16(b->in_c), chp = cuda_pad16(c), clsp = cuda_pad16(b->out_c);
     cuda_head_args *h = &blk->head;
-    h->P = b->in_h * b->in_w, h->CinP = cinp, h->Ch = b->mid_c, h->ChP = chp, h->act = b->act;
+    h->P = b->in_h * b->in_w, h->CinP = cinp, h->Ch = c, h->ChP = chp, h->act = b->act;
     blk->fc.K = chp, blk->fc.NP = clsp;
     h->sms = blk->fc.sms = caps->sms;
-    o[0] = arena_f16(ar, tdata(&b->expand_w), b->in_c, b->mid_c, cinp, chp);
-    o[1] = arena_f32(ar, tdata(&b->expand_b), 1, b->mid_c, chp);
-    o[2] = arena_f16(ar, tdata(&b->fc_w), b->mid_c, b->out_c, chp, clsp);
+    if (conv) {
+      o[0] = arena_f16(ar, tdata(&b->expand_w), b->in_c, c, cinp, chp);
+      o[1] = arena_f32(ar, tdata(&b->expand_b), 1, c, chp);
+    }
+    o[2] = arena_f16(ar, tdata(&b->fc_w), c, b->out_c, chp, clsp);
     o[3] = arena_f32(ar, tdata(&b->fc_b), 1, b->out_c, clsp);
-    n_off = 4;
+    if (b->norm_w.data || b->norm_b.data) arena_ln(ar, b, c, chp, &o[4], &o[5]);
+    blk->px.ln_eps = b->ln_eps;
+    n_off = 6;
     blk->in_elems = b->in_h * b->in_w * cinp;
     blk->out_elems = clsp;
   } else {
@@ -248,7 +362,7 @@ void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar) {
   const size_t *o = blk->off;
   switch (blk->b->kind) {
     case MODEL_BLOCK_STEM:
-      blk->stem.w = aptr(ar, o[0]), blk->stem.b = aptr(ar, o[1]);
+      if (!blk->px_on) blk->stem.w = aptr(ar, o[0]), blk->stem.b = aptr(ar, o[1]);
       break;
     case MODEL_BLOCK_MBCONV:
       blk->mb.w_exp = aptr(ar, o[0]), blk->mb.b_exp = aptr(ar, o[1]);
@@ -260,9 +374,17 @@ void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar) {
     case MODEL_BLOCK_HEAD:
       blk->head.w = aptr(ar, o[0]), blk->head.b = aptr(ar, o[1]);
       blk->fc.b = aptr(ar, o[2]), blk->fc.bias = aptr(ar, o[3]);
+      blk->px.ln_g = aptr(ar, o[4]), blk->px.ln_b = aptr(ar, o[5]);
       break;
     default:
       break;
+  }
+  if (blk->px_on) {
+    cuda_px_args *a = &blk->px;
+    a->w_sp = aptr(ar, o[0]), a->b_sp = aptr(ar, o[1]);
+    a->ln_g = aptr(ar, o[2]), a->ln_b = aptr(ar, o[3]);
+    a->w_exp = aptr(ar, o[4]), a->b_exp = aptr(ar, o[5]);
+    a->w_out = aptr(ar, o[6]), a->b_out = aptr(ar, o[7]);
   }
 }
 
@@ -305,6 +427,12 @@ size_t cuda_blk_plan_sums(const cuda_blk_plan *p) {
 int cuda_blk_enqueue(const cuda_blk *blk, const cuda_blk_plan *p, int batch, const void *x, void *y,
                      void *pooled, float *logits, cudaStream_t st, char *err, size_t errlen) {
   int rc = 0;
+  if (blk->px_on) {
+    cuda_px_args a = p && p->px.nt ? p->px : blk->px;
+    a.x = x, a.y = y, a.res = blk->b->residual ? x : NULL;
+    CUDA_TRY(cuda_px_launch(&a, batch, st));
+    return 0;
+  }
   switch (blk->b->kind) {
     case MODEL_BLOCK_STEM: {
       cuda_stem_args s = blk->stem;
@@ -325,8 +453,17 @@ int cuda_blk_enqueue(const cuda_blk *blk, const cuda_blk_plan *p, int batch, con
       break;
     case MODEL_BLOCK_HEAD: {
       cuda_head_args h = blk->head;
+      const cuda_px_args *ln = &blk->px;
       h.x = x, h.pooled = pooled;
-      CUDA_TRY(cuda_head_launch(&h, batch, st));
+      if (blk->b->mid_c > 0) {
+        CUDA_TRY(cuda_head_launch(&h, batch, st));
+        if (ln->ln_g)
+          CUDA_TRY(cuda_pool_ln_launch(NULL, pooled, ln->ln_g, ln->ln_b, ln->ln_eps, batch, 1,
+                                       h.Ch, h.ChP, st));
+      } else {
+        CUDA_TRY(cuda_pool_ln_launch(x, pooled, ln->ln_g, ln->ln_b, ln->ln_eps, batch, h.P, h.Ch,
+                                     h.ChP, st));
+      }
       cuda_gemm_args g = blk->fc;
       g.a = pooled, g.c = logits, g.M = cuda_pad16(batch);
       CUDA_TRY(cuda_gemm_launch(&g, st));
@@ -560,6 +697,16 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
           goto fail;
         }
       }
+    }
+  } else if (blk.px_on && zsplit > 0) { /* zsplit = nt; staged & 1: en = 1 */
+    plan.px = blk.px;
+    plan.px.nt = zsplit, plan.px.en = staged & 1 ? 1 : 2;
+    if (plan.px.mode == CUDA_PX_CONV) plan.px.en = 1;
+    if (cuda_px_smem(&plan.px) > caps.smem_optin) {
+      snprintf(err, errlen, "%s: nt %d en %d does not fit the shared memory", b->name, zsplit,
+               plan.px.en);
+      rc = -EINVAL;
+      goto fail;
     }
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));

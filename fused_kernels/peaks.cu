@@ -64,6 +64,7 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout);
 extern "C" int cuda_head_set_attrs(int bytes, int carveout);
 extern "C" int cuda_stem_set_attrs(int carveout);
 extern "C" int cuda_pixel_gemm_set_attrs(int bytes, int carveout);
+extern "C" int cuda_px_set_attrs(int bytes, int carveout);
 
 extern "C" int cuda_kernels_init(int smem_optin_bytes, int carveout) {
   int e = cuda_mbconv_set_attrs(smem_optin_bytes, carveout);
@@ -71,6 +72,7 @@ extern "C" int cuda_kernels_init(int smem_optin_bytes, int carveout) {
   if (!e) e = cuda_stem_set_attrs(carveout);
   if (!e) e = cuda_pixel_gemm_set_attrs(smem_optin_bytes, carveout);
   if (!e) e = cuda_pg_wg_set_attrs(smem_optin_bytes, carveout);
+  if (!e) e = cuda_px_set_attrs(smem_optin_bytes, carveout);
   return e;
 }
 

@@ -1,7 +1,9 @@
 /* The whole cuda backend against the CPU backend on the real photos (panda,
  * car): same top-1, logits close; results independent of the batch bucket;
+ * random-weight ConvNeXt and ConvFirst networks against the CPU backend;
  * profiling, peaks and argument errors. Skips with a message without a GPU,
  * unless BLOCKFUSE_GPU_TESTS=1 demands one. */
+#define _DEFAULT_SOURCE /* mkdtemp */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 #include "fused_kernels/cuda_backend.h"
 #include "model/backend.h"
 #include "model/net.h"
+#include "bench/arch_model.h"
 #include "server/img.h"
 #include "tests/test_support.h"
 
@@ -123,6 +126,56 @@ static void test_network_matches_cpu(void **state) {
   model_backend_close(&cpu);
 }
 
+/* The other block kinds end to end (bench/arch_model.h: random-weight
+ * ConvNeXt and ConvFirst networks): the cuda backend's logits against the
+ * cpu backend's on random images, at a batch of 3 (bucket 4). */
+static void test_arch_matches_cpu(void **state) {
+  (void)state;
+  if (test_need_gpu(cuda_device_count())) return;
+  static const char *const archs[] = {"convnext_test", "convfirst_test"};
+  for (int a = 0; a < 2; a++) {
+    char dir[] = "/tmp/bf_arch_XXXXXX", err[512];
+    assert_non_null(mkdtemp(dir));
+    if (arch_model_write(dir, archs[a], err, sizeof err)) fail_msg("%s: %s", archs[a], err);
+    model_net net;
+    if (model_net_load(dir, &net, err, sizeof err)) fail_msg("%s: %s", archs[a], err);
+    const int C = net.num_classes, n = 3;
+    const size_t ib = (size_t)net.in_h * net.in_w * 3;
+    uint8_t *imgs = malloc(n * ib);
+    float *f = malloc(n * ib * sizeof *f), *ref = malloc(n * C * sizeof *ref),
+          *out = malloc(4 * C * sizeof *out);
+    assert_true(imgs && f && ref && out);
+    test_fill_random(f, n * ib, 0.f, 256.f);
+    for (size_t i = 0; i < n * ib; i++) imgs[i] = (uint8_t)f[i];
+    model_backend cpu, gpu;
+    model_backend_config cfg = {.threads = 0, .device = 0, .max_batch = 4, .profile_every = 0};
+    if (model_backend_open(&cpu, "cpu", &net, &cfg, err, sizeof err)) fail_msg("cpu: %s", err);
+    if (model_backend_open(&gpu, "cuda", &net, &cfg, err, sizeof err))
+      fail_msg("cuda %s: %s", archs[a], err);
+    assert_int_equal(cpu.ops->run(cpu.self, imgs, n, ref, err, sizeof err), 0);
+    for (int i = 0; i < 4 * C; i++) out[i] = NAN;
+    if (gpu.ops->run(gpu.self, imgs, n, out, err, sizeof err)) fail_msg("cuda run: %s", err);
+    for (int i = 0; i < n; i++) {
+      const double e = test_rel_err(out + i * C, ref + i * C, (size_t)C);
+      print_message("%s image %d: cpu top-1 %d, cuda top-1 %d, logits rel err %.2e\n", archs[a],
+                    i, argmax(ref + i * C, C), argmax(out + i * C, C), e);
+      if (!(e < 1e-2)) fail_msg("%s image %d: logits rel err %g >= 1e-2", archs[a], i, e);
+    }
+    for (int i = n * C; i < 4 * C; i++) assert_true(isnan(out[i])); /* nothing past n */
+    /* the block table names the pixel-tile launches */
+    char desc[8192];
+    assert_true(cuda_backend_describe(gpu.self, n, desc, sizeof desc) > 0);
+    assert_non_null(strstr(desc, "[px mlp"));
+    model_backend_close(&gpu);
+    model_backend_close(&cpu);
+    model_net_free(&net);
+    free(imgs), free(f), free(ref), free(out);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+  }
+}
+
 static void test_profile_and_peaks(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
@@ -207,6 +260,7 @@ int main(void) {
   test_seed();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_network_matches_cpu),
+      cmocka_unit_test(test_arch_matches_cpu),
       cmocka_unit_test(test_profile_and_peaks),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -526,6 +526,161 @@ static void test_head(void **state) {
   }
 }
 
+/* The pixel-tile blocks (px_block.cu) take a LayerNorm where these have
+ * norm.* tensors. */
+static void rand_ln(tblock *tb, model_block *b, int c) {
+  rand_tensor(tb, &b->norm_w, 1, (int64_t[]){c}, 1.5f);
+  rand_tensor(tb, &b->norm_b, 1, (int64_t[]){c}, 0.5f);
+  b->ln_eps = 1e-6f;
+}
+
+/* ConvNeXt (k x k depthwise -> LayerNorm -> expand -> GELU -> project ->
+ * layer scale -> + x) or ConvFirst (groups; group width cin / groups). */
+static void make_mlp_block(tblock *tb, model_block_kind kind, int h, int w, int cin, int mid,
+                           int cout, int k, int s, int groups, int residual) {
+  memset(tb, 0, sizeof *tb);
+  model_block *b = &tb->b;
+  const int next = kind == MODEL_BLOCK_CONVNEXT;
+  snprintf(b->name, sizeof b->name, "%s%dx%d_%d_%d_%d_k%ds%dg%d", next ? "cnx" : "cf", h, w, cin,
+           mid, cout, k, s, groups);
+  b->kind = kind, b->in_h = h, b->in_w = w, b->in_c = cin, b->out_c = cout, b->mid_c = mid;
+  b->kernel = k, b->stride = s, b->groups = groups, b->residual = residual;
+  b->act = next ? MODEL_ACT_GELU : MODEL_ACT_RELU;
+  b->out_h = model_conv_out(h, k, s, 0, &b->pad_t);
+  b->out_w = model_conv_out(w, k, s, 0, &b->pad_l);
+  const int cg = cin / groups;
+  if (next) {
+    rand_tensor(tb, &b->dw_w, 3, (int64_t[]){k, k, cin}, 1.7f / (float)k);
+    rand_tensor(tb, &b->dw_b, 1, (int64_t[]){cin}, 0.5f);
+    rand_ln(tb, b, cin);
+    rand_tensor(tb, &b->layer_scale, 1, (int64_t[]){cout}, 1.f);
+  } else {
+    rand_tensor(tb, &b->conv_w, 4, (int64_t[]){k, k, cg, cin}, 1.7f / (float)k * inv_sqrt(cg));
+    rand_tensor(tb, &b->conv_b, 1, (int64_t[]){cin}, 0.5f);
+  }
+  rand_tensor(tb, &b->expand_w, 2, (int64_t[]){cin, mid}, 1.7f * inv_sqrt(cin));
+  rand_tensor(tb, &b->expand_b, 1, (int64_t[]){mid}, 0.5f);
+  rand_tensor(tb, &b->project_w, 2, (int64_t[]){mid, cout}, 1.7f * inv_sqrt(mid));
+  rand_tensor(tb, &b->project_b, 1, (int64_t[]){cout}, 0.5f);
+}
+
+static void test_convnext(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  /* h, w, c, mid, k, n; then the planner's launch, and forced ones: zsplit = nt
+     (32 nt output columns per CTA; 96 and 320 channels split into 2 and 2
+     column groups, the last one partial), staged & 1 = chunks of 32 */
+  static const int cases[][6] = {
+      {13, 11, 40, 160, 7, 3}, {7, 7, 96, 384, 7, 5}, {9, 9, 320, 1280, 7, 2}, {6, 5, 24, 48, 3, 1}};
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int *k = cases[c];
+    tblock tb;
+    make_mlp_block(&tb, MODEL_BLOCK_CONVNEXT, k[0], k[1], k[2], k[3], k[2], k[4], 1, k[2], 1);
+    check_block(&tb.b, k[5], 0, 0);
+    check_block(&tb.b, k[5], 1, 2);
+    check_block(&tb.b, k[5], 0, 2);
+    if (k[2] > 64) check_block(&tb.b, k[5], 1, 4);
+    tblock_free(&tb);
+  }
+}
+
+static void test_convfirst(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  /* h, w, cin, mid, cout, k, s, groups, residual, n: depthwise (groups = cin)
+     and grouped (group width 8, and 3), stride 2, odd sizes */
+  static const int cases[][10] = {{14, 14, 32, 128, 32, 3, 1, 32, 1, 2},
+                                  {12, 10, 48, 192, 48, 3, 1, 6, 1, 3},
+                                  {15, 13, 24, 96, 40, 3, 2, 3, 0, 2},
+                                  {9, 11, 24, 72, 24, 5, 1, 8, 1, 2},
+                                  {8, 8, 64, 256, 96, 7, 1, 8, 0, 1}};
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int *k = cases[c];
+    tblock tb;
+    make_mlp_block(&tb, MODEL_BLOCK_CONVFIRST, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7],
+                   k[8]);
+    check_block(&tb.b, k[9], 0, 0);
+    check_block(&tb.b, k[9], 1, 2);
+    tblock_free(&tb);
+  }
+}
+
+/* Downsample ([LayerNorm] -> k x k conv, stride s) and the stem with a
+ * LayerNorm after its conv (ConvNeXt's 4x4 stride-4 one, and odd sizes with
+ * SAME padding). */
+static void test_px_conv(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  /* h, w, cin, cout, k, s, ln, n */
+  static const int down[][8] = {{14, 14, 96, 192, 2, 2, 1, 3}, {11, 9, 40, 72, 2, 2, 1, 2},
+                                {12, 13, 24, 40, 3, 2, 0, 2},  {28, 28, 192, 384, 2, 2, 1, 1}};
+  for (unsigned c = 0; c < sizeof down / sizeof down[0]; c++) {
+    const int *k = down[c];
+    tblock tb = {0};
+    model_block *b = &tb.b;
+    snprintf(b->name, sizeof b->name, "down%dx%d_%d_%d_k%ds%d%s", k[0], k[1], k[2], k[3], k[4],
+             k[5], k[6] ? "_ln" : "");
+    b->kind = MODEL_BLOCK_DOWNSAMPLE, b->in_h = k[0], b->in_w = k[1], b->in_c = k[2];
+    b->out_c = k[3], b->kernel = k[4], b->stride = k[5], b->groups = 1;
+    b->act = k[6] ? MODEL_ACT_NONE : MODEL_ACT_SWISH;
+    b->out_h = model_conv_out(k[0], k[4], k[5], 1, &b->pad_t);
+    b->out_w = model_conv_out(k[1], k[4], k[5], 1, &b->pad_l);
+    rand_tensor(&tb, &b->conv_w, 4, (int64_t[]){k[4], k[4], k[2], k[3]},
+                1.7f * inv_sqrt(k[4] * k[4] * k[2]));
+    rand_tensor(&tb, &b->conv_b, 1, (int64_t[]){k[3]}, 0.5f);
+    if (k[6]) rand_ln(&tb, b, k[2]);
+    check_block(b, k[7], 0, 0);
+    check_block(b, k[7], 0, 2);
+    tblock_free(&tb);
+  }
+  /* h, w, cout, k, s, act, n */
+  static const int stems[][7] = {{32, 28, 96, 4, 4, MODEL_ACT_NONE, 3},
+                                 {30, 26, 40, 4, 4, MODEL_ACT_GELU, 2},
+                                 {17, 19, 24, 3, 2, MODEL_ACT_SWISH, 2}};
+  for (unsigned c = 0; c < sizeof stems / sizeof stems[0]; c++) {
+    const int *k = stems[c];
+    tblock tb = {0};
+    model_block *b = &tb.b;
+    snprintf(b->name, sizeof b->name, "stemln%dx%d_%d_k%ds%d", k[0], k[1], k[2], k[3], k[4]);
+    b->kind = MODEL_BLOCK_STEM, b->in_h = k[0], b->in_w = k[1], b->in_c = 3, b->out_c = k[2];
+    b->kernel = k[3], b->stride = k[4], b->groups = 1, b->act = k[5];
+    b->out_h = model_conv_out(k[0], k[3], k[4], 1, &b->pad_t);
+    b->out_w = model_conv_out(k[1], k[3], k[4], 1, &b->pad_l);
+    rand_tensor(&tb, &b->conv_w, 4, (int64_t[]){k[3], k[3], 3, k[2]}, 1.7f * inv_sqrt(27));
+    rand_tensor(&tb, &b->conv_b, 1, (int64_t[]){k[2]}, 0.5f);
+    rand_ln(&tb, b, k[2]);
+    check_block(b, k[6], 0, 0);
+    tblock_free(&tb);
+  }
+}
+
+/* The head without its 1x1 conv (ConvNeXt: pool -> LayerNorm -> FC), and
+ * with a conv and a LayerNorm. */
+static void test_head_ln(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  /* h, w, cin, mid, classes, ln, n */
+  static const int cases[][7] = {{7, 7, 96, 0, 37, 1, 3},
+                                 {5, 3, 40, 64, 10, 1, 5},
+                                 {4, 4, 24, 0, 7, 0, 2},
+                                 {7, 7, 768, 0, 1000, 1, 17}};
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int *k = cases[c], ch = k[3] ? k[3] : k[2];
+    tblock tb = {0};
+    model_block *b = &tb.b;
+    snprintf(b->name, sizeof b->name, "headln%dx%d_%d_%d_%d%s", k[0], k[1], k[2], k[3], k[4],
+             k[5] ? "_ln" : "");
+    b->kind = MODEL_BLOCK_HEAD, b->in_h = k[0], b->in_w = k[1], b->in_c = k[2];
+    b->kernel = 1, b->stride = 1, b->mid_c = k[3], b->out_c = k[4], b->out_h = 1, b->out_w = 1;
+    b->act = MODEL_ACT_SWISH;
+    if (k[3]) {
+      rand_tensor(&tb, &b->expand_w, 2, (int64_t[]){k[2], k[3]}, 1.7f * inv_sqrt(k[2]));
+      rand_tensor(&tb, &b->expand_b, 1, (int64_t[]){k[3]}, 0.5f);
+    }
+    if (k[5]) rand_ln(&tb, b, ch);
+    rand_tensor(&tb, &b->fc_w, 2, (int64_t[]){ch, k[4]}, 1.7f * inv_sqrt(ch));
+    rand_tensor(&tb, &b->fc_b, 1, (int64_t[]){k[4]}, 0.5f);
+    check_block(b, k[6], 0, 0);
+    tblock_free(&tb);
+  }
+}
+
 int main(void) {
   test_seed();
   /* BLOCKFUSE_TEST_FILTER=PATTERN runs only the matching tests (cmocka's
@@ -538,6 +693,8 @@ int main(void) {
       cmocka_unit_test(test_mbconv_narrow),  cmocka_unit_test(test_mbconv_chunks),
       cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
       cmocka_unit_test(test_mbconv_strips),  cmocka_unit_test(test_head),
+      cmocka_unit_test(test_convnext),       cmocka_unit_test(test_convfirst),
+      cmocka_unit_test(test_px_conv),        cmocka_unit_test(test_head_ln),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1152,6 +1152,49 @@ static void test_cluster_plans(void **state) {
   assert_true(strlen(err) > 0);
 }
 
+/* The pixel-tile blocks' launch shapes (cuda_plan_px_cands): the narrowest
+ * output split covering CoutP first, chunks of 64 before 32, everything
+ * within the shared memory; the stem's LayerNorm only with all outputs in
+ * one CTA. */
+static void test_px_cands(void **state) {
+  (void)state;
+  cuda_device_caps caps = hopper();
+  cuda_px_args a = {0}, c[CUDA_PX_CANDS];
+  a.mode = CUDA_PX_MLP, a.CinP = 96, a.CmidP = 384, a.CoutP = 96, a.K = 7;
+  int n = cuda_plan_px_cands(&a, &caps, c, CUDA_PX_CANDS);
+  assert_int_equal(n, 4); /* 128 and 64 columns, chunks 64 and 32 */
+  assert_int_equal(cuda_px_ncol(&c[0]), 128);
+  assert_int_equal(cuda_px_ch(&c[0]), 64);
+  assert_int_equal(cuda_px_ch(&c[1]), 32);
+  assert_int_equal(cuda_px_ncol(&c[3]), 64);
+  /* ConvNeXt-T's last stage: A alone is 64 x 776 halves */
+  a.CinP = 768, a.CmidP = 3072, a.CoutP = 768;
+  n = cuda_plan_px_cands(&a, &caps, c, CUDA_PX_CANDS);
+  assert_true(n >= 1);
+  for (int i = 0; i < n; i++) assert_true(cuda_px_smem(&c[i]) <= caps.smem_optin);
+  assert_int_equal(cuda_px_ncol(&c[0]), 256);
+  /* a device with a third of the shared memory takes narrower launches or none */
+  caps.smem_optin = 72 * 1024;
+  n = cuda_plan_px_cands(&a, &caps, c, CUDA_PX_CANDS);
+  for (int i = 0; i < n; i++) assert_true(cuda_px_smem(&c[i]) <= caps.smem_optin);
+  assert_int_equal(n, 0);
+  caps = hopper();
+  /* CONV: no expanded chunks; the stem's LayerNorm needs one column split */
+  cuda_px_args s = {0};
+  s.mode = CUDA_PX_CONV, s.stem = 1, s.K = 4, s.KA = 48, s.CinP = 16, s.CoutP = 96;
+  s.ln_g = (const float *)&s; /* any non-NULL pointer: a LayerNorm */
+  n = cuda_plan_px_cands(&s, &caps, c, CUDA_PX_CANDS);
+  assert_int_equal(n, 1);
+  assert_int_equal(cuda_px_ncol(&c[0]), 128);
+  assert_int_equal(c[0].en, 1);
+  s.CoutP = 272; /* more than one CTA's 256 columns */
+  assert_int_equal(cuda_plan_px_cands(&s, &caps, c, CUDA_PX_CANDS), 0);
+  s.ln_g = NULL; /* without the LayerNorm: split */
+  n = cuda_plan_px_cands(&s, &caps, c, CUDA_PX_CANDS);
+  assert_int_equal(n, 3);
+  assert_int_equal(cuda_px_ncol(&c[2]), 64);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_b0_plans_valid),
@@ -1173,6 +1216,7 @@ int main(void) {
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
+      cmocka_unit_test(test_px_cands),
       cmocka_unit_test(test_gate_proj_stream),
       cmocka_unit_test(test_gate_proj_wg),
       cmocka_unit_test(test_gate_proj_narrow),

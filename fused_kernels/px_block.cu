@@ -1,0 +1,524 @@
+// The pixel-tile blocks: ConvFirst and ConvNeXt as one kernel each, the
+// ConvNeXt downsampling conv, the stem with a LayerNorm after its conv, and
+// the head's pooling without a 1x1 conv or with a LayerNorm
+// (cuda_kernels.h: cuda_px_args).
+//
+// px_kernel: a CTA of 8 warps owns CUDA_PX_M consecutive output pixels of the
+// batch (the rows of one GEMM, crossing image boundaries, as the pass-2 pixel
+// GEMM does) and 32 nt output channels. Warps are 2 along the rows (32 each)
+// by 4 along the columns; every GEMM is m16n8k16 MMAs from ldmatrix
+// fragments of shared-memory operands.
+//  - MLP: the spatial conv of the CTA's pixels (depthwise from 16-byte loads
+//    of 8 channels, or grouped) [-> LayerNorm per pixel] -> A [M x CinP] in
+//    shared memory. Then per chunk of ch = 32 en expanded channels: H =
+//    act(A We + be) into shared memory, acc += H Wp. The next chunk's weights
+//    arrive by cp.async while this chunk projects. The expanded tensor exists
+//    only chunk by chunk in shared memory.
+//  - CONV: im2col of the input ([LayerNorm] of each input pixel, statistics
+//    computed once per pixel and tap; the stem's uint8 pixels normalised) in
+//    chunks of 64 along K into shared memory, acc += chunk W; with the stem's
+//    LayerNorm the outputs go through shared memory (fp32) to be normalised
+//    per pixel.
+#include <cuda_runtime.h>
+
+#include "fused_kernels/cuda_common.cuh"
+#include "fused_kernels/cuda_kernels.h"
+#include "fused_kernels/mbconv_parts.cuh"
+
+namespace bf {
+namespace {
+
+constexpr int PM = CUDA_PX_M, PKC = CUDA_PX_KC;
+
+// One output pixel of the CTA: image, first input row and column of its
+// window, and whether it exists (the batch's last CTA runs past its end).
+struct px_pix {
+  int n, iy, ix, ok;
+};
+
+__device__ __forceinline__ float gelu_erf(float x) {
+  return 0.5f * x * (1.f + erff(x * 0.70710678f));
+}
+
+// Rows [0, rows) by columns [c0, c0 + w) of the fp16 matrix g (leading
+// dimension ldg) into shared memory s [rows][w + 8] by cp.async; elements
+// past rmax rows or cmax columns are zero-filled. w is a multiple of 8.
+__device__ __forceinline__ void px_copy(__half *s, const __half *g, int rows, int w, int ldg,
+                                        int r0, int rmax, int c0, int cmax) {
+  const int pieces = w >> 3, total = rows * pieces;
+  for (int i = threadIdx.x; i < total; i += blockDim.x) {
+    const int r = i / pieces, q = i - r * pieces, gr = r0 + r, gc = c0 + q * 8;
+    const bool ok = gr < rmax && gc < cmax;
+    cp_async16_zfill(s + r * (w + 8) + q * 8, ok ? g + (size_t)gr * ldg + gc : g, ok);
+  }
+}
+
+// acc[mi][j] += A[r0 + 16 mi .., 16 ks ..] B[16 ks .., c0 + 8 j ..] over
+// `ksteps` k16 steps; A [.][lda] and B [.][ldb] fp16 row-major in shared
+// memory.
+template <int NT>
+__device__ __forceinline__ void px_mma(float (&acc)[2][NT][4], const __half *A, int lda,
+                                       const __half *B, int ldb, int r0, int c0, int ksteps) {
+  const int lane = threadIdx.x & 31, lr = lane & 15, lc = (lane >> 4) * 8;
+  for (int ks = 0; ks < ksteps; ks++) {
+    unsigned af[2][4];
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+      ldsm_x4(af[mi], A + (r0 + mi * 16 + lr) * lda + ks * 16 + lc, false);
+    const __half *b = B + (ks * 16 + lr) * ldb + c0;
+#pragma unroll
+    for (int j = 0; j + 1 < NT; j += 2) {
+      unsigned bf[4];
+      ldsm_x4(bf, b + j * 8 + lc, true);
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++) {
+        mma16816(acc[mi][j], af[mi], bf[0], bf[1]);
+        mma16816(acc[mi][j + 1], af[mi], bf[2], bf[3]);
+      }
+    }
+    if constexpr (NT & 1) {
+      unsigned bf[2];
+      ldsm_x2_trans(bf, b + (NT - 1) * 8);
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT - 1], af[mi], bf[0], bf[1]);
+    }
+  }
+}
+
+// MLP: the spatial conv of the CTA's pixels into sA [PM][lda] fp16 (rows of
+// absent pixels and padded channels zero).
+__device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda) {
+  const __half *x = (const __half *)a.x;
+  if (a.cin_g == 1) { /* depthwise: 8 channels per item, 16-byte loads */
+    const int g8 = a.CinP >> 3, items = PM * g8;
+    const __half *w = (const __half *)a.w_sp;
+    for (int i = threadIdx.x; i < items; i += blockDim.x) {
+      const int row = i / g8, c = (i - row * g8) * 8;
+      const px_pix p = pix[row];
+      float acc[8];
+#pragma unroll
+      for (int e = 0; e < 8; e++) acc[e] = p.ok ? a.b_sp[c + e] : 0.f;
+      if (p.ok) {
+        for (int ky = 0; ky < a.K; ky++) {
+          const int iy = p.iy + ky;
+          if (iy < 0 || iy >= a.H) continue;
+          const __half *xr = x + ((size_t)p.n * a.H + iy) * a.W * a.CinP + c;
+          const __half *wr = w + (size_t)ky * a.K * a.CinP + c;
+          for (int kx = 0; kx < a.K; kx++) {
+            const int ix = p.ix + kx;
+            if (ix < 0 || ix >= a.W) continue;
+            float xv[8], wv[8];
+            unpack8(__ldg(reinterpret_cast<const uint4 *>(xr + (size_t)ix * a.CinP)), xv);
+            unpack8(__ldg(reinterpret_cast<const uint4 *>(wr + (size_t)kx * a.CinP)), wv);
+#pragma unroll
+            for (int e = 0; e < 8; e++) acc[e] = fmaf(xv[e], wv[e], acc[e]);
+          }
+        }
+      }
+      *reinterpret_cast<uint4 *>(sA + row * lda + c) = pack8(acc);
+    }
+    return;
+  }
+  /* grouped: one output channel per item, fp32 weights [K*K][cin_g][CinP] */
+  const int items = PM * a.CinP;
+  const float *w = (const float *)a.w_sp;
+  for (int i = threadIdx.x; i < items; i += blockDim.x) {
+    const int row = i / a.CinP, co = i - row * a.CinP;
+    const px_pix p = pix[row];
+    float acc = 0.f;
+    if (p.ok && co < a.Cin) {
+      acc = a.b_sp[co];
+      const int ci0 = co / a.cin_g * a.cin_g;
+      for (int ky = 0; ky < a.K; ky++) {
+        const int iy = p.iy + ky;
+        if (iy < 0 || iy >= a.H) continue;
+        for (int kx = 0; kx < a.K; kx++) {
+          const int ix = p.ix + kx;
+          if (ix < 0 || ix >= a.W) continue;
+          const __half *xp = x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP + ci0;
+          const float *wp = w + (size_t)(ky * a.K + kx) * a.cin_g * a.CinP + co;
+          for (int ci = 0; ci < a.cin_g; ci++)
+            acc = fmaf(__half2float(xp[ci]), __ldg(wp + (size_t)ci * a.CinP), acc);
+        }
+      }
+    }
+    sA[row * lda + co] = __float2half_rn(acc);
+  }
+}
+
+// Mean and 1 / sqrt(var + eps) of n values v(i), by one warp (two passes;
+// every lane gets the result).
+template <class F>
+__device__ __forceinline__ float2 warp_stats(int n, F v, float eps) {
+  const int lane = threadIdx.x & 31;
+  float s = 0.f;
+  for (int c = lane; c < n; c += 32) s += v(c);
+#pragma unroll
+  for (int o = 16; o; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+  const float mean = s / (float)n;
+  float q = 0.f;
+  for (int c = lane; c < n; c += 32) {
+    const float d = v(c) - mean;
+    q = fmaf(d, d, q);
+  }
+#pragma unroll
+  for (int o = 16; o; o >>= 1) q += __shfl_xor_sync(0xffffffffu, q, o);
+  return make_float2(mean, rsqrtf(q / (float)n + eps));
+}
+
+// MLP: LayerNorm of each present row of sA over its Cin channels, in place
+// (a warp per row; padded channels stay zero: gamma and beta are padded
+// with zeros).
+__device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda) {
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+  for (int row = warp; row < PM; row += nw) {
+    if (!pix[row].ok) continue;
+    __half *r = sA + row * lda;
+    const float2 st = warp_stats(a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
+    for (int c = lane; c < a.CinP; c += 32)
+      r[c] = __float2half_rn((__half2float(r[c]) - st.x) * st.y * a.ln_g[c] + a.ln_b[c]);
+  }
+}
+
+// CONV: the im2col chunk [PM][PKC + 8] of K columns k0 .. k0 + PKC.
+__device__ void px_gather(const cuda_px_args &a, const px_pix *pix, const float2 *lst, __half *sA,
+                          int k0) {
+  constexpr int lda = PKC + 8;
+  if (a.stem) { /* uint8 RGB, K index tap * 3 + channel */
+    const uint8_t *x = (const uint8_t *)a.x;
+    const int kk3 = a.K * a.K * 3;
+    for (int i = threadIdx.x; i < PM * PKC; i += blockDim.x) {
+      const int row = i / PKC, col = i - row * PKC, k = k0 + col;
+      const px_pix p = pix[row];
+      float v = 0.f;
+      if (p.ok && k < kk3) {
+        const int tap = k / 3, c = k - tap * 3, ky = tap / a.K, kx = tap - ky * a.K;
+        const int iy = p.iy + ky, ix = p.ix + kx;
+        if (iy >= 0 && iy < a.H && ix >= 0 && ix < a.W)
+          v = ((float)x[(((size_t)p.n * a.H + iy) * a.W + ix) * 3 + c] - a.mean[c]) * a.inv_std[c];
+      }
+      sA[row * lda + col] = __float2half_rn(v);
+    }
+    return;
+  }
+  /* fp16 NHWC, K index tap * CinP + channel: 8 channels per item */
+  const __half *x = (const __half *)a.x;
+  const int kk = a.K * a.K;
+  for (int i = threadIdx.x; i < PM * (PKC / 8); i += blockDim.x) {
+    const int row = i / (PKC / 8), col = (i - row * (PKC / 8)) * 8, k = k0 + col;
+    const px_pix p = pix[row];
+    uint4 u = make_uint4(0, 0, 0, 0);
+    if (p.ok && k < a.KA) {
+      const int tap = k / a.CinP, c = k - tap * a.CinP, ky = tap / a.K, kx = tap - ky * a.K;
+      const int iy = p.iy + ky, ix = p.ix + kx;
+      if (iy >= 0 && iy < a.H && ix >= 0 && ix < a.W) {
+        u = __ldg(reinterpret_cast<const uint4 *>(
+            x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP + c));
+        if (a.ln_g) {
+          const float2 st = lst[row * kk + tap];
+          float f[8];
+          unpack8(u, f);
+#pragma unroll
+          for (int e = 0; e < 8; e++) f[e] = (f[e] - st.x) * st.y * a.ln_g[c + e] + a.ln_b[c + e];
+          u = pack8(f);
+        }
+      }
+    }
+    *reinterpret_cast<uint4 *>(sA + row * lda + col) = u;
+  }
+}
+
+// CONV with a LayerNorm of the input: the statistics of every (pixel, tap)
+// input pixel, a warp each.
+__device__ void px_tap_stats(const cuda_px_args &a, const px_pix *pix, float2 *lst) {
+  const __half *x = (const __half *)a.x;
+  const int warp = threadIdx.x >> 5, nw = blockDim.x >> 5, kk = a.K * a.K;
+  for (int e = warp; e < PM * kk; e += nw) {
+    const int row = e / kk, tap = e - row * kk, ky = tap / a.K, kx = tap - ky * a.K;
+    const px_pix p = pix[row];
+    const int iy = p.iy + ky, ix = p.ix + kx;
+    float2 st = make_float2(0.f, 0.f);
+    if (p.ok && iy >= 0 && iy < a.H && ix >= 0 && ix < a.W) {
+      const __half *r = x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP;
+      st = warp_stats(a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
+    }
+    if ((threadIdx.x & 31) == 0) lst[e] = st;
+  }
+}
+
+// Applies f(row, col, &v0, &v1) to each accumulator pair of the warp's
+// 32 x 8 NT output tile: v0, v1 are columns col and col + 1 of row `row`
+// (CTA-relative row, absolute column).
+template <int NT, class F>
+__device__ __forceinline__ void px_each_pair(const float (&acc)[2][NT][4], int wm, int c0, F f) {
+  const int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+    for (int j = 0; j < NT; j++)
+#pragma unroll
+      for (int h = 0; h < 2; h++)
+        f(wm * 32 + mi * 16 + (lane >> 2) + 8 * h, c0 + j * 8 + 2 * (lane & 3), acc[mi][j][2 * h],
+          acc[mi][j][2 * h + 1]);
+}
+
+template <int NT, int EN, int MODE>
+__global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, int total) {
+  extern __shared__ __align__(128) unsigned char smem[];
+  constexpr int NCOL = NT * 32, LDW = NCOL + 8;
+  const int warp = threadIdx.x >> 5, wm = warp >> 2, wn = warp & 3;
+  const int m0 = blockIdx.x * PM, n0 = blockIdx.y * NCOL;
+  px_pix *pix = reinterpret_cast<px_pix *>(smem);
+  float2 *rst = reinterpret_cast<float2 *>(pix + PM); /* unused room for per-row statistics */
+  unsigned char *base = reinterpret_cast<unsigned char *>(rst + PM);
+  if (threadIdx.x < PM) {
+    const int p = m0 + threadIdx.x;
+    px_pix e = {0, 0, 0, 0};
+    if (p < total) {
+      const int hw = a.Ho * a.Wo, n = p / hw, r = p - n * hw, oy = r / a.Wo, ox = r - oy * a.Wo;
+      e = {n, oy * a.S - a.pad_t, ox * a.S - a.pad_l, 1};
+    }
+    pix[threadIdx.x] = e;
+  }
+  float acc[2][NT][4] = {};
+  __half *y = (__half *)a.y;
+  if constexpr (MODE == CUDA_PX_MLP) {
+    constexpr int CH = EN * 32, LDH = CH + 8;
+    const int lda = a.CinP + 8;
+    __half *sA = reinterpret_cast<__half *>(base), *sWe = sA + PM * lda;
+    __half *sH = sWe + a.CinP * LDH, *sWp = sH + PM * LDH; /* sWp: two buffers [CH][LDW] */
+    const __half *We = (const __half *)a.w_exp, *Wp = (const __half *)a.w_out;
+    const int nch = (a.CmidP + CH - 1) / CH;
+    px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, 0, a.CmidP);
+    px_copy(sWp, Wp, CH, NCOL, a.CoutP, 0, a.CmidP, n0, a.CoutP);
+    cp_async_commit();
+    pdl_wait(); /* the input is the previous kernel's output */
+    pdl_trigger();
+    __syncthreads(); /* the pixel table */
+    px_spatial(a, pix, sA, lda);
+    if (a.ln_g) {
+      __syncthreads();
+      px_ln_rows(a, pix, sA, lda);
+    }
+    const int lane = threadIdx.x & 31;
+    for (int j = 0; j < nch; j++) {
+      cp_async_wait0();
+      __syncthreads(); /* A (first chunk), this chunk's weights; sH free */
+      float h[2][EN][4] = {};
+      px_mma<EN>(h, sA, lda, sWe, LDH, wm * 32, wn * EN * 8, a.CinP / 16);
+      const bool gelu = a.act == MODEL_ACT_GELU;
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+        for (int e = 0; e < EN; e++) {
+          const int col = wn * EN * 8 + e * 8 + 2 * (lane & 3), hc = j * CH + col;
+          const float b0 = hc < a.CmidP ? a.b_exp[hc] : 0.f,
+                      b1 = hc + 1 < a.CmidP ? a.b_exp[hc + 1] : 0.f;
+#pragma unroll
+          for (int hh = 0; hh < 2; hh++) {
+            float v0 = h[mi][e][2 * hh] + b0, v1 = h[mi][e][2 * hh + 1] + b1;
+            v0 = gelu ? gelu_erf(v0) : act_apply(v0, a.act);
+            v1 = gelu ? gelu_erf(v1) : act_apply(v1, a.act);
+            const int row = wm * 32 + mi * 16 + (lane >> 2) + 8 * hh;
+            *reinterpret_cast<__half2 *>(sH + row * LDH + col) = __floats2half2_rn(v0, v1);
+          }
+        }
+      __syncthreads(); /* H published; every warp is past its reads of sWe */
+      if (j + 1 < nch) {
+        px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, (j + 1) * CH, a.CmidP);
+        px_copy(sWp + ((j + 1) & 1) * CH * LDW, Wp, CH, NCOL, a.CoutP, (j + 1) * CH, a.CmidP, n0,
+                a.CoutP);
+      }
+      cp_async_commit();
+      px_mma<NT>(acc, sH, LDH, sWp + (j & 1) * CH * LDW, LDW, wm * 32, wn * NT * 8, CH / 16);
+    }
+    const __half *res = (const __half *)a.res;
+    px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
+      if (!pix[row].ok || col >= a.CoutP) return;
+      const size_t o = (size_t)(m0 + row) * a.CoutP + col;
+      v0 += a.b_out[col], v1 += a.b_out[col + 1];
+      if (res) {
+        const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(res + o));
+        v0 += r.x, v1 += r.y;
+      }
+      if (col >= a.Cout) v0 = 0.f;
+      if (col + 1 >= a.Cout) v1 = 0.f;
+      *reinterpret_cast<__half2 *>(y + o) = __floats2half2_rn(v0, v1);
+    });
+  } else {
+    constexpr int LDK = PKC + 8;
+    __half *sA = reinterpret_cast<__half *>(base), *sW = sA + PM * LDK; /* sW: two [PKC][LDW] */
+    const size_t main = (size_t)PM * LDK * 2 + 2 * (size_t)PKC * LDW * 2,
+                 outln = a.ln_g && a.stem ? (size_t)PM * (NCOL + 4) * 4 : 0;
+    float2 *lst = reinterpret_cast<float2 *>(base + (main > outln ? main : outln));
+    const __half *W = (const __half *)a.w_out;
+    const int nk = (a.KA + PKC - 1) / PKC;
+    px_copy(sW, W, PKC, NCOL, a.CoutP, 0, a.KA, n0, a.CoutP);
+    cp_async_commit();
+    pdl_wait();
+    pdl_trigger();
+    __syncthreads(); /* the pixel table */
+    if (a.ln_g && !a.stem) {
+      px_tap_stats(a, pix, lst);
+      __syncthreads();
+    }
+    for (int kc = 0; kc < nk; kc++) {
+      px_gather(a, pix, lst, sA, kc * PKC);
+      cp_async_wait0();
+      __syncthreads(); /* the chunk and its weights */
+      if (kc + 1 < nk)
+        px_copy(sW + ((kc + 1) & 1) * PKC * LDW, W, PKC, NCOL, a.CoutP, (kc + 1) * PKC, a.KA, n0,
+                a.CoutP);
+      cp_async_commit();
+      px_mma<NT>(acc, sA, LDK, sW + (kc & 1) * PKC * LDW, LDW, wm * 32, wn * NT * 8, PKC / 16);
+      __syncthreads(); /* before the next gather rewrites sA */
+    }
+    if (a.ln_g && a.stem) { /* LayerNorm over the outputs: the row through shared memory */
+      float *so = reinterpret_cast<float *>(base);
+      constexpr int LDO = NCOL + 4;
+      px_each_pair<NT>(acc, wm, wn * NT * 8, [&](int row, int col, float v0, float v1) {
+        so[row * LDO + col] = col < a.Cout ? v0 + a.b_out[col] : 0.f;
+        so[row * LDO + col + 1] = col + 1 < a.Cout ? v1 + a.b_out[col + 1] : 0.f;
+      });
+      __syncthreads();
+      const int lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+      for (int row = warp; row < PM; row += nw) {
+        if (!pix[row].ok) continue;
+        const float *r = so + row * LDO;
+        const float2 st = warp_stats(a.Cout, [&](int c) { return r[c]; }, a.ln_eps);
+        __half *yo = y + (size_t)(m0 + row) * a.CoutP;
+        for (int c = lane; c < a.CoutP; c += 32)
+          yo[c] = __float2half_rn(
+              c < a.Cout ? act_apply((r[c] - st.x) * st.y * a.ln_g[c] + a.ln_b[c], a.act) : 0.f);
+      }
+    } else {
+      px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
+        if (!pix[row].ok || col >= a.CoutP) return;
+        v0 = col < a.Cout ? act_apply(v0 + a.b_out[col], a.act) : 0.f;
+        v1 = col + 1 < a.Cout ? act_apply(v1 + a.b_out[col + 1], a.act) : 0.f;
+        *reinterpret_cast<__half2 *>(y + (size_t)(m0 + row) * a.CoutP + col) =
+            __floats2half2_rn(v0, v1);
+      });
+    }
+  }
+}
+
+// The head's pooling where the px blocks need it: the mean of x over its P
+// pixels (x != NULL) or pooled's row as it is, then [LayerNorm], into pooled
+// [n][CP] fp16. A CTA per image, a thread per channel pair.
+__global__ void __launch_bounds__(256)
+    pool_ln_kernel(const __half *x, __half *pooled, const float *g, const float *b, float eps,
+                   int P, int C, int CP) {
+  extern __shared__ float v[];
+  __shared__ float red[32];
+  const int n = blockIdx.x;
+  pdl_wait();
+  pdl_trigger();
+  const float inv = 1.f / (float)P;
+  for (int c = threadIdx.x * 2; c < CP; c += blockDim.x * 2) {
+    float2 s = make_float2(0.f, 0.f);
+    if (x) {
+      const __half *xp = x + (size_t)n * P * CP + c;
+      for (int p = 0; p < P; p++) {
+        const float2 f = __half22float2(*reinterpret_cast<const __half2 *>(xp + (size_t)p * CP));
+        s.x += f.x, s.y += f.y;
+      }
+      s.x *= inv, s.y *= inv;
+    } else {
+      s = __half22float2(*reinterpret_cast<const __half2 *>(pooled + (size_t)n * CP + c));
+    }
+    v[c] = s.x, v[c + 1] = s.y;
+  }
+  __syncthreads();
+  float mean = 0.f, rstd = 1.f;
+  if (g) {
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+    auto block_sum = [&](float s) {
+#pragma unroll
+      for (int o = 16; o; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+      if (lane == 0) red[warp] = s;
+      __syncthreads();
+      float t = 0.f;
+      for (int w = 0; w < nw; w++) t += red[w];
+      __syncthreads();
+      return t;
+    };
+    float s = 0.f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) s += v[c];
+    mean = block_sum(s) / (float)C;
+    float q = 0.f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) q += (v[c] - mean) * (v[c] - mean);
+    rstd = rsqrtf(block_sum(q) / (float)C + eps);
+  }
+  for (int c = threadIdx.x; c < CP; c += blockDim.x) {
+    const float o = c >= C ? 0.f : g ? (v[c] - mean) * rstd * g[c] + b[c] : v[c];
+    pooled[(size_t)n * CP + c] = __float2half_rn(o);
+  }
+}
+
+typedef void (*px_fn)(const cuda_px_args, int);
+
+px_fn px_fn_of(int mode, int nt, int en) {
+  if (mode == CUDA_PX_CONV) {
+    switch (nt) {
+      case 2:
+        return px_kernel<2, 1, CUDA_PX_CONV>;
+      case 4:
+        return px_kernel<4, 1, CUDA_PX_CONV>;
+      case 8:
+        return px_kernel<8, 1, CUDA_PX_CONV>;
+    }
+    return nullptr;
+  }
+  switch (nt * 4 + en) {
+    case 9:
+      return px_kernel<2, 1, CUDA_PX_MLP>;
+    case 10:
+      return px_kernel<2, 2, CUDA_PX_MLP>;
+    case 17:
+      return px_kernel<4, 1, CUDA_PX_MLP>;
+    case 18:
+      return px_kernel<4, 2, CUDA_PX_MLP>;
+    case 33:
+      return px_kernel<8, 1, CUDA_PX_MLP>;
+    case 34:
+      return px_kernel<8, 2, CUDA_PX_MLP>;
+  }
+  return nullptr;
+}
+
+}  // namespace
+}  // namespace bf
+
+extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
+  const long long total = (long long)n * a->Ho * a->Wo;
+  const bf::px_fn f = bf::px_fn_of(a->mode, a->nt, a->en);
+  const int ncol = cuda_px_ncol(a), gy = (a->CoutP + ncol - 1) / ncol;
+  if (!f || total <= 0 || total > 0x7fffffffLL || a->CinP % 16 || a->CoutP % 16 ||
+      (a->mode == CUDA_PX_MLP && (a->CmidP % 16 || !a->w_sp || !a->w_exp)) ||
+      (a->mode == CUDA_PX_CONV && (a->KA % 16 || (a->stem && a->ln_g && gy != 1))) || !a->w_out)
+    return (int)cudaErrorInvalidValue;
+  const dim3 grid((unsigned)((total + CUDA_PX_M - 1) / CUDA_PX_M), (unsigned)gy);
+  return (int)bf::launch_k(f, grid, dim3(CUDA_THREADS), cuda_px_smem(a), st, true, *a,
+                           (int)total);
+}
+
+extern "C" int cuda_pool_ln_launch(const void *x, void *pooled, const float *ln_g,
+                                   const float *ln_b, float eps, int n, int P, int C, int CP,
+                                   cuda_stream_t st) {
+  if (n <= 0 || P <= 0 || C <= 0 || CP % 16 || C > CP || CP > 12288)
+    return (int)cudaErrorInvalidValue;
+  return (int)bf::launch_k(bf::pool_ln_kernel, dim3(n), dim3(256), (size_t)CP * 4, st, true,
+                           (const __half *)x, (__half *)pooled, ln_g, ln_b, eps, P, C, CP);
+}
+
+extern "C" int cuda_px_set_attrs(int bytes, int carveout) {
+  static const int shapes[][3] = {{CUDA_PX_CONV, 2, 1}, {CUDA_PX_CONV, 4, 1}, {CUDA_PX_CONV, 8, 1},
+                                  {CUDA_PX_MLP, 2, 1},  {CUDA_PX_MLP, 2, 2},  {CUDA_PX_MLP, 4, 1},
+                                  {CUDA_PX_MLP, 4, 2},  {CUDA_PX_MLP, 8, 1},  {CUDA_PX_MLP, 8, 2}};
+  const void *fns[10];
+  for (int i = 0; i < 9; i++)
+    fns[i] = (const void *)bf::px_fn_of(shapes[i][0], shapes[i][1], shapes[i][2]);
+  fns[9] = (const void *)bf::pool_ln_kernel;
+  return (int)bf::set_kernel_attrs(fns, 10, bytes, carveout);
+}
