@@ -516,9 +516,11 @@ extern "C" int cuda_px_set_attrs(int bytes, int carveout) {
   static const int shapes[][3] = {{CUDA_PX_CONV, 2, 1}, {CUDA_PX_CONV, 4, 1}, {CUDA_PX_CONV, 8, 1},
                                   {CUDA_PX_MLP, 2, 1},  {CUDA_PX_MLP, 2, 2},  {CUDA_PX_MLP, 4, 1},
                                   {CUDA_PX_MLP, 4, 2},  {CUDA_PX_MLP, 8, 1},  {CUDA_PX_MLP, 8, 2}};
-  const void *fns[10];
+  const void *fns[9];
   for (int i = 0; i < 9; i++)
     fns[i] = (const void *)bf::px_fn_of(shapes[i][0], shapes[i][1], shapes[i][2]);
-  fns[9] = (const void *)bf::pool_ln_kernel;
-  return (int)bf::set_kernel_attrs(fns, 10, bytes, carveout);
+  /* the pooling kernel asks for at most 48 KB (and has static shared memory) */
+  const void *pool[] = {(const void *)bf::pool_ln_kernel};
+  cudaError_t e = bf::set_kernel_attrs(fns, 9, bytes, carveout);
+  return (int)(e ? e : bf::set_kernel_attrs(pool, 1, -1, carveout));
 }
