@@ -46,6 +46,7 @@ typedef struct {
   void *d_img, *d_act[2], *d_stage, *d_sums, *d_scale, *d_pooled;
   float *d_logits;  /* [pad16(max_batch)][ClsP] */
   float *d_fcpart;  /* FC split-K partials */
+  float *d_pxpart;  /* the px blocks' hidden-split partial sums (zero between launches) */
   float *d_poolsum; /* the head's per-image column sums, zero between runs */
   int cls_p;
   size_t img_bytes;
@@ -527,7 +528,7 @@ static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y,
 static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                    char *err, size_t errlen) {
   cuda_px_args c[CUDA_PX_CANDS];
-  const int nc = cuda_plan_px_cands(&s->blks[i].px, &s->caps, c, CUDA_PX_CANDS);
+  const int nc = cuda_plan_px_cands(&s->blks[i].px, B, &s->caps, c, CUDA_PX_CANDS);
   double best = INFINITY;
   for (int k = 0; k < nc; k++) {
     cuda_blk_plan h = {0};
@@ -536,8 +537,9 @@ static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_b
     const int rc = time_candidate(s, i, &h, B, x, y, &t, err, errlen);
     if (rc < 0) return rc;
     if (s->tune_log)
-      fprintf(stderr, "tune %s b%d px ncol %d ch %d: %s %.1f us\n", s->blks[i].b->name, B,
-              cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), rc ? "refused" : "", rc ? 0. : t * 1e6);
+      fprintf(stderr, "tune %s b%d px ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name, B,
+              cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs, rc ? "refused" : "",
+              rc ? 0. : t * 1e6);
     if (rc == 0 && t < best) best = t, *p = h;
   }
   if (best == INFINITY) {
@@ -686,6 +688,13 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
       if ((size_t)b->mb.CmidP > cmid) cmid = (size_t)b->mb.CmidP;
     }
   }
+  size_t pxpart = 0; /* the px blocks' hidden split: fewer row tiles than SMs */
+  for (int i = 0; i < s->n_blocks; i++) {
+    const cuda_blk *b = &s->blks[i];
+    if (b->px_on && b->px.mode == CUDA_PX_MLP && (size_t)b->px.CoutP > pxpart)
+      pxpart = (size_t)b->px.CoutP;
+  }
+  pxpart *= (size_t)s->caps.sms * CUDA_PX_M * 4;
   const cuda_blk *head = &s->blks[s->n_blocks - 1];
   s->cls_p = head->fc.NP;
   CUDA_TRY(cudaMalloc(&s->d_img, s->img_bytes * M));
@@ -704,6 +713,11 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
                       (size_t)CUDA_GEMM_MAX_SPLIT * cuda_pad16(M) * s->cls_p * 4));
   CUDA_TRY(cudaMalloc((void **)&s->d_poolsum, (size_t)M * head->head.ChP * 4));
   CUDA_TRY(cudaMemset(s->d_poolsum, 0, (size_t)M * head->head.ChP * 4));
+  if (pxpart) {
+    CUDA_TRY(cudaMalloc((void **)&s->d_pxpart, pxpart));
+    CUDA_TRY(cudaMemset(s->d_pxpart, 0, pxpart));
+    for (int i = 0; i < s->n_blocks; i++) s->blks[i].px.part = s->d_pxpart;
+  }
   s->blks[s->n_blocks - 1].fc.part = s->d_fcpart;
   s->blks[s->n_blocks - 1].head.pool_sum = s->d_poolsum;
   CUDA_TRY(cudaHostAlloc((void **)&s->h_img, s->img_bytes * M, cudaHostAllocDefault));
@@ -854,6 +868,7 @@ static void cuda_destroy(void *self) {
   cudaFree(s->d_img), cudaFree(s->d_act[0]), cudaFree(s->d_act[1]), cudaFree(s->d_stage);
   cudaFree(s->d_sums), cudaFree(s->d_scale), cudaFree(s->d_pooled);
   cudaFree(s->d_logits), cudaFree(s->d_fcpart), cudaFree(s->d_poolsum);
+  cudaFree(s->d_pxpart);
   if (s->h_img) cudaFreeHost(s->h_img);
   if (s->h_logits) cudaFreeHost(s->h_logits);
   cuda_arena_free(&s->ar);
@@ -1031,9 +1046,10 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [px %s %d pixels x %d cols per CTA, ch %d smem %zu]",
+                    "  [px %s %d pixels x %d cols per CTA, ch %d hs %d smem %zu]",
                     a->mode == CUDA_PX_MLP ? "mlp" : "conv", CUDA_PX_M, cuda_px_ncol(a),
-                    a->mode == CUDA_PX_MLP ? cuda_px_ch(a) : CUDA_PX_KC, cuda_px_smem(a));
+                    a->mode == CUDA_PX_MLP ? cuda_px_ch(a) : CUDA_PX_KC, a->hs > 1 ? a->hs : 1,
+                    cuda_px_smem(a));
     }
     for (int j = 0; j < p->n; j++) {
       const cuda_mbconv_args *a = &p->l[j];

@@ -23,6 +23,10 @@ int cuda_device_count(void);
  * CUDA_TEST_SE1 for one SE-kernel CTA per image (the large-batch shape), with
  * CUDA_TEST_GEMM / CUDA_TEST_GEMM64 for the batch-wide STAGED GEMM. zsplit > 0 forces
  * that many grid.z splits (clamped to what each launch can take); 0 = the planner's. */
+/* For the pixel-tile blocks (px_block.cu) zsplit > 0 forces nt (32 nt output
+ * columns per CTA), staged & 1 chunks of 32 expanded channels, and
+ * CUDA_TEST_PX_HS(h) the expanded chunks split h ways (cuda_px_args.hs). */
+#define CUDA_TEST_PX_HS(h) ((long long)(h) << 1)
 #define CUDA_TEST_LOWREG 2
 #define CUDA_TEST_DWH2 4
 #define CUDA_TEST_CLUSTER 8 /* the one-pass cluster mode, zsplit = CTAs per image */

@@ -226,20 +226,38 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
   return n;
 }
 
-int cuda_plan_px_cands(const cuda_px_args *a, const cuda_device_caps *caps, cuda_px_args *c,
-                       int max) {
-  int nt0 = 2, n = 0;
-  while (nt0 < 8 && 32 * nt0 < a->CoutP) nt0 *= 2;
-  const int out_ln = a->mode == CUDA_PX_CONV && a->stem && a->ln_g;
-  if (out_ln && 32 * nt0 < a->CoutP) return 0;
-  for (int nt = nt0; nt >= 2 && n < max; nt /= 2) {
+int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps *caps,
+                       cuda_px_args *c, int max) {
+  static const int nts[] = {2, 3, 4, 6, 8, 12};
+  const int mlp = a->mode == CUDA_PX_MLP, out_ln = !mlp && a->stem && a->ln_g;
+  int best[64] = {0}; /* best[splits]: the nt of least waste */
+  for (int i = 0; i < 6; i++) {
+    const int nt = nts[i], ncol = 32 * nt, splits = (a->CoutP + ncol - 1) / ncol;
+    if ((nt == 12 && !mlp) || splits >= 64 || (out_ln && splits > 1)) continue;
+    const int b = best[splits];
+    if (!b || splits * ncol < splits * 32 * b) best[splits] = nt;
+  }
+  int n = 0, kept = 0;
+  for (int sp = 1; sp < 64 && kept < 3; sp++) {
+    if (!best[sp]) continue;
+    kept++;
     for (int en = 2; en >= 1 && n < max; en--) {
-      if (a->mode == CUDA_PX_CONV && en == 2) continue;
       cuda_px_args t = *a;
-      t.nt = nt, t.en = en;
+      t.nt = best[sp], t.en = mlp ? en : 1, t.hs = 1;
+      if (!mlp && en == 2) continue;
       if (cuda_px_smem(&t) <= caps->smem_optin) c[n++] = t;
     }
-    if (out_ln) break;
+  }
+  const long long rows = ((long long)batch * a->Ho * a->Wo + CUDA_PX_M - 1) / CUDA_PX_M;
+  const int first = n < 2 ? n : 2;
+  for (int k = 0; k < first && mlp; k++) {
+    const long long base = rows * ((a->CoutP + 32 * c[k].nt - 1) / (32 * c[k].nt));
+    const int nch = (a->CmidP + cuda_px_ch(&c[k]) - 1) / cuda_px_ch(&c[k]);
+    if (base >= caps->sms) break;
+    for (int hs = 2; hs <= 32 && hs <= nch && base * hs <= 2LL * caps->sms && n < max; hs *= 2) {
+      c[n] = c[k];
+      c[n++].hs = hs;
+    }
   }
   return n;
 }

@@ -66,15 +66,18 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
 double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_caps *caps);
 
 /* The launches a pixel-tile block (cuda_px_args: convfirst, convnext,
- * downsample, the stem with a LayerNorm) may take, best guess first: output
- * splits of 32 nt columns from the narrowest that covers CoutP in one CTA
- * (at most 256) down to 64, each with chunks of 64 then 32 expanded
- * channels (MLP), keeping those within caps->smem_optin. The stem's
- * LayerNorm needs all its outputs in one CTA, so it takes only the first
- * split. Writes up to `max` (nt, en) pairs into a copies of `a` and returns
- * how many (0: none fits). */
-#define CUDA_PX_CANDS 6
-int cuda_plan_px_cands(const cuda_px_args *a, const cuda_device_caps *caps, cuda_px_args *c,
-                       int max);
+ * downsample, the stem with a LayerNorm) may take at `batch` images, best
+ * guess first. Output splits of 32 nt columns (nt 2, 3, 4, 6, 8, or 12 in
+ * the MLP): for each number of splits the nt that wastes the fewest padded
+ * columns, the fewest splits first, three of them; each with chunks of 64
+ * then 32 expanded channels (MLP); only those within caps->smem_optin. The
+ * stem's LayerNorm needs all its outputs in one CTA: one split only. Where
+ * those leave multiprocessors idle, the first two also with the expanded
+ * chunks split 2, 4, 8, 16 or 32 ways (hs; at most two CTAs per
+ * multiprocessor). Writes up to `max` into copies of `a` and returns how
+ * many (0: none fits). */
+#define CUDA_PX_CANDS 16
+int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps *caps,
+                       cuda_px_args *c, int max);
 
 #endif

@@ -213,10 +213,8 @@ static int prepare_px(cuda_blk *blk, const model_block *b, const float mean[3],
                model_block_kind_name(b->kind));
       return -ENOTSUP;
     }
-    if (a->cin_g == 1)
-      o[0] = arena_f16(ar, tdata(sw), kk, b->in_c, kk, a->CinP);
-    else
-      o[0] = arena_f32(ar, tdata(sw), kk * a->cin_g, b->in_c, a->CinP);
+    /* depthwise [K*K][CinP], grouped [K*K][cin_g][CinP] */
+    o[0] = arena_f16(ar, tdata(sw), kk * a->cin_g, b->in_c, kk * a->cin_g, a->CinP);
     o[1] = arena_f32(ar, tdata(sb), 1, b->in_c, a->CinP);
     if (has_ln) arena_ln(ar, b, b->in_c, a->CinP, &o[2], &o[3]);
     o[4] = arena_f16(ar, tdata(&b->expand_w), b->in_c, b->mid_c, a->CinP, a->CmidP);
@@ -234,7 +232,7 @@ static int prepare_px(cuda_blk *blk, const model_block *b, const float mean[3],
     }
   }
   cuda_px_args c[1];
-  if (cuda_plan_px_cands(a, caps, c, 1) < 1) {
+  if (cuda_plan_px_cands(a, 1, caps, c, 1) < 1) {
     snprintf(err, errlen, "%s: no pixel-tile launch of %d input and %d output channels fits %zu "
              "bytes of shared memory", b->name, b->in_c, b->out_c, caps->smem_optin);
     return -ENOTSUP;
@@ -698,10 +696,17 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         }
       }
     }
-  } else if (blk.px_on && zsplit > 0) { /* zsplit = nt; staged & 1: en = 1 */
+  } else if (blk.px_on && zsplit > 0) { /* zsplit = nt; staged & 1: en = 1; hs */
     plan.px = blk.px;
     plan.px.nt = zsplit, plan.px.en = staged & 1 ? 1 : 2;
+    plan.px.hs = (int)(staged >> 1) & 63;
     if (plan.px.mode == CUDA_PX_CONV) plan.px.en = 1;
+    if (plan.px.hs > 1) {
+      const size_t part = (size_t)n * b->out_h * b->out_w * blk.px.CoutP * 4;
+      CUDA_TRY(cudaMalloc(&d_part, part));
+      CUDA_TRY(cudaMemset(d_part, 0, part));
+      plan.px.part = d_part;
+    }
     if (cuda_px_smem(&plan.px) > caps.smem_optin) {
       snprintf(err, errlen, "%s: nt %d en %d does not fit the shared memory", b->name, zsplit,
                plan.px.en);

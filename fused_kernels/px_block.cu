@@ -85,43 +85,79 @@ __device__ __forceinline__ void px_mma(float (&acc)[2][NT][4], const __half *A, 
   }
 }
 
+// fp32 acc[8] += the packed fp16 sums h[4] (then cleared): a row of taps is
+// summed in fp16 pairs (HFMA2), rows in fp32.
+__device__ __forceinline__ void px_flush(float *acc, __half2 *h) {
+#pragma unroll
+  for (int k = 0; k < 4; k++) {
+    const float2 f = __half22float2(h[k]);
+    acc[2 * k] += f.x, acc[2 * k + 1] += f.y;
+    h[k] = __float2half2_rn(0.f);
+  }
+}
+
 // MLP: the spatial conv of the CTA's pixels into sA [PM][lda] fp16 (rows of
-// absent pixels and padded channels zero).
+// absent pixels and padded channels zero). Weights fp16: depthwise
+// [K*K][CinP] (cin_g == 1), else grouped [K*K][cin_g][CinP].
 __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda) {
-  const __half *x = (const __half *)a.x;
-  if (a.cin_g == 1) { /* depthwise: 8 channels per item, 16-byte loads */
+  const __half *x = (const __half *)a.x, *w = (const __half *)a.w_sp;
+  if (a.cin_g == 1 || a.cin_g % 8 == 0) { /* 8 output channels per item, 16-byte loads */
     const int g8 = a.CinP >> 3, items = PM * g8;
-    const __half *w = (const __half *)a.w_sp;
     for (int i = threadIdx.x; i < items; i += blockDim.x) {
       const int row = i / g8, c = (i - row * g8) * 8;
       const px_pix p = pix[row];
       float acc[8];
+      __half2 h[4];
 #pragma unroll
-      for (int e = 0; e < 8; e++) acc[e] = p.ok ? a.b_sp[c + e] : 0.f;
-      if (p.ok) {
+      for (int e = 0; e < 8; e++) acc[e] = p.ok && c < a.Cin ? a.b_sp[c + e] : 0.f;
+#pragma unroll
+      for (int k = 0; k < 4; k++) h[k] = __float2half2_rn(0.f);
+      if (p.ok && c < a.Cin) {
+        /* grouped: the item's 8 outputs lie in one group (cin_g % 8 == 0), whose inputs
+           start at ci0 */
+        const int ci0 = a.cin_g == 1 ? c : c / a.cin_g * a.cin_g;
         for (int ky = 0; ky < a.K; ky++) {
           const int iy = p.iy + ky;
           if (iy < 0 || iy >= a.H) continue;
-          const __half *xr = x + ((size_t)p.n * a.H + iy) * a.W * a.CinP + c;
-          const __half *wr = w + (size_t)ky * a.K * a.CinP + c;
+          const __half *xr = x + ((size_t)p.n * a.H + iy) * a.W * a.CinP + ci0;
           for (int kx = 0; kx < a.K; kx++) {
             const int ix = p.ix + kx;
             if (ix < 0 || ix >= a.W) continue;
-            float xv[8], wv[8];
-            unpack8(__ldg(reinterpret_cast<const uint4 *>(xr + (size_t)ix * a.CinP)), xv);
-            unpack8(__ldg(reinterpret_cast<const uint4 *>(wr + (size_t)kx * a.CinP)), wv);
+            const __half *xp = xr + (size_t)ix * a.CinP;
+            const int tap = ky * a.K + kx;
+            if (a.cin_g == 1) {
+              const uint4 xu = __ldg(reinterpret_cast<const uint4 *>(xp));
+              const uint4 wu = __ldg(reinterpret_cast<const uint4 *>(w + (size_t)tap * a.CinP + c));
+              const __half2 *xh = reinterpret_cast<const __half2 *>(&xu);
+              const __half2 *wh = reinterpret_cast<const __half2 *>(&wu);
 #pragma unroll
-            for (int e = 0; e < 8; e++) acc[e] = fmaf(xv[e], wv[e], acc[e]);
+              for (int k = 0; k < 4; k++) h[k] = __hfma2(xh[k], wh[k], h[k]);
+              continue;
+            }
+            for (int cb = 0; cb < a.cin_g; cb += 8) {
+              const uint4 xu = __ldg(reinterpret_cast<const uint4 *>(xp + cb));
+              const __half *xe = reinterpret_cast<const __half *>(&xu);
+              const __half *wr = w + ((size_t)tap * a.cin_g + cb) * a.CinP + c;
+#pragma unroll
+              for (int e = 0; e < 8; e++) {
+                const uint4 wu = __ldg(reinterpret_cast<const uint4 *>(wr + (size_t)e * a.CinP));
+                const __half2 *wh = reinterpret_cast<const __half2 *>(&wu);
+                const __half2 xx = __half2half2(xe[e]);
+#pragma unroll
+                for (int k = 0; k < 4; k++) h[k] = __hfma2(xx, wh[k], h[k]);
+              }
+              px_flush(acc, h);
+            }
           }
+          if (a.cin_g == 1) px_flush(acc, h); /* a row of depthwise taps */
         }
       }
       *reinterpret_cast<uint4 *>(sA + row * lda + c) = pack8(acc);
     }
     return;
   }
-  /* grouped: one output channel per item, fp32 weights [K*K][cin_g][CinP] */
+  /* other group widths: one output channel per item */
   const int items = PM * a.CinP;
-  const float *w = (const float *)a.w_sp;
   for (int i = threadIdx.x; i < items; i += blockDim.x) {
     const int row = i / a.CinP, co = i - row * a.CinP;
     const px_pix p = pix[row];
@@ -136,9 +172,9 @@ __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA,
           const int ix = p.ix + kx;
           if (ix < 0 || ix >= a.W) continue;
           const __half *xp = x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP + ci0;
-          const float *wp = w + (size_t)(ky * a.K + kx) * a.cin_g * a.CinP + co;
+          const __half *wp = w + (size_t)(ky * a.K + kx) * a.cin_g * a.CinP + co;
           for (int ci = 0; ci < a.cin_g; ci++)
-            acc = fmaf(__half2float(xp[ci]), __ldg(wp + (size_t)ci * a.CinP), acc);
+            acc = fmaf(__half2float(xp[ci]), __half2float(wp[(size_t)ci * a.CinP]), acc);
         }
       }
     }
@@ -288,9 +324,11 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
     __half *sA = reinterpret_cast<__half *>(base), *sWe = sA + PM * lda;
     __half *sH = sWe + a.CinP * LDH, *sWp = sH + PM * LDH; /* sWp: two buffers [CH][LDW] */
     const __half *We = (const __half *)a.w_exp, *Wp = (const __half *)a.w_out;
-    const int nch = (a.CmidP + CH - 1) / CH;
-    px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, 0, a.CmidP);
-    px_copy(sWp, Wp, CH, NCOL, a.CoutP, 0, a.CmidP, n0, a.CoutP);
+    const int nch = (a.CmidP + CH - 1) / CH, hs = gridDim.z;
+    /* this CTA's chunks [j0, j1) of the hs-way split */
+    const int j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
+    px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, j0 * CH, a.CmidP);
+    px_copy(sWp, Wp, CH, NCOL, a.CoutP, j0 * CH, a.CmidP, n0, a.CoutP);
     cp_async_commit();
     pdl_wait(); /* the input is the previous kernel's output */
     pdl_trigger();
@@ -301,7 +339,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       px_ln_rows(a, pix, sA, lda);
     }
     const int lane = threadIdx.x & 31;
-    for (int j = 0; j < nch; j++) {
+    for (int j = j0; j < j1; j++) {
       cp_async_wait0();
       __syncthreads(); /* A (first chunk), this chunk's weights; sH free */
       float h[2][EN][4] = {};
@@ -324,18 +362,23 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
           }
         }
       __syncthreads(); /* H published; every warp is past its reads of sWe */
-      if (j + 1 < nch) {
+      if (j + 1 < j1) {
         px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, (j + 1) * CH, a.CmidP);
-        px_copy(sWp + ((j + 1) & 1) * CH * LDW, Wp, CH, NCOL, a.CoutP, (j + 1) * CH, a.CmidP, n0,
-                a.CoutP);
+        px_copy(sWp + ((j + 1 - j0) & 1) * CH * LDW, Wp, CH, NCOL, a.CoutP, (j + 1) * CH, a.CmidP,
+                n0, a.CoutP);
       }
       cp_async_commit();
-      px_mma<NT>(acc, sH, LDH, sWp + (j & 1) * CH * LDW, LDW, wm * 32, wn * NT * 8, CH / 16);
+      px_mma<NT>(acc, sH, LDH, sWp + ((j - j0) & 1) * CH * LDW, LDW, wm * 32, wn * NT * 8,
+                 CH / 16);
     }
     const __half *res = (const __half *)a.res;
     px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
       if (!pix[row].ok || col >= a.CoutP) return;
       const size_t o = (size_t)(m0 + row) * a.CoutP + col;
+      if (hs > 1) { /* a partial sum: px_finish_kernel adds the bias and the residual */
+        atomicAdd(reinterpret_cast<float2 *>(a.part + o), make_float2(v0, v1));
+        return;
+      }
       v0 += a.b_out[col], v1 += a.b_out[col + 1];
       if (res) {
         const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(res + o));
@@ -403,6 +446,30 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
   }
 }
 
+// The hidden split's end (hs > 1): y = part + bias [+ residual] for `pairs`
+// channel pairs of the output, and part zeroed for the next launch.
+__global__ void __launch_bounds__(256)
+    px_finish_kernel(float *part, const float *b, const __half *res, __half *y, int CoutP,
+                     int Cout, long long pairs) {
+  pdl_wait();
+  pdl_trigger();
+  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < pairs;
+       i += (long long)gridDim.x * blockDim.x) {
+    const long long o = 2 * i;
+    const int col = (int)(o % CoutP);
+    float2 v = *reinterpret_cast<float2 *>(part + o);
+    *reinterpret_cast<float2 *>(part + o) = make_float2(0.f, 0.f);
+    v.x += b[col], v.y += b[col + 1];
+    if (res) {
+      const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(res + o));
+      v.x += r.x, v.y += r.y;
+    }
+    if (col >= Cout) v.x = 0.f;
+    if (col + 1 >= Cout) v.y = 0.f;
+    *reinterpret_cast<__half2 *>(y + o) = __floats2half2_rn(v.x, v.y);
+  }
+}
+
 // The head's pooling where the px blocks need it: the mean of x over its P
 // pixels (x != NULL) or pooled's row as it is, then [LayerNorm], into pooled
 // [n][CP] fp16. A CTA per image, a thread per channel pair.
@@ -458,33 +525,28 @@ __global__ void __launch_bounds__(256)
 
 typedef void (*px_fn)(const cuda_px_args, int);
 
-px_fn px_fn_of(int mode, int nt, int en) {
-  if (mode == CUDA_PX_CONV) {
-    switch (nt) {
-      case 2:
-        return px_kernel<2, 1, CUDA_PX_CONV>;
-      case 4:
-        return px_kernel<4, 1, CUDA_PX_CONV>;
-      case 8:
-        return px_kernel<8, 1, CUDA_PX_CONV>;
-    }
-    return nullptr;
+template <int MODE>
+px_fn px_fn_nt(int nt, int en) {
+#define PX_CASE(N)                                           \
+  case N:                                                    \
+    if (MODE == CUDA_PX_CONV) return px_kernel<N, 1, MODE>;  \
+    return en == 1 ? px_kernel<N, 1, MODE> : px_kernel<N, 2, MODE>;
+  switch (nt) {
+    PX_CASE(2)
+    PX_CASE(3)
+    PX_CASE(4)
+    PX_CASE(6)
+    PX_CASE(8)
   }
-  switch (nt * 4 + en) {
-    case 9:
-      return px_kernel<2, 1, CUDA_PX_MLP>;
-    case 10:
-      return px_kernel<2, 2, CUDA_PX_MLP>;
-    case 17:
-      return px_kernel<4, 1, CUDA_PX_MLP>;
-    case 18:
-      return px_kernel<4, 2, CUDA_PX_MLP>;
-    case 33:
-      return px_kernel<8, 1, CUDA_PX_MLP>;
-    case 34:
-      return px_kernel<8, 2, CUDA_PX_MLP>;
-  }
+#undef PX_CASE
+  if (MODE == CUDA_PX_MLP && nt == 12) /* the MLP only: 96 accumulators a thread */
+    return en == 1 ? px_kernel<12, 1, CUDA_PX_MLP> : px_kernel<12, 2, CUDA_PX_MLP>;
   return nullptr;
+}
+
+px_fn px_fn_of(int mode, int nt, int en) {
+  if (en != 1 && (en != 2 || mode != CUDA_PX_MLP)) return nullptr;
+  return mode == CUDA_PX_MLP ? px_fn_nt<CUDA_PX_MLP>(nt, en) : px_fn_nt<CUDA_PX_CONV>(nt, en);
 }
 
 }  // namespace
@@ -498,9 +560,18 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
       (a->mode == CUDA_PX_MLP && (a->CmidP % 16 || !a->w_sp || !a->w_exp)) ||
       (a->mode == CUDA_PX_CONV && (a->KA % 16 || (a->stem && a->ln_g && gy != 1))) || !a->w_out)
     return (int)cudaErrorInvalidValue;
-  const dim3 grid((unsigned)((total + CUDA_PX_M - 1) / CUDA_PX_M), (unsigned)gy);
-  return (int)bf::launch_k(f, grid, dim3(CUDA_THREADS), cuda_px_smem(a), st, true, *a,
-                           (int)total);
+  const int hs = a->mode == CUDA_PX_MLP && a->hs > 1 ? a->hs : 1;
+  if (hs > 1 && (!a->part || hs > (a->CmidP + cuda_px_ch(a) - 1) / cuda_px_ch(a) || hs > 64))
+    return (int)cudaErrorInvalidValue;
+  const dim3 grid((unsigned)((total + CUDA_PX_M - 1) / CUDA_PX_M), (unsigned)gy, (unsigned)hs);
+  cudaError_t e =
+      bf::launch_k(f, grid, dim3(CUDA_THREADS), cuda_px_smem(a), st, true, *a, (int)total);
+  if (e || hs == 1) return (int)e;
+  const long long pairs = total * a->CoutP / 2;
+  const int blocks = (int)((pairs + 255) / 256 < 4096 ? (pairs + 255) / 256 : 4096);
+  return (int)bf::launch_k(bf::px_finish_kernel, dim3(blocks), dim3(256), 0, st, true, a->part,
+                           a->b_out, (const __half *)a->res, (__half *)a->y, a->CoutP, a->Cout,
+                           pairs);
 }
 
 extern "C" int cuda_pool_ln_launch(const void *x, void *pooled, const float *ln_g,
@@ -513,14 +584,16 @@ extern "C" int cuda_pool_ln_launch(const void *x, void *pooled, const float *ln_
 }
 
 extern "C" int cuda_px_set_attrs(int bytes, int carveout) {
-  static const int shapes[][3] = {{CUDA_PX_CONV, 2, 1}, {CUDA_PX_CONV, 4, 1}, {CUDA_PX_CONV, 8, 1},
-                                  {CUDA_PX_MLP, 2, 1},  {CUDA_PX_MLP, 2, 2},  {CUDA_PX_MLP, 4, 1},
-                                  {CUDA_PX_MLP, 4, 2},  {CUDA_PX_MLP, 8, 1},  {CUDA_PX_MLP, 8, 2}};
-  const void *fns[9];
-  for (int i = 0; i < 9; i++)
-    fns[i] = (const void *)bf::px_fn_of(shapes[i][0], shapes[i][1], shapes[i][2]);
+  static const int nts[] = {2, 3, 4, 6, 8, 12};
+  const void *fns[18];
+  int n = 0;
+  for (int i = 0; i < 6; i++) {
+    fns[n++] = (const void *)bf::px_fn_of(CUDA_PX_MLP, nts[i], 1);
+    fns[n++] = (const void *)bf::px_fn_of(CUDA_PX_MLP, nts[i], 2);
+    if (nts[i] < 12) fns[n++] = (const void *)bf::px_fn_of(CUDA_PX_CONV, nts[i], 1);
+  }
   /* the pooling kernel asks for at most 48 KB (and has static shared memory) */
-  const void *pool[] = {(const void *)bf::pool_ln_kernel};
-  cudaError_t e = bf::set_kernel_attrs(fns, 9, bytes, carveout);
-  return (int)(e ? e : bf::set_kernel_attrs(pool, 1, -1, carveout));
+  const void *small[] = {(const void *)bf::pool_ln_kernel, (const void *)bf::px_finish_kernel};
+  cudaError_t e = bf::set_kernel_attrs(fns, n, bytes, carveout);
+  return (int)(e ? e : bf::set_kernel_attrs(small, 2, -1, carveout));
 }

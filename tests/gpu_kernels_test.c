@@ -578,7 +578,13 @@ static void test_convnext(void **state) {
     check_block(&tb.b, k[5], 0, 0);
     check_block(&tb.b, k[5], 1, 2);
     check_block(&tb.b, k[5], 0, 2);
-    if (k[2] > 64) check_block(&tb.b, k[5], 1, 4);
+    check_block(&tb.b, k[5], CUDA_TEST_PX_HS(3), 4); /* the hidden split, uneven */
+    if (k[2] > 64) {
+      check_block(&tb.b, k[5], 1, 4);
+      check_block(&tb.b, k[5], 1 | CUDA_TEST_PX_HS(2), 12); /* 384 columns per CTA */
+      check_block(&tb.b, k[5], 0, 3);
+      check_block(&tb.b, k[5], 1, 6);
+    }
     tblock_free(&tb);
   }
 }
@@ -586,8 +592,9 @@ static void test_convnext(void **state) {
 static void test_convfirst(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   /* h, w, cin, mid, cout, k, s, groups, residual, n: depthwise (groups = cin)
-     and grouped (group width 8, and 3), stride 2, odd sizes */
+     and grouped (group width 8 and 16: 8 channels per item; 3: one), stride 2, odd sizes */
   static const int cases[][10] = {{14, 14, 32, 128, 32, 3, 1, 32, 1, 2},
+                                  {10, 10, 32, 64, 32, 3, 1, 2, 1, 2},
                                   {12, 10, 48, 192, 48, 3, 1, 6, 1, 3},
                                   {15, 13, 24, 96, 40, 3, 2, 3, 0, 2},
                                   {9, 11, 24, 72, 24, 5, 1, 8, 1, 2},
@@ -599,6 +606,7 @@ static void test_convfirst(void **state) {
                    k[8]);
     check_block(&tb.b, k[9], 0, 0);
     check_block(&tb.b, k[9], 1, 2);
+    check_block(&tb.b, k[9], CUDA_TEST_PX_HS(2), 3);
     tblock_free(&tb);
   }
 }
@@ -628,6 +636,7 @@ static void test_px_conv(void **state) {
     if (k[6]) rand_ln(&tb, b, k[2]);
     check_block(b, k[7], 0, 0);
     check_block(b, k[7], 0, 2);
+    check_block(b, k[7], 0, 3);
     tblock_free(&tb);
   }
   /* h, w, cout, k, s, act, n */

@@ -1152,46 +1152,63 @@ static void test_cluster_plans(void **state) {
   assert_true(strlen(err) > 0);
 }
 
-/* The pixel-tile blocks' launch shapes (cuda_plan_px_cands): the narrowest
- * output split covering CoutP first, chunks of 64 before 32, everything
- * within the shared memory; the stem's LayerNorm only with all outputs in
- * one CTA. */
+/* The pixel-tile blocks' launch shapes (cuda_plan_px_cands): per number of
+ * output splits the nt of least padding, the fewest splits first, chunks of
+ * 64 before 32, everything within the shared memory; the stem's LayerNorm
+ * only with all outputs in one CTA; the hidden split only where the row
+ * tiles leave SMs idle. */
 static void test_px_cands(void **state) {
   (void)state;
   cuda_device_caps caps = hopper();
   cuda_px_args a = {0}, c[CUDA_PX_CANDS];
-  a.mode = CUDA_PX_MLP, a.CinP = 96, a.CmidP = 384, a.CoutP = 96, a.K = 7;
-  int n = cuda_plan_px_cands(&a, &caps, c, CUDA_PX_CANDS);
-  assert_int_equal(n, 4); /* 128 and 64 columns, chunks 64 and 32 */
-  assert_int_equal(cuda_px_ncol(&c[0]), 128);
+  a.mode = CUDA_PX_MLP, a.CinP = 96, a.CmidP = 384, a.CoutP = 96, a.K = 7, a.Ho = a.Wo = 56;
+  int n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
+  assert_int_equal(n, 4); /* 96 columns (nt 3, no padding), then 2 x 64; chunks 64, 32 */
+  assert_int_equal(cuda_px_ncol(&c[0]), 96);
   assert_int_equal(cuda_px_ch(&c[0]), 64);
   assert_int_equal(cuda_px_ch(&c[1]), 32);
-  assert_int_equal(cuda_px_ncol(&c[3]), 64);
-  /* ConvNeXt-T's last stage: A alone is 64 x 776 halves */
-  a.CinP = 768, a.CmidP = 3072, a.CoutP = 768;
-  n = cuda_plan_px_cands(&a, &caps, c, CUDA_PX_CANDS);
-  assert_true(n >= 1);
+  assert_int_equal(cuda_px_ncol(&c[2]), 64);
+  for (int i = 0; i < n; i++) assert_int_equal(c[i].hs, 1);
+  /* ConvNeXt-T's last stage: 2 x 384 columns, 3 x 256, 4 x 192 */
+  a.CinP = 768, a.CmidP = 3072, a.CoutP = 768, a.Ho = a.Wo = 7;
+  n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
+  assert_true(n >= 3);
   for (int i = 0; i < n; i++) assert_true(cuda_px_smem(&c[i]) <= caps.smem_optin);
-  assert_int_equal(cuda_px_ncol(&c[0]), 256);
-  /* a device with a third of the shared memory takes narrower launches or none */
+  assert_int_equal(cuda_px_ncol(&c[0]), 384);
+  assert_int_equal(cuda_px_ch(&c[0]), 32); /* chunks of 64 do not fit beside A */
+  assert_int_equal(cuda_px_ncol(&c[1]), 256);
+  /* one image: 1 row tile x 2 splits; the hidden split up to 2 CTAs per SM */
+  n = cuda_plan_px_cands(&a, 1, &caps, c, CUDA_PX_CANDS);
+  int split = 0;
+  for (int i = 0; i < n; i++) {
+    if (c[i].hs > 1) {
+      split++;
+      const int base = (768 + cuda_px_ncol(&c[i]) - 1) / cuda_px_ncol(&c[i]);
+      assert_true(base * c[i].hs <= 2 * caps.sms);
+      assert_true(c[i].hs <= 3072 / cuda_px_ch(&c[i]));
+    }
+  }
+  assert_true(split >= 5);
+  /* a device with a third of the shared memory takes none (A alone is 99 KB) */
   caps.smem_optin = 72 * 1024;
-  n = cuda_plan_px_cands(&a, &caps, c, CUDA_PX_CANDS);
-  for (int i = 0; i < n; i++) assert_true(cuda_px_smem(&c[i]) <= caps.smem_optin);
-  assert_int_equal(n, 0);
+  assert_int_equal(cuda_plan_px_cands(&a, 1, &caps, c, CUDA_PX_CANDS), 0);
   caps = hopper();
-  /* CONV: no expanded chunks; the stem's LayerNorm needs one column split */
+  /* CONV: no expanded chunks, no hidden split; the stem's LayerNorm needs one split */
   cuda_px_args s = {0};
   s.mode = CUDA_PX_CONV, s.stem = 1, s.K = 4, s.KA = 48, s.CinP = 16, s.CoutP = 96;
+  s.Ho = s.Wo = 56;
   s.ln_g = (const float *)&s; /* any non-NULL pointer: a LayerNorm */
-  n = cuda_plan_px_cands(&s, &caps, c, CUDA_PX_CANDS);
+  n = cuda_plan_px_cands(&s, 1, &caps, c, CUDA_PX_CANDS);
   assert_int_equal(n, 1);
-  assert_int_equal(cuda_px_ncol(&c[0]), 128);
+  assert_int_equal(cuda_px_ncol(&c[0]), 96);
   assert_int_equal(c[0].en, 1);
+  assert_int_equal(c[0].hs, 1);
   s.CoutP = 272; /* more than one CTA's 256 columns */
-  assert_int_equal(cuda_plan_px_cands(&s, &caps, c, CUDA_PX_CANDS), 0);
-  s.ln_g = NULL; /* without the LayerNorm: split */
-  n = cuda_plan_px_cands(&s, &caps, c, CUDA_PX_CANDS);
+  assert_int_equal(cuda_plan_px_cands(&s, 1, &caps, c, CUDA_PX_CANDS), 0);
+  s.ln_g = NULL; /* without the LayerNorm: 2 x 192, 3 x 96, 5 x 64 */
+  n = cuda_plan_px_cands(&s, 1, &caps, c, CUDA_PX_CANDS);
   assert_int_equal(n, 3);
+  assert_int_equal(cuda_px_ncol(&c[0]), 192);
   assert_int_equal(cuda_px_ncol(&c[2]), 64);
 }
 
