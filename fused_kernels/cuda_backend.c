@@ -688,10 +688,10 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
       if ((size_t)b->mb.CmidP > cmid) cmid = (size_t)b->mb.CmidP;
     }
   }
-  size_t pxpart = 0; /* the px blocks' hidden split: fewer row tiles than SMs */
+  size_t pxpart = 0; /* the px blocks' split sums (hs): fewer row tiles than SMs */
   for (int i = 0; i < s->n_blocks; i++) {
     const cuda_blk *b = &s->blks[i];
-    if (b->px_on && b->px.mode == CUDA_PX_MLP && (size_t)b->px.CoutP > pxpart)
+    if (b->px_on && (size_t)b->px.CoutP > pxpart)
       pxpart = (size_t)b->px.CoutP;
   }
   pxpart *= (size_t)s->caps.sms * CUDA_PX_M * 4;

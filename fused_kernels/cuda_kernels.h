@@ -779,9 +779,10 @@ typedef struct {
   int KA;                        /* CONV: pad16(K * K * Cs), Cs = CinP or 3 (stem) */
   int nt; /* output n8 tiles per warp: 2, 3, 4, 6, 8 or 12 (MLP only) (ncol = 32 nt) */
   int en; /* MLP: expand n8 tiles per warp, 1 or 2 (ch = 32 en) */
-  int hs; /* MLP: the expanded chunks split over grid.z (0 or 1 = none): each CTA adds its
-             partial projection to `part` by fp32 atomics, then a second kernel adds the bias
-             and the residual, writes y and zeroes `part` again (small batches) */
+  int hs; /* the expanded chunks (MLP) or the K chunks (CONV, not with the stem's LayerNorm)
+             split over grid.z (0 or 1 = none): each CTA adds its partial sums to `part` by
+             fp32 atomics, then a second kernel adds the bias [and the residual], applies the
+             CONV's act, writes y and zeroes `part` again (small batches) */
   float *part; /* with hs > 1: [N * Ho * Wo][CoutP], zero on entry, left zero */
 } cuda_px_args;
 

@@ -250,9 +250,10 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
   }
   const long long rows = ((long long)batch * a->Ho * a->Wo + CUDA_PX_M - 1) / CUDA_PX_M;
   const int first = n < 2 ? n : 2;
-  for (int k = 0; k < first && mlp; k++) {
+  for (int k = 0; k < first && !out_ln; k++) {
     const long long base = rows * ((a->CoutP + 32 * c[k].nt - 1) / (32 * c[k].nt));
-    const int nch = (a->CmidP + cuda_px_ch(&c[k]) - 1) / cuda_px_ch(&c[k]);
+    const int nch = mlp ? (a->CmidP + cuda_px_ch(&c[k]) - 1) / cuda_px_ch(&c[k])
+                        : (a->KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
     if (base >= caps->sms) break;
     for (int hs = 2; hs <= 32 && hs <= nch && base * hs <= 2LL * caps->sms && n < max; hs *= 2) {
       c[n] = c[k];

@@ -700,8 +700,10 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     plan.px = blk.px;
     plan.px.nt = zsplit, plan.px.en = staged & 1 ? 1 : 2;
     plan.px.hs = (int)(staged >> 1) & 63;
-    if (plan.px.mode == CUDA_PX_CONV) plan.px.en = 1, plan.px.hs = 0;
-    const int nch = (plan.px.CmidP + cuda_px_ch(&plan.px) - 1) / cuda_px_ch(&plan.px);
+    if (plan.px.mode == CUDA_PX_CONV) plan.px.en = 1;
+    const int nch = plan.px.mode == CUDA_PX_MLP
+                        ? (plan.px.CmidP + cuda_px_ch(&plan.px) - 1) / cuda_px_ch(&plan.px)
+                        : (plan.px.KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
     if (plan.px.hs > nch) plan.px.hs = nch; /* at most a chunk per split */
     if (plan.px.hs > 1) {
       const size_t part = (size_t)n * b->out_h * b->out_w * blk.px.CoutP * 4;

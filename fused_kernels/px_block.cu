@@ -437,8 +437,10 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
                  outln = a.ln_g && a.stem ? (size_t)PM * (NCOL + 4) * 4 : 0;
     float2 *lst = reinterpret_cast<float2 *>(base + (main > outln ? main : outln));
     const __half *W = (const __half *)a.w_out;
-    const int nk = (a.KA + PKC - 1) / PKC;
-    px_copy(sW, W, PKC, NCOL, a.CoutP, 0, a.KA, n0, a.CoutP);
+    const int nk = (a.KA + PKC - 1) / PKC, hs = gridDim.z;
+    /* this CTA's K chunks [k0, k1) of the hs-way split */
+    const int k0 = (int)blockIdx.z * nk / hs, k1 = ((int)blockIdx.z + 1) * nk / hs;
+    px_copy(sW, W, PKC, NCOL, a.CoutP, k0 * PKC, a.KA, n0, a.CoutP);
     cp_async_commit();
     pdl_wait();
     pdl_trigger();
@@ -447,18 +449,25 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       px_tap_stats(a, pix, lst);
       __syncthreads();
     }
-    for (int kc = 0; kc < nk; kc++) {
+    for (int kc = k0; kc < k1; kc++) {
       px_gather(a, pix, lst, sA, kc * PKC);
       cp_async_wait0();
       __syncthreads(); /* the chunk and its weights */
-      if (kc + 1 < nk)
-        px_copy(sW + ((kc + 1) & 1) * PKC * LDW, W, PKC, NCOL, a.CoutP, (kc + 1) * PKC, a.KA, n0,
-                a.CoutP);
+      if (kc + 1 < k1)
+        px_copy(sW + ((kc + 1 - k0) & 1) * PKC * LDW, W, PKC, NCOL, a.CoutP, (kc + 1) * PKC, a.KA,
+                n0, a.CoutP);
       cp_async_commit();
-      px_mma<NT>(acc, sA, LDK, sW + (kc & 1) * PKC * LDW, LDW, wm * 32, wn * NT * 8, PKC / 16);
+      px_mma<NT>(acc, sA, LDK, sW + ((kc - k0) & 1) * PKC * LDW, LDW, wm * 32, wn * NT * 8,
+                 PKC / 16);
       __syncthreads(); /* before the next gather rewrites sA */
     }
-    if (a.ln_g && a.stem) { /* LayerNorm over the outputs: the row through shared memory */
+    if (hs > 1) { /* partial sums (never with the stem's LayerNorm): px_finish_kernel ends */
+      px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
+        if (pix[row].ok && col < a.CoutP)
+          atomicAdd(reinterpret_cast<float2 *>(a.part + (size_t)(m0 + row) * a.CoutP + col),
+                    make_float2(v0, v1));
+      });
+    } else if (a.ln_g && a.stem) { /* LayerNorm over the outputs: the row through shared memory */
       float *so = reinterpret_cast<float *>(base);
       constexpr int LDO = NCOL + 4;
       px_each_pair<NT>(acc, wm, wn * NT * 8, [&](int row, int col, float v0, float v1) {
@@ -488,11 +497,12 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
   }
 }
 
-// The hidden split's end (hs > 1): y = part + bias [+ residual] for `pairs`
-// channel pairs of the output, and part zeroed for the next launch.
+// The split's end (hs > 1: hidden chunks, or the conv's K chunks): y =
+// act(part + bias [+ residual]) for `pairs` channel pairs of the output, and
+// part zeroed for the next launch.
 __global__ void __launch_bounds__(256)
     px_finish_kernel(float *part, const float *b, const __half *res, __half *y, int CoutP,
-                     int Cout, long long pairs) {
+                     int Cout, int act, long long pairs) {
   pdl_wait();
   pdl_trigger();
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < pairs;
@@ -506,8 +516,8 @@ __global__ void __launch_bounds__(256)
       const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(res + o));
       v.x += r.x, v.y += r.y;
     }
-    if (col >= Cout) v.x = 0.f;
-    if (col + 1 >= Cout) v.y = 0.f;
+    v.x = col < Cout ? act_apply(v.x, act) : 0.f;
+    v.y = col + 1 < Cout ? act_apply(v.y, act) : 0.f;
     *reinterpret_cast<__half2 *>(y + o) = __floats2half2_rn(v.x, v.y);
   }
 }
@@ -602,8 +612,10 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
       (a->mode == CUDA_PX_MLP && (a->CmidP % 16 || !a->w_sp || !a->w_exp)) ||
       (a->mode == CUDA_PX_CONV && (a->KA % 16 || (a->stem && a->ln_g && gy != 1))) || !a->w_out)
     return (int)cudaErrorInvalidValue;
-  const int hs = a->mode == CUDA_PX_MLP && a->hs > 1 ? a->hs : 1;
-  if (hs > 1 && (!a->part || hs > (a->CmidP + cuda_px_ch(a) - 1) / cuda_px_ch(a) || hs > 64))
+  const int hs = a->hs > 1 ? a->hs : 1, mlp = a->mode == CUDA_PX_MLP;
+  const int chunks = mlp ? (a->CmidP + cuda_px_ch(a) - 1) / cuda_px_ch(a)
+                         : (a->KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
+  if (hs > 1 && (!a->part || hs > chunks || hs > 64 || (!mlp && a->stem && a->ln_g)))
     return (int)cudaErrorInvalidValue;
   const dim3 grid((unsigned)((total + CUDA_PX_M - 1) / CUDA_PX_M), (unsigned)gy, (unsigned)hs);
   cudaError_t e =
@@ -613,7 +625,7 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
   const int blocks = (int)((pairs + 255) / 256 < 4096 ? (pairs + 255) / 256 : 4096);
   return (int)bf::launch_k(bf::px_finish_kernel, dim3(blocks), dim3(256), 0, st, true, a->part,
                            a->b_out, (const __half *)a->res, (__half *)a->y, a->CoutP, a->Cout,
-                           pairs);
+                           mlp ? MODEL_ACT_NONE : a->act, pairs);
 }
 
 extern "C" int cuda_pool_ln_launch(const void *x, void *pooled, const float *ln_g,

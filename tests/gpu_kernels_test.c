@@ -637,6 +637,7 @@ static void test_px_conv(void **state) {
     check_block(b, k[7], 0, 0);
     check_block(b, k[7], 0, 2);
     check_block(b, k[7], 0, 3);
+    check_block(b, k[7], CUDA_TEST_PX_HS(3), 2); /* K chunks split 3 ways */
     tblock_free(&tb);
   }
   /* h, w, cout, k, s, act, n */

@@ -1193,7 +1193,7 @@ static void test_px_cands(void **state) {
   caps.smem_optin = 72 * 1024;
   assert_int_equal(cuda_plan_px_cands(&a, 1, &caps, c, CUDA_PX_CANDS), 0);
   caps = hopper();
-  /* CONV: no expanded chunks, no hidden split; the stem's LayerNorm needs one split */
+  /* CONV: no expanded chunks; the stem's K (48) is one chunk: no split either way */
   cuda_px_args s = {0};
   s.mode = CUDA_PX_CONV, s.stem = 1, s.K = 4, s.KA = 48, s.CinP = 16, s.CoutP = 96;
   s.Ho = s.Wo = 56;
