@@ -85,16 +85,18 @@ static int write_net(writer *w, const arch_spec *a) {
   int rc = 0, c = a->width[0];
   char nm[48];
   if (a->convnext) { /* 4x4 stride-4 conv -> LayerNorm */
-    block_json(w, "{\"name\": \"stem\", \"kind\": \"stem\", \"kernel\": 4, \"stride\": 4, "
-                  "\"out\": %d, \"act\": \"none\"}",
+    block_json(w,
+               "{\"name\": \"stem\", \"kind\": \"stem\", \"kernel\": 4, \"stride\": 4, "
+               "\"out\": %d, \"act\": \"none\"}",
                c);
     rc |= add(w, "stem", "conv.weight", 4, (int64_t[]){4, 4, 3, c}, -he(48), he(48));
     rc |= add(w, "stem", "conv.bias", 1, (int64_t[]){c}, -0.1f, 0.1f);
     rc |= add(w, "stem", "norm.weight", 1, (int64_t[]){c}, 0.5f, 1.5f);
     rc |= add(w, "stem", "norm.bias", 1, (int64_t[]){c}, -0.1f, 0.1f);
   } else {
-    block_json(w, "{\"name\": \"stem\", \"kind\": \"stem\", \"kernel\": 3, \"stride\": 4, "
-                  "\"out\": %d, \"act\": \"relu\"}",
+    block_json(w,
+               "{\"name\": \"stem\", \"kind\": \"stem\", \"kernel\": 3, \"stride\": 4, "
+               "\"out\": %d, \"act\": \"relu\"}",
                c);
     rc |= add(w, "stem", "conv.weight", 4, (int64_t[]){3, 3, 3, c}, -he(27), he(27));
     rc |= add(w, "stem", "conv.bias", 1, (int64_t[]){c}, -0.1f, 0.1f);
@@ -103,8 +105,9 @@ static int write_net(writer *w, const arch_spec *a) {
     const int d = a->width[s];
     if (s > 0 && a->convnext) { /* LayerNorm -> 2x2 stride-2 conv */
       snprintf(nm, sizeof nm, "stage%d.down", s);
-      block_json(w, "{\"name\": \"%s\", \"kind\": \"downsample\", \"kernel\": 2, \"stride\": 2, "
-                    "\"out\": %d}",
+      block_json(w,
+                 "{\"name\": \"%s\", \"kind\": \"downsample\", \"kernel\": 2, \"stride\": 2, "
+                 "\"out\": %d}",
                  nm, d);
       rc |= add(w, nm, "norm.weight", 1, (int64_t[]){c}, 0.5f, 1.5f);
       rc |= add(w, nm, "norm.bias", 1, (int64_t[]){c}, -0.1f, 0.1f);
@@ -115,8 +118,9 @@ static int write_net(writer *w, const arch_spec *a) {
     for (int b = 0; b < a->depth[s]; b++) {
       snprintf(nm, sizeof nm, "stage%d.block%d", s, b);
       if (a->convnext) {
-        block_json(w, "{\"name\": \"%s\", \"kind\": \"convnext\", \"kernel\": 7, \"mid\": %d, "
-                      "\"act\": \"gelu\"}",
+        block_json(w,
+                   "{\"name\": \"%s\", \"kind\": \"convnext\", \"kernel\": 7, \"mid\": %d, "
+                   "\"act\": \"gelu\"}",
                    nm, 4 * c);
         rc |= add(w, nm, "dw.weight", 3, (int64_t[]){7, 7, c}, -he(49), he(49));
         rc |= add(w, nm, "dw.bias", 1, (int64_t[]){c}, -0.1f, 0.1f);
@@ -125,8 +129,9 @@ static int write_net(writer *w, const arch_spec *a) {
         rc |= add(w, nm, "layer_scale", 1, (int64_t[]){c}, 0.05f, 0.3f);
       } else { /* the first block of a later stage halves the size and widens */
         const int stride = s > 0 && b == 0 ? 2 : 1, out = d, g = c / 8;
-        block_json(w, "{\"name\": \"%s\", \"kind\": \"convfirst\", \"kernel\": 3, \"stride\": %d, "
-                      "\"group_width\": 8, \"mid\": %d, \"out\": %d, \"act\": \"relu\"}",
+        block_json(w,
+                   "{\"name\": \"%s\", \"kind\": \"convfirst\", \"kernel\": 3, \"stride\": %d, "
+                   "\"group_width\": 8, \"mid\": %d, \"out\": %d, \"act\": \"relu\"}",
                    nm, stride, 4 * c, out);
         rc |= add(w, nm, "conv.weight", 4, (int64_t[]){3, 3, c / g, c}, -he(9 * 8), he(9 * 8));
         rc |= add(w, nm, "conv.bias", 1, (int64_t[]){c}, -0.1f, 0.1f);

@@ -691,8 +691,7 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
   size_t pxpart = 0; /* the px blocks' split sums (hs): fewer row tiles than SMs */
   for (int i = 0; i < s->n_blocks; i++) {
     const cuda_blk *b = &s->blks[i];
-    if (b->px_on && (size_t)b->px.CoutP > pxpart)
-      pxpart = (size_t)b->px.CoutP;
+    if (b->px_on && (size_t)b->px.CoutP > pxpart) pxpart = (size_t)b->px.CoutP;
   }
   pxpart *= (size_t)s->caps.sms * CUDA_PX_M * 4;
   const cuda_blk *head = &s->blks[s->n_blocks - 1];

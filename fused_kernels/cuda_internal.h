@@ -48,9 +48,9 @@ typedef struct {
   cuda_stem_args stem;
   cuda_head_args head;
   cuda_gemm_args fc;
-  cuda_px_args px; /* convfirst, convnext, downsample, a stem with a LayerNorm (px_on); the
-                      head's pooling LayerNorm (ln_g, ln_b, ln_eps) */
-  int px_on;       /* 1: the block runs px_block.cu's kernel (cuda_px_launch) */
+  cuda_px_args px;         /* convfirst, convnext, downsample, a stem with a LayerNorm (px_on); the
+                              head's pooling LayerNorm (ln_g, ln_b, ln_eps) */
+  int px_on;               /* 1: the block runs px_block.cu's kernel (cuda_px_launch) */
   size_t off[16];          /* arena offsets of this block's tensors */
   int in_elems, out_elems; /* per image, padded channel stride */
 } cuda_blk;

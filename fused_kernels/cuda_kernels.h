@@ -761,15 +761,15 @@ typedef struct {
   void *y;         /* [N][Ho][Wo][CoutP] fp16 */
   const void *res; /* MLP: the residual (layout of y) or NULL */
   const void *w_sp;
-  const float *b_sp; /* MLP's spatial conv: depthwise fp16 [K*K][CinP] where cin_g == 1, else
-                        grouped fp32 [K*K][cin_g][CinP] (output channel minor); bias [CinP] */
+  const float *b_sp;        /* MLP's spatial conv: depthwise fp16 [K*K][CinP] where cin_g == 1, else
+                               grouped fp32 [K*K][cin_g][CinP] (output channel minor); bias [CinP] */
   const float *ln_g, *ln_b; /* LayerNorm gamma, beta (padded with zeros), NULL = none: MLP and
                                downsample over the input's channels, the stem over its outputs */
   const void *w_exp;
   const float *b_exp; /* MLP: [CinP][CmidP], [CmidP] */
   const void *w_out;
-  const float *b_out; /* MLP: projection [CmidP][CoutP] (ConvNeXt's layer scale folded in);
-                         CONV: the conv as [KA][CoutP], K index tap * Cs + channel */
+  const float *b_out;        /* MLP: projection [CmidP][CoutP] (ConvNeXt's layer scale folded in);
+                                CONV: the conv as [KA][CoutP], K index tap * Cs + channel */
   float mean[3], inv_std[3]; /* the stem's preprocessing */
   float ln_eps;
   int H, W, Cin, Cmid, Cout, Ho, Wo, CinP, CmidP, CoutP;
@@ -777,12 +777,12 @@ typedef struct {
   int act;                       /* MLP: after the expand; CONV: the output's */
   int mode, stem;                /* stem: CONV on uint8 pixels (Cs = 3) */
   int KA;                        /* CONV: pad16(K * K * Cs), Cs = CinP or 3 (stem) */
-  int nt; /* output n8 tiles per warp: 2, 3, 4, 6, 8 or 12 (MLP only) (ncol = 32 nt) */
-  int en; /* MLP: expand n8 tiles per warp, 1 or 2 (ch = 32 en) */
-  int hs; /* the expanded chunks (MLP) or the K chunks (CONV, not with the stem's LayerNorm)
-             split over grid.z (0 or 1 = none): each CTA adds its partial sums to `part` by
-             fp32 atomics, then a second kernel adds the bias [and the residual], applies the
-             CONV's act, writes y and zeroes `part` again (small batches) */
+  int nt;      /* output n8 tiles per warp: 2, 3, 4, 6, 8 or 12 (MLP only) (ncol = 32 nt) */
+  int en;      /* MLP: expand n8 tiles per warp, 1 or 2 (ch = 32 en) */
+  int hs;      /* the expanded chunks (MLP) or the K chunks (CONV, not with the stem's LayerNorm)
+                  split over grid.z (0 or 1 = none): each CTA adds its partial sums to `part` by
+                  fp32 atomics, then a second kernel adds the bias [and the residual], applies the
+                  CONV's act, writes y and zeroes `part` again (small batches) */
   float *part; /* with hs > 1: [N * Ho * Wo][CoutP], zero on entry, left zero */
 } cuda_px_args;
 

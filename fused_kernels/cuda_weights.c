@@ -138,8 +138,7 @@ static const float *tdata(const model_tensor *t) {
 
 /* A LayerNorm's gamma and beta over c channels, padded with zeros to cp
  * (an absent gamma is ones, an absent beta zeros). */
-static void arena_ln(cuda_arena *ar, const model_block *b, int c, int cp, size_t *og,
-                     size_t *ob) {
+static void arena_ln(cuda_arena *ar, const model_block *b, int c, int cp, size_t *og, size_t *ob) {
   *og = arena_alloc(ar, (size_t)cp * 4);
   if (*og != NO_OFF) {
     float *g = (float *)(ar->host + *og);
@@ -165,9 +164,8 @@ static size_t arena_f16_cols(cuda_arena *ar, const float *src, const float *scal
 /* The pixel-tile blocks (px_block.cu): convfirst, convnext, downsample, and
  * the stem with a LayerNorm. Offsets: 0, 1 the spatial conv (MLP), 2, 3 the
  * LayerNorm, 4, 5 the expand (MLP), 6, 7 the projection or the conv. */
-static int prepare_px(cuda_blk *blk, const model_block *b, const float mean[3],
-                      const float std[3], const cuda_device_caps *caps, cuda_arena *ar, char *err,
-                      size_t errlen) {
+static int prepare_px(cuda_blk *blk, const model_block *b, const float mean[3], const float std[3],
+                      const cuda_device_caps *caps, cuda_arena *ar, char *err, size_t errlen) {
   cuda_px_args *a = &blk->px;
   size_t *o = blk->off;
   const int kk = b->kernel * b->kernel;
@@ -233,8 +231,10 @@ static int prepare_px(cuda_blk *blk, const model_block *b, const float mean[3],
   }
   cuda_px_args c[1];
   if (cuda_plan_px_cands(a, 1, caps, c, 1) < 1) {
-    snprintf(err, errlen, "%s: no pixel-tile launch of %d input and %d output channels fits %zu "
-             "bytes of shared memory", b->name, b->in_c, b->out_c, caps->smem_optin);
+    snprintf(err, errlen,
+             "%s: no pixel-tile launch of %d input and %d output channels fits %zu "
+             "bytes of shared memory",
+             b->name, b->in_c, b->out_c, caps->smem_optin);
     return -ENOTSUP;
   }
   a->nt = c[0].nt, a->en = c[0].en;
@@ -456,8 +456,8 @@ int cuda_blk_enqueue(const cuda_blk *blk, const cuda_blk_plan *p, int batch, con
       if (blk->b->mid_c > 0) {
         CUDA_TRY(cuda_head_launch(&h, batch, st));
         if (ln->ln_g)
-          CUDA_TRY(cuda_pool_ln_launch(NULL, pooled, ln->ln_g, ln->ln_b, ln->ln_eps, batch, 1,
-                                       h.Ch, h.ChP, st));
+          CUDA_TRY(cuda_pool_ln_launch(NULL, pooled, ln->ln_g, ln->ln_b, ln->ln_eps, batch, 1, h.Ch,
+                                       h.ChP, st));
       } else {
         CUDA_TRY(cuda_pool_ln_launch(x, pooled, ln->ln_g, ln->ln_b, ln->ln_eps, batch, h.P, h.Ch,
                                      h.ChP, st));

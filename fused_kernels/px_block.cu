@@ -252,7 +252,8 @@ __device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA,
   for (int row = warp; row < PM; row += nw) {
     if (!pix[row].ok) continue;
     __half *r = sA + row * lda;
-    const float2 st = warp_stats(a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
+    const float2 st = warp_stats(
+        a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
     for (int c = lane; c < a.CinP; c += 32)
       r[c] = __float2half_rn((__half2float(r[c]) - st.x) * st.y * a.ln_g[c] + a.ln_b[c]);
   }
@@ -318,7 +319,8 @@ __device__ void px_tap_stats(const cuda_px_args &a, const px_pix *pix, float2 *l
     float2 st = make_float2(0.f, 0.f);
     if (p.ok && iy >= 0 && iy < a.H && ix >= 0 && ix < a.W) {
       const __half *r = x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP;
-      st = warp_stats(a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
+      st = warp_stats(
+          a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
     }
     if ((threadIdx.x & 31) == 0) lst[e] = st;
   }
@@ -410,8 +412,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
                 n0, a.CoutP);
       }
       cp_async_commit();
-      px_mma<NT>(acc, sH, LDH, sWp + ((j - j0) & 1) * CH * LDW, LDW, wm * 32, wn * NT * 8,
-                 CH / 16);
+      px_mma<NT>(acc, sH, LDH, sWp + ((j - j0) & 1) * CH * LDW, LDW, wm * 32, wn * NT * 8, CH / 16);
     }
     const __half *res = (const __half *)a.res;
     px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
@@ -479,7 +480,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       for (int row = warp; row < PM; row += nw) {
         if (!pix[row].ok) continue;
         const float *r = so + row * LDO;
-        const float2 st = warp_stats(a.Cout, [&](int c) { return r[c]; }, a.ln_eps);
+        const float2 st = warp_stats(
+            a.Cout, [&](int c) { return r[c]; }, a.ln_eps);
         __half *yo = y + (size_t)(m0 + row) * a.CoutP;
         for (int c = lane; c < a.CoutP; c += 32)
           yo[c] = __float2half_rn(
@@ -501,8 +503,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
 // act(part + bias [+ residual]) for `pairs` channel pairs of the output, and
 // part zeroed for the next launch.
 __global__ void __launch_bounds__(256)
-    px_finish_kernel(float *part, const float *b, const __half *res, __half *y, int CoutP,
-                     int Cout, int act, long long pairs) {
+    px_finish_kernel(float *part, const float *b, const __half *res, __half *y, int CoutP, int Cout,
+                     int act, long long pairs) {
   pdl_wait();
   pdl_trigger();
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < pairs;
@@ -579,9 +581,9 @@ typedef void (*px_fn)(const cuda_px_args, int);
 
 template <int MODE>
 px_fn px_fn_nt(int nt, int en) {
-#define PX_CASE(N)                                           \
-  case N:                                                    \
-    if (MODE == CUDA_PX_CONV) return px_kernel<N, 1, MODE>;  \
+#define PX_CASE(N)                                          \
+  case N:                                                   \
+    if (MODE == CUDA_PX_CONV) return px_kernel<N, 1, MODE>; \
     return en == 1 ? px_kernel<N, 1, MODE> : px_kernel<N, 2, MODE>;
   switch (nt) {
     PX_CASE(2)
@@ -613,8 +615,8 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
       (a->mode == CUDA_PX_CONV && (a->KA % 16 || (a->stem && a->ln_g && gy != 1))) || !a->w_out)
     return (int)cudaErrorInvalidValue;
   const int hs = a->hs > 1 ? a->hs : 1, mlp = a->mode == CUDA_PX_MLP;
-  const int chunks = mlp ? (a->CmidP + cuda_px_ch(a) - 1) / cuda_px_ch(a)
-                         : (a->KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
+  const int chunks =
+      mlp ? (a->CmidP + cuda_px_ch(a) - 1) / cuda_px_ch(a) : (a->KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
   if (hs > 1 && (!a->part || hs > chunks || hs > 64 || (!mlp && a->stem && a->ln_g)))
     return (int)cudaErrorInvalidValue;
   const dim3 grid((unsigned)((total + CUDA_PX_M - 1) / CUDA_PX_M), (unsigned)gy, (unsigned)hs);

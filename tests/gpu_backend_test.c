@@ -157,8 +157,8 @@ static void test_arch_matches_cpu(void **state) {
     if (gpu.ops->run(gpu.self, imgs, n, out, err, sizeof err)) fail_msg("cuda run: %s", err);
     for (int i = 0; i < n; i++) {
       const double e = test_rel_err(out + i * C, ref + i * C, (size_t)C);
-      print_message("%s image %d: cpu top-1 %d, cuda top-1 %d, logits rel err %.2e\n", archs[a],
-                    i, argmax(ref + i * C, C), argmax(out + i * C, C), e);
+      print_message("%s image %d: cpu top-1 %d, cuda top-1 %d, logits rel err %.2e\n", archs[a], i,
+                    argmax(ref + i * C, C), argmax(out + i * C, C), e);
       if (!(e < 1e-2)) fail_msg("%s image %d: logits rel err %g >= 1e-2", archs[a], i, e);
     }
     for (int i = n * C; i < 4 * C; i++) assert_true(isnan(out[i])); /* nothing past n */

@@ -569,8 +569,10 @@ static void test_convnext(void **state) {
   /* h, w, c, mid, k, n; then the planner's launch, and forced ones: zsplit = nt
      (32 nt output columns per CTA; 96 and 320 channels split into 2 and 2
      column groups, the last one partial), staged & 1 = chunks of 32 */
-  static const int cases[][6] = {
-      {13, 11, 40, 160, 7, 3}, {7, 7, 96, 384, 7, 5}, {9, 9, 320, 1280, 7, 2}, {6, 5, 24, 48, 3, 1}};
+  static const int cases[][6] = {{13, 11, 40, 160, 7, 3},
+                                 {7, 7, 96, 384, 7, 5},
+                                 {9, 9, 320, 1280, 7, 2},
+                                 {6, 5, 24, 48, 3, 1}};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const int *k = cases[c];
     tblock tb;
@@ -593,12 +595,10 @@ static void test_convfirst(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   /* h, w, cin, mid, cout, k, s, groups, residual, n: depthwise (groups = cin)
      and grouped (group width 8 and 16: 8 channels per item; 3: one), stride 2, odd sizes */
-  static const int cases[][10] = {{14, 14, 32, 128, 32, 3, 1, 32, 1, 2},
-                                  {10, 10, 32, 64, 32, 3, 1, 2, 1, 2},
-                                  {12, 10, 48, 192, 48, 3, 1, 6, 1, 3},
-                                  {15, 13, 24, 96, 40, 3, 2, 3, 0, 2},
-                                  {9, 11, 24, 72, 24, 5, 1, 8, 1, 2},
-                                  {8, 8, 64, 256, 96, 7, 1, 8, 0, 1}};
+  static const int cases[][10] = {
+      {14, 14, 32, 128, 32, 3, 1, 32, 1, 2}, {10, 10, 32, 64, 32, 3, 1, 2, 1, 2},
+      {12, 10, 48, 192, 48, 3, 1, 6, 1, 3},  {15, 13, 24, 96, 40, 3, 2, 3, 0, 2},
+      {9, 11, 24, 72, 24, 5, 1, 8, 1, 2},    {8, 8, 64, 256, 96, 7, 1, 8, 0, 1}};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const int *k = cases[c];
     tblock tb;
@@ -617,8 +617,10 @@ static void test_convfirst(void **state) {
 static void test_px_conv(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   /* h, w, cin, cout, k, s, ln, n */
-  static const int down[][8] = {{14, 14, 96, 192, 2, 2, 1, 3}, {11, 9, 40, 72, 2, 2, 1, 2},
-                                {12, 13, 24, 40, 3, 2, 0, 2},  {28, 28, 192, 384, 2, 2, 1, 1}};
+  static const int down[][8] = {{14, 14, 96, 192, 2, 2, 1, 3},
+                                {11, 9, 40, 72, 2, 2, 1, 2},
+                                {12, 13, 24, 40, 3, 2, 0, 2},
+                                {28, 28, 192, 384, 2, 2, 1, 1}};
   for (unsigned c = 0; c < sizeof down / sizeof down[0]; c++) {
     const int *k = down[c];
     tblock tb = {0};
