@@ -537,9 +537,9 @@ static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_b
     const int rc = time_candidate(s, i, &h, B, x, y, &t, err, errlen);
     if (rc < 0) return rc;
     if (s->tune_log)
-      fprintf(stderr, "tune %s b%d px ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name, B,
-              cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs, rc ? "refused" : "",
-              rc ? 0. : t * 1e6);
+      fprintf(stderr, "tune %s b%d px%s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name,
+              B, c[k].rw ? " rw" : "", cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs,
+              rc ? "refused" : "", rc ? 0. : t * 1e6);
     if (rc == 0 && t < best) best = t, *p = h;
   }
   if (best == INFINITY) {
@@ -693,7 +693,7 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
     const cuda_blk *b = &s->blks[i];
     if (b->px_on && (size_t)b->px.CoutP > pxpart) pxpart = (size_t)b->px.CoutP;
   }
-  pxpart *= (size_t)s->caps.sms * CUDA_PX_M * 4;
+  pxpart *= (size_t)s->caps.sms * CUDA_PX_M_RW * 4;
   const cuda_blk *head = &s->blks[s->n_blocks - 1];
   s->cls_p = head->fc.NP;
   CUDA_TRY(cudaMalloc(&s->d_img, s->img_bytes * M));
@@ -1046,7 +1046,10 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,
                     "  [px %s %d pixels x %d cols per CTA, ch %d hs %d smem %zu]",
-                    a->mode == CUDA_PX_MLP ? "mlp" : "conv", CUDA_PX_M, cuda_px_ncol(a),
+                    a->mode == CUDA_PX_CONV ? "conv"
+                    : a->rw                 ? "mlp rw"
+                                            : "mlp",
+                    cuda_px_rows(a), cuda_px_ncol(a),
                     a->mode == CUDA_PX_MLP ? cuda_px_ch(a) : CUDA_PX_KC, a->hs > 1 ? a->hs : 1,
                     cuda_px_smem(a));
     }

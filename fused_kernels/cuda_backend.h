@@ -24,9 +24,11 @@ int cuda_device_count(void);
  * CUDA_TEST_GEMM / CUDA_TEST_GEMM64 for the batch-wide STAGED GEMM. zsplit > 0 forces
  * that many grid.z splits (clamped to what each launch can take); 0 = the planner's. */
 /* For the pixel-tile blocks (px_block.cu) zsplit > 0 forces nt (32 nt output
- * columns per CTA), staged & 1 chunks of 32 expanded channels, and
- * CUDA_TEST_PX_HS(h) the expanded chunks split h ways (cuda_px_args.hs). */
+ * columns per CTA), staged & 1 chunks of 32 expanded channels,
+ * CUDA_TEST_PX_HS(h) the chunks split h ways (cuda_px_args.hs) and
+ * CUDA_TEST_PX_RW the row-warp MLP kernel. */
 #define CUDA_TEST_PX_HS(h) ((long long)(h) << 1)
+#define CUDA_TEST_PX_RW (1LL << 7) /* the row-warp MLP kernel (cuda_px_args.rw) */
 #define CUDA_TEST_LOWREG 2
 #define CUDA_TEST_DWH2 4
 #define CUDA_TEST_CLUSTER 8 /* the one-pass cluster mode, zsplit = CTAs per image */

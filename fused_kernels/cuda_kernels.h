@@ -753,7 +753,8 @@ static inline CUDA_HD int cuda_stem_band_th(const cuda_stem_args *a, int n) {
  *  - CUDA_PX_CONV (downsample, stem): acc += im2col([LN](x)) chunk by chunk
  *    of 64 along K = KA; epilogue + b [-> LN over the outputs] -> act. */
 enum { CUDA_PX_MLP = 0, CUDA_PX_CONV = 1 };
-#define CUDA_PX_M 64  /* output pixels per CTA */
+#define CUDA_PX_M 64     /* output pixels per CTA */
+#define CUDA_PX_M_RW 128 /* the same for the row-warp MLP (cuda_px_args.rw) */
 #define CUDA_PX_KC 64 /* CONV: K per chunk */
 
 typedef struct {
@@ -784,6 +785,9 @@ typedef struct {
                   fp32 atomics, then a second kernel adds the bias [and the residual], applies the
                   CONV's act, writes y and zeroes `part` again (small batches) */
   float *part; /* with hs > 1: [N * Ho * Wo][CoutP], zero on entry, left zero */
+  int rw;      /* MLP, nt <= 6: the row-warp kernel (px_rw_kernel): CUDA_PX_M_RW pixels per CTA,
+                  each warp 16 whole rows, the expand's accumulators the projection's A
+                  fragments (no H in shared memory); the tuner times both */
 } cuda_px_args;
 
 static inline CUDA_HD int cuda_px_ncol(const cuda_px_args *a) {
@@ -792,10 +796,18 @@ static inline CUDA_HD int cuda_px_ncol(const cuda_px_args *a) {
 static inline CUDA_HD int cuda_px_ch(const cuda_px_args *a) {
   return 32 * a->en;
 }
+/* Output pixels per CTA. */
+static inline CUDA_HD int cuda_px_rows(const cuda_px_args *a) {
+  return a->rw ? CUDA_PX_M_RW : CUDA_PX_M;
+}
 /* Dynamic shared memory of a launch (bytes). */
 static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
-  const size_t ncol = (size_t)cuda_px_ncol(a), M = CUDA_PX_M;
-  size_t s = M * 16 + M * 8; /* pixel table, LN statistics */
+  const size_t ncol = (size_t)cuda_px_ncol(a), M = (size_t)cuda_px_rows(a);
+  size_t s = M * 16; /* the pixel table */
+  if (a->rw) { /* A, one expand chunk, two projection chunks */
+    const size_t ch = (size_t)cuda_px_ch(a);
+    return s + M * (a->CinP + 8) * 2 + (size_t)a->CinP * (ch + 8) * 2 + 2 * ch * (ncol + 8) * 2;
+  }
   if (a->mode == CUDA_PX_MLP) {
     const size_t ch = (size_t)cuda_px_ch(a);
     s += M * (a->CinP + 8) * 2 + (size_t)a->CinP * (ch + 8) * 2 + M * (ch + 8) * 2 +

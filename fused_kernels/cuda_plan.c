@@ -241,16 +241,19 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
   for (int sp = 1; sp < 64 && kept < 3; sp++) {
     if (!best[sp]) continue;
     kept++;
-    for (int en = 2; en >= 1 && n < max; en--) {
-      cuda_px_args t = *a;
-      t.nt = best[sp], t.en = mlp ? en : 1, t.hs = 1;
-      if (!mlp && en == 2) continue;
-      if (cuda_px_smem(&t) <= caps->smem_optin) c[n++] = t;
+    for (int rw = 0; rw <= (mlp && best[sp] <= 6); rw++) {
+      for (int en = 2; en >= 1 && n < max; en--) {
+        cuda_px_args t = *a;
+        t.nt = best[sp], t.en = mlp ? en : 1, t.hs = 1, t.rw = rw;
+        if (!mlp && en == 2) continue;
+        if (cuda_px_smem(&t) <= caps->smem_optin) c[n++] = t;
+      }
     }
   }
-  const long long rows = ((long long)batch * a->Ho * a->Wo + CUDA_PX_M - 1) / CUDA_PX_M;
+  const long long pixels = (long long)batch * a->Ho * a->Wo;
   const int first = n < 2 ? n : 2;
   for (int k = 0; k < first && !out_ln; k++) {
+    const long long rows = (pixels + cuda_px_rows(&c[k]) - 1) / cuda_px_rows(&c[k]);
     const long long base = rows * ((a->CoutP + 32 * c[k].nt - 1) / (32 * c[k].nt));
     const int nch = mlp ? (a->CmidP + cuda_px_ch(&c[k]) - 1) / cuda_px_ch(&c[k])
                         : (a->KA + CUDA_PX_KC - 1) / CUDA_PX_KC;

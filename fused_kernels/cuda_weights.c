@@ -700,6 +700,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     plan.px = blk.px;
     plan.px.nt = zsplit, plan.px.en = staged & 1 ? 1 : 2;
     plan.px.hs = (int)(staged >> 1) & 63;
+    plan.px.rw = (staged & CUDA_TEST_PX_RW) && plan.px.mode == CUDA_PX_MLP;
     if (plan.px.mode == CUDA_PX_CONV) plan.px.en = 1;
     const int nch = plan.px.mode == CUDA_PX_MLP
                         ? (plan.px.CmidP + cuda_px_ch(&plan.px) - 1) / cuda_px_ch(&plan.px)

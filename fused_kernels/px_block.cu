@@ -131,13 +131,14 @@ __device__ __forceinline__ void px_dw_item(const cuda_px_args &a, const px_pix &
   }
 }
 
-// MLP: the spatial conv of the CTA's pixels into sA [PM][lda] fp16 (rows of
+// MLP: the spatial conv of the CTA's pixels into sA [rows][lda] fp16 (rows of
 // absent pixels and padded channels zero). Weights fp16: depthwise
 // [K*K][CinP] (cin_g == 1), else grouped [K*K][cin_g][CinP].
-__device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda) {
+__device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda,
+                           int rows) {
   const __half *x = (const __half *)a.x, *w = (const __half *)a.w_sp;
   if (a.cin_g == 1 || a.cin_g % 8 == 0) { /* 8 output channels per item, 16-byte loads */
-    const int g8 = a.CinP >> 3, items = PM * g8;
+    const int g8 = a.CinP >> 3, items = rows * g8;
     for (int i = threadIdx.x; i < items; i += blockDim.x) {
       const int row = i / g8, c = (i - row * g8) * 8;
       const px_pix p = pix[row];
@@ -199,7 +200,7 @@ __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA,
     return;
   }
   /* other group widths: one output channel per item */
-  const int items = PM * a.CinP;
+  const int items = rows * a.CinP;
   for (int i = threadIdx.x; i < items; i += blockDim.x) {
     const int row = i / a.CinP, co = i - row * a.CinP;
     const px_pix p = pix[row];
@@ -247,9 +248,10 @@ __device__ __forceinline__ float2 warp_stats(int n, F v, float eps) {
 // MLP: LayerNorm of each present row of sA over its Cin channels, in place
 // (a warp per row; padded channels stay zero: gamma and beta are padded
 // with zeros).
-__device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda) {
+__device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda,
+                           int rows) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-  for (int row = warp; row < PM; row += nw) {
+  for (int row = warp; row < rows; row += nw) {
     if (!pix[row].ok) continue;
     __half *r = sA + row * lda;
     const float2 st = warp_stats(
@@ -342,16 +344,10 @@ __device__ __forceinline__ void px_each_pair(const float (&acc)[2][NT][4], int w
           acc[mi][j][2 * h + 1]);
 }
 
-template <int NT, int EN, int MODE>
-__global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, int total) {
-  extern __shared__ __align__(128) unsigned char smem[];
-  constexpr int NCOL = NT * 32, LDW = NCOL + 8;
-  const int warp = threadIdx.x >> 5, wm = warp >> 2, wn = warp & 3;
-  const int m0 = blockIdx.x * PM, n0 = blockIdx.y * NCOL;
-  px_pix *pix = reinterpret_cast<px_pix *>(smem);
-  float2 *rst = reinterpret_cast<float2 *>(pix + PM); /* unused room for per-row statistics */
-  unsigned char *base = reinterpret_cast<unsigned char *>(rst + PM);
-  if (threadIdx.x < PM) {
+// The CTA's `rows` output pixels from m0 on (thread i < rows fills entry i).
+__device__ __forceinline__ void px_fill_pix(const cuda_px_args &a, px_pix *pix, int m0, int rows,
+                                            int total) {
+  if ((int)threadIdx.x < rows) {
     const int p = m0 + threadIdx.x;
     px_pix e = {0, 0, 0, 0};
     if (p < total) {
@@ -360,6 +356,17 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
     }
     pix[threadIdx.x] = e;
   }
+}
+
+template <int NT, int EN, int MODE>
+__global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, int total) {
+  extern __shared__ __align__(128) unsigned char smem[];
+  constexpr int NCOL = NT * 32, LDW = NCOL + 8;
+  const int warp = threadIdx.x >> 5, wm = warp >> 2, wn = warp & 3;
+  const int m0 = blockIdx.x * PM, n0 = blockIdx.y * NCOL;
+  px_pix *pix = reinterpret_cast<px_pix *>(smem);
+  unsigned char *base = reinterpret_cast<unsigned char *>(pix + PM);
+  px_fill_pix(a, pix, m0, PM, total);
   float acc[2][NT][4] = {};
   __half *y = (__half *)a.y;
   if constexpr (MODE == CUDA_PX_MLP) {
@@ -377,10 +384,10 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
     pdl_wait(); /* the input is the previous kernel's output */
     pdl_trigger();
     __syncthreads(); /* the pixel table */
-    px_spatial(a, pix, sA, lda);
+    px_spatial(a, pix, sA, lda, PM);
     if (a.ln_g) {
       __syncthreads();
-      px_ln_rows(a, pix, sA, lda);
+      px_ln_rows(a, pix, sA, lda, PM);
     }
     const int lane = threadIdx.x & 31;
     for (int j = j0; j < j1; j++) {
@@ -499,6 +506,118 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
   }
 }
 
+// The row-warp MLP (a.rw): CUDA_PX_M_RW = 128 pixels per CTA, each warp owning
+// 16 whole rows and all 32 NT output columns of the CTA. A chunk's expand
+// gives the warp H [16 x CH] in m16n8 accumulators, which are, packed to
+// fp16 pairs, exactly the A fragments of the projection's k16 steps: H never
+// goes through shared memory, and a weight chunk serves twice the pixels of
+// px_kernel's tile. For narrow blocks (32 NT <= 192: 8 NT accumulators a
+// thread).
+template <int NT, int CHN>
+__global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args a, int total) {
+  extern __shared__ __align__(128) unsigned char smem[];
+  constexpr int M = CUDA_PX_M_RW, NCOL = NT * 32, NT8 = NT * 4, CH = CHN * 8, LDW = NCOL + 8,
+                LDE = CH + 8;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, lr = lane & 15, lc = (lane >> 4) * 8;
+  const int m0 = blockIdx.x * M, n0 = blockIdx.y * NCOL, r0 = warp * 16;
+  px_pix *pix = reinterpret_cast<px_pix *>(smem);
+  const int lda = a.CinP + 8;
+  __half *sA = reinterpret_cast<__half *>(pix + M), *sWe = sA + M * lda;
+  __half *sWp = sWe + a.CinP * LDE; /* two buffers [CH][LDW] */
+  px_fill_pix(a, pix, m0, M, total);
+  const __half *We = (const __half *)a.w_exp, *Wp = (const __half *)a.w_out;
+  const int nch = (a.CmidP + CH - 1) / CH, hs = gridDim.z;
+  const int j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
+  px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, j0 * CH, a.CmidP);
+  px_copy(sWp, Wp, CH, NCOL, a.CoutP, j0 * CH, a.CmidP, n0, a.CoutP);
+  cp_async_commit();
+  pdl_wait();
+  pdl_trigger();
+  __syncthreads(); /* the pixel table */
+  px_spatial(a, pix, sA, lda, M);
+  if (a.ln_g) {
+    __syncthreads();
+    px_ln_rows(a, pix, sA, lda, M);
+  }
+  float acc[NT8][4] = {};
+  const bool gelu = a.act == MODEL_ACT_GELU;
+  for (int j = j0; j < j1; j++) {
+    cp_async_wait0();
+    __syncthreads(); /* A (first chunk), this chunk's weights; sWe's last readers done */
+    float h[CHN][4] = {};
+    for (int ks = 0; ks < a.CinP / 16; ks++) {
+      unsigned af[4];
+      ldsm_x4(af, sA + (r0 + lr) * lda + ks * 16 + lc, false);
+      const __half *b = sWe + (ks * 16 + lr) * LDE;
+#pragma unroll
+      for (int e = 0; e < CHN; e += 2) {
+        unsigned bf[4];
+        ldsm_x4(bf, b + e * 8 + lc, true);
+        mma16816(h[e], af, bf[0], bf[1]);
+        mma16816(h[e + 1], af, bf[2], bf[3]);
+      }
+    }
+    __syncthreads(); /* every warp is past its reads of sWe */
+    if (j + 1 < j1) {
+      px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, (j + 1) * CH, a.CmidP);
+      px_copy(sWp + ((j + 1 - j0) & 1) * CH * LDW, Wp, CH, NCOL, a.CoutP, (j + 1) * CH, a.CmidP,
+              n0, a.CoutP);
+    }
+    cp_async_commit();
+    /* bias + act, packed: n8 tiles 2s and 2s + 1 are the A fragment of k16 step s */
+    unsigned hf[CHN][2];
+#pragma unroll
+    for (int e = 0; e < CHN; e++) {
+      const int hc = j * CH + e * 8 + 2 * (lane & 3);
+      const float b0 = hc < a.CmidP ? a.b_exp[hc] : 0.f, b1 = hc + 1 < a.CmidP ? a.b_exp[hc + 1] : 0.f;
+#pragma unroll
+      for (int hh = 0; hh < 2; hh++) {
+        float v0 = h[e][2 * hh] + b0, v1 = h[e][2 * hh + 1] + b1;
+        v0 = gelu ? gelu_erf(v0) : act_apply(v0, a.act);
+        v1 = gelu ? gelu_erf(v1) : act_apply(v1, a.act);
+        const __half2 p = __floats2half2_rn(v0, v1);
+        hf[e][hh] = *reinterpret_cast<const unsigned *>(&p);
+      }
+    }
+    const __half *wp = sWp + ((j - j0) & 1) * CH * LDW;
+#pragma unroll
+    for (int s2 = 0; s2 < CHN / 2; s2++) {
+      const unsigned af[4] = {hf[2 * s2][0], hf[2 * s2][1], hf[2 * s2 + 1][0], hf[2 * s2 + 1][1]};
+      const __half *b = wp + (s2 * 16 + lr) * LDW;
+#pragma unroll
+      for (int t = 0; t < NT8; t += 2) {
+        unsigned bf[4];
+        ldsm_x4(bf, b + t * 8 + lc, true);
+        mma16816(acc[t], af, bf[0], bf[1]);
+        mma16816(acc[t + 1], af, bf[2], bf[3]);
+      }
+    }
+  }
+  __half *y = (__half *)a.y;
+  const __half *res = (const __half *)a.res;
+#pragma unroll
+  for (int t = 0; t < NT8; t++)
+#pragma unroll
+    for (int hh = 0; hh < 2; hh++) {
+      const int row = r0 + (lane >> 2) + 8 * hh, col = n0 + t * 8 + 2 * (lane & 3);
+      if (!pix[row].ok || col >= a.CoutP) continue;
+      const size_t o = (size_t)(m0 + row) * a.CoutP + col;
+      float v0 = acc[t][2 * hh], v1 = acc[t][2 * hh + 1];
+      if (hs > 1) {
+        atomicAdd(reinterpret_cast<float2 *>(a.part + o), make_float2(v0, v1));
+        continue;
+      }
+      v0 += a.b_out[col], v1 += a.b_out[col + 1];
+      if (res) {
+        const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(res + o));
+        v0 += r.x, v1 += r.y;
+      }
+      if (col >= a.Cout) v0 = 0.f;
+      if (col + 1 >= a.Cout) v1 = 0.f;
+      *reinterpret_cast<__half2 *>(y + o) = __floats2half2_rn(v0, v1);
+    }
+}
+
 // The split's end (hs > 1: hidden chunks, or the conv's K chunks): y =
 // act(part + bias [+ residual]) for `pairs` channel pairs of the output, and
 // part zeroed for the next launch.
@@ -598,8 +717,23 @@ px_fn px_fn_nt(int nt, int en) {
   return nullptr;
 }
 
-px_fn px_fn_of(int mode, int nt, int en) {
+px_fn px_rw_fn_of(int nt, int en) {
+#define PX_RW(N)                                                      \
+  case N:                                                             \
+    return en == 1 ? px_rw_kernel<N, 4> : px_rw_kernel<N, 8>;
+  switch (nt) {
+    PX_RW(2)
+    PX_RW(3)
+    PX_RW(4)
+    PX_RW(6)
+  }
+#undef PX_RW
+  return nullptr;
+}
+
+px_fn px_fn_of(int mode, int nt, int en, int rw) {
   if (en != 1 && (en != 2 || mode != CUDA_PX_MLP)) return nullptr;
+  if (rw) return mode == CUDA_PX_MLP ? px_rw_fn_of(nt, en) : nullptr;
   return mode == CUDA_PX_MLP ? px_fn_nt<CUDA_PX_MLP>(nt, en) : px_fn_nt<CUDA_PX_CONV>(nt, en);
 }
 
@@ -608,7 +742,7 @@ px_fn px_fn_of(int mode, int nt, int en) {
 
 extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
   const long long total = (long long)n * a->Ho * a->Wo;
-  const bf::px_fn f = bf::px_fn_of(a->mode, a->nt, a->en);
+  const bf::px_fn f = bf::px_fn_of(a->mode, a->nt, a->en, a->rw);
   const int ncol = cuda_px_ncol(a), gy = (a->CoutP + ncol - 1) / ncol;
   if (!f || total <= 0 || total > 0x7fffffffLL || a->CinP % 16 || a->CoutP % 16 ||
       (a->mode == CUDA_PX_MLP && (a->CmidP % 16 || !a->w_sp || !a->w_exp)) ||
@@ -619,7 +753,8 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
       mlp ? (a->CmidP + cuda_px_ch(a) - 1) / cuda_px_ch(a) : (a->KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
   if (hs > 1 && (!a->part || hs > chunks || hs > 64 || (!mlp && a->stem && a->ln_g)))
     return (int)cudaErrorInvalidValue;
-  const dim3 grid((unsigned)((total + CUDA_PX_M - 1) / CUDA_PX_M), (unsigned)gy, (unsigned)hs);
+  const int rows = cuda_px_rows(a);
+  const dim3 grid((unsigned)((total + rows - 1) / rows), (unsigned)gy, (unsigned)hs);
   cudaError_t e =
       bf::launch_k(f, grid, dim3(CUDA_THREADS), cuda_px_smem(a), st, true, *a, (int)total);
   if (e || hs == 1) return (int)e;
@@ -641,12 +776,16 @@ extern "C" int cuda_pool_ln_launch(const void *x, void *pooled, const float *ln_
 
 extern "C" int cuda_px_set_attrs(int bytes, int carveout) {
   static const int nts[] = {2, 3, 4, 6, 8, 12};
-  const void *fns[18];
+  const void *fns[26];
   int n = 0;
   for (int i = 0; i < 6; i++) {
-    fns[n++] = (const void *)bf::px_fn_of(CUDA_PX_MLP, nts[i], 1);
-    fns[n++] = (const void *)bf::px_fn_of(CUDA_PX_MLP, nts[i], 2);
-    if (nts[i] < 12) fns[n++] = (const void *)bf::px_fn_of(CUDA_PX_CONV, nts[i], 1);
+    fns[n++] = (const void *)bf::px_fn_of(CUDA_PX_MLP, nts[i], 1, 0);
+    fns[n++] = (const void *)bf::px_fn_of(CUDA_PX_MLP, nts[i], 2, 0);
+    if (nts[i] < 12) fns[n++] = (const void *)bf::px_fn_of(CUDA_PX_CONV, nts[i], 1, 0);
+    if (nts[i] <= 6) {
+      fns[n++] = (const void *)bf::px_rw_fn_of(nts[i], 1);
+      fns[n++] = (const void *)bf::px_rw_fn_of(nts[i], 2);
+    }
   }
   /* the pooling kernel asks for at most 48 KB (and has static shared memory) */
   const void *small[] = {(const void *)bf::pool_ln_kernel, (const void *)bf::px_finish_kernel};

@@ -581,6 +581,10 @@ static void test_convnext(void **state) {
     check_block(&tb.b, k[5], 1, 2);
     check_block(&tb.b, k[5], 0, 2);
     check_block(&tb.b, k[5], CUDA_TEST_PX_HS(3), 4); /* the hidden split, uneven */
+    /* the row-warp kernel: 128 pixels a CTA, H in the registers */
+    check_block(&tb.b, k[5], CUDA_TEST_PX_RW, 2);
+    check_block(&tb.b, k[5], CUDA_TEST_PX_RW | 1, 3);
+    check_block(&tb.b, k[5], CUDA_TEST_PX_RW | CUDA_TEST_PX_HS(2), 6);
     if (k[2] > 64) {
       check_block(&tb.b, k[5], 1, 4);
       check_block(&tb.b, k[5], 1 | CUDA_TEST_PX_HS(2), 12); /* 384 columns per CTA */
@@ -607,6 +611,7 @@ static void test_convfirst(void **state) {
     check_block(&tb.b, k[9], 0, 0);
     check_block(&tb.b, k[9], 1, 2);
     check_block(&tb.b, k[9], CUDA_TEST_PX_HS(2), 3);
+    check_block(&tb.b, k[9], CUDA_TEST_PX_RW, 4);
     tblock_free(&tb);
   }
 }

@@ -1163,11 +1163,18 @@ static void test_px_cands(void **state) {
   cuda_px_args a = {0}, c[CUDA_PX_CANDS];
   a.mode = CUDA_PX_MLP, a.CinP = 96, a.CmidP = 384, a.CoutP = 96, a.K = 7, a.Ho = a.Wo = 56;
   int n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
-  assert_int_equal(n, 4); /* 96 columns (nt 3, no padding), then 2 x 64; chunks 64, 32 */
+  /* 96 columns (nt 3, no padding), then 2 x 64; chunks 64, 32; each also row-warp */
+  assert_int_equal(n, 8);
   assert_int_equal(cuda_px_ncol(&c[0]), 96);
   assert_int_equal(cuda_px_ch(&c[0]), 64);
   assert_int_equal(cuda_px_ch(&c[1]), 32);
-  assert_int_equal(cuda_px_ncol(&c[2]), 64);
+  assert_int_equal(c[0].rw, 0);
+  assert_int_equal(c[2].rw, 1);
+  assert_int_equal(cuda_px_ncol(&c[2]), 96);
+  assert_int_equal(cuda_px_rows(&c[2]), 128);
+  assert_int_equal(cuda_px_rows(&c[0]), 64);
+  assert_int_equal(cuda_px_ncol(&c[4]), 64);
+  assert_int_equal(c[4].rw, 0);
   for (int i = 0; i < n; i++) assert_int_equal(c[i].hs, 1);
   /* ConvNeXt-T's last stage: 2 x 384 columns, 3 x 256, 4 x 192 */
   a.CinP = 768, a.CmidP = 3072, a.CoutP = 768, a.Ho = a.Wo = 7;
@@ -1177,6 +1184,7 @@ static void test_px_cands(void **state) {
   assert_int_equal(cuda_px_ncol(&c[0]), 384);
   assert_int_equal(cuda_px_ch(&c[0]), 32); /* chunks of 64 do not fit beside A */
   assert_int_equal(cuda_px_ncol(&c[1]), 256);
+  for (int i = 0; i < n; i++) assert_int_equal(c[i].rw, 0); /* 128 x 776 A does not fit */
   /* one image: 1 row tile x 2 splits; the hidden split up to 2 CTAs per SM */
   n = cuda_plan_px_cands(&a, 1, &caps, c, CUDA_PX_CANDS);
   int split = 0;
