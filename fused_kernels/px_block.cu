@@ -358,6 +358,29 @@ __device__ __forceinline__ void px_fill_pix(const cuda_px_args &a, px_pix *pix, 
   }
 }
 
+// One output pair of an MLP launch: row `row` of the CTA's pixels (from m0),
+// columns col and col + 1, v0 and v1 the projection's sums. With the chunks
+// split (hs > 1) they are added to `part` (px_finish_kernel ends the block);
+// else the bias and the residual are added, padded channels zeroed, stored.
+__device__ __forceinline__ void px_mlp_out(const cuda_px_args &a, const px_pix *pix, int m0,
+                                           int row, int col, float v0, float v1, int hs) {
+  if (!pix[row].ok || col >= a.CoutP) return;
+  const size_t o = (size_t)(m0 + row) * a.CoutP + col;
+  if (hs > 1) {
+    atomicAdd(reinterpret_cast<float2 *>(a.part + o), make_float2(v0, v1));
+    return;
+  }
+  v0 += a.b_out[col], v1 += a.b_out[col + 1];
+  if (a.res) {
+    const float2 r =
+        __half22float2(*reinterpret_cast<const __half2 *>((const __half *)a.res + o));
+    v0 += r.x, v1 += r.y;
+  }
+  if (col >= a.Cout) v0 = 0.f;
+  if (col + 1 >= a.Cout) v1 = 0.f;
+  *reinterpret_cast<__half2 *>((__half *)a.y + o) = __floats2half2_rn(v0, v1);
+}
+
 template <int NT, int EN, int MODE>
 __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, int total) {
   extern __shared__ __align__(128) unsigned char smem[];
@@ -421,22 +444,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       cp_async_commit();
       px_mma<NT>(acc, sH, LDH, sWp + ((j - j0) & 1) * CH * LDW, LDW, wm * 32, wn * NT * 8, CH / 16);
     }
-    const __half *res = (const __half *)a.res;
     px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
-      if (!pix[row].ok || col >= a.CoutP) return;
-      const size_t o = (size_t)(m0 + row) * a.CoutP + col;
-      if (hs > 1) { /* a partial sum: px_finish_kernel adds the bias and the residual */
-        atomicAdd(reinterpret_cast<float2 *>(a.part + o), make_float2(v0, v1));
-        return;
-      }
-      v0 += a.b_out[col], v1 += a.b_out[col + 1];
-      if (res) {
-        const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(res + o));
-        v0 += r.x, v1 += r.y;
-      }
-      if (col >= a.Cout) v0 = 0.f;
-      if (col + 1 >= a.Cout) v1 = 0.f;
-      *reinterpret_cast<__half2 *>(y + o) = __floats2half2_rn(v0, v1);
+      px_mlp_out(a, pix, m0, row, col, v0, v1, hs);
     });
   } else {
     constexpr int LDK = PKC + 8;
@@ -593,29 +602,12 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args 
       }
     }
   }
-  __half *y = (__half *)a.y;
-  const __half *res = (const __half *)a.res;
 #pragma unroll
   for (int t = 0; t < NT8; t++)
 #pragma unroll
-    for (int hh = 0; hh < 2; hh++) {
-      const int row = r0 + (lane >> 2) + 8 * hh, col = n0 + t * 8 + 2 * (lane & 3);
-      if (!pix[row].ok || col >= a.CoutP) continue;
-      const size_t o = (size_t)(m0 + row) * a.CoutP + col;
-      float v0 = acc[t][2 * hh], v1 = acc[t][2 * hh + 1];
-      if (hs > 1) {
-        atomicAdd(reinterpret_cast<float2 *>(a.part + o), make_float2(v0, v1));
-        continue;
-      }
-      v0 += a.b_out[col], v1 += a.b_out[col + 1];
-      if (res) {
-        const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(res + o));
-        v0 += r.x, v1 += r.y;
-      }
-      if (col >= a.Cout) v0 = 0.f;
-      if (col + 1 >= a.Cout) v1 = 0.f;
-      *reinterpret_cast<__half2 *>(y + o) = __floats2half2_rn(v0, v1);
-    }
+    for (int hh = 0; hh < 2; hh++)
+      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + t * 8 + 2 * (lane & 3),
+                 acc[t][2 * hh], acc[t][2 * hh + 1], hs);
 }
 
 // The split's end (hs > 1: hidden chunks, or the conv's K chunks): y =
