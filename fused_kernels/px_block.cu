@@ -19,6 +19,12 @@
 //    chunks of 64 along K into shared memory, acc += chunk W; with the stem's
 //    LayerNorm the outputs go through shared memory (fp32) to be normalised
 //    per pixel.
+// px_rw_kernel: the MLP on 128 pixels a CTA, a warp per 16 whole rows, the
+// expand's accumulators the projection's A fragments (H in the registers).
+// With hs > 1 (small batches) grid.z splits the expanded chunks (MLP) or the
+// K chunks (CONV); the CTAs add partial sums to an fp32 scratch by atomics
+// and px_finish_kernel ends the block. pool_ln_kernel: the head's pooling
+// and LayerNorm where the head has no 1x1 conv or has a LayerNorm.
 #include <cuda_runtime.h>
 
 #include "fused_kernels/cuda_common.cuh"
