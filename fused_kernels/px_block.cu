@@ -378,13 +378,43 @@ __device__ __forceinline__ void px_mlp_out(const cuda_px_args &a, const px_pix *
   }
   v0 += a.b_out[col], v1 += a.b_out[col + 1];
   if (a.res) {
-    const float2 r =
-        __half22float2(*reinterpret_cast<const __half2 *>((const __half *)a.res + o));
+    const float2 r = __half22float2(*reinterpret_cast<const __half2 *>((const __half *)a.res + o));
     v0 += r.x, v1 += r.y;
   }
   if (col >= a.Cout) v0 = 0.f;
   if (col + 1 >= a.Cout) v1 = 0.f;
   *reinterpret_cast<__half2 *>((__half *)a.y + o) = __floats2half2_rn(v0, v1);
+}
+
+// MLP: chunk j's weights in flight: its We columns into sWe [CinP][CH + 8],
+// its Wp rows (the CTA's NCOL columns from n0) into sWp [CH][NCOL + 8].
+template <int CH, int NCOL>
+__device__ __forceinline__ void px_mlp_copy(const cuda_px_args &a, __half *sWe, __half *sWp, int j,
+                                            int n0) {
+  px_copy(sWe, (const __half *)a.w_exp, a.CinP, CH, a.CmidP, 0, a.CinP, j * CH, a.CmidP);
+  px_copy(sWp, (const __half *)a.w_out, CH, NCOL, a.CoutP, j * CH, a.CmidP, n0, a.CoutP);
+}
+
+// The MLP kernels' start: this CTA's chunks [j0, j1) of the hs-way split
+// (grid.z), the first one's weights in flight, then, once the previous
+// kernel is done, the spatial conv [and the LayerNorm] of its `rows` pixels
+// into sA.
+template <int CH, int NCOL>
+__device__ __forceinline__ void px_mlp_start(const cuda_px_args &a, const px_pix *pix, __half *sA,
+                                             int lda, int rows, __half *sWe, __half *sWp, int n0,
+                                             int &j0, int &j1) {
+  const int nch = (a.CmidP + CH - 1) / CH, hs = gridDim.z;
+  j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
+  px_mlp_copy<CH, NCOL>(a, sWe, sWp, j0, n0);
+  cp_async_commit();
+  pdl_wait(); /* the input is the previous kernel's output */
+  pdl_trigger();
+  __syncthreads(); /* the pixel table */
+  px_spatial(a, pix, sA, lda, rows);
+  if (a.ln_g) {
+    __syncthreads();
+    px_ln_rows(a, pix, sA, lda, rows);
+  }
 }
 
 template <int NT, int EN, int MODE>
@@ -403,21 +433,9 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
     const int lda = a.CinP + 8;
     __half *sA = reinterpret_cast<__half *>(base), *sWe = sA + PM * lda;
     __half *sH = sWe + a.CinP * LDH, *sWp = sH + PM * LDH; /* sWp: two buffers [CH][LDW] */
-    const __half *We = (const __half *)a.w_exp, *Wp = (const __half *)a.w_out;
-    const int nch = (a.CmidP + CH - 1) / CH, hs = gridDim.z;
-    /* this CTA's chunks [j0, j1) of the hs-way split */
-    const int j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
-    px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, j0 * CH, a.CmidP);
-    px_copy(sWp, Wp, CH, NCOL, a.CoutP, j0 * CH, a.CmidP, n0, a.CoutP);
-    cp_async_commit();
-    pdl_wait(); /* the input is the previous kernel's output */
-    pdl_trigger();
-    __syncthreads(); /* the pixel table */
-    px_spatial(a, pix, sA, lda, PM);
-    if (a.ln_g) {
-      __syncthreads();
-      px_ln_rows(a, pix, sA, lda, PM);
-    }
+    const int hs = gridDim.z;
+    int j0, j1;
+    px_mlp_start<CH, NCOL>(a, pix, sA, lda, PM, sWe, sWp, n0, j0, j1);
     const int lane = threadIdx.x & 31;
     for (int j = j0; j < j1; j++) {
       cp_async_wait0();
@@ -442,11 +460,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
           }
         }
       __syncthreads(); /* H published; every warp is past its reads of sWe */
-      if (j + 1 < j1) {
-        px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, (j + 1) * CH, a.CmidP);
-        px_copy(sWp + ((j + 1 - j0) & 1) * CH * LDW, Wp, CH, NCOL, a.CoutP, (j + 1) * CH, a.CmidP,
-                n0, a.CoutP);
-      }
+      if (j + 1 < j1) px_mlp_copy<CH, NCOL>(a, sWe, sWp + ((j + 1 - j0) & 1) * CH * LDW, j + 1, n0);
       cp_async_commit();
       px_mma<NT>(acc, sH, LDH, sWp + ((j - j0) & 1) * CH * LDW, LDW, wm * 32, wn * NT * 8, CH / 16);
     }
@@ -521,6 +535,20 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
   }
 }
 
+// acc[t] += A (one 16 x 16 fragment) x B[16 x 8 t ..] for the N n8 tiles
+// (N even) of a k16 step; b: the lane's ldmatrix row of B in shared memory.
+template <int N>
+__device__ __forceinline__ void px_mma_row16(float (&acc)[N][4], const unsigned (&af)[4],
+                                             const __half *b) {
+#pragma unroll
+  for (int t = 0; t < N; t += 2) {
+    unsigned bf[4];
+    ldsm_x4(bf, b + t * 8, true);
+    mma16816(acc[t], af, bf[0], bf[1]);
+    mma16816(acc[t + 1], af, bf[2], bf[3]);
+  }
+}
+
 // The row-warp MLP (a.rw): CUDA_PX_M_RW = 128 pixels per CTA, each warp owning
 // 16 whole rows and all 32 NT output columns of the CTA. A chunk's expand
 // gives the warp H [16 x CH] in m16n8 accumulators, which are, packed to
@@ -540,20 +568,9 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args 
   __half *sA = reinterpret_cast<__half *>(pix + M), *sWe = sA + M * lda;
   __half *sWp = sWe + a.CinP * LDE; /* two buffers [CH][LDW] */
   px_fill_pix(a, pix, m0, M, total);
-  const __half *We = (const __half *)a.w_exp, *Wp = (const __half *)a.w_out;
-  const int nch = (a.CmidP + CH - 1) / CH, hs = gridDim.z;
-  const int j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
-  px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, j0 * CH, a.CmidP);
-  px_copy(sWp, Wp, CH, NCOL, a.CoutP, j0 * CH, a.CmidP, n0, a.CoutP);
-  cp_async_commit();
-  pdl_wait();
-  pdl_trigger();
-  __syncthreads(); /* the pixel table */
-  px_spatial(a, pix, sA, lda, M);
-  if (a.ln_g) {
-    __syncthreads();
-    px_ln_rows(a, pix, sA, lda, M);
-  }
+  const int hs = gridDim.z;
+  int j0, j1;
+  px_mlp_start<CH, NCOL>(a, pix, sA, lda, M, sWe, sWp, n0, j0, j1);
   float acc[NT8][4] = {};
   const bool gelu = a.act == MODEL_ACT_GELU;
   for (int j = j0; j < j1; j++) {
@@ -564,27 +581,18 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args 
       unsigned af[4];
       ldsm_x4(af, sA + (r0 + lr) * lda + ks * 16 + lc, false);
       const __half *b = sWe + (ks * 16 + lr) * LDE;
-#pragma unroll
-      for (int e = 0; e < CHN; e += 2) {
-        unsigned bf[4];
-        ldsm_x4(bf, b + e * 8 + lc, true);
-        mma16816(h[e], af, bf[0], bf[1]);
-        mma16816(h[e + 1], af, bf[2], bf[3]);
-      }
+      px_mma_row16<CHN>(h, af, b + lc);
     }
     __syncthreads(); /* every warp is past its reads of sWe */
-    if (j + 1 < j1) {
-      px_copy(sWe, We, a.CinP, CH, a.CmidP, 0, a.CinP, (j + 1) * CH, a.CmidP);
-      px_copy(sWp + ((j + 1 - j0) & 1) * CH * LDW, Wp, CH, NCOL, a.CoutP, (j + 1) * CH, a.CmidP,
-              n0, a.CoutP);
-    }
+    if (j + 1 < j1) px_mlp_copy<CH, NCOL>(a, sWe, sWp + ((j + 1 - j0) & 1) * CH * LDW, j + 1, n0);
     cp_async_commit();
     /* bias + act, packed: n8 tiles 2s and 2s + 1 are the A fragment of k16 step s */
     unsigned hf[CHN][2];
 #pragma unroll
     for (int e = 0; e < CHN; e++) {
       const int hc = j * CH + e * 8 + 2 * (lane & 3);
-      const float b0 = hc < a.CmidP ? a.b_exp[hc] : 0.f, b1 = hc + 1 < a.CmidP ? a.b_exp[hc + 1] : 0.f;
+      const float b0 = hc < a.CmidP ? a.b_exp[hc] : 0.f,
+                  b1 = hc + 1 < a.CmidP ? a.b_exp[hc + 1] : 0.f;
 #pragma unroll
       for (int hh = 0; hh < 2; hh++) {
         float v0 = h[e][2 * hh] + b0, v1 = h[e][2 * hh + 1] + b1;
@@ -598,22 +606,15 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args 
 #pragma unroll
     for (int s2 = 0; s2 < CHN / 2; s2++) {
       const unsigned af[4] = {hf[2 * s2][0], hf[2 * s2][1], hf[2 * s2 + 1][0], hf[2 * s2 + 1][1]};
-      const __half *b = wp + (s2 * 16 + lr) * LDW;
-#pragma unroll
-      for (int t = 0; t < NT8; t += 2) {
-        unsigned bf[4];
-        ldsm_x4(bf, b + t * 8 + lc, true);
-        mma16816(acc[t], af, bf[0], bf[1]);
-        mma16816(acc[t + 1], af, bf[2], bf[3]);
-      }
+      px_mma_row16<NT8>(acc, af, wp + (s2 * 16 + lr) * LDW + lc);
     }
   }
 #pragma unroll
   for (int t = 0; t < NT8; t++)
 #pragma unroll
     for (int hh = 0; hh < 2; hh++)
-      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + t * 8 + 2 * (lane & 3),
-                 acc[t][2 * hh], acc[t][2 * hh + 1], hs);
+      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + t * 8 + 2 * (lane & 3), acc[t][2 * hh],
+                 acc[t][2 * hh + 1], hs);
 }
 
 // The split's end (hs > 1: hidden chunks, or the conv's K chunks): y =
@@ -716,8 +717,8 @@ px_fn px_fn_nt(int nt, int en) {
 }
 
 px_fn px_rw_fn_of(int nt, int en) {
-#define PX_RW(N)                                                      \
-  case N:                                                             \
+#define PX_RW(N) \
+  case N:        \
     return en == 1 ? px_rw_kernel<N, 4> : px_rw_kernel<N, 8>;
   switch (nt) {
     PX_RW(2)
