@@ -1,8 +1,9 @@
 /* Every fused CUDA kernel against the CPU reference (model/cpu_layers.h) on
  * fresh random weights and inputs: stem, MBConv with and without expansion,
  * with and without squeeze-excite (both pass-2 variants), residual, stride 2,
- * odd spatial sizes and channel counts that are not multiples of 16, and the
- * head. fp16 storage: ||out - ref|| / ||ref|| < 1e-2, no NaN (outputs are
+ * odd spatial sizes and channel counts that are not multiples of 16, the
+ * head, and the pixel-tile blocks (px_block.cu: ConvNeXt, ConvFirst,
+ * downsample, the LayerNorm stem and head). fp16 storage: ||out - ref|| / ||ref|| < 1e-2, no NaN (outputs are
  * poisoned with NaN before each launch, and padded channels must be zero).
  * Without a GPU the tests skip with a message, unless BLOCKFUSE_GPU_TESTS=1
  * demands one. */
