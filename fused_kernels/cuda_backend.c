@@ -46,7 +46,7 @@ typedef struct {
   void *d_img, *d_act[2], *d_stage, *d_sums, *d_scale, *d_pooled;
   float *d_logits;  /* [pad16(max_batch)][ClsP] */
   float *d_fcpart;  /* FC split-K partials */
-  float *d_pxpart;  /* the px blocks' hidden-split partial sums (zero between launches) */
+  float *d_pxpart;  /* the px blocks' split partial sums (hs; zero between launches) */
   float *d_poolsum; /* the head's per-image column sums, zero between runs */
   int cls_p;
   size_t img_bytes;
@@ -517,12 +517,6 @@ static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y,
   return rc ? rc : verify_cluster(s, i, B, x, y, tiled, out, err, errlen);
 }
 
-/* Plans every block for bucket bk by measurement: for each MBConv block the
- * planner's best tile under 1..4 CTAs per SM is timed, launch by launch, on
- * the real activations (the stem and earlier blocks have just run on random
- * images); squeeze-excite blocks also time the staged and the recomputing
- * pass 2 and keep the faster pair; small images also time the one-pass
- * cluster mode. */
 /* A pixel-tile block (px_block.cu): times every launch shape that fits
  * (cuda_plan_px_cands) and keeps the fastest in p->px. */
 static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
@@ -549,6 +543,12 @@ static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_b
   return 0;
 }
 
+/* Plans every block for bucket bk by measurement: for each MBConv block the
+ * planner's best tile under 1..4 CTAs per SM is timed, launch by launch, on
+ * the real activations (the stem and earlier blocks have just run on random
+ * images); squeeze-excite blocks also time the staged and the recomputing
+ * pass 2 and keep the faster pair; small images also time the one-pass
+ * cluster mode; each pixel-tile block times its launch shapes (tune_px). */
 static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch;
