@@ -755,7 +755,7 @@ static inline CUDA_HD int cuda_stem_band_th(const cuda_stem_args *a, int n) {
 enum { CUDA_PX_MLP = 0, CUDA_PX_CONV = 1 };
 #define CUDA_PX_M 64     /* output pixels per CTA */
 #define CUDA_PX_M_RW 128 /* the same for the row-warp MLP (cuda_px_args.rw) */
-#define CUDA_PX_KC 64 /* CONV: K per chunk */
+#define CUDA_PX_KC 64    /* CONV: K per chunk */
 
 typedef struct {
   const void *x;   /* [N][H][W][CinP] fp16; the stem: uint8 [N][H][W][3] */
@@ -804,7 +804,7 @@ static inline CUDA_HD int cuda_px_rows(const cuda_px_args *a) {
 static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
   const size_t ncol = (size_t)cuda_px_ncol(a), M = (size_t)cuda_px_rows(a);
   size_t s = M * 16; /* the pixel table */
-  if (a->rw) { /* A, one expand chunk, two projection chunks */
+  if (a->rw) {       /* A, one expand chunk, two projection chunks */
     const size_t ch = (size_t)cuda_px_ch(a);
     return s + M * (a->CinP + 8) * 2 + (size_t)a->CinP * (ch + 8) * 2 + 2 * ch * (ncol + 8) * 2;
   }

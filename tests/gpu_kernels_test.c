@@ -3,10 +3,9 @@
  * with and without squeeze-excite (both pass-2 variants), residual, stride 2,
  * odd spatial sizes and channel counts that are not multiples of 16, the
  * head, and the pixel-tile blocks (px_block.cu: ConvNeXt, ConvFirst,
- * downsample, the LayerNorm stem and head). fp16 storage: ||out - ref|| / ||ref|| < 1e-2, no NaN (outputs are
- * poisoned with NaN before each launch, and padded channels must be zero).
- * Without a GPU the tests skip with a message, unless BLOCKFUSE_GPU_TESTS=1
- * demands one. */
+ * downsample, the LayerNorm stem and head). fp16 storage: ||out - ref|| / ||ref|| < 1e-2, no NaN
+ * (outputs are poisoned with NaN before each launch, and padded channels must be zero). Without a
+ * GPU the tests skip with a message, unless BLOCKFUSE_GPU_TESTS=1 demands one. */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include <setjmp.h>
 #include <stdarg.h>
