@@ -102,38 +102,56 @@ __device__ __forceinline__ void px_flush(float *acc, __half2 *h) {
   }
 }
 
-// One depthwise item (8 channels c.. of pixel p) with the kernel size known
-// at compile time: each row's K input and K weight loads are all issued
-// before its HFMA2s, so a row costs one round trip to L1/L2 instead of K
-// (the first build's loop waited on each tap in turn: a 7x7 image's CTA at
-// batch 1 spent ~190 us in it).
-template <int K>
-__device__ __forceinline__ void px_dw_item(const cuda_px_args &a, const px_pix &p, const __half *x,
-                                           const __half *w, int c, float *acc) {
-  __half2 h[4];
+// Depthwise items of NP pixels p[0..NP) for the same 8 channels c.., the
+// kernel size known at compile time: each row's K weight loads (shared by the
+// NP pixels) and NP x K input loads are all issued before its HFMA2s, so a
+// row costs one round trip to L1/L2 instead of K (the first build's loop
+// waited on each tap in turn: a 7x7 image's CTA at batch 1 spent ~190 us in
+// it). acc[q] must hold the bias (or 0 for an absent pixel).
+template <int K, int NP>
+__device__ __forceinline__ void px_dw_items(const cuda_px_args &a, const px_pix *p, const __half *x,
+                                            const __half *w, int c, float (*acc)[8]) {
+  __half2 h[NP][4];
 #pragma unroll
-  for (int k = 0; k < 4; k++) h[k] = __float2half2_rn(0.f);
+  for (int q = 0; q < NP; q++)
+#pragma unroll
+    for (int k = 0; k < 4; k++) h[q][k] = __float2half2_rn(0.f);
   for (int ky = 0; ky < K; ky++) {
-    const int iy = p.iy + ky;
-    if (iy < 0 || iy >= a.H) continue;
-    const __half *xr = x + (((size_t)p.n * a.H + iy) * a.W + p.ix) * a.CinP + c;
-    const __half *wr = w + (size_t)ky * K * a.CinP + c;
-    uint4 xu[K], wu[K];
+    bool rin[NP], any = false;
 #pragma unroll
-    for (int kx = 0; kx < K; kx++) {
-      const bool in = p.ix + kx >= 0 && p.ix + kx < a.W;
-      xu[kx] = in ? __ldg(reinterpret_cast<const uint4 *>(xr + (ptrdiff_t)kx * a.CinP))
-                  : make_uint4(0, 0, 0, 0);
+    for (int q = 0; q < NP; q++) {
+      const int iy = p[q].iy + ky;
+      rin[q] = p[q].ok && iy >= 0 && iy < a.H;
+      any |= rin[q];
+    }
+    if (!any) continue;
+    const __half *wr = w + (size_t)ky * K * a.CinP + c;
+    uint4 wu[K], xu[NP][K];
+#pragma unroll
+    for (int kx = 0; kx < K; kx++)
       wu[kx] = __ldg(reinterpret_cast<const uint4 *>(wr + (size_t)kx * a.CinP));
+#pragma unroll
+    for (int q = 0; q < NP; q++) {
+      const __half *xr = x + (((size_t)p[q].n * a.H + (p[q].iy + ky)) * a.W + p[q].ix) * a.CinP + c;
+#pragma unroll
+      for (int kx = 0; kx < K; kx++) {
+        const bool in = rin[q] && p[q].ix + kx >= 0 && p[q].ix + kx < a.W;
+        xu[q][kx] = in ? __ldg(reinterpret_cast<const uint4 *>(xr + (ptrdiff_t)kx * a.CinP))
+                       : make_uint4(0, 0, 0, 0);
+      }
     }
 #pragma unroll
     for (int kx = 0; kx < K; kx++) {
-      const __half2 *xh = reinterpret_cast<const __half2 *>(&xu[kx]);
       const __half2 *wh = reinterpret_cast<const __half2 *>(&wu[kx]);
 #pragma unroll
-      for (int k = 0; k < 4; k++) h[k] = __hfma2(xh[k], wh[k], h[k]);
+      for (int q = 0; q < NP; q++) {
+        const __half2 *xh = reinterpret_cast<const __half2 *>(&xu[q][kx]);
+#pragma unroll
+        for (int k = 0; k < 4; k++) h[q][k] = __hfma2(xh[k], wh[k], h[q][k]);
+      }
     }
-    px_flush(acc, h);
+#pragma unroll
+    for (int q = 0; q < NP; q++) px_flush(acc[q], h[q]);
   }
 }
 
@@ -143,6 +161,32 @@ __device__ __forceinline__ void px_dw_item(const cuda_px_args &a, const px_pix &
 __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda,
                            int rows) {
   const __half *x = (const __half *)a.x, *w = (const __half *)a.w_sp;
+  if (a.cin_g == 1 && (a.K == 3 || a.K == 5 || a.K == 7)) {
+    /* depthwise, k = 3, 5, 7: 8 channels of two pixels per item, the taps' weights
+       loaded once for both (rows is even) */
+    const int g8 = a.CinP >> 3, items = (rows >> 1) * g8;
+    for (int i = threadIdx.x; i < items; i += blockDim.x) {
+      const int pr = i / g8, c = (i - pr * g8) * 8;
+      const px_pix p[2] = {pix[2 * pr], pix[2 * pr + 1]};
+      float acc[2][8];
+#pragma unroll
+      for (int q = 0; q < 2; q++)
+#pragma unroll
+        for (int e = 0; e < 8; e++) acc[q][e] = p[q].ok && c < a.Cin ? a.b_sp[c + e] : 0.f;
+      if (c < a.Cin && (p[0].ok || p[1].ok)) {
+        if (a.K == 7)
+          px_dw_items<7, 2>(a, p, x, w, c, acc);
+        else if (a.K == 5)
+          px_dw_items<5, 2>(a, p, x, w, c, acc);
+        else
+          px_dw_items<3, 2>(a, p, x, w, c, acc);
+      }
+#pragma unroll
+      for (int q = 0; q < 2; q++)
+        *reinterpret_cast<uint4 *>(sA + (2 * pr + q) * lda + c) = pack8(acc[q]);
+    }
+    return;
+  }
   if (a.cin_g == 1 || a.cin_g % 8 == 0) { /* 8 output channels per item, 16-byte loads */
     const int g8 = a.CinP >> 3, items = rows * g8;
     for (int i = threadIdx.x; i < items; i += blockDim.x) {
@@ -154,16 +198,9 @@ __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA,
       for (int e = 0; e < 8; e++) acc[e] = p.ok && c < a.Cin ? a.b_sp[c + e] : 0.f;
 #pragma unroll
       for (int k = 0; k < 4; k++) h[k] = __float2half2_rn(0.f);
-      if (p.ok && c < a.Cin && a.cin_g == 1 && (a.K == 3 || a.K == 5 || a.K == 7)) {
-        if (a.K == 7)
-          px_dw_item<7>(a, p, x, w, c, acc);
-        else if (a.K == 5)
-          px_dw_item<5>(a, p, x, w, c, acc);
-        else
-          px_dw_item<3>(a, p, x, w, c, acc);
-      } else if (p.ok && c < a.Cin) {
+      if (p.ok && c < a.Cin) {
         /* grouped: the item's 8 outputs lie in one group (cin_g % 8 == 0), whose inputs
-           start at ci0 */
+           start at ci0; depthwise of other kernel sizes: ci0 = c */
         const int ci0 = a.cin_g == 1 ? c : c / a.cin_g * a.cin_g;
         for (int ky = 0; ky < a.K; ky++) {
           const int iy = p.iy + ky;
