@@ -572,7 +572,8 @@ static void test_convnext(void **state) {
   static const int cases[][6] = {{13, 11, 40, 160, 7, 3},
                                  {7, 7, 96, 384, 7, 5},
                                  {9, 9, 320, 1280, 7, 2},
-                                 {6, 5, 24, 48, 3, 1}};
+                                 {6, 5, 24, 48, 3, 1},
+                                 {9, 7, 32, 64, 5, 2}};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const int *k = cases[c];
     tblock tb;
