@@ -570,7 +570,7 @@ static inline size_t cuda_mbconv_smem(const cuda_mbconv_args *a) {
   if (!staged) {
     if (a->has_expand) /* the input tile's pixels inside the image, rows padded */
       body += (size_t)cuda_xin_rows(ih, iw, a->H, a->W) * (a->CinP + 8) * 2;
-    body += pin * (cc + 8) * 2;                                 /* expanded chunk, rows padded */
+    body += pin * (cc + 8) * 2; /* expanded chunk, rows padded */
   }
   s += body;
   s += pout * (cc + 8) * 2;             /* dw output chunk, row pad 8 halves */
@@ -796,6 +796,21 @@ static inline CUDA_HD int cuda_px_ncol(const cuda_px_args *a) {
 static inline CUDA_HD int cuda_px_ch(const cuda_px_args *a) {
   return 32 * a->en;
 }
+/* Whether the launch normalises its outputs (the stem's LayerNorm): all of
+ * them must then lie in one CTA, and its K is not split. */
+static inline CUDA_HD int cuda_px_out_ln(const cuda_px_args *a) {
+  return a->mode == CUDA_PX_CONV && a->stem && a->ln_g;
+}
+/* Output splits of a launch (grid.y): CTAs of 32 nt columns over CoutP. */
+static inline CUDA_HD int cuda_px_splits(const cuda_px_args *a) {
+  return (a->CoutP + cuda_px_ncol(a) - 1) / cuda_px_ncol(a);
+}
+/* The chunks a CTA walks, which hs splits over grid.z: expanded chunks of
+ * cuda_px_ch() channels (MLP), K chunks of CUDA_PX_KC (CONV). */
+static inline CUDA_HD int cuda_px_chunks(const cuda_px_args *a) {
+  return a->mode == CUDA_PX_MLP ? (a->CmidP + cuda_px_ch(a) - 1) / cuda_px_ch(a)
+                                : (a->KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
+}
 /* Output pixels per CTA. */
 static inline CUDA_HD int cuda_px_rows(const cuda_px_args *a) {
   return a->rw ? CUDA_PX_M_RW : CUDA_PX_M;
@@ -815,7 +830,7 @@ static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
   } else {
     const size_t main = M * (CUDA_PX_KC + 8) * 2 + 2 * (size_t)CUDA_PX_KC * (ncol + 8) * 2,
                  lnst = a->ln_g && !a->stem ? M * (size_t)a->K * a->K * 8 : 0,
-                 outln = a->ln_g && a->stem ? M * (ncol + 4) * 4 : 0;
+                 outln = cuda_px_out_ln(a) ? M * (ncol + 4) * 4 : 0;
     s += (main > outln ? main : outln) + lnst;
   }
   return s;

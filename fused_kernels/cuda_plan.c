@@ -229,7 +229,7 @@ int cuda_plan_gate_proj_cands(const cuda_mbconv_args *tiled, int batch,
 int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps *caps,
                        cuda_px_args *c, int max) {
   static const int nts[] = {2, 3, 4, 6, 8, 12};
-  const int mlp = a->mode == CUDA_PX_MLP, out_ln = !mlp && a->stem && a->ln_g;
+  const int mlp = a->mode == CUDA_PX_MLP, out_ln = cuda_px_out_ln(a);
   int best[64] = {0}; /* best[splits]: the nt of least waste */
   for (int i = 0; i < 6; i++) {
     const int nt = nts[i], ncol = 32 * nt, splits = (a->CoutP + ncol - 1) / ncol;
@@ -254,9 +254,8 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
   const int first = n < 2 ? n : 2;
   for (int k = 0; k < first && !out_ln; k++) {
     const long long rows = (pixels + cuda_px_rows(&c[k]) - 1) / cuda_px_rows(&c[k]);
-    const long long base = rows * ((a->CoutP + 32 * c[k].nt - 1) / (32 * c[k].nt));
-    const int nch = mlp ? (a->CmidP + cuda_px_ch(&c[k]) - 1) / cuda_px_ch(&c[k])
-                        : (a->KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
+    const long long base = rows * cuda_px_splits(&c[k]);
+    const int nch = cuda_px_chunks(&c[k]);
     if (base >= caps->sms) break;
     for (int hs = 2; hs <= 32 && hs <= nch && base * hs <= 2LL * caps->sms && n < max; hs *= 2) {
       c[n] = c[k];

@@ -594,7 +594,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         rc = cuda_plan_mbconv_cc(&plan.l[i], n, &caps, 0, (staged >> 10) & 0xff, err, errlen);
       if (rc) goto fail;
     }
-    const int strips = (int)(staged >> 36) & 3; /* CUDA_TEST_STRIPS(ny) */
+    const int strips = (int)(staged >> 36) & 3;   /* CUDA_TEST_STRIPS(ny) */
     if (strips || (staged & CUDA_TEST_ROWTILE)) { /* PASS1's tile replaced (before the sums
                                                      are sized by its tiles) */
       cuda_mbconv_args *l = &plan.l[0];
@@ -702,9 +702,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     plan.px.hs = (int)(staged >> 1) & 63;
     plan.px.rw = (staged & CUDA_TEST_PX_RW) && plan.px.mode == CUDA_PX_MLP;
     if (plan.px.mode == CUDA_PX_CONV) plan.px.en = 1;
-    const int nch = plan.px.mode == CUDA_PX_MLP
-                        ? (plan.px.CmidP + cuda_px_ch(&plan.px) - 1) / cuda_px_ch(&plan.px)
-                        : (plan.px.KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
+    const int nch = cuda_px_chunks(&plan.px);
     if (plan.px.hs > nch) plan.px.hs = nch; /* at most a chunk per split */
     if (plan.px.hs > 1) {
       const size_t part = (size_t)n * b->out_h * b->out_w * blk.px.CoutP * 4;

@@ -779,15 +779,13 @@ px_fn px_fn_of(int mode, int nt, int en, int rw) {
 extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
   const long long total = (long long)n * a->Ho * a->Wo;
   const bf::px_fn f = bf::px_fn_of(a->mode, a->nt, a->en, a->rw);
-  const int ncol = cuda_px_ncol(a), gy = (a->CoutP + ncol - 1) / ncol;
+  const int gy = cuda_px_splits(a);
   if (!f || total <= 0 || total > 0x7fffffffLL || a->CinP % 16 || a->CoutP % 16 ||
       (a->mode == CUDA_PX_MLP && (a->CmidP % 16 || !a->w_sp || !a->w_exp)) ||
-      (a->mode == CUDA_PX_CONV && (a->KA % 16 || (a->stem && a->ln_g && gy != 1))) || !a->w_out)
+      (a->mode == CUDA_PX_CONV && (a->KA % 16 || (cuda_px_out_ln(a) && gy != 1))) || !a->w_out)
     return (int)cudaErrorInvalidValue;
   const int hs = a->hs > 1 ? a->hs : 1, mlp = a->mode == CUDA_PX_MLP;
-  const int chunks =
-      mlp ? (a->CmidP + cuda_px_ch(a) - 1) / cuda_px_ch(a) : (a->KA + CUDA_PX_KC - 1) / CUDA_PX_KC;
-  if (hs > 1 && (!a->part || hs > chunks || hs > 64 || (!mlp && a->stem && a->ln_g)))
+  if (hs > 1 && (!a->part || hs > cuda_px_chunks(a) || hs > 64 || cuda_px_out_ln(a)))
     return (int)cudaErrorInvalidValue;
   const int rows = cuda_px_rows(a);
   const dim3 grid((unsigned)((total + rows - 1) / rows), (unsigned)gy, (unsigned)hs);

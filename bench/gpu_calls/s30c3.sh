@@ -11,13 +11,7 @@ KTIMEOUT=300 NTIMEOUT=200 . bench/gpu_calls/checks.sh
 grep -E "^(cnx|cf|down|stemln|headln)" "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1 |
   sed 's/^/px checks: largest rel err /'
 grep -E "convnext_test|convfirst_test" "$OUT/net.log"
-for t in test_convnext test_convfirst; do
-  for tool in memcheck racecheck; do
-    BLOCKFUSE_TEST_FILTER=$t timeout 200 compute-sanitizer --tool $tool --error-exitcode 9 \
-      .gpu/bin/gpu_kernels_test >/tmp/san.log 2>&1
-    echo "$tool $t rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' /tmp/san.log | tail -1)"
-  done
-done
+SAN_TESTS="test_convnext test_convfirst" . bench/gpu_calls/sanitize.sh
 for arch in convnext_tiny convfirst_small; do
   .gpu/bin/arch_model $arch /tmp/$arch || exit 1
   BLOCKFUSE_CUDA_TUNE_LOG=1 timeout 200 .gpu/bin/gpu_bench /tmp/$arch --batches 1,8,64,256 \

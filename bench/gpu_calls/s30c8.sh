@@ -6,13 +6,7 @@
 . bench/gpu_calls/setup.sh
 KTIMEOUT=300 NTIMEOUT=200 . bench/gpu_calls/checks.sh
 grep -E "convnext_test|convfirst_test" "$OUT/net.log"
-for t in test_convnext test_convfirst; do
-  for tool in memcheck racecheck; do
-    BLOCKFUSE_TEST_FILTER=$t timeout 200 compute-sanitizer --tool $tool --error-exitcode 9 \
-      .gpu/bin/gpu_kernels_test >/tmp/san.log 2>&1
-    echo "$tool $t rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' /tmp/san.log | tail -1)"
-  done
-done
+SAN_TESTS="test_convnext test_convfirst" . bench/gpu_calls/sanitize.sh
 .gpu/bin/arch_model convnext_tiny /tmp/convnext_tiny || exit 1
 timeout 120 .gpu/bin/gpu_bench /tmp/convnext_tiny --batches 1,256 --iters 50 >"$OUT/bench.log" 2>&1
 echo "gpu_bench rc=$?"
