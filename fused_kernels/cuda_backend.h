@@ -25,10 +25,13 @@ int cuda_device_count(void);
  * that many grid.z splits (clamped to what each launch can take); 0 = the planner's. */
 /* For the pixel-tile blocks (px_block.cu) zsplit > 0 forces nt (32 nt output
  * columns per CTA), staged & 1 chunks of 32 expanded channels,
- * CUDA_TEST_PX_HS(h) the chunks split h ways (cuda_px_args.hs) and
- * CUDA_TEST_PX_RW the row-warp MLP kernel. */
+ * CUDA_TEST_PX_HS(h) the chunks split h ways (cuda_px_args.hs),
+ * CUDA_TEST_PX_RW the row-warp MLP kernel and CUDA_TEST_PX_WG(w) the
+ * warpgroup-MMA MLP kernel with w (1 or 2) consumer warpgroups (chunks of
+ * 64; an error where the device has no sm_90a code). */
 #define CUDA_TEST_PX_HS(h) ((long long)(h) << 1)
 #define CUDA_TEST_PX_RW (1LL << 7) /* the row-warp MLP kernel (cuda_px_args.rw) */
+#define CUDA_TEST_PX_WG(w) ((long long)(w) << 8)
 #define CUDA_TEST_LOWREG 2
 #define CUDA_TEST_DWH2 4
 #define CUDA_TEST_CLUSTER 8 /* the one-pass cluster mode, zsplit = CTAs per image */

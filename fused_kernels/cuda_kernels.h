@@ -788,7 +788,15 @@ typedef struct {
   int rw;      /* MLP, nt <= 6: the row-warp kernel (px_rw_kernel): CUDA_PX_M_RW pixels per CTA,
                   each warp 16 whole rows, the expand's accumulators the projection's A
                   fragments (no H in shared memory); the tuner times both */
+  int wg;      /* MLP, nt <= 6, en == 2, sm_90a (cuda_pg_wg_supported): the warpgroup-MMA kernel
+                  (px_wg.cu) with wg (1 or 2) consumer warpgroups of 64 pixels each and a
+                  producer streaming the weights by bulk tensor copies (cuda_px_threads); 0 =
+                  not */
 } cuda_px_args;
+/* px_wg_kernel's weight rings: CUDA_PX_WG_SE stages of one 64 x 64 slice of
+ * the expand's weights, CUDA_PX_WG_SP stages of a chunk's projection rows. */
+#define CUDA_PX_WG_SE 4
+#define CUDA_PX_WG_SP 3
 
 static inline CUDA_HD int cuda_px_ncol(const cuda_px_args *a) {
   return 32 * a->nt;
@@ -813,12 +821,30 @@ static inline CUDA_HD int cuda_px_chunks(const cuda_px_args *a) {
 }
 /* Output pixels per CTA. */
 static inline CUDA_HD int cuda_px_rows(const cuda_px_args *a) {
-  return a->rw ? CUDA_PX_M_RW : CUDA_PX_M;
+  return a->wg ? 64 * a->wg : a->rw ? CUDA_PX_M_RW : CUDA_PX_M;
+}
+/* Threads per CTA. */
+static inline CUDA_HD int cuda_px_threads(const cuda_px_args *a) {
+  return a->wg ? 128 * a->wg + (a->wg == 2 ? 128 : 32) : CUDA_THREADS;
+}
+/* CONV: bytes of the region after the pixel table (the two buffers of an
+ * im2col chunk and its weights, or the stem LayerNorm's fp32 outputs, which
+ * reuse them); the input LayerNorm's statistics follow it. */
+static inline CUDA_HD size_t cuda_px_conv_main(const cuda_px_args *a) {
+  const size_t ncol = (size_t)cuda_px_ncol(a), M = (size_t)cuda_px_rows(a);
+  const size_t main = M * (CUDA_PX_KC + 8) * 2 + 2 * (size_t)CUDA_PX_KC * (ncol + 8) * 2,
+               outln = cuda_px_out_ln(a) ? M * (ncol + 4) * 4 : 0;
+  return main > outln ? main : outln;
 }
 /* Dynamic shared memory of a launch (bytes). */
 static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
   const size_t ncol = (size_t)cuda_px_ncol(a), M = (size_t)cuda_px_rows(a);
   size_t s = M * 16; /* the pixel table */
+  if (a->wg) { /* 1024-byte alignment, the rings, A, the mbarriers */
+    const size_t pst = (ncol + 63) / 64 * 8192;
+    return s + 1024 + CUDA_PX_WG_SE * 8192 + CUDA_PX_WG_SP * pst + M * (a->CinP + 8) * 2 +
+           (CUDA_PX_WG_SE + CUDA_PX_WG_SP) * 16;
+  }
   if (a->rw) {       /* A, one expand chunk, two projection chunks */
     const size_t ch = (size_t)cuda_px_ch(a);
     return s + M * (a->CinP + 8) * 2 + (size_t)a->CinP * (ch + 8) * 2 + 2 * ch * (ncol + 8) * 2;
@@ -828,10 +854,7 @@ static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
     s += M * (a->CinP + 8) * 2 + (size_t)a->CinP * (ch + 8) * 2 + M * (ch + 8) * 2 +
          2 * ch * (ncol + 8) * 2;
   } else {
-    const size_t main = M * (CUDA_PX_KC + 8) * 2 + 2 * (size_t)CUDA_PX_KC * (ncol + 8) * 2,
-                 lnst = a->ln_g && !a->stem ? M * (size_t)a->K * a->K * 8 : 0,
-                 outln = cuda_px_out_ln(a) ? M * (ncol + 4) * 4 : 0;
-    s += (main > outln ? main : outln) + lnst;
+    s += cuda_px_conv_main(a) + (a->ln_g && !a->stem ? M * (size_t)a->K * a->K * 8 : 0);
   }
   return s;
 }
@@ -842,6 +865,10 @@ int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st);
 int cuda_gemm_launch(const cuda_gemm_args *a, cuda_stream_t st);
 int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st);
+/* cuda_px_launch's launch of the warpgroup-MMA kernel (px_wg.cu; a->wg):
+ * `total` output pixels, the grid gx x gy x gz. */
+int cuda_px_wg_launch(const cuda_px_args *a, int total, unsigned gx, unsigned gy, unsigned gz,
+                      cuda_stream_t st);
 /* The head without its 1x1 conv (x != NULL: the mean of x [N][P][CP] over
  * its P pixels) and/or with a LayerNorm of the pooled row (ln_g != NULL),
  * written to pooled [n][CP] fp16 in place (x == NULL: pooled is read). */
@@ -861,6 +888,7 @@ int cuda_pg_bulk_supported(void);
 int cuda_pg_wg_supported(void);
 /* Raises its kernels' dynamic shared-memory limit (cuda_kernels_init). */
 int cuda_pg_wg_set_attrs(int bytes, int carveout);
+int cuda_px_wg_set_attrs(int bytes, int carveout);
 /* The launchers' options, process-wide, all on by default: pdl, whether
  * they ask for programmatic dependent launch (sm_90: a kernel's CTAs start,
  * and prefetch weights, while the kernel before it finishes); se_pre,

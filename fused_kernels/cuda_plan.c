@@ -237,26 +237,38 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
     const int b = best[splits];
     if (!b || splits * ncol < splits * 32 * b) best[splits] = nt;
   }
-  int n = 0, kept = 0;
+  int n = 0, kept = 0, wg_first = -1;
   for (int sp = 1; sp < 64 && kept < 3; sp++) {
     if (!best[sp]) continue;
     kept++;
     for (int rw = 0; rw <= (mlp && best[sp] <= 6); rw++) {
       for (int en = 2; en >= 1 && n < max; en--) {
         cuda_px_args t = *a;
-        t.nt = best[sp], t.en = mlp ? en : 1, t.hs = 1, t.rw = rw;
+        t.nt = best[sp], t.en = mlp ? en : 1, t.hs = 1, t.rw = rw, t.wg = 0;
         if (!mlp && en == 2) continue;
         if (cuda_px_smem(&t) <= caps->smem_optin) c[n++] = t;
       }
     }
+    /* the warpgroup-MMA kernel (sm_90a): 128 and 64 pixels a CTA */
+    for (int wg = 2; wg >= 1 && mlp && caps->wg && best[sp] <= 6 && n < max; wg--) {
+      cuda_px_args t = *a;
+      t.nt = best[sp], t.en = 2, t.hs = 1, t.rw = 0, t.wg = wg;
+      if (cuda_px_smem(&t) > caps->smem_optin) continue;
+      if (wg_first < 0) wg_first = n;
+      c[n++] = t;
+    }
   }
+  /* the hidden or K split (small batches) of the first two launches and of
+     the first warpgroup-MMA one */
   const long long pixels = (long long)batch * a->Ho * a->Wo;
-  const int first = n < 2 ? n : 2;
-  for (int k = 0; k < first && !out_ln; k++) {
+  const int nbase = n, firsts[3] = {0, 1, wg_first};
+  for (int f = 0; f < 3 && !out_ln; f++) {
+    const int k = firsts[f];
+    if (k < 0 || k >= nbase || (f == 1 && c[1].wg)) continue;
     const long long rows = (pixels + cuda_px_rows(&c[k]) - 1) / cuda_px_rows(&c[k]);
     const long long base = rows * cuda_px_splits(&c[k]);
     const int nch = cuda_px_chunks(&c[k]);
-    if (base >= caps->sms) break;
+    if (base >= caps->sms) continue;
     for (int hs = 2; hs <= 32 && hs <= nch && base * hs <= 2LL * caps->sms && n < max; hs *= 2) {
       c[n] = c[k];
       c[n++].hs = hs;

@@ -71,13 +71,15 @@ double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_ca
  * the MLP): for each number of splits the nt that wastes the fewest padded
  * columns, the fewest splits first, three of them; each with chunks of 64
  * then 32 expanded channels (MLP), where nt <= 6 also as the row-warp
- * kernel (rw); only those within caps->smem_optin. The
+ * kernel (rw) and, where caps->wg, as the warpgroup-MMA kernel with 2 and 1
+ * consumer warpgroups (wg); only those within caps->smem_optin. The
  * stem's LayerNorm needs all its outputs in one CTA: one split only. Where
- * those leave multiprocessors idle, the first two also with the expanded
- * chunks (MLP) or the K chunks (CONV, not the LayerNorm stem) split 2, 4, 8,
- * 16 or 32 ways (hs; at most two CTAs per multiprocessor). Writes up to `max` into copies of `a`
- * and returns how many (0: none fits). */
-#define CUDA_PX_CANDS 24
+ * those leave multiprocessors idle, the first two and the first wg one also
+ * with the expanded chunks (MLP) or the K chunks (CONV, not the LayerNorm
+ * stem) split 2, 4, 8, 16 or 32 ways (hs; at most two CTAs per
+ * multiprocessor). Writes up to `max` into copies of `a` and returns how
+ * many (0: none fits). */
+#define CUDA_PX_CANDS 32
 int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps *caps,
                        cuda_px_args *c, int max);
 

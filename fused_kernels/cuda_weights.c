@@ -701,7 +701,16 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     plan.px.nt = zsplit, plan.px.en = staged & 1 ? 1 : 2;
     plan.px.hs = (int)(staged >> 1) & 63;
     plan.px.rw = (staged & CUDA_TEST_PX_RW) && plan.px.mode == CUDA_PX_MLP;
+    plan.px.wg = plan.px.mode == CUDA_PX_MLP ? (int)(staged >> 8) & 3 : 0;
     if (plan.px.mode == CUDA_PX_CONV) plan.px.en = 1;
+    if (plan.px.wg) {
+      plan.px.en = 2;
+      if (!caps.wg) {
+        snprintf(err, errlen, "%s: the warpgroup-MMA kernel needs sm_90a code", b->name);
+        rc = -ENOTSUP;
+        goto fail;
+      }
+    }
     const int nch = cuda_px_chunks(&plan.px);
     if (plan.px.hs > nch) plan.px.hs = nch; /* at most a chunk per split */
     if (plan.px.hs > 1) {

@@ -73,6 +73,7 @@ extern "C" int cuda_kernels_init(int smem_optin_bytes, int carveout) {
   if (!e) e = cuda_pixel_gemm_set_attrs(smem_optin_bytes, carveout);
   if (!e) e = cuda_pg_wg_set_attrs(smem_optin_bytes, carveout);
   if (!e) e = cuda_px_set_attrs(smem_optin_bytes, carveout);
+  if (!e) e = cuda_px_wg_set_attrs(smem_optin_bytes, carveout);
   return e;
 }
 

@@ -45,6 +45,7 @@
 
 #include "fused_kernels/cuda_kernels.h"
 #include "fused_kernels/pixel_gemm.cuh"
+#include "fused_kernels/wg_parts.cuh"
 #include "fused_kernels/wgmma_ops.cuh"
 
 namespace bf {
@@ -52,36 +53,6 @@ namespace bf {
 constexpr int WG_BK = 64; /* K slice per stage: one 128-byte swizzle row of A */
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-__device__ __forceinline__ void wg_fence() {
-  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-}
-__device__ __forceinline__ void wg_commit() {
-  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-}
-template <int N>
-__device__ __forceinline__ void wg_wait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
-}
-// Keeps the compiler from moving reads of v across the asm around it (the
-// accumulators are written by MMAs still in flight until wg_wait).
-__device__ __forceinline__ void wg_pin(float &v) {
-  asm volatile("" : "+f"(v)::"memory");
-}
-__device__ __forceinline__ void mbar_arrive(unsigned long long *b) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_u32(b)) : "memory");
-}
-
-// The descriptor of the weights of a stage at shared-window byte address
-// addr: N-major with the 128-byte swizzle, 64 columns (128 bytes) per row,
-// rows of 8 k 1024 bytes apart (the stride byte offset), the 64-column
-// blocks 8192 bytes apart (the leading byte offset). A k16 step further
-// adds 2048 bytes, 128 in the address field (14 bits of 16-byte units: the
-// shared window's 228 KB never carry out of it).
-__device__ __forceinline__ unsigned long long wg_desc(unsigned addr) {
-  return (unsigned long long)((addr & 0x3FFFF) >> 4) | (unsigned long long)(8192 >> 4) << 16 |
-         (unsigned long long)(1024 >> 4) << 32 | 1ull << 62;
-}
-
 // The gates of the ni images from i0 (KP channels each, pg_gate8_store's
 // order) into the buffer g, by threads th, th + nth, ...: U 8-gate groups'
 // loads before their stores (one at a time, a 7x7 tile's 576 groups had been

@@ -30,21 +30,12 @@
 #include "fused_kernels/cuda_common.cuh"
 #include "fused_kernels/cuda_kernels.h"
 #include "fused_kernels/mbconv_parts.cuh"
+#include "fused_kernels/px_parts.cuh"
 
 namespace bf {
 namespace {
 
 constexpr int PM = CUDA_PX_M, PKC = CUDA_PX_KC;
-
-// One output pixel of the CTA: image, first input row and column of its
-// window, and whether it exists (the batch's last CTA runs past its end).
-struct px_pix {
-  int n, iy, ix, ok;
-};
-
-__device__ __forceinline__ float gelu_erf(float x) {
-  return 0.5f * x * (1.f + erff(x * 0.70710678f));
-}
 
 // Rows [0, rows) by columns [c0, c0 + w) of the fp16 matrix g (leading
 // dimension ldg) into shared memory s [rows][w + 8] by cp.async; elements
@@ -88,219 +79,6 @@ __device__ __forceinline__ void px_mma(float (&acc)[2][NT][4], const __half *A, 
 #pragma unroll
       for (int mi = 0; mi < 2; mi++) mma16816(acc[mi][NT - 1], af[mi], bf[0], bf[1]);
     }
-  }
-}
-
-// fp32 acc[8] += the packed fp16 sums h[4] (then cleared): a row of taps is
-// summed in fp16 pairs (HFMA2), rows in fp32.
-__device__ __forceinline__ void px_flush(float *acc, __half2 *h) {
-#pragma unroll
-  for (int k = 0; k < 4; k++) {
-    const float2 f = __half22float2(h[k]);
-    acc[2 * k] += f.x, acc[2 * k + 1] += f.y;
-    h[k] = __float2half2_rn(0.f);
-  }
-}
-
-// Depthwise items of NP pixels p[0..NP) for the same 8 channels c.., the
-// kernel size known at compile time: each row's K weight loads (shared by the
-// NP pixels) and NP x K input loads are all issued before its HFMA2s, so a
-// row costs one round trip to L1/L2 instead of K (the first build's loop
-// waited on each tap in turn: a 7x7 image's CTA at batch 1 spent ~190 us in
-// it). acc[q] must hold the bias (or 0 for an absent pixel).
-template <int K, int NP>
-__device__ __forceinline__ void px_dw_items(const cuda_px_args &a, const px_pix *p, const __half *x,
-                                            const __half *w, int c, float (*acc)[8]) {
-  __half2 h[NP][4];
-#pragma unroll
-  for (int q = 0; q < NP; q++)
-#pragma unroll
-    for (int k = 0; k < 4; k++) h[q][k] = __float2half2_rn(0.f);
-  for (int ky = 0; ky < K; ky++) {
-    bool rin[NP], any = false;
-#pragma unroll
-    for (int q = 0; q < NP; q++) {
-      const int iy = p[q].iy + ky;
-      rin[q] = p[q].ok && iy >= 0 && iy < a.H;
-      any |= rin[q];
-    }
-    if (!any) continue;
-    const __half *wr = w + (size_t)ky * K * a.CinP + c;
-    uint4 wu[K], xu[NP][K];
-#pragma unroll
-    for (int kx = 0; kx < K; kx++)
-      wu[kx] = __ldg(reinterpret_cast<const uint4 *>(wr + (size_t)kx * a.CinP));
-#pragma unroll
-    for (int q = 0; q < NP; q++) {
-      const __half *xr = x + (((size_t)p[q].n * a.H + (p[q].iy + ky)) * a.W + p[q].ix) * a.CinP + c;
-#pragma unroll
-      for (int kx = 0; kx < K; kx++) {
-        const bool in = rin[q] && p[q].ix + kx >= 0 && p[q].ix + kx < a.W;
-        xu[q][kx] = in ? __ldg(reinterpret_cast<const uint4 *>(xr + (ptrdiff_t)kx * a.CinP))
-                       : make_uint4(0, 0, 0, 0);
-      }
-    }
-#pragma unroll
-    for (int kx = 0; kx < K; kx++) {
-      const __half2 *wh = reinterpret_cast<const __half2 *>(&wu[kx]);
-#pragma unroll
-      for (int q = 0; q < NP; q++) {
-        const __half2 *xh = reinterpret_cast<const __half2 *>(&xu[q][kx]);
-#pragma unroll
-        for (int k = 0; k < 4; k++) h[q][k] = __hfma2(xh[k], wh[k], h[q][k]);
-      }
-    }
-#pragma unroll
-    for (int q = 0; q < NP; q++) px_flush(acc[q], h[q]);
-  }
-}
-
-// MLP: the spatial conv of the CTA's pixels into sA [rows][lda] fp16 (rows of
-// absent pixels and padded channels zero). Weights fp16: depthwise
-// [K*K][CinP] (cin_g == 1), else grouped [K*K][cin_g][CinP].
-__device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda,
-                           int rows) {
-  const __half *x = (const __half *)a.x, *w = (const __half *)a.w_sp;
-  if (a.cin_g == 1 && (a.K == 3 || a.K == 5 || a.K == 7)) {
-    /* depthwise, k = 3, 5, 7: 8 channels of two pixels per item, the taps' weights
-       loaded once for both (rows is even) */
-    const int g8 = a.CinP >> 3, items = (rows >> 1) * g8;
-    for (int i = threadIdx.x; i < items; i += blockDim.x) {
-      const int pr = i / g8, c = (i - pr * g8) * 8;
-      const px_pix p[2] = {pix[2 * pr], pix[2 * pr + 1]};
-      float acc[2][8];
-#pragma unroll
-      for (int q = 0; q < 2; q++)
-#pragma unroll
-        for (int e = 0; e < 8; e++) acc[q][e] = p[q].ok && c < a.Cin ? a.b_sp[c + e] : 0.f;
-      if (c < a.Cin && (p[0].ok || p[1].ok)) {
-        if (a.K == 7)
-          px_dw_items<7, 2>(a, p, x, w, c, acc);
-        else if (a.K == 5)
-          px_dw_items<5, 2>(a, p, x, w, c, acc);
-        else
-          px_dw_items<3, 2>(a, p, x, w, c, acc);
-      }
-#pragma unroll
-      for (int q = 0; q < 2; q++)
-        *reinterpret_cast<uint4 *>(sA + (2 * pr + q) * lda + c) = pack8(acc[q]);
-    }
-    return;
-  }
-  if (a.cin_g == 1 || a.cin_g % 8 == 0) { /* 8 output channels per item, 16-byte loads */
-    const int g8 = a.CinP >> 3, items = rows * g8;
-    for (int i = threadIdx.x; i < items; i += blockDim.x) {
-      const int row = i / g8, c = (i - row * g8) * 8;
-      const px_pix p = pix[row];
-      float acc[8];
-      __half2 h[4];
-#pragma unroll
-      for (int e = 0; e < 8; e++) acc[e] = p.ok && c < a.Cin ? a.b_sp[c + e] : 0.f;
-#pragma unroll
-      for (int k = 0; k < 4; k++) h[k] = __float2half2_rn(0.f);
-      if (p.ok && c < a.Cin) {
-        /* grouped: the item's 8 outputs lie in one group (cin_g % 8 == 0), whose inputs
-           start at ci0; depthwise of other kernel sizes: ci0 = c */
-        const int ci0 = a.cin_g == 1 ? c : c / a.cin_g * a.cin_g;
-        for (int ky = 0; ky < a.K; ky++) {
-          const int iy = p.iy + ky;
-          if (iy < 0 || iy >= a.H) continue;
-          const __half *xr = x + ((size_t)p.n * a.H + iy) * a.W * a.CinP + ci0;
-          for (int kx = 0; kx < a.K; kx++) {
-            const int ix = p.ix + kx;
-            if (ix < 0 || ix >= a.W) continue;
-            const __half *xp = xr + (size_t)ix * a.CinP;
-            const int tap = ky * a.K + kx;
-            if (a.cin_g == 1) {
-              const uint4 xu = __ldg(reinterpret_cast<const uint4 *>(xp));
-              const uint4 wu = __ldg(reinterpret_cast<const uint4 *>(w + (size_t)tap * a.CinP + c));
-              const __half2 *xh = reinterpret_cast<const __half2 *>(&xu);
-              const __half2 *wh = reinterpret_cast<const __half2 *>(&wu);
-#pragma unroll
-              for (int k = 0; k < 4; k++) h[k] = __hfma2(xh[k], wh[k], h[k]);
-              continue;
-            }
-            for (int cb = 0; cb < a.cin_g; cb += 8) {
-              const uint4 xu = __ldg(reinterpret_cast<const uint4 *>(xp + cb));
-              const __half *xe = reinterpret_cast<const __half *>(&xu);
-              const __half *wr = w + ((size_t)tap * a.cin_g + cb) * a.CinP + c;
-#pragma unroll
-              for (int e = 0; e < 8; e++) {
-                const uint4 wu = __ldg(reinterpret_cast<const uint4 *>(wr + (size_t)e * a.CinP));
-                const __half2 *wh = reinterpret_cast<const __half2 *>(&wu);
-                const __half2 xx = __half2half2(xe[e]);
-#pragma unroll
-                for (int k = 0; k < 4; k++) h[k] = __hfma2(xx, wh[k], h[k]);
-              }
-              px_flush(acc, h);
-            }
-          }
-          if (a.cin_g == 1) px_flush(acc, h); /* a row of depthwise taps */
-        }
-      }
-      *reinterpret_cast<uint4 *>(sA + row * lda + c) = pack8(acc);
-    }
-    return;
-  }
-  /* other group widths: one output channel per item */
-  const int items = rows * a.CinP;
-  for (int i = threadIdx.x; i < items; i += blockDim.x) {
-    const int row = i / a.CinP, co = i - row * a.CinP;
-    const px_pix p = pix[row];
-    float acc = 0.f;
-    if (p.ok && co < a.Cin) {
-      acc = a.b_sp[co];
-      const int ci0 = co / a.cin_g * a.cin_g;
-      for (int ky = 0; ky < a.K; ky++) {
-        const int iy = p.iy + ky;
-        if (iy < 0 || iy >= a.H) continue;
-        for (int kx = 0; kx < a.K; kx++) {
-          const int ix = p.ix + kx;
-          if (ix < 0 || ix >= a.W) continue;
-          const __half *xp = x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP + ci0;
-          const __half *wp = w + (size_t)(ky * a.K + kx) * a.cin_g * a.CinP + co;
-          for (int ci = 0; ci < a.cin_g; ci++)
-            acc = fmaf(__half2float(xp[ci]), __half2float(wp[(size_t)ci * a.CinP]), acc);
-        }
-      }
-    }
-    sA[row * lda + co] = __float2half_rn(acc);
-  }
-}
-
-// Mean and 1 / sqrt(var + eps) of n values v(i), by one warp (two passes;
-// every lane gets the result).
-template <class F>
-__device__ __forceinline__ float2 warp_stats(int n, F v, float eps) {
-  const int lane = threadIdx.x & 31;
-  float s = 0.f;
-  for (int c = lane; c < n; c += 32) s += v(c);
-#pragma unroll
-  for (int o = 16; o; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-  const float mean = s / (float)n;
-  float q = 0.f;
-  for (int c = lane; c < n; c += 32) {
-    const float d = v(c) - mean;
-    q = fmaf(d, d, q);
-  }
-#pragma unroll
-  for (int o = 16; o; o >>= 1) q += __shfl_xor_sync(0xffffffffu, q, o);
-  return make_float2(mean, rsqrtf(q / (float)n + eps));
-}
-
-// MLP: LayerNorm of each present row of sA over its Cin channels, in place
-// (a warp per row; padded channels stay zero: gamma and beta are padded
-// with zeros).
-__device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda,
-                           int rows) {
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-  for (int row = warp; row < rows; row += nw) {
-    if (!pix[row].ok) continue;
-    __half *r = sA + row * lda;
-    const float2 st = warp_stats(
-        a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
-    for (int c = lane; c < a.CinP; c += 32)
-      r[c] = __float2half_rn((__half2float(r[c]) - st.x) * st.y * a.ln_g[c] + a.ln_b[c]);
   }
 }
 
@@ -387,42 +165,6 @@ __device__ __forceinline__ void px_each_pair(const float (&acc)[2][NT][4], int w
           acc[mi][j][2 * h + 1]);
 }
 
-// The CTA's `rows` output pixels from m0 on (thread i < rows fills entry i).
-__device__ __forceinline__ void px_fill_pix(const cuda_px_args &a, px_pix *pix, int m0, int rows,
-                                            int total) {
-  if ((int)threadIdx.x < rows) {
-    const int p = m0 + threadIdx.x;
-    px_pix e = {0, 0, 0, 0};
-    if (p < total) {
-      const int hw = a.Ho * a.Wo, n = p / hw, r = p - n * hw, oy = r / a.Wo, ox = r - oy * a.Wo;
-      e = {n, oy * a.S - a.pad_t, ox * a.S - a.pad_l, 1};
-    }
-    pix[threadIdx.x] = e;
-  }
-}
-
-// One output pair of an MLP launch: row `row` of the CTA's pixels (from m0),
-// columns col and col + 1, v0 and v1 the projection's sums. With the chunks
-// split (hs > 1) they are added to `part` (px_finish_kernel ends the block);
-// else the bias and the residual are added, padded channels zeroed, stored.
-__device__ __forceinline__ void px_mlp_out(const cuda_px_args &a, const px_pix *pix, int m0,
-                                           int row, int col, float v0, float v1, int hs) {
-  if (!pix[row].ok || col >= a.CoutP) return;
-  const size_t o = (size_t)(m0 + row) * a.CoutP + col;
-  if (hs > 1) {
-    atomicAdd(reinterpret_cast<float2 *>(a.part + o), make_float2(v0, v1));
-    return;
-  }
-  v0 += a.b_out[col], v1 += a.b_out[col + 1];
-  if (a.res) {
-    const float2 r = __half22float2(*reinterpret_cast<const __half2 *>((const __half *)a.res + o));
-    v0 += r.x, v1 += r.y;
-  }
-  if (col >= a.Cout) v0 = 0.f;
-  if (col + 1 >= a.Cout) v1 = 0.f;
-  *reinterpret_cast<__half2 *>((__half *)a.y + o) = __floats2half2_rn(v0, v1);
-}
-
 // MLP: chunk j's weights in flight: its We columns into sWe [CinP][CH + 8],
 // its Wp rows (the CTA's NCOL columns from n0) into sWp [CH][NCOL + 8].
 template <int CH, int NCOL>
@@ -440,17 +182,17 @@ template <int CH, int NCOL>
 __device__ __forceinline__ void px_mlp_start(const cuda_px_args &a, const px_pix *pix, __half *sA,
                                              int lda, int rows, __half *sWe, __half *sWp, int n0,
                                              int &j0, int &j1) {
-  const int nch = (a.CmidP + CH - 1) / CH, hs = gridDim.z;
+  const int nch = cuda_px_chunks(&a), hs = gridDim.z;
   j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
   px_mlp_copy<CH, NCOL>(a, sWe, sWp, j0, n0);
   cp_async_commit();
   pdl_wait(); /* the input is the previous kernel's output */
   pdl_trigger();
   __syncthreads(); /* the pixel table */
-  px_spatial(a, pix, sA, lda, rows);
+  px_spatial(a, pix, sA, lda, rows, threadIdx.x, blockDim.x);
   if (a.ln_g) {
     __syncthreads();
-    px_ln_rows(a, pix, sA, lda, rows);
+    px_ln_rows(a, pix, sA, lda, rows, blockDim.x);
   }
 }
 
@@ -479,21 +221,16 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       __syncthreads(); /* A (first chunk), this chunk's weights; sH free */
       float h[2][EN][4] = {};
       px_mma<EN>(h, sA, lda, sWe, LDH, wm * 32, wn * EN * 8, a.CinP / 16);
-      const bool gelu = a.act == MODEL_ACT_GELU;
 #pragma unroll
       for (int mi = 0; mi < 2; mi++)
 #pragma unroll
         for (int e = 0; e < EN; e++) {
-          const int col = wn * EN * 8 + e * 8 + 2 * (lane & 3), hc = j * CH + col;
-          const float b0 = hc < a.CmidP ? a.b_exp[hc] : 0.f,
-                      b1 = hc + 1 < a.CmidP ? a.b_exp[hc + 1] : 0.f;
+          const int col = wn * EN * 8 + e * 8 + 2 * (lane & 3);
 #pragma unroll
           for (int hh = 0; hh < 2; hh++) {
-            float v0 = h[mi][e][2 * hh] + b0, v1 = h[mi][e][2 * hh + 1] + b1;
-            v0 = gelu ? gelu_erf(v0) : act_apply(v0, a.act);
-            v1 = gelu ? gelu_erf(v1) : act_apply(v1, a.act);
             const int row = wm * 32 + mi * 16 + (lane >> 2) + 8 * hh;
-            *reinterpret_cast<__half2 *>(sH + row * LDH + col) = __floats2half2_rn(v0, v1);
+            *reinterpret_cast<unsigned *>(sH + row * LDH + col) =
+                px_hidden_pair(a, j * CH + col, h[mi][e][2 * hh], h[mi][e][2 * hh + 1]);
           }
         }
       __syncthreads(); /* H published; every warp is past its reads of sWe */
@@ -507,11 +244,9 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
   } else {
     constexpr int LDK = PKC + 8;
     __half *sA = reinterpret_cast<__half *>(base), *sW = sA + PM * LDK; /* sW: two [PKC][LDW] */
-    const size_t main = (size_t)PM * LDK * 2 + 2 * (size_t)PKC * LDW * 2,
-                 outln = a.ln_g && a.stem ? (size_t)PM * (NCOL + 4) * 4 : 0;
-    float2 *lst = reinterpret_cast<float2 *>(base + (main > outln ? main : outln));
+    float2 *lst = reinterpret_cast<float2 *>(base + cuda_px_conv_main(&a));
     const __half *W = (const __half *)a.w_out;
-    const int nk = (a.KA + PKC - 1) / PKC, hs = gridDim.z;
+    const int nk = cuda_px_chunks(&a), hs = gridDim.z;
     /* this CTA's K chunks [k0, k1) of the hs-way split */
     const int k0 = (int)blockIdx.z * nk / hs, k1 = ((int)blockIdx.z + 1) * nk / hs;
     px_copy(sW, W, PKC, NCOL, a.CoutP, k0 * PKC, a.KA, n0, a.CoutP);
@@ -562,11 +297,9 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       }
     } else {
       px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
-        if (!pix[row].ok || col >= a.CoutP) return;
-        v0 = col < a.Cout ? act_apply(v0 + a.b_out[col], a.act) : 0.f;
-        v1 = col + 1 < a.Cout ? act_apply(v1 + a.b_out[col + 1], a.act) : 0.f;
-        *reinterpret_cast<__half2 *>(y + (size_t)(m0 + row) * a.CoutP + col) =
-            __floats2half2_rn(v0, v1);
+        if (pix[row].ok && col < a.CoutP)
+          px_store_pair(a.b_out, nullptr, y, (size_t)(m0 + row) * a.CoutP + col, col, a.Cout,
+                        a.act, v0, v1);
       });
     }
   }
@@ -609,7 +342,6 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args 
   int j0, j1;
   px_mlp_start<CH, NCOL>(a, pix, sA, lda, M, sWe, sWp, n0, j0, j1);
   float acc[NT8][4] = {};
-  const bool gelu = a.act == MODEL_ACT_GELU;
   for (int j = j0; j < j1; j++) {
     cp_async_wait0();
     __syncthreads(); /* A (first chunk), this chunk's weights; sWe's last readers done */
@@ -626,19 +358,10 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args 
     /* bias + act, packed: n8 tiles 2s and 2s + 1 are the A fragment of k16 step s */
     unsigned hf[CHN][2];
 #pragma unroll
-    for (int e = 0; e < CHN; e++) {
-      const int hc = j * CH + e * 8 + 2 * (lane & 3);
-      const float b0 = hc < a.CmidP ? a.b_exp[hc] : 0.f,
-                  b1 = hc + 1 < a.CmidP ? a.b_exp[hc + 1] : 0.f;
+    for (int e = 0; e < CHN; e++)
 #pragma unroll
-      for (int hh = 0; hh < 2; hh++) {
-        float v0 = h[e][2 * hh] + b0, v1 = h[e][2 * hh + 1] + b1;
-        v0 = gelu ? gelu_erf(v0) : act_apply(v0, a.act);
-        v1 = gelu ? gelu_erf(v1) : act_apply(v1, a.act);
-        const __half2 p = __floats2half2_rn(v0, v1);
-        hf[e][hh] = *reinterpret_cast<const unsigned *>(&p);
-      }
-    }
+      for (int hh = 0; hh < 2; hh++)
+        hf[e][hh] = px_hidden_pair(a, j * CH + e * 8 + 2 * (lane & 3), h[e][2 * hh], h[e][2 * hh + 1]);
     const __half *wp = sWp + ((j - j0) & 1) * CH * LDW;
 #pragma unroll
     for (int s2 = 0; s2 < CHN / 2; s2++) {
@@ -665,17 +388,9 @@ __global__ void __launch_bounds__(256)
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < pairs;
        i += (long long)gridDim.x * blockDim.x) {
     const long long o = 2 * i;
-    const int col = (int)(o % CoutP);
-    float2 v = *reinterpret_cast<float2 *>(part + o);
+    const float2 v = *reinterpret_cast<float2 *>(part + o);
     *reinterpret_cast<float2 *>(part + o) = make_float2(0.f, 0.f);
-    v.x += b[col], v.y += b[col + 1];
-    if (res) {
-      const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(res + o));
-      v.x += r.x, v.y += r.y;
-    }
-    v.x = col < Cout ? act_apply(v.x, act) : 0.f;
-    v.y = col + 1 < Cout ? act_apply(v.y, act) : 0.f;
-    *reinterpret_cast<__half2 *>(y + o) = __floats2half2_rn(v.x, v.y);
+    px_store_pair(b, res, y, (size_t)o, (int)(o % CoutP), Cout, act, v.x, v.y);
   }
 }
 
@@ -778,9 +493,9 @@ px_fn px_fn_of(int mode, int nt, int en, int rw) {
 
 extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
   const long long total = (long long)n * a->Ho * a->Wo;
-  const bf::px_fn f = bf::px_fn_of(a->mode, a->nt, a->en, a->rw);
+  const bf::px_fn f = a->wg ? nullptr : bf::px_fn_of(a->mode, a->nt, a->en, a->rw);
   const int gy = cuda_px_splits(a);
-  if (!f || total <= 0 || total > 0x7fffffffLL || a->CinP % 16 || a->CoutP % 16 ||
+  if ((!f && !a->wg) || total <= 0 || total > 0x7fffffffLL || a->CinP % 16 || a->CoutP % 16 ||
       (a->mode == CUDA_PX_MLP && (a->CmidP % 16 || !a->w_sp || !a->w_exp)) ||
       (a->mode == CUDA_PX_CONV && (a->KA % 16 || (cuda_px_out_ln(a) && gy != 1))) || !a->w_out)
     return (int)cudaErrorInvalidValue;
@@ -790,7 +505,8 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
   const int rows = cuda_px_rows(a);
   const dim3 grid((unsigned)((total + rows - 1) / rows), (unsigned)gy, (unsigned)hs);
   cudaError_t e =
-      bf::launch_k(f, grid, dim3(CUDA_THREADS), cuda_px_smem(a), st, true, *a, (int)total);
+      a->wg ? (cudaError_t)cuda_px_wg_launch(a, (int)total, grid.x, grid.y, grid.z, st)
+            : bf::launch_k(f, grid, dim3(CUDA_THREADS), cuda_px_smem(a), st, true, *a, (int)total);
   if (e || hs == 1) return (int)e;
   const long long pairs = total * a->CoutP / 2;
   const int blocks = (int)((pairs + 255) / 256 < 4096 ? (pairs + 255) / 256 : 4096);

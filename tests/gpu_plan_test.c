@@ -1218,6 +1218,63 @@ static void test_px_cands(void **state) {
   assert_int_equal(n, 3);
   assert_int_equal(cuda_px_ncol(&c[0]), 192);
   assert_int_equal(cuda_px_ncol(&c[2]), 64);
+  /* with the warpgroup-MMA kernel: no CONV launch takes it */
+  caps.wg = 1;
+  assert_int_equal(cuda_plan_px_cands(&s, 1, &caps, c, CUDA_PX_CANDS), 3);
+  for (int i = 0; i < 3; i++) assert_int_equal(c[i].wg, 0);
+}
+
+/* The warpgroup-MMA pixel-tile kernel's launches (cuda_px_args.wg): after
+ * each split's mma.sync ones, two and one consumer warpgroups (128 and 64
+ * pixels a CTA, 384 and 160 threads) where nt <= 6, chunks of 64, within
+ * the shared memory; one of them with the hidden split at batch 1. */
+static void test_px_wg_cands(void **state) {
+  (void)state;
+  cuda_device_caps caps = hopper();
+  caps.wg = 1;
+  cuda_px_args a = {0}, c[CUDA_PX_CANDS];
+  a.mode = CUDA_PX_MLP, a.CinP = 96, a.CmidP = 384, a.CoutP = 96, a.K = 7, a.Ho = a.Wo = 56;
+  int n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
+  assert_int_equal(n, 12); /* 2 splits x (4 mma.sync + 2 wg) */
+  assert_int_equal(c[4].wg, 2);
+  assert_int_equal(c[5].wg, 1);
+  for (int i = 4; i < 6; i++) {
+    assert_int_equal(cuda_px_ncol(&c[i]), 96);
+    assert_int_equal(cuda_px_ch(&c[i]), 64);
+    assert_int_equal(c[i].rw, 0);
+  }
+  assert_int_equal(cuda_px_rows(&c[4]), 128);
+  assert_int_equal(cuda_px_threads(&c[4]), 384);
+  assert_int_equal(cuda_px_rows(&c[5]), 64);
+  assert_int_equal(cuda_px_threads(&c[5]), 160);
+  assert_int_equal(cuda_px_threads(&c[0]), CUDA_THREADS);
+  /* the rings (4 x 8 KB, 3 x 16 KB), A (128 x 104 fp16), the pixels, the barriers */
+  assert_int_equal(cuda_px_smem(&c[4]), 128 * 16 + 1024 + 4 * 8192 + 3 * 16384 + 128 * 104 * 2 +
+                                            7 * 16);
+  assert_int_equal(c[10].wg, 2);
+  assert_int_equal(cuda_px_ncol(&c[10]), 64);
+  /* ConvNeXt-T's last stage: only one warpgroup's A (64 x 776) fits, at 4 x 192 columns */
+  a.CinP = 768, a.CmidP = 3072, a.CoutP = 768, a.Ho = a.Wo = 7;
+  n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
+  int wg1 = 0;
+  for (int i = 0; i < n; i++) {
+    assert_true(cuda_px_smem(&c[i]) <= caps.smem_optin);
+    assert_int_not_equal(c[i].wg, 2);
+    if (c[i].wg == 1) {
+      wg1++;
+      assert_int_equal(cuda_px_ncol(&c[i]), 192);
+    }
+  }
+  assert_int_equal(wg1, 1);
+  /* one image: the wg launch also with its chunks split */
+  n = cuda_plan_px_cands(&a, 1, &caps, c, CUDA_PX_CANDS);
+  int split = 0;
+  for (int i = 0; i < n; i++) split += c[i].wg && c[i].hs > 1;
+  assert_true(split >= 1);
+  /* a device without it (caps.wg == 0) gets none */
+  caps.wg = 0;
+  n = cuda_plan_px_cands(&a, 1, &caps, c, CUDA_PX_CANDS);
+  for (int i = 0; i < n; i++) assert_int_equal(c[i].wg, 0);
 }
 
 int main(void) {
@@ -1242,6 +1299,7 @@ int main(void) {
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
       cmocka_unit_test(test_px_cands),
+      cmocka_unit_test(test_px_wg_cands),
       cmocka_unit_test(test_gate_proj_stream),
       cmocka_unit_test(test_gate_proj_wg),
       cmocka_unit_test(test_gate_proj_narrow),

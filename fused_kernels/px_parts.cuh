@@ -1,0 +1,301 @@
+// Device code shared by the pixel-tile kernels (px_block.cu: px_kernel and
+// px_rw_kernel on mma.sync; px_wg.cu: px_wg_kernel on sm_90a's warpgroup
+// MMAs): the CTA's pixel table, the MLP blocks' spatial conv and LayerNorm
+// into the A tile, the expand's bias and activation, and the end of a block
+// (bias, residual, activation, padded channels zeroed, store).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "fused_kernels/cuda_common.cuh"
+#include "fused_kernels/cuda_kernels.h"
+#include "fused_kernels/mbconv_parts.cuh"
+
+namespace bf {
+namespace {
+
+// One output pixel of the CTA: image, first input row and column of its
+// window, and whether it exists (the batch's last CTA runs past its end).
+struct px_pix {
+  int n, iy, ix, ok;
+};
+
+__device__ __forceinline__ float gelu_erf(float x) {
+  return 0.5f * x * (1.f + erff(x * 0.70710678f));
+}
+
+// fp32 acc[8] += the packed fp16 sums h[4] (then cleared): a row of taps is
+// summed in fp16 pairs (HFMA2), rows in fp32.
+__device__ __forceinline__ void px_flush(float *acc, __half2 *h) {
+#pragma unroll
+  for (int k = 0; k < 4; k++) {
+    const float2 f = __half22float2(h[k]);
+    acc[2 * k] += f.x, acc[2 * k + 1] += f.y;
+    h[k] = __float2half2_rn(0.f);
+  }
+}
+
+// Depthwise items of NP pixels p[0..NP) for the same 8 channels c.., the
+// kernel size known at compile time: each row's K weight loads (shared by the
+// NP pixels) and NP x K input loads are all issued before its HFMA2s, so a
+// row costs one round trip to L1/L2 instead of K (the first build's loop
+// waited on each tap in turn: a 7x7 image's CTA at batch 1 spent ~190 us in
+// it). acc[q] must hold the bias (or 0 for an absent pixel).
+template <int K, int NP>
+__device__ __forceinline__ void px_dw_items(const cuda_px_args &a, const px_pix *p, const __half *x,
+                                            const __half *w, int c, float (*acc)[8]) {
+  __half2 h[NP][4];
+#pragma unroll
+  for (int q = 0; q < NP; q++)
+#pragma unroll
+    for (int k = 0; k < 4; k++) h[q][k] = __float2half2_rn(0.f);
+  for (int ky = 0; ky < K; ky++) {
+    bool rin[NP], any = false;
+#pragma unroll
+    for (int q = 0; q < NP; q++) {
+      const int iy = p[q].iy + ky;
+      rin[q] = p[q].ok && iy >= 0 && iy < a.H;
+      any |= rin[q];
+    }
+    if (!any) continue;
+    const __half *wr = w + (size_t)ky * K * a.CinP + c;
+    uint4 wu[K], xu[NP][K];
+#pragma unroll
+    for (int kx = 0; kx < K; kx++)
+      wu[kx] = __ldg(reinterpret_cast<const uint4 *>(wr + (size_t)kx * a.CinP));
+#pragma unroll
+    for (int q = 0; q < NP; q++) {
+      const __half *xr = x + (((size_t)p[q].n * a.H + (p[q].iy + ky)) * a.W + p[q].ix) * a.CinP + c;
+#pragma unroll
+      for (int kx = 0; kx < K; kx++) {
+        const bool in = rin[q] && p[q].ix + kx >= 0 && p[q].ix + kx < a.W;
+        xu[q][kx] = in ? __ldg(reinterpret_cast<const uint4 *>(xr + (ptrdiff_t)kx * a.CinP))
+                       : make_uint4(0, 0, 0, 0);
+      }
+    }
+#pragma unroll
+    for (int kx = 0; kx < K; kx++) {
+      const __half2 *wh = reinterpret_cast<const __half2 *>(&wu[kx]);
+#pragma unroll
+      for (int q = 0; q < NP; q++) {
+        const __half2 *xh = reinterpret_cast<const __half2 *>(&xu[q][kx]);
+#pragma unroll
+        for (int k = 0; k < 4; k++) h[q][k] = __hfma2(xh[k], wh[k], h[q][k]);
+      }
+    }
+#pragma unroll
+    for (int q = 0; q < NP; q++) px_flush(acc[q], h[q]);
+  }
+}
+
+// MLP: the spatial conv of the CTA's pixels into sA [rows][lda] fp16 (rows of
+// absent pixels and padded channels zero), by threads th, th + nth, ...
+// Weights fp16: depthwise [K*K][CinP] (cin_g == 1), else grouped
+// [K*K][cin_g][CinP].
+__device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda, int rows,
+                           int th, int nth) {
+  const __half *x = (const __half *)a.x, *w = (const __half *)a.w_sp;
+  if (a.cin_g == 1 && (a.K == 3 || a.K == 5 || a.K == 7)) {
+    /* depthwise, k = 3, 5, 7: 8 channels of two pixels per item, the taps' weights
+       loaded once for both (rows is even) */
+    const int g8 = a.CinP >> 3, items = (rows >> 1) * g8;
+    for (int i = th; i < items; i += nth) {
+      const int pr = i / g8, c = (i - pr * g8) * 8;
+      const px_pix p[2] = {pix[2 * pr], pix[2 * pr + 1]};
+      float acc[2][8];
+#pragma unroll
+      for (int q = 0; q < 2; q++)
+#pragma unroll
+        for (int e = 0; e < 8; e++) acc[q][e] = p[q].ok && c < a.Cin ? a.b_sp[c + e] : 0.f;
+      if (c < a.Cin && (p[0].ok || p[1].ok)) {
+        if (a.K == 7)
+          px_dw_items<7, 2>(a, p, x, w, c, acc);
+        else if (a.K == 5)
+          px_dw_items<5, 2>(a, p, x, w, c, acc);
+        else
+          px_dw_items<3, 2>(a, p, x, w, c, acc);
+      }
+#pragma unroll
+      for (int q = 0; q < 2; q++)
+        *reinterpret_cast<uint4 *>(sA + (2 * pr + q) * lda + c) = pack8(acc[q]);
+    }
+    return;
+  }
+  if (a.cin_g == 1 || a.cin_g % 8 == 0) { /* 8 output channels per item, 16-byte loads */
+    const int g8 = a.CinP >> 3, items = rows * g8;
+    for (int i = th; i < items; i += nth) {
+      const int row = i / g8, c = (i - row * g8) * 8;
+      const px_pix p = pix[row];
+      float acc[8];
+      __half2 h[4];
+#pragma unroll
+      for (int e = 0; e < 8; e++) acc[e] = p.ok && c < a.Cin ? a.b_sp[c + e] : 0.f;
+#pragma unroll
+      for (int k = 0; k < 4; k++) h[k] = __float2half2_rn(0.f);
+      if (p.ok && c < a.Cin) {
+        /* grouped: the item's 8 outputs lie in one group (cin_g % 8 == 0), whose inputs
+           start at ci0; depthwise of other kernel sizes: ci0 = c */
+        const int ci0 = a.cin_g == 1 ? c : c / a.cin_g * a.cin_g;
+        for (int ky = 0; ky < a.K; ky++) {
+          const int iy = p.iy + ky;
+          if (iy < 0 || iy >= a.H) continue;
+          const __half *xr = x + ((size_t)p.n * a.H + iy) * a.W * a.CinP + ci0;
+          for (int kx = 0; kx < a.K; kx++) {
+            const int ix = p.ix + kx;
+            if (ix < 0 || ix >= a.W) continue;
+            const __half *xp = xr + (size_t)ix * a.CinP;
+            const int tap = ky * a.K + kx;
+            if (a.cin_g == 1) {
+              const uint4 xu = __ldg(reinterpret_cast<const uint4 *>(xp));
+              const uint4 wu = __ldg(reinterpret_cast<const uint4 *>(w + (size_t)tap * a.CinP + c));
+              const __half2 *xh = reinterpret_cast<const __half2 *>(&xu);
+              const __half2 *wh = reinterpret_cast<const __half2 *>(&wu);
+#pragma unroll
+              for (int k = 0; k < 4; k++) h[k] = __hfma2(xh[k], wh[k], h[k]);
+              continue;
+            }
+            for (int cb = 0; cb < a.cin_g; cb += 8) {
+              const uint4 xu = __ldg(reinterpret_cast<const uint4 *>(xp + cb));
+              const __half *xe = reinterpret_cast<const __half *>(&xu);
+              const __half *wr = w + ((size_t)tap * a.cin_g + cb) * a.CinP + c;
+#pragma unroll
+              for (int e = 0; e < 8; e++) {
+                const uint4 wu = __ldg(reinterpret_cast<const uint4 *>(wr + (size_t)e * a.CinP));
+                const __half2 *wh = reinterpret_cast<const __half2 *>(&wu);
+                const __half2 xx = __half2half2(xe[e]);
+#pragma unroll
+                for (int k = 0; k < 4; k++) h[k] = __hfma2(xx, wh[k], h[k]);
+              }
+              px_flush(acc, h);
+            }
+          }
+          if (a.cin_g == 1) px_flush(acc, h); /* a row of depthwise taps */
+        }
+      }
+      *reinterpret_cast<uint4 *>(sA + row * lda + c) = pack8(acc);
+    }
+    return;
+  }
+  /* other group widths: one output channel per item */
+  const int items = rows * a.CinP;
+  for (int i = th; i < items; i += nth) {
+    const int row = i / a.CinP, co = i - row * a.CinP;
+    const px_pix p = pix[row];
+    float acc = 0.f;
+    if (p.ok && co < a.Cin) {
+      acc = a.b_sp[co];
+      const int ci0 = co / a.cin_g * a.cin_g;
+      for (int ky = 0; ky < a.K; ky++) {
+        const int iy = p.iy + ky;
+        if (iy < 0 || iy >= a.H) continue;
+        for (int kx = 0; kx < a.K; kx++) {
+          const int ix = p.ix + kx;
+          if (ix < 0 || ix >= a.W) continue;
+          const __half *xp = x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP + ci0;
+          const __half *wp = w + (size_t)(ky * a.K + kx) * a.cin_g * a.CinP + co;
+          for (int ci = 0; ci < a.cin_g; ci++)
+            acc = fmaf(__half2float(xp[ci]), __half2float(wp[(size_t)ci * a.CinP]), acc);
+        }
+      }
+    }
+    sA[row * lda + co] = __float2half_rn(acc);
+  }
+}
+
+// Mean and 1 / sqrt(var + eps) of n values v(i), by one warp (two passes;
+// every lane gets the result).
+template <class F>
+__device__ __forceinline__ float2 warp_stats(int n, F v, float eps) {
+  const int lane = threadIdx.x & 31;
+  float s = 0.f;
+  for (int c = lane; c < n; c += 32) s += v(c);
+#pragma unroll
+  for (int o = 16; o; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+  const float mean = s / (float)n;
+  float q = 0.f;
+  for (int c = lane; c < n; c += 32) {
+    const float d = v(c) - mean;
+    q = fmaf(d, d, q);
+  }
+#pragma unroll
+  for (int o = 16; o; o >>= 1) q += __shfl_xor_sync(0xffffffffu, q, o);
+  return make_float2(mean, rsqrtf(q / (float)n + eps));
+}
+
+// MLP: LayerNorm of each present row of sA over its Cin channels, in place
+// (a warp per row, by the warps of threads [0, nth); padded channels stay
+// zero: gamma and beta are padded with zeros).
+__device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda, int rows,
+                           int nth) {
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = nth >> 5;
+  for (int row = warp; row < rows; row += nw) {
+    if (!pix[row].ok) continue;
+    __half *r = sA + row * lda;
+    const float2 st = warp_stats(
+        a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
+    for (int c = lane; c < a.CinP; c += 32)
+      r[c] = __float2half_rn((__half2float(r[c]) - st.x) * st.y * a.ln_g[c] + a.ln_b[c]);
+  }
+}
+
+// The CTA's `rows` output pixels from m0 on (thread i < rows fills entry i).
+__device__ __forceinline__ void px_fill_pix(const cuda_px_args &a, px_pix *pix, int m0, int rows,
+                                            int total) {
+  if ((int)threadIdx.x < rows) {
+    const int p = m0 + threadIdx.x;
+    px_pix e = {0, 0, 0, 0};
+    if (p < total) {
+      const int hw = a.Ho * a.Wo, n = p / hw, r = p - n * hw, oy = r / a.Wo, ox = r - oy * a.Wo;
+      e = {n, oy * a.S - a.pad_t, ox * a.S - a.pad_l, 1};
+    }
+    pix[threadIdx.x] = e;
+  }
+}
+
+// The end of a block for one output pair at element offset o of y (columns
+// col, col + 1; v0, v1 the sums): + bias [+ the residual at o] -> act,
+// padded channels (col >= Cout) zeroed, stored as fp16.
+__device__ __forceinline__ void px_store_pair(const float *b, const __half *res, __half *y,
+                                              size_t o, int col, int Cout, int act, float v0,
+                                              float v1) {
+  v0 += b[col], v1 += b[col + 1];
+  if (res) {
+    const float2 r = __half22float2(*reinterpret_cast<const __half2 *>(res + o));
+    v0 += r.x, v1 += r.y;
+  }
+  v0 = col < Cout ? act_apply(v0, act) : 0.f;
+  v1 = col + 1 < Cout ? act_apply(v1, act) : 0.f;
+  *reinterpret_cast<__half2 *>(y + o) = __floats2half2_rn(v0, v1);
+}
+
+// One output pair of an MLP launch: row `row` of the CTA's pixels (from m0),
+// columns col and col + 1, v0 and v1 the projection's sums. With the chunks
+// split (hs > 1) they are added to `part` (px_finish_kernel ends the block);
+// else px_store_pair ends it.
+__device__ __forceinline__ void px_mlp_out(const cuda_px_args &a, const px_pix *pix, int m0,
+                                           int row, int col, float v0, float v1, int hs) {
+  if (!pix[row].ok || col >= a.CoutP) return;
+  const size_t o = (size_t)(m0 + row) * a.CoutP + col;
+  if (hs > 1) {
+    atomicAdd(reinterpret_cast<float2 *>(a.part + o), make_float2(v0, v1));
+    return;
+  }
+  px_store_pair(a.b_out, (const __half *)a.res, (__half *)a.y, o, col, a.Cout, MODEL_ACT_NONE, v0,
+                v1);
+}
+
+// The expand's sums v0, v1 of hidden channels hc, hc + 1 -> + bias -> act,
+// packed as the fp16 pair that the projection reads (channels past CmidP
+// get no bias: the weights' padding makes their sums 0, and act(0) = 0).
+__device__ __forceinline__ unsigned px_hidden_pair(const cuda_px_args &a, int hc, float v0,
+                                                   float v1) {
+  v0 += hc < a.CmidP ? a.b_exp[hc] : 0.f;
+  v1 += hc + 1 < a.CmidP ? a.b_exp[hc + 1] : 0.f;
+  const bool gelu = a.act == MODEL_ACT_GELU;
+  v0 = gelu ? gelu_erf(v0) : act_apply(v0, a.act);
+  v1 = gelu ? gelu_erf(v1) : act_apply(v1, a.act);
+  const __half2 p = __floats2half2_rn(v0, v1);
+  return *reinterpret_cast<const unsigned *>(&p);
+}
+}  // namespace
+}  // namespace bf

@@ -1,0 +1,244 @@
+// The MLP pixel-tile blocks (ConvNeXt, ConvFirst) on sm_90a's warpgroup MMAs
+// (cuda_px_args.wg): one kernel per block, as px_block.cu's px_kernel, with
+// the GEMMs as wgmma instead of mma.sync from ldmatrix fragments.
+//
+// A CTA owns 64 wg consecutive output pixels of the batch and NCOL = 8 NT8
+// output columns (grid.y splits the rest; grid.z the expanded chunks, as
+// px_kernel's hs). Its threads:
+//   - wg consumer warpgroups of 64 pixels each. Together they compute the
+//     spatial conv [-> LayerNorm] of the CTA's pixels into A [M x CinP] in
+//     shared memory (px_parts.cuh). Then each walks the expanded chunks of
+//     64 channels for its own 64 rows:
+//       H = act(A We + be): wgmma m64n64k16, A by ldmatrix from shared
+//         memory (two sets of fragments, a 64-channel slice each, so one
+//         slice's loads run while the other's MMAs do), We by descriptor;
+//       acc += H Wp: wgmma m64nNCOLk16, A = H from the registers (the
+//         expand's accumulators, packed to fp16 pairs, are its A fragments,
+//         as in px_rw_kernel), Wp by descriptor; it runs while the next
+//         chunk's expand is issued.
+//     The expanded tensor exists only as one chunk's accumulators.
+//   - one producer warp: streams the weights by bulk tensor copies (128-byte
+//     swizzle) through two rings with full/empty mbarriers: CUDA_PX_WG_SE
+//     stages of one 64 x 64 We slice, CUDA_PX_WG_SP stages of a chunk's 64
+//     Wp rows by NCOL columns. The weights are constants: it starts before
+//     the previous kernel ends (PDL), while the consumers' spatial conv runs.
+// Every consumer thread arrives on a stage's empty barrier once the MMAs
+// that read it have completed (wgmma.wait_group). The epilogue is
+// px_mlp_out's (bias, residual, padded channels; or the split's atomics).
+//
+// Built for sm_90a only (BF_WGMMA): elsewhere the kernel is a trap and
+// cuda_pg_wg_supported() says 0, so the planner offers no such launch.
+#include <cuda.h>
+#include <cuda_runtime.h>
+
+#include "fused_kernels/cuda_kernels.h"
+#include "fused_kernels/pixel_gemm.cuh"
+#include "fused_kernels/px_parts.cuh"
+#include "fused_kernels/wg_parts.cuh"
+#include "fused_kernels/wgmma_ops.cuh"
+
+namespace bf {
+namespace {
+
+constexpr int SE = CUDA_PX_WG_SE, SP = CUDA_PX_WG_SP;
+constexpr unsigned EST = 8192; /* a We slice: 64 k rows x 64 columns fp16 */
+
+// Threads of a CTA: the consumers and a producer warp; with two consumer
+// warpgroups, a whole producer warpgroup, whose registers (setmaxnreg) go to
+// the consumers: the SM allocates registers by warpgroups, and 288 threads
+// would have capped every thread at 168 (the 192-column build spilled).
+template <int WG>
+constexpr int px_wg_threads() {
+  return WG * 128 + (WG == 2 ? 128 : 32);
+}
+
+template <int WG, int NT8>
+__global__ void __launch_bounds__(px_wg_threads<WG>(), 1)
+    px_wg_kernel(const __grid_constant__ CUtensorMap te, const __grid_constant__ CUtensorMap tp,
+                 const cuda_px_args a, int total) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  constexpr int M = 64 * WG, NCOL = 8 * NT8, NB = (NCOL + 63) / 64, CW = WG * 128;
+  constexpr unsigned PST = NB * 8192; /* a Wp stage: NB blocks of 64 rows x 64 columns */
+  extern __shared__ __align__(128) unsigned char smem[];
+  const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
+  unsigned char *ring = smem + (sb - s0); /* SE We stages, then SP Wp stages */
+  const int lda = a.CinP + 8;
+  __half *sA = reinterpret_cast<__half *>(ring + SE * EST + SP * PST);
+  px_pix *pix = reinterpret_cast<px_pix *>(sA + M * lda);
+  unsigned long long *fullE = reinterpret_cast<unsigned long long *>(pix + M);
+  unsigned long long *emptyE = fullE + SE, *fullP = emptyE + SE, *emptyP = fullP + SP;
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int m0 = blockIdx.x * M, n0 = blockIdx.y * NCOL;
+  const int nch = cuda_px_chunks(&a), hs = gridDim.z, KS = (a.CinP + 63) / 64;
+  const int j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
+  if (tid == 0) {
+    for (int s = 0; s < SE; s++) mbar_init(fullE + s, 1), mbar_init(emptyE + s, CW);
+    for (int s = 0; s < SP; s++) mbar_init(fullP + s, 1), mbar_init(emptyP + s, CW);
+  }
+  px_fill_pix(a, pix, m0, M, total);
+  __syncthreads(); /* the barriers, the pixel table */
+  if (warp >= CW / 32) { /* the producer */
+    if constexpr (WG == 2) asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    if (warp == CW / 32 && lane == 0) {
+      int se = 0, re = 0, sp = 0, rp = 0; /* stage and round of each ring */
+      for (int j = j0; j < j1; j++) {
+        for (int s = 0; s < KS; s++) {
+          if (re > 0) mbar_wait(emptyE + se, (unsigned)(re - 1) & 1u);
+          mbar_arrive_tx(fullE + se, EST);
+          tma_load_2d(ring + se * EST, te, j * 64, s * 64, fullE + se);
+          if (++se == SE) se = 0, re++;
+        }
+        if (rp > 0) mbar_wait(emptyP + sp, (unsigned)(rp - 1) & 1u);
+        mbar_arrive_tx(fullP + sp, PST);
+        unsigned char *ps = ring + SE * EST + sp * PST;
+#pragma unroll
+        for (int b = 0; b < NB; b++) tma_load_2d(ps + b * 8192, tp, n0 + b * 64, j * 64, fullP + sp);
+        if (++sp == SP) sp = 0, rp++;
+      }
+    }
+    return;
+  }
+  if constexpr (WG == 2) asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+  pdl_wait(); /* the input is the previous kernel's output */
+  pdl_trigger();
+  px_spatial(a, pix, sA, lda, M, tid, CW);
+  if (a.ln_g) {
+    asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory");
+    px_ln_rows(a, pix, sA, lda, M, CW);
+  }
+  asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory"); /* A */
+  const int r0 = (warp >> 2) * 64 + (warp & 3) * 16, lr = lane & 15, lc = (lane >> 4) * 8;
+  const unsigned arow = smem_u32(sA + (r0 + lr) * lda + lc);
+  float acc[NT8][4];
+#pragma unroll
+  for (int t = 0; t < NT8; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+  unsigned af[2][4][4]; /* the A fragments of two 64-channel slices */
+  int se = 0, re = 0, rse = 0, sp = 0, rp = 0, rsp = 0; /* stages, rounds, the next to release */
+  auto release_e = [&]() {
+    mbar_arrive(emptyE + rse);
+    if (++rse == SE) rse = 0;
+  };
+  for (int j = j0; j < j1; j++) {
+    float h[8][4];
+    /* slice s of the expand (stage se) with fragment set f */
+    auto slice = [&](unsigned(&f)[4][4], int s) {
+      if (s >= 2) { /* slice s - 2's MMAs (which read f) are done: its stage goes back */
+        wg_wait<1>();
+        release_e();
+      }
+      const int ksn = min(4, (a.CinP - s * 64) >> 4);
+#pragma unroll
+      for (int ks = 0; ks < 4; ks++)
+        if (ks < ksn) ldsm_x4_at(f[ks], arow + (unsigned)(s * 64 + ks * 16) * 2, false);
+      mbar_wait(fullE + se, (unsigned)re & 1u);
+      wg_fence();
+      const unsigned long long d = wg_desc(sb + se * EST);
+#pragma unroll
+      for (int ks = 0; ks < 4; ks++)
+        if (ks < ksn) wg_mma<64>(h, f[ks], d + ks * 128, s > 0 || ks > 0);
+      wg_commit();
+      if (++se == SE) se = 0, re++;
+    };
+    for (int s = 0; s < KS; s += 2) {
+      slice(af[0], s);
+      if (s + 1 < KS) slice(af[1], s + 1);
+    }
+    wg_wait<0>(); /* the expand, and the previous chunk's projection */
+#pragma unroll
+    for (int e = 0; e < 8; e++)
+#pragma unroll
+      for (int q = 0; q < 4; q++) wg_pin(h[e][q]);
+    for (int s = KS < 2 ? KS : 2; s > 0; s--) release_e();
+    if (j > j0) {
+      mbar_arrive(emptyP + rsp);
+      if (++rsp == SP) rsp = 0;
+    }
+    /* bias + act, packed: n8 tiles 2 s and 2 s + 1 are the A fragment of k16 step s */
+    unsigned hf[4][4];
+#pragma unroll
+    for (int e = 0; e < 8; e++)
+#pragma unroll
+      for (int hh = 0; hh < 2; hh++)
+        hf[e >> 1][(e & 1) * 2 + hh] =
+            px_hidden_pair(a, j * 64 + e * 8 + 2 * (lane & 3), h[e][2 * hh], h[e][2 * hh + 1]);
+    mbar_wait(fullP + sp, (unsigned)rp & 1u);
+    wg_fence();
+    const unsigned long long dp = wg_desc(sb + SE * EST + sp * PST);
+#pragma unroll
+    for (int s = 0; s < 4; s++) wg_mma<NCOL>(acc, hf[s], dp + s * 128, 1);
+    wg_commit();
+    if (++sp == SP) sp = 0, rp++;
+  }
+  wg_wait<0>();
+#pragma unroll
+  for (int t = 0; t < NT8; t++)
+#pragma unroll
+    for (int q = 0; q < 4; q++) wg_pin(acc[t][q]);
+#pragma unroll
+  for (int t = 0; t < NT8; t++)
+#pragma unroll
+    for (int hh = 0; hh < 2; hh++)
+      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + t * 8 + 2 * (lane & 3),
+                 acc[t][2 * hh], acc[t][2 * hh + 1], hs);
+#else
+  __trap(); /* never launched: cuda_pg_wg_supported() */
+#endif
+}
+
+typedef void (*px_wg_fn)(const CUtensorMap, const CUtensorMap, const cuda_px_args, int);
+
+// wg = 1 or 2 consumer warpgroups by nt = 2, 3, 4, 6 (64 to 192 columns).
+px_wg_fn px_wg_fn_of(int wg, int nt) {
+#define PX_WG(N) \
+  case N:        \
+    return wg == 1 ? px_wg_kernel<1, 4 * N> : px_wg_kernel<2, 4 * N>;
+  if (wg != 1 && wg != 2) return nullptr;
+  switch (nt) {
+    PX_WG(2)
+    PX_WG(3)
+    PX_WG(4)
+    PX_WG(6)
+  }
+#undef PX_WG
+  return nullptr;
+}
+
+}  // namespace
+}  // namespace bf
+
+// The launch (cuda_px_launch checked the shapes): the weights' tensor maps,
+// We [CinP][CmidP] and Wp [CmidP][CoutP] in boxes of 64 x 64 with the
+// 128-byte swizzle (boxes past the matrices' edges are zero-filled).
+extern "C" int cuda_px_wg_launch(const cuda_px_args *a, int total, unsigned gx, unsigned gy,
+                                 unsigned gz, cuda_stream_t st) {
+#if defined(BF_WGMMA)
+  const bf::px_wg_fn f = bf::px_wg_fn_of(a->wg, a->nt);
+  if (!f || a->en != 2 || a->mode != CUDA_PX_MLP || !cuda_pg_wg_supported())
+    return (int)cudaErrorInvalidValue;
+  CUtensorMap te, tp;
+  cudaError_t e = bf::tensor_map_2d(&te, a->w_exp, a->CinP, a->CmidP, 64, 64,
+                                    CU_TENSOR_MAP_SWIZZLE_128B);
+  if (!e)
+    e = bf::tensor_map_2d(&tp, a->w_out, a->CmidP, a->CoutP, 64, 64, CU_TENSOR_MAP_SWIZZLE_128B);
+  if (e) return (int)e;
+  void *args[] = {&te, &tp, const_cast<cuda_px_args *>(a), &total};
+  return (int)bf::launch_k((const void *)f, dim3(gx, gy, gz), dim3(cuda_px_threads(a)),
+                           cuda_px_smem(a), st, true, args);
+#else
+  (void)a, (void)total, (void)gx, (void)gy, (void)gz, (void)st;
+  return (int)cudaErrorInvalidValue;
+#endif
+}
+
+extern "C" int cuda_px_wg_set_attrs(int bytes, int carveout) {
+#if defined(BF_WGMMA)
+  if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
+  static const int nts[] = {2, 3, 4, 6};
+  const void *fns[8];
+  for (int i = 0; i < 8; i++) fns[i] = (const void *)bf::px_wg_fn_of(1 + i / 4, nts[i % 4]);
+  return (int)bf::set_kernel_attrs(fns, 8, bytes, carveout);
+#else
+  (void)bytes, (void)carveout;
+  return 0;
+#endif
+}
