@@ -63,7 +63,10 @@ typedef struct {
   int no_sefuse;    /* BLOCKFUSE_CUDA_SEFUSE=0: ... and the SE MLP inside the GEMM (A/B) */
   int no_stream;    /* BLOCKFUSE_CUDA_STREAM=0: ... and the streaming (persistent) GEMM (A/B) */
   int no_bulk;      /* BLOCKFUSE_CUDA_BULK=0: ... and the GEMM fed by bulk copies (A/B) */
-  int no_wg;        /* BLOCKFUSE_CUDA_WG=0: ... and the one on warpgroup MMAs (A/B) */
+  int no_wg;        /* BLOCKFUSE_CUDA_WG=0: ... and the one on warpgroup MMAs (A/B); also the
+                       pixel-tile blocks' warpgroup-MMA kernel */
+  int px_only;      /* BLOCKFUSE_CUDA_PX=tile, rw or wg: the pixel-tile MLP blocks time only
+                       that kernel's launches (A/B, profiling); 0 = all */
   int no_narrow;    /* BLOCKFUSE_CUDA_NARROW=0: ... and the narrow one (A/B) */
   int tune_log;     /* BLOCKFUSE_CUDA_TUNE_LOG=1: each pass-2 GEMM candidate's time to stderr */
   int no_spin;      /* BLOCKFUSE_CUDA_TUNE_SPIN=0: the tuner times without the spin (A/B) */
@@ -519,12 +522,23 @@ static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y,
 
 /* A pixel-tile block (px_block.cu): times every launch shape that fits
  * (cuda_plan_px_cands) and keeps the fastest in p->px. */
+/* A pixel-tile launch's kernel, as BLOCKFUSE_CUDA_PX names it: 1 the tile
+ * kernel (px_kernel), 2 the row-warp one, 3 the warpgroup-MMA one. */
+static int px_kind(const cuda_px_args *a) {
+  return a->wg ? 3 : a->rw ? 2 : 1;
+}
+
 static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                    char *err, size_t errlen) {
   cuda_px_args c[CUDA_PX_CANDS];
   const int nc = cuda_plan_px_cands(&s->blks[i].px, B, &s->caps, c, CUDA_PX_CANDS);
+  /* BLOCKFUSE_CUDA_PX: one kernel kind's launches, where the block has any */
+  int kind_ok = 0;
+  for (int k = 0; k < nc; k++) kind_ok |= 1 << px_kind(&c[k]);
+  const int only = s->px_only && (kind_ok & 1 << s->px_only) ? s->px_only : 0;
   double best = INFINITY;
   for (int k = 0; k < nc; k++) {
+    if ((only && px_kind(&c[k]) != only) || (c[k].wg && s->no_wg)) continue;
     cuda_blk_plan h = {0};
     double t;
     h.px = c[k];
@@ -757,6 +771,10 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_stream = cuda_env_is("BLOCKFUSE_CUDA_STREAM", "0");
   s->no_bulk = cuda_env_is("BLOCKFUSE_CUDA_BULK", "0");
   s->no_wg = cuda_env_is("BLOCKFUSE_CUDA_WG", "0");
+  s->px_only = cuda_env_is("BLOCKFUSE_CUDA_PX", "tile") ? 1
+               : cuda_env_is("BLOCKFUSE_CUDA_PX", "rw") ? 2
+               : cuda_env_is("BLOCKFUSE_CUDA_PX", "wg") ? 3
+                                                         : 0;
   s->no_narrow = cuda_env_is("BLOCKFUSE_CUDA_NARROW", "0");
   s->tune_log = cuda_env_is("BLOCKFUSE_CUDA_TUNE_LOG", "1");
   s->no_spin = cuda_env_is("BLOCKFUSE_CUDA_TUNE_SPIN", "0");
