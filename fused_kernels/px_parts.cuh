@@ -20,8 +20,14 @@ struct px_pix {
   int n, iy, ix, ok;
 };
 
-__device__ __forceinline__ float gelu_erf(float x) {
-  return 0.5f * x * (1.f + erff(x * 0.70710678f));
+// GELU of the expanded channels: x Phi(x) with Phi by the tanh form,
+// 0.5 (1 + tanh(u)) = sigmoid(2 u), u = sqrt(2 / pi) (x + 0.044715 x^3),
+// from one exp and one reciprocal (sigmoid_fast). Its largest difference
+// from the erf form is 4.7e-4 (at x = -2.70; below fp16's half-ulp of
+// values above 1). The erf form (erff, ~35 instructions a value) was a
+// third of px_wg_kernel's instructions on ConvNeXt-T's 56x56 blocks (s31c2).
+__device__ __forceinline__ float gelu_fast(float x) {
+  return x * sigmoid_fast(1.5957691f * x * fmaf(0.044715f, x * x, 1.f));
 }
 
 // fp32 acc[8] += the packed fp16 sums h[4] (then cleared): a row of taps is
@@ -88,6 +94,52 @@ __device__ __forceinline__ void px_dw_items(const cuda_px_args &a, const px_pix 
   }
 }
 
+// A depthwise item of the two horizontally adjacent pixels p and p + 1 (the
+// same image row, stride 1) for the 8 channels c..: their windows share K - 1
+// of their K + 1 input columns, so a row costs K + 1 input loads instead of
+// 2 K (px_dw_items<K, 2>), and the columns' bounds are one mask for all
+// rows (the 2 K loads and their bounds tests were most of the depthwise
+// phase's instructions, s31c2). acc[q] as for px_dw_items.
+template <int K>
+__device__ __forceinline__ void px_dw_adj(const cuda_px_args &a, const px_pix &p, const __half *x,
+                                          const __half *w, int c, float (*acc)[8]) {
+  unsigned cm = 0; /* bit j: input column p.ix + j exists */
+#pragma unroll
+  for (int j = 0; j <= K; j++) cm |= (unsigned)(p.ix + j >= 0 && p.ix + j < a.W) << j;
+  __half2 h[2][4];
+#pragma unroll
+  for (int q = 0; q < 2; q++)
+#pragma unroll
+    for (int k = 0; k < 4; k++) h[q][k] = __float2half2_rn(0.f);
+  const int cs = a.CinP; /* 32-bit column offsets: fewer registers than 64-bit ones */
+  for (int ky = 0; ky < K; ky++) {
+    const int iy = p.iy + ky;
+    if (iy < 0 || iy >= a.H) continue;
+    const __half *xr = x + ((ptrdiff_t)((size_t)p.n * a.H + iy) * a.W + p.ix) * cs + c;
+    const __half *wr = w + ky * K * cs + c;
+    uint4 wu[K], xu[K + 1];
+#pragma unroll
+    for (int kx = 0; kx < K; kx++) wu[kx] = __ldg(reinterpret_cast<const uint4 *>(wr + kx * cs));
+#pragma unroll
+    for (int j = 0; j <= K; j++)
+      xu[j] = (cm >> j) & 1u ? __ldg(reinterpret_cast<const uint4 *>(xr + j * cs))
+                             : make_uint4(0, 0, 0, 0);
+#pragma unroll
+    for (int kx = 0; kx < K; kx++) {
+      const __half2 *wh = reinterpret_cast<const __half2 *>(&wu[kx]);
+      const __half2 *x0 = reinterpret_cast<const __half2 *>(&xu[kx]);
+      const __half2 *x1 = reinterpret_cast<const __half2 *>(&xu[kx + 1]);
+#pragma unroll
+      for (int k = 0; k < 4; k++) {
+        h[0][k] = __hfma2(x0[k], wh[k], h[0][k]);
+        h[1][k] = __hfma2(x1[k], wh[k], h[1][k]);
+      }
+    }
+    px_flush(acc[0], h[0]);
+    px_flush(acc[1], h[1]);
+  }
+}
+
 // MLP: the spatial conv of the CTA's pixels into sA [rows][lda] fp16 (rows of
 // absent pixels and padded channels zero), by threads th, th + nth, ...
 // Weights fp16: depthwise [K*K][CinP] (cin_g == 1), else grouped
@@ -107,7 +159,16 @@ __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA,
       for (int q = 0; q < 2; q++)
 #pragma unroll
         for (int e = 0; e < 8; e++) acc[q][e] = p[q].ok && c < a.Cin ? a.b_sp[c + e] : 0.f;
-      if (c < a.Cin && (p[0].ok || p[1].ok)) {
+      const bool adj = a.S == 1 && p[0].ok && p[1].ok && p[1].n == p[0].n &&
+                       p[1].iy == p[0].iy && p[1].ix == p[0].ix + 1;
+      if (c < a.Cin && adj) {
+        if (a.K == 7)
+          px_dw_adj<7>(a, p[0], x, w, c, acc);
+        else if (a.K == 5)
+          px_dw_adj<5>(a, p[0], x, w, c, acc);
+        else
+          px_dw_adj<3>(a, p[0], x, w, c, acc);
+      } else if (c < a.Cin && (p[0].ok || p[1].ok)) {
         if (a.K == 7)
           px_dw_items<7, 2>(a, p, x, w, c, acc);
         else if (a.K == 5)
@@ -222,19 +283,44 @@ __device__ __forceinline__ float2 warp_stats(int n, F v, float eps) {
   return make_float2(mean, rsqrtf(q / (float)n + eps));
 }
 
-// MLP: LayerNorm of each present row of sA over its Cin channels, in place
-// (a warp per row, by the warps of threads [0, nth); padded channels stay
-// zero: gamma and beta are padded with zeros).
+// MLP: LayerNorm of each present row of sA over its Cin channels, in place,
+// a thread per row (threads [0, nth)): the mean, then the variance about it,
+// then the normalised row, each pass in 8-channel loads; padded channels
+// stay zero (gamma and beta are padded with zeros). (A warp per row, its
+// sums by shuffles, had been a serial chain of 16 to 32 rows per warp.)
 __device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda, int rows,
                            int nth) {
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = nth >> 5;
-  for (int row = warp; row < rows; row += nw) {
+  for (int row = threadIdx.x; row < rows; row += nth) {
     if (!pix[row].ok) continue;
     __half *r = sA + row * lda;
-    const float2 st = warp_stats(
-        a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
-    for (int c = lane; c < a.CinP; c += 32)
-      r[c] = __float2half_rn((__half2float(r[c]) - st.x) * st.y * a.ln_g[c] + a.ln_b[c]);
+    float s = 0.f, q = 0.f, f[8];
+    for (int c = 0; c < a.CinP; c += 8) {
+      unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
+#pragma unroll
+      for (int e = 0; e < 8; e++) s += c + e < a.Cin ? f[e] : 0.f;
+    }
+    const float mean = s / (float)a.Cin;
+    for (int c = 0; c < a.CinP; c += 8) {
+      unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
+#pragma unroll
+      for (int e = 0; e < 8; e++) {
+        const float d = c + e < a.Cin ? f[e] - mean : 0.f;
+        q = fmaf(d, d, q);
+      }
+    }
+    const float rstd = rsqrtf(q / (float)a.Cin + a.ln_eps);
+    for (int c = 0; c < a.CinP; c += 8) {
+      unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
+      const float4 g0 = *reinterpret_cast<const float4 *>(a.ln_g + c),
+                   g1 = *reinterpret_cast<const float4 *>(a.ln_g + c + 4),
+                   b0 = *reinterpret_cast<const float4 *>(a.ln_b + c),
+                   b1 = *reinterpret_cast<const float4 *>(a.ln_b + c + 4);
+      const float g[8] = {g0.x, g0.y, g0.z, g0.w, g1.x, g1.y, g1.z, g1.w},
+                  b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int e = 0; e < 8; e++) f[e] = (f[e] - mean) * rstd * g[e] + b[e];
+      *reinterpret_cast<uint4 *>(r + c) = pack8(f);
+    }
   }
 }
 
@@ -292,8 +378,8 @@ __device__ __forceinline__ unsigned px_hidden_pair(const cuda_px_args &a, int hc
   v0 += hc < a.CmidP ? a.b_exp[hc] : 0.f;
   v1 += hc + 1 < a.CmidP ? a.b_exp[hc + 1] : 0.f;
   const bool gelu = a.act == MODEL_ACT_GELU;
-  v0 = gelu ? gelu_erf(v0) : act_apply(v0, a.act);
-  v1 = gelu ? gelu_erf(v1) : act_apply(v1, a.act);
+  v0 = gelu ? gelu_fast(v0) : act_apply(v0, a.act);
+  v1 = gelu ? gelu_fast(v1) : act_apply(v1, a.act);
   const __half2 p = __floats2half2_rn(v0, v1);
   return *reinterpret_cast<const unsigned *>(&p);
 }
