@@ -86,20 +86,31 @@ __device__ __forceinline__ void px_mma(float (&acc)[2][NT][4], const __half *A, 
 __device__ void px_gather(const cuda_px_args &a, const px_pix *pix, const float2 *lst, __half *sA,
                           int k0) {
   constexpr int lda = PKC + 8;
-  if (a.stem) { /* uint8 RGB, K index tap * 3 + channel */
+  if (a.stem) { /* uint8 RGB, K index tap * 3 + channel = (ky K + kx) 3 + channel */
     const uint8_t *x = (const uint8_t *)a.x;
-    const int kk3 = a.K * a.K * 3;
-    for (int i = threadIdx.x; i < PM * PKC; i += blockDim.x) {
-      const int row = i / PKC, col = i - row * PKC, k = k0 + col;
+    const int K3 = a.K * 3, kk3 = a.K * K3;
+    /* an item: one pixel's K taps of one kernel row, K3 bytes of an input row, into chunk
+       columns ky K3 - k0 .. (those of this chunk) */
+    for (int i = threadIdx.x; i < PM * a.K; i += blockDim.x) {
+      const int row = i / a.K, ky = i - row * a.K, kb = ky * K3 - k0;
+      if (kb >= PKC || kb + K3 <= 0) continue;
       const px_pix p = pix[row];
-      float v = 0.f;
-      if (p.ok && k < kk3) {
-        const int tap = k / 3, c = k - tap * 3, ky = tap / a.K, kx = tap - ky * a.K;
-        const int iy = p.iy + ky, ix = p.ix + kx;
-        if (iy >= 0 && iy < a.H && ix >= 0 && ix < a.W)
-          v = ((float)x[(((size_t)p.n * a.H + iy) * a.W + ix) * 3 + c] - a.mean[c]) * a.inv_std[c];
+      const int iy = p.iy + ky;
+      const bool rin = p.ok && iy >= 0 && iy < a.H;
+      const uint8_t *xr = x + ((size_t)p.n * a.H + (rin ? iy : 0)) * a.W * 3;
+      for (int j = 0; j < K3; j++) {
+        const int col = kb + j, kx = j / 3, c = j - kx * 3, ix = p.ix + kx;
+        if (col < 0 || col >= PKC) continue;
+        const float m = c == 0 ? a.mean[0] : c == 1 ? a.mean[1] : a.mean[2],
+                    is = c == 0 ? a.inv_std[0] : c == 1 ? a.inv_std[1] : a.inv_std[2];
+        const float v = rin && ix >= 0 && ix < a.W ? ((float)xr[(size_t)ix * 3 + c] - m) * is : 0.f;
+        sA[row * lda + col] = __float2half_rn(v);
       }
-      sA[row * lda + col] = __float2half_rn(v);
+    }
+    const int z0 = kk3 - k0 > 0 ? kk3 - k0 : 0; /* the chunk's columns past K K 3: zero */
+    for (int i = threadIdx.x; z0 < PKC && i < PM * (PKC - z0); i += blockDim.x) {
+      const int row = i / (PKC - z0);
+      sA[row * lda + z0 + (i - row * (PKC - z0))] = __float2half_rn(0.f);
     }
     return;
   }
@@ -131,21 +142,19 @@ __device__ void px_gather(const cuda_px_args &a, const px_pix *pix, const float2
 }
 
 // CONV with a LayerNorm of the input: the statistics of every (pixel, tap)
-// input pixel, a warp each.
+// input pixel, a thread each.
 __device__ void px_tap_stats(const cuda_px_args &a, const px_pix *pix, float2 *lst) {
   const __half *x = (const __half *)a.x;
-  const int warp = threadIdx.x >> 5, nw = blockDim.x >> 5, kk = a.K * a.K;
-  for (int e = warp; e < PM * kk; e += nw) {
+  const int kk = a.K * a.K;
+  for (int e = threadIdx.x; e < PM * kk; e += blockDim.x) {
     const int row = e / kk, tap = e - row * kk, ky = tap / a.K, kx = tap - ky * a.K;
     const px_pix p = pix[row];
     const int iy = p.iy + ky, ix = p.ix + kx;
     float2 st = make_float2(0.f, 0.f);
-    if (p.ok && iy >= 0 && iy < a.H && ix >= 0 && ix < a.W) {
-      const __half *r = x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP;
-      st = warp_stats(
-          a.Cin, [&](int c) { return __half2float(r[c]); }, a.ln_eps);
-    }
-    if ((threadIdx.x & 31) == 0) lst[e] = st;
+    if (p.ok && iy >= 0 && iy < a.H && ix >= 0 && ix < a.W)
+      st = px_half_stats(x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP, a.Cin, a.CinP,
+                         a.ln_eps);
+    lst[e] = st;
   }
 }
 
@@ -284,16 +293,25 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
         so[row * LDO + col + 1] = col + 1 < a.Cout ? v1 + a.b_out[col + 1] : 0.f;
       });
       __syncthreads();
-      const int lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-      for (int row = warp; row < PM; row += nw) {
-        if (!pix[row].ok) continue;
+      float2 *st = reinterpret_cast<float2 *>(so + PM * LDO); /* a row's statistics */
+      for (int row = threadIdx.x; row < PM; row += blockDim.x) { /* a thread per row */
         const float *r = so + row * LDO;
-        const float2 st = warp_stats(
-            a.Cout, [&](int c) { return r[c]; }, a.ln_eps);
-        __half *yo = y + (size_t)(m0 + row) * a.CoutP;
-        for (int c = lane; c < a.CoutP; c += 32)
-          yo[c] = __float2half_rn(
-              c < a.Cout ? act_apply((r[c] - st.x) * st.y * a.ln_g[c] + a.ln_b[c], a.act) : 0.f);
+        float sum = 0.f, q = 0.f;
+        for (int c = 0; c < a.Cout; c++) sum += r[c];
+        const float mean = sum / (float)a.Cout;
+        for (int c = 0; c < a.Cout; c++) q = fmaf(r[c] - mean, r[c] - mean, q);
+        st[row] = make_float2(mean, rsqrtf(q / (float)a.Cout + a.ln_eps));
+      }
+      __syncthreads();
+      for (int i = threadIdx.x; i < PM * a.CoutP; i += blockDim.x) { /* stores along rows */
+        const int row = i / a.CoutP, c = i - row * a.CoutP;
+        if (!pix[row].ok) continue;
+        const float v = c < a.Cout ? act_apply((so[row * LDO + c] - st[row].x) * st[row].y *
+                                                       a.ln_g[c] +
+                                                   a.ln_b[c],
+                                               a.act)
+                                   : 0.f;
+        y[(size_t)(m0 + row) * a.CoutP + c] = __float2half_rn(v);
       }
     } else {
       px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {

@@ -263,53 +263,40 @@ __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA,
   }
 }
 
-// Mean and 1 / sqrt(var + eps) of n values v(i), by one warp (two passes;
-// every lane gets the result).
-template <class F>
-__device__ __forceinline__ float2 warp_stats(int n, F v, float eps) {
-  const int lane = threadIdx.x & 31;
-  float s = 0.f;
-  for (int c = lane; c < n; c += 32) s += v(c);
+// Mean and 1 / sqrt(var + eps) of the first C of the fp16 values r[0, CP)
+// (CP a multiple of 8, r 16-byte aligned), by one thread in two passes of
+// 8-channel loads. (A warp per row, its sums by shuffles, had made the
+// LayerNorms serial chains of 16 to 32 rows a warp.)
+__device__ __forceinline__ float2 px_half_stats(const __half *r, int C, int CP, float eps) {
+  float s = 0.f, q = 0.f, f[8];
+  for (int c = 0; c < CP; c += 8) {
+    unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
 #pragma unroll
-  for (int o = 16; o; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-  const float mean = s / (float)n;
-  float q = 0.f;
-  for (int c = lane; c < n; c += 32) {
-    const float d = v(c) - mean;
-    q = fmaf(d, d, q);
+    for (int e = 0; e < 8; e++) s += c + e < C ? f[e] : 0.f;
   }
+  const float mean = s / (float)C;
+  for (int c = 0; c < CP; c += 8) {
+    unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
 #pragma unroll
-  for (int o = 16; o; o >>= 1) q += __shfl_xor_sync(0xffffffffu, q, o);
-  return make_float2(mean, rsqrtf(q / (float)n + eps));
+    for (int e = 0; e < 8; e++) {
+      const float d = c + e < C ? f[e] - mean : 0.f;
+      q = fmaf(d, d, q);
+    }
+  }
+  return make_float2(mean, rsqrtf(q / (float)C + eps));
 }
 
 // MLP: LayerNorm of each present row of sA over its Cin channels, in place,
-// a thread per row (threads [0, nth)): the mean, then the variance about it,
-// then the normalised row, each pass in 8-channel loads; padded channels
-// stay zero (gamma and beta are padded with zeros). (A warp per row, its
-// sums by shuffles, had been a serial chain of 16 to 32 rows per warp.)
+// a thread per row (threads [0, nth)); padded channels stay zero (gamma and
+// beta are padded with zeros).
 __device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA, int lda, int rows,
                            int nth) {
   for (int row = threadIdx.x; row < rows; row += nth) {
     if (!pix[row].ok) continue;
     __half *r = sA + row * lda;
-    float s = 0.f, q = 0.f, f[8];
+    const float2 st = px_half_stats(r, a.Cin, a.CinP, a.ln_eps);
     for (int c = 0; c < a.CinP; c += 8) {
-      unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
-#pragma unroll
-      for (int e = 0; e < 8; e++) s += c + e < a.Cin ? f[e] : 0.f;
-    }
-    const float mean = s / (float)a.Cin;
-    for (int c = 0; c < a.CinP; c += 8) {
-      unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
-#pragma unroll
-      for (int e = 0; e < 8; e++) {
-        const float d = c + e < a.Cin ? f[e] - mean : 0.f;
-        q = fmaf(d, d, q);
-      }
-    }
-    const float rstd = rsqrtf(q / (float)a.Cin + a.ln_eps);
-    for (int c = 0; c < a.CinP; c += 8) {
+      float f[8];
       unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
       const float4 g0 = *reinterpret_cast<const float4 *>(a.ln_g + c),
                    g1 = *reinterpret_cast<const float4 *>(a.ln_g + c + 4),
@@ -318,7 +305,7 @@ __device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA,
       const float g[8] = {g0.x, g0.y, g0.z, g0.w, g1.x, g1.y, g1.z, g1.w},
                   b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
 #pragma unroll
-      for (int e = 0; e < 8; e++) f[e] = (f[e] - mean) * rstd * g[e] + b[e];
+      for (int e = 0; e < 8; e++) f[e] = (f[e] - st.x) * st.y * g[e] + b[e];
       *reinterpret_cast<uint4 *>(r + c) = pack8(f);
     }
   }
