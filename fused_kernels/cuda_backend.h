@@ -27,8 +27,9 @@ int cuda_device_count(void);
  * columns per CTA), staged & 1 chunks of 32 expanded channels,
  * CUDA_TEST_PX_HS(h) the chunks split h ways (cuda_px_args.hs),
  * CUDA_TEST_PX_RW the row-warp MLP kernel and CUDA_TEST_PX_WG(w) the
- * warpgroup-MMA MLP kernel with w (1 or 2) consumer warpgroups (chunks of
- * 64; an error where the device has no sm_90a code). */
+ * warpgroup-MMA MLP kernel with w (1 or 2) consumer warpgroups, or (w = 3)
+ * its column-split form (chunks of 64; an error where the device has no
+ * sm_90a code). */
 #define CUDA_TEST_PX_HS(h) ((long long)(h) << 1)
 #define CUDA_TEST_PX_RW (1LL << 7) /* the row-warp MLP kernel (cuda_px_args.rw) */
 #define CUDA_TEST_PX_WG(w) ((long long)(w) << 8)

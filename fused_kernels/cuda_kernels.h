@@ -788,15 +788,18 @@ typedef struct {
   int rw;      /* MLP, nt <= 6: the row-warp kernel (px_rw_kernel): CUDA_PX_M_RW pixels per CTA,
                   each warp 16 whole rows, the expand's accumulators the projection's A
                   fragments (no H in shared memory); the tuner times both */
-  int wg;      /* MLP, nt <= 6, en == 2, sm_90a (cuda_pg_wg_supported): the warpgroup-MMA kernel
-                  (px_wg.cu) with wg (1 or 2) consumer warpgroups of 64 pixels each and a
-                  producer streaming the weights by bulk tensor copies (cuda_px_threads); 0 =
-                  not */
+  int wg;      /* MLP, en == 2, sm_90a (cuda_pg_wg_supported): the warpgroup-MMA kernels
+                  (px_wg.cu), a producer streaming the weights by bulk tensor copies
+                  (cuda_px_threads): wg = 1 or 2 (nt <= 6) consumer warpgroups of 64 pixels
+                  each and all the CTA's columns; wg = 3 (nt = 6, 8, 12) two warpgroups on
+                  64 pixels that split the columns, H through shared memory; 0 = not */
 } cuda_px_args;
 /* px_wg_kernel's weight rings: CUDA_PX_WG_SE stages of one 64 x 64 slice of
- * the expand's weights, CUDA_PX_WG_SP stages of a chunk's projection rows. */
+ * the expand's weights, CUDA_PX_WG_SP stages of a chunk's projection rows
+ * (CUDA_PX_WGN_SP in px_wgn_kernel). */
 #define CUDA_PX_WG_SE 4
 #define CUDA_PX_WG_SP 3
+#define CUDA_PX_WGN_SP 2 /* the column-split form's (wg = 3): its stages hold up to 384 columns */
 
 static inline CUDA_HD int cuda_px_ncol(const cuda_px_args *a) {
   return 32 * a->nt;
@@ -821,11 +824,11 @@ static inline CUDA_HD int cuda_px_chunks(const cuda_px_args *a) {
 }
 /* Output pixels per CTA. */
 static inline CUDA_HD int cuda_px_rows(const cuda_px_args *a) {
-  return a->wg ? 64 * a->wg : a->rw ? CUDA_PX_M_RW : CUDA_PX_M;
+  return a->wg == 3 ? 64 : a->wg ? 64 * a->wg : a->rw ? CUDA_PX_M_RW : CUDA_PX_M;
 }
 /* Threads per CTA. */
 static inline CUDA_HD int cuda_px_threads(const cuda_px_args *a) {
-  return a->wg ? 128 * a->wg + (a->wg == 2 ? 128 : 32) : CUDA_THREADS;
+  return a->wg == 1 ? 160 : a->wg ? 384 : CUDA_THREADS;
 }
 /* CONV: bytes of the region after the pixel table (the two buffers of an
  * im2col chunk and its weights, or the stem LayerNorm's fp32 outputs and
@@ -841,10 +844,11 @@ static inline CUDA_HD size_t cuda_px_conv_main(const cuda_px_args *a) {
 static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
   const size_t ncol = (size_t)cuda_px_ncol(a), M = (size_t)cuda_px_rows(a);
   size_t s = M * 16; /* the pixel table */
-  if (a->wg) { /* 1024-byte alignment, the rings, A, the mbarriers */
-    const size_t pst = (ncol + 63) / 64 * 8192;
-    return s + 1024 + CUDA_PX_WG_SE * 8192 + CUDA_PX_WG_SP * pst + M * (a->CinP + 8) * 2 +
-           (CUDA_PX_WG_SE + CUDA_PX_WG_SP) * 16;
+  if (a->wg) { /* 1024-byte alignment, the rings, [two H buffers,] A, the mbarriers */
+    const size_t pst = a->wg == 3 ? 2 * ((ncol / 2 + 63) / 64) * 8192 : (ncol + 63) / 64 * 8192;
+    const size_t sp = a->wg == 3 ? CUDA_PX_WGN_SP : CUDA_PX_WG_SP;
+    return s + 1024 + CUDA_PX_WG_SE * 8192 + sp * pst + (a->wg == 3 ? 2 * 8192 : 0) +
+           M * (a->CinP + 8) * 2 + (CUDA_PX_WG_SE + sp) * 16;
   }
   if (a->rw) {       /* A, one expand chunk, two projection chunks */
     const size_t ch = (size_t)cuda_px_ch(a);

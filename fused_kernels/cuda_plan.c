@@ -249,8 +249,11 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
         if (cuda_px_smem(&t) <= caps->smem_optin) c[n++] = t;
       }
     }
-    /* the warpgroup-MMA kernel (sm_90a): 128 and 64 pixels a CTA */
-    for (int wg = 2; wg >= 1 && mlp && caps->wg && best[sp] <= 6 && n < max; wg--) {
+    /* the warpgroup-MMA kernels (sm_90a): the column-split one (64 pixels, up to 384
+       columns), then 128 and 64 pixels a CTA (up to 192 columns) */
+    for (int wg = 3; wg >= 1 && mlp && caps->wg && n < max; wg--) {
+      const int nt = best[sp];
+      if (wg == 3 ? nt != 6 && nt != 8 && nt != 12 : nt > 6) continue;
       cuda_px_args t = *a;
       t.nt = best[sp], t.en = 2, t.hs = 1, t.rw = 0, t.wg = wg;
       if (cuda_px_smem(&t) > caps->smem_optin) continue;

@@ -71,8 +71,9 @@ double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_ca
  * the MLP): for each number of splits the nt that wastes the fewest padded
  * columns, the fewest splits first, three of them; each with chunks of 64
  * then 32 expanded channels (MLP), where nt <= 6 also as the row-warp
- * kernel (rw) and, where caps->wg, as the warpgroup-MMA kernel with 2 and 1
- * consumer warpgroups (wg); only those within caps->smem_optin. The
+ * kernel (rw) and, where caps->wg, as the warpgroup-MMA kernels: the
+ * column-split one (wg 3, nt 6, 8 or 12), then 2 and 1 consumer warpgroups
+ * (nt <= 6); only those within caps->smem_optin. The
  * stem's LayerNorm needs all its outputs in one CTA: one split only. Where
  * those leave multiprocessors idle, the first two and the first wg one also
  * with the expanded chunks (MLP) or the K chunks (CONV, not the LayerNorm

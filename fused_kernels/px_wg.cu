@@ -185,10 +185,178 @@ __global__ void __launch_bounds__(px_wg_threads<WG>(), 1)
 #endif
 }
 
+// The column-split form (cuda_px_args.wg == 3): two consumer warpgroups share
+// 64 pixels and split the NCOL = 2 NW output columns, so a CTA of up to 384
+// columns computes the spatial conv and the expand once (px_wg_kernel's
+// accumulators cap a warpgroup at 192 columns: ConvNeXt's 384 took two
+// splits, each recomputing both). Per chunk of 64 expanded channels:
+//   - warpgroup w computes the expanded columns 32 w .. 32 w + 31 of its 64
+//     rows (wgmma m64n32k16; A by ldmatrix as in px_wg_kernel, B the We
+//     slice's half w, loaded as its own 32-column box with the 64-byte
+//     swizzle), adds the bias, applies the activation and stores the fp16
+//     pairs into H [64 x 64] in shared memory (K-major, 128-byte swizzle:
+//     16-byte piece q of row r at piece q ^ (r & 7));
+//   - after the async-proxy fence and a barrier of the 256 consumers, each
+//     warpgroup multiplies H (by descriptor) by its NW columns of the
+//     chunk's Wp rows (wgmma m64nNWk16, both operands from shared memory).
+// H has two buffers: chunk j + 2 rewrites chunk j's only after both
+// warpgroups have passed chunk j + 1's barrier, which each reaches after
+// the wgmma.wait_group that ends chunk j's projection. The Wp stage holds
+// each warpgroup's columns from a 64-column block boundary (NBW blocks a
+// warpgroup), so that both descriptors start on a swizzle atom.
+template <int NW8>
+__global__ void __launch_bounds__(384, 1)
+    px_wgn_kernel(const __grid_constant__ CUtensorMap te, const __grid_constant__ CUtensorMap tp,
+                  const cuda_px_args a, int total) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  constexpr int M = 64, NW = 8 * NW8, NBW = (NW + 63) / 64, CW = 256;
+  constexpr int SPN = CUDA_PX_WGN_SP;
+  constexpr unsigned PST = 2 * NBW * 8192, HST = 8192;
+  extern __shared__ __align__(128) unsigned char smem[];
+  const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
+  unsigned char *ring = smem + (sb - s0); /* SE We stages, SPN Wp stages, two H buffers */
+  const unsigned sbP = sb + SE * EST, sbH = sbP + SPN * PST;
+  unsigned char *sH = ring + SE * EST + SPN * PST;
+  const int lda = a.CinP + 8;
+  __half *sA = reinterpret_cast<__half *>(sH + 2 * HST);
+  px_pix *pix = reinterpret_cast<px_pix *>(sA + M * lda);
+  unsigned long long *fullE = reinterpret_cast<unsigned long long *>(pix + M);
+  unsigned long long *emptyE = fullE + SE, *fullP = emptyE + SE, *emptyP = fullP + SPN;
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int m0 = blockIdx.x * M, n0 = blockIdx.y * 2 * NW;
+  const int nch = cuda_px_chunks(&a), hs = gridDim.z, KS = (a.CinP + 63) / 64;
+  const int j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
+  if (tid == 0) {
+    for (int s = 0; s < SE; s++) mbar_init(fullE + s, 1), mbar_init(emptyE + s, CW);
+    for (int s = 0; s < SPN; s++) mbar_init(fullP + s, 1), mbar_init(emptyP + s, CW);
+  }
+  px_fill_pix(a, pix, m0, M, total);
+  __syncthreads(); /* the barriers, the pixel table */
+  if (warp >= CW / 32) { /* the producer warpgroup: one thread issues */
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    if (warp == CW / 32 && lane == 0) {
+      int se = 0, re = 0, sp = 0, rp = 0;
+      for (int j = j0; j < j1; j++) {
+        for (int s = 0; s < KS; s++) {
+          if (re > 0) mbar_wait(emptyE + se, (unsigned)(re - 1) & 1u);
+          mbar_arrive_tx(fullE + se, EST);
+          tma_load_2d(ring + se * EST, te, j * 64, s * 64, fullE + se);
+          tma_load_2d(ring + se * EST + EST / 2, te, j * 64 + 32, s * 64, fullE + se);
+          if (++se == SE) se = 0, re++;
+        }
+        if (rp > 0) mbar_wait(emptyP + sp, (unsigned)(rp - 1) & 1u);
+        mbar_arrive_tx(fullP + sp, PST);
+        unsigned char *ps = ring + SE * EST + sp * PST;
+#pragma unroll
+        for (int w = 0; w < 2; w++)
+#pragma unroll
+          for (int b = 0; b < NBW; b++)
+            tma_load_2d(ps + (w * NBW + b) * 8192, tp, n0 + w * NW + b * 64, j * 64, fullP + sp);
+        if (++sp == SPN) sp = 0, rp++;
+      }
+    }
+    return;
+  }
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+  pdl_wait(); /* the input is the previous kernel's output */
+  pdl_trigger();
+  px_spatial(a, pix, sA, lda, M, tid, CW);
+  if (a.ln_g) {
+    asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory");
+    px_ln_rows(a, pix, sA, lda, M, CW);
+  }
+  asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory"); /* A */
+  const int wg = warp >> 2, r0 = (warp & 3) * 16, lr = lane & 15, lc = (lane >> 4) * 8;
+  const unsigned arow = smem_u32(sA + (r0 + lr) * lda + lc);
+  float acc[NW8][4];
+#pragma unroll
+  for (int t = 0; t < NW8; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+  unsigned af[2][4][4];
+  int se = 0, re = 0, rse = 0, sp = 0, rp = 0, rsp = 0;
+  auto release_e = [&]() {
+    mbar_arrive(emptyE + rse);
+    if (++rse == SE) rse = 0;
+  };
+  for (int j = j0; j < j1; j++) {
+    float h[4][4];
+    auto slice = [&](unsigned(&f)[4][4], int s) {
+      if (s >= 2) {
+        wg_wait<1>();
+        release_e();
+      }
+      const int ksn = min(4, (a.CinP - s * 64) >> 4);
+#pragma unroll
+      for (int ks = 0; ks < 4; ks++)
+        if (ks < ksn) ldsm_x4_at(f[ks], arow + (unsigned)(s * 64 + ks * 16) * 2, false);
+      mbar_wait(fullE + se, (unsigned)re & 1u);
+      wg_fence();
+      /* this warpgroup's 32 columns: 64 rows of 64 bytes, 64-byte swizzle */
+      const unsigned long long d = wg_make_desc(sb + se * EST + wg * (EST / 2), 64, 512, 2);
+#pragma unroll
+      for (int ks = 0; ks < 4; ks++)
+        if (ks < ksn) wg_mma<32>(h, f[ks], d + ks * 64, s > 0 || ks > 0);
+      wg_commit();
+      if (++se == SE) se = 0, re++;
+    };
+    for (int s = 0; s < KS; s += 2) {
+      slice(af[0], s);
+      if (s + 1 < KS) slice(af[1], s + 1);
+    }
+    wg_wait<0>(); /* the expand, and the previous chunk's projection */
+#pragma unroll
+    for (int e = 0; e < 4; e++)
+#pragma unroll
+      for (int q = 0; q < 4; q++) wg_pin(h[e][q]);
+    for (int s = KS < 2 ? KS : 2; s > 0; s--) release_e();
+    if (j > j0) {
+      mbar_arrive(emptyP + rsp);
+      if (++rsp == SPN) rsp = 0;
+    }
+    unsigned char *hb = sH + (j & 1) * HST;
+#pragma unroll
+    for (int e = 0; e < 4; e++)
+#pragma unroll
+      for (int hh = 0; hh < 2; hh++) {
+        const int row = r0 + (lane >> 2) + 8 * hh, k = wg * 32 + e * 8 + 2 * (lane & 3);
+        *reinterpret_cast<unsigned *>(hb + row * 128 + (((k >> 3) ^ (row & 7)) << 4) +
+                                      (k & 7) * 2) =
+            px_hidden_pair(a, j * 64 + k, h[e][2 * hh], h[e][2 * hh + 1]);
+      }
+    fence_async_shared();
+    asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory"); /* both halves of H */
+    mbar_wait(fullP + sp, (unsigned)rp & 1u);
+    wg_fence();
+    const unsigned long long da = wg_make_desc(sbH + (j & 1) * HST, 16, 1024, 1);
+    const unsigned long long db = wg_desc(sbP + sp * PST + wg * NBW * 8192);
+#pragma unroll
+    for (int s = 0; s < 4; s++) wg_mma_ss<NW>(acc, da + s * 2, db + s * 128, 1);
+    wg_commit();
+    if (++sp == SPN) sp = 0, rp++;
+  }
+  wg_wait<0>();
+#pragma unroll
+  for (int t = 0; t < NW8; t++)
+#pragma unroll
+    for (int q = 0; q < 4; q++) wg_pin(acc[t][q]);
+#pragma unroll
+  for (int t = 0; t < NW8; t++)
+#pragma unroll
+    for (int hh = 0; hh < 2; hh++)
+      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + wg * NW + t * 8 + 2 * (lane & 3),
+                 acc[t][2 * hh], acc[t][2 * hh + 1], hs);
+#else
+  __trap(); /* never launched: cuda_pg_wg_supported() */
+#endif
+}
+
 typedef void (*px_wg_fn)(const CUtensorMap, const CUtensorMap, const cuda_px_args, int);
 
-// wg = 1 or 2 consumer warpgroups by nt = 2, 3, 4, 6 (64 to 192 columns).
+// wg = 1 or 2 consumer warpgroups by nt = 2, 3, 4, 6 (64 to 192 columns);
+// wg = 3, the column-split form, by nt = 6, 8, 12 (192 to 384 columns).
 px_wg_fn px_wg_fn_of(int wg, int nt) {
+  if (wg == 3)
+    return nt == 6 ? px_wgn_kernel<12> : nt == 8 ? px_wgn_kernel<16> : nt == 12 ? px_wgn_kernel<24>
+                                                                                : nullptr;
 #define PX_WG(N) \
   case N:        \
     return wg == 1 ? px_wg_kernel<1, 4 * N> : px_wg_kernel<2, 4 * N>;
@@ -215,9 +383,12 @@ extern "C" int cuda_px_wg_launch(const cuda_px_args *a, int total, unsigned gx, 
   const bf::px_wg_fn f = bf::px_wg_fn_of(a->wg, a->nt);
   if (!f || a->en != 2 || a->mode != CUDA_PX_MLP || !cuda_pg_wg_supported())
     return (int)cudaErrorInvalidValue;
-  CUtensorMap te, tp;
-  cudaError_t e = bf::tensor_map_2d(&te, a->w_exp, a->CinP, a->CmidP, 64, 64,
-                                    CU_TENSOR_MAP_SWIZZLE_128B);
+  CUtensorMap te, tp; /* the column-split form's We halves: 32-column boxes, 64-byte swizzle */
+  cudaError_t e =
+      a->wg == 3
+          ? bf::tensor_map_2d(&te, a->w_exp, a->CinP, a->CmidP, 32, 64, CU_TENSOR_MAP_SWIZZLE_64B)
+          : bf::tensor_map_2d(&te, a->w_exp, a->CinP, a->CmidP, 64, 64,
+                              CU_TENSOR_MAP_SWIZZLE_128B);
   if (!e)
     e = bf::tensor_map_2d(&tp, a->w_out, a->CmidP, a->CoutP, 64, 64, CU_TENSOR_MAP_SWIZZLE_128B);
   if (e) return (int)e;
@@ -233,10 +404,11 @@ extern "C" int cuda_px_wg_launch(const cuda_px_args *a, int total, unsigned gx, 
 extern "C" int cuda_px_wg_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
   if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
-  static const int nts[] = {2, 3, 4, 6};
-  const void *fns[8];
+  static const int nts[] = {2, 3, 4, 6}, nts3[] = {6, 8, 12};
+  const void *fns[11];
   for (int i = 0; i < 8; i++) fns[i] = (const void *)bf::px_wg_fn_of(1 + i / 4, nts[i % 4]);
-  return (int)bf::set_kernel_attrs(fns, 8, bytes, carveout);
+  for (int i = 0; i < 3; i++) fns[8 + i] = (const void *)bf::px_wg_fn_of(3, nts3[i]);
+  return (int)bf::set_kernel_attrs(fns, 11, bytes, carveout);
 #else
   (void)bytes, (void)carveout;
   return 0;

@@ -1,7 +1,7 @@
 // The warpgroup-MMA helpers of the sm_90a kernels (pixel_gemm_wg.cu,
 // px_wg.cu): the wgmma fence, commit and wait, an accumulator pin, an
-// mbarrier arrival, and the descriptor of an N-major weight tile with the
-// 128-byte swizzle. Only where the architecture's own features are built
+// mbarrier arrival, shared-memory matrix descriptors (wg_desc: an N-major
+// weight tile with the 128-byte swizzle) and the async-proxy fence. Only where the architecture's own features are built
 // (BF_WGMMA, cuda.bzl's arch-specific sources).
 #pragma once
 
@@ -35,9 +35,21 @@ __device__ __forceinline__ void mbar_arrive(unsigned long long *b) {
 // blocks 8192 bytes apart (the leading byte offset). A k16 step further
 // adds 2048 bytes, 128 in the address field (14 bits of 16-byte units: the
 // shared window's 228 KB never carry out of it).
+// A shared-memory matrix descriptor: start address, leading and stride byte
+// offsets, and the layout (1: 128-byte swizzle, 2: 64-byte, 3: 32-byte).
+__device__ __forceinline__ unsigned long long wg_make_desc(unsigned addr, unsigned lbo,
+                                                           unsigned sbo, unsigned layout) {
+  return (unsigned long long)((addr & 0x3FFFF) >> 4) |
+         (unsigned long long)((lbo >> 4) & 0x3FFF) << 16 |
+         (unsigned long long)((sbo >> 4) & 0x3FFF) << 32 | (unsigned long long)layout << 62;
+}
 __device__ __forceinline__ unsigned long long wg_desc(unsigned addr) {
-  return (unsigned long long)((addr & 0x3FFFF) >> 4) | (unsigned long long)(8192 >> 4) << 16 |
-         (unsigned long long)(1024 >> 4) << 32 | 1ull << 62;
+  return wg_make_desc(addr, 8192, 1024, 1);
+}
+// Makes this thread's generic-proxy writes to shared memory visible to the
+// async proxy (the wgmma operand reads) once a barrier follows.
+__device__ __forceinline__ void fence_async_shared() {
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 
 }  // namespace bf

@@ -123,7 +123,11 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
     print_message("%-28s n=%d px nt=%d hs=%d%s%s%s rel err %.2e\n", b->name, n, zsplit,
                   (int)(staged >> 1) & 63, staged & 1 ? " ch32" : "",
                   staged & CUDA_TEST_PX_RW ? " rw" : "",
-                  (staged >> 8) & 3 ? ((staged >> 8) & 3) == 2 ? " wg2" : " wg1" : "", e);
+                  ((staged >> 8) & 3) == 3   ? " wgn"
+                  : ((staged >> 8) & 3) == 2 ? " wg2"
+                  : (staged >> 8) & 3        ? " wg1"
+                                             : "",
+                  e);
     if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
     free(in), free(ref), free(out);
     return;
@@ -602,6 +606,10 @@ static void test_convnext(void **state) {
     check_block(&tb.b, k[5], CUDA_TEST_PX_WG(1), 3);
     check_block(&tb.b, k[5], CUDA_TEST_PX_WG(2) | CUDA_TEST_PX_HS(3), 6);
     check_block(&tb.b, k[5], CUDA_TEST_PX_WG(1) | CUDA_TEST_PX_HS(2), 4);
+    /* its column-split form: 192, 256 and 384 columns, two warpgroups sharing H */
+    check_block(&tb.b, k[5], CUDA_TEST_PX_WG(3), 6);
+    check_block(&tb.b, k[5], CUDA_TEST_PX_WG(3) | CUDA_TEST_PX_HS(3), 8);
+    if (k[2] > 96) check_block(&tb.b, k[5], CUDA_TEST_PX_WG(3), 12);
     if (k[2] > 64) {
       check_block(&tb.b, k[5], 1, 4);
       check_block(&tb.b, k[5], 1 | CUDA_TEST_PX_HS(2), 12); /* 384 columns per CTA */
@@ -631,6 +639,7 @@ static void test_convfirst(void **state) {
     check_block(&tb.b, k[9], CUDA_TEST_PX_RW, 4);
     check_block(&tb.b, k[9], CUDA_TEST_PX_WG(2), 3);
     check_block(&tb.b, k[9], CUDA_TEST_PX_WG(1), 2);
+    check_block(&tb.b, k[9], CUDA_TEST_PX_WG(3), 6);
     tblock_free(&tb);
   }
 }

@@ -1224,10 +1224,11 @@ static void test_px_cands(void **state) {
   for (int i = 0; i < 3; i++) assert_int_equal(c[i].wg, 0);
 }
 
-/* The warpgroup-MMA pixel-tile kernel's launches (cuda_px_args.wg): after
- * each split's mma.sync ones, two and one consumer warpgroups (128 and 64
- * pixels a CTA, 384 and 160 threads) where nt <= 6, chunks of 64, within
- * the shared memory; one of them with the hidden split at batch 1. */
+/* The warpgroup-MMA pixel-tile kernels' launches (cuda_px_args.wg): after
+ * each split's mma.sync ones, the column-split form (wg 3) where nt is 6, 8
+ * or 12, then two and one consumer warpgroups (128 and 64 pixels a CTA, 384
+ * and 160 threads) where nt <= 6, chunks of 64, within the shared memory;
+ * one of them with the hidden split at batch 1. */
 static void test_px_wg_cands(void **state) {
   (void)state;
   cuda_device_caps caps = hopper();
@@ -1256,7 +1257,7 @@ static void test_px_wg_cands(void **state) {
   /* ConvNeXt-T's last stage: only one warpgroup's A (64 x 776) fits, at 4 x 192 columns */
   a.CinP = 768, a.CmidP = 3072, a.CoutP = 768, a.Ho = a.Wo = 7;
   n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
-  int wg1 = 0;
+  int wg1 = 0, wgn = 0;
   for (int i = 0; i < n; i++) {
     assert_true(cuda_px_smem(&c[i]) <= caps.smem_optin);
     assert_int_not_equal(c[i].wg, 2);
@@ -1264,8 +1265,24 @@ static void test_px_wg_cands(void **state) {
       wg1++;
       assert_int_equal(cuda_px_ncol(&c[i]), 192);
     }
+    if (c[i].wg == 3) { /* the column-split form: 3 x 256 (2 x 384 does not fit beside A) */
+      wgn++;
+      assert_int_equal(cuda_px_ncol(&c[i]), 256);
+      assert_int_equal(cuda_px_rows(&c[i]), 64);
+      assert_int_equal(cuda_px_threads(&c[i]), 384);
+    }
   }
   assert_int_equal(wg1, 1);
+  assert_int_equal(wgn, 1);
+  /* ConvNeXt-T's 14x14 stage: 384 columns in one split, the rings (4 x 8 KB, 2 x 48 KB), two
+     H buffers, A (64 x 392 fp16) */
+  a.CinP = 384, a.CmidP = 1536, a.CoutP = 384, a.Ho = a.Wo = 14;
+  n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
+  assert_true(n >= 2);
+  assert_int_equal(c[1].wg, 3);
+  assert_int_equal(cuda_px_ncol(&c[1]), 384);
+  assert_int_equal(cuda_px_smem(&c[1]), 64 * 16 + 1024 + 4 * 8192 + 2 * 49152 + 2 * 8192 +
+                                            64 * 392 * 2 + 6 * 16);
   /* one image: the wg launch also with its chunks split */
   n = cuda_plan_px_cands(&a, 1, &caps, c, CUDA_PX_CANDS);
   int split = 0;
