@@ -1265,23 +1265,23 @@ static void test_px_wg_cands(void **state) {
       wg1++;
       assert_int_equal(cuda_px_ncol(&c[i]), 192);
     }
-    if (c[i].wg == 3) { /* the column-split form: 3 x 256 (2 x 384 does not fit beside A) */
+    if (c[i].wg == 3) { /* the column-split form: 3 x 256, 4 x 192 (2 x 384 does not fit) */
       wgn++;
-      assert_int_equal(cuda_px_ncol(&c[i]), 256);
+      assert_true(cuda_px_ncol(&c[i]) == 256 || cuda_px_ncol(&c[i]) == 192);
       assert_int_equal(cuda_px_rows(&c[i]), 64);
       assert_int_equal(cuda_px_threads(&c[i]), 384);
     }
   }
   assert_int_equal(wg1, 1);
-  assert_int_equal(wgn, 1);
+  assert_int_equal(wgn, 2);
   /* ConvNeXt-T's 14x14 stage: 384 columns in one split, the rings (4 x 8 KB, 2 x 48 KB), two
      H buffers, A (64 x 392 fp16) */
   a.CinP = 384, a.CmidP = 1536, a.CoutP = 384, a.Ho = a.Wo = 14;
   n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
-  assert_true(n >= 2);
-  assert_int_equal(c[1].wg, 3);
-  assert_int_equal(cuda_px_ncol(&c[1]), 384);
-  assert_int_equal(cuda_px_smem(&c[1]), 64 * 16 + 1024 + 4 * 8192 + 2 * 49152 + 2 * 8192 +
+  assert_true(n >= 3);
+  assert_int_equal(c[2].wg, 3); /* after the tile kernel's chunks of 64 and 32 */
+  assert_int_equal(cuda_px_ncol(&c[2]), 384);
+  assert_int_equal(cuda_px_smem(&c[2]), 64 * 16 + 1024 + 4 * 8192 + 2 * 49152 + 2 * 8192 +
                                             64 * 392 * 2 + 6 * 16);
   /* one image: the wg launch also with its chunks split */
   n = cuda_plan_px_cands(&a, 1, &caps, c, CUDA_PX_CANDS);
