@@ -545,10 +545,14 @@ static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_b
     const int rc = time_candidate(s, i, &h, B, x, y, &t, err, errlen);
     if (rc < 0) return rc;
     if (s->tune_log)
-      fprintf(stderr, "tune %s b%d px%s%s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name,
-              B, c[k].rw ? " rw" : "", c[k].wg == 3 ? " wgn" : c[k].wg == 2 ? " wg2" : c[k].wg ? " wg1" : "",
-              cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs,
-              rc ? "refused" : "", rc ? 0. : t * 1e6);
+      fprintf(stderr, "tune %s b%d px%s%s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name, B,
+              c[k].rw ? " rw" : "",
+              c[k].wg == 3   ? " wgn"
+              : c[k].wg == 2 ? " wg2"
+              : c[k].wg      ? " wg1"
+                             : "",
+              cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs, rc ? "refused" : "",
+              rc ? 0. : t * 1e6);
     if (rc == 0 && t < best) best = t, *p = h;
   }
   if (best == INFINITY) {
@@ -774,7 +778,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->px_only = cuda_env_is("BLOCKFUSE_CUDA_PX", "tile") ? 1
                : cuda_env_is("BLOCKFUSE_CUDA_PX", "rw") ? 2
                : cuda_env_is("BLOCKFUSE_CUDA_PX", "wg") ? 3
-                                                         : 0;
+                                                        : 0;
   s->no_narrow = cuda_env_is("BLOCKFUSE_CUDA_NARROW", "0");
   s->tune_log = cuda_env_is("BLOCKFUSE_CUDA_TUNE_LOG", "1");
   s->no_spin = cuda_env_is("BLOCKFUSE_CUDA_TUNE_SPIN", "0");

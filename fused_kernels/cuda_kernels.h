@@ -844,7 +844,7 @@ static inline CUDA_HD size_t cuda_px_conv_main(const cuda_px_args *a) {
 static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
   const size_t ncol = (size_t)cuda_px_ncol(a), M = (size_t)cuda_px_rows(a);
   size_t s = M * 16; /* the pixel table */
-  if (a->wg) { /* 1024-byte alignment, the rings, [two H buffers,] A, the mbarriers */
+  if (a->wg) {       /* 1024-byte alignment, the rings, [two H buffers,] A, the mbarriers */
     const size_t pst = a->wg == 3 ? 2 * ((ncol / 2 + 63) / 64) * 8192 : (ncol + 63) / 64 * 8192;
     const size_t sp = a->wg == 3 ? CUDA_PX_WGN_SP : CUDA_PX_WG_SP;
     return s + 1024 + CUDA_PX_WG_SE * 8192 + sp * pst + (a->wg == 3 ? 2 * 8192 : 0) +

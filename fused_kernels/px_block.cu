@@ -101,8 +101,12 @@ __device__ void px_gather(const cuda_px_args &a, const px_pix *pix, const float2
       for (int j = 0; j < K3; j++) {
         const int col = kb + j, kx = j / 3, c = j - kx * 3, ix = p.ix + kx;
         if (col < 0 || col >= PKC) continue;
-        const float m = c == 0 ? a.mean[0] : c == 1 ? a.mean[1] : a.mean[2],
-                    is = c == 0 ? a.inv_std[0] : c == 1 ? a.inv_std[1] : a.inv_std[2];
+        const float m = c == 0   ? a.mean[0]
+                        : c == 1 ? a.mean[1]
+                                 : a.mean[2],
+                    is = c == 0   ? a.inv_std[0]
+                         : c == 1 ? a.inv_std[1]
+                                  : a.inv_std[2];
         const float v = rin && ix >= 0 && ix < a.W ? ((float)xr[(size_t)ix * 3 + c] - m) * is : 0.f;
         sA[row * lda + col] = __float2half_rn(v);
       }
@@ -293,7 +297,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
         so[row * LDO + col + 1] = col + 1 < a.Cout ? v1 + a.b_out[col + 1] : 0.f;
       });
       __syncthreads();
-      float2 *st = reinterpret_cast<float2 *>(so + PM * LDO); /* a row's statistics */
+      float2 *st = reinterpret_cast<float2 *>(so + PM * LDO);    /* a row's statistics */
       for (int row = threadIdx.x; row < PM; row += blockDim.x) { /* a thread per row */
         const float *r = so + row * LDO;
         float sum = 0.f, q = 0.f;
@@ -306,18 +310,18 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       for (int i = threadIdx.x; i < PM * a.CoutP; i += blockDim.x) { /* stores along rows */
         const int row = i / a.CoutP, c = i - row * a.CoutP;
         if (!pix[row].ok) continue;
-        const float v = c < a.Cout ? act_apply((so[row * LDO + c] - st[row].x) * st[row].y *
-                                                       a.ln_g[c] +
-                                                   a.ln_b[c],
-                                               a.act)
-                                   : 0.f;
+        const float v =
+            c < a.Cout
+                ? act_apply((so[row * LDO + c] - st[row].x) * st[row].y * a.ln_g[c] + a.ln_b[c],
+                            a.act)
+                : 0.f;
         y[(size_t)(m0 + row) * a.CoutP + c] = __float2half_rn(v);
       }
     } else {
       px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
         if (pix[row].ok && col < a.CoutP)
-          px_store_pair(a.b_out, nullptr, y, (size_t)(m0 + row) * a.CoutP + col, col, a.Cout,
-                        a.act, v0, v1);
+          px_store_pair(a.b_out, nullptr, y, (size_t)(m0 + row) * a.CoutP + col, col, a.Cout, a.act,
+                        v0, v1);
       });
     }
   }
@@ -379,7 +383,8 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args 
     for (int e = 0; e < CHN; e++)
 #pragma unroll
       for (int hh = 0; hh < 2; hh++)
-        hf[e][hh] = px_hidden_pair(a, j * CH + e * 8 + 2 * (lane & 3), h[e][2 * hh], h[e][2 * hh + 1]);
+        hf[e][hh] =
+            px_hidden_pair(a, j * CH + e * 8 + 2 * (lane & 3), h[e][2 * hh], h[e][2 * hh + 1]);
     const __half *wp = sWp + ((j - j0) & 1) * CH * LDW;
 #pragma unroll
     for (int s2 = 0; s2 < CHN / 2; s2++) {

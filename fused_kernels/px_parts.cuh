@@ -159,8 +159,8 @@ __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA,
       for (int q = 0; q < 2; q++)
 #pragma unroll
         for (int e = 0; e < 8; e++) acc[q][e] = p[q].ok && c < a.Cin ? a.b_sp[c + e] : 0.f;
-      const bool adj = a.S == 1 && p[0].ok && p[1].ok && p[1].n == p[0].n &&
-                       p[1].iy == p[0].iy && p[1].ix == p[0].ix + 1;
+      const bool adj = a.S == 1 && p[0].ok && p[1].ok && p[1].n == p[0].n && p[1].iy == p[0].iy &&
+                       p[1].ix == p[0].ix + 1;
       if (c < a.Cin && adj) {
         if (a.K == 7)
           px_dw_adj<7>(a, p[0], x, w, c, acc);

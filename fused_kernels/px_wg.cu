@@ -76,7 +76,7 @@ __global__ void __launch_bounds__(px_wg_threads<WG>(), 1)
     for (int s = 0; s < SP; s++) mbar_init(fullP + s, 1), mbar_init(emptyP + s, CW);
   }
   px_fill_pix(a, pix, m0, M, total);
-  __syncthreads(); /* the barriers, the pixel table */
+  __syncthreads();       /* the barriers, the pixel table */
   if (warp >= CW / 32) { /* the producer */
     if constexpr (WG == 2) asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
     if (warp == CW / 32 && lane == 0) {
@@ -92,7 +92,8 @@ __global__ void __launch_bounds__(px_wg_threads<WG>(), 1)
         mbar_arrive_tx(fullP + sp, PST);
         unsigned char *ps = ring + SE * EST + sp * PST;
 #pragma unroll
-        for (int b = 0; b < NB; b++) tma_load_2d(ps + b * 8192, tp, n0 + b * 64, j * 64, fullP + sp);
+        for (int b = 0; b < NB; b++)
+          tma_load_2d(ps + b * 8192, tp, n0 + b * 64, j * 64, fullP + sp);
         if (++sp == SP) sp = 0, rp++;
       }
     }
@@ -178,8 +179,8 @@ __global__ void __launch_bounds__(px_wg_threads<WG>(), 1)
   for (int t = 0; t < NT8; t++)
 #pragma unroll
     for (int hh = 0; hh < 2; hh++)
-      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + t * 8 + 2 * (lane & 3),
-                 acc[t][2 * hh], acc[t][2 * hh + 1], hs);
+      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + t * 8 + 2 * (lane & 3), acc[t][2 * hh],
+                 acc[t][2 * hh + 1], hs);
 #else
   __trap(); /* never launched: cuda_pg_wg_supported() */
 #endif
@@ -231,7 +232,7 @@ __global__ void __launch_bounds__(384, 1)
     for (int s = 0; s < SPN; s++) mbar_init(fullP + s, 1), mbar_init(emptyP + s, CW);
   }
   px_fill_pix(a, pix, m0, M, total);
-  __syncthreads(); /* the barriers, the pixel table */
+  __syncthreads();       /* the barriers, the pixel table */
   if (warp >= CW / 32) { /* the producer warpgroup: one thread issues */
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
     if (warp == CW / 32 && lane == 0) {
@@ -355,8 +356,10 @@ typedef void (*px_wg_fn)(const CUtensorMap, const CUtensorMap, const cuda_px_arg
 // wg = 3, the column-split form, by nt = 6, 8, 12 (192 to 384 columns).
 px_wg_fn px_wg_fn_of(int wg, int nt) {
   if (wg == 3)
-    return nt == 6 ? px_wgn_kernel<12> : nt == 8 ? px_wgn_kernel<16> : nt == 12 ? px_wgn_kernel<24>
-                                                                                : nullptr;
+    return nt == 6    ? px_wgn_kernel<12>
+           : nt == 8  ? px_wgn_kernel<16>
+           : nt == 12 ? px_wgn_kernel<24>
+                      : nullptr;
 #define PX_WG(N) \
   case N:        \
     return wg == 1 ? px_wg_kernel<1, 4 * N> : px_wg_kernel<2, 4 * N>;
@@ -387,8 +390,7 @@ extern "C" int cuda_px_wg_launch(const cuda_px_args *a, int total, unsigned gx, 
   cudaError_t e =
       a->wg == 3
           ? bf::tensor_map_2d(&te, a->w_exp, a->CinP, a->CmidP, 32, 64, CU_TENSOR_MAP_SWIZZLE_64B)
-          : bf::tensor_map_2d(&te, a->w_exp, a->CinP, a->CmidP, 64, 64,
-                              CU_TENSOR_MAP_SWIZZLE_128B);
+          : bf::tensor_map_2d(&te, a->w_exp, a->CinP, a->CmidP, 64, 64, CU_TENSOR_MAP_SWIZZLE_128B);
   if (!e)
     e = bf::tensor_map_2d(&tp, a->w_out, a->CmidP, a->CoutP, 64, 64, CU_TENSOR_MAP_SWIZZLE_128B);
   if (e) return (int)e;

@@ -1,8 +1,8 @@
 // The warpgroup-MMA helpers of the sm_90a kernels (pixel_gemm_wg.cu,
 // px_wg.cu): the wgmma fence, commit and wait, an accumulator pin, an
 // mbarrier arrival, shared-memory matrix descriptors (wg_desc: an N-major
-// weight tile with the 128-byte swizzle) and the async-proxy fence. Only where the architecture's own features are built
-// (BF_WGMMA, cuda.bzl's arch-specific sources).
+// weight tile with the 128-byte swizzle) and the async-proxy fence. Only where the architecture's
+// own features are built (BF_WGMMA, cuda.bzl's arch-specific sources).
 #pragma once
 
 #include "fused_kernels/mbconv_parts.cuh"

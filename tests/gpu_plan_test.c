@@ -1250,8 +1250,8 @@ static void test_px_wg_cands(void **state) {
   assert_int_equal(cuda_px_threads(&c[5]), 160);
   assert_int_equal(cuda_px_threads(&c[0]), CUDA_THREADS);
   /* the rings (4 x 8 KB, 3 x 16 KB), A (128 x 104 fp16), the pixels, the barriers */
-  assert_int_equal(cuda_px_smem(&c[4]), 128 * 16 + 1024 + 4 * 8192 + 3 * 16384 + 128 * 104 * 2 +
-                                            7 * 16);
+  assert_int_equal(cuda_px_smem(&c[4]),
+                   128 * 16 + 1024 + 4 * 8192 + 3 * 16384 + 128 * 104 * 2 + 7 * 16);
   assert_int_equal(c[10].wg, 2);
   assert_int_equal(cuda_px_ncol(&c[10]), 64);
   /* ConvNeXt-T's last stage: only one warpgroup's A (64 x 776) fits, at 4 x 192 columns */
@@ -1281,8 +1281,8 @@ static void test_px_wg_cands(void **state) {
   assert_true(n >= 3);
   assert_int_equal(c[2].wg, 3); /* after the tile kernel's chunks of 64 and 32 */
   assert_int_equal(cuda_px_ncol(&c[2]), 384);
-  assert_int_equal(cuda_px_smem(&c[2]), 64 * 16 + 1024 + 4 * 8192 + 2 * 49152 + 2 * 8192 +
-                                            64 * 392 * 2 + 6 * 16);
+  assert_int_equal(cuda_px_smem(&c[2]),
+                   64 * 16 + 1024 + 4 * 8192 + 2 * 49152 + 2 * 8192 + 64 * 392 * 2 + 6 * 16);
   /* one image: the wg launch also with its chunks split */
   n = cuda_plan_px_cands(&a, 1, &caps, c, CUDA_PX_CANDS);
   int split = 0;
