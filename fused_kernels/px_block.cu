@@ -392,12 +392,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args 
       px_mma_row16<NT8>(acc, af, wp + (s2 * 16 + lr) * LDW + lc);
     }
   }
-#pragma unroll
-  for (int t = 0; t < NT8; t++)
-#pragma unroll
-    for (int hh = 0; hh < 2; hh++)
-      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + t * 8 + 2 * (lane & 3), acc[t][2 * hh],
-                 acc[t][2 * hh + 1], hs);
+  px_out_tiles<NT8>(a, pix, m0, r0, n0, acc, hs);
 }
 
 // The split's end (hs > 1: hidden chunks, or the conv's K chunks): y =

@@ -360,6 +360,22 @@ __device__ __forceinline__ void px_mlp_out(const cuda_px_args &a, const px_pix *
                 v1);
 }
 
+// The end of a block for a warp's m16 row tile (rows row0 .. row0 + 15 of
+// the CTA's pixels) by NT8 n8 column tiles from col0, acc in mma.sync's C
+// layout (px_rw_kernel, and the warpgroup-MMA kernels' per-warp slices).
+template <int NT8>
+__device__ __forceinline__ void px_out_tiles(const cuda_px_args &a, const px_pix *pix, int m0,
+                                             int row0, int col0, const float (&acc)[NT8][4],
+                                             int hs) {
+  const int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int t = 0; t < NT8; t++)
+#pragma unroll
+    for (int hh = 0; hh < 2; hh++)
+      px_mlp_out(a, pix, m0, row0 + (lane >> 2) + 8 * hh, col0 + t * 8 + 2 * (lane & 3),
+                 acc[t][2 * hh], acc[t][2 * hh + 1], hs);
+}
+
 // The expand's sums v0, v1 of hidden channels hc, hc + 1 -> + bias -> act,
 // packed as the fp16 pair that the projection reads (channels past CmidP
 // get no bias: the weights' padding makes their sums 0, and act(0) = 0).

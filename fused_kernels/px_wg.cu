@@ -52,108 +52,187 @@ constexpr int px_wg_threads() {
   return WG * 128 + (WG == 2 ? 128 : 32);
 }
 
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+// The weight rings of a CTA (both kernels): SE We stages of EST bytes, then
+// NP Wp stages of PST bytes, from the 1024-byte-aligned `ring` (shared
+// address sb); full barriers take the producer's one arrival and the
+// copies' bytes, empty ones the CW consumer threads. Each consumer thread
+// keeps its own stage, round and next stage to release of each ring.
+struct px_rings {
+  unsigned char *ring;
+  unsigned sb, pst;
+  int np;
+  unsigned long long *fullE, *emptyE, *fullP, *emptyP;
+  int se = 0, re = 0, rse = 0, sp = 0, rp = 0, rsp = 0;
+
+  __device__ unsigned char *e_stage(int s) const { return ring + s * EST; }
+  __device__ unsigned char *p_stage(int s) const { return ring + SE * EST + s * pst; }
+  __device__ unsigned p_addr(int s) const { return sb + SE * EST + s * pst; }
+  __device__ void init(int cw) const { /* thread 0, before a barrier */
+    for (int s = 0; s < SE; s++) mbar_init(fullE + s, 1), mbar_init(emptyE + s, cw);
+    for (int s = 0; s < np; s++) mbar_init(fullP + s, 1), mbar_init(emptyP + s, cw);
+  }
+  __device__ void release_e() {
+    mbar_arrive(emptyE + rse);
+    if (++rse == SE) rse = 0;
+  }
+  __device__ void release_p() {
+    mbar_arrive(emptyP + rsp);
+    if (++rsp == np) rsp = 0;
+  }
+};
+
+// The rings and the pixel table after the ring stages (and `extra` bytes):
+// A [M][lda], the pixels, the barriers.
+__device__ __forceinline__ px_rings px_wg_layout(unsigned char *smem, unsigned pst, int np,
+                                                 unsigned extra, int M, int lda, __half *&sA,
+                                                 px_pix *&pix) {
+  const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
+  px_rings r;
+  r.ring = smem + (sb - s0), r.sb = sb, r.pst = pst, r.np = np;
+  sA = reinterpret_cast<__half *>(r.ring + SE * EST + np * pst + extra);
+  pix = reinterpret_cast<px_pix *>(sA + M * lda);
+  r.fullE = reinterpret_cast<unsigned long long *>(pix + M);
+  r.emptyE = r.fullE + SE, r.fullP = r.emptyE + SE, r.emptyP = r.fullP + np;
+  return r;
+}
+
+// The producer's thread: for each chunk j of [j0, j1), its KS We slices
+// (load_e(stage, j, s, bar) issues EST bytes of copies) and its Wp rows
+// (load_p(stage, j, bar), the ring's pst bytes), each stage once its
+// consumers have released it.
+template <class LE, class LP>
+__device__ __forceinline__ void px_wg_produce(px_rings &r, int j0, int j1, int KS, LE load_e,
+                                              LP load_p) {
+  int se = 0, re = 0, sp = 0, rp = 0;
+  for (int j = j0; j < j1; j++) {
+    for (int s = 0; s < KS; s++) {
+      if (re > 0) mbar_wait(r.emptyE + se, (unsigned)(re - 1) & 1u);
+      mbar_arrive_tx(r.fullE + se, EST);
+      load_e(r.e_stage(se), j, s, r.fullE + se);
+      if (++se == SE) se = 0, re++;
+    }
+    if (rp > 0) mbar_wait(r.emptyP + sp, (unsigned)(rp - 1) & 1u);
+    mbar_arrive_tx(r.fullP + sp, r.pst);
+    load_p(r.p_stage(sp), j, r.fullP + sp);
+    if (++sp == r.np) sp = 0, rp++;
+  }
+}
+
+// The consumers' start: the spatial conv [and the LayerNorm] of the CTA's M
+// pixels into sA by the CW consumer threads, then their barrier.
+__device__ __forceinline__ void px_wg_prologue(const cuda_px_args &a, const px_pix *pix, __half *sA,
+                                               int lda, int M, int CW) {
+  pdl_wait(); /* the input is the previous kernel's output */
+  pdl_trigger();
+  px_spatial(a, pix, sA, lda, M, threadIdx.x, CW);
+  if (a.ln_g) {
+    asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory");
+    px_ln_rows(a, pix, sA, lda, M, CW);
+  }
+  asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory"); /* A */
+}
+
+// One chunk's expand by a warpgroup: h = A (its 64 rows, from sA by
+// ldmatrix at the lane's address arow) x the chunk's We slices, N columns of
+// each slice from the descriptor desc_of(stage) (k16 steps KSTEP 16-byte
+// units apart), slice by slice with two fragment sets (one slice's loads
+// beside the other's MMAs); each stage goes back once the MMAs that read it
+// have completed. Ends with every MMA of this warpgroup completed (the
+// previous chunk's projection too), whose Wp stage goes back unless first.
+template <int N, int KSTEP, class D>
+__device__ __forceinline__ void px_wg_expand(float (&h)[N / 8][4], unsigned (&af)[2][4][4],
+                                             const cuda_px_args &a, unsigned arow, int KS,
+                                             px_rings &r, bool first, D desc_of) {
+  auto slice = [&](unsigned(&f)[4][4], int s) {
+    if (s >= 2) { /* slice s - 2's MMAs (which read f) are done: its stage goes back */
+      wg_wait<1>();
+      r.release_e();
+    }
+    const int ksn = min(4, (a.CinP - s * 64) >> 4);
+#pragma unroll
+    for (int ks = 0; ks < 4; ks++)
+      if (ks < ksn) ldsm_x4_at(f[ks], arow + (unsigned)(s * 64 + ks * 16) * 2, false);
+    mbar_wait(r.fullE + r.se, (unsigned)r.re & 1u);
+    wg_fence();
+    const unsigned long long d = desc_of(r.se);
+#pragma unroll
+    for (int ks = 0; ks < 4; ks++)
+      if (ks < ksn) wg_mma<N>(h, f[ks], d + ks * KSTEP, s > 0 || ks > 0);
+    wg_commit();
+    if (++r.se == SE) r.se = 0, r.re++;
+  };
+  for (int s = 0; s < KS; s += 2) {
+    slice(af[0], s);
+    if (s + 1 < KS) slice(af[1], s + 1);
+  }
+  wg_wait<0>();
+#pragma unroll
+  for (int e = 0; e < N / 8; e++)
+#pragma unroll
+    for (int q = 0; q < 4; q++) wg_pin(h[e][q]);
+  for (int s = KS < 2 ? KS : 2; s > 0; s--) r.release_e();
+  if (!first) r.release_p();
+}
+
+// The end of the chunks: every projection completed, then the block's end
+// for the warp's 16 rows from row0 and NT8 n8 tiles from col0.
+template <int NT8>
+__device__ __forceinline__ void px_wg_finish(const cuda_px_args &a, const px_pix *pix, int m0,
+                                             int row0, int col0, float (&acc)[NT8][4], int hs) {
+  wg_wait<0>();
+#pragma unroll
+  for (int t = 0; t < NT8; t++)
+#pragma unroll
+    for (int q = 0; q < 4; q++) wg_pin(acc[t][q]);
+  px_out_tiles<NT8>(a, pix, m0, row0, col0, acc, hs);
+}
+#endif
+
 template <int WG, int NT8>
 __global__ void __launch_bounds__(px_wg_threads<WG>(), 1)
     px_wg_kernel(const __grid_constant__ CUtensorMap te, const __grid_constant__ CUtensorMap tp,
                  const cuda_px_args a, int total) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   constexpr int M = 64 * WG, NCOL = 8 * NT8, NB = (NCOL + 63) / 64, CW = WG * 128;
-  constexpr unsigned PST = NB * 8192; /* a Wp stage: NB blocks of 64 rows x 64 columns */
   extern __shared__ __align__(128) unsigned char smem[];
-  const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
-  unsigned char *ring = smem + (sb - s0); /* SE We stages, then SP Wp stages */
   const int lda = a.CinP + 8;
-  __half *sA = reinterpret_cast<__half *>(ring + SE * EST + SP * PST);
-  px_pix *pix = reinterpret_cast<px_pix *>(sA + M * lda);
-  unsigned long long *fullE = reinterpret_cast<unsigned long long *>(pix + M);
-  unsigned long long *emptyE = fullE + SE, *fullP = emptyE + SE, *emptyP = fullP + SP;
+  __half *sA;
+  px_pix *pix;
+  px_rings r = px_wg_layout(smem, NB * 8192, SP, 0, M, lda, sA, pix);
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int m0 = blockIdx.x * M, n0 = blockIdx.y * NCOL;
   const int nch = cuda_px_chunks(&a), hs = gridDim.z, KS = (a.CinP + 63) / 64;
   const int j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
-  if (tid == 0) {
-    for (int s = 0; s < SE; s++) mbar_init(fullE + s, 1), mbar_init(emptyE + s, CW);
-    for (int s = 0; s < SP; s++) mbar_init(fullP + s, 1), mbar_init(emptyP + s, CW);
-  }
+  if (tid == 0) r.init(CW);
   px_fill_pix(a, pix, m0, M, total);
   __syncthreads();       /* the barriers, the pixel table */
   if (warp >= CW / 32) { /* the producer */
     if constexpr (WG == 2) asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
-    if (warp == CW / 32 && lane == 0) {
-      int se = 0, re = 0, sp = 0, rp = 0; /* stage and round of each ring */
-      for (int j = j0; j < j1; j++) {
-        for (int s = 0; s < KS; s++) {
-          if (re > 0) mbar_wait(emptyE + se, (unsigned)(re - 1) & 1u);
-          mbar_arrive_tx(fullE + se, EST);
-          tma_load_2d(ring + se * EST, te, j * 64, s * 64, fullE + se);
-          if (++se == SE) se = 0, re++;
-        }
-        if (rp > 0) mbar_wait(emptyP + sp, (unsigned)(rp - 1) & 1u);
-        mbar_arrive_tx(fullP + sp, PST);
-        unsigned char *ps = ring + SE * EST + sp * PST;
+    if (warp == CW / 32 && lane == 0)
+      px_wg_produce(
+          r, j0, j1, KS,
+          [&](unsigned char *st, int j, int s, unsigned long long *b) {
+            tma_load_2d(st, te, j * 64, s * 64, b);
+          },
+          [&](unsigned char *st, int j, unsigned long long *b) {
 #pragma unroll
-        for (int b = 0; b < NB; b++)
-          tma_load_2d(ps + b * 8192, tp, n0 + b * 64, j * 64, fullP + sp);
-        if (++sp == SP) sp = 0, rp++;
-      }
-    }
+            for (int k = 0; k < NB; k++) tma_load_2d(st + k * 8192, tp, n0 + k * 64, j * 64, b);
+          });
     return;
   }
   if constexpr (WG == 2) asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
-  pdl_wait(); /* the input is the previous kernel's output */
-  pdl_trigger();
-  px_spatial(a, pix, sA, lda, M, tid, CW);
-  if (a.ln_g) {
-    asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory");
-    px_ln_rows(a, pix, sA, lda, M, CW);
-  }
-  asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory"); /* A */
+  px_wg_prologue(a, pix, sA, lda, M, CW);
   const int r0 = (warp >> 2) * 64 + (warp & 3) * 16, lr = lane & 15, lc = (lane >> 4) * 8;
   const unsigned arow = smem_u32(sA + (r0 + lr) * lda + lc);
   float acc[NT8][4];
 #pragma unroll
   for (int t = 0; t < NT8; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
   unsigned af[2][4][4]; /* the A fragments of two 64-channel slices */
-  int se = 0, re = 0, rse = 0, sp = 0, rp = 0, rsp = 0; /* stages, rounds, the next to release */
-  auto release_e = [&]() {
-    mbar_arrive(emptyE + rse);
-    if (++rse == SE) rse = 0;
-  };
   for (int j = j0; j < j1; j++) {
     float h[8][4];
-    /* slice s of the expand (stage se) with fragment set f */
-    auto slice = [&](unsigned(&f)[4][4], int s) {
-      if (s >= 2) { /* slice s - 2's MMAs (which read f) are done: its stage goes back */
-        wg_wait<1>();
-        release_e();
-      }
-      const int ksn = min(4, (a.CinP - s * 64) >> 4);
-#pragma unroll
-      for (int ks = 0; ks < 4; ks++)
-        if (ks < ksn) ldsm_x4_at(f[ks], arow + (unsigned)(s * 64 + ks * 16) * 2, false);
-      mbar_wait(fullE + se, (unsigned)re & 1u);
-      wg_fence();
-      const unsigned long long d = wg_desc(sb + se * EST);
-#pragma unroll
-      for (int ks = 0; ks < 4; ks++)
-        if (ks < ksn) wg_mma<64>(h, f[ks], d + ks * 128, s > 0 || ks > 0);
-      wg_commit();
-      if (++se == SE) se = 0, re++;
-    };
-    for (int s = 0; s < KS; s += 2) {
-      slice(af[0], s);
-      if (s + 1 < KS) slice(af[1], s + 1);
-    }
-    wg_wait<0>(); /* the expand, and the previous chunk's projection */
-#pragma unroll
-    for (int e = 0; e < 8; e++)
-#pragma unroll
-      for (int q = 0; q < 4; q++) wg_pin(h[e][q]);
-    for (int s = KS < 2 ? KS : 2; s > 0; s--) release_e();
-    if (j > j0) {
-      mbar_arrive(emptyP + rsp);
-      if (++rsp == SP) rsp = 0;
-    }
+    px_wg_expand<64, 128>(h, af, a, arow, KS, r, j == j0,
+                          [&](int st) { return wg_desc(r.sb + st * EST); });
     /* bias + act, packed: n8 tiles 2 s and 2 s + 1 are the A fragment of k16 step s */
     unsigned hf[4][4];
 #pragma unroll
@@ -162,25 +241,15 @@ __global__ void __launch_bounds__(px_wg_threads<WG>(), 1)
       for (int hh = 0; hh < 2; hh++)
         hf[e >> 1][(e & 1) * 2 + hh] =
             px_hidden_pair(a, j * 64 + e * 8 + 2 * (lane & 3), h[e][2 * hh], h[e][2 * hh + 1]);
-    mbar_wait(fullP + sp, (unsigned)rp & 1u);
+    mbar_wait(r.fullP + r.sp, (unsigned)r.rp & 1u);
     wg_fence();
-    const unsigned long long dp = wg_desc(sb + SE * EST + sp * PST);
+    const unsigned long long dp = wg_desc(r.p_addr(r.sp));
 #pragma unroll
     for (int s = 0; s < 4; s++) wg_mma<NCOL>(acc, hf[s], dp + s * 128, 1);
     wg_commit();
-    if (++sp == SP) sp = 0, rp++;
+    if (++r.sp == SP) r.sp = 0, r.rp++;
   }
-  wg_wait<0>();
-#pragma unroll
-  for (int t = 0; t < NT8; t++)
-#pragma unroll
-    for (int q = 0; q < 4; q++) wg_pin(acc[t][q]);
-#pragma unroll
-  for (int t = 0; t < NT8; t++)
-#pragma unroll
-    for (int hh = 0; hh < 2; hh++)
-      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + t * 8 + 2 * (lane & 3), acc[t][2 * hh],
-                 acc[t][2 * hh + 1], hs);
+  px_wg_finish<NT8>(a, pix, m0, r0, n0, acc, hs);
 #else
   __trap(); /* never launched: cuda_pg_wg_supported() */
 #endif
@@ -210,109 +279,55 @@ __global__ void __launch_bounds__(384, 1)
     px_wgn_kernel(const __grid_constant__ CUtensorMap te, const __grid_constant__ CUtensorMap tp,
                   const cuda_px_args a, int total) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  constexpr int M = 64, NW = 8 * NW8, NBW = (NW + 63) / 64, CW = 256;
-  constexpr int SPN = CUDA_PX_WGN_SP;
+  constexpr int M = 64, NW = 8 * NW8, NBW = (NW + 63) / 64, CW = 256, SPN = CUDA_PX_WGN_SP;
   constexpr unsigned PST = 2 * NBW * 8192, HST = 8192;
   extern __shared__ __align__(128) unsigned char smem[];
-  const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
-  unsigned char *ring = smem + (sb - s0); /* SE We stages, SPN Wp stages, two H buffers */
-  const unsigned sbP = sb + SE * EST, sbH = sbP + SPN * PST;
-  unsigned char *sH = ring + SE * EST + SPN * PST;
   const int lda = a.CinP + 8;
-  __half *sA = reinterpret_cast<__half *>(sH + 2 * HST);
-  px_pix *pix = reinterpret_cast<px_pix *>(sA + M * lda);
-  unsigned long long *fullE = reinterpret_cast<unsigned long long *>(pix + M);
-  unsigned long long *emptyE = fullE + SE, *fullP = emptyE + SE, *emptyP = fullP + SPN;
+  __half *sA;
+  px_pix *pix;
+  /* two H buffers after the rings */
+  px_rings r = px_wg_layout(smem, PST, SPN, 2 * HST, M, lda, sA, pix);
+  unsigned char *sH = r.ring + SE * EST + SPN * PST;
+  const unsigned sbH = r.sb + SE * EST + SPN * PST;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int m0 = blockIdx.x * M, n0 = blockIdx.y * 2 * NW;
   const int nch = cuda_px_chunks(&a), hs = gridDim.z, KS = (a.CinP + 63) / 64;
   const int j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
-  if (tid == 0) {
-    for (int s = 0; s < SE; s++) mbar_init(fullE + s, 1), mbar_init(emptyE + s, CW);
-    for (int s = 0; s < SPN; s++) mbar_init(fullP + s, 1), mbar_init(emptyP + s, CW);
-  }
+  if (tid == 0) r.init(CW);
   px_fill_pix(a, pix, m0, M, total);
   __syncthreads();       /* the barriers, the pixel table */
   if (warp >= CW / 32) { /* the producer warpgroup: one thread issues */
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
-    if (warp == CW / 32 && lane == 0) {
-      int se = 0, re = 0, sp = 0, rp = 0;
-      for (int j = j0; j < j1; j++) {
-        for (int s = 0; s < KS; s++) {
-          if (re > 0) mbar_wait(emptyE + se, (unsigned)(re - 1) & 1u);
-          mbar_arrive_tx(fullE + se, EST);
-          tma_load_2d(ring + se * EST, te, j * 64, s * 64, fullE + se);
-          tma_load_2d(ring + se * EST + EST / 2, te, j * 64 + 32, s * 64, fullE + se);
-          if (++se == SE) se = 0, re++;
-        }
-        if (rp > 0) mbar_wait(emptyP + sp, (unsigned)(rp - 1) & 1u);
-        mbar_arrive_tx(fullP + sp, PST);
-        unsigned char *ps = ring + SE * EST + sp * PST;
+    if (warp == CW / 32 && lane == 0)
+      px_wg_produce(
+          r, j0, j1, KS,
+          [&](unsigned char *st, int j, int s, unsigned long long *b) {
+            tma_load_2d(st, te, j * 64, s * 64, b);
+            tma_load_2d(st + EST / 2, te, j * 64 + 32, s * 64, b);
+          },
+          [&](unsigned char *st, int j, unsigned long long *b) {
 #pragma unroll
-        for (int w = 0; w < 2; w++)
+            for (int w = 0; w < 2; w++)
 #pragma unroll
-          for (int b = 0; b < NBW; b++)
-            tma_load_2d(ps + (w * NBW + b) * 8192, tp, n0 + w * NW + b * 64, j * 64, fullP + sp);
-        if (++sp == SPN) sp = 0, rp++;
-      }
-    }
+              for (int k = 0; k < NBW; k++)
+                tma_load_2d(st + (w * NBW + k) * 8192, tp, n0 + w * NW + k * 64, j * 64, b);
+          });
     return;
   }
   asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
-  pdl_wait(); /* the input is the previous kernel's output */
-  pdl_trigger();
-  px_spatial(a, pix, sA, lda, M, tid, CW);
-  if (a.ln_g) {
-    asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory");
-    px_ln_rows(a, pix, sA, lda, M, CW);
-  }
-  asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory"); /* A */
+  px_wg_prologue(a, pix, sA, lda, M, CW);
   const int wg = warp >> 2, r0 = (warp & 3) * 16, lr = lane & 15, lc = (lane >> 4) * 8;
   const unsigned arow = smem_u32(sA + (r0 + lr) * lda + lc);
   float acc[NW8][4];
 #pragma unroll
   for (int t = 0; t < NW8; t++) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
   unsigned af[2][4][4];
-  int se = 0, re = 0, rse = 0, sp = 0, rp = 0, rsp = 0;
-  auto release_e = [&]() {
-    mbar_arrive(emptyE + rse);
-    if (++rse == SE) rse = 0;
-  };
   for (int j = j0; j < j1; j++) {
     float h[4][4];
-    auto slice = [&](unsigned(&f)[4][4], int s) {
-      if (s >= 2) {
-        wg_wait<1>();
-        release_e();
-      }
-      const int ksn = min(4, (a.CinP - s * 64) >> 4);
-#pragma unroll
-      for (int ks = 0; ks < 4; ks++)
-        if (ks < ksn) ldsm_x4_at(f[ks], arow + (unsigned)(s * 64 + ks * 16) * 2, false);
-      mbar_wait(fullE + se, (unsigned)re & 1u);
-      wg_fence();
-      /* this warpgroup's 32 columns: 64 rows of 64 bytes, 64-byte swizzle */
-      const unsigned long long d = wg_make_desc(sb + se * EST + wg * (EST / 2), 64, 512, 2);
-#pragma unroll
-      for (int ks = 0; ks < 4; ks++)
-        if (ks < ksn) wg_mma<32>(h, f[ks], d + ks * 64, s > 0 || ks > 0);
-      wg_commit();
-      if (++se == SE) se = 0, re++;
-    };
-    for (int s = 0; s < KS; s += 2) {
-      slice(af[0], s);
-      if (s + 1 < KS) slice(af[1], s + 1);
-    }
-    wg_wait<0>(); /* the expand, and the previous chunk's projection */
-#pragma unroll
-    for (int e = 0; e < 4; e++)
-#pragma unroll
-      for (int q = 0; q < 4; q++) wg_pin(h[e][q]);
-    for (int s = KS < 2 ? KS : 2; s > 0; s--) release_e();
-    if (j > j0) {
-      mbar_arrive(emptyP + rsp);
-      if (++rsp == SPN) rsp = 0;
-    }
+    /* this warpgroup's 32 columns of each slice: 64 rows of 64 bytes, 64-byte swizzle */
+    px_wg_expand<32, 64>(h, af, a, arow, KS, r, j == j0, [&](int st) {
+      return wg_make_desc(r.sb + st * EST + wg * (EST / 2), 64, 512, 2);
+    });
     unsigned char *hb = sH + (j & 1) * HST;
 #pragma unroll
     for (int e = 0; e < 4; e++)
@@ -325,26 +340,16 @@ __global__ void __launch_bounds__(384, 1)
       }
     fence_async_shared();
     asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory"); /* both halves of H */
-    mbar_wait(fullP + sp, (unsigned)rp & 1u);
+    mbar_wait(r.fullP + r.sp, (unsigned)r.rp & 1u);
     wg_fence();
     const unsigned long long da = wg_make_desc(sbH + (j & 1) * HST, 16, 1024, 1);
-    const unsigned long long db = wg_desc(sbP + sp * PST + wg * NBW * 8192);
+    const unsigned long long db = wg_desc(r.p_addr(r.sp) + wg * NBW * 8192);
 #pragma unroll
     for (int s = 0; s < 4; s++) wg_mma_ss<NW>(acc, da + s * 2, db + s * 128, 1);
     wg_commit();
-    if (++sp == SPN) sp = 0, rp++;
+    if (++r.sp == SPN) r.sp = 0, r.rp++;
   }
-  wg_wait<0>();
-#pragma unroll
-  for (int t = 0; t < NW8; t++)
-#pragma unroll
-    for (int q = 0; q < 4; q++) wg_pin(acc[t][q]);
-#pragma unroll
-  for (int t = 0; t < NW8; t++)
-#pragma unroll
-    for (int hh = 0; hh < 2; hh++)
-      px_mlp_out(a, pix, m0, r0 + (lane >> 2) + 8 * hh, n0 + wg * NW + t * 8 + 2 * (lane & 3),
-                 acc[t][2 * hh], acc[t][2 * hh + 1], hs);
+  px_wg_finish<NW8>(a, pix, m0, r0, n0 + wg * NW, acc, hs);
 #else
   __trap(); /* never launched: cuda_pg_wg_supported() */
 #endif
