@@ -65,9 +65,15 @@ struct px_rings {
   unsigned long long *fullE, *emptyE, *fullP, *emptyP;
   int se = 0, re = 0, rse = 0, sp = 0, rp = 0, rsp = 0;
 
-  __device__ unsigned char *e_stage(int s) const { return ring + s * EST; }
-  __device__ unsigned char *p_stage(int s) const { return ring + SE * EST + s * pst; }
-  __device__ unsigned p_addr(int s) const { return sb + SE * EST + s * pst; }
+  __device__ unsigned char *e_stage(int s) const {
+    return ring + s * EST;
+  }
+  __device__ unsigned char *p_stage(int s) const {
+    return ring + SE * EST + s * pst;
+  }
+  __device__ unsigned p_addr(int s) const {
+    return sb + SE * EST + s * pst;
+  }
   __device__ void init(int cw) const { /* thread 0, before a barrier */
     for (int s = 0; s < SE; s++) mbar_init(fullE + s, 1), mbar_init(emptyE + s, cw);
     for (int s = 0; s < np; s++) mbar_init(fullP + s, 1), mbar_init(emptyP + s, cw);
