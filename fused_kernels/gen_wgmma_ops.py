@@ -33,40 +33,37 @@ TAIL = """// clang-format on
 #endif"""
 
 
-def op(n):
+def emit(n, name, params, indent, a_operands, trans, inputs):
+    """One specialisation: name<n>(d, params...), its MMA with the N / 2
+    accumulators, then the A operands, the B descriptor and scale_d."""
     nd = n // 2
     regs = ", ".join("%%%d" % i for i in range(nd))
     outs = ", ".join('"+f"(d[%d][%d])' % (i // 4, i % 4) for i in range(nd))
+    nin = len(inputs)
+    a = a_operands(nd)
+    head = "__device__ __forceinline__ void %s<%d>(float (&d)[%d][4], " % (name, n, n // 8)
     return "\n".join([
         "template <>",
-        "__device__ __forceinline__ void wg_mma<%d>(float (&d)[%d][4], const unsigned (&a)[4],"
-        % (n, n // 8),
-        "                                          unsigned long long desc, int scale_d) {",
-        '  asm volatile("{\\n .reg .pred p;\\n setp.ne.b32 p, %%%d, 0;\\n"' % (nd + 5),
-        '      " wgmma.mma_async.sync.aligned.m64n%dk16.f32.f16.f16 {%s}, {%%%d, %%%d, %%%d, %%%d}, '
-        '%%%d, p, 1, 1, 1;\\n}\\n"' % (n, regs, nd, nd + 1, nd + 2, nd + 3, nd + 4),
+        head + params[0],
+        " " * indent + params[1] + ") {",
+        '  asm volatile("{\\n .reg .pred p;\\n setp.ne.b32 p, %%%d, 0;\\n"' % (nd + nin - 1),
+        '      " wgmma.mma_async.sync.aligned.m64n%dk16.f32.f16.f16 {%s}, %s, %%%d, '
+        'p, 1, 1, %s;\\n}\\n"' % (n, regs, a, nd + nin - 2, trans),
         "      : " + outs,
-        '      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(scale_d));',
+        "      : " + ", ".join(inputs) + ");",
         "}",
     ])
+
+
+def op(n):
+    return emit(n, "wg_mma", ("const unsigned (&a)[4],", "unsigned long long desc, int scale_d"), 42,
+                lambda nd: "{%%%d, %%%d, %%%d, %%%d}" % (nd, nd + 1, nd + 2, nd + 3), "1",
+                ['"r"(a[0])', '"r"(a[1])', '"r"(a[2])', '"r"(a[3])', '"l"(desc)', '"r"(scale_d)'])
 
 
 def op_ss(n):
-    nd = n // 2
-    regs = ", ".join("%%%d" % i for i in range(nd))
-    outs = ", ".join('"+f"(d[%d][%d])' % (i // 4, i % 4) for i in range(nd))
-    return "\n".join([
-        "template <>",
-        "__device__ __forceinline__ void wg_mma_ss<%d>(float (&d)[%d][4], unsigned long long adesc,"
-        % (n, n // 8),
-        "                                             unsigned long long bdesc, int scale_d) {",
-        '  asm volatile("{\\n .reg .pred p;\\n setp.ne.b32 p, %%%d, 0;\\n"' % (nd + 2),
-        '      " wgmma.mma_async.sync.aligned.m64n%dk16.f32.f16.f16 {%s}, %%%d, %%%d, '
-        'p, 1, 1, 0, 1;\\n}\\n"' % (n, regs, nd, nd + 1),
-        "      : " + outs,
-        '      : "l"(adesc), "l"(bdesc), "r"(scale_d));',
-        "}",
-    ])
+    return emit(n, "wg_mma_ss", ("unsigned long long adesc,", "unsigned long long bdesc, int scale_d"),
+                45, lambda nd: "%%%d" % nd, "0, 1", ['"l"(adesc)', '"l"(bdesc)', '"r"(scale_d)'])
 
 
 print(HEAD)
