@@ -520,14 +520,21 @@ static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y,
   return rc ? rc : verify_cluster(s, i, B, x, y, tiled, out, err, errlen);
 }
 
-/* A pixel-tile block (px_block.cu): times every launch shape that fits
- * (cuda_plan_px_cands) and keeps the fastest in p->px. */
 /* A pixel-tile launch's kernel, as BLOCKFUSE_CUDA_PX names it: 1 the tile
- * kernel (px_kernel), 2 the row-warp one, 3 the warpgroup-MMA one. */
+ * kernel (px_kernel), 2 the row-warp one, 3 the warpgroup-MMA ones. */
 static int px_kind(const cuda_px_args *a) {
   return a->wg ? 3 : a->rw ? 2 : 1;
 }
 
+/* The kernel of a pixel-tile launch, for the tuner's log and the plans'
+ * description. */
+static const char *px_kind_name(const cuda_px_args *a) {
+  static const char *const wg[] = {"mlp", "mlp wg1", "mlp wg2", "mlp wgn"};
+  return a->mode == CUDA_PX_CONV ? "conv" : a->rw ? "mlp rw" : wg[a->wg & 3];
+}
+
+/* A pixel-tile block (px_block.cu): times every launch shape that fits
+ * (cuda_plan_px_cands) and keeps the fastest in p->px. */
 static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
                    char *err, size_t errlen) {
   cuda_px_args c[CUDA_PX_CANDS];
@@ -545,14 +552,9 @@ static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_b
     const int rc = time_candidate(s, i, &h, B, x, y, &t, err, errlen);
     if (rc < 0) return rc;
     if (s->tune_log)
-      fprintf(stderr, "tune %s b%d px%s%s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name, B,
-              c[k].rw ? " rw" : "",
-              c[k].wg == 3   ? " wgn"
-              : c[k].wg == 2 ? " wg2"
-              : c[k].wg      ? " wg1"
-                             : "",
-              cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs, rc ? "refused" : "",
-              rc ? 0. : t * 1e6);
+      fprintf(stderr, "tune %s b%d px %s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name,
+              B, px_kind_name(&c[k]), cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs,
+              rc ? "refused" : "", rc ? 0. : t * 1e6);
     if (rc == 0 && t < best) best = t, *p = h;
   }
   if (best == INFINITY) {
@@ -1069,10 +1071,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,
                     "  [px %s %d pixels x %d cols per CTA, ch %d hs %d smem %zu]",
-                    a->mode == CUDA_PX_CONV ? "conv"
-                    : a->rw                 ? "mlp rw"
-                                            : "mlp",
-                    cuda_px_rows(a), cuda_px_ncol(a),
+                    px_kind_name(a), cuda_px_rows(a), cuda_px_ncol(a),
                     a->mode == CUDA_PX_MLP ? cuda_px_ch(a) : CUDA_PX_KC, a->hs > 1 ? a->hs : 1,
                     cuda_px_smem(a));
     }

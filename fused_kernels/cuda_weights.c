@@ -427,7 +427,8 @@ int cuda_blk_enqueue(const cuda_blk *blk, const cuda_blk_plan *p, int batch, con
   int rc = 0;
   if (blk->px_on) {
     cuda_px_args a = p && p->px.nt ? p->px : blk->px;
-    a.x = x, a.y = y, a.res = blk->b->residual ? x : NULL;
+    /* the CONV kinds (downsample, stem) add no residual, as the CPU backend's */
+    a.x = x, a.y = y, a.res = blk->b->residual && a.mode == CUDA_PX_MLP ? x : NULL;
     CUDA_TRY(cuda_px_launch(&a, batch, st));
     return 0;
   }

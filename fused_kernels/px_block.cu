@@ -252,7 +252,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       px_mma<NT>(acc, sH, LDH, sWp + ((j - j0) & 1) * CH * LDW, LDW, wm * 32, wn * NT * 8, CH / 16);
     }
     px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
-      px_mlp_out(a, pix, m0, row, col, v0, v1, hs);
+      px_out_pair(a, pix, m0, row, col, v0, v1, hs);
     });
   } else {
     constexpr int LDK = PKC + 8;
@@ -283,13 +283,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
                  PKC / 16);
       __syncthreads(); /* before the next gather rewrites sA */
     }
-    if (hs > 1) { /* partial sums (never with the stem's LayerNorm): px_finish_kernel ends */
-      px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
-        if (pix[row].ok && col < a.CoutP)
-          atomicAdd(reinterpret_cast<float2 *>(a.part + (size_t)(m0 + row) * a.CoutP + col),
-                    make_float2(v0, v1));
-      });
-    } else if (a.ln_g && a.stem) { /* LayerNorm over the outputs: the row through shared memory */
+    if (a.ln_g && a.stem) { /* the outputs' LayerNorm (never split): rows via shared memory */
       float *so = reinterpret_cast<float *>(base);
       constexpr int LDO = NCOL + 4;
       px_each_pair<NT>(acc, wm, wn * NT * 8, [&](int row, int col, float v0, float v1) {
@@ -317,11 +311,9 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
                 : 0.f;
         y[(size_t)(m0 + row) * a.CoutP + c] = __float2half_rn(v);
       }
-    } else {
+    } else { /* [partial sums: px_finish_kernel ends] */
       px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
-        if (pix[row].ok && col < a.CoutP)
-          px_store_pair(a.b_out, nullptr, y, (size_t)(m0 + row) * a.CoutP + col, col, a.Cout, a.act,
-                        v0, v1);
+        px_out_pair(a, pix, m0, row, col, v0, v1, hs);
       });
     }
   }
@@ -517,7 +509,7 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
       (a->mode == CUDA_PX_MLP && (a->CmidP % 16 || !a->w_sp || !a->w_exp)) ||
       (a->mode == CUDA_PX_CONV && (a->KA % 16 || (cuda_px_out_ln(a) && gy != 1))) || !a->w_out)
     return (int)cudaErrorInvalidValue;
-  const int hs = a->hs > 1 ? a->hs : 1, mlp = a->mode == CUDA_PX_MLP;
+  const int hs = a->hs > 1 ? a->hs : 1;
   if (hs > 1 && (!a->part || hs > cuda_px_chunks(a) || hs > 64 || cuda_px_out_ln(a)))
     return (int)cudaErrorInvalidValue;
   const int rows = cuda_px_rows(a);
@@ -530,7 +522,7 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
   const int blocks = (int)((pairs + 255) / 256 < 4096 ? (pairs + 255) / 256 : 4096);
   return (int)bf::launch_k(bf::px_finish_kernel, dim3(blocks), dim3(256), 0, st, true, a->part,
                            a->b_out, (const __half *)a->res, (__half *)a->y, a->CoutP, a->Cout,
-                           mlp ? MODEL_ACT_NONE : a->act, pairs);
+                           bf::px_out_act(a), pairs);
 }
 
 extern "C" int cuda_pool_ln_launch(const void *x, void *pooled, const float *ln_g,

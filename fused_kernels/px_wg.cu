@@ -24,7 +24,7 @@
 //     the previous kernel ends (PDL), while the consumers' spatial conv runs.
 // Every consumer thread arrives on a stage's empty barrier once the MMAs
 // that read it have completed (wgmma.wait_group). The epilogue is
-// px_mlp_out's (bias, residual, padded channels; or the split's atomics).
+// px_out_pair's (bias, residual, padded channels; or the split's atomics).
 //
 // Built for sm_90a only (BF_WGMMA): elsewhere the kernel is a trap and
 // cuda_pg_wg_supported() says 0, so the planner offers no such launch.
