@@ -252,7 +252,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       px_mma<NT>(acc, sH, LDH, sWp + ((j - j0) & 1) * CH * LDW, LDW, wm * 32, wn * NT * 8, CH / 16);
     }
     px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
-      px_out_pair(a, pix, m0, row, col, v0, v1, hs);
+      px_out_pair(a, pix, m0, row, col, v0, v1, hs, MODEL_ACT_NONE);
     });
   } else {
     constexpr int LDK = PKC + 8;
@@ -313,7 +313,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       }
     } else { /* [partial sums: px_finish_kernel ends] */
       px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {
-        px_out_pair(a, pix, m0, row, col, v0, v1, hs);
+        px_out_pair(a, pix, m0, row, col, v0, v1, hs, a.act);
       });
     }
   }
@@ -522,7 +522,7 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
   const int blocks = (int)((pairs + 255) / 256 < 4096 ? (pairs + 255) / 256 : 4096);
   return (int)bf::launch_k(bf::px_finish_kernel, dim3(blocks), dim3(256), 0, st, true, a->part,
                            a->b_out, (const __half *)a->res, (__half *)a->y, a->CoutP, a->Cout,
-                           bf::px_out_act(a), pairs);
+                           a->mode == CUDA_PX_MLP ? MODEL_ACT_NONE : a->act, pairs);
 }
 
 extern "C" int cuda_pool_ln_launch(const void *x, void *pooled, const float *ln_g,

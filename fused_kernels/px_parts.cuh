@@ -344,30 +344,25 @@ __device__ __forceinline__ void px_store_pair(const float *b, const __half *res,
   *reinterpret_cast<__half2 *>(y + o) = __floats2half2_rn(v0, v1);
 }
 
-// The activation after a launch's sums (its kernels and px_finish_kernel):
-// none for the MLP (its act follows the expand), the CONV's own.
-__host__ __device__ __forceinline__ int px_out_act(const cuda_px_args *a) {
-  return a->mode == CUDA_PX_MLP ? MODEL_ACT_NONE : a->act;
-}
-
 // One output pair of a launch: row `row` of the CTA's pixels (from m0),
 // columns col and col + 1, v0 and v1 the GEMM's sums. With the chunks split
 // (hs > 1) they are added to `part` (px_finish_kernel ends the block); else
-// px_store_pair ends it (the residual where the MLP has one;
-// px_out_act's activation).
+// px_store_pair ends it with activation act (the MLP kernels pass
+// MODEL_ACT_NONE, a constant: with a run-time act, the act_slow call in the
+// warpgroup kernels' epilogue had made the 14x14 block 17 % slower, s31c9).
 __device__ __forceinline__ void px_out_pair(const cuda_px_args &a, const px_pix *pix, int m0,
-                                            int row, int col, float v0, float v1, int hs) {
+                                            int row, int col, float v0, float v1, int hs,
+                                            int act) {
   if (!pix[row].ok || col >= a.CoutP) return;
   const size_t o = (size_t)(m0 + row) * a.CoutP + col;
   if (hs > 1) {
     atomicAdd(reinterpret_cast<float2 *>(a.part + o), make_float2(v0, v1));
     return;
   }
-  px_store_pair(a.b_out, (const __half *)a.res, (__half *)a.y, o, col, a.Cout, px_out_act(&a),
-                v0, v1);
+  px_store_pair(a.b_out, (const __half *)a.res, (__half *)a.y, o, col, a.Cout, act, v0, v1);
 }
 
-// The end of a block for a warp's m16 row tile (rows row0 .. row0 + 15 of
+// The end of an MLP block for a warp's m16 row tile (rows row0 .. row0 + 15 of
 // the CTA's pixels) by NT8 n8 column tiles from col0, acc in mma.sync's C
 // layout (px_rw_kernel, and the warpgroup-MMA kernels' per-warp slices).
 template <int NT8>
@@ -380,7 +375,7 @@ __device__ __forceinline__ void px_out_tiles(const cuda_px_args &a, const px_pix
 #pragma unroll
     for (int hh = 0; hh < 2; hh++)
       px_out_pair(a, pix, m0, row0 + (lane >> 2) + 8 * hh, col0 + t * 8 + 2 * (lane & 3),
-                 acc[t][2 * hh], acc[t][2 * hh + 1], hs);
+                  acc[t][2 * hh], acc[t][2 * hh + 1], hs, MODEL_ACT_NONE);
 }
 
 // The expand's sums v0, v1 of hidden channels hc, hc + 1 -> + bias -> act,
