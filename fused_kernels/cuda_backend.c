@@ -552,8 +552,8 @@ static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_b
     const int rc = time_candidate(s, i, &h, B, x, y, &t, err, errlen);
     if (rc < 0) return rc;
     if (s->tune_log)
-      fprintf(stderr, "tune %s b%d px %s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name,
-              B, px_kind_name(&c[k]), cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs,
+      fprintf(stderr, "tune %s b%d px %s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name, B,
+              px_kind_name(&c[k]), cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs,
               rc ? "refused" : "", rc ? 0. : t * 1e6);
     if (rc == 0 && t < best) best = t, *p = h;
   }
@@ -1070,8 +1070,8 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [px %s %d pixels x %d cols per CTA, ch %d hs %d smem %zu]",
-                    px_kind_name(a), cuda_px_rows(a), cuda_px_ncol(a),
+                    "  [px %s %d pixels x %d cols per CTA, ch %d hs %d smem %zu]", px_kind_name(a),
+                    cuda_px_rows(a), cuda_px_ncol(a),
                     a->mode == CUDA_PX_MLP ? cuda_px_ch(a) : CUDA_PX_KC, a->hs > 1 ? a->hs : 1,
                     cuda_px_smem(a));
     }

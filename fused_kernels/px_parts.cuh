@@ -351,8 +351,7 @@ __device__ __forceinline__ void px_store_pair(const float *b, const __half *res,
 // MODEL_ACT_NONE, a constant: with a run-time act, the act_slow call in the
 // warpgroup kernels' epilogue had made the 14x14 block 17 % slower, s31c9).
 __device__ __forceinline__ void px_out_pair(const cuda_px_args &a, const px_pix *pix, int m0,
-                                            int row, int col, float v0, float v1, int hs,
-                                            int act) {
+                                            int row, int col, float v0, float v1, int hs, int act) {
   if (!pix[row].ok || col >= a.CoutP) return;
   const size_t o = (size_t)(m0 + row) * a.CoutP + col;
   if (hs > 1) {
