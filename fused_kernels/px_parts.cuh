@@ -21,13 +21,19 @@ struct px_pix {
 };
 
 // GELU of the expanded channels: x Phi(x) with Phi by the tanh form,
-// 0.5 (1 + tanh(u)) = sigmoid(2 u), u = sqrt(2 / pi) (x + 0.044715 x^3),
-// from one exp and one reciprocal (sigmoid_fast). Its largest difference
-// from the erf form is 4.7e-4 (at x = -2.70; below fp16's half-ulp of
-// values above 1). The erf form (erff, ~35 instructions a value) was a
-// third of px_wg_kernel's instructions on ConvNeXt-T's 56x56 blocks (s31c2).
+// 0.5 (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3), the tanh by one
+// MUFU op (tanh.approx.f32): 0.5 x + 0.5 x tanh(u), six instructions. The
+// tanh form differs from the erf form by at most 4.7e-4 (at x = -2.70), and
+// tanh.approx adds ~2^-11 relative: both below fp16's half-ulp of values
+// above 1. The erf form (erff, ~35 instructions a value) was a third of
+// px_wg_kernel's instructions on ConvNeXt-T's 56x56 blocks (s31c2); the
+// sigmoid of the tanh form by an exp and a division, 17 instructions a
+// value, still a quarter of them (s32c2).
 __device__ __forceinline__ float gelu_fast(float x) {
-  return x * sigmoid_fast(1.5957691f * x * fmaf(0.044715f, x * x, 1.f));
+  const float hx = 0.5f * x, u = x * fmaf(0.0356774081f, x * x, 0.7978845608f);
+  float t;
+  asm("tanh.approx.f32 %0, %1;" : "=f"(t) : "f"(u));
+  return fmaf(hx, t, hx);
 }
 
 // fp32 acc[8] += the packed fp16 sums h[4] (then cleared): a row of taps is
@@ -99,13 +105,19 @@ __device__ __forceinline__ void px_dw_items(const cuda_px_args &a, const px_pix 
 // of their K + 1 input columns, so a row costs K + 1 input loads instead of
 // 2 K (px_dw_items<K, 2>), and the columns' bounds are one mask for all
 // rows (the 2 K loads and their bounds tests were most of the depthwise
-// phase's instructions, s31c2). acc[q] as for px_dw_items.
+// phase's instructions, s31c2). Where all K + 1 columns lie inside the
+// image (most items) the loads take no predicate, and the compiler steps
+// their addresses by a column (a predicated load's address was worked out
+// from the base each time: ~6 instructions a column, half of a row's 205,
+// s32c2). (Row pointers stepped by a row instead of worked out per row made
+// the row-warp builds spill.) acc[q] as for px_dw_items.
 template <int K>
 __device__ __forceinline__ void px_dw_adj(const cuda_px_args &a, const px_pix &p, const __half *x,
                                           const __half *w, int c, float (*acc)[8]) {
   unsigned cm = 0; /* bit j: input column p.ix + j exists */
 #pragma unroll
   for (int j = 0; j <= K; j++) cm |= (unsigned)(p.ix + j >= 0 && p.ix + j < a.W) << j;
+  const bool all = cm == (1u << (K + 1)) - 1u;
   __half2 h[2][4];
 #pragma unroll
   for (int q = 0; q < 2; q++)
@@ -120,10 +132,15 @@ __device__ __forceinline__ void px_dw_adj(const cuda_px_args &a, const px_pix &p
     uint4 wu[K], xu[K + 1];
 #pragma unroll
     for (int kx = 0; kx < K; kx++) wu[kx] = __ldg(reinterpret_cast<const uint4 *>(wr + kx * cs));
+    if (all) {
 #pragma unroll
-    for (int j = 0; j <= K; j++)
-      xu[j] = (cm >> j) & 1u ? __ldg(reinterpret_cast<const uint4 *>(xr + j * cs))
-                             : make_uint4(0, 0, 0, 0);
+      for (int j = 0; j <= K; j++) xu[j] = __ldg(reinterpret_cast<const uint4 *>(xr + j * cs));
+    } else {
+#pragma unroll
+      for (int j = 0; j <= K; j++)
+        xu[j] = (cm >> j) & 1u ? __ldg(reinterpret_cast<const uint4 *>(xr + j * cs))
+                               : make_uint4(0, 0, 0, 0);
+    }
 #pragma unroll
     for (int kx = 0; kx < K; kx++) {
       const __half2 *wh = reinterpret_cast<const __half2 *>(&wu[kx]);
@@ -382,8 +399,10 @@ __device__ __forceinline__ void px_out_tiles(const cuda_px_args &a, const px_pix
 // get no bias: the weights' padding makes their sums 0, and act(0) = 0).
 __device__ __forceinline__ unsigned px_hidden_pair(const cuda_px_args &a, int hc, float v0,
                                                    float v1) {
-  v0 += hc < a.CmidP ? a.b_exp[hc] : 0.f;
-  v1 += hc + 1 < a.CmidP ? a.b_exp[hc + 1] : 0.f;
+  /* hc is even and CmidP a multiple of 16: both channels lie inside or past it */
+  const float2 b = hc < a.CmidP ? *reinterpret_cast<const float2 *>(a.b_exp + hc)
+                                : make_float2(0.f, 0.f);
+  v0 += b.x, v1 += b.y;
   const bool gelu = a.act == MODEL_ACT_GELU;
   v0 = gelu ? gelu_fast(v0) : act_apply(v0, a.act);
   v1 = gelu ? gelu_fast(v1) : act_apply(v1, a.act);
