@@ -92,7 +92,7 @@ __device__ void px_gather(const cuda_px_args &a, const px_pix *pix, const float2
     /* an item: one pixel's K taps of one kernel row, K3 bytes of an input row, into chunk
        columns ky K3 - k0 .. (those of this chunk) */
     for (int i = threadIdx.x; i < PM * a.K; i += blockDim.x) {
-      const int row = i / a.K, ky = i - row * a.K, kb = ky * K3 - k0;
+      const int row = small_div(i, a.K), ky = i - row * a.K, kb = ky * K3 - k0;
       if (kb >= PKC || kb + K3 <= 0) continue;
       const px_pix p = pix[row];
       const int iy = p.iy + ky;
@@ -301,15 +301,21 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
         st[row] = make_float2(mean, rsqrtf(q / (float)a.Cout + a.ln_eps));
       }
       __syncthreads();
-      for (int i = threadIdx.x; i < PM * a.CoutP; i += blockDim.x) { /* stores along rows */
-        const int row = i / a.CoutP, c = i - row * a.CoutP;
+      /* 8 channels an item, 16-byte stores along rows (an item per element, its row by
+         an integer division, had been 56 % of the stem's instructions, s32c6) */
+      const int g8 = a.CoutP >> 3;
+      for (int i = threadIdx.x; i < PM * g8; i += blockDim.x) {
+        const int row = small_div(i, g8), c = (i - row * g8) * 8;
         if (!pix[row].ok) continue;
-        const float v =
-            c < a.Cout
-                ? act_apply((so[row * LDO + c] - st[row].x) * st[row].y * a.ln_g[c] + a.ln_b[c],
-                            a.act)
-                : 0.f;
-        y[(size_t)(m0 + row) * a.CoutP + c] = __float2half_rn(v);
+        const float2 rs = st[row];
+        float f[8], g[8], b[8];
+        unpack_f8(so + row * LDO + c, f);
+        unpack_f8(a.ln_g + c, g);
+        unpack_f8(a.ln_b + c, b);
+#pragma unroll
+        for (int e = 0; e < 8; e++)
+          f[e] = c + e < a.Cout ? act_apply((f[e] - rs.x) * rs.y * g[e] + b[e], a.act) : 0.f;
+        *reinterpret_cast<uint4 *>(y + (size_t)(m0 + row) * a.CoutP + c) = pack8(f);
       }
     } else { /* [partial sums: px_finish_kernel ends] */
       px_each_pair<NT>(acc, wm, n0 + wn * NT * 8, [&](int row, int col, float v0, float v1) {

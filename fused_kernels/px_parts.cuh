@@ -36,6 +36,12 @@ __device__ __forceinline__ float gelu_fast(float x) {
   return fmaf(hx, t, hx);
 }
 
+// f[0..8) = the 8 fp32 values at p (16-byte aligned), by two 16-byte loads.
+__device__ __forceinline__ void unpack_f8(const float *p, float *f) {
+  const float4 u = *reinterpret_cast<const float4 *>(p), v = *reinterpret_cast<const float4 *>(p + 4);
+  f[0] = u.x, f[1] = u.y, f[2] = u.z, f[3] = u.w, f[4] = v.x, f[5] = v.y, f[6] = v.z, f[7] = v.w;
+}
+
 // fp32 acc[8] += the packed fp16 sums h[4] (then cleared): a row of taps is
 // summed in fp16 pairs (HFMA2), rows in fp32.
 __device__ __forceinline__ void px_flush(float *acc, __half2 *h) {
@@ -318,12 +324,9 @@ __device__ void px_ln_rows(const cuda_px_args &a, const px_pix *pix, __half *sA,
     for (int c = 0; c < a.CinP; c += 8) {
       float f[8];
       unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
-      const float4 g0 = *reinterpret_cast<const float4 *>(a.ln_g + c),
-                   g1 = *reinterpret_cast<const float4 *>(a.ln_g + c + 4),
-                   b0 = *reinterpret_cast<const float4 *>(a.ln_b + c),
-                   b1 = *reinterpret_cast<const float4 *>(a.ln_b + c + 4);
-      const float g[8] = {g0.x, g0.y, g0.z, g0.w, g1.x, g1.y, g1.z, g1.w},
-                  b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+      float g[8], b[8];
+      unpack_f8(a.ln_g + c, g);
+      unpack_f8(a.ln_b + c, b);
 #pragma unroll
       for (int e = 0; e < 8; e++) f[e] = (f[e] - st.x) * st.y * g[e] + b[e];
       *reinterpret_cast<uint4 *>(r + c) = pack8(f);
