@@ -38,7 +38,8 @@ __device__ __forceinline__ float gelu_fast(float x) {
 
 // f[0..8) = the 8 fp32 values at p (16-byte aligned), by two 16-byte loads.
 __device__ __forceinline__ void unpack_f8(const float *p, float *f) {
-  const float4 u = *reinterpret_cast<const float4 *>(p), v = *reinterpret_cast<const float4 *>(p + 4);
+  const float4 u = *reinterpret_cast<const float4 *>(p),
+               v = *reinterpret_cast<const float4 *>(p + 4);
   f[0] = u.x, f[1] = u.y, f[2] = u.z, f[3] = u.w, f[4] = v.x, f[5] = v.y, f[6] = v.z, f[7] = v.w;
 }
 
@@ -403,8 +404,8 @@ __device__ __forceinline__ void px_out_tiles(const cuda_px_args &a, const px_pix
 __device__ __forceinline__ unsigned px_hidden_pair(const cuda_px_args &a, int hc, float v0,
                                                    float v1) {
   /* hc is even and CmidP a multiple of 16: both channels lie inside or past it */
-  const float2 b = hc < a.CmidP ? *reinterpret_cast<const float2 *>(a.b_exp + hc)
-                                : make_float2(0.f, 0.f);
+  const float2 b =
+      hc < a.CmidP ? *reinterpret_cast<const float2 *>(a.b_exp + hc) : make_float2(0.f, 0.f);
   v0 += b.x, v1 += b.y;
   const bool gelu = a.act == MODEL_ACT_GELU;
   v0 = gelu ? gelu_fast(v0) : act_apply(v0, a.act);
