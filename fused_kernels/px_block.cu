@@ -293,12 +293,9 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       __syncthreads();
       float2 *st = reinterpret_cast<float2 *>(so + PM * LDO);    /* a row's statistics */
       for (int row = threadIdx.x; row < PM; row += blockDim.x) { /* a thread per row */
-        const float *r = so + row * LDO;
-        float sum = 0.f, q = 0.f;
-        for (int c = 0; c < a.Cout; c++) sum += r[c];
-        const float mean = sum / (float)a.Cout;
-        for (int c = 0; c < a.Cout; c++) q = fmaf(r[c] - mean, r[c] - mean, q);
-        st[row] = make_float2(mean, rsqrtf(q / (float)a.Cout + a.ln_eps));
+        const float *r = so + row * LDO; /* CoutP <= NCOL columns, 16-byte aligned */
+        st[row] =
+            px_row_stats([&](int c, float *f) { unpack_f8(r + c, f); }, a.Cout, a.CoutP, a.ln_eps);
       }
       __syncthreads();
       /* 8 channels an item, 16-byte stores along rows (an item per element, its row by

@@ -287,23 +287,25 @@ __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA,
   }
 }
 
-// Mean and 1 / sqrt(var + eps) of the first C of the fp16 values r[0, CP)
-// (CP a multiple of 8, r 16-byte aligned), by one thread in two passes of
-// 8-channel loads, four of them in flight (a downsample's 384 channels read
-// from L2 had been 48 round trips a pass). (A warp per row, its sums by
-// shuffles, had made the LayerNorms serial chains of 16 to 32 rows a warp.)
-__device__ __forceinline__ float2 px_half_stats(const __half *r, int C, int CP, float eps) {
+// Mean and 1 / sqrt(var + eps) of the first C of a row's CP values (CP a
+// multiple of 8; load8(c, f) gives values c .. c + 7 as fp32), by one thread
+// in two passes of 8-value loads, four of them in flight (a downsample's 384
+// channels read from L2 had been 48 round trips a pass). (A warp per row,
+// its sums by shuffles, had made the LayerNorms serial chains of 16 to 32
+// rows a warp.)
+template <class L>
+__device__ __forceinline__ float2 px_row_stats(L load8, int C, int CP, float eps) {
   float s = 0.f, q = 0.f, f[8];
 #pragma unroll 4
   for (int c = 0; c < CP; c += 8) {
-    unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
+    load8(c, f);
 #pragma unroll
     for (int e = 0; e < 8; e++) s += c + e < C ? f[e] : 0.f;
   }
   const float mean = s / (float)C;
 #pragma unroll 4
   for (int c = 0; c < CP; c += 8) {
-    unpack8(*reinterpret_cast<const uint4 *>(r + c), f);
+    load8(c, f);
 #pragma unroll
     for (int e = 0; e < 8; e++) {
       const float d = c + e < C ? f[e] - mean : 0.f;
@@ -311,6 +313,11 @@ __device__ __forceinline__ float2 px_half_stats(const __half *r, int C, int CP, 
     }
   }
   return make_float2(mean, rsqrtf(q / (float)C + eps));
+}
+// The same of fp16 values r[0, CP) (r 16-byte aligned).
+__device__ __forceinline__ float2 px_half_stats(const __half *r, int C, int CP, float eps) {
+  return px_row_stats([&](int c, float *f) { unpack8(*reinterpret_cast<const uint4 *>(r + c), f); },
+                      C, CP, eps);
 }
 
 // MLP: LayerNorm of each present row of sA over its Cin channels, in place,
