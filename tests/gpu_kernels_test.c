@@ -120,9 +120,9 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   const double e = test_rel_err(out, ref, out_n);
   if (b->kind == MODEL_BLOCK_CONVNEXT || b->kind == MODEL_BLOCK_CONVFIRST ||
       b->kind == MODEL_BLOCK_DOWNSAMPLE) { /* the pixel-tile blocks' flags (cuda_backend.h) */
-    print_message("%-28s n=%d px nt=%d hs=%d%s%s%s rel err %.2e\n", b->name, n, zsplit,
+    print_message("%-28s n=%d px nt=%d hs=%d%s%s%s%s rel err %.2e\n", b->name, n, zsplit,
                   (int)(staged >> 1) & 63, staged & 1 ? " ch32" : "",
-                  staged & CUDA_TEST_PX_RW ? " rw" : "",
+                  staged & CUDA_TEST_PX_RW ? " rw" : "", staged & CUDA_TEST_PX_DWM ? " dwm" : "",
                   ((staged >> 8) & 3) == 3   ? " wgn"
                   : ((staged >> 8) & 3) == 2 ? " wg2"
                   : (staged >> 8) & 3        ? " wg1"
@@ -587,7 +587,8 @@ static void test_convnext(void **state) {
                                  {7, 7, 96, 384, 7, 5},
                                  {9, 9, 320, 1280, 7, 2},
                                  {6, 5, 24, 48, 3, 1},
-                                 {9, 7, 32, 64, 5, 2}};
+                                 {9, 7, 32, 64, 5, 2},
+                                 {12, 56, 96, 384, 7, 2}};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const int *k = cases[c];
     tblock tb;
@@ -610,6 +611,15 @@ static void test_convnext(void **state) {
     check_block(&tb.b, k[5], CUDA_TEST_PX_WG(3), 6);
     check_block(&tb.b, k[5], CUDA_TEST_PX_WG(3) | CUDA_TEST_PX_HS(3), 8);
     if (k[2] > 96) check_block(&tb.b, k[5], CUDA_TEST_PX_WG(3), 12);
+    /* the depthwise conv on tensor cores, in every kernel: one and two m16 tiles of
+       segments, rows that cross images, partial segments, the hidden split */
+    const long long dwm = CUDA_TEST_PX_DWM;
+    check_block(&tb.b, k[5], dwm, 2);
+    check_block(&tb.b, k[5], dwm | 1 | CUDA_TEST_PX_HS(2), 3);
+    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_RW, 3);
+    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_WG(2), 2);
+    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_WG(1) | CUDA_TEST_PX_HS(2), 3);
+    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_WG(3), 6);
     if (k[2] > 64) {
       check_block(&tb.b, k[5], 1, 4);
       check_block(&tb.b, k[5], 1 | CUDA_TEST_PX_HS(2), 12); /* 384 columns per CTA */
@@ -640,6 +650,10 @@ static void test_convfirst(void **state) {
     check_block(&tb.b, k[9], CUDA_TEST_PX_WG(2), 3);
     check_block(&tb.b, k[9], CUDA_TEST_PX_WG(1), 2);
     check_block(&tb.b, k[9], CUDA_TEST_PX_WG(3), 6);
+    if (k[7] == k[2] && k[6] == 1) { /* depthwise: on tensor cores too */
+      check_block(&tb.b, k[9], CUDA_TEST_PX_DWM | CUDA_TEST_PX_RW, 4);
+      check_block(&tb.b, k[9], CUDA_TEST_PX_DWM | CUDA_TEST_PX_WG(1), 2);
+    }
     tblock_free(&tb);
   }
 }
