@@ -560,8 +560,7 @@ static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_b
     if (s->tune_log)
       fprintf(stderr, "tune %s b%d px %s%s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name,
               B, px_kind_name(&c[k]), c[k].dwm ? " dwm" : "", cuda_px_ncol(&c[k]),
-              cuda_px_ch(&c[k]), c[k].hs,
-              rc ? "refused" : "", rc ? 0. : t * 1e6);
+              cuda_px_ch(&c[k]), c[k].hs, rc ? "refused" : "", rc ? 0. : t * 1e6);
     if (rc == 0 && t < best) best = t, *p = h;
   }
   if (best == INFINITY) {

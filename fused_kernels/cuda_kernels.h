@@ -892,10 +892,12 @@ static inline CUDA_HD int cuda_px_dwm_plane(const cuda_px_args *a) { /* fp16 val
  * or 7, stride 1, the output the input's size (padding K / 2), at most 32
  * segments a CTA. */
 static inline CUDA_HD int cuda_px_dwm_ok(const cuda_px_args *a) {
-  if (a->mode != CUDA_PX_MLP || a->cin_g != 1 || a->S != 1 || (a->K != 3 && a->K != 5 && a->K != 7) ||
-      a->pad_t != a->K / 2 || a->pad_l != a->K / 2 || a->Ho != a->H || a->Wo != a->W || a->W < 1)
+  if (a->mode != CUDA_PX_MLP || a->cin_g != 1 || a->S != 1 ||
+      (a->K != 3 && a->K != 5 && a->K != 7) || a->pad_t != a->K / 2 || a->pad_l != a->K / 2 ||
+      a->Ho != a->H || a->Wo != a->W || a->W < 1)
     return 0;
-  const int r = cuda_px_dwm_orows(a), s1 = r * ((a->W + 7) / 8), s2 = (cuda_px_rows(a) + 7) / 8 + 2 * r;
+  const int r = cuda_px_dwm_orows(a), s1 = r * ((a->W + 7) / 8),
+            s2 = (cuda_px_rows(a) + 7) / 8 + 2 * r;
   return (s1 < s2 ? s1 : s2) <= 32;
 }
 /* Dynamic shared memory of a launch (bytes). */

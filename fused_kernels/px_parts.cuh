@@ -336,7 +336,8 @@ __device__ void px_dw_mma(const cuda_px_args &a, int m0, int total, __half *sA, 
       uint4 u0 = make_uint4(0, 0, 0, 0), u1 = u0;
       if (fr >= 0 && fr < frows) {
         const __half *xr = x + (size_t)fr * W * a.CinP + cs0 + c8;
-        if (ix >= 0 && ix < W) u0 = __ldg(reinterpret_cast<const uint4 *>(xr + (size_t)ix * a.CinP));
+        if (ix >= 0 && ix < W)
+          u0 = __ldg(reinterpret_cast<const uint4 *>(xr + (size_t)ix * a.CinP));
         if (ix + 1 >= 0 && ix + 1 < W)
           u1 = __ldg(reinterpret_cast<const uint4 *>(xr + (size_t)(ix + 1) * a.CinP));
       }

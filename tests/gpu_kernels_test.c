@@ -587,8 +587,7 @@ static void test_convnext(void **state) {
                                  {7, 7, 96, 384, 7, 5},
                                  {9, 9, 320, 1280, 7, 2},
                                  {6, 5, 24, 48, 3, 1},
-                                 {9, 7, 32, 64, 5, 2},
-                                 {12, 56, 96, 384, 7, 2}};
+                                 {9, 7, 32, 64, 5, 2}};
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const int *k = cases[c];
     tblock tb;
@@ -611,15 +610,6 @@ static void test_convnext(void **state) {
     check_block(&tb.b, k[5], CUDA_TEST_PX_WG(3), 6);
     check_block(&tb.b, k[5], CUDA_TEST_PX_WG(3) | CUDA_TEST_PX_HS(3), 8);
     if (k[2] > 96) check_block(&tb.b, k[5], CUDA_TEST_PX_WG(3), 12);
-    /* the depthwise conv on tensor cores, in every kernel: one and two m16 tiles of
-       segments, rows that cross images, partial segments, the hidden split */
-    const long long dwm = CUDA_TEST_PX_DWM;
-    check_block(&tb.b, k[5], dwm, 2);
-    check_block(&tb.b, k[5], dwm | 1 | CUDA_TEST_PX_HS(2), 3);
-    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_RW, 3);
-    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_WG(2), 2);
-    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_WG(1) | CUDA_TEST_PX_HS(2), 3);
-    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_WG(3), 6);
     if (k[2] > 64) {
       check_block(&tb.b, k[5], 1, 4);
       check_block(&tb.b, k[5], 1 | CUDA_TEST_PX_HS(2), 12); /* 384 columns per CTA */
@@ -650,12 +640,42 @@ static void test_convfirst(void **state) {
     check_block(&tb.b, k[9], CUDA_TEST_PX_WG(2), 3);
     check_block(&tb.b, k[9], CUDA_TEST_PX_WG(1), 2);
     check_block(&tb.b, k[9], CUDA_TEST_PX_WG(3), 6);
-    if (k[7] == k[2] && k[6] == 1) { /* depthwise: on tensor cores too */
-      check_block(&tb.b, k[9], CUDA_TEST_PX_DWM | CUDA_TEST_PX_RW, 4);
-      check_block(&tb.b, k[9], CUDA_TEST_PX_DWM | CUDA_TEST_PX_WG(1), 2);
-    }
     tblock_free(&tb);
   }
+}
+
+/* The depthwise conv on tensor cores (cuda_px_args.dwm, px_dw_mma) in every
+ * MLP kernel: 128 and 64 pixels a CTA; K = 7, 5, 3; one and two m16 tiles of
+ * segments (7 and 5 columns: a segment per row, 5 x 128 pixels spanning 27
+ * rows), partial segments (11, 13), rows across images, rows of exactly 8
+ * segments (56 columns: ConvNeXt-T's first stage), the hidden split, the
+ * column-split kernel; ConvNeXt and a depthwise ConvFirst. */
+static void test_px_dwm(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  /* h, w, c, mid, k, n */
+  static const int cases[][6] = {{13, 11, 40, 160, 7, 3},
+                                 {7, 7, 96, 384, 7, 5},
+                                 {6, 5, 24, 48, 3, 3},
+                                 {9, 13, 32, 64, 5, 2},
+                                 {12, 56, 96, 384, 7, 2}};
+  const long long dwm = CUDA_TEST_PX_DWM;
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int *k = cases[c];
+    tblock tb;
+    make_mlp_block(&tb, MODEL_BLOCK_CONVNEXT, k[0], k[1], k[2], k[3], k[2], k[4], 1, k[2], 1);
+    check_block(&tb.b, k[5], dwm, 2);
+    check_block(&tb.b, k[5], dwm | 1 | CUDA_TEST_PX_HS(2), 3);
+    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_RW, 3);
+    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_WG(2), 2);
+    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_WG(1) | CUDA_TEST_PX_HS(2), 3);
+    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_WG(3), 6);
+    tblock_free(&tb);
+  }
+  tblock tb;
+  make_mlp_block(&tb, MODEL_BLOCK_CONVFIRST, 14, 14, 32, 128, 32, 3, 1, 32, 1);
+  check_block(&tb.b, 2, dwm | CUDA_TEST_PX_RW, 4);
+  check_block(&tb.b, 2, dwm | CUDA_TEST_PX_WG(1), 2);
+  tblock_free(&tb);
 }
 
 /* Downsample ([LayerNorm] -> k x k conv, stride s) and the stem with a
@@ -753,7 +773,8 @@ int main(void) {
       cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
       cmocka_unit_test(test_mbconv_strips),  cmocka_unit_test(test_head),
       cmocka_unit_test(test_convnext),       cmocka_unit_test(test_convfirst),
-      cmocka_unit_test(test_px_conv),        cmocka_unit_test(test_head_ln),
+      cmocka_unit_test(test_px_dwm),         cmocka_unit_test(test_px_conv),
+      cmocka_unit_test(test_head_ln),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
