@@ -287,126 +287,161 @@ __device__ void px_spatial(const cuda_px_args &a, const px_pix *pix, __half *sA,
   }
 }
 
-// The barrier of the nth threads that run a CTA's spatial conv: all of them
-// (px_kernel, px_rw_kernel) or the consumer warpgroups (named barrier 1).
-__device__ __forceinline__ void px_bar(int nth) {
-  if (nth == (int)blockDim.x)
-    __syncthreads();
-  else
-    asm volatile("bar.sync 1, %0;\n" ::"r"(nth) : "memory");
-}
-
 // The depthwise conv of the CTA's rows pixels (from m0, `total` in the
-// batch) on tensor cores (a.dwm, cuda_px_dwm_ok), into sA as px_spatial.
-// The pixels lie in segments of 8 aligned output columns of one output row
-// (segment s: flattened row s / spr, columns 8 (s % spr) ..), at most 32
-// (two m16 tiles). For each slice of CUDA_PX_DWM_CS channels the input rows
-// that the tile's output rows read are staged into stg as one plane per
-// channel (rows of wp columns, the image's column x at x + K / 2, zeros
-// around: two 16-byte loads of 8 channels, a pixel pair, become 8 words by
-// PRMT). Then per channel and kernel row ky: out[seg][x0 + n] += sum over
-// k < 16 of in[row + ky][x0 + k] w[ky][k - n], an m16n8k16 MMA whose A (16
-// segments x 16 columns) is one ldmatrix of the plane (a lane's row address:
-// its segment's input row, or 16 zeros where that row lies outside the
-// image) and whose B is the banded matrix of the taps (two words of
-// a.w_dwt). For ConvNeXt's 7x7: 14 MMAs and 14 ldmatrix a channel for 128
-// pixels, against px_dw_adj's ~150 instructions for 56 HFMA2s.
+// batch) on tensor cores (a.dwm, cuda_px_dwm_ok; the mma.sync kernels' 8
+// warps), into sA as px_spatial. The pixels lie in segments of 8 aligned
+// output columns of one output row (segment s: flattened row s / spr,
+// columns 8 (s % spr) ..), at most 32 (two m16 tiles). Slice by slice of
+// CUDA_PX_DWM_CS channels, the input rows that the tile's output rows read
+// go to one of two buffers of planes, one plane per channel (rows of wp
+// columns, the image's column x at x + K / 2, zeros around): a thread's
+// items (pixel pair, 8 channels) are the same in every slice, their two
+// 16-byte loads issued a slice ahead (in flight while the slice before is
+// computed) and turned into 8 words by PRMT. Then per channel and kernel row
+// ky: out[seg][x0 + n] += sum over k < 16 of in[row + ky][x0 + k]
+// w[ky][k - n], an m16n8k16 MMA whose A (16 segments x 16 columns) is one
+// ldmatrix of the plane (a lane's row address: its segment's input row, or
+// 16 zeros where that row lies outside the image) and whose B is the banded
+// matrix of the taps (two words of a.w_dwt). For ConvNeXt's 7x7: 14 MMAs
+// and 14 ldmatrix a channel for 128 pixels, against px_dw_adj's ~150
+// instructions for 56 HFMA2s.
 template <int K>
-__device__ void px_dw_mma(const cuda_px_args &a, int m0, int total, __half *sA, int lda, int rows,
-                          int th, int nth, unsigned char *stg) {
-  constexpr int CS = CUDA_PX_DWM_CS, PAD = K / 2;
+__device__ __forceinline__ void px_dw_mma(const cuda_px_args &a, int m0, int total, __half *sA,
+                                          int lda, int rows, unsigned char *stg) {
+  constexpr int CS = CUDA_PX_DWM_CS, PAD = K / 2, NI = CUDA_PX_DWM_ITEMS;
   const int W = a.W, H = a.H, spr = (W + 7) >> 3, wp = cuda_px_dwm_wp(&a);
   const int srows = cuda_px_dwm_plane(&a) / wp, plane = srows * wp, frows = total / W;
+  const int th = threadIdx.x, nth = blockDim.x, warp = th >> 5, lane = th & 31, g = lane >> 2,
+            t4 = lane & 3;
   const __half *x = (const __half *)a.x;
-  __half *st = reinterpret_cast<__half *>(stg + 32);
+  __half *st = reinterpret_cast<__half *>(stg + 32); /* two buffers of CS planes */
   if (th < 2) reinterpret_cast<uint4 *>(stg)[th] = make_uint4(0, 0, 0, 0);
   const int last = m0 + rows - 1, R0 = m0 / W, R1 = last / W;
   const int s0 = R0 * spr + (m0 - R0 * W) / 8, s1 = R1 * spr + (last - R1 * W) / 8;
   const int ntile = (s1 - s0 + 16) >> 4;
-  const int warp = th >> 5, nw = nth >> 5, lane = th & 31, g = lane >> 2, t4 = lane & 3;
-  /* the lane's ldmatrix row: segment ml of the tile, columns 8 hx .. */
-  const int ml = (lane & 7) + ((lane >> 3) & 1) * 8, hx = lane >> 4;
-  const unsigned zaddr = smem_u32(stg) + 16 * hx, sbase = smem_u32(st);
+  /* the thread's staging items: the two pixels' offsets in x (-1: zeros) and the word in
+     the buffer's first plane */
   const int cpairs = wp >> 1, sitems = srows * cpairs * (CS / 8);
-  for (int cs0 = 0; cs0 < a.CinP; cs0 += CS) {
-    /* stage: item = (plane row, column pair, 8 channels) */
-    for (int i = th; i < sitems; i += nth) {
-      const int q = i % cpairs, r = i / cpairs, sr = r >> 1, c8 = (r & 1) * 8;
-      const int fr = R0 - PAD + sr, ix = 2 * q - PAD;
-      uint4 u0 = make_uint4(0, 0, 0, 0), u1 = u0;
-      if (fr >= 0 && fr < frows) {
-        const __half *xr = x + (size_t)fr * W * a.CinP + cs0 + c8;
-        if (ix >= 0 && ix < W)
-          u0 = __ldg(reinterpret_cast<const uint4 *>(xr + (size_t)ix * a.CinP));
-        if (ix + 1 >= 0 && ix + 1 < W)
-          u1 = __ldg(reinterpret_cast<const uint4 *>(xr + (size_t)(ix + 1) * a.CinP));
+  int go[NI][2], so[NI];
+#pragma unroll
+  for (int j = 0; j < NI; j++) {
+    const int i = th + j * nth, q = i % cpairs, r = i / cpairs, sr = r >> 1, c8 = (r & 1) * 8;
+    const int fr = R0 - PAD + sr, ix = 2 * q - PAD;
+    const bool in = i < sitems && fr >= 0 && fr < frows;
+    so[j] = i < sitems ? (c8 * plane + sr * wp + 2 * q) >> 1 : -1;
+#pragma unroll
+    for (int e = 0; e < 2; e++)
+      go[j][e] = in && ix + e >= 0 && ix + e < W ? (fr * W + ix + e) * a.CinP + c8 : -1;
+  }
+  uint4 u[NI][2];
+  auto load = [&](int cs0) {
+#pragma unroll
+    for (int j = 0; j < NI; j++)
+#pragma unroll
+      for (int e = 0; e < 2; e++)
+        u[j][e] = go[j][e] >= 0 ? __ldg(reinterpret_cast<const uint4 *>(x + go[j][e] + cs0))
+                                : make_uint4(0, 0, 0, 0);
+  };
+  /* the lane's ldmatrix rows per m16 tile: segment ml, columns 8 hx ..; its plane row's
+     address, the kernel rows whose input row lies in the image (bit ky), and the C
+     fragment's four outputs' rows of sA (-1: none; + 65536: past the batch, zeros) */
+  const int ml = (lane & 7) + ((lane >> 3) & 1) * 8, hx = lane >> 4;
+  const unsigned zaddr = smem_u32(stg) + 16 * hx;
+  unsigned abase[2], kok[2];
+  int orow[2][4];
+#pragma unroll
+  for (int rt = 0; rt < 2; rt++) {
+    const int sl = s0 + 16 * rt + ml, Rl = sl / spr, oyl = Rl % H;
+    abase[rt] = smem_u32(st) + 2 * ((Rl - R0) * wp + (sl - Rl * spr) * 8 + 8 * hx);
+    kok[rt] = 0;
+#pragma unroll
+    for (int ky = 0; ky < K; ky++)
+      kok[rt] |= (unsigned)(sl <= s1 && (unsigned)(oyl + ky - PAD) < (unsigned)H) << ky;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int se = s0 + 16 * rt + g + 8 * h, Re = se / spr, x0 = (se - Re * spr) * 8;
+#pragma unroll
+      for (int e = 0; e < 2; e++) {
+        const int xo = x0 + 2 * t4 + e, p = Re * W + xo, row = p - m0;
+        orow[rt][2 * h + e] =
+            se > s1 || xo >= W || row < 0 || row >= rows ? -1 : row + (p < total ? 0 : 65536);
       }
-      unsigned *d = reinterpret_cast<unsigned *>(st + c8 * plane + sr * wp + 2 * q);
-      const unsigned *p0 = &u0.x, *p1 = &u1.x;
+    }
+  }
+  load(0);
+  for (int cs0 = 0, b = 0; cs0 < a.CinP; cs0 += CS, b ^= 1) {
+    const int boff = b * CS * plane; /* fp16 values */
+    unsigned *sw = reinterpret_cast<unsigned *>(st + boff);
+#pragma unroll
+    for (int j = 0; j < NI; j++) {
+      if (so[j] < 0) continue;
+      const unsigned *p0 = &u[j][0].x, *p1 = &u[j][1].x;
 #pragma unroll
       for (int e = 0; e < 4; e++) {
-        d[(2 * e) * (plane >> 1)] = __byte_perm(p0[e], p1[e], 0x5410);
-        d[(2 * e + 1) * (plane >> 1)] = __byte_perm(p0[e], p1[e], 0x7632);
+        sw[so[j] + (2 * e) * (plane >> 1)] = __byte_perm(p0[e], p1[e], 0x5410);
+        sw[so[j] + (2 * e + 1) * (plane >> 1)] = __byte_perm(p0[e], p1[e], 0x7632);
       }
     }
-    px_bar(nth);
-    /* compute: item = (channel pair, m16 tile) */
-    for (int it = warp; it < (CS / 2) * ntile; it += nw) {
-      const int c = cs0 + 2 * (it % (CS / 2)), rt = it / (CS / 2);
-      const int sl = s0 + 16 * rt + ml, Rl = sl / spr, oyl = Rl % H;
-      const bool segok = sl <= s1;
-      const unsigned abase = sbase + 2 * ((Rl - R0) * wp + (sl - Rl * spr) * 8 + 8 * hx);
-      float acc[2][4];
+    __syncthreads(); /* this buffer staged; the other one's readers (the slice before) done */
+    if (cs0 + CS < a.CinP) load(cs0 + CS);
+    /* warp w: channels c, c + 1 of the slice, both m16 tiles */
+    for (int cp = warp; cp < CS / 2; cp += nth >> 5) {
+      const int c = cs0 + 2 * cp;
+      float acc[2][2][4];
 #pragma unroll
       for (int q = 0; q < 2; q++) {
-        const float b = c + q < a.Cin ? a.b_sp[c + q] : 0.f;
-        acc[q][0] = acc[q][1] = acc[q][2] = acc[q][3] = b;
+        const float bq = c + q < a.Cin ? a.b_sp[c + q] : 0.f;
+#pragma unroll
+        for (int rt = 0; rt < 2; rt++)
+          acc[rt][q][0] = acc[rt][q][1] = acc[rt][q][2] = acc[rt][q][3] = bq;
       }
       const unsigned *tb = a.w_dwt + (size_t)c * K * 24 + 2 * t4 - g + 8;
-#pragma unroll
-      for (int ky = 0; ky < K; ky++) {
-        const bool ok = segok && (unsigned)(oyl + ky - PAD) < (unsigned)H;
+      const unsigned pofs = 2 * (boff + (c - cs0) * plane);
+#pragma unroll 1
+      for (int ky = 0; ky < K; ky++)
 #pragma unroll
         for (int q = 0; q < 2; q++) {
-          unsigned af[4];
-          ldsm_x4_at(af, ok ? abase + 2 * ((c - cs0 + q) * plane + ky * wp) : zaddr, false);
           const unsigned *tq = tb + (q * K + ky) * 24;
-          mma16816(acc[q], af, __ldg(tq), __ldg(tq + 8));
-        }
-      }
-      /* C: rows g, g + 8 (segments), columns 2 t4, 2 t4 + 1 (x0 + n) */
+          const unsigned b0 = __ldg(tq), b1 = __ldg(tq + 8);
 #pragma unroll
-      for (int h = 0; h < 2; h++) {
-        const int se = s0 + 16 * rt + g + 8 * h, Re = se / spr, x0 = (se - Re * spr) * 8;
-        if (se > s1) continue;
-#pragma unroll
-        for (int e = 0; e < 2; e++) {
-          const int xo = x0 + 2 * t4 + e, p = Re * W + xo, row = p - m0;
-          if (xo >= W || row < 0 || row >= rows) continue;
-          *reinterpret_cast<__half2 *>(sA + row * lda + c) =
-              p < total ? __floats2half2_rn(acc[0][2 * h + e], acc[1][2 * h + e])
-                        : __float2half2_rn(0.f);
+          for (int rt = 0; rt < 2; rt++) {
+            if (rt >= ntile) continue;
+            unsigned af[4];
+            ldsm_x4_at(af,
+                       (kok[rt] >> ky) & 1u ? abase[rt] + pofs + 2 * (q * plane + ky * wp) : zaddr,
+                       false);
+            mma16816(acc[rt][q], af, b0, b1);
+          }
         }
-      }
+        /* C: rows g, g + 8 (segments), columns 2 t4, 2 t4 + 1 */
+#pragma unroll
+      for (int rt = 0; rt < 2; rt++)
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+          const int r = orow[rt][k];
+          if (rt >= ntile || r < 0) continue;
+          *reinterpret_cast<__half2 *>(sA + (r & 65535) * lda + c) =
+              r < 65536 ? __floats2half2_rn(acc[rt][0][k], acc[rt][1][k]) : __float2half2_rn(0.f);
+        }
     }
-    px_bar(nth); /* the planes are free for the next slice */
   }
 }
 
 // The spatial conv of the CTA's pixels into sA: px_dw_mma where the launch
-// takes it (a.dwm; its planes after the launch's other shared memory at
-// smem + cuda_px_smem_main()), else px_spatial.
+// takes it (a.dwm: px_kernel and px_rw_kernel, all threads; its planes after
+// the launch's other shared memory at smem + cuda_px_smem_main()), else
+// px_spatial by threads th, th + nth, ...
 __device__ __forceinline__ void px_spatial_tile(const cuda_px_args &a, const px_pix *pix, int m0,
                                                 int total, __half *sA, int lda, int rows, int th,
                                                 int nth, unsigned char *smem) {
   if (a.dwm) {
     unsigned char *stg = smem + cuda_px_smem_main(&a);
     if (a.K == 7)
-      px_dw_mma<7>(a, m0, total, sA, lda, rows, th, nth, stg);
+      px_dw_mma<7>(a, m0, total, sA, lda, rows, stg);
     else if (a.K == 5)
-      px_dw_mma<5>(a, m0, total, sA, lda, rows, th, nth, stg);
+      px_dw_mma<5>(a, m0, total, sA, lda, rows, stg);
     else
-      px_dw_mma<3>(a, m0, total, sA, lda, rows, th, nth, stg);
+      px_dw_mma<3>(a, m0, total, sA, lda, rows, stg);
     return;
   }
   px_spatial(a, pix, sA, lda, rows, th, nth);

@@ -127,12 +127,11 @@ __device__ __forceinline__ void px_wg_produce(px_rings &r, int j0, int j1, int K
 
 // The consumers' start: the spatial conv [and the LayerNorm] of the CTA's M
 // pixels into sA by the CW consumer threads, then their barrier.
-__device__ __forceinline__ void px_wg_prologue(const cuda_px_args &a, const px_pix *pix, int m0,
-                                               int total, unsigned char *smem, __half *sA, int lda,
-                                               int M, int CW) {
+__device__ __forceinline__ void px_wg_prologue(const cuda_px_args &a, const px_pix *pix, __half *sA,
+                                               int lda, int M, int CW) {
   pdl_wait(); /* the input is the previous kernel's output */
   pdl_trigger();
-  px_spatial_tile(a, pix, m0, total, sA, lda, M, threadIdx.x, CW, smem);
+  px_spatial(a, pix, sA, lda, M, threadIdx.x, CW);
   if (a.ln_g) {
     asm volatile("bar.sync 1, %0;\n" ::"r"(CW) : "memory");
     px_ln_rows(a, pix, sA, lda, M, CW);
@@ -229,7 +228,7 @@ __global__ void __launch_bounds__(px_wg_threads<WG>(), 1)
     return;
   }
   if constexpr (WG == 2) asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
-  px_wg_prologue(a, pix, m0, total, smem, sA, lda, M, CW);
+  px_wg_prologue(a, pix, sA, lda, M, CW);
   const int r0 = (warp >> 2) * 64 + (warp & 3) * 16, lr = lane & 15, lc = (lane >> 4) * 8;
   const unsigned arow = smem_u32(sA + (r0 + lr) * lda + lc);
   float acc[NT8][4];
@@ -322,7 +321,7 @@ __global__ void __launch_bounds__(384, 1)
     return;
   }
   asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
-  px_wg_prologue(a, pix, m0, total, smem, sA, lda, M, CW);
+  px_wg_prologue(a, pix, sA, lda, M, CW);
   const int wg = warp >> 2, r0 = (warp & 3) * 16, lr = lane & 15, lc = (lane >> 4) * 8;
   const unsigned arow = smem_u32(sA + (r0 + lr) * lda + lc);
   float acc[NW8][4];
