@@ -311,6 +311,7 @@ __device__ __forceinline__ void px_dw_mma(const cuda_px_args &a, int m0, int tot
   constexpr int CS = CUDA_PX_DWM_CS, PAD = K / 2, NI = CUDA_PX_DWM_ITEMS;
   const int W = a.W, H = a.H, spr = (W + 7) >> 3, wp = cuda_px_dwm_wp(&a);
   const int srows = cuda_px_dwm_plane(&a) / wp, plane = srows * wp, frows = total / W;
+  static_assert(CUDA_THREADS / 32 == CS / 2, "a channel pair of each slice a warp");
   const int th = threadIdx.x, nth = blockDim.x, warp = th >> 5, lane = th & 31, g = lane >> 2,
             t4 = lane & 3;
   const __half *x = (const __half *)a.x;
@@ -369,8 +370,20 @@ __device__ __forceinline__ void px_dw_mma(const cuda_px_args &a, int m0, int tot
     }
   }
   load(0);
+  /* warp w: channels 2 w, 2 w + 1 of each slice (8 warps, CS / 2 pairs), both m16 tiles; its
+     bands (2 channels x K rows x 2 words) loaded before the slice's stores and barrier, so
+     their L2 latency is not one round trip a kernel row (s33c2: +40 % on the 28x28 blocks) */
+  const unsigned *tb = a.w_dwt + (size_t)(2 * warp) * K * 24 + 2 * t4 - g + 8;
   for (int cs0 = 0, b = 0; cs0 < a.CinP; cs0 += CS, b ^= 1) {
-    const int boff = b * CS * plane; /* fp16 values */
+    const int boff = b * CS * plane, c = cs0 + 2 * warp; /* fp16 values */
+    unsigned bw[2][K][2];
+#pragma unroll
+    for (int q = 0; q < 2; q++)
+#pragma unroll
+      for (int ky = 0; ky < K; ky++) {
+        const unsigned *tq = tb + (size_t)cs0 * K * 24 + (q * K + ky) * 24;
+        bw[q][ky][0] = __ldg(tq), bw[q][ky][1] = __ldg(tq + 8);
+      }
     unsigned *sw = reinterpret_cast<unsigned *>(st + boff);
 #pragma unroll
     for (int j = 0; j < NI; j++) {
@@ -384,46 +397,38 @@ __device__ __forceinline__ void px_dw_mma(const cuda_px_args &a, int m0, int tot
     }
     __syncthreads(); /* this buffer staged; the other one's readers (the slice before) done */
     if (cs0 + CS < a.CinP) load(cs0 + CS);
-    /* warp w: channels c, c + 1 of the slice, both m16 tiles */
-    for (int cp = warp; cp < CS / 2; cp += nth >> 5) {
-      const int c = cs0 + 2 * cp;
-      float acc[2][2][4];
+    float acc[2][2][4];
 #pragma unroll
-      for (int q = 0; q < 2; q++) {
-        const float bq = c + q < a.Cin ? a.b_sp[c + q] : 0.f;
+    for (int q = 0; q < 2; q++) {
+      const float bq = c + q < a.Cin ? a.b_sp[c + q] : 0.f;
 #pragma unroll
-        for (int rt = 0; rt < 2; rt++)
-          acc[rt][q][0] = acc[rt][q][1] = acc[rt][q][2] = acc[rt][q][3] = bq;
-      }
-      const unsigned *tb = a.w_dwt + (size_t)c * K * 24 + 2 * t4 - g + 8;
-      const unsigned pofs = 2 * (boff + (c - cs0) * plane);
-#pragma unroll 1
-      for (int ky = 0; ky < K; ky++)
+      for (int rt = 0; rt < 2; rt++)
+        acc[rt][q][0] = acc[rt][q][1] = acc[rt][q][2] = acc[rt][q][3] = bq;
+    }
+    const unsigned pofs = 2 * (boff + 2 * warp * plane);
 #pragma unroll
-        for (int q = 0; q < 2; q++) {
-          const unsigned *tq = tb + (q * K + ky) * 24;
-          const unsigned b0 = __ldg(tq), b1 = __ldg(tq + 8);
+    for (int ky = 0; ky < K; ky++)
 #pragma unroll
-          for (int rt = 0; rt < 2; rt++) {
-            if (rt >= ntile) continue;
-            unsigned af[4];
-            ldsm_x4_at(af,
-                       (kok[rt] >> ky) & 1u ? abase[rt] + pofs + 2 * (q * plane + ky * wp) : zaddr,
-                       false);
-            mma16816(acc[rt][q], af, b0, b1);
-          }
+      for (int q = 0; q < 2; q++)
+#pragma unroll
+        for (int rt = 0; rt < 2; rt++) {
+          if (rt >= ntile) continue;
+          unsigned af[4];
+          ldsm_x4_at(af,
+                     (kok[rt] >> ky) & 1u ? abase[rt] + pofs + 2 * (q * plane + ky * wp) : zaddr,
+                     false);
+          mma16816(acc[rt][q], af, bw[q][ky][0], bw[q][ky][1]);
         }
         /* C: rows g, g + 8 (segments), columns 2 t4, 2 t4 + 1 */
 #pragma unroll
-      for (int rt = 0; rt < 2; rt++)
+    for (int rt = 0; rt < 2; rt++)
 #pragma unroll
-        for (int k = 0; k < 4; k++) {
-          const int r = orow[rt][k];
-          if (rt >= ntile || r < 0) continue;
-          *reinterpret_cast<__half2 *>(sA + (r & 65535) * lda + c) =
-              r < 65536 ? __floats2half2_rn(acc[rt][0][k], acc[rt][1][k]) : __float2half2_rn(0.f);
-        }
-    }
+      for (int k = 0; k < 4; k++) {
+        const int r = orow[rt][k];
+        if (rt >= ntile || r < 0) continue;
+        *reinterpret_cast<__half2 *>(sA + (r & 65535) * lda + c) =
+            r < 65536 ? __floats2half2_rn(acc[rt][0][k], acc[rt][1][k]) : __float2half2_rn(0.f);
+      }
   }
 }
 
