@@ -65,8 +65,6 @@ typedef struct {
   int no_bulk;      /* BLOCKFUSE_CUDA_BULK=0: ... and the GEMM fed by bulk copies (A/B) */
   int no_wg;        /* BLOCKFUSE_CUDA_WG=0: ... and the one on warpgroup MMAs (A/B); also the
                        pixel-tile blocks' warpgroup-MMA kernel */
-  int dwm_mode;     /* BLOCKFUSE_CUDA_DWM=0: the pixel-tile blocks leave out the depthwise conv
-                       on tensor cores (-1), =force: time only it where it applies (1) (A/B) */
   int px_only;      /* BLOCKFUSE_CUDA_PX=tile, rw or wg: the pixel-tile MLP blocks time only
                        that kernel's launches (A/B, profiling); 0 = all */
   int no_narrow;    /* BLOCKFUSE_CUDA_NARROW=0: ... and the narrow one (A/B) */
@@ -545,22 +543,18 @@ static int tune_px(cuda_backend *s, int i, int B, const void *x, void *y, cuda_b
   int kind_ok = 0;
   for (int k = 0; k < nc; k++) kind_ok |= 1 << px_kind(&c[k]);
   const int only = s->px_only && (kind_ok & 1 << s->px_only) ? s->px_only : 0;
-  int dwm_any = 0; /* BLOCKFUSE_CUDA_DWM=force: only dwm launches, where the block has any */
-  for (int k = 0; k < nc; k++) dwm_any |= c[k].dwm && (!only || px_kind(&c[k]) == only);
   double best = INFINITY;
   for (int k = 0; k < nc; k++) {
-    if ((only && px_kind(&c[k]) != only) || (c[k].wg && s->no_wg) ||
-        (c[k].dwm ? s->dwm_mode < 0 : s->dwm_mode > 0 && dwm_any))
-      continue;
+    if ((only && px_kind(&c[k]) != only) || (c[k].wg && s->no_wg)) continue;
     cuda_blk_plan h = {0};
     double t;
     h.px = c[k];
     const int rc = time_candidate(s, i, &h, B, x, y, &t, err, errlen);
     if (rc < 0) return rc;
     if (s->tune_log)
-      fprintf(stderr, "tune %s b%d px %s%s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name,
-              B, px_kind_name(&c[k]), c[k].dwm ? " dwm" : "", cuda_px_ncol(&c[k]),
-              cuda_px_ch(&c[k]), c[k].hs, rc ? "refused" : "", rc ? 0. : t * 1e6);
+      fprintf(stderr, "tune %s b%d px %s ncol %d ch %d hs %d: %s %.1f us\n", s->blks[i].b->name, B,
+              px_kind_name(&c[k]), cuda_px_ncol(&c[k]), cuda_px_ch(&c[k]), c[k].hs,
+              rc ? "refused" : "", rc ? 0. : t * 1e6);
     if (rc == 0 && t < best) best = t, *p = h;
   }
   if (best == INFINITY) {
@@ -787,9 +781,6 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
                : cuda_env_is("BLOCKFUSE_CUDA_PX", "rw") ? 2
                : cuda_env_is("BLOCKFUSE_CUDA_PX", "wg") ? 3
                                                         : 0;
-  s->dwm_mode = cuda_env_is("BLOCKFUSE_CUDA_DWM", "0")       ? -1
-                : cuda_env_is("BLOCKFUSE_CUDA_DWM", "force") ? 1
-                                                             : 0;
   s->no_narrow = cuda_env_is("BLOCKFUSE_CUDA_NARROW", "0");
   s->tune_log = cuda_env_is("BLOCKFUSE_CUDA_TUNE_LOG", "1");
   s->no_spin = cuda_env_is("BLOCKFUSE_CUDA_TUNE_SPIN", "0");
@@ -1079,8 +1070,8 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [px %s%s %d pixels x %d cols per CTA, ch %d hs %d smem %zu]",
-                    px_kind_name(a), a->dwm ? " dwm" : "", cuda_px_rows(a), cuda_px_ncol(a),
+                    "  [px %s %d pixels x %d cols per CTA, ch %d hs %d smem %zu]", px_kind_name(a),
+                    cuda_px_rows(a), cuda_px_ncol(a),
                     a->mode == CUDA_PX_MLP ? cuda_px_ch(a) : CUDA_PX_KC, a->hs > 1 ? a->hs : 1,
                     cuda_px_smem(a));
     }

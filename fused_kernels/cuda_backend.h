@@ -29,12 +29,10 @@ int cuda_device_count(void);
  * CUDA_TEST_PX_RW the row-warp MLP kernel and CUDA_TEST_PX_WG(w) the
  * warpgroup-MMA MLP kernel with w (1 or 2) consumer warpgroups, or (w = 3)
  * its column-split form (chunks of 64; an error where the device has no
- * sm_90a code), CUDA_TEST_PX_DWM with the depthwise conv on tensor cores (an
- * error where it does not apply). */
+ * sm_90a code). */
 #define CUDA_TEST_PX_HS(h) ((long long)(h) << 1)
 #define CUDA_TEST_PX_RW (1LL << 7) /* the row-warp MLP kernel (cuda_px_args.rw) */
 #define CUDA_TEST_PX_WG(w) ((long long)(w) << 8)
-#define CUDA_TEST_PX_DWM (1LL << 10) /* the depthwise conv on tensor cores (cuda_px_args.dwm) */
 #define CUDA_TEST_LOWREG 2
 #define CUDA_TEST_DWH2 4
 #define CUDA_TEST_CLUSTER 8 /* the one-pass cluster mode, zsplit = CTAs per image */

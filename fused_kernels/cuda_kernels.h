@@ -756,8 +756,6 @@ enum { CUDA_PX_MLP = 0, CUDA_PX_CONV = 1 };
 #define CUDA_PX_M 64     /* output pixels per CTA */
 #define CUDA_PX_M_RW 128 /* the same for the row-warp MLP (cuda_px_args.rw) */
 #define CUDA_PX_KC 64    /* CONV: K per chunk */
-#define CUDA_PX_DWM_CS 16   /* dwm: channels per staged slice */
-#define CUDA_PX_DWM_ITEMS 3 /* dwm: most staging items (pixel pair, 8 channels) a thread */
 
 typedef struct {
   const void *x;   /* [N][H][W][CinP] fp16; the stem: uint8 [N][H][W][3] */
@@ -766,10 +764,6 @@ typedef struct {
   const void *w_sp;
   const float *b_sp;        /* MLP's spatial conv: depthwise fp16 [K*K][CinP] where cin_g == 1, else
                                grouped fp32 [K*K][cin_g][CinP] (output channel minor); bias [CinP] */
-  const unsigned *w_dwt;    /* depthwise K = 3, 5, 7: the taps as the B fragments of banded
-                               (Toeplitz) matrices for dwm, [CinP][K][24] fp16 pairs: word j of
-                               (c, ky) = (w[ky][j - 8], w[ky][j - 7]), zero outside 0 .. K - 1;
-                               NULL = none */
   const float *ln_g, *ln_b; /* LayerNorm gamma, beta (padded with zeros), NULL = none: MLP and
                                downsample over the input's channels, the stem over its outputs */
   const void *w_exp;
@@ -794,10 +788,6 @@ typedef struct {
   int rw;      /* MLP, nt <= 6: the row-warp kernel (px_rw_kernel): CUDA_PX_M_RW pixels per CTA,
                   each warp 16 whole rows, the expand's accumulators the projection's A
                   fragments (no H in shared memory); the tuner times both */
-  int dwm;     /* MLP, cuda_px_dwm_ok(): the depthwise conv on tensor cores (px_dw_mma): the
-                  input rows in shared memory (two buffers), a slice of CUDA_PX_DWM_CS channels at a
-                  time,     transposed to a plane per channel, each row of 8 outputs of a channel the
-                  product of 16 input columns and a banded matrix of the taps (w_dwt) */
   int wg;      /* MLP, en == 2, sm_90a (cuda_pg_wg_supported): the warpgroup-MMA kernels
                   (px_wg.cu), a producer streaming the weights by bulk tensor copies
                   (cuda_px_threads): wg = 1 or 2 (nt <= 6) consumer warpgroups of 64 pixels
@@ -850,9 +840,8 @@ static inline CUDA_HD size_t cuda_px_conv_main(const cuda_px_args *a) {
                outln = cuda_px_out_ln(a) ? M * (ncol + 4) * 4 + M * 8 : 0;
   return main > outln ? main : outln;
 }
-/* Dynamic shared memory of a launch without dwm's planes (bytes): where
- * they start. */
-static inline CUDA_HD size_t cuda_px_smem_main(const cuda_px_args *a) {
+/* Dynamic shared memory of a launch (bytes). */
+static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
   const size_t ncol = (size_t)cuda_px_ncol(a), M = (size_t)cuda_px_rows(a);
   size_t s = M * 16; /* the pixel table */
   if (a->wg) {       /* 1024-byte alignment, the rings, [two H buffers,] A, the mbarriers */
@@ -873,41 +862,6 @@ static inline CUDA_HD size_t cuda_px_smem_main(const cuda_px_args *a) {
     s += cuda_px_conv_main(a) + (a->ln_g && !a->stem ? M * (size_t)a->K * a->K * 8 : 0);
   }
   return s;
-}
-/* dwm (px_dw_mma): the CTA's output pixels lie in segments of 8 aligned
- * columns of one output row, at most 32 of them (two m16 tiles); each
- * channel's plane holds the input rows those output rows read, every row
- * cuda_px_dwm_wp() columns (the image's column x at x + K / 2, zeros around,
- * a segment's 16-column window inside). */
-static inline CUDA_HD int cuda_px_dwm_wp(const cuda_px_args *a) {
-  return 8 * ((a->W + 7) / 8) + 8;
-}
-/* Output rows a CTA's pixels can span, and the input rows of its planes. */
-static inline CUDA_HD int cuda_px_dwm_orows(const cuda_px_args *a) {
-  return (cuda_px_rows(a) - 1) / a->W + 2;
-}
-static inline CUDA_HD int cuda_px_dwm_plane(const cuda_px_args *a) { /* fp16 values */
-  return (cuda_px_dwm_orows(a) + a->K - 1) * cuda_px_dwm_wp(a);
-}
-/* Whether a launch's spatial conv can run as px_dw_mma: an mma.sync MLP
- * kernel (px_dw_mma's MMAs beside the warpgroup kernels' made ptxas
- * serialize their wgmma, C7520), depthwise, K = 3, 5 or 7, stride 1, the
- * output the input's size (padding K / 2), at most 32 segments a CTA and
- * CUDA_PX_DWM_ITEMS staging items a thread. */
-static inline CUDA_HD int cuda_px_dwm_ok(const cuda_px_args *a) {
-  if (a->mode != CUDA_PX_MLP || a->wg || a->cin_g != 1 || a->S != 1 ||
-      (a->K != 3 && a->K != 5 && a->K != 7) || a->pad_t != a->K / 2 || a->pad_l != a->K / 2 ||
-      a->Ho != a->H || a->Wo != a->W || a->W < 1)
-    return 0;
-  if (cuda_px_dwm_plane(a) * CUDA_PX_DWM_CS / 16 > CUDA_PX_DWM_ITEMS * CUDA_THREADS) return 0;
-  const int r = cuda_px_dwm_orows(a), s1 = r * ((a->W + 7) / 8),
-            s2 = (cuda_px_rows(a) + 7) / 8 + 2 * r;
-  return (s1 < s2 ? s1 : s2) <= 32;
-}
-/* Dynamic shared memory of a launch (bytes). */
-static inline CUDA_HD size_t cuda_px_smem(const cuda_px_args *a) {
-  return cuda_px_smem_main(a) +
-         (a->dwm ? 32 + 2 * (size_t)CUDA_PX_DWM_CS * cuda_px_dwm_plane(a) * 2 : 0);
 }
 
 /* Launchers: return a cudaError_t value (0 = success) of the launch. */

@@ -277,12 +277,5 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
       c[n++].hs = hs;
     }
   }
-  /* each again with the depthwise conv on tensor cores, where it applies
-     (the block has the taps as bands) and fits */
-  for (int k = 0, nb = n; k < nb && n < max && a->w_dwt; k++) {
-    cuda_px_args t = c[k];
-    t.dwm = 1;
-    if (cuda_px_dwm_ok(&t) && cuda_px_smem(&t) <= caps->smem_optin) c[n++] = t;
-  }
   return n;
 }

@@ -80,7 +80,7 @@ double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_ca
  * stem) split 2, 4, 8, 16 or 32 ways (hs; at most two CTAs per
  * multiprocessor). Writes up to `max` into copies of `a` and returns how
  * many (0: none fits). */
-#define CUDA_PX_CANDS 64
+#define CUDA_PX_CANDS 32
 int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps *caps,
                        cuda_px_args *c, int max);
 

@@ -161,32 +161,9 @@ static size_t arena_f16_cols(cuda_arena *ar, const float *src, const float *scal
   return off;
 }
 
-/* A depthwise conv's taps (fp32 [K*K][c]) as px_dw_mma's banded B fragments:
- * uint32 [cp][K][24], word j of (channel, kernel row ky) the fp16 pair
- * (w[ky][j - 8], w[ky][j - 7]), taps outside 0 .. K - 1 zero (a lane g, t
- * of the MMA takes words 2 t - g + 8 and 2 t - g + 16: B[k][n] = w[ky][k - n]). */
-static size_t arena_dw_bands(cuda_arena *ar, const float *w, int K, int c, int cp) {
-  const size_t off = arena_alloc(ar, (size_t)cp * K * 24 * 4);
-  if (off == NO_OFF) return off;
-  uint32_t *d = (uint32_t *)(ar->host + off);
-  for (int ch = 0; ch < c; ch++)
-    for (int ky = 0; ky < K; ky++)
-      for (int j = 0; j < 24; j++) {
-        uint32_t v = 0;
-        for (int h = 0; h < 2; h++) {
-          const int kx = j - 8 + h;
-          if (kx >= 0 && kx < K)
-            v |= (uint32_t)cuda_f32_to_f16(w[(size_t)(ky * K + kx) * c + ch]) << (16 * h);
-        }
-        d[((size_t)ch * K + ky) * 24 + j] = v;
-      }
-  return off;
-}
-
 /* The pixel-tile blocks (px_block.cu): convfirst, convnext, downsample, and
  * the stem with a LayerNorm. Offsets: 0, 1 the spatial conv (MLP), 2, 3 the
- * LayerNorm, 4, 5 the expand (MLP), 6, 7 the projection or the conv, 8 the
- * depthwise taps as bands (arena_dw_bands, K = 3, 5, 7). */
+ * LayerNorm, 4, 5 the expand (MLP), 6, 7 the projection or the conv. */
 static int prepare_px(cuda_blk *blk, const model_block *b, const float mean[3], const float std[3],
                       const cuda_device_caps *caps, cuda_arena *ar, char *err, size_t errlen) {
   cuda_px_args *a = &blk->px;
@@ -237,8 +214,6 @@ static int prepare_px(cuda_blk *blk, const model_block *b, const float mean[3], 
     /* depthwise [K*K][CinP], grouped [K*K][cin_g][CinP] */
     o[0] = arena_f16(ar, tdata(sw), kk * a->cin_g, b->in_c, kk * a->cin_g, a->CinP);
     o[1] = arena_f32(ar, tdata(sb), 1, b->in_c, a->CinP);
-    if (a->cin_g == 1 && (a->K == 3 || a->K == 5 || a->K == 7) && sw->data)
-      o[8] = arena_dw_bands(ar, sw->data, a->K, b->in_c, a->CinP);
     if (has_ln) arena_ln(ar, b, b->in_c, a->CinP, &o[2], &o[3]);
     o[4] = arena_f16(ar, tdata(&b->expand_w), b->in_c, b->mid_c, a->CinP, a->CmidP);
     o[5] = arena_f32(ar, tdata(&b->expand_b), 1, b->mid_c, a->CmidP);
@@ -279,7 +254,7 @@ int cuda_blk_prepare(cuda_blk *blk, const model_block *b, const float mean[3], c
   if ((b->kind == MODEL_BLOCK_STEM && (b->norm_w.data || b->norm_b.data)) ||
       b->kind == MODEL_BLOCK_CONVFIRST || b->kind == MODEL_BLOCK_CONVNEXT ||
       b->kind == MODEL_BLOCK_DOWNSAMPLE) {
-    n_off = 9;
+    n_off = 8;
     if ((rc = prepare_px(blk, b, mean, std, caps, ar, err, errlen))) return rc;
   } else if (b->kind == MODEL_BLOCK_STEM) {
     const int cp = cuda_pad16(b->out_c);
@@ -408,7 +383,6 @@ void cuda_blk_resolve(cuda_blk *blk, const cuda_arena *ar) {
     a->ln_g = aptr(ar, o[2]), a->ln_b = aptr(ar, o[3]);
     a->w_exp = aptr(ar, o[4]), a->b_exp = aptr(ar, o[5]);
     a->w_out = aptr(ar, o[6]), a->b_out = aptr(ar, o[7]);
-    a->w_dwt = aptr(ar, o[8]);
   }
 }
 
@@ -730,12 +704,6 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     plan.px.rw = (staged & CUDA_TEST_PX_RW) && plan.px.mode == CUDA_PX_MLP;
     plan.px.wg = plan.px.mode == CUDA_PX_MLP ? (int)(staged >> 8) & 3 : 0;
     if (plan.px.mode == CUDA_PX_CONV) plan.px.en = 1;
-    plan.px.dwm = (staged & CUDA_TEST_PX_DWM) != 0;
-    if (plan.px.dwm && (!cuda_px_dwm_ok(&plan.px) || !plan.px.w_dwt)) {
-      snprintf(err, errlen, "%s: the depthwise conv on tensor cores does not apply", b->name);
-      rc = -EINVAL;
-      goto fail;
-    }
     if (plan.px.wg) {
       plan.px.en = 2;
       if (!caps.wg) {

@@ -192,10 +192,9 @@ __device__ __forceinline__ void px_mlp_copy(const cuda_px_args &a, __half *sWe, 
 // kernel is done, the spatial conv [and the LayerNorm] of its `rows` pixels
 // into sA.
 template <int CH, int NCOL>
-__device__ __forceinline__ void px_mlp_start(const cuda_px_args &a, const px_pix *pix, int m0,
-                                             int total, unsigned char *smem, __half *sA, int lda,
-                                             int rows, __half *sWe, __half *sWp, int n0, int &j0,
-                                             int &j1) {
+__device__ __forceinline__ void px_mlp_start(const cuda_px_args &a, const px_pix *pix, __half *sA,
+                                             int lda, int rows, __half *sWe, __half *sWp, int n0,
+                                             int &j0, int &j1) {
   const int nch = cuda_px_chunks(&a), hs = gridDim.z;
   j0 = (int)blockIdx.z * nch / hs, j1 = ((int)blockIdx.z + 1) * nch / hs;
   px_mlp_copy<CH, NCOL>(a, sWe, sWp, j0, n0);
@@ -203,7 +202,7 @@ __device__ __forceinline__ void px_mlp_start(const cuda_px_args &a, const px_pix
   pdl_wait(); /* the input is the previous kernel's output */
   pdl_trigger();
   __syncthreads(); /* the pixel table */
-  px_spatial_tile(a, pix, m0, total, sA, lda, rows, threadIdx.x, blockDim.x, smem);
+  px_spatial(a, pix, sA, lda, rows, threadIdx.x, blockDim.x);
   if (a.ln_g) {
     __syncthreads();
     px_ln_rows(a, pix, sA, lda, rows, blockDim.x);
@@ -228,7 +227,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
     __half *sH = sWe + a.CinP * LDH, *sWp = sH + PM * LDH; /* sWp: two buffers [CH][LDW] */
     const int hs = gridDim.z;
     int j0, j1;
-    px_mlp_start<CH, NCOL>(a, pix, m0, total, smem, sA, lda, PM, sWe, sWp, n0, j0, j1);
+    px_mlp_start<CH, NCOL>(a, pix, sA, lda, PM, sWe, sWp, n0, j0, j1);
     const int lane = threadIdx.x & 31;
     for (int j = j0; j < j1; j++) {
       cp_async_wait0();
@@ -358,7 +357,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_rw_kernel(const cuda_px_args 
   px_fill_pix(a, pix, m0, M, total);
   const int hs = gridDim.z;
   int j0, j1;
-  px_mlp_start<CH, NCOL>(a, pix, m0, total, smem, sA, lda, M, sWe, sWp, n0, j0, j1);
+  px_mlp_start<CH, NCOL>(a, pix, sA, lda, M, sWe, sWp, n0, j0, j1);
   float acc[NT8][4] = {};
   for (int j = j0; j < j1; j++) {
     cp_async_wait0();
@@ -511,8 +510,7 @@ extern "C" int cuda_px_launch(const cuda_px_args *a, int n, cuda_stream_t st) {
   const int gy = cuda_px_splits(a);
   if ((!f && !a->wg) || total <= 0 || total > 0x7fffffffLL || a->CinP % 16 || a->CoutP % 16 ||
       (a->mode == CUDA_PX_MLP && (a->CmidP % 16 || !a->w_sp || !a->w_exp)) ||
-      (a->mode == CUDA_PX_CONV && (a->KA % 16 || (cuda_px_out_ln(a) && gy != 1))) || !a->w_out ||
-      (a->dwm && (!cuda_px_dwm_ok(a) || !a->w_dwt)))
+      (a->mode == CUDA_PX_CONV && (a->KA % 16 || (cuda_px_out_ln(a) && gy != 1))) || !a->w_out)
     return (int)cudaErrorInvalidValue;
   const int hs = a->hs > 1 ? a->hs : 1;
   if (hs > 1 && (!a->part || hs > cuda_px_chunks(a) || hs > 64 || cuda_px_out_ln(a)))

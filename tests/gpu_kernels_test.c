@@ -120,9 +120,9 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   const double e = test_rel_err(out, ref, out_n);
   if (b->kind == MODEL_BLOCK_CONVNEXT || b->kind == MODEL_BLOCK_CONVFIRST ||
       b->kind == MODEL_BLOCK_DOWNSAMPLE) { /* the pixel-tile blocks' flags (cuda_backend.h) */
-    print_message("%-28s n=%d px nt=%d hs=%d%s%s%s%s rel err %.2e\n", b->name, n, zsplit,
+    print_message("%-28s n=%d px nt=%d hs=%d%s%s%s rel err %.2e\n", b->name, n, zsplit,
                   (int)(staged >> 1) & 63, staged & 1 ? " ch32" : "",
-                  staged & CUDA_TEST_PX_RW ? " rw" : "", staged & CUDA_TEST_PX_DWM ? " dwm" : "",
+                  staged & CUDA_TEST_PX_RW ? " rw" : "",
                   ((staged >> 8) & 3) == 3   ? " wgn"
                   : ((staged >> 8) & 3) == 2 ? " wg2"
                   : (staged >> 8) & 3        ? " wg1"
@@ -644,38 +644,6 @@ static void test_convfirst(void **state) {
   }
 }
 
-/* The depthwise conv on tensor cores (cuda_px_args.dwm, px_dw_mma) in both
- * mma.sync MLP kernels: 128 and 64 pixels a CTA; K = 7, 5, 3; one and two m16 tiles of
- * segments (7 and 5 columns: a segment per row, 5 x 128 pixels spanning 27
- * rows), partial segments (11, 13), rows across images, rows of exactly 8
- * segments (56 columns: ConvNeXt-T's first stage), the hidden split;
- * ConvNeXt and a depthwise ConvFirst. */
-static void test_px_dwm(void **state) {
-  if (test_need_gpu(cuda_device_count())) return;
-  /* h, w, c, mid, k, n */
-  static const int cases[][6] = {{13, 11, 40, 160, 7, 3},
-                                 {7, 7, 96, 384, 7, 5},
-                                 {6, 5, 24, 48, 3, 3},
-                                 {9, 13, 32, 64, 5, 2},
-                                 {12, 56, 96, 384, 7, 2}};
-  const long long dwm = CUDA_TEST_PX_DWM;
-  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    const int *k = cases[c];
-    tblock tb;
-    make_mlp_block(&tb, MODEL_BLOCK_CONVNEXT, k[0], k[1], k[2], k[3], k[2], k[4], 1, k[2], 1);
-    check_block(&tb.b, k[5], dwm, 2);
-    check_block(&tb.b, k[5], dwm | 1 | CUDA_TEST_PX_HS(2), 3);
-    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_RW, 3);
-    check_block(&tb.b, k[5], dwm | CUDA_TEST_PX_RW | 1 | CUDA_TEST_PX_HS(3), 2);
-    tblock_free(&tb);
-  }
-  tblock tb;
-  make_mlp_block(&tb, MODEL_BLOCK_CONVFIRST, 14, 14, 32, 128, 32, 3, 1, 32, 1);
-  check_block(&tb.b, 2, dwm | CUDA_TEST_PX_RW, 4);
-  check_block(&tb.b, 2, dwm, 2);
-  tblock_free(&tb);
-}
-
 /* Downsample ([LayerNorm] -> k x k conv, stride s) and the stem with a
  * LayerNorm after its conv (ConvNeXt's 4x4 stride-4 one, and odd sizes with
  * SAME padding). */
@@ -771,8 +739,7 @@ int main(void) {
       cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
       cmocka_unit_test(test_mbconv_strips),  cmocka_unit_test(test_head),
       cmocka_unit_test(test_convnext),       cmocka_unit_test(test_convfirst),
-      cmocka_unit_test(test_px_dwm),         cmocka_unit_test(test_px_conv),
-      cmocka_unit_test(test_head_ln),
+      cmocka_unit_test(test_px_conv),        cmocka_unit_test(test_head_ln),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

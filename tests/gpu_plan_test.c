@@ -1294,61 +1294,6 @@ static void test_px_wg_cands(void **state) {
   for (int i = 0; i < n; i++) assert_int_equal(c[i].wg, 0);
 }
 
-/* The depthwise conv on tensor cores (cuda_px_args.dwm): every mma.sync
- * launch again with it where the block has the taps as bands, the planes (two
- * buffers of 16 channels, the output rows' input rows of 8 (W / 8 + 1)
- * columns) after the launch's other shared memory; not for strided or
- * grouped convs, nor where a CTA's pixels would make more than 32 segments. */
-static void test_px_dwm_cands(void **state) {
-  (void)state;
-  cuda_device_caps caps = hopper();
-  caps.wg = 1;
-  cuda_px_args a = {0}, c[CUDA_PX_CANDS];
-  a.mode = CUDA_PX_MLP, a.CinP = 96, a.CmidP = 384, a.CoutP = 96, a.K = 7, a.S = 1, a.cin_g = 1;
-  a.pad_t = a.pad_l = 3, a.H = a.W = a.Ho = a.Wo = 56;
-  assert_int_equal(cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS), 12); /* no bands */
-  a.w_dwt = (const unsigned *)&a; /* any non-NULL pointer: the bands */
-  int n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
-  assert_int_equal(n, 20); /* the 8 mma.sync launches again (not the warpgroup ones) */
-  for (int i = 0, j = 12; i < 12; i++) {
-    assert_int_equal(c[i].dwm, 0);
-    if (c[i].wg) continue;
-    assert_int_equal(c[j].dwm, 1);
-    assert_int_equal(c[j].rw, c[i].rw);
-    assert_int_equal(c[j].wg, 0);
-    assert_int_equal(cuda_px_ncol(&c[j]), cuda_px_ncol(&c[i]));
-    /* two buffers of 16 planes: 128 pixels span up to 4 output rows (10 input rows), 64 up
-       to 3 (9), of 64 columns */
-    const size_t rows = cuda_px_rows(&c[i]) == 128 ? 10 : 9;
-    assert_int_equal(cuda_px_smem(&c[j]), cuda_px_smem(&c[i]) + 32 + 2 * 16 * rows * 64 * 2);
-    assert_int_equal(cuda_px_smem_main(&c[j]), cuda_px_smem(&c[i]));
-    j++;
-  }
-  /* 3 columns: 128 pixels could span 44 rows (44 segments), 64 pixels 23 */
-  a.H = a.W = a.Ho = a.Wo = 3;
-  n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
-  int dwm = 0;
-  for (int i = 0; i < n; i++) {
-    if (!c[i].dwm) continue;
-    dwm++;
-    assert_int_equal(cuda_px_rows(&c[i]), 64);
-  }
-  assert_true(dwm >= 2);
-  /* none for a stride, a grouped conv, other padding, or K = 9 */
-  a.H = a.W = 56, a.Ho = a.Wo = 28, a.S = 2;
-  n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
-  for (int i = 0; i < n; i++) assert_int_equal(c[i].dwm, 0);
-  a.Ho = a.Wo = 56, a.S = 1, a.cin_g = 8;
-  n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
-  for (int i = 0; i < n; i++) assert_int_equal(c[i].dwm, 0);
-  a.cin_g = 1, a.pad_l = 0, a.Wo = 50;
-  n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
-  for (int i = 0; i < n; i++) assert_int_equal(c[i].dwm, 0);
-  a.pad_l = a.pad_t = 4, a.K = 9, a.Wo = 56;
-  n = cuda_plan_px_cands(&a, 256, &caps, c, CUDA_PX_CANDS);
-  for (int i = 0; i < n; i++) assert_int_equal(c[i].dwm, 0);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_b0_plans_valid),
@@ -1372,7 +1317,6 @@ int main(void) {
       cmocka_unit_test(test_gate_proj_cands),
       cmocka_unit_test(test_px_cands),
       cmocka_unit_test(test_px_wg_cands),
-      cmocka_unit_test(test_px_dwm_cands),
       cmocka_unit_test(test_gate_proj_stream),
       cmocka_unit_test(test_gate_proj_wg),
       cmocka_unit_test(test_gate_proj_narrow),
