@@ -830,13 +830,13 @@ static inline CUDA_HD int cuda_px_rows(const cuda_px_args *a) {
 static inline CUDA_HD int cuda_px_threads(const cuda_px_args *a) {
   return a->wg == 1 ? 160 : a->wg ? 384 : CUDA_THREADS;
 }
-/* CONV: bytes of the region after the pixel table (two buffers of an
- * im2col chunk and two of its weights, or the stem LayerNorm's fp32 outputs and
+/* CONV: bytes of the region after the pixel table (the two buffers of an
+ * im2col chunk and its weights, or the stem LayerNorm's fp32 outputs and
  * their rows' statistics, which reuse them); the input LayerNorm's
  * statistics follow it. */
 static inline CUDA_HD size_t cuda_px_conv_main(const cuda_px_args *a) {
   const size_t ncol = (size_t)cuda_px_ncol(a), M = (size_t)cuda_px_rows(a);
-  const size_t main = 2 * M * (CUDA_PX_KC + 8) * 2 + 2 * (size_t)CUDA_PX_KC * (ncol + 8) * 2,
+  const size_t main = M * (CUDA_PX_KC + 8) * 2 + 2 * (size_t)CUDA_PX_KC * (ncol + 8) * 2,
                outln = cuda_px_out_ln(a) ? M * (ncol + 4) * 4 + M * 8 : 0;
   return main > outln ? main : outln;
 }

@@ -82,88 +82,64 @@ __device__ __forceinline__ void px_mma(float (&acc)[2][NT][4], const __half *A, 
   }
 }
 
-// The stem's im2col chunk [PM][PKC + 8] of K columns k0 .. k0 + PKC.
-__device__ void px_gather(const cuda_px_args &a, const px_pix *pix, __half *sA, int k0) {
-  /* uint8 RGB, K index tap * 3 + channel = (ky K + kx) 3 + channel */
+// CONV: the im2col chunk [PM][PKC + 8] of K columns k0 .. k0 + PKC.
+__device__ void px_gather(const cuda_px_args &a, const px_pix *pix, const float2 *lst, __half *sA,
+                          int k0) {
   constexpr int lda = PKC + 8;
-  const uint8_t *x = (const uint8_t *)a.x;
-  const int K3 = a.K * 3, kk3 = a.K * K3;
-  /* an item: one pixel's K taps of one kernel row, K3 bytes of an input row, into chunk
-     columns ky K3 - k0 .. (those of this chunk) */
-  for (int i = threadIdx.x; i < PM * a.K; i += blockDim.x) {
-    const int row = small_div(i, a.K), ky = i - row * a.K, kb = ky * K3 - k0;
-    if (kb >= PKC || kb + K3 <= 0) continue;
-    const px_pix p = pix[row];
-    const int iy = p.iy + ky;
-    const bool rin = p.ok && iy >= 0 && iy < a.H;
-    const uint8_t *xr = x + ((size_t)p.n * a.H + (rin ? iy : 0)) * a.W * 3;
-    for (int j = 0; j < K3; j++) {
-      const int col = kb + j, kx = j / 3, c = j - kx * 3, ix = p.ix + kx;
-      if (col < 0 || col >= PKC) continue;
-      const float m = c == 0   ? a.mean[0]
-                      : c == 1 ? a.mean[1]
-                               : a.mean[2],
-                  is = c == 0   ? a.inv_std[0]
-                       : c == 1 ? a.inv_std[1]
-                                : a.inv_std[2];
-      const float v = rin && ix >= 0 && ix < a.W ? ((float)xr[(size_t)ix * 3 + c] - m) * is : 0.f;
-      sA[row * lda + col] = __float2half_rn(v);
+  if (a.stem) { /* uint8 RGB, K index tap * 3 + channel = (ky K + kx) 3 + channel */
+    const uint8_t *x = (const uint8_t *)a.x;
+    const int K3 = a.K * 3, kk3 = a.K * K3;
+    /* an item: one pixel's K taps of one kernel row, K3 bytes of an input row, into chunk
+       columns ky K3 - k0 .. (those of this chunk) */
+    for (int i = threadIdx.x; i < PM * a.K; i += blockDim.x) {
+      const int row = small_div(i, a.K), ky = i - row * a.K, kb = ky * K3 - k0;
+      if (kb >= PKC || kb + K3 <= 0) continue;
+      const px_pix p = pix[row];
+      const int iy = p.iy + ky;
+      const bool rin = p.ok && iy >= 0 && iy < a.H;
+      const uint8_t *xr = x + ((size_t)p.n * a.H + (rin ? iy : 0)) * a.W * 3;
+      for (int j = 0; j < K3; j++) {
+        const int col = kb + j, kx = j / 3, c = j - kx * 3, ix = p.ix + kx;
+        if (col < 0 || col >= PKC) continue;
+        const float m = c == 0   ? a.mean[0]
+                        : c == 1 ? a.mean[1]
+                                 : a.mean[2],
+                    is = c == 0   ? a.inv_std[0]
+                         : c == 1 ? a.inv_std[1]
+                                  : a.inv_std[2];
+        const float v = rin && ix >= 0 && ix < a.W ? ((float)xr[(size_t)ix * 3 + c] - m) * is : 0.f;
+        sA[row * lda + col] = __float2half_rn(v);
+      }
     }
+    const int z0 = kk3 - k0 > 0 ? kk3 - k0 : 0; /* the chunk's columns past K K 3: zero */
+    for (int i = threadIdx.x; z0 < PKC && i < PM * (PKC - z0); i += blockDim.x) {
+      const int row = i / (PKC - z0);
+      sA[row * lda + z0 + (i - row * (PKC - z0))] = __float2half_rn(0.f);
+    }
+    return;
   }
-  const int z0 = kk3 - k0 > 0 ? kk3 - k0 : 0; /* the chunk's columns past K K 3: zero */
-  for (int i = threadIdx.x; z0 < PKC && i < PM * (PKC - z0); i += blockDim.x) {
-    const int row = i / (PKC - z0);
-    sA[row * lda + z0 + (i - row * (PKC - z0))] = __float2half_rn(0.f);
-  }
-}
-
-// CONV (not the stem): a thread's items of an im2col chunk (fp16 NHWC, K
-// index tap * CinP + channel, 8 channels an item: items threadIdx.x + j
-// blockDim.x), loaded a chunk ahead (px_gather_load, in flight while the
-// chunk before is multiplied) and stored into the chunk's buffer with the
-// input's LayerNorm (px_gather_store). (Gathered in the chunk's own turn,
-// each chunk's loads were a round trip before its MMAs: K = 1 536 is 24 of
-// them a CTA.)
-constexpr int PX_GI = PM * (PKC / 8) / CUDA_THREADS;
-struct px_gitems {
-  uint4 u[PX_GI];
-  int c[PX_GI], tap[PX_GI]; /* tap < 0: zeros */
-};
-__device__ __forceinline__ void px_gather_load(const cuda_px_args &a, const px_pix *pix, int k0,
-                                               px_gitems &g) {
+  /* fp16 NHWC, K index tap * CinP + channel: 8 channels per item */
   const __half *x = (const __half *)a.x;
-#pragma unroll
-  for (int j = 0; j < PX_GI; j++) {
-    const int i = threadIdx.x + j * CUDA_THREADS;
-    const int row = i / (PKC / 8), k = k0 + (i - row * (PKC / 8)) * 8;
-    const px_pix p = pix[row];
-    g.u[j] = make_uint4(0, 0, 0, 0), g.tap[j] = -1, g.c[j] = 0;
-    if (!p.ok || k >= a.KA) continue;
-    const int tap = k / a.CinP, c = k - tap * a.CinP, ky = tap / a.K, kx = tap - ky * a.K;
-    const int iy = p.iy + ky, ix = p.ix + kx;
-    if (iy < 0 || iy >= a.H || ix < 0 || ix >= a.W) continue;
-    g.u[j] = __ldg(
-        reinterpret_cast<const uint4 *>(x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP + c));
-    g.tap[j] = tap, g.c[j] = c;
-  }
-}
-__device__ __forceinline__ void px_gather_store(const cuda_px_args &a, const float2 *lst,
-                                                __half *sA, const px_gitems &g) {
-  constexpr int lda = PKC + 8;
   const int kk = a.K * a.K;
+  for (int i = threadIdx.x; i < PM * (PKC / 8); i += blockDim.x) {
+    const int row = i / (PKC / 8), col = (i - row * (PKC / 8)) * 8, k = k0 + col;
+    const px_pix p = pix[row];
+    uint4 u = make_uint4(0, 0, 0, 0);
+    if (p.ok && k < a.KA) {
+      const int tap = k / a.CinP, c = k - tap * a.CinP, ky = tap / a.K, kx = tap - ky * a.K;
+      const int iy = p.iy + ky, ix = p.ix + kx;
+      if (iy >= 0 && iy < a.H && ix >= 0 && ix < a.W) {
+        u = __ldg(reinterpret_cast<const uint4 *>(
+            x + (((size_t)p.n * a.H + iy) * a.W + ix) * a.CinP + c));
+        if (a.ln_g) {
+          const float2 st = lst[row * kk + tap];
+          float f[8];
+          unpack8(u, f);
 #pragma unroll
-  for (int j = 0; j < PX_GI; j++) {
-    const int i = threadIdx.x + j * CUDA_THREADS, row = i / (PKC / 8),
-              col = (i - row * (PKC / 8)) * 8;
-    uint4 u = g.u[j];
-    if (a.ln_g && g.tap[j] >= 0) {
-      const float2 st = lst[row * kk + g.tap[j]];
-      const int c = g.c[j];
-      float f[8];
-      unpack8(u, f);
-#pragma unroll
-      for (int e = 0; e < 8; e++) f[e] = (f[e] - st.x) * st.y * a.ln_g[c + e] + a.ln_b[c + e];
-      u = pack8(f);
+          for (int e = 0; e < 8; e++) f[e] = (f[e] - st.x) * st.y * a.ln_g[c + e] + a.ln_b[c + e];
+          u = pack8(f);
+        }
+      }
     }
     *reinterpret_cast<uint4 *>(sA + row * lda + col) = u;
   }
@@ -280,8 +256,7 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
     });
   } else {
     constexpr int LDK = PKC + 8;
-    /* sA: two [PM][LDK] chunks, sW: two [PKC][LDW] */
-    __half *sA = reinterpret_cast<__half *>(base), *sW = sA + 2 * PM * LDK;
+    __half *sA = reinterpret_cast<__half *>(base), *sW = sA + PM * LDK; /* sW: two [PKC][LDW] */
     float2 *lst = reinterpret_cast<float2 *>(base + cuda_px_conv_main(&a));
     const __half *W = (const __half *)a.w_out;
     const int nk = cuda_px_chunks(&a), hs = gridDim.z;
@@ -296,26 +271,18 @@ __global__ void __launch_bounds__(CUDA_THREADS) px_kernel(const cuda_px_args a, 
       px_tap_stats(a, pix, lst);
       __syncthreads();
     }
-    px_gitems gi;
-    if (!a.stem) px_gather_load(a, pix, k0 * PKC, gi);
     for (int kc = k0; kc < k1; kc++) {
-      __half *sAk = sA + ((kc - k0) & 1) * PM * LDK;
-      if (a.stem)
-        px_gather(a, pix, sAk, kc * PKC);
-      else
-        px_gather_store(a, lst, sAk, gi);
+      px_gather(a, pix, lst, sA, kc * PKC);
       cp_async_wait0();
-      __syncthreads(); /* the chunk and its weights; the other buffers' readers done */
-      if (kc + 1 < k1) {
+      __syncthreads(); /* the chunk and its weights */
+      if (kc + 1 < k1)
         px_copy(sW + ((kc + 1 - k0) & 1) * PKC * LDW, W, PKC, NCOL, a.CoutP, (kc + 1) * PKC, a.KA,
                 n0, a.CoutP);
-        if (!a.stem) px_gather_load(a, pix, (kc + 1) * PKC, gi);
-      }
       cp_async_commit();
-      px_mma<NT>(acc, sAk, LDK, sW + ((kc - k0) & 1) * PKC * LDW, LDW, wm * 32, wn * NT * 8,
+      px_mma<NT>(acc, sA, LDK, sW + ((kc - k0) & 1) * PKC * LDW, LDW, wm * 32, wn * NT * 8,
                  PKC / 16);
+      __syncthreads(); /* before the next gather rewrites sA */
     }
-    __syncthreads();        /* every warp past its MMAs: the stem's LayerNorm reuses the buffers */
     if (a.ln_g && a.stem) { /* the outputs' LayerNorm (never split): rows via shared memory */
       float *so = reinterpret_cast<float *>(base);
       constexpr int LDO = NCOL + 4;
