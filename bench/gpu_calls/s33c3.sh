@@ -1,32 +1,5 @@
 #!/usr/bin/env bash
-# Session 33 call 3: as s33c2 with each warp's bands (28 words) loaded before its slice's stores and
-# barrier (s33c2 loaded them a kernel row at a time: an L2 round trip each; 28 to 196 bytes of spills now).
-# s33c2: its staging items per thread worked out once, the next slice's loads in flight, two buffers, the mma.sync kernels
-# only (s33c1: beside the warpgroup kernels' wgmma its mma.sync made ptxas serialize them, C7520,
-# and the 14x14 blocks went 740 -> 897 us with or without dwm). As s33c1: test_px_dwm and the
-# ConvNeXt / ConvFirst kernel tests, memcheck and racecheck of test_px_dwm, ConvNeXt-T at 1 and
-# 256 with the tuner free (W), without dwm (N, BLOCKFUSE_CUDA_DWM=0) and with only dwm where it
-# applies (F, =force); tuner logs and per-block tables. Everything also in $OUT/summary.txt.
-exec > >(tee "$OUT/summary.txt") 2>&1
-. bench/gpu_calls/setup.sh
-for f in test_px_dwm 'test_conv*'; do
-  BLOCKFUSE_TEST_FILTER="$f" timeout 300 .gpu/bin/gpu_kernels_test >"$OUT/k.log" 2>&1
-  echo "kernels $f rc=$? $(grep -c 'rel err' "$OUT/k.log") checks, max $(grep 'rel err' "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1)"
-  grep -E "PASSED|FAILED" "$OUT/k.log" | head -3
-  grep -q "FAILED" "$OUT/k.log" && { grep -B3 -A10 -E "FAIL|rror" "$OUT/k.log" | head -40; exit 1; }
-  cp "$OUT/k.log" "$OUT/k_${f//\*/}.log"
-done
-SAN_TIMEOUT=150 SAN_TESTS="test_px_dwm" . bench/gpu_calls/sanitize.sh
-.gpu/bin/arch_model convnext_tiny /tmp/convnext_tiny || exit 1
-for side in W N F; do
-  v=$([ $side = N ] && echo 0 || { [ $side = F ] && echo force || echo 1; })
-  BLOCKFUSE_CUDA_DWM=$v BLOCKFUSE_CUDA_TUNE_LOG=1 timeout 200 .gpu/bin/gpu_bench /tmp/convnext_tiny \
-    --batches 1,256 --iters 50 >"$OUT/bench_$side.log" 2>"$OUT/tune_$side.log"
-  echo "$side rc=$? graph $(grep -E '^ +1 ' "$OUT/bench_$side.log" | awk '{print $6}') / $(grep -E '^ +256 ' "$OUT/bench_$side.log" | awk '{print $6, "kern", $9}')"
-done
-for side in W N F; do
-  echo "== per block at 256, $side"
-  sed -n '/roofline, batch 256/,$p' "$OUT/bench_$side.log" | grep -E "^(stem|stage[0-3]\.(block0|down)|head|total) |bucket 256"
-done
-echo "== tuner, b256, block0s, fastest 4 each"
-for st in 0 1 2 3; do grep -E "tune stage$st\.block0 b256 px" "$OUT/tune_W.log" | sort -t: -k2 -g | head -4; done
+# Session 33 call 3: as s33c2 with each warp's bands (28 words) loaded before its slice's stores
+# and barrier (s33c2 loaded them a kernel row at a time: an L2 round trip each); 28 to 196 bytes
+# of spills in this build. The body: dwm_ab.sh.
+. bench/gpu_calls/dwm_ab.sh
