@@ -13,16 +13,7 @@ for f in test_px_conv 'test_conv*'; do
   grep -q "FAILED" "$OUT/k.log" && { grep -B3 -A10 -E "FAIL|rror" "$OUT/k.log" | head -40; exit 1; }
 done
 SAN_TIMEOUT=150 SAN_TESTS="test_px_conv" . bench/gpu_calls/sanitize.sh
-for m in convnext_tiny convfirst_small; do .gpu/bin/arch_model $m /tmp/$m || exit 1; done
-for r in 1 2; do
-  for side in W B; do
-    b=$([ $side = W ] && echo gpu_bench || echo gpu_bench_base)
-    for m in convnext_tiny convfirst_small; do
-      timeout 150 .gpu/bin/$b /tmp/$m --batches 1,256 --iters 50 >"$OUT/bench_${m}_$side$r.log" 2>&1
-      echo "$m $side r$r rc=$? graph $(grep -E '^ +1 ' "$OUT/bench_${m}_$side$r.log" | awk '{print $6}') / $(grep -E '^ +256 ' "$OUT/bench_${m}_$side$r.log" | awk '{print $6, "kern", $9}')"
-    done
-  done
-done
+. bench/gpu_calls/ab_rounds.sh
 for side in W B; do
   for r in 1 2; do
     echo "== per block at 256, $side r$r"
