@@ -71,6 +71,8 @@ typedef struct {
   int tune_log;     /* BLOCKFUSE_CUDA_TUNE_LOG=1: each pass-2 GEMM candidate's time to stderr */
   int no_spin;      /* BLOCKFUSE_CUDA_TUNE_SPIN=0: the tuner times without the spin (A/B) */
   int no_dwdirect;  /* BLOCKFUSE_CUDA_DWDIRECT=0: ... and dw_direct.cu's PASS1 (A/B) */
+  int wgx;          /* BLOCKFUSE_CUDA_WGX=0: never mbconv_wg.cu's PASS1, =force: wherever it
+                       applies (A/B, profiling); else timed beside the tile kernel (1) */
   int no_dwquads;   /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
   int no_dwvec;     /* BLOCKFUSE_CUDA_DWVEC=0: ... and the 8-channel one (A/B) */
   int no_dwrun;     /* BLOCKFUSE_CUDA_DWRUN=0: ... and its runs of pixels (A/B) */
@@ -295,6 +297,30 @@ static int retime_dwdirect(cuda_backend *s, int i, int B, const void *x, void *y
   return 0;
 }
 
+/* ... and PASS1 as mbconv_wg.cu's kernel (an image per CTA) with its chunks
+ * of 64 channels split 1, 2, 3 or 4 ways over the grid (more CTAs at small
+ * batches, shorter tails at large ones), where it applies. */
+static int retime_wgx(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
+                      double *t, char *err, size_t errlen) {
+  const cuda_blk_plan p0 = *p;
+  if (p0.n != 1 || !s->wgx || !s->caps.wg) return 0;
+  for (int z = 1; z <= 4; z++) {
+    cuda_blk_plan h = p0;
+    cuda_mbconv_args *l = &h.l[0];
+    l->wgx = 1, l->dwdirect = l->lowreg = l->wide = l->dwrows = l->dwrun = 0;
+    l->TH = l->Ho, l->TW = l->Wo, l->tiles_x = l->tiles_y = 1, l->CC = 64, l->zsplit = z;
+    if (!cuda_mbconv_wgx_ok(l)) continue;
+    double th;
+    const int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);
+    if (rc) return rc;
+    if (s->tune_log)
+      fprintf(stderr, "tune %s batch %d: pass1 wgx z %d: %.1f us (best %.1f)\n", s->blks[i].b->name,
+              B, z, th * 1e6, *t * 1e6);
+    if (th < *t || (s->wgx == 2 && !p->l[0].wgx)) *t = th, *p = h;
+  }
+  return 0;
+}
+
 /* The pass-2 GEMM's form as the tuner's log and the plan's description name
  * it: " stream", " bulk", " wg", " narrow" for those set (tune_table.py
  * parses the log's). Returns buf. */
@@ -439,6 +465,7 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
     return rc;
   if ((rc = retime_dwrun(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if ((rc = retime_dwdirect(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
+  if ((rc = retime_wgx(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
   if (best.n == 1 && best.l[0].mode == CUDA_MB_STAGED && !s->no_gemm)
     return tune_gate_proj(s, i, B, x, y, &best, out, which, t_out, err, errlen);
@@ -785,6 +812,9 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->tune_log = cuda_env_is("BLOCKFUSE_CUDA_TUNE_LOG", "1");
   s->no_spin = cuda_env_is("BLOCKFUSE_CUDA_TUNE_SPIN", "0");
   s->no_dwdirect = cuda_env_is("BLOCKFUSE_CUDA_DWDIRECT", "0");
+  s->wgx = cuda_env_is("BLOCKFUSE_CUDA_WGX", "0")       ? 0
+           : cuda_env_is("BLOCKFUSE_CUDA_WGX", "force") ? 2
+                                                        : 1;
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
                                                              : 0;
@@ -1093,6 +1123,11 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                       a->gemm, cuda_gate_proj_nt8(a) * 16, cuda_mbconv_z(a), cuda_gate_proj_ks(a),
                       a->sefuse ? " sefuse" : "", gate_proj_form(a, form, sizeof form),
                       cuda_mbconv_smem(a));
+        continue;
+      }
+      if (a->mode == CUDA_MB_PASS1 && a->wgx) {
+        k += snprintf(line + k, sizeof line - (size_t)k, "  [pass1 wgx image %dx%d z %d smem %zu]",
+                      a->Ho, a->Wo, cuda_mbconv_z(a), cuda_mbconv_wgx_smem(a));
         continue;
       }
       if (a->dwdirect && cuda_mbconv_dwdirect_ok(a)) {

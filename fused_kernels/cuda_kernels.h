@@ -90,6 +90,10 @@ typedef struct {
                    cuda_mbconv_dwdirect_ok(); the recomputing pass 2 of such a block: 1 =
                    the same strips, then the projection (dw_proj_kernel); the tuner times
                    both */
+  int wgx;      /* PASS1: 1 = mbconv_wg.cu's kernel (an image per CTA, the expand on sm_90a's
+                   warpgroup MMAs in one warpgroup beside a depthwise warp per output row,
+                   zsplit splitting the chunks of 64 channels) where cuda_mbconv_wgx_ok(); the
+                   tuner times it beside the tile kernel */
   int se_g;     /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
   int se_batch; /* PASS1: 1 = the SE MLP after it batched over images (se_batch.cu) at any
                    batch (tests); 0 = where cuda_se_batch_ok(); -1 = never */
@@ -478,6 +482,40 @@ static inline int cuda_mbconv_dwdirect_ok(const cuda_mbconv_args *a) {
   if (a->mode == CUDA_MB_PASS1) return ok;
   return ok && a->mode == CUDA_MB_RECOMP && (a->CmidP == 16 || a->CmidP == 32 || a->CmidP == 64) &&
          (a->CoutP == 16 || a->CoutP == 32) && cuda_dw_direct_smem(a) <= (size_t)a->smem_optin;
+}
+
+/* mbconv_wg.cu's PASS1 (cuda_mbconv_args.wgx): the We slices and the input
+ * image in shared memory as panels of 64 rows x 64 fp16 columns (the 128-byte
+ * swizzle), the depthwise frames with a pixel pitch of 72 halves (64 channels
+ * and 16 bytes, so that a warp's stores of 8 pixels fall on distinct banks). */
+#define CUDA_WGX_PANEL 8192
+#define CUDA_WGX_FP 72
+#define CUDA_ACT_SWISH 3 /* MODEL_ACT_SWISH (model/net.h; mbconv_wg.cu asserts it) */
+
+/* Its shared memory: 1 KB of alignment slack, the input's KS = CinP / 64
+ * panels, two stages of the We slices of a chunk (KS panels each), two frames
+ * of (H + K - 1) x (W + K - 1) pixels, the image's fp32 channel sums, three
+ * mbarriers. */
+static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
+  const size_t ks = (size_t)(a->CinP + 63) / 64;
+  const size_t frame = (size_t)(a->H + a->K - 1) * (a->W + a->K - 1) * CUDA_WGX_FP * 2;
+  return 1024 + 3 * ks * CUDA_WGX_PANEL + 2 * frame + (size_t)a->CmidP * 4 + 3 * 8;
+}
+
+/* Whether mbconv_wg.cu's PASS1 applies to launch a: PASS1 with expansion,
+ * swish, stride 1 with the K / 2 padding of a same-size output, k = 3 or 5,
+ * an image of H <= 8 rows (a depthwise warp each) by 4 <= W <= 8 columns (the
+ * kernel's instantiations) as the tile, CinP <= 256, a split of the chunks of
+ * 64 channels that gives every CTA one, and the shared memory within the
+ * opt-in limit. The device must run sm_90a's kernels (cuda_pg_wg_supported). */
+static inline int cuda_mbconv_wgx_ok(const cuda_mbconv_args *a) {
+  const int nch = (a->CmidP + 63) / 64;
+  return a->mode == CUDA_MB_PASS1 && a->has_expand && a->act == CUDA_ACT_SWISH && a->S == 1 &&
+         (a->K == 3 || a->K == 5) && a->pad_t == a->K / 2 && a->pad_l == a->K / 2 &&
+         a->Ho == a->H && a->Wo == a->W && a->H >= 1 && a->H <= 8 && a->W >= 4 && a->W <= 8 &&
+         a->TH == a->Ho && a->TW == a->Wo && a->tiles_x == 1 && a->tiles_y == 1 && a->CinP <= 256 &&
+         a->CmidP % 16 == 0 && cuda_mbconv_z(a) <= nch &&
+         cuda_mbconv_wgx_smem(a) <= (size_t)a->smem_optin;
 }
 
 /* Rows of the MBConv kernels' input tile in shared memory (xin): only the

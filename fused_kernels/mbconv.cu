@@ -603,6 +603,8 @@ extern "C" int cuda_se_batch_launch(const cuda_mbconv_args *a, int n, cuda_strea
 extern "C" int cuda_se_batch_set_attrs(int bytes, int carveout);
 extern "C" int cuda_dw_direct_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_dw_direct_set_attrs(int bytes);
+extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
+extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout);
 
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
@@ -616,7 +618,10 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   const int zbad = !cuda_split_ok(a->mode == CUDA_MB_PASS1 ? nch : nct, z);
   /* dw_direct.cu (PASS1, or the recomputing pass 2): any tile */
   const bool direct = (a->mode == CUDA_MB_PASS1 || a->mode == CUDA_MB_RECOMP) && a->dwdirect;
-  if (!direct &&
+  /* mbconv_wg.cu (PASS1): an image per CTA */
+  const bool wgx = a->mode == CUDA_MB_PASS1 && a->wgx;
+  if (wgx && (!cuda_mbconv_wgx_ok(a) || direct)) return (int)cudaErrorInvalidValue;
+  if (!direct && !wgx &&
       (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535))
     return (int)cudaErrorInvalidValue;
   if ((a->lowreg && nf > 1) || (a->wide && (a->lowreg || nf > 4)))
@@ -660,8 +665,9 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   else
     k = bf::mbconv_kernel<16, 1>;
   const int threads = a->wide ? 2 * CUDA_THREADS : CUDA_THREADS;
-  cudaError_t e = direct ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
-                         : bf::launch_k(k, grid, threads, smem, st, true, *a);
+  cudaError_t e = wgx      ? (cudaError_t)cuda_mbconv_wgx_launch(a, n, st)
+                  : direct ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
+                           : bf::launch_k(k, grid, threads, smem, st, true, *a);
   if (!se || e) return (int)e;
   /* the SE MLP: batched over images where asked or where the rule takes it and its shared
      memory fits, else per image */
@@ -704,6 +710,7 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
   if (!e) e = bf::set_kernel_attrs(se_pre, 1, bytes, carveout);
   if (!e) e = (cudaError_t)cuda_se_batch_set_attrs(bytes, carveout);
   if (!e) e = (cudaError_t)cuda_dw_direct_set_attrs(bytes);
+  if (!e) e = (cudaError_t)cuda_mbconv_wgx_set_attrs(bytes, carveout);
   return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
 }
 

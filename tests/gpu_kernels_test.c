@@ -153,7 +153,9 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
                 (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
                 (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
                 staged & CUDA_TEST_WG ? " wg" : "", staged & CUDA_TEST_NARROW ? " narrow" : "",
-                staged & CUDA_TEST_DWDIRECT ? " dwdirect" : "",
+                staged & CUDA_TEST_DWDIRECT ? " dwdirect"
+                : staged & CUDA_TEST_WGX    ? " wgx"
+                                            : "",
                 staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
@@ -486,6 +488,29 @@ static void test_mbconv_dwdirect(void **state) {
     }
 }
 
+/* PASS1 as mbconv_wg.cu's kernel (an image per CTA, the expand on warpgroup
+ * MMAs): EfficientNet's 7x7 blocks (k = 5 and 3, CinP 192: three 64-channel
+ * panels), odd sizes (5 x 6, 8 x 4, 6 x 8), CinP 48 and 112 (a part panel,
+ * zeros past CinP), a last chunk of 16 channels (CmidP 208), 1 to 3 CTAs per
+ * image, the staged and the recomputing pass 2 after it, batches that are
+ * not a multiple of anything. */
+static void test_mbconv_wgx(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  static const int cases[][9] = {
+      /* h, w, cin, mid, cout, k, s, se, residual */
+      {7, 7, 192, 1152, 192, 5, 1, 48, 1}, {7, 7, 192, 1152, 320, 3, 1, 48, 0},
+      {5, 6, 40, 200, 40, 3, 1, 10, 1},    {8, 4, 112, 672, 112, 5, 1, 28, 1},
+      {6, 8, 24, 144, 40, 5, 1, 6, 0},
+  };
+  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    tblock tb;
+    make_mbconv_row(&tb, cases[c]);
+    for (int z = 1; z <= 3; z++) check_block(&tb.b, 1 + (int)(c + z) % 3, 1 | CUDA_TEST_WGX, z);
+    check_block(&tb.b, 2, CUDA_TEST_WGX, 2); /* recompute */
+    tblock_free(&tb);
+  }
+}
+
 /* The one-pass cluster mode (images of <= 256 output pixels): every cluster
  * size, both chunk widths, with and without SE, residual, stride 2, no
  * expansion, channel counts that leave some CTAs without channels or without
@@ -737,9 +762,10 @@ int main(void) {
       cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_wg),
       cmocka_unit_test(test_mbconv_narrow),  cmocka_unit_test(test_mbconv_chunks),
       cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
-      cmocka_unit_test(test_mbconv_strips),  cmocka_unit_test(test_head),
-      cmocka_unit_test(test_convnext),       cmocka_unit_test(test_convfirst),
-      cmocka_unit_test(test_px_conv),        cmocka_unit_test(test_head_ln),
+      cmocka_unit_test(test_mbconv_wgx),     cmocka_unit_test(test_mbconv_strips),
+      cmocka_unit_test(test_head),           cmocka_unit_test(test_convnext),
+      cmocka_unit_test(test_convfirst),      cmocka_unit_test(test_px_conv),
+      cmocka_unit_test(test_head_ln),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -481,6 +481,47 @@ static void test_dwdirect_rule(void **state) {
   assert_false(cuda_mbconv_dwdirect_ok(&a));
 }
 
+/* mbconv_wg.cu's PASS1: swish, stride 1 with a same-size output, k = 3 or 5,
+ * the whole image of at most 8 rows by 4..8 columns as the tile, CinP <= 256,
+ * and its shared memory (EfficientNet's 7x7 k = 5 block: two CTAs per SM on
+ * an H100 / H200) within the opt-in limit. */
+static void test_wgx_rule(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(7, 7, 192, 1152, 192, 5, 1, 48, CUDA_MB_PASS1);
+  a.TH = a.TW = 7, a.tiles_y = a.tiles_x = 1, a.CC = 64, a.zsplit = 3;
+  a.smem_optin = 227 * 1024;
+  assert_true(cuda_mbconv_wgx_ok(&a));
+  const size_t frame = 11 * 11 * CUDA_WGX_FP * 2;
+  assert_int_equal(cuda_mbconv_wgx_smem(&a), 1024 + 9 * 8192 + 2 * frame + 1152 * 4 + 24);
+  assert_true(2 * (cuda_mbconv_wgx_smem(&a) + 1024) <= 228 * 1024);
+  a.zsplit = 19; /* 18 chunks */
+  assert_false(cuda_mbconv_wgx_ok(&a));
+  a.zsplit = 1, a.act = MODEL_ACT_RELU6;
+  assert_false(cuda_mbconv_wgx_ok(&a));
+  a.act = MODEL_ACT_SWISH, a.mode = CUDA_MB_STAGED;
+  assert_false(cuda_mbconv_wgx_ok(&a));
+  a.mode = CUDA_MB_PASS1, a.TH = 4, a.tiles_y = 2; /* not the whole image */
+  assert_false(cuda_mbconv_wgx_ok(&a));
+  cuda_mbconv_args b = shapes(14, 14, 112, 672, 192, 5, 2, 28, CUDA_MB_PASS1); /* stride 2 */
+  b.TH = b.TW = 7, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  assert_false(cuda_mbconv_wgx_ok(&b));
+  b = shapes(9, 8, 40, 240, 40, 3, 1, 10, CUDA_MB_PASS1); /* 9 rows */
+  b.TH = 9, b.TW = 8, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  assert_false(cuda_mbconv_wgx_ok(&b));
+  b = shapes(8, 3, 40, 240, 40, 3, 1, 10, CUDA_MB_PASS1); /* 3 columns */
+  b.TH = 8, b.TW = 3, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  assert_false(cuda_mbconv_wgx_ok(&b));
+  b = shapes(8, 8, 40, 240, 40, 3, 1, 10, CUDA_MB_PASS1);
+  b.TH = b.TW = 8, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  assert_true(cuda_mbconv_wgx_ok(&b));
+  b.CinP = 272; /* more than 4 panels */
+  assert_false(cuda_mbconv_wgx_ok(&b));
+  b.CinP = 48, b.has_expand = 0;
+  assert_false(cuda_mbconv_wgx_ok(&b));
+  b.has_expand = 1, b.smem_optin = 48 * 1024; /* 2 + 2 panels, two 10x10 frames */
+  assert_false(cuda_mbconv_wgx_ok(&b));
+}
+
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
  * every column split with work, 64 or 128 rows, and 4 pipeline stages of a
  * rows x 32 A slice and a 32 x columns B slice in shared memory, then 4
@@ -1312,6 +1353,7 @@ int main(void) {
       cmocka_unit_test(test_dwrun_rule),
       cmocka_unit_test(test_dwstrips_rule),
       cmocka_unit_test(test_dwdirect_rule),
+      cmocka_unit_test(test_wgx_rule),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),

@@ -1,0 +1,275 @@
+// PASS1 of a squeeze-excite MBConv block on small images, with warps
+// specialised by phase (cuda_mbconv_args.wgx, cuda_mbconv_wgx_ok: stride 1,
+// k = 3 or 5, swish, images of at most 8 x 8 pixels such as EfficientNet's
+// 7x7 stage). The tile kernel (mbconv.cu) runs every phase of a chunk in
+// every warp, one after the other, with barriers between them; on a 7x7 image
+// each chunk is a short chain of dependent phases and the kernel waits on
+// their latency at 16 warps per SM. Here one CTA owns one image (grid.y
+// splits its chunks of 64 expanded channels) and its threads are:
+//   - one expand warpgroup: per chunk, h = x We + be for the image's pixels
+//     as one warpgroup MMA group (m64n64k16, the image's <= 64 pixels as the
+//     rows; A, the input image, and B, the chunk's We slices, both by
+//     descriptor from shared memory, where bulk tensor copies put them with
+//     the 128-byte swizzle), then swish on the fp16 pairs into the chunk's
+//     frame: the image's pixels inside a zero border of K / 2 pixels, 64
+//     channels each. Its thread 0 issues the copies of the We slices two
+//     chunks ahead (two stages);
+//   - H depthwise warps, warp y = output row y, lane q = channel pair q of the
+//     chunk: the row's W pixels from the frame (K input rows of W + K - 1
+//     pixels, each read once), packed fp16 taps from the bias, swish, the
+//     fp16 pairs stored to the stage and added to the image's channel sums
+//     (fp32, shared memory; written out at the end).
+// Two frames: the expand of chunk j + 1 fills one while the depthwise warps
+// read chunk j's from the other. Named barriers hand them over: FULL(b), the
+// expand's arrival and the depthwise warps' wait; EMPTY(b), the reverse.
+// The arithmetic is the tile kernel's (halved expand weights, swish_h2 on
+// the depthwise fp16 accumulator); the sums are fp32 from each thread's W
+// pixels on.
+//
+// Built for sm_90a only (BF_WGMMA): elsewhere the kernel is a trap and
+// cuda_pg_wg_supported() says 0, so neither the tuner nor the tests launch it.
+#include <cuda.h>
+#include <cuda_runtime.h>
+
+#include "fused_kernels/cuda_kernels.h"
+#include "fused_kernels/pixel_gemm.cuh"
+#include "fused_kernels/wg_parts.cuh"
+#include "fused_kernels/wgmma_ops.cuh"
+#include "model/net.h"
+
+static_assert(CUDA_ACT_SWISH == MODEL_ACT_SWISH, "cuda_kernels.h's swish is the model's");
+
+namespace bf {
+namespace {
+
+constexpr unsigned PANEL = CUDA_WGX_PANEL; /* 64 rows x 64 fp16 columns, 128-byte swizzle */
+constexpr int FP = CUDA_WGX_FP;            /* a frame pixel's pitch, halves */
+enum { BAR_FULL = 1, BAR_EMPTY = 3, BAR_EXP = 5, BAR_DW = 6 }; /* named barriers (0: syncthreads) */
+
+// Named barrier ID (an immediate, so that ptxas reserves only the ones used)
+// for n threads; the frame's pair (ID + b) as a branch on b.
+template <int ID>
+__device__ __forceinline__ void nbar_sync(int n) {
+  asm volatile("bar.sync %0, %1;\n" ::"n"(ID), "r"(n) : "memory");
+}
+template <int ID>
+__device__ __forceinline__ void nbar_arrive(int n) {
+  asm volatile("bar.arrive %0, %1;\n" ::"n"(ID), "r"(n) : "memory");
+}
+template <int ID>
+__device__ __forceinline__ void nbar_sync2(int b, int n) {
+  if (b)
+    nbar_sync<ID + 1>(n);
+  else
+    nbar_sync<ID>(n);
+}
+template <int ID>
+__device__ __forceinline__ void nbar_arrive2(int b, int n) {
+  if (b)
+    nbar_arrive<ID + 1>(n);
+  else
+    nbar_arrive<ID>(n);
+}
+
+template <int K, int W>
+__global__ void __launch_bounds__(128 + 32 * 8, 2)
+    mbconv_wgx_kernel(const __grid_constant__ CUtensorMap tx,
+                      const __grid_constant__ CUtensorMap te, const cuda_mbconv_args a) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  constexpr int P = K / 2, FW = W + K - 1;
+  extern __shared__ __align__(128) unsigned char smem[];
+  const int H = a.H, HW = H * W, KS = (a.CinP + 63) >> 6, nch = (a.CmidP + 63) >> 6;
+  const int n = blockIdx.x, z = gridDim.y;
+  const int j0 = (int)blockIdx.y * nch / z, j1 = ((int)blockIdx.y + 1) * nch / z;
+  const int NB = 128 + 32 * H; /* FULL / EMPTY: the expand warpgroup and the depthwise warps */
+  const int fsz = (H + K - 1) * FW * FP; /* halves per frame */
+  /* layout (cuda_mbconv_wgx_smem): A's KS panels, two We stages of KS panels, two
+     frames, the channel sums, three mbarriers (A, We stages 0 and 1) */
+  const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
+  unsigned char *base = smem + (sb - s0);
+  __half *frame = reinterpret_cast<__half *>(base + 3 * KS * PANEL);
+  float *csum = reinterpret_cast<float *>(frame + 2 * fsz);
+  unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + a.CmidP);
+  const int tid = threadIdx.x;
+  if (tid == 0)
+    for (int i = 0; i < 3; i++) mbar_init(bar + i, 1);
+  for (int i = tid; i < fsz; i += blockDim.x) reinterpret_cast<unsigned *>(frame)[i] = 0u;
+  for (int c = tid; c < a.CmidP; c += blockDim.x) csum[c] = 0.f;
+  __syncthreads(); /* the barriers, the zero frames and sums */
+  /* chunk j's We slices into stage (j - j0) & 1 (thread 0) */
+  auto load_we = [&](int j) {
+    const int st = (j - j0) & 1;
+    mbar_arrive_tx(bar + 1 + st, KS * PANEL);
+    for (int s = 0; s < KS; s++)
+      tma_load_2d(base + (KS + st * KS + s) * PANEL, te, j * 64, s * 64, bar + 1 + st);
+  };
+  if (tid == 0) { /* the weights are constants: before the previous kernel ends */
+    load_we(j0);
+    if (j0 + 1 < j1) load_we(j0 + 1);
+  }
+  pdl_wait(); /* the input is the previous kernel's output; the stage and sums its inputs */
+  if (tid == 0) {
+    mbar_arrive_tx(bar, KS * PANEL);
+    for (int s = 0; s < KS; s++) tma_load_2d(base + s * PANEL, tx, s * 64, n * HW, bar);
+  }
+
+  if (tid >= 128) { /* the depthwise warps */
+    const int y = (tid - 128) >> 5, q = tid & 31;
+    const __half2 *wdw = reinterpret_cast<const __half2 *>(a.w_dw);
+    for (int j = j0; j < j1; j++) {
+      const int b = (j - j0) & 1, c = j * 64 + 2 * q;
+      const bool on = c < a.CmidP;
+      __half2 w[K * K], acc[W];
+      const float2 bd =
+          on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c)) : make_float2(0.f, 0.f);
+#pragma unroll
+      for (int t = 0; t < K * K; t++)
+        w[t] = on ? wdw[((size_t)t * a.CmidP + c) >> 1] : __float2half2_rn(0.f);
+#pragma unroll
+      for (int x = 0; x < W; x++) acc[x] = __floats2half2_rn(bd.x, bd.y);
+      nbar_sync2<BAR_FULL>(b, NB); /* chunk j's frame is complete */
+      const __half2 *fr =
+          reinterpret_cast<const __half2 *>(frame + b * fsz) + y * FW * (FP / 2) + q;
+#pragma unroll
+      for (int ky = 0; ky < K; ky++) {
+        __half2 in[FW];
+#pragma unroll
+        for (int fx = 0; fx < FW; fx++) in[fx] = fr[(ky * FW + fx) * (FP / 2)];
+#pragma unroll
+        for (int x = 0; x < W; x++)
+#pragma unroll
+          for (int kx = 0; kx < K; kx++) acc[x] = __hfma2(in[x + kx], w[ky * K + kx], acc[x]);
+      }
+      if (j + 2 < j1) nbar_arrive2<BAR_EMPTY>(b, NB); /* the expand of chunk j + 2 may write it */
+      if (on) {
+        float2 s = make_float2(0.f, 0.f);
+        __half *st = a.stage ? (__half *)a.stage + ((size_t)n * HW + y * W) * a.CmidP + c : nullptr;
+#pragma unroll
+        for (int x = 0; x < W; x++) {
+          const __half2 o = swish_h2(__hmax2(acc[x], __float2half2_rn(-65504.f)));
+          const float2 f = __half22float2(o);
+          s.x += f.x, s.y += f.y;
+          if (st) *reinterpret_cast<__half2 *>(st + (size_t)x * a.CmidP) = o;
+        }
+        atomicAdd(csum + c, s.x);
+        atomicAdd(csum + c + 1, s.y);
+      }
+    }
+    nbar_sync<BAR_DW>(32 * H); /* every row's sums are in */
+    const int c1 = min(j1 * 64, a.CmidP);
+    for (int c = j0 * 64 + tid - 128; c < c1; c += 32 * H)
+      a.sums[(size_t)n * a.CmidP + c] = csum[c];
+    pdl_trigger();
+    return;
+  }
+  /* the expand warpgroup (outside any branch: ptxas serialises warpgroup MMAs in one) */
+  const int warp = tid >> 5, lane = tid & 31;
+  int off[2]; /* the frame offsets of this thread's two accumulator rows, -1 past the image */
+#pragma unroll
+  for (int hh = 0; hh < 2; hh++) {
+    const int p = 16 * warp + (lane >> 2) + 8 * hh;
+    off[hh] = p < HW ? ((p / W + P) * FW + p % W + P) * FP + 2 * (lane & 3) : -1;
+  }
+  const unsigned long long ad = wg_make_desc(sb, 16, 1024, 1); /* A: K-major, 128-byte swizzle */
+  const int nk = a.CinP >> 4;
+  mbar_wait(bar, 0);
+  for (int j = j0; j < j1; j++) {
+    const int b = (j - j0) & 1;
+    float acc[8][4];
+    mbar_wait(bar + 1 + b, (unsigned)((j - j0) >> 1) & 1u);
+    wg_fence();
+    /* k16 step k: A's panel k / 4 at 32 bytes a step, the stage's panel k / 4 at 2048 */
+    const unsigned long long bd = wg_desc(sb + (KS + b * KS) * PANEL);
+    for (int k = 0; k < nk; k++)
+      wg_mma_ss<64>(acc, ad + (k >> 2) * (PANEL >> 4) + (k & 3) * 2,
+                    bd + (k >> 2) * (PANEL >> 4) + (k & 3) * 128, k);
+    wg_commit();
+    float2 bias[8]; /* halved, as the weights */
+    const int cb = j * 64 + 2 * (lane & 3);
+#pragma unroll
+    for (int e = 0; e < 8; e++)
+      bias[e] = cb + e * 8 < a.CmidP ? __ldg(reinterpret_cast<const float2 *>(a.b_exp + cb + e * 8))
+                                     : make_float2(0.f, 0.f);
+    wg_wait<0>();
+#pragma unroll
+    for (int e = 0; e < 8; e++)
+#pragma unroll
+      for (int q = 0; q < 4; q++) wg_pin(acc[e][q]);
+    nbar_sync<BAR_EXP>(128); /* every warp's MMAs of this stage are done */
+    if (tid == 0 && j + 2 < j1) load_we(j + 2);
+    if (j >= j0 + 2) nbar_sync2<BAR_EMPTY>(b, NB); /* chunk j - 2's depthwise conv is done */
+    __half *fb = frame + b * fsz;
+#pragma unroll
+    for (int hh = 0; hh < 2; hh++)
+      if (off[hh] >= 0)
+#pragma unroll
+        for (int e = 0; e < 8; e++)
+          *reinterpret_cast<__half2 *>(fb + off[hh] + e * 8) =
+              swish_h2_halved(acc[e][2 * hh] + bias[e].x, acc[e][2 * hh + 1] + bias[e].y);
+    nbar_arrive2<BAR_FULL>(b, NB);
+  }
+  pdl_trigger();
+#else
+  __trap(); /* never launched: cuda_pg_wg_supported() */
+#endif
+}
+
+typedef void (*wgx_fn)(const CUtensorMap, const CUtensorMap, const cuda_mbconv_args);
+
+wgx_fn wgx_fn_of(int k, int w) {
+#define WGX(KK)                        \
+  switch (w) {                         \
+    case 4:                            \
+      return mbconv_wgx_kernel<KK, 4>; \
+    case 5:                            \
+      return mbconv_wgx_kernel<KK, 5>; \
+    case 6:                            \
+      return mbconv_wgx_kernel<KK, 6>; \
+    case 7:                            \
+      return mbconv_wgx_kernel<KK, 7>; \
+    case 8:                            \
+      return mbconv_wgx_kernel<KK, 8>; \
+  }
+  if (k == 3) WGX(3)
+  if (k == 5) WGX(5)
+#undef WGX
+  return nullptr;
+}
+
+}  // namespace
+}  // namespace bf
+
+// PASS1 by mbconv_wgx_kernel (cuda_mbconv_launch checked cuda_mbconv_wgx_ok):
+// the tensor maps of the input [n H W][CinP] and of We [CinP][CmidP], boxes of
+// 64 x 64 with the 128-byte swizzle (zeros past either's edges); grid: an image
+// per x, the chunks split zsplit ways over y.
+extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
+#if defined(BF_WGMMA)
+  const bf::wgx_fn f = bf::wgx_fn_of(a->K, a->W);
+  if (!f || !cuda_pg_wg_supported()) return (int)cudaErrorInvalidValue;
+  CUtensorMap tx, te;
+  cudaError_t e =
+      bf::tensor_map_2d(&tx, a->x, n * a->H * a->W, a->CinP, 64, 64, CU_TENSOR_MAP_SWIZZLE_128B);
+  if (!e)
+    e = bf::tensor_map_2d(&te, a->w_exp, a->CinP, a->CmidP, 64, 64, CU_TENSOR_MAP_SWIZZLE_128B);
+  if (e) return (int)e;
+  void *args[] = {&tx, &te, const_cast<cuda_mbconv_args *>(a)};
+  return (int)bf::launch_k((const void *)f, dim3(n, cuda_mbconv_z(a)), dim3(128 + 32 * a->H),
+                           cuda_mbconv_wgx_smem(a), st, true, args);
+#else
+  (void)a, (void)n, (void)st;
+  return (int)cudaErrorInvalidValue;
+#endif
+}
+
+extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout) {
+#if defined(BF_WGMMA)
+  if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
+  const void *fns[10];
+  for (int i = 0; i < 10; i++) fns[i] = (const void *)bf::wgx_fn_of(i < 5 ? 3 : 5, 4 + i % 5);
+  return (int)bf::set_kernel_attrs(fns, 10, bytes, carveout);
+#else
+  (void)bytes, (void)carveout;
+  return 0;
+#endif
+}
