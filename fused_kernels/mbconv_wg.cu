@@ -19,9 +19,11 @@
 //     pixels, each read once), packed fp16 taps from the bias, swish, the
 //     fp16 pairs stored to the stage and added to the image's channel sums
 //     (fp32, shared memory; written out at the end).
-// Two frames: the expand of chunk j + 1 fills one while the depthwise warps
-// read chunk j's from the other. Named barriers hand them over: FULL(b), the
-// expand's arrival and the depthwise warps' wait; EMPTY(b), the reverse.
+// Two frames: in step t the expand of chunk t fills one while the depthwise
+// warps read chunk t - 1's from the other, and a barrier of the whole CTA
+// ends each step. (s34c1 ran a producer/consumer hand-over by bar.arrive,
+// which let the expand run a chunk further ahead; racecheck does not model
+// bar.arrive and reported the frame's hand-over as RAW hazards.)
 // The arithmetic is the tile kernel's (halved expand weights, swish_h2 on
 // the depthwise fp16 accumulator); the sums are fp32 from each thread's W
 // pixels on.
@@ -44,32 +46,7 @@ namespace {
 
 constexpr unsigned PANEL = CUDA_WGX_PANEL; /* 64 rows x 64 fp16 columns, 128-byte swizzle */
 constexpr int FP = CUDA_WGX_FP;            /* a frame pixel's pitch, halves */
-enum { BAR_FULL = 1, BAR_EMPTY = 3, BAR_EXP = 5, BAR_DW = 6 }; /* named barriers (0: syncthreads) */
-
-// Named barrier ID (an immediate, so that ptxas reserves only the ones used)
-// for n threads; the frame's pair (ID + b) as a branch on b.
-template <int ID>
-__device__ __forceinline__ void nbar_sync(int n) {
-  asm volatile("bar.sync %0, %1;\n" ::"n"(ID), "r"(n) : "memory");
-}
-template <int ID>
-__device__ __forceinline__ void nbar_arrive(int n) {
-  asm volatile("bar.arrive %0, %1;\n" ::"n"(ID), "r"(n) : "memory");
-}
-template <int ID>
-__device__ __forceinline__ void nbar_sync2(int b, int n) {
-  if (b)
-    nbar_sync<ID + 1>(n);
-  else
-    nbar_sync<ID>(n);
-}
-template <int ID>
-__device__ __forceinline__ void nbar_arrive2(int b, int n) {
-  if (b)
-    nbar_arrive<ID + 1>(n);
-  else
-    nbar_arrive<ID>(n);
-}
+constexpr int BAR_EXP = 1; /* the expand warpgroup's named barrier (0: __syncthreads) */
 
 template <int K, int W>
 __global__ void __launch_bounds__(128 + 32 * 8, 2)
@@ -81,7 +58,6 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
   const int H = a.H, HW = H * W, KS = (a.CinP + 63) >> 6, nch = (a.CmidP + 63) >> 6;
   const int n = blockIdx.x, z = gridDim.y;
   const int j0 = (int)blockIdx.y * nch / z, j1 = ((int)blockIdx.y + 1) * nch / z;
-  const int NB = 128 + 32 * H; /* FULL / EMPTY: the expand warpgroup and the depthwise warps */
   const int fsz = (H + K - 1) * FW * FP; /* halves per frame */
   /* layout (cuda_mbconv_wgx_smem): A's KS panels, two We stages of KS panels, two
      frames, the channel sums, three mbarriers (A, We stages 0 and 1) */
@@ -113,23 +89,28 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
     for (int s = 0; s < KS; s++) tma_load_2d(base + s * PANEL, tx, s * 64, n * HW, bar);
   }
 
-  if (tid >= 128) { /* the depthwise warps */
+  if (tid >= 128) { /* the depthwise warps: step t computes chunk j0 + t - 1 */
     const int y = (tid - 128) >> 5, q = tid & 31;
     const __half2 *wdw = reinterpret_cast<const __half2 *>(a.w_dw);
-    for (int j = j0; j < j1; j++) {
-      const int b = (j - j0) & 1, c = j * 64 + 2 * q;
-      const bool on = c < a.CmidP;
-      __half2 w[K * K], acc[W];
-      const float2 bd =
-          on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c)) : make_float2(0.f, 0.f);
+    __half2 w[K * K];
+    float2 bd;
+    auto load_taps = [&](int j) { /* chunk j's taps and bias for this lane's pair */
+      const int c = j * 64 + 2 * q;
+      const bool on = j < j1 && c < a.CmidP;
+      bd = on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c)) : make_float2(0.f, 0.f);
 #pragma unroll
       for (int t = 0; t < K * K; t++)
         w[t] = on ? wdw[((size_t)t * a.CmidP + c) >> 1] : __float2half2_rn(0.f);
+    };
+    load_taps(j0);
+    __syncthreads(); /* step 0: the expand of chunk j0 */
+    for (int j = j0; j < j1; j++) {
+      const int c = j * 64 + 2 * q;
+      __half2 acc[W];
 #pragma unroll
       for (int x = 0; x < W; x++) acc[x] = __floats2half2_rn(bd.x, bd.y);
-      nbar_sync2<BAR_FULL>(b, NB); /* chunk j's frame is complete */
       const __half2 *fr =
-          reinterpret_cast<const __half2 *>(frame + b * fsz) + y * FW * (FP / 2) + q;
+          reinterpret_cast<const __half2 *>(frame + ((j - j0) & 1) * fsz) + y * FW * (FP / 2) + q;
 #pragma unroll
       for (int ky = 0; ky < K; ky++) {
         __half2 in[FW];
@@ -140,8 +121,8 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
 #pragma unroll
           for (int kx = 0; kx < K; kx++) acc[x] = __hfma2(in[x + kx], w[ky * K + kx], acc[x]);
       }
-      if (j + 2 < j1) nbar_arrive2<BAR_EMPTY>(b, NB); /* the expand of chunk j + 2 may write it */
-      if (on) {
+      load_taps(j + 1);
+      if (c < a.CmidP) {
         float2 s = make_float2(0.f, 0.f);
         __half *st = a.stage ? (__half *)a.stage + ((size_t)n * HW + y * W) * a.CmidP + c : nullptr;
 #pragma unroll
@@ -154,11 +135,11 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
         atomicAdd(csum + c, s.x);
         atomicAdd(csum + c + 1, s.y);
       }
+      __syncthreads(); /* the end of step j - j0 + 1 */
     }
-    nbar_sync<BAR_DW>(32 * H); /* every row's sums are in */
+    /* every row's sums are in (the last step's barrier) */
     const int c1 = min(j1 * 64, a.CmidP);
-    for (int c = j0 * 64 + tid - 128; c < c1; c += 32 * H)
-      a.sums[(size_t)n * a.CmidP + c] = csum[c];
+    for (int c = j0 * 64 + tid - 128; c < c1; c += 32 * H) a.sums[(size_t)n * a.CmidP + c] = csum[c];
     pdl_trigger();
     return;
   }
@@ -195,10 +176,9 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
     for (int e = 0; e < 8; e++)
 #pragma unroll
       for (int q = 0; q < 4; q++) wg_pin(acc[e][q]);
-    nbar_sync<BAR_EXP>(128); /* every warp's MMAs of this stage are done */
+    asm volatile("bar.sync %0, 128;\n" ::"n"(BAR_EXP) : "memory"); /* every warp's MMAs done */
     if (tid == 0 && j + 2 < j1) load_we(j + 2);
-    if (j >= j0 + 2) nbar_sync2<BAR_EMPTY>(b, NB); /* chunk j - 2's depthwise conv is done */
-    __half *fb = frame + b * fsz;
+    __half *fb = frame + b * fsz; /* last read by the depthwise conv of chunk j - 2, a step ago */
 #pragma unroll
     for (int hh = 0; hh < 2; hh++)
       if (off[hh] >= 0)
@@ -206,8 +186,9 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
         for (int e = 0; e < 8; e++)
           *reinterpret_cast<__half2 *>(fb + off[hh] + e * 8) =
               swish_h2_halved(acc[e][2 * hh] + bias[e].x, acc[e][2 * hh + 1] + bias[e].y);
-    nbar_arrive2<BAR_FULL>(b, NB);
+    __syncthreads(); /* the end of step j - j0 */
   }
+  __syncthreads(); /* the last step: the depthwise conv of the last chunk */
   pdl_trigger();
 #else
   __trap(); /* never launched: cuda_pg_wg_supported() */
