@@ -89,28 +89,79 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
     for (int s = 0; s < KS; s++) tma_load_2d(base + s * PANEL, tx, s * 64, n * HW, bar);
   }
 
-  if (tid >= 128) { /* the depthwise warps: step t computes chunk j0 + t - 1 */
-    const int y = (tid - 128) >> 5, q = tid & 31;
-    const __half2 *wdw = reinterpret_cast<const __half2 *>(a.w_dw);
-    __half2 w[K * K];
-    float2 bd;
-    auto load_taps = [&](int j) { /* chunk j's taps and bias for this lane's pair */
-      const int c = j * 64 + 2 * q;
-      const bool on = j < j1 && c < a.CmidP;
-      bd = on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c)) : make_float2(0.f, 0.f);
+  /* the role as a warp-uniform value ptxas can see (a lane-0 broadcast): warpgroup MMAs under a
+     branch on the thread index are serialised (C7520) */
+  const int role = __shfl_sync(0xffffffffu, tid >> 7, 0); /* 0: the expand warpgroup */
+  const int warp = tid >> 5, lane = tid & 31, nc = j1 - j0;
+  /* the expand's: the frame offsets of this thread's two accumulator rows (-1 past the image) */
+  int off[2];
 #pragma unroll
-      for (int t = 0; t < K * K; t++)
-        w[t] = on ? wdw[((size_t)t * a.CmidP + c) >> 1] : __float2half2_rn(0.f);
-    };
-    load_taps(j0);
-    __syncthreads(); /* step 0: the expand of chunk j0 */
-    for (int j = j0; j < j1; j++) {
-      const int c = j * 64 + 2 * q;
+  for (int hh = 0; hh < 2; hh++) {
+    const int p = 16 * warp + (lane >> 2) + 8 * hh;
+    off[hh] = p < HW ? ((p / W + P) * FW + p % W + P) * FP + 2 * (lane & 3) : -1;
+  }
+  const unsigned long long ad = wg_make_desc(sb, 16, 1024, 1); /* A: K-major, 128-byte swizzle */
+  const int nk = a.CinP >> 4;
+  /* the depthwise warps': output row y, channel pair q of the chunk, its taps and bias */
+  const int y = warp - 4, q = lane;
+  const __half2 *wdw = reinterpret_cast<const __half2 *>(a.w_dw);
+  __half2 w[K * K];
+  float2 bd;
+  auto load_taps = [&](int j) { /* chunk j's taps and bias for this lane's pair */
+    const int c = j * 64 + 2 * q;
+    const bool on = j < j1 && c < a.CmidP;
+    bd = on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c)) : make_float2(0.f, 0.f);
+#pragma unroll
+    for (int t = 0; t < K * K; t++)
+      w[t] = on ? wdw[((size_t)t * a.CmidP + c) >> 1] : __float2half2_rn(0.f);
+  };
+  if (role == 0) mbar_wait(bar, 0);
+  /* step t: the expand of chunk j0 + t into frame t & 1, the depthwise conv of chunk j0 + t - 1
+     from the other; a barrier of the whole CTA between steps */
+  for (int t = 0; t <= nc; t++) {
+    if (role == 0) {
+      if (t < nc) {
+        const int j = j0 + t, b = t & 1;
+        float acc[8][4];
+        mbar_wait(bar + 1 + b, (unsigned)(t >> 1) & 1u);
+        wg_fence();
+        /* k16 step k: A's panel k / 4 at 32 bytes a step, the stage's panel k / 4 at 2048 */
+        const unsigned long long bdesc = wg_desc(sb + (KS + b * KS) * PANEL);
+        for (int k = 0; k < nk; k++)
+          wg_mma_ss<64>(acc, ad + (k >> 2) * (PANEL >> 4) + (k & 3) * 2,
+                        bdesc + (k >> 2) * (PANEL >> 4) + (k & 3) * 128, k);
+        wg_commit();
+        float2 bias[8]; /* halved, as the weights */
+        const int cb = j * 64 + 2 * (lane & 3);
+#pragma unroll
+        for (int e = 0; e < 8; e++)
+          bias[e] = cb + e * 8 < a.CmidP
+                        ? __ldg(reinterpret_cast<const float2 *>(a.b_exp + cb + e * 8))
+                        : make_float2(0.f, 0.f);
+        wg_wait<0>();
+#pragma unroll
+        for (int e = 0; e < 8; e++)
+#pragma unroll
+          for (int r = 0; r < 4; r++) wg_pin(acc[e][r]);
+        asm volatile("bar.sync %0, 128;\n" ::"n"(BAR_EXP) : "memory"); /* every warp's MMAs done */
+        if (tid == 0 && j + 2 < j1) load_we(j + 2);
+        __half *fb = frame + b * fsz; /* last read by the depthwise conv of chunk j - 2 */
+#pragma unroll
+        for (int hh = 0; hh < 2; hh++)
+          if (off[hh] >= 0)
+#pragma unroll
+            for (int e = 0; e < 8; e++)
+              *reinterpret_cast<__half2 *>(fb + off[hh] + e * 8) =
+                  swish_h2_halved(acc[e][2 * hh] + bias[e].x, acc[e][2 * hh + 1] + bias[e].y);
+      }
+    } else if (t > 0) {
+      const int j = j0 + t - 1, c = j * 64 + 2 * q;
+      load_taps(j); /* here, not a step ahead: live across the barrier, they made ptxas spill */
       __half2 acc[W];
 #pragma unroll
       for (int x = 0; x < W; x++) acc[x] = __floats2half2_rn(bd.x, bd.y);
       const __half2 *fr =
-          reinterpret_cast<const __half2 *>(frame + ((j - j0) & 1) * fsz) + y * FW * (FP / 2) + q;
+          reinterpret_cast<const __half2 *>(frame + ((t - 1) & 1) * fsz) + y * FW * (FP / 2) + q;
 #pragma unroll
       for (int ky = 0; ky < K; ky++) {
         __half2 in[FW];
@@ -121,7 +172,6 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
 #pragma unroll
           for (int kx = 0; kx < K; kx++) acc[x] = __hfma2(in[x + kx], w[ky * K + kx], acc[x]);
       }
-      load_taps(j + 1);
       if (c < a.CmidP) {
         float2 s = make_float2(0.f, 0.f);
         __half *st = a.stage ? (__half *)a.stage + ((size_t)n * HW + y * W) * a.CmidP + c : nullptr;
@@ -135,60 +185,13 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
         atomicAdd(csum + c, s.x);
         atomicAdd(csum + c + 1, s.y);
       }
-      __syncthreads(); /* the end of step j - j0 + 1 */
     }
-    /* every row's sums are in (the last step's barrier) */
+    __syncthreads();
+  }
+  if (role != 0) { /* every row's sums are in (the last step's barrier) */
     const int c1 = min(j1 * 64, a.CmidP);
     for (int c = j0 * 64 + tid - 128; c < c1; c += 32 * H) a.sums[(size_t)n * a.CmidP + c] = csum[c];
-    pdl_trigger();
-    return;
   }
-  /* the expand warpgroup (outside any branch: ptxas serialises warpgroup MMAs in one) */
-  const int warp = tid >> 5, lane = tid & 31;
-  int off[2]; /* the frame offsets of this thread's two accumulator rows, -1 past the image */
-#pragma unroll
-  for (int hh = 0; hh < 2; hh++) {
-    const int p = 16 * warp + (lane >> 2) + 8 * hh;
-    off[hh] = p < HW ? ((p / W + P) * FW + p % W + P) * FP + 2 * (lane & 3) : -1;
-  }
-  const unsigned long long ad = wg_make_desc(sb, 16, 1024, 1); /* A: K-major, 128-byte swizzle */
-  const int nk = a.CinP >> 4;
-  mbar_wait(bar, 0);
-  for (int j = j0; j < j1; j++) {
-    const int b = (j - j0) & 1;
-    float acc[8][4];
-    mbar_wait(bar + 1 + b, (unsigned)((j - j0) >> 1) & 1u);
-    wg_fence();
-    /* k16 step k: A's panel k / 4 at 32 bytes a step, the stage's panel k / 4 at 2048 */
-    const unsigned long long bd = wg_desc(sb + (KS + b * KS) * PANEL);
-    for (int k = 0; k < nk; k++)
-      wg_mma_ss<64>(acc, ad + (k >> 2) * (PANEL >> 4) + (k & 3) * 2,
-                    bd + (k >> 2) * (PANEL >> 4) + (k & 3) * 128, k);
-    wg_commit();
-    float2 bias[8]; /* halved, as the weights */
-    const int cb = j * 64 + 2 * (lane & 3);
-#pragma unroll
-    for (int e = 0; e < 8; e++)
-      bias[e] = cb + e * 8 < a.CmidP ? __ldg(reinterpret_cast<const float2 *>(a.b_exp + cb + e * 8))
-                                     : make_float2(0.f, 0.f);
-    wg_wait<0>();
-#pragma unroll
-    for (int e = 0; e < 8; e++)
-#pragma unroll
-      for (int q = 0; q < 4; q++) wg_pin(acc[e][q]);
-    asm volatile("bar.sync %0, 128;\n" ::"n"(BAR_EXP) : "memory"); /* every warp's MMAs done */
-    if (tid == 0 && j + 2 < j1) load_we(j + 2);
-    __half *fb = frame + b * fsz; /* last read by the depthwise conv of chunk j - 2, a step ago */
-#pragma unroll
-    for (int hh = 0; hh < 2; hh++)
-      if (off[hh] >= 0)
-#pragma unroll
-        for (int e = 0; e < 8; e++)
-          *reinterpret_cast<__half2 *>(fb + off[hh] + e * 8) =
-              swish_h2_halved(acc[e][2 * hh] + bias[e].x, acc[e][2 * hh + 1] + bias[e].y);
-    __syncthreads(); /* the end of step j - j0 */
-  }
-  __syncthreads(); /* the last step: the depthwise conv of the last chunk */
   pdl_trigger();
 #else
   __trap(); /* never launched: cuda_pg_wg_supported() */
