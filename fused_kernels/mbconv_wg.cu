@@ -46,8 +46,6 @@ namespace {
 
 constexpr unsigned PANEL = CUDA_WGX_PANEL; /* 64 rows x 64 fp16 columns, 128-byte swizzle */
 constexpr int FP = CUDA_WGX_FP;            /* a frame pixel's pitch, halves */
-constexpr int BAR_EXP = 1; /* the expand warpgroup's named barrier (0: __syncthreads) */
-
 template <int K, int W>
 __global__ void __launch_bounds__(128 + 32 * 8, 2)
     mbconv_wgx_kernel(const __grid_constant__ CUtensorMap tx,
@@ -143,8 +141,6 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
         for (int e = 0; e < 8; e++)
 #pragma unroll
           for (int r = 0; r < 4; r++) wg_pin(acc[e][r]);
-        asm volatile("bar.sync %0, 128;\n" ::"n"(BAR_EXP) : "memory"); /* every warp's MMAs done */
-        if (tid == 0 && j + 2 < j1) load_we(j + 2);
         __half *fb = frame + b * fsz; /* last read by the depthwise conv of chunk j - 2 */
 #pragma unroll
         for (int hh = 0; hh < 2; hh++)
@@ -187,6 +183,9 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
       }
     }
     __syncthreads();
+    /* every MMA of step t has completed (each warp waited before the barrier): chunk
+       j0 + t + 2's We slices into the stage that step t read */
+    if (tid == 0 && t + 2 < nc) load_we(j0 + t + 2);
   }
   if (role != 0) { /* every row's sums are in (the last step's barrier) */
     const int c1 = min(j1 * 64, a.CmidP);
