@@ -492,27 +492,39 @@ static inline int cuda_mbconv_dwdirect_ok(const cuda_mbconv_args *a) {
 #define CUDA_WGX_FP 72
 #define CUDA_ACT_SWISH 3 /* MODEL_ACT_SWISH (model/net.h; mbconv_wg.cu asserts it) */
 
+/* Its expand warpgroups for an image of hw pixels: one per 64-pixel m-tile, at
+ * most two (two m-tiles each); its threads: those, and a depthwise warp per
+ * output row. */
+static inline CUDA_HD int cuda_wgx_ne(int hw) {
+  return hw > 64 ? 2 : 1;
+}
+static inline int cuda_wgx_threads(const cuda_mbconv_args *a) {
+  return 128 * cuda_wgx_ne(a->H * a->W) + 32 * a->H;
+}
+
 /* Its shared memory: 1 KB of alignment slack, the input's KS = CinP / 64
- * panels, two stages of the We slices of a chunk (KS panels each), two frames
- * of (H + K - 1) x (W + K - 1) pixels, the image's fp32 channel sums, three
- * mbarriers. */
+ * panels for each 64-pixel m-tile, two stages of the We slices of a chunk (KS
+ * panels each), two frames of (H + K - 1) x (W + K - 1) pixels, the image's
+ * fp32 channel sums, three mbarriers. */
 static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
-  const size_t ks = (size_t)(a->CinP + 63) / 64;
+  const size_t ks = (size_t)(a->CinP + 63) / 64, mt = (size_t)(a->H * a->W + 63) / 64;
   const size_t frame = (size_t)(a->H + a->K - 1) * (a->W + a->K - 1) * CUDA_WGX_FP * 2;
-  return 1024 + 3 * ks * CUDA_WGX_PANEL + 2 * frame + (size_t)a->CmidP * 4 + 3 * 8;
+  return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + (size_t)a->CmidP * 4 + 3 * 8;
 }
 
 /* Whether mbconv_wg.cu's PASS1 applies to launch a: PASS1 with expansion,
  * swish, stride 1 with the K / 2 padding of a same-size output, k = 3 or 5,
- * an image of H <= 8 rows (a depthwise warp each) by 4 <= W <= 8 columns (the
- * kernel's instantiations) as the tile, CinP <= 256, a split of the chunks of
- * 64 channels that gives every CTA one, and the shared memory within the
- * opt-in limit. The device must run sm_90a's kernels (cuda_pg_wg_supported). */
+ * the image as the tile: H <= 8 rows (a depthwise warp each) by 4 <= W <= 8
+ * columns, or H <= 16 by W = 14 (the kernel's instantiations: EfficientNet's
+ * 7x7 and 14x14 stages), CinP <= 256, a split of the chunks of 64 channels
+ * that gives every CTA one, and the shared memory within the opt-in limit.
+ * The device must run sm_90a's kernels (cuda_pg_wg_supported). */
 static inline int cuda_mbconv_wgx_ok(const cuda_mbconv_args *a) {
   const int nch = (a->CmidP + 63) / 64;
   return a->mode == CUDA_MB_PASS1 && a->has_expand && a->act == CUDA_ACT_SWISH && a->S == 1 &&
          (a->K == 3 || a->K == 5) && a->pad_t == a->K / 2 && a->pad_l == a->K / 2 &&
-         a->Ho == a->H && a->Wo == a->W && a->H >= 1 && a->H <= 8 && a->W >= 4 && a->W <= 8 &&
+         a->Ho == a->H && a->Wo == a->W && a->H >= 1 &&
+         ((a->H <= 8 && a->W >= 4 && a->W <= 8) || (a->H <= 16 && a->W == 14)) &&
          a->TH == a->Ho && a->TW == a->Wo && a->tiles_x == 1 && a->tiles_y == 1 && a->CinP <= 256 &&
          a->CmidP % 16 == 0 && cuda_mbconv_z(a) <= nch &&
          cuda_mbconv_wgx_smem(a) <= (size_t)a->smem_optin;

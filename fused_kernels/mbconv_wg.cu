@@ -47,21 +47,22 @@ namespace {
 constexpr unsigned PANEL = CUDA_WGX_PANEL; /* 64 rows x 64 fp16 columns, 128-byte swizzle */
 constexpr int FP = CUDA_WGX_FP;            /* a frame pixel's pitch, halves */
 template <int K, int W>
-__global__ void __launch_bounds__(128 + 32 * 8, 2)
+__global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : 128 + 32 * 8, W > 8 ? 1 : 2)
     mbconv_wgx_kernel(const __grid_constant__ CUtensorMap tx,
                       const __grid_constant__ CUtensorMap te, const cuda_mbconv_args a) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   constexpr int P = K / 2, FW = W + K - 1;
   extern __shared__ __align__(128) unsigned char smem[];
   const int H = a.H, HW = H * W, KS = (a.CinP + 63) >> 6, nch = (a.CmidP + 63) >> 6;
+  const int MT = (HW + 63) >> 6, NE = cuda_wgx_ne(HW); /* 64-pixel m-tiles, expand warpgroups */
   const int n = blockIdx.x, z = gridDim.y;
   const int j0 = (int)blockIdx.y * nch / z, j1 = ((int)blockIdx.y + 1) * nch / z;
   const int fsz = (H + K - 1) * FW * FP; /* halves per frame */
-  /* layout (cuda_mbconv_wgx_smem): A's KS panels, two We stages of KS panels, two
-     frames, the channel sums, three mbarriers (A, We stages 0 and 1) */
+  /* layout (cuda_mbconv_wgx_smem): A's KS panels of each m-tile, two We stages of KS panels,
+     two frames, the channel sums, three mbarriers (A, We stages 0 and 1) */
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   unsigned char *base = smem + (sb - s0);
-  __half *frame = reinterpret_cast<__half *>(base + 3 * KS * PANEL);
+  __half *frame = reinterpret_cast<__half *>(base + (MT + 2) * KS * PANEL);
   float *csum = reinterpret_cast<float *>(frame + 2 * fsz);
   unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + a.CmidP);
   const int tid = threadIdx.x;
@@ -75,7 +76,7 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
     const int st = (j - j0) & 1;
     mbar_arrive_tx(bar + 1 + st, KS * PANEL);
     for (int s = 0; s < KS; s++)
-      tma_load_2d(base + (KS + st * KS + s) * PANEL, te, j * 64, s * 64, bar + 1 + st);
+      tma_load_2d(base + ((MT + st) * KS + s) * PANEL, te, j * 64, s * 64, bar + 1 + st);
   };
   if (tid == 0) { /* the weights are constants: before the previous kernel ends */
     load_we(j0);
@@ -83,25 +84,26 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
   }
   pdl_wait(); /* the input is the previous kernel's output; the stage and sums its inputs */
   if (tid == 0) {
-    mbar_arrive_tx(bar, KS * PANEL);
-    for (int s = 0; s < KS; s++) tma_load_2d(base + s * PANEL, tx, s * 64, n * HW, bar);
+    mbar_arrive_tx(bar, MT * KS * PANEL);
+    for (int m = 0; m < MT; m++)
+      for (int s = 0; s < KS; s++)
+        tma_load_2d(base + (m * KS + s) * PANEL, tx, s * 64, n * HW + m * 64, bar);
   }
 
   /* the role as a warp-uniform value ptxas can see (a lane-0 broadcast): warpgroup MMAs under a
      branch on the thread index are serialised (C7520) */
-  const int role = __shfl_sync(0xffffffffu, tid >> 7, 0); /* 0: the expand warpgroup */
+  const int role = __shfl_sync(0xffffffffu, tid >> 7, 0); /* < NE: expand warpgroup `role` */
   const int warp = tid >> 5, lane = tid & 31, nc = j1 - j0;
-  /* the expand's: the frame offsets of this thread's two accumulator rows (-1 past the image) */
-  int off[2];
-#pragma unroll
-  for (int hh = 0; hh < 2; hh++) {
-    const int p = 16 * warp + (lane >> 2) + 8 * hh;
-    off[hh] = p < HW ? ((p / W + P) * FW + p % W + P) * FP + 2 * (lane & 3) : -1;
-  }
-  const unsigned long long ad = wg_make_desc(sb, 16, 1024, 1); /* A: K-major, 128-byte swizzle */
+  /* the expand's: the frame offset of accumulator row hh of m-tile m (-1 past the image) */
+  auto frame_off = [&](int m, int hh) {
+    const int p = 64 * m + 16 * (warp & 3) + (lane >> 2) + 8 * hh;
+    return p < HW ? ((p / W + P) * FW + p % W + P) * FP + 2 * (lane & 3) : -1;
+  };
+  /* A (K-major, 128-byte swizzle), each m-tile KS panels */
+  const unsigned long long ad = wg_make_desc(sb, 16, 1024, 1);
   const int nk = a.CinP >> 4;
   /* the depthwise warps': output row y, channel pair q of the chunk, its taps and bias */
-  const int y = warp - 4, q = lane;
+  const int y = warp - 4 * NE, q = lane;
   const __half2 *wdw = reinterpret_cast<const __half2 *>(a.w_dw);
   __half2 w[K * K];
   float2 bd;
@@ -113,22 +115,14 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
     for (int t = 0; t < K * K; t++)
       w[t] = on ? wdw[((size_t)t * a.CmidP + c) >> 1] : __float2half2_rn(0.f);
   };
-  if (role == 0) mbar_wait(bar, 0);
+  if (role < NE) mbar_wait(bar, 0);
   /* step t: the expand of chunk j0 + t into frame t & 1, the depthwise conv of chunk j0 + t - 1
      from the other; a barrier of the whole CTA between steps */
   for (int t = 0; t <= nc; t++) {
-    if (role == 0) {
+    if (role < NE) {
       if (t < nc) {
         const int j = j0 + t, b = t & 1;
-        float acc[8][4];
-        mbar_wait(bar + 1 + b, (unsigned)(t >> 1) & 1u);
-        wg_fence();
-        /* k16 step k: A's panel k / 4 at 32 bytes a step, the stage's panel k / 4 at 2048 */
-        const unsigned long long bdesc = wg_desc(sb + (KS + b * KS) * PANEL);
-        for (int k = 0; k < nk; k++)
-          wg_mma_ss<64>(acc, ad + (k >> 2) * (PANEL >> 4) + (k & 3) * 2,
-                        bdesc + (k >> 2) * (PANEL >> 4) + (k & 3) * 128, k);
-        wg_commit();
+        const unsigned long long bdesc = wg_desc(sb + (MT + b) * KS * PANEL);
         float2 bias[8]; /* halved, as the weights */
         const int cb = j * 64 + 2 * (lane & 3);
 #pragma unroll
@@ -136,19 +130,33 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
           bias[e] = cb + e * 8 < a.CmidP
                         ? __ldg(reinterpret_cast<const float2 *>(a.b_exp + cb + e * 8))
                         : make_float2(0.f, 0.f);
-        wg_wait<0>();
-#pragma unroll
-        for (int e = 0; e < 8; e++)
-#pragma unroll
-          for (int r = 0; r < 4; r++) wg_pin(acc[e][r]);
+        mbar_wait(bar + 1 + b, (unsigned)(t >> 1) & 1u);
         __half *fb = frame + b * fsz; /* last read by the depthwise conv of chunk j - 2 */
+        for (int m = role; m < MT; m += NE) { /* this warpgroup's m-tiles */
+          float acc[8][4];
+          wg_fence();
+          /* k16 step k: A's panel k / 4 at 32 bytes a step, the stage's panel k / 4 at 2048 */
+          const unsigned long long am = ad + m * KS * (PANEL >> 4);
+          for (int k = 0; k < nk; k++)
+            wg_mma_ss<64>(acc, am + (k >> 2) * (PANEL >> 4) + (k & 3) * 2,
+                          bdesc + (k >> 2) * (PANEL >> 4) + (k & 3) * 128, k);
+          wg_commit();
+          const int off0 = frame_off(m, 0), off1 = frame_off(m, 1);
+          wg_wait<0>();
 #pragma unroll
-        for (int hh = 0; hh < 2; hh++)
-          if (off[hh] >= 0)
+          for (int e = 0; e < 8; e++)
 #pragma unroll
-            for (int e = 0; e < 8; e++)
-              *reinterpret_cast<__half2 *>(fb + off[hh] + e * 8) =
-                  swish_h2_halved(acc[e][2 * hh] + bias[e].x, acc[e][2 * hh + 1] + bias[e].y);
+            for (int r = 0; r < 4; r++) wg_pin(acc[e][r]);
+#pragma unroll
+          for (int hh = 0; hh < 2; hh++) {
+            const int off = hh ? off1 : off0;
+            if (off >= 0)
+#pragma unroll
+              for (int e = 0; e < 8; e++)
+                *reinterpret_cast<__half2 *>(fb + off + e * 8) =
+                    swish_h2_halved(acc[e][2 * hh] + bias[e].x, acc[e][2 * hh + 1] + bias[e].y);
+          }
+        }
       }
     } else if (t > 0) {
       const int j = j0 + t - 1, c = j * 64 + 2 * q;
@@ -187,9 +195,10 @@ __global__ void __launch_bounds__(128 + 32 * 8, 2)
        j0 + t + 2's We slices into the stage that step t read */
     if (tid == 0 && t + 2 < nc) load_we(j0 + t + 2);
   }
-  if (role != 0) { /* every row's sums are in (the last step's barrier) */
+  if (role >= NE) { /* every row's sums are in (the last step's barrier) */
     const int c1 = min(j1 * 64, a.CmidP);
-    for (int c = j0 * 64 + tid - 128; c < c1; c += 32 * H) a.sums[(size_t)n * a.CmidP + c] = csum[c];
+    for (int c = j0 * 64 + tid - 128 * NE; c < c1; c += 32 * H)
+      a.sums[(size_t)n * a.CmidP + c] = csum[c];
   }
   pdl_trigger();
 #else
@@ -212,6 +221,8 @@ wgx_fn wgx_fn_of(int k, int w) {
       return mbconv_wgx_kernel<KK, 7>; \
     case 8:                            \
       return mbconv_wgx_kernel<KK, 8>; \
+    case 14:                            \
+      return mbconv_wgx_kernel<KK, 14>; \
   }
   if (k == 3) WGX(3)
   if (k == 5) WGX(5)
@@ -237,7 +248,7 @@ extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_str
     e = bf::tensor_map_2d(&te, a->w_exp, a->CinP, a->CmidP, 64, 64, CU_TENSOR_MAP_SWIZZLE_128B);
   if (e) return (int)e;
   void *args[] = {&tx, &te, const_cast<cuda_mbconv_args *>(a)};
-  return (int)bf::launch_k((const void *)f, dim3(n, cuda_mbconv_z(a)), dim3(128 + 32 * a->H),
+  return (int)bf::launch_k((const void *)f, dim3(n, cuda_mbconv_z(a)), dim3(cuda_wgx_threads(a)),
                            cuda_mbconv_wgx_smem(a), st, true, args);
 #else
   (void)a, (void)n, (void)st;
@@ -248,9 +259,10 @@ extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_str
 extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
   if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
-  const void *fns[10];
-  for (int i = 0; i < 10; i++) fns[i] = (const void *)bf::wgx_fn_of(i < 5 ? 3 : 5, 4 + i % 5);
-  return (int)bf::set_kernel_attrs(fns, 10, bytes, carveout);
+  static const int ws[] = {4, 5, 6, 7, 8, 14};
+  const void *fns[12];
+  for (int i = 0; i < 12; i++) fns[i] = (const void *)bf::wgx_fn_of(i < 6 ? 3 : 5, ws[i % 6]);
+  return (int)bf::set_kernel_attrs(fns, 12, bytes, carveout);
 #else
   (void)bytes, (void)carveout;
   return 0;

@@ -490,17 +490,19 @@ static void test_mbconv_dwdirect(void **state) {
 
 /* PASS1 as mbconv_wg.cu's kernel (an image per CTA, the expand on warpgroup
  * MMAs): EfficientNet's 7x7 blocks (k = 5 and 3, CinP 192: three 64-channel
- * panels), odd sizes (5 x 6, 8 x 4, 6 x 8), CinP 48 and 112 (a part panel,
- * zeros past CinP), a last chunk of 16 channels (CmidP 208), 1 to 3 CTAs per
- * image, the staged and the recomputing pass 2 after it, batches that are
- * not a multiple of anything. */
+ * panels) and a 14x14 one (four 64-pixel m-tiles over two expand warpgroups),
+ * odd sizes (5 x 6, 8 x 4, 6 x 8; 13 and 11 rows of 14: a part last m-tile),
+ * CinP 48, 80 and 112 (a part panel, zeros past CinP), a last chunk of 16
+ * channels (CmidP 208), 1 to 3 CTAs per image, the staged and the recomputing
+ * pass 2 after it, batches that are not a multiple of anything. */
 static void test_mbconv_wgx(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][9] = {
       /* h, w, cin, mid, cout, k, s, se, residual */
       {7, 7, 192, 1152, 192, 5, 1, 48, 1}, {7, 7, 192, 1152, 320, 3, 1, 48, 0},
       {5, 6, 40, 200, 40, 3, 1, 10, 1},    {8, 4, 112, 672, 112, 5, 1, 28, 1},
-      {6, 8, 24, 144, 40, 5, 1, 6, 0},
+      {6, 8, 24, 144, 40, 5, 1, 6, 0},     {14, 14, 112, 672, 112, 5, 1, 28, 1},
+      {13, 14, 80, 480, 80, 3, 1, 20, 1},  {11, 14, 40, 240, 40, 5, 1, 10, 0},
   };
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     tblock tb;

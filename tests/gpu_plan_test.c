@@ -520,6 +520,21 @@ static void test_wgx_rule(void **state) {
   assert_false(cuda_mbconv_wgx_ok(&b));
   b.has_expand = 1, b.smem_optin = 48 * 1024; /* 2 + 2 panels, two 10x10 frames */
   assert_false(cuda_mbconv_wgx_ok(&b));
+  /* 14 columns by up to 16 rows: two expand warpgroups over 4 m-tiles (EfficientNet's 14x14) */
+  b = shapes(14, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1);
+  b.TH = b.TW = 14, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  assert_true(cuda_mbconv_wgx_ok(&b));
+  assert_int_equal(cuda_wgx_threads(&b), 256 + 14 * 32);
+  assert_int_equal(cuda_mbconv_wgx_smem(&b),
+                   1024 + (4 + 2) * 2 * 8192 + 2 * 18 * 18 * CUDA_WGX_FP * 2 + 672 * 4 + 24);
+  b = shapes(17, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1); /* 17 rows */
+  b.TH = 17, b.TW = 14, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  assert_false(cuda_mbconv_wgx_ok(&b));
+  b = shapes(14, 13, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1); /* 13 columns */
+  b.TH = 14, b.TW = 13, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  assert_false(cuda_mbconv_wgx_ok(&b));
+  a.H = a.W = a.Ho = a.Wo = a.TH = a.TW = 7; /* one expand warpgroup below 65 pixels */
+  assert_int_equal(cuda_wgx_threads(&a), 128 + 7 * 32);
 }
 
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
