@@ -18,5 +18,7 @@ timeout 330 python3 .gpu/torch_baseline.py --batches 1,8,64,256 --iters 50 >"$OU
 echo "torch rc=$?"
 grep -v -i "warn" "$OUT/torch_b0.log" | tail -14
 date -u +%FT%TZ
-PHASES=serve,servetest CONCURRENT=0 timeout 200 bench/gpu_bench.sh run 2>&1 | grep -E "req/s|p50|p99|failed|PASSED|FAILED|passed|rc=" | head -30
+PHASES=serve,servetest CONCURRENT=0 timeout 200 bench/gpu_bench.sh run >"$OUT/run.log" 2>&1
+echo "gpu_bench.sh run rc=$?"
+grep -E -i "req/s|requests|p50|p99|fail|passed|== " "$OUT/run.log" | head -40
 date -u +%FT%TZ
