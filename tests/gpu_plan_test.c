@@ -481,16 +481,26 @@ static void test_dwdirect_rule(void **state) {
   assert_false(cuda_mbconv_dwdirect_ok(&a));
 }
 
+/* A PASS1 launch of stride 1 with the whole image as its tile, as the tuner
+ * offers mbconv_wg.cu's kernel (an H200's opt-in shared memory). */
+static cuda_mbconv_args wgx_shape(int h, int w, int cin, int mid, int k, int se) {
+  cuda_mbconv_args a = shapes(h, w, cin, mid, cin, k, 1, se, CUDA_MB_PASS1);
+  a.TH = a.Ho, a.TW = a.Wo, a.tiles_y = a.tiles_x = 1, a.CC = 64, a.zsplit = 1;
+  a.smem_optin = 227 * 1024;
+  return a;
+}
+
 /* mbconv_wg.cu's PASS1: swish, stride 1 with a same-size output, k = 3 or 5,
- * the whole image of at most 8 rows by 4..8 columns as the tile, CinP <= 256,
- * and its shared memory (EfficientNet's 7x7 k = 5 block: two CTAs per SM on
- * an H100 / H200) within the opt-in limit. */
+ * the whole image as the tile (at most 8 rows by 4..8 columns, or 16 rows of
+ * 14), CinP <= 256, a chunk split with work for every CTA, and its shared
+ * memory (EfficientNet's 7x7 k = 5 block: two CTAs per SM on an H100 / H200)
+ * within the opt-in limit. */
 static void test_wgx_rule(void **state) {
   (void)state;
-  cuda_mbconv_args a = shapes(7, 7, 192, 1152, 192, 5, 1, 48, CUDA_MB_PASS1);
-  a.TH = a.TW = 7, a.tiles_y = a.tiles_x = 1, a.CC = 64, a.zsplit = 3;
-  a.smem_optin = 227 * 1024;
+  cuda_mbconv_args a = wgx_shape(7, 7, 192, 1152, 5, 48);
+  a.zsplit = 3;
   assert_true(cuda_mbconv_wgx_ok(&a));
+  assert_int_equal(cuda_wgx_threads(&a), 128 + 7 * 32); /* one expand warpgroup */
   const size_t frame = 11 * 11 * CUDA_WGX_FP * 2;
   assert_int_equal(cuda_mbconv_wgx_smem(&a), 1024 + 9 * 8192 + 2 * frame + 1152 * 4 + 24);
   assert_true(2 * (cuda_mbconv_wgx_smem(&a) + 1024) <= 228 * 1024);
@@ -505,14 +515,11 @@ static void test_wgx_rule(void **state) {
   cuda_mbconv_args b = shapes(14, 14, 112, 672, 192, 5, 2, 28, CUDA_MB_PASS1); /* stride 2 */
   b.TH = b.TW = 7, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
   assert_false(cuda_mbconv_wgx_ok(&b));
-  b = shapes(9, 8, 40, 240, 40, 3, 1, 10, CUDA_MB_PASS1); /* 9 rows */
-  b.TH = 9, b.TW = 8, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  b = wgx_shape(9, 8, 40, 240, 3, 10); /* 9 rows */
   assert_false(cuda_mbconv_wgx_ok(&b));
-  b = shapes(8, 3, 40, 240, 40, 3, 1, 10, CUDA_MB_PASS1); /* 3 columns */
-  b.TH = 8, b.TW = 3, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  b = wgx_shape(8, 3, 40, 240, 3, 10); /* 3 columns */
   assert_false(cuda_mbconv_wgx_ok(&b));
-  b = shapes(8, 8, 40, 240, 40, 3, 1, 10, CUDA_MB_PASS1);
-  b.TH = b.TW = 8, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  b = wgx_shape(8, 8, 40, 240, 3, 10);
   assert_true(cuda_mbconv_wgx_ok(&b));
   b.CinP = 272; /* more than 4 panels */
   assert_false(cuda_mbconv_wgx_ok(&b));
@@ -521,20 +528,15 @@ static void test_wgx_rule(void **state) {
   b.has_expand = 1, b.smem_optin = 48 * 1024; /* 2 + 2 panels, two 10x10 frames */
   assert_false(cuda_mbconv_wgx_ok(&b));
   /* 14 columns by up to 16 rows: two expand warpgroups over 4 m-tiles (EfficientNet's 14x14) */
-  b = shapes(14, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1);
-  b.TH = b.TW = 14, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  b = wgx_shape(14, 14, 112, 672, 5, 28);
   assert_true(cuda_mbconv_wgx_ok(&b));
   assert_int_equal(cuda_wgx_threads(&b), 256 + 14 * 32);
   assert_int_equal(cuda_mbconv_wgx_smem(&b),
                    1024 + (4 + 2) * 2 * 8192 + 2 * 18 * 18 * CUDA_WGX_FP * 2 + 672 * 4 + 24);
-  b = shapes(17, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1); /* 17 rows */
-  b.TH = 17, b.TW = 14, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  b = wgx_shape(17, 14, 112, 672, 5, 28); /* 17 rows */
   assert_false(cuda_mbconv_wgx_ok(&b));
-  b = shapes(14, 13, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1); /* 13 columns */
-  b.TH = 14, b.TW = 13, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  b = wgx_shape(14, 13, 112, 672, 5, 28); /* 13 columns */
   assert_false(cuda_mbconv_wgx_ok(&b));
-  a.H = a.W = a.Ho = a.Wo = a.TH = a.TW = 7; /* one expand warpgroup below 65 pixels */
-  assert_int_equal(cuda_wgx_threads(&a), 128 + 7 * 32);
 }
 
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
