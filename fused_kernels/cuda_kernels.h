@@ -492,40 +492,48 @@ static inline int cuda_mbconv_dwdirect_ok(const cuda_mbconv_args *a) {
 #define CUDA_WGX_FP 72
 #define CUDA_ACT_SWISH 3 /* MODEL_ACT_SWISH (model/net.h; mbconv_wg.cu asserts it) */
 
-/* Its expand warpgroups for an image of hw pixels: one per 64-pixel m-tile, at
- * most two (two m-tiles each); its threads: those, and a depthwise warp per
- * output row. */
+/* Its expand warpgroups for an input image of hw pixels: one per 64-pixel
+ * m-tile, at most two (two m-tiles each); its threads: those, and a depthwise
+ * warp per output row. */
 static inline CUDA_HD int cuda_wgx_ne(int hw) {
   return hw > 64 ? 2 : 1;
 }
 static inline int cuda_wgx_threads(const cuda_mbconv_args *a) {
-  return 128 * cuda_wgx_ne(a->H * a->W) + 32 * a->H;
+  return 128 * cuda_wgx_ne(a->H * a->W) + 32 * a->Ho;
 }
 
 /* Its shared memory: 1 KB of alignment slack, the input's KS = CinP / 64
  * panels for each 64-pixel m-tile, two stages of the We slices of a chunk (KS
- * panels each), two frames of (H + K - 1) x (W + K - 1) pixels, the image's
- * fp32 channel sums, three mbarriers. */
+ * panels each), two frames of the input columns and rows the outputs read
+ * ((Ho - 1) S + K by (Wo - 1) S + K pixels), the image's fp32 channel sums,
+ * three mbarriers. */
 static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
   const size_t ks = (size_t)(a->CinP + 63) / 64, mt = (size_t)(a->H * a->W + 63) / 64;
-  const size_t frame = (size_t)(a->H + a->K - 1) * (a->W + a->K - 1) * CUDA_WGX_FP * 2;
+  const size_t frame = (size_t)((a->Ho - 1) * a->S + a->K) * ((a->Wo - 1) * a->S + a->K) *
+                       CUDA_WGX_FP * 2;
   return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + (size_t)a->CmidP * 4 + 3 * 8;
 }
 
 /* Whether mbconv_wg.cu's PASS1 applies to launch a: PASS1 with expansion,
- * swish, stride 1 with the K / 2 padding of a same-size output, k = 3 or 5,
- * the image as the tile: H <= 8 rows (a depthwise warp each) by 4 <= W <= 8
- * columns, or H <= 16 by W = 14 (the kernel's instantiations: EfficientNet's
- * 7x7 and 14x14 stages), CinP <= 256, a split of the chunks of 64 channels
- * that gives every CTA one, and the shared memory within the opt-in limit.
- * The device must run sm_90a's kernels (cuda_pg_wg_supported). */
+ * swish, k = 3 or 5, the image as the tile, and the kernel's instantiations:
+ * stride 1 with the K / 2 padding of a same-size output, H <= 8 rows (a
+ * depthwise warp each) by 4 <= W <= 8 columns or H <= 16 by W = 14
+ * (EfficientNet's 7x7 and 14x14 stages); or stride 2 to at most 8 output
+ * rows of 4 to 8 columns from at most 256 input pixels (four m-tiles;
+ * EfficientNet's 14x14 -> 7x7 block). Also CinP <= 256, a split of the
+ * chunks of 64 channels that gives every CTA one, and the shared memory
+ * within the opt-in limit. The device must run sm_90a's kernels
+ * (cuda_pg_wg_supported). */
 static inline int cuda_mbconv_wgx_ok(const cuda_mbconv_args *a) {
   const int nch = (a->CmidP + 63) / 64;
-  return a->mode == CUDA_MB_PASS1 && a->has_expand && a->act == CUDA_ACT_SWISH && a->S == 1 &&
-         (a->K == 3 || a->K == 5) && a->pad_t == a->K / 2 && a->pad_l == a->K / 2 &&
-         a->Ho == a->H && a->Wo == a->W && a->H >= 1 &&
-         ((a->H <= 8 && a->W >= 4 && a->W <= 8) || (a->H <= 16 && a->W == 14)) &&
-         a->TH == a->Ho && a->TW == a->Wo && a->tiles_x == 1 && a->tiles_y == 1 && a->CinP <= 256 &&
+  const int s1 = a->S == 1 && a->pad_t == a->K / 2 && a->pad_l == a->K / 2 && a->Ho == a->H &&
+                 a->Wo == a->W &&
+                 ((a->H <= 8 && a->W >= 4 && a->W <= 8) || (a->H <= 16 && a->W == 14));
+  const int s2 = a->S == 2 && a->Ho <= 8 && a->Wo >= 4 && a->Wo <= 8 && a->H * a->W <= 256 &&
+                 a->pad_t >= 0 && a->pad_t < a->K && a->pad_l >= 0 && a->pad_l < a->K;
+  return a->mode == CUDA_MB_PASS1 && a->has_expand && a->act == CUDA_ACT_SWISH &&
+         (a->K == 3 || a->K == 5) && (s1 || s2) && a->H >= 1 && a->Ho >= 1 && a->TH == a->Ho &&
+         a->TW == a->Wo && a->tiles_x == 1 && a->tiles_y == 1 && a->CinP <= 256 &&
          a->CmidP % 16 == 0 && cuda_mbconv_z(a) <= nch &&
          cuda_mbconv_wgx_smem(a) <= (size_t)a->smem_optin;
 }

@@ -46,18 +46,21 @@ namespace {
 
 constexpr unsigned PANEL = CUDA_WGX_PANEL; /* 64 rows x 64 fp16 columns, 128-byte swizzle */
 constexpr int FP = CUDA_WGX_FP;            /* a frame pixel's pitch, halves */
-template <int K, int W>
-__global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : 128 + 32 * 8, W > 8 ? 1 : 2)
+// K: the taps; W: the output width (a depthwise warp's strip); S: the stride.
+template <int K, int W, int S>
+__global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : S > 1 ? 256 + 32 * 8 : 128 + 32 * 8,
+                                  W > 8 || S > 1 ? 1 : 2)
     mbconv_wgx_kernel(const __grid_constant__ CUtensorMap tx,
                       const __grid_constant__ CUtensorMap te, const cuda_mbconv_args a) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  constexpr int P = K / 2, FW = W + K - 1;
+  constexpr int FW = (W - 1) * S + K; /* the frame's width: the output's input columns */
   extern __shared__ __align__(128) unsigned char smem[];
-  const int H = a.H, HW = H * W, KS = (a.CinP + 63) >> 6, nch = (a.CmidP + 63) >> 6;
+  const int HW = a.H * a.W, FH = (a.Ho - 1) * S + K; /* input pixels, the frame's rows */
+  const int KS = (a.CinP + 63) >> 6, nch = (a.CmidP + 63) >> 6;
   const int MT = (HW + 63) >> 6, NE = cuda_wgx_ne(HW); /* 64-pixel m-tiles, expand warpgroups */
   const int n = blockIdx.x, z = gridDim.y;
   const int j0 = (int)blockIdx.y * nch / z, j1 = ((int)blockIdx.y + 1) * nch / z;
-  const int fsz = (H + K - 1) * FW * FP; /* halves per frame */
+  const int fsz = FH * FW * FP; /* halves per frame */
   /* layout (cuda_mbconv_wgx_smem): A's KS panels of each m-tile, two We stages of KS panels,
      two frames, the channel sums, three mbarriers (A, We stages 0 and 1) */
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
@@ -94,15 +97,27 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : 128 + 32 * 8, W > 8 ? 
      branch on the thread index are serialised (C7520) */
   const int role = __shfl_sync(0xffffffffu, tid >> 7, 0); /* < NE: expand warpgroup `role` */
   const int warp = tid >> 5, lane = tid & 31, nc = j1 - j0;
-  /* the expand's: the frame offset of accumulator row hh of m-tile m (-1 past the image) */
+  /* the expand's: the frame offset of accumulator row hh of m-tile m, input pixel (iy, ix) at
+     frame pixel (iy + pad_t, ix + pad_l); -1 past the image, or where no output reads it (the
+     last row or column of a stride-2 input). Stride 1 divides by the compiled width where it
+     stores; stride 2 by the run-time input width, once, for the warpgroup's two m-tiles (the
+     768-thread stride-1 build spilled with that table). */
   auto frame_off = [&](int m, int hh) {
-    const int p = 64 * m + 16 * (warp & 3) + (lane >> 2) + 8 * hh;
-    return p < HW ? ((p / W + P) * FW + p % W + P) * FP + 2 * (lane & 3) : -1;
+    const int p = 64 * m + 16 * (warp & 3) + (lane >> 2) + 8 * hh, wi = S == 1 ? W : a.W;
+    const int fy = p / wi + a.pad_t, fx = p % wi + a.pad_l;
+    return p < HW && fy < FH && fx < FW ? (fy * FW + fx) * FP + 2 * (lane & 3) : -1;
   };
+  int offs[2][2] = {{-1, -1}, {-1, -1}};
+  if constexpr (S > 1)
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+      for (int hh = 0; hh < 2; hh++) offs[mi][hh] = frame_off(role + mi * NE, hh);
   /* A (K-major, 128-byte swizzle), each m-tile KS panels */
   const unsigned long long ad = wg_make_desc(sb, 16, 1024, 1);
   const int nk = a.CinP >> 4;
   /* the depthwise warps': output row y, channel pair q of the chunk, its taps and bias */
+  const int HWo = a.Ho * W;
   const int y = warp - 4 * NE, q = lane;
   const __half2 *wdw = reinterpret_cast<const __half2 *>(a.w_dw);
   __half2 w[K * K];
@@ -132,7 +147,7 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : 128 + 32 * 8, W > 8 ? 
                         : make_float2(0.f, 0.f);
         mbar_wait(bar + 1 + b, (unsigned)(t >> 1) & 1u);
         __half *fb = frame + b * fsz; /* last read by the depthwise conv of chunk j - 2 */
-        for (int m = role; m < MT; m += NE) { /* this warpgroup's m-tiles */
+        for (int m = role, mi = 0; m < MT; m += NE, mi++) { /* this warpgroup's m-tiles */
           float acc[8][4];
           wg_fence();
           /* k16 step k: A's panel k / 4 at 32 bytes a step, the stage's panel k / 4 at 2048 */
@@ -141,7 +156,8 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : 128 + 32 * 8, W > 8 ? 
             wg_mma_ss<64>(acc, am + (k >> 2) * (PANEL >> 4) + (k & 3) * 2,
                           bdesc + (k >> 2) * (PANEL >> 4) + (k & 3) * 128, k);
           wg_commit();
-          const int off0 = frame_off(m, 0), off1 = frame_off(m, 1);
+          const int off0 = S > 1 ? (mi ? offs[1][0] : offs[0][0]) : frame_off(m, 0);
+          const int off1 = S > 1 ? (mi ? offs[1][1] : offs[0][1]) : frame_off(m, 1);
           wg_wait<0>();
 #pragma unroll
           for (int e = 0; e < 8; e++)
@@ -165,7 +181,8 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : 128 + 32 * 8, W > 8 ? 
 #pragma unroll
       for (int x = 0; x < W; x++) acc[x] = __floats2half2_rn(bd.x, bd.y);
       const __half2 *fr =
-          reinterpret_cast<const __half2 *>(frame + ((t - 1) & 1) * fsz) + y * FW * (FP / 2) + q;
+          reinterpret_cast<const __half2 *>(frame + ((t - 1) & 1) * fsz) + y * S * FW * (FP / 2) +
+          q;
 #pragma unroll
       for (int ky = 0; ky < K; ky++) {
         __half2 in[FW];
@@ -174,11 +191,11 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : 128 + 32 * 8, W > 8 ? 
 #pragma unroll
         for (int x = 0; x < W; x++)
 #pragma unroll
-          for (int kx = 0; kx < K; kx++) acc[x] = __hfma2(in[x + kx], w[ky * K + kx], acc[x]);
+          for (int kx = 0; kx < K; kx++) acc[x] = __hfma2(in[x * S + kx], w[ky * K + kx], acc[x]);
       }
       if (c < a.CmidP) {
         float2 s = make_float2(0.f, 0.f);
-        __half *st = a.stage ? (__half *)a.stage + ((size_t)n * HW + y * W) * a.CmidP + c : nullptr;
+        __half *st = a.stage ? (__half *)a.stage + ((size_t)n * HWo + y * W) * a.CmidP + c : nullptr;
 #pragma unroll
         for (int x = 0; x < W; x++) {
           const __half2 o = swish_h2(__hmax2(acc[x], __float2half2_rn(-65504.f)));
@@ -197,7 +214,7 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : 128 + 32 * 8, W > 8 ? 
   }
   if (role >= NE) { /* every row's sums are in (the last step's barrier) */
     const int c1 = min(j1 * 64, a.CmidP);
-    for (int c = j0 * 64 + tid - 128 * NE; c < c1; c += 32 * H)
+    for (int c = j0 * 64 + tid - 128 * NE; c < c1; c += 32 * a.Ho)
       a.sums[(size_t)n * a.CmidP + c] = csum[c];
   }
   pdl_trigger();
@@ -208,25 +225,21 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : 128 + 32 * 8, W > 8 ? 
 
 typedef void (*wgx_fn)(const CUtensorMap, const CUtensorMap, const cuda_mbconv_args);
 
-wgx_fn wgx_fn_of(int k, int w) {
-#define WGX(KK)                        \
-  switch (w) {                         \
-    case 4:                            \
-      return mbconv_wgx_kernel<KK, 4>; \
-    case 5:                            \
-      return mbconv_wgx_kernel<KK, 5>; \
-    case 6:                            \
-      return mbconv_wgx_kernel<KK, 6>; \
-    case 7:                            \
-      return mbconv_wgx_kernel<KK, 7>; \
-    case 8:                            \
-      return mbconv_wgx_kernel<KK, 8>; \
-    case 14:                            \
-      return mbconv_wgx_kernel<KK, 14>; \
+// The instantiation for k taps, an output width w and stride s: stride 1 at
+// widths 4..8 and 14, stride 2 at output widths 4..8.
+wgx_fn wgx_fn_of(int k, int w, int s) {
+#define WGX_W(KK, W)                                                               \
+  if (w == W) return s == 1 ? mbconv_wgx_kernel<KK, W, 1> : mbconv_wgx_kernel<KK, W, 2>;
+#define WGX(KK)                                                                   \
+  {                                                                               \
+    WGX_W(KK, 4) WGX_W(KK, 5) WGX_W(KK, 6) WGX_W(KK, 7) WGX_W(KK, 8)              \
+    if (w == 14 && s == 1) return mbconv_wgx_kernel<KK, 14, 1>;                   \
   }
+  if (s != 1 && s != 2) return nullptr;
   if (k == 3) WGX(3)
   if (k == 5) WGX(5)
 #undef WGX
+#undef WGX_W
   return nullptr;
 }
 
@@ -239,7 +252,7 @@ wgx_fn wgx_fn_of(int k, int w) {
 // per x, the chunks split zsplit ways over y.
 extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
 #if defined(BF_WGMMA)
-  const bf::wgx_fn f = bf::wgx_fn_of(a->K, a->W);
+  const bf::wgx_fn f = bf::wgx_fn_of(a->K, a->Wo, a->S);
   if (!f || !cuda_pg_wg_supported()) return (int)cudaErrorInvalidValue;
   CUtensorMap tx, te;
   cudaError_t e =
@@ -259,10 +272,14 @@ extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_str
 extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
   if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
-  static const int ws[] = {4, 5, 6, 7, 8, 14};
-  const void *fns[12];
-  for (int i = 0; i < 12; i++) fns[i] = (const void *)bf::wgx_fn_of(i < 6 ? 3 : 5, ws[i % 6]);
-  return (int)bf::set_kernel_attrs(fns, 12, bytes, carveout);
+  static const int ws[] = {4, 5, 6, 7, 8, 14}; /* stride 1 at each, stride 2 at the first five */
+  const void *fns[22];
+  int nf = 0;
+  for (int k = 3; k <= 5; k += 2)
+    for (int i = 0; i < 6; i++)
+      for (int st = 1; st <= (ws[i] > 8 ? 1 : 2); st++)
+        fns[nf++] = (const void *)bf::wgx_fn_of(k, ws[i], st);
+  return (int)bf::set_kernel_attrs(fns, nf, bytes, carveout);
 #else
   (void)bytes, (void)carveout;
   return 0;

@@ -492,9 +492,11 @@ static void test_mbconv_dwdirect(void **state) {
  * MMAs): EfficientNet's 7x7 blocks (k = 5 and 3, CinP 192: three 64-channel
  * panels) and a 14x14 one (four 64-pixel m-tiles over two expand warpgroups),
  * odd sizes (5 x 6, 8 x 4, 6 x 8; 13 and 11 rows of 14: a part last m-tile),
- * CinP 48, 80 and 112 (a part panel, zeros past CinP), a last chunk of 16
- * channels (CmidP 208), 1 to 3 CTAs per image, the staged and the recomputing
- * pass 2 after it, batches that are not a multiple of anything. */
+ * stride 2 (EfficientNet's 14x14 -> 7x7 k = 5 block with its asymmetric same
+ * padding, 13 x 15 -> 7 x 8, 9 x 11 -> 5 x 6), CinP 48, 80 and 112 (a part panel,
+ * zeros past CinP), a last chunk of 16 channels (CmidP 208), 1 to 3 CTAs per
+ * image, the staged and the recomputing pass 2 after it, batches that are
+ * not a multiple of anything. */
 static void test_mbconv_wgx(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   static const int cases[][9] = {
@@ -503,6 +505,8 @@ static void test_mbconv_wgx(void **state) {
       {5, 6, 40, 200, 40, 3, 1, 10, 1},    {8, 4, 112, 672, 112, 5, 1, 28, 1},
       {6, 8, 24, 144, 40, 5, 1, 6, 0},     {14, 14, 112, 672, 112, 5, 1, 28, 1},
       {13, 14, 80, 480, 80, 3, 1, 20, 1},  {11, 14, 40, 240, 40, 5, 1, 10, 0},
+      {14, 14, 112, 672, 192, 5, 2, 28, 0}, {13, 15, 40, 240, 80, 3, 2, 10, 0},
+      {9, 11, 24, 144, 40, 5, 2, 6, 0},
   };
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     tblock tb;
