@@ -509,8 +509,8 @@ static inline int cuda_wgx_threads(const cuda_mbconv_args *a) {
  * three mbarriers. */
 static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
   const size_t ks = (size_t)(a->CinP + 63) / 64, mt = (size_t)(a->H * a->W + 63) / 64;
-  const size_t frame = (size_t)((a->Ho - 1) * a->S + a->K) * ((a->Wo - 1) * a->S + a->K) *
-                       CUDA_WGX_FP * 2;
+  const size_t frame =
+      (size_t)((a->Ho - 1) * a->S + a->K) * ((a->Wo - 1) * a->S + a->K) * CUDA_WGX_FP * 2;
   return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + (size_t)a->CmidP * 4 + 3 * 8;
 }
 

@@ -48,7 +48,9 @@ constexpr unsigned PANEL = CUDA_WGX_PANEL; /* 64 rows x 64 fp16 columns, 128-byt
 constexpr int FP = CUDA_WGX_FP;            /* a frame pixel's pitch, halves */
 // K: the taps; W: the output width (a depthwise warp's strip); S: the stride.
 template <int K, int W, int S>
-__global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : S > 1 ? 256 + 32 * 8 : 128 + 32 * 8,
+__global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
+                                  : S > 1 ? 256 + 32 * 8
+                                          : 128 + 32 * 8,
                                   W > 8 || S > 1 ? 1 : 2)
     mbconv_wgx_kernel(const __grid_constant__ CUtensorMap tx,
                       const __grid_constant__ CUtensorMap te, const cuda_mbconv_args a) {
@@ -123,12 +125,14 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : S > 1 ? 256 + 32 * 8 :
   __half2 w[K * K];
   float2 bd;
   auto load_taps = [&](int j) { /* chunk j's taps and bias for this lane's pair */
-    const int c = j * 64 + 2 * q;
-    const bool on = j < j1 && c < a.CmidP;
-    bd = on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c)) : make_float2(0.f, 0.f);
+                                const int c = j * 64 + 2 * q;
+                                const bool on = j < j1 && c < a.CmidP;
+                                bd = on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c))
+                                        : make_float2(0.f, 0.f);
 #pragma unroll
-    for (int t = 0; t < K * K; t++)
-      w[t] = on ? wdw[((size_t)t * a.CmidP + c) >> 1] : __float2half2_rn(0.f);
+                                for (int t = 0; t < K * K; t++)
+                                  w[t] = on ? wdw[((size_t)t * a.CmidP + c) >> 1]
+                                            : __float2half2_rn(0.f);
   };
   if (role < NE) mbar_wait(bar, 0);
   /* step t: the expand of chunk j0 + t into frame t & 1, the depthwise conv of chunk j0 + t - 1
@@ -180,9 +184,8 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : S > 1 ? 256 + 32 * 8 :
       __half2 acc[W];
 #pragma unroll
       for (int x = 0; x < W; x++) acc[x] = __floats2half2_rn(bd.x, bd.y);
-      const __half2 *fr =
-          reinterpret_cast<const __half2 *>(frame + ((t - 1) & 1) * fsz) + y * S * FW * (FP / 2) +
-          q;
+      const __half2 *fr = reinterpret_cast<const __half2 *>(frame + ((t - 1) & 1) * fsz) +
+                          y * S * FW * (FP / 2) + q;
 #pragma unroll
       for (int ky = 0; ky < K; ky++) {
         __half2 in[FW];
@@ -195,7 +198,8 @@ __global__ void __launch_bounds__(W > 8 ? 256 + 32 * 16 : S > 1 ? 256 + 32 * 8 :
       }
       if (c < a.CmidP) {
         float2 s = make_float2(0.f, 0.f);
-        __half *st = a.stage ? (__half *)a.stage + ((size_t)n * HWo + y * W) * a.CmidP + c : nullptr;
+        __half *st =
+            a.stage ? (__half *)a.stage + ((size_t)n * HWo + y * W) * a.CmidP + c : nullptr;
 #pragma unroll
         for (int x = 0; x < W; x++) {
           const __half2 o = swish_h2(__hmax2(acc[x], __float2half2_rn(-65504.f)));
@@ -228,12 +232,13 @@ typedef void (*wgx_fn)(const CUtensorMap, const CUtensorMap, const cuda_mbconv_a
 // The instantiation for k taps, an output width w and stride s: stride 1 at
 // widths 4..8 and 14, stride 2 at output widths 4..8.
 wgx_fn wgx_fn_of(int k, int w, int s) {
-#define WGX_W(KK, W)                                                               \
+#define WGX_W(KK, W) \
   if (w == W) return s == 1 ? mbconv_wgx_kernel<KK, W, 1> : mbconv_wgx_kernel<KK, W, 2>;
-#define WGX(KK)                                                                   \
-  {                                                                               \
-    WGX_W(KK, 4) WGX_W(KK, 5) WGX_W(KK, 6) WGX_W(KK, 7) WGX_W(KK, 8)              \
-    if (w == 14 && s == 1) return mbconv_wgx_kernel<KK, 14, 1>;                   \
+#define WGX(KK)                                                                  \
+  {                                                                              \
+    WGX_W(KK, 4)                                                                 \
+    WGX_W(KK, 5) WGX_W(KK, 6) WGX_W(KK, 7)                                       \
+        WGX_W(KK, 8) if (w == 14 && s == 1) return mbconv_wgx_kernel<KK, 14, 1>; \
   }
   if (s != 1 && s != 2) return nullptr;
   if (k == 3) WGX(3)
@@ -271,7 +276,7 @@ extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_str
 
 extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
-  if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
+  if (!cuda_pg_wg_supported()) return 0;       /* no kernel image for this device */
   static const int ws[] = {4, 5, 6, 7, 8, 14}; /* stride 1 at each, stride 2 at the first five */
   const void *fns[22];
   int nf = 0;
