@@ -231,21 +231,27 @@ typedef void (*wgx_fn)(const CUtensorMap, const CUtensorMap, const cuda_mbconv_a
 
 // The instantiation for k taps, an output width w and stride s: stride 1 at
 // widths 4..8 and 14, stride 2 at output widths 4..8.
-wgx_fn wgx_fn_of(int k, int w, int s) {
-#define WGX_W(KK, W) \
-  if (w == W) return s == 1 ? mbconv_wgx_kernel<KK, W, 1> : mbconv_wgx_kernel<KK, W, 2>;
-#define WGX(KK)                                                                  \
-  {                                                                              \
-    WGX_W(KK, 4)                                                                 \
-    WGX_W(KK, 5) WGX_W(KK, 6) WGX_W(KK, 7)                                       \
-        WGX_W(KK, 8) if (w == 14 && s == 1) return mbconv_wgx_kernel<KK, 14, 1>; \
+template <int K>
+wgx_fn wgx_fn_k(int w, int s) {
+  switch (w) {
+    case 4:
+      return s == 1 ? mbconv_wgx_kernel<K, 4, 1> : mbconv_wgx_kernel<K, 4, 2>;
+    case 5:
+      return s == 1 ? mbconv_wgx_kernel<K, 5, 1> : mbconv_wgx_kernel<K, 5, 2>;
+    case 6:
+      return s == 1 ? mbconv_wgx_kernel<K, 6, 1> : mbconv_wgx_kernel<K, 6, 2>;
+    case 7:
+      return s == 1 ? mbconv_wgx_kernel<K, 7, 1> : mbconv_wgx_kernel<K, 7, 2>;
+    case 8:
+      return s == 1 ? mbconv_wgx_kernel<K, 8, 1> : mbconv_wgx_kernel<K, 8, 2>;
+    case 14:
+      return s == 1 ? mbconv_wgx_kernel<K, 14, 1> : nullptr;
   }
-  if (s != 1 && s != 2) return nullptr;
-  if (k == 3) WGX(3)
-  if (k == 5) WGX(5)
-#undef WGX
-#undef WGX_W
   return nullptr;
+}
+wgx_fn wgx_fn_of(int k, int w, int s) {
+  if (s != 1 && s != 2) return nullptr;
+  return k == 3 ? wgx_fn_k<3>(w, s) : k == 5 ? wgx_fn_k<5>(w, s) : nullptr;
 }
 
 }  // namespace
