@@ -307,8 +307,7 @@ static int retime_wgx(cuda_backend *s, int i, int B, const void *x, void *y, cud
   for (int z = 1; z <= 4; z++) {
     cuda_blk_plan h = p0;
     cuda_mbconv_args *l = &h.l[0];
-    l->wgx = 1, l->dwdirect = l->lowreg = l->wide = l->dwrows = l->dwrun = 0;
-    l->TH = l->Ho, l->TW = l->Wo, l->tiles_x = l->tiles_y = 1, l->CC = 64, l->zsplit = z;
+    cuda_mbconv_wgx_set(l, z);
     if (!cuda_mbconv_wgx_ok(l)) continue;
     double th;
     const int rc = time_block(s, i, &h, B, x, y, &th, err, errlen);

@@ -91,9 +91,9 @@ typedef struct {
                    the same strips, then the projection (dw_proj_kernel); the tuner times
                    both */
   int wgx;      /* PASS1: 1 = mbconv_wg.cu's kernel (an image per CTA, the expand on sm_90a's
-                   warpgroup MMAs in one warpgroup beside a depthwise warp per output row,
-                   zsplit splitting the chunks of 64 channels) where cuda_mbconv_wgx_ok(); the
-                   tuner times it beside the tile kernel */
+                   warpgroup MMAs in one or two warpgroups beside a depthwise warp per output
+                   row, zsplit splitting the chunks of 64 channels; cuda_mbconv_wgx_set) where
+                   cuda_mbconv_wgx_ok(); the tuner times it beside the tile kernel */
   int se_g;     /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
   int se_batch; /* PASS1: 1 = the SE MLP after it batched over images (se_batch.cu) at any
                    batch (tests); 0 = where cuda_se_batch_ok(); -1 = never */
@@ -512,6 +512,14 @@ static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
   const size_t frame =
       (size_t)((a->Ho - 1) * a->S + a->K) * ((a->Wo - 1) * a->S + a->K) * CUDA_WGX_FP * 2;
   return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + (size_t)a->CmidP * 4 + 3 * 8;
+}
+
+/* PASS1 launch a as mbconv_wg.cu's kernel takes it: the whole image as the
+ * tile, chunks of 64 channels split z ways, none of the tile kernel's
+ * variants (the tuner, the kernel-test hook and the planner's tests). */
+static inline void cuda_mbconv_wgx_set(cuda_mbconv_args *a, int z) {
+  a->wgx = 1, a->dwdirect = a->lowreg = a->wide = a->dwrows = a->dwrun = 0;
+  a->TH = a->Ho, a->TW = a->Wo, a->tiles_x = a->tiles_y = 1, a->CC = 64, a->zsplit = z;
 }
 
 /* Whether mbconv_wg.cu's PASS1 applies to launch a: PASS1 with expansion,

@@ -485,7 +485,7 @@ static void test_dwdirect_rule(void **state) {
  * offers mbconv_wg.cu's kernel (an H200's opt-in shared memory). */
 static cuda_mbconv_args wgx_shape(int h, int w, int cin, int mid, int k, int se) {
   cuda_mbconv_args a = shapes(h, w, cin, mid, cin, k, 1, se, CUDA_MB_PASS1);
-  a.TH = a.Ho, a.TW = a.Wo, a.tiles_y = a.tiles_x = 1, a.CC = 64, a.zsplit = 1;
+  cuda_mbconv_wgx_set(&a, 1);
   a.smem_optin = 227 * 1024;
   return a;
 }
@@ -515,16 +515,19 @@ static void test_wgx_rule(void **state) {
   /* stride 2 (EfficientNet's 14x14 -> 7x7): 196 input pixels over two expand warpgroups, the
      frames of the 17 x 17 input pixels the outputs read */
   cuda_mbconv_args b = shapes(14, 14, 112, 672, 192, 5, 2, 28, CUDA_MB_PASS1);
-  b.TH = b.TW = 7, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  cuda_mbconv_wgx_set(&b, 1);
+  b.smem_optin = 227 * 1024;
   assert_true(cuda_mbconv_wgx_ok(&b));
   assert_int_equal(cuda_wgx_threads(&b), 256 + 7 * 32);
   assert_int_equal(cuda_mbconv_wgx_smem(&b),
                    1024 + (4 + 2) * 2 * 8192 + 2 * 17 * 17 * CUDA_WGX_FP * 2 + 672 * 4 + 24);
   b = shapes(17, 16, 112, 672, 192, 5, 2, 28, CUDA_MB_PASS1); /* 272 input pixels */
-  b.TH = 9, b.TW = 8, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  cuda_mbconv_wgx_set(&b, 1);
+  b.smem_optin = 227 * 1024;
   assert_false(cuda_mbconv_wgx_ok(&b));
   b = shapes(15, 16, 112, 672, 192, 5, 2, 28, CUDA_MB_PASS1); /* 8 x 8 from 240 */
-  b.TH = b.TW = 8, b.tiles_y = b.tiles_x = 1, b.smem_optin = 227 * 1024;
+  cuda_mbconv_wgx_set(&b, 1);
+  b.smem_optin = 227 * 1024;
   assert_true(cuda_mbconv_wgx_ok(&b));
   b = wgx_shape(9, 8, 40, 240, 3, 10); /* 9 rows */
   assert_false(cuda_mbconv_wgx_ok(&b));
