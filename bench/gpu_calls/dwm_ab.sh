@@ -5,13 +5,7 @@
 # applies (F, =force); tuner logs and per-block tables. Everything also in $OUT/summary.txt.
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
-for f in test_px_dwm 'test_conv*'; do
-  BLOCKFUSE_TEST_FILTER="$f" timeout 300 .gpu/bin/gpu_kernels_test >"$OUT/k.log" 2>&1
-  echo "kernels $f rc=$? $(grep -c 'rel err' "$OUT/k.log") checks, max $(grep 'rel err' "$OUT/k.log" | awk '{print $NF}' | sort -g | tail -1)"
-  grep -E "PASSED|FAILED" "$OUT/k.log" | head -3
-  grep -q "FAILED" "$OUT/k.log" && { grep -B3 -A10 -E "FAIL|rror" "$OUT/k.log" | head -40; exit 1; }
-  cp "$OUT/k.log" "$OUT/k_${f//\*/}.log"
-done
+KTESTS="test_px_dwm test_conv*" . bench/gpu_calls/kernel_tests.sh
 SAN_TIMEOUT=150 SAN_TESTS="test_px_dwm" . bench/gpu_calls/sanitize.sh
 .gpu/bin/arch_model convnext_tiny /tmp/convnext_tiny || exit 1
 for side in W N F; do
