@@ -110,6 +110,8 @@ int cuda_device_count(void);
 #define CUDA_TEST_WGB(r, th, ws, nd)                                                   \
   ((1LL << 42) | ((long long)(r) << 43) | ((long long)(th) << 46) |                    \
    ((long long)((ws) == 14) << 52) | ((long long)(nd) << 53))
+/* With CUDA_TEST_WGB: ne (1..4) expand warpgroups instead of cuda_wgx_ne's. */
+#define CUDA_TEST_WGB_NE(ne) ((long long)(ne) << 58)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
                         char *err, size_t errlen);

@@ -6,7 +6,7 @@
 // rows of one image (grid.y; the group is the tile, TH rows by the image's
 // width) and walks it in bands of R output rows, each band's chunks of 64
 // expanded channels one step each:
-//   - one or two expand warpgroups: per step, the band's new input rows (a
+//   - 1 to 4 expand warpgroups: per step, the band's new input rows (a
 //     *piece*: S R rows, at most 256 pixels, one or two 64-pixel m-tiles a
 //     warpgroup) times the chunk's We slices as one group of wgmma
 //     m64n64k16 (A, the piece, by bulk tensor copies into one of two
@@ -15,7 +15,9 @@
 //   - depthwise warps, one strip of WS outputs of a row of the band at a
 //     time, lane q = channel pair q of the chunk: K rows of the ring,
 //     packed fp16 taps from the bias (as the tile kernel's dwh2), swish,
-//     the fp16 pairs to the stage and the group's fp32 channel sums.
+//     the fp16 pairs to the stage and the warp's own row of fp32 channel
+//     sums (no atomics: shared-memory float atomics are compare-and-swap
+//     loops, and every depthwise warp of a step adds the same channels).
 // The ring keeps the input rows a band reads: S R + K - S rows, each with
 // every chunk's frame of (Wo - 1) S + K pixels (the image's row inside the
 // zero columns of the padding) at a pitch of 72 halves. Input row iy lives
@@ -58,7 +60,7 @@ __global__ void __launch_bounds__(CUDA_WGB_MAX_THREADS(K), 1)
   const int R = a.wgb, SR = S * R, pre = K - S, RR = SR + pre;
   const int FW = (a.Wo - 1) * S + K, HW = a.H * a.W;
   const int KS = (a.CinP + 63) >> 6, nch = (a.CmidP + 63) >> 6;
-  const int MT = (SR * a.W + 63) >> 6, NE = cuda_wgx_ne(SR * a.W);
+  const int MT = (SR * a.W + 63) >> 6, NE = a.wgb_ne > 0 ? a.wgb_ne : cuda_wgx_ne(SR * a.W);
   const int n = blockIdx.x, g = blockIdx.y;
   const int Y0 = g * a.TH, Y1 = min(a.Ho, Y0 + a.TH);      /* the group's output rows */
   const int ybase = Y0 * S - a.pad_t, ylo = max(0, ybase); /* its input rows */
@@ -66,19 +68,20 @@ __global__ void __launch_bounds__(CUDA_WGB_MAX_THREADS(K), 1)
   const int np = (pre + SR - 1) / SR, nb = (Y1 - Y0 + R - 1) / R, steps = (np + nb) * nch;
   const int fsz = FW * FP; /* halves of one chunk's frame of a ring row */
   /* layout (cuda_mbconv_wgb_smem): two A buffers of MT m-tiles of KS panels, every chunk's
-     We slices (KS panels each), the ring, the group's channel sums, three mbarriers (A
-     buffers 0 and 1, We) */
+     We slices (KS panels each), the ring, a row of channel sums per depthwise warp, three
+     mbarriers (A buffers 0 and 1, We) */
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   unsigned char *base = smem + (sb - s0);
   __half *ring = reinterpret_cast<__half *>(base + (2 * MT + nch) * KS * PANEL);
   float *csum = reinterpret_cast<float *>(ring + RR * nch * fsz);
-  unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + a.CmidP);
+  const int ND = (int)(blockDim.x >> 5) - 4 * NE; /* the depthwise warps */
+  unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + ND * a.CmidP);
   const int tid = threadIdx.x;
   if (tid == 0)
     for (int i = 0; i < 3; i++) mbar_init(bar + i, 1);
   for (int i = tid; i < RR * nch * fsz / 2; i += blockDim.x)
     reinterpret_cast<unsigned *>(ring)[i] = 0u;
-  for (int c = tid; c < a.CmidP; c += blockDim.x) csum[c] = 0.f;
+  for (int c = tid; c < ND * a.CmidP; c += blockDim.x) csum[c] = 0.f;
   __syncthreads(); /* the barriers, the zero ring and sums */
   if (tid == 0) {  /* the weights are constants: before the previous kernel ends */
     mbar_arrive_tx(bar + 2, nch * KS * PANEL);
@@ -116,7 +119,7 @@ __global__ void __launch_bounds__(CUDA_WGB_MAX_THREADS(K), 1)
   const int nk = a.CinP >> 4;
   int offs[2][2] = {{-1, -1}, {-1, -1}}, pmt = 0; /* the expand's, for its piece */
   /* the depthwise warps': strips of a band row, nseg a row */
-  const int ND = (int)(blockDim.x >> 5) - 4 * NE, dwp = warp - 4 * NE, nseg = a.Wo / WS;
+  const int dwp = warp - 4 * NE, nseg = a.Wo / WS;
   const int HWo = a.Ho * a.Wo;
   const __half2 *wdw = reinterpret_cast<const __half2 *>(a.w_dw);
   if (role < NE) mbar_wait(bar + 2, 0);
@@ -227,8 +230,8 @@ __global__ void __launch_bounds__(CUDA_WGB_MAX_THREADS(K), 1)
               s.x += f.x, s.y += f.y;
               if (st) *reinterpret_cast<__half2 *>(st + (size_t)x * a.CmidP) = o;
             }
-            atomicAdd(csum + c, s.x);
-            atomicAdd(csum + c + 1, s.y);
+            float2 *cs = reinterpret_cast<float2 *>(csum + dwp * a.CmidP + c); /* its row */
+            *cs = make_float2(cs->x + s.x, cs->y + s.y);
           }
         }
       }
@@ -242,7 +245,11 @@ __global__ void __launch_bounds__(CUDA_WGB_MAX_THREADS(K), 1)
   }
   if (role >= NE) { /* every strip's sums are in (the last step's barrier): the group's row */
     float *out = a.sums + ((size_t)n * a.tiles_y + g) * a.CmidP;
-    for (int c = tid - 128 * NE; c < a.CmidP; c += 32 * ND) out[c] = csum[c];
+    for (int c = tid - 128 * NE; c < a.CmidP; c += 32 * ND) {
+      float v = 0.f;
+      for (int w = 0; w < ND; w++) v += csum[w * a.CmidP + c];
+      out[c] = v;
+    }
   }
   pdl_trigger();
 #else

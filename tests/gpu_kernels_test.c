@@ -525,7 +525,8 @@ static void test_mbconv_wgx(void **state) {
  * same padding), a last chunk of 16 or 48 channels, bands of 1 to 4 rows whose
  * last one is partial, groups of rows that do not divide the image (down to
  * 3 rows, under the K - S rows of the ring's first pieces), strips of 7 and
- * 14 on 2 to 16 depthwise warps (more strips than warps, and fewer), the
+ * 14 on 2 to 16 depthwise warps (more strips than warps, and fewer), an
+ * expand warpgroup per m-tile (three or four) or two for up to four, the
  * staged and the recomputing pass 2 after it. */
 static void test_mbconv_wgb(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
@@ -536,23 +537,23 @@ static void test_mbconv_wgb(void **state) {
       {13, 14, 40, 80, 40, 3, 1, 10, 1},  {27, 28, 32, 192, 48, 3, 2, 8, 0},
       {21, 21, 24, 112, 24, 5, 1, 6, 0},  {29, 27, 40, 144, 40, 5, 2, 10, 0},
   };
-  static const int cfgs[][3][4] = {
-      /* per case: r, th, ws, nd */
-      {{2, 56, 7, 16}, {3, 20, 14, 8}, {1, 5, 7, 4}},
-      {{1, 56, 7, 16}, {1, 9, 14, 8}, {1, 3, 7, 2}},
-      {{1, 28, 7, 8}, {1, 10, 14, 4}, {1, 3, 7, 8}},
-      {{2, 28, 7, 8}, {4, 9, 14, 8}, {1, 3, 7, 12}},
-      {{2, 13, 7, 4}, {3, 5, 14, 2}, {4, 13, 7, 16}},
-      {{4, 14, 7, 16}, {2, 5, 14, 8}, {1, 14, 7, 3}},
-      {{3, 21, 7, 8}, {1, 4, 7, 3}, {2, 5, 7, 12}},
-      {{2, 15, 7, 8}, {3, 4, 14, 6}, {1, 15, 7, 9}},
+  static const int cfgs[][3][5] = {
+      /* per case: r, th, ws, nd, expand warpgroups (0: cuda_wgx_ne's) */
+      {{2, 56, 7, 16, 0}, {3, 20, 14, 8, 3}, {1, 5, 7, 4, 0}},
+      {{1, 56, 7, 16, 0}, {1, 9, 14, 8, 4}, {1, 3, 7, 2, 0}},
+      {{1, 28, 7, 8, 0}, {1, 10, 14, 4, 0}, {1, 3, 7, 8, 0}},
+      {{2, 28, 7, 8, 0}, {4, 9, 14, 8, 0}, {1, 3, 7, 12, 0}},
+      {{2, 13, 7, 4, 0}, {3, 5, 14, 2, 0}, {4, 13, 7, 16, 0}},
+      {{4, 14, 7, 16, 0}, {4, 5, 14, 8, 4}, {1, 14, 7, 3, 0}},
+      {{3, 21, 7, 8, 0}, {1, 4, 7, 3, 0}, {2, 5, 7, 12, 0}},
+      {{2, 15, 7, 8, 0}, {3, 4, 14, 4, 3}, {1, 15, 7, 9, 0}},
   };
   for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     tblock tb;
     make_mbconv_row(&tb, cases[c]);
     for (int v = 0; v < 3; v++) {
       const int *f = cfgs[c][v];
-      const long long wgb = CUDA_TEST_WGB(f[0], f[1], f[2], f[3]);
+      const long long wgb = CUDA_TEST_WGB(f[0], f[1], f[2], f[3]) | CUDA_TEST_WGB_NE(f[4]);
       check_block(&tb.b, 1 + (int)(c + v) % 3, (v < 2) | wgb, 0); /* staged, then recompute */
     }
     tblock_free(&tb);

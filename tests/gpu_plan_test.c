@@ -580,10 +580,19 @@ static void test_wgb_rule(void **state) {
   assert_int_equal(cuda_wgb_mt(&a), 2);
   assert_int_equal(cuda_wgb_threads(&a), 256 + 16 * 32);
   assert_int_equal(cuda_mbconv_wgb_smem(&a),
-                   1024 + (2 * 2 + 3) * 8192 + 4 * 3 * 58 * CUDA_WGX_FP * 2 + 144 * 4 + 24);
+                   1024 + (2 * 2 + 3) * 8192 + 4 * 3 * 58 * CUDA_WGX_FP * 2 + 16 * 144 * 4 + 24);
   cuda_mbconv_wgb_set(&a, 2, 20, 7, 16); /* groups of 20 rows: 20, 20, 16 */
   assert_int_equal(a.tiles_y, 3);
   assert_true(cuda_mbconv_wgb_ok(&a));
+  cuda_mbconv_wgb_set(&a, 3, 56, 14, 12); /* three m-tiles: two warpgroups, or three */
+  assert_int_equal(cuda_wgb_threads(&a), 256 + 12 * 32);
+  a.wgb_ne = 3;
+  assert_true(cuda_mbconv_wgb_ok(&a));
+  assert_int_equal(cuda_wgb_threads(&a), 384 + 12 * 32);
+  a.wgb_ne = 1; /* three m-tiles in one warpgroup */
+  assert_false(cuda_mbconv_wgb_ok(&a));
+  a.wgb_ne = 3, a.wgb_nd = 13; /* 800 threads */
+  assert_false(cuda_mbconv_wgb_ok(&a));
   cuda_mbconv_wgb_set(&a, 5, 56, 7, 8); /* 280 pixels a piece */
   assert_false(cuda_mbconv_wgb_ok(&a));
   cuda_mbconv_wgb_set(&a, 2, 56, 8, 8); /* strips of 8 */
@@ -597,7 +606,7 @@ static void test_wgb_rule(void **state) {
   assert_true(cuda_mbconv_wgb_ok(&a));
   assert_int_equal(cuda_wgb_mt(&a), 4);
   assert_int_equal(cuda_mbconv_wgb_smem(&a),
-                   1024 + (2 * 4 + 2) * 8192 + 3 * 2 * 113 * CUDA_WGX_FP * 2 + 96 * 4 + 24);
+                   1024 + (2 * 4 + 2) * 8192 + 3 * 2 * 113 * CUDA_WGX_FP * 2 + 16 * 96 * 4 + 24);
   /* stack2.block0: 56 -> 28, k = 5: at most 512 threads (128 registers) */
   a = wgb_shape(56, 24, 144, 5, 2, 1, 28, 7, 8);
   assert_true(cuda_mbconv_wgb_ok(&a));
