@@ -73,7 +73,6 @@ typedef struct {
   int no_dwdirect;  /* BLOCKFUSE_CUDA_DWDIRECT=0: ... and dw_direct.cu's PASS1 (A/B) */
   int wgx;          /* BLOCKFUSE_CUDA_WGX=0: never mbconv_wg.cu's PASS1, =force: wherever it
                        applies (A/B, profiling); else timed beside the tile kernel (1) */
-  int wgb;          /* BLOCKFUSE_CUDA_WGB=0|force: the same for mbconv_wgb.cu's */
   int no_dwquads;   /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
   int no_dwvec;     /* BLOCKFUSE_CUDA_DWVEC=0: ... and the 8-channel one (A/B) */
   int no_dwrun;     /* BLOCKFUSE_CUDA_DWRUN=0: ... and its runs of pixels (A/B) */
@@ -321,56 +320,6 @@ static int retime_wgx(cuda_backend *s, int i, int B, const void *x, void *y, cud
   return 0;
 }
 
-/* ... and PASS1 as mbconv_wgb.cu's kernel (a group of rows of an image per
- * CTA, in bands) where it applies: bands of 1 to 4 rows, strips of 7 or 14
- * outputs on 8 or 16 depthwise warps, in groups that give the batch at least
- * one CTA per multiprocessor; then the best of those with an expand
- * warpgroup per m-tile (three or four), and in groups 2 and 4 times smaller. */
-static int retime_wgb(cuda_backend *s, int i, int B, const void *x, void *y, cuda_blk_plan *p,
-                      double *t, char *err, size_t errlen) {
-  const cuda_blk_plan p0 = *p;
-  if (p0.n != 1 || !s->wgb || !s->caps.wg || (s->wgx == 2 && p0.l[0].wgx)) return 0;
-  const int ho = p0.l[0].Ho, g0 = (s->caps.sms + B - 1) / B;
-  const int th0 = (ho + (g0 < ho ? g0 : ho) - 1) / (g0 < ho ? g0 : ho);
-  int best[5] = {0, 0, 0, 0, 0}; /* r, ws, nd, th, ne */
-  double tb = 0;
-  for (int c = 0; c < 4 * 2 * 2 + 3; c++) {
-    int r = 1 + c / 4, ws = c & 1 ? 14 : 7, nd = c & 2 ? 16 : 8, th = th0, ne = 0;
-    if (c >= 16) { /* the best with a warpgroup per m-tile, then in groups 2 and 4 times smaller */
-      if (!best[0]) break;
-      r = best[0], ws = best[1], nd = best[2], th = best[3], ne = best[4];
-      if (c == 16) {
-        cuda_mbconv_args m = p0.l[0];
-        cuda_mbconv_wgb_set(&m, r, th, ws, nd);
-        ne = cuda_wgb_mt(&m);
-        if (ne <= cuda_wgb_ne(&m)) continue;
-        const int most = (CUDA_WGB_MAX_THREADS(m.K) - 128 * ne) / 32;
-        nd = nd < most ? nd : most;
-      } else {
-        th = (th0 + (c == 17 ? 1 : 3)) / (c == 17 ? 2 : 4);
-        if (th < 1 || th == best[3]) continue;
-      }
-    }
-    cuda_blk_plan h = p0;
-    cuda_mbconv_args *l = &h.l[0];
-    cuda_mbconv_wgb_set(l, r, th, ws, nd);
-    l->wgb_ne = ne;
-    if (!cuda_mbconv_wgb_ok(l)) continue;
-    double th_t;
-    const int rc = time_block(s, i, &h, B, x, y, &th_t, err, errlen);
-    if (rc) return rc;
-    if (s->tune_log)
-      fprintf(stderr,
-              "tune %s batch %d: pass1 wgb rows %d strip %d dw warps %d expand %d group %d: %.1f us "
-              "(best %.1f)\n",
-              s->blks[i].b->name, B, r, ws, nd, cuda_wgb_ne(l), th, th_t * 1e6, *t * 1e6);
-    if (!best[0] || th_t < tb)
-      tb = th_t, best[0] = r, best[1] = ws, best[2] = nd, best[3] = th, best[4] = ne;
-    if (th_t < *t || (s->wgb == 2 && !p->l[0].wgb)) *t = th_t, *p = h;
-  }
-  return 0;
-}
-
 /* The pass-2 GEMM's form as the tuner's log and the plan's description name
  * it: " stream", " bulk", " wg", " narrow" for those set (tune_table.py
  * parses the log's). Returns buf. */
@@ -516,7 +465,6 @@ static int tune_launch(cuda_backend *s, int i, int B, int staged, int which, con
   if ((rc = retime_dwrun(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if ((rc = retime_dwdirect(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if ((rc = retime_wgx(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
-  if ((rc = retime_wgb(s, i, B, x, y, &best, t_out, err, errlen))) return rc;
   if (best.n == 1) out->l[which] = best.l[0];
   if (best.n == 1 && best.l[0].mode == CUDA_MB_STAGED && !s->no_gemm)
     return tune_gate_proj(s, i, B, x, y, &best, out, which, t_out, err, errlen);
@@ -866,9 +814,6 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->wgx = cuda_env_is("BLOCKFUSE_CUDA_WGX", "0")       ? 0
            : cuda_env_is("BLOCKFUSE_CUDA_WGX", "force") ? 2
                                                         : 1;
-  s->wgb = cuda_env_is("BLOCKFUSE_CUDA_WGB", "0")       ? 0
-           : cuda_env_is("BLOCKFUSE_CUDA_WGB", "force") ? 2
-                                                        : 1;
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
                                                              : 0;
@@ -1182,12 +1127,6 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       if (a->mode == CUDA_MB_PASS1 && a->wgx) {
         k += snprintf(line + k, sizeof line - (size_t)k, "  [pass1 wgx image %dx%d z %d smem %zu]",
                       a->Ho, a->Wo, cuda_mbconv_z(a), cuda_mbconv_wgx_smem(a));
-        continue;
-      }
-      if (a->mode == CUDA_MB_PASS1 && a->wgb) {
-        k += snprintf(line + k, sizeof line - (size_t)k,
-                      "  [pass1 wgb rows %d strip %d dw warps %d expand %d group %d smem %zu]",
-                      a->wgb, a->wgb_ws, a->wgb_nd, cuda_wgb_ne(a), a->TH, cuda_mbconv_wgb_smem(a));
         continue;
       }
       if (a->dwdirect && cuda_mbconv_dwdirect_ok(a)) {

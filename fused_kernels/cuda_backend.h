@@ -103,15 +103,6 @@ int cuda_device_count(void);
  * chunks of 64 channels; zsplit > 0 splits them); an error where it does not
  * apply or the device runs no sm_90a kernels. */
 #define CUDA_TEST_WGX (1LL << 41)
-/* PASS1 as mbconv_wgb.cu's kernel (cuda_mbconv_args.wgb): bands of r (1..7)
- * output rows in groups of th (1..63) rows, strips of ws (7 or 14) outputs on
- * nd (1..16) depthwise warps; an error where it does not apply or the device
- * runs no sm_90a kernels. */
-#define CUDA_TEST_WGB(r, th, ws, nd)                                                   \
-  ((1LL << 42) | ((long long)(r) << 43) | ((long long)(th) << 46) |                    \
-   ((long long)((ws) == 14) << 52) | ((long long)(nd) << 53))
-/* With CUDA_TEST_WGB: ne (1..4) expand warpgroups instead of cuda_wgx_ne's. */
-#define CUDA_TEST_WGB_NE(ne) ((long long)(ne) << 58)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
                         char *err, size_t errlen);

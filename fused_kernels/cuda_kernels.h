@@ -94,11 +94,6 @@ typedef struct {
                    warpgroup MMAs in one or two warpgroups beside a depthwise warp per output
                    row, zsplit splitting the chunks of 64 channels; cuda_mbconv_wgx_set) where
                    cuda_mbconv_wgx_ok(); the tuner times it beside the tile kernel */
-  int wgb;      /* PASS1: > 0 = mbconv_wgb.cu's kernel in bands of that many output rows (a CTA
-                   per group of TH rows of an image, its expand on warpgroup MMAs beside
-                   wgb_nd depthwise warps on strips of wgb_ws outputs; cuda_mbconv_wgb_set)
-                   where cuda_mbconv_wgb_ok(); the tuner times it beside the tile kernel */
-  int wgb_ws, wgb_nd, wgb_ne; /* wgb_ne: expand warpgroups, 0 = cuda_wgx_ne() */
   int se_g;     /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
   int se_batch; /* PASS1: 1 = the SE MLP after it batched over images (se_batch.cu) at any
                    batch (tests); 0 = where cuda_se_batch_ok(); -1 = never */
@@ -523,7 +518,7 @@ static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
  * tile, chunks of 64 channels split z ways, none of the tile kernel's
  * variants (the tuner, the kernel-test hook and the planner's tests). */
 static inline void cuda_mbconv_wgx_set(cuda_mbconv_args *a, int z) {
-  a->wgx = 1, a->wgb = a->dwdirect = a->lowreg = a->wide = a->dwrows = a->dwrun = 0;
+  a->wgx = 1, a->dwdirect = a->lowreg = a->wide = a->dwrows = a->dwrun = 0;
   a->TH = a->Ho, a->TW = a->Wo, a->tiles_x = a->tiles_y = 1, a->CC = 64, a->zsplit = z;
 }
 
@@ -549,63 +544,6 @@ static inline int cuda_mbconv_wgx_ok(const cuda_mbconv_args *a) {
          a->TW == a->Wo && a->tiles_x == 1 && a->tiles_y == 1 && a->CinP <= 256 &&
          a->CmidP % 16 == 0 && cuda_mbconv_z(a) <= nch &&
          cuda_mbconv_wgx_smem(a) <= (size_t)a->smem_optin;
-}
-
-/* mbconv_wgb.cu's PASS1 (cuda_mbconv_args.wgb = R output rows a band): a
- * piece of S R input rows (at most four 64-pixel m-tiles) over wgb_ne expand
- * warpgroups of one or two m-tiles (by default cuda_wgx_ne: one per m-tile, at
- * most two), and wgb_nd depthwise warps; at most 768
- * threads with k = 3, 512 with k = 5 (its builds spilled at 80 registers). */
-#define CUDA_WGB_MAX_THREADS(k) ((k) == 3 ? 768 : 512) /* k = 5: 128 registers, no spills */
-static inline int cuda_wgb_mt(const cuda_mbconv_args *a) {
-  return (a->S * a->wgb * a->W + 63) / 64;
-}
-static inline CUDA_HD int cuda_wgb_ne(const cuda_mbconv_args *a) {
-  return a->wgb_ne > 0 ? a->wgb_ne : cuda_wgx_ne(a->S * a->wgb * a->W);
-}
-static inline int cuda_wgb_threads(const cuda_mbconv_args *a) {
-  return 128 * cuda_wgb_ne(a) + 32 * a->wgb_nd;
-}
-
-/* Its shared memory: 1 KB of alignment slack, two A buffers of the piece's
- * m-tiles (KS = CinP / 64 panels each), every chunk's We slices (KS panels a
- * chunk), the ring of S R + K - S input rows, each with every chunk's frame of
- * (Wo - 1) S + K pixels, a row of fp32 channel sums per depthwise warp, three
- * mbarriers. */
-static inline size_t cuda_mbconv_wgb_smem(const cuda_mbconv_args *a) {
-  const size_t ks = (size_t)(a->CinP + 63) / 64, nch = (size_t)(a->CmidP + 63) / 64;
-  const size_t rr = (size_t)(a->S * a->wgb + a->K - a->S), fw = (size_t)((a->Wo - 1) * a->S + a->K);
-  return 1024 + (2 * (size_t)cuda_wgb_mt(a) + nch) * ks * CUDA_WGX_PANEL +
-         rr * nch * fw * CUDA_WGX_FP * 2 + (size_t)a->wgb_nd * a->CmidP * 4 + 3 * 8;
-}
-
-/* PASS1 launch a as mbconv_wgb.cu's kernel: bands of r output rows in groups
- * of th rows (the tile: th rows by the image's width), strips of ws outputs
- * on nd depthwise warps, none of the other PASS1 kernels' variants. */
-static inline void cuda_mbconv_wgb_set(cuda_mbconv_args *a, int r, int th, int ws, int nd) {
-  a->wgb = r, a->wgb_ws = ws, a->wgb_nd = nd, a->wgb_ne = 0;
-  a->wgx = a->dwdirect = a->lowreg = a->wide = a->dwrows = a->dwrun = 0;
-  a->TH = th, a->TW = a->Wo, a->tiles_x = 1, a->tiles_y = th > 0 ? (a->Ho + th - 1) / th : 0;
-  a->CC = 64, a->zsplit = 1;
-}
-
-/* Whether mbconv_wgb.cu's PASS1 applies to launch a: PASS1 with expansion,
- * swish, k = 3 or 5, stride 1 or 2 with padding below k, an output width that
- * strips of 7 or 14 divide, a piece of at most 256 pixels, 1 to 16 depthwise
- * warps, tiles of whole rows, CinP <= 256 and at least two chunks of 64
- * channels (the ring's hand-over), the shared memory within the opt-in limit;
- * the device must run sm_90a's kernels (cuda_pg_wg_supported). */
-static inline int cuda_mbconv_wgb_ok(const cuda_mbconv_args *a) {
-  return a->mode == CUDA_MB_PASS1 && a->has_expand && a->act == CUDA_ACT_SWISH && !a->wgx &&
-         (a->K == 3 || a->K == 5) && (a->S == 1 || a->S == 2) && a->pad_t >= 0 &&
-         a->pad_t < a->K && a->pad_l >= 0 && a->pad_l < a->K && a->H >= 1 && a->W >= 1 &&
-         a->Ho >= 1 && a->Wo >= 1 && a->wgb >= 1 && (a->wgb_ws == 7 || a->wgb_ws == 14) &&
-         a->Wo % a->wgb_ws == 0 && a->S * a->wgb * a->W <= 256 && a->wgb_ne >= 0 &&
-         a->wgb_ne <= 4 && 2 * cuda_wgb_ne(a) >= cuda_wgb_mt(a) && a->wgb_nd >= 1 &&
-         a->wgb_nd <= 16 && cuda_wgb_threads(a) <= CUDA_WGB_MAX_THREADS(a->K) && a->TH >= 1 &&
-         a->TW == a->Wo && a->tiles_x == 1 && a->tiles_y == (a->Ho + a->TH - 1) / a->TH &&
-         a->zsplit <= 1 && a->CinP <= 256 && a->CmidP % 16 == 0 && a->CmidP > 64 &&
-         cuda_mbconv_wgb_smem(a) <= (size_t)a->smem_optin;
 }
 
 /* Rows of the MBConv kernels' input tile in shared memory (xin): only the

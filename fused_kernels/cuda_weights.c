@@ -625,18 +625,6 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         goto fail;
       }
     }
-    if (staged & CUDA_TEST_WGB(0, 0, 0, 0)) { /* PASS1 as mbconv_wgb.cu's kernel */
-      cuda_mbconv_args *l = &plan.l[0];
-      cuda_mbconv_wgb_set(l, (int)(staged >> 43) & 7, (int)(staged >> 46) & 63,
-                          (staged >> 52) & 1 ? 14 : 7, (int)(staged >> 53) & 31);
-      l->wgb_ne = (int)(staged >> 58) & 7;
-      if (plan.n < 2 || !caps.wg || !cuda_mbconv_wgb_ok(l)) {
-        snprintf(err, errlen, "%s: mbconv_wgb.cu's PASS1 does not apply (%s)", b->name,
-                 caps.wg ? "shape" : "needs an sm_90a build on sm_90");
-        rc = -EINVAL;
-        goto fail;
-      }
-    }
     const size_t sums = cuda_blk_plan_sums(&plan) * n * 4;
     CUDA_TRY(cudaMalloc(&d_sums, sums ? sums : 4));
     CUDA_TRY(cudaMemset(d_sums, 0xff, sums ? sums : 4));

@@ -605,8 +605,6 @@ extern "C" int cuda_dw_direct_launch(const cuda_mbconv_args *a, int n, cuda_stre
 extern "C" int cuda_dw_direct_set_attrs(int bytes);
 extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout);
-extern "C" int cuda_mbconv_wgb_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
-extern "C" int cuda_mbconv_wgb_set_attrs(int bytes, int carveout);
 
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
@@ -623,10 +621,7 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   /* mbconv_wg.cu (PASS1): an image per CTA */
   const bool wgx = a->mode == CUDA_MB_PASS1 && a->wgx;
   if (wgx && (!cuda_mbconv_wgx_ok(a) || direct)) return (int)cudaErrorInvalidValue;
-  /* mbconv_wgb.cu (PASS1): a group of rows per CTA, in bands */
-  const bool wgb = a->mode == CUDA_MB_PASS1 && a->wgb;
-  if (wgb && (!cuda_mbconv_wgb_ok(a) || direct)) return (int)cudaErrorInvalidValue;
-  if (!direct && !wgx && !wgb &&
+  if (!direct && !wgx &&
       (a->CC % 16 || a->CC <= 0 || nf > CUDA_MAX_NF || a->TH * a->TW > 256 || zbad || z > 65535))
     return (int)cudaErrorInvalidValue;
   if ((a->lowreg && nf > 1) || (a->wide && (a->lowreg || nf > 4)))
@@ -671,7 +666,6 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
     k = bf::mbconv_kernel<16, 1>;
   const int threads = a->wide ? 2 * CUDA_THREADS : CUDA_THREADS;
   cudaError_t e = wgx      ? (cudaError_t)cuda_mbconv_wgx_launch(a, n, st)
-                  : wgb    ? (cudaError_t)cuda_mbconv_wgb_launch(a, n, st)
                   : direct ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
                            : bf::launch_k(k, grid, threads, smem, st, true, *a);
   if (!se || e) return (int)e;
@@ -717,7 +711,6 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
   if (!e) e = (cudaError_t)cuda_se_batch_set_attrs(bytes, carveout);
   if (!e) e = (cudaError_t)cuda_dw_direct_set_attrs(bytes);
   if (!e) e = (cudaError_t)cuda_mbconv_wgx_set_attrs(bytes, carveout);
-  if (!e) e = (cudaError_t)cuda_mbconv_wgb_set_attrs(bytes, carveout);
   return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);
 }
 

@@ -155,7 +155,6 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
                 staged & CUDA_TEST_WG ? " wg" : "", staged & CUDA_TEST_NARROW ? " narrow" : "",
                 staged & CUDA_TEST_DWDIRECT ? " dwdirect"
                 : staged & CUDA_TEST_WGX    ? " wgx"
-                : staged & CUDA_TEST_WGB(0, 0, 0, 0) ? " wgb"
                                             : "",
                 staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
@@ -518,48 +517,6 @@ static void test_mbconv_wgx(void **state) {
   }
 }
 
-/* PASS1 as mbconv_wgb.cu's kernel (a group of rows per CTA in bands, the
- * expand on warpgroup MMAs): EfficientNet's 112x112 -> 56x56, 56x56, 56x56 ->
- * 28x28 and 28x28 blocks (CinP 16, 32 and 48: part panels), odd sizes (13 x
- * 14, 21 x 21, 27 x 28 -> 14 x 14 and 29 x 27 -> 15 x 14 with the asymmetric
- * same padding), a last chunk of 16 or 48 channels, bands of 1 to 4 rows whose
- * last one is partial, groups of rows that do not divide the image (down to
- * 3 rows, under the K - S rows of the ring's first pieces), strips of 7 and
- * 14 on 2 to 16 depthwise warps (more strips than warps, and fewer), an
- * expand warpgroup per m-tile (three or four) or two for up to four, the
- * staged and the recomputing pass 2 after it. */
-static void test_mbconv_wgb(void **state) {
-  if (test_need_gpu(cuda_device_count())) return;
-  static const int cases[][9] = {
-      /* h, w, cin, mid, cout, k, s, se, residual */
-      {56, 56, 24, 144, 24, 3, 1, 6, 1},  {112, 112, 16, 96, 24, 3, 2, 4, 0},
-      {56, 56, 24, 144, 40, 5, 2, 6, 0},  {28, 28, 40, 240, 40, 5, 1, 10, 1},
-      {13, 14, 40, 80, 40, 3, 1, 10, 1},  {27, 28, 32, 192, 48, 3, 2, 8, 0},
-      {21, 21, 24, 112, 24, 5, 1, 6, 0},  {29, 27, 40, 144, 40, 5, 2, 10, 0},
-  };
-  static const int cfgs[][3][5] = {
-      /* per case: r, th, ws, nd, expand warpgroups (0: cuda_wgx_ne's) */
-      {{2, 56, 7, 16, 0}, {3, 20, 14, 8, 3}, {1, 5, 7, 4, 0}},
-      {{1, 56, 7, 16, 0}, {1, 9, 14, 8, 4}, {1, 3, 7, 2, 0}},
-      {{1, 28, 7, 8, 0}, {1, 10, 14, 4, 0}, {1, 3, 7, 8, 0}},
-      {{2, 28, 7, 8, 0}, {4, 9, 14, 8, 0}, {1, 3, 7, 12, 0}},
-      {{2, 13, 7, 4, 0}, {3, 5, 14, 2, 0}, {4, 13, 7, 16, 0}},
-      {{4, 14, 7, 16, 0}, {4, 5, 14, 8, 4}, {1, 14, 7, 3, 0}},
-      {{3, 21, 7, 8, 0}, {1, 4, 7, 3, 0}, {2, 5, 7, 12, 0}},
-      {{2, 15, 7, 8, 0}, {3, 4, 14, 4, 3}, {1, 15, 7, 9, 0}},
-  };
-  for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    tblock tb;
-    make_mbconv_row(&tb, cases[c]);
-    for (int v = 0; v < 3; v++) {
-      const int *f = cfgs[c][v];
-      const long long wgb = CUDA_TEST_WGB(f[0], f[1], f[2], f[3]) | CUDA_TEST_WGB_NE(f[4]);
-      check_block(&tb.b, 1 + (int)(c + v) % 3, (v < 2) | wgb, 0); /* staged, then recompute */
-    }
-    tblock_free(&tb);
-  }
-}
-
 /* The one-pass cluster mode (images of <= 256 output pixels): every cluster
  * size, both chunk widths, with and without SE, residual, stride 2, no
  * expansion, channel counts that leave some CTAs without channels or without
@@ -811,7 +768,7 @@ int main(void) {
       cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_wg),
       cmocka_unit_test(test_mbconv_narrow),  cmocka_unit_test(test_mbconv_chunks),
       cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
-      cmocka_unit_test(test_mbconv_wgx),     cmocka_unit_test(test_mbconv_wgb),     cmocka_unit_test(test_mbconv_strips),
+      cmocka_unit_test(test_mbconv_wgx),     cmocka_unit_test(test_mbconv_strips),
       cmocka_unit_test(test_head),           cmocka_unit_test(test_convnext),
       cmocka_unit_test(test_convfirst),      cmocka_unit_test(test_px_conv),
       cmocka_unit_test(test_head_ln),

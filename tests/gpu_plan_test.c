@@ -553,84 +553,6 @@ static void test_wgx_rule(void **state) {
   assert_false(cuda_mbconv_wgx_ok(&b));
 }
 
-/* EfficientNet's 112x112 -> 56x56, 56x56, 56x56 -> 28x28 and 28x28 PASS1s as
- * mbconv_wgb.cu's kernel (k, stride, CinP and CmidP of each; bands of r rows
- * in groups of th). */
-static cuda_mbconv_args wgb_shape(int h, int cin, int mid, int k, int s, int r, int th, int ws,
-                                  int nd) {
-  cuda_mbconv_args a = shapes(h, h, cin, mid, cin, k, s, mid / 24, CUDA_MB_PASS1);
-  cuda_mbconv_wgb_set(&a, r, th, ws, nd);
-  a.smem_optin = 227 * 1024;
-  return a;
-}
-
-/* mbconv_wgb.cu's PASS1: its threads (one or two expand warpgroups for a
- * piece of S r rows, the depthwise warps), its shared memory (the ring of S r
- * + K - S rows of every chunk's frame, two A buffers, every chunk's We), the
- * group's tiles of whole rows, and what it refuses: one chunk of channels (the
- * ring's hand-over needs two), a width strips do not divide, a piece over 256
- * pixels, more threads than its build's registers allow, a ring over the
- * opt-in limit. */
-static void test_wgb_rule(void **state) {
-  (void)state;
-  /* stack1.block1: 56x56, CinP 32, CmidP 144 (three chunks), k = 3, two rows a band */
-  cuda_mbconv_args a = wgb_shape(56, 24, 144, 3, 1, 2, 56, 7, 16);
-  assert_true(cuda_mbconv_wgb_ok(&a));
-  assert_int_equal(a.tiles_y, 1);
-  assert_int_equal(cuda_wgb_mt(&a), 2);
-  assert_int_equal(cuda_wgb_threads(&a), 256 + 16 * 32);
-  assert_int_equal(cuda_mbconv_wgb_smem(&a),
-                   1024 + (2 * 2 + 3) * 8192 + 4 * 3 * 58 * CUDA_WGX_FP * 2 + 16 * 144 * 4 + 24);
-  cuda_mbconv_wgb_set(&a, 2, 20, 7, 16); /* groups of 20 rows: 20, 20, 16 */
-  assert_int_equal(a.tiles_y, 3);
-  assert_true(cuda_mbconv_wgb_ok(&a));
-  cuda_mbconv_wgb_set(&a, 3, 56, 14, 12); /* three m-tiles: two warpgroups, or three */
-  assert_int_equal(cuda_wgb_threads(&a), 256 + 12 * 32);
-  a.wgb_ne = 3;
-  assert_true(cuda_mbconv_wgb_ok(&a));
-  assert_int_equal(cuda_wgb_threads(&a), 384 + 12 * 32);
-  a.wgb_ne = 1; /* three m-tiles in one warpgroup */
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  a.wgb_ne = 3, a.wgb_nd = 13; /* 800 threads */
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  cuda_mbconv_wgb_set(&a, 5, 56, 7, 8); /* 280 pixels a piece */
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  cuda_mbconv_wgb_set(&a, 2, 56, 8, 8); /* strips of 8 */
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  cuda_mbconv_wgb_set(&a, 2, 56, 7, 17);
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  cuda_mbconv_wgb_set(&a, 4, 56, 14, 8); /* a ring of 6 rows and 4 m-tiles: 236 KB */
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  /* stack1.block0: 112 -> 56, CinP 16, CmidP 96, one row a band (224 pixels: 4 m-tiles) */
-  a = wgb_shape(112, 16, 96, 3, 2, 1, 56, 14, 16);
-  assert_true(cuda_mbconv_wgb_ok(&a));
-  assert_int_equal(cuda_wgb_mt(&a), 4);
-  assert_int_equal(cuda_mbconv_wgb_smem(&a),
-                   1024 + (2 * 4 + 2) * 8192 + 3 * 2 * 113 * CUDA_WGX_FP * 2 + 16 * 96 * 4 + 24);
-  /* stack2.block0: 56 -> 28, k = 5: at most 512 threads (128 registers) */
-  a = wgb_shape(56, 24, 144, 5, 2, 1, 28, 7, 8);
-  assert_true(cuda_mbconv_wgb_ok(&a));
-  assert_int_equal(cuda_wgb_threads(&a), 256 + 8 * 32);
-  a = wgb_shape(56, 24, 144, 5, 2, 1, 28, 7, 9);
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  /* stack2.block1: 28x28, CinP 48, CmidP 240, k = 5, four rows a band */
-  a = wgb_shape(28, 40, 240, 5, 1, 4, 28, 14, 8);
-  assert_true(cuda_mbconv_wgb_ok(&a));
-  a.smem_optin = 200 * 1024;
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  /* one chunk of 64 channels; the tile kernel's tile; a split of the chunks */
-  a = wgb_shape(28, 16, 64, 3, 1, 2, 28, 7, 8);
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  a = wgb_shape(28, 40, 240, 5, 1, 2, 28, 7, 8);
-  a.TW = 14, a.tiles_x = 2;
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  a = wgb_shape(28, 40, 240, 5, 1, 2, 28, 7, 8);
-  a.zsplit = 2;
-  assert_false(cuda_mbconv_wgb_ok(&a));
-  cuda_mbconv_wgx_set(&a, 1); /* the image kernel's set clears the band kernel's */
-  assert_int_equal(a.wgb, 0);
-}
-
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
  * every column split with work, 64 or 128 rows, and 4 pipeline stages of a
  * rows x 32 A slice and a 32 x columns B slice in shared memory, then 4
@@ -1463,7 +1385,6 @@ int main(void) {
       cmocka_unit_test(test_dwstrips_rule),
       cmocka_unit_test(test_dwdirect_rule),
       cmocka_unit_test(test_wgx_rule),
-      cmocka_unit_test(test_wgb_rule),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
