@@ -99,8 +99,8 @@ int cuda_device_count(void);
 /* With CUDA_TEST_GEMM / GEMM64: the narrow GEMM (cuda_mbconv_args.narrow: K
  * of 32, 64 or 96, N of 16 or 32); an error where it does not apply. */
 #define CUDA_TEST_NARROW (1LL << 40)
-/* PASS1 as mbconv_wg.cu's kernel (cuda_mbconv_args.wgx: an image per CTA, its
- * rows the sums' tiles, chunks of 64 channels; zsplit > 0 splits them); an error where it does not
+/* PASS1 as mbconv_wg.cu's kernel (cuda_mbconv_args.wgx: the image as its tile,
+ * chunks of 64 channels; zsplit > 0 splits them); an error where it does not
  * apply or the device runs no sm_90a kernels. */
 #define CUDA_TEST_WGX (1LL << 41)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,

@@ -505,26 +505,25 @@ static inline int cuda_wgx_threads(const cuda_mbconv_args *a) {
 /* Its shared memory: 1 KB of alignment slack, the input's KS = CinP / 64
  * panels for each 64-pixel m-tile, two stages of the We slices of a chunk (KS
  * panels each), two frames of the input columns and rows the outputs read
- * ((Ho - 1) S + K by (Wo - 1) S + K pixels), three mbarriers. */
+ * ((Ho - 1) S + K by (Wo - 1) S + K pixels), the image's fp32 channel sums,
+ * three mbarriers. */
 static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
   const size_t ks = (size_t)(a->CinP + 63) / 64, mt = (size_t)(a->H * a->W + 63) / 64;
   const size_t frame =
       (size_t)((a->Ho - 1) * a->S + a->K) * ((a->Wo - 1) * a->S + a->K) * CUDA_WGX_FP * 2;
-  return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + 3 * 8;
+  return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + (size_t)a->CmidP * 4 + 3 * 8;
 }
 
-/* PASS1 launch a as mbconv_wg.cu's kernel takes it: an image per CTA, its
- * output rows the tiles of the channel sums (each depthwise warp stores its
- * row's), chunks of 64 channels split z ways, none of the tile kernel's
+/* PASS1 launch a as mbconv_wg.cu's kernel takes it: the whole image as the
+ * tile, chunks of 64 channels split z ways, none of the tile kernel's
  * variants (the tuner, the kernel-test hook and the planner's tests). */
 static inline void cuda_mbconv_wgx_set(cuda_mbconv_args *a, int z) {
   a->wgx = 1, a->dwdirect = a->lowreg = a->wide = a->dwrows = a->dwrun = 0;
-  a->TH = 1, a->TW = a->Wo, a->tiles_x = 1, a->tiles_y = a->Ho, a->CC = 64, a->zsplit = z;
+  a->TH = a->Ho, a->TW = a->Wo, a->tiles_x = a->tiles_y = 1, a->CC = 64, a->zsplit = z;
 }
 
 /* Whether mbconv_wg.cu's PASS1 applies to launch a: PASS1 with expansion,
- * swish, k = 3 or 5, the image's rows as the tiles (cuda_mbconv_wgx_set), and
- * the kernel's instantiations:
+ * swish, k = 3 or 5, the image as the tile, and the kernel's instantiations:
  * stride 1 with the K / 2 padding of a same-size output, H <= 8 rows (a
  * depthwise warp each) by 4 <= W <= 8 columns or H <= 16 by W = 14
  * (EfficientNet's 7x7 and 14x14 stages); or stride 2 to at most 8 output
@@ -541,8 +540,8 @@ static inline int cuda_mbconv_wgx_ok(const cuda_mbconv_args *a) {
   const int s2 = a->S == 2 && a->Ho <= 8 && a->Wo >= 4 && a->Wo <= 8 && a->H * a->W <= 256 &&
                  a->pad_t >= 0 && a->pad_t < a->K && a->pad_l >= 0 && a->pad_l < a->K;
   return a->mode == CUDA_MB_PASS1 && a->has_expand && a->act == CUDA_ACT_SWISH &&
-         (a->K == 3 || a->K == 5) && (s1 || s2) && a->H >= 1 && a->Ho >= 1 && a->TH == 1 &&
-         a->TW == a->Wo && a->tiles_x == 1 && a->tiles_y == a->Ho && a->CinP <= 256 &&
+         (a->K == 3 || a->K == 5) && (s1 || s2) && a->H >= 1 && a->Ho >= 1 && a->TH == a->Ho &&
+         a->TW == a->Wo && a->tiles_x == 1 && a->tiles_y == 1 && a->CinP <= 256 &&
          a->CmidP % 16 == 0 && cuda_mbconv_z(a) <= nch &&
          cuda_mbconv_wgx_smem(a) <= (size_t)a->smem_optin;
 }

@@ -614,7 +614,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         r->TW = l->TW, r->TH = l->TH, r->tiles_x = l->tiles_x, r->tiles_y = l->tiles_y;
       }
     }
-    if (staged & CUDA_TEST_WGX) { /* PASS1 as mbconv_wg.cu's kernel: an image a CTA */
+    if (staged & CUDA_TEST_WGX) { /* PASS1 as mbconv_wg.cu's kernel: the image its tile */
       cuda_mbconv_args *l = &plan.l[0];
       cuda_mbconv_wgx_set(l,
                           1); /* the planner's split was of its chunks; zsplit below splits these */

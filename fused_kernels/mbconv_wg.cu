@@ -17,18 +17,16 @@
 //   - H depthwise warps, warp y = output row y, lane q = channel pair q of the
 //     chunk: the row's W pixels from the frame (K input rows of W + K - 1
 //     pixels, each read once), packed fp16 taps from the bias, swish, the
-//     fp16 pairs stored to the stage and summed (fp16 pairs), the row's
-//     channel sums stored as its row of the sums (a tile per output row: no
-//     shared-memory float atomics, which are compare-and-swap loops, with
-//     every row of a step on the same channels).
+//     fp16 pairs stored to the stage and added to the image's channel sums
+//     (fp32, shared memory; written out at the end).
 // Two frames: in step t the expand of chunk t fills one while the depthwise
 // warps read chunk t - 1's from the other, and a barrier of the whole CTA
 // ends each step. (s34c1 ran a producer/consumer hand-over by bar.arrive,
 // which let the expand run a chunk further ahead; racecheck does not model
 // bar.arrive and reported the frame's hand-over as RAW hazards.)
 // The arithmetic is the tile kernel's (halved expand weights, swish_h2 on
-// the depthwise fp16 accumulator, a thread's sums as fp16 pairs, fp32 from
-// its W pixels' on).
+// the depthwise fp16 accumulator); the sums are fp32 from each thread's W
+// pixels on.
 //
 // Built for sm_90a only (BF_WGMMA): elsewhere the kernel is a trap and
 // cuda_pg_wg_supported() says 0, so neither the tuner nor the tests launch it.
@@ -66,16 +64,18 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   const int j0 = (int)blockIdx.y * nch / z, j1 = ((int)blockIdx.y + 1) * nch / z;
   const int fsz = FH * FW * FP; /* halves per frame */
   /* layout (cuda_mbconv_wgx_smem): A's KS panels of each m-tile, two We stages of KS panels,
-     two frames, three mbarriers (A, We stages 0 and 1) */
+     two frames, the channel sums, three mbarriers (A, We stages 0 and 1) */
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   unsigned char *base = smem + (sb - s0);
   __half *frame = reinterpret_cast<__half *>(base + (MT + 2) * KS * PANEL);
-  unsigned long long *bar = reinterpret_cast<unsigned long long *>(frame + 2 * fsz);
+  float *csum = reinterpret_cast<float *>(frame + 2 * fsz);
+  unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + a.CmidP);
   const int tid = threadIdx.x;
   if (tid == 0)
     for (int i = 0; i < 3; i++) mbar_init(bar + i, 1);
   for (int i = tid; i < fsz; i += blockDim.x) reinterpret_cast<unsigned *>(frame)[i] = 0u;
-  __syncthreads(); /* the barriers, the zero frames */
+  for (int c = tid; c < a.CmidP; c += blockDim.x) csum[c] = 0.f;
+  __syncthreads(); /* the barriers, the zero frames and sums */
   /* chunk j's We slices into stage (j - j0) & 1 (thread 0) */
   auto load_we = [&](int j) {
     const int st = (j - j0) & 1;
@@ -197,23 +197,29 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
           for (int kx = 0; kx < K; kx++) acc[x] = __hfma2(in[x * S + kx], w[ky * K + kx], acc[x]);
       }
       if (c < a.CmidP) {
-        __half2 s = __float2half2_rn(0.f);
+        float2 s = make_float2(0.f, 0.f);
         __half *st =
             a.stage ? (__half *)a.stage + ((size_t)n * HWo + y * W) * a.CmidP + c : nullptr;
 #pragma unroll
         for (int x = 0; x < W; x++) {
           const __half2 o = swish_h2(__hmax2(acc[x], __float2half2_rn(-65504.f)));
-          s = __hadd2(s, o);
+          const float2 f = __half22float2(o);
+          s.x += f.x, s.y += f.y;
           if (st) *reinterpret_cast<__half2 *>(st + (size_t)x * a.CmidP) = o;
         }
-        *reinterpret_cast<float2 *>(a.sums + ((size_t)n * a.Ho + y) * a.CmidP + c) =
-            __half22float2(s); /* the row's tile */
+        atomicAdd(csum + c, s.x);
+        atomicAdd(csum + c + 1, s.y);
       }
     }
     __syncthreads();
     /* every MMA of step t has completed (each warp waited before the barrier): chunk
        j0 + t + 2's We slices into the stage that step t read */
     if (tid == 0 && t + 2 < nc) load_we(j0 + t + 2);
+  }
+  if (role >= NE) { /* every row's sums are in (the last step's barrier) */
+    const int c1 = min(j1 * 64, a.CmidP);
+    for (int c = j0 * 64 + tid - 128 * NE; c < c1; c += 32 * a.Ho)
+      a.sums[(size_t)n * a.CmidP + c] = csum[c];
   }
   pdl_trigger();
 #else

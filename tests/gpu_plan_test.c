@@ -481,9 +481,8 @@ static void test_dwdirect_rule(void **state) {
   assert_false(cuda_mbconv_dwdirect_ok(&a));
 }
 
-/* A PASS1 launch of stride 1 as the tuner offers mbconv_wg.cu's kernel (an
- * image per CTA, its rows the tiles of the channel sums; an H200's opt-in
- * shared memory). */
+/* A PASS1 launch of stride 1 with the whole image as its tile, as the tuner
+ * offers mbconv_wg.cu's kernel (an H200's opt-in shared memory). */
 static cuda_mbconv_args wgx_shape(int h, int w, int cin, int mid, int k, int se) {
   cuda_mbconv_args a = shapes(h, w, cin, mid, cin, k, 1, se, CUDA_MB_PASS1);
   cuda_mbconv_wgx_set(&a, 1);
@@ -492,8 +491,8 @@ static cuda_mbconv_args wgx_shape(int h, int w, int cin, int mid, int k, int se)
 }
 
 /* mbconv_wg.cu's PASS1: swish, stride 1 with a same-size output, k = 3 or 5,
- * an image per CTA (at most 8 rows by 4..8 columns, or 16 rows of 14), its
- * rows the sums' tiles, CinP <= 256, a chunk split with work for every CTA, and its shared
+ * the whole image as the tile (at most 8 rows by 4..8 columns, or 16 rows of
+ * 14), CinP <= 256, a chunk split with work for every CTA, and its shared
  * memory (EfficientNet's 7x7 k = 5 block: two CTAs per SM on an H100 / H200)
  * within the opt-in limit. */
 static void test_wgx_rule(void **state) {
@@ -503,9 +502,7 @@ static void test_wgx_rule(void **state) {
   assert_true(cuda_mbconv_wgx_ok(&a));
   assert_int_equal(cuda_wgx_threads(&a), 128 + 7 * 32); /* one expand warpgroup */
   const size_t frame = 11 * 11 * CUDA_WGX_FP * 2;
-  assert_int_equal(a.tiles_y, 7); /* a row of channel sums per output row */
-  assert_int_equal(a.TH, 1);
-  assert_int_equal(cuda_mbconv_wgx_smem(&a), 1024 + 9 * 8192 + 2 * frame + 24);
+  assert_int_equal(cuda_mbconv_wgx_smem(&a), 1024 + 9 * 8192 + 2 * frame + 1152 * 4 + 24);
   assert_true(2 * (cuda_mbconv_wgx_smem(&a) + 1024) <= 228 * 1024);
   a.zsplit = 19; /* 18 chunks */
   assert_false(cuda_mbconv_wgx_ok(&a));
@@ -513,7 +510,7 @@ static void test_wgx_rule(void **state) {
   assert_false(cuda_mbconv_wgx_ok(&a));
   a.act = MODEL_ACT_SWISH, a.mode = CUDA_MB_STAGED;
   assert_false(cuda_mbconv_wgx_ok(&a));
-  a.mode = CUDA_MB_PASS1, a.TH = 4, a.tiles_y = 2; /* the tile kernel's tiles */
+  a.mode = CUDA_MB_PASS1, a.TH = 4, a.tiles_y = 2; /* not the whole image */
   assert_false(cuda_mbconv_wgx_ok(&a));
   /* stride 2 (EfficientNet's 14x14 -> 7x7): 196 input pixels over two expand warpgroups, the
      frames of the 17 x 17 input pixels the outputs read */
@@ -523,7 +520,7 @@ static void test_wgx_rule(void **state) {
   assert_true(cuda_mbconv_wgx_ok(&b));
   assert_int_equal(cuda_wgx_threads(&b), 256 + 7 * 32);
   assert_int_equal(cuda_mbconv_wgx_smem(&b),
-                   1024 + (4 + 2) * 2 * 8192 + 2 * 17 * 17 * CUDA_WGX_FP * 2 + 24);
+                   1024 + (4 + 2) * 2 * 8192 + 2 * 17 * 17 * CUDA_WGX_FP * 2 + 672 * 4 + 24);
   b = shapes(17, 16, 112, 672, 192, 5, 2, 28, CUDA_MB_PASS1); /* 272 input pixels */
   cuda_mbconv_wgx_set(&b, 1);
   b.smem_optin = 227 * 1024;
@@ -549,7 +546,7 @@ static void test_wgx_rule(void **state) {
   assert_true(cuda_mbconv_wgx_ok(&b));
   assert_int_equal(cuda_wgx_threads(&b), 256 + 14 * 32);
   assert_int_equal(cuda_mbconv_wgx_smem(&b),
-                   1024 + (4 + 2) * 2 * 8192 + 2 * 18 * 18 * CUDA_WGX_FP * 2 + 24);
+                   1024 + (4 + 2) * 2 * 8192 + 2 * 18 * 18 * CUDA_WGX_FP * 2 + 672 * 4 + 24);
   b = wgx_shape(17, 14, 112, 672, 5, 28); /* 17 rows */
   assert_false(cuda_mbconv_wgx_ok(&b));
   b = wgx_shape(14, 13, 112, 672, 5, 28); /* 13 columns */
