@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Sourced by the sessions' final runs on main (s28c6, s29c5; the same commands each had
-# inline): on the GPU host, repo root, .gpu/ carried with the daemon. Unpacks, runs the
-# kernel and network tests (checks.sh), then `bench/gpu_bench.sh run` (PHASES=servetest,
-# bench,serve,torch ITERS=100 CONCURRENT=0): the daemon's tests on the cuda backend, gpu_bench,
-# the daemon under loadgen and the PyTorch baseline in the same call; prints their headlines
-# and the per-block table at 256, and keeps the logs in $OUT.
+# Sourced by a session's final run (s34c8, s35c4) on the GPU host, repo root, .gpu/ carried with
+# the daemon (blockfuse.xz) and without gpu_kernels_test: the network against the CPU backend
+# (gpu_backend_test), EfficientNet-B0 in gpu_bench at batches 1, 8, 64 and 256 (the per-block
+# table), timm efficientnet_b0 (torch_baseline.py) in the same call, then the daemon on the cuda
+# backend under loadgen and its integration tests (bench/gpu_bench.sh run, PHASES=serve,servetest).
+# Logs: $OUT/net.log, $OUT/b0.log, $OUT/torch_b0.log, $OUT/run.log.
 . bench/gpu_calls/setup.sh
-. bench/gpu_calls/checks.sh
-OUT_KEEP="$OUT"
-OUT=/tmp/g PHASES=servetest,bench,serve,torch ITERS=100 CONCURRENT=0 bench/gpu_bench.sh run >/tmp/g.txt 2>&1
+timeout 150 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -20 "$OUT/net.log"; exit 1; }
+grep -E "logits rel err" "$OUT/net.log" | head -2
+timeout 150 .gpu/bin/gpu_bench "$M" --batches 1,8,64,256 --iters 100 >"$OUT/b0.log" 2>&1
+echo "gpu_bench b0 rc=$?"
+sed -n 1,12p "$OUT/b0.log"
+awk '$0 ~ "per-block roofline, batch 256 " {p=1} p' "$OUT/b0.log" | head -26
+date -u +%FT%TZ
+timeout 330 python3 .gpu/torch_baseline.py --batches 1,8,64,256 --iters 50 >"$OUT/torch_b0.log" 2>&1
+echo "torch rc=$?"
+grep -v -i "warn" "$OUT/torch_b0.log" | tail -14
+date -u +%FT%TZ
+PHASES=serve,servetest CONCURRENT=0 timeout 200 bench/gpu_bench.sh run >"$OUT/run.log" 2>&1
 echo "gpu_bench.sh run rc=$?"
-grep -E "^\[ +(PASSED|FAILED) +\]|^== |FAIL|top-1|throughput|p50|requests|failed|torch|compile|eager|^ +[0-9]+ +[0-9]" /tmp/g.txt | grep -v "^stack\|^stem\|^head\|rel err.*n=" | cut -c1-170
-awk '/per-block roofline, batch 256 /{p=1} p{print} p&&/^total/{exit}' /tmp/g/gpu_bench.txt
-cp /tmp/g/gpu_bench.txt /tmp/g/torch.txt /tmp/g/metrics.txt /tmp/g/efficiency.json /tmp/g/load_*.txt "$OUT_KEEP/"
+grep -E -i "req/s|requests|p50|p99|fail|passed|== " "$OUT/run.log" | head -40
 date -u +%FT%TZ

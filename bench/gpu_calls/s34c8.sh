@@ -4,21 +4,7 @@
 # behind to fit the daemon into the carry): the network against the CPU backend, EfficientNet-B0
 # in gpu_bench at batches 1, 8, 64 and 256 (the per-block table), timm efficientnet_b0
 # (torch_baseline.py) in the same call, then the daemon on the cuda backend under loadgen and its
-# integration tests (bench/gpu_bench.sh run, PHASES=serve,servetest).
+# integration tests (bench/gpu_bench.sh run, PHASES=serve,servetest). The commands (the same as
+# ran): bench/gpu_calls/final_run.sh.
 exec > >(tee "$OUT/summary.txt") 2>&1
-. bench/gpu_calls/setup.sh
-timeout 150 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -20 "$OUT/net.log"; exit 1; }
-grep -E "logits rel err" "$OUT/net.log" | head -2
-timeout 150 .gpu/bin/gpu_bench "$M" --batches 1,8,64,256 --iters 100 >"$OUT/b0.log" 2>&1
-echo "gpu_bench b0 rc=$?"
-sed -n 1,12p "$OUT/b0.log"
-awk '$0 ~ "per-block roofline, batch 256 " {p=1} p' "$OUT/b0.log" | head -26
-date -u +%FT%TZ
-timeout 330 python3 .gpu/torch_baseline.py --batches 1,8,64,256 --iters 50 >"$OUT/torch_b0.log" 2>&1
-echo "torch rc=$?"
-grep -v -i "warn" "$OUT/torch_b0.log" | tail -14
-date -u +%FT%TZ
-PHASES=serve,servetest CONCURRENT=0 timeout 200 bench/gpu_bench.sh run >"$OUT/run.log" 2>&1
-echo "gpu_bench.sh run rc=$?"
-grep -E -i "req/s|requests|p50|p99|fail|passed|== " "$OUT/run.log" | head -40
-date -u +%FT%TZ
+. bench/gpu_calls/final_run.sh
