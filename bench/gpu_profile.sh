@@ -44,9 +44,7 @@ if [ -n "${NCU_SOURCE:-}" ]; then
     --launch-skip "${kskip:-0}" --launch-count 1 --section WarpStateStats --section SourceCounters \
     --section InstructionStats -o "$OUT/ncu_source" \
     .gpu/bin/gpu_bench "$M" --batches "${kb:-256}" --ncu-batch "${kb:-256}" >"$OUT/ncu_source.log" 2>&1
-  ncu -i "$OUT/ncu_source.ncu-rep" --page source --csv --print-source sass >"$OUT/ncu_source.csv" &&
-    python3 bench/ncu_source.py "$OUT/ncu_source.csv" >"$OUT/ncu_source.txt"
-  rm -f "$OUT/ncu_source.ncu-rep"
-  xz -f -9 "$OUT/ncu_source.csv"
+  . bench/ncu_src.sh
+  ncu_src "$OUT/ncu_source.ncu-rep" ncu_source
 fi
 ls -la "$OUT"

@@ -3,6 +3,7 @@
 # 56x56 block at 256, against the row-warp kernel there: Nsight Compute's speed of light, memory,
 # warp states and source counters of one launch of each (BLOCKFUSE_CUDA_PX forcing the kind).
 . bench/gpu_calls/setup.sh
+. bench/ncu_src.sh # the source page to bench/ncu_source.py (ncu_src)
 C=/tmp/convnext_tiny
 .gpu/bin/arch_model convnext_tiny $C || exit 1
 for px in wgp rw; do
@@ -15,9 +16,6 @@ for px in wgp rw; do
   echo "ncu $px rc=$?"
   ncu -i "$OUT/$px.ncu-rep" --page details >"$OUT/det_$px.txt" 2>&1
   grep -E "Duration|Executed Ipc A|Issue Slots Busy|L1/TEX Hit|L2 Hit|Mem Busy|Max Bandwidth|DRAM Throughput|L1/TEX Cache Throughput|L2 Cache Throughput|Executed Instructions  |Registers Per|No Eligible|Active Warps Per|Eligible Warps" "$OUT/det_$px.txt" | head -30
-  ncu -i "$OUT/$px.ncu-rep" --page source --csv --print-source sass >"$OUT/src_$px.csv" &&
-    python3 bench/ncu_source.py "$OUT/src_$px.csv" 1.5 >"$OUT/src_$px.txt"
-  rm -f "$OUT/$px.ncu-rep"
-  xz -f -9 "$OUT/src_$px.csv"
+  ncu_src "$OUT/$px.ncu-rep" "src_$px" 1.5
   head -70 "$OUT/src_$px.txt"
 done

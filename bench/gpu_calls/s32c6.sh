@@ -3,6 +3,7 @@
 # (main cc05db7's kernels): Nsight Compute's speed of light, memory, warp states and source
 # counters of one launch of each (px_kernel's CONV builds).
 . bench/gpu_calls/setup.sh
+. bench/ncu_src.sh # the source page to bench/ncu_source.py (ncu_src)
 C=/tmp/convnext_tiny
 .gpu/bin/arch_model convnext_tiny $C || exit 1
 for skip in 0 1; do
@@ -14,9 +15,6 @@ for skip in 0 1; do
   echo "ncu $skip rc=$?"
   ncu -i "$OUT/c$skip.ncu-rep" --page details >"$OUT/det_$skip.txt" 2>&1
   grep -E "px_kernel|Duration|Issue Slots Busy|L1/TEX Hit|L2 Hit|DRAM Throughput|Executed Instructions  |Registers Per|Eligible Warps|Achieved Active Warps|Block Limit|Waves Per SM" "$OUT/det_$skip.txt" | head -20
-  ncu -i "$OUT/c$skip.ncu-rep" --page source --csv --print-source sass >"$OUT/src_$skip.csv" &&
-    python3 bench/ncu_source.py "$OUT/src_$skip.csv" 2 >"$OUT/src_$skip.txt"
-  rm -f "$OUT/c$skip.ncu-rep"
-  xz -f -9 "$OUT/src_$skip.csv"
+  ncu_src "$OUT/c$skip.ncu-rep" "src_$skip" 2
   head -45 "$OUT/src_$skip.txt"
 done

@@ -6,6 +6,7 @@
 # the stem's px_kernel, the CONV mode: it now skips that first launch.)
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
+. bench/ncu_src.sh # the source page to bench/ncu_source.py (ncu_src)
 C=/tmp/convnext_tiny
 .gpu/bin/arch_model convnext_tiny $C || exit 1
 for d in force 0; do
@@ -18,9 +19,6 @@ for d in force 0; do
   ncu -i "$OUT/d$d.ncu-rep" --page details >"$OUT/det_$d.txt" 2>&1
   grep -E "Duration|Executed Ipc A|Issue Slots Busy|L1/TEX Hit|L2 Hit|Mem Busy|DRAM Throughput|L1/TEX Cache Throughput|Executed Instructions  |Registers Per|No Eligible|Active Warps Per|Eligible Warps|Achieved Occupancy|Block Limit Shared|Dynamic Shared" "$OUT/det_$d.txt" | head -30
   grep -iE "stall|warp cycles per issued" "$OUT/det_$d.txt" | head -12
-  ncu -i "$OUT/d$d.ncu-rep" --page source --csv --print-source sass >"$OUT/src_$d.csv" &&
-    python3 bench/ncu_source.py "$OUT/src_$d.csv" 2 >"$OUT/src_$d.txt"
-  rm -f "$OUT/d$d.ncu-rep"
-  xz -f -9 "$OUT/src_$d.csv"
+  ncu_src "$OUT/d$d.ncu-rep" "src_$d" 2
   head -45 "$OUT/src_$d.txt"
 done

@@ -4,6 +4,7 @@
 # stem's): main's build (B, .gpu/bin/gpu_bench_base) and s33c5's (W, .gpu/bin/gpu_bench).
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
+. bench/ncu_src.sh # the source page to bench/ncu_source.py (ncu_src)
 C=/tmp/convnext_tiny
 .gpu/bin/arch_model convnext_tiny $C || exit 1
 for side in B W; do
@@ -16,9 +17,6 @@ for side in B W; do
   echo "== ncu $side rc=$?"
   ncu -i "$OUT/$side.ncu-rep" --page details >"$OUT/det_$side.txt" 2>&1
   grep -E "Duration|Issue Slots Busy|L1/TEX Hit|L2 Hit|DRAM Throughput|Executed Instructions  |Registers Per|Active Warps Per|Eligible Warps|Achieved Occupancy|Block Limit|Dynamic Shared|Warp Cycles Per Issued" "$OUT/det_$side.txt" | head -20
-  ncu -i "$OUT/$side.ncu-rep" --page source --csv --print-source sass >"$OUT/src_$side.csv" &&
-    python3 bench/ncu_source.py "$OUT/src_$side.csv" 3 >"$OUT/src_$side.txt"
-  rm -f "$OUT/$side.ncu-rep"
-  xz -f -9 "$OUT/src_$side.csv"
+  ncu_src "$OUT/$side.ncu-rep" "src_$side" 3
   head -34 "$OUT/src_$side.txt" | cut -c1-150
 done

@@ -6,6 +6,7 @@
 # and the source counters by opcode and basic block (bench/ncu_source.py).
 exec > >(tee "$OUT/summary.txt") 2>&1
 AB_ENV=BLOCKFUSE_CUDA_WGB AB_TEST=test_mbconv_wgb AB_TAG=wgb . bench/gpu_calls/env_ab.sh
+. bench/ncu_src.sh # the source page to bench/ncu_source.py (ncu_src)
 awk '$0 ~ "per-block roofline, batch 256 " {p=1} p' "$OUT/ab_W.txt" | head -24
 grep -E "^tune stack[12]\.block[01] batch 256: pass1 (wgb|tile .*ranked)" "$OUT/ab_W.txt" | head -50
 BLOCKFUSE_CUDA_WGB=force timeout 200 ncu --profile-from-start off --cache-control none \
@@ -19,9 +20,6 @@ grep -E "pass1 wgb" "$OUT/ncu_run.log" | head -4
 ncu -i "$OUT/wgb.ncu-rep" --page details >"$OUT/det.txt" 2>&1
 grep -E "Duration|Executed Ipc A|Issue Slots Busy|L1/TEX Hit|Mem Busy|DRAM Throughput|Executed Instructions  |Registers Per|No Eligible|Active Warps Per|Eligible Warps|Achieved Occupancy|Dynamic Shared|Block Size|Grid Size" "$OUT/det.txt" | head -30
 grep -iE "stall|warp cycles per issued" "$OUT/det.txt" | head -14
-ncu -i "$OUT/wgb.ncu-rep" --page source --csv --print-source sass >"$OUT/src.csv" &&
-  python3 bench/ncu_source.py "$OUT/src.csv" 2 >"$OUT/src.txt"
-rm -f "$OUT/wgb.ncu-rep"
-xz -f -9 "$OUT/src.csv"
+ncu_src "$OUT/wgb.ncu-rep" src 2
 head -60 "$OUT/src.txt"
 date -u +%FT%TZ
