@@ -25,8 +25,8 @@
 // which let the expand run a chunk further ahead; racecheck does not model
 // bar.arrive and reported the frame's hand-over as RAW hazards.)
 // The arithmetic is the tile kernel's (halved expand weights, swish_h2 on
-// the depthwise fp16 accumulator, a thread's sums of its W pixels as fp16
-// pairs, fp32 from there on).
+// the depthwise fp16 accumulator); the sums are fp32 from each thread's W
+// pixels on.
 //
 // Built for sm_90a only (BF_WGMMA): elsewhere the kernel is a trap and
 // cuda_pg_wg_supported() says 0, so neither the tuner nor the tests launch it.
@@ -129,10 +129,10 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
                                 const bool on = j < j1 && c < a.CmidP;
                                 bd = on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c))
                                         : make_float2(0.f, 0.f);
-                                const __half2 *wp = wdw + (c >> 1); /* tap t at t CmidP / 2 */
 #pragma unroll
                                 for (int t = 0; t < K * K; t++)
-                                  w[t] = on ? wp[t * (a.CmidP >> 1)] : __float2half2_rn(0.f);
+                                  w[t] = on ? wdw[((size_t)t * a.CmidP + c) >> 1]
+                                            : __float2half2_rn(0.f);
   };
   if (role < NE) mbar_wait(bar, 0);
   /* step t: the expand of chunk j0 + t into frame t & 1, the depthwise conv of chunk j0 + t - 1
@@ -197,19 +197,18 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
           for (int kx = 0; kx < K; kx++) acc[x] = __hfma2(in[x * S + kx], w[ky * K + kx], acc[x]);
       }
       if (c < a.CmidP) {
-        __half2 s = __float2half2_rn(0.f); /* the row's sums: fp16 pairs, as the tile kernel's */
-        __half2 *st = a.stage ? reinterpret_cast<__half2 *>((__half *)a.stage +
-                                                            ((size_t)n * HWo + y * W) * a.CmidP + c)
-                              : nullptr;
+        float2 s = make_float2(0.f, 0.f);
+        __half *st =
+            a.stage ? (__half *)a.stage + ((size_t)n * HWo + y * W) * a.CmidP + c : nullptr;
 #pragma unroll
         for (int x = 0; x < W; x++) {
           const __half2 o = swish_h2(__hmax2(acc[x], __float2half2_rn(-65504.f)));
-          s = __hadd2(s, o);
-          if (st) *st = o, st += a.CmidP >> 1;
+          const float2 f = __half22float2(o);
+          s.x += f.x, s.y += f.y;
+          if (st) *reinterpret_cast<__half2 *>(st + (size_t)x * a.CmidP) = o;
         }
-        const float2 f = __half22float2(s);
-        atomicAdd(csum + c, f.x);
-        atomicAdd(csum + c + 1, f.y);
+        atomicAdd(csum + c, s.x);
+        atomicAdd(csum + c + 1, s.y);
       }
     }
     __syncthreads();
