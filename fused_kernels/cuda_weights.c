@@ -616,8 +616,8 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
     }
     if (staged & CUDA_TEST_WGX) { /* PASS1 as mbconv_wg.cu's kernel: the image its tile */
       cuda_mbconv_args *l = &plan.l[0];
-      cuda_mbconv_wgx_set(l,
-                          1); /* the planner's split was of its chunks; zsplit below splits these */
+      /* the planner's split was of its chunks; zsplit below splits these */
+      cuda_mbconv_wgx_set(l, 1);
       if (plan.n < 2 || !caps.wg || !cuda_mbconv_wgx_ok(l)) {
         snprintf(err, errlen, "%s: mbconv_wg.cu's PASS1 does not apply (%s)", b->name,
                  caps.wg ? "shape" : "needs an sm_90a build on sm_90");

@@ -282,14 +282,13 @@ extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_str
 
 extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
-  if (!cuda_pg_wg_supported()) return 0;       /* no kernel image for this device */
-  static const int ws[] = {4, 5, 6, 7, 8, 14}; /* stride 1 at each, stride 2 at the first five */
-  const void *fns[22];
+  if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
+  const void *fns[2 * 16 * 2];           /* every instantiation wgx_fn_of maps to */
   int nf = 0;
   for (int k = 3; k <= 5; k += 2)
-    for (int i = 0; i < 6; i++)
-      for (int st = 1; st <= (ws[i] > 8 ? 1 : 2); st++)
-        fns[nf++] = (const void *)bf::wgx_fn_of(k, ws[i], st);
+    for (int w = 1; w <= 16; w++)
+      for (int st = 1; st <= 2; st++)
+        if (const bf::wgx_fn f = bf::wgx_fn_of(k, w, st)) fns[nf++] = (const void *)f;
   return (int)bf::set_kernel_attrs(fns, nf, bytes, carveout);
 #else
   (void)bytes, (void)carveout;

@@ -481,10 +481,10 @@ static void test_dwdirect_rule(void **state) {
   assert_false(cuda_mbconv_dwdirect_ok(&a));
 }
 
-/* A PASS1 launch of stride 1 with the whole image as its tile, as the tuner
+/* A PASS1 launch of stride s with the whole image as its tile, as the tuner
  * offers mbconv_wg.cu's kernel (an H200's opt-in shared memory). */
-static cuda_mbconv_args wgx_shape(int h, int w, int cin, int mid, int k, int se) {
-  cuda_mbconv_args a = shapes(h, w, cin, mid, cin, k, 1, se, CUDA_MB_PASS1);
+static cuda_mbconv_args wgx_shape(int h, int w, int cin, int mid, int k, int s, int se) {
+  cuda_mbconv_args a = shapes(h, w, cin, mid, cin, k, s, se, CUDA_MB_PASS1);
   cuda_mbconv_wgx_set(&a, 1);
   a.smem_optin = 227 * 1024;
   return a;
@@ -497,7 +497,7 @@ static cuda_mbconv_args wgx_shape(int h, int w, int cin, int mid, int k, int se)
  * within the opt-in limit. */
 static void test_wgx_rule(void **state) {
   (void)state;
-  cuda_mbconv_args a = wgx_shape(7, 7, 192, 1152, 5, 48);
+  cuda_mbconv_args a = wgx_shape(7, 7, 192, 1152, 5, 1, 48);
   a.zsplit = 3;
   assert_true(cuda_mbconv_wgx_ok(&a));
   assert_int_equal(cuda_wgx_threads(&a), 128 + 7 * 32); /* one expand warpgroup */
@@ -514,26 +514,20 @@ static void test_wgx_rule(void **state) {
   assert_false(cuda_mbconv_wgx_ok(&a));
   /* stride 2 (EfficientNet's 14x14 -> 7x7): 196 input pixels over two expand warpgroups, the
      frames of the 17 x 17 input pixels the outputs read */
-  cuda_mbconv_args b = shapes(14, 14, 112, 672, 192, 5, 2, 28, CUDA_MB_PASS1);
-  cuda_mbconv_wgx_set(&b, 1);
-  b.smem_optin = 227 * 1024;
+  cuda_mbconv_args b = wgx_shape(14, 14, 112, 672, 5, 2, 28);
   assert_true(cuda_mbconv_wgx_ok(&b));
   assert_int_equal(cuda_wgx_threads(&b), 256 + 7 * 32);
   assert_int_equal(cuda_mbconv_wgx_smem(&b),
                    1024 + (4 + 2) * 2 * 8192 + 2 * 17 * 17 * CUDA_WGX_FP * 2 + 672 * 4 + 24);
-  b = shapes(17, 16, 112, 672, 192, 5, 2, 28, CUDA_MB_PASS1); /* 272 input pixels */
-  cuda_mbconv_wgx_set(&b, 1);
-  b.smem_optin = 227 * 1024;
+  b = wgx_shape(17, 16, 112, 672, 5, 2, 28); /* 272 input pixels */
   assert_false(cuda_mbconv_wgx_ok(&b));
-  b = shapes(15, 16, 112, 672, 192, 5, 2, 28, CUDA_MB_PASS1); /* 8 x 8 from 240 */
-  cuda_mbconv_wgx_set(&b, 1);
-  b.smem_optin = 227 * 1024;
+  b = wgx_shape(15, 16, 112, 672, 5, 2, 28); /* 8 x 8 from 240 */
   assert_true(cuda_mbconv_wgx_ok(&b));
-  b = wgx_shape(9, 8, 40, 240, 3, 10); /* 9 rows */
+  b = wgx_shape(9, 8, 40, 240, 3, 1, 10); /* 9 rows */
   assert_false(cuda_mbconv_wgx_ok(&b));
-  b = wgx_shape(8, 3, 40, 240, 3, 10); /* 3 columns */
+  b = wgx_shape(8, 3, 40, 240, 3, 1, 10); /* 3 columns */
   assert_false(cuda_mbconv_wgx_ok(&b));
-  b = wgx_shape(8, 8, 40, 240, 3, 10);
+  b = wgx_shape(8, 8, 40, 240, 3, 1, 10);
   assert_true(cuda_mbconv_wgx_ok(&b));
   b.CinP = 272; /* more than 4 panels */
   assert_false(cuda_mbconv_wgx_ok(&b));
@@ -542,14 +536,14 @@ static void test_wgx_rule(void **state) {
   b.has_expand = 1, b.smem_optin = 48 * 1024; /* 2 + 2 panels, two 10x10 frames */
   assert_false(cuda_mbconv_wgx_ok(&b));
   /* 14 columns by up to 16 rows: two expand warpgroups over 4 m-tiles (EfficientNet's 14x14) */
-  b = wgx_shape(14, 14, 112, 672, 5, 28);
+  b = wgx_shape(14, 14, 112, 672, 5, 1, 28);
   assert_true(cuda_mbconv_wgx_ok(&b));
   assert_int_equal(cuda_wgx_threads(&b), 256 + 14 * 32);
   assert_int_equal(cuda_mbconv_wgx_smem(&b),
                    1024 + (4 + 2) * 2 * 8192 + 2 * 18 * 18 * CUDA_WGX_FP * 2 + 672 * 4 + 24);
-  b = wgx_shape(17, 14, 112, 672, 5, 28); /* 17 rows */
+  b = wgx_shape(17, 14, 112, 672, 5, 1, 28); /* 17 rows */
   assert_false(cuda_mbconv_wgx_ok(&b));
-  b = wgx_shape(14, 13, 112, 672, 5, 28); /* 13 columns */
+  b = wgx_shape(14, 13, 112, 672, 5, 1, 28); /* 13 columns */
   assert_false(cuda_mbconv_wgx_ok(&b));
 }
 
