@@ -32,6 +32,8 @@
 // cuda_pg_wg_supported() says 0, so neither the tuner nor the tests launch it.
 #include <cuda.h>
 #include <cuda_runtime.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fused_kernels/cuda_kernels.h"
 #include "fused_kernels/pixel_gemm.cuh"
@@ -46,8 +48,11 @@ namespace {
 
 constexpr unsigned PANEL = CUDA_WGX_PANEL; /* 64 rows x 64 fp16 columns, 128-byte swizzle */
 constexpr int FP = CUDA_WGX_FP;            /* a frame pixel's pitch, halves */
-// K: the taps; W: the output width (a depthwise warp's strip); S: the stride.
-template <int K, int W, int S>
+// K: the taps; W: the output width (a depthwise warp's strip); S: the stride;
+// TP: the depthwise warps copy each chunk's taps and bias into shared memory a
+// step ahead (cuda_wgx_taps_fit), instead of loading them from L2 at the step's
+// start.
+template <int K, int W, int S, bool TP>
 __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
                                   : S > 1 ? 256 + 32 * 8
                                           : 128 + 32 * 8,
@@ -64,13 +69,34 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   const int j0 = (int)blockIdx.y * nch / z, j1 = ((int)blockIdx.y + 1) * nch / z;
   const int fsz = FH * FW * FP; /* halves per frame */
   /* layout (cuda_mbconv_wgx_smem): A's KS panels of each m-tile, two We stages of KS panels,
-     two frames, the channel sums, three mbarriers (A, We stages 0 and 1) */
+     two frames, the channel sums, three mbarriers (A, We stages 0 and 1), with TP two stages
+     of a chunk's taps [K * K][64] and bias [64] (fp32) from 16 bytes past the mbarriers */
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   unsigned char *base = smem + (sb - s0);
   __half *frame = reinterpret_cast<__half *>(base + (MT + 2) * KS * PANEL);
   float *csum = reinterpret_cast<float *>(frame + 2 * fsz);
   unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + a.CmidP);
+  constexpr int TPS = K * K * 64 + 128; /* halves per taps stage */
+  __half *taps = reinterpret_cast<__half *>(bar + 4);
   const int tid = threadIdx.x;
+  /* the role as a warp-uniform value ptxas can see (a lane-0 broadcast): warpgroup MMAs under a
+     branch on the thread index are serialised (C7520) */
+  const int role = __shfl_sync(0xffffffffu, tid >> 7, 0); /* < NE: expand warpgroup `role` */
+  /* TP, the depthwise threads: chunk j's taps and bias into stage st by 16-byte copies (zeros
+     past CmidP), committed as one group */
+  auto fetch_taps = [&](int j, int st) {
+    __half *tb = taps + st * TPS;
+    const __half *wg = reinterpret_cast<const __half *>(a.w_dw);
+    for (int i = tid - 128 * NE; i < K * K * 8 + 16; i += 32 * a.Ho) {
+      const bool tap = i < K * K * 8;
+      const int c = j * 64 + (tap ? 8 * (i & 7) : 4 * (i - K * K * 8)), on = c < a.CmidP;
+      const void *g = tap ? (const void *)(wg + (size_t)(i >> 3) * a.CmidP + c)
+                          : (const void *)(a.b_dw + c);
+      cp_async16_zfill(tb + (tap ? 8 * i : K * K * 64 + 8 * (i - K * K * 8)),
+                       on ? g : (const void *)wg, on);
+    }
+    cp_async_commit();
+  };
   if (tid == 0)
     for (int i = 0; i < 3; i++) mbar_init(bar + i, 1);
   for (int i = tid; i < fsz; i += blockDim.x) reinterpret_cast<unsigned *>(frame)[i] = 0u;
@@ -87,6 +113,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
     load_we(j0);
     if (j0 + 1 < j1) load_we(j0 + 1);
   }
+  if (TP && role >= NE) fetch_taps(j0, 1); /* read in step 1 */
   pdl_wait(); /* the input is the previous kernel's output; the stage and sums its inputs */
   if (tid == 0) {
     mbar_arrive_tx(bar, MT * KS * PANEL);
@@ -95,9 +122,6 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
         tma_load_2d(base + (m * KS + s) * PANEL, tx, s * 64, n * HW + m * 64, bar);
   }
 
-  /* the role as a warp-uniform value ptxas can see (a lane-0 broadcast): warpgroup MMAs under a
-     branch on the thread index are serialised (C7520) */
-  const int role = __shfl_sync(0xffffffffu, tid >> 7, 0); /* < NE: expand warpgroup `role` */
   const int warp = tid >> 5, lane = tid & 31, nc = j1 - j0;
   /* the expand's: the frame offset of accumulator row hh of m-tile m, input pixel (iy, ix) at
      frame pixel (iy + pad_t, ix + pad_l); -1 past the image, or where no output reads it (the
@@ -125,6 +149,14 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   __half2 w[K * K];
   float2 bd;
   auto load_taps = [&](int j) { /* chunk j's taps and bias for this lane's pair */
+                                if constexpr (TP) { /* stage (j - j0 + 1) & 1 */
+                                  const __half *tb = taps + ((j - j0 + 1) & 1) * TPS;
+                                  bd = reinterpret_cast<const float2 *>(tb + K * K * 64)[q];
+#pragma unroll
+                                  for (int t = 0; t < K * K; t++)
+                                    w[t] = reinterpret_cast<const __half2 *>(tb + t * 64)[q];
+                                  return;
+                                }
                                 const int c = j * 64 + 2 * q;
                                 const bool on = j < j1 && c < a.CmidP;
                                 bd = on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c))
@@ -181,6 +213,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
     } else if (t > 0) {
       const int j = j0 + t - 1, c = j * 64 + 2 * q;
       load_taps(j); /* here, not a step ahead: live across the barrier, they made ptxas spill */
+      if (TP && j + 1 < j1) fetch_taps(j + 1, ((t + 1) & 1)); /* the stage step t - 1 read */
       __half2 acc[W];
 #pragma unroll
       for (int x = 0; x < W; x++) acc[x] = __floats2half2_rn(bd.x, bd.y);
@@ -211,6 +244,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
         atomicAdd(csum + c + 1, s.y);
       }
     }
+    if (TP && role >= NE) cp_async_wait0(); /* the next step's taps, published by the barrier */
     __syncthreads();
     /* every MMA of step t has completed (each warp waited before the barrier): chunk
        j0 + t + 2's We slices into the stage that step t read */
@@ -230,28 +264,32 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
 typedef void (*wgx_fn)(const CUtensorMap, const CUtensorMap, const cuda_mbconv_args);
 
 // The instantiation for k taps, an output width w and stride s: stride 1 at
-// widths 4..8 and 14, stride 2 at output widths 4..8.
-template <int K>
-wgx_fn wgx_fn_k(int w, int s) {
+// widths 4..8 and 14, stride 2 at output widths 4..8; tp: TP.
+template <int K, bool TP>
+wgx_fn wgx_fn_t(int w, int s) {
   switch (w) {
     case 4:
-      return s == 1 ? mbconv_wgx_kernel<K, 4, 1> : mbconv_wgx_kernel<K, 4, 2>;
+      return s == 1 ? mbconv_wgx_kernel<K, 4, 1, TP> : mbconv_wgx_kernel<K, 4, 2, TP>;
     case 5:
-      return s == 1 ? mbconv_wgx_kernel<K, 5, 1> : mbconv_wgx_kernel<K, 5, 2>;
+      return s == 1 ? mbconv_wgx_kernel<K, 5, 1, TP> : mbconv_wgx_kernel<K, 5, 2, TP>;
     case 6:
-      return s == 1 ? mbconv_wgx_kernel<K, 6, 1> : mbconv_wgx_kernel<K, 6, 2>;
+      return s == 1 ? mbconv_wgx_kernel<K, 6, 1, TP> : mbconv_wgx_kernel<K, 6, 2, TP>;
     case 7:
-      return s == 1 ? mbconv_wgx_kernel<K, 7, 1> : mbconv_wgx_kernel<K, 7, 2>;
+      return s == 1 ? mbconv_wgx_kernel<K, 7, 1, TP> : mbconv_wgx_kernel<K, 7, 2, TP>;
     case 8:
-      return s == 1 ? mbconv_wgx_kernel<K, 8, 1> : mbconv_wgx_kernel<K, 8, 2>;
+      return s == 1 ? mbconv_wgx_kernel<K, 8, 1, TP> : mbconv_wgx_kernel<K, 8, 2, TP>;
     case 14:
-      return s == 1 ? mbconv_wgx_kernel<K, 14, 1> : nullptr;
+      return s == 1 ? mbconv_wgx_kernel<K, 14, 1, TP> : nullptr;
   }
   return nullptr;
 }
-wgx_fn wgx_fn_of(int k, int w, int s) {
+template <int K>
+wgx_fn wgx_fn_k(int w, int s, bool tp) {
+  return tp ? wgx_fn_t<K, true>(w, s) : wgx_fn_t<K, false>(w, s);
+}
+wgx_fn wgx_fn_of(int k, int w, int s, bool tp) {
   if (s != 1 && s != 2) return nullptr;
-  return k == 3 ? wgx_fn_k<3>(w, s) : k == 5 ? wgx_fn_k<5>(w, s) : nullptr;
+  return k == 3 ? wgx_fn_k<3>(w, s, tp) : k == 5 ? wgx_fn_k<5>(w, s, tp) : nullptr;
 }
 
 }  // namespace
@@ -263,7 +301,11 @@ wgx_fn wgx_fn_of(int k, int w, int s) {
 // per x, the chunks split zsplit ways over y.
 extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
 #if defined(BF_WGMMA)
-  const bf::wgx_fn f = bf::wgx_fn_of(a->K, a->Wo, a->S);
+  static const int no_tp = [] { /* BLOCKFUSE_CUDA_WGXTP=0: never TP (A/B runs) */
+    const char *v = getenv("BLOCKFUSE_CUDA_WGXTP");
+    return v && !strcmp(v, "0");
+  }();
+  const bf::wgx_fn f = bf::wgx_fn_of(a->K, a->Wo, a->S, !no_tp && cuda_wgx_taps_fit(a));
   if (!f || !cuda_pg_wg_supported()) return (int)cudaErrorInvalidValue;
   CUtensorMap tx, te;
   cudaError_t e =
@@ -283,12 +325,13 @@ extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_str
 extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
   if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
-  const void *fns[2 * 16 * 2];           /* every instantiation wgx_fn_of maps to */
+  const void *fns[2 * 16 * 2 * 2];       /* every instantiation wgx_fn_of maps to */
   int nf = 0;
   for (int k = 3; k <= 5; k += 2)
     for (int w = 1; w <= 16; w++)
       for (int st = 1; st <= 2; st++)
-        if (const bf::wgx_fn f = bf::wgx_fn_of(k, w, st)) fns[nf++] = (const void *)f;
+        for (int tp = 0; tp <= 1; tp++)
+          if (const bf::wgx_fn f = bf::wgx_fn_of(k, w, st, tp)) fns[nf++] = (const void *)f;
   return (int)bf::set_kernel_attrs(fns, nf, bytes, carveout);
 #else
   (void)bytes, (void)carveout;
