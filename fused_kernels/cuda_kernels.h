@@ -502,35 +502,22 @@ static inline int cuda_wgx_threads(const cuda_mbconv_args *a) {
   return 128 * cuda_wgx_ne(a->H * a->W) + 32 * a->Ho;
 }
 
-/* Its shared memory without the depthwise taps' stages: 1 KB of alignment
- * slack, the input's KS = CinP / 64 panels for each 64-pixel m-tile, two
- * stages of the We slices of a chunk (KS panels each), two frames of the input
- * columns and rows the outputs read ((Ho - 1) S + K by (Wo - 1) S + K pixels),
- * the image's fp32 channel sums, three mbarriers (and 8 bytes to align what
- * follows to 16). */
-static inline size_t cuda_mbconv_wgx_smem_base(const cuda_mbconv_args *a) {
+/* Its shared memory: 1 KB of alignment slack, the input's KS = CinP / 64
+ * panels for each 64-pixel m-tile, two stages of the We slices of a chunk (KS
+ * panels each), two frames of the input columns and rows the outputs read
+ * ((Ho - 1) S + K by (Wo - 1) S + K pixels), then either the image's fp32
+ * channel sums and three mbarriers, or (TP) two chunks' sums, the mbarriers,
+ * 8 bytes to align what follows and a chunk's depthwise taps ([K * K][64]
+ * fp16) and bias (64 fp32); the larger of the two. */
+static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
   const size_t ks = (size_t)(a->CinP + 63) / 64, mt = (size_t)(a->H * a->W + 63) / 64;
   const size_t frame =
       (size_t)((a->Ho - 1) * a->S + a->K) * ((a->Wo - 1) * a->S + a->K) * CUDA_WGX_FP * 2;
-  return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + (size_t)a->CmidP * 4 + 4 * 8;
+  const size_t common = 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame;
+  const size_t sums = (size_t)a->CmidP * 4 + 3 * 8;
+  const size_t tp = 128 * 4 + 4 * 8 + (size_t)a->K * a->K * 128 + 256;
+  return common + (sums > tp ? sums : tp);
 }
-/* The two stages of a chunk's depthwise taps ([K * K][64] fp16) and bias (64
- * fp32) that the depthwise warps copy a step ahead. */
-static inline CUDA_HD size_t cuda_wgx_taps_bytes(int k) {
-  return 2 * ((size_t)k * k * 128 + 256);
-}
-/* Whether the taps' stages fit beside the rest without costing the kernel a
- * CTA per multiprocessor: the builds of one CTA per SM (outputs wider than 8,
- * or stride 2) within the opt-in limit, the others two CTAs per SM. */
-static inline int cuda_wgx_taps_fit(const cuda_mbconv_args *a) {
-  const size_t b = cuda_mbconv_wgx_smem_base(a) + cuda_wgx_taps_bytes(a->K);
-  if (a->Wo > 8 || a->S > 1) return b <= (size_t)a->smem_optin;
-  return b <= (size_t)a->smem_optin && 2 * (b + 1024) <= (size_t)a->smem_per_sm;
-}
-static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
-  return cuda_mbconv_wgx_smem_base(a) + (cuda_wgx_taps_fit(a) ? cuda_wgx_taps_bytes(a->K) : 0);
-}
-
 /* PASS1 launch a as mbconv_wg.cu's kernel takes it: the whole image as the
  * tile, chunks of 64 channels split z ways, none of the tile kernel's
  * variants (the tuner, the kernel-test hook and the planner's tests). */

@@ -50,8 +50,8 @@ constexpr unsigned PANEL = CUDA_WGX_PANEL; /* 64 rows x 64 fp16 columns, 128-byt
 constexpr int FP = CUDA_WGX_FP;            /* a frame pixel's pitch, halves */
 // K: the taps; W: the output width (a depthwise warp's strip); S: the stride;
 // TP: the depthwise warps copy each chunk's taps and bias into shared memory a
-// step ahead (cuda_wgx_taps_fit), instead of loading them from L2 at the step's
-// start.
+// step ahead, instead of loading them from L2 at the step's start, and keep the
+// sums of two chunks instead of the image's (written out a step later).
 template <int K, int W, int S, bool TP>
 __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
                                   : S > 1 ? 256 + 32 * 8
@@ -69,23 +69,24 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   const int j0 = (int)blockIdx.y * nch / z, j1 = ((int)blockIdx.y + 1) * nch / z;
   const int fsz = FH * FW * FP; /* halves per frame */
   /* layout (cuda_mbconv_wgx_smem): A's KS panels of each m-tile, two We stages of KS panels,
-     two frames, the channel sums, three mbarriers (A, We stages 0 and 1), with TP two stages
-     of a chunk's taps [K * K][64] and bias [64] (fp32) from 16 bytes past the mbarriers */
+     two frames, the channel sums (TP: [2][64], a chunk's in half t & 1 at step t), three
+     mbarriers (A, We stages 0 and 1), with TP one stage of a chunk's taps [K * K][64] and bias
+     [64] (fp32) from 16 bytes past the mbarriers */
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   unsigned char *base = smem + (sb - s0);
   __half *frame = reinterpret_cast<__half *>(base + (MT + 2) * KS * PANEL);
   float *csum = reinterpret_cast<float *>(frame + 2 * fsz);
-  unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + a.CmidP);
-  constexpr int TPS = K * K * 64 + 128; /* halves per taps stage */
+  const int ncs = TP ? 128 : a.CmidP; /* fp32 sums */
+  unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + ncs);
   __half *taps = reinterpret_cast<__half *>(bar + 4);
   const int tid = threadIdx.x;
   /* the role as a warp-uniform value ptxas can see (a lane-0 broadcast): warpgroup MMAs under a
      branch on the thread index are serialised (C7520) */
   const int role = __shfl_sync(0xffffffffu, tid >> 7, 0); /* < NE: expand warpgroup `role` */
-  /* TP, the depthwise threads: chunk j's taps and bias into stage st by 16-byte copies (zeros
+  /* TP, the depthwise threads: chunk j's taps and bias into the stage by 16-byte copies (zeros
      past CmidP), committed as one group */
-  auto fetch_taps = [&](int j, int st) {
-    __half *tb = taps + st * TPS;
+  auto fetch_taps = [&](int j) {
+    __half *tb = taps;
     const __half *wg = reinterpret_cast<const __half *>(a.w_dw);
     for (int i = tid - 128 * NE; i < K * K * 8 + 16; i += 32 * a.Ho) {
       const bool tap = i < K * K * 8;
@@ -100,7 +101,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   if (tid == 0)
     for (int i = 0; i < 3; i++) mbar_init(bar + i, 1);
   for (int i = tid; i < fsz; i += blockDim.x) reinterpret_cast<unsigned *>(frame)[i] = 0u;
-  for (int c = tid; c < a.CmidP; c += blockDim.x) csum[c] = 0.f;
+  for (int c = tid; c < ncs; c += blockDim.x) csum[c] = 0.f;
   __syncthreads(); /* the barriers, the zero frames and sums */
   /* chunk j's We slices into stage (j - j0) & 1 (thread 0) */
   auto load_we = [&](int j) {
@@ -113,7 +114,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
     load_we(j0);
     if (j0 + 1 < j1) load_we(j0 + 1);
   }
-  if (TP && role >= NE) fetch_taps(j0, 1); /* read in step 1 */
+  if (TP && role >= NE) fetch_taps(j0); /* read in step 1 */
   pdl_wait(); /* the input is the previous kernel's output; the stage and sums its inputs */
   if (tid == 0) {
     mbar_arrive_tx(bar, MT * KS * PANEL);
@@ -149,8 +150,8 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   __half2 w[K * K];
   float2 bd;
   auto load_taps = [&](int j) { /* chunk j's taps and bias for this lane's pair */
-                                if constexpr (TP) { /* stage (j - j0 + 1) & 1 */
-                                  const __half *tb = taps + ((j - j0 + 1) & 1) * TPS;
+                                if constexpr (TP) {
+                                  const __half *tb = taps;
                                   bd = reinterpret_cast<const float2 *>(tb + K * K * 64)[q];
 #pragma unroll
                                   for (int t = 0; t < K * K; t++)
@@ -213,7 +214,18 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
     } else if (t > 0) {
       const int j = j0 + t - 1, c = j * 64 + 2 * q;
       load_taps(j); /* here, not a step ahead: live across the barrier, they made ptxas spill */
-      if (TP && j + 1 < j1) fetch_taps(j + 1, ((t + 1) & 1)); /* the stage step t - 1 read */
+      if constexpr (TP) {
+        /* every depthwise warp has its taps: the stage takes the next chunk's */
+        asm volatile("bar.sync 1, %0;\n" ::"r"(32 * a.Ho) : "memory");
+        if (j + 1 < j1) fetch_taps(j + 1);
+        if (t >= 2 && y == 0) { /* chunk j - 1's sums (complete since the last barrier) out */
+          float *cs = csum + ((t - 1) & 1) * 64 + 2 * q;
+          if (c - 64 < a.CmidP)
+            *reinterpret_cast<float2 *>(a.sums + (size_t)n * a.CmidP + c - 64) =
+                make_float2(cs[0], cs[1]);
+          cs[0] = cs[1] = 0.f;
+        }
+      }
       __half2 acc[W];
 #pragma unroll
       for (int x = 0; x < W; x++) acc[x] = __floats2half2_rn(bd.x, bd.y);
@@ -240,8 +252,9 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
           s.x += f.x, s.y += f.y;
           if (st) *reinterpret_cast<__half2 *>(st + (size_t)x * a.CmidP) = o;
         }
-        atomicAdd(csum + c, s.x);
-        atomicAdd(csum + c + 1, s.y);
+        float *cs = TP ? csum + (t & 1) * 64 + 2 * q : csum + c;
+        atomicAdd(cs, s.x);
+        atomicAdd(cs + 1, s.y);
       }
     }
     if (TP && role >= NE) cp_async_wait0(); /* the next step's taps, published by the barrier */
@@ -250,7 +263,10 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
        j0 + t + 2's We slices into the stage that step t read */
     if (tid == 0 && t + 2 < nc) load_we(j0 + t + 2);
   }
-  if (role >= NE) { /* every row's sums are in (the last step's barrier) */
+  if (TP && role >= NE) { /* the last chunk's sums (the last step's barrier) */
+    const int i = tid - 128 * NE, c = (j1 - 1) * 64 + i;
+    if (i < 64 && c < a.CmidP) a.sums[(size_t)n * a.CmidP + c] = csum[(nc & 1) * 64 + i];
+  } else if (role >= NE) { /* every row's sums are in (the last step's barrier) */
     const int c1 = min(j1 * 64, a.CmidP);
     for (int c = j0 * 64 + tid - 128 * NE; c < c1; c += 32 * a.Ho)
       a.sums[(size_t)n * a.CmidP + c] = csum[c];
@@ -305,7 +321,7 @@ extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_str
     const char *v = getenv("BLOCKFUSE_CUDA_WGXTP");
     return v && !strcmp(v, "0");
   }();
-  const bf::wgx_fn f = bf::wgx_fn_of(a->K, a->Wo, a->S, !no_tp && cuda_wgx_taps_fit(a));
+  const bf::wgx_fn f = bf::wgx_fn_of(a->K, a->Wo, a->S, !no_tp);
   if (!f || !cuda_pg_wg_supported()) return (int)cudaErrorInvalidValue;
   CUtensorMap tx, te;
   cudaError_t e =
