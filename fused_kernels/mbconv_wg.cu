@@ -70,7 +70,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   const int fsz = FH * FW * FP; /* halves per frame */
   /* layout (cuda_mbconv_wgx_smem): A's KS panels of each m-tile, two We stages of KS panels,
      two frames, the channel sums (TP: [2][64], a chunk's in half t & 1 at step t), three
-     mbarriers (A, We stages 0 and 1), with TP one stage of a chunk's taps [K * K][64] and bias
+     mbarriers (A, We stages 0 and 1; TP: a fourth, the taps read), with TP one stage of a chunk's taps [K * K][64] and bias
      [64] (fp32) from 16 bytes past the mbarriers */
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   unsigned char *base = smem + (sb - s0);
@@ -98,8 +98,10 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
     }
     cp_async_commit();
   };
-  if (tid == 0)
+  if (tid == 0) {
     for (int i = 0; i < 3; i++) mbar_init(bar + i, 1);
+    if (TP) mbar_init(bar + 3, 32 * a.Ho); /* every depthwise thread has read the taps */
+  }
   for (int i = tid; i < fsz; i += blockDim.x) reinterpret_cast<unsigned *>(frame)[i] = 0u;
   for (int c = tid; c < ncs; c += blockDim.x) csum[c] = 0.f;
   __syncthreads(); /* the barriers, the zero frames and sums */
@@ -215,8 +217,10 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
       const int j = j0 + t - 1, c = j * 64 + 2 * q;
       load_taps(j); /* here, not a step ahead: live across the barrier, they made ptxas spill */
       if constexpr (TP) {
-        /* every depthwise warp has its taps: the stage takes the next chunk's */
-        asm volatile("bar.sync 1, %0;\n" ::"r"(32 * a.Ho) : "memory");
+        /* once every depthwise thread has its taps (an mbarrier, which racecheck follows), the
+           stage takes the next chunk's */
+        mbar_arrive(bar + 3);
+        mbar_wait(bar + 3, (unsigned)(t - 1) & 1u);
         if (j + 1 < j1) fetch_taps(j + 1);
         if (t >= 2 && y == 0) { /* chunk j - 1's sums (complete since the last barrier) out */
           float *cs = csum + ((t - 1) & 1) * 64 + 2 * q;
