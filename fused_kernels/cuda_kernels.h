@@ -505,19 +505,17 @@ static inline int cuda_wgx_threads(const cuda_mbconv_args *a) {
 /* Its shared memory: 1 KB of alignment slack, the input's KS = CinP / 64
  * panels for each 64-pixel m-tile, two stages of the We slices of a chunk (KS
  * panels each), two frames of the input columns and rows the outputs read
- * ((Ho - 1) S + K by (Wo - 1) S + K pixels), then either the image's fp32
- * channel sums and three mbarriers, or (TP) two chunks' sums, the mbarriers,
- * 8 bytes to align what follows and a chunk's depthwise taps ([K * K][64]
- * fp16) and bias (64 fp32); the larger of the two. */
+ * ((Ho - 1) S + K by (Wo - 1) S + K pixels), two chunks' fp32 channel sums,
+ * four mbarriers, a chunk's depthwise taps ([K * K][64] fp16) and bias (64
+ * fp32). */
 static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
   const size_t ks = (size_t)(a->CinP + 63) / 64, mt = (size_t)(a->H * a->W + 63) / 64;
   const size_t frame =
       (size_t)((a->Ho - 1) * a->S + a->K) * ((a->Wo - 1) * a->S + a->K) * CUDA_WGX_FP * 2;
-  const size_t common = 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame;
-  const size_t sums = (size_t)a->CmidP * 4 + 3 * 8;
-  const size_t tp = 128 * 4 + 4 * 8 + (size_t)a->K * a->K * 128 + 256;
-  return common + (sums > tp ? sums : tp);
+  return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + 128 * 4 + 4 * 8 +
+         (size_t)a->K * a->K * 128 + 256;
 }
+
 /* PASS1 launch a as mbconv_wg.cu's kernel takes it: the whole image as the
  * tile, chunks of 64 channels split z ways, none of the tile kernel's
  * variants (the tuner, the kernel-test hook and the planner's tests). */

@@ -17,13 +17,22 @@
 //   - H depthwise warps, warp y = output row y, lane q = channel pair q of the
 //     chunk: the row's W pixels from the frame (K input rows of W + K - 1
 //     pixels, each read once), packed fp16 taps from the bias, swish, the
-//     fp16 pairs stored to the stage and added to the image's channel sums
-//     (fp32, shared memory; written out at the end).
+//     fp16 pairs stored to the stage and added to the chunk's channel sums
+//     (fp32, shared memory; written out by warp 0 a step later). The chunk's
+//     taps and bias come from shared memory, where these warps copied them
+//     by cp.async in the step before: once every depthwise thread has read
+//     them (an mbarrier), the one stage takes the next chunk's (s36c2-s36c5:
+//     from L2 at each step's start, their loads and 64-bit address arithmetic
+//     were ~300 of a 14-wide k = 5 row's 983 instructions, and the 7x7 k = 5
+//     blocks had no room for two stages beside the image's sums).
 // Two frames: in step t the expand of chunk t fills one while the depthwise
 // warps read chunk t - 1's from the other, and a barrier of the whole CTA
 // ends each step. (s34c1 ran a producer/consumer hand-over by bar.arrive,
 // which let the expand run a chunk further ahead; racecheck does not model
-// bar.arrive and reported the frame's hand-over as RAW hazards.)
+// bar.arrive and reported the frame's hand-over as RAW hazards. With a named
+// barrier among the depthwise warps before the taps' copy, racecheck
+// reported the frames' hand-over across the CTA barrier as WAR hazards,
+// s36c4; the mbarrier keeps it clean.)
 // The arithmetic is the tile kernel's (halved expand weights, swish_h2 on
 // the depthwise fp16 accumulator); the sums are fp32 from each thread's W
 // pixels on.
@@ -32,8 +41,6 @@
 // cuda_pg_wg_supported() says 0, so neither the tuner nor the tests launch it.
 #include <cuda.h>
 #include <cuda_runtime.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "fused_kernels/cuda_kernels.h"
 #include "fused_kernels/pixel_gemm.cuh"
@@ -48,11 +55,8 @@ namespace {
 
 constexpr unsigned PANEL = CUDA_WGX_PANEL; /* 64 rows x 64 fp16 columns, 128-byte swizzle */
 constexpr int FP = CUDA_WGX_FP;            /* a frame pixel's pitch, halves */
-// K: the taps; W: the output width (a depthwise warp's strip); S: the stride;
-// TP: the depthwise warps copy each chunk's taps and bias into shared memory a
-// step ahead, instead of loading them from L2 at the step's start, and keep the
-// sums of two chunks instead of the image's (written out a step later).
-template <int K, int W, int S, bool TP>
+// K: the taps; W: the output width (a depthwise warp's strip); S: the stride.
+template <int K, int W, int S>
 __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
                                   : S > 1 ? 256 + 32 * 8
                                           : 128 + 32 * 8,
@@ -69,41 +73,38 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   const int j0 = (int)blockIdx.y * nch / z, j1 = ((int)blockIdx.y + 1) * nch / z;
   const int fsz = FH * FW * FP; /* halves per frame */
   /* layout (cuda_mbconv_wgx_smem): A's KS panels of each m-tile, two We stages of KS panels,
-     two frames, the channel sums (TP: [2][64], a chunk's in half t & 1 at step t), three
-     mbarriers (A, We stages 0 and 1; TP: a fourth, the taps read), with TP one stage of a chunk's taps [K * K][64] and bias
-     [64] (fp32) from 16 bytes past the mbarriers */
+     two frames, two chunks' channel sums ([2][64]: step t's in half t & 1), four mbarriers (A,
+     We stages 0 and 1, the taps read), a chunk's taps [K * K][64] and bias [64] (fp32) */
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   unsigned char *base = smem + (sb - s0);
   __half *frame = reinterpret_cast<__half *>(base + (MT + 2) * KS * PANEL);
   float *csum = reinterpret_cast<float *>(frame + 2 * fsz);
-  const int ncs = TP ? 128 : a.CmidP; /* fp32 sums */
-  unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + ncs);
+  unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + 128);
   __half *taps = reinterpret_cast<__half *>(bar + 4);
   const int tid = threadIdx.x;
   /* the role as a warp-uniform value ptxas can see (a lane-0 broadcast): warpgroup MMAs under a
      branch on the thread index are serialised (C7520) */
   const int role = __shfl_sync(0xffffffffu, tid >> 7, 0); /* < NE: expand warpgroup `role` */
-  /* TP, the depthwise threads: chunk j's taps and bias into the stage by 16-byte copies (zeros
-     past CmidP), committed as one group */
+  /* the depthwise threads: chunk j's taps and bias into the stage by 16-byte copies (zeros past
+     CmidP), committed as one group */
   auto fetch_taps = [&](int j) {
-    __half *tb = taps;
     const __half *wg = reinterpret_cast<const __half *>(a.w_dw);
     for (int i = tid - 128 * NE; i < K * K * 8 + 16; i += 32 * a.Ho) {
       const bool tap = i < K * K * 8;
       const int c = j * 64 + (tap ? 8 * (i & 7) : 4 * (i - K * K * 8)), on = c < a.CmidP;
       const void *g = tap ? (const void *)(wg + (size_t)(i >> 3) * a.CmidP + c)
                           : (const void *)(a.b_dw + c);
-      cp_async16_zfill(tb + (tap ? 8 * i : K * K * 64 + 8 * (i - K * K * 8)),
+      cp_async16_zfill(taps + (tap ? 8 * i : K * K * 64 + 8 * (i - K * K * 8)),
                        on ? g : (const void *)wg, on);
     }
     cp_async_commit();
   };
   if (tid == 0) {
     for (int i = 0; i < 3; i++) mbar_init(bar + i, 1);
-    if (TP) mbar_init(bar + 3, 32 * a.Ho); /* every depthwise thread has read the taps */
+    mbar_init(bar + 3, 32 * a.Ho); /* every depthwise thread has read the taps */
   }
   for (int i = tid; i < fsz; i += blockDim.x) reinterpret_cast<unsigned *>(frame)[i] = 0u;
-  for (int c = tid; c < ncs; c += blockDim.x) csum[c] = 0.f;
+  for (int c = tid; c < 128; c += blockDim.x) csum[c] = 0.f;
   __syncthreads(); /* the barriers, the zero frames and sums */
   /* chunk j's We slices into stage (j - j0) & 1 (thread 0) */
   auto load_we = [&](int j) {
@@ -116,7 +117,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
     load_we(j0);
     if (j0 + 1 < j1) load_we(j0 + 1);
   }
-  if (TP && role >= NE) fetch_taps(j0); /* read in step 1 */
+  if (role >= NE) fetch_taps(j0); /* read in step 1 */
   pdl_wait(); /* the input is the previous kernel's output; the stage and sums its inputs */
   if (tid == 0) {
     mbar_arrive_tx(bar, MT * KS * PANEL);
@@ -148,27 +149,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   /* the depthwise warps': output row y, channel pair q of the chunk, its taps and bias */
   const int HWo = a.Ho * W;
   const int y = warp - 4 * NE, q = lane;
-  const __half2 *wdw = reinterpret_cast<const __half2 *>(a.w_dw);
   __half2 w[K * K];
-  float2 bd;
-  auto load_taps = [&](int j) { /* chunk j's taps and bias for this lane's pair */
-                                if constexpr (TP) {
-                                  const __half *tb = taps;
-                                  bd = reinterpret_cast<const float2 *>(tb + K * K * 64)[q];
-#pragma unroll
-                                  for (int t = 0; t < K * K; t++)
-                                    w[t] = reinterpret_cast<const __half2 *>(tb + t * 64)[q];
-                                  return;
-                                }
-                                const int c = j * 64 + 2 * q;
-                                const bool on = j < j1 && c < a.CmidP;
-                                bd = on ? __ldg(reinterpret_cast<const float2 *>(a.b_dw + c))
-                                        : make_float2(0.f, 0.f);
-#pragma unroll
-                                for (int t = 0; t < K * K; t++)
-                                  w[t] = on ? wdw[((size_t)t * a.CmidP + c) >> 1]
-                                            : __float2half2_rn(0.f);
-  };
   if (role < NE) mbar_wait(bar, 0);
   /* step t: the expand of chunk j0 + t into frame t & 1, the depthwise conv of chunk j0 + t - 1
      from the other; a barrier of the whole CTA between steps */
@@ -215,20 +196,21 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
       }
     } else if (t > 0) {
       const int j = j0 + t - 1, c = j * 64 + 2 * q;
-      load_taps(j); /* here, not a step ahead: live across the barrier, they made ptxas spill */
-      if constexpr (TP) {
-        /* once every depthwise thread has its taps (an mbarrier, which racecheck follows), the
-           stage takes the next chunk's */
-        mbar_arrive(bar + 3);
-        mbar_wait(bar + 3, (unsigned)(t - 1) & 1u);
-        if (j + 1 < j1) fetch_taps(j + 1);
-        if (t >= 2 && y == 0) { /* chunk j - 1's sums (complete since the last barrier) out */
-          float *cs = csum + ((t - 1) & 1) * 64 + 2 * q;
-          if (c - 64 < a.CmidP)
-            *reinterpret_cast<float2 *>(a.sums + (size_t)n * a.CmidP + c - 64) =
-                make_float2(cs[0], cs[1]);
-          cs[0] = cs[1] = 0.f;
-        }
+      /* chunk j's taps and bias for this lane's pair (zeros past CmidP), then, once every
+         depthwise thread has read them (an mbarrier, which racecheck follows), the stage takes
+         the next chunk's */
+      const float2 bd = reinterpret_cast<const float2 *>(taps + K * K * 64)[q];
+#pragma unroll
+      for (int i = 0; i < K * K; i++) w[i] = reinterpret_cast<const __half2 *>(taps + i * 64)[q];
+      mbar_arrive(bar + 3);
+      mbar_wait(bar + 3, (unsigned)(t - 1) & 1u);
+      if (j + 1 < j1) fetch_taps(j + 1);
+      if (t >= 2 && y == 0) { /* chunk j - 1's sums (complete since the last barrier, a whole
+                                 chunk: not the last) out */
+        float *cs = csum + ((t - 1) & 1) * 64 + 2 * q;
+        *reinterpret_cast<float2 *>(a.sums + (size_t)n * a.CmidP + c - 64) =
+            make_float2(cs[0], cs[1]);
+        cs[0] = cs[1] = 0.f;
       }
       __half2 acc[W];
 #pragma unroll
@@ -256,24 +238,20 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
           s.x += f.x, s.y += f.y;
           if (st) *reinterpret_cast<__half2 *>(st + (size_t)x * a.CmidP) = o;
         }
-        float *cs = TP ? csum + (t & 1) * 64 + 2 * q : csum + c;
+        float *cs = csum + (t & 1) * 64 + 2 * q;
         atomicAdd(cs, s.x);
         atomicAdd(cs + 1, s.y);
       }
     }
-    if (TP && role >= NE) cp_async_wait0(); /* the next step's taps, published by the barrier */
+    if (role >= NE) cp_async_wait0(); /* the next step's taps, published by the barrier */
     __syncthreads();
     /* every MMA of step t has completed (each warp waited before the barrier): chunk
        j0 + t + 2's We slices into the stage that step t read */
     if (tid == 0 && t + 2 < nc) load_we(j0 + t + 2);
   }
-  if (TP && role >= NE) { /* the last chunk's sums (the last step's barrier) */
+  if (role >= NE) { /* the last chunk's sums (the last step's barrier) */
     const int i = tid - 128 * NE, c = (j1 - 1) * 64 + i;
     if (i < 64 && c < a.CmidP) a.sums[(size_t)n * a.CmidP + c] = csum[(nc & 1) * 64 + i];
-  } else if (role >= NE) { /* every row's sums are in (the last step's barrier) */
-    const int c1 = min(j1 * 64, a.CmidP);
-    for (int c = j0 * 64 + tid - 128 * NE; c < c1; c += 32 * a.Ho)
-      a.sums[(size_t)n * a.CmidP + c] = csum[c];
   }
   pdl_trigger();
 #else
@@ -284,32 +262,28 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
 typedef void (*wgx_fn)(const CUtensorMap, const CUtensorMap, const cuda_mbconv_args);
 
 // The instantiation for k taps, an output width w and stride s: stride 1 at
-// widths 4..8 and 14, stride 2 at output widths 4..8; tp: TP.
-template <int K, bool TP>
-wgx_fn wgx_fn_t(int w, int s) {
+// widths 4..8 and 14, stride 2 at output widths 4..8.
+template <int K>
+wgx_fn wgx_fn_k(int w, int s) {
   switch (w) {
     case 4:
-      return s == 1 ? mbconv_wgx_kernel<K, 4, 1, TP> : mbconv_wgx_kernel<K, 4, 2, TP>;
+      return s == 1 ? mbconv_wgx_kernel<K, 4, 1> : mbconv_wgx_kernel<K, 4, 2>;
     case 5:
-      return s == 1 ? mbconv_wgx_kernel<K, 5, 1, TP> : mbconv_wgx_kernel<K, 5, 2, TP>;
+      return s == 1 ? mbconv_wgx_kernel<K, 5, 1> : mbconv_wgx_kernel<K, 5, 2>;
     case 6:
-      return s == 1 ? mbconv_wgx_kernel<K, 6, 1, TP> : mbconv_wgx_kernel<K, 6, 2, TP>;
+      return s == 1 ? mbconv_wgx_kernel<K, 6, 1> : mbconv_wgx_kernel<K, 6, 2>;
     case 7:
-      return s == 1 ? mbconv_wgx_kernel<K, 7, 1, TP> : mbconv_wgx_kernel<K, 7, 2, TP>;
+      return s == 1 ? mbconv_wgx_kernel<K, 7, 1> : mbconv_wgx_kernel<K, 7, 2>;
     case 8:
-      return s == 1 ? mbconv_wgx_kernel<K, 8, 1, TP> : mbconv_wgx_kernel<K, 8, 2, TP>;
+      return s == 1 ? mbconv_wgx_kernel<K, 8, 1> : mbconv_wgx_kernel<K, 8, 2>;
     case 14:
-      return s == 1 ? mbconv_wgx_kernel<K, 14, 1, TP> : nullptr;
+      return s == 1 ? mbconv_wgx_kernel<K, 14, 1> : nullptr;
   }
   return nullptr;
 }
-template <int K>
-wgx_fn wgx_fn_k(int w, int s, bool tp) {
-  return tp ? wgx_fn_t<K, true>(w, s) : wgx_fn_t<K, false>(w, s);
-}
-wgx_fn wgx_fn_of(int k, int w, int s, bool tp) {
+wgx_fn wgx_fn_of(int k, int w, int s) {
   if (s != 1 && s != 2) return nullptr;
-  return k == 3 ? wgx_fn_k<3>(w, s, tp) : k == 5 ? wgx_fn_k<5>(w, s, tp) : nullptr;
+  return k == 3 ? wgx_fn_k<3>(w, s) : k == 5 ? wgx_fn_k<5>(w, s) : nullptr;
 }
 
 }  // namespace
@@ -321,11 +295,7 @@ wgx_fn wgx_fn_of(int k, int w, int s, bool tp) {
 // per x, the chunks split zsplit ways over y.
 extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
 #if defined(BF_WGMMA)
-  static const int no_tp = [] { /* BLOCKFUSE_CUDA_WGXTP=0: never TP (A/B runs) */
-    const char *v = getenv("BLOCKFUSE_CUDA_WGXTP");
-    return v && !strcmp(v, "0");
-  }();
-  const bf::wgx_fn f = bf::wgx_fn_of(a->K, a->Wo, a->S, !no_tp);
+  const bf::wgx_fn f = bf::wgx_fn_of(a->K, a->Wo, a->S);
   if (!f || !cuda_pg_wg_supported()) return (int)cudaErrorInvalidValue;
   CUtensorMap tx, te;
   cudaError_t e =
@@ -345,13 +315,12 @@ extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_str
 extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
   if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
-  const void *fns[2 * 16 * 2 * 2];       /* every instantiation wgx_fn_of maps to */
+  const void *fns[2 * 16 * 2];           /* every instantiation wgx_fn_of maps to */
   int nf = 0;
   for (int k = 3; k <= 5; k += 2)
     for (int w = 1; w <= 16; w++)
       for (int st = 1; st <= 2; st++)
-        for (int tp = 0; tp <= 1; tp++)
-          if (const bf::wgx_fn f = bf::wgx_fn_of(k, w, st, tp)) fns[nf++] = (const void *)f;
+        if (const bf::wgx_fn f = bf::wgx_fn_of(k, w, st)) fns[nf++] = (const void *)f;
   return (int)bf::set_kernel_attrs(fns, nf, bytes, carveout);
 #else
   (void)bytes, (void)carveout;
