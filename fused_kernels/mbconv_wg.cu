@@ -92,8 +92,8 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
     for (int i = tid - 128 * NE; i < K * K * 8 + 16; i += 32 * a.Ho) {
       const bool tap = i < K * K * 8;
       const int c = j * 64 + (tap ? 8 * (i & 7) : 4 * (i - K * K * 8)), on = c < a.CmidP;
-      const void *g = tap ? (const void *)(wg + (size_t)(i >> 3) * a.CmidP + c)
-                          : (const void *)(a.b_dw + c);
+      const void *g =
+          tap ? (const void *)(wg + (size_t)(i >> 3) * a.CmidP + c) : (const void *)(a.b_dw + c);
       cp_async16_zfill(taps + (tap ? 8 * i : K * K * 64 + 8 * (i - K * K * 8)),
                        on ? g : (const void *)wg, on);
     }

@@ -518,9 +518,9 @@ static void test_wgx_rule(void **state) {
   cuda_mbconv_args b = wgx_shape(14, 14, 112, 672, 5, 2, 28);
   assert_true(cuda_mbconv_wgx_ok(&b));
   assert_int_equal(cuda_wgx_threads(&b), 256 + 7 * 32);
-  assert_int_equal(cuda_mbconv_wgx_smem(&b), 1024 + (4 + 2) * 2 * 8192 +
-                                                 2 * 17 * 17 * CUDA_WGX_FP * 2 + 128 * 4 + 32 +
-                                                 25 * 128 + 256);
+  assert_int_equal(
+      cuda_mbconv_wgx_smem(&b),
+      1024 + (4 + 2) * 2 * 8192 + 2 * 17 * 17 * CUDA_WGX_FP * 2 + 128 * 4 + 32 + 25 * 128 + 256);
   b = wgx_shape(17, 16, 112, 672, 5, 2, 28); /* 272 input pixels */
   assert_false(cuda_mbconv_wgx_ok(&b));
   b = wgx_shape(15, 16, 112, 672, 5, 2, 28); /* 8 x 8 from 240 */
@@ -541,9 +541,9 @@ static void test_wgx_rule(void **state) {
   b = wgx_shape(14, 14, 112, 672, 5, 1, 28);
   assert_true(cuda_mbconv_wgx_ok(&b));
   assert_int_equal(cuda_wgx_threads(&b), 256 + 14 * 32);
-  assert_int_equal(cuda_mbconv_wgx_smem(&b), 1024 + (4 + 2) * 2 * 8192 +
-                                                 2 * 18 * 18 * CUDA_WGX_FP * 2 + 128 * 4 + 32 +
-                                                 25 * 128 + 256);
+  assert_int_equal(
+      cuda_mbconv_wgx_smem(&b),
+      1024 + (4 + 2) * 2 * 8192 + 2 * 18 * 18 * CUDA_WGX_FP * 2 + 128 * 4 + 32 + 25 * 128 + 256);
   b = wgx_shape(17, 14, 112, 672, 5, 1, 28); /* 17 rows */
   assert_false(cuda_mbconv_wgx_ok(&b));
   b = wgx_shape(14, 13, 112, 672, 5, 1, 28); /* 13 columns */
