@@ -86,7 +86,8 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
      branch on the thread index are serialised (C7520) */
   const int role = __shfl_sync(0xffffffffu, tid >> 7, 0); /* < NE: expand warpgroup `role` */
   /* the depthwise threads: chunk j's taps and bias into the stage by 16-byte copies (zeros past
-     CmidP), committed as one group */
+     CmidP), committed as one group; piece i is 8 halves at taps + 8 i (the taps' rows of 8
+     pieces, then the bias's 16) */
   auto fetch_taps = [&](int j) {
     const __half *wg = reinterpret_cast<const __half *>(a.w_dw);
     for (int i = tid - 128 * NE; i < K * K * 8 + 16; i += 32 * a.Ho) {
@@ -94,8 +95,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
       const int c = j * 64 + (tap ? 8 * (i & 7) : 4 * (i - K * K * 8)), on = c < a.CmidP;
       const void *g =
           tap ? (const void *)(wg + (size_t)(i >> 3) * a.CmidP + c) : (const void *)(a.b_dw + c);
-      cp_async16_zfill(taps + (tap ? 8 * i : K * K * 64 + 8 * (i - K * K * 8)),
-                       on ? g : (const void *)wg, on);
+      cp_async16_zfill(taps + 8 * i, on ? g : (const void *)wg, on);
     }
     cp_async_commit();
   };
@@ -149,7 +149,6 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   /* the depthwise warps': output row y, channel pair q of the chunk, its taps and bias */
   const int HWo = a.Ho * W;
   const int y = warp - 4 * NE, q = lane;
-  __half2 w[K * K];
   if (role < NE) mbar_wait(bar, 0);
   /* step t: the expand of chunk j0 + t into frame t & 1, the depthwise conv of chunk j0 + t - 1
      from the other; a barrier of the whole CTA between steps */
@@ -200,6 +199,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
          depthwise thread has read them (an mbarrier, which racecheck follows), the stage takes
          the next chunk's */
       const float2 bd = reinterpret_cast<const float2 *>(taps + K * K * 64)[q];
+      __half2 w[K * K];
 #pragma unroll
       for (int i = 0; i < K * K; i++) w[i] = reinterpret_cast<const __half2 *>(taps + i * 64)[q];
       mbar_arrive(bar + 3);
