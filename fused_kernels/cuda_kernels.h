@@ -505,14 +505,14 @@ static inline int cuda_wgx_threads(const cuda_mbconv_args *a) {
 /* Its shared memory: 1 KB of alignment slack, the input's KS = CinP / 64
  * panels for each 64-pixel m-tile, two stages of the We slices of a chunk (KS
  * panels each), two frames of the input columns and rows the outputs read
- * ((Ho - 1) S + K by (Wo - 1) S + K pixels), two chunks' fp32 channel sums,
- * four mbarriers, a chunk's depthwise taps ([K * K][64] fp16) and bias (64
+ * ((Ho - 1) S + K by (Wo - 1) S + K pixels), each output row's fp32 channel
+ * sums of a chunk ([Ho][64]), four mbarriers, a chunk's depthwise taps ([K * K][64] fp16) and bias (64
  * fp32). */
 static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
   const size_t ks = (size_t)(a->CinP + 63) / 64, mt = (size_t)(a->H * a->W + 63) / 64;
   const size_t frame =
       (size_t)((a->Ho - 1) * a->S + a->K) * ((a->Wo - 1) * a->S + a->K) * CUDA_WGX_FP * 2;
-  return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + 128 * 4 + 4 * 8 +
+  return 1024 + (mt + 2) * ks * CUDA_WGX_PANEL + 2 * frame + (size_t)a->Ho * 64 * 4 + 4 * 8 +
          (size_t)a->K * a->K * 128 + 256;
 }
 

@@ -17,8 +17,12 @@
 //   - H depthwise warps, warp y = output row y, lane q = channel pair q of the
 //     chunk: the row's W pixels from the frame (K input rows of W + K - 1
 //     pixels, each read once), packed fp16 taps from the bias, swish, the
-//     fp16 pairs stored to the stage and added to the chunk's channel sums
-//     (fp32, shared memory; written out by warp 0 a step later). The chunk's
+//     fp16 pairs stored to the stage and their sums over the row into the
+//     row's slot of the chunk's channel sums ([Ho][64] fp32, shared memory;
+//     warp 0 adds the rows up and writes them out a step later, before its
+//     arrival on the mbarrier below, which the next rows' stores wait for:
+//     shared-memory float atomics, compare-and-swap loops, had taken ~3 tries
+//     an add, s36c7). The chunk's
 //     taps and bias come from shared memory, where these warps copied them
 //     by cp.async in the step before: once every depthwise thread has read
 //     them (an mbarrier), the one stage takes the next chunk's (s36c2-s36c5:
@@ -73,13 +77,13 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   const int j0 = (int)blockIdx.y * nch / z, j1 = ((int)blockIdx.y + 1) * nch / z;
   const int fsz = FH * FW * FP; /* halves per frame */
   /* layout (cuda_mbconv_wgx_smem): A's KS panels of each m-tile, two We stages of KS panels,
-     two frames, two chunks' channel sums ([2][64]: step t's in half t & 1), four mbarriers (A,
+     two frames, each output row's channel sums of a chunk ([Ho][64] fp32), four mbarriers (A,
      We stages 0 and 1, the taps read), a chunk's taps [K * K][64] and bias [64] (fp32) */
   const unsigned s0 = smem_u32(smem), sb = (s0 + 1023) & ~1023u;
   unsigned char *base = smem + (sb - s0);
   __half *frame = reinterpret_cast<__half *>(base + (MT + 2) * KS * PANEL);
-  float *csum = reinterpret_cast<float *>(frame + 2 * fsz);
-  unsigned long long *bar = reinterpret_cast<unsigned long long *>(csum + 128);
+  float *rsum = reinterpret_cast<float *>(frame + 2 * fsz);
+  unsigned long long *bar = reinterpret_cast<unsigned long long *>(rsum + a.Ho * 64);
   __half *taps = reinterpret_cast<__half *>(bar + 4);
   const int tid = threadIdx.x;
   /* the role as a warp-uniform value ptxas can see (a lane-0 broadcast): warpgroup MMAs under a
@@ -104,8 +108,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
     mbar_init(bar + 3, 32 * a.Ho); /* every depthwise thread has read the taps */
   }
   for (int i = tid; i < fsz; i += blockDim.x) reinterpret_cast<unsigned *>(frame)[i] = 0u;
-  for (int c = tid; c < 128; c += blockDim.x) csum[c] = 0.f;
-  __syncthreads(); /* the barriers, the zero frames and sums */
+  __syncthreads(); /* the barriers and the zero frames */
   /* chunk j's We slices into stage (j - j0) & 1 (thread 0) */
   auto load_we = [&](int j) {
     const int st = (j - j0) & 1;
@@ -202,16 +205,18 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
       __half2 w[K * K];
 #pragma unroll
       for (int i = 0; i < K * K; i++) w[i] = reinterpret_cast<const __half2 *>(taps + i * 64)[q];
+      /* warp 0: chunk j - 1's sums (its rows' since the last barrier; a whole chunk, not the
+         last), read before the arrival that lets the rows' new sums overwrite them */
+      float2 cs = make_float2(0.f, 0.f);
+      if (t >= 2 && y == 0)
+        for (int r = 0; r < a.Ho; r++) {
+          const float2 v = *reinterpret_cast<const float2 *>(rsum + r * 64 + 2 * q);
+          cs.x += v.x, cs.y += v.y;
+        }
       mbar_arrive(bar + 3);
       mbar_wait(bar + 3, (unsigned)(t - 1) & 1u);
       if (j + 1 < j1) fetch_taps(j + 1);
-      if (t >= 2 && y == 0) { /* chunk j - 1's sums (complete since the last barrier, a whole
-                                 chunk: not the last) out */
-        float *cs = csum + ((t - 1) & 1) * 64 + 2 * q;
-        *reinterpret_cast<float2 *>(a.sums + (size_t)n * a.CmidP + c - 64) =
-            make_float2(cs[0], cs[1]);
-        cs[0] = cs[1] = 0.f;
-      }
+      if (t >= 2 && y == 0) *reinterpret_cast<float2 *>(a.sums + (size_t)n * a.CmidP + c - 64) = cs;
       __half2 acc[W];
 #pragma unroll
       for (int x = 0; x < W; x++) acc[x] = __floats2half2_rn(bd.x, bd.y);
@@ -238,9 +243,7 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
           s.x += f.x, s.y += f.y;
           if (st) *reinterpret_cast<__half2 *>(st + (size_t)x * a.CmidP) = o;
         }
-        float *cs = csum + (t & 1) * 64 + 2 * q;
-        atomicAdd(cs, s.x);
-        atomicAdd(cs + 1, s.y);
+        *reinterpret_cast<float2 *>(rsum + y * 64 + 2 * q) = s; /* this row's */
       }
     }
     if (role >= NE) cp_async_wait0(); /* the next step's taps, published by the barrier */
@@ -251,7 +254,11 @@ __global__ void __launch_bounds__(W > 8   ? 256 + 32 * 16
   }
   if (role >= NE) { /* the last chunk's sums (the last step's barrier) */
     const int i = tid - 128 * NE, c = (j1 - 1) * 64 + i;
-    if (i < 64 && c < a.CmidP) a.sums[(size_t)n * a.CmidP + c] = csum[(nc & 1) * 64 + i];
+    if (i < 64 && c < a.CmidP) {
+      float v = 0.f;
+      for (int r = 0; r < a.Ho; r++) v += rsum[r * 64 + i];
+      a.sums[(size_t)n * a.CmidP + c] = v;
+    }
   }
   pdl_trigger();
 #else

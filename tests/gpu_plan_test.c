@@ -503,7 +503,7 @@ static void test_wgx_rule(void **state) {
   assert_int_equal(cuda_wgx_threads(&a), 128 + 7 * 32); /* one expand warpgroup */
   const size_t frame = 11 * 11 * CUDA_WGX_FP * 2;
   assert_int_equal(cuda_mbconv_wgx_smem(&a),
-                   1024 + 9 * 8192 + 2 * frame + 128 * 4 + 32 + 25 * 128 + 256);
+                   1024 + 9 * 8192 + 2 * frame + 7 * 64 * 4 + 32 + 25 * 128 + 256);
   assert_true(2 * (cuda_mbconv_wgx_smem(&a) + 1024) <= 228 * 1024);
   a.zsplit = 19; /* 18 chunks */
   assert_false(cuda_mbconv_wgx_ok(&a));
@@ -520,7 +520,7 @@ static void test_wgx_rule(void **state) {
   assert_int_equal(cuda_wgx_threads(&b), 256 + 7 * 32);
   assert_int_equal(
       cuda_mbconv_wgx_smem(&b),
-      1024 + (4 + 2) * 2 * 8192 + 2 * 17 * 17 * CUDA_WGX_FP * 2 + 128 * 4 + 32 + 25 * 128 + 256);
+      1024 + (4 + 2) * 2 * 8192 + 2 * 17 * 17 * CUDA_WGX_FP * 2 + 7 * 64 * 4 + 32 + 25 * 128 + 256);
   b = wgx_shape(17, 16, 112, 672, 5, 2, 28); /* 272 input pixels */
   assert_false(cuda_mbconv_wgx_ok(&b));
   b = wgx_shape(15, 16, 112, 672, 5, 2, 28); /* 8 x 8 from 240 */
@@ -543,7 +543,8 @@ static void test_wgx_rule(void **state) {
   assert_int_equal(cuda_wgx_threads(&b), 256 + 14 * 32);
   assert_int_equal(
       cuda_mbconv_wgx_smem(&b),
-      1024 + (4 + 2) * 2 * 8192 + 2 * 18 * 18 * CUDA_WGX_FP * 2 + 128 * 4 + 32 + 25 * 128 + 256);
+      1024 + (4 + 2) * 2 * 8192 + 2 * 18 * 18 * CUDA_WGX_FP * 2 + 14 * 64 * 4 + 32 + 25 * 128 +
+          256);
   b = wgx_shape(17, 14, 112, 672, 5, 1, 28); /* 17 rows */
   assert_false(cuda_mbconv_wgx_ok(&b));
   b = wgx_shape(14, 13, 112, 672, 5, 1, 28); /* 13 columns */
