@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sourced by s36c9 and s36c11 (on the GPU host, repo root, .gpu/ carried, after
+# Sourced by s36c9, s36c11 and s37c3 (on the GPU host, repo root, .gpu/ carried, after
 # `exec > >(tee "$OUT/summary.txt") 2>&1`): test_mbconv_wgx alone, every kernel test, memcheck
 # and racecheck of test_mbconv_wgx, then W = .gpu/bin/gpu_bench against B =
 # .gpu/bin/gpu_bench_base, two rounds alternating at 1, 8, 64, 256: graph and kernels ms, every
