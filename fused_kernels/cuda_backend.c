@@ -79,6 +79,8 @@ typedef struct {
   int no_dwstrips;  /* BLOCKFUSE_CUDA_DWSTRIPS=0: ... and the strips of 7 pixels (A/B) */
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
   int head_bm;      /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B) */
+  int head_wg;      /* BLOCKFUSE_CUDA_HEADWG=0: the head GEMM never on warpgroup MMAs, =1: at
+                       every batch (A/B); else from CUDA_HEAD_WG_MIN images (-1) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
@@ -814,6 +816,9 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->wgx = cuda_env_is("BLOCKFUSE_CUDA_WGX", "0")       ? 0
            : cuda_env_is("BLOCKFUSE_CUDA_WGX", "force") ? 2
                                                         : 1;
+  s->head_wg = cuda_env_is("BLOCKFUSE_CUDA_HEADWG", "0")   ? 0
+               : cuda_env_is("BLOCKFUSE_CUDA_HEADWG", "1") ? 1
+                                                           : -1;
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
                                                              : 0;
@@ -869,6 +874,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   if ((rc = cuda_arena_upload(&s->ar, err, errlen))) goto fail;
   for (int i = 0; i < s->n_blocks; i++) cuda_blk_resolve(&s->blks[i], &s->ar);
   s->blks[s->n_blocks - 1].head.bm = s->head_bm;
+  s->blks[s->n_blocks - 1].head.wg = s->head_wg != 0 && s->caps.wg;
+  s->blks[s->n_blocks - 1].head.wg_min = s->head_wg == 1 ? 1 : CUDA_HEAD_WG_MIN;
 
   /* Buckets. Per-tile sums are sized for the smallest tile (one pixel), so
    * that any plan the tuning picks fits. */

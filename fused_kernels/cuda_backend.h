@@ -94,7 +94,7 @@ int cuda_device_count(void);
 /* With CUDA_TEST_GEMM / GEMM64 (no K split, sefuse or bulk copies): the GEMM
  * on sm_90a's warpgroup MMAs (cuda_mbconv_args.wg; with CUDA_TEST_STREAM(s)
  * at most s persistent CTAs per column split); an error where it does not
- * run. */
+ * run. On a head block: its GEMM on warpgroup MMAs (cuda_head_args.wg). */
 #define CUDA_TEST_WG (1LL << 39)
 /* With CUDA_TEST_GEMM / GEMM64: the narrow GEMM (cuda_mbconv_args.narrow: K
  * of 32, 64 or 96, N of 16 or 32); an error where it does not apply. */

@@ -750,6 +750,10 @@ typedef struct {
   int P, CinP, Ch, ChP, act;
   int sms; /* multiprocessors, to size the grid */
   int bm;  /* rows per CTA of its GEMM: 64 or 128, 0 = cuda_head_grid's rule */
+  int wg;  /* 1: the GEMM on sm_90a's warpgroup MMAs (pixel_gemm_wg.cu with its pooling
+              epilogue) at batches of at least `wg_min` images where cuda_head_wg_grid()
+              applies and the device runs that code; else pixel_gemm.cu's */
+  int wg_min;
 } cuda_head_args;
 
 /* The head's pixel-GEMM grid (pixel_gemm.cu) for n images: rows per CTA
@@ -769,6 +773,24 @@ static inline void cuda_head_grid(const cuda_head_args *a, int n, int *bm, int *
   if (want > *z) *z = want < nct ? want : nct;
   while (*z > 1 && !cuda_split_ok(nct, *z)) (*z)--;
   *nt8 = (nct + *z - 1) / *z;
+}
+
+/* The fewest images the backend runs the head's GEMM on warpgroup MMAs for
+ * (cuda_head_args.wg_min). */
+#define CUDA_HEAD_WG_MIN 1
+
+/* ... and of its warpgroup-MMA GEMM (cuda_head_args.wg): 128 rows per CTA
+ * (64 where the rows fit one such tile), the columns in the fewest splits of
+ * at most 8 column tiles (128 columns: the pooled sums by halving exchanges
+ * at 2, 4 or 8), persistent CTAs per split (pg_wg_launch); 0 where
+ * cuda_pg_wg_ok refuses the shape. */
+static inline int cuda_head_wg_grid(const cuda_head_args *a, int n, int *bm, int *nt8, int *z) {
+  const long long M = (long long)n * a->P;
+  const int nct = a->ChP / 16;
+  *bm = M > 64 ? 128 : 64;
+  *z = (nct + 7) / 8;
+  *nt8 = nct > 0 ? (nct + *z - 1) / *z : 0;
+  return nct > 0 && cuda_split_ok(nct, *z) && cuda_pg_wg_ok(a->CinP, *bm, a->P, *nt8);
 }
 
 typedef struct {

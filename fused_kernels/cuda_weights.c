@@ -738,6 +738,16 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
       goto fail;
     }
   } else if (b->kind == MODEL_BLOCK_HEAD) {
+    if (staged & CUDA_TEST_WG) { /* the GEMM on warpgroup MMAs */
+      int bm, nt8, z;
+      blk.head.wg = 1, blk.head.wg_min = 1;
+      if (!caps.wg || !cuda_head_wg_grid(&blk.head, n, &bm, &nt8, &z)) {
+        snprintf(err, errlen, "%s: the head's warpgroup-MMA GEMM does not apply (%s)", b->name,
+                 caps.wg ? "shape" : "needs an sm_90a build on sm_90");
+        rc = -EINVAL;
+        goto fail;
+      }
+    }
     CUDA_TRY(cudaMalloc(&d_pooled, (size_t)cuda_pad16(n) * blk.head.ChP * 2));
     CUDA_TRY(cudaMalloc(&d_part, (size_t)CUDA_GEMM_MAX_SPLIT * cuda_pad16(n) * blk.fc.NP * 4));
     CUDA_TRY(cudaMalloc(&d_poolsum, (size_t)n * blk.head.ChP * 4));

@@ -260,108 +260,6 @@ __device__ __forceinline__ void pg_zero_acc(float (&acc)[2][NT8][4]) {
     for (int j = 0; j < NT8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
 }
 
-// One halving exchange of pg_pool_acc's column sums with lane ^ m: s[0 .. 2 H) becomes
-// s[0 .. H), the lane whose bit m is set keeping the upper half, each plus the partner's.
-template <int H>
-__device__ __forceinline__ void pg_pool_halve(float *s, int lane, int m) {
-  const bool up = lane & m;
-#pragma unroll
-  for (int k = 0; k < H; k++) {
-    const float send = up ? s[k] : s[k + H], keep = up ? s[k + H] : s[k];
-    s[k] = keep + __shfl_xor_sync(0xffffffffu, send, m);
-  }
-}
-
-// The head's epilogue (PG_POOL) from a warp's accumulators (pg_mma_slice's acc: rows wr0 +
-// 16 mi + gr + 8 h, columns c0 + 8 j + gc, + 1): act(acc + bias) in place, summed per image
-// over the warp's rows and added into p.pool[image][col] (fp32 atomics). With 4 or 8 column
-// tiles a lane's 2 NT8 column sums of an image are reduced over the 8 lanes that share its
-// columns by halving exchanges (each keeps half the columns, adds the partner's half of
-// them: 14 shuffles for 16 columns where a shuffle tree per column took 48), after which
-// every lane holds NT8 / 4 whole column sums and all 32 lanes add them, two atomic
-// instructions where 4 lanes had taken 16 (the epilogue had been 43 % of the GEMM's
-// instructions: s25c7). Other widths keep the tree per column pair.
-template <int NT8>
-__device__ __forceinline__ void pg_pool_acc(const pg_params &p, float (&acc)[2][NT8][4], int wr0,
-                                            int c0, int gc, int lane) {
-  if (wr0 >= p.M) return;
-  const int gr = lane >> 2;
-  /* this warp's 32 rows span images wi0..wi1; each lane's 4 rows' images */
-  const int wi0 = wr0 / p.HW, wi1 = min(wr0 + 31, p.M - 1) / p.HW;
-  int img[2][2];
-#pragma unroll
-  for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-      const int row = wr0 + mi * 16 + gr + h * 8;
-      img[mi][h] = row < p.M ? row / p.HW : -1;
-    }
-#pragma unroll
-  for (int j = 0; j < NT8; j++) { /* act in place (a tile past N: zeros, never added) */
-    const int col = c0 + j * 8 + gc;
-    const bool in = col < p.N;
-    const float b0 = in ? p.bias[col] : 0.f, b1 = in ? p.bias[col + 1] : 0.f;
-#pragma unroll
-    for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-      for (int h = 0; h < 2; h++) {
-        acc[mi][j][2 * h] = act_apply(acc[mi][j][2 * h] + b0, p.act);
-        acc[mi][j][2 * h + 1] = act_apply(acc[mi][j][2 * h + 1] + b1, p.act);
-      }
-  }
-  if constexpr (NT8 == 4 || NT8 == 8) {
-    constexpr int V = 2 * NT8; /* the lane's column sums of an image: 2 j + e */
-    for (int n = wi0; n <= wi1; n++) {
-      /* s: the lane's sums over its rows of image n; then halving exchanges with lanes ^ 16,
-         ^ 8, ^ 4 (the lane whose bit is set keeps the upper half), after which s[k] is the
-         sum over the 8 lanes of column (V / 8) gr + k */
-      float s[V];
-#pragma unroll
-      for (int j = 0; j < NT8; j++)
-#pragma unroll
-        for (int e = 0; e < 2; e++) {
-          float t = 0.f;
-#pragma unroll
-          for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-            for (int h = 0; h < 2; h++) t += img[mi][h] == n ? acc[mi][j][2 * h + e] : 0.f;
-          s[2 * j + e] = t;
-        }
-      pg_pool_halve<V / 2>(s, lane, 16);
-      pg_pool_halve<V / 4>(s, lane, 8);
-      pg_pool_halve<V / 8>(s, lane, 4);
-#pragma unroll
-      for (int k = 0; k < V / 8; k++) {
-        const int i = (V / 8) * gr + k, col = c0 + (i >> 1) * 8 + gc + (i & 1);
-        if (col < p.N) atomicAdd(p.pool + (size_t)n * p.N + col, s[k]);
-      }
-    }
-  } else {
-#pragma unroll
-    for (int j = 0; j < NT8; j++) {
-      const int col = c0 + j * 8 + gc;
-      if (col >= p.N) continue;
-      for (int n = wi0; n <= wi1; n++) { /* one warp-wide sum per image and column */
-        float s0 = 0.f, s1 = 0.f;
-#pragma unroll
-        for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-          for (int h = 0; h < 2; h++)
-            if (img[mi][h] == n) s0 += acc[mi][j][2 * h], s1 += acc[mi][j][2 * h + 1];
-#pragma unroll
-        for (int o = 4; o < 32; o <<= 1) {
-          s0 += __shfl_xor_sync(0xffffffffu, s0, o);
-          s1 += __shfl_xor_sync(0xffffffffu, s1, o);
-        }
-        if (lane < 4) {
-          atomicAdd(p.pool + (size_t)n * p.N + col, s0);
-          atomicAdd(p.pool + (size_t)n * p.N + col + 1, s1);
-        }
-      }
-    }
-  }
-}
-
 // Registers: <= 128 per thread (2 CTAs of 256 threads or 4 of 128 per SM);
 // <= 64 for NT8 <= 2, whose accumulators are few, so that twice the CTAs
 // keep loads in flight (the narrow GEMMs of the large-image blocks are
@@ -600,7 +498,7 @@ __global__ void __launch_bounds__(WM * 64,
     pg_store_pair(p, row, col, v0, v1);
   };
   if constexpr (POOL) {
-    pg_pool_acc<NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gc, lane);
+    pg_pool_acc<2, NT8>(p, acc, wr0, n0 + wn * NT8 * 8, gc, lane);
   } else if (CL && ks > 1) {
     // K split: the fp32 partial tile over the pipeline buffers, then this
     // CTA's band of rows summed over the cluster's partials in rank order.
@@ -1188,8 +1086,12 @@ extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st
   bf::pg_params p = {};
   p.a = (const __half *)a->x, p.b = (const __half *)a->w, p.bias = a->b, p.pool = a->pool_sum;
   p.M = (int)M, p.K = a->CinP, p.N = a->ChP, p.Nvalid = a->Ch, p.HW = a->P, p.act = a->act;
-  cudaError_t e = bf::pg_launch(p, bf::pg_se_params{}, bm, per, z, 1, true,
-                                cuda_pixel_gemm_smem(bm, per, 0, 1, 0), st);
+  int wbm, wnt8, wz;
+  cudaError_t e = a->wg && n >= a->wg_min && cuda_pg_wg_supported() &&
+                          cuda_head_wg_grid(a, n, &wbm, &wnt8, &wz)
+                      ? bf::pg_wg_launch(p, wbm, wnt8, wz, 0, a->sms, st)
+                      : bf::pg_launch(p, bf::pg_se_params{}, bm, per, z, 1, true,
+                                      cuda_pixel_gemm_smem(bm, per, 0, 1, 0), st);
   if (e) return (int)e;
   const int total = n * a->ChP;
   return (int)bf::launch_k(bf::pool_finish_kernel, (total + 255) / 256, 256, 0, st, true,

@@ -279,6 +279,110 @@ __device__ __forceinline__ void pg_gate8_store(__half *gr, int c, float4 g0, flo
   *reinterpret_cast<__half2 *>(gd + 24) = __floats2half2_rn(g1.z, g1.w);
 }
 
+// One halving exchange of pg_pool_acc's column sums with lane ^ m: s[0 .. 2 H) becomes
+// s[0 .. H), the lane whose bit m is set keeping the upper half, each plus the partner's.
+template <int H>
+__device__ __forceinline__ void pg_pool_halve(float *s, int lane, int m) {
+  const bool up = lane & m;
+#pragma unroll
+  for (int k = 0; k < H; k++) {
+    const float send = up ? s[k] : s[k + H], keep = up ? s[k + H] : s[k];
+    s[k] = keep + __shfl_xor_sync(0xffffffffu, send, m);
+  }
+}
+
+// The head's epilogue (PG_POOL; pixel_gemm_wg.cu's with p.pool) from a warp's accumulators
+// (MI m16 tiles: pg_mma_slice's acc, MI = 2, or a warpgroup MMA's, MI = 1; rows wr0 + 16 mi +
+// gr + 8 h, columns c0 + 8 j + gc, + 1): act(acc + bias) in place, summed per image
+// over the warp's rows and added into p.pool[image][col] (fp32 atomics). With 4 or 8 column
+// tiles a lane's 2 NT8 column sums of an image are reduced over the 8 lanes that share its
+// columns by halving exchanges (each keeps half the columns, adds the partner's half of
+// them: 14 shuffles for 16 columns where a shuffle tree per column took 48), after which
+// every lane holds NT8 / 4 whole column sums and all 32 lanes add them, two atomic
+// instructions where 4 lanes had taken 16 (the epilogue had been 43 % of the GEMM's
+// instructions: s25c7); 16 column tiles the same way. Other widths keep the tree per column
+// pair.
+template <int MI, int NT8>
+__device__ __forceinline__ void pg_pool_acc(const pg_params &p, float (&acc)[MI][NT8][4], int wr0,
+                                            int c0, int gc, int lane) {
+  if (wr0 >= p.M) return;
+  const int gr = lane >> 2;
+  /* this warp's 16 MI rows span images wi0..wi1; each lane's 2 MI rows' images */
+  const int wi0 = wr0 / p.HW, wi1 = min(wr0 + 16 * MI - 1, p.M - 1) / p.HW;
+  int img[MI][2];
+#pragma unroll
+  for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int row = wr0 + mi * 16 + gr + h * 8;
+      img[mi][h] = row < p.M ? row / p.HW : -1;
+    }
+#pragma unroll
+  for (int j = 0; j < NT8; j++) { /* act in place (a tile past N: zeros, never added) */
+    const int col = c0 + j * 8 + gc;
+    const bool in = col < p.N;
+    const float b0 = in ? p.bias[col] : 0.f, b1 = in ? p.bias[col + 1] : 0.f;
+#pragma unroll
+    for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        acc[mi][j][2 * h] = act_apply(acc[mi][j][2 * h] + b0, p.act);
+        acc[mi][j][2 * h + 1] = act_apply(acc[mi][j][2 * h + 1] + b1, p.act);
+      }
+  }
+  if constexpr (NT8 == 4 || NT8 == 8 || NT8 == 16) {
+    constexpr int V = 2 * NT8; /* the lane's column sums of an image: 2 j + e */
+    for (int n = wi0; n <= wi1; n++) {
+      /* s: the lane's sums over its rows of image n; then halving exchanges with lanes ^ 16,
+         ^ 8, ^ 4 (the lane whose bit is set keeps the upper half), after which s[k] is the
+         sum over the 8 lanes of column (V / 8) gr + k */
+      float s[V];
+#pragma unroll
+      for (int j = 0; j < NT8; j++)
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+          float t = 0.f;
+#pragma unroll
+          for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+            for (int h = 0; h < 2; h++) t += img[mi][h] == n ? acc[mi][j][2 * h + e] : 0.f;
+          s[2 * j + e] = t;
+        }
+      pg_pool_halve<V / 2>(s, lane, 16);
+      pg_pool_halve<V / 4>(s, lane, 8);
+      pg_pool_halve<V / 8>(s, lane, 4);
+#pragma unroll
+      for (int k = 0; k < V / 8; k++) {
+        const int i = (V / 8) * gr + k, col = c0 + (i >> 1) * 8 + gc + (i & 1);
+        if (col < p.N) atomicAdd(p.pool + (size_t)n * p.N + col, s[k]);
+      }
+    }
+  } else {
+#pragma unroll
+    for (int j = 0; j < NT8; j++) {
+      const int col = c0 + j * 8 + gc;
+      if (col >= p.N) continue;
+      for (int n = wi0; n <= wi1; n++) { /* one warp-wide sum per image and column */
+        float s0 = 0.f, s1 = 0.f;
+#pragma unroll
+        for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+          for (int h = 0; h < 2; h++)
+            if (img[mi][h] == n) s0 += acc[mi][j][2 * h], s1 += acc[mi][j][2 * h + 1];
+#pragma unroll
+        for (int o = 4; o < 32; o <<= 1) {
+          s0 += __shfl_xor_sync(0xffffffffu, s0, o);
+          s1 += __shfl_xor_sync(0xffffffffu, s1, o);
+        }
+        if (lane < 4) {
+          atomicAdd(p.pool + (size_t)n * p.N + col, s0);
+          atomicAdd(p.pool + (size_t)n * p.N + col + 1, s1);
+        }
+      }
+    }
+  }
+}
+
 // The driver's cuTensorMapEncodeTiled, through the runtime (the program
 // links no libcuda); NULL where the driver lacks it.
 static PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {

@@ -87,7 +87,7 @@ struct wg_bias_smem {
 };
 #endif
 
-template <int WG, int NT8>
+template <int WG, int NT8, bool POOL>
 __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     pixel_gemm_wg_kernel(const __grid_constant__ CUtensorMap ta,
                          const __grid_constant__ CUtensorMap tb, const pg_params p) {
@@ -146,7 +146,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
       if (j >= 2) mbar_wait(gempty + b, (unsigned)(j / 2 - 1) & 1u);
       /* the first tile's the consumers convert (before their first slice, which would wait
          for them anyway); this warp arrives for it all the same */
-      if (j > 0) wg_fill_gates<4>(Gs + (size_t)b * gimg * KP, p, i0, ni, KP, lane, 32);
+      if (j > 0 && !POOL) wg_fill_gates<4>(Gs + (size_t)b * gimg * KP, p, i0, ni, KP, lane, 32);
       mbar_arrive(gfull + b);
       /* the tile's residual rows into L2, for its epilogue a tile later */
       if (p.res) {
@@ -170,7 +170,7 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
        of the consumers alone */
     int i0, ni;
     tile_imgs(blockIdx.x, i0, ni);
-    wg_fill_gates<3>(Gs, p, i0, ni, KP, tid, CW * 32);
+    if (!POOL) wg_fill_gates<3>(Gs, p, i0, ni, KP, tid, CW * 32);
     asm volatile("bar.sync 1, %0;\n" ::"r"(CW * 32) : "memory");
   }
   const int gr = lane >> 2, gc = (lane & 3) * 2;
@@ -198,14 +198,14 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
       const unsigned long long d = dbase + (unsigned long long)(s * (ST >> 4));
       unsigned g[2][4]; /* the fp16 gate pairs of rows gr, gr + 8 */
 #pragma unroll
-      for (int h = 0; h < 2; h++) {
+      for (int h = 0; h < 2 && !POOL; h++) {
         const uint4 u = *reinterpret_cast<const uint4 *>(gl[h] + kt * WG_BK + q * 32);
         g[h][0] = u.x, g[h][1] = u.y, g[h][2] = u.z, g[h][3] = u.w;
       }
 #pragma unroll
       for (int s2 = 0; s2 < 2; s2++) {
         ldsm_x4_at(a[s2], as + aoff[2 * q + s2], false);
-        pg_gate_af(a[s2], g, s2);
+        if (!POOL) pg_gate_af(a[s2], g, s2); /* the head's GEMM has no gates */
       }
       wg_fence();
 #pragma unroll
@@ -235,8 +235,11 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
     /* every residual load before the stores up to 128 columns, else 32 columns at a
        time (64 spilled 148 bytes with the stores' quad transposes), the bias from shared
        memory, the stores 16 bytes per lane (WIDE) */
-    pg_store_acc<2 * NT8, pg_res_global, (NT8 <= 8 ? 2 * NT8 : 4), 1, wg_bias_smem, true>(
-        p, acc, wr0, n0, gr, gc, pg_res_global(p, wr0, n0 + gc), wg_bias_smem{Bsm, n0});
+    if constexpr (POOL) /* the head: act, summed per image into p.pool */
+      pg_pool_acc<1, 2 * NT8>(p, acc, wr0, n0, gc, lane);
+    else
+      pg_store_acc<2 * NT8, pg_res_global, (NT8 <= 8 ? 2 * NT8 : 4), 1, wg_bias_smem, true>(
+          p, acc, wr0, n0, gr, gc, pg_res_global(p, wr0, n0 + gc), wg_bias_smem{Bsm, n0});
   }
 #else
   __trap(); /* never launched: cuda_pg_wg_supported() */
@@ -245,15 +248,21 @@ __global__ void __launch_bounds__(WG * 128 + 64, WG == 1 && NT8 <= 8 ? 2 : 1)
 
 // The instantiations: WG = 1 (64 rows) by NT8 = 1..16 (16 to 256 columns),
 // WG = 2 (128 rows) by NT8 = 1..12 (cuda_pg_wg_ok: 13 and up spilled at the
-// 168 registers of 320 threads).
-template <int WG, int... I>
+// 168 registers of 320 threads); with the head's pooling epilogue (POOL, its
+// own instantiations: as a run-time branch it made the others spill) NT8 =
+// 1..8 (cuda_head_wg_grid) of both.
+template <int WG, bool POOL, int... I>
 static const void *wg_table(int nt8, std::integer_sequence<int, I...>) {
-  static const void *const fns[] = {(const void *)pixel_gemm_wg_kernel<WG, I + 1>...};
+  static const void *const fns[] = {(const void *)pixel_gemm_wg_kernel<WG, I + 1, POOL>...};
   return nt8 >= 1 && nt8 <= (int)sizeof...(I) ? fns[nt8 - 1] : nullptr;
 }
-static const void *wg_fn_of(int bm, int nt8) {
-  return bm == 64    ? wg_table<1>(nt8, std::make_integer_sequence<int, 16>())
-         : bm == 128 ? wg_table<2>(nt8, std::make_integer_sequence<int, 12>())
+static const void *wg_fn_of(int bm, int nt8, bool pool = false) {
+  if (pool)
+    return bm == 64    ? wg_table<1, true>(nt8, std::make_integer_sequence<int, 8>())
+           : bm == 128 ? wg_table<2, true>(nt8, std::make_integer_sequence<int, 8>())
+                       : nullptr;
+  return bm == 64    ? wg_table<1, false>(nt8, std::make_integer_sequence<int, 16>())
+         : bm == 128 ? wg_table<2, false>(nt8, std::make_integer_sequence<int, 12>())
                      : nullptr;
 }
 
@@ -263,7 +272,7 @@ static const void *wg_fn_of(int bm, int nt8) {
 // (sms > 0; all the tiles where sms is 0), at most `stream` where > 0.
 cudaError_t pg_wg_launch(const pg_params &p, int bm, int nt8, int z, int stream, int sms,
                          cudaStream_t st) {
-  const void *fn = wg_fn_of(bm, nt8);
+  const void *fn = wg_fn_of(bm, nt8, p.pool != nullptr);
   if (!fn || p.M <= 0 || z < 1 || p.K % 16 || p.N % 16) return cudaErrorInvalidValue;
   const size_t smem = cuda_pg_wg_smem(bm, nt8, p.K, p.HW);
   CUtensorMap ta, tb;
@@ -303,10 +312,12 @@ extern "C" int cuda_pg_wg_supported(void) {
 extern "C" int cuda_pg_wg_set_attrs(int bytes, int carveout) {
 #if defined(BF_WGMMA)
   if (!cuda_pg_wg_supported()) return 0; /* no kernel image for this device */
-  const void *fns[28];
+  const void *fns[44];
   for (int i = 0; i < 16; i++) fns[i] = bf::wg_fn_of(64, i + 1);
   for (int i = 0; i < 12; i++) fns[16 + i] = bf::wg_fn_of(128, i + 1);
-  return (int)bf::set_kernel_attrs(fns, 28, bytes, carveout);
+  for (int i = 0; i < 8; i++)
+    fns[28 + i] = bf::wg_fn_of(64, i + 1, true), fns[36 + i] = bf::wg_fn_of(128, i + 1, true);
+  return (int)bf::set_kernel_attrs(fns, 44, bytes, carveout);
 #else
   (void)bytes, (void)carveout;
   return 0;

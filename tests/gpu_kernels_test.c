@@ -549,7 +549,8 @@ static void test_head(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   /* h, w, cin, mid, classes, n; with 19600 pixels the 128-row tiles fill the SMs, so the
      pooling GEMM takes all its columns per CTA: 5, 8 and 4 column tiles (8 and 4: the
-     pooled sums by halving exchanges) */
+     pooled sums by halving exchanges); each also on warpgroup MMAs (CUDA_TEST_WG: 10 splits
+     of 8 column tiles; 5, 1, 8 and 4 in one) */
   static const int cases[][6] = {{7, 7, 320, 1280, 1000, 3}, {5, 3, 40, 72, 10, 17},
                                  {1, 1, 24, 16, 5, 1},       {7, 7, 32, 72, 10, 400},
                                  {7, 7, 32, 128, 10, 400},   {7, 7, 24, 64, 7, 400}};
@@ -567,6 +568,7 @@ static void test_head(void **state) {
     rand_tensor(&tb, &b->fc_w, 2, (int64_t[]){k[3], k[4]}, 1.7f * inv_sqrt(k[3]));
     rand_tensor(&tb, &b->fc_b, 1, (int64_t[]){k[4]}, 0.5f);
     check_block(b, k[5], 0, 0);
+    check_block(b, k[5], CUDA_TEST_WG, 0);
     tblock_free(&tb);
   }
 }
