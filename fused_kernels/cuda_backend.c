@@ -79,8 +79,7 @@ typedef struct {
   int no_dwstrips;  /* BLOCKFUSE_CUDA_DWSTRIPS=0: ... and the strips of 7 pixels (A/B) */
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
   int head_bm;      /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B) */
-  int head_wg;      /* BLOCKFUSE_CUDA_HEADWG=0: the head GEMM never on warpgroup MMAs, =1: at
-                       every batch (A/B); else from CUDA_HEAD_WG_MIN images (-1) */
+  int no_head_wg;   /* BLOCKFUSE_CUDA_HEADWG=0: the head's GEMM never on warpgroup MMAs (A/B) */
 } cuda_backend;
 
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
@@ -209,8 +208,8 @@ static void log_dw(const cuda_backend *s, int i, int B, const cuda_mbconv_args *
                    const char *vs) {
   if (s->tune_log)
     fprintf(stderr, "tune %s batch %d: pass1 tile %dx%d cc %d%s dwrows %d: %.1f us (%s)\n",
-            s->blks[i].b->name, B, a->TH, a->TW, a->CC, a->wide ? " wide" : "", a->dwrows,
-            t * 1e6, vs);
+            s->blks[i].b->name, B, a->TH, a->TW, a->CC, a->wide ? " wide" : "", a->dwrows, t * 1e6,
+            vs);
 }
 
 /* The same for the depthwise conv's thread shape, dwrows = rows (0: one
@@ -816,9 +815,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->wgx = cuda_env_is("BLOCKFUSE_CUDA_WGX", "0")       ? 0
            : cuda_env_is("BLOCKFUSE_CUDA_WGX", "force") ? 2
                                                         : 1;
-  s->head_wg = cuda_env_is("BLOCKFUSE_CUDA_HEADWG", "0")   ? 0
-               : cuda_env_is("BLOCKFUSE_CUDA_HEADWG", "1") ? 1
-                                                           : -1;
+  s->no_head_wg = cuda_env_is("BLOCKFUSE_CUDA_HEADWG", "0");
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
                                                              : 0;
@@ -874,8 +871,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   if ((rc = cuda_arena_upload(&s->ar, err, errlen))) goto fail;
   for (int i = 0; i < s->n_blocks; i++) cuda_blk_resolve(&s->blks[i], &s->ar);
   s->blks[s->n_blocks - 1].head.bm = s->head_bm;
-  s->blks[s->n_blocks - 1].head.wg = s->head_wg != 0 && s->caps.wg;
-  s->blks[s->n_blocks - 1].head.wg_min = s->head_wg == 1 ? 1 : CUDA_HEAD_WG_MIN;
+  s->blks[s->n_blocks - 1].head.wg = !s->no_head_wg && s->caps.wg;
 
   /* Buckets. Per-tile sums are sized for the smallest tile (one pixel), so
    * that any plan the tuning picks fits. */

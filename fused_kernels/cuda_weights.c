@@ -740,7 +740,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   } else if (b->kind == MODEL_BLOCK_HEAD) {
     if (staged & CUDA_TEST_WG) { /* the GEMM on warpgroup MMAs */
       int bm, nt8, z;
-      blk.head.wg = 1, blk.head.wg_min = 1;
+      blk.head.wg = 1;
       if (!caps.wg || !cuda_head_wg_grid(&blk.head, n, &bm, &nt8, &z)) {
         snprintf(err, errlen, "%s: the head's warpgroup-MMA GEMM does not apply (%s)", b->name,
                  caps.wg ? "shape" : "needs an sm_90a build on sm_90");

@@ -541,14 +541,42 @@ static void test_wgx_rule(void **state) {
   b = wgx_shape(14, 14, 112, 672, 5, 1, 28);
   assert_true(cuda_mbconv_wgx_ok(&b));
   assert_int_equal(cuda_wgx_threads(&b), 256 + 14 * 32);
-  assert_int_equal(
-      cuda_mbconv_wgx_smem(&b),
-      1024 + (4 + 2) * 2 * 8192 + 2 * 18 * 18 * CUDA_WGX_FP * 2 + 14 * 64 * 4 + 32 + 25 * 128 +
-          256);
+  assert_int_equal(cuda_mbconv_wgx_smem(&b), 1024 + (4 + 2) * 2 * 8192 +
+                                                 2 * 18 * 18 * CUDA_WGX_FP * 2 + 14 * 64 * 4 + 32 +
+                                                 25 * 128 + 256);
   b = wgx_shape(17, 14, 112, 672, 5, 1, 28); /* 17 rows */
   assert_false(cuda_mbconv_wgx_ok(&b));
   b = wgx_shape(14, 13, 112, 672, 5, 1, 28); /* 13 columns */
   assert_false(cuda_mbconv_wgx_ok(&b));
+}
+
+/* The head's GEMM on warpgroup MMAs: 128 rows (64 where the rows fit one
+ * such tile), the fewest column splits of at most 8 column tiles, and the
+ * warpgroup GEMM's limits (its gate buffers for the images a row tile spans). */
+static void test_head_wg_grid(void **state) {
+  (void)state;
+  cuda_head_args h = {0};
+  h.P = 49, h.CinP = 320, h.Ch = h.ChP = 1280; /* EfficientNet-B0's */
+  int bm, nt8, z;
+  assert_true(cuda_head_wg_grid(&h, 256, &bm, &nt8, &z));
+  assert_int_equal(bm, 128);
+  assert_int_equal(nt8, 8);
+  assert_int_equal(z, 10);
+  assert_true(cuda_head_wg_grid(&h, 1, &bm, &nt8, &z)); /* 49 rows */
+  assert_int_equal(bm, 64);
+  h.Ch = 72, h.ChP = 80; /* one split of 5 */
+  assert_true(cuda_head_wg_grid(&h, 3, &bm, &nt8, &z));
+  assert_int_equal(nt8, 5);
+  assert_int_equal(z, 1);
+  h.Ch = h.ChP = 144; /* 9 tiles: two splits of 5 and 4 */
+  assert_true(cuda_head_wg_grid(&h, 3, &bm, &nt8, &z));
+  assert_int_equal(nt8, 5);
+  assert_int_equal(z, 2);
+  h.P = 1, h.CinP = 256; /* a 128-row tile spans 128 images: 128 KB of gates */
+  assert_false(cuda_head_wg_grid(&h, 400, &bm, &nt8, &z));
+  h.CinP = 40; /* K not a multiple of 16 */
+  h.P = 49;
+  assert_false(cuda_head_wg_grid(&h, 4, &bm, &nt8, &z));
 }
 
 /* The batch-wide STAGED GEMM: at most 8 column tiles (128 columns) per CTA,
@@ -1383,6 +1411,7 @@ int main(void) {
       cmocka_unit_test(test_dwstrips_rule),
       cmocka_unit_test(test_dwdirect_rule),
       cmocka_unit_test(test_wgx_rule),
+      cmocka_unit_test(test_head_wg_grid),
       cmocka_unit_test(test_gate_proj_accounting),
       cmocka_unit_test(test_gate_proj_split),
       cmocka_unit_test(test_gate_proj_cands),
