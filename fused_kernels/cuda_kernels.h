@@ -777,14 +777,14 @@ static inline void cuda_head_grid(const cuda_head_args *a, int n, int *bm, int *
 }
 
 /* ... and of its warpgroup-MMA GEMM (cuda_head_args.wg): 128 rows per CTA
- * (64 where the rows fit one such tile), the columns in the fewest splits of
+ * (64 where the rows fit one such tile; a->bm where set), the columns in the fewest splits of
  * at most 8 column tiles (128 columns: the pooled sums by halving exchanges
  * at 2, 4 or 8), persistent CTAs per split (pg_wg_launch); 0 where
  * cuda_pg_wg_ok refuses the shape. */
 static inline int cuda_head_wg_grid(const cuda_head_args *a, int n, int *bm, int *nt8, int *z) {
   const long long M = (long long)n * a->P;
   const int nct = a->ChP / 16;
-  *bm = M > 64 ? 128 : 64;
+  *bm = a->bm == 64 || a->bm == 128 ? a->bm : M > 64 ? 128 : 64;
   *z = (nct + 7) / 8;
   *nt8 = nct > 0 ? (nct + *z - 1) / *z : 0;
   return nct > 0 && cuda_split_ok(nct, *z) && cuda_pg_wg_ok(a->CinP, *bm, a->P, *nt8);
