@@ -564,6 +564,10 @@ static void test_head_wg_grid(void **state) {
   assert_int_equal(z, 10);
   assert_true(cuda_head_wg_grid(&h, 1, &bm, &nt8, &z)); /* 49 rows */
   assert_int_equal(bm, 64);
+  h.bm = 64; /* BLOCKFUSE_CUDA_HEADBM */
+  assert_true(cuda_head_wg_grid(&h, 256, &bm, &nt8, &z));
+  assert_int_equal(bm, 64);
+  h.bm = 0;
   h.Ch = 72, h.ChP = 80; /* one split of 5 */
   assert_true(cuda_head_wg_grid(&h, 3, &bm, &nt8, &z));
   assert_int_equal(nt8, 5);

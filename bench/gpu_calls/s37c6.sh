@@ -10,6 +10,6 @@ for r in "" 2; do for side in W$r S$r; do
   env ${x:+BLOCKFUSE_CUDA_HEADBM=$x} timeout 100 .gpu/bin/gpu_bench $M --batches 1,8,64,256 --iters 50 >"$OUT/ab_$side.txt" 2>&1
   echo "$side rc=$?"
   echo "$side kernels: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $9}' "$OUT/ab_$side.txt")"
-  echo "$side head: $(grep -E '^head ' "$OUT/ab_$side.txt" | awk '{printf "%s ", $6}')"
+  echo "$side head: $(grep -E '^head ' "$OUT/ab_$side.txt" | awk '{printf "%s ", $5}')"
 done; done
 date -u +%FT%TZ
