@@ -291,7 +291,7 @@ __device__ __forceinline__ void pg_pool_halve(float *s, int lane, int m) {
   }
 }
 
-// The head's epilogue (PG_POOL; pixel_gemm_wg.cu's with p.pool) from a warp's accumulators
+// The head's epilogue (PG_POOL; pixel_gemm_wg.cu's POOL builds) from a warp's accumulators
 // (MI m16 tiles: pg_mma_slice's acc, MI = 2, or a warpgroup MMA's, MI = 1; rows wr0 + 16 mi +
 // gr + 8 h, columns c0 + 8 j + gc, + 1): act(acc + bias) in place, summed per image
 // over the warp's rows and added into p.pool[image][col] (fp32 atomics). With 4 or 8 column
