@@ -506,8 +506,8 @@ static inline int cuda_wgx_threads(const cuda_mbconv_args *a) {
  * panels for each 64-pixel m-tile, two stages of the We slices of a chunk (KS
  * panels each), two frames of the input columns and rows the outputs read
  * ((Ho - 1) S + K by (Wo - 1) S + K pixels), each output row's fp32 channel
- * sums of a chunk ([Ho][64]), four mbarriers, a chunk's depthwise taps ([K * K][64] fp16) and bias
- * (64 fp32). */
+ * sums of a chunk ([Ho][64]), four mbarriers, a chunk's depthwise taps
+ * ([K * K][64] fp16) and bias (64 fp32). */
 static inline size_t cuda_mbconv_wgx_smem(const cuda_mbconv_args *a) {
   const size_t ks = (size_t)(a->CinP + 63) / 64, mt = (size_t)(a->H * a->W + 63) / 64;
   const size_t frame =
@@ -751,10 +751,10 @@ typedef struct {
   int sms; /* multiprocessors, to size the grid */
   int bm;  /* rows per CTA of its GEMM: 64 or 128, 0 = cuda_head_grid's rule */
   int wg;  /* 1: the GEMM on sm_90a's warpgroup MMAs (pixel_gemm_wg.cu with its pooling
-              epilogue) where cuda_head_wg_grid() applies and the device runs that code; else
-              pixel_gemm.cu's (the backend sets it where the device runs sm_90a code: on an
-              H200 the head took 55.7 against 76.4 us at batch 256, 24.1 against 29.1 at 64,
-              level at 1; bench/RESULTS.md, thirty-seventh session) */
+              epilogue) where cuda_head_wg_grid() applies, else pixel_gemm.cu's; only where
+              the device runs that code (caps.wg), as the pass-2 GEMM's `wg` (the backend sets
+              it wherever it does: on an H200 the head took 55.7 against 76.4 us at batch 256,
+              24.1 against 29.1 at 64, level at 1; bench/RESULTS.md, thirty-seventh session) */
 } cuda_head_args;
 
 /* The head's pixel-GEMM grid (pixel_gemm.cu) for n images: rows per CTA

@@ -1087,7 +1087,7 @@ extern "C" int cuda_head_launch(const cuda_head_args *a, int n, cuda_stream_t st
   p.a = (const __half *)a->x, p.b = (const __half *)a->w, p.bias = a->b, p.pool = a->pool_sum;
   p.M = (int)M, p.K = a->CinP, p.N = a->ChP, p.Nvalid = a->Ch, p.HW = a->P, p.act = a->act;
   int wbm, wnt8, wz;
-  cudaError_t e = a->wg && cuda_pg_wg_supported() && cuda_head_wg_grid(a, n, &wbm, &wnt8, &wz)
+  cudaError_t e = a->wg && cuda_head_wg_grid(a, n, &wbm, &wnt8, &wz)
                       ? bf::pg_wg_launch(p, wbm, wnt8, wz, 0, a->sms, st)
                       : bf::pg_launch(p, bf::pg_se_params{}, bm, per, z, 1, true,
                                       cuda_pixel_gemm_smem(bm, per, 0, 1, 0), st);
