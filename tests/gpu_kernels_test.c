@@ -141,7 +141,9 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
                 : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                            : "fused    ",
                 zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
-                staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1 ? " se1" : "",
+                staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1     ? " se1"
+                : staged & CUDA_TEST_SEMMA ? " semma"
+                                           : "",
                 staged & CUDA_TEST_WIDE ? " wide" : "", staged & CUDA_TEST_ROWS ? " rows" : "",
                 staged & (CUDA_TEST_DWVEC | CUDA_TEST_STRIPS(3)) ? vec
                 : staged & CUDA_TEST_QUADS                       ? " quads"
@@ -299,6 +301,23 @@ static const int se_cases[][9] = {
 };
 /* 2x2 outputs: with 40 images a 64-row pixel-GEMM tile spans 17, a 128-row one 33 */
 static const int tiny[9] = {4, 4, 24, 144, 24, 3, 2, 6, 0};
+
+/* The SE MLP after PASS1 on tensor cores (se_mma.cu), both pass-2 variants: one partial
+   group of 16 images (PASS1 split 2 ways on the even cases); three groups, the last
+   partial; each group a cluster over the channel slices (2 to 8 of them). */
+static void test_se_mma(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  for (unsigned c = 0; c < sizeof se_cases / sizeof se_cases[0]; c++) {
+    const int *k = se_cases[c];
+    for (int staged = 0; staged < 2; staged++) {
+      tblock tb;
+      make_mbconv_row(&tb, k);
+      check_block(&tb.b, 3, staged | CUDA_TEST_SEMMA, c % 2 ? 0 : 2);
+      if (k[0] <= 29) check_block(&tb.b, 35, staged | CUDA_TEST_SEMMA, 0);
+      tblock_free(&tb);
+    }
+  }
+}
 
 static void test_mbconv_se(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
@@ -767,7 +786,7 @@ int main(void) {
   if (filter && *filter) cmocka_set_test_filter(filter);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stem),           cmocka_unit_test(test_mbconv_plain),
-      cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_wg),
+      cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_se_mma),      cmocka_unit_test(test_mbconv_wg),
       cmocka_unit_test(test_mbconv_narrow),  cmocka_unit_test(test_mbconv_chunks),
       cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
       cmocka_unit_test(test_mbconv_wgx),     cmocka_unit_test(test_mbconv_strips),
