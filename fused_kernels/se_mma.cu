@@ -81,20 +81,30 @@ __global__ void __launch_bounds__(256) se_mma_kernel(const cuda_mbconv_args a, i
   }
   pdl_wait(); /* PASS1's sums */
   pdl_trigger();
-  { /* 2. the means of the slice's channels, as hi + lo */
-    const int tiles = a.tiles_x * a.tiles_y, c4n = cn / 4;
+  { /* 2. the means of the slice's channels, as hi + lo: tpi threads (adjacent lanes) per
+       (image, 4 channels) item, each adding every tpi-th tile's sums, then shuffles */
+    const int tiles = a.tiles_x * a.tiles_y, c4n = cn / 4, items = SMI * c4n;
+    int tpi = 1;
+    while (tpi < 32 && tpi < tiles && items * tpi * 2 <= 256) tpi *= 2;
     const float inv = 1.f / (float)(a.Ho * a.Wo);
-    for (int q = tid; q < SMI * c4n; q += 256) {
-      const int i = q / c4n, c = (q - i * c4n) * 4;
+    for (int q0 = 0; q0 < items * tpi; q0 += 256) {
+      const int q = q0 + tid, it = q / tpi, sub = q - it * tpi;
+      const int i = it / max(c4n, 1), c = (it - i * c4n) * 4;
       float4 s = make_float4(0.f, 0.f, 0.f, 0.f);
-      if (i < ni && c0 + c < a.Cmid) {
+      if (it < items && i < ni && c0 + c < a.Cmid) {
         const float4 *sp =
             reinterpret_cast<const float4 *>(a.sums + (size_t)(n0 + i) * tiles * CP + c0 + c);
-        for (int t = 0; t < tiles; t++) {
+#pragma unroll 4
+        for (int t = sub; t < tiles; t += tpi) {
           const float4 v = __ldg(sp + (size_t)t * (CP / 4));
           s.x += v.x, s.y += v.y, s.z += v.z, s.w += v.w;
         }
       }
+      for (int o = 1; o < tpi; o *= 2) {
+        s.x += __shfl_xor_sync(0xffffffffu, s.x, o), s.y += __shfl_xor_sync(0xffffffffu, s.y, o);
+        s.z += __shfl_xor_sync(0xffffffffu, s.z, o), s.w += __shfl_xor_sync(0xffffffffu, s.w, o);
+      }
+      if (it >= items || sub) continue;
       const float m[4] = {s.x * inv, s.y * inv, s.z * inv, s.w * inv};
       __half h[4], l[4];
 #pragma unroll
@@ -141,8 +151,13 @@ __global__ void __launch_bounds__(256) se_mma_kernel(const cuda_mbconv_args a, i
   /* 4. the cluster's parts added: r = act(b + sum), as hi + lo */
   for (int q = tid; q < SMI * a.se_c; q += 256) {
     const int i = q / a.se_c, j = q - i * a.se_c;
+    float v[8]; /* the peers' loads issued together, not one round trip after another */
+#pragma unroll
+    for (int p = 0; p < 8; p++)
+      v[p] = p < (int)gridDim.y ? cluster.map_shared_rank(part, p)[i * sep + j] : 0.f;
     float t = a.b_ser[j];
-    for (int p = 0; p < (int)gridDim.y; p++) t += cluster.map_shared_rank(part, p)[i * sep + j];
+#pragma unroll
+    for (int p = 0; p < 8; p++) t += v[p];
     __half h, l;
     split_half(act_apply(t, a.se_act), h, l);
     rh[(size_t)i * ldk + j] = h, rh[(size_t)(SMI + i) * ldk + j] = l;
