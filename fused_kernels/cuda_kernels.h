@@ -277,9 +277,15 @@ static inline size_t cuda_se_mma_smem(const cuda_mbconv_args *a, int g) {
 }
 
 /* Whether the SE launch after PASS1 takes se_mma.cu's kernel for n images
- * (its shared memory permitting). */
+ * (its shared memory permitting): where it beat the per-image and batched
+ * fp32 kernels on an H200 (bench/RESULTS.md, thirty-eighth session), the
+ * blocks whose FCs' weights are 1152 x 48 (EfficientNet-B0's 7x7 ones) from
+ * batch 8 on, and from 64 on those down to 16384 weights each (672 x 28);
+ * it lost ~1-5 us a launch on the smaller blocks at every batch, and at batch
+ * 1 in all. */
 static inline int cuda_se_mma_ok(const cuda_mbconv_args *a, int n) {
-  return n >= 1 && a->se_c <= 256;
+  const long long w = (long long)a->Cmid * a->se_c;
+  return a->se_c <= 256 && ((n >= 8 && w >= 49152) || (n >= 64 && w >= 16384));
 }
 
 /* Warps per CTA of the (non-cluster) MBConv kernel. */
