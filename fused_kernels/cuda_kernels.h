@@ -229,13 +229,15 @@ static inline int cuda_se_batch_ok(const cuda_mbconv_args *a, int n) {
          a->se_c >= a->tiles_x * a->tiles_y;
 }
 
-/* The SE MLP after PASS1 on tensor cores (se_mma.cu): a CTA takes
- * CUDA_SEM_IMG images (the MMAs' 16 rows) and a slice of cs expanded
+/* The SE MLP after PASS1 on tensor cores (se_mma.cu): a CTA of
+ * CUDA_SEM_THREADS threads takes CUDA_SEM_IMG images (the MMAs' 16 rows) and
+ * a slice of cs expanded
  * channels, a multiple of 16; the g CTAs of a group of images form a
  * thread-block cluster (g <= 8) and add their parts of the reduce FC through
  * distributed shared memory. g splits the CmidP / 16 channel tiles into at
  * most 8 slices of equal width, the last one possibly narrower. */
 #define CUDA_SEM_IMG 16
+#define CUDA_SEM_THREADS 512
 static inline CUDA_HD int cuda_se_mma_cs(const cuda_mbconv_args *a, int g) {
   const int units = a->CmidP / 16;
   return 16 * ((units + g - 1) / g);
@@ -260,7 +262,8 @@ static inline CUDA_HD void cuda_se_mma_layout_of(const cuda_mbconv_args *a, int 
   const int sep = cuda_se_sep(a), img = CUDA_SEM_IMG, nt = sep / 8;
   L->cs = cuda_se_mma_cs(a, g);
   L->seK = cuda_pad16(a->se_c);
-  L->ks = (16 + nt - 1) / nt; /* ~16 (column tile, k range) items for the 8 warps */
+  /* ~2 (column tile, k range) items per warp */
+  L->ks = (2 * CUDA_SEM_THREADS / 32 + nt - 1) / nt;
   if (L->ks > L->cs / 16) L->ks = L->cs / 16;
   L->mean = 0;
   L->wr = L->mean + 2 * img * (L->cs + 8) * 2;
@@ -1051,6 +1054,8 @@ int cuda_px_wg_set_attrs(int bytes, int carveout);
  * tensor cores (se_mma.cu), 1 = batched over images (se_batch.cu), 0 = per
  * image (mbconv.cu's se_kernel). */
 int cuda_se_form(const cuda_mbconv_args *a, int n);
+/* se_mma: 0 = never se_mma.cu's kernel, 1 = where cuda_se_mma_ok(), 2 =
+ * wherever it fits (A/B runs). */
 void cuda_kernels_set_options(int pdl, int se_pre, int stem_band, int se_batch, int se_mma);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */

@@ -613,7 +613,8 @@ extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout);
 // where its rule takes it and its shared memory fits; else 0, per image.
 extern "C" int cuda_se_form(const cuda_mbconv_args *a, int n) {
   int groups, g;
-  if (a->se_batch == 2 || (a->se_batch == 0 && bf::g_se_mma && cuda_se_mma_ok(a, n))) {
+  if (a->se_batch == 2 ||
+      (a->se_batch == 0 && (bf::g_se_mma == 2 || (bf::g_se_mma && cuda_se_mma_ok(a, n))))) {
     cuda_se_mma_grid(a, n, &groups, &g);
     if (cuda_se_mma_smem(a, g) <= (size_t)a->smem_optin) return 2;
   }

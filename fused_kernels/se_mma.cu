@@ -1,5 +1,5 @@
 // The SE MLP after PASS1 on tensor cores (cuda_mbconv_args.se_batch = 2, or
-// where cuda_se_mma_ok()): grid (groups, g), 256 threads, thread-block
+// where cuda_se_mma_ok()): grid (groups, g), SMT threads, thread-block
 // clusters of the g CTAs of a group. CTA (x, y) takes the CUDA_SEM_IMG images
 // from x * CUDA_SEM_IMG (fewer in the last group) and the y-th slice of the
 // expanded channels (cuda_se_mma_grid: cs channels, a multiple of 16):
@@ -30,7 +30,7 @@ namespace cgr = cooperative_groups;
 
 namespace bf {
 
-constexpr int SMI = CUDA_SEM_IMG;
+constexpr int SMI = CUDA_SEM_IMG, SMT = CUDA_SEM_THREADS, SMW = SMT / 32;
 static_assert(SMI == 16, "the MMAs' 16 rows are the group's images");
 
 // v as hi + lo, two fp16 values whose sum is v to ~2^-22 relative.
@@ -39,7 +39,7 @@ __device__ __forceinline__ void split_half(float v, __half &hi, __half &lo) {
   lo = __float2half_rn(v - __half2float(hi));
 }
 
-__global__ void __launch_bounds__(256) se_mma_kernel(const cuda_mbconv_args a, int n) {
+__global__ void __launch_bounds__(SMT) se_mma_kernel(const cuda_mbconv_args a, int n) {
   extern __shared__ __align__(16) unsigned char smem[];
   cgr::cluster_group cluster = cgr::this_cluster();
   cuda_se_mma_layout L;
@@ -58,24 +58,24 @@ __global__ void __launch_bounds__(256) se_mma_kernel(const cuda_mbconv_args a, i
   { /* 1. the weights: not PASS1's, so before the wait */
     const int q8 = sep / 8;
     const __half *gr = reinterpret_cast<const __half *>(a.w_ser) + (size_t)c0 * sep;
-    for (int i = tid; i < cn * q8; i += 256) {
-      const int c = i / q8, q = i - c * q8;
+    for (int i = tid; i < cn * q8; i += SMT) {
+      const int c = small_div(i, q8), q = i - c * q8;
       cp_async16(wr + (size_t)c * ldr + 8 * q, gr + (size_t)c * sep + 8 * q);
     }
     const int p8 = cn / 8;
     const __half *ge = reinterpret_cast<const __half *>(a.w_see) + c0;
-    for (int i = tid; i < a.se_c * p8; i += 256) {
-      const int j = i / p8, q = i - j * p8;
+    for (int i = tid; i < a.se_c * p8; i += SMT) {
+      const int j = small_div(i, p8), q = i - j * p8;
       cp_async16(we + (size_t)j * lda + 8 * q, ge + (size_t)j * CP + 8 * q);
     }
     cp_async_commit();
     /* We's rows se_c .. seK - 1 (K's padding) and r's columns past se_c: zero */
-    for (int i = tid; i < (seK - a.se_c) * p8; i += 256) {
-      const int j = a.se_c + i / p8, q = i % p8;
+    for (int i = tid; i < (seK - a.se_c) * p8; i += SMT) {
+      const int j = a.se_c + small_div(i, p8), q = i - (j - a.se_c) * p8;
       *reinterpret_cast<uint4 *>(we + (size_t)j * lda + 8 * q) = make_uint4(0, 0, 0, 0);
     }
-    for (int i = tid; i < 2 * SMI * (seK - a.se_c); i += 256) {
-      const int row = i / (seK - a.se_c), j = a.se_c + i % (seK - a.se_c);
+    for (int i = tid; i < 2 * SMI * (seK - a.se_c); i += SMT) {
+      const int row = small_div(i, seK - a.se_c), j = a.se_c + i - row * (seK - a.se_c);
       rh[(size_t)row * ldk + j] = __float2half_rn(0.f);
     }
   }
@@ -85,11 +85,12 @@ __global__ void __launch_bounds__(256) se_mma_kernel(const cuda_mbconv_args a, i
        (image, 4 channels) item, each adding every tpi-th tile's sums, then shuffles */
     const int tiles = a.tiles_x * a.tiles_y, c4n = cn / 4, items = SMI * c4n;
     int tpi = 1;
-    while (tpi < 32 && tpi < tiles && items * tpi * 2 <= 256) tpi *= 2;
+    while (tpi < 32 && tpi < tiles && items * tpi * 2 <= SMT) tpi *= 2;
     const float inv = 1.f / (float)(a.Ho * a.Wo);
-    for (int q0 = 0; q0 < items * tpi; q0 += 256) {
-      const int q = q0 + tid, it = q / tpi, sub = q - it * tpi;
-      const int i = it / max(c4n, 1), c = (it - i * c4n) * 4;
+    const int lt = __ffs(tpi) - 1; /* tpi = 2^lt */
+    for (int q0 = 0; q0 < items * tpi; q0 += SMT) {
+      const int q = q0 + tid, it = q >> lt, sub = q & (tpi - 1);
+      const int i = small_div(it, max(c4n, 1)), c = (it - i * c4n) * 4;
       float4 s = make_float4(0.f, 0.f, 0.f, 0.f);
       if (it < items && i < ni && c0 + c < a.Cmid) {
         const float4 *sp =
@@ -122,8 +123,8 @@ __global__ void __launch_bounds__(256) se_mma_kernel(const cuda_mbconv_args a, i
   const int gr = lane >> 2, gc = (lane & 3) * 2;
   { /* 3. the reduce FC's part: item (column tile nt, k range ks) */
     const int NT = sep / 8, KT = cn / 16, KS = L.ks, kper = (KT + KS - 1) / KS;
-    for (int it = warp; it < NT * KS; it += 8) {
-      const int nt = it % NT, ks = it / NT, k0 = ks * kper, k1 = min(KT, k0 + kper);
+    for (int it = warp; it < NT * KS; it += SMW) {
+      const int ks = small_div(it, NT), nt = it - ks * NT, k0 = ks * kper, k1 = min(KT, k0 + kper);
       float acc[4] = {0.f, 0.f, 0.f, 0.f}, acl[4] = {0.f, 0.f, 0.f, 0.f}; /* hi's, lo's */
       for (int kt = k0; kt < k1; kt++) {
         unsigned ah[4], al[4], b[2];
@@ -141,7 +142,7 @@ __global__ void __launch_bounds__(256) se_mma_kernel(const cuda_mbconv_args a, i
           make_float2(acc[2] + acl[2], acc[3] + acl[3]);
     }
     __syncthreads();
-    for (int q = tid; q < SMI * sep; q += 256) {
+    for (int q = tid; q < SMI * sep; q += SMT) {
       float s = 0.f;
       for (int k = 0; k < KS; k++) s += kp[(size_t)k * SMI * sep + q];
       part[q] = s;
@@ -149,8 +150,8 @@ __global__ void __launch_bounds__(256) se_mma_kernel(const cuda_mbconv_args a, i
   }
   cluster.sync(); /* every CTA's part is written */
   /* 4. the cluster's parts added: r = act(b + sum), as hi + lo */
-  for (int q = tid; q < SMI * a.se_c; q += 256) {
-    const int i = q / a.se_c, j = q - i * a.se_c;
+  for (int q = tid; q < SMI * a.se_c; q += SMT) {
+    const int i = small_div(q, a.se_c), j = q - i * a.se_c;
     float v[8]; /* the peers' loads issued together, not one round trip after another */
 #pragma unroll
     for (int p = 0; p < 8; p++)
@@ -164,9 +165,9 @@ __global__ void __launch_bounds__(256) se_mma_kernel(const cuda_mbconv_args a, i
   }
   cluster_arrive(); /* done reading the peers' parts */
   __syncthreads();
-  { /* 5. the gates of the slice: warp w takes column tiles w, w + 8, ... */
+  { /* 5. the gates of the slice: warp w takes column tiles w, w + SMW, ... */
     const int NT = cn / 8, KT = seK / 16;
-    for (int nt = warp; nt < NT; nt += 8) {
+    for (int nt = warp; nt < NT; nt += SMW) {
       const int c = c0 + nt * 8 + gc;
       float acc[4] = {a.b_see[c], a.b_see[c + 1], a.b_see[c], a.b_see[c + 1]};
       for (int kt = 0; kt < KT; kt++) {
@@ -200,7 +201,8 @@ extern "C" int cuda_se_mma_launch(const cuda_mbconv_args *a, int n, cuda_stream_
     return (int)cudaErrorInvalidValue;
   cudaLaunchAttribute at[2];
   const cudaLaunchConfig_t cfg =
-      bf::launch_cfg(at, dim3((unsigned)groups, (unsigned)g), 256, cuda_se_mma_smem(a, g), st, true,
+      bf::launch_cfg(at, dim3((unsigned)groups, (unsigned)g), bf::SMT, cuda_se_mma_smem(a, g), st,
+                     true,
                      dim3(1, (unsigned)g, 1));
   return (int)cudaLaunchKernelEx(&cfg, bf::se_mma_kernel, *a, n);
 }

@@ -249,14 +249,14 @@ static void test_se_mma(void **state) {
   cuda_se_mma_layout_of(&a, g, &L);
   assert_int_equal(L.cs, 144);
   assert_int_equal(L.seK, 48);
-  assert_int_equal(L.ks, 3); /* 6 column tiles x 3 k ranges */
+  assert_int_equal(L.ks, 6); /* 6 column tiles x 6 k ranges: ~2 items per warp */
   assert_int_equal(L.wr, 2 * 16 * 152 * 2);
   assert_int_equal(L.we, L.wr + 144 * 56 * 2);
   assert_int_equal(L.kpart, L.we + 48 * 152 * 2);
-  assert_int_equal(L.part, L.kpart + 3 * 16 * 48 * 4);
+  assert_int_equal(L.part, L.kpart + 6 * 16 * 48 * 4);
   assert_int_equal(L.r, L.part + 16 * 48 * 4);
   assert_int_equal(L.bytes, L.r + 2 * 16 * 56 * 2);
-  assert_int_equal(cuda_se_mma_smem(&a, g), 56320);
+  assert_int_equal(cuda_se_mma_smem(&a, g), 65536);
   /* se_c 4: one column tile of 8, K padded to 16; one k range per 16-channel slice */
   cuda_mbconv_args b = shapes(112, 112, 16, 96, 24, 3, 2, 4, CUDA_MB_PASS1);
   cuda_se_mma_grid(&b, 256, &groups, &g);
