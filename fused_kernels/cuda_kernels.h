@@ -281,14 +281,14 @@ static inline size_t cuda_se_mma_smem(const cuda_mbconv_args *a, int g) {
 
 /* Whether the SE launch after PASS1 takes se_mma.cu's kernel for n images
  * (its shared memory permitting): where it beat the per-image and batched
- * fp32 kernels on an H200 (bench/RESULTS.md, thirty-eighth session), the
- * blocks whose FCs' weights are 1152 x 48 (EfficientNet-B0's 7x7 ones) from
- * batch 8 on, and from 64 on those down to 16384 weights each (672 x 28);
- * it lost ~1-5 us a launch on the smaller blocks at every batch, and at batch
- * 1 in all. */
+ * fp32 kernels on an H200 (bench/RESULTS.md, thirty-eighth session): the
+ * blocks whose FCs have 1152 x 48 weights each (EfficientNet-B0's 7x7 ones)
+ * from batch 8 on (-3.5 to -5 us a block at 8 and 64, -3.5 at 256), and
+ * from 64 on those down to 480 x 20 (-1 to -2 us); on the smaller blocks,
+ * at batch 8 on all but the largest and at batch 1 it lost up to 4.5 us. */
 static inline int cuda_se_mma_ok(const cuda_mbconv_args *a, int n) {
   const long long w = (long long)a->Cmid * a->se_c;
-  return a->se_c <= 256 && ((n >= 8 && w >= 49152) || (n >= 64 && w >= 16384));
+  return a->se_c <= 256 && ((n >= 8 && w >= 49152) || (n >= 64 && w >= 9600));
 }
 
 /* Warps per CTA of the (non-cluster) MBConv kernel. */

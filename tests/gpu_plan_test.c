@@ -274,14 +274,17 @@ static void test_se_mma(void **state) {
     assert_true(g >= 1 && g <= 8);
     assert_true(cs % 16 == 0 && g * cs >= m.CmidP && (g - 1) * cs < m.CmidP);
   }
-  /* the rule: the 1152 x 48 blocks from batch 8, the 672 x 28 ones from 64, no smaller */
+  /* the rule: the 1152 x 48 blocks from batch 8, down to 480 x 20 from 64, no smaller */
   assert_true(cuda_se_mma_ok(&a, 8));
   assert_false(cuda_se_mma_ok(&a, 4));
   cuda_mbconv_args d = shapes(14, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1);
   assert_true(cuda_se_mma_ok(&d, 64));
   assert_false(cuda_se_mma_ok(&d, 32));
   cuda_mbconv_args e = shapes(14, 14, 80, 480, 80, 3, 1, 20, CUDA_MB_PASS1);
-  assert_false(cuda_se_mma_ok(&e, 256));
+  assert_true(cuda_se_mma_ok(&e, 256));
+  assert_false(cuda_se_mma_ok(&e, 8));
+  cuda_mbconv_args f = shapes(28, 28, 40, 240, 40, 5, 1, 10, CUDA_MB_PASS1);
+  assert_false(cuda_se_mma_ok(&f, 256));
   assert_false(cuda_se_mma_ok(&b, 256));
   cuda_mbconv_args c = shapes(28, 28, 40, 144, 40, 5, 2, 6, CUDA_MB_PASS1);
   cuda_se_mma_grid(&c, 8, &groups, &g);
