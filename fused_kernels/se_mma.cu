@@ -48,12 +48,12 @@ __global__ void __launch_bounds__(SMT) se_mma_kernel(const cuda_mbconv_args a, i
   const int c0 = blockIdx.y * cs, cn = max(0, min(cs, CP - c0)); /* a multiple of 16 */
   const int n0 = blockIdx.x * SMI, ni = min(SMI, n - n0);
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-  __half *mh = reinterpret_cast<__half *>(smem + L.mean);     /* [2][IMG][lda]: hi, lo */
-  __half *wr = reinterpret_cast<__half *>(smem + L.wr);       /* [cs][ldr] */
-  __half *we = reinterpret_cast<__half *>(smem + L.we);       /* [seK][lda] */
-  float *kp = reinterpret_cast<float *>(smem + L.kpart);      /* [KS][IMG][sep] */
-  float *part = reinterpret_cast<float *>(smem + L.part);     /* [IMG][sep] */
-  __half *rh = reinterpret_cast<__half *>(smem + L.r);        /* [2][IMG][ldk]: hi, lo */
+  __half *mh = reinterpret_cast<__half *>(smem + L.mean); /* [2][IMG][lda]: hi, lo */
+  __half *wr = reinterpret_cast<__half *>(smem + L.wr);   /* [cs][ldr] */
+  __half *we = reinterpret_cast<__half *>(smem + L.we);   /* [seK][lda] */
+  float *kp = reinterpret_cast<float *>(smem + L.kpart);  /* [KS][IMG][sep] */
+  float *part = reinterpret_cast<float *>(smem + L.part); /* [IMG][sep] */
+  __half *rh = reinterpret_cast<__half *>(smem + L.r);    /* [2][IMG][ldk]: hi, lo */
   const int lda = cs + 8, ldr = sep + 8, ldk = seK + 8;
   { /* 1. the weights: not PASS1's, so before the wait */
     const int q8 = sep / 8;
@@ -202,8 +202,7 @@ extern "C" int cuda_se_mma_launch(const cuda_mbconv_args *a, int n, cuda_stream_
   cudaLaunchAttribute at[2];
   const cudaLaunchConfig_t cfg =
       bf::launch_cfg(at, dim3((unsigned)groups, (unsigned)g), bf::SMT, cuda_se_mma_smem(a, g), st,
-                     true,
-                     dim3(1, (unsigned)g, 1));
+                     true, dim3(1, (unsigned)g, 1));
   return (int)cudaLaunchKernelEx(&cfg, bf::se_mma_kernel, *a, n);
 }
 

@@ -135,30 +135,30 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   char vec[16] = " vec";
   if ((staged >> 33) & 7) snprintf(vec, sizeof vec, " vec run%d", (int)(staged >> 33) & 7);
   if ((staged >> 36) & 3) snprintf(vec, sizeof vec, " strips%d", (int)(staged >> 36) & 3);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s%s%s rel err %.2e\n",
-                b->name, n,
-                staged & CUDA_TEST_CLUSTER ? "cluster  "
-                : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
-                                           : "fused    ",
-                zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
-                staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1     ? " se1"
-                : staged & CUDA_TEST_SEMMA ? " semma"
-                                           : "",
-                staged & CUDA_TEST_WIDE ? " wide" : "", staged & CUDA_TEST_ROWS ? " rows" : "",
-                staged & (CUDA_TEST_DWVEC | CUDA_TEST_STRIPS(3)) ? vec
-                : staged & CUDA_TEST_QUADS                       ? " quads"
-                                                                 : "",
-                (staged & CUDA_TEST_GEMM96) == CUDA_TEST_GEMM96 ? " gemm96"
-                : staged & CUDA_TEST_GEMM64                     ? " gemm64"
-                : staged & CUDA_TEST_GEMM                       ? " gemm128"
-                                                                : "",
-                (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
-                (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
-                staged & CUDA_TEST_WG ? " wg" : "", staged & CUDA_TEST_NARROW ? " narrow" : "",
-                staged & CUDA_TEST_DWDIRECT ? " dwdirect"
-                : staged & CUDA_TEST_WGX    ? " wgx"
-                                            : "",
-                staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
+  print_message(
+      "%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s%s%s rel err %.2e\n", b->name, n,
+      staged & CUDA_TEST_CLUSTER ? "cluster  "
+      : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
+                                 : "fused    ",
+      zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "", staged & CUDA_TEST_DWH2 ? " dwh2" : "",
+      staged & CUDA_TEST_SE1     ? " se1"
+      : staged & CUDA_TEST_SEMMA ? " semma"
+                                 : "",
+      staged & CUDA_TEST_WIDE ? " wide" : "", staged & CUDA_TEST_ROWS ? " rows" : "",
+      staged & (CUDA_TEST_DWVEC | CUDA_TEST_STRIPS(3)) ? vec
+      : staged & CUDA_TEST_QUADS                       ? " quads"
+                                                       : "",
+      (staged & CUDA_TEST_GEMM96) == CUDA_TEST_GEMM96 ? " gemm96"
+      : staged & CUDA_TEST_GEMM64                     ? " gemm64"
+      : staged & CUDA_TEST_GEMM                       ? " gemm128"
+                                                      : "",
+      (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
+      (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
+      staged & CUDA_TEST_WG ? " wg" : "", staged & CUDA_TEST_NARROW ? " narrow" : "",
+      staged & CUDA_TEST_DWDIRECT ? " dwdirect"
+      : staged & CUDA_TEST_WGX    ? " wgx"
+                                  : "",
+      staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -785,13 +785,21 @@ int main(void) {
   const char *filter = getenv("BLOCKFUSE_TEST_FILTER");
   if (filter && *filter) cmocka_set_test_filter(filter);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_stem),           cmocka_unit_test(test_mbconv_plain),
-      cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_se_mma),      cmocka_unit_test(test_mbconv_wg),
-      cmocka_unit_test(test_mbconv_narrow),  cmocka_unit_test(test_mbconv_chunks),
-      cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
-      cmocka_unit_test(test_mbconv_wgx),     cmocka_unit_test(test_mbconv_strips),
-      cmocka_unit_test(test_head),           cmocka_unit_test(test_convnext),
-      cmocka_unit_test(test_convfirst),      cmocka_unit_test(test_px_conv),
+      cmocka_unit_test(test_stem),
+      cmocka_unit_test(test_mbconv_plain),
+      cmocka_unit_test(test_mbconv_se),
+      cmocka_unit_test(test_se_mma),
+      cmocka_unit_test(test_mbconv_wg),
+      cmocka_unit_test(test_mbconv_narrow),
+      cmocka_unit_test(test_mbconv_chunks),
+      cmocka_unit_test(test_mbconv_cluster),
+      cmocka_unit_test(test_mbconv_dwdirect),
+      cmocka_unit_test(test_mbconv_wgx),
+      cmocka_unit_test(test_mbconv_strips),
+      cmocka_unit_test(test_head),
+      cmocka_unit_test(test_convnext),
+      cmocka_unit_test(test_convfirst),
+      cmocka_unit_test(test_px_conv),
       cmocka_unit_test(test_head_ln),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
