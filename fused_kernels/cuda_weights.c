@@ -513,13 +513,16 @@ int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen
    * BLOCKFUSE_CUDA_STEMBAND=0 the stem without its band kernel,
    * BLOCKFUSE_CUDA_SEBATCH=0 the SE MLP per image at every batch,
    * BLOCKFUSE_CUDA_SEMMA=0 never on tensor cores (se_mma.cu), =all wherever
-   * that fits */
+   * that fits; se_mma.cu's kernel launches thread-block clusters, so never
+   * where the device has none */
+  int clusters = 0;
+  CUDA_TRY(cudaDeviceGetAttribute(&clusters, cudaDevAttrClusterLaunch, device));
   cuda_kernels_set_options(
       !cuda_env_is("BLOCKFUSE_CUDA_PDL", "0"), !cuda_env_is("BLOCKFUSE_CUDA_SEPRE", "0"),
       !cuda_env_is("BLOCKFUSE_CUDA_STEMBAND", "0"), !cuda_env_is("BLOCKFUSE_CUDA_SEBATCH", "0"),
-      cuda_env_is("BLOCKFUSE_CUDA_SEMMA", "0")     ? 0
-      : cuda_env_is("BLOCKFUSE_CUDA_SEMMA", "all") ? 2
-                                                   : 1);
+      !clusters || cuda_env_is("BLOCKFUSE_CUDA_SEMMA", "0") ? 0
+      : cuda_env_is("BLOCKFUSE_CUDA_SEMMA", "all")          ? 2
+                                                            : 1);
   static const int nfs[5] = {1, 2, 4, 8, 16};
   for (int i = 0; i < 5; i++) caps->regs_nf[i] = cuda_mbconv_regs(nfs[i]);
   return 0;

@@ -18,8 +18,9 @@
 // Squeeze-excite needs the global mean of the dw output before projecting, so
 // an SE block makes two passes over the activations (modes in
 // cuda_kernels.h): PASS1 computes per-tile channel sums (and optionally stages
-// the dw output in DRAM); one small kernel (se_kernel, or se_batch.cu's
-// kernel for groups of images at large batch) finishes the mean and the SE
+// the dw output in DRAM); one small kernel (se_kernel, se_mma.cu's on tensor
+// cores for groups of 16 images on the larger blocks, or se_batch.cu's for
+// groups of 8 at large batch: cuda_se_form) finishes the mean and the SE
 // MLP (it reads only the sums and the SE weights); pass 2 either
 // recomputes expand+dw (RECOMP) or reads the staged tensor (STAGED), scales
 // by the gate and projects. The backend picks between them by timing both at create.
