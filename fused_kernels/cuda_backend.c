@@ -1097,7 +1097,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
   if (!bk) return snprintf(buf, len, "no bucket for batch %d\n", batch);
   for (int i = 0; i < s->n_blocks; i++) {
     const cuda_blk_plan *p = &bk->plans[i];
-    char line[256];
+    char line[512];
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
@@ -1145,6 +1145,13 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                     a->TH, a->TW, a->CC, cuda_mbconv_z(a), a->tiles_y, a->tiles_x,
                     cuda_mbconv_smem(a), a->lowreg ? " lowreg" : "", a->wide ? " wide" : "",
                     a->dwh2 ? " dwh2" : "", dw_shapes[cuda_mbconv_dw_shape(a)], run);
+    }
+    /* the SE launch after PASS1, unless pass 2 computes the gates (sefuse) */
+    if (p->n > 0 && p->l[0].mode == CUDA_MB_PASS1 && p->l[0].se_c > 0 &&
+        !(p->n == 2 && p->l[1].mode == CUDA_MB_STAGED && p->l[1].gemm && p->l[1].sefuse)) {
+      static const char *se_forms[] = {"se per image", "se batched", "semma"};
+      k += snprintf(line + k, sizeof line - (size_t)k, "  [%s]",
+                    se_forms[cuda_se_form(&p->l[0], bk->batch)]);
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
     const int m = snprintf(buf + (w < len ? w : len), w < len ? len - w : 0, "%s", line);

@@ -103,6 +103,8 @@ int cuda_device_count(void);
  * chunks of 64 channels; zsplit > 0 splits them); an error where it does not
  * apply or the device runs no sm_90a kernels. */
 #define CUDA_TEST_WGX (1LL << 41)
+/* The SE MLP after PASS1 on tensor cores (se_mma.cu) whatever the batch. */
+#define CUDA_TEST_SEMMA (1LL << 42)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,
                         char *err, size_t errlen);

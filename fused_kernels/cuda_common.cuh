@@ -201,6 +201,7 @@ __device__ __forceinline__ uint4 pack8(const float *f) {
 // variant or the batched kernel and the stem launcher its band kernel (all
 // off only for A/B runs).
 inline bool g_pdl = true, g_se_pre = true, g_stem_band = true, g_se_batch = true;
+inline int g_se_mma = 1; /* 0 never, 1 the rule, 2 wherever it fits */
 
 // The launch configuration launch_k uses: programmatic stream serialization
 // where `pdl` and g_pdl are set, and with a cluster size (cluster.x > 0) a

@@ -95,8 +95,9 @@ typedef struct {
                    row, zsplit splitting the chunks of 64 channels; cuda_mbconv_wgx_set) where
                    cuda_mbconv_wgx_ok(); the tuner times it beside the tile kernel */
   int se_g;     /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
-  int se_batch; /* PASS1: 1 = the SE MLP after it batched over images (se_batch.cu) at any
-                   batch (tests); 0 = where cuda_se_batch_ok(); -1 = never */
+  int se_batch; /* PASS1: the SE MLP after it: 1 = batched over images (se_batch.cu) at any
+                   batch, 2 = on tensor cores (se_mma.cu) at any batch (tests); 0 = the
+                   launcher's rule (cuda_se_mma_ok(), cuda_se_batch_ok()); -1 = per image */
   int wide;     /* 2 x CUDA_THREADS threads per CTA (16 warps; cuda_mbconv_nf() <= 4, not
                    lowreg), for tiles whose shared memory leaves room for one CTA per SM:
                    twice the warps to hide latency; the tuner times both */
@@ -226,6 +227,68 @@ static inline CUDA_HD size_t cuda_se_batch_smem(const cuda_mbconv_args *a, int g
 static inline int cuda_se_batch_ok(const cuda_mbconv_args *a, int n) {
   return n >= 32 * CUDA_SEB_IMG && (long long)a->Cmid * a->se_c >= 16384 &&
          a->se_c >= a->tiles_x * a->tiles_y;
+}
+
+/* The SE MLP after PASS1 on tensor cores (se_mma.cu): a CTA of
+ * CUDA_SEM_THREADS threads takes CUDA_SEM_IMG images (the MMAs' 16 rows) and
+ * a slice of cs expanded
+ * channels, a multiple of 16; the g CTAs of a group of images form a
+ * thread-block cluster (g <= 8) and add their parts of the reduce FC through
+ * distributed shared memory. g splits the CmidP / 16 channel tiles into at
+ * most 8 slices of equal width, the last one possibly narrower. */
+#define CUDA_SEM_IMG 16
+#define CUDA_SEM_THREADS 512
+static inline CUDA_HD int cuda_se_mma_cs(const cuda_mbconv_args *a, int g) {
+  const int units = a->CmidP / 16;
+  return 16 * ((units + g - 1) / g);
+}
+static inline void cuda_se_mma_grid(const cuda_mbconv_args *a, int n, int *groups, int *g) {
+  const int units = a->CmidP / 16, per = (units + 7) / 8;
+  *groups = (n + CUDA_SEM_IMG - 1) / CUDA_SEM_IMG;
+  *g = (units + per - 1) / per;
+}
+/* Its shared memory, byte offsets (16-byte aligned): the means as hi and lo
+ * fp16 terms [2][IMG][cs + 8], the CTA's rows of Wr [cs][sep + 8], its
+ * columns of We [seK][cs + 8] (seK = pad16(se_c), zero rows past se_c), the
+ * reduce FC's partial sums over ks ranges of the k16 steps [ks][IMG][sep]
+ * and their sum [IMG][sep] (fp32; the cluster reads it), r as hi and lo
+ * [2][IMG][seK + 8]. */
+typedef struct {
+  int cs, seK, ks;
+  int mean, wr, we, kpart, part, r, bytes;
+} cuda_se_mma_layout;
+static inline CUDA_HD void cuda_se_mma_layout_of(const cuda_mbconv_args *a, int g,
+                                                 cuda_se_mma_layout *L) {
+  const int sep = cuda_se_sep(a), img = CUDA_SEM_IMG, nt = sep / 8;
+  L->cs = cuda_se_mma_cs(a, g);
+  L->seK = cuda_pad16(a->se_c);
+  /* ~2 (column tile, k range) items per warp */
+  L->ks = (2 * CUDA_SEM_THREADS / 32 + nt - 1) / nt;
+  if (L->ks > L->cs / 16) L->ks = L->cs / 16;
+  L->mean = 0;
+  L->wr = L->mean + 2 * img * (L->cs + 8) * 2;
+  L->we = L->wr + L->cs * (sep + 8) * 2;
+  L->kpart = L->we + L->seK * (L->cs + 8) * 2;
+  L->part = L->kpart + L->ks * img * sep * 4;
+  L->r = L->part + img * sep * 4;
+  L->bytes = L->r + 2 * img * (L->seK + 8) * 2;
+}
+static inline size_t cuda_se_mma_smem(const cuda_mbconv_args *a, int g) {
+  cuda_se_mma_layout L;
+  cuda_se_mma_layout_of(a, g, &L);
+  return (size_t)L.bytes;
+}
+
+/* Whether the SE launch after PASS1 takes se_mma.cu's kernel for n images
+ * (its shared memory permitting): where it beat the per-image and batched
+ * fp32 kernels on an H200 (bench/RESULTS.md, thirty-eighth session): the
+ * blocks whose FCs have 1152 x 48 weights each (EfficientNet-B0's 7x7 ones)
+ * from batch 8 on (-3.5 to -5 us a block at 8 and 64, -3.5 at 256), and
+ * from 64 on those down to 480 x 20 (-1 to -2 us); on the smaller blocks,
+ * at batch 8 on all but the largest and at batch 1 it lost up to 4.5 us. */
+static inline int cuda_se_mma_ok(const cuda_mbconv_args *a, int n) {
+  const long long w = (long long)a->Cmid * a->se_c;
+  return a->se_c <= 256 && ((n >= 8 && w >= 49152) || (n >= 64 && w >= 9600));
 }
 
 /* Warps per CTA of the (non-cluster) MBConv kernel. */
@@ -987,7 +1050,13 @@ int cuda_px_wg_set_attrs(int bytes, int carveout);
  * whether the SE kernel may run its PRE variant (cuda_se_pre_ok);
  * stem_band, whether the stem may run its band kernel (cuda_stem_band_th);
  * se_batch, whether the SE MLP may run batched over images (cuda_se_batch_ok). */
-void cuda_kernels_set_options(int pdl, int se_pre, int stem_band, int se_batch);
+/* The SE launch after a PASS1 of n images (the launcher's choice): 2 = on
+ * tensor cores (se_mma.cu), 1 = batched over images (se_batch.cu), 0 = per
+ * image (mbconv.cu's se_kernel). */
+int cuda_se_form(const cuda_mbconv_args *a, int n);
+/* se_mma: 0 = never se_mma.cu's kernel, 1 = where cuda_se_mma_ok(), 2 =
+ * wherever it fits (A/B runs). */
+void cuda_kernels_set_options(int pdl, int se_pre, int stem_band, int se_batch, int se_mma);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */
 int cuda_mbconv_regs(int nf);

@@ -511,10 +511,18 @@ int cuda_caps_query(int device, cuda_device_caps *caps, char *err, size_t errlen
   /* A/B switches of the launchers: BLOCKFUSE_CUDA_PDL=0 plain launches,
    * BLOCKFUSE_CUDA_SEPRE=0 the SE kernel without its shared-memory copies,
    * BLOCKFUSE_CUDA_STEMBAND=0 the stem without its band kernel,
-   * BLOCKFUSE_CUDA_SEBATCH=0 the SE MLP per image at every batch */
+   * BLOCKFUSE_CUDA_SEBATCH=0 the SE MLP per image at every batch,
+   * BLOCKFUSE_CUDA_SEMMA=0 never on tensor cores (se_mma.cu), =all wherever
+   * that fits; se_mma.cu's kernel launches thread-block clusters, so never
+   * where the device has none */
+  int clusters = 0;
+  CUDA_TRY(cudaDeviceGetAttribute(&clusters, cudaDevAttrClusterLaunch, device));
   cuda_kernels_set_options(
       !cuda_env_is("BLOCKFUSE_CUDA_PDL", "0"), !cuda_env_is("BLOCKFUSE_CUDA_SEPRE", "0"),
-      !cuda_env_is("BLOCKFUSE_CUDA_STEMBAND", "0"), !cuda_env_is("BLOCKFUSE_CUDA_SEBATCH", "0"));
+      !cuda_env_is("BLOCKFUSE_CUDA_STEMBAND", "0"), !cuda_env_is("BLOCKFUSE_CUDA_SEBATCH", "0"),
+      !clusters || cuda_env_is("BLOCKFUSE_CUDA_SEMMA", "0") ? 0
+      : cuda_env_is("BLOCKFUSE_CUDA_SEMMA", "all")          ? 2
+                                                            : 1);
   static const int nfs[5] = {1, 2, 4, 8, 16};
   for (int i = 0; i < 5; i++) caps->regs_nf[i] = cuda_mbconv_regs(nfs[i]);
   return 0;
@@ -656,7 +664,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         goto fail;
       }
       l->se_g = staged & CUDA_TEST_SE1 ? 1 : 0;
-      l->se_batch = staged & CUDA_TEST_SEBATCH ? 1 : -1;
+      l->se_batch = staged & CUDA_TEST_SEMMA ? 2 : staged & CUDA_TEST_SEBATCH ? 1 : -1;
       l->wide = (staged & CUDA_TEST_WIDE) && !l->lowreg;
       if (l->wide && cuda_mbconv_nf(l) > 4) l->wide = 0;
       if (l->mode == CUDA_MB_PASS1 && l->dwrows >= 2 && cuda_mbconv_dw_shape(l) != l->dwrows) {

@@ -18,8 +18,9 @@
 // Squeeze-excite needs the global mean of the dw output before projecting, so
 // an SE block makes two passes over the activations (modes in
 // cuda_kernels.h): PASS1 computes per-tile channel sums (and optionally stages
-// the dw output in DRAM); one small kernel (se_kernel, or se_batch.cu's
-// kernel for groups of images at large batch) finishes the mean and the SE
+// the dw output in DRAM); one small kernel (se_kernel, se_mma.cu's on tensor
+// cores for groups of 16 images on the larger blocks, or se_batch.cu's for
+// groups of 8 at large batch: cuda_se_form) finishes the mean and the SE
 // MLP (it reads only the sums and the SE weights); pass 2 either
 // recomputes expand+dw (RECOMP) or reads the staged tensor (STAGED), scales
 // by the gate and projects. The backend picks between them by timing both at create.
@@ -601,10 +602,29 @@ extern "C" int cuda_mbconv_cluster_set_attrs(int bytes, int carveout);
 extern "C" int cuda_gate_proj_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_se_batch_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_se_batch_set_attrs(int bytes, int carveout);
+extern "C" int cuda_se_mma_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
+extern "C" int cuda_se_mma_set_attrs(int bytes, int carveout);
 extern "C" int cuda_dw_direct_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_dw_direct_set_attrs(int bytes);
 extern "C" int cuda_mbconv_wgx_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st);
 extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout);
+
+// The SE launch after a PASS1 of n images: 2 = on tensor cores (se_mma.cu),
+// 1 = batched over images (se_batch.cu), each where asked (se_batch) or
+// where its rule takes it and its shared memory fits; else 0, per image.
+extern "C" int cuda_se_form(const cuda_mbconv_args *a, int n) {
+  int groups, g;
+  if (a->se_batch == 2 ||
+      (a->se_batch == 0 && (bf::g_se_mma == 2 || (bf::g_se_mma && cuda_se_mma_ok(a, n))))) {
+    cuda_se_mma_grid(a, n, &groups, &g);
+    if (cuda_se_mma_smem(a, g) <= (size_t)a->smem_optin) return 2;
+  }
+  if (a->se_batch == 1 || (a->se_batch == 0 && bf::g_se_batch && cuda_se_batch_ok(a, n))) {
+    cuda_se_batch_grid(a, n, &groups, &g);
+    if (cuda_se_batch_smem(a, g) <= (size_t)a->smem_optin) return 1;
+  }
+  return 0;
+}
 
 // Picks the instantiation holding enough accumulator tiles per warp.
 extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_t st) {
@@ -669,13 +689,9 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
                   : direct ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
                            : bf::launch_k(k, grid, threads, smem, st, true, *a);
   if (!se || e) return (int)e;
-  /* the SE MLP: batched over images where asked or where the rule takes it and its shared
-     memory fits, else per image */
-  if (a->se_batch > 0 || (a->se_batch == 0 && bf::g_se_batch && cuda_se_batch_ok(a, n))) {
-    int groups, gb; /* the batched kernel's grid */
-    cuda_se_batch_grid(a, n, &groups, &gb);
-    if (cuda_se_batch_smem(a, gb) <= (size_t)a->smem_optin) return cuda_se_batch_launch(a, n, st);
-  }
+  const int form = cuda_se_form(a, n);
+  if (form == 2) return cuda_se_mma_launch(a, n, st);
+  if (form == 1) return cuda_se_batch_launch(a, n, st);
   int g, cpb;
   cuda_se_grid(a, n, &g, &cpb);
   const size_t pre_smem = cuda_se_smem_pre(a);
@@ -709,6 +725,7 @@ extern "C" int cuda_mbconv_set_attrs(int bytes, int carveout) {
   if (!e) e = bf::set_kernel_attrs(se, 1, -1, carveout);
   if (!e) e = bf::set_kernel_attrs(se_pre, 1, bytes, carveout);
   if (!e) e = (cudaError_t)cuda_se_batch_set_attrs(bytes, carveout);
+  if (!e) e = (cudaError_t)cuda_se_mma_set_attrs(bytes, carveout);
   if (!e) e = (cudaError_t)cuda_dw_direct_set_attrs(bytes);
   if (!e) e = (cudaError_t)cuda_mbconv_wgx_set_attrs(bytes, carveout);
   return e ? (int)e : cuda_mbconv_cluster_set_attrs(bytes, carveout);

@@ -26,16 +26,6 @@ namespace cgr = cooperative_groups;
 
 namespace bf {
 
-// Split cluster barrier: arrive (release) once this CTA is done reading its
-// peers' shared memory, wait (acquire) before exiting so that no CTA's shared
-// memory disappears while a peer still reads it.
-__device__ __forceinline__ void cluster_arrive() {
-  asm volatile("barrier.cluster.arrive.release.aligned;\n" ::: "memory");
-}
-__device__ __forceinline__ void cluster_wait() {
-  asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
-}
-
 #define CL_MAXV 8 /* 16-byte A loads per thread per chunk: rows <= 256, CC <= 64 */
 
 template <int NF, int MINB>

@@ -14,6 +14,16 @@
 
 namespace bf {
 
+// Split cluster barrier: arrive (release) once this CTA is done reading its
+// peers' shared memory, wait (acquire) before exiting so that no CTA's shared
+// memory disappears while a peer still reads it.
+__device__ __forceinline__ void cluster_arrive() {
+  asm volatile("barrier.cluster.arrive.release.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void cluster_wait() {
+  asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+}
+
 // A generic pointer into shared memory as the 32-bit shared-window address
 // that PTX's shared-memory operands take.
 __device__ __forceinline__ unsigned smem_u32(const void *p) {

@@ -77,8 +77,10 @@ extern "C" int cuda_kernels_init(int smem_optin_bytes, int carveout) {
   return e;
 }
 
-extern "C" void cuda_kernels_set_options(int pdl, int se_pre, int stem_band, int se_batch) {
+extern "C" void cuda_kernels_set_options(int pdl, int se_pre, int stem_band, int se_batch,
+                                         int se_mma) {
   bf::g_pdl = pdl != 0;
+  bf::g_se_mma = se_mma;
   bf::g_se_pre = se_pre != 0;
   bf::g_se_batch = se_batch != 0;
   bf::g_stem_band = stem_band != 0;

@@ -135,28 +135,30 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   char vec[16] = " vec";
   if ((staged >> 33) & 7) snprintf(vec, sizeof vec, " vec run%d", (int)(staged >> 33) & 7);
   if ((staged >> 36) & 3) snprintf(vec, sizeof vec, " strips%d", (int)(staged >> 36) & 3);
-  print_message("%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s%s%s rel err %.2e\n",
-                b->name, n,
-                staged & CUDA_TEST_CLUSTER ? "cluster  "
-                : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
-                                           : "fused    ",
-                zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "",
-                staged & CUDA_TEST_DWH2 ? " dwh2" : "", staged & CUDA_TEST_SE1 ? " se1" : "",
-                staged & CUDA_TEST_WIDE ? " wide" : "", staged & CUDA_TEST_ROWS ? " rows" : "",
-                staged & (CUDA_TEST_DWVEC | CUDA_TEST_STRIPS(3)) ? vec
-                : staged & CUDA_TEST_QUADS                       ? " quads"
-                                                                 : "",
-                (staged & CUDA_TEST_GEMM96) == CUDA_TEST_GEMM96 ? " gemm96"
-                : staged & CUDA_TEST_GEMM64                     ? " gemm64"
-                : staged & CUDA_TEST_GEMM                       ? " gemm128"
-                                                                : "",
-                (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
-                (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
-                staged & CUDA_TEST_WG ? " wg" : "", staged & CUDA_TEST_NARROW ? " narrow" : "",
-                staged & CUDA_TEST_DWDIRECT ? " dwdirect"
-                : staged & CUDA_TEST_WGX    ? " wgx"
-                                            : "",
-                staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
+  print_message(
+      "%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s%s%s rel err %.2e\n", b->name, n,
+      staged & CUDA_TEST_CLUSTER ? "cluster  "
+      : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
+                                 : "fused    ",
+      zsplit, staged & CUDA_TEST_LOWREG ? " lowreg" : "", staged & CUDA_TEST_DWH2 ? " dwh2" : "",
+      staged & CUDA_TEST_SE1     ? " se1"
+      : staged & CUDA_TEST_SEMMA ? " semma"
+                                 : "",
+      staged & CUDA_TEST_WIDE ? " wide" : "", staged & CUDA_TEST_ROWS ? " rows" : "",
+      staged & (CUDA_TEST_DWVEC | CUDA_TEST_STRIPS(3)) ? vec
+      : staged & CUDA_TEST_QUADS                       ? " quads"
+                                                       : "",
+      (staged & CUDA_TEST_GEMM96) == CUDA_TEST_GEMM96 ? " gemm96"
+      : staged & CUDA_TEST_GEMM64                     ? " gemm64"
+      : staged & CUDA_TEST_GEMM                       ? " gemm128"
+                                                      : "",
+      (int)(staged >> 18) & 15, staged & CUDA_TEST_SEFUSE ? " sefuse" : "",
+      (int)(staged >> 23) & 15, staged & CUDA_TEST_BULK ? " bulk" : "",
+      staged & CUDA_TEST_WG ? " wg" : "", staged & CUDA_TEST_NARROW ? " narrow" : "",
+      staged & CUDA_TEST_DWDIRECT ? " dwdirect"
+      : staged & CUDA_TEST_WGX    ? " wgx"
+                                  : "",
+      staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -299,6 +301,23 @@ static const int se_cases[][9] = {
 };
 /* 2x2 outputs: with 40 images a 64-row pixel-GEMM tile spans 17, a 128-row one 33 */
 static const int tiny[9] = {4, 4, 24, 144, 24, 3, 2, 6, 0};
+
+/* The SE MLP after PASS1 on tensor cores (se_mma.cu), both pass-2 variants: one partial
+   group of 16 images (PASS1 split 2 ways on the even cases); three groups, the last
+   partial; each group a cluster over the channel slices (2 to 8 of them). */
+static void test_se_mma(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  for (unsigned c = 0; c < sizeof se_cases / sizeof se_cases[0]; c++) {
+    const int *k = se_cases[c];
+    for (int staged = 0; staged < 2; staged++) {
+      tblock tb;
+      make_mbconv_row(&tb, k);
+      check_block(&tb.b, 3, staged | CUDA_TEST_SEMMA, c % 2 ? 0 : 2);
+      if (k[0] <= 29) check_block(&tb.b, 35, staged | CUDA_TEST_SEMMA, 0);
+      tblock_free(&tb);
+    }
+  }
+}
 
 static void test_mbconv_se(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
@@ -766,13 +785,21 @@ int main(void) {
   const char *filter = getenv("BLOCKFUSE_TEST_FILTER");
   if (filter && *filter) cmocka_set_test_filter(filter);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_stem),           cmocka_unit_test(test_mbconv_plain),
-      cmocka_unit_test(test_mbconv_se),      cmocka_unit_test(test_mbconv_wg),
-      cmocka_unit_test(test_mbconv_narrow),  cmocka_unit_test(test_mbconv_chunks),
-      cmocka_unit_test(test_mbconv_cluster), cmocka_unit_test(test_mbconv_dwdirect),
-      cmocka_unit_test(test_mbconv_wgx),     cmocka_unit_test(test_mbconv_strips),
-      cmocka_unit_test(test_head),           cmocka_unit_test(test_convnext),
-      cmocka_unit_test(test_convfirst),      cmocka_unit_test(test_px_conv),
+      cmocka_unit_test(test_stem),
+      cmocka_unit_test(test_mbconv_plain),
+      cmocka_unit_test(test_mbconv_se),
+      cmocka_unit_test(test_se_mma),
+      cmocka_unit_test(test_mbconv_wg),
+      cmocka_unit_test(test_mbconv_narrow),
+      cmocka_unit_test(test_mbconv_chunks),
+      cmocka_unit_test(test_mbconv_cluster),
+      cmocka_unit_test(test_mbconv_dwdirect),
+      cmocka_unit_test(test_mbconv_wgx),
+      cmocka_unit_test(test_mbconv_strips),
+      cmocka_unit_test(test_head),
+      cmocka_unit_test(test_convnext),
+      cmocka_unit_test(test_convfirst),
+      cmocka_unit_test(test_px_conv),
       cmocka_unit_test(test_head_ln),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

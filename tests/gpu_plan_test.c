@@ -231,6 +231,67 @@ static void test_se_batch(void **state) {
                    8 * (480 + 2 * 24 + 20) * 4 + 480 * 24 * 2 + 20 * 2 * 240 * 2);
 }
 
+/* The SE MLP on tensor cores: groups of 16 images, each a cluster of at most
+ * 8 CTAs over slices of the expanded channels (multiples of 16, every CTA
+ * some, the last possibly narrower); its shared-memory layout. */
+static void test_se_mma(void **state) {
+  (void)state;
+  cuda_mbconv_args a = shapes(7, 7, 192, 1152, 320, 5, 1, 48, CUDA_MB_PASS1);
+  int groups, g;
+  cuda_se_mma_grid(&a, 256, &groups, &g);
+  assert_int_equal(groups, 16);
+  assert_int_equal(g, 8);
+  cuda_se_mma_grid(&a, 17, &groups, &g);
+  assert_int_equal(groups, 2);
+  cuda_se_mma_grid(&a, 1, &groups, &g);
+  assert_int_equal(groups, 1);
+  cuda_se_mma_layout L;
+  cuda_se_mma_layout_of(&a, g, &L);
+  assert_int_equal(L.cs, 144);
+  assert_int_equal(L.seK, 48);
+  assert_int_equal(L.ks, 6); /* 6 column tiles x 6 k ranges: ~2 items per warp */
+  assert_int_equal(L.wr, 2 * 16 * 152 * 2);
+  assert_int_equal(L.we, L.wr + 144 * 56 * 2);
+  assert_int_equal(L.kpart, L.we + 48 * 152 * 2);
+  assert_int_equal(L.part, L.kpart + 6 * 16 * 48 * 4);
+  assert_int_equal(L.r, L.part + 16 * 48 * 4);
+  assert_int_equal(L.bytes, L.r + 2 * 16 * 56 * 2);
+  assert_int_equal(cuda_se_mma_smem(&a, g), 65536);
+  /* se_c 4: one column tile of 8, K padded to 16; one k range per 16-channel slice */
+  cuda_mbconv_args b = shapes(112, 112, 16, 96, 24, 3, 2, 4, CUDA_MB_PASS1);
+  cuda_se_mma_grid(&b, 256, &groups, &g);
+  assert_int_equal(g, 6);
+  cuda_se_mma_layout_of(&b, g, &L);
+  assert_int_equal(L.cs, 16);
+  assert_int_equal(L.seK, 16);
+  assert_int_equal(L.ks, 1);
+  /* every EfficientNet width (and odd ones): g <= 8 slices, each some channels */
+  const int mids[] = {16, 32, 96, 144, 240, 480, 672, 1152, 1264, 2016};
+  for (unsigned i = 0; i < sizeof mids / sizeof mids[0]; i++) {
+    cuda_mbconv_args m = shapes(14, 14, 16, mids[i], 16, 3, 1, 4, CUDA_MB_PASS1);
+    cuda_se_mma_grid(&m, 8, &groups, &g);
+    const int cs = cuda_se_mma_cs(&m, g);
+    assert_true(g >= 1 && g <= 8);
+    assert_true(cs % 16 == 0 && g * cs >= m.CmidP && (g - 1) * cs < m.CmidP);
+  }
+  /* the rule: the 1152 x 48 blocks from batch 8, down to 480 x 20 from 64, no smaller */
+  assert_true(cuda_se_mma_ok(&a, 8));
+  assert_false(cuda_se_mma_ok(&a, 4));
+  cuda_mbconv_args d = shapes(14, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1);
+  assert_true(cuda_se_mma_ok(&d, 64));
+  assert_false(cuda_se_mma_ok(&d, 32));
+  cuda_mbconv_args e = shapes(14, 14, 80, 480, 80, 3, 1, 20, CUDA_MB_PASS1);
+  assert_true(cuda_se_mma_ok(&e, 256));
+  assert_false(cuda_se_mma_ok(&e, 8));
+  cuda_mbconv_args f = shapes(28, 28, 40, 240, 40, 5, 1, 10, CUDA_MB_PASS1);
+  assert_false(cuda_se_mma_ok(&f, 256));
+  assert_false(cuda_se_mma_ok(&b, 256));
+  cuda_mbconv_args c = shapes(28, 28, 40, 144, 40, 5, 2, 6, CUDA_MB_PASS1);
+  cuda_se_mma_grid(&c, 8, &groups, &g);
+  assert_int_equal(g, 5); /* 9 tiles of 16: 2, 2, 2, 2, 1 */
+  assert_int_equal(cuda_se_mma_cs(&c, g), 32);
+}
+
 /* The input tile keeps only its pixels inside the image (cuda_xin_rows): a
  * whole-image tile of a 7x7 image with k = 5 (11x11 with its padding) holds
  * 49 rows (64 padded) of the 192 input channels, not 121 (128). */
@@ -1427,6 +1488,7 @@ int main(void) {
       cmocka_unit_test(test_head_grid),
       cmocka_unit_test(test_se_grid),
       cmocka_unit_test(test_se_batch),
+      cmocka_unit_test(test_se_mma),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

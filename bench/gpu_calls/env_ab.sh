@@ -4,7 +4,7 @@
 # BLOCKFUSE_CUDA_WGX, the thirty-fourth): on the GPU host, repo root, .gpu/ carried.
 # Set AB_ENV (the switch), AB_TEST (its gpu_kernels_test test) and AB_TAG (the word the test's
 # lines, the plans and the tuner's lines carry).
-#   1. unpack; AB_TEST alone first (60 s: a hang ends the call early), then the kernel tests
+#   1. unpack; AB_TEST alone first ($AB_TIMEOUT s, 60 by default: a hang ends the call early), then the kernel tests
 #      and gpu_backend_test (checks.sh); AB_TEST's checks' largest rel err and their count;
 #   2. two rounds of W ($AB_ENV=1) and N (=0, the same binary) at 1, 8, 64, 256 with the
 #      tuner's log: create() s, graph and kernels ms, every block's µs at 256; the plans that
@@ -14,7 +14,7 @@
 #      run at 256 with $AB_ENV=force, the launches matching NCU_RE.
 # Logs: $OUT/k.log, $OUT/net.log, $OUT/ab_<W|N><""|2>.txt, $OUT/ncu_force.txt.
 . bench/gpu_calls/setup.sh
-BLOCKFUSE_TEST_FILTER=$AB_TEST timeout 60 .gpu/bin/gpu_kernels_test >"$OUT/k_$AB_TAG.log" 2>&1
+BLOCKFUSE_TEST_FILTER=$AB_TEST timeout "${AB_TIMEOUT:-60}" .gpu/bin/gpu_kernels_test >"$OUT/k_$AB_TAG.log" 2>&1
 echo "$AB_TEST alone rc=$? $(grep -c 'rel err' "$OUT/k_$AB_TAG.log") checks"
 grep -q "PASSED" "$OUT/k_$AB_TAG.log" || { tail -30 "$OUT/k_$AB_TAG.log"; exit 1; }
 KTIMEOUT=150 NTIMEOUT=90 . bench/gpu_calls/checks.sh
