@@ -39,6 +39,21 @@ __device__ __forceinline__ void split_half(float v, __half &hi, __half &lo) {
   lo = __float2half_rn(v - __half2float(hi));
 }
 
+// One k16 step of [IMG x K] . [K x 8]: a points at the step's columns of the
+// hi terms' rows (the lo terms' follow IMG rows further on), pitch lda; b at
+// the step's first row of the 8 columns, pitch ldb. The hi terms' products go
+// into dh, the lo terms' into dl (the same array where one sum will do).
+__device__ __forceinline__ void mma_hilo_step(float (&dh)[4], float (&dl)[4], const __half *a,
+                                              int lda, const __half *b, int ldb, int lane) {
+  unsigned ah[4], al[4], bw[2];
+  const int arow = lane & 15, acol = (lane >> 4) * 8;
+  ldsm_x4(ah, a + (size_t)arow * lda + acol, false);
+  ldsm_x4(al, a + (size_t)(SMI + arow) * lda + acol, false);
+  ldsm_x2_trans(bw, b + (size_t)(lane & 15) * ldb);
+  mma16816(dh, ah, bw[0], bw[1]);
+  mma16816(dl, al, bw[0], bw[1]);
+}
+
 __global__ void __launch_bounds__(SMT) se_mma_kernel(const cuda_mbconv_args a, int n) {
   extern __shared__ __align__(16) unsigned char smem[];
   cgr::cluster_group cluster = cgr::this_cluster();
@@ -126,15 +141,8 @@ __global__ void __launch_bounds__(SMT) se_mma_kernel(const cuda_mbconv_args a, i
     for (int it = warp; it < NT * KS; it += SMW) {
       const int ks = small_div(it, NT), nt = it - ks * NT, k0 = ks * kper, k1 = min(KT, k0 + kper);
       float acc[4] = {0.f, 0.f, 0.f, 0.f}, acl[4] = {0.f, 0.f, 0.f, 0.f}; /* hi's, lo's */
-      for (int kt = k0; kt < k1; kt++) {
-        unsigned ah[4], al[4], b[2];
-        const int arow = lane & 15, acol = kt * 16 + (lane >> 4) * 8;
-        ldsm_x4(ah, mh + (size_t)arow * lda + acol, false);
-        ldsm_x4(al, mh + (size_t)(SMI + arow) * lda + acol, false);
-        ldsm_x2_trans(b, wr + (size_t)(kt * 16 + (lane & 15)) * ldr + nt * 8);
-        mma16816(acc, ah, b[0], b[1]);
-        mma16816(acl, al, b[0], b[1]);
-      }
+      for (int kt = k0; kt < k1; kt++)
+        mma_hilo_step(acc, acl, mh + kt * 16, lda, wr + (size_t)kt * 16 * ldr + nt * 8, ldr, lane);
       float *d = kp + (size_t)ks * SMI * sep + nt * 8 + gc;
       *reinterpret_cast<float2 *>(d + (size_t)gr * sep) =
           make_float2(acc[0] + acl[0], acc[1] + acl[1]);
@@ -170,15 +178,8 @@ __global__ void __launch_bounds__(SMT) se_mma_kernel(const cuda_mbconv_args a, i
     for (int nt = warp; nt < NT; nt += SMW) {
       const int c = c0 + nt * 8 + gc;
       float acc[4] = {a.b_see[c], a.b_see[c + 1], a.b_see[c], a.b_see[c + 1]};
-      for (int kt = 0; kt < KT; kt++) {
-        unsigned ah[4], al[4], b[2];
-        const int arow = lane & 15, acol = kt * 16 + (lane >> 4) * 8;
-        ldsm_x4(ah, rh + (size_t)arow * ldk + acol, false);
-        ldsm_x4(al, rh + (size_t)(SMI + arow) * ldk + acol, false);
-        ldsm_x2_trans(b, we + (size_t)(kt * 16 + (lane & 15)) * lda + nt * 8);
-        mma16816(acc, ah, b[0], b[1]);
-        mma16816(acc, al, b[0], b[1]);
-      }
+      for (int kt = 0; kt < KT; kt++)
+        mma_hilo_step(acc, acc, rh + kt * 16, ldk, we + (size_t)kt * 16 * lda + nt * 8, lda, lane);
 #pragma unroll
       for (int h = 0; h < 2; h++) {
         const int i = gr + 8 * h;

@@ -302,92 +302,93 @@ static const int se_cases[][9] = {
 /* 2x2 outputs: with 40 images a 64-row pixel-GEMM tile spans 17, a 128-row one 33 */
 static const int tiny[9] = {4, 4, 24, 144, 24, 3, 2, 6, 0};
 
-/* The SE MLP after PASS1 on tensor cores (se_mma.cu), both pass-2 variants: one partial
-   group of 16 images (PASS1 split 2 ways on the even cases); three groups, the last
-   partial; each group a cluster over the channel slices (2 to 8 of them). */
-static void test_se_mma(void **state) {
-  if (test_need_gpu(cuda_device_count())) return;
-  for (unsigned c = 0; c < sizeof se_cases / sizeof se_cases[0]; c++) {
-    const int *k = se_cases[c];
+/* Runs body on a row of every SE shape of se_cases, both pass-2 variants (staged 0 and 1). */
+static void each_se_case(void (*body)(tblock *tb, const int *k, unsigned c, long long staged)) {
+  for (unsigned c = 0; c < sizeof se_cases / sizeof se_cases[0]; c++)
     for (int staged = 0; staged < 2; staged++) {
       tblock tb;
-      make_mbconv_row(&tb, k);
-      check_block(&tb.b, 3, staged | CUDA_TEST_SEMMA, c % 2 ? 0 : 2);
-      if (k[0] <= 29) check_block(&tb.b, 35, staged | CUDA_TEST_SEMMA, 0);
+      make_mbconv_row(&tb, se_cases[c]);
+      body(&tb, se_cases[c], c, staged);
       tblock_free(&tb);
+    }
+}
+
+/* The SE MLP after PASS1 on tensor cores (se_mma.cu): one partial group of 16 images (PASS1
+   split 2 ways on the even cases); three groups, the last partial; each group a cluster
+   over the channel slices (2 to 8 of them). */
+static void se_mma_case(tblock *tb, const int *k, unsigned c, long long staged) {
+  check_block(&tb->b, 3, staged | CUDA_TEST_SEMMA, c % 2 ? 0 : 2);
+  if (k[0] <= 29) check_block(&tb->b, 35, staged | CUDA_TEST_SEMMA, 0);
+}
+static void test_se_mma(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  each_se_case(se_mma_case);
+}
+
+/* The SE blocks' kernels: every PASS1 form, the SE kernel's grids, both pass-2 kernels and
+   their GEMM forms, on each SE shape and pass-2 variant. */
+static void mbconv_se_case(tblock *tb, const int *k, unsigned c, long long staged) {
+  check_block(&tb->b, c % 2 ? 3 : 2, staged, 0);
+  check_block(&tb->b, 1, staged | CUDA_TEST_SE1, 3);    /* grid.z split, 1 SE CTA/image */
+  check_block(&tb->b, 2, staged | CUDA_TEST_LOWREG, 0); /* 64-register variant */
+  check_block(&tb->b, 2, staged | CUDA_TEST_DWH2, 0);   /* packed fp16 dw taps */
+  check_block(&tb->b, 1, staged | CUDA_TEST_DWH2 | CUDA_TEST_LOWREG, 3);
+  check_block(&tb->b, 2, staged | CUDA_TEST_WIDE, 0); /* 16 warps per CTA */
+  check_block(&tb->b, 1, staged | CUDA_TEST_WIDE | CUDA_TEST_DWH2 | CUDA_TEST_SE1, 3);
+  check_block(&tb->b, 2, staged | CUDA_TEST_ROWS, 0); /* two output rows per dw thread */
+  check_block(&tb->b, 1, staged | CUDA_TEST_ROWS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 3);
+  /* 2 x 2 output blocks per thread (7 x 7: an odd tile width) */
+  check_block(&tb->b, 2,
+              staged | CUDA_TEST_CC(32) | CUDA_TEST_QUADS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 0);
+  check_block(&tb->b, 3, staged | CUDA_TEST_QUADS | CUDA_TEST_DWH2, 0); /* PASS1, 8 warps */
+  /* 16 images of 1152 channels: the SE kernel's large-grid form (a thread per channel
+     pair), 5 CTAs per image (128 pairs each, the last 64), then one CTA walking all
+     576 pairs (256, 256, 64) */
+  if (k[3] == 1152) check_block(&tb->b, 16, staged, 0);
+  if (k[3] == 1152) check_block(&tb->b, 16, staged | CUDA_TEST_SE1, 0);
+  /* the SE MLP batched over groups of 8 images (se_batch.cu): one partial group; three
+     groups, the last partial, on the small images (the rule's shapes) */
+  check_block(&tb->b, 3, staged | CUDA_TEST_SEBATCH, 0);
+  if (k[0] <= 14) check_block(&tb->b, 19, staged | CUDA_TEST_SEBATCH, 0);
+  if (staged) { /* the batch-wide GEMM: rows across images, partial column splits */
+    check_block(&tb->b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM, 0);
+    check_block(&tb->b, 5, staged | CUDA_TEST_GEMM, 3);
+    check_block(&tb->b, 2, staged | CUDA_TEST_GEMM64, 0);
+    check_block(&tb->b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SE1, 2);
+    /* K split over clusters (uneven slices, rows across images, column splits), and
+       the SE MLP inside the GEMM: its gates never read the poisoned scale */
+    check_block(&tb->b, 1, staged | CUDA_TEST_GEMM64 | CUDA_TEST_KSPLIT(8), 0);
+    check_block(&tb->b, 3, staged | CUDA_TEST_GEMM | CUDA_TEST_KSPLIT(3), 3);
+    check_block(&tb->b, 1, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SEFUSE | CUDA_TEST_KSPLIT(4), 2);
+    check_block(&tb->b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_SEFUSE | CUDA_TEST_KSPLIT(2), 0);
+    check_block(&tb->b, 2, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SEFUSE, 0);
+    /* the streaming GEMM: persistent CTAs walking many row tiles (uneven counts, a
+       last partial tile), the weights resident or streamed, with column splits */
+    check_block(&tb->b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_STREAM(3), 0);
+    check_block(&tb->b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_STREAM(1), 2);
+    check_block(&tb->b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_STREAM(15), 0);
+    /* fed by bulk tensor copies: rows across images, a partial last tile, column
+       splits, a residual, a last K slice of 16 channels (144, 240) */
+    check_block(&tb->b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM | CUDA_TEST_BULK, 0);
+    check_block(&tb->b, 5, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK, 3);
+    check_block(&tb->b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_SE1, 2);
+    /* ... in 96-row tiles (3 row warps), with column splits */
+    check_block(&tb->b, c % 2 ? 5 : 4, staged | CUDA_TEST_GEMM96 | CUDA_TEST_BULK, 0);
+    check_block(&tb->b, 3, staged | CUDA_TEST_GEMM96 | CUDA_TEST_BULK, 2);
+    /* ... and streaming: uneven tile counts, a last partial tile, column splits, tiles
+       across images (the gate buffers swap per tile); not for 7x7 images of 1152
+       channels, whose tiles' gates are more 8-channel groups than a CTA has threads */
+    if (k[3] != 1152) {
+      check_block(&tb->b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_BULK | CUDA_TEST_STREAM(3), 0);
+      check_block(&tb->b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_STREAM(1), 2);
+      check_block(&tb->b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_STREAM(15), 0);
     }
   }
 }
 
 static void test_mbconv_se(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
-  for (unsigned c = 0; c < sizeof se_cases / sizeof se_cases[0]; c++) {
-    const int *k = se_cases[c];
-    for (int staged = 0; staged < 2; staged++) {
-      tblock tb;
-      make_mbconv_row(&tb, k);
-      check_block(&tb.b, c % 2 ? 3 : 2, staged, 0);
-      check_block(&tb.b, 1, staged | CUDA_TEST_SE1, 3);    /* grid.z split, 1 SE CTA/image */
-      check_block(&tb.b, 2, staged | CUDA_TEST_LOWREG, 0); /* 64-register variant */
-      check_block(&tb.b, 2, staged | CUDA_TEST_DWH2, 0);   /* packed fp16 dw taps */
-      check_block(&tb.b, 1, staged | CUDA_TEST_DWH2 | CUDA_TEST_LOWREG, 3);
-      check_block(&tb.b, 2, staged | CUDA_TEST_WIDE, 0); /* 16 warps per CTA */
-      check_block(&tb.b, 1, staged | CUDA_TEST_WIDE | CUDA_TEST_DWH2 | CUDA_TEST_SE1, 3);
-      check_block(&tb.b, 2, staged | CUDA_TEST_ROWS, 0); /* two output rows per dw thread */
-      check_block(&tb.b, 1, staged | CUDA_TEST_ROWS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 3);
-      /* 2 x 2 output blocks per thread (7 x 7: an odd tile width) */
-      check_block(&tb.b, 2,
-                  staged | CUDA_TEST_CC(32) | CUDA_TEST_QUADS | CUDA_TEST_DWH2 | CUDA_TEST_WIDE, 0);
-      check_block(&tb.b, 3, staged | CUDA_TEST_QUADS | CUDA_TEST_DWH2, 0); /* PASS1, 8 warps */
-      /* 16 images of 1152 channels: the SE kernel's large-grid form (a thread per channel
-         pair), 5 CTAs per image (128 pairs each, the last 64), then one CTA walking all
-         576 pairs (256, 256, 64) */
-      if (k[3] == 1152) check_block(&tb.b, 16, staged, 0);
-      if (k[3] == 1152) check_block(&tb.b, 16, staged | CUDA_TEST_SE1, 0);
-      /* the SE MLP batched over groups of 8 images (se_batch.cu): one partial group; three
-         groups, the last partial, on the small images (the rule's shapes) */
-      check_block(&tb.b, 3, staged | CUDA_TEST_SEBATCH, 0);
-      if (k[0] <= 14) check_block(&tb.b, 19, staged | CUDA_TEST_SEBATCH, 0);
-      if (staged) { /* the batch-wide GEMM: rows across images, partial column splits */
-        check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM, 0);
-        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM, 3);
-        check_block(&tb.b, 2, staged | CUDA_TEST_GEMM64, 0);
-        check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SE1, 2);
-        /* K split over clusters (uneven slices, rows across images, column splits), and
-           the SE MLP inside the GEMM: its gates never read the poisoned scale */
-        check_block(&tb.b, 1, staged | CUDA_TEST_GEMM64 | CUDA_TEST_KSPLIT(8), 0);
-        check_block(&tb.b, 3, staged | CUDA_TEST_GEMM | CUDA_TEST_KSPLIT(3), 3);
-        check_block(&tb.b, 1, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SEFUSE | CUDA_TEST_KSPLIT(4),
-                    2);
-        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_SEFUSE | CUDA_TEST_KSPLIT(2), 0);
-        check_block(&tb.b, 2, staged | CUDA_TEST_GEMM64 | CUDA_TEST_SEFUSE, 0);
-        /* the streaming GEMM: persistent CTAs walking many row tiles (uneven counts, a
-           last partial tile), the weights resident or streamed, with column splits */
-        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_STREAM(3), 0);
-        check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_STREAM(1), 2);
-        check_block(&tb.b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_STREAM(15), 0);
-        /* fed by bulk tensor copies: rows across images, a partial last tile, column
-           splits, a residual, a last K slice of 16 channels (144, 240) */
-        check_block(&tb.b, c % 2 ? 3 : 2, staged | CUDA_TEST_GEMM | CUDA_TEST_BULK, 0);
-        check_block(&tb.b, 5, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK, 3);
-        check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_SE1, 2);
-        /* ... in 96-row tiles (3 row warps), with column splits */
-        check_block(&tb.b, c % 2 ? 5 : 4, staged | CUDA_TEST_GEMM96 | CUDA_TEST_BULK, 0);
-        check_block(&tb.b, 3, staged | CUDA_TEST_GEMM96 | CUDA_TEST_BULK, 2);
-        /* ... and streaming: uneven tile counts, a last partial tile, column splits, tiles
-           across images (the gate buffers swap per tile); not for 7x7 images of 1152
-           channels, whose tiles' gates are more 8-channel groups than a CTA has threads */
-        if (k[3] != 1152) {
-          check_block(&tb.b, 5, staged | CUDA_TEST_GEMM | CUDA_TEST_BULK | CUDA_TEST_STREAM(3), 0);
-          check_block(&tb.b, 3, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_STREAM(1),
-                      2);
-          check_block(&tb.b, 4, staged | CUDA_TEST_GEMM64 | CUDA_TEST_BULK | CUDA_TEST_STREAM(15),
-                      0);
-        }
-      }
-      tblock_free(&tb);
-    }
-  }
+  each_se_case(mbconv_se_case);
   /* Many images per GEMM tile: 40 images of 2x2 outputs, so that a 64-row tile spans 17
      images and a 128-row one 33, and the per-tile GEMM's gate copies (8 per image and
      slice) take two passes of the CTA's 128 or 256 threads */

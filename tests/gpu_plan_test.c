@@ -275,17 +275,14 @@ static void test_se_mma(void **state) {
     assert_true(cs % 16 == 0 && g * cs >= m.CmidP && (g - 1) * cs < m.CmidP);
   }
   /* the rule: the 1152 x 48 blocks from batch 8, down to 480 x 20 from 64, no smaller */
-  assert_true(cuda_se_mma_ok(&a, 8));
-  assert_false(cuda_se_mma_ok(&a, 4));
-  cuda_mbconv_args d = shapes(14, 14, 112, 672, 112, 5, 1, 28, CUDA_MB_PASS1);
-  assert_true(cuda_se_mma_ok(&d, 64));
-  assert_false(cuda_se_mma_ok(&d, 32));
-  cuda_mbconv_args e = shapes(14, 14, 80, 480, 80, 3, 1, 20, CUDA_MB_PASS1);
-  assert_true(cuda_se_mma_ok(&e, 256));
-  assert_false(cuda_se_mma_ok(&e, 8));
-  cuda_mbconv_args f = shapes(28, 28, 40, 240, 40, 5, 1, 10, CUDA_MB_PASS1);
-  assert_false(cuda_se_mma_ok(&f, 256));
-  assert_false(cuda_se_mma_ok(&b, 256));
+  static const int rule[][4] = {/* Cmid, se_c, batch, taken */
+                                {1152, 48, 8, 1},  {1152, 48, 4, 0},  {672, 28, 64, 1},
+                                {672, 28, 32, 0},  {480, 20, 256, 1}, {480, 20, 8, 0},
+                                {240, 10, 256, 0}, {96, 4, 256, 0}};
+  for (unsigned i = 0; i < sizeof rule / sizeof rule[0]; i++) {
+    cuda_mbconv_args r = shapes(14, 14, 16, rule[i][0], 16, 3, 1, rule[i][1], CUDA_MB_PASS1);
+    assert_int_equal(cuda_se_mma_ok(&r, rule[i][2]), rule[i][3]);
+  }
   cuda_mbconv_args c = shapes(28, 28, 40, 144, 40, 5, 2, 6, CUDA_MB_PASS1);
   cuda_se_mma_grid(&c, 8, &groups, &g);
   assert_int_equal(g, 5); /* 9 tiles of 16: 2, 2, 2, 2, 1 */
