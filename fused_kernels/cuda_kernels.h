@@ -284,7 +284,7 @@ static inline size_t cuda_se_mma_smem(const cuda_mbconv_args *a, int g) {
  * fp32 kernels on an H200 (bench/RESULTS.md, thirty-eighth session): the
  * blocks whose FCs have 1152 x 48 weights each (EfficientNet-B0's 7x7 ones)
  * from batch 8 on (-3.5 to -5 us a block at 8 and 64, -3.5 at 256), and
- * from 64 on those down to 480 x 20 (-1 to -2 us); on the smaller blocks,
+ * from 64 on those down to 480 x 20 (-1 to -3.5 us a block); on the smaller blocks,
  * at batch 8 on all but the largest and at batch 1 it lost up to 4.5 us. */
 static inline int cuda_se_mma_ok(const cuda_mbconv_args *a, int n) {
   const long long w = (long long)a->Cmid * a->se_c;
