@@ -1147,8 +1147,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
                     a->dwh2 ? " dwh2" : "", dw_shapes[cuda_mbconv_dw_shape(a)], run);
     }
     /* the SE launch after PASS1, unless pass 2 computes the gates (sefuse) */
-    if (p->n > 0 && p->l[0].mode == CUDA_MB_PASS1 && p->l[0].se_c > 0 &&
-        !(p->n == 2 && p->l[1].mode == CUDA_MB_STAGED && p->l[1].gemm && p->l[1].sefuse)) {
+    if (p->n > 0 && p->l[0].mode == CUDA_MB_PASS1 && p->l[0].se_c > 0 && !cuda_blk_plan_sefuse(p)) {
       static const char *se_forms[] = {"se per image", "se batched", "semma"};
       k += snprintf(line + k, sizeof line - (size_t)k, "  [%s]",
                     se_forms[cuda_se_form(&p->l[0], bk->batch)]);

@@ -64,6 +64,12 @@ typedef struct {
   int staged; /* SE: 1 = staged variant, 0 = recompute */
 } cuda_blk_plan;
 
+/* Whether the plan's pass 2 computes the SE gates itself (sefuse: the
+ * clustered STAGED GEMM), so that its PASS1 launches no SE kernel. */
+static inline int cuda_blk_plan_sefuse(const cuda_blk_plan *p) {
+  return p->n == 2 && p->l[1].mode == CUDA_MB_STAGED && p->l[1].gemm && p->l[1].sefuse;
+}
+
 int cuda_arena_init(cuda_arena *ar, char *err, size_t errlen);
 void cuda_arena_free(cuda_arena *ar);
 int cuda_arena_upload(cuda_arena *ar, char *err, size_t errlen);

@@ -231,8 +231,7 @@ static inline int cuda_se_batch_ok(const cuda_mbconv_args *a, int n) {
 
 /* The SE MLP after PASS1 on tensor cores (se_mma.cu): a CTA of
  * CUDA_SEM_THREADS threads takes CUDA_SEM_IMG images (the MMAs' 16 rows) and
- * a slice of cs expanded
- * channels, a multiple of 16; the g CTAs of a group of images form a
+ * a slice of cs expanded channels, a multiple of 16; the g CTAs of a group of images form a
  * thread-block cluster (g <= 8) and add their parts of the reduce FC through
  * distributed shared memory. g splits the CmidP / 16 channel tiles into at
  * most 8 slices of equal width, the last one possibly narrower. */
@@ -284,8 +283,9 @@ static inline size_t cuda_se_mma_smem(const cuda_mbconv_args *a, int g) {
  * fp32 kernels on an H200 (bench/RESULTS.md, thirty-eighth session): the
  * blocks whose FCs have 1152 x 48 weights each (EfficientNet-B0's 7x7 ones)
  * from batch 8 on (-3.5 to -5 us a block at 8 and 64, -3.5 at 256), and
- * from 64 on those down to 480 x 20 (-1 to -3.5 us a block); on the smaller blocks,
- * at batch 8 on all but the largest and at batch 1 it lost up to 4.5 us. */
+ * from 64 on those down to 480 x 20 (-1 to -3.5 us a block); on the
+ * smaller blocks, at batch 8 on all but the largest and at batch 1 it lost
+ * up to 4.5 us. */
 static inline int cuda_se_mma_ok(const cuda_mbconv_args *a, int n) {
   const long long w = (long long)a->Cmid * a->se_c;
   return a->se_c <= 256 && ((n >= 8 && w >= 49152) || (n >= 64 && w >= 9600));
@@ -1044,18 +1044,18 @@ int cuda_pg_wg_supported(void);
 /* Raises its kernels' dynamic shared-memory limit (cuda_kernels_init). */
 int cuda_pg_wg_set_attrs(int bytes, int carveout);
 int cuda_px_wg_set_attrs(int bytes, int carveout);
+/* The SE launch after a PASS1 of n images (the launcher's choice): 2 = on
+ * tensor cores (se_mma.cu), 1 = batched over images (se_batch.cu), 0 = per
+ * image (mbconv.cu's se_kernel). */
+int cuda_se_form(const cuda_mbconv_args *a, int n);
 /* The launchers' options, process-wide, all on by default: pdl, whether
  * they ask for programmatic dependent launch (sm_90: a kernel's CTAs start,
  * and prefetch weights, while the kernel before it finishes); se_pre,
  * whether the SE kernel may run its PRE variant (cuda_se_pre_ok);
  * stem_band, whether the stem may run its band kernel (cuda_stem_band_th);
- * se_batch, whether the SE MLP may run batched over images (cuda_se_batch_ok). */
-/* The SE launch after a PASS1 of n images (the launcher's choice): 2 = on
- * tensor cores (se_mma.cu), 1 = batched over images (se_batch.cu), 0 = per
- * image (mbconv.cu's se_kernel). */
-int cuda_se_form(const cuda_mbconv_args *a, int n);
-/* se_mma: 0 = never se_mma.cu's kernel, 1 = where cuda_se_mma_ok(), 2 =
- * wherever it fits (A/B runs). */
+ * se_batch, whether the SE MLP may run batched over images (cuda_se_batch_ok);
+ * se_mma, 0 = never on tensor cores (se_mma.cu), 1 = where cuda_se_mma_ok(),
+ * 2 = wherever it fits (A/B runs). */
 void cuda_kernels_set_options(int pdl, int se_pre, int stem_band, int se_batch, int se_mma);
 /* Registers per thread of the MBConv instantiation holding nf (1,2,4,8,16)
  * accumulator tiles per warp (nf = 0: the lowreg variant); 0 on error. */

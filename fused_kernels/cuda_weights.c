@@ -444,7 +444,7 @@ int cuda_blk_enqueue(const cuda_blk *blk, const cuda_blk_plan *p, int batch, con
         cuda_mbconv_args a = p->l[i];
         a.x = x, a.y = y, a.res = blk->b->residual ? x : NULL;
         if (p->n == 2) { /* sefuse: pass 2 computes the gates from PASS1's sums */
-          a.sefuse = p->l[1].mode == CUDA_MB_STAGED && p->l[1].gemm && p->l[1].sefuse;
+          a.sefuse = cuda_blk_plan_sefuse(p);
           a.se_tiles = p->l[0].tiles_x * p->l[0].tiles_y;
         }
         CUDA_TRY(cuda_mbconv_launch(&a, batch, st));
