@@ -1046,7 +1046,7 @@ int cuda_pg_wg_set_attrs(int bytes, int carveout);
 int cuda_px_wg_set_attrs(int bytes, int carveout);
 /* The SE launch after a PASS1 of n images (the launcher's choice): 2 = on
  * tensor cores (se_mma.cu), 1 = batched over images (se_batch.cu), 0 = per
- * image (mbconv.cu's se_kernel). */
+ * image (mbconv.cu's se_kernel), -1 = none (not PASS1, no SE, or sefuse). */
 int cuda_se_form(const cuda_mbconv_args *a, int n);
 /* The launchers' options, process-wide, all on by default: pdl, whether
  * they ask for programmatic dependent launch (sm_90: a kernel's CTAs start,

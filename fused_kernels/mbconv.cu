@@ -611,9 +611,12 @@ extern "C" int cuda_mbconv_wgx_set_attrs(int bytes, int carveout);
 
 // The SE launch after a PASS1 of n images: 2 = on tensor cores (se_mma.cu),
 // 1 = batched over images (se_batch.cu), each where asked (se_batch) or
-// where its rule takes it and its shared memory fits; else 0, per image.
+// where its rule takes it and its shared memory fits; else 0, per image;
+// -1 where none runs (not PASS1, no SE, or the STAGED GEMM after it computes
+// the gates: sefuse).
 extern "C" int cuda_se_form(const cuda_mbconv_args *a, int n) {
   int groups, g;
+  if (a->mode != CUDA_MB_PASS1 || a->se_c <= 0 || a->sefuse) return -1;
   if (a->se_batch == 2 ||
       (a->se_batch == 0 && (bf::g_se_mma == 2 || (bf::g_se_mma && cuda_se_mma_ok(a, n))))) {
     cuda_se_mma_grid(a, n, &groups, &g);
@@ -646,8 +649,7 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
     return (int)cudaErrorInvalidValue;
   if ((a->lowreg && nf > 1) || (a->wide && (a->lowreg || nf > 4)))
     return (int)cudaErrorInvalidValue;
-  /* the SE kernel after PASS1, unless the STAGED GEMM after it computes the gates (sefuse) */
-  const bool se = a->mode == CUDA_MB_PASS1 && a->se_c > 0 && !a->sefuse;
+  const int form = cuda_se_form(a, n), se = form >= 0; /* the SE launch after PASS1 */
   const size_t se_smem = cuda_se_smem(a);
   if (se && (se_smem > 48 * 1024 || a->sms <= 0)) /* before any launch */
     return (int)cudaErrorInvalidValue;
@@ -689,7 +691,6 @@ extern "C" int cuda_mbconv_launch(const cuda_mbconv_args *a, int n, cuda_stream_
                   : direct ? (cudaError_t)cuda_dw_direct_launch(a, n, st)
                            : bf::launch_k(k, grid, threads, smem, st, true, *a);
   if (!se || e) return (int)e;
-  const int form = cuda_se_form(a, n);
   if (form == 2) return cuda_se_mma_launch(a, n, st);
   if (form == 1) return cuda_se_batch_launch(a, n, st);
   int g, cpb;

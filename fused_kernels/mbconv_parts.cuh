@@ -14,6 +14,19 @@
 
 namespace bf {
 
+// One halving exchange of a lane's sums with lane ^ m: s[0 .. 2 H) becomes s[0 .. H), the
+// lane whose bit m is set keeping the upper half, each plus the partner's (the head's column
+// sums in pixel_gemm.cuh, the SE kernel's in se_batch.cu).
+template <int H>
+__device__ __forceinline__ void warp_halve_sums(float *s, int lane, int m) {
+  const bool up = lane & m;
+#pragma unroll
+  for (int k = 0; k < H; k++) {
+    const float send = up ? s[k] : s[k + H], keep = up ? s[k + H] : s[k];
+    s[k] = keep + __shfl_xor_sync(0xffffffffu, send, m);
+  }
+}
+
 // Split cluster barrier: arrive (release) once this CTA is done reading its
 // peers' shared memory, wait (acquire) before exiting so that no CTA's shared
 // memory disappears while a peer still reads it.

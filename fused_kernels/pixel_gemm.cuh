@@ -279,18 +279,6 @@ __device__ __forceinline__ void pg_gate8_store(__half *gr, int c, float4 g0, flo
   *reinterpret_cast<__half2 *>(gd + 24) = __floats2half2_rn(g1.z, g1.w);
 }
 
-// One halving exchange of pg_pool_acc's column sums with lane ^ m: s[0 .. 2 H) becomes
-// s[0 .. H), the lane whose bit m is set keeping the upper half, each plus the partner's.
-template <int H>
-__device__ __forceinline__ void pg_pool_halve(float *s, int lane, int m) {
-  const bool up = lane & m;
-#pragma unroll
-  for (int k = 0; k < H; k++) {
-    const float send = up ? s[k] : s[k + H], keep = up ? s[k + H] : s[k];
-    s[k] = keep + __shfl_xor_sync(0xffffffffu, send, m);
-  }
-}
-
 // The head's epilogue (PG_POOL; pixel_gemm_wg.cu's POOL builds) from a warp's accumulators
 // (MI m16 tiles: pg_mma_slice's acc, MI = 2, or a warpgroup MMA's, MI = 1; rows wr0 + 16 mi +
 // gr + 8 h, columns c0 + 8 j + gc, + 1): act(acc + bias) in place, summed per image
@@ -348,9 +336,9 @@ __device__ __forceinline__ void pg_pool_acc(const pg_params &p, float (&acc)[MI]
             for (int h = 0; h < 2; h++) t += img[mi][h] == n ? acc[mi][j][2 * h + e] : 0.f;
           s[2 * j + e] = t;
         }
-      pg_pool_halve<V / 2>(s, lane, 16);
-      pg_pool_halve<V / 4>(s, lane, 8);
-      pg_pool_halve<V / 8>(s, lane, 4);
+      warp_halve_sums<V / 2>(s, lane, 16);
+      warp_halve_sums<V / 4>(s, lane, 8);
+      warp_halve_sums<V / 8>(s, lane, 4);
 #pragma unroll
       for (int k = 0; k < V / 8; k++) {
         const int i = (V / 8) * gr + k, col = c0 + (i >> 1) * 8 + gc + (i & 1);

@@ -39,12 +39,7 @@ static_assert(SEB == 8, "the butterfly maps 64 sums (8 images x 8 columns) onto 
 // the sums of v[2 l] and v[2 l + 1] in v[0], v[1].
 template <int H>
 __device__ __forceinline__ void warp_sum_halves(float (&v)[64], int lane) {
-  const bool up = (lane & (H / 2)) != 0;
-#pragma unroll
-  for (int k = 0; k < H; k++) {
-    const float send = up ? v[k] : v[k + H], keep = up ? v[k + H] : v[k];
-    v[k] = keep + __shfl_xor_sync(0xffffffffu, send, H / 2);
-  }
+  warp_halve_sums<H>(v, lane, H / 2);
   if constexpr (H > 2) warp_sum_halves<H / 2>(v, lane);
 }
 
