@@ -79,8 +79,6 @@ typedef struct {
   int no_dwstrips;  /* BLOCKFUSE_CUDA_DWSTRIPS=0: ... and the strips of 7 pixels (A/B) */
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
   int head_bm;      /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B) */
-  int chunk;        /* BLOCKFUSE_CUDA_CHUNK=0: the SE blocks never run in chunks of images, =N:
-                       in chunks of N wherever that applies (A/B); -1 (unset): the tuner's */
   int no_head_wg;   /* BLOCKFUSE_CUDA_HEADWG=0: the head's GEMM never on warpgroup MMAs (A/B) */
 } cuda_backend;
 
@@ -549,51 +547,6 @@ static int tune_cluster(cuda_backend *s, int i, int B, const void *x, void *y,
   return rc ? rc : verify_cluster(s, i, B, x, y, tiled, out, err, errlen);
 }
 
-/* The bucket of exactly n images, if any. */
-static const cuda_bucket *bucket_of(const cuda_backend *s, int n) {
-  for (int k = 0; k < s->n_buckets; k++)
-    if (s->buckets[k].batch == n) return &s->buckets[k];
-  return NULL;
-}
-
-/* A squeeze-excite block at batch B in chunks of images, one after another:
- * B / 2, B / 4 or B / 8 images (at least CHUNK_MIN) with the plan of the
- * bucket of that batch, planned already (the buckets are planned smallest
- * first). A chunk's stage, sums and gates are then a fraction of the whole
- * batch's, and can stay in L2 between its passes. The tuner times the whole
- * plan and each chunking, and keeps the fastest; BLOCKFUSE_CUDA_CHUNK forces
- * (N) or forbids (0) it. */
-enum { CHUNK_MIN = 16 };
-static int tune_chunks(cuda_backend *s, cuda_bucket *bk, int i, const void *x, void *y, char *err,
-                       size_t errlen) {
-  const int B = bk->batch;
-  cuda_blk_plan *p = &bk->plans[i];
-  if (s->blks[i].b->kind != MODEL_BLOCK_MBCONV || s->blks[i].mb.se_c <= 0 || !s->chunk) return 0;
-  if (s->chunk > 0) {
-    const cuda_bucket *c = bucket_of(s, s->chunk);
-    if (s->chunk < B && B % s->chunk == 0 && c) {
-      *p = c->plans[i];
-      p->sub = s->chunk, p->chunk = &c->plans[i];
-    }
-    return 0;
-  }
-  double t = INFINITY;
-  int rc = time_block(s, i, p, B, x, y, &t, err, errlen);
-  for (int d = 2; !rc && d <= 8; d *= 2) {
-    const int sub = B / d;
-    const cuda_bucket *c = bucket_of(s, sub);
-    if (B % d || sub < CHUNK_MIN || !c) continue;
-    cuda_blk_plan h = c->plans[i];
-    h.sub = sub, h.chunk = &c->plans[i];
-    const double t0 = t;
-    if ((rc = keep_if_faster(s, i, B, x, y, &h, p, &t, err, errlen))) break;
-    if (s->tune_log)
-      fprintf(stderr, "blockfuse: %s at %d: chunks of %d %s (best %.1f us)\n", s->blks[i].b->name,
-              B, sub, t < t0 ? "faster" : "not faster", t * 1e6);
-  }
-  return rc;
-}
-
 /* A pixel-tile launch's kernel, as BLOCKFUSE_CUDA_PX names it: 1 the tile
  * kernel (px_kernel), 2 the row-warp one, 3 the warpgroup-MMA ones. */
 static int px_kind(const cuda_px_args *a) {
@@ -684,7 +637,6 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
       cuda_blk_plan cl;
       if ((rc = tune_cluster(s, i, B, x, y, &bk->plans[i], &cl, &tcl, err, errlen))) return rc;
       if (tcl < (t[0] < t[1] ? t[0] : t[1])) bk->plans[i] = cl;
-      if ((rc = tune_chunks(s, bk, i, x, y, err, errlen))) return rc;
     } else if (blk->px_on) {
       if ((rc = tune_px(s, i, B, x, y, &bk->plans[i], err, errlen))) return rc;
     }
@@ -867,10 +819,6 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
                                                              : 0;
-  {
-    const char *v = getenv("BLOCKFUSE_CUDA_CHUNK");
-    s->chunk = v && *v ? atoi(v) : -1;
-  }
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -1151,7 +1099,6 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     const cuda_blk_plan *p = &bk->plans[i];
     char line[512];
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
-    if (p->sub > 0) k += snprintf(line + k, sizeof line - (size_t)k, "  [chunks of %d]", p->sub);
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,
@@ -1204,7 +1151,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       static const char *se_forms[] = {"se per image", "se batched", "semma"};
       cuda_mbconv_args a = p->l[0];
       a.sefuse = cuda_blk_plan_sefuse(p);
-      const int form = cuda_se_form(&a, p->sub > 0 ? p->sub : bk->batch);
+      const int form = cuda_se_form(&a, bk->batch);
       if (form >= 0) k += snprintf(line + k, sizeof line - (size_t)k, "  [%s]", se_forms[form]);
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");

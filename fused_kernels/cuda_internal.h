@@ -57,18 +57,11 @@ typedef struct {
 
 /* Per-launch plan of one block at one batch: 1 or 2 MBConv launches, or the
  * pixel-tile launch of a px block (px.nt > 0; else the block's default). */
-typedef struct cuda_blk_plan {
+typedef struct {
   cuda_mbconv_args l[2];
   cuda_px_args px;
   int n;
   int staged; /* SE: 1 = staged variant, 0 = recompute */
-  /* > 0: the block runs as batch / sub launches of `chunk` (another bucket's
-   * plan of this block, for sub images) on consecutive images, one after
-   * another, so that each chunk's stage and sums stay in L2 between its
-   * passes; l[] and n are then chunk's (for the plan description). The
-   * tuner chooses it by timing (cuda_backend.c, tune_chunks). */
-  int sub;
-  const struct cuda_blk_plan *chunk;
 } cuda_blk_plan;
 
 /* Whether the plan's pass 2 computes the SE gates itself (sefuse: the

@@ -425,18 +425,6 @@ size_t cuda_blk_plan_sums(const cuda_blk_plan *p) {
 int cuda_blk_enqueue(const cuda_blk *blk, const cuda_blk_plan *p, int batch, const void *x, void *y,
                      void *pooled, float *logits, cudaStream_t st, char *err, size_t errlen) {
   int rc = 0;
-  if (p && p->sub > 0) { /* chunks of sub images, one after another */
-    if (batch % p->sub || !p->chunk || p->chunk->sub) {
-      snprintf(err, errlen, "%s: %d images in chunks of %d", blk->b->name, batch, p->sub);
-      return -EINVAL;
-    }
-    const size_t xs = (size_t)p->sub * blk->in_elems * 2, ys = (size_t)p->sub * blk->out_elems * 2;
-    for (int o = 0; o < batch / p->sub; o++)
-      if ((rc = cuda_blk_enqueue(blk, p->chunk, p->sub, (const char *)x + o * xs, (char *)y + o * ys,
-                                 pooled, logits, st, err, errlen)))
-        return rc;
-    return 0;
-  }
   if (blk->px_on) {
     cuda_px_args a = p && p->px.nt ? p->px : blk->px;
     /* the CONV kinds (downsample, stem) add no residual, as the CPU backend's */

@@ -126,59 +126,6 @@ static void test_network_matches_cpu(void **state) {
   model_backend_close(&cpu);
 }
 
-/* The squeeze-excite blocks in chunks of images (BLOCKFUSE_CUDA_CHUNK=2
- * forces what the tuner may choose at large batches): each chunk runs the
- * 2-image bucket's plan on its own images, so 8 images (panda, car, ...)
- * give the CPU backend's logits and top-1 image by image, and the plans
- * say so. */
-static void test_chunks(void **state) {
-  if (test_need_gpu(cuda_device_count())) return;
-  fixture *f = *state;
-  const int C = f->net.num_classes;
-  char err[512];
-  model_backend cpu, gpu;
-  model_backend_config cfg = {.threads = 0, .device = 0, .max_batch = 8, .profile_every = 0};
-  if (model_backend_open(&cpu, "cpu", &f->net, &cfg, err, sizeof err)) fail_msg("cpu: %s", err);
-  setenv("BLOCKFUSE_CUDA_CHUNK", "2", 1);
-  const int rc = model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err);
-  unsetenv("BLOCKFUSE_CUDA_CHUNK");
-  if (rc) fail_msg("cuda: %s", err);
-  int se = 0;
-  for (int i = 0; i < f->net.n_blocks; i++)
-    se += f->net.blocks[i].kind == MODEL_BLOCK_MBCONV && f->net.blocks[i].se_c > 0;
-  static char desc[16384];
-  static const int buckets[] = {8, 4, 2};
-  for (int b = 0; b < 3; b++) {
-    assert_true(cuda_backend_describe(gpu.self, buckets[b], desc, sizeof desc) > 0);
-    int n = 0;
-    for (const char *q = desc; (q = strstr(q, "[chunks of 2]")); q++) n++;
-    print_message("bucket %d: %d of %d squeeze-excite blocks in chunks of 2\n", buckets[b], n, se);
-    assert_int_equal(n, buckets[b] > 2 ? se : 0);
-  }
-  float *ref = malloc(2 * C * sizeof *ref), *out = malloc(8 * C * sizeof *out);
-  uint8_t *batch = malloc(8 * f->img_bytes);
-  assert_non_null(ref);
-  assert_non_null(out);
-  assert_non_null(batch);
-  assert_int_equal(cpu.ops->run(cpu.self, f->imgs, 2, ref, err, sizeof err), 0);
-  for (int i = 0; i < 8; i++)
-    memcpy(batch + i * f->img_bytes, f->imgs + (i % 2) * f->img_bytes, f->img_bytes);
-  static const int sizes[] = {8, 3};
-  for (int s = 0; s < 2; s++) {
-    if (gpu.ops->run(gpu.self, batch, sizes[s], out, err, sizeof err))
-      fail_msg("cuda run n=%d: %s", sizes[s], err);
-    for (int i = 0; i < sizes[s]; i++) {
-      const float *r = ref + (i % 2) * C;
-      const double e = test_rel_err(out + i * C, r, (size_t)C);
-      assert_int_equal(argmax(out + i * C, C), argmax(r, C));
-      if (!(e < NET_TOL)) fail_msg("n=%d image %d: logits rel err %g", sizes[s], i, e);
-    }
-  }
-  free(batch), free(ref), free(out);
-  model_backend_close(&gpu);
-  model_backend_close(&cpu);
-}
-
 /* The other block kinds end to end (bench/arch_model.h: random-weight
  * ConvNeXt and ConvFirst networks): the cuda backend's logits against the
  * cpu backend's on random images, at a batch of 3 (bucket 4). */
@@ -313,7 +260,6 @@ int main(void) {
   test_seed();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_network_matches_cpu),
-      cmocka_unit_test(test_chunks),
       cmocka_unit_test(test_arch_matches_cpu),
       cmocka_unit_test(test_profile_and_peaks),
   };
