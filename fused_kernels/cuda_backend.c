@@ -21,6 +21,7 @@
 #include "model/backend.h"
 
 #define MAX_BUCKETS 16
+#define MAX_PIECES 8
 
 typedef struct {
   int batch;
@@ -80,17 +81,58 @@ typedef struct {
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
   int head_bm;      /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B) */
   int no_head_wg;   /* BLOCKFUSE_CUDA_HEADWG=0: the head's GEMM never on warpgroup MMAs (A/B) */
+  int pieces;       /* BLOCKFUSE_CUDA_PIECES=N: the image copy in N pieces wherever the batch
+                       has N images (1: in one); 0 (unset): copy_pieces' rule */
+  cudaStream_t st2; /* the pieces' copies, forked from st and joined back inside the graph */
+  cudaEvent_t cp_ev[MAX_PIECES + 1];
 } cuda_backend;
+
+/* How many pieces the image copy of a batch of B goes in: BLOCKFUSE_CUDA_PIECES
+ * where set, else COPY_PIECES from COPY_PIECES_MIN images on. */
+enum { COPY_PIECES = 4, COPY_PIECES_MIN = 32 };
+static int copy_pieces(const cuda_backend *s, int B) {
+  const int n = s->pieces > 0 ? s->pieces : B >= COPY_PIECES_MIN ? COPY_PIECES : 1;
+  return n <= B ? n : 1;
+}
+
+/* The image copy and the stem in `pieces` pieces: each piece's copy on st2,
+ * the stem of that piece on st once it has landed, so that the stem of one
+ * piece runs while the next is copied. st waits for every copy (the join). */
+static int enqueue_stem_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, char *err,
+                               size_t errlen) {
+  int rc = 0;
+  const int B = bk->batch;
+  const size_t out = (size_t)s->blks[0].out_elems * 2;
+  CUDA_TRY(cudaEventRecord(s->cp_ev[0], s->st)); /* the fork */
+  CUDA_TRY(cudaStreamWaitEvent(s->st2, s->cp_ev[0], 0));
+  for (int k = 0; k < pieces; k++) {
+    const int lo = B * k / pieces, n = B * (k + 1) / pieces - lo;
+    const size_t at = s->img_bytes * lo;
+    CUDA_TRY(cudaMemcpyAsync((char *)s->d_img + at, s->h_img + at, s->img_bytes * n,
+                             cudaMemcpyHostToDevice, s->st2));
+    CUDA_TRY(cudaEventRecord(s->cp_ev[k + 1], s->st2));
+    CUDA_TRY(cudaStreamWaitEvent(s->st, s->cp_ev[k + 1], 0));
+    if ((rc = cuda_blk_enqueue(&s->blks[0], &bk->plans[0], n, (char *)s->d_img + at,
+                               (char *)s->d_act[0] + out * lo, s->d_pooled, s->d_logits, s->st,
+                               err, errlen)))
+      return rc;
+  }
+  return 0;
+fail:
+  return rc;
+}
 
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
  * of the images in and the logits out unless `kernels_only`; with `ev`,
  * records an event before each block and after the last (as event nodes when
- * captured). Capturable. */
+ * captured). Without `ev`, the image copy goes in pieces under the stem
+ * (copy_pieces). Capturable. */
 static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, int kernels_only,
                        char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
-  if (!kernels_only)
+  const int pieces = kernels_only || ev ? 1 : copy_pieces(s, B);
+  if (!kernels_only && pieces == 1)
     CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
   int cur = 0;
   for (int i = 0; i < s->n_blocks; i++) {
@@ -98,9 +140,12 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
     if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[i], s->st, cudaEventRecordExternal));
     const void *x = i == 0 ? s->d_img : s->d_act[cur];
     void *y = i == 0 ? s->d_act[0] : s->d_act[1 - cur];
-    if ((rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
-                               errlen)))
-      return rc;
+    if (i == 0 && pieces > 1)
+      rc = enqueue_stem_pieces(s, bk, pieces, err, errlen);
+    else
+      rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
+                            errlen);
+    if (rc) return rc;
     if (i > 0) cur = 1 - cur;
   }
   if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[s->n_blocks], s->st, cudaEventRecordExternal));
@@ -819,6 +864,17 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
                                                              : 0;
+  {
+    const char *v = getenv("BLOCKFUSE_CUDA_PIECES");
+    char *end = NULL;
+    const long n = v ? strtol(v, &end, 10) : 0;
+    if (v && (end == v || *end || n < 1 || n > MAX_PIECES)) {
+      snprintf(err, errlen, "BLOCKFUSE_CUDA_PIECES=%s: not 1 to %d", v, MAX_PIECES);
+      free(s);
+      return -EINVAL;
+    }
+    s->pieces = (int)n;
+  }
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
   s->img_bytes = (size_t)net->in_h * net->in_w * 3;
@@ -850,6 +906,9 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   else if (cuda_env_is("BLOCKFUSE_CUDA_SYNC", "block"))
     CUDA_TRY(cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync));
   CUDA_TRY(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking));
+  CUDA_TRY(cudaStreamCreateWithFlags(&s->st2, cudaStreamNonBlocking));
+  for (int k = 0; k <= MAX_PIECES; k++)
+    CUDA_TRY(cudaEventCreateWithFlags(&s->cp_ev[k], cudaEventDisableTiming));
   s->ev = calloc((size_t)s->n_blocks + 1, sizeof *s->ev);
   s->times = calloc((size_t)s->n_blocks, sizeof *s->times);
   s->blks = calloc((size_t)s->n_blocks, sizeof *s->blks);
@@ -928,6 +987,9 @@ static void cuda_destroy(void *self) {
   if (s->h_img) cudaFreeHost(s->h_img);
   if (s->h_logits) cudaFreeHost(s->h_logits);
   cuda_arena_free(&s->ar);
+  for (int k = 0; k <= MAX_PIECES; k++)
+    if (s->cp_ev[k]) cudaEventDestroy(s->cp_ev[k]);
+  if (s->st2) cudaStreamDestroy(s->st2);
   if (s->st) cudaStreamDestroy(s->st);
   free(s->ev), free(s->times), free(s->blks);
   free(s);
