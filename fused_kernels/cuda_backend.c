@@ -83,26 +83,52 @@ typedef struct {
   int no_head_wg;   /* BLOCKFUSE_CUDA_HEADWG=0: the head's GEMM never on warpgroup MMAs (A/B) */
   int pieces;       /* BLOCKFUSE_CUDA_PIECES=N: the image copy in N pieces wherever the batch
                        has N images (1: in one); 0 (unset): copy_pieces' rule */
+  int piece_blocks; /* BLOCKFUSE_CUDA_PIECE_BLOCKS=L: the first L blocks run piece by piece (A/B);
+                       0 (unset): PIECE_BLOCKS */
   cudaStream_t st2; /* the pieces' copies, forked from st and joined back inside the graph */
   cudaEvent_t cp_ev[MAX_PIECES + 1];
 } cuda_backend;
 
 /* How many pieces the image copy of a batch of B goes in: BLOCKFUSE_CUDA_PIECES
  * where set, else COPY_PIECES from COPY_PIECES_MIN images on. */
-enum { COPY_PIECES = 4, COPY_PIECES_MIN = 32 };
+enum { COPY_PIECES = 4, COPY_PIECES_MIN = 32, PIECE_BLOCKS = 2 };
 static int copy_pieces(const cuda_backend *s, int B) {
   const int n = s->pieces > 0 ? s->pieces : B >= COPY_PIECES_MIN ? COPY_PIECES : 1;
   return n <= B ? n : 1;
 }
 
-/* The image copy and the stem in `pieces` pieces: each piece's copy on st2,
- * the stem of that piece on st once it has landed, so that the stem of one
- * piece runs while the next is copied. st waits for every copy (the join). */
-static int enqueue_stem_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, char *err,
-                               size_t errlen) {
+/* The bucket of exactly n images, if any. */
+static const cuda_bucket *bucket_of(const cuda_backend *s, int n) {
+  for (int k = 0; k < s->n_buckets; k++)
+    if (s->buckets[k].batch == n) return &s->buckets[k];
+  return NULL;
+}
+
+/* Block i's input and output, image `lo` on: the images, then the two
+ * activation buffers in turn (block i writes d_act[i % 2]). */
+static const void *blk_in(const cuda_backend *s, int i, int lo) {
+  return i == 0 ? (const char *)s->d_img + s->img_bytes * lo
+                : (const char *)s->d_act[(i - 1) & 1] + (size_t)s->blks[i].in_elems * 2 * lo;
+}
+static void *blk_out(const cuda_backend *s, int i, int lo) {
+  return (char *)s->d_act[i & 1] + (size_t)s->blks[i].out_elems * 2 * lo;
+}
+
+/* The image copy in `pieces` pieces on st2, and the first `*lead` blocks on
+ * each piece (on st, once the piece has landed) while the next is copied;
+ * st waits for every copy (the join). Blocks after the stem run a piece with
+ * the plan of the bucket of that many images (the buckets are planned
+ * smallest first); where there is none, or the pieces are uneven, only the
+ * stem does (*lead = 1). */
+static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, int *lead, char *err,
+                          size_t errlen) {
   int rc = 0;
   const int B = bk->batch;
-  const size_t out = (size_t)s->blks[0].out_elems * 2;
+  const cuda_bucket *pb = B % pieces ? NULL : bucket_of(s, B / pieces);
+  int L = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
+  if (L > s->n_blocks - 1) L = s->n_blocks - 1; /* never the head */
+  if (!pb) L = 1;
+  *lead = L;
   CUDA_TRY(cudaEventRecord(s->cp_ev[0], s->st)); /* the fork */
   CUDA_TRY(cudaStreamWaitEvent(s->st2, s->cp_ev[0], 0));
   for (int k = 0; k < pieces; k++) {
@@ -112,10 +138,11 @@ static int enqueue_stem_pieces(cuda_backend *s, const cuda_bucket *bk, int piece
                              cudaMemcpyHostToDevice, s->st2));
     CUDA_TRY(cudaEventRecord(s->cp_ev[k + 1], s->st2));
     CUDA_TRY(cudaStreamWaitEvent(s->st, s->cp_ev[k + 1], 0));
-    if ((rc = cuda_blk_enqueue(&s->blks[0], &bk->plans[0], n, (char *)s->d_img + at,
-                               (char *)s->d_act[0] + out * lo, s->d_pooled, s->d_logits, s->st,
-                               err, errlen)))
-      return rc;
+    for (int i = 0; i < L; i++)
+      if ((rc = cuda_blk_enqueue(&s->blks[i], pb ? &pb->plans[i] : &bk->plans[i], n,
+                                 blk_in(s, i, lo), blk_out(s, i, lo), s->d_pooled, s->d_logits,
+                                 s->st, err, errlen)))
+        return rc;
   }
   return 0;
 fail:
@@ -125,28 +152,21 @@ fail:
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
  * of the images in and the logits out unless `kernels_only`; with `ev`,
  * records an event before each block and after the last (as event nodes when
- * captured). Without `ev`, the image copy goes in pieces under the stem
- * (copy_pieces). Capturable. */
+ * captured). Without `ev`, the image copy goes in pieces under the first
+ * blocks (copy_pieces, enqueue_pieces). Capturable. */
 static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, int kernels_only,
                        char *err, size_t errlen) {
-  int rc = 0;
+  int rc = 0, lead = 0;
   const int B = bk->batch, classes = s->net->num_classes;
   const int pieces = kernels_only || ev ? 1 : copy_pieces(s, B);
+  if (pieces > 1 && (rc = enqueue_pieces(s, bk, pieces, &lead, err, errlen))) return rc;
   if (!kernels_only && pieces == 1)
     CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
-  int cur = 0;
-  for (int i = 0; i < s->n_blocks; i++) {
-    const cuda_blk *blk = &s->blks[i];
+  for (int i = lead; i < s->n_blocks; i++) {
     if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[i], s->st, cudaEventRecordExternal));
-    const void *x = i == 0 ? s->d_img : s->d_act[cur];
-    void *y = i == 0 ? s->d_act[0] : s->d_act[1 - cur];
-    if (i == 0 && pieces > 1)
-      rc = enqueue_stem_pieces(s, bk, pieces, err, errlen);
-    else
-      rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
-                            errlen);
-    if (rc) return rc;
-    if (i > 0) cur = 1 - cur;
+    if ((rc = cuda_blk_enqueue(&s->blks[i], &bk->plans[i], B, blk_in(s, i, 0), blk_out(s, i, 0),
+                               s->d_pooled, s->d_logits, s->st, err, errlen)))
+      return rc;
   }
   if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[s->n_blocks], s->st, cudaEventRecordExternal));
   if (!kernels_only)
@@ -650,11 +670,10 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
-  int cur = 0;
   for (int i = 0; i < s->n_blocks; i++) {
     cuda_blk *blk = &s->blks[i];
-    const void *x = i == 0 ? s->d_img : s->d_act[cur];
-    void *y = i == 0 ? s->d_act[0] : s->d_act[1 - cur];
+    const void *x = blk_in(s, i, 0);
+    void *y = blk_out(s, i, 0);
     if (blk->b->kind == MODEL_BLOCK_MBCONV) {
       const int variants = blk->mb.se_c > 0 ? 2 : 1;
       cuda_blk_plan cand[2];
@@ -688,7 +707,6 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
     if ((rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
                                errlen)))
       return rc;
-    if (i > 0) cur = 1 - cur;
   }
   CUDA_TRY(cudaStreamSynchronize(s->st));
   return 0;
@@ -874,6 +892,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
       return -EINVAL;
     }
     s->pieces = (int)n;
+    v = getenv("BLOCKFUSE_CUDA_PIECE_BLOCKS");
+    s->piece_blocks = v ? atoi(v) : 0;
   }
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
