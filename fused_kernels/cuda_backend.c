@@ -114,6 +114,16 @@ static void *blk_out(const cuda_backend *s, int i, int lo) {
   return (char *)s->d_act[i & 1] + (size_t)s->blks[i].out_elems * 2 * lo;
 }
 
+/* Whether the first L blocks can run piece by piece: block L - 1's outputs
+ * must outlive the later pieces, and a block before it that writes the same
+ * buffer (every other one) with fewer elements per image would write into an
+ * earlier piece's share of them (EfficientNet-B0's 7x7 blocks widen). */
+static int pieces_keep(const cuda_backend *s, int L) {
+  for (int j = L - 3; j >= 0; j -= 2)
+    if (s->blks[j].out_elems < s->blks[L - 1].out_elems) return 0;
+  return 1;
+}
+
 /* The image copy in `pieces` pieces on st2, and the first `*lead` blocks on
  * each piece (on st, once the piece has landed) while the next is copied;
  * st waits for every copy (the join). Blocks after the stem run a piece with
@@ -128,6 +138,7 @@ static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, in
   int L = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
   if (L > s->n_blocks - 1) L = s->n_blocks - 1; /* never the head */
   if (!pb) L = 1;
+  while (L > 1 && !pieces_keep(s, L)) L--;
   *lead = L;
   CUDA_TRY(cudaEventRecord(s->cp_ev[0], s->st)); /* the fork */
   CUDA_TRY(cudaStreamWaitEvent(s->st2, s->cp_ev[0], 0));

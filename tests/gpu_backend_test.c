@@ -128,8 +128,9 @@ static void test_network_matches_cpu(void **state) {
 
 /* The image copy in pieces under the first blocks (BLOCKFUSE_CUDA_PIECES=4
  * forces at buckets 4 and 8 what the default takes from 32 images on; the
- * stem and stack0.block0 by default, every block but the head with
- * BLOCKFUSE_CUDA_PIECE_BLOCKS=99): each piece's copy lands before its blocks
+ * stem and stack0.block0 by default; with BLOCKFUSE_CUDA_PIECE_BLOCKS=99 as
+ * many as can, 16 of B0's 18, where the 17th's outputs would be overwritten
+ * by a later piece's 13th): each piece's copy lands before its blocks
  * read it, and they run the smaller bucket's plans on their own images, so
  * 8, 3 and 1 photos (panda, car, ...) give the CPU backend's logits and
  * top-1 image by image; a count outside 1..8 is refused with a message. */

@@ -4,7 +4,9 @@
 # images while the next piece is copied). gpu_backend_test (test_copy_pieces: 4 pieces at
 # buckets 4 and 8, L = 2 and every block but the head, against the CPU backend), then the same
 # binary's graph ms at 1, 8, 64, 256 with L = 1 (s39c4's kept form), 2 (the default), 3, and 8
-# pieces with L = 2; the default and L = 1 twice; memcheck of test_copy_pieces.
+# pieces with L = 2; the default and L = 1 twice; memcheck of test_copy_pieces. (Its first run
+# failed test_copy_pieces at 17 blocks in pieces, as it should have: pieces_keep now stops where
+# a later piece would overwrite an earlier one's outputs.)
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
 timeout 150 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -30 "$OUT/net.log"; exit 1; }
