@@ -128,9 +128,10 @@ static void test_network_matches_cpu(void **state) {
 
 /* The image copy in pieces under the first blocks (BLOCKFUSE_CUDA_PIECES=4
  * forces at buckets 4 and 8 what the default takes from 32 images on; the
- * stem and stack0.block0 by default; with BLOCKFUSE_CUDA_PIECE_BLOCKS=99 as
- * many as can, 16 of B0's 18, where the 17th's outputs would be overwritten
- * by a later piece's 13th): each piece's copy lands before its blocks
+ * planner's fastest of 1 to 4 blocks by default; with
+ * BLOCKFUSE_CUDA_PIECE_BLOCKS=99 as many as can, 16 of B0's 18, where the
+ * 17th's outputs would be overwritten by a later piece's 13th): each piece's
+ * copy lands before its blocks
  * read it, and they run the smaller bucket's plans on their own images, so
  * 8, 3 and 1 photos (panda, car, ...) give the CPU backend's logits and
  * top-1 image by image; a count outside 1..8 is refused with a message. */
@@ -162,6 +163,18 @@ static void test_copy_pieces(void **state) {
     unsetenv("BLOCKFUSE_CUDA_PIECES");
     unsetenv("BLOCKFUSE_CUDA_PIECE_BLOCKS");
     if (rc) fail_msg("cuda: %s", err);
+    /* the plans name the blocks run piece by piece: the planner's pick of 1 to 4, or 16 */
+    static char desc[16384];
+    for (int b = 8; b >= 4; b /= 2) {
+      assert_true(cuda_backend_describe(gpu.self, b, desc, sizeof desc) > 0);
+      int n = 0;
+      for (const char *q = desc; (q = strstr(q, "piece by piece")); q++) n++;
+      print_message("bucket %d: %d blocks piece by piece\n", b, n);
+      if (lead[l])
+        assert_int_equal(n, 16);
+      else
+        assert_true(n >= 1 && n <= 4);
+    }
     static const int sizes[] = {8, 3, 1};
     for (int k = 0; k < 3; k++) {
       for (size_t i = 0; i < 8 * (size_t)C; i++) out[i] = NAN;
