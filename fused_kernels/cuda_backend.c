@@ -27,6 +27,7 @@ typedef struct {
   int batch;
   cuda_blk_plan *plans; /* [n_blocks] */
   cudaGraphExec_t exec;
+  int lead; /* exec's image copy goes in pieces under its first `lead` blocks (0: one copy) */
   cudaGraphExec_t kexec; /* the kernels alone (no copies): cuda_backend_graph_time's, on demand */
   cudaGraphExec_t pexec; /* with an event before each block and after the last: the profiled
                             runs' (where profile_every > 0) */
@@ -83,26 +84,67 @@ typedef struct {
   int no_head_wg;   /* BLOCKFUSE_CUDA_HEADWG=0: the head's GEMM never on warpgroup MMAs (A/B) */
   int pieces;       /* BLOCKFUSE_CUDA_PIECES=N: the image copy in N pieces wherever the batch
                        has N images (1: in one); 0 (unset): copy_pieces' rule */
+  int piece_blocks; /* BLOCKFUSE_CUDA_PIECE_BLOCKS=L: the first L blocks run piece by piece (A/B);
+                       0 (unset): the fastest of 1 to PIECE_BLOCKS (capture_net) */
   cudaStream_t st2; /* the pieces' copies, forked from st and joined back inside the graph */
   cudaEvent_t cp_ev[MAX_PIECES + 1];
 } cuda_backend;
 
 /* How many pieces the image copy of a batch of B goes in: BLOCKFUSE_CUDA_PIECES
  * where set, else COPY_PIECES from COPY_PIECES_MIN images on. */
-enum { COPY_PIECES = 4, COPY_PIECES_MIN = 32 };
+enum { COPY_PIECES = 4, COPY_PIECES_MIN = 32, PIECE_BLOCKS = 4 };
 static int copy_pieces(const cuda_backend *s, int B) {
   const int n = s->pieces > 0 ? s->pieces : B >= COPY_PIECES_MIN ? COPY_PIECES : 1;
   return n <= B ? n : 1;
 }
 
-/* The image copy and the stem in `pieces` pieces: each piece's copy on st2,
- * the stem of that piece on st once it has landed, so that the stem of one
- * piece runs while the next is copied. st waits for every copy (the join). */
-static int enqueue_stem_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, char *err,
-                               size_t errlen) {
-  int rc = 0;
+/* The bucket of exactly n images, if any. */
+static const cuda_bucket *bucket_of(const cuda_backend *s, int n) {
+  for (int k = 0; k < s->n_buckets; k++)
+    if (s->buckets[k].batch == n) return &s->buckets[k];
+  return NULL;
+}
+
+/* Block i's input and output, image `lo` on: the images, then the two
+ * activation buffers in turn (block i writes d_act[i % 2]). */
+static const void *blk_in(const cuda_backend *s, int i, int lo) {
+  return i == 0 ? (const char *)s->d_img + s->img_bytes * lo
+                : (const char *)s->d_act[(i - 1) & 1] + (size_t)s->blks[i].in_elems * 2 * lo;
+}
+static void *blk_out(const cuda_backend *s, int i, int lo) {
+  return (char *)s->d_act[i & 1] + (size_t)s->blks[i].out_elems * 2 * lo;
+}
+
+/* Whether the first L blocks can run piece by piece: block L - 1's outputs
+ * must outlive the later pieces, and a block before it that writes the same
+ * buffer (every other one) with fewer elements per image would write into an
+ * earlier piece's share of them (EfficientNet-B0's 7x7 blocks widen). */
+static int pieces_keep(const cuda_backend *s, int L) {
+  for (int j = L - 3; j >= 0; j -= 2)
+    if (s->blks[j].out_elems < s->blks[L - 1].out_elems) return 0;
+  return 1;
+}
+
+/* The deepest number of leading blocks (at most `want`, never the head)
+ * that can run piece by piece at bucket bk in `pieces` pieces: blocks after
+ * the stem need the plans of a bucket of B / pieces images; else 1. */
+static int lead_max(const cuda_backend *s, const cuda_bucket *bk, int pieces, int want) {
   const int B = bk->batch;
-  const size_t out = (size_t)s->blks[0].out_elems * 2;
+  if (B % pieces || !bucket_of(s, B / pieces)) return 1;
+  int L = want < s->n_blocks - 1 ? want : s->n_blocks - 1;
+  while (L > 1 && !pieces_keep(s, L)) L--;
+  return L;
+}
+
+/* The image copy in `pieces` pieces on st2, and the first `lead` blocks on
+ * each piece (on st, once the piece has landed) while the next is copied;
+ * st waits for every copy (the join). Blocks after the stem run a piece with
+ * the plan of the bucket of that many images (lead_max). */
+static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, int lead, char *err,
+                          size_t errlen) {
+  int rc = 0;
+  const int B = bk->batch, L = lead;
+  const cuda_bucket *pb = L > 1 ? bucket_of(s, B / pieces) : NULL;
   CUDA_TRY(cudaEventRecord(s->cp_ev[0], s->st)); /* the fork */
   CUDA_TRY(cudaStreamWaitEvent(s->st2, s->cp_ev[0], 0));
   for (int k = 0; k < pieces; k++) {
@@ -112,10 +154,11 @@ static int enqueue_stem_pieces(cuda_backend *s, const cuda_bucket *bk, int piece
                              cudaMemcpyHostToDevice, s->st2));
     CUDA_TRY(cudaEventRecord(s->cp_ev[k + 1], s->st2));
     CUDA_TRY(cudaStreamWaitEvent(s->st, s->cp_ev[k + 1], 0));
-    if ((rc = cuda_blk_enqueue(&s->blks[0], &bk->plans[0], n, (char *)s->d_img + at,
-                               (char *)s->d_act[0] + out * lo, s->d_pooled, s->d_logits, s->st,
-                               err, errlen)))
-      return rc;
+    for (int i = 0; i < L; i++)
+      if ((rc = cuda_blk_enqueue(&s->blks[i], pb ? &pb->plans[i] : &bk->plans[i], n,
+                                 blk_in(s, i, lo), blk_out(s, i, lo), s->d_pooled, s->d_logits,
+                                 s->st, err, errlen)))
+        return rc;
   }
   return 0;
 fail:
@@ -125,28 +168,22 @@ fail:
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
  * of the images in and the logits out unless `kernels_only`; with `ev`,
  * records an event before each block and after the last (as event nodes when
- * captured). Without `ev`, the image copy goes in pieces under the stem
- * (copy_pieces). Capturable. */
+ * captured). With `lead` > 0 the image copy goes in copy_pieces' pieces
+ * under the first `lead` blocks (enqueue_pieces). Capturable. */
 static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, int kernels_only,
-                       char *err, size_t errlen) {
+                       int lead, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
-  const int pieces = kernels_only || ev ? 1 : copy_pieces(s, B);
+  const int pieces = lead > 0 ? copy_pieces(s, B) : 1;
+  if (pieces > 1 && (rc = enqueue_pieces(s, bk, pieces, lead, err, errlen))) return rc;
+  if (pieces == 1) lead = 0;
   if (!kernels_only && pieces == 1)
     CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
-  int cur = 0;
-  for (int i = 0; i < s->n_blocks; i++) {
-    const cuda_blk *blk = &s->blks[i];
+  for (int i = lead; i < s->n_blocks; i++) {
     if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[i], s->st, cudaEventRecordExternal));
-    const void *x = i == 0 ? s->d_img : s->d_act[cur];
-    void *y = i == 0 ? s->d_act[0] : s->d_act[1 - cur];
-    if (i == 0 && pieces > 1)
-      rc = enqueue_stem_pieces(s, bk, pieces, err, errlen);
-    else
-      rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
-                            errlen);
-    if (rc) return rc;
-    if (i > 0) cur = 1 - cur;
+    if ((rc = cuda_blk_enqueue(&s->blks[i], &bk->plans[i], B, blk_in(s, i, 0), blk_out(s, i, 0),
+                               s->d_pooled, s->d_logits, s->st, err, errlen)))
+      return rc;
   }
   if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[s->n_blocks], s->st, cudaEventRecordExternal));
   if (!kernels_only)
@@ -650,11 +687,10 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
     snprintf(err, errlen, "out of memory");
     return -ENOMEM;
   }
-  int cur = 0;
   for (int i = 0; i < s->n_blocks; i++) {
     cuda_blk *blk = &s->blks[i];
-    const void *x = i == 0 ? s->d_img : s->d_act[cur];
-    void *y = i == 0 ? s->d_act[0] : s->d_act[1 - cur];
+    const void *x = blk_in(s, i, 0);
+    void *y = blk_out(s, i, 0);
     if (blk->b->kind == MODEL_BLOCK_MBCONV) {
       const int variants = blk->mb.se_c > 0 ? 2 : 1;
       cuda_blk_plan cand[2];
@@ -688,7 +724,6 @@ static int plan_bucket(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
     if ((rc = cuda_blk_enqueue(blk, &bk->plans[i], B, x, y, s->d_pooled, s->d_logits, s->st, err,
                                errlen)))
       return rc;
-    if (i > 0) cur = 1 - cur;
   }
   CUDA_TRY(cudaStreamSynchronize(s->st));
   return 0;
@@ -700,15 +735,16 @@ fail:
  * replays are the hot path; bk->kexec (CAPTURE_KERNELS), without the copies;
  * bk->pexec (CAPTURE_PROFILED), with the events between blocks. */
 enum { CAPTURE_NET, CAPTURE_KERNELS, CAPTURE_PROFILED };
-static int capture_bucket(cuda_backend *s, cuda_bucket *bk, int which, char *err, size_t errlen) {
+static int capture_bucket(cuda_backend *s, cuda_bucket *bk, int which, int lead, char *err,
+                          size_t errlen) {
   int rc = 0;
   cudaGraph_t g = NULL;
   cudaGraphExec_t *exec = which == CAPTURE_KERNELS    ? &bk->kexec
                           : which == CAPTURE_PROFILED ? &bk->pexec
                                                       : &bk->exec;
   CUDA_TRY(cudaStreamBeginCapture(s->st, cudaStreamCaptureModeThreadLocal));
-  rc = enqueue_net(s, bk, which == CAPTURE_PROFILED ? s->ev : NULL, which == CAPTURE_KERNELS, err,
-                   errlen);
+  rc = enqueue_net(s, bk, which == CAPTURE_PROFILED ? s->ev : NULL, which == CAPTURE_KERNELS,
+                   which == CAPTURE_NET ? lead : 0, err, errlen);
   {
     cudaError_t e = cudaStreamEndCapture(s->st, &g);
     if (rc) goto fail;
@@ -719,6 +755,70 @@ static int capture_bucket(cuda_backend *s, cuda_bucket *bk, int which, char *err
 fail:
   if (g) cudaGraphDestroy(g);
   return rc;
+}
+
+/* The median of n timings (sorted in place: insertion sort, n is small). */
+static float median_ms(float *ms, int n) {
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--) {
+      const float t = ms[j];
+      ms[j] = ms[j - 1], ms[j - 1] = t;
+    }
+  return ms[n / 2];
+}
+
+/* The median device time of `iters` replays of exec (after one), in *ms. */
+static int replay_ms(cuda_backend *s, cudaGraphExec_t exec, int iters, float *ms, double *med,
+                     char *err, size_t errlen) {
+  int rc = 0;
+  CUDA_TRY(cudaGraphLaunch(exec, s->st));
+  for (int i = 0; i < iters; i++) {
+    CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
+    CUDA_TRY(cudaGraphLaunch(exec, s->st));
+    CUDA_TRY(cudaEventRecord(s->ev[1], s->st));
+    CUDA_TRY(cudaEventSynchronize(s->ev[1]));
+    CUDA_TRY(cudaEventElapsedTime(&ms[i], s->ev[0], s->ev[1]));
+  }
+  *med = median_ms(ms, iters);
+fail:
+  return rc;
+}
+
+/* The bucket's hot-path graph. Where its image copy goes in pieces
+ * (copy_pieces), the planner captures it with 1 to PIECE_BLOCKS blocks run
+ * piece by piece under the copy (lead_max; BLOCKFUSE_CUDA_PIECE_BLOCKS=L:
+ * L only), times each graph's replays, copies included, and keeps the
+ * fastest (bk->lead): the deeper, the more of the copy is hidden, but the
+ * blocks run at the smaller batch of a piece. */
+enum { LEAD_ITERS = 7 };
+static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
+  int rc = 0;
+  const int pieces = copy_pieces(s, bk->batch);
+  bk->lead = 0;
+  if (pieces == 1) return capture_bucket(s, bk, CAPTURE_NET, 0, err, errlen);
+  const int top = lead_max(s, bk, pieces, s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS);
+  double best = INFINITY;
+  float ms[LEAD_ITERS];
+  for (int L = s->piece_blocks > 0 ? top : 1; L <= top; L++) {
+    if (!pieces_keep(s, L)) continue;
+    const cudaGraphExec_t kept = bk->exec;
+    double t = 0;
+    bk->exec = NULL;
+    if (!(rc = capture_bucket(s, bk, CAPTURE_NET, L, err, errlen)))
+      rc = replay_ms(s, bk->exec, LEAD_ITERS, ms, &t, err, errlen);
+    if (rc) {
+      if (kept) cudaGraphExecDestroy(kept);
+      return rc;
+    }
+    if (t < best) {
+      best = t, bk->lead = L;
+      if (kept) cudaGraphExecDestroy(kept);
+    } else {
+      cudaGraphExecDestroy(bk->exec);
+      bk->exec = kept;
+    }
+  }
+  return 0;
 }
 
 /* The roofline: a device-to-device copy (read + write bytes) and the
@@ -874,6 +974,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
       return -EINVAL;
     }
     s->pieces = (int)n;
+    v = getenv("BLOCKFUSE_CUDA_PIECE_BLOCKS");
+    s->piece_blocks = v ? atoi(v) : 0;
   }
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;
@@ -954,9 +1056,9 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   CUDA_TRY(cudaMemcpy(s->d_img, s->h_img, s->img_bytes * s->max_batch, cudaMemcpyHostToDevice));
   for (int k = 0; k < s->n_buckets; k++) {
     if ((rc = plan_bucket(s, &s->buckets[k], err, errlen))) goto fail;
-    if ((rc = capture_bucket(s, &s->buckets[k], CAPTURE_NET, err, errlen))) goto fail;
+    if ((rc = capture_net(s, &s->buckets[k], err, errlen))) goto fail;
     if (s->profile_every > 0 &&
-        (rc = capture_bucket(s, &s->buckets[k], CAPTURE_PROFILED, err, errlen)))
+        (rc = capture_bucket(s, &s->buckets[k], CAPTURE_PROFILED, 0, err, errlen)))
       goto fail;
   }
   *self = s;
@@ -1047,22 +1149,13 @@ static void cuda_peaks(void *self, double *flops_per_s, double *bytes_per_s) {
   *bytes_per_s = s->peak_bw;
 }
 
-/* The median of n timings (sorted in place: insertion sort, n is small). */
-static float median_ms(float *ms, int n) {
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--) {
-      const float t = ms[j];
-      ms[j] = ms[j - 1], ms[j - 1] = t;
-    }
-  return ms[n / 2];
-}
 
 /* The graph the timings replay: the bucket's, or with kernels_only the one
  * without the copies (captured at its first use). */
 static int timed_graph(cuda_backend *s, cuda_bucket *bk, int kernels_only, cudaGraphExec_t *exec,
                        char *err, size_t errlen) {
   int rc = 0;
-  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, CAPTURE_KERNELS, err, errlen)))
+  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, CAPTURE_KERNELS, 0, err, errlen)))
     return rc;
   *exec = kernels_only ? bk->kexec : bk->exec;
   return 0;
@@ -1082,15 +1175,9 @@ int cuda_backend_graph_time(void *self, int batch, int iters, int kernels_only, 
   CUDA_TRY(cudaSetDevice(s->device));
   cudaGraphExec_t exec;
   if ((rc = timed_graph(s, bk, kernels_only, &exec, err, errlen))) goto fail;
-  CUDA_TRY(cudaGraphLaunch(exec, s->st));
-  for (int i = 0; i < iters; i++) {
-    CUDA_TRY(cudaEventRecord(s->ev[0], s->st));
-    CUDA_TRY(cudaGraphLaunch(exec, s->st));
-    CUDA_TRY(cudaEventRecord(s->ev[1], s->st));
-    CUDA_TRY(cudaEventSynchronize(s->ev[1]));
-    CUDA_TRY(cudaEventElapsedTime(&ms[i], s->ev[0], s->ev[1]));
-  }
-  *seconds = median_ms(ms, iters) * 1e-3;
+  double med = 0;
+  if ((rc = replay_ms(s, exec, iters, ms, &med, err, errlen))) goto fail;
+  *seconds = med * 1e-3;
 fail:
   free(ms);
   return rc;
@@ -1161,6 +1248,9 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     const cuda_blk_plan *p = &bk->plans[i];
     char line[512];
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
+    if (i < bk->lead)
+      k += snprintf(line + k, sizeof line - (size_t)k, "  [piece by piece under the copy, %d pieces]",
+                    copy_pieces(s, bk->batch));
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,

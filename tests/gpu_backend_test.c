@@ -126,11 +126,15 @@ static void test_network_matches_cpu(void **state) {
   model_backend_close(&cpu);
 }
 
-/* The image copy in pieces under the stem (BLOCKFUSE_CUDA_PIECES=4 forces at
- * buckets 4 and 8 what the default takes from 32 images on): each piece's
- * copy lands before the stem reads it and at its own images, so 8 and 3
- * photos (panda, car, ...) give the CPU backend's logits and top-1 image by
- * image; a count outside 1..8 is refused with a message. */
+/* The image copy in pieces under the first blocks (BLOCKFUSE_CUDA_PIECES=4
+ * forces at buckets 4 and 8 what the default takes from 32 images on; the
+ * planner's fastest of 1 to 4 blocks by default; with
+ * BLOCKFUSE_CUDA_PIECE_BLOCKS=99 as many as can, 16 of B0's 18, where the
+ * 17th's outputs would be overwritten by a later piece's 13th): each piece's
+ * copy lands before its blocks
+ * read it, and they run the smaller bucket's plans on their own images, so
+ * 8, 3 and 1 photos (panda, car, ...) give the CPU backend's logits and
+ * top-1 image by image; a count outside 1..8 is refused with a message. */
 static void test_copy_pieces(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
@@ -143,10 +147,6 @@ static void test_copy_pieces(void **state) {
   err[0] = 0;
   assert_int_equal(model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err), -EINVAL);
   assert_non_null(strstr(err, "BLOCKFUSE_CUDA_PIECES"));
-  setenv("BLOCKFUSE_CUDA_PIECES", "4", 1);
-  const int rc = model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err);
-  unsetenv("BLOCKFUSE_CUDA_PIECES");
-  if (rc) fail_msg("cuda: %s", err);
   float *ref = malloc(2 * C * sizeof *ref), *out = malloc(8 * C * sizeof *out);
   uint8_t *batch = malloc(8 * f->img_bytes);
   assert_non_null(ref);
@@ -155,21 +155,43 @@ static void test_copy_pieces(void **state) {
   assert_int_equal(cpu.ops->run(cpu.self, f->imgs, 2, ref, err, sizeof err), 0);
   for (int i = 0; i < 8; i++)
     memcpy(batch + i * f->img_bytes, f->imgs + (i % 2) * f->img_bytes, f->img_bytes);
-  static const int sizes[] = {8, 3, 1};
-  for (int k = 0; k < 3; k++) {
-    for (size_t i = 0; i < 8 * (size_t)C; i++) out[i] = NAN;
-    if (gpu.ops->run(gpu.self, batch, sizes[k], out, err, sizeof err))
-      fail_msg("cuda run n=%d: %s", sizes[k], err);
-    for (int i = 0; i < sizes[k]; i++) {
-      const float *r = ref + (i % 2) * C;
-      const double e = test_rel_err(out + i * C, r, (size_t)C);
-      print_message("n=%d image %d: logits rel err %.2e\n", sizes[k], i, e);
-      assert_int_equal(argmax(out + i * C, C), argmax(r, C));
-      if (!(e < NET_TOL)) fail_msg("n=%d image %d: logits rel err %g", sizes[k], i, e);
+  static const char *lead[] = {NULL, "99"};
+  for (int l = 0; l < 2; l++) {
+    setenv("BLOCKFUSE_CUDA_PIECES", "4", 1);
+    if (lead[l]) setenv("BLOCKFUSE_CUDA_PIECE_BLOCKS", lead[l], 1);
+    const int rc = model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err);
+    unsetenv("BLOCKFUSE_CUDA_PIECES");
+    unsetenv("BLOCKFUSE_CUDA_PIECE_BLOCKS");
+    if (rc) fail_msg("cuda: %s", err);
+    /* the plans name the blocks run piece by piece: the planner's pick of 1 to 4, or 16 */
+    static char desc[16384];
+    for (int b = 8; b >= 4; b /= 2) {
+      assert_true(cuda_backend_describe(gpu.self, b, desc, sizeof desc) > 0);
+      int n = 0;
+      for (const char *q = desc; (q = strstr(q, "piece by piece")); q++) n++;
+      print_message("bucket %d: %d blocks piece by piece\n", b, n);
+      if (lead[l])
+        assert_int_equal(n, 16);
+      else
+        assert_true(n >= 1 && n <= 4);
     }
+    static const int sizes[] = {8, 3, 1};
+    for (int k = 0; k < 3; k++) {
+      for (size_t i = 0; i < 8 * (size_t)C; i++) out[i] = NAN;
+      if (gpu.ops->run(gpu.self, batch, sizes[k], out, err, sizeof err))
+        fail_msg("cuda run n=%d: %s", sizes[k], err);
+      for (int i = 0; i < sizes[k]; i++) {
+        const float *r = ref + (i % 2) * C;
+        const double e = test_rel_err(out + i * C, r, (size_t)C);
+        print_message("blocks %s n=%d image %d: logits rel err %.2e\n", lead[l] ? lead[l] : "2",
+                      sizes[k], i, e);
+        assert_int_equal(argmax(out + i * C, C), argmax(r, C));
+        if (!(e < NET_TOL)) fail_msg("n=%d image %d: logits rel err %g", sizes[k], i, e);
+      }
+    }
+    model_backend_close(&gpu);
   }
   free(batch), free(ref), free(out);
-  model_backend_close(&gpu);
   model_backend_close(&cpu);
 }
 
