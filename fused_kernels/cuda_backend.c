@@ -115,14 +115,12 @@ static void *blk_out(const cuda_backend *s, int i, int lo) {
   return (char *)s->d_act[i & 1] + (size_t)s->blks[i].out_elems * 2 * lo;
 }
 
-/* Whether the first L blocks can run piece by piece: block L - 1's outputs
- * must outlive the later pieces, and a block before it that writes the same
- * buffer (every other one) with fewer elements per image would write into an
- * earlier piece's share of them (EfficientNet-B0's 7x7 blocks widen). */
+/* cuda_pieces_keep on the blocks' outputs per image. */
 static int pieces_keep(const cuda_backend *s, int L) {
-  for (int j = L - 3; j >= 0; j -= 2)
-    if (s->blks[j].out_elems < s->blks[L - 1].out_elems) return 0;
-  return 1;
+  int out[64];
+  if (L > 64) return 0;
+  for (int i = 0; i < L; i++) out[i] = s->blks[i].out_elems;
+  return cuda_pieces_keep(out, L);
 }
 
 /* The deepest number of leading blocks (at most `want`, never the head)
@@ -132,6 +130,7 @@ static int lead_max(const cuda_backend *s, const cuda_bucket *bk, int pieces, in
   const int B = bk->batch;
   if (B % pieces || !bucket_of(s, B / pieces)) return 1;
   int L = want < s->n_blocks - 1 ? want : s->n_blocks - 1;
+  if (L > 64) L = 64;
   while (L > 1 && !pieces_keep(s, L)) L--;
   return L;
 }

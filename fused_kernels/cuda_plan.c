@@ -279,3 +279,9 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
   }
   return n;
 }
+
+int cuda_pieces_keep(const int *out_elems, int L) {
+  for (int j = L - 3; j >= 0; j -= 2)
+    if (out_elems[j] < out_elems[L - 1]) return 0;
+  return 1;
+}

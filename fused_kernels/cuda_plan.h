@@ -84,4 +84,13 @@ double cuda_plan_cost(const cuda_mbconv_args *a, int batch, const cuda_device_ca
 int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps *caps,
                        cuda_px_args *c, int max);
 
+/* Whether a network's first L blocks can run piece by piece under the image
+ * copy (cuda_backend.c: each piece of the batch through them in turn, the
+ * rest on the whole batch). Block i writes activation buffer i % 2 at its
+ * images' offset, out_elems[i] elements per image; block L - 1's outputs
+ * must outlive the later pieces, so no block before it that writes the same
+ * buffer may have fewer elements per image (it would write into an earlier
+ * piece's share). */
+int cuda_pieces_keep(const int *out_elems, int L);
+
 #endif

@@ -1063,6 +1063,26 @@ static void test_gate_proj_stream(void **state) {
  * normalised band and raw bytes fit 48 KB: 8 for B0's 224 x 224 (17 input
  * rows of 225 pixels), one for 1030-wide images, none past ~1480 pixels;
  * never more rows than the output has, but one. */
+/* Which leading blocks may run piece by piece under the image copy: the
+ * widths per image of an EfficientNet-B0-like network (112x112x32 ... 7x7x320)
+ * allow 16 blocks but not 17, where the 7x7x192 blocks before it would write
+ * into an earlier piece's 7x7x320 outputs; a network that widens at its 4th
+ * block allows 3, one that only narrows all. */
+static void test_pieces_keep(void **state) {
+  (void)state;
+  static const int b0[17] = {401408, 200704, 75264, 75264, 31360, 31360, 15680, 15680, 15680,
+                             21952,  21952,  21952, 9408,  9408,  9408,  9408,  15680};
+  assert_true(cuda_pieces_keep(b0, 1));
+  assert_true(cuda_pieces_keep(b0, 2));
+  assert_true(cuda_pieces_keep(b0, 3));
+  assert_true(cuda_pieces_keep(b0, 16));
+  assert_false(cuda_pieces_keep(b0, 17));
+  static const int widen[4] = {100, 50, 40, 60}, narrow[4] = {100, 80, 60, 40};
+  assert_true(cuda_pieces_keep(widen, 3));
+  assert_false(cuda_pieces_keep(widen, 4));
+  assert_true(cuda_pieces_keep(narrow, 4));
+}
+
 static void test_stem_band(void **state) {
   (void)state;
   assert_int_equal(cuda_stem_band_smem(8, 224, 112, 2), 17 * 225 * 8 + 17 * 224 * 3 + 8);
@@ -1466,6 +1486,7 @@ int main(void) {
       cmocka_unit_test(test_wide_accounting),
       cmocka_unit_test(test_xin_rows),
       cmocka_unit_test(test_stem_band),
+      cmocka_unit_test(test_pieces_keep),
       cmocka_unit_test(test_dwrows_rule),
       cmocka_unit_test(test_dwquads_rule),
       cmocka_unit_test(test_dwvec_rule),
