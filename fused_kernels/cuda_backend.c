@@ -1148,7 +1148,6 @@ static void cuda_peaks(void *self, double *flops_per_s, double *bytes_per_s) {
   *bytes_per_s = s->peak_bw;
 }
 
-
 /* The graph the timings replay: the bucket's, or with kernels_only the one
  * without the copies (captured at its first use). */
 static int timed_graph(cuda_backend *s, cuda_bucket *bk, int kernels_only, cudaGraphExec_t *exec,
@@ -1248,8 +1247,8 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     char line[512];
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
     if (i < bk->lead)
-      k += snprintf(line + k, sizeof line - (size_t)k, "  [piece by piece under the copy, %d pieces]",
-                    copy_pieces(s, bk->batch));
+      k += snprintf(line + k, sizeof line - (size_t)k,
+                    "  [piece by piece under the copy, %d pieces]", copy_pieces(s, bk->batch));
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,
