@@ -74,19 +74,57 @@ static int argmax(const float *x, int n) {
   return best;
 }
 
+/* Eight photos for a batch: panda, car, panda, ... */
+static uint8_t *photos8(const fixture *f) {
+  uint8_t *batch = malloc(8 * f->img_bytes);
+  assert_non_null(batch);
+  for (int i = 0; i < 8; i++)
+    memcpy(batch + i * f->img_bytes, f->imgs + (i % 2) * f->img_bytes, f->img_bytes);
+  return batch;
+}
+
+/* Runs the first n of photos8's images on gpu and checks each one against
+ * the CPU backend's logits of its photo (ref: panda, car): the same top-1,
+ * rel err < NET_TOL, and nothing written past n (out holds 8 rows). */
+static void check_photos(const fixture *f, model_backend *gpu, const uint8_t *batch, int n,
+                         const float *ref, float *out, const char *what) {
+  const int C = f->net.num_classes;
+  char err[512];
+  for (size_t i = 0; i < 8 * (size_t)C; i++) out[i] = NAN;
+  if (gpu->ops->run(gpu->self, batch, n, out, err, sizeof err))
+    fail_msg("%s n=%d: %s", what, n, err);
+  for (int i = 0; i < n; i++) {
+    const float *r = ref + (i % 2) * C;
+    const double e = test_rel_err(out + i * C, r, (size_t)C);
+    print_message("%s n=%d image %d: logits rel err %.2e\n", what, n, i, e);
+    assert_int_equal(argmax(out + i * C, C), argmax(r, C));
+    if (!(e < NET_TOL)) fail_msg("%s n=%d image %d: logits rel err %g", what, n, i, e);
+  }
+  for (int i = n * C; i < 8 * C; i++) assert_true(isnan(out[i]));
+}
+
+/* The CPU backend's logits of the two photos (panda, car): [2][classes]. */
+static float *cpu_ref(const fixture *f, const model_backend_config *cfg) {
+  model_backend cpu;
+  char err[512];
+  float *ref = malloc(2 * (size_t)f->net.num_classes * sizeof *ref);
+  assert_non_null(ref);
+  if (model_backend_open(&cpu, "cpu", &f->net, cfg, err, sizeof err)) fail_msg("cpu: %s", err);
+  assert_int_equal(cpu.ops->run(cpu.self, f->imgs, 2, ref, err, sizeof err), 0);
+  model_backend_close(&cpu);
+  return ref;
+}
+
 static void test_network_matches_cpu(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
   const int C = f->net.num_classes;
   char err[512];
-  model_backend cpu, gpu;
+  model_backend gpu;
   model_backend_config cfg = {.threads = 0, .device = 0, .max_batch = 8, .profile_every = 0};
-  if (model_backend_open(&cpu, "cpu", &f->net, &cfg, err, sizeof err)) fail_msg("cpu: %s", err);
+  float *ref = cpu_ref(f, &cfg), *out = malloc(8 * C * sizeof *out);
   if (model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err)) fail_msg("cuda: %s", err);
-  float *ref = malloc(2 * C * sizeof *ref), *out = malloc(8 * C * sizeof *out);
-  assert_non_null(ref);
   assert_non_null(out);
-  assert_int_equal(cpu.ops->run(cpu.self, f->imgs, 2, ref, err, sizeof err), 0);
   for (size_t i = 0; i < 8 * (size_t)C; i++) out[i] = NAN;
   if (gpu.ops->run(gpu.self, f->imgs, 2, out, err, sizeof err)) fail_msg("cuda run: %s", err);
   for (int i = 0; i < 2; i++) {
@@ -98,22 +136,10 @@ static void test_network_matches_cpu(void **state) {
     if (!(e < NET_TOL)) fail_msg("image %d: logits rel err %g >= %g", i, e, NET_TOL);
   }
   /* The same images in other buckets (1, 3 -> 4, 8 with stale padding). */
-  uint8_t *batch = malloc(8 * f->img_bytes);
-  assert_non_null(batch);
-  for (int i = 0; i < 8; i++)
-    memcpy(batch + i * f->img_bytes, f->imgs + (i % 2) * f->img_bytes, f->img_bytes);
+  uint8_t *batch = photos8(f);
   static const int sizes[] = {1, 3, 8, 5};
-  for (unsigned s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-    for (size_t i = 0; i < 8 * (size_t)C; i++) out[i] = NAN;
-    if (gpu.ops->run(gpu.self, batch, sizes[s], out, err, sizeof err))
-      fail_msg("run n=%d: %s", sizes[s], err);
-    for (int i = 0; i < sizes[s]; i++) {
-      const double e = test_rel_err(out + i * C, ref + (i % 2) * C, (size_t)C);
-      if (!(e < NET_TOL)) fail_msg("n=%d image %d: rel err %g", sizes[s], i, e);
-    }
-    for (int i = sizes[s] * C; i < 8 * C; i++)
-      assert_true(isnan(out[i])); /* nothing past n written */
-  }
+  for (unsigned s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+    check_photos(f, &gpu, batch, sizes[s], ref, out, "buckets");
   /* zero-copy: images placed straight into the backend's pinned staging */
   uint8_t *stg = cuda_backend_staging(gpu.self);
   assert_non_null(stg);
@@ -123,7 +149,6 @@ static void test_network_matches_cpu(void **state) {
     assert_true(test_rel_err(out + i * C, ref + i * C, (size_t)C) < NET_TOL);
   free(batch), free(ref), free(out);
   model_backend_close(&gpu);
-  model_backend_close(&cpu);
 }
 
 /* The image copy in pieces under the first blocks (BLOCKFUSE_CUDA_PIECES=4
@@ -131,30 +156,24 @@ static void test_network_matches_cpu(void **state) {
  * planner's fastest of 1 to 4 blocks by default; with
  * BLOCKFUSE_CUDA_PIECE_BLOCKS=99 as many as can, 16 of B0's 18, where the
  * 17th's outputs would be overwritten by a later piece's 13th): each piece's
- * copy lands before its blocks
- * read it, and they run the smaller bucket's plans on their own images, so
- * 8, 3 and 1 photos (panda, car, ...) give the CPU backend's logits and
- * top-1 image by image; a count outside 1..8 is refused with a message. */
+ * copy lands before its blocks read it, and they run the smaller bucket's
+ * plans on their own images, so 8, 3 and 1 photos (panda, car, ...) give the
+ * CPU backend's logits and top-1 image by image; a count outside 1..8 is
+ * refused with a message. */
 static void test_copy_pieces(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
   const int C = f->net.num_classes;
   char err[512];
-  model_backend cpu, gpu;
+  model_backend gpu;
   model_backend_config cfg = {.threads = 0, .device = 0, .max_batch = 8, .profile_every = 0};
-  if (model_backend_open(&cpu, "cpu", &f->net, &cfg, err, sizeof err)) fail_msg("cpu: %s", err);
   setenv("BLOCKFUSE_CUDA_PIECES", "9", 1);
   err[0] = 0;
   assert_int_equal(model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err), -EINVAL);
   assert_non_null(strstr(err, "BLOCKFUSE_CUDA_PIECES"));
-  float *ref = malloc(2 * C * sizeof *ref), *out = malloc(8 * C * sizeof *out);
-  uint8_t *batch = malloc(8 * f->img_bytes);
-  assert_non_null(ref);
+  float *ref = cpu_ref(f, &cfg), *out = malloc(8 * C * sizeof *out);
+  uint8_t *batch = photos8(f);
   assert_non_null(out);
-  assert_non_null(batch);
-  assert_int_equal(cpu.ops->run(cpu.self, f->imgs, 2, ref, err, sizeof err), 0);
-  for (int i = 0; i < 8; i++)
-    memcpy(batch + i * f->img_bytes, f->imgs + (i % 2) * f->img_bytes, f->img_bytes);
   static const char *lead[] = {NULL, "99"};
   for (int l = 0; l < 2; l++) {
     setenv("BLOCKFUSE_CUDA_PIECES", "4", 1);
@@ -176,23 +195,11 @@ static void test_copy_pieces(void **state) {
         assert_true(n >= 1 && n <= 4);
     }
     static const int sizes[] = {8, 3, 1};
-    for (int k = 0; k < 3; k++) {
-      for (size_t i = 0; i < 8 * (size_t)C; i++) out[i] = NAN;
-      if (gpu.ops->run(gpu.self, batch, sizes[k], out, err, sizeof err))
-        fail_msg("cuda run n=%d: %s", sizes[k], err);
-      for (int i = 0; i < sizes[k]; i++) {
-        const float *r = ref + (i % 2) * C;
-        const double e = test_rel_err(out + i * C, r, (size_t)C);
-        print_message("blocks %s n=%d image %d: logits rel err %.2e\n", lead[l] ? lead[l] : "2",
-                      sizes[k], i, e);
-        assert_int_equal(argmax(out + i * C, C), argmax(r, C));
-        if (!(e < NET_TOL)) fail_msg("n=%d image %d: logits rel err %g", sizes[k], i, e);
-      }
-    }
+    for (int k = 0; k < 3; k++)
+      check_photos(f, &gpu, batch, sizes[k], ref, out, lead[l] ? "pieces, 16 blocks" : "pieces");
     model_backend_close(&gpu);
   }
   free(batch), free(ref), free(out);
-  model_backend_close(&cpu);
 }
 
 /* The other block kinds end to end (bench/arch_model.h: random-weight
