@@ -82,10 +82,10 @@ typedef struct {
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
   int head_bm;      /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B) */
   int no_head_wg;   /* BLOCKFUSE_CUDA_HEADWG=0: the head's GEMM never on warpgroup MMAs (A/B) */
-  int pieces;       /* BLOCKFUSE_CUDA_PIECES=N: the image copy in N pieces wherever the batch
-                       has N images (1: in one); 0 (unset): copy_pieces' rule */
-  int piece_blocks; /* BLOCKFUSE_CUDA_PIECE_BLOCKS=L: the first L blocks run piece by piece (A/B);
-                       0 (unset): the fastest of 1 to PIECE_BLOCKS (capture_net) */
+  int pieces;       /* BLOCKFUSE_CUDA_PIECES=N (1 to 8): the image copy in N pieces wherever the
+                       batch has N images (1: in one); 0 (unset): copy_pieces' rule */
+  int piece_blocks; /* BLOCKFUSE_CUDA_PIECE_BLOCKS=L (1 to 64): the first L blocks (at most)
+                       piece by piece (A/B); 0 (unset): the fastest of 1 to PIECE_BLOCKS */
   cudaStream_t st2; /* the pieces' copies, forked from st and joined back inside the graph */
   cudaEvent_t cp_ev[MAX_PIECES + 1];
 } cuda_backend;
@@ -922,6 +922,23 @@ fail:
   return rc;
 }
 
+/* A count from the environment (BLOCKFUSE_CUDA_PIECES, _PIECE_BLOCKS): 0
+ * where unset or empty, else a whole number from 1 to hi, or -EINVAL with a
+ * message naming it. */
+static int env_count(const char *name, int hi, int *out, char *err, size_t errlen) {
+  const char *v = getenv(name);
+  char *end = NULL;
+  *out = 0;
+  if (!v || !*v) return 0;
+  const long n = strtol(v, &end, 10);
+  if (*end || n < 1 || n > hi) {
+    snprintf(err, errlen, "%s=%s: not a whole number from 1 to %d", name, v, hi);
+    return -EINVAL;
+  }
+  *out = (int)n;
+  return 0;
+}
+
 static int cuda_create(const model_net *net, const model_backend_config *cfg, void **self,
                        char *err, size_t errlen) {
   int rc = 0;
@@ -963,18 +980,10 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->head_bm = cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "64")    ? 64
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
                                                              : 0;
-  {
-    const char *v = getenv("BLOCKFUSE_CUDA_PIECES");
-    char *end = NULL;
-    const long n = v ? strtol(v, &end, 10) : 0;
-    if (v && (end == v || *end || n < 1 || n > MAX_PIECES)) {
-      snprintf(err, errlen, "BLOCKFUSE_CUDA_PIECES=%s: not 1 to %d", v, MAX_PIECES);
-      free(s);
-      return -EINVAL;
-    }
-    s->pieces = (int)n;
-    v = getenv("BLOCKFUSE_CUDA_PIECE_BLOCKS");
-    s->piece_blocks = v ? atoi(v) : 0;
+  if ((rc = env_count("BLOCKFUSE_CUDA_PIECES", MAX_PIECES, &s->pieces, err, errlen)) ||
+      (rc = env_count("BLOCKFUSE_CUDA_PIECE_BLOCKS", 64, &s->piece_blocks, err, errlen))) {
+    free(s); /* before any CUDA call */
+    return rc;
   }
   s->max_batch = cfg->max_batch > 0 ? cfg->max_batch : net->max_batch;
   s->n_blocks = net->n_blocks;

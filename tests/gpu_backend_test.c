@@ -158,8 +158,8 @@ static void test_network_matches_cpu(void **state) {
  * 17th's outputs would be overwritten by a later piece's 13th): each piece's
  * copy lands before its blocks read it, and they run the smaller bucket's
  * plans on their own images, so 8, 3 and 1 photos (panda, car, ...) give the
- * CPU backend's logits and top-1 image by image; a count outside 1..8 is
- * refused with a message. */
+ * CPU backend's logits and top-1 image by image (test_env_refused: bad
+ * counts). */
 static void test_copy_pieces(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
@@ -167,10 +167,6 @@ static void test_copy_pieces(void **state) {
   char err[512];
   model_backend gpu;
   model_backend_config cfg = {.threads = 0, .device = 0, .max_batch = 8, .profile_every = 0};
-  setenv("BLOCKFUSE_CUDA_PIECES", "9", 1);
-  err[0] = 0;
-  assert_int_equal(model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err), -EINVAL);
-  assert_non_null(strstr(err, "BLOCKFUSE_CUDA_PIECES"));
   float *ref = cpu_ref(f, &cfg), *out = malloc(8 * C * sizeof *out);
   uint8_t *batch = photos8(f);
   assert_non_null(out);
@@ -200,6 +196,33 @@ static void test_copy_pieces(void **state) {
     model_backend_close(&gpu);
   }
   free(batch), free(ref), free(out);
+}
+
+/* Bad values of the backend's count switches are refused at create() with a
+ * message naming the switch, before any CUDA call: so this runs without a GPU
+ * too (CI), and skips only in a build without CUDA. */
+static void test_env_refused(void **state) {
+  fixture *f = *state;
+  model_backend gpu;
+  model_backend_config cfg = {.device = 0, .max_batch = 8};
+  char err[512];
+  static const char *bad[][2] = {
+      {"BLOCKFUSE_CUDA_PIECES", "0"},        {"BLOCKFUSE_CUDA_PIECES", "9"},
+      {"BLOCKFUSE_CUDA_PIECES", "4x"},       {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "-1"},
+      {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "two"}, {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "65"}};
+  for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    setenv(bad[k][0], bad[k][1], 1);
+    err[0] = 0;
+    const int rc = model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err);
+    unsetenv(bad[k][0]);
+    if (rc == -ENOTSUP) {
+      print_message("skipped: %s\n", err);
+      return;
+    }
+    print_message("refused: %s\n", err);
+    assert_int_equal(rc, -EINVAL);
+    assert_non_null(strstr(err, bad[k][0]));
+  }
 }
 
 /* The other block kinds end to end (bench/arch_model.h: random-weight
@@ -340,6 +363,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_network_matches_cpu),
       cmocka_unit_test(test_copy_pieces),
+      cmocka_unit_test(test_env_refused),
       cmocka_unit_test(test_arch_matches_cpu),
       cmocka_unit_test(test_profile_and_peaks),
   };
