@@ -207,8 +207,8 @@ static void test_env_refused(void **state) {
   model_backend_config cfg = {.device = 0, .max_batch = 8};
   char err[512];
   static const char *bad[][2] = {
-      {"BLOCKFUSE_CUDA_PIECES", "0"},        {"BLOCKFUSE_CUDA_PIECES", "9"},
-      {"BLOCKFUSE_CUDA_PIECES", "4x"},       {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "-1"},
+      {"BLOCKFUSE_CUDA_PIECES", "0"},         {"BLOCKFUSE_CUDA_PIECES", "9"},
+      {"BLOCKFUSE_CUDA_PIECES", "4x"},        {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "-1"},
       {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "two"}, {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "65"}};
   for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     setenv(bad[k][0], bad[k][1], 1);
@@ -361,10 +361,8 @@ int main(void) {
   const char *filter = getenv("BLOCKFUSE_TEST_FILTER");
   if (filter && *filter) cmocka_set_test_filter(filter);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_network_matches_cpu),
-      cmocka_unit_test(test_copy_pieces),
-      cmocka_unit_test(test_env_refused),
-      cmocka_unit_test(test_arch_matches_cpu),
+      cmocka_unit_test(test_network_matches_cpu), cmocka_unit_test(test_copy_pieces),
+      cmocka_unit_test(test_env_refused),         cmocka_unit_test(test_arch_matches_cpu),
       cmocka_unit_test(test_profile_and_peaks),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
