@@ -130,7 +130,6 @@ static int lead_max(const cuda_backend *s, const cuda_bucket *bk, int pieces, in
   const int B = bk->batch;
   if (B % pieces || !bucket_of(s, B / pieces)) return 1;
   int L = want < s->n_blocks - 1 ? want : s->n_blocks - 1;
-  if (L > 64) L = 64;
   while (L > 1 && !pieces_keep(s, L)) L--;
   return L;
 }
@@ -173,10 +172,8 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
                        int lead, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
-  const int pieces = lead > 0 ? copy_pieces(s, B) : 1;
-  if (pieces > 1 && (rc = enqueue_pieces(s, bk, pieces, lead, err, errlen))) return rc;
-  if (pieces == 1) lead = 0;
-  if (!kernels_only && pieces == 1)
+  if (lead > 0 && (rc = enqueue_pieces(s, bk, copy_pieces(s, B), lead, err, errlen))) return rc;
+  if (!kernels_only && lead == 0)
     CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
   for (int i = lead; i < s->n_blocks; i++) {
     if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[i], s->st, cudaEventRecordExternal));

@@ -357,9 +357,7 @@ static void test_profile_and_peaks(void **state) {
 
 int main(void) {
   test_seed();
-  /* BLOCKFUSE_TEST_FILTER=PATTERN runs only the matching tests (one under compute-sanitizer) */
-  const char *filter = getenv("BLOCKFUSE_TEST_FILTER");
-  if (filter && *filter) cmocka_set_test_filter(filter);
+  test_filter_from_env();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_network_matches_cpu), cmocka_unit_test(test_copy_pieces),
       cmocka_unit_test(test_env_refused),         cmocka_unit_test(test_arch_matches_cpu),

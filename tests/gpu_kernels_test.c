@@ -781,10 +781,7 @@ static void test_head_ln(void **state) {
 
 int main(void) {
   test_seed();
-  /* BLOCKFUSE_TEST_FILTER=PATTERN runs only the matching tests (cmocka's
-     pattern: * and ?), e.g. one test under compute-sanitizer racecheck */
-  const char *filter = getenv("BLOCKFUSE_TEST_FILTER");
-  if (filter && *filter) cmocka_set_test_filter(filter);
+  test_filter_from_env();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stem),
       cmocka_unit_test(test_mbconv_plain),

@@ -118,3 +118,8 @@ double test_rel_err(const float *out, const float *ref, size_t n) {
   }
   return den > 0 ? sqrt(num / den) : sqrt(num);
 }
+
+void test_filter_from_env(void) {
+  const char *filter = getenv("BLOCKFUSE_TEST_FILTER");
+  if (filter && *filter) cmocka_set_test_filter(filter);
+}

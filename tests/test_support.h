@@ -17,6 +17,11 @@ uint8_t *test_read_file(const char *path, size_t *len);
  * (-1 if it did not exit normally) and as much output as fits in out. */
 int test_run_cmd(const char *cmd, char *out, size_t outlen);
 
+/* BLOCKFUSE_TEST_FILTER=PATTERN: only the matching tests of the group run
+ * (cmocka's pattern: * and ?), e.g. one test under compute-sanitizer. Call
+ * before cmocka_run_group_tests. */
+void test_filter_from_env(void);
+
 /* For GPU tests: returns 0 when `devices` (cuda_device_count()) is positive.
  * Otherwise skips the current cmocka test with a message, and returns 1; or
  * fails it where BLOCKFUSE_GPU_TESTS=1 asked for a real GPU run. */
