@@ -154,7 +154,7 @@ static void test_network_matches_cpu(void **state) {
 /* The image copy in pieces under the first blocks (BLOCKFUSE_CUDA_PIECES=4
  * forces at buckets 4 and 8 what the default takes from 32 images on; the
  * planner's fastest of 1 to 4 blocks by default; with
- * BLOCKFUSE_CUDA_PIECE_BLOCKS=99 as many as can, 16 of B0's 18, where the
+ * BLOCKFUSE_CUDA_PIECE_BLOCKS=64 (its largest) as many as can, 16 of B0's 18, where the
  * 17th's outputs would be overwritten by a later piece's 13th): each piece's
  * copy lands before its blocks read it, and they run the smaller bucket's
  * plans on their own images, so 8, 3 and 1 photos (panda, car, ...) give the
@@ -170,7 +170,7 @@ static void test_copy_pieces(void **state) {
   float *ref = cpu_ref(f, &cfg), *out = malloc(8 * C * sizeof *out);
   uint8_t *batch = photos8(f);
   assert_non_null(out);
-  static const char *lead[] = {NULL, "99"};
+  static const char *lead[] = {NULL, "64"};
   for (int l = 0; l < 2; l++) {
     setenv("BLOCKFUSE_CUDA_PIECES", "4", 1);
     if (lead[l]) setenv("BLOCKFUSE_CUDA_PIECE_BLOCKS", lead[l], 1);
