@@ -22,12 +22,14 @@
 
 #define MAX_BUCKETS 16
 #define MAX_PIECES 8
+#define MAX_LEAD 64 /* BLOCKFUSE_CUDA_PIECE_BLOCKS' largest */
 
 typedef struct {
   int batch;
   cuda_blk_plan *plans; /* [n_blocks] */
   cudaGraphExec_t exec;
-  int lead; /* exec's image copy goes in pieces under its first `lead` blocks (0: one copy) */
+  int lead;  /* exec's image copy goes in pieces under its first `lead` blocks (0: one copy) */
+  int lanes; /* and those blocks run the pieces on 1 stream, or on 2 as a wavefront */
   cudaGraphExec_t kexec; /* the kernels alone (no copies): cuda_backend_graph_time's, on demand */
   cudaGraphExec_t pexec; /* with an event before each block and after the last: the profiled
                             runs' (where profile_every > 0) */
@@ -86,8 +88,14 @@ typedef struct {
                        batch has N images (1: in one); 0 (unset): copy_pieces' rule */
   int piece_blocks; /* BLOCKFUSE_CUDA_PIECE_BLOCKS=L (1 to 64): the first L blocks (at most)
                        piece by piece (A/B); 0 (unset): the fastest of 1 to PIECE_BLOCKS */
+  int piece_lanes;  /* BLOCKFUSE_CUDA_PIECE_LANES=1 or 2: the pieces' blocks on that many
+                       streams (A/B); 0 (unset): the faster */
   cudaStream_t st2; /* the pieces' copies, forked from st and joined back inside the graph */
+  cudaStream_t st3; /* the odd pieces' blocks where they run on two lanes (enqueue_pieces) */
   cudaEvent_t cp_ev[MAX_PIECES + 1];
+  cudaEvent_t lane_ev[MAX_LEAD + 1];     /* after block i of the last piece enqueued; the join */
+  size_t sums_img, stage_img, scale_img; /* the SE scratch per image (elements), the largest
+                                            of any block's: a piece's own part */
 } cuda_backend;
 
 /* How many pieces the image copy of a batch of B goes in: BLOCKFUSE_CUDA_PIECES
@@ -116,47 +124,78 @@ static void *blk_out(const cuda_backend *s, int i, int lo) {
 }
 
 /* cuda_pieces_keep on the blocks' outputs per image. */
-static int pieces_keep(const cuda_backend *s, int L) {
-  int out[64];
-  if (L > 64) return 0;
+static int pieces_keep(const cuda_backend *s, int L, int lanes) {
+  int out[MAX_LEAD];
+  if (L > MAX_LEAD) return 0;
   for (int i = 0; i < L; i++) out[i] = s->blks[i].out_elems;
-  return cuda_pieces_keep(out, L);
+  return cuda_pieces_keep(out, L, lanes);
 }
 
 /* The deepest number of leading blocks (at most `want`, never the head)
- * that can run piece by piece at bucket bk in `pieces` pieces: blocks after
- * the stem need the plans of a bucket of B / pieces images; else 1. */
-static int lead_max(const cuda_backend *s, const cuda_bucket *bk, int pieces, int want) {
+ * that can run piece by piece on `lanes` lanes at bucket bk in `pieces`
+ * pieces: blocks after the stem need the plans of a bucket of B / pieces
+ * images; else 1. */
+static int lead_max(const cuda_backend *s, const cuda_bucket *bk, int pieces, int want, int lanes) {
   const int B = bk->batch;
   if (B % pieces || !bucket_of(s, B / pieces)) return 1;
   int L = want < s->n_blocks - 1 ? want : s->n_blocks - 1;
-  while (L > 1 && !pieces_keep(s, L)) L--;
+  while (L > 1 && !pieces_keep(s, L, lanes)) L--;
   return L;
 }
 
+/* Block i's plan p for the images from `lo` on, with its SE scratch (stage,
+ * sums, scale) at those images' own part, so that pieces of a batch may run
+ * at once. */
+static cuda_blk_plan piece_plan(const cuda_backend *s, const cuda_blk_plan *p, int lo) {
+  cuda_blk_plan q = *p;
+  for (int k = 0; k < q.n; k++) {
+    cuda_mbconv_args *a = &q.l[k];
+    if (a->stage) a->stage = (char *)a->stage + s->stage_img * 2 * lo;
+    if (a->sums) a->sums += s->sums_img * lo;
+    if (a->scale) a->scale += s->scale_img * lo;
+  }
+  return q;
+}
+
 /* The image copy in `pieces` pieces on st2, and the first `lead` blocks on
- * each piece (on st, once the piece has landed) while the next is copied;
- * st waits for every copy (the join). Blocks after the stem run a piece with
- * the plan of the bucket of that many images (lead_max). */
-static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, int lead, char *err,
-                          size_t errlen) {
+ * each piece once it has landed, while the next is copied. Blocks after the
+ * stem run a piece with the plan of the bucket of that many images
+ * (lead_max). With one lane the pieces run one after another on st. With two
+ * the odd pieces run on st3, a wavefront: block i of a piece waits for block
+ * i of the one before (lane_ev[i]), so that it overlaps that piece's block
+ * i + 1. A piece never overtakes the one before it, so cuda_pieces_keep's
+ * rule keeps their outputs apart in the ping-pong buffers as it does on one
+ * lane, and each piece has its own SE scratch (piece_plan). st waits for
+ * every copy and for st3 (the joins). */
+static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, int lead, int lanes,
+                          char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, L = lead;
   const cuda_bucket *pb = L > 1 ? bucket_of(s, B / pieces) : NULL;
   CUDA_TRY(cudaEventRecord(s->cp_ev[0], s->st)); /* the fork */
   CUDA_TRY(cudaStreamWaitEvent(s->st2, s->cp_ev[0], 0));
+  if (lanes > 1) CUDA_TRY(cudaStreamWaitEvent(s->st3, s->cp_ev[0], 0));
   for (int k = 0; k < pieces; k++) {
     const int lo = B * k / pieces, n = B * (k + 1) / pieces - lo;
     const size_t at = s->img_bytes * lo;
+    const cudaStream_t st = lanes > 1 && (k & 1) ? s->st3 : s->st;
     CUDA_TRY(cudaMemcpyAsync((char *)s->d_img + at, s->h_img + at, s->img_bytes * n,
                              cudaMemcpyHostToDevice, s->st2));
     CUDA_TRY(cudaEventRecord(s->cp_ev[k + 1], s->st2));
-    CUDA_TRY(cudaStreamWaitEvent(s->st, s->cp_ev[k + 1], 0));
-    for (int i = 0; i < L; i++)
-      if ((rc = cuda_blk_enqueue(&s->blks[i], pb ? &pb->plans[i] : &bk->plans[i], n,
-                                 blk_in(s, i, lo), blk_out(s, i, lo), s->d_pooled, s->d_logits,
-                                 s->st, err, errlen)))
+    CUDA_TRY(cudaStreamWaitEvent(st, s->cp_ev[k + 1], 0));
+    for (int i = 0; i < L; i++) {
+      const cuda_blk_plan p = piece_plan(s, pb ? &pb->plans[i] : &bk->plans[i], lo);
+      if (lanes > 1 && k > 0) CUDA_TRY(cudaStreamWaitEvent(st, s->lane_ev[i], 0));
+      if ((rc = cuda_blk_enqueue(&s->blks[i], &p, n, blk_in(s, i, lo), blk_out(s, i, lo),
+                                 s->d_pooled, s->d_logits, st, err, errlen)))
         return rc;
+      if (lanes > 1) CUDA_TRY(cudaEventRecord(s->lane_ev[i], st));
+    }
+  }
+  CUDA_TRY(cudaStreamWaitEvent(s->st, s->cp_ev[pieces], 0));
+  if (lanes > 1) {
+    CUDA_TRY(cudaEventRecord(s->lane_ev[MAX_LEAD], s->st3));
+    CUDA_TRY(cudaStreamWaitEvent(s->st, s->lane_ev[MAX_LEAD], 0));
   }
   return 0;
 fail:
@@ -172,7 +211,8 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
                        int lead, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
-  if (lead > 0 && (rc = enqueue_pieces(s, bk, copy_pieces(s, B), lead, err, errlen))) return rc;
+  if (lead > 0 && (rc = enqueue_pieces(s, bk, copy_pieces(s, B), lead, bk->lanes, err, errlen)))
+    return rc;
   if (!kernels_only && lead == 0)
     CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
   for (int i = lead; i < s->n_blocks; i++) {
@@ -783,37 +823,46 @@ fail:
 /* The bucket's hot-path graph. Where its image copy goes in pieces
  * (copy_pieces), the planner captures it with 1 to PIECE_BLOCKS blocks run
  * piece by piece under the copy (lead_max; BLOCKFUSE_CUDA_PIECE_BLOCKS=L:
- * L only), times each graph's replays, copies included, and keeps the
- * fastest (bk->lead): the deeper, the more of the copy is hidden, but the
- * blocks run at the smaller batch of a piece. */
+ * L only), each on one lane and on two (enqueue_pieces;
+ * BLOCKFUSE_CUDA_PIECE_LANES=N: N only), times each graph's replays, copies
+ * included, and keeps the fastest (bk->lead, bk->lanes): the deeper, the more
+ * of the copy is hidden, but the blocks run at the smaller batch of a piece,
+ * which two lanes partly make up for. */
 enum { LEAD_ITERS = 7 };
 static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
   int rc = 0;
   const int pieces = copy_pieces(s, bk->batch);
-  bk->lead = 0;
+  bk->lead = 0, bk->lanes = 1;
   if (pieces == 1) return capture_bucket(s, bk, CAPTURE_NET, 0, err, errlen);
-  const int top = lead_max(s, bk, pieces, s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS);
+  const int lane_lo = s->piece_lanes ? s->piece_lanes : 1;
+  const int lane_hi = s->piece_lanes ? s->piece_lanes : 2;
+  int best_lanes = 1;
   double best = INFINITY;
   float ms[LEAD_ITERS];
-  for (int L = s->piece_blocks > 0 ? top : 1; L <= top; L++) {
-    if (!pieces_keep(s, L)) continue;
-    const cudaGraphExec_t kept = bk->exec;
-    double t = 0;
-    bk->exec = NULL;
-    if (!(rc = capture_bucket(s, bk, CAPTURE_NET, L, err, errlen)))
-      rc = replay_ms(s, bk->exec, LEAD_ITERS, ms, &t, err, errlen);
-    if (rc) {
-      if (kept) cudaGraphExecDestroy(kept);
-      return rc;
-    }
-    if (t < best) {
-      best = t, bk->lead = L;
-      if (kept) cudaGraphExecDestroy(kept);
-    } else {
-      cudaGraphExecDestroy(bk->exec);
-      bk->exec = kept;
+  for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
+    const int want = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
+    const int top = lead_max(s, bk, pieces, want, lanes);
+    for (int L = s->piece_blocks > 0 ? top : 1; L <= top; L++) {
+      if (!pieces_keep(s, L, lanes)) continue;
+      const cudaGraphExec_t kept = bk->exec;
+      double t = 0;
+      bk->exec = NULL, bk->lanes = lanes;
+      if (!(rc = capture_bucket(s, bk, CAPTURE_NET, L, err, errlen)))
+        rc = replay_ms(s, bk->exec, LEAD_ITERS, ms, &t, err, errlen);
+      if (rc) {
+        if (kept) cudaGraphExecDestroy(kept);
+        return rc;
+      }
+      if (t < best) {
+        best = t, bk->lead = L, best_lanes = lanes;
+        if (kept) cudaGraphExecDestroy(kept);
+      } else {
+        cudaGraphExecDestroy(bk->exec);
+        bk->exec = kept;
+      }
     }
   }
+  bk->lanes = best_lanes;
   return 0;
 }
 
@@ -891,6 +940,7 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
     CUDA_TRY(cudaMalloc(&s->d_act[k], act * M * 2));
     CUDA_TRY(cudaMemset(s->d_act[k], 0, act * M * 2));
   }
+  s->sums_img = sums_per_img, s->stage_img = stage, s->scale_img = cmid;
   CUDA_TRY(cudaMalloc(&s->d_stage, (stage ? stage : 8) * M * 2));
   CUDA_TRY(cudaMalloc(&s->d_sums, (sums_per_img ? sums_per_img : 1) * M * 4));
   CUDA_TRY(cudaMalloc(&s->d_scale, cmid * M * 4));
@@ -919,7 +969,7 @@ fail:
   return rc;
 }
 
-/* A count from the environment (BLOCKFUSE_CUDA_PIECES, _PIECE_BLOCKS): 0
+/* A count from the environment (BLOCKFUSE_CUDA_PIECES, _PIECE_BLOCKS, _LANES): 0
  * where unset or empty, else a whole number from 1 to hi, or -EINVAL with a
  * message naming it. */
 static int env_count(const char *name, int hi, int *out, char *err, size_t errlen) {
@@ -978,7 +1028,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
                : cuda_env_is("BLOCKFUSE_CUDA_HEADBM", "128") ? 128
                                                              : 0;
   if ((rc = env_count("BLOCKFUSE_CUDA_PIECES", MAX_PIECES, &s->pieces, err, errlen)) ||
-      (rc = env_count("BLOCKFUSE_CUDA_PIECE_BLOCKS", 64, &s->piece_blocks, err, errlen))) {
+      (rc = env_count("BLOCKFUSE_CUDA_PIECE_BLOCKS", MAX_LEAD, &s->piece_blocks, err, errlen)) ||
+      (rc = env_count("BLOCKFUSE_CUDA_PIECE_LANES", 2, &s->piece_lanes, err, errlen))) {
     free(s); /* before any CUDA call */
     return rc;
   }
@@ -1014,8 +1065,11 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
     CUDA_TRY(cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync));
   CUDA_TRY(cudaStreamCreateWithFlags(&s->st, cudaStreamNonBlocking));
   CUDA_TRY(cudaStreamCreateWithFlags(&s->st2, cudaStreamNonBlocking));
+  CUDA_TRY(cudaStreamCreateWithFlags(&s->st3, cudaStreamNonBlocking));
   for (int k = 0; k <= MAX_PIECES; k++)
     CUDA_TRY(cudaEventCreateWithFlags(&s->cp_ev[k], cudaEventDisableTiming));
+  for (int k = 0; k <= MAX_LEAD; k++)
+    CUDA_TRY(cudaEventCreateWithFlags(&s->lane_ev[k], cudaEventDisableTiming));
   s->ev = calloc((size_t)s->n_blocks + 1, sizeof *s->ev);
   s->times = calloc((size_t)s->n_blocks, sizeof *s->times);
   s->blks = calloc((size_t)s->n_blocks, sizeof *s->blks);
@@ -1096,7 +1150,10 @@ static void cuda_destroy(void *self) {
   cuda_arena_free(&s->ar);
   for (int k = 0; k <= MAX_PIECES; k++)
     if (s->cp_ev[k]) cudaEventDestroy(s->cp_ev[k]);
+  for (int k = 0; k <= MAX_LEAD; k++)
+    if (s->lane_ev[k]) cudaEventDestroy(s->lane_ev[k]);
   if (s->st2) cudaStreamDestroy(s->st2);
+  if (s->st3) cudaStreamDestroy(s->st3);
   if (s->st) cudaStreamDestroy(s->st);
   free(s->ev), free(s->times), free(s->blks);
   free(s);
@@ -1254,7 +1311,8 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
     if (i < bk->lead)
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [piece by piece under the copy, %d pieces]", copy_pieces(s, bk->batch));
+                    "  [piece by piece under the copy, %d pieces, %s]", copy_pieces(s, bk->batch),
+                    bk->lanes > 1 ? "two lanes" : "one lane");
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,

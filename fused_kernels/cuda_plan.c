@@ -280,7 +280,12 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
   return n;
 }
 
-int cuda_pieces_keep(const int *out_elems, int L) {
+int cuda_pieces_keep(const int *out_elems, int L, int lanes) {
+  if (lanes > 1) {
+    for (int j = 2; j < L; j++)
+      if (out_elems[j] > out_elems[j - 2]) return 0;
+    return 1;
+  }
   for (int j = L - 3; j >= 0; j -= 2)
     if (out_elems[j] < out_elems[L - 1]) return 0;
   return 1;

@@ -85,12 +85,17 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
                        cuda_px_args *c, int max);
 
 /* Whether a network's first L blocks can run piece by piece under the image
- * copy (cuda_backend.c: each piece of the batch through them in turn, the
- * rest on the whole batch). Block i writes activation buffer i % 2 at its
- * images' offset, out_elems[i] elements per image; block L - 1's outputs
- * must outlive the later pieces, so no block before it that writes the same
- * buffer may have fewer elements per image (it would write into an earlier
- * piece's share). */
-int cuda_pieces_keep(const int *out_elems, int L);
+ * copy (cuda_backend.c: each piece of the batch through them, the rest on the
+ * whole batch). Block i writes activation buffer i % 2 at its images'
+ * offset, out_elems[i] elements per image. A piece's shares start where the
+ * piece before ends at the same block's width, so a piece's block writes into
+ * an earlier piece's live share wherever that share is wider per image.
+ * - One lane (the pieces one after another): block L - 1's outputs must
+ *   outlive the later pieces, so no block before it that writes the same
+ *   buffer may have fewer elements per image.
+ * - Two lanes (a wavefront: a piece's block i waits for the piece before's
+ *   block i, so that the latter may be at any later block meanwhile): no
+ *   block may have more elements per image than the one two before it. */
+int cuda_pieces_keep(const int *out_elems, int L, int lanes);
 
 #endif

@@ -152,14 +152,17 @@ static void test_network_matches_cpu(void **state) {
 }
 
 /* The image copy in pieces under the first blocks (BLOCKFUSE_CUDA_PIECES=4
- * forces at buckets 4 and 8 what the default takes from 32 images on; the
- * planner's fastest of 1 to 4 blocks by default; with
- * BLOCKFUSE_CUDA_PIECE_BLOCKS=64 (its largest) as many as can, 16 of B0's 18, where the
- * 17th's outputs would be overwritten by a later piece's 13th): each piece's
- * copy lands before its blocks read it, and they run the smaller bucket's
- * plans on their own images, so 8, 3 and 1 photos (panda, car, ...) give the
- * CPU backend's logits and top-1 image by image (test_env_refused: bad
- * counts). */
+ * forces at buckets 4 and 8 what the default takes from 32 images on): the
+ * planner's pick of 1 to 4 blocks on one lane or two; then, with
+ * BLOCKFUSE_CUDA_PIECE_BLOCKS=64 (its largest), as many as can
+ * (cuda_pieces_keep): on one lane 16 of B0's 18, where the 17th's outputs
+ * would be overwritten by a later piece's 13th; on two
+ * (BLOCKFUSE_CUDA_PIECE_LANES: a wavefront, each piece's block beside the
+ * piece before's next one) 9, where the 10th, 14x14x112, is wider than the
+ * 8th, 14x14x80. Each piece's copy lands
+ * before its blocks read it, they run the smaller bucket's plans on their own
+ * images and SE scratch, so 8, 3 and 1 photos (panda, car, ...) give the CPU
+ * backend's logits and top-1 image by image (test_env_refused: bad counts). */
 static void test_copy_pieces(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
@@ -170,29 +173,38 @@ static void test_copy_pieces(void **state) {
   float *ref = cpu_ref(f, &cfg), *out = malloc(8 * C * sizeof *out);
   uint8_t *batch = photos8(f);
   assert_non_null(out);
-  static const char *lead[] = {NULL, "64"};
-  for (int l = 0; l < 2; l++) {
+  static const struct {
+    const char *lead, *lanes, *name;
+  } run[] = {{NULL, NULL, "pieces"},
+             {"64", "1", "pieces, 16 blocks, one lane"},
+             {"64", "2", "pieces, 9 blocks, two lanes"}};
+  for (unsigned r = 0; r < sizeof run / sizeof run[0]; r++) {
     setenv("BLOCKFUSE_CUDA_PIECES", "4", 1);
-    if (lead[l]) setenv("BLOCKFUSE_CUDA_PIECE_BLOCKS", lead[l], 1);
+    if (run[r].lead) setenv("BLOCKFUSE_CUDA_PIECE_BLOCKS", run[r].lead, 1);
+    if (run[r].lanes) setenv("BLOCKFUSE_CUDA_PIECE_LANES", run[r].lanes, 1);
     const int rc = model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err);
     unsetenv("BLOCKFUSE_CUDA_PIECES");
     unsetenv("BLOCKFUSE_CUDA_PIECE_BLOCKS");
+    unsetenv("BLOCKFUSE_CUDA_PIECE_LANES");
     if (rc) fail_msg("cuda: %s", err);
-    /* the plans name the blocks run piece by piece: the planner's pick of 1 to 4, or 16 */
+    /* the plans name the blocks run piece by piece (the planner's pick of 1
+       to 4, or 16 and 9) and their lanes */
     static char desc[16384];
     for (int b = 8; b >= 4; b /= 2) {
       assert_true(cuda_backend_describe(gpu.self, b, desc, sizeof desc) > 0);
-      int n = 0;
+      int n = 0, two = 0;
       for (const char *q = desc; (q = strstr(q, "piece by piece")); q++) n++;
-      print_message("bucket %d: %d blocks piece by piece\n", b, n);
-      if (lead[l])
-        assert_int_equal(n, 16);
+      for (const char *q = desc; (q = strstr(q, "two lanes")); q++) two++;
+      print_message("bucket %d: %d blocks piece by piece, %d on two lanes\n", b, n, two);
+      if (run[r].lead)
+        assert_int_equal(n, run[r].lanes[0] == '2' ? 9 : 16);
       else
         assert_true(n >= 1 && n <= 4);
+      if (run[r].lanes) assert_int_equal(two, run[r].lanes[0] == '2' ? n : 0);
+      assert_true(two == 0 || two == n);
     }
     static const int sizes[] = {8, 3, 1};
-    for (int k = 0; k < 3; k++)
-      check_photos(f, &gpu, batch, sizes[k], ref, out, lead[l] ? "pieces, 16 blocks" : "pieces");
+    for (int k = 0; k < 3; k++) check_photos(f, &gpu, batch, sizes[k], ref, out, run[r].name);
     model_backend_close(&gpu);
   }
   free(batch), free(ref), free(out);
@@ -209,7 +221,8 @@ static void test_env_refused(void **state) {
   static const char *bad[][2] = {
       {"BLOCKFUSE_CUDA_PIECES", "0"},         {"BLOCKFUSE_CUDA_PIECES", "9"},
       {"BLOCKFUSE_CUDA_PIECES", "4x"},        {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "-1"},
-      {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "two"}, {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "65"}};
+      {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "two"}, {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "65"},
+      {"BLOCKFUSE_CUDA_PIECE_LANES", "3"},    {"BLOCKFUSE_CUDA_PIECE_LANES", "0"}};
   for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     setenv(bad[k][0], bad[k][1], 1);
     err[0] = 0;

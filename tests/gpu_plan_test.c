@@ -1072,15 +1072,26 @@ static void test_pieces_keep(void **state) {
   (void)state;
   static const int b0[17] = {401408, 200704, 75264, 75264, 31360, 31360, 15680, 15680, 15680,
                              21952,  21952,  21952, 9408,  9408,  9408,  9408,  15680};
-  assert_true(cuda_pieces_keep(b0, 1));
-  assert_true(cuda_pieces_keep(b0, 2));
-  assert_true(cuda_pieces_keep(b0, 3));
-  assert_true(cuda_pieces_keep(b0, 16));
-  assert_false(cuda_pieces_keep(b0, 17));
+  assert_true(cuda_pieces_keep(b0, 1, 1));
+  assert_true(cuda_pieces_keep(b0, 2, 1));
+  assert_true(cuda_pieces_keep(b0, 3, 1));
+  assert_true(cuda_pieces_keep(b0, 16, 1));
+  assert_false(cuda_pieces_keep(b0, 17, 1));
+  /* two lanes: the 10th block (14x14x112) is wider than the 8th (14x14x80) */
+  assert_true(cuda_pieces_keep(b0, 3, 2));
+  assert_true(cuda_pieces_keep(b0, 9, 2));
+  assert_false(cuda_pieces_keep(b0, 10, 2));
+  assert_false(cuda_pieces_keep(b0, 16, 2));
   static const int widen[4] = {100, 50, 40, 60}, narrow[4] = {100, 80, 60, 40};
-  assert_true(cuda_pieces_keep(widen, 3));
-  assert_false(cuda_pieces_keep(widen, 4));
-  assert_true(cuda_pieces_keep(narrow, 4));
+  assert_true(cuda_pieces_keep(widen, 3, 1));
+  assert_false(cuda_pieces_keep(widen, 4, 1));
+  assert_true(cuda_pieces_keep(narrow, 4, 1));
+  assert_true(cuda_pieces_keep(narrow, 4, 2));
+  /* one lane keeps what only the last block's share needs; two lanes do not:
+     the 3rd block is wider than the 1st while the 4th is narrow again */
+  static const int bump[4] = {100, 90, 120, 10};
+  assert_true(cuda_pieces_keep(bump, 4, 1));
+  assert_false(cuda_pieces_keep(bump, 4, 2));
 }
 
 static void test_stem_band(void **state) {
