@@ -28,8 +28,9 @@ typedef struct {
   int batch;
   cuda_blk_plan *plans; /* [n_blocks] */
   cudaGraphExec_t exec;
-  int lead;  /* exec's image copy goes in pieces under its first `lead` blocks (0: one copy) */
-  int lanes; /* and those blocks run the pieces on 1 stream, or on 2 as a wavefront */
+  int lead;   /* exec's image copy goes in pieces under its first `lead` blocks (0: one copy) */
+  int pieces; /* in that many pieces */
+  int lanes;  /* and those blocks run the pieces on 1 stream, or on 2 as a wavefront */
   cudaGraphExec_t kexec; /* the kernels alone (no copies): cuda_backend_graph_time's, on demand */
   cudaGraphExec_t pexec; /* with an event before each block and after the last: the profiled
                             runs' (where profile_every > 0) */
@@ -98,12 +99,21 @@ typedef struct {
                                             of any block's: a piece's own part */
 } cuda_backend;
 
-/* How many pieces the image copy of a batch of B goes in: BLOCKFUSE_CUDA_PIECES
- * where set, else COPY_PIECES from COPY_PIECES_MIN images on. */
+/* The piece counts the planner tries for the image copy of a batch of B
+ * (into n[], how many): BLOCKFUSE_CUDA_PIECES where set; else, from
+ * COPY_PIECES_MIN images on, COPY_PIECES and twice as many; else one copy. */
 enum { COPY_PIECES = 4, COPY_PIECES_MIN = 32, PIECE_BLOCKS = 4 };
-static int copy_pieces(const cuda_backend *s, int B) {
-  const int n = s->pieces > 0 ? s->pieces : B >= COPY_PIECES_MIN ? COPY_PIECES : 1;
-  return n <= B ? n : 1;
+static int copy_pieces(const cuda_backend *s, int B, int n[2]) {
+  if (s->pieces > 0) {
+    n[0] = s->pieces <= B ? s->pieces : 1;
+    return 1;
+  }
+  if (B < COPY_PIECES_MIN) {
+    n[0] = 1;
+    return 1;
+  }
+  n[0] = COPY_PIECES, n[1] = 2 * COPY_PIECES;
+  return 2;
 }
 
 /* The bucket of exactly n images, if any. */
@@ -205,14 +215,13 @@ fail:
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
  * of the images in and the logits out unless `kernels_only`; with `ev`,
  * records an event before each block and after the last (as event nodes when
- * captured). With `lead` > 0 the image copy goes in copy_pieces' pieces
+ * captured). With `lead` > 0 the image copy goes in bk->pieces pieces
  * under the first `lead` blocks (enqueue_pieces). Capturable. */
 static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, int kernels_only,
                        int lead, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
-  if (lead > 0 && (rc = enqueue_pieces(s, bk, copy_pieces(s, B), lead, bk->lanes, err, errlen)))
-    return rc;
+  if (lead > 0 && (rc = enqueue_pieces(s, bk, bk->pieces, lead, bk->lanes, err, errlen))) return rc;
   if (!kernels_only && lead == 0)
     CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
   for (int i = lead; i < s->n_blocks; i++) {
@@ -821,48 +830,50 @@ fail:
 }
 
 /* The bucket's hot-path graph. Where its image copy goes in pieces
- * (copy_pieces), the planner captures it with 1 to PIECE_BLOCKS blocks run
- * piece by piece under the copy (lead_max; BLOCKFUSE_CUDA_PIECE_BLOCKS=L:
- * L only), each on one lane and on two (enqueue_pieces;
- * BLOCKFUSE_CUDA_PIECE_LANES=N: N only), times each graph's replays, copies
- * included, and keeps the fastest (bk->lead, bk->lanes): the deeper, the more
- * of the copy is hidden, but the blocks run at the smaller batch of a piece,
- * which two lanes partly make up for. */
+ * (copy_pieces: 4 or 8), the planner captures it with 1 to PIECE_BLOCKS
+ * blocks run piece by piece under the copy (lead_max;
+ * BLOCKFUSE_CUDA_PIECE_BLOCKS=L: L only), each on one lane and on two
+ * (enqueue_pieces; BLOCKFUSE_CUDA_PIECE_LANES=N: N only), times each graph's
+ * replays, copies included, and keeps the fastest (bk->pieces, bk->lead,
+ * bk->lanes). The more pieces and the deeper, the more of the copy is
+ * hidden, but the blocks run at the smaller batch of a piece, which two lanes
+ * partly make up for. */
 enum { LEAD_ITERS = 7 };
 static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
-  int rc = 0;
-  const int pieces = copy_pieces(s, bk->batch);
-  bk->lead = 0, bk->lanes = 1;
-  if (pieces == 1) return capture_bucket(s, bk, CAPTURE_NET, 0, err, errlen);
+  int rc = 0, counts[2];
+  const int n_counts = copy_pieces(s, bk->batch, counts);
+  bk->lead = 0, bk->lanes = 1, bk->pieces = 1;
+  if (counts[0] == 1) return capture_bucket(s, bk, CAPTURE_NET, 0, err, errlen);
   const int lane_lo = s->piece_lanes ? s->piece_lanes : 1;
   const int lane_hi = s->piece_lanes ? s->piece_lanes : 2;
-  int best_lanes = 1;
+  const int want = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
+  int best_lanes = 1, best_pieces = 1;
   double best = INFINITY;
   float ms[LEAD_ITERS];
-  for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
-    const int want = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
-    const int top = lead_max(s, bk, pieces, want, lanes);
-    for (int L = s->piece_blocks > 0 ? top : 1; L <= top; L++) {
-      if (!pieces_keep(s, L, lanes)) continue;
-      const cudaGraphExec_t kept = bk->exec;
-      double t = 0;
-      bk->exec = NULL, bk->lanes = lanes;
-      if (!(rc = capture_bucket(s, bk, CAPTURE_NET, L, err, errlen)))
-        rc = replay_ms(s, bk->exec, LEAD_ITERS, ms, &t, err, errlen);
-      if (rc) {
-        if (kept) cudaGraphExecDestroy(kept);
-        return rc;
-      }
-      if (t < best) {
-        best = t, bk->lead = L, best_lanes = lanes;
-        if (kept) cudaGraphExecDestroy(kept);
-      } else {
-        cudaGraphExecDestroy(bk->exec);
-        bk->exec = kept;
+  for (int c = 0; c < n_counts; c++)
+    for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
+      const int top = lead_max(s, bk, counts[c], want, lanes);
+      for (int L = s->piece_blocks > 0 ? top : 1; L <= top; L++) {
+        if (!pieces_keep(s, L, lanes)) continue;
+        const cudaGraphExec_t kept = bk->exec;
+        double t = 0;
+        bk->exec = NULL, bk->lanes = lanes, bk->pieces = counts[c];
+        if (!(rc = capture_bucket(s, bk, CAPTURE_NET, L, err, errlen)))
+          rc = replay_ms(s, bk->exec, LEAD_ITERS, ms, &t, err, errlen);
+        if (rc) {
+          if (kept) cudaGraphExecDestroy(kept);
+          return rc;
+        }
+        if (t < best) {
+          best = t, bk->lead = L, best_lanes = lanes, best_pieces = counts[c];
+          if (kept) cudaGraphExecDestroy(kept);
+        } else {
+          cudaGraphExecDestroy(bk->exec);
+          bk->exec = kept;
+        }
       }
     }
-  }
-  bk->lanes = best_lanes;
+  bk->lanes = best_lanes, bk->pieces = best_pieces;
   return 0;
 }
 
@@ -1311,7 +1322,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
     if (i < bk->lead)
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [piece by piece under the copy, %d pieces, %s]", copy_pieces(s, bk->batch),
+                    "  [piece by piece under the copy, %d pieces, %s]", bk->pieces,
                     bk->lanes > 1 ? "two lanes" : "one lane");
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;

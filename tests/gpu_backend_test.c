@@ -152,8 +152,9 @@ static void test_network_matches_cpu(void **state) {
 }
 
 /* The image copy in pieces under the first blocks (BLOCKFUSE_CUDA_PIECES=4
- * forces at buckets 4 and 8 what the default takes from 32 images on): the
- * planner's pick of 1 to 4 blocks on one lane or two; then, with
+ * forces at buckets 4 and 8 what the default tries from 32 images on): the
+ * planner's pick of 1 to 4 blocks on one lane or two; the same in 8 pieces
+ * of one image at bucket 8 (bucket 4 then takes one copy); then, with
  * BLOCKFUSE_CUDA_PIECE_BLOCKS=64 (its largest), as many as can
  * (cuda_pieces_keep): on one lane 16 of B0's 18, where the 17th's outputs
  * would be overwritten by a later piece's 13th; on two
@@ -174,12 +175,13 @@ static void test_copy_pieces(void **state) {
   uint8_t *batch = photos8(f);
   assert_non_null(out);
   static const struct {
-    const char *lead, *lanes, *name;
-  } run[] = {{NULL, NULL, "pieces"},
-             {"64", "1", "pieces, 16 blocks, one lane"},
-             {"64", "2", "pieces, 9 blocks, two lanes"}};
+    const char *pieces, *lead, *lanes, *name;
+  } run[] = {{"4", NULL, NULL, "4 pieces"},
+             {"8", NULL, NULL, "8 pieces"},
+             {"4", "64", "1", "4 pieces, 16 blocks, one lane"},
+             {"4", "64", "2", "4 pieces, 9 blocks, two lanes"}};
   for (unsigned r = 0; r < sizeof run / sizeof run[0]; r++) {
-    setenv("BLOCKFUSE_CUDA_PIECES", "4", 1);
+    setenv("BLOCKFUSE_CUDA_PIECES", run[r].pieces, 1);
     if (run[r].lead) setenv("BLOCKFUSE_CUDA_PIECE_BLOCKS", run[r].lead, 1);
     if (run[r].lanes) setenv("BLOCKFUSE_CUDA_PIECE_LANES", run[r].lanes, 1);
     const int rc = model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err);
@@ -196,7 +198,9 @@ static void test_copy_pieces(void **state) {
       for (const char *q = desc; (q = strstr(q, "piece by piece")); q++) n++;
       for (const char *q = desc; (q = strstr(q, "two lanes")); q++) two++;
       print_message("bucket %d: %d blocks piece by piece, %d on two lanes\n", b, n, two);
-      if (run[r].lead)
+      if (atoi(run[r].pieces) > b)
+        assert_int_equal(n, 0);
+      else if (run[r].lead)
         assert_int_equal(n, run[r].lanes[0] == '2' ? 9 : 16);
       else
         assert_true(n >= 1 && n <= 4);
