@@ -6,7 +6,7 @@
 exec > >(tee "$OUT/summary.txt") 2>&1
 CONC=2 . bench/gpu_calls/final_run.sh
 grep -E "OK|FAILED|piece by piece" "$OUT/net.log" | head -20 | cut -c1-120
-grep -E "lanes" "$OUT/b0.log" | awk '{print $1 "@" $3, $0}' | grep -o '^[^ ]*\|[0-9] pieces, [a-z]* lanes*' | paste - - | head -12
+grep 'piece by piece' "$OUT/b0.log" | sed 's/  \[pass1.*//; s/under the copy, //' | head -12
 BLOCKFUSE_TEST_FILTER=test_copy_pieces timeout 100 compute-sanitizer --tool memcheck --error-exitcode 9 \
   .gpu/bin/gpu_backend_test >"$OUT/mem_pieces.log" 2>&1
 echo "memcheck test_copy_pieces rc=$? $(grep -E 'ERROR SUMMARY' "$OUT/mem_pieces.log" | tail -1) $(grep -c 'rel err' "$OUT/mem_pieces.log") images"
