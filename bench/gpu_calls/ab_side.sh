@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sourced by the A/B calls of the graph's host-side choices (s40c2, s40c3): defines
+#   ab_side SIDE BATCHES [VAR=VALUE ...]
+# which runs gpu_bench on the model ($M) at BATCHES with the variables set, 50 iterations, into
+# $OUT/ab_SIDE.txt, and prints its create() time, graph and kernels ms per batch, the blocks run
+# piece by piece under the image copy, and the pieces and lanes of each bucket's plans.
+ab_side() {
+  local side=$1 batches=$2 f="$OUT/ab_$1.txt"
+  shift 2
+  env BLOCKFUSE_UNUSED=1 "$@" timeout 100 .gpu/bin/gpu_bench "$M" --batches "$batches" --iters 50 >"$f" 2>&1
+  echo "$side rc=$? $(grep -m1 -o 'create [0-9.]* s' "$f")"
+  echo "$side graph: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $6}' "$f")"
+  echo "$side kernels: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $9}' "$f")"
+  echo "$side pieces: $(grep 'piece by piece' "$f" | awk '{print $1 "@" $3}' | tr '\n' ' ')"
+  echo "$side lanes: $(grep -o 'bucket [0-9]* *\[piece by piece under the copy, [0-9] pieces, [a-z]* lanes*' "$f" |
+    sed 's/\[piece by piece under the copy, //' | sort | uniq -c | tr '\n' ' ')"
+}
