@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# (Its A/B loop, as run, is now ab_side.sh, the same commands.) Session 40 call 2 (branch lanes): the pieces' leading blocks on two streams as a wavefront
+# Session 40 call 2 (branch lanes): the pieces' leading blocks on two streams as a wavefront
 # (enqueue_pieces: block i of a piece waits for block i of the piece before, each piece with its
 # own SE scratch; cuda_pieces_keep's two-lane rule). gpu_backend_test (test_copy_pieces: the
 # planner's pick, 16 blocks on one lane, 9 on two, against the CPU backend), memcheck of
 # test_copy_pieces, then graph ms at 64 and 256: the planner (D, D2: one lane or two, 1 to 4
 # blocks), one lane forced (W1), two lanes forced (W2), two lanes with up to 6 blocks (W2L6).
+# Its A/B loop ran inline; it is now ab_side.sh, with the same commands.
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
 timeout 200 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -30 "$OUT/net.log"; exit 1; }
