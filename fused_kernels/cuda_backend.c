@@ -173,10 +173,10 @@ static cuda_blk_plan piece_plan(const cuda_backend *s, const cuda_blk_plan *p, i
  * (lead_max). With one lane the pieces run one after another on st. With two
  * the odd pieces run on st3, a wavefront: block i of a piece waits for block
  * i of the one before (lane_ev[i]), so that it overlaps that piece's block
- * i + 1. A piece never overtakes the one before it, so cuda_pieces_keep's
- * rule keeps their outputs apart in the ping-pong buffers as it does on one
- * lane, and each piece has its own SE scratch (piece_plan). st waits for
- * every copy and for st3 (the joins). */
+ * i + 1. A piece never overtakes the one before it, which cuda_pieces_keep's
+ * two-lane rule needs to keep the pieces' outputs apart in the ping-pong
+ * buffers, and each piece has its own SE scratch (piece_plan). st waits for
+ * the last copy (after every other on st2) and for st3: the joins. */
 static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, int lead, int lanes,
                           char *err, size_t errlen) {
   int rc = 0;
