@@ -86,7 +86,7 @@ typedef struct {
   int head_bm;      /* BLOCKFUSE_CUDA_HEADBM=64 or 128: the head GEMM's rows per CTA (A/B) */
   int no_head_wg;   /* BLOCKFUSE_CUDA_HEADWG=0: the head's GEMM never on warpgroup MMAs (A/B) */
   int pieces;       /* BLOCKFUSE_CUDA_PIECES=N (1 to 8): the image copy in N pieces wherever the
-                       batch has N images (1: in one); 0 (unset): copy_pieces' rule */
+                       batch has N images (1: in one); 0 (unset): the planner's pick */
   int piece_blocks; /* BLOCKFUSE_CUDA_PIECE_BLOCKS=L (1 to 64): the first L blocks (at most)
                        piece by piece (A/B); 0 (unset): the fastest of 1 to PIECE_BLOCKS */
   int piece_lanes;  /* BLOCKFUSE_CUDA_PIECE_LANES=1 or 2: the pieces' blocks on that many
@@ -100,20 +100,18 @@ typedef struct {
 } cuda_backend;
 
 /* The piece counts the planner tries for the image copy of a batch of B
- * (into n[], how many): BLOCKFUSE_CUDA_PIECES where set; else, from
- * COPY_PIECES_MIN images on, COPY_PIECES and twice as many; else one copy. */
-enum { COPY_PIECES = 4, COPY_PIECES_MIN = 32, PIECE_BLOCKS = 4 };
-static int copy_pieces(const cuda_backend *s, int B, int n[2]) {
+ * (into n[], how many): BLOCKFUSE_CUDA_PIECES where set; else one copy, and
+ * COPY_PIECES and twice as many where the batch has that many images. */
+enum { COPY_PIECES = 4, PIECE_BLOCKS = 4 };
+static int copy_pieces(const cuda_backend *s, int B, int n[3]) {
   if (s->pieces > 0) {
     n[0] = s->pieces <= B ? s->pieces : 1;
     return 1;
   }
-  if (B < COPY_PIECES_MIN) {
-    n[0] = 1;
-    return 1;
-  }
-  n[0] = COPY_PIECES, n[1] = 2 * COPY_PIECES;
-  return 2;
+  int k = 0;
+  n[k++] = 1;
+  for (int p = COPY_PIECES; p <= 2 * COPY_PIECES && p <= B; p *= 2) n[k++] = p;
+  return k;
 }
 
 /* The bucket of exactly n images, if any. */
@@ -829,21 +827,21 @@ fail:
   return rc;
 }
 
-/* The bucket's hot-path graph. Where its image copy goes in pieces
- * (copy_pieces: 4 or 8), the planner captures it with 1 to PIECE_BLOCKS
- * blocks run piece by piece under the copy (lead_max;
- * BLOCKFUSE_CUDA_PIECE_BLOCKS=L: L only), each on one lane and on two
+/* The bucket's hot-path graph. The planner captures it with the image copy
+ * in one piece and in each count of pieces copy_pieces gives, each of those
+ * with 1 to PIECE_BLOCKS blocks run piece by piece under the copy (lead_max;
+ * BLOCKFUSE_CUDA_PIECE_BLOCKS=L: L only), on one lane and on two
  * (enqueue_pieces; BLOCKFUSE_CUDA_PIECE_LANES=N: N only), times each graph's
  * replays, copies included, and keeps the fastest (bk->pieces, bk->lead,
  * bk->lanes). The more pieces and the deeper, the more of the copy is
  * hidden, but the blocks run at the smaller batch of a piece, which two lanes
- * partly make up for. */
+ * partly make up for; at small batches that costs more than it hides. */
 enum { LEAD_ITERS = 7 };
 static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
-  int rc = 0, counts[2];
+  int rc = 0, counts[3];
   const int n_counts = copy_pieces(s, bk->batch, counts);
   bk->lead = 0, bk->lanes = 1, bk->pieces = 1;
-  if (counts[0] == 1) return capture_bucket(s, bk, CAPTURE_NET, 0, err, errlen);
+  if (n_counts == 1 && counts[0] == 1) return capture_bucket(s, bk, CAPTURE_NET, 0, err, errlen);
   const int lane_lo = s->piece_lanes ? s->piece_lanes : 1;
   const int lane_hi = s->piece_lanes ? s->piece_lanes : 2;
   const int want = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
@@ -852,9 +850,11 @@ static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
   float ms[LEAD_ITERS];
   for (int c = 0; c < n_counts; c++)
     for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
-      const int top = lead_max(s, bk, counts[c], want, lanes);
-      for (int L = s->piece_blocks > 0 ? top : 1; L <= top; L++) {
-        if (!pieces_keep(s, L, lanes)) continue;
+      const int one = counts[c] == 1; /* the one copy: no blocks under it, one lane */
+      const int top = one ? 0 : lead_max(s, bk, counts[c], want, lanes);
+      if (one && lanes > lane_lo) continue;
+      for (int L = s->piece_blocks > 0 || one ? top : 1; L <= top; L++) {
+        if (!one && !pieces_keep(s, L, lanes)) continue;
         const cudaGraphExec_t kept = bk->exec;
         double t = 0;
         bk->exec = NULL, bk->lanes = lanes, bk->pieces = counts[c];

@@ -152,7 +152,7 @@ static void test_network_matches_cpu(void **state) {
 }
 
 /* The image copy in pieces under the first blocks (BLOCKFUSE_CUDA_PIECES=4
- * forces at buckets 4 and 8 what the default tries from 32 images on): the
+ * forces at buckets 4 and 8 what the planner may pick there): the
  * planner's pick of 1 to 4 blocks on one lane or two; the same in 8 pieces
  * of one image at bucket 8 (bucket 4 then takes one copy); then, with
  * BLOCKFUSE_CUDA_PIECE_BLOCKS=64 (its largest), as many as can
