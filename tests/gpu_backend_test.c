@@ -160,10 +160,10 @@ static void test_network_matches_cpu(void **state) {
  * would be overwritten by a later piece's 13th; on two
  * (BLOCKFUSE_CUDA_PIECE_LANES: a wavefront, each piece's block beside the
  * piece before's next one) 9, where the 10th, 14x14x112, is wider than the
- * 8th, 14x14x80. Each piece's copy lands
- * before its blocks read it, they run the smaller bucket's plans on their own
- * images and SE scratch, so 8, 3 and 1 photos (panda, car, ...) give the CPU
- * backend's logits and top-1 image by image (test_env_refused: bad counts). */
+ * 8th, 14x14x80. Each piece's copy lands before its blocks read it, they run
+ * the smaller bucket's plans on their own images and SE scratch, so 8, 3 and
+ * 1 photos (panda, car, ...) give the CPU backend's logits and top-1 image by
+ * image (test_env_refused: bad counts). */
 static void test_copy_pieces(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
