@@ -91,6 +91,8 @@ typedef struct {
                        piece by piece (A/B); 0 (unset): the fastest of 1 to PIECE_BLOCKS */
   int piece_lanes;  /* BLOCKFUSE_CUDA_PIECE_LANES=1 or 2: the pieces' blocks on that many
                        streams (A/B); 0 (unset): the faster */
+  int lead_iters;   /* BLOCKFUSE_CUDA_LEAD_ITERS=N (1 to 64): capture_net's replays of each
+                       candidate graph (A/B); 0 (unset): LEAD_ITERS */
   cudaStream_t st2; /* the pieces' copies, forked from st and joined back inside the graph */
   cudaStream_t st3; /* the odd pieces' blocks where they run on two lanes (enqueue_pieces) */
   cudaEvent_t cp_ev[MAX_PIECES + 1];
@@ -858,7 +860,7 @@ fail:
  * bk->lanes). The more pieces and the deeper, the more of the copy is
  * hidden, but the blocks run at the smaller batch of a piece, which two lanes
  * partly make up for; at small batches that costs more than it hides. */
-enum { LEAD_ITERS = 7 };
+enum { LEAD_ITERS = 7, MAX_LEAD_ITERS = 64 };
 static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
   int rc = 0, counts[3];
   const int n_counts = copy_pieces(s, bk->batch, counts);
@@ -869,7 +871,8 @@ static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
   const int want = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
   int best_lanes = 1, best_pieces = 1;
   double best = INFINITY;
-  float ms[LEAD_ITERS];
+  const int iters = s->lead_iters ? s->lead_iters : LEAD_ITERS;
+  float ms[MAX_LEAD_ITERS];
   for (int c = 0; c < n_counts; c++)
     for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
       const int one = counts[c] == 1; /* the one copy: no blocks under it, one lane */
@@ -882,7 +885,7 @@ static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
         double t = 0;
         bk->exec = NULL, bk->lanes = lanes, bk->pieces = counts[c];
         if (!(rc = capture_bucket(s, bk, CAPTURE_NET, L, err, errlen)))
-          rc = replay_ms(s, bk->exec, LEAD_ITERS, ms, &t, err, errlen);
+          rc = replay_ms(s, bk->exec, iters, ms, &t, err, errlen);
         if (rc) {
           if (kept) cudaGraphExecDestroy(kept);
           return rc;
@@ -1067,7 +1070,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
                                                              : 0;
   if ((rc = env_count("BLOCKFUSE_CUDA_PIECES", MAX_PIECES, &s->pieces, err, errlen)) ||
       (rc = env_count("BLOCKFUSE_CUDA_PIECE_BLOCKS", MAX_LEAD, &s->piece_blocks, err, errlen)) ||
-      (rc = env_count("BLOCKFUSE_CUDA_PIECE_LANES", 2, &s->piece_lanes, err, errlen))) {
+      (rc = env_count("BLOCKFUSE_CUDA_PIECE_LANES", 2, &s->piece_lanes, err, errlen)) ||
+      (rc = env_count("BLOCKFUSE_CUDA_LEAD_ITERS", MAX_LEAD_ITERS, &s->lead_iters, err, errlen))) {
     free(s); /* before any CUDA call */
     return rc;
   }
