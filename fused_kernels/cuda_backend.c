@@ -91,6 +91,8 @@ typedef struct {
                        piece by piece (A/B); 0 (unset): the fastest of 1 to PIECE_BLOCKS */
   int piece_lanes;  /* BLOCKFUSE_CUDA_PIECE_LANES=1 or 2: the pieces' blocks on that many
                        streams (A/B); 0 (unset): the faster */
+  int lead_iters;   /* BLOCKFUSE_CUDA_LEAD_ITERS=N (1 to 64): capture_net's replays of each
+                       candidate graph (A/B); 0 (unset): LEAD_ITERS */
   cudaStream_t st2; /* the pieces' copies, forked from st and joined back inside the graph */
   cudaStream_t st3; /* the odd pieces' blocks where they run on two lanes (enqueue_pieces) */
   cudaEvent_t cp_ev[MAX_PIECES + 1];
@@ -151,6 +153,28 @@ static int lead_max(const cuda_backend *s, const cuda_bucket *bk, int pieces, in
   return L;
 }
 
+/* The plans the first L blocks run a piece of bucket bk with: the stem
+ * alone (L = 1) runs bk's, deeper ones those of the bucket of B / pieces
+ * images (lead_max). */
+static const cuda_blk_plan *lead_plans(const cuda_backend *s, const cuda_bucket *bk, int pieces,
+                                       int L) {
+  const cuda_bucket *pb = L > 1 ? bucket_of(s, bk->batch / pieces) : NULL;
+  return pb ? pb->plans : bk->plans;
+}
+
+/* Whether the first L blocks may run two pieces at once (two lanes): every
+ * block's scratch must be the piece's own. The SE scratch is (piece_plan),
+ * but a pixel-tile block whose launch splits its chunks (hs > 1, small
+ * batches) adds its partial sums into the one d_pxpart, so none may. */
+static int lanes_ok(const cuda_backend *s, const cuda_bucket *bk, int pieces, int L) {
+  const cuda_blk_plan *p = lead_plans(s, bk, pieces, L);
+  for (int i = 0; i < L; i++) {
+    const cuda_px_args *a = p[i].px.nt ? &p[i].px : &s->blks[i].px;
+    if (s->blks[i].px_on && a->hs > 1) return 0;
+  }
+  return 1;
+}
+
 /* Block i's plan p for the images from `lo` on, with its SE scratch (stage,
  * sums, scale) at those images' own part, so that pieces of a batch may run
  * at once. */
@@ -179,7 +203,7 @@ static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, in
                           char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, L = lead;
-  const cuda_bucket *pb = L > 1 ? bucket_of(s, B / pieces) : NULL;
+  const cuda_blk_plan *plans = lead_plans(s, bk, pieces, L);
   CUDA_TRY(cudaEventRecord(s->cp_ev[0], s->st)); /* the fork */
   CUDA_TRY(cudaStreamWaitEvent(s->st2, s->cp_ev[0], 0));
   if (lanes > 1) CUDA_TRY(cudaStreamWaitEvent(s->st3, s->cp_ev[0], 0));
@@ -192,7 +216,7 @@ static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, in
     CUDA_TRY(cudaEventRecord(s->cp_ev[k + 1], s->st2));
     CUDA_TRY(cudaStreamWaitEvent(st, s->cp_ev[k + 1], 0));
     for (int i = 0; i < L; i++) {
-      const cuda_blk_plan p = piece_plan(s, pb ? &pb->plans[i] : &bk->plans[i], lo);
+      const cuda_blk_plan p = piece_plan(s, &plans[i], lo);
       if (lanes > 1 && k > 0) CUDA_TRY(cudaStreamWaitEvent(st, s->lane_ev[i], 0));
       if ((rc = cuda_blk_enqueue(&s->blks[i], &p, n, blk_in(s, i, lo), blk_out(s, i, lo),
                                  s->d_pooled, s->d_logits, st, err, errlen)))
@@ -836,7 +860,7 @@ fail:
  * bk->lanes). The more pieces and the deeper, the more of the copy is
  * hidden, but the blocks run at the smaller batch of a piece, which two lanes
  * partly make up for; at small batches that costs more than it hides. */
-enum { LEAD_ITERS = 7 };
+enum { LEAD_ITERS = 7, MAX_LEAD_ITERS = 64 };
 static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
   int rc = 0, counts[3];
   const int n_counts = copy_pieces(s, bk->batch, counts);
@@ -847,19 +871,21 @@ static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
   const int want = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
   int best_lanes = 1, best_pieces = 1;
   double best = INFINITY;
-  float ms[LEAD_ITERS];
+  const int iters = s->lead_iters ? s->lead_iters : LEAD_ITERS;
+  float ms[MAX_LEAD_ITERS];
   for (int c = 0; c < n_counts; c++)
     for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
       const int one = counts[c] == 1; /* the one copy: no blocks under it, one lane */
       const int top = one ? 0 : lead_max(s, bk, counts[c], want, lanes);
       if (one && lanes > lane_lo) continue;
       for (int L = s->piece_blocks > 0 || one ? top : 1; L <= top; L++) {
-        if (!one && !pieces_keep(s, L, lanes)) continue;
+        if (!one && (!pieces_keep(s, L, lanes) || (lanes > 1 && !lanes_ok(s, bk, counts[c], L))))
+          continue;
         const cudaGraphExec_t kept = bk->exec;
         double t = 0;
         bk->exec = NULL, bk->lanes = lanes, bk->pieces = counts[c];
         if (!(rc = capture_bucket(s, bk, CAPTURE_NET, L, err, errlen)))
-          rc = replay_ms(s, bk->exec, LEAD_ITERS, ms, &t, err, errlen);
+          rc = replay_ms(s, bk->exec, iters, ms, &t, err, errlen);
         if (rc) {
           if (kept) cudaGraphExecDestroy(kept);
           return rc;
@@ -874,7 +900,11 @@ static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
       }
     }
   bk->lanes = best_lanes, bk->pieces = best_pieces;
-  return 0;
+  if (!bk->exec) { /* nothing the switches force could run: the one copy */
+    bk->lead = 0, bk->pieces = bk->lanes = 1;
+    rc = capture_bucket(s, bk, CAPTURE_NET, 0, err, errlen);
+  }
+  return rc;
 }
 
 /* The roofline: a device-to-device copy (read + write bytes) and the
@@ -1040,7 +1070,8 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
                                                              : 0;
   if ((rc = env_count("BLOCKFUSE_CUDA_PIECES", MAX_PIECES, &s->pieces, err, errlen)) ||
       (rc = env_count("BLOCKFUSE_CUDA_PIECE_BLOCKS", MAX_LEAD, &s->piece_blocks, err, errlen)) ||
-      (rc = env_count("BLOCKFUSE_CUDA_PIECE_LANES", 2, &s->piece_lanes, err, errlen))) {
+      (rc = env_count("BLOCKFUSE_CUDA_PIECE_LANES", 2, &s->piece_lanes, err, errlen)) ||
+      (rc = env_count("BLOCKFUSE_CUDA_LEAD_ITERS", MAX_LEAD_ITERS, &s->lead_iters, err, errlen))) {
     free(s); /* before any CUDA call */
     return rc;
   }
@@ -1316,14 +1347,17 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
   cuda_bucket *bk = bucket_for(s, batch);
   size_t w = 0;
   if (!bk) return snprintf(buf, len, "no bucket for batch %d\n", batch);
+  const cuda_blk_plan *lead = bk->lead ? lead_plans(s, bk, bk->pieces, bk->lead) : NULL;
   for (int i = 0; i < s->n_blocks; i++) {
-    const cuda_blk_plan *p = &bk->plans[i];
+    /* the blocks run piece by piece: the plans they run the pieces with */
+    const cuda_blk_plan *p = i < bk->lead ? &lead[i] : &bk->plans[i];
     char line[512];
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
     if (i < bk->lead)
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [piece by piece under the copy, %d pieces, %s]", bk->pieces,
-                    bk->lanes > 1 ? "two lanes" : "one lane");
+                    "  [piece by piece under the copy, %d pieces, %s, plans of bucket %d]",
+                    bk->pieces, bk->lanes > 1 ? "two lanes" : "one lane",
+                    lead == bk->plans ? bk->batch : bk->batch / bk->pieces);
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,

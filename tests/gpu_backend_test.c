@@ -242,9 +242,23 @@ static void test_env_refused(void **state) {
   }
 }
 
+/* Whether a plan description runs a pixel-tile launch with its chunks split
+ * (hs > 1, partial sums in the one shared buffer) on two lanes. */
+static int two_lanes_split(const char *desc) {
+  for (const char *q = desc; (q = strstr(q, "two lanes")); q++) {
+    const char *end = strchr(q, '\n'), *h = strstr(q, " hs ");
+    if (h && (!end || h < end) && atoi(h + 4) > 1) return 1;
+  }
+  return 0;
+}
+
 /* The other block kinds end to end (bench/arch_model.h: random-weight
  * ConvNeXt and ConvFirst networks): the cuda backend's logits against the
- * cpu backend's on random images, at a batch of 3 (bucket 4). */
+ * cpu backend's on random images, at a batch of 3 (bucket 4): as the planner
+ * picks, and with the image copy forced into 4 pieces under as many blocks
+ * as can run on two lanes, which leaves out a pixel-tile block whose launch
+ * splits its chunks (lanes_ok): two pieces at once would add into the same
+ * partial sums. */
 static void test_arch_matches_cpu(void **state) {
   (void)state;
   if (test_need_gpu(cuda_device_count())) return;
@@ -266,23 +280,39 @@ static void test_arch_matches_cpu(void **state) {
     model_backend cpu, gpu;
     model_backend_config cfg = {.threads = 0, .device = 0, .max_batch = 4, .profile_every = 0};
     if (model_backend_open(&cpu, "cpu", &net, &cfg, err, sizeof err)) fail_msg("cpu: %s", err);
-    if (model_backend_open(&gpu, "cuda", &net, &cfg, err, sizeof err))
-      fail_msg("cuda %s: %s", archs[a], err);
     assert_int_equal(cpu.ops->run(cpu.self, imgs, n, ref, err, sizeof err), 0);
-    for (int i = 0; i < 4 * C; i++) out[i] = NAN;
-    if (gpu.ops->run(gpu.self, imgs, n, out, err, sizeof err)) fail_msg("cuda run: %s", err);
-    for (int i = 0; i < n; i++) {
-      const double e = test_rel_err(out + i * C, ref + i * C, (size_t)C);
-      print_message("%s image %d: cpu top-1 %d, cuda top-1 %d, logits rel err %.2e\n", archs[a], i,
-                    argmax(ref + i * C, C), argmax(out + i * C, C), e);
-      if (!(e < 1e-2)) fail_msg("%s image %d: logits rel err %g >= 1e-2", archs[a], i, e);
+    for (int forced = 0; forced < 2; forced++) {
+      if (forced) {
+        setenv("BLOCKFUSE_CUDA_PIECES", "4", 1);
+        setenv("BLOCKFUSE_CUDA_PIECE_LANES", "2", 1);
+        setenv("BLOCKFUSE_CUDA_PIECE_BLOCKS", "64", 1);
+      }
+      const int rc = model_backend_open(&gpu, "cuda", &net, &cfg, err, sizeof err);
+      unsetenv("BLOCKFUSE_CUDA_PIECES");
+      unsetenv("BLOCKFUSE_CUDA_PIECE_LANES");
+      unsetenv("BLOCKFUSE_CUDA_PIECE_BLOCKS");
+      if (rc) fail_msg("cuda %s: %s", archs[a], err);
+      for (int i = 0; i < 4 * C; i++) out[i] = NAN;
+      if (gpu.ops->run(gpu.self, imgs, n, out, err, sizeof err)) fail_msg("cuda run: %s", err);
+      for (int i = 0; i < n; i++) {
+        const double e = test_rel_err(out + i * C, ref + i * C, (size_t)C);
+        print_message("%s%s image %d: cpu top-1 %d, cuda top-1 %d, logits rel err %.2e\n", archs[a],
+                      forced ? " (4 pieces, two lanes)" : "", i, argmax(ref + i * C, C),
+                      argmax(out + i * C, C), e);
+        if (!(e < 1e-2)) fail_msg("%s image %d: logits rel err %g >= 1e-2", archs[a], i, e);
+      }
+      for (int i = n * C; i < 4 * C; i++) assert_true(isnan(out[i])); /* nothing past n */
+      /* the block table names the pixel-tile launches, and none that splits
+         its chunks runs on two lanes */
+      char desc[8192];
+      assert_true(cuda_backend_describe(gpu.self, n, desc, sizeof desc) > 0);
+      assert_non_null(strstr(desc, "[px mlp"));
+      int two = 0;
+      for (const char *q = desc; (q = strstr(q, "two lanes")); q++) two++;
+      print_message("%s%s: %d blocks on two lanes\n", archs[a], forced ? " (forced)" : "", two);
+      assert_false(two_lanes_split(desc));
+      model_backend_close(&gpu);
     }
-    for (int i = n * C; i < 4 * C; i++) assert_true(isnan(out[i])); /* nothing past n */
-    /* the block table names the pixel-tile launches */
-    char desc[8192];
-    assert_true(cuda_backend_describe(gpu.self, n, desc, sizeof desc) > 0);
-    assert_non_null(strstr(desc, "[px mlp"));
-    model_backend_close(&gpu);
     model_backend_close(&cpu);
     model_net_free(&net);
     free(imgs), free(f), free(ref), free(out);
