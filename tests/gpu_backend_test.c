@@ -226,7 +226,8 @@ static void test_env_refused(void **state) {
       {"BLOCKFUSE_CUDA_PIECES", "0"},         {"BLOCKFUSE_CUDA_PIECES", "9"},
       {"BLOCKFUSE_CUDA_PIECES", "4x"},        {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "-1"},
       {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "two"}, {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "65"},
-      {"BLOCKFUSE_CUDA_PIECE_LANES", "3"},    {"BLOCKFUSE_CUDA_PIECE_LANES", "0"}};
+      {"BLOCKFUSE_CUDA_PIECE_LANES", "3"},    {"BLOCKFUSE_CUDA_PIECE_LANES", "0"},
+      {"BLOCKFUSE_CUDA_LEAD_ITERS", "65"},    {"BLOCKFUSE_CUDA_LEAD_ITERS", "7.5"}};
   for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     setenv(bad[k][0], bad[k][1], 1);
     err[0] = 0;
