@@ -1010,7 +1010,8 @@ fail:
   return rc;
 }
 
-/* A count from the environment (BLOCKFUSE_CUDA_PIECES, _PIECE_BLOCKS, _LANES): 0
+/* A count from the environment (BLOCKFUSE_CUDA_PIECES, _PIECE_BLOCKS,
+ * _PIECE_LANES, _LEAD_ITERS): 0
  * where unset or empty, else a whole number from 1 to hi, or -EINVAL with a
  * message naming it. */
 static int env_count(const char *name, int hi, int *out, char *err, size_t errlen) {
