@@ -1011,9 +1011,8 @@ fail:
 }
 
 /* A count from the environment (BLOCKFUSE_CUDA_PIECES, _PIECE_BLOCKS,
- * _PIECE_LANES, _LEAD_ITERS): 0
- * where unset or empty, else a whole number from 1 to hi, or -EINVAL with a
- * message naming it. */
+ * _PIECE_LANES, _LEAD_ITERS): 0 where unset or empty, else a whole number
+ * from 1 to hi, or -EINVAL with a message naming it. */
 static int env_count(const char *name, int hi, int *out, char *err, size_t errlen) {
   const char *v = getenv(name);
   char *end = NULL;
