@@ -1430,4 +1430,5 @@ const model_backend_ops model_cuda_backend = {
     .block_times = cuda_block_times,
     .peaks = cuda_peaks,
     .input_buffer = cuda_backend_staging,
+    .describe = cuda_backend_describe,
 };

@@ -14,19 +14,19 @@
 #include "model/net.h"
 
 typedef struct {
-  int threads;      /* CPU worker threads; 0 = number of online cores */
-  int device;       /* GPU ordinal */
-  int max_batch;    /* largest batch run() will be given; 0 = net->max_batch */
-  int profile_every;/* time each block on every Nth run; 0 = never */
-  double peak_flops;/* override the measured peak FLOP/s (0 = measure) */
-  double peak_bw;   /* override the measured peak bytes/s (0 = measure) */
+  int threads;       /* CPU worker threads; 0 = number of online cores */
+  int device;        /* GPU ordinal */
+  int max_batch;     /* largest batch run() will be given; 0 = net->max_batch */
+  int profile_every; /* time each block on every Nth run; 0 = never */
+  double peak_flops; /* override the measured peak FLOP/s (0 = measure) */
+  double peak_bw;    /* override the measured peak bytes/s (0 = measure) */
 } model_backend_config;
 
 typedef struct {
   const char *name;
   int act_bytes, w_bytes; /* element sizes, for the minimum-bytes count */
-  int (*create)(const model_net *net, const model_backend_config *cfg, void **self,
-                char *err, size_t errlen);
+  int (*create)(const model_net *net, const model_backend_config *cfg, void **self, char *err,
+                size_t errlen);
   void (*destroy)(void *self);
   /* images: n x in_h x in_w x 3 uint8 RGB (already resized and cropped);
    * logits: n x num_classes. 1 <= n <= max_batch. */
@@ -41,6 +41,11 @@ typedef struct {
    * a batch there and passes that pointer to run() saves one copy. Owned by
    * the instance; not to be written while a run() is in flight. */
   uint8_t *(*input_buffer)(void *self);
+  /* Optional (may be NULL): how the instance runs a batch of n images, a
+   * line per block (the cuda backend's launch plans: the bucket, the
+   * kernels' tiles and forms, the image copy's pieces), into buf as
+   * snprintf would; returns the length it needed. */
+  int (*describe)(void *self, int n, char *buf, size_t len);
 } model_backend_ops;
 
 typedef struct {

@@ -25,6 +25,8 @@ static void bench_usage(FILE *f) {
           "  --device N       GPU ordinal (default 0)\n"
           "  --per-block      print the per-block roofline table (default on)\n"
           "  --no-per-block   skip it\n"
+          "  --plans          print how the backend runs the batch (the cuda backend's launch\n"
+          "                   plans per block: kernels, tiles, the image copy's pieces)\n"
           "  --peak-flops X   override the measured peak FLOP/s\n"
           "  --peak-bw X      override the measured peak bytes/s\n"
           "  -h, --help       this text\n",
@@ -70,6 +72,27 @@ static void print_blocks(const model_backend *be, const double *t, int batch) {
          tt * 1e3, tf / tt / 1e9, tb / tt / 1e9, 100 * ti / tt);
 }
 
+/* Prints how `be` runs a batch of n (model_backend_ops.describe). */
+static void print_plans(const model_backend *be, int n) {
+  if (!be->ops->describe) {
+    printf("\n(the %s backend has no launch plans)\n", be->ops->name);
+    return;
+  }
+  size_t len = 1 << 15;
+  char *buf = malloc(len);
+  int w = buf ? be->ops->describe(be->self, n, buf, len) : -1;
+  if (w >= (int)len) { /* more lines than the first guess: once more, at the size it needs */
+    char *more = realloc(buf, (size_t)w + 1);
+    w = more ? be->ops->describe(be->self, n, more, (size_t)w + 1) : -1;
+    buf = more ? more : buf;
+  }
+  if (w < 0)
+    printf("\n(launch plans: out of memory)\n");
+  else
+    printf("\nlaunch plans at batch %d (%s backend):\n%s", n, be->ops->name, buf);
+  free(buf);
+}
+
 int cli_bench_main(int argc, char **argv) {
   static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                        {"backend", required_argument, 0, 'b'},
@@ -80,12 +103,13 @@ int cli_bench_main(int argc, char **argv) {
                                        {"device", required_argument, 0, 'd'},
                                        {"per-block", no_argument, 0, 'P'},
                                        {"no-per-block", no_argument, 0, 'N'},
+                                       {"plans", no_argument, 0, 'L'},
                                        {"peak-flops", required_argument, 0, 'F'},
                                        {"peak-bw", required_argument, 0, 'B'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model_dir = NULL, *backend_name = "auto";
-  int batch = 1, iters = 50, warmup = 5, per_block = 1, c;
+  int batch = 1, iters = 50, warmup = 5, per_block = 1, plans = 0, c;
   model_backend_config cfg = {0};
   optind = 1;
   opterr = 0;
@@ -118,6 +142,9 @@ int cli_bench_main(int argc, char **argv) {
         break;
       case 'N':
         per_block = 0;
+        break;
+      case 'L':
+        plans = 1;
         break;
       case 'F':
         bad = cli_parse_positive("bench", "--peak-flops", optarg, &cfg.peak_flops);
@@ -182,6 +209,7 @@ int cli_bench_main(int argc, char **argv) {
     else if (per_block)
       printf("\n(per-block times not available from the %s backend)\n", be.ops->name);
     free(bt);
+    if (plans) print_plans(&be, batch);
   }
   free(imgs);
   free(logits);

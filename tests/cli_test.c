@@ -116,6 +116,14 @@ static void test_bench_cli(void **state) {
   assert_non_null(strstr(out, "img/s"));
   assert_non_null(strstr(out, "per-block roofline"));
   assert_non_null(strstr(out, "stack6.block0"));
+  /* --plans: the cpu backend has none to print (the cuda backend's are its
+     plan lines, checked by gpu_backend_test) */
+  assert_int_equal(
+      blockfuse("bench --backend cpu --batch 1 --iters 1 --warmup 0 --no-per-block --plans", out,
+                sizeof out),
+      0);
+  assert_non_null(strstr(out, "the cpu backend has no launch plans"));
+  assert_null(strstr(out, "per-block roofline"));
 }
 
 /* Every integer option is checked as a whole string and against its range:
