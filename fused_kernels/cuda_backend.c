@@ -851,60 +851,76 @@ fail:
   return rc;
 }
 
-/* The bucket's hot-path graph. The planner captures it with the image copy
- * in one piece and in each count of pieces copy_pieces gives, each of those
- * with 1 to PIECE_BLOCKS blocks run piece by piece under the copy (lead_max;
- * BLOCKFUSE_CUDA_PIECE_BLOCKS=L: L only), on one lane and on two
- * (enqueue_pieces; BLOCKFUSE_CUDA_PIECE_LANES=N: N only), times each graph's
- * replays, copies included, and keeps the fastest (bk->pieces, bk->lead,
- * bk->lanes). The more pieces and the deeper, the more of the copy is
- * hidden, but the blocks run at the smaller batch of a piece, which two lanes
- * partly make up for; at small batches that costs more than it hides. */
-enum { LEAD_ITERS = 7, MAX_LEAD_ITERS = 64 };
-static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
-  int rc = 0, counts[3];
+/* One form of a bucket's hot-path graph: the image copy in `pieces` pieces
+ * (1: one copy) under its first `lead` blocks, which run the pieces on
+ * `lanes` lanes (enqueue_pieces). */
+typedef struct {
+  int pieces, lanes, lead;
+} graph_form;
+
+/* The forms the planner tries for bucket bk, into f (at most max): the one
+ * copy, and for each count of pieces copy_pieces gives, 1 to PIECE_BLOCKS
+ * blocks run piece by piece under the copy (lead_max;
+ * BLOCKFUSE_CUDA_PIECE_BLOCKS=L: L only) on one lane and on two
+ * (BLOCKFUSE_CUDA_PIECE_LANES=N: N only), where cuda_pieces_keep and, on two
+ * lanes, lanes_ok allow. The one copy where the switches force nothing that
+ * can run. */
+static int graph_forms(const cuda_backend *s, const cuda_bucket *bk, graph_form *f, int max) {
+  int counts[3], n = 0;
   const int n_counts = copy_pieces(s, bk->batch, counts);
-  bk->lead = 0, bk->lanes = 1, bk->pieces = 1;
-  if (n_counts == 1 && counts[0] == 1) return capture_bucket(s, bk, CAPTURE_NET, 0, err, errlen);
   const int lane_lo = s->piece_lanes ? s->piece_lanes : 1;
   const int lane_hi = s->piece_lanes ? s->piece_lanes : 2;
   const int want = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
-  int best_lanes = 1, best_pieces = 1;
-  double best = INFINITY;
+  for (int c = 0; c < n_counts; c++) {
+    if (counts[c] == 1) {
+      if (n < max) f[n++] = (graph_form){1, 1, 0};
+      continue;
+    }
+    for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
+      const int top = lead_max(s, bk, counts[c], want, lanes);
+      for (int L = s->piece_blocks > 0 ? top : 1; L <= top && n < max; L++)
+        if (pieces_keep(s, L, lanes) && (lanes == 1 || lanes_ok(s, bk, counts[c], L)))
+          f[n++] = (graph_form){counts[c], lanes, L};
+    }
+  }
+  if (n == 0) f[n++] = (graph_form){1, 1, 0};
+  return n;
+}
+
+/* The bucket's hot-path graph: the planner captures each of graph_forms'
+ * forms, times its replays, copies included, and keeps the fastest
+ * (bk->pieces, bk->lanes, bk->lead); a single form is captured untimed. The
+ * more pieces and the deeper, the more of the copy is hidden, but the blocks
+ * run at the smaller batch of a piece, which two lanes partly make up for;
+ * at small batches that costs more than it hides. */
+enum { LEAD_ITERS = 7, MAX_LEAD_ITERS = 64, MAX_FORMS = 3 * 2 * MAX_LEAD + 1 };
+static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
+  graph_form f[MAX_FORMS];
+  const int n = graph_forms(s, bk, f, MAX_FORMS);
   const int iters = s->lead_iters ? s->lead_iters : LEAD_ITERS;
   float ms[MAX_LEAD_ITERS];
-  for (int c = 0; c < n_counts; c++)
-    for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
-      const int one = counts[c] == 1; /* the one copy: no blocks under it, one lane */
-      const int top = one ? 0 : lead_max(s, bk, counts[c], want, lanes);
-      if (one && lanes > lane_lo) continue;
-      for (int L = s->piece_blocks > 0 || one ? top : 1; L <= top; L++) {
-        if (!one && (!pieces_keep(s, L, lanes) || (lanes > 1 && !lanes_ok(s, bk, counts[c], L))))
-          continue;
-        const cudaGraphExec_t kept = bk->exec;
-        double t = 0;
-        bk->exec = NULL, bk->lanes = lanes, bk->pieces = counts[c];
-        if (!(rc = capture_bucket(s, bk, CAPTURE_NET, L, err, errlen)))
-          rc = replay_ms(s, bk->exec, iters, ms, &t, err, errlen);
-        if (rc) {
-          if (kept) cudaGraphExecDestroy(kept);
-          return rc;
-        }
-        if (t < best) {
-          best = t, bk->lead = L, best_lanes = lanes, best_pieces = counts[c];
-          if (kept) cudaGraphExecDestroy(kept);
-        } else {
-          cudaGraphExecDestroy(bk->exec);
-          bk->exec = kept;
-        }
-      }
+  double best = INFINITY;
+  int rc = 0, kept = 0;
+  for (int i = 0; i < n; i++) {
+    const cudaGraphExec_t prev = bk->exec;
+    double t = 0;
+    bk->exec = NULL, bk->pieces = f[i].pieces, bk->lanes = f[i].lanes, bk->lead = f[i].lead;
+    if (!(rc = capture_bucket(s, bk, CAPTURE_NET, f[i].lead, err, errlen)) && n > 1)
+      rc = replay_ms(s, bk->exec, iters, ms, &t, err, errlen);
+    if (rc) {
+      if (prev) cudaGraphExecDestroy(prev);
+      return rc;
     }
-  bk->lanes = best_lanes, bk->pieces = best_pieces;
-  if (!bk->exec) { /* nothing the switches force could run: the one copy */
-    bk->lead = 0, bk->pieces = bk->lanes = 1;
-    rc = capture_bucket(s, bk, CAPTURE_NET, 0, err, errlen);
+    if (t < best) {
+      best = t, kept = i;
+      if (prev) cudaGraphExecDestroy(prev);
+    } else {
+      cudaGraphExecDestroy(bk->exec);
+      bk->exec = prev;
+    }
   }
-  return rc;
+  bk->pieces = f[kept].pieces, bk->lanes = f[kept].lanes, bk->lead = f[kept].lead;
+  return 0;
 }
 
 /* The roofline: a device-to-device copy (read + write bytes) and the
