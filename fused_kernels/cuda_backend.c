@@ -1426,7 +1426,8 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       static const char *se_forms[] = {"se per image", "se batched", "semma"};
       cuda_mbconv_args a = p->l[0];
       a.sefuse = cuda_blk_plan_sefuse(p);
-      const int form = cuda_se_form(&a, bk->batch);
+      /* at the images it is launched on: a piece's where run piece by piece */
+      const int form = cuda_se_form(&a, i < bk->lead ? bk->batch / bk->pieces : bk->batch);
       if (form >= 0) k += snprintf(line + k, sizeof line - (size_t)k, "  [%s]", se_forms[form]);
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
