@@ -5,7 +5,8 @@
 # table), timm efficientnet_b0 (torch_baseline.py) in the same call, then the daemon on the cuda
 # backend under loadgen and its integration tests (bench/gpu_bench.sh run, PHASES=serve,servetest).
 # CONC=N adds gpu_bench's N instances at once at 64 and 256 ($OUT/c2.log), and TORCH_STREAMS=N
-# the baseline's N CUDA streams at 64 and 256 (s39c3 was this run with both and no serving).
+# the baseline's N CUDA streams at 64 and 256 (400 s for it then, else 330), and SERVE=0 leaves
+# the daemon out (s39c3: CONC=2 TORCH_STREAMS=2 SERVE=0).
 # Logs: $OUT/net.log, $OUT/b0.log, $OUT/torch_b0.log, $OUT/run.log.
 . bench/gpu_calls/setup.sh
 timeout 150 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -20 "$OUT/net.log"; exit 1; }
@@ -20,14 +21,16 @@ if [ "${CONC:-0}" -ge 2 ]; then
   awk '/instances at once/{p=1} p&&/^$/{exit} p' "$OUT/c2.log"
 fi
 date -u +%FT%TZ
-targs=()
-[ "${TORCH_STREAMS:-0}" -ge 2 ] && targs=(--streams "$TORCH_STREAMS")
-timeout 330 python3 .gpu/torch_baseline.py --batches 1,8,64,256 --iters 50 "${targs[@]}" \
+targs=() tlimit=330
+[ "${TORCH_STREAMS:-0}" -ge 2 ] && targs=(--streams "$TORCH_STREAMS") tlimit=400
+timeout "$tlimit" python3 .gpu/torch_baseline.py --batches 1,8,64,256 --iters 50 "${targs[@]}" \
   >"$OUT/torch_b0.log" 2>&1
 echo "torch rc=$?"
 grep -v -i "warn" "$OUT/torch_b0.log" | tail -24
 date -u +%FT%TZ
-PHASES=serve,servetest CONCURRENT=0 timeout 200 bench/gpu_bench.sh run >"$OUT/run.log" 2>&1
-echo "gpu_bench.sh run rc=$?"
-grep -E -i "req/s|requests|p50|p99|fail|passed|== " "$OUT/run.log" | head -40
-date -u +%FT%TZ
+if [ "${SERVE:-1}" != 0 ]; then
+  PHASES=serve,servetest CONCURRENT=0 timeout 200 bench/gpu_bench.sh run >"$OUT/run.log" 2>&1
+  echo "gpu_bench.sh run rc=$?"
+  grep -E -i "req/s|requests|p50|p99|fail|passed|== " "$OUT/run.log" | head -40
+  date -u +%FT%TZ
+fi

@@ -6,21 +6,20 @@
 # the same binary with BLOCKFUSE_CUDA_PIECES = 1 (one copy, as before), 2, 4, 8 and unset (the
 # rule: 4 from 32 images), graph and kernels ms at 1, 8, 64, 256, the rule and 1 twice; then
 # memcheck of test_copy_pieces alone.
+# Its A/B loop and memcheck ran inline; they are now ab_side.sh's, with the same commands.
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
+. bench/gpu_calls/ab_side.sh
 timeout 150 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -30 "$OUT/net.log"; exit 1; }
 grep -E "logits rel err|OK|PASSED" "$OUT/net.log" | head -24
-for side in D P1 P2 P4 P8 D2 P1b; do
-  case $side in D*) x= ;; P1b) x=1 ;; P*) x=${side#P} ;; esac
-  if [ -n "$x" ]; then e="BLOCKFUSE_CUDA_PIECES=$x"; else e="BLOCKFUSE_UNUSED=1"; fi
-  env "$e" timeout 100 .gpu/bin/gpu_bench $M --batches 1,8,64,256 --iters 50 >"$OUT/ab_$side.txt" 2>&1
-  echo "$side rc=$?"
-  echo "$side graph: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $6}' "$OUT/ab_$side.txt")"
-  echo "$side kernels: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $9}' "$OUT/ab_$side.txt")"
-done
+ab_side D 1,8,64,256
+ab_side P1 1,8,64,256 BLOCKFUSE_CUDA_PIECES=1
+ab_side P2 1,8,64,256 BLOCKFUSE_CUDA_PIECES=2
+ab_side P4 1,8,64,256 BLOCKFUSE_CUDA_PIECES=4
+ab_side P8 1,8,64,256 BLOCKFUSE_CUDA_PIECES=8
+ab_side D2 1,8,64,256
+ab_side P1b 1,8,64,256 BLOCKFUSE_CUDA_PIECES=1
 date -u +%FT%TZ
-BLOCKFUSE_TEST_FILTER=test_copy_pieces timeout 200 compute-sanitizer --tool memcheck --error-exitcode 9 \
-  .gpu/bin/gpu_backend_test >"$OUT/mem_pieces.log" 2>&1
-echo "memcheck test_copy_pieces rc=$? $(grep -E 'ERROR SUMMARY' "$OUT/mem_pieces.log" | tail -1) $(grep -c 'rel err' "$OUT/mem_pieces.log") images"
+mem_pieces 200
 date -u +%FT%TZ
 cd "$OUT" && tar czf logs.tgz --exclude=summary.txt --exclude=logs.tgz ./* && find . -type f ! -name summary.txt ! -name logs.tgz -delete

@@ -7,20 +7,19 @@
 # pieces with L = 2; the default and L = 1 twice; memcheck of test_copy_pieces. (Its first run
 # failed test_copy_pieces at 17 blocks in pieces, as it should have: pieces_keep now stops where
 # a later piece would overwrite an earlier one's outputs.)
+# Its A/B loop and memcheck ran inline; they are now ab_side.sh's, with the same commands.
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
+. bench/gpu_calls/ab_side.sh
 timeout 150 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -30 "$OUT/net.log"; exit 1; }
 grep -E "logits rel err|OK|PASSED" "$OUT/net.log" | awk '{print}' | head -40 | cut -c1-120
-for side in D L1 L3 P8 D2 L1b; do
-  case $side in D*) e=BLOCKFUSE_UNUSED=1 ;; L1*) e=BLOCKFUSE_CUDA_PIECE_BLOCKS=1 ;; L3) e=BLOCKFUSE_CUDA_PIECE_BLOCKS=3 ;; P8) e=BLOCKFUSE_CUDA_PIECES=8 ;; esac
-  env "$e" timeout 100 .gpu/bin/gpu_bench $M --batches 1,8,64,256 --iters 50 >"$OUT/ab_$side.txt" 2>&1
-  echo "$side rc=$?"
-  echo "$side graph: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $6}' "$OUT/ab_$side.txt")"
-  echo "$side kernels: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $9}' "$OUT/ab_$side.txt")"
-done
+ab_side D 1,8,64,256
+ab_side L1 1,8,64,256 BLOCKFUSE_CUDA_PIECE_BLOCKS=1
+ab_side L3 1,8,64,256 BLOCKFUSE_CUDA_PIECE_BLOCKS=3
+ab_side P8 1,8,64,256 BLOCKFUSE_CUDA_PIECES=8
+ab_side D2 1,8,64,256
+ab_side L1b 1,8,64,256 BLOCKFUSE_CUDA_PIECE_BLOCKS=1
 date -u +%FT%TZ
-BLOCKFUSE_TEST_FILTER=test_copy_pieces timeout 200 compute-sanitizer --tool memcheck --error-exitcode 9 \
-  .gpu/bin/gpu_backend_test >"$OUT/mem_pieces.log" 2>&1
-echo "memcheck test_copy_pieces rc=$? $(grep -E 'ERROR SUMMARY' "$OUT/mem_pieces.log" | tail -1) $(grep -c 'rel err' "$OUT/mem_pieces.log") images"
+mem_pieces 200
 date -u +%FT%TZ
 cd "$OUT" && tar czf logs.tgz --exclude=summary.txt --exclude=logs.tgz ./* && find . -type f ! -name summary.txt ! -name logs.tgz -delete

@@ -5,22 +5,18 @@
 # 4 against 8 and 2, graph ms at 64 and 256, two rounds of the default), then the daemon on the
 # cuda backend under loadgen and its integration tests (not load-tested since s38c5; the pieces
 # now apply to its bucket of 64).
+# Its A/B loop and memcheck ran inline; they are now ab_side.sh's, with the same commands.
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
+. bench/gpu_calls/ab_side.sh
 timeout 150 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -30 "$OUT/net.log"; exit 1; }
 grep -E "logits rel err|OK|PASSED|FAILED|piece by piece" "$OUT/net.log" | grep -v "n=[38] image [1-7]" | head -40 | cut -c1-120
-BLOCKFUSE_TEST_FILTER=test_copy_pieces timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 \
-  .gpu/bin/gpu_backend_test >"$OUT/mem_pieces.log" 2>&1
-echo "memcheck test_copy_pieces rc=$? $(grep -E 'ERROR SUMMARY' "$OUT/mem_pieces.log" | tail -1) $(grep -c 'rel err' "$OUT/mem_pieces.log") images"
+mem_pieces 150
 date -u +%FT%TZ
-for side in D P8 P2 D2; do
-  case $side in D*) e=BLOCKFUSE_UNUSED=1 ;; P8) e=BLOCKFUSE_CUDA_PIECES=8 ;; P2) e=BLOCKFUSE_CUDA_PIECES=2 ;; esac
-  env "$e" timeout 100 .gpu/bin/gpu_bench $M --batches 64,256 --iters 50 >"$OUT/ab_$side.txt" 2>&1
-  echo "$side rc=$? $(grep -m1 -o 'create [0-9.]* s' "$OUT/ab_$side.txt")"
-  echo "$side graph: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $6}' "$OUT/ab_$side.txt")"
-  echo "$side kernels: $(awk '/^ *batch /{p=1;next} p&&/^$/{exit} p{printf "%s=%s ", $1, $9}' "$OUT/ab_$side.txt")"
-  echo "$side pieces: $(grep 'piece by piece' "$OUT/ab_$side.txt" | awk '{print $1 "@" $3}' | tr '\n' ' ')"
-done
+ab_side D 64,256
+ab_side P8 64,256 BLOCKFUSE_CUDA_PIECES=8
+ab_side P2 64,256 BLOCKFUSE_CUDA_PIECES=2
+ab_side D2 64,256
 date -u +%FT%TZ
 PHASES=serve,servetest CONCURRENT=0 timeout 200 bench/gpu_bench.sh run >"$OUT/run.log" 2>&1
 echo "gpu_bench.sh run rc=$?"

@@ -5,14 +5,12 @@
 # planner's pick, 16 blocks on one lane, 9 on two, against the CPU backend), memcheck of
 # test_copy_pieces, then graph ms at 64 and 256: the planner (D, D2: one lane or two, 1 to 4
 # blocks), one lane forced (W1), two lanes forced (W2), two lanes with up to 6 blocks (W2L6).
-# Its A/B loop ran inline; it is now ab_side.sh, with the same commands.
+# Its A/B loop and memcheck ran inline; they are now ab_side.sh's, with the same commands.
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
 timeout 200 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1 || { echo "FAIL net"; tail -30 "$OUT/net.log"; exit 1; }
 grep -E "OK|PASSED|FAILED|piece by piece|pieces.*n=8 image 0|pieces.*n=1 image 0" "$OUT/net.log" | head -40 | cut -c1-120
-BLOCKFUSE_TEST_FILTER=test_copy_pieces timeout 200 compute-sanitizer --tool memcheck --error-exitcode 9 \
-  .gpu/bin/gpu_backend_test >"$OUT/mem_pieces.log" 2>&1
-echo "memcheck test_copy_pieces rc=$? $(grep -E 'ERROR SUMMARY' "$OUT/mem_pieces.log" | tail -1) $(grep -c 'rel err' "$OUT/mem_pieces.log") images"
+mem_pieces 200
 date -u +%FT%TZ
 . bench/gpu_calls/ab_side.sh
 ab_side D 64,256

@@ -3,12 +3,12 @@
 # the daemon staged, gpu_kernels_test left out for the carry limit): final_run.sh with two
 # instances at once (CONC=2) and the baseline alone (its two streams ran in s39c3), then
 # memcheck of test_copy_pieces (4 and 8 pieces, one lane and two).
+# Its memcheck ran inline; it is now ab_side.sh's mem_pieces, with the same command.
 exec > >(tee "$OUT/summary.txt") 2>&1
 CONC=2 . bench/gpu_calls/final_run.sh
+. bench/gpu_calls/ab_side.sh
 grep -E "OK|FAILED|piece by piece" "$OUT/net.log" | head -20 | cut -c1-120
 grep 'piece by piece' "$OUT/b0.log" | sed 's/  \[pass1.*//; s/under the copy, //' | head -12
-BLOCKFUSE_TEST_FILTER=test_copy_pieces timeout 100 compute-sanitizer --tool memcheck --error-exitcode 9 \
-  .gpu/bin/gpu_backend_test >"$OUT/mem_pieces.log" 2>&1
-echo "memcheck test_copy_pieces rc=$? $(grep -E 'ERROR SUMMARY' "$OUT/mem_pieces.log" | tail -1) $(grep -c 'rel err' "$OUT/mem_pieces.log") images"
+mem_pieces 100
 date -u +%FT%TZ
 cd "$OUT" && tar czf logs.tgz --exclude=summary.txt --exclude=logs.tgz ./* && find . -type f ! -name summary.txt ! -name logs.tgz -delete
