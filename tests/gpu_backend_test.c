@@ -151,6 +151,13 @@ static void test_network_matches_cpu(void **state) {
   model_backend_close(&gpu);
 }
 
+/* How many times `what` occurs in s. */
+static int occurrences(const char *s, const char *what) {
+  int n = 0;
+  for (const char *q = s; (q = strstr(q, what)); q++) n++;
+  return n;
+}
+
 /* The image copy in pieces under the first blocks (BLOCKFUSE_CUDA_PIECES=4
  * forces at buckets 4 and 8 what the planner may pick there): the
  * planner's pick of 1 to 4 blocks on one lane or two; the same in 8 pieces
@@ -194,9 +201,7 @@ static void test_copy_pieces(void **state) {
     static char desc[16384];
     for (int b = 8; b >= 4; b /= 2) {
       assert_true(cuda_backend_describe(gpu.self, b, desc, sizeof desc) > 0);
-      int n = 0, two = 0;
-      for (const char *q = desc; (q = strstr(q, "piece by piece")); q++) n++;
-      for (const char *q = desc; (q = strstr(q, "two lanes")); q++) two++;
+      const int n = occurrences(desc, "piece by piece"), two = occurrences(desc, "two lanes");
       print_message("bucket %d: %d blocks piece by piece, %d on two lanes\n", b, n, two);
       if (atoi(run[r].pieces) > b)
         assert_int_equal(n, 0);
@@ -308,8 +313,7 @@ static void test_arch_matches_cpu(void **state) {
       char desc[8192];
       assert_true(cuda_backend_describe(gpu.self, n, desc, sizeof desc) > 0);
       assert_non_null(strstr(desc, "[px mlp"));
-      int two = 0;
-      for (const char *q = desc; (q = strstr(q, "two lanes")); q++) two++;
+      const int two = occurrences(desc, "two lanes");
       print_message("%s%s: %d blocks on two lanes\n", archs[a], forced ? " (forced)" : "", two);
       assert_false(two_lanes_split(desc));
       model_backend_close(&gpu);
