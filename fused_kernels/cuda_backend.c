@@ -30,7 +30,6 @@ typedef struct {
   cudaGraphExec_t exec;
   int lead;   /* exec's image copy goes in pieces under its first `lead` blocks (0: one copy) */
   int pieces; /* in that many pieces */
-  int ramp;   /* cut as a ramp, else even (piece_at) */
   int lanes;  /* and those blocks run the pieces on 1 stream, or on 2 as a wavefront */
   cudaGraphExec_t kexec; /* the kernels alone (no copies): cuda_backend_graph_time's, on demand */
   cudaGraphExec_t pexec; /* with an event before each block and after the last: the profiled
@@ -92,8 +91,6 @@ typedef struct {
                        piece by piece (A/B); 0 (unset): the fastest of 1 to PIECE_BLOCKS */
   int piece_lanes;  /* BLOCKFUSE_CUDA_PIECE_LANES=1 or 2: the pieces' blocks on that many
                        streams (A/B); 0 (unset): the faster */
-  int piece_shape;  /* BLOCKFUSE_CUDA_PIECE_SHAPE=even (1) or ramp (2): only pieces of that
-                       cut (A/B); 0 (unset): the planner times both */
   int lead_iters;   /* BLOCKFUSE_CUDA_LEAD_ITERS=N (1 to 64): capture_net's replays of each
                        candidate graph (A/B); 0 (unset): LEAD_ITERS */
   cudaStream_t st2; /* the pieces' copies, forked from st and joined back inside the graph */
@@ -104,23 +101,16 @@ typedef struct {
                                             of any block's: a piece's own part */
 } cuda_backend;
 
-/* The piece counts the planner tries for the image copy of a batch of B, cut
- * even or as a ramp (into n[], how many): BLOCKFUSE_CUDA_PIECES where set;
- * else even, one copy and COPY_PIECES and twice as many where the batch has
- * that many images; as a ramp, RAMP_PIECES and one more where ramp_fits. */
-enum { COPY_PIECES = 4, RAMP_PIECES = 5, PIECE_BLOCKS = 4 };
-static int copy_pieces(const cuda_backend *s, int B, int ramp, int n[3]) {
-  int k = 0;
+/* The piece counts the planner tries for the image copy of a batch of B
+ * (into n[], how many): BLOCKFUSE_CUDA_PIECES where set; else one copy, and
+ * COPY_PIECES and twice as many where the batch has that many images. */
+enum { COPY_PIECES = 4, PIECE_BLOCKS = 4 };
+static int copy_pieces(const cuda_backend *s, int B, int n[3]) {
   if (s->pieces > 0) {
-    if (!ramp) n[k++] = s->pieces <= B ? s->pieces : 1;
-    else if (cuda_ramp_fits(B, s->pieces)) n[k++] = s->pieces;
-    return k;
+    n[0] = s->pieces <= B ? s->pieces : 1;
+    return 1;
   }
-  if (ramp) {
-    for (int p = RAMP_PIECES; p <= RAMP_PIECES + 1; p++)
-      if (cuda_ramp_fits(B, p)) n[k++] = p;
-    return k;
-  }
+  int k = 0;
   n[k++] = 1;
   for (int p = COPY_PIECES; p <= 2 * COPY_PIECES && p <= B; p *= 2) n[k++] = p;
   return k;
@@ -153,26 +143,22 @@ static int pieces_keep(const cuda_backend *s, int L, int lanes) {
 
 /* The deepest number of leading blocks (at most `want`, never the head)
  * that can run piece by piece on `lanes` lanes at bucket bk in `pieces`
- * pieces cut even or as a ramp: blocks after the stem need the plans of a
- * bucket of each piece's images; else 1. */
-static int lead_max(const cuda_backend *s, const cuda_bucket *bk, int pieces, int ramp, int want,
-                    int lanes) {
+ * pieces: blocks after the stem need the plans of a bucket of B / pieces
+ * images; else 1. */
+static int lead_max(const cuda_backend *s, const cuda_bucket *bk, int pieces, int want, int lanes) {
   const int B = bk->batch;
-  if (!ramp && B % pieces) return 1;
-  for (int k = 0, n; k < pieces; k++) {
-    cuda_piece_at(B, pieces, ramp, k, &n);
-    if (!bucket_of(s, n)) return 1;
-  }
+  if (B % pieces || !bucket_of(s, B / pieces)) return 1;
   int L = want < s->n_blocks - 1 ? want : s->n_blocks - 1;
   while (L > 1 && !pieces_keep(s, L, lanes)) L--;
   return L;
 }
 
-/* The plans the first L blocks run a piece of n images of bucket bk with:
- * the stem alone (L = 1) runs bk's, deeper ones those of the bucket of n
+/* The plans the first L blocks run a piece of bucket bk with: the stem
+ * alone (L = 1) runs bk's, deeper ones those of the bucket of B / pieces
  * images (lead_max). */
-static const cuda_blk_plan *lead_plans(const cuda_backend *s, const cuda_bucket *bk, int n, int L) {
-  const cuda_bucket *pb = L > 1 ? bucket_of(s, n) : NULL;
+static const cuda_blk_plan *lead_plans(const cuda_backend *s, const cuda_bucket *bk, int pieces,
+                                       int L) {
+  const cuda_bucket *pb = L > 1 ? bucket_of(s, bk->batch / pieces) : NULL;
   return pb ? pb->plans : bk->plans;
 }
 
@@ -180,14 +166,11 @@ static const cuda_blk_plan *lead_plans(const cuda_backend *s, const cuda_bucket 
  * block's scratch must be the piece's own. The SE scratch is (piece_plan),
  * but a pixel-tile block whose launch splits its chunks (hs > 1, small
  * batches) adds its partial sums into the one d_pxpart, so none may. */
-static int lanes_ok(const cuda_backend *s, const cuda_bucket *bk, int pieces, int ramp, int L) {
-  for (int k = 0, n; k < pieces; k++) {
-    cuda_piece_at(bk->batch, pieces, ramp, k, &n);
-    const cuda_blk_plan *p = lead_plans(s, bk, n, L);
-    for (int i = 0; i < L; i++) {
-      const cuda_px_args *a = p[i].px.nt ? &p[i].px : &s->blks[i].px;
-      if (s->blks[i].px_on && a->hs > 1) return 0;
-    }
+static int lanes_ok(const cuda_backend *s, const cuda_bucket *bk, int pieces, int L) {
+  const cuda_blk_plan *p = lead_plans(s, bk, pieces, L);
+  for (int i = 0; i < L; i++) {
+    const cuda_px_args *a = p[i].px.nt ? &p[i].px : &s->blks[i].px;
+    if (s->blks[i].px_on && a->hs > 1) return 0;
   }
   return 1;
 }
@@ -216,16 +199,16 @@ static cuda_blk_plan piece_plan(const cuda_backend *s, const cuda_blk_plan *p, i
  * two-lane rule needs to keep the pieces' outputs apart in the ping-pong
  * buffers, and each piece has its own SE scratch (piece_plan). st waits for
  * the last copy (after every other on st2) and for st3: the joins. */
-static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, char *err, size_t errlen) {
+static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, int lead, int lanes,
+                          char *err, size_t errlen) {
   int rc = 0;
-  const int B = bk->batch, L = bk->lead, pieces = bk->pieces, lanes = bk->lanes;
+  const int B = bk->batch, L = lead;
+  const cuda_blk_plan *plans = lead_plans(s, bk, pieces, L);
   CUDA_TRY(cudaEventRecord(s->cp_ev[0], s->st)); /* the fork */
   CUDA_TRY(cudaStreamWaitEvent(s->st2, s->cp_ev[0], 0));
   if (lanes > 1) CUDA_TRY(cudaStreamWaitEvent(s->st3, s->cp_ev[0], 0));
   for (int k = 0; k < pieces; k++) {
-    int n;
-    const int lo = cuda_piece_at(B, pieces, bk->ramp, k, &n);
-    const cuda_blk_plan *plans = lead_plans(s, bk, n, L);
+    const int lo = B * k / pieces, n = B * (k + 1) / pieces - lo;
     const size_t at = s->img_bytes * lo;
     const cudaStream_t st = lanes > 1 && (k & 1) ? s->st3 : s->st;
     CUDA_TRY(cudaMemcpyAsync((char *)s->d_img + at, s->h_img + at, s->img_bytes * n,
@@ -260,7 +243,7 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
                        int lead, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
-  if (lead > 0 && (rc = enqueue_pieces(s, bk, err, errlen))) return rc;
+  if (lead > 0 && (rc = enqueue_pieces(s, bk, bk->pieces, lead, bk->lanes, err, errlen))) return rc;
   if (!kernels_only && lead == 0)
     CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
   for (int i = lead; i < s->n_blocks; i++) {
@@ -869,52 +852,48 @@ fail:
 }
 
 /* One form of a bucket's hot-path graph: the image copy in `pieces` pieces
- * (1: one copy), cut even or as a ramp (piece_at), under its first `lead`
- * blocks, which run the pieces on `lanes` lanes (enqueue_pieces). */
+ * (1: one copy) under its first `lead` blocks, which run the pieces on
+ * `lanes` lanes (enqueue_pieces). */
 typedef struct {
-  int pieces, ramp, lanes, lead;
+  int pieces, lanes, lead;
 } graph_form;
 
 /* The forms the planner tries for bucket bk, into f (at most max): the one
- * copy, and for each cut (even, ramp; BLOCKFUSE_CUDA_PIECE_SHAPE: that one
- * only) and count of pieces copy_pieces gives, 1 to PIECE_BLOCKS blocks run
- * piece by piece under the copy (lead_max; BLOCKFUSE_CUDA_PIECE_BLOCKS=L: L
- * only) on one lane and on two (BLOCKFUSE_CUDA_PIECE_LANES=N: N only), where
- * cuda_pieces_keep and, on two lanes, lanes_ok allow. The one copy where the
- * switches force nothing that can run. */
+ * copy, and for each count of pieces copy_pieces gives, 1 to PIECE_BLOCKS
+ * blocks run piece by piece under the copy (lead_max;
+ * BLOCKFUSE_CUDA_PIECE_BLOCKS=L: L only) on one lane and on two
+ * (BLOCKFUSE_CUDA_PIECE_LANES=N: N only), where cuda_pieces_keep and, on two
+ * lanes, lanes_ok allow. The one copy where the switches force nothing that
+ * can run. */
 static int graph_forms(const cuda_backend *s, const cuda_bucket *bk, graph_form *f, int max) {
-  int n = 0;
+  int counts[3], n = 0;
+  const int n_counts = copy_pieces(s, bk->batch, counts);
   const int lane_lo = s->piece_lanes ? s->piece_lanes : 1;
   const int lane_hi = s->piece_lanes ? s->piece_lanes : 2;
   const int want = s->piece_blocks > 0 ? s->piece_blocks : PIECE_BLOCKS;
-  for (int ramp = 0; ramp <= 1; ramp++) {
-    int counts[3];
-    if (s->piece_shape && s->piece_shape != ramp + 1) continue;
-    const int n_counts = copy_pieces(s, bk->batch, ramp, counts);
-    for (int c = 0; c < n_counts; c++) {
-      if (counts[c] == 1) {
-        if (n < max) f[n++] = (graph_form){1, 0, 1, 0};
-        continue;
-      }
-      for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
-        const int top = lead_max(s, bk, counts[c], ramp, want, lanes);
-        for (int L = s->piece_blocks > 0 ? top : 1; L <= top && n < max; L++)
-          if (pieces_keep(s, L, lanes) && (lanes == 1 || lanes_ok(s, bk, counts[c], ramp, L)))
-            f[n++] = (graph_form){counts[c], ramp, lanes, L};
-      }
+  for (int c = 0; c < n_counts; c++) {
+    if (counts[c] == 1) {
+      if (n < max) f[n++] = (graph_form){1, 1, 0};
+      continue;
+    }
+    for (int lanes = lane_lo; lanes <= lane_hi; lanes++) {
+      const int top = lead_max(s, bk, counts[c], want, lanes);
+      for (int L = s->piece_blocks > 0 ? top : 1; L <= top && n < max; L++)
+        if (pieces_keep(s, L, lanes) && (lanes == 1 || lanes_ok(s, bk, counts[c], L)))
+          f[n++] = (graph_form){counts[c], lanes, L};
     }
   }
-  if (n == 0) f[n++] = (graph_form){1, 0, 1, 0};
+  if (n == 0) f[n++] = (graph_form){1, 1, 0};
   return n;
 }
 
 /* The bucket's hot-path graph: the planner captures each of graph_forms'
  * forms, times its replays, copies included, and keeps the fastest
- * (bk->pieces, ramp, lanes, lead); a single form is captured untimed. The
+ * (bk->pieces, bk->lanes, bk->lead); a single form is captured untimed. The
  * more pieces and the deeper, the more of the copy is hidden, but the blocks
  * run at the smaller batch of a piece, which two lanes partly make up for;
  * at small batches that costs more than it hides. */
-enum { LEAD_ITERS = 7, MAX_LEAD_ITERS = 64, MAX_FORMS = 2 * 3 * 2 * MAX_LEAD + 1 };
+enum { LEAD_ITERS = 7, MAX_LEAD_ITERS = 64, MAX_FORMS = 3 * 2 * MAX_LEAD + 1 };
 static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
   graph_form f[MAX_FORMS];
   const int n = graph_forms(s, bk, f, MAX_FORMS);
@@ -925,8 +904,7 @@ static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
   for (int i = 0; i < n; i++) {
     const cudaGraphExec_t prev = bk->exec;
     double t = 0;
-    bk->exec = NULL, bk->pieces = f[i].pieces, bk->ramp = f[i].ramp, bk->lanes = f[i].lanes;
-    bk->lead = f[i].lead;
+    bk->exec = NULL, bk->pieces = f[i].pieces, bk->lanes = f[i].lanes, bk->lead = f[i].lead;
     if (!(rc = capture_bucket(s, bk, CAPTURE_NET, f[i].lead, err, errlen)) && n > 1)
       rc = replay_ms(s, bk->exec, iters, ms, &t, err, errlen);
     if (rc) {
@@ -941,8 +919,7 @@ static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
       bk->exec = prev;
     }
   }
-  bk->pieces = f[kept].pieces, bk->ramp = f[kept].ramp, bk->lanes = f[kept].lanes;
-  bk->lead = f[kept].lead;
+  bk->pieces = f[kept].pieces, bk->lanes = f[kept].lanes, bk->lead = f[kept].lead;
   return 0;
 }
 
@@ -1066,17 +1043,6 @@ static int env_count(const char *name, int hi, int *out, char *err, size_t errle
   return 0;
 }
 
-/* A choice of two from the environment (BLOCKFUSE_CUDA_PIECE_SHAPE): 0 where
- * unset or empty, 1 for a, 2 for b, or -EINVAL with a message naming it. */
-static int env_choice(const char *name, const char *a, const char *b, int *out, char *err,
-                      size_t errlen) {
-  const char *v = getenv(name);
-  *out = !v || !*v ? 0 : !strcmp(v, a) ? 1 : !strcmp(v, b) ? 2 : -1;
-  if (*out >= 0) return 0;
-  snprintf(err, errlen, "%s=%s: not %s or %s", name, v, a, b);
-  return -EINVAL;
-}
-
 static int cuda_create(const model_net *net, const model_backend_config *cfg, void **self,
                        char *err, size_t errlen) {
   int rc = 0;
@@ -1121,8 +1087,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   if ((rc = env_count("BLOCKFUSE_CUDA_PIECES", MAX_PIECES, &s->pieces, err, errlen)) ||
       (rc = env_count("BLOCKFUSE_CUDA_PIECE_BLOCKS", MAX_LEAD, &s->piece_blocks, err, errlen)) ||
       (rc = env_count("BLOCKFUSE_CUDA_PIECE_LANES", 2, &s->piece_lanes, err, errlen)) ||
-      (rc = env_count("BLOCKFUSE_CUDA_LEAD_ITERS", MAX_LEAD_ITERS, &s->lead_iters, err, errlen)) ||
-      (rc = env_choice("BLOCKFUSE_CUDA_PIECE_SHAPE", "even", "ramp", &s->piece_shape, err, errlen))) {
+      (rc = env_count("BLOCKFUSE_CUDA_LEAD_ITERS", MAX_LEAD_ITERS, &s->lead_iters, err, errlen))) {
     free(s); /* before any CUDA call */
     return rc;
   }
@@ -1398,25 +1363,17 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
   cuda_bucket *bk = bucket_for(s, batch);
   size_t w = 0;
   if (!bk) return snprintf(buf, len, "no bucket for batch %d\n", batch);
-  /* the blocks run piece by piece: the plans they run the last (largest) piece with */
-  int last = bk->batch;
-  if (bk->lead) cuda_piece_at(bk->batch, bk->pieces, bk->ramp, bk->pieces - 1, &last);
-  const cuda_blk_plan *lead = bk->lead ? lead_plans(s, bk, last, bk->lead) : NULL;
-  char cut[96] = "";
-  if (bk->lead && bk->ramp) /* at most 8 pieces of 5 digits */
-    for (int k = 0, w = 0, n; k < bk->pieces; k++) {
-      cuda_piece_at(bk->batch, bk->pieces, 1, k, &n);
-      w += snprintf(cut + w, sizeof cut - (size_t)w, "%s%d", k ? "+" : " of ", n);
-    }
+  const cuda_blk_plan *lead = bk->lead ? lead_plans(s, bk, bk->pieces, bk->lead) : NULL;
   for (int i = 0; i < s->n_blocks; i++) {
+    /* the blocks run piece by piece: the plans they run the pieces with */
     const cuda_blk_plan *p = i < bk->lead ? &lead[i] : &bk->plans[i];
     char line[512];
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
     if (i < bk->lead)
       k += snprintf(line + k, sizeof line - (size_t)k,
-                    "  [piece by piece under the copy, %d pieces%s, %s, plans of bucket %d]",
-                    bk->pieces, cut, bk->lanes > 1 ? "two lanes" : "one lane",
-                    lead == bk->plans ? bk->batch : last);
+                    "  [piece by piece under the copy, %d pieces, %s, plans of bucket %d]",
+                    bk->pieces, bk->lanes > 1 ? "two lanes" : "one lane",
+                    lead == bk->plans ? bk->batch : bk->batch / bk->pieces);
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,
@@ -1470,7 +1427,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       cuda_mbconv_args a = p->l[0];
       a.sefuse = cuda_blk_plan_sefuse(p);
       /* at the images it is launched on: a piece's where run piece by piece */
-      const int form = cuda_se_form(&a, i < bk->lead ? last : bk->batch);
+      const int form = cuda_se_form(&a, i < bk->lead ? bk->batch / bk->pieces : bk->batch);
       if (form >= 0) k += snprintf(line + k, sizeof line - (size_t)k, "  [%s]", se_forms[form]);
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");

@@ -290,18 +290,3 @@ int cuda_pieces_keep(const int *out_elems, int L, int lanes) {
     if (out_elems[j] < out_elems[L - 1]) return 0;
   return 1;
 }
-
-int cuda_piece_at(int B, int pieces, int ramp, int k, int *n) {
-  if (!ramp) {
-    const int lo = B * k / pieces;
-    *n = B * (k + 1) / pieces - lo;
-    return lo;
-  }
-  const int u = B >> (pieces - 1);
-  *n = k == 0 ? u : u << (k - 1);
-  return k == 0 ? 0 : u << (k - 1);
-}
-
-int cuda_ramp_fits(int B, int pieces) {
-  return pieces >= 3 && pieces <= 16 && B % (1 << (pieces - 1)) == 0;
-}

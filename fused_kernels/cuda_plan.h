@@ -98,14 +98,4 @@ int cuda_plan_px_cands(const cuda_px_args *a, int batch, const cuda_device_caps 
  *   block may have more elements per image than the one two before it. */
 int cuda_pieces_keep(const int *out_elems, int L, int lanes);
 
-/* Piece k of a batch of B images cut in `pieces` pieces for the image copy:
- * its first image, and its count in *n. Even (ramp 0): B / pieces each, the
- * remainder spread. A ramp: the first two of B >> (pieces - 1) images, each
- * later one twice the one before (256 in 6: 8, 8, 16, 32, 64, 128), so that
- * the first lands sooner and the later ones run their blocks at larger
- * batches; only where cuda_ramp_fits (3 to 16 pieces, B a multiple of
- * 2^(pieces - 1)). */
-int cuda_piece_at(int B, int pieces, int ramp, int k, int *n);
-int cuda_ramp_fits(int B, int pieces);
-
 #endif

@@ -181,37 +181,29 @@ static void test_copy_pieces(void **state) {
   float *ref = cpu_ref(f, &cfg), *out = malloc(8 * C * sizeof *out);
   uint8_t *batch = photos8(f);
   assert_non_null(out);
-  /* even, and as a ramp (3 pieces: 2 + 2 + 4 images at bucket 8, 1 + 1 + 2
-     at 4; 4 pieces: 1 + 1 + 2 + 4 at 8, none at 4, which takes the one copy) */
   static const struct {
-    const char *pieces, *lead, *lanes, *shape, *name, *cut8;
-  } run[] = {{"4", NULL, NULL, NULL, "4 pieces", NULL},
-             {"8", NULL, NULL, NULL, "8 pieces", NULL},
-             {"4", "64", "1", NULL, "4 pieces, 16 blocks, one lane", NULL},
-             {"4", "64", "2", NULL, "4 pieces, 9 blocks, two lanes", NULL},
-             {"3", NULL, NULL, "ramp", "ramp of 3 pieces", " of 2+2+4,"},
-             {"4", "64", "2", "ramp", "ramp of 4 pieces, 9 blocks, two lanes", " of 1+1+2+4,"}};
+    const char *pieces, *lead, *lanes, *name;
+  } run[] = {{"4", NULL, NULL, "4 pieces"},
+             {"8", NULL, NULL, "8 pieces"},
+             {"4", "64", "1", "4 pieces, 16 blocks, one lane"},
+             {"4", "64", "2", "4 pieces, 9 blocks, two lanes"}};
   for (unsigned r = 0; r < sizeof run / sizeof run[0]; r++) {
     setenv("BLOCKFUSE_CUDA_PIECES", run[r].pieces, 1);
     if (run[r].lead) setenv("BLOCKFUSE_CUDA_PIECE_BLOCKS", run[r].lead, 1);
     if (run[r].lanes) setenv("BLOCKFUSE_CUDA_PIECE_LANES", run[r].lanes, 1);
-    if (run[r].shape) setenv("BLOCKFUSE_CUDA_PIECE_SHAPE", run[r].shape, 1);
     const int rc = model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err);
     unsetenv("BLOCKFUSE_CUDA_PIECES");
     unsetenv("BLOCKFUSE_CUDA_PIECE_BLOCKS");
     unsetenv("BLOCKFUSE_CUDA_PIECE_LANES");
-    unsetenv("BLOCKFUSE_CUDA_PIECE_SHAPE");
     if (rc) fail_msg("cuda: %s", err);
     /* the plans name the blocks run piece by piece (the planner's pick of 1
-       to 4, or 16 and 9), their lanes and a ramp's cut */
+       to 4, or 16 and 9) and their lanes */
     static char desc[16384];
     for (int b = 8; b >= 4; b /= 2) {
       assert_true(cuda_backend_describe(gpu.self, b, desc, sizeof desc) > 0);
       const int n = occurrences(desc, "piece by piece"), two = occurrences(desc, "two lanes");
-      const int p = atoi(run[r].pieces);
       print_message("bucket %d: %d blocks piece by piece, %d on two lanes\n", b, n, two);
-      if (run[r].cut8 && b == 8) assert_int_equal(occurrences(desc, run[r].cut8), n);
-      if (p > b || (run[r].shape && b % (1 << (p - 1))))
+      if (atoi(run[r].pieces) > b)
         assert_int_equal(n, 0);
       else if (run[r].lead)
         assert_int_equal(n, run[r].lanes[0] == '2' ? 9 : 16);
@@ -227,7 +219,7 @@ static void test_copy_pieces(void **state) {
   free(batch), free(ref), free(out);
 }
 
-/* Bad values of the backend's piece switches are refused at create() with a
+/* Bad values of the backend's count switches are refused at create() with a
  * message naming the switch, before any CUDA call: so this runs without a GPU
  * too (CI), and skips only in a build without CUDA. */
 static void test_env_refused(void **state) {
@@ -240,8 +232,7 @@ static void test_env_refused(void **state) {
       {"BLOCKFUSE_CUDA_PIECES", "4x"},        {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "-1"},
       {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "two"}, {"BLOCKFUSE_CUDA_PIECE_BLOCKS", "65"},
       {"BLOCKFUSE_CUDA_PIECE_LANES", "3"},    {"BLOCKFUSE_CUDA_PIECE_LANES", "0"},
-      {"BLOCKFUSE_CUDA_LEAD_ITERS", "65"},    {"BLOCKFUSE_CUDA_LEAD_ITERS", "7.5"},
-      {"BLOCKFUSE_CUDA_PIECE_SHAPE", "odd"},  {"BLOCKFUSE_CUDA_PIECE_SHAPE", "Ramp"}};
+      {"BLOCKFUSE_CUDA_LEAD_ITERS", "65"},    {"BLOCKFUSE_CUDA_LEAD_ITERS", "7.5"}};
   for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     setenv(bad[k][0], bad[k][1], 1);
     err[0] = 0;

@@ -1094,36 +1094,6 @@ static void test_pieces_keep(void **state) {
   assert_false(cuda_pieces_keep(bump, 4, 2));
 }
 
-/* Every cut covers the batch once, piece after piece; a ramp doubles. */
-static void test_piece_at(void **state) {
-  (void)state;
-  static const int cuts[][3] = {{256, 4, 0}, {256, 8, 0}, {10, 4, 0}, {8, 3, 0},  {256, 6, 1},
-                                {256, 5, 1}, {64, 5, 1},  {8, 4, 1},  {12, 3, 1}, {3, 3, 0}};
-  for (unsigned c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
-    const int B = cuts[c][0], p = cuts[c][1], ramp = cuts[c][2];
-    if (ramp) assert_true(cuda_ramp_fits(B, p));
-    int next = 0, n = 0, prev = 0;
-    for (int k = 0; k < p; k++) {
-      assert_int_equal(cuda_piece_at(B, p, ramp, k, &n), next);
-      assert_true(n >= 1);
-      if (ramp && k >= 2) assert_int_equal(n, 2 * prev);
-      if (ramp && k == 1) assert_int_equal(n, prev);
-      if (!ramp) assert_true(n == B / p || n == B / p + 1);
-      next += n, prev = n;
-    }
-    assert_int_equal(next, B);
-  }
-  int n = 0;
-  assert_int_equal(cuda_piece_at(256, 6, 1, 5, &n), 128);
-  assert_int_equal(n, 128);
-  assert_int_equal(cuda_piece_at(256, 6, 1, 2, &n), 16);
-  assert_int_equal(n, 16);
-  assert_false(cuda_ramp_fits(4, 4)); /* 4 images do not halve three times */
-  assert_false(cuda_ramp_fits(100, 4));
-  assert_false(cuda_ramp_fits(256, 2)); /* two even pieces, not a ramp */
-  assert_true(cuda_ramp_fits(8, 4));
-}
-
 static void test_stem_band(void **state) {
   (void)state;
   assert_int_equal(cuda_stem_band_smem(8, 224, 112, 2), 17 * 225 * 8 + 17 * 224 * 3 + 8);
@@ -1528,7 +1498,6 @@ int main(void) {
       cmocka_unit_test(test_xin_rows),
       cmocka_unit_test(test_stem_band),
       cmocka_unit_test(test_pieces_keep),
-      cmocka_unit_test(test_piece_at),
       cmocka_unit_test(test_dwrows_rule),
       cmocka_unit_test(test_dwquads_rule),
       cmocka_unit_test(test_dwvec_rule),
