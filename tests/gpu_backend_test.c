@@ -219,6 +219,45 @@ static void test_copy_pieces(void **state) {
   free(batch), free(ref), free(out);
 }
 
+/* A caller's batch of 4 MB or more goes into the pinned staging in slices
+ * over cfg.threads threads (copy_in): 32 and 29 photos, each with a patch of
+ * its own so that a slice in the wrong place changes some image, give the
+ * same logits, bit for bit, as the same images placed in the staging (the
+ * zero-copy run), and the CPU backend's top-1. */
+static void test_copy_threads(void **state) {
+  if (test_need_gpu(cuda_device_count())) return;
+  fixture *f = *state;
+  const int C = f->net.num_classes, N = 32;
+  char err[512];
+  model_backend gpu;
+  model_backend_config cfg = {.threads = 4, .device = 0, .max_batch = N, .profile_every = 0};
+  float *ref = cpu_ref(f, &cfg), *out = malloc(2 * (size_t)N * C * sizeof *out);
+  uint8_t *batch = malloc(N * f->img_bytes);
+  assert_non_null(out);
+  assert_non_null(batch);
+  for (int i = 0; i < N; i++) {
+    uint8_t *img = batch + i * f->img_bytes;
+    memcpy(img, f->imgs + (i % 2) * f->img_bytes, f->img_bytes);
+    for (int y = 0; y < 16; y++) memset(img + ((size_t)(8 + y) * f->net.in_w + 8) * 3, 7 * i, 48);
+  }
+  if (model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err)) fail_msg("cuda: %s", err);
+  static const int sizes[] = {32, 29};
+  for (int k = 0; k < 2; k++) {
+    const int n = sizes[k];
+    float *copied = out, *placed = out + (size_t)N * C;
+    if (gpu.ops->run(gpu.self, batch, n, copied, err, sizeof err)) fail_msg("run: %s", err);
+    memcpy(cuda_backend_staging(gpu.self), batch, n * f->img_bytes);
+    if (gpu.ops->run(gpu.self, cuda_backend_staging(gpu.self), n, placed, err, sizeof err))
+      fail_msg("zero-copy run: %s", err);
+    assert_memory_equal(copied, placed, (size_t)n * C * sizeof *out);
+    for (int i = 0; i < n; i++) assert_int_equal(argmax(copied + i * C, C), argmax(ref + (i % 2) * C, C));
+    print_message("%d images (%zu bytes) copied in slices: the zero-copy run's logits\n", n,
+                  n * f->img_bytes);
+  }
+  model_backend_close(&gpu);
+  free(batch), free(ref), free(out);
+}
+
 /* Bad values of the backend's count switches are refused at create() with a
  * message naming the switch, before any CUDA call: so this runs without a GPU
  * too (CI), and skips only in a build without CUDA. */
@@ -413,7 +452,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_network_matches_cpu), cmocka_unit_test(test_copy_pieces),
       cmocka_unit_test(test_env_refused),         cmocka_unit_test(test_arch_matches_cpu),
-      cmocka_unit_test(test_profile_and_peaks),
+      cmocka_unit_test(test_profile_and_peaks),   cmocka_unit_test(test_copy_threads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
