@@ -220,10 +220,14 @@ static void test_copy_pieces(void **state) {
 }
 
 /* A caller's batch of 4 MB or more goes into the pinned staging in slices
- * over cfg.threads threads (copy_in): 32 and 29 photos, each with a patch of
- * its own so that a slice in the wrong place changes some image, give the
- * same logits, bit for bit, as the same images placed in the staging (the
- * zero-copy run), and the CPU backend's top-1. */
+ * over cfg.threads threads (copy_in): 32 and 29 photos, each with a 64x64
+ * patch of its own so that a slice in the wrong place changes some image,
+ * give the logits of the same images placed in the staging (the zero-copy
+ * run) within COPY_TOL, and the CPU backend's top-1. Not bit for bit: the
+ * float atomics of the SE and head sums add in any order (s41c3: ~1e-7 apart
+ * in the last bits), where another image's patch moves the logits by far
+ * more. */
+#define COPY_TOL 1e-4
 static void test_copy_threads(void **state) {
   if (test_need_gpu(cuda_device_count())) return;
   fixture *f = *state;
@@ -238,7 +242,8 @@ static void test_copy_threads(void **state) {
   for (int i = 0; i < N; i++) {
     uint8_t *img = batch + i * f->img_bytes;
     memcpy(img, f->imgs + (i % 2) * f->img_bytes, f->img_bytes);
-    for (int y = 0; y < 16; y++) memset(img + ((size_t)(8 + y) * f->net.in_w + 8) * 3, 7 * i, 48);
+    for (int y = 0; y < 64; y++)
+      memset(img + ((size_t)(8 + y) * f->net.in_w + 8) * 3, (97 * i) & 255, 64 * 3);
   }
   if (model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err)) fail_msg("cuda: %s", err);
   static const int sizes[] = {32, 29};
@@ -249,10 +254,21 @@ static void test_copy_threads(void **state) {
     memcpy(cuda_backend_staging(gpu.self), batch, n * f->img_bytes);
     if (gpu.ops->run(gpu.self, cuda_backend_staging(gpu.self), n, placed, err, sizeof err))
       fail_msg("zero-copy run: %s", err);
-    assert_memory_equal(copied, placed, (size_t)n * C * sizeof *out);
-    for (int i = 0; i < n; i++) assert_int_equal(argmax(copied + i * C, C), argmax(ref + (i % 2) * C, C));
-    print_message("%d images (%zu bytes) copied in slices: the zero-copy run's logits\n", n,
-                  n * f->img_bytes);
+    double worst = 0, near = INFINITY; /* copied against placed; image i against i + 1 */
+    for (int i = 0; i < n; i++) {
+      const double e = test_rel_err(copied + i * C, placed + i * C, (size_t)C);
+      if (!(e < COPY_TOL)) fail_msg("%d images: image %d's logits %.2e from zero-copy", n, i, e);
+      worst = e > worst ? e : worst;
+      if (i + 2 < n) {
+        const double d = test_rel_err(placed + i * C, placed + (i + 2) * C, (size_t)C);
+        near = d < near ? d : near;
+      }
+      assert_int_equal(argmax(copied + i * C, C), argmax(ref + (i % 2) * C, C));
+    }
+    print_message("%d images (%zu bytes) copied in slices: %.2e from zero-copy at most; two "
+                  "images of one photo %.2e apart at least\n",
+                  n, n * f->img_bytes, worst, near);
+    assert_true(near > 10 * COPY_TOL); /* the patches tell the images apart */
   }
   model_backend_close(&gpu);
   free(batch), free(ref), free(out);
