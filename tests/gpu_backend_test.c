@@ -265,9 +265,10 @@ static void test_copy_threads(void **state) {
       }
       assert_int_equal(argmax(copied + i * C, C), argmax(ref + (i % 2) * C, C));
     }
-    print_message("%d images (%zu bytes) copied in slices: %.2e from zero-copy at most; two "
-                  "images of one photo %.2e apart at least\n",
-                  n, n * f->img_bytes, worst, near);
+    print_message(
+        "%d images (%zu bytes) copied in slices: %.2e from zero-copy at most; two "
+        "images of one photo %.2e apart at least\n",
+        n, n * f->img_bytes, worst, near);
     assert_true(near > 10 * COPY_TOL); /* the patches tell the images apart */
   }
   model_backend_close(&gpu);
