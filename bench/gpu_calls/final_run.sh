@@ -29,8 +29,5 @@ echo "torch rc=$?"
 grep -v -i "warn" "$OUT/torch_b0.log" | tail -24
 date -u +%FT%TZ
 if [ "${SERVE:-1}" != 0 ]; then
-  PHASES=serve,servetest CONCURRENT=0 timeout 200 bench/gpu_bench.sh run >"$OUT/run.log" 2>&1
-  echo "gpu_bench.sh run rc=$?"
-  grep -E -i "req/s|requests|p50|p99|fail|passed|== " "$OUT/run.log" | head -40
-  date -u +%FT%TZ
+  serve_run 200
 fi

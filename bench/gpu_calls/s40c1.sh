@@ -6,6 +6,7 @@
 # cuda backend under loadgen and its integration tests (not load-tested since s38c5; the pieces
 # now apply to its bucket of 64).
 # Its A/B loop and memcheck ran inline; they are now ab_side.sh's, with the same commands.
+# Its serving block ran inline too; it is now setup.sh's serve_run, with the same command.
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
 . bench/gpu_calls/ab_side.sh
@@ -18,8 +19,5 @@ ab_side P8 64,256 BLOCKFUSE_CUDA_PIECES=8
 ab_side P2 64,256 BLOCKFUSE_CUDA_PIECES=2
 ab_side D2 64,256
 date -u +%FT%TZ
-PHASES=serve,servetest CONCURRENT=0 timeout 200 bench/gpu_bench.sh run >"$OUT/run.log" 2>&1
-echo "gpu_bench.sh run rc=$?"
-grep -E -i "req/s|requests|p50|p99|fail|passed|== " "$OUT/run.log" | head -40
-date -u +%FT%TZ
+serve_run 200
 cd "$OUT" && tar czf logs.tgz --exclude=summary.txt --exclude=logs.tgz ./* && find . -type f ! -name summary.txt ! -name logs.tgz -delete

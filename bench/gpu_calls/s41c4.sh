@@ -6,6 +6,7 @@
 # `blockfuse bench --backend cuda` at 64 and 256 as a user runs it (the copy-in threads'
 # default against --threads 1, with the per-block table and the plans at 256); then the daemon
 # on the cuda backend under loadgen and its integration tests (the backend now links cpu_pool).
+# Its serving block ran inline; it is now setup.sh's serve_run, with the same command.
 exec > >(tee "$OUT/summary.txt") 2>&1
 . bench/gpu_calls/setup.sh
 timeout 200 .gpu/bin/gpu_backend_test >"$OUT/net.log" 2>&1
@@ -28,8 +29,5 @@ for b in 64 256; do
 done
 grep -E -A24 "^ *block" "$OUT/cli_0_256.txt" | head -26
 date -u +%FT%TZ
-PHASES=serve,servetest CONCURRENT=0 timeout 220 bench/gpu_bench.sh run >"$OUT/run.log" 2>&1
-echo "gpu_bench.sh run rc=$?"
-grep -E -i "req/s|requests|p50|p99|fail|passed|== " "$OUT/run.log" | head -40
-date -u +%FT%TZ
+serve_run 220
 cd "$OUT" && tar czf logs.tgz --exclude=summary.txt --exclude=logs.tgz ./* && find . -type f ! -name summary.txt ! -name logs.tgz -delete
