@@ -3,10 +3,7 @@
  * logits, device buffers sized for max_batch, and one CUDA graph per batch
  * bucket (powers of two up to max_batch, plus max_batch), captured at create.
  * run() copies n images into pinned memory, replays the smallest bucket's
- * graph that holds n, and copies n rows of logits out; run_fill() launches
- * the graph first and has the caller fill the pinned memory piece by piece,
- * each piece's copy to the device waiting for its fill (fill_flag), so that
- * the host's copy overlaps the device's work. Every profile_every-th
+ * graph that holds n, and copies n rows of logits out. Every profile_every-th
  * run instead replays a second graph of the bucket, with an event between
  * blocks (captured at create too, where profile_every > 0). */
 #define _POSIX_C_SOURCE 200809L
@@ -18,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cuda.h> /* cuStreamWaitValue32's types (the function from cudaGetDriverEntryPoint) */
 #include <cuda_profiler_api.h>
 
 #include "fused_kernels/cuda_backend.h"
@@ -55,13 +51,6 @@ typedef struct {
   int n_buckets;
   uint8_t *h_img;  /* pinned [max_batch][in_h][in_w][3] */
   int copy_threads;    /* cfg->threads, or COPY_THREADS: copy_in's threads */
-  /* fill_flag[k] = 1: piece k of the staging holds its images (the one copy's: k = 0). Pinned
-     and mapped; 1 but while run_fill fills. The graphs' image copies wait for them (where
-     wait_value: cuStreamWaitValue32; NULL where BLOCKFUSE_CUDA_OVERLAP=0, and run_fill fills
-     the whole batch before the launch). */
-  volatile uint32_t *fill_flag;
-  CUdeviceptr fill_flag_d;
-  CUresult (*wait_value)(CUstream, CUdeviceptr, cuuint32_t, unsigned int);
   cpu_pool *copy_pool; /* copy_in's, made at its first large copy */
   float *h_logits; /* pinned [max_batch][classes] */
   void *d_img, *d_act[2], *d_stage, *d_sums, *d_scale, *d_pooled;
@@ -205,17 +194,6 @@ static cuda_blk_plan piece_plan(const cuda_backend *s, const cuda_blk_plan *p, i
   return q;
 }
 
-/* On st: the wait of the image copy of piece k for its fill (fill_flag[k]
- * = 1), where the graphs wait. Capturable. */
-static int wait_filled(cuda_backend *s, cudaStream_t st, int k, char *err, size_t errlen) {
-  if (!s->wait_value) return 0;
-  const CUresult r =
-      s->wait_value((CUstream)st, s->fill_flag_d + 4 * (CUdeviceptr)k, 1, CU_STREAM_WAIT_VALUE_GEQ);
-  if (r == CUDA_SUCCESS) return 0;
-  snprintf(err, errlen, "cuStreamWaitValue32 (piece %d): CUresult %d", k, (int)r);
-  return -EIO;
-}
-
 /* The image copy in `pieces` pieces on st2, and the first `lead` blocks on
  * each piece once it has landed, while the next is copied. Blocks after the
  * stem run a piece with the plan of the bucket of that many images
@@ -238,7 +216,6 @@ static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, in
     const int lo = B * k / pieces, n = B * (k + 1) / pieces - lo;
     const size_t at = s->img_bytes * lo;
     const cudaStream_t st = lanes > 1 && (k & 1) ? s->st3 : s->st;
-    if ((rc = wait_filled(s, s->st2, k, err, errlen))) return rc;
     CUDA_TRY(cudaMemcpyAsync((char *)s->d_img + at, s->h_img + at, s->img_bytes * n,
                              cudaMemcpyHostToDevice, s->st2));
     CUDA_TRY(cudaEventRecord(s->cp_ev[k + 1], s->st2));
@@ -272,10 +249,8 @@ static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, 
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
   if (lead > 0 && (rc = enqueue_pieces(s, bk, bk->pieces, lead, bk->lanes, err, errlen))) return rc;
-  if (!kernels_only && lead == 0) {
-    if ((rc = wait_filled(s, s->st, 0, err, errlen))) return rc;
+  if (!kernels_only && lead == 0)
     CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
-  }
   for (int i = lead; i < s->n_blocks; i++) {
     if (ev) CUDA_TRY(cudaEventRecordWithFlags(ev[i], s->st, cudaEventRecordExternal));
     if ((rc = cuda_blk_enqueue(&s->blks[i], &bk->plans[i], B, blk_in(s, i, 0), blk_out(s, i, 0),
@@ -1048,19 +1023,6 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
   CUDA_TRY(cudaHostAlloc((void **)&s->h_img, s->img_bytes * M, cudaHostAllocDefault));
   CUDA_TRY(cudaHostAlloc((void **)&s->h_logits, (size_t)M * s->net->num_classes * 4,
                          cudaHostAllocDefault));
-  CUDA_TRY(cudaHostAlloc((void **)&s->fill_flag, 4 * MAX_PIECES, cudaHostAllocMapped));
-  for (int k = 0; k < MAX_PIECES; k++) s->fill_flag[k] = 1;
-  {
-    void *d = NULL;
-    enum cudaDriverEntryPointQueryResult q;
-    CUDA_TRY(cudaHostGetDevicePointer(&d, (void *)s->fill_flag, 0));
-    s->fill_flag_d = (CUdeviceptr)(uintptr_t)d;
-    if (!cuda_env_is("BLOCKFUSE_CUDA_OVERLAP", "0") &&
-        (cudaGetDriverEntryPointByVersion("cuStreamWaitValue32", (void **)&s->wait_value, 12000,
-                                          cudaEnableDefault, &q) != cudaSuccess ||
-         q != cudaDriverEntryPointSuccess))
-      s->wait_value = NULL; /* no overlap: run_fill fills before the launch */
-  }
   for (int i = 0; i < s->n_blocks; i++) {
     cuda_mbconv_args *m = &s->blks[i].mb;
     m->stage = s->d_stage, m->sums = s->d_sums, m->scale = s->d_scale;
@@ -1251,7 +1213,6 @@ static void cuda_destroy(void *self) {
   if (s->copy_pool) cpu_pool_destroy(s->copy_pool);
   if (s->h_img) cudaFreeHost(s->h_img);
   if (s->h_logits) cudaFreeHost(s->h_logits);
-  if (s->fill_flag) cudaFreeHost((void *)s->fill_flag);
   cuda_arena_free(&s->ar);
   for (int k = 0; k <= MAX_PIECES; k++)
     if (s->cp_ev[k]) cudaEventDestroy(s->cp_ev[k]);
@@ -1273,83 +1234,54 @@ static cuda_bucket *bucket_for(cuda_backend *s, int n) {
 
 /* A caller's images into the pinned staging. One thread copies ~5 GB/s (the
  * H200's 16-core host: 7 of the 10 ms a batch of 256 took in `blockfuse
- * bench`, where the GPU's share is 2.9), so a copy of COPY_POOL_MIN bytes or
+ * bench`, where the GPU's share is 2.9), so a batch of COPY_POOL_MIN bytes or
  * more goes in slices over copy_threads threads, the caller one of them (a
  * pool made at the first such copy: the daemon's executors gather into the
- * staging themselves and never make one). Each slice ends with a full fence:
- * a large memcpy's streaming stores are not ordered with the fill_flag store
- * that hands the piece to the device. */
+ * staging themselves, cuda_input_buffer, and never make one). */
 typedef struct {
   uint8_t *dst;
   const uint8_t *src;
   size_t bytes;
 } copy_job;
-enum { COPY_SLICE = 1 << 18, COPY_POOL_MIN = 1 << 20 };
+enum { COPY_SLICE = 1 << 19, COPY_POOL_MIN = 4 << 20 };
 static void copy_slice(void *ctx, int item, int thread) {
   const copy_job *j = ctx;
   const size_t lo = (size_t)item * COPY_SLICE;
   (void)thread;
   memcpy(j->dst + lo, j->src + lo, j->bytes - lo < COPY_SLICE ? j->bytes - lo : COPY_SLICE);
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
-static int copy_in(cuda_backend *s, uint8_t *dst, const uint8_t *src, size_t bytes, char *err,
+static int copy_in(cuda_backend *s, const uint8_t *images, size_t bytes, char *err,
                    size_t errlen) {
   int rc = 0;
   if (s->copy_threads < 2 || bytes < COPY_POOL_MIN) {
-    memcpy(dst, src, bytes);
+    memcpy(s->h_img, images, bytes);
     return 0;
   }
   if (!s->copy_pool && (rc = cpu_pool_create(s->copy_threads, &s->copy_pool, err, errlen)))
     return rc;
-  copy_job j = {dst, src, bytes};
+  copy_job j = {s->h_img, images, bytes};
   cpu_pool_for(s->copy_pool, (int)((bytes + COPY_SLICE - 1) / COPY_SLICE), copy_slice, &j);
   return 0;
 }
 
-/* run_fill: launches the bucket's graph, then fills the staging piece by
- * piece as the graph's copies cut it (enqueue_pieces; one piece for the one
- * copy), raising each piece's fill_flag after its fill, so that the device
- * copies and computes a piece while the host fills the next. Without the
- * waits (wait_value NULL), and on profiled runs (whose graph copies the
- * batch at once), the whole batch is filled before the launch. fill NULL:
- * the staging already holds the images (zero-copy). Every flag is 1 again
- * on return, whatever failed: a graph never waits for a fill that will not
- * come. */
-static int cuda_run_fill(void *self, int n, model_fill_fn fill, void *ctx, float *logits, char *err,
-                         size_t errlen) {
+static int cuda_run(void *self, const uint8_t *images, int n, float *logits, char *err,
+                    size_t errlen) {
   cuda_backend *s = self;
-  int rc = 0, frc = 0, launched = 0;
+  int rc = 0;
   cuda_bucket *bk = n >= 1 ? bucket_for(s, n) : NULL;
   if (!bk) {
     snprintf(err, errlen, "batch of %d outside 1..%d", n, s->max_batch);
     return -EINVAL;
   }
   CUDA_TRY(cudaSetDevice(s->device));
+  if (images != s->h_img && (rc = copy_in(s, images, s->img_bytes * n, err, errlen)))
+    return rc; /* else zero-copy */
   s->runs++;
   const int profile = s->profile_every > 0 && s->runs % (unsigned long)s->profile_every == 0;
-  const int B = bk->batch,
-            pieces = fill && s->wait_value && !profile ? (bk->lead ? bk->pieces : 1) : 0;
-  if (fill && !pieces && (frc = fill(ctx, s->h_img, 0, n))) goto filled;
-  for (int k = 0; k < pieces; k++) s->fill_flag[k] = 0;
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
   /* the profiled runs replay a graph too: launched eagerly, a block's time had included
      the host's enqueueing wherever that was slower than the device (small batches) */
   CUDA_TRY(cudaGraphLaunch(profile ? bk->pexec : bk->exec, s->st));
-  launched = 1;
-  for (int k = 0; k < pieces; k++) {
-    const int lo = B * k / pieces, hi = B * (k + 1) / pieces < n ? B * (k + 1) / pieces : n;
-    if (!frc && lo < hi) frc = fill(ctx, s->h_img + s->img_bytes * lo, lo, hi - lo);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    s->fill_flag[k] = 1;
-  }
-filled:
-  if (frc) {
-    snprintf(err, errlen, "filling the batch: %s", strerror(frc < 0 ? -frc : frc));
-    rc = frc < 0 ? frc : -frc;
-    goto fail;
-  }
   CUDA_TRY(cudaStreamSynchronize(s->st));
-  launched = 0;
   if (profile) {
     for (int i = 0; i < s->n_blocks; i++) {
       float ms = 0;
@@ -1361,29 +1293,7 @@ filled:
   memcpy(logits, s->h_logits, (size_t)n * s->net->num_classes * 4);
   return 0;
 fail:
-  for (int k = 0; k < MAX_PIECES; k++) s->fill_flag[k] = 1;
-  if (launched) cudaStreamSynchronize(s->st); /* the device finishes what it was given */
   return rc;
-}
-
-/* run(): the images from the caller's memory by copy_in, piece by piece
- * under the graph (run_fill), or already in the staging (zero-copy). */
-typedef struct {
-  cuda_backend *s;
-  const uint8_t *images;
-  char *err;
-  size_t errlen;
-} copy_fill_ctx;
-static int copy_fill(void *ctx, uint8_t *dst, int lo, int count) {
-  const copy_fill_ctx *c = ctx;
-  const size_t b = c->s->img_bytes;
-  return copy_in(c->s, dst, c->images + b * lo, b * count, c->err, c->errlen);
-}
-static int cuda_run(void *self, const uint8_t *images, int n, float *logits, char *err,
-                    size_t errlen) {
-  cuda_backend *s = self;
-  copy_fill_ctx c = {s, images, err, errlen};
-  return cuda_run_fill(self, n, images == s->h_img ? NULL : copy_fill, &c, logits, err, errlen);
 }
 
 static int cuda_block_times(void *self, double *seconds, int n_blocks, int *batch) {
@@ -1579,5 +1489,4 @@ const model_backend_ops model_cuda_backend = {
     .peaks = cuda_peaks,
     .input_buffer = cuda_backend_staging,
     .describe = cuda_backend_describe,
-    .run_fill = cuda_run_fill,
 };

@@ -22,10 +22,6 @@ typedef struct {
   double peak_bw;    /* override the measured peak bytes/s (0 = measure) */
 } model_backend_config;
 
-/* run_fill's source of a batch: writes images lo .. lo + count - 1 (in_h x
- * in_w x 3 uint8 each) at dst; 0, or a negative errno that stops the run. */
-typedef int (*model_fill_fn)(void *ctx, uint8_t *dst, int lo, int count);
-
 typedef struct {
   const char *name;
   int act_bytes, w_bytes; /* element sizes, for the minimum-bytes count */
@@ -50,15 +46,6 @@ typedef struct {
    * kernels' tiles and forms, the image copy's pieces), into buf as
    * snprintf would; returns the length it needed. */
   int (*describe)(void *self, int n, char *buf, size_t len);
-  /* Optional (may be NULL): run() on n images that fill() writes into the
-   * instance's input memory, called on this thread for consecutive ranges
-   * that cover 0 .. n - 1 in order, while the device already works on the
-   * ranges before: the batch's copy overlaps its computation (the cuda
-   * backend: its graph's image copy in pieces waits for each piece's fill).
-   * Where fill fails, the run stops there and returns its value (the device
-   * finishes what it was given; logits are not written). */
-  int (*run_fill)(void *self, int n, model_fill_fn fill, void *ctx, float *logits, char *err,
-                  size_t errlen);
 } model_backend_ops;
 
 typedef struct {

@@ -134,47 +134,19 @@ static int pop_batch(sched *s, sched_request **batch, sched_request **expired) {
   }
 }
 
-/* The batch's images from its requests, in order, as run_fill asks for
- * them: images lo .. lo + count - 1 at dst. The ranges come consecutively,
- * so a cursor (the request and the image in it) walks the list once. */
-typedef struct {
-  sched_request *r;
-  int in_r; /* images of r already handed out */
-  size_t image_bytes;
-} gather_cursor;
-static int gather_fill(void *ctx, uint8_t *dst, int lo, int count) {
-  gather_cursor *g = ctx;
-  (void)lo;
-  while (count > 0 && g->r) {
-    const int take = g->r->n - g->in_r < count ? g->r->n - g->in_r : count;
-    memcpy(dst, g->r->images + (size_t)g->in_r * g->image_bytes, (size_t)take * g->image_bytes);
-    dst += (size_t)take * g->image_bytes, count -= take, g->in_r += take;
-    if (g->in_r == g->r->n) g->r = g->r->next, g->in_r = 0;
-  }
-  return count > 0 ? -EINVAL : 0; /* asked for more images than the batch holds */
-}
-
 /* Copies the batch's images in, runs the backend once, copies logits out and
- * answers every request. Runs on the executor's thread without the lock.
- * Where the backend has run_fill, the copy in goes piece by piece under the
- * device's work on the pieces before (the cuda backend), and the compute
- * time counted includes it. */
+ * answers every request. Runs on the executor's thread without the lock. */
 static void run_batch(sched_executor *e, sched_request *batch) {
   sched *s = e->s;
   const sched_config *c = &s->cfg;
-  const model_backend_ops *ops = e->backend.ops;
   int n = 0;
   for (sched_request *r = batch; r; r = r->next) {
-    if (!ops->run_fill)
-      memcpy(e->in + (size_t)n * c->image_bytes, r->images, (size_t)r->n * c->image_bytes);
+    memcpy(e->in + (size_t)n * c->image_bytes, r->images, (size_t)r->n * c->image_bytes);
     n += r->n;
   }
   char err[160] = "";
-  gather_cursor g = {batch, 0, c->image_bytes};
   uint64_t t0 = sched_now_ns();
-  int rc = ops->run_fill
-               ? ops->run_fill(e->backend.self, n, gather_fill, &g, e->out, err, sizeof err)
-               : ops->run(e->backend.self, e->in, n, e->out, err, sizeof err);
+  int rc = e->backend.ops->run(e->backend.self, e->in, n, e->out, err, sizeof err);
   uint64_t t1 = sched_now_ns();
   int have_prof = 0, prof_batch = 0;
   if (rc == 0 && c->n_blocks > 0 && e->backend.ops->block_times)

@@ -275,64 +275,6 @@ static void test_copy_threads(void **state) {
   free(batch), free(ref), free(out);
 }
 
-/* run_fill's fills as the graph's copies cut the batch, and a fill that
- * fails. With BLOCKFUSE_CUDA_PIECES=4 bucket 8's graph copies 4 pieces of 2
- * images, each waiting for its fill: 7 photos come as fills of 2, 2, 2 and 1
- * in order and give the CPU's top-1 (under the overlap, unless
- * BLOCKFUSE_CUDA_OVERLAP=0, which fills at once). A fill that fails on its
- * second call stops the run with its error, and the next run, 8 photos,
- * is right: no flag was left for the graph to wait on. */
-typedef struct {
-  const uint8_t *batch;
-  size_t img_bytes;
-  int calls, lo[8], count[8], fail_at;
-} fill_log;
-static int logged_fill(void *ctx, uint8_t *dst, int lo, int count) {
-  fill_log *l = ctx;
-  if (l->calls < 8) l->lo[l->calls] = lo, l->count[l->calls] = count;
-  if (++l->calls == l->fail_at) return -ENOSPC;
-  memcpy(dst, l->batch + l->img_bytes * lo, l->img_bytes * count);
-  return 0;
-}
-static void test_run_fill(void **state) {
-  if (test_need_gpu(cuda_device_count())) return;
-  fixture *f = *state;
-  const int C = f->net.num_classes;
-  char err[512];
-  model_backend gpu;
-  model_backend_config cfg = {.threads = 0, .device = 0, .max_batch = 8, .profile_every = 0};
-  float *ref = cpu_ref(f, &cfg), *out = malloc(8 * C * sizeof *out);
-  uint8_t *batch = photos8(f);
-  assert_non_null(out);
-  setenv("BLOCKFUSE_CUDA_PIECES", "4", 1);
-  const int rc = model_backend_open(&gpu, "cuda", &f->net, &cfg, err, sizeof err);
-  unsetenv("BLOCKFUSE_CUDA_PIECES");
-  if (rc) fail_msg("cuda: %s", err);
-  assert_non_null(gpu.ops->run_fill);
-  const int overlap =
-      !getenv("BLOCKFUSE_CUDA_OVERLAP") || strcmp(getenv("BLOCKFUSE_CUDA_OVERLAP"), "0");
-  fill_log l = {batch, f->img_bytes, 0, {0}, {0}, 0};
-  if (gpu.ops->run_fill(gpu.self, 7, logged_fill, &l, out, err, sizeof err))
-    fail_msg("run_fill: %s", err);
-  print_message("7 images: %d fills (overlap %d)\n", l.calls, overlap);
-  static const int lo4[4] = {0, 2, 4, 6}, count4[4] = {2, 2, 2, 1};
-  assert_int_equal(l.calls, overlap ? 4 : 1);
-  for (int k = 0; k < l.calls; k++) {
-    assert_int_equal(l.lo[k], overlap ? lo4[k] : 0);
-    assert_int_equal(l.count[k], overlap ? count4[k] : 7);
-  }
-  for (int i = 0; i < 7; i++)
-    assert_int_equal(argmax(out + i * C, C), argmax(ref + (i % 2) * C, C));
-  fill_log bad = {batch, f->img_bytes, 0, {0}, {0}, overlap ? 2 : 1};
-  assert_int_equal(gpu.ops->run_fill(gpu.self, 8, logged_fill, &bad, out, err, sizeof err),
-                   -ENOSPC);
-  print_message("failed fill: %s\n", err);
-  assert_non_null(strstr(err, "filling the batch"));
-  check_photos(f, &gpu, batch, 8, ref, out, "after a failed fill");
-  model_backend_close(&gpu);
-  free(batch), free(ref), free(out);
-}
-
 /* Bad values of the backend's count switches are refused at create() with a
  * message naming the switch, before any CUDA call: so this runs without a GPU
  * too (CI), and skips only in a build without CUDA. */
@@ -525,13 +467,9 @@ int main(void) {
   test_seed();
   test_filter_from_env();
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_network_matches_cpu),
-      cmocka_unit_test(test_copy_pieces),
-      cmocka_unit_test(test_env_refused),
-      cmocka_unit_test(test_arch_matches_cpu),
-      cmocka_unit_test(test_profile_and_peaks),
-      cmocka_unit_test(test_copy_threads),
-      cmocka_unit_test(test_run_fill),
+      cmocka_unit_test(test_network_matches_cpu), cmocka_unit_test(test_copy_pieces),
+      cmocka_unit_test(test_env_refused),         cmocka_unit_test(test_arch_matches_cpu),
+      cmocka_unit_test(test_profile_and_peaks),   cmocka_unit_test(test_copy_threads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

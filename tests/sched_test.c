@@ -32,7 +32,6 @@ typedef struct {
   pthread_mutex_t lock;
   uint8_t *own_input; /* what input_buffer() hands out (direct-gather test) */
   int direct_runs;    /* runs whose images were own_input */
-  int fill_runs;      /* run_fill's runs whose fills came in order and covered the batch */
 } fake_state;
 
 /* What every fake factory's open() does: hand out ops over self. */
@@ -103,39 +102,6 @@ static const model_backend_ops fake_direct_ops = {.name = "fake-direct",
                                                   .input_buffer = fake_input_buffer};
 static int fake_direct_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
   return bind_fake(b, &fake_direct_ops, arg);
-}
-/* run_fill: the batch filled into own_input in ranges of 3 images (across
- * the requests' bounds), each range checked to follow the one before. */
-static int fake_run_fill(void *self, int n, model_fill_fn fill, void *ctx, float *logits, char *err,
-                         size_t errlen) {
-  fake_state *f = self;
-  for (int lo = 0; lo < n; lo += 3) {
-    const int count = n - lo < 3 ? n - lo : 3;
-    memset(f->own_input + (size_t)lo * IMG_BYTES, 0xEE, (size_t)count * IMG_BYTES);
-    const int rc = fill(ctx, f->own_input + (size_t)lo * IMG_BYTES, lo, count);
-    if (rc) {
-      snprintf(err, errlen, "fill %d..%d: %d", lo, lo + count - 1, rc);
-      return rc;
-    }
-  }
-  const int rc = fake_run(self, f->own_input, n, logits, err, errlen);
-  pthread_mutex_lock(&f->lock);
-  if (rc == 0) f->fill_runs++;
-  pthread_mutex_unlock(&f->lock);
-  return rc;
-}
-static const model_backend_ops fake_fill_ops = {.name = "fake-fill",
-                                                .act_bytes = 4,
-                                                .w_bytes = 4,
-                                                .create = fake_create,
-                                                .destroy = fake_destroy,
-                                                .run = fake_run,
-                                                .block_times = fake_times,
-                                                .peaks = fake_peaks,
-                                                .input_buffer = fake_input_buffer,
-                                                .run_fill = fake_run_fill};
-static int fake_fill_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
-  return bind_fake(b, &fake_fill_ops, arg);
 }
 static int failing_open(void *arg, int ex, model_backend *b, char *err, size_t errlen) {
   snprintf(err, errlen, "no device %d", ex);
@@ -518,44 +484,6 @@ static void test_direct_input_buffer(void **state) {
   sched_destroy(s);
 }
 
-/* A backend with run_fill gets the batch's images through its fill calls:
- * requests of 1 to 4 images, filled 3 at a time across their bounds (a
- * fill range that skipped or repeated images would leave the 0xEE fake_run
- * fails on, or give another image's logits), every image its own logits. */
-static void test_run_fill_gathers(void **state) {
-  static uint8_t own[16 * IMG_BYTES];
-  fake_state f = {.sleep_us = 0, .lock = PTHREAD_MUTEX_INITIALIZER, .own_input = own};
-  sched_config c = {0};
-  c.factory.open = fake_fill_open;
-  c.factory.arg = &f;
-  c.executors = 1;
-  c.max_batch = 16;
-  c.max_queue = 64;
-  c.max_queue_delay_ns = 50 * 1000 * 1000;
-  c.image_bytes = IMG_BYTES;
-  c.num_classes = CLASSES;
-  sched *s = NULL;
-  char err[200];
-  assert_int_equal(sched_create(&s, &c, err, sizeof err), 0);
-  tracker t;
-  tracker_init(&t);
-  static job jobs[6];
-  static const int sizes[6] = {1, 3, 2, 4, 1, 2};
-  for (int i = 0; i < 6; i++) {
-    job_init(&jobs[i], &t, i, sizes[i], (uint8_t)(10 * i + 1));
-    assert_int_equal(sched_submit(s, &jobs[i].r), 0);
-  }
-  wait_done(&t, 6);
-  assert_true(f.runs >= 1);
-  assert_int_equal(f.fill_runs, f.runs);
-  for (int i = 0; i < 6; i++) {
-    assert_int_equal(jobs[i].r.status, 0);
-    for (int k = 0; k < sizes[i]; k++)
-      assert_float_equal(jobs[i].out[k * CLASSES + 2], (10 * i + 1 + k) * 10.0f + 2, 0);
-  }
-  sched_destroy(s);
-}
-
 /* A one-image-per-batch configuration over this factory, for the tests
  * that look at single batches (health, devices). */
 static sched_config small_config(int (*open)(void *, int, model_backend *, char *, size_t),
@@ -767,7 +695,6 @@ static void test_device_profiles(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_direct_input_buffer),
-      cmocka_unit_test(test_run_fill_gathers),
       cmocka_unit_test(test_batches_form),
       cmocka_unit_test(test_partial_batch_delay),
       cmocka_unit_test(test_preferred),
