@@ -1058,7 +1058,9 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   }
   s->net = net, s->device = cfg->device, s->profile_every = cfg->profile_every;
   const long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  s->copy_threads = cfg->threads > 0 ? cfg->threads : cores < COPY_THREADS ? (int)cores : COPY_THREADS;
+  s->copy_threads = cfg->threads > 0       ? cfg->threads
+                    : cores < COPY_THREADS ? (int)cores
+                                           : COPY_THREADS;
   s->try_cluster = cuda_env_is("BLOCKFUSE_CUDA_CLUSTER", "1");
   s->no_wide = cuda_env_is("BLOCKFUSE_CUDA_WIDE", "0");
   s->no_gemm = cuda_env_is("BLOCKFUSE_CUDA_GEMM", "0");
@@ -1250,8 +1252,7 @@ static void copy_slice(void *ctx, int item, int thread) {
   (void)thread;
   memcpy(j->dst + lo, j->src + lo, j->bytes - lo < COPY_SLICE ? j->bytes - lo : COPY_SLICE);
 }
-static int copy_in(cuda_backend *s, const uint8_t *images, size_t bytes, char *err,
-                   size_t errlen) {
+static int copy_in(cuda_backend *s, const uint8_t *images, size_t bytes, char *err, size_t errlen) {
   int rc = 0;
   if (s->copy_threads < 2 || bytes < COPY_POOL_MIN) {
     memcpy(s->h_img, images, bytes);
