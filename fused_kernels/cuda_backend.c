@@ -1392,6 +1392,12 @@ fail:
   return rc;
 }
 
+static int cuda_device_time(void *self, int n, int iters, double *with_copies, double *kernels,
+                            char *err, size_t errlen) {
+  const int rc = cuda_backend_graph_time(self, n, iters, 0, with_copies, err, errlen);
+  return rc ? rc : cuda_backend_graph_time(self, n, iters, 1, kernels, err, errlen);
+}
+
 int cuda_profiler_window(int on) {
   return (on ? cudaProfilerStart() : cudaProfilerStop()) == cudaSuccess ? 0 : -EIO;
 }
@@ -1490,4 +1496,5 @@ const model_backend_ops model_cuda_backend = {
     .peaks = cuda_peaks,
     .input_buffer = cuda_backend_staging,
     .describe = cuda_backend_describe,
+    .device_time = cuda_device_time,
 };

@@ -46,6 +46,12 @@ typedef struct {
    * kernels' tiles and forms, the image copy's pieces), into buf as
    * snprintf would; returns the length it needed. */
   int (*describe)(void *self, int n, char *buf, size_t len);
+  /* Optional (may be NULL): the device's own time for a batch of n, without
+   * the host's part of a run (copying the caller's images, the call): the
+   * median of `iters` replays with the images' copy in and the logits' out
+   * (*with_copies) and without them (*kernels), in seconds. */
+  int (*device_time)(void *self, int n, int iters, double *with_copies, double *kernels, char *err,
+                     size_t errlen);
 } model_backend_ops;
 
 typedef struct {

@@ -15,7 +15,8 @@
 static void bench_usage(FILE *f) {
   fprintf(f,
           "usage: blockfuse bench [options]\n"
-          "Times the forward pass on random uint8 images.\n"
+          "Times the forward pass on random uint8 images (the cuda backend: also the\n"
+          "device's own time a batch, without the host's copy of the images).\n"
           "  --model DIR      model repository (default: the built-in %s)\n"
           "  --backend NAME   cpu, cuda or auto (default auto)\n"
           "  --batch N        images per run, up to the model's max_batch_size (default 1)\n"
@@ -209,6 +210,16 @@ int cli_bench_main(int argc, char **argv) {
            total / iters * 1e3, percentile(lat, iters, 0.5) * 1e3,
            percentile(lat, iters, 0.9) * 1e3, percentile(lat, iters, 0.99) * 1e3, lat[0] * 1e3,
            lat[iters - 1] * 1e3);
+    double dev = 0, kern = 0;
+    if (be.ops->device_time &&
+        be.ops->device_time(be.self, batch, iters, &dev, &kern, err, sizeof err) != 0)
+      printf("(device time not available: %s)\n", err);
+    else if (be.ops->device_time)
+      printf(
+          "device ms a batch: %.3f with the copies in and out, %.3f the kernels alone (the "
+          "median of %d graph replays);\n  the rest of a run, %.3f ms, is the host's: the "
+          "copy of the images into pinned memory, the call\n",
+          dev * 1e3, kern * 1e3, iters, total / iters * 1e3 - dev * 1e3);
     double *bt = calloc((size_t)net.n_blocks, sizeof *bt);
     int pb = 0;
     if (per_block && bt && be.ops->block_times &&
