@@ -1239,7 +1239,7 @@ static cuda_bucket *bucket_for(cuda_backend *s, int n) {
  * bench`, where the GPU's share is 2.9), so a batch of COPY_POOL_MIN bytes or
  * more goes in slices over copy_threads threads, the caller one of them (a
  * pool made at the first such copy: the daemon's executors gather into the
- * staging themselves, cuda_input_buffer, and never make one). */
+ * staging themselves, cuda_backend_staging, and never make one). */
 typedef struct {
   uint8_t *dst;
   const uint8_t *src;
