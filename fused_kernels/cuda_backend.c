@@ -27,13 +27,18 @@
 #define MAX_PIECES 8
 #define MAX_LEAD 64 /* BLOCKFUSE_CUDA_PIECE_BLOCKS' largest */
 
+/* One form of a bucket's hot-path graph: the image copy in `pieces` pieces
+ * (1: one copy) under its first `lead` blocks (0: one copy), which run the
+ * pieces on `lanes` lanes: 1 stream, or 2 as a wavefront (enqueue_pieces). */
+typedef struct {
+  int pieces, lanes, lead;
+} graph_form;
+
 typedef struct {
   int batch;
   cuda_blk_plan *plans; /* [n_blocks] */
   cudaGraphExec_t exec;
-  int lead;   /* exec's image copy goes in pieces under its first `lead` blocks (0: one copy) */
-  int pieces; /* in that many pieces */
-  int lanes;  /* and those blocks run the pieces on 1 stream, or on 2 as a wavefront */
+  graph_form form;       /* exec's (capture_net's pick) */
   cudaGraphExec_t kexec; /* the kernels alone (no copies): cuda_backend_graph_time's, on demand */
   cudaGraphExec_t pexec; /* with an event before each block and after the last: the profiled
                             runs' (where profile_every > 0) */
@@ -194,9 +199,9 @@ static cuda_blk_plan piece_plan(const cuda_backend *s, const cuda_blk_plan *p, i
   return q;
 }
 
-/* The image copy in `pieces` pieces on st2, and the first `lead` blocks on
- * each piece once it has landed, while the next is copied. Blocks after the
- * stem run a piece with the plan of the bucket of that many images
+/* bk->form's image copy in `pieces` pieces on st2, and its first `lead`
+ * blocks on each piece once it has landed, while the next is copied. Blocks
+ * after the stem run a piece with the plan of the bucket of that many images
  * (lead_max). With one lane the pieces run one after another on st. With two
  * the odd pieces run on st3, a wavefront: block i of a piece waits for block
  * i of the one before (lane_ev[i]), so that it overlaps that piece's block
@@ -204,10 +209,9 @@ static cuda_blk_plan piece_plan(const cuda_backend *s, const cuda_blk_plan *p, i
  * two-lane rule needs to keep the pieces' outputs apart in the ping-pong
  * buffers, and each piece has its own SE scratch (piece_plan). st waits for
  * the last copy (after every other on st2) and for st3: the joins. */
-static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, int pieces, int lead, int lanes,
-                          char *err, size_t errlen) {
+static int enqueue_pieces(cuda_backend *s, const cuda_bucket *bk, char *err, size_t errlen) {
   int rc = 0;
-  const int B = bk->batch, L = lead;
+  const int B = bk->batch, L = bk->form.lead, pieces = bk->form.pieces, lanes = bk->form.lanes;
   const cuda_blk_plan *plans = lead_plans(s, bk, pieces, L);
   CUDA_TRY(cudaEventRecord(s->cp_ev[0], s->st)); /* the fork */
   CUDA_TRY(cudaStreamWaitEvent(s->st2, s->cp_ev[0], 0));
@@ -242,13 +246,13 @@ fail:
 /* Enqueues the whole network for bucket `bk` on the stream, with the copies
  * of the images in and the logits out unless `kernels_only`; with `ev`,
  * records an event before each block and after the last (as event nodes when
- * captured). With `lead` > 0 the image copy goes in bk->pieces pieces
+ * captured). With `lead` > 0 (bk->form.lead) the image copy goes in pieces
  * under the first `lead` blocks (enqueue_pieces). Capturable. */
 static int enqueue_net(cuda_backend *s, const cuda_bucket *bk, cudaEvent_t *ev, int kernels_only,
                        int lead, char *err, size_t errlen) {
   int rc = 0;
   const int B = bk->batch, classes = s->net->num_classes;
-  if (lead > 0 && (rc = enqueue_pieces(s, bk, bk->pieces, lead, bk->lanes, err, errlen))) return rc;
+  if (lead > 0 && (rc = enqueue_pieces(s, bk, err, errlen))) return rc;
   if (!kernels_only && lead == 0)
     CUDA_TRY(cudaMemcpyAsync(s->d_img, s->h_img, s->img_bytes * B, cudaMemcpyHostToDevice, s->st));
   for (int i = lead; i < s->n_blocks; i++) {
@@ -803,12 +807,12 @@ fail:
   return rc;
 }
 
-/* Captures one of the bucket's graphs once: bk->exec (CAPTURE_NET), whose
- * replays are the hot path; bk->kexec (CAPTURE_KERNELS), without the copies;
- * bk->pexec (CAPTURE_PROFILED), with the events between blocks. */
+/* Captures one of the bucket's graphs once: bk->exec (CAPTURE_NET, in the
+ * form bk->form), whose replays are the hot path; bk->kexec
+ * (CAPTURE_KERNELS), without the copies; bk->pexec (CAPTURE_PROFILED), with
+ * the events between blocks. */
 enum { CAPTURE_NET, CAPTURE_KERNELS, CAPTURE_PROFILED };
-static int capture_bucket(cuda_backend *s, cuda_bucket *bk, int which, int lead, char *err,
-                          size_t errlen) {
+static int capture_bucket(cuda_backend *s, cuda_bucket *bk, int which, char *err, size_t errlen) {
   int rc = 0;
   cudaGraph_t g = NULL;
   cudaGraphExec_t *exec = which == CAPTURE_KERNELS    ? &bk->kexec
@@ -816,7 +820,7 @@ static int capture_bucket(cuda_backend *s, cuda_bucket *bk, int which, int lead,
                                                       : &bk->exec;
   CUDA_TRY(cudaStreamBeginCapture(s->st, cudaStreamCaptureModeThreadLocal));
   rc = enqueue_net(s, bk, which == CAPTURE_PROFILED ? s->ev : NULL, which == CAPTURE_KERNELS,
-                   which == CAPTURE_NET ? lead : 0, err, errlen);
+                   which == CAPTURE_NET ? bk->form.lead : 0, err, errlen);
   {
     cudaError_t e = cudaStreamEndCapture(s->st, &g);
     if (rc) goto fail;
@@ -856,13 +860,6 @@ fail:
   return rc;
 }
 
-/* One form of a bucket's hot-path graph: the image copy in `pieces` pieces
- * (1: one copy) under its first `lead` blocks, which run the pieces on
- * `lanes` lanes (enqueue_pieces). */
-typedef struct {
-  int pieces, lanes, lead;
-} graph_form;
-
 /* The forms the planner tries for bucket bk, into f (at most max): the one
  * copy, and for each count of pieces copy_pieces gives, 1 to PIECE_BLOCKS
  * blocks run piece by piece under the copy (lead_max;
@@ -894,10 +891,10 @@ static int graph_forms(const cuda_backend *s, const cuda_bucket *bk, graph_form 
 
 /* The bucket's hot-path graph: the planner captures each of graph_forms'
  * forms, times its replays, copies included, and keeps the fastest
- * (bk->pieces, bk->lanes, bk->lead); a single form is captured untimed. The
- * more pieces and the deeper, the more of the copy is hidden, but the blocks
- * run at the smaller batch of a piece, which two lanes partly make up for;
- * at small batches that costs more than it hides. */
+ * (bk->form); a single form is captured untimed. The more pieces and the
+ * deeper, the more of the copy is hidden, but the blocks run at the smaller
+ * batch of a piece, which two lanes partly make up for; at small batches
+ * that costs more than it hides. */
 enum { LEAD_ITERS = 7, MAX_LEAD_ITERS = 64, MAX_FORMS = 3 * 2 * MAX_LEAD + 1 };
 static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errlen) {
   graph_form f[MAX_FORMS];
@@ -909,8 +906,8 @@ static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
   for (int i = 0; i < n; i++) {
     const cudaGraphExec_t prev = bk->exec;
     double t = 0;
-    bk->exec = NULL, bk->pieces = f[i].pieces, bk->lanes = f[i].lanes, bk->lead = f[i].lead;
-    if (!(rc = capture_bucket(s, bk, CAPTURE_NET, f[i].lead, err, errlen)) && n > 1)
+    bk->exec = NULL, bk->form = f[i];
+    if (!(rc = capture_bucket(s, bk, CAPTURE_NET, err, errlen)) && n > 1)
       rc = replay_ms(s, bk->exec, iters, ms, &t, err, errlen);
     if (rc) {
       if (prev) cudaGraphExecDestroy(prev);
@@ -924,7 +921,7 @@ static int capture_net(cuda_backend *s, cuda_bucket *bk, char *err, size_t errle
       bk->exec = prev;
     }
   }
-  bk->pieces = f[kept].pieces, bk->lanes = f[kept].lanes, bk->lead = f[kept].lead;
+  bk->form = f[kept];
   return 0;
 }
 
@@ -1184,7 +1181,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
     if ((rc = plan_bucket(s, &s->buckets[k], err, errlen))) goto fail;
     if ((rc = capture_net(s, &s->buckets[k], err, errlen))) goto fail;
     if (s->profile_every > 0 &&
-        (rc = capture_bucket(s, &s->buckets[k], CAPTURE_PROFILED, 0, err, errlen)))
+        (rc = capture_bucket(s, &s->buckets[k], CAPTURE_PROFILED, err, errlen)))
       goto fail;
   }
   *self = s;
@@ -1316,7 +1313,7 @@ static void cuda_peaks(void *self, double *flops_per_s, double *bytes_per_s) {
 static int timed_graph(cuda_backend *s, cuda_bucket *bk, int kernels_only, cudaGraphExec_t *exec,
                        char *err, size_t errlen) {
   int rc = 0;
-  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, CAPTURE_KERNELS, 0, err, errlen)))
+  if (kernels_only && !bk->kexec && (rc = capture_bucket(s, bk, CAPTURE_KERNELS, err, errlen)))
     return rc;
   *exec = kernels_only ? bk->kexec : bk->exec;
   return 0;
@@ -1411,17 +1408,18 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
   cuda_bucket *bk = bucket_for(s, batch);
   size_t w = 0;
   if (!bk) return snprintf(buf, len, "no bucket for batch %d\n", batch);
-  const cuda_blk_plan *lead = bk->lead ? lead_plans(s, bk, bk->pieces, bk->lead) : NULL;
+  const graph_form *f = &bk->form;
+  const cuda_blk_plan *lead = f->lead ? lead_plans(s, bk, f->pieces, f->lead) : NULL;
   for (int i = 0; i < s->n_blocks; i++) {
     /* the blocks run piece by piece: the plans they run the pieces with */
-    const cuda_blk_plan *p = i < bk->lead ? &lead[i] : &bk->plans[i];
+    const cuda_blk_plan *p = i < f->lead ? &lead[i] : &bk->plans[i];
     char line[512];
     int k = snprintf(line, sizeof line, "%-12s bucket %d", s->blks[i].b->name, bk->batch);
-    if (i < bk->lead)
+    if (i < f->lead)
       k += snprintf(line + k, sizeof line - (size_t)k,
                     "  [piece by piece under the copy, %d pieces, %s, plans of bucket %d]",
-                    bk->pieces, bk->lanes > 1 ? "two lanes" : "one lane",
-                    lead == bk->plans ? bk->batch : bk->batch / bk->pieces);
+                    f->pieces, f->lanes > 1 ? "two lanes" : "one lane",
+                    lead == bk->plans ? bk->batch : bk->batch / f->pieces);
     if (p->px.nt) {
       const cuda_px_args *a = &p->px;
       k += snprintf(line + k, sizeof line - (size_t)k,
@@ -1475,7 +1473,7 @@ int cuda_backend_describe(void *self, int batch, char *buf, size_t len) {
       cuda_mbconv_args a = p->l[0];
       a.sefuse = cuda_blk_plan_sefuse(p);
       /* at the images it is launched on: a piece's where run piece by piece */
-      const int form = cuda_se_form(&a, i < bk->lead ? bk->batch / bk->pieces : bk->batch);
+      const int form = cuda_se_form(&a, i < f->lead ? bk->batch / f->pieces : bk->batch);
       if (form >= 0) k += snprintf(line + k, sizeof line - (size_t)k, "  [%s]", se_forms[form]);
     }
     snprintf(line + k, sizeof line - (size_t)k, "\n");
