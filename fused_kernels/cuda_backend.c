@@ -90,6 +90,7 @@ typedef struct {
                        applies (A/B, profiling); else timed beside the tile kernel (1) */
   int no_dwquads;   /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
   int no_dwvec;     /* BLOCKFUSE_CUDA_DWVEC=0: ... and the 8-channel one (A/B) */
+  int f32exp;       /* BLOCKFUSE_CUDA_H16EXP=0: every expand in fp32 accumulators (A/B) */
   int no_dwrun;     /* BLOCKFUSE_CUDA_DWRUN=0: ... and its runs of pixels (A/B) */
   int no_dwstrips;  /* BLOCKFUSE_CUDA_DWSTRIPS=0: ... and the strips of 7 pixels (A/B) */
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
@@ -1023,6 +1024,7 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
   for (int i = 0; i < s->n_blocks; i++) {
     cuda_mbconv_args *m = &s->blks[i].mb;
     m->stage = s->d_stage, m->sums = s->d_sums, m->scale = s->d_scale;
+    m->f32exp = s->f32exp;
   }
 fail:
   return rc;
@@ -1064,6 +1066,7 @@ static int cuda_create(const model_net *net, const model_backend_config *cfg, vo
   s->no_dwrows = cuda_env_is("BLOCKFUSE_CUDA_DWROWS", "0");
   s->no_dwquads = cuda_env_is("BLOCKFUSE_CUDA_DWQUADS", "0");
   s->no_dwvec = cuda_env_is("BLOCKFUSE_CUDA_DWVEC", "0");
+  s->f32exp = cuda_env_is("BLOCKFUSE_CUDA_H16EXP", "0");
   s->no_dwrun = cuda_env_is("BLOCKFUSE_CUDA_DWRUN", "0");
   s->no_dwstrips = cuda_env_is("BLOCKFUSE_CUDA_DWSTRIPS", "0");
   for (int r = 1; r <= 5; r++) {

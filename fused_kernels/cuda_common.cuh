@@ -38,6 +38,28 @@ __device__ __forceinline__ void mma16816_init(float *d, const unsigned *a, unsig
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(c0), "f"(c1));
 }
 
+// The m16n8k16 MMA with fp16 accumulators (d: rows g and g + 8 as fp16
+// pairs), from c, an fp16 pair both rows start from (a bias), or from d.
+// PASS1's expand at K <= 32 (expand_chunk in mbconv_parts.cuh): its sums are
+// rounded to fp16 for the activation anyway, and the pair form needs no
+// conversion and half the accumulator registers.
+__device__ __forceinline__ void mma16816_h16_init(unsigned *d, const unsigned *a, unsigned b0,
+                                                  unsigned b1, unsigned c) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f16.f16.f16.f16 {%0,%1}, {%2,%3,%4,%5}, {%6,%7}, "
+      "{%8,%8};\n"
+      : "=r"(d[0]), "=r"(d[1])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "r"(c));
+}
+__device__ __forceinline__ void mma16816_h16(unsigned *d, const unsigned *a, unsigned b0,
+                                             unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f16.f16.f16.f16 {%0,%1}, {%2,%3,%4,%5}, {%6,%7}, "
+      "{%0,%1};\n"
+      : "+r"(d[0]), "+r"(d[1])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
 // n / d for 0 <= n < 2^20 and d >= 1 (thread, pixel and tile counts) by an
 // approximate float reciprocal and a multiply, where the integer division
 // takes ~20 instructions: (n + 0.5) / d lies at least 0.5 / d from an

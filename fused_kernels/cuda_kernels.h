@@ -94,6 +94,10 @@ typedef struct {
                    warpgroup MMAs in one or two warpgroups beside a depthwise warp per output
                    row, zsplit splitting the chunks of 64 channels; cuda_mbconv_wgx_set) where
                    cuda_mbconv_wgx_ok(); the tuner times it beside the tile kernel */
+  int f32exp;   /* 1: the tile kernel's expand accumulates in fp32 wherever it runs; 0: in fp16
+                   pairs in PASS1's dw_vec builds for swish blocks of CinP <= 32
+                   (expand_chunk in mbconv_parts.cuh; BLOCKFUSE_CUDA_H16EXP=0 sets 1 for
+                   every block, an A/B switch) */
   int se_g;     /* PASS1: CTAs per image of the SE kernel after it; 0 = automatic */
   int se_batch; /* PASS1: the SE MLP after it: 1 = batched over images (se_batch.cu) at any
                    batch, 2 = on tensor cores (se_mma.cu) at any batch (tests); 0 = the

@@ -663,6 +663,7 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
         rc = -EINVAL;
         goto fail;
       }
+      l->f32exp = (staged & CUDA_TEST_F32EXP) != 0;
       l->se_g = staged & CUDA_TEST_SE1 ? 1 : 0;
       l->se_batch = staged & CUDA_TEST_SEMMA ? 2 : staged & CUDA_TEST_SEBATCH ? 1 : -1;
       l->wide = (staged & CUDA_TEST_WIDE) && !l->lowreg;

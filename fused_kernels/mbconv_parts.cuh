@@ -208,16 +208,21 @@ __device__ __forceinline__ void zero_halo(__half *mid, const int *pglob, int pin
 // k-loop of m16n8k16 MMAs from the bias, then act in registers and fp16 pairs
 // into mid at the list's rows mrow + g, mrow + g + 8 (xin's row slots).
 // With BPRE (kt_n == 1: CinP = 16) the B fragments come from bpre[t][4],
-// loaded once per chunk by the caller, instead of per row tile.
-template <int ACT, int NTW, bool BPRE = false>
+// loaded once per chunk by the caller, instead of per row tile. BT is the
+// bias's form (exp_bias): float, fp32 accumulators; unsigned, fp16 pairs
+// (swish only: the accumulators are the stored pairs).
+template <int ACT, int NTW, bool BPRE = false, typename BT = float>
 __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __half *ap,
-                                            const __half *bp, int kt_n, int ldw, const float *bias,
+                                            const __half *bp, int kt_n, int ldw, const BT *bias,
                                             const __half *xin, int ldx, __half *mid, int mrow,
                                             int col0, const unsigned (*bpre)[4] = nullptr) {
+  constexpr bool H16 = std::is_same<BT, unsigned>::value;
+  static_assert(!H16 || ACT == MODEL_ACT_SWISH, "fp16 accumulators: swish blocks only");
   const int lane = threadIdx.x & 31, g = lane >> 2;
   /* the output rows' pixels, read before the MMAs cover the latency */
   const int prow[2] = {*xrow_slot(xin, ldx, mrow + g), *xrow_slot(xin, ldx, mrow + g + 8)};
-  float c[NTW][2][4];
+  float c[NTW][2][4];    /* fp32: c0 c1 row g, c2 c3 row g + 8 */
+  unsigned d[NTW][2][2]; /* H16: the pairs of rows g and g + 8 */
   { /* the first k-step starts from the bias (rows g and g + 8 share it) */
     unsigned af[4];
     ldsm_x4(af, ap, false);
@@ -230,8 +235,13 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
       } else {
         ldsm_x4(bf, bp + t * 16, true);
       }
-      mma16816_init(c[t][0], af, bf[0], bf[1], bias[4 * t], bias[4 * t + 1]);
-      mma16816_init(c[t][1], af, bf[2], bf[3], bias[4 * t + 2], bias[4 * t + 3]);
+      if constexpr (H16) {
+        mma16816_h16_init(d[t][0], af, bf[0], bf[1], bias[2 * t]);
+        mma16816_h16_init(d[t][1], af, bf[2], bf[3], bias[2 * t + 1]);
+      } else {
+        mma16816_init(c[t][0], af, bf[0], bf[1], bias[4 * t], bias[4 * t + 1]);
+        mma16816_init(c[t][1], af, bf[2], bf[3], bias[4 * t + 2], bias[4 * t + 3]);
+      }
     }
   }
   for (int k = 1; k < (BPRE ? 1 : kt_n); k++) {
@@ -241,8 +251,13 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
     for (int t = 0; t < NTW; t++) {
       unsigned bf[4];
       ldsm_x4(bf, bp + (size_t)k * 16 * ldw + t * 16, true);
-      mma16816(c[t][0], af, bf[0], bf[1]);
-      mma16816(c[t][1], af, bf[2], bf[3]);
+      if constexpr (H16) {
+        mma16816_h16(d[t][0], af, bf[0], bf[1]);
+        mma16816_h16(d[t][1], af, bf[2], bf[3]);
+      } else {
+        mma16816(c[t][0], af, bf[0], bf[1]);
+        mma16816(c[t][1], af, bf[2], bf[3]);
+      }
     }
   }
   const int ldm = a.CC + 8;
@@ -255,13 +270,36 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 #pragma unroll
       for (int j = 0; j < 2; j++) {
         __half2 v;
-        if (ACT == MODEL_ACT_SWISH) /* bias in fp32 (in c), swish on the fp16 pair; */
+        if constexpr (H16) /* -inf would give NaN (swish_of_half): clamped, as satfinite does */
+          v = swish_of_half(
+              __hmax2(*reinterpret_cast<const __half2 *>(&d[t][j][h]), __float2half2_rn(-65504.f)));
+        else if (ACT == MODEL_ACT_SWISH) /* bias in fp32 (in c), swish on the fp16 pair; */
           v = swish_h2_halved(c[t][j][2 * h], c[t][j][2 * h + 1]); /* weights halved */
         else
           v = __floats2half2_rn(act_t<ACT>(c[t][j][2 * h], a.act),
                                 act_t<ACT>(c[t][j][2 * h + 1], a.act));
         *reinterpret_cast<__half2 *>(mid + (size_t)p * ldm + col0 + t * 16 + j * 8) = v;
       }
+  }
+}
+
+// A lane's expand bias for NTW column tiles from col0 (its column pair in the
+// first): as fp32, 4 per tile (c0 c1 of each n8 half), or as one fp16 pair
+// per n8 half (the fp16 accumulators' start).
+template <int NTW>
+__device__ __forceinline__ void exp_bias(float (&b)[4 * NTW], const float *bexp, int col0) {
+#pragma unroll
+  for (int i = 0; i < 2 * NTW; i++) {
+    b[2 * i] = bexp[col0 + 8 * i];
+    b[2 * i + 1] = bexp[col0 + 8 * i + 1];
+  }
+}
+template <int NTW>
+__device__ __forceinline__ void exp_bias(unsigned (&b)[2 * NTW], const float *bexp, int col0) {
+#pragma unroll
+  for (int i = 0; i < 2 * NTW; i++) {
+    const __half2 h = __floats2half2_rn(bexp[col0 + 8 * i], bexp[col0 + 8 * i + 1]);
+    b[i] = *reinterpret_cast<const unsigned *>(&h);
   }
 }
 
@@ -276,8 +314,9 @@ __device__ __forceinline__ void expand_tile(const cuda_mbconv_args &a, const __h
 // per-tile index arithmetic) and strides over rows; with PAIRED, where the
 // chunk's column tiles come in pairs whose count is a power of two (so it
 // divides the warps), a warp keeps a pair of them and loads each A fragment
-// once for both. Caller syncs before and after.
-template <int ACT, bool PAIRED, bool K1>
+// once for both. BT: the accumulators' form (expand_tile). Caller syncs
+// before and after.
+template <int ACT, bool PAIRED, bool K1, typename BT>
 __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, const __half *wexp,
                                const float *bexp, int nrow, __half *mid, int cc) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t4 = lane & 3, nw = blockDim.x >> 5;
@@ -292,8 +331,8 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
   const int np = nt_n / 2;
   if (PAIRED && nt_n % 2 == 0 && !(np & (np - 1)) && np <= nw) {
     const int sh = __ffs(np) - 1, pr = warp & (np - 1), mstep = nw >> sh, col0 = pr * 32 + 2 * t4;
-    const float bias[8] = {bexp[col0],      bexp[col0 + 1],  bexp[col0 + 8],  bexp[col0 + 9],
-                           bexp[col0 + 16], bexp[col0 + 17], bexp[col0 + 24], bexp[col0 + 25]};
+    BT bias[std::is_same<BT, float>::value ? 8 : 4];
+    exp_bias<2>(bias, bexp, col0);
     const __half *bp = wexp + (size_t)lrow * ldw + pr * 32 + lcol;
     int mt = warp >> sh, r = mt < mt_n ? arow(mt) : 0;
     if (K1 && kt_n == 1) { /* CinP = 16: the pair's B fragments once for every row tile */
@@ -301,13 +340,13 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
       ldsm_x4(bf[0], bp, true);
       ldsm_x4(bf[1], bp + 16, true);
       for (; mt < mt_n; mt += mstep)
-        expand_tile<ACT, 2, true>(a, xin + (size_t)arow(mt) * ldx + lcol, bp, 1, ldw, bias, xin,
+        expand_tile<ACT, 2, true, BT>(a, xin + (size_t)arow(mt) * ldx + lcol, bp, 1, ldw, bias, xin,
                                   ldx, mid, mt * 16, col0, bf);
       return;
     }
     for (; mt < mt_n; mt += mstep) {
       const int rn = mt + mstep < mt_n ? arow(mt + mstep) : 0;
-      expand_tile<ACT, 2>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
+      expand_tile<ACT, 2, false, BT>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
                           mt * 16, col0);
       r = rn;
     }
@@ -316,20 +355,22 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
   const idiv ntd(nt_n); /* not in the paired form: its division would run per chunk */
   if (ntd.r(nw) == 0) {
     const int nt = ntd.r(warp), mstep = ntd.q(nw), col0 = nt * 16 + 2 * t4;
-    const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
+    BT bias[std::is_same<BT, float>::value ? 4 : 2];
+    exp_bias<1>(bias, bexp, col0);
     const __half *bp = wexp + (size_t)lrow * ldw + nt * 16 + lcol;
     int mt = ntd.q(warp), r = mt < mt_n ? arow(mt) : 0;
     for (; mt < mt_n; mt += mstep) {
       const int rn = mt + mstep < mt_n ? arow(mt + mstep) : 0;
-      expand_tile<ACT, 1>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
+      expand_tile<ACT, 1, false, BT>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
                           mt * 16, col0);
       r = rn;
     }
   } else {
     for (int t = warp; t < mt_n * nt_n; t += nw) {
       const int mt = ntd.q(t), nt = t - mt * nt_n, col0 = nt * 16 + 2 * t4;
-      const float bias[4] = {bexp[col0], bexp[col0 + 1], bexp[col0 + 8], bexp[col0 + 9]};
-      expand_tile<ACT, 1>(a, xin + (size_t)arow(mt) * ldx + lcol,
+      BT bias[std::is_same<BT, float>::value ? 4 : 2];
+      exp_bias<1>(bias, bexp, col0);
+      expand_tile<ACT, 1, false, BT>(a, xin + (size_t)arow(mt) * ldx + lcol,
                           wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, xin, ldx,
                           mid, mt * 16, col0);
     }
@@ -338,15 +379,22 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
 
 // K1: with CinP = 16, a warp's pair of column tiles loads its B fragments
 // once per chunk (the PASS1 builds with dw_vec; in the others the code
-// made ptxas spill).
+// made ptxas spill). There a swish block of at most 32 input channels takes
+// fp16 accumulators unless a.f32exp: its sums of 16 or 32 products are
+// rounded to fp16 for the swish either way, and the pairs need no
+// conversion, half the registers and no copies of the bias into each MMA's
+// accumulator quad (stack1.block0's PASS1 at 256 on an H200: 402 -> 397 us;
+// in every build, the second swish path made ptxas spill more).
 template <bool PAIRED = false, bool K1 = false>
 static __device__ void expand_chunk(const cuda_mbconv_args &a, const __half *xin,
                                     const __half *wexp, const float *bexp, int nrow, __half *mid,
                                     int cc) {
-  if (a.act == MODEL_ACT_SWISH)
-    expand_chunk_t<MODEL_ACT_SWISH, PAIRED, K1>(a, xin, wexp, bexp, nrow, mid, cc);
+  if (K1 && a.act == MODEL_ACT_SWISH && !a.f32exp && a.CinP <= 32)
+    expand_chunk_t<MODEL_ACT_SWISH, PAIRED, K1, unsigned>(a, xin, wexp, bexp, nrow, mid, cc);
+  else if (a.act == MODEL_ACT_SWISH)
+    expand_chunk_t<MODEL_ACT_SWISH, PAIRED, K1, float>(a, xin, wexp, bexp, nrow, mid, cc);
   else
-    expand_chunk_t<-1, PAIRED, K1>(a, xin, wexp, bexp, nrow, mid, cc);
+    expand_chunk_t<-1, PAIRED, K1, float>(a, xin, wexp, bexp, nrow, mid, cc);
 }
 
 // Depthwise conv of one chunk from mid (input tile x cc) into dwo (pout rows

@@ -136,7 +136,7 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
   if ((staged >> 33) & 7) snprintf(vec, sizeof vec, " vec run%d", (int)(staged >> 33) & 7);
   if ((staged >> 36) & 3) snprintf(vec, sizeof vec, " strips%d", (int)(staged >> 36) & 3);
   print_message(
-      "%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s%s%s rel err %.2e\n", b->name, n,
+      "%-28s n=%d %s z=%d%s%s%s%s%s%s%s ks=%d%s stream=%d%s%s%s%s%s%s rel err %.2e\n", b->name, n,
       staged & CUDA_TEST_CLUSTER ? "cluster  "
       : b->se_c                  ? (staged & 1 ? "staged   " : "recompute")
                                  : "fused    ",
@@ -158,7 +158,7 @@ static void check_block(const model_block *b, int n, long long staged, int zspli
       staged & CUDA_TEST_DWDIRECT ? " dwdirect"
       : staged & CUDA_TEST_WGX    ? " wgx"
                                   : "",
-      staged & CUDA_TEST_ROWTILE ? " rowtile" : "", e);
+      staged & CUDA_TEST_ROWTILE ? " rowtile" : "", staged & CUDA_TEST_F32EXP ? " f32exp" : "", e);
   if (!(e < TOL)) fail_msg("%s: rel err %g >= %g", b->name, e, TOL);
   free(in), free(ref), free(out);
 }
@@ -281,6 +281,8 @@ static void test_mbconv_chunks(void **state) {
       const long long f = CUDA_TEST_CC(cc) | CUDA_TEST_DWVEC | CUDA_TEST_DWH2;
       check_block(&tb.b, 2, f | (cc == 32), 0);
       check_block(&tb.b, 3, f | CUDA_TEST_WIDE | (cc != 32), 0);
+      /* the expand with fp32 accumulators, where these swish blocks (CinP <= 32) take fp16 */
+      if (cc == 32) check_block(&tb.b, 2, f | CUDA_TEST_F32EXP | (c & 1), 0);
       /* runs of 2, 4 and 7 pixels per thread (dw_run; 4 and 7 in the 128-register
          8-warp build), runs past the tile's right edge where its width is not a multiple */
       for (int r = 2; r <= 7 && cc >= 32; r += r == 2 ? 2 : 3) {
