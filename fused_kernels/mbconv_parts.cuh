@@ -341,13 +341,13 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
       ldsm_x4(bf[1], bp + 16, true);
       for (; mt < mt_n; mt += mstep)
         expand_tile<ACT, 2, true, BT>(a, xin + (size_t)arow(mt) * ldx + lcol, bp, 1, ldw, bias, xin,
-                                  ldx, mid, mt * 16, col0, bf);
+                                      ldx, mid, mt * 16, col0, bf);
       return;
     }
     for (; mt < mt_n; mt += mstep) {
       const int rn = mt + mstep < mt_n ? arow(mt + mstep) : 0;
-      expand_tile<ACT, 2, false, BT>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
-                          mt * 16, col0);
+      expand_tile<ACT, 2, false, BT>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx,
+                                     mid, mt * 16, col0);
       r = rn;
     }
     return;
@@ -361,8 +361,8 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
     int mt = ntd.q(warp), r = mt < mt_n ? arow(mt) : 0;
     for (; mt < mt_n; mt += mstep) {
       const int rn = mt + mstep < mt_n ? arow(mt + mstep) : 0;
-      expand_tile<ACT, 1, false, BT>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx, mid,
-                          mt * 16, col0);
+      expand_tile<ACT, 1, false, BT>(a, xin + (size_t)r * ldx + lcol, bp, kt_n, ldw, bias, xin, ldx,
+                                     mid, mt * 16, col0);
       r = rn;
     }
   } else {
@@ -371,8 +371,8 @@ __device__ void expand_chunk_t(const cuda_mbconv_args &a, const __half *xin, con
       BT bias[std::is_same<BT, float>::value ? 4 : 2];
       exp_bias<1>(bias, bexp, col0);
       expand_tile<ACT, 1, false, BT>(a, xin + (size_t)arow(mt) * ldx + lcol,
-                          wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias, xin, ldx,
-                          mid, mt * 16, col0);
+                                     wexp + (size_t)lrow * ldw + nt * 16 + lcol, kt_n, ldw, bias,
+                                     xin, ldx, mid, mt * 16, col0);
     }
   }
 }
