@@ -90,7 +90,7 @@ typedef struct {
                        applies (A/B, profiling); else timed beside the tile kernel (1) */
   int no_dwquads;   /* BLOCKFUSE_CUDA_DWQUADS=0: ... and the 2 x 2-block depthwise conv (A/B) */
   int no_dwvec;     /* BLOCKFUSE_CUDA_DWVEC=0: ... and the 8-channel one (A/B) */
-  int f32exp;       /* BLOCKFUSE_CUDA_H16EXP=0: every expand and stem in fp32 accumulators (A/B) */
+  int f32exp;       /* BLOCKFUSE_CUDA_H16EXP=0: every expand in fp32 accumulators (A/B) */
   int no_dwrun;     /* BLOCKFUSE_CUDA_DWRUN=0: ... and its runs of pixels (A/B) */
   int no_dwstrips;  /* BLOCKFUSE_CUDA_DWSTRIPS=0: ... and the strips of 7 pixels (A/B) */
   int force_dwrows; /* BLOCKFUSE_CUDA_DWROWS=1..5: that dwrows wherever it applies */
@@ -1025,7 +1025,6 @@ static int alloc_buffers(cuda_backend *s, size_t sums_per_img, char *err, size_t
     cuda_mbconv_args *m = &s->blks[i].mb;
     m->stage = s->d_stage, m->sums = s->d_sums, m->scale = s->d_scale;
     m->f32exp = s->f32exp;
-    s->blks[i].stem.f32acc = s->f32exp;
   }
 fail:
   return rc;

@@ -107,8 +107,7 @@ int cuda_device_count(void);
 #define CUDA_TEST_SEMMA (1LL << 42)
 /* The tile kernel's expand with fp32 accumulators wherever it runs
  * (cuda_mbconv_args.f32exp; without it PASS1 with CUDA_TEST_DWVEC takes fp16
- * ones on a swish block of CinP <= 32), and a swish stem's on tensor cores
- * (cuda_stem_args.f32acc). */
+ * ones on a swish block of CinP <= 32). */
 #define CUDA_TEST_F32EXP (1LL << 43)
 int cuda_block_test_run(const model_block *b, const float mean[3], const float std[3], int n,
                         const void *in, float *out, long long staged, int zsplit, int device,

@@ -805,10 +805,7 @@ typedef struct {
   const float *b;     /* [CoutP] */
   float mean[3], inv_std[3];
   int H, W, Ho, Wo, Cout, CoutP, K, S, pad_t, pad_l, act;
-  int sms;    /* the device's multiprocessors: the band kernel's rows per CTA */
-  int f32acc; /* 1: the tensor-core stems accumulate in fp32 with swish too; 0: in fp16 pairs
-                 there where CoutP <= 32 (stem_tile_out; BLOCKFUSE_CUDA_H16EXP=0 sets 1, an
-                 A/B switch) */
+  int sms; /* the device's multiprocessors: the band kernel's rows per CTA */
 } cuda_stem_args;
 
 typedef struct {

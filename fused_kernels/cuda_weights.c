@@ -561,7 +561,6 @@ int cuda_block_test_run(const model_block *b, const float mean[3], const float s
   if ((rc = cuda_arena_upload(&ar, err, errlen))) goto fail;
   cuda_blk_resolve(&blk, &ar);
   if (b->kind == MODEL_BLOCK_STEM && (staged & CUDA_TEST_STEMBAND)) blk.stem.sms = 1;
-  if (b->kind == MODEL_BLOCK_STEM) blk.stem.f32acc = (staged & CUDA_TEST_F32EXP) != 0;
   CUDA_TRY(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
 
   const size_t in_px = (size_t)n * b->in_h * b->in_w;

@@ -124,34 +124,10 @@ __device__ __forceinline__ unsigned stem_wbits(const cuda_stem_args &a, float lo
 // from channel 2 q (nullptr: the row is past the image's pixels). With swish
 // the accumulator plus the bias is x / 2 (stem_wscale); the padded channels'
 // weights and bias are zero, and swish(0) = 0, so that path skips their test.
-// Unless a.f32acc, swish sums in fp16 accumulators that start from the bias
-// where CoutP <= 32 (NT <= 4: in the wider builds the second path made ptxas
-// spill): the 27 products' sum is rounded to fp16 for the swish either way,
-// and the pairs need no conversion, no adds of the bias and half the registers.
 template <int NT, int KS, class Y>
 __device__ __forceinline__ void stem_tile_out(const cuda_stem_args &a, const unsigned (&af)[KS][4],
                                               const unsigned (&bf)[KS][NT][2],
                                               const float (&bias)[NT][2], int q, Y yrow) {
-  if (NT <= 4 && a.act == MODEL_ACT_SWISH && !a.f32acc) { /* fp16 accumulators from the bias */
-    unsigned h[NT][2];                         /* rows g and g + 8 */
-#pragma unroll
-    for (int nt = 0; nt < NT; nt++) {
-      mma16816_h16_init(h[nt], af[0], bf[0][nt][0], bf[0][nt][1],
-                        h2_bits(bias[nt][0], bias[nt][1]));
-#pragma unroll
-      for (int ks = 1; ks < KS; ks++) mma16816_h16(h[nt], af[ks], bf[ks][nt][0], bf[ks][nt][1]);
-    }
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-      __half *const y = yrow(r);
-      if (!y) continue;
-#pragma unroll
-      for (int nt = 0; nt < NT; nt++) /* -inf would give NaN (swish_of_half): clamped */
-        *reinterpret_cast<__half2 *>(y + 8 * nt) = swish_of_half(
-            __hmax2(*reinterpret_cast<const __half2 *>(&h[nt][r]), __float2half2_rn(-65504.f)));
-    }
-    return;
-  }
   float acc[NT][4];
 #pragma unroll
   for (int nt = 0; nt < NT; nt++) {
